@@ -1,0 +1,171 @@
+// Counter-based random streams.
+//
+// Every random number in spikeline is a pure function of
+// (seed, stream, entity, counter): Philox4x32-10 (Salmon et al. 2011, via
+// Random123) encrypts the counter (stream, entity, counter) under the key
+// (seed). No generator state is shared between neurons or threads, so the
+// thread count, the partitioning and the order in which work is scheduled
+// cannot change a result, and a checkpoint only needs the counters.
+//
+// The distributions are our own (not <random>'s, whose algorithms differ
+// between standard libraries) so results are bit-identical across platforms.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include <Random123/philox.h>
+
+namespace spikeline {
+
+// What a stream is used for; combined with an object index (population,
+// projection) into the 32-bit stream id, so that two uses never share numbers.
+enum class StreamKind : std::uint32_t {
+  initial_state = 1,
+  connectivity = 2,
+  weights = 3,
+  delays = 4,
+  generator = 5,
+  model_noise = 6,
+  learning = 7,
+  user = 8,
+};
+
+constexpr std::uint32_t stream_id(StreamKind kind, std::uint32_t index) {
+  return (static_cast<std::uint32_t>(kind) << 24) ^ (index & 0x00ffffffu);
+}
+
+class RandomStream {
+ public:
+  RandomStream(std::uint64_t seed, std::uint32_t stream, std::uint32_t entity,
+               std::uint64_t counter = 0)
+      : key_{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}},
+        stream_(stream),
+        entity_(entity),
+        counter_(counter) {}
+
+  // Position of the next block; together with the key it is the whole state.
+  std::uint64_t counter() const noexcept { return counter_; }
+
+  std::uint32_t next_u32() {
+    if (pos_ == 4) refill();
+    return block_[pos_++];
+  }
+  std::uint64_t next_u64() {
+    const std::uint64_t hi = next_u32();
+    return (hi << 32) | next_u32();
+  }
+  // Uniform on (0, 1): 53 random bits, never exactly 0 or 1, so log() is safe.
+  double uniform() { return (static_cast<double>(next_u64() >> 11) + 0.5) * 0x1.0p-53; }
+  double uniform(double low, double high) { return low + (high - low) * uniform(); }
+  // Uniform integer in [0, n) without modulo bias (Lemire 2019).
+  std::uint64_t below(std::uint64_t n);
+  // Standard normal (Box-Muller, both values used).
+  double normal();
+  double normal(double mean, double sd) { return mean + sd * normal(); }
+  double exponential(double rate) { return -std::log(uniform()) / rate; }
+  // Number of failures before the first success of Bernoulli(p) trials, p in (0, 1].
+  std::uint64_t geometric(double p);
+  // Poisson(lambda): inversion for small lambda, PTRS (Hörmann 1993) above 10.
+  std::uint64_t poisson(double lambda);
+  // Binomial(n, p) by the geometric waiting-time method; fine for small n*p.
+  std::uint64_t binomial(std::uint64_t n, double p);
+
+ private:
+  void refill() {
+    using Philox = r123::Philox4x32;
+    const Philox::ctr_type ctr = {{stream_, entity_, static_cast<std::uint32_t>(counter_),
+                                   static_cast<std::uint32_t>(counter_ >> 32)}};
+    const Philox::key_type key = {{key_[0], key_[1]}};
+    const auto out = Philox{}(ctr, key);
+    for (int i = 0; i < 4; ++i) block_[i] = out.v[i];
+    ++counter_;
+    pos_ = 0;
+  }
+
+  std::array<std::uint32_t, 2> key_;
+  std::uint32_t stream_;
+  std::uint32_t entity_;
+  std::uint64_t counter_;
+  std::array<std::uint32_t, 4> block_{};
+  int pos_ = 4;
+  bool have_spare_ = false;
+  double spare_ = 0;
+};
+
+inline std::uint64_t RandomStream::below(std::uint64_t n) {
+  if (n <= 1) return 0;
+  // 64x64 -> 128 multiply-shift with rejection of the biased low range.
+  unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * n;
+  auto low = static_cast<std::uint64_t>(m);
+  if (low < n) {
+    const std::uint64_t threshold = -n % n;
+    while (low < threshold) {
+      m = static_cast<unsigned __int128>(next_u64()) * n;
+      low = static_cast<std::uint64_t>(m);
+    }
+  }
+  return static_cast<std::uint64_t>(m >> 64);
+}
+
+inline double RandomStream::normal() {
+  if (have_spare_) {
+    have_spare_ = false;
+    return spare_;
+  }
+  const double r = std::sqrt(-2.0 * std::log(uniform()));
+  const double phi = 2.0 * M_PI * uniform();
+  spare_ = r * std::sin(phi);
+  have_spare_ = true;
+  return r * std::cos(phi);
+}
+
+inline std::uint64_t RandomStream::geometric(double p) {
+  if (p >= 1.0) return 0;
+  return static_cast<std::uint64_t>(std::floor(std::log(uniform()) / std::log1p(-p)));
+}
+
+inline std::uint64_t RandomStream::poisson(double lambda) {
+  if (!(lambda > 0)) return 0;
+  if (lambda < 10) {
+    // Inversion by sequential search.
+    const double limit = std::exp(-lambda);
+    double prod = uniform();
+    std::uint64_t k = 0;
+    while (prod > limit) {
+      prod *= uniform();
+      ++k;
+    }
+    return k;
+  }
+  // PTRS: transformed rejection with squeeze (Hörmann 1993).
+  const double slam = std::sqrt(lambda), loglam = std::log(lambda);
+  const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+  for (;;) {
+    const double u = uniform() - 0.5, v = uniform();
+    const double us = 0.5 - std::abs(u);
+    const double k = std::floor((2 * a / us + b) * u + lambda + 0.43);
+    if (us >= 0.07 && v <= vr) return static_cast<std::uint64_t>(k);
+    if (k < 0 || (us < 0.013 && v > us)) continue;
+    if (std::log(v) + std::log(inv_alpha) - std::log(a / (us * us) + b) <=
+        -lambda + k * loglam - std::lgamma(k + 1)) {
+      return static_cast<std::uint64_t>(k);
+    }
+  }
+}
+
+inline std::uint64_t RandomStream::binomial(std::uint64_t n, double p) {
+  if (!(p > 0) || n == 0) return 0;
+  if (p >= 1) return n;
+  std::uint64_t count = 0;
+  std::uint64_t pos = geometric(p);
+  while (pos < n) {
+    ++count;
+    pos += 1 + geometric(p);
+  }
+  return count;
+}
+
+}  // namespace spikeline

@@ -1,0 +1,65 @@
+// The model registry: how neuron models, generators and stimulus devices are
+// found by name. Built-in models register through exactly the same calls a
+// plugin uses (see neurons/builtin.hpp); the engine itself knows no model.
+//
+// There is no global registry: a Registry is a value the caller creates and
+// passes to whatever needs to look models up.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/population.hpp"
+
+namespace spikeline {
+
+// A parameter as documented to users (`spikeline models`) and checked against
+// the config: unknown names are errors with a did-you-mean hint.
+struct ParamInfo {
+  std::string name;
+  std::string unit;           // "ms", "mV", "pA", "nS", "pF", "Hz", "" for pure numbers
+  double default_value = NAN; // NaN: no numeric default (required, or a list)
+  std::string doc;
+};
+
+enum class ModelKind { neuron, generator, stimulus };
+
+// A step change of injected current, in pA, at a step (stimulus devices).
+struct CurrentChange {
+  Step step;
+  double delta_pA;
+};
+
+struct ModelInfo {
+  std::string name;
+  ModelKind kind = ModelKind::neuron;
+  std::string summary;
+  std::vector<ParamInfo> params;
+  std::vector<StateVarInfo> state_vars;
+  // For neurons and generators.
+  std::function<std::unique_ptr<Population>(const ModelContext&)> make_population;
+  // For stimulus devices: the schedule of current changes.
+  std::function<std::vector<CurrentChange>(const ParamMap&, const TimeGrid&)> make_stimulus;
+};
+
+class Registry {
+ public:
+  // Adds a model; a second model with the same name is an error.
+  void add(ModelInfo info);
+  // The model called `name`, or a ConfigError that lists what exists.
+  const ModelInfo& get(const std::string& name, const std::string& context) const;
+  bool has(const std::string& name) const { return models_.count(name) != 0; }
+  std::vector<const ModelInfo*> all() const;
+
+  // Rejects parameter names the model does not have (with a did-you-mean).
+  static void check_param_names(const ModelInfo& model, const ParamMap& params);
+
+ private:
+  std::map<std::string, ModelInfo> models_;
+};
+
+}  // namespace spikeline

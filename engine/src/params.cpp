@@ -1,0 +1,97 @@
+#include "spikeline/engine/params.hpp"
+
+#include <cmath>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline {
+
+namespace {
+const char* type_name(const ParamValue& v) {
+  switch (v.index()) {
+    case 0: return "a number";
+    case 1: return "a string";
+    case 2: return "a list of numbers";
+    default: return "a list of lists";
+  }
+}
+}  // namespace
+
+std::vector<std::string> ParamMap::names() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : values_) out.push_back(k);
+  return out;
+}
+
+std::string ParamMap::item(std::string_view name) const {
+  return owner_.empty() ? fmt::format("parameter {}", name)
+                        : fmt::format("{} parameter {}", owner_, name);
+}
+
+double ParamMap::number(const std::string& name, double fallback) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  if (const auto* d = std::get_if<double>(&it->second)) return *d;
+  throw ConfigError(fmt::format("{} must be a number, got {}", item(name), type_name(it->second)));
+}
+
+std::string ParamMap::text(const std::string& name, const std::string& fallback) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+  throw ConfigError(fmt::format("{} must be a string, got {}", item(name), type_name(it->second)));
+}
+
+std::vector<double> ParamMap::list(const std::string& name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return {};
+  if (const auto* d = std::get_if<double>(&it->second)) return {*d};
+  if (const auto* l = std::get_if<std::vector<double>>(&it->second)) return *l;
+  throw ConfigError(
+      fmt::format("{} must be a list of numbers, got {}", item(name), type_name(it->second)));
+}
+
+std::vector<std::vector<double>> ParamMap::nested_list(const std::string& name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) return {};
+  if (const auto* d = std::get_if<double>(&it->second)) return {{*d}};
+  if (const auto* l = std::get_if<std::vector<double>>(&it->second)) return {*l};
+  if (const auto* n = std::get_if<std::vector<std::vector<double>>>(&it->second)) return *n;
+  throw ConfigError(
+      fmt::format("{} must be a list of lists of numbers, got {}", item(name), type_name(it->second)));
+}
+
+void check_finite(double v, std::string_view item, std::string_view unit) {
+  if (!std::isfinite(v)) {
+    throw ConfigError(fmt::format("{} = {} {} is invalid: it must be a finite number", item, v, unit));
+  }
+}
+
+void check_positive(double v, std::string_view item, std::string_view unit) {
+  if (!(v > 0) || !std::isfinite(v)) {
+    throw ConfigError(fmt::format("{} = {} {} is invalid: it must be finite and > 0", item, v, unit));
+  }
+}
+
+void check_nonnegative(double v, std::string_view item, std::string_view unit) {
+  if (!(v >= 0) || !std::isfinite(v)) {
+    throw ConfigError(fmt::format("{} = {} {} is invalid: it must be finite and >= 0", item, v, unit));
+  }
+}
+
+void check_range(double v, double low, double high, std::string_view item, std::string_view unit) {
+  if (!(v >= low && v <= high)) {
+    throw ConfigError(fmt::format("{} = {} {} is out of range: valid is [{}, {}] {}", item, v, unit,
+                                  low, high, unit));
+  }
+}
+
+void check_less(double a, std::string_view item_a, double b, std::string_view item_b,
+                std::string_view unit) {
+  if (!(a < b)) {
+    throw ConfigError(fmt::format("{} = {} {} must be below {} = {} {}", item_a, a, unit, item_b, b,
+                                  unit));
+  }
+}
+
+}  // namespace spikeline

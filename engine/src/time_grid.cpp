@@ -1,0 +1,58 @@
+#include "spikeline/engine/time_grid.hpp"
+
+#include <cmath>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline {
+
+namespace {
+// Relative tolerance when deciding whether ms / dt is a whole number: 0.3 / 0.1
+// is 2.9999999999999996 in binary floating point and must count as 3 steps.
+constexpr double kGridTolerance = 1e-9;
+
+bool on_grid(double ms, double dt, double& steps) {
+  steps = std::round(ms / dt);
+  return std::abs(ms / dt - steps) <= kGridTolerance * std::max(1.0, std::abs(steps));
+}
+}  // namespace
+
+TimeGrid::TimeGrid(double dt_ms) : dt_(dt_ms) {
+  if (!(dt_ms > 0) || !std::isfinite(dt_ms)) {
+    throw ConfigError(
+        fmt::format("simulation.dt = {} ms is invalid: it must be a finite number > 0", dt_ms));
+  }
+}
+
+Step TimeGrid::delay_steps(double ms, std::string_view what) const {
+  double steps = 0;
+  if (!std::isfinite(ms) || !(ms > 0)) {
+    throw ConfigError(fmt::format("{} = {} ms is invalid: a delay must be >= dt = {} ms", what,
+                                  ms, dt_));
+  }
+  if (!on_grid(ms, dt_, steps)) {
+    throw ConfigError(fmt::format(
+        "{} = {} ms is not a whole number of time steps (dt = {} ms); nearest valid delays are "
+        "{} and {} ms",
+        what, ms, dt_, std::max(1.0, std::floor(ms / dt_)) * dt_, std::ceil(ms / dt_) * dt_));
+  }
+  if (steps < 1) {
+    throw ConfigError(fmt::format("{} = {} ms is shorter than one time step: it must be >= dt = {} ms",
+                                  what, ms, dt_));
+  }
+  return static_cast<Step>(steps);
+}
+
+Step TimeGrid::time_steps(double ms, std::string_view what) const {
+  double steps = 0;
+  if (!std::isfinite(ms) || ms < 0) {
+    throw ConfigError(fmt::format("{} = {} ms is invalid: it must be a finite time >= 0", what, ms));
+  }
+  if (!on_grid(ms, dt_, steps)) {
+    throw ConfigError(fmt::format(
+        "{} = {} ms is not a whole number of time steps (dt = {} ms)", what, ms, dt_));
+  }
+  return static_cast<Step>(steps);
+}
+
+}  // namespace spikeline
