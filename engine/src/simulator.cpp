@@ -1,0 +1,396 @@
+#include "spikeline/engine/simulator.hpp"
+
+#include <algorithm>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline {
+
+namespace {
+// Window length when the network has no projection (nothing to exchange): it
+// only sets how often observers hear from the simulation.
+constexpr Step kWindowWithoutProjections = 100;
+}  // namespace
+
+struct Simulator::Arena {
+  explicit Arena(int threads) : arena(threads) {}
+  tbb::task_arena arena;
+};
+
+struct Simulator::Partition {
+  unsigned index = 0;
+  EventQueue queue;
+  std::vector<IndexRange> ranges;                     // per population
+  std::vector<std::vector<NeuronIndex>> touched;      // per population (event-driven only)
+  std::vector<std::vector<NeuronIndex>> stim_neurons; // per stimulus: its neurons here
+  struct ProbeColumn {
+    std::uint32_t column;
+    NeuronIndex neuron;
+    std::size_t variable;
+  };
+  std::vector<std::vector<ProbeColumn>> probe_columns;  // per probe
+  std::vector<NeuronIndex> emitted;
+  std::vector<SpikeRecord> spikes;  // this window
+};
+
+// Sampling plan of one probe in the current window.
+struct ProbeWindow {
+  std::int64_t first_sample = 0;  // index m of the first sample in the window
+  std::int64_t rows = 0;
+  std::size_t columns = 0;
+};
+
+Simulator::Simulator(Network network, SimulationOptions options)
+    : network_(std::move(network)), options_(options), parts_(options.partitions) {
+  if (options_.threads < 1 || options_.threads > 1024) {
+    throw ConfigError(fmt::format("threads = {} is out of range: valid is 1 to 1024", options_.threads));
+  }
+  if (!(options_.max_rate_hz >= 0) || !(options_.wall_limit_s >= 0) ||
+      !(options_.guard_interval_ms > 0)) {
+    throw ConfigError("guards: max_rate, wall_limit and guard_interval must be >= 0 (interval > 0)");
+  }
+  arena_ = std::make_unique<Arena>(options_.threads);
+  auto& pops = network_.populations();
+  const std::size_t n_pop = pops.size();
+
+  // Lay out every projection's synapses for the partitioning.
+  projections_from_.resize(n_pop);
+  Step min_delay = 0;
+  for (std::size_t k = 0; k < network_.projections().size(); ++k) {
+    auto& proj = network_.projections()[k];
+    const auto& tgt = pops[proj.target];
+    if (tgt.population->preferred_mode() == UpdateMode::scheduled) {
+      throw ConfigError(fmt::format(
+          "projection '{}': population '{}' ({}) is a generator and cannot receive synapses",
+          proj.name, tgt.name, tgt.model));
+    }
+    connectivity_.emplace_back(std::move(proj.synapses), pops[proj.source].population->size(),
+                               tgt.population->size(), parts_);
+    proj.synapses = {};
+    const auto& c = connectivity_.back();
+    if (c.size() > 0) {
+      projections_from_[proj.source].push_back(static_cast<std::uint32_t>(k));
+      min_delay = min_delay == 0 ? c.min_delay() : std::min<Step>(min_delay, c.min_delay());
+    }
+  }
+  window_ = min_delay > 0 ? min_delay : kWindowWithoutProjections;
+
+  // Update modes: the lazy path is ruled out by an injected current.
+  modes_.resize(n_pop);
+  for (std::size_t q = 0; q < n_pop; ++q) modes_[q] = pops[q].population->preferred_mode();
+  for (const auto& s : network_.stimuli()) {
+    if (modes_[s.population] == UpdateMode::event_driven) modes_[s.population] = UpdateMode::stepped;
+    if (modes_[s.population] == UpdateMode::scheduled) {
+      throw ConfigError(fmt::format("stimulus '{}': population '{}' is a generator; a current cannot "
+                                    "be injected into it",
+                                    s.name, pops[s.population].name));
+    }
+  }
+
+  inputs_.resize(n_pop);
+  for (std::size_t q = 0; q < n_pop; ++q) {
+    const auto n = pops[q].population->size();
+    inputs_[q].ex.assign(n, 0.0f);
+    inputs_[q].in.assign(n, 0.0f);
+    inputs_[q].current.assign(n, 0.0);
+    if (modes_[q] == UpdateMode::event_driven) inputs_[q].touched.assign(n, 0);
+  }
+
+  for (unsigned p = 0; p < parts_.count(); ++p) {
+    auto part = std::make_unique<Partition>();
+    part->index = p;
+    part->touched.resize(n_pop);
+    for (std::size_t q = 0; q < n_pop; ++q) {
+      part->ranges.push_back(parts_.range(pops[q].population->size(), p));
+    }
+    for (const auto& s : network_.stimuli()) {
+      const IndexRange r = part->ranges[s.population];
+      std::vector<NeuronIndex> mine;
+      if (s.neurons.empty()) {
+        for (NeuronIndex i = r.begin; i < r.end; ++i) mine.push_back(i);
+      } else {
+        for (const auto i : s.neurons) {
+          if (i >= r.begin && i < r.end) mine.push_back(i);
+        }
+      }
+      part->stim_neurons.push_back(std::move(mine));
+    }
+    for (const auto& probe : network_.probes()) {
+      const IndexRange r = part->ranges[probe.population];
+      std::vector<Partition::ProbeColumn> cols;
+      for (std::size_t node = 0; node < probe.neurons.size(); ++node) {
+        const NeuronIndex i = probe.neurons[node];
+        if (i < r.begin || i >= r.end) continue;
+        for (std::size_t v = 0; v < probe.variables.size(); ++v) {
+          cols.push_back({static_cast<std::uint32_t>(node * probe.variables.size() + v), i,
+                          probe.variables[v]});
+        }
+      }
+      part->probe_columns.push_back(std::move(cols));
+    }
+    partitions_.push_back(std::move(part));
+  }
+  frame_buffers_.resize(network_.probes().size());
+  spike_counts_.assign(n_pop, 0);
+  guard_counts_.assign(n_pop, 0);
+
+  // Seed the queues: generators' first spikes and the stimuli's current changes.
+  for (auto& part : partitions_) {
+    for (std::size_t q = 0; q < n_pop; ++q) {
+      if (modes_[q] != UpdateMode::scheduled) continue;
+      const IndexRange r = part->ranges[q];
+      for (NeuronIndex i = r.begin; i < r.end; ++i) {
+        const Step s = pops[q].population->next_spike(i);
+        if (s == kNever) continue;
+        if (s < 1) {
+          throw ConfigError(fmt::format("population '{}' node {}: a spike at step {} is before the "
+                                        "first simulated step (spike times must be >= dt)",
+                                        pops[q].name, i, s));
+        }
+        part->queue.push({s, EventKind::emission, static_cast<std::uint32_t>(q), i, 0, 0});
+      }
+    }
+    for (std::size_t k = 0; k < network_.stimuli().size(); ++k) {
+      if (part->stim_neurons[k].empty()) continue;
+      const auto& changes = network_.stimuli()[k].changes;
+      for (std::size_t c = 0; c < changes.size(); ++c) {
+        // A change at time s*dt shapes the dynamics from then on: it is first
+        // seen by the update of step s + 1 (which integrates over (s*dt, (s+1)*dt]).
+        part->queue.push({changes[c].step + 1, EventKind::current, static_cast<std::uint32_t>(k),
+                          static_cast<std::uint32_t>(c), 0, 0});
+      }
+    }
+  }
+}
+
+Simulator::~Simulator() = default;
+
+std::size_t Simulator::synapse_count() const {
+  std::size_t n = 0;
+  for (const auto& c : connectivity_) n += c.size();
+  return n;
+}
+
+std::size_t Simulator::synapse_memory_bytes() const {
+  std::size_t n = 0;
+  for (const auto& c : connectivity_) n += c.memory_bytes();
+  return n;
+}
+
+void Simulator::step_partition(Partition& part, Step t) {
+  auto& pops = network_.populations();
+  // 1. Events due now, in their total order.
+  while (part.queue.due(t)) {
+    const Event e = part.queue.top();
+    part.queue.pop();
+    switch (e.kind) {
+      case EventKind::delivery: {
+        const auto& conn = connectivity_[e.a];
+        const auto& blk = conn.block(part.index);
+        const DelayGroup& g = blk.groups[e.payload];
+        const auto tq = network_.projections()[e.a].target;
+        Inputs& in = inputs_[tq];
+        float* ex = in.ex.data();
+        float* inh = in.in.data();
+        if (modes_[tq] == UpdateMode::event_driven) {
+          auto& touched = part.touched[tq];
+          for (std::uint32_t k = g.begin; k < g.end; ++k) {
+            const NeuronIndex j = blk.target[k];
+            const float w = blk.weight[k];
+            (w >= 0 ? ex : inh)[j] += w;
+            if (!in.touched[j]) {
+              in.touched[j] = 1;
+              touched.push_back(j);
+            }
+          }
+        } else {
+          for (std::uint32_t k = g.begin; k < g.end; ++k) {
+            const float w = blk.weight[k];
+            (w >= 0 ? ex : inh)[blk.target[k]] += w;
+          }
+        }
+        break;
+      }
+      case EventKind::current: {
+        const auto& s = network_.stimuli()[e.a];
+        const double delta = s.changes[e.b].delta_pA;
+        auto& cur = inputs_[s.population].current;
+        for (const NeuronIndex i : part.stim_neurons[e.a]) cur[i] += delta;
+        break;
+      }
+      case EventKind::emission: {
+        part.spikes.push_back({t, e.a, e.b});
+        const Step next = pops[e.a].population->next_spike(e.b);
+        if (next != kNever) {
+          if (next < t) {
+            throw Error(ExitCode::software,
+                        fmt::format("model '{}' scheduled a spike in the past (step {} < {})",
+                                    pops[e.a].model, next, t));
+          }
+          part.queue.push({next, EventKind::emission, e.a, e.b, 0, 0});
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // 2. Update the populations.
+  for (std::size_t q = 0; q < pops.size(); ++q) {
+    const IndexRange r = part.ranges[q];
+    if (r.begin == r.end || modes_[q] == UpdateMode::scheduled) continue;
+    Inputs& in = inputs_[q];
+    const InputView view{in.ex.data(), in.in.data(), in.current.data()};
+    part.emitted.clear();
+    SpikeSink sink(part.emitted);
+    if (modes_[q] == UpdateMode::stepped) {
+      pops[q].population->update(t, r, view, sink);
+    } else {
+      auto& touched = part.touched[q];
+      if (touched.empty()) continue;
+      pops[q].population->update_touched(t, touched, view, sink);
+      for (const NeuronIndex j : touched) in.touched[j] = 0;
+      touched.clear();
+    }
+    for (const NeuronIndex i : part.emitted) {
+      part.spikes.push_back({t, static_cast<std::uint32_t>(q), i});
+    }
+  }
+}
+
+void Simulator::enqueue(Partition& part, std::span<const SpikeRecord> spikes) {
+  for (const auto& s : spikes) {
+    for (const std::uint32_t k : projections_from_[s.population]) {
+      const auto& blk = connectivity_[k].block(part.index);
+      if (blk.row.empty()) continue;
+      const std::uint32_t first = blk.row[s.neuron];
+      const std::uint32_t last = blk.row[s.neuron + 1];
+      for (std::uint32_t g = first; g < last; ++g) {
+        const std::uint32_t d = blk.groups[g].delay;
+        part.queue.push({s.step + d, EventKind::delivery, k, s.neuron, d, g});
+      }
+    }
+  }
+}
+
+void Simulator::check_guards(Step window_end) {
+  const auto& pops = network_.populations();
+  if (options_.max_rate_hz > 0) {
+    const Step interval =
+        std::max<Step>(1, static_cast<Step>(options_.guard_interval_ms / grid().dt() + 0.5));
+    if (window_end - guard_start_ >= interval) {
+      const double seconds = grid().to_ms(window_end - guard_start_) / 1000.0;
+      for (std::size_t q = 0; q < pops.size(); ++q) {
+        const double rate =
+            static_cast<double>(guard_counts_[q]) / (seconds * static_cast<double>(pops[q].population->size()));
+        if (rate > options_.max_rate_hz) {
+          throw GuardError(fmt::format(
+              "population '{}' fired at {:.1f} Hz between {} and {} ms, above the limit "
+              "max_rate = {} Hz: the run was stopped (runaway activity)",
+              pops[q].name, rate, grid().to_ms(guard_start_), grid().to_ms(window_end),
+              options_.max_rate_hz));
+        }
+      }
+      std::fill(guard_counts_.begin(), guard_counts_.end(), 0);
+      guard_start_ = window_end;
+    }
+  }
+  if (options_.wall_limit_s > 0) {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    if (elapsed > options_.wall_limit_s) {
+      throw GuardError(fmt::format(
+          "the run took {:.1f} s of wall-clock time, above the limit wall_limit = {} s: stopped at "
+          "{} ms of simulated time",
+          elapsed, options_.wall_limit_s, grid().to_ms(window_end)));
+    }
+  }
+}
+
+bool Simulator::run_until(Step stop, SimulationObserver& observer) {
+  started_ = std::chrono::steady_clock::now();
+  if (guard_start_ == 0) guard_start_ = now_;
+  const auto& probes = network_.probes();
+  std::vector<ProbeWindow> plan(probes.size());
+  const auto n_parts = static_cast<int>(partitions_.size());
+
+  while (now_ < stop) {
+    if (stop_requested_.load(std::memory_order_relaxed)) return false;
+    const Step t0 = now_;
+    const Step t1 = std::min(stop, now_ + window_);
+
+    // Which samples each probe takes in (t0, t1].
+    for (std::size_t k = 0; k < probes.size(); ++k) {
+      const auto& pr = probes[k];
+      auto first_m = [&](Step after) {  // smallest m with start + m*interval > after
+        if (after < pr.start) return std::int64_t{0};
+        return static_cast<std::int64_t>((after - pr.start) / pr.interval + 1);
+      };
+      plan[k].first_sample = first_m(t0);
+      plan[k].rows = first_m(t1) - plan[k].first_sample;
+      plan[k].columns = pr.neurons.size() * pr.variables.size();
+      frame_buffers_[k].assign(static_cast<std::size_t>(plan[k].rows) * plan[k].columns, 0.0f);
+    }
+
+    arena_->arena.execute([&] {
+      tbb::parallel_for(
+          tbb::blocked_range<int>(0, n_parts, 1),
+          [&](const tbb::blocked_range<int>& range) {
+            for (int p = range.begin(); p != range.end(); ++p) {
+              Partition& part = *partitions_[p];
+              part.spikes.clear();
+              for (Step t = t0 + 1; t <= t1; ++t) {
+                step_partition(part, t);
+                for (std::size_t k = 0; k < probes.size(); ++k) {
+                  const auto& pr = probes[k];
+                  if (t < pr.start || (t - pr.start) % pr.interval != 0) continue;
+                  const auto row = (t - pr.start) / pr.interval - plan[k].first_sample;
+                  float* frame = frame_buffers_[k].data() + row * plan[k].columns;
+                  const auto& pop = *network_.populations()[pr.population].population;
+                  for (const auto& col : part.probe_columns[k]) {
+                    frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
+                  }
+                }
+              }
+            }
+          },
+          tbb::simple_partitioner());
+    });
+
+    // Exchange: one sorted list, identical whatever the partitioning.
+    window_spikes_.clear();
+    for (const auto& part : partitions_) {
+      window_spikes_.insert(window_spikes_.end(), part->spikes.begin(), part->spikes.end());
+    }
+    std::sort(window_spikes_.begin(), window_spikes_.end());
+    for (const auto& s : window_spikes_) {
+      ++spike_counts_[s.population];
+      ++guard_counts_[s.population];
+    }
+
+    if (!window_spikes_.empty()) {
+      arena_->arena.execute([&] {
+        tbb::parallel_for(
+            tbb::blocked_range<int>(0, n_parts, 1),
+            [&](const tbb::blocked_range<int>& range) {
+              for (int p = range.begin(); p != range.end(); ++p) enqueue(*partitions_[p], window_spikes_);
+            },
+            tbb::simple_partitioner());
+      });
+    }
+    now_ = t1;
+    observer.on_spikes(window_spikes_);
+    for (std::size_t k = 0; k < probes.size(); ++k) {
+      if (plan[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
+    }
+    observer.on_window(now_);
+    check_guards(now_);
+  }
+  return true;
+}
+
+}  // namespace spikeline

@@ -7,9 +7,11 @@
 namespace spikeline {
 
 namespace {
-// Relative tolerance when deciding whether ms / dt is a whole number: 0.3 / 0.1
-// is 2.9999999999999996 in binary floating point and must count as 3 steps.
-constexpr double kGridTolerance = 1e-9;
+// Relative tolerance when deciding whether ms / dt is a whole number. 0.3 / 0.1
+// is 2.9999999999999996 in binary floating point and must count as 3 steps, and
+// SONATA stores delays as float32 (about 6e-8 relative error), which must
+// still land on the grid when a run loads the edges another run wrote.
+constexpr double kGridTolerance = 1e-6;
 
 bool on_grid(double ms, double dt, double& steps) {
   steps = std::round(ms / dt);

@@ -1,0 +1,577 @@
+#include "spikeline/io/config.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::io {
+
+namespace {
+
+using synapses::ValueSpec;
+
+std::string where(const std::string& file, const toml::node& n) {
+  const auto& src = n.source();
+  if (src.begin.line == 0) return file;
+  return fmt::format("{}:{}", file, src.begin.line);
+}
+
+const char* type_of(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date/time";
+  }
+}
+
+// Reads one TOML table, remembering the keys it allows, so that a key the
+// user misspelt is reported instead of silently ignored.
+class TableReader {
+ public:
+  TableReader(const toml::table& t, std::string path, std::string file,
+              std::vector<std::string> allowed)
+      : t_(t), path_(std::move(path)), file_(std::move(file)), allowed_(std::move(allowed)) {
+    for (auto&& [k, v] : t_) {
+      const std::string key(k.str());
+      if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end()) {
+        throw ConfigError(fmt::format("{}: unknown key '{}' in {}{}; valid keys: {}",
+                                      where(file_, v), key, path_, did_you_mean(key, allowed_),
+                                      fmt::join(allowed_, ", ")));
+      }
+    }
+  }
+
+  const std::string& path() const { return path_; }
+  const std::string& file() const { return file_; }
+  const toml::node* node(const std::string& key) const { return t_.get(key); }
+  bool has(const std::string& key) const { return t_.contains(key); }
+  std::string item(const std::string& key) const { return fmt::format("{}.{}", path_, key); }
+  std::string loc(const std::string& key) const {
+    const auto* n = t_.get(key);
+    return n ? where(file_, *n) : where(file_, t_);
+  }
+
+  [[noreturn]] void type_error(const std::string& key, const char* want) const {
+    throw ConfigError(
+        fmt::format("{}: {} must be {}, got {}", loc(key), item(key), want, type_of(*t_.get(key))));
+  }
+
+  std::optional<double> opt_number(const std::string& key) const {
+    const auto* n = t_.get(key);
+    if (!n) return std::nullopt;
+    if (n->is_integer()) return static_cast<double>(n->as_integer()->get());
+    if (n->is_floating_point()) return n->as_floating_point()->get();
+    type_error(key, "a number");
+  }
+  double number(const std::string& key, double fallback) const {
+    return opt_number(key).value_or(fallback);
+  }
+  double required_number(const std::string& key) const {
+    const auto v = opt_number(key);
+    if (!v) missing(key, "a number");
+    return *v;
+  }
+  // A finite number > 0 (or >= 0 when allow_zero).
+  double positive(const std::string& key, double fallback, const char* unit,
+                  bool allow_zero = false) const {
+    const double v = number(key, fallback);
+    if (!std::isfinite(v) || v < 0 || (!allow_zero && v == 0)) {
+      throw ConfigError(fmt::format("{}: {} = {} {} is invalid: it must be finite and {} 0",
+                                    loc(key), item(key), v, unit, allow_zero ? ">=" : ">"));
+    }
+    return v;
+  }
+  std::uint64_t count(const std::string& key, std::uint64_t fallback, std::uint64_t max) const {
+    const auto* n = t_.get(key);
+    if (!n) return fallback;
+    if (!n->is_integer()) type_error(key, "a whole number");
+    const auto v = n->as_integer()->get();
+    if (v < 0 || static_cast<std::uint64_t>(v) > max) {
+      throw ConfigError(fmt::format("{}: {} = {} is out of range: valid is 0 to {}", loc(key),
+                                    item(key), v, max));
+    }
+    return static_cast<std::uint64_t>(v);
+  }
+  std::string string(const std::string& key, const std::string& fallback) const {
+    const auto* n = t_.get(key);
+    if (!n) return fallback;
+    if (!n->is_string()) type_error(key, "a string");
+    return n->as_string()->get();
+  }
+  std::string required_string(const std::string& key) const {
+    if (!t_.contains(key)) missing(key, "a string");
+    return string(key, "");
+  }
+  bool boolean(const std::string& key, bool fallback) const {
+    const auto* n = t_.get(key);
+    if (!n) return fallback;
+    if (!n->is_boolean()) type_error(key, "true or false");
+    return n->as_boolean()->get();
+  }
+  std::vector<std::string> strings(const std::string& key) const {
+    const auto* n = t_.get(key);
+    if (!n) return {};
+    if (n->is_string()) return {n->as_string()->get()};
+    if (!n->is_array()) type_error(key, "a string or an array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *n->as_array()) {
+      if (!e.is_string()) type_error(key, "an array of strings");
+      out.push_back(e.as_string()->get());
+    }
+    return out;
+  }
+  std::vector<std::uint64_t> ids(const std::string& key) const {
+    const auto* n = t_.get(key);
+    if (!n) return {};
+    if (n->is_string() && n->as_string()->get() == "all") return {};
+    if (!n->is_array()) type_error(key, "an array of node ids or \"all\"");
+    std::vector<std::uint64_t> out;
+    for (const auto& e : *n->as_array()) {
+      if (!e.is_integer() || e.as_integer()->get() < 0) {
+        throw ConfigError(fmt::format("{}: {} must hold node ids (whole numbers >= 0)",
+                                      where(file_, e), item(key)));
+      }
+      out.push_back(static_cast<std::uint64_t>(e.as_integer()->get()));
+    }
+    return out;
+  }
+  const toml::table* table(const std::string& key) const {
+    const auto* n = t_.get(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) type_error(key, "a table");
+    return n->as_table();
+  }
+  [[noreturn]] void missing(const std::string& key, const char* want) const {
+    throw ConfigError(
+        fmt::format("{}: {} is required ({}) but missing", where(file_, t_), item(key), want));
+  }
+
+ private:
+  const toml::table& t_;
+  std::string path_;
+  std::string file_;
+  std::vector<std::string> allowed_;
+};
+
+// A value: a number, or {distribution = "uniform"|"normal", ...}.
+ValueSpec read_value(const TableReader& r, const std::string& key, const char* unit) {
+  const auto* n = r.node(key);
+  if (n->is_integer() || n->is_floating_point()) return ValueSpec::constant(*r.opt_number(key));
+  if (!n->is_table()) r.type_error(key, "a number or a {distribution = ...} table");
+  TableReader d(*n->as_table(), r.item(key), r.file(),
+                {"distribution", "low", "high", "mean", "std", "bounds"});
+  const std::string dist = d.required_string("distribution");
+  ValueSpec s;
+  if (dist == "uniform") {
+    if (d.has("mean") || d.has("std") || d.has("bounds")) {
+      throw ConfigError(fmt::format("{}: {}: a uniform distribution takes low and high only",
+                                    d.loc("distribution"), r.item(key)));
+    }
+    s = ValueSpec::uniform(d.required_number("low"), d.required_number("high"));
+  } else if (dist == "normal") {
+    const std::string b = d.string("bounds", "clip");
+    if (b != "clip" && b != "redraw") {
+      throw ConfigError(fmt::format("{}: {}.bounds = '{}' is invalid: valid are 'clip', 'redraw'",
+                                    d.loc("bounds"), r.item(key), b));
+    }
+    s = ValueSpec::normal(d.required_number("mean"), d.required_number("std"),
+                          d.number("low", -INFINITY), d.number("high", INFINITY),
+                          b == "clip" ? ValueSpec::Bounds::clip : ValueSpec::Bounds::redraw);
+  } else {
+    throw ConfigError(fmt::format("{}: {}.distribution = '{}' is unknown{}; valid: uniform, normal",
+                                  d.loc("distribution"), r.item(key), dist,
+                                  did_you_mean(dist, {"uniform", "normal"})));
+  }
+  try {
+    s.validate(r.item(key));
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {} ({})", r.loc(key), e.what(), unit));
+  }
+  return s;
+}
+
+ParamMap read_params(const toml::table* t, const std::string& owner, const std::string& file) {
+  ParamMap p(owner);
+  if (!t) return p;
+  for (auto&& [k, v] : *t) {
+    const std::string key(k.str());
+    auto bad = [&]() {
+      throw ConfigError(
+          fmt::format("{}: {} parameter {} must be a number, a string, or an array of "
+                      "numbers (or of arrays of numbers); got {}",
+                      where(file, v), owner, key, type_of(v)));
+    };
+    if (v.is_integer()) {
+      p.set(key, static_cast<double>(v.as_integer()->get()));
+    } else if (v.is_floating_point()) {
+      p.set(key, v.as_floating_point()->get());
+    } else if (v.is_string()) {
+      p.set(key, v.as_string()->get());
+    } else if (v.is_array()) {
+      const auto& arr = *v.as_array();
+      const bool nested = !arr.empty() && arr[0].is_array();
+      std::vector<double> flat;
+      std::vector<std::vector<double>> lists;
+      for (const auto& e : arr) {
+        if (nested) {
+          if (!e.is_array()) bad();
+          std::vector<double> inner;
+          for (const auto& x : *e.as_array()) {
+            if (x.is_integer())
+              inner.push_back(static_cast<double>(x.as_integer()->get()));
+            else if (x.is_floating_point())
+              inner.push_back(x.as_floating_point()->get());
+            else
+              bad();
+          }
+          lists.push_back(std::move(inner));
+        } else if (e.is_integer()) {
+          flat.push_back(static_cast<double>(e.as_integer()->get()));
+        } else if (e.is_floating_point()) {
+          flat.push_back(e.as_floating_point()->get());
+        } else {
+          bad();
+        }
+      }
+      if (nested)
+        p.set(key, std::move(lists));
+      else
+        p.set(key, std::move(flat));
+    } else {
+      bad();
+    }
+  }
+  return p;
+}
+
+// Arrays of tables: [[population]] etc. A single [population] table is a
+// common slip; it gets its own message.
+template <typename F>
+void for_each_entry(const toml::table& root, const std::string& key, const std::string& file,
+                    F&& f) {
+  const auto* n = root.get(key);
+  if (!n) return;
+  if (n->is_table()) {
+    throw ConfigError(fmt::format("{}: '{}' must be an array of tables: write [[{}]], not [{}]",
+                                  where(file, *n), key, key, key));
+  }
+  if (!n->is_array_of_tables()) {
+    throw ConfigError(
+        fmt::format("{}: '{}' must be an array of tables ([[{}]])", where(file, *n), key, key));
+  }
+  std::size_t k = 0;
+  for (const auto& e : *n->as_array()) f(*e.as_table(), k++);
+}
+
+void apply_override(toml::table& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError(
+        fmt::format("--set '{}': expected key=value, e.g. simulation.duration=500", assignment));
+  }
+  const std::string path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + text);
+  } catch (const toml::parse_error&) {
+    // A bare word is taken as a string: --set population.exc.model=iaf_psc_exp
+    parsed = toml::table{{"v", text}};
+  }
+  std::vector<std::string> segs;
+  std::stringstream ss(path);
+  for (std::string s; std::getline(ss, s, '.');) segs.push_back(s);
+  toml::table* cur = &root;
+  for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
+    toml::node* child = cur->get(segs[i]);
+    if (!child) {
+      cur->insert(segs[i], toml::table{});
+      child = cur->get(segs[i]);
+    }
+    if (child->is_array_of_tables()) {
+      // Next segment names an entry (by its name key, or its index).
+      if (i + 2 >= segs.size() + 1) break;
+      ++i;
+      toml::table* found = nullptr;
+      std::vector<std::string> names;
+      auto& arr = *child->as_array();
+      for (std::size_t k = 0; k < arr.size(); ++k) {
+        auto* t = arr[k].as_table();
+        const auto* nm = t->get("name");
+        const std::string name = nm && nm->is_string() ? nm->as_string()->get() : "";
+        names.push_back(name);
+        if (name == segs[i] || std::to_string(k) == segs[i]) found = t;
+      }
+      if (!found) {
+        throw UsageError(fmt::format("--set {}: no {} named '{}'{}", path, segs[i - 1], segs[i],
+                                     did_you_mean(segs[i], names)));
+      }
+      cur = found;
+      if (i + 1 >= segs.size())
+        throw UsageError(fmt::format("--set {}: the key is incomplete", path));
+      continue;
+    }
+    if (!child->is_table()) {
+      throw UsageError(fmt::format("--set {}: '{}' is not a table", path, segs[i]));
+    }
+    cur = child->as_table();
+  }
+  cur->insert_or_assign(segs.back(), *parsed.get("v"));
+}
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& file,
+                    const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: TOML syntax error: {}", file, e.source().begin.line,
+                                  e.source().begin.column, e.description()));
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+
+  Config c;
+  c.source = file;
+  {
+    std::ostringstream os;
+    os << root;
+    c.resolved_toml = os.str();
+  }
+  TableReader top(
+      root, "the config", file,
+      {"simulation", "output", "population", "projection", "stimulus", "record", "record_weights"});
+
+  if (const auto* t = top.table("simulation")) {
+    TableReader r(*t, "simulation", file,
+                  {"dt", "duration", "seed", "threads", "partitions", "max_rate", "guard_interval",
+                   "wall_limit"});
+    auto& s = c.simulation;
+    s.dt_ms = r.positive("dt", s.dt_ms, "ms");
+    s.duration_ms = r.positive("duration", s.duration_ms, "ms", true);
+    s.seed = r.count("seed", s.seed, std::numeric_limits<std::int64_t>::max());
+    s.threads = static_cast<int>(r.count("threads", 1, 1024));
+    if (s.threads < 1)
+      throw ConfigError(fmt::format("{}: simulation.threads = 0 is invalid: valid is 1 to 1024",
+                                    r.loc("threads")));
+    s.partitions = static_cast<unsigned>(r.count("partitions", s.partitions, 4096));
+    if (s.partitions < 1)
+      throw ConfigError(fmt::format("{}: simulation.partitions = 0 is invalid: valid is 1 to 4096",
+                                    r.loc("partitions")));
+    s.max_rate_hz = r.positive("max_rate", 0, "Hz", true);
+    s.guard_interval_ms = r.positive("guard_interval", s.guard_interval_ms, "ms");
+    s.wall_limit_s = r.positive("wall_limit", 0, "s", true);
+  }
+  if (const auto* t = top.table("output")) {
+    TableReader r(*t, "output", file, {"file", "flush_interval", "edges"});
+    c.output.file = r.string("file", "");
+    c.output.flush_interval_ms = r.positive("flush_interval", c.output.flush_interval_ms, "ms");
+    c.output.write_edges = r.boolean("edges", true);
+  }
+
+  std::set<std::string> pop_names;
+  for_each_entry(root, "population", file, [&](const toml::table& t, std::size_t k) {
+    TableReader r(t, fmt::format("population #{}", k + 1), file,
+                  {"name", "model", "size", "params", "initial", "record_spikes"});
+    PopulationConfig p;
+    p.name = r.required_string("name");
+    if (p.name.empty() || p.name.find_first_of("/ .") != std::string::npos) {
+      throw ConfigError(
+          fmt::format("{}: population name '{}' is invalid: use letters, digits, '_' "
+                      "or '-' (it becomes an HDF5 group name)",
+                      r.loc("name"), p.name));
+    }
+    if (!pop_names.insert(p.name).second) {
+      throw ConfigError(fmt::format("{}: population '{}' is defined twice", r.loc("name"), p.name));
+    }
+    const std::string path = fmt::format("population '{}'", p.name);
+    TableReader named(t, path, file,
+                      {"name", "model", "size", "params", "initial", "record_spikes"});
+    p.model = named.required_string("model");
+    if (!named.has("size")) named.missing("size", "a whole number >= 1");
+    p.size = named.count("size", 0, std::numeric_limits<NeuronIndex>::max() - 1);
+    if (p.size == 0) {
+      throw ConfigError(
+          fmt::format("{}: {}.size = 0: a population needs at least 1 neuron (valid: 1 "
+                      "to {})",
+                      named.loc("size"), path, std::numeric_limits<NeuronIndex>::max() - 1));
+    }
+    p.params = read_params(named.table("params"),
+                           fmt::format("population '{}' ({})", p.name, p.model), file);
+    if (const auto* init = named.table("initial")) {
+      for (auto&& [key, v] : *init) {
+        const std::string var(key.str());
+        // Reuse read_value through a one-key reader over the same table.
+        std::vector<std::string> keys;
+        for (auto&& [k2, v2] : *init) keys.emplace_back(k2.str());
+        TableReader ir(*init, path + ".initial", file, keys);
+        p.initial.push_back({var, InitialValue{read_value(ir, var, "")}});
+      }
+    }
+    p.record_spikes = named.boolean("record_spikes", true);
+    c.populations.push_back(std::move(p));
+  });
+
+  for_each_entry(root, "projection", file, [&](const toml::table& t, std::size_t k) {
+    const std::vector<std::string> keys = {
+        "name",     "source",    "target", "rule",  "p",    "indegree", "outdegree",       "total",
+        "autapses", "multapses", "weight", "delay", "taps", "file",     "edge_population", "edges"};
+    TableReader r0(t, fmt::format("projection #{}", k + 1), file, keys);
+    ProjectionConfig p;
+    p.source = r0.required_string("source");
+    p.target = r0.required_string("target");
+    p.name = r0.string("name", p.source + "_to_" + p.target);
+    const std::string path = fmt::format("projection '{}'", p.name);
+    TableReader r(t, path, file, keys);
+    auto& s = p.spec;
+    s.name = path;
+    s.rule = synapses::parse_rule(r.required_string("rule"), r.loc("rule") + ": " + path + ".rule");
+    auto only_for = [&](const char* key, synapses::Rule rule) {
+      if (r.has(key) && s.rule != rule) {
+        throw ConfigError(fmt::format("{}: {}.{} is not used by rule '{}' (it belongs to '{}')",
+                                      r.loc(key), path, key, synapses::rule_name(s.rule),
+                                      synapses::rule_name(rule)));
+      }
+      if (!r.has(key) && s.rule == rule) r.missing(key, "required by this rule");
+    };
+    only_for("p", synapses::Rule::fixed_probability);
+    only_for("indegree", synapses::Rule::fixed_indegree);
+    only_for("outdegree", synapses::Rule::fixed_outdegree);
+    only_for("total", synapses::Rule::fixed_total_number);
+    if (r.has("p")) {
+      s.p = r.required_number("p");
+      if (!(s.p >= 0 && s.p <= 1)) {
+        throw ConfigError(
+            fmt::format("{}: {}.p = {} is out of range: valid is [0, 1]", r.loc("p"), path, s.p));
+      }
+    }
+    constexpr std::uint64_t kMaxDegree = std::numeric_limits<std::uint32_t>::max();
+    s.indegree = r.count("indegree", 0, kMaxDegree);
+    s.outdegree = r.count("outdegree", 0, kMaxDegree);
+    s.total = r.count("total", 0, std::numeric_limits<std::uint32_t>::max());
+    s.autapses = r.boolean("autapses", true);
+    s.multapses = r.boolean("multapses", true);
+    s.taps = static_cast<std::uint32_t>(r.count("taps", 1, 4096));
+    p.weight_given = r.has("weight");
+    p.delay_given = r.has("delay");
+    const bool is_explicit = s.rule == synapses::Rule::explicit_edges;
+    if (p.weight_given)
+      s.weight = read_value(r, "weight", "");
+    else if (!is_explicit)
+      r.missing("weight", "a number or a distribution");
+    if (p.delay_given)
+      s.delay = read_value(r, "delay", "ms");
+    else if (!is_explicit)
+      r.missing("delay", "in ms, a whole number of time steps");
+    if (is_explicit) {
+      p.edges_file = r.string("file", "");
+      p.edge_population = r.string("edge_population", p.name);
+      const auto* inline_edges = r.table("edges");
+      if (p.edges_file.empty() == (inline_edges == nullptr)) {
+        throw ConfigError(
+            fmt::format("{}: rule 'explicit' takes either file = \"edges.h5\" or an "
+                        "edges = {{source = [...], target = [...]}} table",
+                        r.loc("rule")));
+      }
+      if (inline_edges) {
+        TableReader er(*inline_edges, path + ".edges", file,
+                       {"source", "target", "weight", "delay"});
+        auto numbers = [&](const char* key) {
+          std::vector<double> out;
+          const auto* n = er.node(key);
+          if (!n) return out;
+          if (!n->is_array()) er.type_error(key, "an array of numbers");
+          for (const auto& e : *n->as_array()) {
+            if (e.is_integer())
+              out.push_back(static_cast<double>(e.as_integer()->get()));
+            else if (e.is_floating_point())
+              out.push_back(e.as_floating_point()->get());
+            else
+              er.type_error(key, "an array of numbers");
+          }
+          return out;
+        };
+        s.edges.source = er.ids("source");
+        s.edges.target = er.ids("target");
+        if (!er.has("source")) er.missing("source", "an array of node ids");
+        if (!er.has("target")) er.missing("target", "an array of node ids");
+        s.edges.weight = numbers("weight");
+        s.edges.delay_ms = numbers("delay");
+        if (s.edges.weight.empty() && !p.weight_given)
+          er.missing("weight", "or a projection weight");
+        if (s.edges.delay_ms.empty() && !p.delay_given)
+          er.missing("delay", "or a projection delay");
+      }
+    } else if (r.has("file") || r.has("edges") || r.has("edge_population")) {
+      throw ConfigError(fmt::format(
+          "{}: file/edges/edge_population are only used by rule 'explicit'", r.loc("rule")));
+    }
+    c.projections.push_back(std::move(p));
+  });
+
+  for_each_entry(root, "stimulus", file, [&](const toml::table& t, std::size_t k) {
+    const std::vector<std::string> keys = {"name", "model", "target", "nodes", "params"};
+    TableReader r(t, fmt::format("stimulus #{}", k + 1), file, keys);
+    StimulusConfig s;
+    s.model = r.required_string("model");
+    s.target = r.required_string("target");
+    s.name = r.string("name", fmt::format("{}#{}", s.model, k + 1));
+    s.nodes = r.ids("nodes");
+    s.params =
+        read_params(r.table("params"), fmt::format("stimulus '{}' ({})", s.name, s.model), file);
+    c.stimuli.push_back(std::move(s));
+  });
+
+  for_each_entry(root, "record", file, [&](const toml::table& t, std::size_t k) {
+    TableReader r(t, fmt::format("record #{}", k + 1), file,
+                  {"population", "variables", "nodes", "interval", "start"});
+    RecordConfig rc;
+    rc.population = r.required_string("population");
+    rc.variables = r.strings("variables");
+    if (rc.variables.empty()) r.missing("variables", "state variable names, e.g. [\"V_m\"]");
+    rc.nodes = r.ids("nodes");
+    rc.interval_ms = r.positive("interval", 0, "ms", true);
+    rc.start_ms = r.positive("start", 0, "ms", true);
+    c.records.push_back(std::move(rc));
+  });
+
+  for_each_entry(root, "record_weights", file, [&](const toml::table& t, std::size_t k) {
+    TableReader r(t, fmt::format("record_weights #{}", k + 1), file, {"projection", "interval"});
+    WeightRecordConfig w;
+    w.projection = r.required_string("projection");
+    w.interval_ms = r.positive("interval", 0, "ms");
+    if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
+    c.weight_records.push_back(std::move(w));
+  });
+  return c;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(ExitCode::no_input,
+                fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, overrides);
+}
+
+}  // namespace spikeline::io

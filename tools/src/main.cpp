@@ -1,1 +1,249 @@
-int main() { return 0; }
+// spikeline: the command-line interface.
+//
+//   spikeline run CONFIG [--set key=value]... [--threads N] [--seed S]
+//                        [--duration MS] [--output FILE] [--quiet]
+//   spikeline validate CONFIG [--set key=value]...
+//   spikeline models [NAME]
+//   spikeline inspect FILE
+//
+// Exit codes (sysexits): 0 success, 64 usage, 65 bad data, 66 missing
+// input, 70 stopped by a guard, 73 cannot create output, 74 I/O error,
+// 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed).
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "spikeline/engine/error.hpp"
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/io/build.hpp"
+#include "spikeline/io/config.hpp"
+#include "spikeline/io/run.hpp"
+#include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/neurons/builtin.hpp"
+
+namespace po = boost::program_options;
+using namespace spikeline;
+
+namespace {
+
+// The one piece of global state: a signal handler can only talk to the
+// program through a volatile sig_atomic_t.
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_signal(int sig) { g_stop_signal = sig; }
+
+const char* kUsage =
+    "usage: spikeline <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run CONFIG        simulate the network in CONFIG (TOML) and write HDF5 output\n"
+    "  validate CONFIG   check CONFIG without simulating\n"
+    "  models [NAME]     list the registered models, their parameters and state variables\n"
+    "  inspect FILE      summarise an output file (populations, spikes, rates, time range)\n"
+    "\n"
+    "options: --help (also after a command), --version\n"
+    "Times are in ms everywhere. Documentation: docs/ in the source tree.\n";
+
+std::string command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    s += argv[i];
+  }
+  return s;
+}
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
+                        const po::positional_options_description& pos) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(fmt::format("{} (see --help)", e.what()));
+  }
+  return vm;
+}
+
+po::options_description config_options(std::vector<std::string>& sets) {
+  po::options_description o("options");
+  o.add_options()("help,h", "show this help")(
+      "set", po::value<std::vector<std::string>>(&sets)->composing(),
+      "override a config value: key=value, e.g. simulation.duration=500 or "
+      "population.exc.size=100 (repeatable)");
+  return o;
+}
+
+int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
+  std::vector<std::string> sets;
+  auto o = config_options(sets);
+  std::string config_path, output;
+  o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
+      "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
+      "seed,s", po::value<std::uint64_t>(), "random seed (simulation.seed)")(
+      "duration,d", po::value<double>(), "simulated time in ms (simulation.duration)")(
+      "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)")(
+      "quiet,q", "no progress line");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  const auto vm = parse(args, o, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: spikeline run CONFIG [options]\n\nSimulate CONFIG and write spikes, "
+                 "traces and weights to an HDF5 file (SONATA layout).\n\n"
+              << o;
+    return 0;
+  }
+  if (config_path.empty()) throw UsageError("run: a CONFIG file is required (see --help)");
+  if (vm.count("threads")) sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
+  if (vm.count("seed")) sets.push_back(fmt::format("simulation.seed={}", vm["seed"].as<std::uint64_t>()));
+  if (vm.count("duration")) sets.push_back(fmt::format("simulation.duration={}", vm["duration"].as<double>()));
+  if (!output.empty()) sets.push_back(fmt::format("output.file=\"{}\"", output));
+
+  Registry registry;
+  register_builtin_models(registry);
+  const io::Config config = io::load_config(config_path, sets);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  io::RunOptions ro;
+  ro.command_line = cmdline;
+  ro.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
+  ro.stop_signal = &g_stop_signal;
+  const io::RunResult r = io::run(config, registry, ro);
+  std::cerr << r.summary_line() << "\n";
+  if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
+  if (!config.output.file.empty()) std::cerr << "spikeline: output written to " << config.output.file << "\n";
+  return static_cast<int>(r.code);
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  std::vector<std::string> sets;
+  auto o = config_options(sets);
+  std::string config_path;
+  o.add_options()("config", po::value<std::string>(&config_path), "the TOML config");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  const auto vm = parse(args, o, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: spikeline validate CONFIG [options]\n\nCheck CONFIG (syntax, keys, "
+                 "models, parameters, ranges, memory) without simulating.\n\n"
+              << o;
+    return 0;
+  }
+  if (config_path.empty()) throw UsageError("validate: a CONFIG file is required (see --help)");
+  Registry registry;
+  register_builtin_models(registry);
+  const io::Config config = io::load_config(config_path, sets);
+  io::check_config(config, registry);
+  std::uint64_t neurons = 0;
+  for (const auto& p : config.populations) neurons += p.size;
+  std::cout << fmt::format("{}: valid ({} populations, {} neurons, {} projections, {} ms)\n",
+                           config_path, config.populations.size(), neurons,
+                           config.projections.size(), config.simulation.duration_ms);
+  return 0;
+}
+
+const char* kind_name(ModelKind k) {
+  switch (k) {
+    case ModelKind::neuron: return "neuron";
+    case ModelKind::generator: return "generator";
+    default: return "stimulus";
+  }
+}
+
+int cmd_models(const std::vector<std::string>& args) {
+  po::options_description o("options");
+  std::string name;
+  o.add_options()("help,h", "show this help")("name", po::value<std::string>(&name), "a model");
+  po::positional_options_description pos;
+  pos.add("name", 1);
+  const auto vm = parse(args, o, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: spikeline models [NAME]\n\nList every registered model with its "
+                 "parameters (units, defaults) and state variables.\n\n"
+              << o;
+    return 0;
+  }
+  Registry registry;
+  register_builtin_models(registry);
+  std::vector<const ModelInfo*> list;
+  if (!name.empty()) list.push_back(&registry.get(name, "models"));
+  else list = registry.all();
+  for (const auto* m : list) {
+    std::cout << fmt::format("{} ({})\n  {}\n", m->name, kind_name(m->kind), m->summary);
+    std::cout << "  parameters:\n";
+    for (const auto& p : m->params) {
+      const std::string def = std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
+      std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, def, p.unit, p.doc);
+    }
+    if (!m->state_vars.empty()) {
+      std::cout << "  state variables:\n";
+      for (const auto& v : m->state_vars) {
+        std::cout << fmt::format("    {:<18} {:<4}  {}\n", v.name, v.unit, v.doc);
+      }
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int cmd_inspect(const std::vector<std::string>& args) {
+  po::options_description o("options");
+  std::string file;
+  o.add_options()("help,h", "show this help")("file", po::value<std::string>(&file), "an output file");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  const auto vm = parse(args, o, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: spikeline inspect FILE\n\nSummarise a spikeline output file: run status, "
+                 "populations, spike counts, rates, time range, reports, edges.\n\n"
+              << o;
+    return 0;
+  }
+  if (file.empty()) throw UsageError("inspect: a FILE is required (see --help)");
+  std::cout << io::format_summary(io::inspect(file));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> all(argv + 1, argv + argc);
+  try {
+    if (all.empty()) {
+      std::cerr << kUsage;
+      return static_cast<int>(ExitCode::usage);
+    }
+    const std::string& cmd = all[0];
+    const std::vector<std::string> rest(all.begin() + 1, all.end());
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (cmd == "--version" || cmd == "-V") {
+      std::cout << "spikeline " << SPIKELINE_VERSION << "\n";
+      return 0;
+    }
+    if (cmd == "run") return cmd_run(rest, command_line(argc, argv));
+    if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "models") return cmd_models(rest);
+    if (cmd == "inspect") return cmd_inspect(rest);
+    throw UsageError(fmt::format("unknown command '{}'{}; commands: run, validate, models, inspect",
+                                 cmd, did_you_mean(cmd, {"run", "validate", "models", "inspect"})));
+  } catch (const Error& e) {
+    std::cerr << "spikeline: error: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    std::cerr << "spikeline: error: out of memory\n";
+    return static_cast<int>(ExitCode::software);
+  } catch (const std::exception& e) {
+    std::cerr << "spikeline: internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::software);
+  }
+}

@@ -94,15 +94,18 @@ class RandomStream {
   double spare_ = 0;
 };
 
+// GCC and Clang's 128-bit integer; __extension__ keeps -Wpedantic quiet.
+__extension__ using uint128 = unsigned __int128;
+
 inline std::uint64_t RandomStream::below(std::uint64_t n) {
   if (n <= 1) return 0;
   // 64x64 -> 128 multiply-shift with rejection of the biased low range.
-  unsigned __int128 m = static_cast<unsigned __int128>(next_u64()) * n;
+  uint128 m = static_cast<uint128>(next_u64()) * n;
   auto low = static_cast<std::uint64_t>(m);
   if (low < n) {
     const std::uint64_t threshold = -n % n;
     while (low < threshold) {
-      m = static_cast<unsigned __int128>(next_u64()) * n;
+      m = static_cast<uint128>(next_u64()) * n;
       low = static_cast<std::uint64_t>(m);
     }
   }

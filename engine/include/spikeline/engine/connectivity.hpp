@@ -1,0 +1,98 @@
+// Synapse storage: by source, grouped by delay, split by target partition.
+//
+// For one projection and one partition (a share of the target population)
+// the synapses form a compressed table:
+//
+//   row[source] .. row[source + 1]   the delay groups of this source
+//   group = {begin, end, delay}      synapses [begin, end) share one delay
+//   target[k], weight[k]             4 + 4 bytes per synapse
+//
+// A spike makes one queue event per (partition, delay group), never one per
+// synapse, and delivery is a plain loop over contiguous targets and weights.
+// Because each partition only stores synapses onto its own neurons, threads
+// deliver into disjoint input buffers and need no atomics.
+//
+// Within a group synapses are sorted by target, then insertion order, so the
+// layout (and every sum over it) depends only on the network, not on threads.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "spikeline/engine/population.hpp"
+#include "spikeline/engine/time_grid.hpp"
+
+namespace spikeline {
+
+// Splits populations into a fixed number of contiguous chunks, one per
+// partition: chunk k of a population of n is [k*n/P, (k+1)*n/P).
+class Partitioning {
+ public:
+  explicit Partitioning(unsigned partitions);
+  unsigned count() const noexcept { return parts_; }
+  IndexRange range(std::size_t population_size, unsigned part) const;
+  unsigned part_of(std::size_t population_size, NeuronIndex i) const;
+
+ private:
+  unsigned parts_;
+};
+
+struct SynapseRecord {
+  NeuronIndex source;
+  NeuronIndex target;
+  float weight;
+  std::uint32_t delay;  // steps, >= 1
+};
+
+struct DelayGroup {
+  std::uint32_t begin;
+  std::uint32_t end;
+  std::uint32_t delay;
+};
+
+struct SynapseBlock {
+  std::vector<std::uint32_t> row;  // size n_source + 1 (empty when the block is empty)
+  std::vector<DelayGroup> groups;
+  std::vector<NeuronIndex> target;
+  std::vector<float> weight;
+
+  std::span<const DelayGroup> groups_of(NeuronIndex source) const {
+    if (row.empty()) return {};
+    return {groups.data() + row[source], groups.data() + row[source + 1]};
+  }
+};
+
+class Connectivity {
+ public:
+  // Takes the synapses of one projection (any order; insertion order breaks
+  // ties between multapses) and lays them out for `parts`.
+  Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_source, std::size_t n_target,
+               const Partitioning& parts);
+
+  std::size_t size() const noexcept { return count_; }
+  std::size_t source_size() const noexcept { return n_source_; }
+  std::size_t target_size() const noexcept { return n_target_; }
+  std::uint32_t min_delay() const noexcept { return min_delay_; }  // 0 when empty
+  std::uint32_t max_delay() const noexcept { return max_delay_; }
+  std::size_t distinct_delays() const noexcept { return distinct_delays_; }
+  const SynapseBlock& block(unsigned part) const { return blocks_[part]; }
+  SynapseBlock& block(unsigned part) { return blocks_[part]; }
+
+  // Every synapse in canonical order (source, target, delay, insertion), the
+  // order of the SONATA edges written out; independent of the partitioning.
+  std::vector<SynapseRecord> canonical() const;
+  // Bytes used by the synapse tables (not counting the vector headers).
+  std::size_t memory_bytes() const;
+
+ private:
+  std::vector<SynapseBlock> blocks_;
+  std::size_t count_ = 0;
+  std::size_t n_source_ = 0;
+  std::size_t n_target_ = 0;
+  std::uint32_t min_delay_ = 0;
+  std::uint32_t max_delay_ = 0;
+  std::size_t distinct_delays_ = 0;
+};
+
+}  // namespace spikeline

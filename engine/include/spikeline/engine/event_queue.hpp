@@ -1,0 +1,72 @@
+// The event queue: a Boost.Heap priority queue of totally ordered events.
+//
+// Why a total order and not time alone: several events fall on the same step
+// (two spikes reaching one neuron, a current change and a delivery). If the
+// queue ordered by time only, the heap would pop equal-time events in an
+// order that depends on insertion history, which depends on how work was
+// split among partitions and threads; the floating-point sums into a
+// neuron's input would then differ in their last bits from run to run.
+// Ordering by (step, kind, a, b, c), where the keys identify the event
+// independently of who created it, makes every run pop the same sequence.
+//
+// The kinds are ordered by what a step needs first: current changes and spike
+// deliveries feed the step's update; generator emissions happen in it;
+// neuromodulator (reward) and control events (recording, flush) come after.
+#pragma once
+
+#include <cstdint>
+
+#include <boost/heap/d_ary_heap.hpp>
+
+#include "spikeline/engine/time_grid.hpp"
+
+namespace spikeline {
+
+enum class EventKind : std::uint8_t {
+  current = 0,   // a stimulus changes injected current: a = stimulus, b = change index
+  delivery = 1,  // a spike reaches a delay group: a = projection, b = source, c = delay
+  emission = 2,  // a scheduled generator fires: a = population, b = neuron
+  reward = 3,    // a neuromodulator pulse: a = channel, b = sequence
+  record = 4,    // sample traces / snapshot weights: a = recorder
+  flush = 5,     // flush output
+};
+
+struct Event {
+  Step step;
+  EventKind kind;
+  std::uint32_t a;
+  std::uint32_t b;
+  std::uint32_t c;
+  std::uint32_t payload;  // not part of the order (e.g. a delay-group index)
+
+  friend bool operator<(const Event& x, const Event& y) {
+    if (x.step != y.step) return x.step < y.step;
+    if (x.kind != y.kind) return x.kind < y.kind;
+    if (x.a != y.a) return x.a < y.a;
+    if (x.b != y.b) return x.b < y.b;
+    return x.c < y.c;
+  }
+};
+
+class EventQueue {
+ public:
+  void push(const Event& e) { heap_.push(e); }
+  bool empty() const { return heap_.empty(); }
+  std::size_t size() const { return heap_.size(); }
+  const Event& top() const { return heap_.top(); }
+  void pop() { heap_.pop(); }
+  // True when the earliest event is due at or before `step`.
+  bool due(Step step) const { return !heap_.empty() && heap_.top().step <= step; }
+  void reserve(std::size_t n) { heap_.reserve(n); }
+
+ private:
+  // Boost heaps are max-heaps; this comparator puts the earliest event on top.
+  struct Later {
+    bool operator()(const Event& x, const Event& y) const { return y < x; }
+  };
+  // A 4-ary heap: a flat array with shallow trees and no per-node allocation.
+  // bench/heap_bench.cpp compares it with the other Boost heaps.
+  boost::heap::d_ary_heap<Event, boost::heap::arity<4>, boost::heap::compare<Later>> heap_;
+};
+
+}  // namespace spikeline

@@ -1,0 +1,80 @@
+// A network ready to simulate: populations (models with state), projections
+// (synapse tables), injected-current stimuli and trace probes. Built by io/
+// from a config, or directly by C++ code and tests.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/connectivity.hpp"
+#include "spikeline/engine/population.hpp"
+#include "spikeline/engine/registry.hpp"
+
+namespace spikeline {
+
+struct PopulationEntry {
+  std::string name;
+  std::string model;
+  std::unique_ptr<Population> population;
+};
+
+struct ProjectionEntry {
+  std::string name;
+  std::uint32_t source;  // population index
+  std::uint32_t target;
+  std::vector<SynapseRecord> synapses;  // laid out as Connectivity when the simulator starts
+};
+
+// A current injected into some neurons of a population (dc_generator).
+struct CurrentStimulus {
+  std::string name;
+  std::uint32_t population;
+  std::vector<NeuronIndex> neurons;  // empty: all
+  std::vector<CurrentChange> changes;
+};
+
+// Sampling of state variables of some neurons every `interval` steps, from
+// step `start` on. Columns are node-major, variable-minor.
+struct TraceProbe {
+  std::uint32_t population;
+  std::vector<std::size_t> variables;
+  std::vector<NeuronIndex> neurons;
+  Step start = 0;
+  Step interval = 1;
+};
+
+class Network {
+ public:
+  Network(TimeGrid grid, std::uint64_t seed) : grid_(grid), seed_(seed) {}
+
+  const TimeGrid& grid() const { return grid_; }
+  std::uint64_t seed() const { return seed_; }
+
+  std::uint32_t add_population(std::string name, std::string model,
+                               std::unique_ptr<Population> population);
+  std::uint32_t add_projection(std::string name, std::uint32_t source, std::uint32_t target,
+                               std::vector<SynapseRecord> synapses);
+  void add_stimulus(CurrentStimulus stimulus);
+  std::size_t add_probe(TraceProbe probe);
+
+  // Index of the population called `name`, or a ConfigError naming `context`.
+  std::uint32_t population_index(const std::string& name, const std::string& context) const;
+
+  std::vector<PopulationEntry>& populations() { return populations_; }
+  const std::vector<PopulationEntry>& populations() const { return populations_; }
+  std::vector<ProjectionEntry>& projections() { return projections_; }
+  const std::vector<ProjectionEntry>& projections() const { return projections_; }
+  const std::vector<CurrentStimulus>& stimuli() const { return stimuli_; }
+  const std::vector<TraceProbe>& probes() const { return probes_; }
+
+ private:
+  TimeGrid grid_;
+  std::uint64_t seed_;
+  std::vector<PopulationEntry> populations_;
+  std::vector<ProjectionEntry> projections_;
+  std::vector<CurrentStimulus> stimuli_;
+  std::vector<TraceProbe> probes_;
+};
+
+}  // namespace spikeline

@@ -1,0 +1,133 @@
+// The simulation loop.
+//
+// Time advances in windows of the minimum delay (conservative lookahead, as
+// in NEST and Arbor): a spike emitted in a window cannot reach any neuron
+// before the window ends, so within a window the partitions are independent.
+//
+//            +-------------------- window [t0+1, t0+W] --------------------+
+//  partition | for each step t: pop due events (deliveries, currents,     |
+//  (parallel)|   emissions) -> update populations -> sample probes        |
+//            +-------------------------------------------------------------+
+//                                      |
+//  exchange  | merge the partitions' spikes, sort by (step, pop, neuron)   |
+//  (serial)  | -> observers (output files, progress)                       |
+//                                      |
+//  enqueue   | each partition pushes, for each spike and each delay group  |
+//  (parallel)| of its own synapses, one event (t + delay, ...)             |
+//
+// Each partition owns its neurons' state, input buffers and event queue, so
+// no step needs a lock or an atomic. Events are totally ordered (see
+// event_queue.hpp) and spikes are sorted before they are enqueued, so the
+// result is the same bit for bit whatever the number of threads, and
+// whatever the number of partitions.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "spikeline/engine/connectivity.hpp"
+#include "spikeline/engine/event_queue.hpp"
+#include "spikeline/engine/network.hpp"
+
+namespace spikeline {
+
+struct SpikeRecord {
+  Step step;
+  std::uint32_t population;
+  NeuronIndex neuron;
+  friend bool operator<(const SpikeRecord& a, const SpikeRecord& b) {
+    if (a.step != b.step) return a.step < b.step;
+    if (a.population != b.population) return a.population < b.population;
+    return a.neuron < b.neuron;
+  }
+  friend bool operator==(const SpikeRecord&, const SpikeRecord&) = default;
+};
+
+struct SimulationOptions {
+  int threads = 1;
+  unsigned partitions = 4;
+  // Guard: stop when a population's mean rate over a guard interval exceeds
+  // this (Hz); 0 disables.
+  double max_rate_hz = 0;
+  double guard_interval_ms = 100;
+  // Guard: stop when the run has taken longer than this (s); 0 disables.
+  double wall_limit_s = 0;
+};
+
+// Receives the results of each window, on the calling thread.
+class SimulationObserver {
+ public:
+  virtual ~SimulationObserver() = default;
+  // Spikes of one window, sorted by (step, population, neuron).
+  virtual void on_spikes(std::span<const SpikeRecord> /*spikes*/) {}
+  // Frames of probe `probe` sampled in the window: rows x columns, row-major.
+  virtual void on_frames(std::size_t /*probe*/, std::span<const float> /*frames*/) {}
+  // The window ending at `now` is complete.
+  virtual void on_window(Step /*now*/) {}
+};
+
+class Simulator {
+ public:
+  Simulator(Network network, SimulationOptions options);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Simulates steps now()+1 .. stop. Returns false when stopped early by
+  // request_stop() (the last window is complete and reported).
+  bool run_until(Step stop, SimulationObserver& observer);
+  Step now() const { return now_; }
+
+  // Asks a running simulation to stop at the end of the current window;
+  // safe to call from a signal handler or another thread.
+  void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
+
+  const Network& network() const { return network_; }
+  const Connectivity& connectivity(std::size_t projection) const { return connectivity_[projection]; }
+  const TimeGrid& grid() const { return network_.grid(); }
+  // Spikes per population so far.
+  const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }
+  UpdateMode mode(std::size_t population) const { return modes_[population]; }
+  // The lookahead window in steps.
+  Step window() const { return window_; }
+  std::size_t synapse_count() const;
+  std::size_t synapse_memory_bytes() const;
+
+ private:
+  struct Partition;
+  void step_partition(Partition& part, Step t);
+  void enqueue(Partition& part, std::span<const SpikeRecord> spikes);
+  void check_guards(Step window_end);
+
+  Network network_;
+  SimulationOptions options_;
+  Partitioning parts_;
+  std::vector<Connectivity> connectivity_;
+  std::vector<std::vector<std::uint32_t>> projections_from_;  // by source population
+  std::vector<UpdateMode> modes_;
+  // Per population, indexed by neuron: input accumulators and injected current.
+  struct Inputs {
+    std::vector<float> ex, in;
+    std::vector<double> current;
+    std::vector<std::uint8_t> touched;
+  };
+  std::vector<Inputs> inputs_;
+  std::vector<std::unique_ptr<Partition>> partitions_;
+  std::vector<std::vector<float>> frame_buffers_;  // per probe, one window
+  std::vector<SpikeRecord> window_spikes_;
+  std::vector<std::uint64_t> spike_counts_;
+  std::vector<std::uint64_t> guard_counts_;
+  Step guard_start_ = 0;
+  Step now_ = 0;
+  Step window_ = 1;
+  std::atomic<bool> stop_requested_{false};
+  std::chrono::steady_clock::time_point started_;
+  struct Arena;
+  std::unique_ptr<Arena> arena_;
+};
+
+}  // namespace spikeline

@@ -1,0 +1,62 @@
+#include "spikeline/engine/network.hpp"
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline {
+
+std::uint32_t Network::add_population(std::string name, std::string model,
+                                      std::unique_ptr<Population> population) {
+  for (const auto& p : populations_) {
+    if (p.name == name) throw ConfigError(fmt::format("population '{}' is defined twice", name));
+  }
+  if (!population) throw Error(ExitCode::software, "add_population: no model instance");
+  populations_.push_back({std::move(name), std::move(model), std::move(population)});
+  return static_cast<std::uint32_t>(populations_.size() - 1);
+}
+
+std::uint32_t Network::add_projection(std::string name, std::uint32_t source, std::uint32_t target,
+                                      std::vector<SynapseRecord> synapses) {
+  if (source >= populations_.size() || target >= populations_.size()) {
+    throw Error(ExitCode::software, fmt::format("projection '{}': no such population", name));
+  }
+  projections_.push_back({std::move(name), source, target, std::move(synapses)});
+  return static_cast<std::uint32_t>(projections_.size() - 1);
+}
+
+void Network::add_stimulus(CurrentStimulus stimulus) {
+  if (stimulus.population >= populations_.size()) {
+    throw Error(ExitCode::software, fmt::format("stimulus '{}': no such population", stimulus.name));
+  }
+  const auto n = populations_[stimulus.population].population->size();
+  for (const auto i : stimulus.neurons) {
+    if (i >= n) {
+      throw ConfigError(fmt::format("stimulus '{}': node id {} is out of range: population '{}' has "
+                                    "ids 0 to {}",
+                                    stimulus.name, i, populations_[stimulus.population].name, n - 1));
+    }
+  }
+  stimuli_.push_back(std::move(stimulus));
+}
+
+std::size_t Network::add_probe(TraceProbe probe) {
+  if (probe.population >= populations_.size()) {
+    throw Error(ExitCode::software, "add_probe: no such population");
+  }
+  if (probe.interval < 1 || probe.start < 1) {
+    throw ConfigError("a trace probe samples from step 1 on, every >= 1 steps");
+  }
+  probes_.push_back(std::move(probe));
+  return probes_.size() - 1;
+}
+
+std::uint32_t Network::population_index(const std::string& name, const std::string& context) const {
+  std::vector<std::string> names;
+  for (std::uint32_t k = 0; k < populations_.size(); ++k) {
+    if (populations_[k].name == name) return k;
+    names.push_back(populations_[k].name);
+  }
+  throw ConfigError(fmt::format("{}: unknown population '{}'{}; defined: {}", context, name,
+                                did_you_mean(name, names), fmt::join(names, ", ")));
+}
+
+}  // namespace spikeline

@@ -1,0 +1,45 @@
+// From a checked config to a network ready to simulate: models looked up in
+// the registry, parameters checked against each model, initial state drawn,
+// synapses drawn (or read from SONATA edges files), probes resolved.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/network.hpp"
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/io/config.hpp"
+
+namespace spikeline::io {
+
+struct ProbeInfo {
+  std::string population;
+  std::vector<std::string> variables;
+  std::vector<std::string> units;
+  std::vector<std::uint64_t> nodes;
+  Step start = 1;
+  Step interval = 1;
+};
+
+struct WeightRecordInfo {
+  std::uint32_t projection;
+  Step interval;
+};
+
+struct BuiltNetwork {
+  Network network;
+  std::vector<ProbeInfo> probes;  // parallel to network.probes()
+  std::vector<WeightRecordInfo> weight_records;
+  double expected_synapses = 0;
+};
+
+// Validates the config against the registry and builds the network. Throws
+// ConfigError / DataError / Error(no_input) with the item, value and range.
+BuiltNetwork build_network(const Config& config, const Registry& registry);
+
+// Checks a config as far as possible without drawing any synapse: models,
+// parameters, populations referenced, recordable variables, the memory the
+// network would need. Used by `spikeline validate` and before every run.
+void check_config(const Config& config, const Registry& registry);
+
+}  // namespace spikeline::io

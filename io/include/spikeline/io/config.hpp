@@ -1,0 +1,103 @@
+// The configuration a person writes: a TOML file, documented in
+// docs/config.md. Parsing checks everything it can without building the
+// network: types, unknown keys (with a did-you-mean hint), ranges, units on
+// the time grid. Errors are ConfigError (exit 78) naming the file, the line,
+// the key, the bad value and the valid range.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "spikeline/engine/params.hpp"
+#include "spikeline/synapses/connect.hpp"
+
+namespace spikeline::io {
+
+// The initial value of a state variable: a constant or a per-neuron draw.
+struct InitialValue {
+  synapses::ValueSpec spec;  // constant, uniform or normal
+};
+
+struct SimulationConfig {
+  double dt_ms = 0.1;
+  double duration_ms = 1000.0;
+  std::uint64_t seed = 1;
+  int threads = 1;
+  unsigned partitions = 4;
+  double max_rate_hz = 0;  // guard, 0: off
+  double guard_interval_ms = 100;
+  double wall_limit_s = 0;  // guard, 0: off
+};
+
+struct OutputConfig {
+  std::string file;  // empty: no output file
+  double flush_interval_ms = 1000;
+  bool write_edges = true;  // final weights as SONATA edges
+};
+
+struct PopulationConfig {
+  std::string name;
+  std::string model;
+  std::uint64_t size = 0;
+  ParamMap params;
+  std::vector<std::pair<std::string, InitialValue>> initial;
+  bool record_spikes = true;
+};
+
+struct ProjectionConfig {
+  std::string name;
+  std::string source;
+  std::string target;
+  synapses::ConnectionSpec spec;
+  // Explicit edges from a SONATA edges file (rule = "explicit", file = ...).
+  std::string edges_file;
+  std::string edge_population;  // defaults to the projection name
+  bool weight_given = false;    // a `weight` key overrides the file's syn_weight
+  bool delay_given = false;
+};
+
+struct StimulusConfig {
+  std::string name;
+  std::string model;
+  std::string target;
+  std::vector<std::uint64_t> nodes;  // empty: all
+  ParamMap params;
+};
+
+struct RecordConfig {
+  std::string population;
+  std::vector<std::string> variables;
+  std::vector<std::uint64_t> nodes;  // empty: all
+  double interval_ms = 0;            // 0: every step
+  double start_ms = 0;               // 0: from the first sample time (one interval in)
+};
+
+struct WeightRecordConfig {
+  std::string projection;
+  double interval_ms = 0;
+};
+
+struct Config {
+  std::string source;  // the file name (or "<string>")
+  SimulationConfig simulation;
+  OutputConfig output;
+  std::vector<PopulationConfig> populations;
+  std::vector<ProjectionConfig> projections;
+  std::vector<StimulusConfig> stimuli;
+  std::vector<RecordConfig> records;
+  std::vector<WeightRecordConfig> weight_records;
+  std::string resolved_toml;  // the config after overrides, as written to /provenance
+};
+
+// "key=value" overrides from the command line (--set): the key is a dotted
+// path; array-of-table entries are addressed by their name, e.g.
+// "population.exc.size=100" or "projection.exc->inh.p=0.05". The value is a
+// TOML value (numbers, strings in quotes, true/false, arrays).
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+Config parse_config(const std::string& text, const std::string& source_name,
+                    const std::vector<std::string>& overrides = {});
+
+}  // namespace spikeline::io

@@ -1,0 +1,246 @@
+#include "spikeline/io/build.hpp"
+
+#include <unistd.h>
+
+#include "spikeline/engine/error.hpp"
+#include "spikeline/io/sonata_reader.hpp"
+
+namespace spikeline::io {
+
+namespace {
+
+// Bytes a synapse costs while the network is built (the record the rules
+// produce plus its final 8-byte slot) and a conservative per-neuron figure.
+constexpr double kBuildBytesPerSynapse = 16 + 8 + 4;
+constexpr double kBytesPerNeuron = 256;
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0;
+}
+
+std::size_t find_population(const Config& c, const std::string& name, const std::string& context) {
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < c.populations.size(); ++k) {
+    if (c.populations[k].name == name) return k;
+    names.push_back(c.populations[k].name);
+  }
+  throw ConfigError(fmt::format("{}: unknown population '{}'{}; defined: {}", context, name,
+                                did_you_mean(name, names), fmt::join(names, ", ")));
+}
+
+const ModelInfo& population_model(const PopulationConfig& p, const Registry& registry) {
+  const auto& m = registry.get(p.model, fmt::format("population '{}'", p.name));
+  if (m.kind == ModelKind::stimulus) {
+    throw ConfigError(
+        fmt::format("population '{}': '{}' is a stimulus device; inject it with a "
+                    "[[stimulus]] entry targeting a population",
+                    p.name, p.model));
+  }
+  Registry::check_param_names(m, p.params);
+  return m;
+}
+
+synapses::ConnectContext connect_context(const Config& c, std::size_t proj_index, std::size_t src,
+                                         std::size_t tgt, const TimeGrid& grid) {
+  return {c.populations[src].size,
+          c.populations[tgt].size,
+          src == tgt,
+          grid,
+          c.simulation.seed,
+          static_cast<std::uint32_t>(proj_index)};
+}
+
+void check_nodes(const std::vector<std::uint64_t>& nodes, std::uint64_t size,
+                 const std::string& item, const std::string& pop) {
+  for (const auto n : nodes) {
+    if (n >= size) {
+      throw ConfigError(
+          fmt::format("{}: node id {} is out of range: population '{}' has ids 0 to {}", item, n,
+                      pop, size - 1));
+    }
+  }
+}
+
+double estimate_synapses(const Config& c, const TimeGrid& grid) {
+  double total = 0;
+  for (std::size_t k = 0; k < c.projections.size(); ++k) {
+    const auto& p = c.projections[k];
+    const auto src = find_population(c, p.source, p.spec.name + " source");
+    const auto tgt = find_population(c, p.target, p.spec.name + " target");
+    if (p.spec.rule == synapses::Rule::explicit_edges && !p.edges_file.empty()) continue;
+    total += synapses::expected_synapses(p.spec, connect_context(c, k, src, tgt, grid));
+  }
+  return total;
+}
+
+}  // namespace
+
+void check_config(const Config& c, const Registry& registry) {
+  const TimeGrid grid(c.simulation.dt_ms);
+  grid.time_steps(c.simulation.duration_ms, "simulation.duration");
+  if (c.populations.empty())
+    throw ConfigError(fmt::format("{}: no [[population]] is defined", c.source));
+  double neurons = 0;
+  for (const auto& p : c.populations) {
+    population_model(p, registry);
+    neurons += static_cast<double>(p.size);
+  }
+  for (const auto& p : c.projections) {
+    find_population(c, p.source, p.spec.name + " source");
+    find_population(c, p.target, p.spec.name + " target");
+  }
+  for (const auto& s : c.stimuli) {
+    const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
+    if (m.kind != ModelKind::stimulus) {
+      throw ConfigError(
+          fmt::format("stimulus '{}': '{}' is not a stimulus device (devices: "
+                      "dc_generator); generators are populations",
+                      s.name, s.model));
+    }
+    Registry::check_param_names(m, s.params);
+    const auto t = find_population(c, s.target, fmt::format("stimulus '{}' target", s.name));
+    check_nodes(s.nodes, c.populations[t].size, fmt::format("stimulus '{}'", s.name), s.target);
+  }
+  for (const auto& r : c.records) {
+    const auto t = find_population(c, r.population, "record");
+    check_nodes(r.nodes, c.populations[t].size, fmt::format("record of '{}'", r.population),
+                r.population);
+    const auto& m = population_model(c.populations[t], registry);
+    std::vector<std::string> names;
+    for (const auto& v : m.state_vars) names.push_back(v.name);
+    for (const auto& v : r.variables) {
+      if (std::find(names.begin(), names.end(), v) == names.end()) {
+        throw ConfigError(
+            fmt::format("record of '{}': '{}' has no state variable '{}'{}; "
+                        "recordable: {}",
+                        r.population, m.name, v, did_you_mean(v, names), fmt::join(names, ", ")));
+      }
+    }
+  }
+  const double synapses = estimate_synapses(c, grid);
+  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron;
+  const double have = physical_memory_bytes();
+  if (have > 0 && need > 0.9 * have) {
+    throw ConfigError(fmt::format(
+        "{}: the network needs about {:.1f} GiB ({:.3g} neurons, {:.3g} synapses) but this machine "
+        "has {:.1f} GiB; reduce the sizes or the connection probabilities",
+        c.source, need / (1 << 30), neurons, synapses, have / (1 << 30)));
+  }
+}
+
+BuiltNetwork build_network(const Config& c, const Registry& registry) {
+  check_config(c, registry);
+  const TimeGrid grid(c.simulation.dt_ms);
+  BuiltNetwork built{Network(grid, c.simulation.seed), {}, {}, estimate_synapses(c, grid)};
+  Network& net = built.network;
+
+  for (std::size_t k = 0; k < c.populations.size(); ++k) {
+    const auto& p = c.populations[k];
+    const auto& m = population_model(p, registry);
+    const ModelContext ctx{p.name,
+                           static_cast<std::size_t>(p.size),
+                           p.params,
+                           grid,
+                           c.simulation.seed,
+                           static_cast<std::uint32_t>(k)};
+    auto pop = m.make_population(ctx);
+    const std::string owner = fmt::format("population '{}'.initial", p.name);
+    for (const auto& [var, init] : p.initial) {
+      const std::size_t v = state_var_index(*pop, var, owner);
+      const std::uint32_t stream =
+          stream_id(StreamKind::initial_state, static_cast<std::uint32_t>(k * 64 + v));
+      for (NeuronIndex i = 0; i < p.size; ++i) {
+        RandomStream rng(c.simulation.seed, stream, i);
+        pop->set_state(v, i, init.spec.draw(rng));
+      }
+    }
+    net.add_population(p.name, p.model, std::move(pop));
+  }
+
+  for (std::size_t k = 0; k < c.projections.size(); ++k) {
+    const auto& p = c.projections[k];
+    const auto src = find_population(c, p.source, p.spec.name + " source");
+    const auto tgt = find_population(c, p.target, p.spec.name + " target");
+    synapses::ConnectionSpec spec = p.spec;
+    if (spec.rule == synapses::Rule::explicit_edges && !p.edges_file.empty()) {
+      EdgesData e = read_edges(p.edges_file, p.edge_population);
+      if (e.source_population != p.source || e.target_population != p.target) {
+        throw DataError(fmt::format(
+            "{}: edges '{}' in '{}' connect '{}' -> '{}', but the projection is '{}' -> '{}'",
+            p.spec.name, p.edge_population, p.edges_file, e.source_population, e.target_population,
+            p.source, p.target));
+      }
+      spec.edges.source = std::move(e.source);
+      spec.edges.target = std::move(e.target);
+      if (!p.weight_given) spec.edges.weight.assign(e.weight.begin(), e.weight.end());
+      if (!p.delay_given) spec.edges.delay_ms.assign(e.delay_ms.begin(), e.delay_ms.end());
+    }
+    auto syn = synapses::connect(spec, connect_context(c, k, src, tgt, grid));
+    net.add_projection(p.name, static_cast<std::uint32_t>(src), static_cast<std::uint32_t>(tgt),
+                       std::move(syn));
+  }
+
+  for (const auto& s : c.stimuli) {
+    const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
+    CurrentStimulus cs;
+    cs.name = s.name;
+    cs.population = net.population_index(s.target, fmt::format("stimulus '{}'", s.name));
+    cs.neurons.assign(s.nodes.begin(), s.nodes.end());
+    cs.changes = m.make_stimulus(s.params, grid);
+    net.add_stimulus(std::move(cs));
+  }
+
+  for (const auto& r : c.records) {
+    const auto q = net.population_index(r.population, "record");
+    const auto& entry = net.populations()[q];
+    const auto& m = registry.get(entry.model, "record");
+    TraceProbe probe;
+    probe.population = q;
+    ProbeInfo info;
+    info.population = r.population;
+    for (const auto& v : r.variables) {
+      const auto idx =
+          state_var_index(*entry.population, v, fmt::format("record of '{}'", r.population));
+      probe.variables.push_back(idx);
+      info.variables.push_back(v);
+      info.units.push_back(m.state_vars[idx].unit);
+    }
+    if (r.nodes.empty()) {
+      for (NeuronIndex i = 0; i < entry.population->size(); ++i) probe.neurons.push_back(i);
+    } else {
+      probe.neurons.assign(r.nodes.begin(), r.nodes.end());
+    }
+    info.nodes.assign(probe.neurons.begin(), probe.neurons.end());
+    probe.interval =
+        r.interval_ms == 0
+            ? 1
+            : grid.delay_steps(r.interval_ms, fmt::format("record of '{}' interval", r.population));
+    probe.start =
+        r.start_ms == 0
+            ? probe.interval
+            : grid.delay_steps(r.start_ms, fmt::format("record of '{}' start", r.population));
+    info.start = probe.start;
+    info.interval = probe.interval;
+    net.add_probe(std::move(probe));
+    built.probes.push_back(std::move(info));
+  }
+  for (const auto& w : c.weight_records) {
+    std::vector<std::string> names;
+    std::optional<std::uint32_t> found;
+    for (std::uint32_t k = 0; k < c.projections.size(); ++k) {
+      names.push_back(c.projections[k].name);
+      if (c.projections[k].name == w.projection) found = k;
+    }
+    if (!found) {
+      throw ConfigError(fmt::format("record_weights: unknown projection '{}'{}; defined: {}",
+                                    w.projection, did_you_mean(w.projection, names),
+                                    fmt::join(names, ", ")));
+    }
+    built.weight_records.push_back(
+        {*found, grid.delay_steps(w.interval_ms, "record_weights interval")});
+  }
+  return built;
+}
+
+}  // namespace spikeline::io

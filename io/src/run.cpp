@@ -1,0 +1,276 @@
+#include "spikeline/io/run.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+
+#include "spikeline/engine/simulator.hpp"
+#include "spikeline/io/build.hpp"
+#include "spikeline/io/sonata_writer.hpp"
+
+namespace spikeline::io {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Writes each window's results into the output file and keeps the user
+// informed; polls for a stop signal between windows.
+class RunObserver : public SimulationObserver {
+ public:
+  RunObserver(Simulator& sim, SonataWriter* writer, std::vector<int> spike_slot, Step flush_every,
+              Step stop, bool progress, const volatile std::sig_atomic_t* stop_signal)
+      : sim_(sim),
+        writer_(writer),
+        spike_slot_(std::move(spike_slot)),
+        flush_every_(flush_every),
+        stop_(stop),
+        progress_(progress),
+        stop_signal_(stop_signal),
+        times_(spike_slot_.size()),
+        ids_(spike_slot_.size()),
+        started_(Clock::now()) {}
+
+  void on_spikes(std::span<const SpikeRecord> spikes) override {
+    if (!writer_ || spikes.empty()) return;
+    for (auto& t : times_) t.clear();
+    for (auto& i : ids_) i.clear();
+    const double dt = sim_.grid().dt();
+    for (const auto& s : spikes) {
+      if (spike_slot_[s.population] < 0) continue;
+      times_[s.population].push_back(static_cast<double>(s.step) * dt);
+      ids_[s.population].push_back(s.neuron);
+    }
+    for (std::size_t q = 0; q < spike_slot_.size(); ++q) {
+      if (!times_[q].empty())
+        writer_->append_spikes(static_cast<std::size_t>(spike_slot_[q]), times_[q], ids_[q]);
+    }
+  }
+  void on_frames(std::size_t probe, std::span<const float> frames) override {
+    if (writer_) writer_->append_frames(probe, frames);
+  }
+  void on_window(Step now) override {
+    if (writer_ && now - last_flush_ >= flush_every_) {
+      writer_->set_simulated_time(sim_.grid().to_ms(now));
+      writer_->flush();
+      last_flush_ = now;
+    }
+    if (stop_signal_ && *stop_signal_ != 0) sim_.request_stop();
+    if (progress_) {
+      const double wall = seconds_since(started_);
+      if (wall - last_print_ >= 0.25 || now == stop_) {
+        last_print_ = wall;
+        const double frac =
+            static_cast<double>(now) / static_cast<double>(std::max<Step>(1, stop_));
+        const double sim_s = sim_.grid().to_ms(now) / 1000.0;
+        const double rtf = sim_s > 0 ? wall / sim_s : 0;
+        const double eta = frac > 0 ? wall * (1 - frac) / frac : 0;
+        std::fprintf(stderr, "\r[%5.1f%%] %.1f / %.1f ms  real-time factor %.3g  ETA %.1f s   ",
+                     100 * frac, sim_.grid().to_ms(now), sim_.grid().to_ms(stop_), rtf, eta);
+        std::fflush(stderr);
+      }
+    }
+  }
+  void end_progress() const {
+    if (progress_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  Simulator& sim_;
+  SonataWriter* writer_;
+  std::vector<int> spike_slot_;
+  Step flush_every_;
+  Step stop_;
+  bool progress_;
+  const volatile std::sig_atomic_t* stop_signal_;
+  std::vector<std::vector<double>> times_;
+  std::vector<std::vector<std::uint64_t>> ids_;
+  Step last_flush_ = 0;
+  double last_print_ = -1;
+  Clock::time_point started_;
+};
+
+void write_weights_snapshot(SonataWriter& w, std::size_t slot, const Simulator& sim,
+                            std::uint32_t projection) {
+  const auto syn = sim.connectivity(projection).canonical();
+  std::vector<float> weights(syn.size());
+  for (std::size_t k = 0; k < syn.size(); ++k) weights[k] = syn[k].weight;
+  w.append_weight_snapshot(slot, sim.grid().to_ms(sim.now()), weights);
+}
+
+}  // namespace
+
+std::string RunResult::summary_line() const {
+  std::string rates;
+  for (const auto& p : populations) rates += fmt::format(", {} {:.2f} Hz", p.name, p.rate_hz);
+  std::uint64_t spikes = 0;
+  for (const auto& p : populations) spikes += p.spikes;
+  const double rtf = simulated_ms > 0 ? loop_s / (simulated_ms / 1000.0) : 0;
+  return fmt::format(
+      "spikeline: {} after {:.1f} ms simulated; {} spikes{}; wall {:.2f} s (build "
+      "{:.2f} s, loop {:.2f} s), real-time factor {:.3g}",
+      status, simulated_ms, spikes, rates, total_s, build_s, loop_s, rtf);
+}
+
+std::string RunResult::summary_json() const {
+  std::string pops;
+  for (const auto& p : populations) {
+    if (!pops.empty()) pops += ",";
+    pops += fmt::format(R"({{"name":"{}","size":{},"spikes":{},"rate_hz":{}}})", p.name, p.size,
+                        p.spikes, p.rate_hz);
+  }
+  std::string msg;
+  for (char ch : message) {
+    if (ch == '"' || ch == '\\') msg += '\\';
+    if (ch == '\n') {
+      msg += "\\n";
+      continue;
+    }
+    msg += ch;
+  }
+  return fmt::format(
+      R"({{"status":"{}","message":"{}","simulated_ms":{},"build_s":{},"loop_s":{},"total_s":{},"synapses":{},"synapse_bytes":{},"populations":[{}]}})",
+      status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, pops);
+}
+
+RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
+  const auto t_start = Clock::now();
+  RunResult result;
+  BuiltNetwork built = build_network(c, registry);
+  const TimeGrid grid = built.network.grid();
+  const Step stop = grid.time_steps(c.simulation.duration_ms, "simulation.duration");
+  const Step flush_every =
+      std::max<Step>(1, static_cast<Step>(c.output.flush_interval_ms / grid.dt() + 0.5));
+
+  // Population metadata before the network moves into the simulator.
+  std::vector<std::string> names, models;
+  std::vector<std::uint64_t> sizes;
+  for (const auto& p : built.network.populations()) {
+    names.push_back(p.name);
+    models.push_back(p.model);
+    sizes.push_back(p.population->size());
+  }
+  std::vector<std::pair<std::string, std::pair<std::uint32_t, std::uint32_t>>> proj_meta;
+  for (const auto& p : built.network.projections())
+    proj_meta.push_back({p.name, {p.source, p.target}});
+
+  SimulationOptions so;
+  so.threads = c.simulation.threads;
+  so.partitions = c.simulation.partitions;
+  so.max_rate_hz = c.simulation.max_rate_hz;
+  so.guard_interval_ms = c.simulation.guard_interval_ms;
+  so.wall_limit_s = c.simulation.wall_limit_s;
+  Simulator sim(std::move(built.network), so);
+  result.synapses = sim.synapse_count();
+  result.synapse_bytes = sim.synapse_memory_bytes();
+
+  // The output file is created only now that everything is known to be valid.
+  std::optional<SonataWriter> writer;
+  std::vector<int> spike_slot(names.size(), -1);
+  std::vector<std::size_t> weight_slot;
+  if (!c.output.file.empty()) {
+    OutputLayout layout;
+    layout.path = c.output.file;
+    for (std::size_t q = 0; q < names.size(); ++q) {
+      if (!c.populations[q].record_spikes) continue;
+      spike_slot[q] = static_cast<int>(layout.spikes.size());
+      layout.spikes.push_back({names[q], sizes[q]});
+    }
+    for (const auto& pr : built.probes) {
+      layout.reports.push_back({pr.population, pr.variables, pr.units, pr.nodes,
+                                grid.to_ms(pr.start), grid.to_ms(pr.interval)});
+    }
+    if (c.output.write_edges) {
+      for (std::size_t k = 0; k < proj_meta.size(); ++k) {
+        layout.edges.push_back({proj_meta[k].first, names[proj_meta[k].second.first],
+                                names[proj_meta[k].second.second], sim.connectivity(k).size()});
+      }
+    }
+    for (const auto& w : built.weight_records) {
+      weight_slot.push_back(layout.weight_snapshots.size());
+      layout.weight_snapshots.push_back(
+          {proj_meta[w.projection].first, sim.connectivity(w.projection).size()});
+    }
+    layout.config_text = c.resolved_toml;
+    layout.command_line = options.command_line;
+    layout.version = SPIKELINE_VERSION;
+    layout.seed = c.simulation.seed;
+    layout.threads = c.simulation.threads;
+    layout.dt_ms = grid.dt();
+    writer.emplace(layout);
+  }
+  result.build_s = seconds_since(t_start);
+
+  RunObserver obs(sim, writer ? &*writer : nullptr, spike_slot, flush_every, stop, options.progress,
+                  options.stop_signal);
+  const auto t_loop = Clock::now();
+  bool completed = true;
+  try {
+    // Run in chunks that end at weight-snapshot times.
+    std::vector<Step> next_snapshot;
+    for (const auto& w : built.weight_records) next_snapshot.push_back(w.interval);
+    while (sim.now() < stop && completed) {
+      Step until = stop;
+      for (const auto s : next_snapshot) until = std::min(until, s);
+      completed = sim.run_until(until, obs);
+      for (std::size_t k = 0; k < next_snapshot.size(); ++k) {
+        if (completed && sim.now() == next_snapshot[k]) {
+          write_weights_snapshot(*writer, weight_slot[k], sim, built.weight_records[k].projection);
+          next_snapshot[k] += built.weight_records[k].interval;
+        }
+      }
+    }
+    result.status = completed ? "complete" : "interrupted";
+    if (!completed) {
+      const int sig = options.stop_signal ? *options.stop_signal : SIGINT;
+      result.code = sig == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
+      result.message = fmt::format("stopped by signal {}", sig);
+    }
+  } catch (const Error& e) {
+    result.status = "failed";
+    result.code = e.code();
+    result.message = e.what();
+  }
+  obs.end_progress();
+  result.loop_s = seconds_since(t_loop);
+  result.simulated_ms = grid.to_ms(sim.now());
+  const double seconds = result.simulated_ms / 1000.0;
+  for (std::size_t q = 0; q < names.size(); ++q) {
+    const auto n = sim.spike_counts()[q];
+    result.populations.push_back(
+        {names[q], sizes[q], n,
+         seconds > 0 ? static_cast<double>(n) / (seconds * static_cast<double>(sizes[q])) : 0});
+  }
+  if (writer) {
+    if (c.output.write_edges) {
+      for (std::size_t k = 0; k < proj_meta.size(); ++k) {
+        const auto syn = sim.connectivity(k).canonical();
+        std::vector<std::uint64_t> src(syn.size()), tgt(syn.size());
+        std::vector<float> delay(syn.size()), weight(syn.size());
+        for (std::size_t e = 0; e < syn.size(); ++e) {
+          src[e] = syn[e].source;
+          tgt[e] = syn[e].target;
+          delay[e] = static_cast<float>(grid.to_ms(syn[e].delay));
+          weight[e] = syn[e].weight;
+        }
+        writer->write_edges(k, src, tgt, delay, weight);
+      }
+    }
+    result.total_s = seconds_since(t_start);
+    writer->set_simulated_time(result.simulated_ms);
+    writer->finish(result.status == "complete" ? RunStatus::complete
+                   : result.status == "failed" ? RunStatus::failed
+                                               : RunStatus::interrupted,
+                   result.summary_json());
+  }
+  result.total_s = seconds_since(t_start);
+  return result;
+}
+
+}  // namespace spikeline::io

@@ -1,0 +1,91 @@
+// Connection rules: which (source, target) pairs a projection connects, and
+// with what weight and delay.
+//
+//   one_to_one          source i -> target i (sizes must match)
+//   all_to_all          every pair (autapses optional)
+//   fixed_probability   every pair independently with probability p
+//   fixed_indegree      each target gets `indegree` sources drawn uniformly
+//   fixed_outdegree     each source gets `outdegree` targets drawn uniformly
+//   fixed_total_number  `total` pairs drawn uniformly
+//   explicit            the edges given (from a SONATA edges file or a list)
+//
+// Options as in NEST: `autapses` (a neuron onto itself, only meaningful when
+// source and target are the same population; default true) and `multapses`
+// (a pair more than once, for the degree and total rules; default true).
+//
+// Multi-tap connections: with taps = D, every connected pair gets D synapses
+// with delays d0, d0 + dt, ..., d0 + (D-1) dt (d0 the projection's delay,
+// which must then be a constant) and a weight drawn for each tap: the
+// W[target][source][d] tensor of the working-memory network.
+//
+// Determinism: the random stream of each draw is keyed by (seed, projection,
+// target) -- or source for fixed_outdegree -- so the same seed gives the
+// same network whatever the thread count.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/connectivity.hpp"
+#include "spikeline/engine/time_grid.hpp"
+#include "spikeline/synapses/value_spec.hpp"
+
+namespace spikeline::synapses {
+
+enum class Rule {
+  one_to_one,
+  all_to_all,
+  fixed_probability,
+  fixed_indegree,
+  fixed_outdegree,
+  fixed_total_number,
+  explicit_edges
+};
+
+// The rule's name in configs, and the reverse (ConfigError with did-you-mean).
+std::string rule_name(Rule r);
+Rule parse_rule(const std::string& name, const std::string& item);
+std::vector<std::string> rule_names();
+
+struct ExplicitEdges {
+  std::vector<std::uint64_t> source, target;
+  std::vector<double> weight;    // empty: use the projection's weight spec
+  std::vector<double> delay_ms;  // empty: use the projection's delay spec
+};
+
+struct ConnectionSpec {
+  std::string name;  // e.g. "projection 'exc->inh'", for messages
+  Rule rule = Rule::all_to_all;
+  double p = 0;
+  std::uint64_t indegree = 0;
+  std::uint64_t outdegree = 0;
+  std::uint64_t total = 0;
+  bool autapses = true;
+  bool multapses = true;
+  ValueSpec weight = ValueSpec::constant(1.0);
+  ValueSpec delay = ValueSpec::constant(1.0);  // ms
+  std::uint32_t taps = 1;
+  ExplicitEdges edges;  // for Rule::explicit_edges
+};
+
+struct ConnectContext {
+  std::size_t n_source;
+  std::size_t n_target;
+  bool same_population;
+  const TimeGrid& grid;
+  std::uint64_t seed;
+  std::uint32_t projection_index;
+};
+
+// Validates the spec against the populations and draws the synapses.
+// Throws ConfigError (bad spec) or DataError (bad explicit edges), naming
+// the projection, the value and the valid range.
+std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectContext& ctx);
+
+// The number of synapses `connect` would make (exact for deterministic rules,
+// expected for fixed_probability): used to refuse networks that cannot fit
+// in memory before allocating them.
+double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx);
+
+}  // namespace spikeline::synapses

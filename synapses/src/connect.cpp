@@ -1,0 +1,297 @@
+#include "spikeline/synapses/connect.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::synapses {
+
+namespace {
+
+const std::vector<std::pair<std::string, Rule>>& rule_table() {
+  static const std::vector<std::pair<std::string, Rule>> table = {
+      {"one_to_one", Rule::one_to_one},
+      {"all_to_all", Rule::all_to_all},
+      {"fixed_probability", Rule::fixed_probability},
+      {"fixed_indegree", Rule::fixed_indegree},
+      {"fixed_outdegree", Rule::fixed_outdegree},
+      {"fixed_total_number", Rule::fixed_total_number},
+      {"explicit", Rule::explicit_edges},
+  };
+  return table;
+}
+
+// Appends the synapses of one connected pair: one per tap.
+class Emitter {
+ public:
+  Emitter(const ConnectionSpec& spec, const ConnectContext& ctx, std::vector<SynapseRecord>& out)
+      : spec_(spec), delays_(spec.delay, ctx.grid, spec.name + " delay"), out_(out) {
+    spec.weight.validate(spec.name + " weight");
+    if (spec.taps < 1 || spec.taps > 4096) {
+      throw ConfigError(fmt::format("{} taps = {} is out of range: valid is 1 to 4096", spec.name,
+                                    spec.taps));
+    }
+    if (spec.taps > 1 && !delays_.is_constant()) {
+      throw ConfigError(fmt::format("{}: with taps = {} the delay must be a constant (the first "
+                                    "tap's delay); got a distribution",
+                                    spec.name, spec.taps));
+    }
+  }
+  void pair(NeuronIndex s, NeuronIndex t, RandomStream& rng) {
+    const std::uint32_t d0 = delays_.draw(rng);
+    for (std::uint32_t k = 0; k < spec_.taps; ++k) {
+      out_.push_back({s, t, weight(rng), d0 + k});
+    }
+  }
+  float weight(RandomStream& rng) {
+    const double w = spec_.weight.draw(rng);
+    const auto f = static_cast<float>(w);
+    if (!std::isfinite(f)) {
+      throw ConfigError(fmt::format("{} weight {} does not fit a 32-bit float", spec_.name, w));
+    }
+    return f;
+  }
+
+ private:
+  const ConnectionSpec& spec_;
+  DelaySampler delays_;
+  std::vector<SynapseRecord>& out_;
+};
+
+// `k` distinct values from [0, n) without `skip` (Floyd's algorithm), sorted.
+std::vector<std::uint64_t> distinct_sample(std::uint64_t n, std::uint64_t k, std::int64_t skip,
+                                           RandomStream& rng) {
+  const std::uint64_t m = skip >= 0 ? n - 1 : n;
+  std::unordered_set<std::uint64_t> chosen;
+  chosen.reserve(k * 2);
+  for (std::uint64_t j = m - k; j < m; ++j) {
+    const std::uint64_t r = rng.below(j + 1);
+    if (!chosen.insert(r).second) chosen.insert(j);
+  }
+  std::vector<std::uint64_t> out(chosen.begin(), chosen.end());
+  std::sort(out.begin(), out.end());
+  if (skip >= 0) {
+    for (auto& v : out) v += (static_cast<std::int64_t>(v) >= skip) ? 1 : 0;
+  }
+  return out;
+}
+
+void check_degree(const ConnectionSpec& spec, const char* what, std::uint64_t k, std::uint64_t pool,
+                  const char* pool_name) {
+  if (!spec.multapses && k > pool) {
+    throw ConfigError(fmt::format("{}: {} = {} exceeds the {} {} available without multapses", spec.name,
+                                  what, k, pool, pool_name));
+  }
+  if (k > 0 && pool == 0) {
+    throw ConfigError(fmt::format("{}: {} = {} but there is no {} to draw from", spec.name, what, k,
+                                  pool_name));
+  }
+}
+
+}  // namespace
+
+std::string rule_name(Rule r) {
+  for (const auto& [name, rule] : rule_table()) {
+    if (rule == r) return name;
+  }
+  return "?";
+}
+
+std::vector<std::string> rule_names() {
+  std::vector<std::string> out;
+  for (const auto& [name, rule] : rule_table()) out.push_back(name);
+  return out;
+}
+
+Rule parse_rule(const std::string& name, const std::string& item) {
+  for (const auto& [n, rule] : rule_table()) {
+    if (n == name) return rule;
+  }
+  const auto names = rule_names();
+  throw ConfigError(fmt::format("{}: unknown rule '{}'{}; valid rules: {}", item, name,
+                                did_you_mean(name, names), fmt::join(names, ", ")));
+}
+
+double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx) {
+  const double ns = static_cast<double>(ctx.n_source), nt = static_cast<double>(ctx.n_target);
+  const double self = (ctx.same_population && !spec.autapses) ? std::min(ns, nt) : 0.0;
+  double pairs = 0;
+  switch (spec.rule) {
+    case Rule::one_to_one: pairs = nt; break;
+    case Rule::all_to_all: pairs = ns * nt - self; break;
+    case Rule::fixed_probability: pairs = spec.p * (ns * nt - self); break;
+    case Rule::fixed_indegree: pairs = static_cast<double>(spec.indegree) * nt; break;
+    case Rule::fixed_outdegree: pairs = static_cast<double>(spec.outdegree) * ns; break;
+    case Rule::fixed_total_number: pairs = static_cast<double>(spec.total); break;
+    case Rule::explicit_edges: pairs = static_cast<double>(spec.edges.source.size()); break;
+  }
+  return pairs * spec.taps;
+}
+
+std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectContext& ctx) {
+  std::vector<SynapseRecord> out;
+  Emitter emit(spec, ctx, out);
+  const std::uint64_t ns = ctx.n_source, nt = ctx.n_target;
+  const bool no_self = ctx.same_population && !spec.autapses;
+  const std::uint32_t conn_stream = stream_id(StreamKind::connectivity, ctx.projection_index);
+  auto rng_for = [&](std::uint64_t entity) {
+    return RandomStream(ctx.seed, conn_stream, static_cast<std::uint32_t>(entity));
+  };
+
+  const double expected = expected_synapses(spec, ctx);
+  if (expected > 4.0e9) {
+    throw ConfigError(fmt::format("{}: about {:.3g} synapses; a projection holds at most 4e9",
+                                  spec.name, expected));
+  }
+  if (spec.rule != Rule::fixed_probability) out.reserve(static_cast<std::size_t>(expected));
+
+  switch (spec.rule) {
+    case Rule::one_to_one: {
+      if (ns != nt) {
+        throw ConfigError(fmt::format("{}: one_to_one needs equal sizes; source has {}, target {}",
+                                      spec.name, ns, nt));
+      }
+      for (std::uint64_t i = 0; i < nt; ++i) {
+        if (no_self) continue;
+        auto rng = rng_for(i);
+        emit.pair(static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i), rng);
+      }
+      break;
+    }
+    case Rule::all_to_all: {
+      for (std::uint64_t t = 0; t < nt; ++t) {
+        auto rng = rng_for(t);
+        for (std::uint64_t s = 0; s < ns; ++s) {
+          if (no_self && s == t) continue;
+          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+        }
+      }
+      break;
+    }
+    case Rule::fixed_probability: {
+      if (!(spec.p >= 0 && spec.p <= 1)) {
+        throw ConfigError(fmt::format("{} p = {} is out of range: valid is [0, 1]", spec.name, spec.p));
+      }
+      out.reserve(static_cast<std::size_t>(expected * 1.05 + 16));
+      if (spec.p == 0) break;
+      for (std::uint64_t t = 0; t < nt; ++t) {
+        auto rng = rng_for(t);
+        // Geometric skipping: cost proportional to the synapses made, not to ns.
+        for (std::uint64_t s = rng.geometric(spec.p); s < ns; s += 1 + rng.geometric(spec.p)) {
+          if (no_self && s == t) continue;
+          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+        }
+      }
+      break;
+    }
+    case Rule::fixed_indegree: {
+      const std::uint64_t pool = no_self ? ns - std::min<std::uint64_t>(ns, 1) : ns;
+      check_degree(spec, "indegree", spec.indegree, pool, "sources");
+      for (std::uint64_t t = 0; t < nt; ++t) {
+        auto rng = rng_for(t);
+        const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
+        if (spec.multapses) {
+          for (std::uint64_t k = 0; k < spec.indegree; ++k) {
+            std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
+            if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+          }
+        } else {
+          for (const auto s : distinct_sample(ns, spec.indegree, skip, rng)) {
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+          }
+        }
+      }
+      break;
+    }
+    case Rule::fixed_outdegree: {
+      const std::uint64_t pool = no_self ? nt - std::min<std::uint64_t>(nt, 1) : nt;
+      check_degree(spec, "outdegree", spec.outdegree, pool, "targets");
+      for (std::uint64_t s = 0; s < ns; ++s) {
+        auto rng = rng_for(s);
+        const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
+        if (spec.multapses) {
+          for (std::uint64_t k = 0; k < spec.outdegree; ++k) {
+            std::uint64_t t = rng.below(skip >= 0 ? nt - 1 : nt);
+            if (skip >= 0 && static_cast<std::int64_t>(t) >= skip) ++t;
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+          }
+        } else {
+          for (const auto t : distinct_sample(nt, spec.outdegree, skip, rng)) {
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+          }
+        }
+      }
+      break;
+    }
+    case Rule::fixed_total_number: {
+      const std::uint64_t pairs = ns * nt - (no_self ? std::min(ns, nt) : 0);
+      check_degree(spec, "total", spec.total, pairs, "pairs");
+      if (!spec.multapses) {
+        throw ConfigError(fmt::format(
+            "{}: fixed_total_number is implemented with multapses = true only", spec.name));
+      }
+      auto rng = rng_for(0);
+      for (std::uint64_t k = 0; k < spec.total; ++k) {
+        std::uint64_t s = 0, t = 0;
+        do {
+          s = rng.below(ns);
+          t = rng.below(nt);
+        } while (no_self && s == t);
+        emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+      }
+      break;
+    }
+    case Rule::explicit_edges: {
+      const auto& e = spec.edges;
+      const std::size_t n = e.source.size();
+      if (e.target.size() != n || (!e.weight.empty() && e.weight.size() != n) ||
+          (!e.delay_ms.empty() && e.delay_ms.size() != n)) {
+        throw DataError(fmt::format("{}: edge lists have different lengths (source {}, target {}, "
+                                    "weight {}, delay {})",
+                                    spec.name, n, e.target.size(), e.weight.size(), e.delay_ms.size()));
+      }
+      auto rng = rng_for(0);
+      for (std::size_t k = 0; k < n; ++k) {
+        if (e.source[k] >= ns || e.target[k] >= nt) {
+          throw DataError(fmt::format("{}: edge {} ({} -> {}) is out of range: source ids must be < "
+                                      "{}, target ids < {}",
+                                      spec.name, k, e.source[k], e.target[k], ns, nt));
+        }
+        const auto s = static_cast<NeuronIndex>(e.source[k]);
+        const auto t = static_cast<NeuronIndex>(e.target[k]);
+        if (e.weight.empty() && e.delay_ms.empty()) {
+          emit.pair(s, t, rng);
+          continue;
+        }
+        float w = 0;
+        if (e.weight.empty()) {
+          w = emit.weight(rng);
+        } else {
+          w = static_cast<float>(e.weight[k]);
+          if (!std::isfinite(w)) {
+            throw DataError(fmt::format("{}: edge {} weight {} is not a finite 32-bit float",
+                                        spec.name, k, e.weight[k]));
+          }
+        }
+        std::uint32_t d = 0;
+        if (e.delay_ms.empty()) {
+          d = DelaySampler(spec.delay, ctx.grid, spec.name + " delay").draw(rng);
+        } else {
+          try {
+            d = static_cast<std::uint32_t>(
+                ctx.grid.delay_steps(e.delay_ms[k], fmt::format("{} edge {} delay", spec.name, k)));
+          } catch (const ConfigError& err) {
+            throw DataError(err.what());
+          }
+        }
+        for (std::uint32_t tap = 0; tap < spec.taps; ++tap) out.push_back({s, t, w, d + tap});
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace spikeline::synapses

@@ -1,0 +1,107 @@
+#include "spikeline/synapses/value_spec.hpp"
+
+#include <algorithm>
+
+#include "spikeline/engine/error.hpp"
+#include "spikeline/engine/params.hpp"
+
+namespace spikeline::synapses {
+
+namespace {
+// Redraw a bounded normal at most this often before concluding the bounds
+// exclude (almost) the whole distribution; a valid config never gets close.
+constexpr int kMaxRedraws = 1000;
+}  // namespace
+
+void ValueSpec::validate(const std::string& item) const {
+  switch (kind) {
+    case Kind::constant:
+      check_finite(value, item, "");
+      break;
+    case Kind::uniform:
+      check_finite(low, item + ".low", "");
+      check_finite(high, item + ".high", "");
+      if (!(low <= high)) {
+        throw ConfigError(fmt::format("{}: uniform low = {} must not exceed high = {}", item, low, high));
+      }
+      break;
+    case Kind::normal:
+      check_finite(mean, item + ".mean", "");
+      check_nonnegative(std, item + ".std", "");
+      if (std::isnan(low) || std::isnan(high) || !(low <= high)) {
+        throw ConfigError(
+            fmt::format("{}: normal bounds low = {}, high = {} are invalid (need low <= high)", item,
+                        low, high));
+      }
+      if (bounds == Bounds::redraw && std > 0) {
+        // Probability mass inside the bounds; refuse what would loop for ages.
+        const double z_lo = (low - mean) / std, z_hi = (high - mean) / std;
+        const double mass = 0.5 * (std::erfc(-z_hi / std::sqrt(2.0)) - std::erfc(-z_lo / std::sqrt(2.0)));
+        if (mass < 0.01) {
+          throw ConfigError(fmt::format(
+              "{}: bounds [{}, {}] keep only {:.2g} of normal(mean = {}, std = {}); redrawing would "
+              "not end (valid: bounds that keep at least 1%)",
+              item, low, high, mass, mean, std));
+        }
+      } else if (bounds == Bounds::redraw && !(mean >= low && mean <= high)) {
+        throw ConfigError(fmt::format("{}: mean {} is outside the bounds [{}, {}] and std = 0", item,
+                                      mean, low, high));
+      }
+      break;
+  }
+}
+
+double ValueSpec::draw(RandomStream& rng) const {
+  switch (kind) {
+    case Kind::constant:
+      return value;
+    case Kind::uniform:
+      return rng.uniform(low, high);
+    case Kind::normal:
+      if (bounds == Bounds::clip) return std::clamp(rng.normal(mean, std), low, high);
+      for (int k = 0; k < kMaxRedraws; ++k) {
+        const double v = rng.normal(mean, std);
+        if (v >= low && v <= high) return v;
+      }
+      return std::clamp(mean, low, high);  // unreachable for validated specs
+  }
+  return value;
+}
+
+DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const std::string& item)
+    : spec_(spec), dt_(grid.dt()) {
+  spec.validate(item);
+  switch (spec.kind) {
+    case ValueSpec::Kind::constant:
+      constant_ = static_cast<std::uint32_t>(grid.delay_steps(spec.value, item));
+      break;
+    case ValueSpec::Kind::uniform:
+      low_steps_ = grid.delay_steps(spec.low, item + ".low");
+      high_steps_ = grid.delay_steps(spec.high, item + ".high");
+      break;
+    case ValueSpec::Kind::normal:
+      if (!(spec.high >= dt_)) {
+        throw ConfigError(fmt::format("{}: high = {} ms is below one time step (dt = {} ms)", item,
+                                      spec.high, dt_));
+      }
+      spec_.low = std::max(spec.low, dt_);
+      break;
+  }
+}
+
+std::uint32_t DelaySampler::draw(RandomStream& rng) const {
+  switch (spec_.kind) {
+    case ValueSpec::Kind::constant:
+      return constant_;
+    case ValueSpec::Kind::uniform:
+      return static_cast<std::uint32_t>(
+          low_steps_ + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(high_steps_ - low_steps_ + 1))));
+    case ValueSpec::Kind::normal: {
+      const double ms = spec_.draw(rng);
+      return static_cast<std::uint32_t>(std::max<double>(1.0, std::round(ms / dt_)));
+    }
+  }
+  return 1;
+}
+
+}  // namespace spikeline::synapses
