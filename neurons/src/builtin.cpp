@@ -1,0 +1,25 @@
+#include "spikeline/neurons/builtin.hpp"
+
+#include "spikeline/neurons/dc_generator.hpp"
+#include "spikeline/neurons/iaf_cond_exp.hpp"
+#include "spikeline/neurons/iaf_psc_delta.hpp"
+#include "spikeline/neurons/iaf_psc_exp.hpp"
+#include "spikeline/neurons/izhikevich.hpp"
+#include "spikeline/neurons/lif_discrete.hpp"
+#include "spikeline/neurons/poisson_generator.hpp"
+#include "spikeline/neurons/spike_generator.hpp"
+
+namespace spikeline {
+
+void register_builtin_models(Registry& r) {
+  r.add(iaf_psc_delta_model());
+  r.add(iaf_psc_exp_model());
+  r.add(iaf_cond_exp_model());
+  r.add(izhikevich_model());
+  r.add(lif_discrete_model());
+  r.add(poisson_generator_model());
+  r.add(spike_generator_model());
+  r.add(dc_generator_model());
+}
+
+}  // namespace spikeline

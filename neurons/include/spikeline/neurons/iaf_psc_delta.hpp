@@ -1,0 +1,117 @@
+// iaf_psc_delta: leaky integrate-and-fire neuron with delta-shaped synaptic
+// input (a spike makes the membrane potential jump), exact integration.
+//
+// Equations
+//   C_m dV/dt = -C_m / tau_m (V - E_L) + I_e + I_inj(t) + C_m sum_k w_k delta(t - t_k)
+//   V >= V_th: spike, V = V_reset, refractory for t_ref
+//   V is bounded below by V_min (if given; after each update V = max(V, V_min)).
+// The synaptic weight w is the jump of V in mV; excitatory (w > 0) and
+// inhibitory (w < 0) jumps are simply added.
+//
+// Integration (exact between steps, as NEST's iaf_psc_delta):
+//   V(t) = E_L + (V(t-1) - E_L) P22 + (I_e + I_inj) P20 + sum of jumps arriving at t
+//   P22 = exp(-dt / tau_m), P20 = tau_m / C_m (1 - P22)
+// then V = max(V, V_min), then the threshold test V >= V_th.
+//
+// Refractoriness (NEST's convention, refractory_input = false): a neuron that
+// spikes at step s is refractory for steps s+1 .. s+R, R = t_ref / dt (t_ref
+// must be a whole number of steps): V is held at V_reset and input arriving at
+// those steps is discarded. At step s+R+1 it is free again: V(s+R) = V_reset
+// and V evolves from there, so the first free step integrates one step from
+// V_reset. t_ref = 0 means no refractory period.
+//
+// Update modes. The model is event-driven (preferred_mode() == event_driven)
+// when I_e == 0 and E_L < V_th: a neuron at rest can then only reach threshold
+// on input, so it is touched only when input arrives. Each neuron stores the
+// step at which its V is valid; on input at step t, V is propagated in closed
+// form to step t-1,
+//   V(t-1) = V_inf + (V(last) - V_inf) exp(-(t-1-last) dt / tau_m),
+//   V_inf = E_L + I_e tau_m / C_m,
+// (from V_reset at the end of the refractory period if the neuron spiked
+// since), and then step t is computed with the same expression as the stepped
+// path. update() (used when I_e != 0 or a current is injected) brings any
+// lazily left neuron up to date first, so the two paths can be mixed and give
+// the same spike steps; V agrees to rounding (exp(-n h) vs P22^n).
+// In event-driven mode injected current (in.current) is not seen: the engine
+// steps a population that receives a current. A neuron whose initial V_m is
+// at or above V_th fires in event-driven mode only when its first input arrives.
+//
+// Parameters (NEST names and defaults)
+//   C_m      pF   250    membrane capacitance (> 0)
+//   tau_m    ms   10     membrane time constant (> 0)
+//   t_ref    ms   2      refractory period (>= 0, whole steps)
+//   E_L      mV   -70    resting potential
+//   V_reset  mV   -70    reset potential (< V_th, >= V_min)
+//   V_th     mV   -55    spike threshold
+//   I_e      pA   0      constant bias current
+//   V_min    mV   -inf   lower bound of V; -inf (the default) means none
+//
+// State variables: V_m (mV). Initial values hold at step 0.
+//
+// References
+//   Rotter S, Diesmann M (1999) Exact digital simulation of time-invariant
+//   linear systems with applications to neuronal modeling. Biol Cybern 81:381.
+//   NEST model iaf_psc_delta (models/iaf_psc_delta.h).
+#pragma once
+
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "spikeline/engine/params.hpp"
+#include "spikeline/engine/population.hpp"
+#include "spikeline/engine/registry.hpp"
+
+namespace spikeline {
+
+// Parameters of iaf_psc_delta; the defaults are NEST's. Constructing from a
+// ParamMap reads every parameter and validates the set (ConfigError).
+struct IafPscDeltaParams {
+  double C_m = 250.0;
+  double tau_m = 10.0;
+  double t_ref = 2.0;
+  double E_L = -70.0;
+  double V_reset = -70.0;
+  double V_th = -55.0;
+  double I_e = 0.0;
+  double V_min = -std::numeric_limits<double>::infinity();
+
+  IafPscDeltaParams() = default;
+  explicit IafPscDeltaParams(const ParamMap& p);
+};
+
+class IafPscDelta final : public Population {
+ public:
+  explicit IafPscDelta(const ModelContext& ctx);
+
+  UpdateMode preferred_mode() const override;
+  void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
+  void update_touched(Step t, std::span<const NeuronIndex> touched, const InputView& in,
+                      SpikeSink& out) override;
+  std::span<const StateVarInfo> state_vars() const override { return vars_; }
+  double state(std::size_t var, NeuronIndex i, Step t) const override;
+  void set_state(std::size_t var, NeuronIndex i, double value) override;
+
+  const IafPscDeltaParams& params() const { return p_; }
+
+ private:
+  // V of neuron i at step `to` (>= its last update) without input.
+  double propagate(NeuronIndex i, Step to) const;
+  // One step from V with bias current I and jump, then V_min and threshold.
+  void finish_step(NeuronIndex i, Step t, double V, double I, double jump, SpikeSink& out);
+
+  IafPscDeltaParams p_;
+  std::vector<StateVarInfo> vars_;
+  double P22_;         // exp(-dt / tau_m)
+  double P20_;         // tau_m / C_m (1 - P22)
+  double V_inf_;       // E_L + I_e tau_m / C_m
+  double h_over_tau_;  // dt / tau_m
+  Step ref_steps_;     // R = t_ref / dt
+  std::vector<double> V_;
+  std::vector<Step> last_;      // step at which V_ holds
+  std::vector<Step> refr_end_;  // last refractory step (spike step + R)
+};
+
+ModelInfo iaf_psc_delta_model();
+
+}  // namespace spikeline

@@ -1,0 +1,103 @@
+// iaf_psc_exp: leaky integrate-and-fire neuron with exponentially decaying
+// synaptic currents (current-based), exact integration.
+//
+// Equations
+//   C_m dV/dt = -C_m / tau_m (V - E_L) + I_syn_ex + I_syn_in + I_e + I_inj(t)
+//   dI_syn_ex/dt = -I_syn_ex / tau_syn_ex + sum_k w_k delta(t - t_k)   (w_k > 0)
+//   dI_syn_in/dt = -I_syn_in / tau_syn_in + sum_k w_k delta(t - t_k)   (w_k < 0)
+//   V >= V_th: spike, V = V_reset, refractory for t_ref
+// Weights are current jumps in pA: excitatory input adds to I_syn_ex,
+// inhibitory (negative) input adds to I_syn_in.
+//
+// Integration (exact, with NEST's propagators and NEST's order per step):
+//   if not refractory:
+//     V = E_L + (V - E_L) P22 + I_syn_ex P21ex + I_syn_in P21in + (I_e + I_inj) P20
+//   I_syn_ex = I_syn_ex P11ex + input_ex;  I_syn_in = I_syn_in P11in + input_in
+//   if V >= V_th: spike, V = V_reset, refractory
+// with h = dt and
+//   P11x = exp(-h / tau_syn_x),  P22 = exp(-h / tau_m),  P20 = tau_m / C_m (1 - P22)
+//   P21x = tau_syn_x tau_m / (C_m (tau_m - tau_syn_x)) (exp(-h / tau_m) - exp(-h / tau_syn_x))
+// evaluated as -tau_m / (C_m (1 - tau_m / tau_syn_x)) exp(-h / tau_syn_x)
+// expm1(h (1 / tau_syn_x - 1 / tau_m)) for accuracy; in the singular case
+// |tau_m - tau_syn_x| <= 1e-8 tau_m the limit P21x = h / C_m exp(-h / tau_m) is
+// used (the error of either form is then below about 1e-8 relative).
+// Input arriving at step t thus affects V from step t+1 on, as in NEST.
+//
+// Refractoriness: a neuron that spikes at step s is refractory for steps
+// s+1 .. s+R, R = t_ref / dt (whole steps): V is held at V_reset, the synaptic
+// currents keep evolving and keep receiving input. At step s+R+1 V integrates
+// again from V_reset.
+//
+// Parameters (NEST names and defaults)
+//   C_m        pF   250    membrane capacitance (> 0)
+//   tau_m      ms   10     membrane time constant (> 0)
+//   tau_syn_ex ms   2      excitatory synaptic time constant (> 0)
+//   tau_syn_in ms   2      inhibitory synaptic time constant (> 0)
+//   t_ref      ms   2      refractory period (>= 0, whole steps)
+//   E_L        mV   -70    resting potential
+//   V_reset    mV   -70    reset potential (< V_th)
+//   V_th       mV   -55    spike threshold
+//   I_e        pA   0      constant bias current
+//
+// State variables: V_m (mV), I_syn_ex (pA), I_syn_in (pA). Initial values hold at step 0.
+//
+// References
+//   Rotter S, Diesmann M (1999) Exact digital simulation of time-invariant
+//   linear systems with applications to neuronal modeling. Biol Cybern 81:381.
+//   Tsodyks M, Uziel A, Markram H (2000) Synchrony generation in recurrent
+//   networks with frequency-dependent synapses. J Neurosci 20:RC50.
+//   NEST model iaf_psc_exp (models/iaf_psc_exp.h).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "spikeline/engine/params.hpp"
+#include "spikeline/engine/population.hpp"
+#include "spikeline/engine/registry.hpp"
+
+namespace spikeline {
+
+struct IafPscExpParams {
+  double C_m = 250.0;
+  double tau_m = 10.0;
+  double tau_syn_ex = 2.0;
+  double tau_syn_in = 2.0;
+  double t_ref = 2.0;
+  double E_L = -70.0;
+  double V_reset = -70.0;
+  double V_th = -55.0;
+  double I_e = 0.0;
+
+  IafPscExpParams() = default;
+  explicit IafPscExpParams(const ParamMap& p);
+};
+
+// The propagator from a synaptic current to V over one step h (NEST's P21/P32),
+// stable for tau_syn close to tau_m.
+double psc_exp_propagator(double tau_syn, double tau_m, double C_m, double h);
+
+class IafPscExp final : public Population {
+ public:
+  explicit IafPscExp(const ModelContext& ctx);
+
+  void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
+  std::span<const StateVarInfo> state_vars() const override { return vars_; }
+  double state(std::size_t var, NeuronIndex i, Step t) const override;
+  void set_state(std::size_t var, NeuronIndex i, double value) override;
+
+  const IafPscExpParams& params() const { return p_; }
+
+ private:
+  IafPscExpParams p_;
+  std::vector<StateVarInfo> vars_;
+  double P11ex_, P11in_, P22_, P21ex_, P21in_, P20_;
+  std::int32_t ref_steps_;
+  std::vector<double> V_, I_ex_, I_in_;
+  std::vector<std::int32_t> refr_;  // remaining refractory steps
+};
+
+ModelInfo iaf_psc_exp_model();
+
+}  // namespace spikeline

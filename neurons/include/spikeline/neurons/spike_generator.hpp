@@ -1,0 +1,71 @@
+// spike_generator: emits spikes at given times.
+//
+// spike_times is either one list of times used by every neuron of the
+// population, or a list of lists, one per neuron (its length must then equal
+// the population size). Alternatively spike_times_file names a text file with
+// one spike per line, "node_id time_ms" (node_id: 0-based index within the
+// population; blank lines and text after '#' are ignored); a relative path is
+// taken as given (the config loader resolves it).
+//
+// Every time must be finite, on the dt grid (a whole number of steps; never
+// rounded silently) and at least dt: a spike at time k dt is emitted at step
+// k, and step 1 (time dt) is the first simulated step. A neuron's times must be
+// sorted non-decreasingly; equal times give several spikes in one step.
+// Errors in spike_times are ConfigErrors naming the element, e.g.
+// "spike_times[2][0]"; errors in the file are DataErrors naming file and line,
+// and a missing file is an error with exit code no_input.
+//
+// Parameters
+//   spike_times       ms   (none)  list of times, or a list of lists (one per neuron)
+//   spike_times_file  ""   (none)  file of "node_id time_ms" lines; excludes spike_times
+//
+// No state variables. The engine drives the generator through next_spike();
+// update() does nothing.
+//
+// References
+//   NEST model spike_generator (models/spike_generator.h).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/params.hpp"
+#include "spikeline/engine/population.hpp"
+#include "spikeline/engine/registry.hpp"
+
+namespace spikeline {
+
+struct SpikeGeneratorParams {
+  // Spike steps, one list per neuron, or a single list shared by all neurons.
+  std::vector<std::vector<Step>> steps;
+  std::string spike_times_file;
+
+  SpikeGeneratorParams() = default;
+  // Reads spike_times or spike_times_file for a population of `size` neurons.
+  SpikeGeneratorParams(const ParamMap& p, const TimeGrid& grid, std::size_t size);
+};
+
+class SpikeGenerator final : public Population {
+ public:
+  explicit SpikeGenerator(const ModelContext& ctx);
+
+  UpdateMode preferred_mode() const override { return UpdateMode::scheduled; }
+  void update(Step, IndexRange, const InputView&, SpikeSink&) override {}
+  Step next_spike(NeuronIndex i) override;
+  std::span<const StateVarInfo> state_vars() const override { return {}; }
+  double state(std::size_t var, NeuronIndex i, Step t) const override;
+  void set_state(std::size_t var, NeuronIndex i, double value) override;
+
+ private:
+  // All neurons' steps back to back; neuron i's are steps_[cursor_[i] .. end_[i]).
+  // A list shared by all neurons is stored once.
+  std::vector<Step> steps_;
+  std::vector<std::size_t> cursor_;
+  std::vector<std::size_t> end_;
+};
+
+ModelInfo spike_generator_model();
+
+}  // namespace spikeline

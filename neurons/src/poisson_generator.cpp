@@ -1,0 +1,80 @@
+#include "spikeline/neurons/poisson_generator.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "spikeline/engine/random.hpp"
+
+#include "model_util.hpp"
+
+namespace spikeline {
+
+PoissonGeneratorParams::PoissonGeneratorParams(const ParamMap& p, const TimeGrid& grid) {
+  rate = p.number("rate", rate);
+  start = p.number("start", start);
+  stop = p.number("stop", stop);
+  check_nonnegative(rate, p.item("rate"), "Hz");
+  start_step = grid.time_steps(start, p.item("start"));
+  if (!(stop == std::numeric_limits<double>::infinity())) {
+    stop_step = grid.time_steps(stop, p.item("stop"));
+  }
+  check_less(start, p.item("start"), stop, p.item("stop"), "ms");
+}
+
+PoissonGenerator::PoissonGenerator(const ModelContext& ctx)
+    : Population(ctx.size),
+      p_(ctx.params, ctx.grid),
+      rate_per_ms_(p_.rate * 1e-3),
+      dt_(ctx.grid.dt()),
+      seed_(ctx.seed),
+      stream_(stream_id(StreamKind::generator, ctx.index)),
+      next_(ctx.size, p_.start),
+      draws_(ctx.size, 0) {
+  if (rate_per_ms_ > 0) {
+    for (NeuronIndex i = 0; i < ctx.size; ++i) next_[i] += draw_interval(i);
+  }
+}
+
+double PoissonGenerator::draw_interval(NeuronIndex i) {
+  RandomStream rng(seed_, stream_, i, draws_[i]++);
+  return rng.exponential(rate_per_ms_);
+}
+
+Step PoissonGenerator::next_spike(NeuronIndex i) {
+  if (!(rate_per_ms_ > 0)) return kNever;
+  const double t = next_[i];
+  // The step whose interval ((k-1) dt, k dt] holds t; never at or before start.
+  const double steps = std::ceil(t / dt_);
+  if (!(steps < 9.0e18)) return kNever;  // beyond any run (a tiny rate)
+  const Step k = std::max(static_cast<Step>(steps), p_.start_step + 1);
+  if (k > p_.stop_step) return kNever;
+  next_[i] = t + draw_interval(i);
+  return k;
+}
+
+double PoissonGenerator::state(std::size_t var, NeuronIndex, Step) const {
+  detail::bad_state_var("poisson_generator", var);
+}
+
+void PoissonGenerator::set_state(std::size_t var, NeuronIndex, double) {
+  detail::bad_state_var("poisson_generator", var);
+}
+
+ModelInfo poisson_generator_model() {
+  const PoissonGeneratorParams d;
+  ModelInfo m;
+  m.name = "poisson_generator";
+  m.kind = ModelKind::generator;
+  m.summary = "independent Poisson spike trains, one per neuron, in continuous time";
+  m.params = {
+      {"rate", "Hz", d.rate, "firing rate (>= 0)"},
+      {"start", "ms", d.start, "spikes come after start (whole steps)"},
+      {"stop", "ms", d.stop, "spikes come at or before stop (whole steps; inf: never stops)"},
+  };
+  m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
+    return std::make_unique<PoissonGenerator>(ctx);
+  };
+  return m;
+}
+
+}  // namespace spikeline
