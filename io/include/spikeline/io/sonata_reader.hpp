@@ -1,0 +1,92 @@
+// Reading SONATA HDF5 files: edges as connectivity input, and a summary of
+// any output file for `spikeline inspect`.
+//
+// Files are opened read-only; a file still marked as being written (a run in
+// progress, or one that was killed: see sonata_writer.hpp) is opened in SWMR
+// read mode instead, which shows everything the writer flushed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spikeline::io {
+
+// One SONATA edges population, edge by edge.
+struct EdgesData {
+  std::string source_population;
+  std::string target_population;
+  std::vector<std::uint64_t> source;
+  std::vector<std::uint64_t> target;
+  std::vector<float> weight;    // syn_weight
+  std::vector<float> delay_ms;  // delay
+};
+
+// Reads /edges/<edge_population>: source_node_id and target_node_id (integer,
+// non-negative, with attribute node_population), and syn_weight and delay
+// from the edge groups that edge_group_id / edge_group_index point to (or
+// from group "0" edge by edge when those are absent).
+// Throws Error(no_input) when the file does not exist or cannot be opened,
+// DataError naming the file, the dataset and the problem otherwise (not
+// HDF5, missing population (with the ones there are), missing dataset,
+// non-numeric or float node ids, mismatched lengths, negative or non-finite
+// delays, non-finite weights).
+EdgesData read_edges(const std::string& path, const std::string& edge_population);
+
+// The names under /edges, sorted; empty when there is no /edges group.
+std::vector<std::string> list_edge_populations(const std::string& path);
+
+struct SpikePopulationSummary {
+  std::string name;
+  std::uint64_t spikes = 0;
+  std::uint64_t nodes = 0;  // attribute node_count, else max node id + 1
+  std::optional<double> t_first_ms, t_last_ms;
+  std::optional<double> mean_rate_hz;  // when the simulated time is known
+};
+
+struct ReportSummary {
+  std::string population;
+  std::vector<std::string> variables;
+  std::uint64_t nodes = 0;
+  std::uint64_t frames = 0;
+  double start_ms = 0, step_ms = 0;
+};
+
+struct EdgesSummary {
+  std::string name;
+  std::string source_population, target_population;
+  std::uint64_t count = 0;
+};
+
+struct WeightsSummary {
+  std::string projection;
+  std::uint64_t weights = 0;  // per snapshot
+  std::uint64_t snapshots = 0;
+};
+
+struct FileSummary {
+  std::string path;
+  bool opened_swmr = false;  // the file was still marked as being written
+  // From /provenance when present ("" / nullopt otherwise, e.g. for files
+  // written by other tools).
+  std::string status;  // running (or killed), complete, interrupted, failed
+  std::string version;
+  std::string command_line;
+  std::optional<std::uint64_t> seed;
+  std::optional<int> threads;
+  std::optional<double> dt_ms, simulated_ms;
+  std::vector<SpikePopulationSummary> spikes;
+  std::vector<ReportSummary> reports;
+  std::vector<EdgesSummary> edges;
+  std::vector<WeightsSummary> weights;
+  std::vector<std::string> problems;  // inconsistencies found, e.g. in a killed file
+};
+
+// Works on files left by killed runs. Errors as for read_edges.
+FileSummary inspect(const std::string& path);
+
+// A human-readable report: the provenance, then one table per section.
+std::string format_summary(const FileSummary& summary);
+
+}  // namespace spikeline::io

@@ -1,0 +1,159 @@
+// Simulation output as one HDF5 file in the SONATA layout, written so that a
+// killed run still leaves a readable file.
+//
+// Layout (every name below is fixed; <...> comes from the OutputLayout):
+//
+//   /                          attrs magic = 0x0A7A (uint32), version = [0, 1] (uint32)
+//   /spikes/<population>/      attr sorting (enum over uint8: none=0, by_id=1, by_time=2) = by_time
+//                              attr node_count (uint64): the population size
+//       timestamps             float64 [n], attr units = "ms"
+//       node_ids               uint64 [n]
+//   /report/<population>/      a SONATA frame report, one per population
+//       data                   float32 [frames x columns], attrs units ("mixed" when the
+//                              variables differ), variables and variable_units (one per element)
+//       mapping/node_ids       uint64 [nodes]
+//       mapping/index_pointers uint64 [nodes + 1]: node k owns columns [ip[k], ip[k+1])
+//       mapping/element_ids    uint32 [columns]: the variable index of each column
+//       mapping/time           float64 [start, stop, step], attr units = "ms"; stop is
+//                              start + frames * step as of the last flush()
+//   /weights/<projection>/
+//       data                   float32 [snapshots x synapses]
+//       time                   float64 [snapshots], attr units = "ms"
+//   /edges/<name>/             a SONATA edges population (final weights; loadable as input)
+//       source_node_id         uint64, attr node_population
+//       target_node_id         uint64, attr node_population
+//       edge_type_id           int64, all 0
+//       edge_group_id          uint32, all 0
+//       edge_group_index       uint64, 0..n-1
+//       0/syn_weight           float32
+//       0/delay                float32, attr units = "ms"
+//   /provenance/
+//       config, command_line, version       fixed-length UTF-8 strings (scalar)
+//       seed (uint64), threads (int32), dt_ms (float64)
+//       simulated_ms           float64: simulated time reached, as of the last flush()
+//       status                 fixed-length string: "running" until finish(), then
+//                              "complete", "interrupted" or "failed"
+//       summary                [1] fixed-length string (at most kMaxSummaryBytes), set by finish()
+//
+// Crash safety: the file uses the latest format and enters SWMR-write mode
+// once every object exists, so a process killed at any point leaves a file in
+// which everything up to the last flush() is readable. While the run goes on,
+// and after it was killed, the file is still marked as open for writing:
+// open it with h5py.File(path, "r", swmr=True) (a plain "r" open is refused
+// with "file is already open for write"), or run `h5clear -s path` once.
+// The reader (sonata_reader.hpp) falls back to SWMR reading by itself. A
+// finished file opens normally. /provenance/status tells a finished file
+// ("complete", ...) from a killed one ("running").
+//
+// Not thread-safe: one thread owns a writer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace spikeline::io {
+
+struct SpikePopulationLayout {
+  std::string name;
+  std::uint64_t size = 0;  // number of nodes
+};
+
+// A frame report: one frame every step_ms, columns node-major, variable-minor.
+struct ReportLayout {
+  std::string population;
+  std::vector<std::string> variables;
+  std::vector<std::string> units;  // one per variable
+  std::vector<std::uint64_t> node_ids;
+  double start_ms = 0;
+  double step_ms = 0;
+};
+
+struct EdgesLayout {
+  std::string name;
+  std::string source_population;
+  std::string target_population;
+  std::uint64_t count = 0;
+};
+
+// Snapshots of all weights of a projection.
+struct WeightSnapshotLayout {
+  std::string projection;
+  std::uint64_t count = 0;  // weights per snapshot
+};
+
+struct OutputLayout {
+  std::string path;
+  std::vector<SpikePopulationLayout> spikes;
+  std::vector<ReportLayout> reports;
+  std::vector<EdgesLayout> edges;
+  std::vector<WeightSnapshotLayout> weight_snapshots;
+  // Provenance.
+  std::string config_text;  // the resolved configuration (TOML)
+  std::string command_line;
+  std::string version;
+  std::uint64_t seed = 0;
+  int threads = 1;
+  double dt_ms = 0;
+};
+
+enum class RunStatus { complete, interrupted, failed };
+
+// "complete", "interrupted", "failed".
+const char* to_string(RunStatus status);
+
+class SonataWriter {
+ public:
+  static constexpr std::size_t kMaxSummaryBytes = 1 << 20;
+
+  // Creates the file and all its datasets, then enters SWMR-write mode.
+  // Throws ConfigError for a bad layout (duplicate or unusable names, two
+  // reports of one population, units not matching variables, bad step) and
+  // IoError(cant_create) when the file cannot be created.
+  explicit SonataWriter(const OutputLayout& layout);
+  SonataWriter(const SonataWriter&) = delete;
+  SonataWriter& operator=(const SonataWriter&) = delete;
+  SonataWriter(SonataWriter&&) noexcept;
+  SonataWriter& operator=(SonataWriter&&) noexcept;
+  // Without finish(): writes what is buffered, sets the status to "failed"
+  // and closes, ignoring errors.
+  ~SonataWriter();
+
+  // The arguments index the layout's vectors. Appends are buffered and go to
+  // the file in whole chunks; flush() makes them durable. A length mismatch
+  // is a programming error (Error with ExitCode::software); a failed write
+  // throws IoError(io).
+  void append_spikes(std::size_t population, std::span<const double> times_ms,
+                     std::span<const std::uint64_t> node_ids);
+  // n_frames x n_columns values, row-major.
+  void append_frames(std::size_t report, std::span<const float> frames);
+  void append_weight_snapshot(std::size_t snapshot, double time_ms, std::span<const float> weights);
+  // Once per edges population, with exactly `count` edges.
+  void write_edges(std::size_t edges, std::span<const std::uint64_t> source,
+                   std::span<const std::uint64_t> target, std::span<const float> delay_ms,
+                   std::span<const float> weight);
+
+  // The simulated time reached; stored in /provenance/simulated_ms at the
+  // next flush() or finish() (inspect uses it for firing rates).
+  void set_simulated_time(double time_ms);
+
+  // Writes everything buffered and flushes the file: a reader, or a file
+  // left by a killed process, then has all of it.
+  void flush();
+
+  // Writes the summary (JSON text) and the status, flushes and closes. An
+  // over-long summary (> kMaxSummaryBytes) is not stored: the file is still
+  // finished and closed, then Error(software) is thrown.
+  void finish(RunStatus status, const std::string& summary_json);
+
+  const std::string& path() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spikeline::io

@@ -1,0 +1,589 @@
+#include "spikeline/io/sonata_reader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+
+#include "hdf5_handle.hpp"
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::io {
+
+using detail::Handle;
+
+namespace {
+
+// Read this many elements at a time when scanning a dataset.
+constexpr hsize_t kBlock = hsize_t{1} << 20;
+
+struct OpenFile {
+  std::string path;
+  Handle file;
+  bool swmr = false;
+
+  [[noreturn]] void bad(const std::string& what) const {
+    throw DataError(fmt::format("{}: {}", path, what));
+  }
+};
+
+OpenFile open_file(const std::string& path) {
+  detail::silence_hdf5_errors();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw Error(ExitCode::no_input, fmt::format("{}: no such file", path));
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(ExitCode::no_input, fmt::format("{}: is a directory, not an HDF5 file", path));
+  }
+  OpenFile f;
+  f.path = path;
+  hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) {
+    const std::string reason = detail::hdf5_reason();
+    // A file still marked as being written (by a live or a killed SWMR
+    // writer) opens only in SWMR read mode.
+    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    if (id < 0) {
+      detail::hdf5_reason();
+      const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
+      detail::hdf5_reason();
+      if (is_hdf5 == 0) f.bad("not an HDF5 file");
+      throw Error(ExitCode::no_input, fmt::format("{}: cannot open: {}", path, reason));
+    }
+    f.swmr = true;
+  }
+  f.file = detail::file_handle(id);
+  return f;
+}
+
+// Whether `path` (relative to `loc`, '/'-separated) names an existing object.
+bool exists(hid_t loc, const std::string& path) {
+  if (path.empty() || path == "/") return true;
+  std::size_t from = path[0] == '/' ? 1 : 0;
+  while (true) {
+    const auto slash = path.find('/', from);
+    const std::string prefix = path.substr(0, slash);
+    if (H5Lexists(loc, prefix.c_str(), H5P_DEFAULT) <= 0) {
+      detail::hdf5_reason();
+      return false;
+    }
+    if (slash == std::string::npos) return true;
+    from = slash + 1;
+  }
+}
+
+H5I_type_t object_type(hid_t loc, const std::string& path) {
+  if (!exists(loc, path)) return H5I_BADID;
+  Handle object{H5Oopen(loc, path.c_str(), H5P_DEFAULT), H5Oclose};
+  if (!object.valid()) {
+    detail::hdf5_reason();
+    return H5I_BADID;
+  }
+  return H5Iget_type(object.get());
+}
+
+// Names of the groups directly under `group_path`, sorted.
+std::vector<std::string> child_groups(const OpenFile& f, const std::string& group_path) {
+  std::vector<std::string> names;
+  if (object_type(f.file.get(), group_path) != H5I_GROUP) return names;
+  Handle group = detail::group_handle(H5Gopen2(f.file.get(), group_path.c_str(), H5P_DEFAULT));
+  H5G_info_t info;
+  if (H5Gget_info(group.get(), &info) < 0) f.bad("cannot list " + group_path);
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t size = H5Lget_name_by_idx(group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i,
+                                            nullptr, 0, H5P_DEFAULT);
+    if (size < 0) continue;
+    std::string name(static_cast<std::size_t>(size) + 1, '\0');
+    H5Lget_name_by_idx(group.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
+                       H5P_DEFAULT);
+    name.resize(static_cast<std::size_t>(size));
+    if (object_type(group.get(), name) == H5I_GROUP) names.push_back(name);
+  }
+  detail::hdf5_reason();
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Handle open_dataset(const OpenFile& f, const std::string& path) {
+  const H5I_type_t type = object_type(f.file.get(), path);
+  if (type == H5I_BADID) f.bad("dataset " + path + " is missing");
+  if (type != H5I_DATASET) f.bad(path + " is not a dataset");
+  return detail::dataset_handle(H5Dopen2(f.file.get(), path.c_str(), H5P_DEFAULT));
+}
+
+std::vector<hsize_t> dims(hid_t dataset) {
+  Handle space = detail::space_handle(H5Dget_space(dataset));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> d(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
+  return d;
+}
+
+hsize_t length_1d(const OpenFile& f, hid_t dataset, const std::string& path) {
+  const auto d = dims(dataset);
+  if (d.size() != 1) f.bad(fmt::format("{} has {} dimensions, expected 1", path, d.size()));
+  return d[0];
+}
+
+H5T_class_t type_class(hid_t dataset) {
+  Handle type = detail::type_handle(H5Dget_type(dataset));
+  return H5Tget_class(type.get());
+}
+
+bool is_signed(hid_t dataset) {
+  Handle type = detail::type_handle(H5Dget_type(dataset));
+  return H5Tget_sign(type.get()) == H5T_SGN_2;
+}
+
+const char* class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "floating-point";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "non-numeric";
+  }
+}
+
+// Elements [start, start + count) of a 1-D dataset, converted to T.
+template <class T>
+std::vector<T> read_range(const OpenFile& f, hid_t dataset, hid_t mem_type, hsize_t start,
+                          hsize_t count, const std::string& path) {
+  std::vector<T> out(count);
+  if (count == 0) return out;
+  Handle file_space = detail::space_handle(H5Dget_space(dataset));
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  Handle memory_space = detail::space_handle(H5Screate_simple(1, &count, nullptr));
+  if (H5Dread(dataset, mem_type, memory_space.get(), file_space.get(), H5P_DEFAULT, out.data()) <
+      0) {
+    throw IoError(ExitCode::io,
+                  fmt::format("{}: cannot read {}: {}", f.path, path, detail::hdf5_reason()));
+  }
+  return out;
+}
+
+template <class T>
+std::vector<T> read_all(const OpenFile& f, hid_t dataset, hid_t mem_type, const std::string& path) {
+  return read_range<T>(f, dataset, mem_type, 0, length_1d(f, dataset, path), path);
+}
+
+// Integer ids, which must not be negative.
+std::vector<std::uint64_t> read_ids(const OpenFile& f, const std::string& path) {
+  Handle ds = open_dataset(f, path);
+  const H5T_class_t c = type_class(ds.get());
+  if (c != H5T_INTEGER) {
+    f.bad(fmt::format("{} holds {} values; node and group ids must be integers", path,
+                      class_name(c)));
+  }
+  if (!is_signed(ds.get())) return read_all<std::uint64_t>(f, ds.get(), H5T_NATIVE_UINT64, path);
+  const auto signed_ids = read_all<std::int64_t>(f, ds.get(), H5T_NATIVE_INT64, path);
+  std::vector<std::uint64_t> ids(signed_ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (signed_ids[i] < 0)
+      f.bad(fmt::format("{}[{}] is {}: ids must be >= 0", path, i, signed_ids[i]));
+    ids[i] = static_cast<std::uint64_t>(signed_ids[i]);
+  }
+  return ids;
+}
+
+std::vector<float> read_numbers(const OpenFile& f, const std::string& path) {
+  Handle ds = open_dataset(f, path);
+  const H5T_class_t c = type_class(ds.get());
+  if (c != H5T_FLOAT && c != H5T_INTEGER) {
+    f.bad(fmt::format("{} holds {} values, expected numbers", path, class_name(c)));
+  }
+  return read_all<float>(f, ds.get(), H5T_NATIVE_FLOAT, path);
+}
+
+// A string from an attribute (is_attribute) or a dataset: scalar or the first
+// element, fixed-length or variable-length.
+std::vector<std::string> read_strings(hid_t object, bool is_attribute) {
+  Handle type = detail::type_handle(is_attribute ? H5Aget_type(object) : H5Dget_type(object));
+  if (H5Tget_class(type.get()) != H5T_STRING) return {};
+  Handle space = detail::space_handle(is_attribute ? H5Aget_space(object) : H5Dget_space(object));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n <= 0) return {};
+  std::vector<std::string> out(static_cast<std::size_t>(n));
+  // HDF5 does not convert between character sets, and a NULLTERM memory
+  // type would drop the last byte of a full NULLPAD string: read as stored.
+  Handle mem_type = detail::type_handle(H5Tcopy(H5T_C_S1));
+  H5Tset_cset(mem_type.get(), H5Tget_cset(type.get()));
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5Tset_size(mem_type.get(), H5T_VARIABLE);
+    std::vector<char*> pointers(out.size(), nullptr);
+    const herr_t status = is_attribute ? H5Aread(object, mem_type.get(), pointers.data())
+                                       : H5Dread(object, mem_type.get(), H5S_ALL, H5S_ALL,
+                                                 H5P_DEFAULT, pointers.data());
+    if (status < 0) return {};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (pointers[i] != nullptr) out[i] = pointers[i];
+    }
+    H5Dvlen_reclaim(mem_type.get(), space.get(), H5P_DEFAULT, pointers.data());
+    return out;
+  }
+  const std::size_t width = H5Tget_size(type.get());
+  H5Tset_size(mem_type.get(), width);
+  H5Tset_strpad(mem_type.get(), H5T_STR_NULLPAD);
+  std::string buffer(width * out.size(), '\0');
+  const herr_t status =
+      is_attribute ? H5Aread(object, mem_type.get(), buffer.data())
+                   : H5Dread(object, mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
+  if (status < 0) return {};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::string s = buffer.substr(i * width, width);
+    s.resize(std::min(s.size(), s.find('\0')));
+    out[i] = s;
+  }
+  return out;
+}
+
+std::optional<std::string> string_attribute(hid_t object, const char* name) {
+  if (H5Aexists(object, name) <= 0) return std::nullopt;
+  Handle attr = detail::attribute_handle(H5Aopen(object, name, H5P_DEFAULT));
+  auto values = read_strings(attr.get(), true);
+  if (values.empty()) return std::nullopt;
+  return values[0];
+}
+
+std::optional<std::string> string_dataset(const OpenFile& f, const std::string& path) {
+  if (object_type(f.file.get(), path) != H5I_DATASET) return std::nullopt;
+  Handle ds = open_dataset(f, path);
+  auto values = read_strings(ds.get(), false);
+  if (values.empty()) return std::nullopt;
+  return values[0];
+}
+
+template <class T>
+std::optional<T> scalar_dataset(const OpenFile& f, const std::string& path, hid_t mem_type) {
+  if (object_type(f.file.get(), path) != H5I_DATASET) return std::nullopt;
+  Handle ds = open_dataset(f, path);
+  Handle space = detail::space_handle(H5Dget_space(ds.get()));
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) return std::nullopt;
+  T value{};
+  if (H5Dread(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) < 0) {
+    detail::hdf5_reason();
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::string node_population(const OpenFile& f, const std::string& path) {
+  Handle ds = open_dataset(f, path);
+  auto name = string_attribute(ds.get(), "node_population");
+  if (!name) f.bad(path + " has no string attribute 'node_population'");
+  return *name;
+}
+
+}  // namespace
+
+std::vector<std::string> list_edge_populations(const std::string& path) {
+  const OpenFile f = open_file(path);
+  return child_groups(f, "/edges");
+}
+
+EdgesData read_edges(const std::string& path, const std::string& edge_population) {
+  const OpenFile f = open_file(path);
+  if (object_type(f.file.get(), "/edges") != H5I_GROUP) {
+    f.bad("no /edges group: not a SONATA edges file");
+  }
+  const auto names = child_groups(f, "/edges");
+  if (std::find(names.begin(), names.end(), edge_population) == names.end()) {
+    f.bad(fmt::format(
+        "no edge population '{}' under /edges{}; the file has: {}", edge_population,
+        did_you_mean(edge_population, names),
+        names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+  }
+  const std::string base = "/edges/" + edge_population;
+  EdgesData e;
+  e.source_population = node_population(f, base + "/source_node_id");
+  e.target_population = node_population(f, base + "/target_node_id");
+  e.source = read_ids(f, base + "/source_node_id");
+  e.target = read_ids(f, base + "/target_node_id");
+  const std::size_t n = e.source.size();
+  if (e.target.size() != n) {
+    f.bad(fmt::format("{}/source_node_id has {} edges but {}/target_node_id has {}", base, n, base,
+                      e.target.size()));
+  }
+
+  // Edge attributes live in groups: edge i is row edge_group_index[i] of the
+  // datasets in group edge_group_id[i]. Without those, group "0" is per edge.
+  const bool grouped = exists(f.file.get(), base + "/edge_group_id") &&
+                       exists(f.file.get(), base + "/edge_group_index");
+  std::vector<std::uint64_t> group_of(n, 0), row_of(n);
+  if (grouped) {
+    group_of = read_ids(f, base + "/edge_group_id");
+    row_of = read_ids(f, base + "/edge_group_index");
+    for (const auto& [name, v] :
+         {std::pair{"edge_group_id", &group_of}, std::pair{"edge_group_index", &row_of}}) {
+      if (v->size() != n) {
+        f.bad(fmt::format("{}/{} has {} entries but there are {} edges", base, name, v->size(), n));
+      }
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) row_of[i] = i;
+  }
+  e.weight.resize(n);
+  e.delay_ms.resize(n);
+  std::map<std::uint64_t, std::pair<std::vector<float>, std::vector<float>>> groups;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto it = groups.find(group_of[i]);
+    if (it == groups.end()) {
+      const std::string group = fmt::format("{}/{}", base, group_of[i]);
+      if (object_type(f.file.get(), group) != H5I_GROUP) {
+        f.bad(
+            fmt::format("edge {} is in group {}, but there is no group {}", i, group_of[i], group));
+      }
+      auto weights = read_numbers(f, group + "/syn_weight");
+      auto delays = read_numbers(f, group + "/delay");
+      if (weights.size() != delays.size()) {
+        f.bad(fmt::format("{}/syn_weight has {} entries but {}/delay has {}", group, weights.size(),
+                          group, delays.size()));
+      }
+      if (!grouped && weights.size() != n) {
+        f.bad(fmt::format("{}/syn_weight has {} entries but there are {} edges", group,
+                          weights.size(), n));
+      }
+      it = groups.emplace(group_of[i], std::pair{std::move(weights), std::move(delays)}).first;
+    }
+    const auto& [weights, delays] = it->second;
+    if (row_of[i] >= weights.size()) {
+      f.bad(fmt::format("{}/edge_group_index[{}] is {}, but group {} has {} rows", base, i,
+                        row_of[i], group_of[i], weights.size()));
+    }
+    e.weight[i] = weights[row_of[i]];
+    e.delay_ms[i] = delays[row_of[i]];
+    if (!std::isfinite(e.weight[i])) {
+      f.bad(fmt::format("{}: the weight of edge {} is {}: weights must be finite", base, i,
+                        e.weight[i]));
+    }
+    if (!(e.delay_ms[i] >= 0) || !std::isfinite(e.delay_ms[i])) {
+      f.bad(fmt::format("{}: the delay of edge {} is {} ms: delays must be finite and >= 0", base,
+                        i, e.delay_ms[i]));
+    }
+  }
+  return e;
+}
+
+FileSummary inspect(const std::string& path) {
+  const OpenFile f = open_file(path);
+  FileSummary s;
+  s.path = path;
+  s.opened_swmr = f.swmr;
+
+  s.status = string_dataset(f, "/provenance/status").value_or("");
+  s.version = string_dataset(f, "/provenance/version").value_or("");
+  s.command_line = string_dataset(f, "/provenance/command_line").value_or("");
+  s.seed = scalar_dataset<std::uint64_t>(f, "/provenance/seed", H5T_NATIVE_UINT64);
+  s.threads = scalar_dataset<int>(f, "/provenance/threads", H5T_NATIVE_INT);
+  s.dt_ms = scalar_dataset<double>(f, "/provenance/dt_ms", H5T_NATIVE_DOUBLE);
+  s.simulated_ms = scalar_dataset<double>(f, "/provenance/simulated_ms", H5T_NATIVE_DOUBLE);
+
+  for (const auto& name : child_groups(f, "/spikes")) {
+    const std::string base = "/spikes/" + name;
+    SpikePopulationSummary p;
+    p.name = name;
+    if (!exists(f.file.get(), base + "/timestamps") || !exists(f.file.get(), base + "/node_ids")) {
+      s.problems.push_back(base + " lacks timestamps or node_ids");
+      s.spikes.push_back(p);
+      continue;
+    }
+    Handle times = open_dataset(f, base + "/timestamps");
+    Handle nodes = open_dataset(f, base + "/node_ids");
+    const hsize_t n_times = length_1d(f, times.get(), base + "/timestamps");
+    const hsize_t n_nodes = length_1d(f, nodes.get(), base + "/node_ids");
+    if (n_times != n_nodes) {
+      s.problems.push_back(fmt::format("{}: {} timestamps but {} node ids; using the first {}",
+                                       base, n_times, n_nodes, std::min(n_times, n_nodes)));
+    }
+    p.spikes = std::min(n_times, n_nodes);
+    std::uint64_t max_node = 0;
+    for (hsize_t at = 0; at < p.spikes; at += kBlock) {
+      const hsize_t count = std::min(kBlock, p.spikes - at);
+      const auto t = read_range<double>(f, times.get(), H5T_NATIVE_DOUBLE, at, count, base);
+      const auto ids =
+          read_range<std::uint64_t>(f, nodes.get(), H5T_NATIVE_UINT64, at, count, base);
+      const auto [lo, hi] = std::minmax_element(t.begin(), t.end());
+      p.t_first_ms = std::min(*lo, p.t_first_ms.value_or(*lo));
+      p.t_last_ms = std::max(*hi, p.t_last_ms.value_or(*hi));
+      max_node = std::max(max_node, *std::max_element(ids.begin(), ids.end()));
+    }
+    p.nodes = p.spikes > 0 ? max_node + 1 : 0;
+    Handle group = detail::group_handle(H5Gopen2(f.file.get(), base.c_str(), H5P_DEFAULT));
+    if (H5Aexists(group.get(), "node_count") > 0) {
+      Handle attr = detail::attribute_handle(H5Aopen(group.get(), "node_count", H5P_DEFAULT));
+      std::uint64_t count = 0;
+      if (H5Aread(attr.get(), H5T_NATIVE_UINT64, &count) >= 0) p.nodes = count;
+    }
+    if (s.simulated_ms && *s.simulated_ms > 0 && p.nodes > 0) {
+      p.mean_rate_hz =
+          static_cast<double>(p.spikes) / static_cast<double>(p.nodes) / (*s.simulated_ms / 1000.0);
+    }
+    s.spikes.push_back(p);
+  }
+
+  for (const auto& name : child_groups(f, "/report")) {
+    const std::string base = "/report/" + name;
+    ReportSummary r;
+    r.population = name;
+    if (object_type(f.file.get(), base + "/data") == H5I_DATASET) {
+      Handle data = open_dataset(f, base + "/data");
+      const auto d = dims(data.get());
+      if (!d.empty()) r.frames = d[0];
+      r.variables = [&] {
+        if (H5Aexists(data.get(), "variables") <= 0) return std::vector<std::string>{};
+        Handle attr = detail::attribute_handle(H5Aopen(data.get(), "variables", H5P_DEFAULT));
+        return read_strings(attr.get(), true);
+      }();
+    } else {
+      s.problems.push_back(base + "/data is missing");
+    }
+    if (object_type(f.file.get(), base + "/mapping/node_ids") == H5I_DATASET) {
+      Handle ids = open_dataset(f, base + "/mapping/node_ids");
+      const auto d = dims(ids.get());
+      if (!d.empty()) r.nodes = d[0];
+    }
+    if (object_type(f.file.get(), base + "/mapping/time") == H5I_DATASET) {
+      Handle time = open_dataset(f, base + "/mapping/time");
+      const auto t = read_all<double>(f, time.get(), H5T_NATIVE_DOUBLE, base + "/mapping/time");
+      if (t.size() == 3) {
+        r.start_ms = t[0];
+        r.step_ms = t[2];
+      }
+    }
+    s.reports.push_back(r);
+  }
+
+  for (const auto& name : child_groups(f, "/edges")) {
+    const std::string base = "/edges/" + name;
+    EdgesSummary e;
+    e.name = name;
+    if (object_type(f.file.get(), base + "/source_node_id") == H5I_DATASET) {
+      Handle source = open_dataset(f, base + "/source_node_id");
+      const auto d = dims(source.get());
+      if (!d.empty()) e.count = d[0];
+      e.source_population = string_attribute(source.get(), "node_population").value_or("?");
+    }
+    if (object_type(f.file.get(), base + "/target_node_id") == H5I_DATASET) {
+      Handle target = open_dataset(f, base + "/target_node_id");
+      e.target_population = string_attribute(target.get(), "node_population").value_or("?");
+    }
+    s.edges.push_back(e);
+  }
+
+  for (const auto& name : child_groups(f, "/weights")) {
+    const std::string base = "/weights/" + name;
+    WeightsSummary w;
+    w.projection = name;
+    if (object_type(f.file.get(), base + "/data") == H5I_DATASET) {
+      Handle data = open_dataset(f, base + "/data");
+      const auto d = dims(data.get());
+      if (d.size() == 2) {
+        w.snapshots = d[0];
+        w.weights = d[1];
+      }
+    }
+    s.weights.push_back(w);
+  }
+  return s;
+}
+
+namespace {
+
+// `align` has one letter per column: 'l' for text, 'r' for numbers.
+std::string table(const std::string& align, const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    width[c] = header[c].size();
+    for (const auto& row : rows) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string text = " ";
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      text += align[c] == 'l' ? fmt::format(" {:<{}} ", cells[c], width[c])
+                              : fmt::format(" {:>{}} ", cells[c], width[c]);
+    }
+    text.erase(text.find_last_not_of(' ') + 1);
+    out += text + "\n";
+  };
+  line(header);
+  for (const auto& row : rows) line(row);
+  return out;
+}
+
+std::string number(std::optional<double> value) {
+  return value ? fmt::format("{:.6g}", *value) : std::string("-");
+}
+
+}  // namespace
+
+std::string format_summary(const FileSummary& s) {
+  std::string out = fmt::format("file      {}\n", s.path);
+  std::string status = s.status.empty() ? std::string("unknown (no /provenance/status)") : s.status;
+  if (s.status == "running") status += " (the run is still going, or was killed)";
+  out += fmt::format("status    {}\n", status);
+  if (s.opened_swmr) out += "          (opened in SWMR read mode: the file was not closed)\n";
+  if (!s.version.empty()) out += fmt::format("version   {}\n", s.version);
+  if (!s.command_line.empty()) out += fmt::format("command   {}\n", s.command_line);
+  if (s.seed) out += fmt::format("seed      {}\n", *s.seed);
+  if (s.threads) out += fmt::format("threads   {}\n", *s.threads);
+  if (s.dt_ms) out += fmt::format("dt        {} ms\n", *s.dt_ms);
+  if (s.simulated_ms) out += fmt::format("simulated {} ms\n", *s.simulated_ms);
+
+  if (!s.spikes.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : s.spikes) {
+      rows.push_back({p.name, std::to_string(p.nodes), std::to_string(p.spikes),
+                      number(p.t_first_ms), number(p.t_last_ms), number(p.mean_rate_hz)});
+    }
+    out += "\nspikes\n" +
+           table("lrrrrr",
+                 {"population", "nodes", "spikes", "first (ms)", "last (ms)", "rate (Hz)"}, rows);
+  }
+  if (!s.reports.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& r : s.reports) {
+      rows.push_back(
+          {r.population, std::to_string(r.nodes),
+           r.variables.empty() ? std::string("-") : fmt::format("{}", fmt::join(r.variables, ",")),
+           std::to_string(r.frames), number(r.start_ms), number(r.step_ms)});
+    }
+    out += "\nreports\n" +
+           table("lrlrrr",
+                 {"population", "nodes", "variables", "frames", "start (ms)", "step (ms)"}, rows);
+  }
+  if (!s.weights.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& w : s.weights) {
+      rows.push_back({w.projection, std::to_string(w.weights), std::to_string(w.snapshots)});
+    }
+    out += "\nweight snapshots\n" + table("lrr", {"projection", "weights", "snapshots"}, rows);
+  }
+  if (!s.edges.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : s.edges) {
+      rows.push_back({e.name, e.source_population, e.target_population, std::to_string(e.count)});
+    }
+    out += "\nedges\n" + table("lllr", {"name", "source", "target", "edges"}, rows);
+  }
+  if (!s.problems.empty()) {
+    out += "\nproblems\n";
+    for (const auto& p : s.problems) out += "  " + p + "\n";
+  }
+  return out;
+}
+
+}  // namespace spikeline::io

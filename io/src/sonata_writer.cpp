@@ -1,0 +1,697 @@
+#include "spikeline/io/sonata_writer.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <tuple>
+
+#include "hdf5_handle.hpp"
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::io {
+
+using detail::Handle;
+
+const char* to_string(RunStatus status) {
+  switch (status) {
+    case RunStatus::complete:
+      return "complete";
+    case RunStatus::interrupted:
+      return "interrupted";
+    case RunStatus::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+namespace {
+
+// 64 Ki elements per chunk: large enough for fast sequential writes, small
+// enough that the per-dataset buffer (one chunk) stays at most 512 KiB.
+constexpr hsize_t kChunkElements = hsize_t{1} << 16;
+constexpr std::size_t kStatusBytes = 16;
+constexpr std::uint32_t kSonataMagic = 0x0A7A;
+
+template <class T>
+hid_t native_type();
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
+
+[[noreturn]] void internal_error(const std::string& what) {
+  throw Error(ExitCode::software, "internal error in the HDF5 writer: " + what);
+}
+
+// A name becomes one HDF5 path component.
+void check_name(const std::string& kind, const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    throw ConfigError(
+        fmt::format("{} name '{}' cannot be stored in the output file: names must be non-empty, "
+                    "must not be '.' or '..' and must not contain '/'",
+                    kind, name));
+  }
+}
+
+void check_unique(const std::string& kind, std::set<std::string>& seen, const std::string& name) {
+  check_name(kind, name);
+  if (!seen.insert(name).second) {
+    throw ConfigError(fmt::format("{} '{}' appears twice in the output layout", kind, name));
+  }
+}
+
+void validate(const OutputLayout& layout) {
+  std::set<std::string> seen;
+  for (const auto& s : layout.spikes) check_unique("spike population", seen, s.name);
+  seen.clear();
+  for (const auto& r : layout.reports) {
+    check_name("report population", r.population);
+    if (!seen.insert(r.population).second) {
+      throw ConfigError(fmt::format(
+          "two reports record population '{}': a population has one report; list all its "
+          "variables in that report",
+          r.population));
+    }
+    if (r.node_ids.empty()) {
+      throw ConfigError(fmt::format("report of '{}' records no nodes", r.population));
+    }
+    if (r.variables.empty()) {
+      throw ConfigError(fmt::format("report of '{}' records no variables", r.population));
+    }
+    if (r.units.size() != r.variables.size()) {
+      throw ConfigError(
+          fmt::format("report of '{}' has {} variables but {} units (one per variable)",
+                      r.population, r.variables.size(), r.units.size()));
+    }
+    if (!(r.step_ms > 0) || !std::isfinite(r.step_ms)) {
+      throw ConfigError(fmt::format("report of '{}': step {} ms must be finite and > 0",
+                                    r.population, r.step_ms));
+    }
+    if (!std::isfinite(r.start_ms)) {
+      throw ConfigError(
+          fmt::format("report of '{}': start {} ms must be finite", r.population, r.start_ms));
+    }
+  }
+  seen.clear();
+  for (const auto& e : layout.edges) {
+    check_unique("edges population", seen, e.name);
+    check_name("source population", e.source_population);
+    check_name("target population", e.target_population);
+  }
+  seen.clear();
+  for (const auto& w : layout.weight_snapshots)
+    check_unique("weight projection", seen, w.projection);
+}
+
+}  // namespace
+
+// One extendible dataset of rows of `width` values (width 1: a 1-D dataset),
+// with a buffer so that appends reach the file in whole chunks.
+template <class T>
+struct Appendable {
+  Handle dataset;
+  std::string name;  // for messages
+  int rank = 1;
+  hsize_t width = 1;
+  hsize_t chunk_rows = 1;
+  hsize_t rows = 0;  // in the file
+  std::vector<T> pending;
+
+  hsize_t pending_rows() const { return width == 0 ? 0 : pending.size() / width; }
+};
+
+struct Report {
+  Appendable<float> data;
+  Handle time;  // [start, stop, step]
+  double start_ms = 0;
+  double step_ms = 0;
+  hsize_t columns = 0;
+  hsize_t frames_appended = 0;  // also counts those still buffered
+};
+
+struct SpikeSink {
+  Appendable<double> times;
+  Appendable<std::uint64_t> nodes;
+};
+
+struct Snapshots {
+  Appendable<float> data;
+  Appendable<double> time;
+};
+
+struct EdgeSink {
+  std::uint64_t count = 0;
+  bool written = false;
+  Handle source, target, weight, delay;
+};
+
+struct SonataWriter::Impl {
+  std::string path;
+  Handle file;  // declared first: closed after every dataset
+  std::vector<SpikeSink> spikes;
+  std::vector<Report> reports;
+  std::vector<Snapshots> snapshots;
+  std::vector<EdgeSink> edges;
+  Handle status, summary, simulated;
+  double simulated_ms = 0;
+  bool finished = false;
+
+  void require_open(const char* call) const {
+    if (finished) internal_error(std::string(call) + " after finish()");
+  }
+
+  [[noreturn]] void fail(ExitCode code, const std::string& what) const {
+    throw IoError(code, fmt::format("{}: {}: {}", path, what, detail::hdf5_reason()));
+  }
+  hid_t check(hid_t id, ExitCode code, const std::string& what) const {
+    if (id < 0) fail(code, what);
+    return id;
+  }
+  void check(herr_t status, const std::string& what) const {
+    if (status < 0) fail(ExitCode::io, what);
+  }
+
+  // ---- creation (before SWMR) ----
+
+  Handle create_group(hid_t parent, const std::string& name) const {
+    return detail::group_handle(
+        check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              ExitCode::cant_create, "cannot create group '" + name + "'"));
+  }
+
+  void attribute(hid_t object, const std::string& name, hid_t file_type, hid_t mem_type,
+                 const void* value, hsize_t n = 0) const {
+    Handle space =
+        detail::space_handle(n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
+    Handle attr = detail::attribute_handle(
+        check(H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              ExitCode::cant_create, "cannot create attribute '" + name + "'"));
+    if (H5Awrite(attr.get(), mem_type, value) < 0) {
+      fail(ExitCode::cant_create, "cannot write attribute '" + name + "'");
+    }
+  }
+
+  static Handle string_type(std::size_t bytes) {
+    Handle type = detail::type_handle(H5Tcopy(H5T_C_S1));
+    H5Tset_size(type.get(), std::max<std::size_t>(bytes, 1));
+    H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+    H5Tset_cset(type.get(), H5T_CSET_UTF8);
+    return type;
+  }
+
+  void string_attribute(hid_t object, const std::string& name, const std::string& value) const {
+    Handle type = string_type(value.size());
+    std::string buffer = value;
+    buffer.resize(std::max<std::size_t>(value.size(), 1), '\0');
+    attribute(object, name, type.get(), type.get(), buffer.data());
+  }
+
+  void strings_attribute(hid_t object, const std::string& name,
+                         const std::vector<std::string>& values) const {
+    std::size_t width = 1;
+    for (const auto& v : values) width = std::max(width, v.size());
+    std::string buffer(width * values.size(), '\0');
+    for (std::size_t i = 0; i < values.size(); ++i)
+      buffer.replace(i * width, values[i].size(), values[i]);
+    Handle type = string_type(width);
+    attribute(object, name, type.get(), type.get(), buffer.data(), values.size());
+  }
+
+  // A scalar or 1-D contiguous dataset, allocated now so that it can be
+  // rewritten in place under SWMR (only raw data changes, no metadata).
+  Handle fixed_dataset(hid_t parent, const std::string& name, hid_t file_type, hid_t mem_type,
+                       const void* value, hsize_t n = 0) const {
+    Handle space =
+        detail::space_handle(n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
+    Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
+    Handle ds = detail::dataset_handle(
+        check(H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
+                         H5P_DEFAULT),
+              ExitCode::cant_create, "cannot create dataset '" + name + "'"));
+    if (value != nullptr &&
+        H5Dwrite(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value) < 0) {
+      fail(ExitCode::cant_create, "cannot write dataset '" + name + "'");
+    }
+    return ds;
+  }
+
+  Handle string_dataset(hid_t parent, const std::string& name, const std::string& value) const {
+    Handle type = string_type(value.size());
+    std::string buffer = value;
+    buffer.resize(std::max<std::size_t>(value.size(), 1), '\0');
+    return fixed_dataset(parent, name, type.get(), type.get(), buffer.data());
+  }
+
+  // A chunked dataset [rows x width] (or [rows] when rank is 1), extendible
+  // along rows; `rows` > 0 for datasets whose size is known up front.
+  // Returns it with the rows per chunk.
+  std::pair<Handle, hsize_t> chunked_dataset(hid_t parent, const std::string& name, hid_t file_type,
+                                             int rank, hsize_t width, hsize_t rows) const {
+    const hsize_t chunk_width = std::clamp<hsize_t>(width, 1, kChunkElements);
+    hsize_t chunk_rows = std::max<hsize_t>(1, kChunkElements / chunk_width);
+    if (rows > 0) chunk_rows = std::min(chunk_rows, rows);
+    const std::array<hsize_t, 2> dims{rows, width};
+    const std::array<hsize_t, 2> max_dims{H5S_UNLIMITED, H5S_UNLIMITED};
+    const std::array<hsize_t, 2> chunk{chunk_rows, chunk_width};
+    Handle space = detail::space_handle(H5Screate_simple(rank, dims.data(), max_dims.data()));
+    Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_chunk(dcpl.get(), rank, chunk.data());
+    Handle ds = detail::dataset_handle(
+        check(H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
+                         H5P_DEFAULT),
+              ExitCode::cant_create, "cannot create dataset '" + name + "'"));
+    return {std::move(ds), chunk_rows};
+  }
+
+  template <class T>
+  Appendable<T> appendable(hid_t parent, const std::string& name, hid_t file_type, int rank,
+                           hsize_t width) const {
+    Appendable<T> a;
+    a.name = name;
+    a.rank = rank;
+    a.width = width;
+    std::tie(a.dataset, a.chunk_rows) = chunked_dataset(parent, name, file_type, rank, width, 0);
+    return a;
+  }
+
+  // ---- writing (also under SWMR) ----
+
+  // Writes `n` rows at row `at`, growing the dataset when needed.
+  template <class T>
+  void write_rows(Appendable<T>& a, const T* data, hsize_t at, hsize_t n) const {
+    if (n == 0) return;
+    const std::array<hsize_t, 2> start{at, 0};
+    const std::array<hsize_t, 2> count{n, a.width};
+    if (at + n > a.rows) {
+      const std::array<hsize_t, 2> extent{at + n, a.width};
+      check(H5Dset_extent(a.dataset.get(), extent.data()), "cannot extend '" + a.name + "'");
+      a.rows = at + n;
+    }
+    Handle file_space = detail::space_handle(H5Dget_space(a.dataset.get()));
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                              nullptr),
+          "cannot select rows of '" + a.name + "'");
+    const hsize_t elements = n * a.width;
+    Handle memory_space = detail::space_handle(H5Screate_simple(1, &elements, nullptr));
+    check(H5Dwrite(a.dataset.get(), native_type<T>(), memory_space.get(), file_space.get(),
+                   H5P_DEFAULT, data),
+          "cannot write '" + a.name + "'");
+  }
+
+  // Writes buffered rows: only whole chunks unless `all`.
+  template <class T>
+  void drain(Appendable<T>& a, bool all) const {
+    const hsize_t buffered = a.pending_rows();
+    const hsize_t n = all ? buffered : buffered / a.chunk_rows * a.chunk_rows;
+    if (n == 0) return;
+    write_rows(a, a.pending.data(), a.rows, n);
+    a.pending.erase(a.pending.begin(),
+                    a.pending.begin() + static_cast<std::ptrdiff_t>(n * a.width));
+  }
+
+  template <class T>
+  void append(Appendable<T>& a, std::span<const T> values) const {
+    if (a.width == 0) return;
+    a.pending.insert(a.pending.end(), values.begin(), values.end());
+    if (a.pending_rows() >= a.chunk_rows) drain(a, false);
+  }
+
+  void write_scalar_double(const Handle& ds, double value, const std::string& name) const {
+    check(H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value),
+          "cannot write '" + name + "'");
+  }
+
+  void write_status(const char* text) const {
+    std::array<char, kStatusBytes> buffer{};
+    std::copy_n(text, std::min(std::char_traits<char>::length(text), kStatusBytes), buffer.begin());
+    Handle type = string_type(kStatusBytes);
+    check(H5Dwrite(status.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+          "cannot write /provenance/status");
+  }
+
+  void write_pending() {
+    for (auto& s : spikes) {
+      drain(s.times, true);
+      drain(s.nodes, true);
+    }
+    for (auto& r : reports) {
+      drain(r.data, true);
+      const std::array<double, 3> time{
+          r.start_ms, r.start_ms + static_cast<double>(r.frames_appended) * r.step_ms, r.step_ms};
+      check(H5Dwrite(r.time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()),
+            "cannot write '" + r.data.name + "' mapping/time");
+    }
+    for (auto& s : snapshots) {
+      drain(s.data, true);
+      drain(s.time, true);
+    }
+    write_scalar_double(simulated, simulated_ms, "/provenance/simulated_ms");
+  }
+
+  void flush_file() const {
+    check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
+  }
+
+  // ---- construction ----
+
+  void create_spikes(const OutputLayout& layout) {
+    if (layout.spikes.empty()) return;
+    Handle root = create_group(file.get(), "spikes");
+    Handle sorting = detail::type_handle(H5Tenum_create(H5T_NATIVE_UINT8));
+    for (std::uint8_t value = 0; const char* name : {"none", "by_id", "by_time"}) {
+      H5Tenum_insert(sorting.get(), name, &value);
+      ++value;
+    }
+    const std::uint8_t by_time = 2;
+    for (const auto& pop : layout.spikes) {
+      Handle group = create_group(root.get(), pop.name);
+      attribute(group.get(), "sorting", sorting.get(), sorting.get(), &by_time);
+      attribute(group.get(), "node_count", H5T_STD_U64LE, H5T_NATIVE_UINT64, &pop.size);
+      SpikeSink sink;
+      sink.times = appendable<double>(group.get(), "timestamps", H5T_IEEE_F64LE, 1, 1);
+      string_attribute(sink.times.dataset.get(), "units", "ms");
+      sink.nodes = appendable<std::uint64_t>(group.get(), "node_ids", H5T_STD_U64LE, 1, 1);
+      sink.times.name = "/spikes/" + pop.name + "/timestamps";
+      sink.nodes.name = "/spikes/" + pop.name + "/node_ids";
+      spikes.push_back(std::move(sink));
+    }
+  }
+
+  void create_reports(const OutputLayout& layout) {
+    if (layout.reports.empty()) return;
+    Handle root = create_group(file.get(), "report");
+    for (const auto& spec : layout.reports) {
+      Handle group = create_group(root.get(), spec.population);
+      const hsize_t nodes = spec.node_ids.size();
+      const hsize_t k = spec.variables.size();
+      Report r;
+      r.start_ms = spec.start_ms;
+      r.step_ms = spec.step_ms;
+      r.columns = nodes * k;
+      r.data = appendable<float>(group.get(), "data", H5T_IEEE_F32LE, 2, r.columns);
+      r.data.name = "/report/" + spec.population + "/data";
+      const bool same_units = std::all_of(spec.units.begin(), spec.units.end(),
+                                          [&](const std::string& u) { return u == spec.units[0]; });
+      string_attribute(r.data.dataset.get(), "units", same_units ? spec.units[0] : "mixed");
+      strings_attribute(r.data.dataset.get(), "variables", spec.variables);
+      strings_attribute(r.data.dataset.get(), "variable_units", spec.units);
+
+      Handle mapping = create_group(group.get(), "mapping");
+      std::vector<std::uint64_t> pointers(nodes + 1);
+      for (hsize_t i = 0; i <= nodes; ++i) pointers[i] = i * k;
+      std::vector<std::uint32_t> elements(r.columns);
+      for (hsize_t c = 0; c < r.columns; ++c) elements[c] = static_cast<std::uint32_t>(c % k);
+      fixed_dataset(mapping.get(), "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                    spec.node_ids.data(), nodes);
+      fixed_dataset(mapping.get(), "index_pointers", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                    pointers.data(), nodes + 1);
+      fixed_dataset(mapping.get(), "element_ids", H5T_STD_U32LE, H5T_NATIVE_UINT32, elements.data(),
+                    r.columns);
+      const std::array<double, 3> time{spec.start_ms, spec.start_ms, spec.step_ms};
+      r.time =
+          fixed_dataset(mapping.get(), "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, time.data(), 3);
+      string_attribute(r.time.get(), "units", "ms");
+      reports.push_back(std::move(r));
+    }
+  }
+
+  void create_snapshots(const OutputLayout& layout) {
+    if (layout.weight_snapshots.empty()) return;
+    Handle root = create_group(file.get(), "weights");
+    for (const auto& spec : layout.weight_snapshots) {
+      Handle group = create_group(root.get(), spec.projection);
+      Snapshots s;
+      s.data = appendable<float>(group.get(), "data", H5T_IEEE_F32LE, 2, spec.count);
+      s.data.name = "/weights/" + spec.projection + "/data";
+      // Snapshots are rare: a small chunk keeps the time buffer from holding
+      // back a flush-less reader for long.
+      s.time = appendable<double>(group.get(), "time", H5T_IEEE_F64LE, 1, 1);
+      s.time.name = "/weights/" + spec.projection + "/time";
+      string_attribute(s.time.dataset.get(), "units", "ms");
+      snapshots.push_back(std::move(s));
+    }
+  }
+
+  void create_edges(const OutputLayout& layout) {
+    if (layout.edges.empty()) return;
+    Handle root = create_group(file.get(), "edges");
+    for (const auto& spec : layout.edges) {
+      Handle group = create_group(root.get(), spec.name);
+      const hsize_t n = spec.count;
+      EdgeSink e;
+      e.count = n;
+      auto fixed_size = [&](hid_t parent, const char* name, hid_t type) {
+        return chunked_dataset(parent, name, type, 1, 1, n).first;
+      };
+      e.source = fixed_size(group.get(), "source_node_id", H5T_STD_U64LE);
+      string_attribute(e.source.get(), "node_population", spec.source_population);
+      e.target = fixed_size(group.get(), "target_node_id", H5T_STD_U64LE);
+      string_attribute(e.target.get(), "node_population", spec.target_population);
+      // Known now: one edge type, one group, edges in order.
+      std::vector<std::int64_t> type_ids(n, 0);
+      std::vector<std::uint32_t> group_ids(n, 0);
+      std::vector<std::uint64_t> group_index(n);
+      for (hsize_t i = 0; i < n; ++i) group_index[i] = i;
+      auto known = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data) {
+        Handle ds = fixed_size(group.get(), name, file_type);
+        if (n > 0 && H5Dwrite(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+          fail(ExitCode::cant_create, fmt::format("cannot write /edges/{}/{}", spec.name, name));
+        }
+      };
+      known("edge_type_id", H5T_STD_I64LE, H5T_NATIVE_INT64, type_ids.data());
+      known("edge_group_id", H5T_STD_U32LE, H5T_NATIVE_UINT32, group_ids.data());
+      known("edge_group_index", H5T_STD_U64LE, H5T_NATIVE_UINT64, group_index.data());
+      Handle attributes = create_group(group.get(), "0");
+      e.weight = fixed_size(attributes.get(), "syn_weight", H5T_IEEE_F32LE);
+      e.delay = fixed_size(attributes.get(), "delay", H5T_IEEE_F32LE);
+      string_attribute(e.delay.get(), "units", "ms");
+      edges.push_back(std::move(e));
+    }
+  }
+
+  void create_provenance(const OutputLayout& layout) {
+    Handle group = create_group(file.get(), "provenance");
+    string_dataset(group.get(), "config", layout.config_text);
+    string_dataset(group.get(), "command_line", layout.command_line);
+    string_dataset(group.get(), "version", layout.version);
+    fixed_dataset(group.get(), "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &layout.seed);
+    const std::int32_t threads = layout.threads;
+    fixed_dataset(group.get(), "threads", H5T_STD_I32LE, H5T_NATIVE_INT32, &threads);
+    Handle dt =
+        fixed_dataset(group.get(), "dt_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &layout.dt_ms);
+    string_attribute(dt.get(), "units", "ms");
+    const double zero = 0;
+    simulated =
+        fixed_dataset(group.get(), "simulated_ms", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &zero);
+    string_attribute(simulated.get(), "units", "ms");
+    {
+      Handle type = string_type(kStatusBytes);
+      status = fixed_dataset(group.get(), "status", type.get(), type.get(), nullptr);
+    }
+    write_status("running");
+    // One element, written once by finish(): a chunk allocated under SWMR.
+    // Compressed, so the unused capacity costs almost nothing.
+    Handle type = string_type(kMaxSummaryBytes);
+    const hsize_t one = 1;
+    Handle space = detail::space_handle(H5Screate_simple(1, &one, &one));
+    Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_chunk(dcpl.get(), 1, &one);
+    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) H5Pset_deflate(dcpl.get(), 1);
+    summary = detail::dataset_handle(
+        check(H5Dcreate2(group.get(), "summary", type.get(), space.get(), H5P_DEFAULT, dcpl.get(),
+                         H5P_DEFAULT),
+              ExitCode::cant_create, "cannot create dataset '/provenance/summary'"));
+  }
+};
+
+SonataWriter::SonataWriter(const OutputLayout& layout) : impl_(std::make_unique<Impl>()) {
+  validate(layout);
+  detail::silence_hdf5_errors();
+  Impl& w = *impl_;
+  w.path = layout.path;
+
+  Handle fapl = detail::plist_handle(H5Pcreate(H5P_FILE_ACCESS));
+  // SWMR needs the latest file format.
+  H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  const hid_t file = H5Fcreate(layout.path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+  if (file < 0) {
+    const std::filesystem::path parent = std::filesystem::absolute(layout.path).parent_path();
+    std::error_code ec;
+    std::string reason = detail::hdf5_reason();
+    if (!std::filesystem::exists(parent, ec)) {
+      reason = fmt::format("directory '{}' does not exist", parent.string());
+    } else if (!std::filesystem::is_directory(parent, ec)) {
+      reason = fmt::format("'{}' is not a directory", parent.string());
+    }
+    throw IoError(ExitCode::cant_create,
+                  fmt::format("cannot create output file '{}': {}", layout.path, reason));
+  }
+  w.file = detail::file_handle(file);
+
+  const std::array<std::uint32_t, 2> version{0, 1};
+  w.attribute(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, &kSonataMagic);
+  w.attribute(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, version.data(), 2);
+  w.create_spikes(layout);
+  w.create_reports(layout);
+  w.create_snapshots(layout);
+  w.create_edges(layout);
+  w.create_provenance(layout);
+
+  // From here on no object or attribute can be created or changed, only
+  // dataset contents and extents; in exchange the file stays readable.
+  if (H5Fstart_swmr_write(file) < 0) w.fail(ExitCode::cant_create, "cannot start SWMR writing");
+}
+
+SonataWriter::SonataWriter(SonataWriter&&) noexcept = default;
+SonataWriter& SonataWriter::operator=(SonataWriter&&) noexcept = default;
+
+SonataWriter::~SonataWriter() {
+  if (!impl_ || impl_->finished || !impl_->file.valid()) return;
+  try {
+    impl_->write_pending();
+  } catch (...) {
+  }
+  try {
+    impl_->write_status("failed");
+    impl_->flush_file();
+  } catch (...) {
+  }
+}
+
+const std::string& SonataWriter::path() const {
+  return impl_->path;
+}
+
+void SonataWriter::append_spikes(std::size_t population, std::span<const double> times_ms,
+                                 std::span<const std::uint64_t> node_ids) {
+  impl_->require_open("append_spikes()");
+  if (population >= impl_->spikes.size())
+    internal_error("no spike population " + std::to_string(population));
+  if (times_ms.size() != node_ids.size()) {
+    internal_error(fmt::format("{} spike times but {} node ids", times_ms.size(), node_ids.size()));
+  }
+  auto& sink = impl_->spikes[population];
+  impl_->append(sink.times, times_ms);
+  impl_->append(sink.nodes, node_ids);
+}
+
+void SonataWriter::append_frames(std::size_t report, std::span<const float> frames) {
+  impl_->require_open("append_frames()");
+  if (report >= impl_->reports.size()) internal_error("no report " + std::to_string(report));
+  auto& r = impl_->reports[report];
+  if (r.columns == 0) return;
+  if (frames.size() % r.columns != 0) {
+    internal_error(fmt::format("{} values are not whole frames of {} columns for '{}'",
+                               frames.size(), r.columns, r.data.name));
+  }
+  r.frames_appended += frames.size() / r.columns;
+  impl_->append(r.data, frames);
+}
+
+void SonataWriter::append_weight_snapshot(std::size_t snapshot, double time_ms,
+                                          std::span<const float> weights) {
+  impl_->require_open("append_weight_snapshot()");
+  if (snapshot >= impl_->snapshots.size())
+    internal_error("no weight snapshot " + std::to_string(snapshot));
+  auto& s = impl_->snapshots[snapshot];
+  if (weights.size() != s.data.width) {
+    internal_error(
+        fmt::format("{} weights for '{}' of {}", weights.size(), s.data.name, s.data.width));
+  }
+  // A snapshot is typically large and rare: write it through (a chunk of
+  // data rows may take a long run to fill).
+  impl_->append(s.data, weights);
+  impl_->drain(s.data, true);
+  impl_->append(s.time, std::span<const double>(&time_ms, 1));
+  impl_->drain(s.time, true);
+}
+
+void SonataWriter::write_edges(std::size_t edges, std::span<const std::uint64_t> source,
+                               std::span<const std::uint64_t> target,
+                               std::span<const float> delay_ms, std::span<const float> weight) {
+  impl_->require_open("write_edges()");
+  if (edges >= impl_->edges.size()) internal_error("no edges population " + std::to_string(edges));
+  auto& e = impl_->edges[edges];
+  if (source.size() != e.count || target.size() != e.count || delay_ms.size() != e.count ||
+      weight.size() != e.count) {
+    internal_error(fmt::format(
+        "edges {}: expected {} edges, got {} sources, {} targets, {} delays, {} weights", edges,
+        e.count, source.size(), target.size(), delay_ms.size(), weight.size()));
+  }
+  if (e.count == 0) return;
+  auto write = [&](const Handle& ds, hid_t type, const void* data) {
+    impl_->check(H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+                 "cannot write edges " + std::to_string(edges));
+  };
+  write(e.source, H5T_NATIVE_UINT64, source.data());
+  write(e.target, H5T_NATIVE_UINT64, target.data());
+  write(e.weight, H5T_NATIVE_FLOAT, weight.data());
+  write(e.delay, H5T_NATIVE_FLOAT, delay_ms.data());
+  e.written = true;
+}
+
+void SonataWriter::set_simulated_time(double time_ms) {
+  impl_->simulated_ms = time_ms;
+}
+
+void SonataWriter::flush() {
+  impl_->require_open("flush()");
+  impl_->write_pending();
+  impl_->flush_file();
+}
+
+void SonataWriter::finish(RunStatus status, const std::string& summary_json) {
+  Impl& w = *impl_;
+  w.require_open("finish()");
+  w.finished = true;  // whatever happens below, the destructor must not write again
+  const bool fits = summary_json.size() <= kMaxSummaryBytes;
+  try {
+    w.write_pending();
+    if (fits) {
+      std::string buffer = summary_json;
+      buffer.resize(kMaxSummaryBytes, '\0');
+      Handle type = Impl::string_type(kMaxSummaryBytes);
+      w.check(H5Dwrite(w.summary.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+              "cannot write /provenance/summary");
+    }
+    // The status goes last: "complete" means everything before it is there.
+    w.flush_file();
+    w.write_status(to_string(status));
+    w.flush_file();
+  } catch (...) {
+    try {
+      w.write_status("failed");
+      w.flush_file();
+    } catch (...) {
+    }
+    throw;
+  }
+  // Close every object, then the file, and report a failed close.
+  w.spikes.clear();
+  w.reports.clear();
+  w.snapshots.clear();
+  w.edges.clear();
+  w.status.reset();
+  w.summary.reset();
+  w.simulated.reset();
+  if (w.file.close() < 0) w.fail(ExitCode::io, "cannot close the file");
+  if (!fits) {
+    throw Error(ExitCode::software,
+                fmt::format("{}: the run summary ({} bytes) is longer than the {} bytes the file "
+                            "can hold; it was not stored",
+                            w.path, summary_json.size(), kMaxSummaryBytes));
+  }
+}
+
+}  // namespace spikeline::io

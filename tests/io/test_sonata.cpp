@@ -1,0 +1,526 @@
+// The HDF5 output (SONATA layout) and the edges / inspect reader.
+//
+// Files are read back with h5py, as users read them: each check is a small
+// Python script run with /usr/bin/python3 that exits non-zero on a mismatch.
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/error.hpp"
+#include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/io/sonata_writer.hpp"
+
+namespace fs = std::filesystem;
+using namespace spikeline;
+using namespace spikeline::io;
+
+namespace {
+
+// A fresh directory, removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path = fs::temp_directory_path() /
+           ("spikeline_io_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// Runs `script` with /usr/bin/python3 and the arguments; returns its exit code.
+int run_python(const TempDir& dir, const std::string& script, const std::string& args) {
+  static int n = 0;
+  const std::string script_path = dir.file("check_" + std::to_string(n++) + ".py");
+  std::ofstream(script_path) << script;
+  const int status = std::system(("/usr/bin/python3 " + script_path + " " + args).c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+OutputLayout full_layout(const std::string& path) {
+  OutputLayout layout;
+  layout.path = path;
+  layout.spikes = {{"exc", 8}, {"inh", 2}};
+  layout.reports = {{"exc", {"v", "g_ex"}, {"mV", "nS"}, {1, 3, 5}, 0.0, 0.5}};
+  layout.edges = {{"exc_to_inh", "exc", "inh", 4}};
+  layout.weight_snapshots = {{"exc_to_inh", 4}};
+  layout.config_text = "[run]\nduration_ms = 10.0\n";
+  layout.command_line = "spikeline run net.toml";
+  layout.version = "0.1.0";
+  layout.seed = 1234;
+  layout.threads = 2;
+  layout.dt_ms = 0.1;
+  return layout;
+}
+
+// Spike i of population "exc": time 0.25 * i ms, node i % 8.
+std::vector<double> exc_times(std::size_t from, std::size_t n) {
+  std::vector<double> t(n);
+  for (std::size_t i = 0; i < n; ++i) t[i] = 0.25 * static_cast<double>(from + i);
+  return t;
+}
+std::vector<std::uint64_t> exc_nodes(std::size_t from, std::size_t n) {
+  std::vector<std::uint64_t> id(n);
+  for (std::size_t i = 0; i < n; ++i) id[i] = (from + i) % 8;
+  return id;
+}
+
+template <class F>
+ExitCode code_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    INFO(e.what());
+    return e.code();
+  }
+  return ExitCode::ok;
+}
+
+template <class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* kFullCheck = R"PY(
+import sys, json
+import h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")   # a finished file opens without swmr=True
+def check(cond, what):
+    if not cond:
+        print("MISMATCH:", what, file=sys.stderr); sys.exit(1)
+check(f.attrs["magic"] == 0x0A7A and f.attrs["magic"].dtype == np.uint32, "magic")
+check(list(f.attrs["version"]) == [0, 1] and f.attrs["version"].dtype == np.uint32, "version")
+
+exc = f["spikes/exc"]
+sorting = exc.attrs["sorting"]
+check(h5py.check_enum_dtype(exc.attrs.get_id("sorting").dtype) == {"none": 0, "by_id": 1, "by_time": 2}, "sorting enum")
+check(sorting == 2, "sorting by_time")
+check(exc.attrs["node_count"] == 8, "node_count")
+check(exc["timestamps"].dtype == np.float64 and exc["node_ids"].dtype == np.uint64, "spike dtypes")
+check(exc["timestamps"].attrs["units"] == b"ms" or exc["timestamps"].attrs["units"] == "ms", "units ms")
+n = 100000
+check(exc["timestamps"].shape == (n,), "exc count %r" % (exc["timestamps"].shape,))
+check(np.array_equal(exc["timestamps"][:], 0.25 * np.arange(n)), "exc times")
+check(np.array_equal(exc["node_ids"][:], np.arange(n) % 8), "exc nodes")
+check(exc["timestamps"].chunks is not None and exc["timestamps"].maxshape == (None,), "chunked, unlimited")
+inh = f["spikes/inh"]
+check(np.array_equal(inh["timestamps"][:], [1.5, 2.5]) and np.array_equal(inh["node_ids"][:], [1, 0]), "inh")
+
+r = f["report/exc"]
+data = r["data"]
+check(data.dtype == np.float32 and data.shape == (20, 6), "report shape %r" % (data.shape,))
+expect = np.array([[100 * fr + c for c in range(6)] for fr in range(20)], dtype=np.float32)
+check(np.array_equal(data[:], expect), "report values")
+check(data.attrs["units"] in (b"mixed", "mixed"), "mixed units")
+check([v.decode() if isinstance(v, bytes) else v for v in data.attrs["variables"]] == ["v", "g_ex"], "variables")
+m = r["mapping"]
+check(m["node_ids"].dtype == np.uint64 and list(m["node_ids"][:]) == [1, 3, 5], "mapping node_ids")
+check(m["index_pointers"].dtype == np.uint64 and list(m["index_pointers"][:]) == [0, 2, 4, 6], "index_pointers")
+check(m["element_ids"].dtype == np.uint32 and list(m["element_ids"][:]) == [0, 1, 0, 1, 0, 1], "element_ids")
+check(m["time"].dtype == np.float64 and list(m["time"][:]) == [0.0, 10.0, 0.5], "time %r" % (m["time"][:],))
+check(m["time"].attrs["units"] in (b"ms", "ms"), "time units")
+
+w = f["weights/exc_to_inh"]
+check(w["data"].dtype == np.float32 and w["data"].shape == (2, 4), "snapshot shape")
+check(np.array_equal(w["data"][:], [[0.5, 0.5, 0.5, 0.5], [0.25, 0.5, 0.75, 1.0]]), "snapshot values")
+check(list(w["time"][:]) == [0.0, 10.0], "snapshot times")
+
+e = f["edges/exc_to_inh"]
+check(e["source_node_id"].dtype == np.uint64 and list(e["source_node_id"][:]) == [0, 1, 2, 3], "source")
+check(e["target_node_id"].dtype == np.uint64 and list(e["target_node_id"][:]) == [1, 0, 1, 0], "target")
+check(e["source_node_id"].attrs["node_population"] in (b"exc", "exc"), "source population")
+check(e["target_node_id"].attrs["node_population"] in (b"inh", "inh"), "target population")
+check(e["edge_type_id"].dtype == np.int64 and list(e["edge_type_id"][:]) == [0] * 4, "edge_type_id")
+check(e["edge_group_id"].dtype == np.uint32 and list(e["edge_group_id"][:]) == [0] * 4, "edge_group_id")
+check(e["edge_group_index"].dtype == np.uint64 and list(e["edge_group_index"][:]) == [0, 1, 2, 3], "edge_group_index")
+check(e["0/syn_weight"].dtype == np.float32 and np.allclose(e["0/syn_weight"][:], [0.25, 0.5, 0.75, 1.0]), "syn_weight")
+check(e["0/delay"].dtype == np.float32 and np.allclose(e["0/delay"][:], [1.0, 1.5, 2.0, 2.5]), "delay")
+
+p = f["provenance"]
+check(p["status"][()] == b"complete", "status %r" % (p["status"][()],))
+check(p["config"][()].decode() == "[run]\nduration_ms = 10.0\n", "config")
+check(p["command_line"][()] == b"spikeline run net.toml" and p["version"][()] == b"0.1.0", "command, version")
+check(p["seed"][()] == 1234 and p["threads"][()] == 2 and p["dt_ms"][()] == 0.1, "seed, threads, dt")
+check(p["simulated_ms"][()] == 10.0, "simulated_ms")
+check(json.loads(p["summary"][0].decode()) == {"spikes": 100002}, "summary %r" % (p["summary"][0][:80],))
+check(p["summary"].id.get_storage_size() < 65536, "the summary capacity is compressed away")
+)PY";
+
+}  // namespace
+
+TEST_CASE("SonataWriter writes the SONATA layout that h5py reads back", "[io][sonata]") {
+  TempDir dir;
+  const std::string path = dir.file("out.h5");
+  {
+    SonataWriter writer(full_layout(path));
+    // exc: 100000 spikes in uneven batches (crossing chunk boundaries).
+    for (std::size_t at = 0; at < 100000;) {
+      const std::size_t n = std::min<std::size_t>(7919, 100000 - at);
+      writer.append_spikes(0, exc_times(at, n), exc_nodes(at, n));
+      at += n;
+      if (at == 47514) writer.flush();  // a flush mid-way must not disturb the layout
+    }
+    const std::vector<double> inh_t{1.5, 2.5};
+    const std::vector<std::uint64_t> inh_id{1, 0};
+    writer.append_spikes(1, inh_t, inh_id);
+    // 20 frames of 3 nodes x 2 variables; value 100 * frame + column.
+    for (int frame = 0; frame < 20; ++frame) {
+      std::vector<float> values(6);
+      for (int c = 0; c < 6; ++c) values[c] = static_cast<float>(100 * frame + c);
+      writer.append_frames(0, values);
+    }
+    writer.append_weight_snapshot(0, 0.0, std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f});
+    writer.append_weight_snapshot(0, 10.0, std::vector<float>{0.25f, 0.5f, 0.75f, 1.0f});
+    writer.write_edges(
+        0, std::vector<std::uint64_t>{0, 1, 2, 3}, std::vector<std::uint64_t>{1, 0, 1, 0},
+        std::vector<float>{1.0f, 1.5f, 2.0f, 2.5f}, std::vector<float>{0.25f, 0.5f, 0.75f, 1.0f});
+    writer.set_simulated_time(10.0);
+    writer.finish(RunStatus::complete, R"({"spikes": 100002})");
+  }
+  CHECK(run_python(dir, kFullCheck, path) == 0);
+
+  SECTION("read_edges loads the final weights back as connectivity") {
+    CHECK(list_edge_populations(path) == std::vector<std::string>{"exc_to_inh"});
+    const EdgesData e = read_edges(path, "exc_to_inh");
+    CHECK(e.source_population == "exc");
+    CHECK(e.target_population == "inh");
+    CHECK(e.source == std::vector<std::uint64_t>{0, 1, 2, 3});
+    CHECK(e.target == std::vector<std::uint64_t>{1, 0, 1, 0});
+    CHECK(e.weight == std::vector<float>{0.25f, 0.5f, 0.75f, 1.0f});
+    CHECK(e.delay_ms == std::vector<float>{1.0f, 1.5f, 2.0f, 2.5f});
+  }
+
+  SECTION("inspect summarises the file") {
+    const FileSummary s = inspect(path);
+    CHECK_FALSE(s.opened_swmr);
+    CHECK(s.status == "complete");
+    CHECK(s.version == "0.1.0");
+    CHECK(s.seed == std::optional<std::uint64_t>{1234});
+    CHECK(s.threads == std::optional<int>{2});
+    REQUIRE(s.spikes.size() == 2);
+    CHECK(s.spikes[0].name == "exc");
+    CHECK(s.spikes[0].spikes == 100000);
+    CHECK(s.spikes[0].nodes == 8);
+    CHECK(s.spikes[0].t_first_ms == std::optional<double>{0.0});
+    CHECK(s.spikes[0].t_last_ms == std::optional<double>{0.25 * 99999});
+    // 100000 spikes / 8 nodes / 10 ms = 1.25 MHz: a silly rate, exact arithmetic.
+    REQUIRE(s.spikes[0].mean_rate_hz);
+    CHECK(*s.spikes[0].mean_rate_hz == Approx(100000.0 / 8 / 0.01));
+    REQUIRE(s.reports.size() == 1);
+    CHECK(s.reports[0].frames == 20);
+    CHECK(s.reports[0].nodes == 3);
+    CHECK(s.reports[0].variables == std::vector<std::string>{"v", "g_ex"});
+    REQUIRE(s.edges.size() == 1);
+    CHECK(s.edges[0].count == 4);
+    CHECK(s.edges[0].source_population == "exc");
+    REQUIRE(s.weights.size() == 1);
+    CHECK(s.weights[0].snapshots == 2);
+    CHECK(s.problems.empty());
+    const std::string text = format_summary(s);
+    INFO(text);
+    CHECK(text.find("complete") != std::string::npos);
+    CHECK(text.find("exc_to_inh") != std::string::npos);
+    CHECK(text.find("100000") != std::string::npos);
+  }
+}
+
+TEST_CASE("A writer destroyed without finish() marks the file failed", "[io][sonata]") {
+  TempDir dir;
+  const std::string path = dir.file("out.h5");
+  {
+    OutputLayout layout;
+    layout.path = path;
+    layout.spikes = {{"p", 3}};
+    SonataWriter writer(layout);
+    writer.append_spikes(0, std::vector<double>{1.0, 2.0}, std::vector<std::uint64_t>{2, 0});
+  }
+  const FileSummary s = inspect(path);
+  CHECK(s.status == "failed");
+  REQUIRE(s.spikes.size() == 1);
+  CHECK(s.spikes[0].spikes == 2);
+  CHECK(s.spikes[0].t_last_ms == std::optional<double>{2.0});
+}
+
+TEST_CASE("A file left by a killed writer keeps every flushed spike", "[io][sonata][swmr]") {
+  TempDir dir;
+  const std::string path = dir.file("killed.h5");
+  constexpr std::size_t flushed = 150000;  // spans several chunks, ends mid-chunk
+  constexpr std::size_t more = 200000;     // written to HDF5 in part, never flushed
+
+  int to_parent[2], to_child[2];
+  REQUIRE(::pipe(to_parent) == 0);
+  REQUIRE(::pipe(to_child) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child must never return into Catch2: it ends by SIGKILL or _exit.
+    try {
+      OutputLayout layout = full_layout(path);
+      SonataWriter writer(layout);
+      writer.append_spikes(0, exc_times(0, flushed), exc_nodes(0, flushed));
+      writer.append_frames(0, std::vector<float>(6 * 3, 1.0f));
+      writer.set_simulated_time(5.0);
+      writer.flush();
+      char c = 'f';
+      if (::write(to_parent[1], &c, 1) != 1) ::_exit(3);
+      if (::read(to_child[0], &c, 1) != 1) ::_exit(4);  // the parent read the live file
+      for (std::size_t at = flushed; at < flushed + more; at += 1000) {
+        writer.append_spikes(0, exc_times(at, 1000), exc_nodes(at, 1000));
+      }
+      ::raise(SIGKILL);
+    } catch (...) {
+    }
+    ::_exit(2);
+  }
+  ::close(to_parent[1]);
+  ::close(to_child[0]);
+  char c = 0;
+  REQUIRE(::read(to_parent[0], &c, 1) == 1);
+
+  // While the writer is alive: SWMR readers see what was flushed.
+  const char* live_check = R"PY(
+import sys, h5py, numpy as np
+n = int(sys.argv[2])
+with h5py.File(sys.argv[1], "r", swmr=True) as f:
+    t = f["spikes/exc/timestamps"][:]
+    ids = f["spikes/exc/node_ids"][:]
+    if len(t) != n or not np.array_equal(t, 0.25 * np.arange(n)) or not np.array_equal(ids, np.arange(n) % 8):
+        print("live reader saw", len(t), "spikes", file=sys.stderr); sys.exit(1)
+    if f["provenance/status"][()] != b"running":
+        sys.exit(2)
+)PY";
+  CHECK(run_python(dir, live_check, path + " " + std::to_string(flushed)) == 0);
+  const FileSummary live = inspect(path);
+  CHECK(live.opened_swmr);
+  CHECK(live.status == "running");
+
+  REQUIRE(::write(to_child[1], &c, 1) == 1);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  ::close(to_parent[0]);
+  ::close(to_child[1]);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(WTERMSIG(status) == SIGKILL);
+
+  // After the kill: a plain open is refused (the file is still marked as
+  // being written), an SWMR open works and has every flushed spike, right.
+  const char* killed_check = R"PY(
+import sys, h5py, numpy as np
+n = int(sys.argv[2])
+try:
+    h5py.File(sys.argv[1], "r").close()
+    plain = True
+except OSError as e:
+    plain = False
+    print("plain open refused, as documented:", str(e).splitlines()[0], file=sys.stderr)
+with h5py.File(sys.argv[1], "r", swmr=True) as f:
+    t = f["spikes/exc/timestamps"][:]
+    ids = f["spikes/exc/node_ids"][:]
+    if len(t) < n or len(ids) < n:
+        print("only", len(t), len(ids), "spikes", file=sys.stderr); sys.exit(1)
+    if not np.array_equal(t[:n], 0.25 * np.arange(n)) or not np.array_equal(ids[:n], np.arange(n) % 8):
+        print("wrong values", file=sys.stderr); sys.exit(1)
+    if f["provenance/status"][()] != b"running":
+        sys.exit(2)
+    if list(f["report/exc/mapping/time"][:]) != [0.0, 1.5, 0.5] or f["report/exc/data"].shape != (3, 6):
+        print("report", f["report/exc/mapping/time"][:], f["report/exc/data"].shape, file=sys.stderr); sys.exit(3)
+    print("after kill:", len(t), "spikes readable", file=sys.stderr)
+# The documented alternative: clear the flags once, then any reader opens it.
+import shutil, subprocess
+if shutil.which("h5clear"):
+    copy = sys.argv[1] + ".cleared.h5"
+    shutil.copy(sys.argv[1], copy)
+    subprocess.run(["h5clear", "-s", copy], check=True)
+    with h5py.File(copy, "r") as f:
+        if len(f["spikes/exc/timestamps"]) < n:
+            sys.exit(4)
+)PY";
+  CHECK(run_python(dir, killed_check, path + " " + std::to_string(flushed)) == 0);
+
+  const FileSummary s = inspect(path);
+  CHECK(s.opened_swmr);
+  CHECK(s.status == "running");
+  REQUIRE(s.spikes.size() == 2);
+  CHECK(s.spikes[0].spikes >= flushed);
+  CHECK(s.simulated_ms == std::optional<double>{5.0});
+  CHECK(format_summary(s).find("killed") != std::string::npos);
+}
+
+TEST_CASE("Output that cannot be created is an IoError with cant_create", "[io][sonata]") {
+  TempDir dir;
+  OutputLayout layout;
+  layout.spikes = {{"p", 1}};
+
+  layout.path = dir.file("no_such_dir/out.h5");
+  CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::cant_create);
+  const std::string missing = message_of([&] { SonataWriter w(layout); });
+  CHECK(missing.find(layout.path) != std::string::npos);
+  CHECK(missing.find("does not exist") != std::string::npos);
+
+  layout.path = dir.path.string();  // a directory
+  CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::cant_create);
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("Is a directory") != std::string::npos);
+
+  std::ofstream(dir.file("plain_file")) << "x";
+  layout.path = dir.file("plain_file/out.h5");
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("is not a directory") !=
+        std::string::npos);
+
+  if (::geteuid() != 0) {  // root may write anywhere
+    fs::create_directories(dir.path / "locked");
+    fs::permissions(dir.path / "locked", fs::perms::owner_read | fs::perms::owner_exec);
+    layout.path = dir.file("locked/out.h5");
+    const std::string denied = message_of([&] { SonataWriter w(layout); });
+    CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::cant_create);
+    CHECK(denied.find("Permission denied") != std::string::npos);
+    fs::permissions(dir.path / "locked", fs::perms::owner_all);
+  }
+}
+
+TEST_CASE("A bad output layout is a ConfigError naming the item", "[io][sonata]") {
+  TempDir dir;
+  OutputLayout layout;
+  layout.path = dir.file("out.h5");
+  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, 1.0}, {"exc", {"g"}, {"nS"}, {0}, 0.0, 1.0}};
+  CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::config);
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("'exc'") != std::string::npos);
+
+  layout.reports = {{"exc", {"v", "g"}, {"mV"}, {0}, 0.0, 1.0}};
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("2 variables but 1 units") !=
+        std::string::npos);
+  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, std::nan("")}};
+  CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::config);
+  layout.reports.clear();
+  layout.spikes = {{"a/b", 1}};
+  CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::config);
+}
+
+TEST_CASE("Bad edges files give errors that name the problem", "[io][sonata][edges]") {
+  TempDir dir;
+  // Each file differs from a valid SONATA edges file in one way.
+  const char* make = R"PY(
+import sys, os, h5py, numpy as np
+d = sys.argv[1]
+def edges(name, src=np.array([0, 1], np.uint64), tgt=np.array([1, 0], np.uint64),
+          w=np.array([0.5, 0.25], np.float32), delay=np.array([1.0, 2.0], np.float32),
+          pop="e2i", groups=True):
+    with h5py.File(os.path.join(d, name), "w") as f:
+        g = f.create_group("edges/" + pop)
+        if src is not None:
+            g["source_node_id"] = src; g["source_node_id"].attrs["node_population"] = "exc"
+        g["target_node_id"] = tgt; g["target_node_id"].attrs["node_population"] = "inh"
+        if groups:
+            n = len(tgt)
+            g["edge_type_id"] = np.zeros(n, np.int64)
+            g["edge_group_id"] = np.zeros(n, np.int64)
+            g["edge_group_index"] = np.arange(n, dtype=np.uint64)
+        if w is not None: g["0/syn_weight"] = w
+        if delay is not None: g["0/delay"] = delay
+edges("good.h5")
+edges("good_no_groups.h5", groups=False, src=np.array([3, 4], np.int64))
+edges("float_ids.h5", src=np.array([0.0, 1.0]))
+edges("mismatch.h5", tgt=np.array([1, 0, 2], np.uint64), groups=False)
+edges("no_delay.h5", delay=None)
+edges("no_source.h5", src=None)
+edges("negative_id.h5", src=np.array([0, -1], np.int64))
+edges("nan_delay.h5", delay=np.array([1.0, np.nan], np.float32))
+with h5py.File(os.path.join(d, "no_attr.h5"), "w") as f:
+    f["edges/e2i/source_node_id"] = np.array([0], np.uint64)
+    f["edges/e2i/target_node_id"] = np.array([0], np.uint64)
+with open(os.path.join(d, "text.h5"), "w") as f:
+    f.write("source,target\n0,1\n")
+)PY";
+  REQUIRE(run_python(dir, make, dir.path.string()) == 0);
+
+  const EdgesData good = read_edges(dir.file("good.h5"), "e2i");
+  CHECK(good.source == std::vector<std::uint64_t>{0, 1});
+  CHECK(good.weight == std::vector<float>{0.5f, 0.25f});
+  const EdgesData plain = read_edges(dir.file("good_no_groups.h5"), "e2i");
+  CHECK(plain.source == std::vector<std::uint64_t>{3, 4});
+  CHECK(plain.delay_ms == std::vector<float>{1.0f, 2.0f});
+
+  struct Case {
+    const char* file;
+    const char* population;
+    ExitCode code;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Case> cases = {
+      {"float_ids.h5",
+       "e2i",
+       ExitCode::data,
+       {"/edges/e2i/source_node_id", "floating-point", "integers"}},
+      {"mismatch.h5", "e2i", ExitCode::data, {"target_node_id has 3"}},
+      {"no_delay.h5", "e2i", ExitCode::data, {"/edges/e2i/0/delay", "missing"}},
+      {"no_source.h5", "e2i", ExitCode::data, {"/edges/e2i/source_node_id", "missing"}},
+      {"negative_id.h5", "e2i", ExitCode::data, {"source_node_id[1] is -1"}},
+      {"nan_delay.h5", "e2i", ExitCode::data, {"delay of edge 1"}},
+      {"no_attr.h5", "e2i", ExitCode::data, {"node_population"}},
+      {"good.h5", "e2j", ExitCode::data, {"'e2j'", "did you mean 'e2i'"}},
+      {"text.h5", "e2i", ExitCode::data, {"not an HDF5 file"}},
+      {"missing.h5", "e2i", ExitCode::no_input, {"no such file"}},
+  };
+  for (const Case& c : cases) {
+    const std::string path = dir.file(c.file);
+    const std::string message = message_of([&] { read_edges(path, c.population); });
+    INFO(c.file << ": " << message);
+    CHECK(code_of([&] { read_edges(path, c.population); }) == c.code);
+    CHECK(message.find(path) != std::string::npos);
+    for (const auto& m : c.mentions) CHECK(message.find(m) != std::string::npos);
+  }
+  CHECK(code_of([&] { inspect(dir.file("missing.h5")); }) == ExitCode::no_input);
+  CHECK(code_of([&] { inspect(dir.file("text.h5")); }) == ExitCode::data);
+}
+
+TEST_CASE("A write that fails mid-run is an IoError with code io", "[io][sonata]") {
+  TempDir dir;
+  const std::string path = dir.file("full.h5");
+  // The child runs with a file size limit, which makes writes fail as on a
+  // full disk (EFBIG instead of ENOSPC); its exit status is the error's code.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{256 * 1024, 256 * 1024};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    int code = 0;
+    try {
+      SonataWriter writer(full_layout(path));
+      for (std::size_t at = 0; at < 1000000; at += 10000) {
+        writer.append_spikes(0, exc_times(at, 10000), exc_nodes(at, 10000));
+      }
+      writer.flush();
+    } catch (const Error& e) {
+      code = static_cast<int>(e.code());
+      std::fprintf(stderr, "expected error: %s\n", e.what());
+    } catch (...) {
+      code = 1;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == static_cast<int>(ExitCode::io));
+}
