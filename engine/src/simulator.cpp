@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
@@ -16,8 +17,14 @@ namespace {
 constexpr Step kWindowWithoutProjections = 100;
 }  // namespace
 
+// The threads a run uses. The global_control lifts oneTBB's default cap at
+// the number of cores, so that --threads 4 on two cores means four threads
+// (the determinism tests rely on it); it lasts as long as the simulator.
 struct Simulator::Arena {
-  explicit Arena(int threads) : arena(threads) {}
+  explicit Arena(int threads)
+      : control(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads)),
+        arena(threads) {}
+  tbb::global_control control;
   tbb::task_arena arena;
 };
 

@@ -32,15 +32,15 @@ Step TimeGrid::delay_steps(double ms, std::string_view what) const {
     throw ConfigError(fmt::format("{} = {} ms is invalid: a delay must be >= dt = {} ms", what,
                                   ms, dt_));
   }
+  if (ms < dt_ * (1 - kGridTolerance)) {
+    throw ConfigError(fmt::format(
+        "{} = {} ms is shorter than one time step: a delay must be >= dt = {} ms", what, ms, dt_));
+  }
   if (!on_grid(ms, dt_, steps)) {
     throw ConfigError(fmt::format(
-        "{} = {} ms is not a whole number of time steps (dt = {} ms); nearest valid delays are "
-        "{} and {} ms",
-        what, ms, dt_, std::max(1.0, std::floor(ms / dt_)) * dt_, std::ceil(ms / dt_) * dt_));
-  }
-  if (steps < 1) {
-    throw ConfigError(fmt::format("{} = {} ms is shorter than one time step: it must be >= dt = {} ms",
-                                  what, ms, dt_));
+        "{} = {} ms is not a whole number of time steps (dt = {} ms); the nearest valid delays are "
+        "{:g} and {:g} ms",
+        what, ms, dt_, std::floor(ms / dt_) * dt_, std::ceil(ms / dt_) * dt_));
   }
   return static_cast<Step>(steps);
 }

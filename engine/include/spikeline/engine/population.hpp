@@ -42,7 +42,8 @@ struct IndexRange {
 };
 
 // Per-population input arrays, indexed by neuron index within the population.
-// The engine clears ex/in for a neuron after the model has consumed them.
+// A model clears ex[i] and in[i] after it has consumed them (so a neuron
+// that receives nothing costs no write).
 struct InputView {
   float* ex;
   float* in;
