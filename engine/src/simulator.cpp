@@ -42,6 +42,13 @@ struct Simulator::Partition {
   std::vector<std::vector<ProbeColumn>> probe_columns;  // per probe
   std::vector<NeuronIndex> emitted;
   std::vector<SpikeRecord> spikes;  // this window
+  // Spike deliveries due in the next ring.size() steps, bucketed by arrival
+  // step modulo the ring size (a calendar queue: O(1) per delivery).
+  struct Delivery {
+    std::uint32_t projection;
+    std::uint32_t group;
+  };
+  std::vector<std::vector<Delivery>> ring;
 };
 
 // Sampling plan of one probe in the current window.
@@ -85,6 +92,11 @@ Simulator::Simulator(Network network, SimulationOptions options)
     }
   }
   window_ = min_delay > 0 ? min_delay : kWindowWithoutProjections;
+  std::uint32_t max_delay = 0;
+  for (const auto& c : connectivity_) max_delay = std::max(max_delay, c.max_delay());
+  // Arrivals lie in (window end, window end + max delay]: max_delay + 1
+  // buckets keep every step in flight distinct.
+  ring_size_ = static_cast<std::size_t>(max_delay) + 1;
 
   // Update modes: the lazy path is ruled out by an injected current.
   modes_.resize(n_pop);
@@ -111,6 +123,7 @@ Simulator::Simulator(Network network, SimulationOptions options)
     auto part = std::make_unique<Partition>();
     part->index = p;
     part->touched.resize(n_pop);
+    part->ring.resize(ring_size_);
     for (std::size_t q = 0; q < n_pop; ++q) {
       part->ranges.push_back(parts_.range(pops[q].population->size(), p));
     }
@@ -188,64 +201,76 @@ std::size_t Simulator::synapse_memory_bytes() const {
   return n;
 }
 
-void Simulator::step_partition(Partition& part, Step t) {
-  auto& pops = network_.populations();
-  // 1. Events due now, in their total order.
-  while (part.queue.due(t)) {
-    const Event e = part.queue.top();
-    part.queue.pop();
-    switch (e.kind) {
-      case EventKind::delivery: {
-        const auto& conn = connectivity_[e.a];
-        const auto& blk = conn.block(part.index);
-        const DelayGroup& g = blk.groups[e.payload];
-        const auto tq = network_.projections()[e.a].target;
-        Inputs& in = inputs_[tq];
-        float* ex = in.ex.data();
-        float* inh = in.in.data();
-        if (modes_[tq] == UpdateMode::event_driven) {
-          auto& touched = part.touched[tq];
-          for (std::uint32_t k = g.begin; k < g.end; ++k) {
-            const NeuronIndex j = blk.target[k];
-            const float w = blk.weight[k];
-            (w >= 0 ? ex : inh)[j] += w;
-            if (!in.touched[j]) {
-              in.touched[j] = 1;
-              touched.push_back(j);
-            }
-          }
-        } else {
-          for (std::uint32_t k = g.begin; k < g.end; ++k) {
-            const float w = blk.weight[k];
-            (w >= 0 ? ex : inh)[blk.target[k]] += w;
-          }
-        }
-        break;
+void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t group) {
+  const auto& blk = connectivity_[projection].block(part.index);
+  const DelayGroup& g = blk.groups[group];
+  const auto tq = network_.projections()[projection].target;
+  Inputs& in = inputs_[tq];
+  float* ex = in.ex.data();
+  float* inh = in.in.data();
+  const NeuronIndex* target = blk.target.data();
+  const float* weight = blk.weight.data();
+  if (modes_[tq] == UpdateMode::event_driven) {
+    auto& touched = part.touched[tq];
+    for (std::uint32_t k = g.begin; k < g.end; ++k) {
+      const NeuronIndex j = target[k];
+      const float w = weight[k];
+      (w >= 0 ? ex : inh)[j] += w;
+      if (!in.touched[j]) {
+        in.touched[j] = 1;
+        touched.push_back(j);
       }
-      case EventKind::current: {
-        const auto& s = network_.stimuli()[e.a];
-        const double delta = s.changes[e.b].delta_pA;
-        auto& cur = inputs_[s.population].current;
-        for (const NeuronIndex i : part.stim_neurons[e.a]) cur[i] += delta;
-        break;
-      }
-      case EventKind::emission: {
-        part.spikes.push_back({t, e.a, e.b});
-        const Step next = pops[e.a].population->next_spike(e.b);
-        if (next != kNever) {
-          if (next < t) {
-            throw Error(ExitCode::software,
-                        fmt::format("model '{}' scheduled a spike in the past (step {} < {})",
-                                    pops[e.a].model, next, t));
-          }
-          part.queue.push({next, EventKind::emission, e.a, e.b, 0, 0});
-        }
-        break;
-      }
-      default:
-        break;
+    }
+  } else {
+    for (std::uint32_t k = g.begin; k < g.end; ++k) {
+      const float w = weight[k];
+      (w >= 0 ? ex : inh)[target[k]] += w;
     }
   }
+}
+
+void Simulator::handle_event(Partition& part, Step t) {
+  auto& pops = network_.populations();
+  const Event e = part.queue.top();
+  part.queue.pop();
+  switch (e.kind) {
+    case EventKind::current: {
+      const auto& s = network_.stimuli()[e.a];
+      const double delta = s.changes[e.b].delta_pA;
+      auto& cur = inputs_[s.population].current;
+      for (const NeuronIndex i : part.stim_neurons[e.a]) cur[i] += delta;
+      break;
+    }
+    case EventKind::emission: {
+      part.spikes.push_back({t, e.a, e.b});
+      const Step next = pops[e.a].population->next_spike(e.b);
+      if (next != kNever) {
+        if (next < t) {
+          throw Error(ExitCode::software,
+                      fmt::format("model '{}' scheduled a spike in the past (step {} < {})",
+                                  pops[e.a].model, next, t));
+        }
+        part.queue.push({next, EventKind::emission, e.a, e.b, 0, 0});
+      }
+      break;
+    }
+    default:
+      throw Error(ExitCode::software,
+                  fmt::format("unexpected event kind {} in the queue", static_cast<int>(e.kind)));
+  }
+}
+
+void Simulator::step_partition(Partition& part, Step t) {
+  auto& pops = network_.populations();
+  // 1. Events due now, in their total order: current changes, then spike
+  // deliveries, then generator emissions (see event_queue.hpp).
+  while (part.queue.due(t) && part.queue.top().kind < EventKind::delivery) {
+    handle_event(part, t);
+  }
+  auto& bucket = part.ring[static_cast<std::size_t>(t) % ring_size_];
+  for (const auto& d : bucket) deliver(part, d.projection, d.group);
+  bucket.clear();
+  while (part.queue.due(t)) handle_event(part, t);
   // 2. Update the populations.
   for (std::size_t q = 0; q < pops.size(); ++q) {
     const IndexRange r = part.ranges[q];
@@ -277,8 +302,8 @@ void Simulator::enqueue(Partition& part, std::span<const SpikeRecord> spikes) {
       const std::uint32_t first = blk.row[s.neuron];
       const std::uint32_t last = blk.row[s.neuron + 1];
       for (std::uint32_t g = first; g < last; ++g) {
-        const std::uint32_t d = blk.groups[g].delay;
-        part.queue.push({s.step + d, EventKind::delivery, k, s.neuron, d, g});
+        const Step arrival = s.step + blk.groups[g].delay;
+        part.ring[static_cast<std::size_t>(arrival) % ring_size_].push_back({k, g});
       }
     }
   }
@@ -318,12 +343,28 @@ void Simulator::check_guards(Step window_end) {
   }
 }
 
+template <typename F>
+void Simulator::for_each_partition(F&& f) {
+  if (options_.threads == 1) {
+    // No task dispatch for a serial run: windows can be a single step.
+    for (auto& part : partitions_) f(*part);
+    return;
+  }
+  arena_->arena.execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, partitions_.size(), 1),
+        [&](const tbb::blocked_range<std::size_t>& range) {
+          for (std::size_t p = range.begin(); p != range.end(); ++p) f(*partitions_[p]);
+        },
+        tbb::simple_partitioner());
+  });
+}
+
 bool Simulator::run_until(Step stop, SimulationObserver& observer) {
   started_ = std::chrono::steady_clock::now();
   if (guard_start_ == 0) guard_start_ = now_;
   const auto& probes = network_.probes();
   std::vector<ProbeWindow> plan(probes.size());
-  const auto n_parts = static_cast<int>(partitions_.size());
 
   while (now_ < stop) {
     if (stop_requested_.load(std::memory_order_relaxed)) return false;
@@ -343,12 +384,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       frame_buffers_[k].assign(static_cast<std::size_t>(plan[k].rows) * plan[k].columns, 0.0f);
     }
 
-    arena_->arena.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<int>(0, n_parts, 1),
-          [&](const tbb::blocked_range<int>& range) {
-            for (int p = range.begin(); p != range.end(); ++p) {
-              Partition& part = *partitions_[p];
+    for_each_partition([&](Partition& part) {
               part.spikes.clear();
               for (Step t = t0 + 1; t <= t1; ++t) {
                 step_partition(part, t);
@@ -363,9 +399,6 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
                   }
                 }
               }
-            }
-          },
-          tbb::simple_partitioner());
     });
 
     // Exchange: one sorted list, identical whatever the partitioning.
@@ -380,14 +413,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
     }
 
     if (!window_spikes_.empty()) {
-      arena_->arena.execute([&] {
-        tbb::parallel_for(
-            tbb::blocked_range<int>(0, n_parts, 1),
-            [&](const tbb::blocked_range<int>& range) {
-              for (int p = range.begin(); p != range.end(); ++p) enqueue(*partitions_[p], window_spikes_);
-            },
-            tbb::simple_partitioner());
-      });
+      for_each_partition([&](Partition& part) { enqueue(part, window_spikes_); });
     }
     now_ = t1;
     observer.on_spikes(window_spikes_);

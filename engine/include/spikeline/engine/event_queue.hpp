@@ -12,6 +12,16 @@
 // The kinds are ordered by what a step needs first: current changes and spike
 // deliveries feed the step's update; generator emissions happen in it;
 // neuromodulator (reward) and control events (recording, flush) come after.
+//
+// Spike deliveries, by far the most numerous events, do not go through this
+// heap: their delay is bounded by the longest synaptic delay, so each
+// partition files them in a calendar (a ring of buckets, one per step up to
+// the longest delay) at O(1) cost instead of O(log n). Within a step they
+// come in a total order too: (emission step, source population, source
+// neuron, projection, delay), the order in which the sorted spikes of each
+// window are filed -- again independent of threads and partitions. The
+// heap holds the rest: generator emissions (which may lie any distance in
+// the future), current changes and, later, reward and control events.
 #pragma once
 
 #include <cstdint>

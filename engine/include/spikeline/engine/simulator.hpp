@@ -12,8 +12,8 @@
 //  exchange  | merge the partitions' spikes, sort by (step, pop, neuron)   |
 //  (serial)  | -> observers (output files, progress)                       |
 //                                      |
-//  enqueue   | each partition pushes, for each spike and each delay group  |
-//  (parallel)| of its own synapses, one event (t + delay, ...)             |
+//  enqueue   | each partition files, for each spike and each delay group   |
+//  (parallel)| of its own synapses, one delivery under step t + delay      |
 //
 // Each partition owns its neurons' state, input buffers and event queue, so
 // no step needs a lock or an atomic. Events are totally ordered (see
@@ -100,6 +100,10 @@ class Simulator {
  private:
   struct Partition;
   void step_partition(Partition& part, Step t);
+  void deliver(Partition& part, std::uint32_t projection, std::uint32_t group);
+  void handle_event(Partition& part, Step t);
+  template <typename F>
+  void for_each_partition(F&& f);
   void enqueue(Partition& part, std::span<const SpikeRecord> spikes);
   void check_guards(Step window_end);
 
@@ -124,6 +128,7 @@ class Simulator {
   Step guard_start_ = 0;
   Step now_ = 0;
   Step window_ = 1;
+  std::size_t ring_size_ = 1;
   std::atomic<bool> stop_requested_{false};
   std::chrono::steady_clock::time_point started_;
   struct Arena;
