@@ -7,6 +7,11 @@
 namespace spikeline {
 
 namespace {
+// " mV", or "" for a dimensionless value.
+std::string with_unit(std::string_view unit) {
+  return unit.empty() ? std::string{} : fmt::format(" {}", unit);
+}
+
 const char* type_name(const ParamValue& v) {
   switch (v.index()) {
     case 0: return "a number";
@@ -63,34 +68,34 @@ std::vector<std::vector<double>> ParamMap::nested_list(const std::string& name) 
 
 void check_finite(double v, std::string_view item, std::string_view unit) {
   if (!std::isfinite(v)) {
-    throw ConfigError(fmt::format("{} = {} {} is invalid: it must be a finite number", item, v, unit));
+    throw ConfigError(fmt::format("{} = {}{} is invalid: it must be a finite number", item, v, with_unit(unit)));
   }
 }
 
 void check_positive(double v, std::string_view item, std::string_view unit) {
   if (!(v > 0) || !std::isfinite(v)) {
-    throw ConfigError(fmt::format("{} = {} {} is invalid: it must be finite and > 0", item, v, unit));
+    throw ConfigError(fmt::format("{} = {}{} is invalid: it must be finite and > 0", item, v, with_unit(unit)));
   }
 }
 
 void check_nonnegative(double v, std::string_view item, std::string_view unit) {
   if (!(v >= 0) || !std::isfinite(v)) {
-    throw ConfigError(fmt::format("{} = {} {} is invalid: it must be finite and >= 0", item, v, unit));
+    throw ConfigError(fmt::format("{} = {}{} is invalid: it must be finite and >= 0", item, v, with_unit(unit)));
   }
 }
 
 void check_range(double v, double low, double high, std::string_view item, std::string_view unit) {
   if (!(v >= low && v <= high)) {
-    throw ConfigError(fmt::format("{} = {} {} is out of range: valid is [{}, {}] {}", item, v, unit,
-                                  low, high, unit));
+    throw ConfigError(fmt::format("{} = {}{} is out of range: valid is [{}, {}]{}", item, v,
+                                  with_unit(unit), low, high, with_unit(unit)));
   }
 }
 
 void check_less(double a, std::string_view item_a, double b, std::string_view item_b,
                 std::string_view unit) {
   if (!(a < b)) {
-    throw ConfigError(fmt::format("{} = {} {} must be below {} = {} {}", item_a, a, unit, item_b, b,
-                                  unit));
+    throw ConfigError(fmt::format("{} = {}{} must be below {} = {}{}", item_a, a, with_unit(unit),
+                                  item_b, b, with_unit(unit)));
   }
 }
 

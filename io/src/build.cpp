@@ -62,6 +62,53 @@ void check_nodes(const std::vector<std::uint64_t>& nodes, std::uint64_t size,
   }
 }
 
+// The connection spec of projection `p`, with the edges of its SONATA file
+// when it has one. Errors name the projection and keep their exit code.
+synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p) {
+  synapses::ConnectionSpec spec = p.spec;
+  if (spec.rule != synapses::Rule::explicit_edges || p.edges_file.empty()) return spec;
+  EdgesData e;
+  try {
+    e = read_edges(p.edges_file, p.edge_population);
+  } catch (const Error& err) {
+    throw Error(err.code(), fmt::format("{}: {}", p.spec.name, err.what()));
+  }
+  if (e.source_population != p.source || e.target_population != p.target) {
+    throw DataError(fmt::format(
+        "{}: edges '{}' in '{}' connect '{}' -> '{}', but the projection is '{}' -> '{}'",
+        p.spec.name, p.edge_population, p.edges_file, e.source_population, e.target_population,
+        p.source, p.target));
+  }
+  spec.edges.source = std::move(e.source);
+  spec.edges.target = std::move(e.target);
+  if (!p.weight_given) spec.edges.weight.assign(e.weight.begin(), e.weight.end());
+  if (!p.delay_given) spec.edges.delay_ms.assign(e.delay_ms.begin(), e.delay_ms.end());
+  return spec;
+}
+
+Step probe_interval(const RecordConfig& r, const TimeGrid& grid) {
+  return r.interval_ms == 0
+             ? 1
+             : grid.delay_steps(r.interval_ms, fmt::format("record of '{}' interval", r.population));
+}
+
+Step probe_start(const RecordConfig& r, const TimeGrid& grid) {
+  return r.start_ms == 0 ? probe_interval(r, grid)
+                         : grid.delay_steps(r.start_ms, fmt::format("record of '{}' start", r.population));
+}
+
+std::unique_ptr<Population> make_population(const Config& c, std::size_t k, const ModelInfo& m,
+                                            const TimeGrid& grid) {
+  const auto& p = c.populations[k];
+  const ModelContext ctx{p.name, static_cast<std::size_t>(p.size), p.params, grid,
+                         c.simulation.seed, static_cast<std::uint32_t>(k)};
+  auto pop = m.make_population(ctx);
+  for (const auto& [var, init] : p.initial) {
+    state_var_index(*pop, var, fmt::format("population '{}'.initial", p.name));
+  }
+  return pop;
+}
+
 double estimate_synapses(const Config& c, const TimeGrid& grid) {
   double total = 0;
   for (std::size_t k = 0; k < c.projections.size(); ++k) {
@@ -102,7 +149,15 @@ void check_config(const Config& c, const Registry& registry) {
     const auto t = find_population(c, s.target, fmt::format("stimulus '{}' target", s.name));
     check_nodes(s.nodes, c.populations[t].size, fmt::format("stimulus '{}'", s.name), s.target);
   }
-  for (const auto& r : c.records) {
+  for (std::size_t k = 0; k < c.records.size(); ++k) {
+    const auto& r = c.records[k];
+    for (std::size_t j = 0; j < k; ++j) {
+      if (c.records[j].population == r.population) {
+        throw ConfigError(fmt::format("[[record]] of population '{}' appears twice: list all its "
+                                      "variables in one entry (one SONATA report per population)",
+                                      r.population));
+      }
+    }
     const auto t = find_population(c, r.population, "record");
     check_nodes(r.nodes, c.populations[t].size, fmt::format("record of '{}'", r.population),
                 r.population);
@@ -129,6 +184,32 @@ void check_config(const Config& c, const Registry& registry) {
   }
 }
 
+namespace {
+// The checks that need the models, the stimuli's schedules or the edges
+// files, made without drawing a synapse.
+void dry_run_checks(const Config& c, const Registry& registry) {
+  const TimeGrid grid(c.simulation.dt_ms);
+  for (std::size_t k = 0; k < c.populations.size(); ++k) {
+    make_population(c, k, population_model(c.populations[k], registry), grid);
+  }
+  for (const auto& s : c.stimuli) {
+    registry.get(s.model, fmt::format("stimulus '{}'", s.name)).make_stimulus(s.params, grid);
+  }
+  for (std::size_t k = 0; k < c.projections.size(); ++k) {
+    const auto& p = c.projections[k];
+    const auto src = find_population(c, p.source, p.spec.name + " source");
+    const auto tgt = find_population(c, p.target, p.spec.name + " target");
+    synapses::validate(resolve_spec(p), connect_context(c, k, src, tgt, grid));
+  }
+  for (const auto& r : c.records) probe_start(r, grid);
+}
+}  // namespace
+
+void validate_config(const Config& config, const Registry& registry) {
+  check_config(config, registry);
+  dry_run_checks(config, registry);
+}
+
 BuiltNetwork build_network(const Config& c, const Registry& registry) {
   check_config(c, registry);
   const TimeGrid grid(c.simulation.dt_ms);
@@ -137,14 +218,7 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
 
   for (std::size_t k = 0; k < c.populations.size(); ++k) {
     const auto& p = c.populations[k];
-    const auto& m = population_model(p, registry);
-    const ModelContext ctx{p.name,
-                           static_cast<std::size_t>(p.size),
-                           p.params,
-                           grid,
-                           c.simulation.seed,
-                           static_cast<std::uint32_t>(k)};
-    auto pop = m.make_population(ctx);
+    auto pop = make_population(c, k, population_model(p, registry), grid);
     const std::string owner = fmt::format("population '{}'.initial", p.name);
     for (const auto& [var, init] : p.initial) {
       const std::size_t v = state_var_index(*pop, var, owner);
@@ -162,20 +236,7 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     const auto& p = c.projections[k];
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
-    synapses::ConnectionSpec spec = p.spec;
-    if (spec.rule == synapses::Rule::explicit_edges && !p.edges_file.empty()) {
-      EdgesData e = read_edges(p.edges_file, p.edge_population);
-      if (e.source_population != p.source || e.target_population != p.target) {
-        throw DataError(fmt::format(
-            "{}: edges '{}' in '{}' connect '{}' -> '{}', but the projection is '{}' -> '{}'",
-            p.spec.name, p.edge_population, p.edges_file, e.source_population, e.target_population,
-            p.source, p.target));
-      }
-      spec.edges.source = std::move(e.source);
-      spec.edges.target = std::move(e.target);
-      if (!p.weight_given) spec.edges.weight.assign(e.weight.begin(), e.weight.end());
-      if (!p.delay_given) spec.edges.delay_ms.assign(e.delay_ms.begin(), e.delay_ms.end());
-    }
+    const synapses::ConnectionSpec spec = resolve_spec(p);
     auto syn = synapses::connect(spec, connect_context(c, k, src, tgt, grid));
     net.add_projection(p.name, static_cast<std::uint32_t>(src), static_cast<std::uint32_t>(tgt),
                        std::move(syn));

@@ -1,6 +1,7 @@
 #include "spikeline/io/config.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -201,7 +202,8 @@ ValueSpec read_value(const TableReader& r, const std::string& key, const char* u
   try {
     s.validate(r.item(key));
   } catch (const ConfigError& e) {
-    throw ConfigError(fmt::format("{}: {} ({})", r.loc(key), e.what(), unit));
+    throw ConfigError(fmt::format("{}: {}{}", r.loc(key), e.what(),
+                                  *unit ? fmt::format(" (in {})", unit) : std::string{}));
   }
   return s;
 }
@@ -564,6 +566,11 @@ Config parse_config(const std::string& text, const std::string& file,
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(ExitCode::no_input,
+                fmt::format("cannot read config file '{}': it is a directory", path));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw Error(ExitCode::no_input,
@@ -571,7 +578,22 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   }
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), path, overrides);
+  Config c = parse_config(ss.str(), path, overrides);
+  // Input files named in a config are relative to the config's folder (so a
+  // config and its data move together); the output file is relative to the
+  // working directory, like any command's output.
+  const auto base = std::filesystem::path(path).parent_path();
+  auto resolve = [&](const std::string& f) {
+    if (f.empty() || std::filesystem::path(f).is_absolute()) return f;
+    return (base / f).lexically_normal().string();
+  };
+  for (auto& p : c.projections) p.edges_file = resolve(p.edges_file);
+  for (auto& p : c.populations) {
+    for (const auto& name : p.params.names()) {
+      if (name.size() > 5 && name.ends_with("_file")) p.params.set(name, resolve(p.params.text(name, "")));
+    }
+  }
+  return c;
 }
 
 }  // namespace spikeline::io

@@ -305,6 +305,13 @@ EdgesData read_edges(const std::string& path, const std::string& edge_population
         did_you_mean(edge_population, names),
         names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
   }
+  // A run writes its final edges when it ends; in a file whose run was
+  // killed they were never written (the datasets exist, full of zeros).
+  if (string_dataset(f, "/provenance/status").value_or("") == "running") {
+    f.bad(fmt::format("/edges/{} was never written: the run that made this file did not finish "
+                      "(/provenance/status is 'running': killed, or still going)",
+                      edge_population));
+  }
   const std::string base = "/edges/" + edge_population;
   EdgesData e;
   e.source_population = node_population(f, base + "/source_node_id");
@@ -480,6 +487,9 @@ FileSummary inspect(const std::string& path) {
       e.target_population = string_attribute(target.get(), "node_population").value_or("?");
     }
     s.edges.push_back(e);
+  }
+  if (!s.edges.empty() && s.status == "running") {
+    s.problems.push_back("/edges: not written (the final weights are written when a run ends)");
   }
 
   for (const auto& name : child_groups(f, "/weights")) {

@@ -1,6 +1,7 @@
 #include "spikeline/synapses/connect.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_set>
 
 #include "spikeline/engine/error.hpp"
@@ -26,20 +27,25 @@ const std::vector<std::pair<std::string, Rule>>& rule_table() {
 class Emitter {
  public:
   Emitter(const ConnectionSpec& spec, const ConnectContext& ctx, std::vector<SynapseRecord>& out)
-      : spec_(spec), delays_(spec.delay, ctx.grid, spec.name + " delay"), out_(out) {
-    spec.weight.validate(spec.name + " weight");
+      : spec_(spec), out_(out) {
+    // Explicit edges that carry their own delays (and weights) never use the
+    // projection's spec, which then need not suit this grid.
+    const bool own_delays = spec.rule == Rule::explicit_edges && !spec.edges.delay_ms.empty();
+    const bool own_weights = spec.rule == Rule::explicit_edges && !spec.edges.weight.empty();
+    if (!own_delays) delays_.emplace(spec.delay, ctx.grid, spec.name + " delay");
+    if (!own_weights) spec.weight.validate(spec.name + " weight");
     if (spec.taps < 1 || spec.taps > 4096) {
       throw ConfigError(fmt::format("{} taps = {} is out of range: valid is 1 to 4096", spec.name,
                                     spec.taps));
     }
-    if (spec.taps > 1 && !delays_.is_constant()) {
+    if (spec.taps > 1 && delays_ && !delays_->is_constant()) {
       throw ConfigError(fmt::format("{}: with taps = {} the delay must be a constant (the first "
                                     "tap's delay); got a distribution",
                                     spec.name, spec.taps));
     }
   }
   void pair(NeuronIndex s, NeuronIndex t, RandomStream& rng) {
-    const std::uint32_t d0 = delays_.draw(rng);
+    const std::uint32_t d0 = delay(rng);
     for (std::uint32_t k = 0; k < spec_.taps; ++k) {
       out_.push_back({s, t, weight(rng), d0 + k});
     }
@@ -52,10 +58,11 @@ class Emitter {
     }
     return f;
   }
+  std::uint32_t delay(RandomStream& rng) const { return delays_->draw(rng); }
 
  private:
   const ConnectionSpec& spec_;
-  DelaySampler delays_;
+  std::optional<DelaySampler> delays_;
   std::vector<SynapseRecord>& out_;
 };
 
@@ -129,7 +136,79 @@ double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx) 
   return pairs * spec.taps;
 }
 
+void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
+  std::vector<SynapseRecord> none;
+  const Emitter checks(spec, ctx, none);  // weight, delay and taps
+  const std::uint64_t ns = ctx.n_source, nt = ctx.n_target;
+  const bool no_self = ctx.same_population && !spec.autapses;
+  const double expected = expected_synapses(spec, ctx);
+  if (expected > 4.0e9) {
+    throw ConfigError(fmt::format("{}: about {:.3g} synapses; a projection holds at most 4e9",
+                                  spec.name, expected));
+  }
+  switch (spec.rule) {
+    case Rule::one_to_one:
+      if (ns != nt) {
+        throw ConfigError(fmt::format("{}: one_to_one needs equal sizes; source has {}, target {}",
+                                      spec.name, ns, nt));
+      }
+      break;
+    case Rule::all_to_all:
+      break;
+    case Rule::fixed_probability:
+      if (!(spec.p >= 0 && spec.p <= 1)) {
+        throw ConfigError(fmt::format("{} p = {} is out of range: valid is [0, 1]", spec.name, spec.p));
+      }
+      break;
+    case Rule::fixed_indegree:
+      check_degree(spec, "indegree", spec.indegree, no_self ? ns - std::min<std::uint64_t>(ns, 1) : ns,
+                   "sources");
+      break;
+    case Rule::fixed_outdegree:
+      check_degree(spec, "outdegree", spec.outdegree,
+                   no_self ? nt - std::min<std::uint64_t>(nt, 1) : nt, "targets");
+      break;
+    case Rule::fixed_total_number:
+      check_degree(spec, "total", spec.total, ns * nt - (no_self ? std::min(ns, nt) : 0), "pairs");
+      if (!spec.multapses) {
+        throw ConfigError(fmt::format(
+            "{}: fixed_total_number is implemented with multapses = true only", spec.name));
+      }
+      break;
+    case Rule::explicit_edges: {
+      const auto& e = spec.edges;
+      const std::size_t n = e.source.size();
+      if (e.target.size() != n || (!e.weight.empty() && e.weight.size() != n) ||
+          (!e.delay_ms.empty() && e.delay_ms.size() != n)) {
+        throw DataError(fmt::format("{}: edge lists have different lengths (source {}, target {}, "
+                                    "weight {}, delay {})",
+                                    spec.name, n, e.target.size(), e.weight.size(), e.delay_ms.size()));
+      }
+      for (std::size_t k = 0; k < n; ++k) {
+        if (e.source[k] >= ns || e.target[k] >= nt) {
+          throw DataError(fmt::format("{}: edge {} ({} -> {}) is out of range: source ids must be < "
+                                      "{}, target ids < {}",
+                                      spec.name, k, e.source[k], e.target[k], ns, nt));
+        }
+        if (!e.weight.empty() && !std::isfinite(static_cast<float>(e.weight[k]))) {
+          throw DataError(fmt::format("{}: edge {} weight {} is not a finite 32-bit float",
+                                      spec.name, k, e.weight[k]));
+        }
+        if (!e.delay_ms.empty()) {
+          try {
+            ctx.grid.delay_steps(e.delay_ms[k], fmt::format("{} edge {} delay", spec.name, k));
+          } catch (const ConfigError& err) {
+            throw DataError(err.what());
+          }
+        }
+      }
+      break;
+    }
+  }
+}
+
 std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectContext& ctx) {
+  validate(spec, ctx);
   std::vector<SynapseRecord> out;
   Emitter emit(spec, ctx, out);
   const std::uint64_t ns = ctx.n_source, nt = ctx.n_target;
@@ -140,18 +219,10 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
   };
 
   const double expected = expected_synapses(spec, ctx);
-  if (expected > 4.0e9) {
-    throw ConfigError(fmt::format("{}: about {:.3g} synapses; a projection holds at most 4e9",
-                                  spec.name, expected));
-  }
   if (spec.rule != Rule::fixed_probability) out.reserve(static_cast<std::size_t>(expected));
 
   switch (spec.rule) {
     case Rule::one_to_one: {
-      if (ns != nt) {
-        throw ConfigError(fmt::format("{}: one_to_one needs equal sizes; source has {}, target {}",
-                                      spec.name, ns, nt));
-      }
       for (std::uint64_t i = 0; i < nt; ++i) {
         if (no_self) continue;
         auto rng = rng_for(i);
@@ -170,9 +241,6 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       break;
     }
     case Rule::fixed_probability: {
-      if (!(spec.p >= 0 && spec.p <= 1)) {
-        throw ConfigError(fmt::format("{} p = {} is out of range: valid is [0, 1]", spec.name, spec.p));
-      }
       out.reserve(static_cast<std::size_t>(expected * 1.05 + 16));
       if (spec.p == 0) break;
       for (std::uint64_t t = 0; t < nt; ++t) {
@@ -186,8 +254,6 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       break;
     }
     case Rule::fixed_indegree: {
-      const std::uint64_t pool = no_self ? ns - std::min<std::uint64_t>(ns, 1) : ns;
-      check_degree(spec, "indegree", spec.indegree, pool, "sources");
       for (std::uint64_t t = 0; t < nt; ++t) {
         auto rng = rng_for(t);
         const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
@@ -206,8 +272,6 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       break;
     }
     case Rule::fixed_outdegree: {
-      const std::uint64_t pool = no_self ? nt - std::min<std::uint64_t>(nt, 1) : nt;
-      check_degree(spec, "outdegree", spec.outdegree, pool, "targets");
       for (std::uint64_t s = 0; s < ns; ++s) {
         auto rng = rng_for(s);
         const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
@@ -226,12 +290,6 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       break;
     }
     case Rule::fixed_total_number: {
-      const std::uint64_t pairs = ns * nt - (no_self ? std::min(ns, nt) : 0);
-      check_degree(spec, "total", spec.total, pairs, "pairs");
-      if (!spec.multapses) {
-        throw ConfigError(fmt::format(
-            "{}: fixed_total_number is implemented with multapses = true only", spec.name));
-      }
       auto rng = rng_for(0);
       for (std::uint64_t k = 0; k < spec.total; ++k) {
         std::uint64_t s = 0, t = 0;
@@ -246,19 +304,8 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     case Rule::explicit_edges: {
       const auto& e = spec.edges;
       const std::size_t n = e.source.size();
-      if (e.target.size() != n || (!e.weight.empty() && e.weight.size() != n) ||
-          (!e.delay_ms.empty() && e.delay_ms.size() != n)) {
-        throw DataError(fmt::format("{}: edge lists have different lengths (source {}, target {}, "
-                                    "weight {}, delay {})",
-                                    spec.name, n, e.target.size(), e.weight.size(), e.delay_ms.size()));
-      }
       auto rng = rng_for(0);
       for (std::size_t k = 0; k < n; ++k) {
-        if (e.source[k] >= ns || e.target[k] >= nt) {
-          throw DataError(fmt::format("{}: edge {} ({} -> {}) is out of range: source ids must be < "
-                                      "{}, target ids < {}",
-                                      spec.name, k, e.source[k], e.target[k], ns, nt));
-        }
         const auto s = static_cast<NeuronIndex>(e.source[k]);
         const auto t = static_cast<NeuronIndex>(e.target[k]);
         if (e.weight.empty() && e.delay_ms.empty()) {
@@ -270,21 +317,12 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
           w = emit.weight(rng);
         } else {
           w = static_cast<float>(e.weight[k]);
-          if (!std::isfinite(w)) {
-            throw DataError(fmt::format("{}: edge {} weight {} is not a finite 32-bit float",
-                                        spec.name, k, e.weight[k]));
-          }
         }
         std::uint32_t d = 0;
         if (e.delay_ms.empty()) {
-          d = DelaySampler(spec.delay, ctx.grid, spec.name + " delay").draw(rng);
+          d = emit.delay(rng);
         } else {
-          try {
-            d = static_cast<std::uint32_t>(
-                ctx.grid.delay_steps(e.delay_ms[k], fmt::format("{} edge {} delay", spec.name, k)));
-          } catch (const ConfigError& err) {
-            throw DataError(err.what());
-          }
+          d = static_cast<std::uint32_t>(ctx.grid.delay_steps(e.delay_ms[k], "edge delay"));
         }
         for (std::uint32_t tap = 0; tap < spec.taps; ++tap) out.push_back({s, t, w, d + tap});
       }

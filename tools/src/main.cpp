@@ -140,7 +140,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   Registry registry;
   register_builtin_models(registry);
   const io::Config config = io::load_config(config_path, sets);
-  io::check_config(config, registry);
+  io::validate_config(config, registry);
   std::uint64_t neurons = 0;
   for (const auto& p : config.populations) neurons += p.size;
   std::cout << fmt::format("{}: valid ({} populations, {} neurons, {} projections, {} ms)\n",

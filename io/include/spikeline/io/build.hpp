@@ -37,9 +37,15 @@ struct BuiltNetwork {
 // ConfigError / DataError / Error(no_input) with the item, value and range.
 BuiltNetwork build_network(const Config& config, const Registry& registry);
 
-// Checks a config as far as possible without drawing any synapse: models,
-// parameters, populations referenced, recordable variables, the memory the
-// network would need. Used by `spikeline validate` and before every run.
+// The checks that need no model instance: models and parameter names exist,
+// populations referenced exist, recordable variables, node ids, the memory
+// the network would need (refused before anything is allocated).
 void check_config(const Config& config, const Registry& registry);
+
+// Everything a run checks before it simulates, without drawing a synapse:
+// check_config, then parameter values (by building each model), stimulus
+// schedules, connection specs against the populations, edges files, probe
+// intervals. What `spikeline validate` runs.
+void validate_config(const Config& config, const Registry& registry);
 
 }  // namespace spikeline::io

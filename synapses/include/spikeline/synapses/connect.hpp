@@ -78,6 +78,10 @@ struct ConnectContext {
   std::uint32_t projection_index;
 };
 
+// Every check connect() makes, without drawing or allocating a synapse
+// (what `spikeline validate` runs).
+void validate(const ConnectionSpec& spec, const ConnectContext& ctx);
+
 // Validates the spec against the populations and draws the synapses.
 // Throws ConfigError (bad spec) or DataError (bad explicit edges), naming
 // the projection, the value and the valid range.

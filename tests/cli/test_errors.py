@@ -1,0 +1,294 @@
+"""The bad-input corpus: every way of getting the command line or the config
+wrong must end with the right exit code, a message that names the problem,
+no crash, and no output file touched.
+
+Config cases live in tests/cli/bad_configs/NAME.toml, one file per case.
+The first line of each file states the expectation:
+
+    # expect: CODE "fragment" "another fragment" ...
+
+(CODE is the exit code; each quoted fragment must appear on stderr), and an
+optional line
+
+    # args: --set key=value ...
+
+gives extra command-line arguments. Adding a case is adding a file. For each
+file the test runs
+
+    spikeline run FILE -o TMP/new.h5 [args]       -> CODE, fragments, new.h5 not created
+    spikeline run FILE -o TMP/existing.h5 [args]  -> CODE, existing.h5 byte-identical
+    spikeline validate FILE [args]                -> CODE, fragments (validate claims to
+                                                     check everything run checks before
+                                                     simulating)
+
+Command-line (usage) errors are the test_usage_* functions below.
+"""
+
+import os
+import re
+import resource
+import shlex
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest  # noqa: E402
+from clitest import (EX_CANTCREAT, EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_USAGE,  # noqa: E402
+                     Failure, TempDir, check, expect_exit, expect_in, read_bytes, run_ok,
+                     spikeline, write)
+
+BAD_DIR = os.path.join(clitest.CLI_DIR, "bad_configs")
+
+# Every error must be reported quickly, from checks and estimates, never by
+# trying: no case may take longer than this or use more address space than
+# MEMORY_LIMIT (a network that cannot fit must be refused, not attempted).
+MAX_SECONDS = 10
+MEMORY_LIMIT = 4 << 30
+
+
+def limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+GOOD_CONFIG = """\
+[simulation]
+dt = 0.1
+duration = 50.0
+seed = 7
+
+[[population]]
+name = "gen"
+model = "poisson_generator"
+size = 20
+params = { rate = 200.0 }
+
+[[population]]
+name = "exc"
+model = "iaf_psc_delta"
+size = 10
+
+[[projection]]
+source = "gen"
+target = "exc"
+rule = "all_to_all"
+weight = 5.0
+delay = 1.0
+"""
+
+
+def make_existing_output(tmp):
+    """A real output file from a successful run, to be left untouched by
+    every later failing run that names it."""
+    cfg = write(os.path.join(tmp, "good.toml"), GOOD_CONFIG)
+    out = os.path.join(tmp, "existing.h5")
+    run_ok(["run", cfg, "-o", out, "-q"], cwd=tmp)
+    check(os.path.getsize(out) > 0, "the good run wrote an empty file")
+    return out
+
+
+# --------------------------------------------------------------------------
+# Config corpus
+# --------------------------------------------------------------------------
+
+EXPECT_RE = re.compile(r'^#\s*expect:\s*(\d+)((?:\s+"[^"]*")+)\s*$')
+
+
+def parse_case(path):
+    """(exit code, [fragments], [extra args]) from the file's header."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    m = EXPECT_RE.match(lines[0])
+    if not m:
+        raise Failure('%s: the first line must be # expect: CODE "fragment" ...' % path)
+    code = int(m.group(1))
+    fragments = re.findall(r'"([^"]*)"', m.group(2))
+    args = []
+    for line in lines[1:]:
+        if not line.startswith("#"):
+            break
+        if line.startswith("# args:"):
+            args += shlex.split(line[len("# args:"):])
+    return code, fragments, args
+
+
+def check_error_result(r, code, fragments):
+    expect_exit(r, code)
+    check(r.stderr.startswith("spikeline: error: "),
+          "stderr does not start with 'spikeline: error: '\n" + r.describe())
+    check("internal error" not in r.stderr, "an internal error\n" + r.describe())
+    for frag in fragments:
+        expect_in(r.stderr, frag, r=r)
+    check(r.seconds < MAX_SECONDS, "took %.1f s (limit %d s)" % (r.seconds, MAX_SECONDS))
+
+
+def config_case(path):
+    """The run test of one corpus file: exit code, message, no file created,
+    an existing output file left byte-identical."""
+    def test():
+        code, fragments, extra = parse_case(path)
+        with TempDir() as tmp:
+            existing = make_existing_output(tmp)
+            before = read_bytes(existing)
+            new = os.path.join(tmp, "new.h5")
+
+            r = spikeline(["run", path, "-o", new, "-q"] + extra, cwd=tmp,
+                          timeout=MAX_SECONDS * 3, preexec_fn=limit_memory)
+            check_error_result(r, code, fragments)
+            check(not os.path.exists(new), "run created %s although it failed" % new)
+
+            r = spikeline(["run", path, "-o", existing, "-q"] + extra, cwd=tmp,
+                          timeout=MAX_SECONDS * 3, preexec_fn=limit_memory)
+            check_error_result(r, code, fragments)
+            check(read_bytes(existing) == before,
+                  "a failing run given -o existing.h5 changed that file")
+            leftovers = sorted(set(os.listdir(tmp)) - {"good.toml", "existing.h5"})
+            check(not leftovers, "files left behind: %s" % leftovers)
+    return test
+
+
+def validate_case(path):
+    """The validate test of one corpus file: `spikeline validate` promises to
+    check "syntax, keys, models, parameters, ranges, memory" without
+    simulating, so it must reject what run rejects, with the same code."""
+    def test():
+        code, fragments, extra = parse_case(path)
+        with TempDir() as tmp:
+            r = spikeline(["validate", path] + extra, cwd=tmp, timeout=MAX_SECONDS * 3,
+                          preexec_fn=limit_memory)
+            if r.returncode == 0:
+                raise Failure("validate accepted a config that run rejects with exit %d\n%s"
+                              % (code, r.describe()))
+            check_error_result(r, code, fragments)
+            check(not os.listdir(tmp), "validate wrote files: %s" % os.listdir(tmp))
+    return test
+
+
+def corpus():
+    tests = []
+    for f in sorted(f for f in os.listdir(BAD_DIR) if f.endswith(".toml")):
+        name, path = os.path.splitext(f)[0], os.path.join(BAD_DIR, f)
+        tests.append(("test_config_" + name, config_case(path)))
+        tests.append(("test_validate_" + name, validate_case(path)))
+    return tests
+
+
+def test_corpus_is_complete():
+    """The corpus holds the cases the test plan requires (and each parses)."""
+    required = [
+        "syntax_error", "unknown_top_level_key", "unknown_simulation_key", "unknown_model",
+        "unknown_param", "wrong_type_size", "missing_size", "missing_weight", "negative_tau_m",
+        "nan_param", "inf_param", "inf_duration", "reset_above_threshold",
+        "delay_below_one_step", "delay_off_grid", "negative_delay", "dt_zero", "size_zero",
+        "record_node_out_of_range", "unknown_source_population", "probability_above_one",
+        "population_single_table", "unknown_record_variable", "unknown_rule",
+        "spike_time_off_grid", "absurd_size", "explicit_edges_out_of_range", "set_bad_key",
+    ]
+    have = {os.path.splitext(f)[0] for f in os.listdir(BAD_DIR) if f.endswith(".toml")}
+    missing = [n for n in required if n not in have]
+    check(not missing, "missing cases: %s" % missing)
+    for n in sorted(have):
+        code, fragments, _ = parse_case(os.path.join(BAD_DIR, n + ".toml"))
+        check(code in (EX_USAGE, EX_DATAERR, EX_NOINPUT, EX_CONFIG), "%s: odd code %d" % (n, code))
+        check(fragments, "%s: no message fragment" % n)
+
+
+# --------------------------------------------------------------------------
+# Command-line errors
+# --------------------------------------------------------------------------
+
+def usage_case(args, code, fragments, use_good_config=False):
+    """Runs spikeline with `args` ({cfg} and {out} are substituted) and checks
+    the exit code, the fragments and that no output file appeared."""
+    def test():
+        with TempDir() as tmp:
+            cfg = write(os.path.join(tmp, "good.toml"), GOOD_CONFIG)
+            out = os.path.join(tmp, "out.h5")
+            full = [a.format(cfg=cfg, out=out, tmp=tmp) for a in args]
+            r = spikeline(full, cwd=tmp, timeout=MAX_SECONDS * 3, preexec_fn=limit_memory)
+            check_error_result(r, code, [f.format(cfg=cfg, out=out, tmp=tmp) for f in fragments])
+            check(not os.path.exists(out), "%s was created" % out)
+            check(sorted(os.listdir(tmp)) == ["good.toml"],
+                  "files appeared: %s" % sorted(os.listdir(tmp)))
+    return test
+
+
+def test_usage_no_command():
+    with TempDir() as tmp:
+        r = spikeline([], cwd=tmp)
+        expect_exit(r, EX_USAGE)
+        expect_in(r.stderr, "usage: spikeline <command>", r=r)
+        for cmd in ("run", "validate", "models", "inspect"):
+            expect_in(r.stderr, cmd, r=r)
+
+
+test_usage_unknown_command = usage_case(
+    ["rnu", "{cfg}"], EX_USAGE, ["unknown command 'rnu'", "did you mean 'run'?"])
+test_usage_unknown_command_far = usage_case(
+    ["simulate", "{cfg}"], EX_USAGE, ["unknown command 'simulate'", "run, validate, models, inspect"])
+test_usage_run_without_config = usage_case(
+    ["run", "-o", "{out}"], EX_USAGE, ["CONFIG file is required"])
+test_usage_validate_without_config = usage_case(
+    ["validate"], EX_USAGE, ["CONFIG file is required"])
+test_usage_inspect_without_file = usage_case(
+    ["inspect"], EX_USAGE, ["FILE is required"])
+test_usage_unknown_option = usage_case(
+    ["run", "{cfg}", "-o", "{out}", "--bogus"], EX_USAGE, ["'--bogus'"])
+test_usage_bad_option_value = usage_case(
+    ["run", "{cfg}", "-o", "{out}", "--threads", "abc"], EX_USAGE, ["'abc'", "--threads"])
+test_usage_two_configs = usage_case(
+    ["run", "{cfg}", "{cfg}", "-o", "{out}"], EX_USAGE, [])
+test_usage_set_without_equals = usage_case(
+    ["run", "{cfg}", "-o", "{out}", "--set", "simulation.duration"], EX_USAGE,
+    ["--set 'simulation.duration'", "key=value"])
+test_usage_set_unknown_population = usage_case(
+    ["run", "{cfg}", "-o", "{out}", "--set", "population.ecx.size=5"], EX_USAGE,
+    ["no population named 'ecx'", "did you mean 'exc'?"])
+test_usage_set_bad_key = usage_case(
+    ["run", "{cfg}", "-o", "{out}", "--set", "simulation.sed=5"], EX_CONFIG,
+    ["unknown key 'sed' in simulation", "did you mean 'seed'?"])
+test_usage_set_bad_key_validate = usage_case(
+    ["validate", "{cfg}", "--set", "simulation.sed=5"], EX_CONFIG,
+    ["unknown key 'sed' in simulation", "did you mean 'seed'?"])
+test_missing_config_file = usage_case(
+    ["run", "{tmp}/nope.toml", "-o", "{out}"], EX_NOINPUT,
+    ["cannot read config file", "{tmp}/nope.toml"])
+test_missing_config_file_validate = usage_case(
+    ["validate", "{tmp}/nope.toml"], EX_NOINPUT, ["cannot read config file", "{tmp}/nope.toml"])
+test_config_is_a_directory = usage_case(
+    ["run", "{tmp}", "-o", "{out}"], EX_NOINPUT, ["{tmp}"])
+test_inspect_missing_file = usage_case(
+    ["inspect", "{tmp}/nope.h5"], EX_NOINPUT, ["{tmp}/nope.h5"])
+test_inspect_not_hdf5 = usage_case(
+    ["inspect", "{cfg}"], EX_DATAERR, ["not an HDF5 file", "{cfg}"])
+test_models_unknown_name = usage_case(
+    ["models", "izhikevic"], EX_CONFIG, ["unknown model 'izhikevic'", "did you mean 'izhikevich'?"])
+test_output_directory_missing = usage_case(
+    ["run", "{cfg}", "-o", "{tmp}/no/such/dir/out.h5"], EX_CANTCREAT,
+    ["cannot create output file", "{tmp}/no/such/dir/out.h5"])
+
+
+def test_failed_config_keeps_existing_output_of_same_name():
+    """A good run, then a bad config naming the same output file through the
+    config's own [output] file key: the earlier results survive intact."""
+    with TempDir() as tmp:
+        existing = make_existing_output(tmp)
+        before = read_bytes(existing)
+        bad = write(os.path.join(tmp, "bad.toml"),
+                    GOOD_CONFIG.replace("[simulation]\n", '[output]\nfile = "existing.h5"\n\n'
+                                        '[simulation]\n')
+                    .replace("weight = 5.0", "weight = 5.0\np = 0.5"))
+        r = spikeline(["run", bad, "-q"], cwd=tmp)
+        check_error_result(r, EX_CONFIG, ["p is not used by rule 'all_to_all'"])
+        check(read_bytes(existing) == before, "existing.h5 changed")
+
+
+def all_tests():
+    tests = [("test_corpus_is_complete", test_corpus_is_complete)]
+    tests += corpus()
+    tests += [(n, f) for n, f in clitest.collect(globals())
+              if n != "test_corpus_is_complete"]
+    return tests
+
+
+if __name__ == "__main__":
+    clitest.main(all_tests())
