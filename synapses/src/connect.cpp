@@ -125,7 +125,7 @@ double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx) 
   const double self = (ctx.same_population && !spec.autapses) ? std::min(ns, nt) : 0.0;
   double pairs = 0;
   switch (spec.rule) {
-    case Rule::one_to_one: pairs = nt; break;
+    case Rule::one_to_one: pairs = (ctx.same_population && !spec.autapses) ? 0 : nt; break;
     case Rule::all_to_all: pairs = ns * nt - self; break;
     case Rule::fixed_probability: pairs = spec.p * (ns * nt - self); break;
     case Rule::fixed_indegree: pairs = static_cast<double>(spec.indegree) * nt; break;
@@ -141,6 +141,9 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
   const Emitter checks(spec, ctx, none);  // weight, delay and taps
   const std::uint64_t ns = ctx.n_source, nt = ctx.n_target;
   const bool no_self = ctx.same_population && !spec.autapses;
+  if (spec.rule == Rule::fixed_probability && !(spec.p >= 0 && spec.p <= 1)) {
+    throw ConfigError(fmt::format("{} p = {} is out of range: valid is [0, 1]", spec.name, spec.p));
+  }
   const double expected = expected_synapses(spec, ctx);
   if (expected > 4.0e9) {
     throw ConfigError(fmt::format("{}: about {:.3g} synapses; a projection holds at most 4e9",
@@ -217,6 +220,12 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
   auto rng_for = [&](std::uint64_t entity) {
     return RandomStream(ctx.seed, conn_stream, static_cast<std::uint32_t>(entity));
   };
+  // Weights and delays come from a stream of their own, so that changing a
+  // weight distribution does not change which pairs are connected.
+  const std::uint32_t value_stream = stream_id(StreamKind::weights, ctx.projection_index);
+  auto values_for = [&](std::uint64_t entity) {
+    return RandomStream(ctx.seed, value_stream, static_cast<std::uint32_t>(entity));
+  };
 
   const double expected = expected_synapses(spec, ctx);
   if (spec.rule != Rule::fixed_probability) out.reserve(static_cast<std::size_t>(expected));
@@ -226,16 +235,18 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       for (std::uint64_t i = 0; i < nt; ++i) {
         if (no_self) continue;
         auto rng = rng_for(i);
-        emit.pair(static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i), rng);
+        auto vals = values_for(i);
+        emit.pair(static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i), vals);
       }
       break;
     }
     case Rule::all_to_all: {
       for (std::uint64_t t = 0; t < nt; ++t) {
         auto rng = rng_for(t);
+        auto vals = values_for(t);
         for (std::uint64_t s = 0; s < ns; ++s) {
           if (no_self && s == t) continue;
-          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
         }
       }
       break;
@@ -245,10 +256,11 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       if (spec.p == 0) break;
       for (std::uint64_t t = 0; t < nt; ++t) {
         auto rng = rng_for(t);
+        auto vals = values_for(t);
         // Geometric skipping: cost proportional to the synapses made, not to ns.
         for (std::uint64_t s = rng.geometric(spec.p); s < ns; s += 1 + rng.geometric(spec.p)) {
           if (no_self && s == t) continue;
-          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
         }
       }
       break;
@@ -256,16 +268,17 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     case Rule::fixed_indegree: {
       for (std::uint64_t t = 0; t < nt; ++t) {
         auto rng = rng_for(t);
+        auto vals = values_for(t);
         const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
         if (spec.multapses) {
           for (std::uint64_t k = 0; k < spec.indegree; ++k) {
             std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
             if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
           }
         } else {
           for (const auto s : distinct_sample(ns, spec.indegree, skip, rng)) {
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
           }
         }
       }
@@ -274,16 +287,17 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     case Rule::fixed_outdegree: {
       for (std::uint64_t s = 0; s < ns; ++s) {
         auto rng = rng_for(s);
+        auto vals = values_for(s);
         const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
         if (spec.multapses) {
           for (std::uint64_t k = 0; k < spec.outdegree; ++k) {
             std::uint64_t t = rng.below(skip >= 0 ? nt - 1 : nt);
             if (skip >= 0 && static_cast<std::int64_t>(t) >= skip) ++t;
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
           }
         } else {
           for (const auto t : distinct_sample(nt, spec.outdegree, skip, rng)) {
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
           }
         }
       }
@@ -291,13 +305,14 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     }
     case Rule::fixed_total_number: {
       auto rng = rng_for(0);
+      auto vals = values_for(0);
       for (std::uint64_t k = 0; k < spec.total; ++k) {
         std::uint64_t s = 0, t = 0;
         do {
           s = rng.below(ns);
           t = rng.below(nt);
         } while (no_self && s == t);
-        emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), rng);
+        emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
       }
       break;
     }
@@ -305,26 +320,23 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       const auto& e = spec.edges;
       const std::size_t n = e.source.size();
       auto rng = rng_for(0);
+      auto vals = values_for(0);
       for (std::size_t k = 0; k < n; ++k) {
         const auto s = static_cast<NeuronIndex>(e.source[k]);
         const auto t = static_cast<NeuronIndex>(e.target[k]);
         if (e.weight.empty() && e.delay_ms.empty()) {
-          emit.pair(s, t, rng);
+          emit.pair(s, t, vals);
           continue;
         }
-        float w = 0;
-        if (e.weight.empty()) {
-          w = emit.weight(rng);
-        } else {
-          w = static_cast<float>(e.weight[k]);
+        const std::uint32_t d =
+            e.delay_ms.empty()
+                ? emit.delay(vals)
+                : static_cast<std::uint32_t>(ctx.grid.delay_steps(e.delay_ms[k], "edge delay"));
+        for (std::uint32_t tap = 0; tap < spec.taps; ++tap) {
+          // A listed weight holds for every tap; a distribution is drawn per tap.
+          const float w = e.weight.empty() ? emit.weight(vals) : static_cast<float>(e.weight[k]);
+          out.push_back({s, t, w, d + tap});
         }
-        std::uint32_t d = 0;
-        if (e.delay_ms.empty()) {
-          d = emit.delay(rng);
-        } else {
-          d = static_cast<std::uint32_t>(ctx.grid.delay_steps(e.delay_ms[k], "edge delay"));
-        }
-        for (std::uint32_t tap = 0; tap < spec.taps; ++tap) out.push_back({s, t, w, d + tap});
       }
       break;
     }

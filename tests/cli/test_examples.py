@@ -1,0 +1,56 @@
+"""Every example in examples/ runs, at a short duration (sparse_lif at a
+reduced size), and produces the spikes and reports it promises."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest  # noqa: E402
+from clitest import TempDir, check, run_ok, example, all_spikes  # noqa: E402
+
+import h5py  # noqa: E402
+
+
+def run_example(name, extra, expect_pops, min_rate_hz, max_rate_hz, duration_ms):
+    with TempDir() as d:
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", example(name), "--duration", str(duration_ms), "--output", out, "--quiet"] + extra,
+               timeout=300)
+        spikes = all_spikes(out)
+        with h5py.File(out, "r") as f:
+            sizes = {p: int(f["spikes"][p].attrs["node_count"]) for p in f["spikes"]}
+            reports = list(f["report"]) if "report" in f else []
+        for pop in expect_pops:
+            check(pop in spikes, "%s: no spikes of population %s" % (name, pop))
+            t, ids = spikes[pop]
+            rate = len(t) / sizes[pop] / (duration_ms / 1000.0)
+            check(min_rate_hz <= rate <= max_rate_hz,
+                  "%s %s rate %.2f Hz outside [%g, %g]" % (name, pop, rate, min_rate_hz, max_rate_hz))
+            check(len(t) == 0 or (t.min() > 0 and t.max() <= duration_ms), "%s: spike times out of range" % name)
+        return reports
+
+
+def test_coba():
+    run_example("coba.toml", [], ["exc", "inh"], 5, 60, 500)
+
+
+def test_cuba():
+    reports = run_example("cuba.toml", [], ["exc", "inh"], 1, 60, 500)
+    check(reports == ["exc"], "cuba records a report of exc, got %s" % reports)
+
+
+def test_delays():
+    reports = run_example("delays.toml", [], ["input", "net"], 1, 200, 300)
+    check(reports == ["net"], "delays records a report of net, got %s" % reports)
+
+
+def test_sparse_lif_reduced():
+    # 20,000 neurons instead of 1,000,000: the same dynamics (0.5 Hz Poisson
+    # drive, 10 recurrent inputs), a size a test can afford.
+    run_example("sparse_lif.toml", ["--set", "population.drive.size=20000",
+                                    "--set", "population.net.size=20000"],
+                ["net"], 0.2, 1.5, 2000)
+
+
+if __name__ == "__main__":
+    clitest.main(globals())

@@ -1,0 +1,170 @@
+// Determinism of connect(), expected_synapses(), and the layout of connect()'s
+// output in a Connectivity for different partitionings.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "spikeline/engine/error.hpp"
+
+#include "harness.hpp"
+
+using namespace spikeline;
+using namespace spikeline::test;
+using Catch::Contains;
+
+namespace {
+
+const TimeGrid grid(0.1);
+
+// One spec per random rule, with random weights and delays, so that every
+// random draw connect() makes is covered.
+std::vector<ConnectionSpec> random_specs() {
+  std::vector<ConnectionSpec> out;
+  auto base = spec(Rule::fixed_probability, "projection 'r'");
+  base.weight = ValueSpec::normal(1.0, 0.5);
+  base.delay = ValueSpec::uniform(0.1, 3.0);
+  base.p = 0.1;
+  out.push_back(base);
+  base.rule = Rule::fixed_indegree;
+  base.indegree = 12;
+  out.push_back(base);
+  base.multapses = false;
+  out.push_back(base);
+  base.rule = Rule::fixed_outdegree;
+  base.outdegree = 9;
+  out.push_back(base);
+  base.multapses = true;
+  out.push_back(base);
+  base.rule = Rule::fixed_total_number;
+  base.total = 3000;
+  out.push_back(base);
+  base.rule = Rule::all_to_all;
+  out.push_back(base);
+  base.rule = Rule::one_to_one;
+  out.push_back(base);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("connect is a pure function of the seed and the projection index", "[determinism]") {
+  for (const auto& s : random_specs()) {
+    CAPTURE(synapses::rule_name(s.rule), s.multapses);
+    const auto a = run(s, 120, 120, true, grid, 7, 3);
+    REQUIRE(!a.empty());
+    // Repeated calls: identical records, bit for bit.
+    CHECK(same_records(a, run(s, 120, 120, true, grid, 7, 3)));
+    CHECK(same_records(a, run(s, 120, 120, true, grid, 7, 3)));
+    // Another seed, another projection: different networks.
+    CHECK_FALSE(same_records(a, run(s, 120, 120, true, grid, 8, 3)));
+    CHECK_FALSE(same_records(a, run(s, 120, 120, true, grid, 7, 4)));
+    // Seeds that differ only in the high 32 bits are different seeds.
+    CHECK_FALSE(same_records(a, run(s, 120, 120, true, grid, 7 + (std::uint64_t(1) << 32), 3)));
+  }
+}
+
+TEST_CASE("expected_synapses is exact for the deterministic rules", "[expected]") {
+  auto check = [](ConnectionSpec s, std::size_t ns, std::size_t nt, bool same) {
+    for (const std::uint32_t taps : {1u, 3u}) {
+      s.taps = taps;
+      const auto ctx = context(ns, nt, same, grid);
+      const auto r = synapses::connect(s, ctx);
+      CAPTURE(synapses::rule_name(s.rule), ns, nt, same, s.autapses, s.multapses, taps);
+      CHECK(synapses::expected_synapses(s, ctx) == double(r.size()));
+    }
+  };
+  for (const bool autapses : {true, false}) {
+    auto s = spec(Rule::one_to_one);
+    s.autapses = autapses;
+    check(s, 10, 10, false);
+    check(s, 10, 10, true);  // without autapses: 0 synapses
+    s.rule = Rule::all_to_all;
+    check(s, 10, 10, true);
+    check(s, 10, 10, false);
+    check(s, 7, 13, false);
+    for (const bool multapses : {true, false}) {
+      s.multapses = multapses;
+      s.rule = Rule::fixed_indegree;
+      s.indegree = 4;
+      check(s, 10, 10, true);
+      check(s, 8, 30, false);
+      s.rule = Rule::fixed_outdegree;
+      s.outdegree = 5;
+      check(s, 10, 10, true);
+      check(s, 30, 8, false);
+    }
+    s.multapses = true;
+    s.rule = Rule::fixed_total_number;
+    s.total = 77;
+    check(s, 10, 10, true);
+    check(s, 6, 9, false);
+  }
+  auto e = spec(Rule::explicit_edges);
+  e.edges.source = {0, 1, 2, 2};
+  e.edges.target = {1, 1, 0, 0};
+  check(e, 3, 3, false);
+  e.edges.weight = {1, 2, 3, 4};
+  check(e, 3, 3, false);
+}
+
+TEST_CASE("expected_synapses for fixed_probability is the binomial mean", "[expected]") {
+  // 4 sigma of Binomial(pairs, p): false failure ~6e-5 (see harness.hpp).
+  auto s = spec(Rule::fixed_probability);
+  s.p = 0.05;
+  for (const bool autapses : {true, false}) {
+    s.autapses = autapses;
+    for (const std::uint32_t taps : {1u, 2u}) {
+      s.taps = taps;
+      const auto ctx = context(500, 500, true, grid);
+      const double expected = synapses::expected_synapses(s, ctx);
+      const double pairs = autapses ? 500.0 * 500.0 : 500.0 * 499.0;
+      CHECK(expected == Approx(s.p * pairs * taps).epsilon(1e-12));
+      const double sigma = taps * std::sqrt(pairs * s.p * (1 - s.p));
+      const double actual = double(synapses::connect(s, ctx).size());
+      CAPTURE(autapses, taps, expected, actual, sigma);
+      CHECK(std::abs(actual - expected) < 4 * sigma);
+    }
+  }
+}
+
+TEST_CASE("projections too large for memory are refused before they are drawn", "[expected]") {
+  auto s = spec(Rule::all_to_all, "projection 'huge'");
+  REQUIRE_THROWS_AS(run(s, 100000, 100000, false, grid), ConfigError);
+  REQUIRE_THROWS_WITH(run(s, 100000, 100000, false, grid), Contains("projection 'huge'"));
+}
+
+TEST_CASE("a Connectivity from connect()'s output is the same for 1 and 5 partitions",
+          "[connectivity]") {
+  for (auto s : random_specs()) {
+    if (s.rule == Rule::one_to_one) continue;
+    CAPTURE(synapses::rule_name(s.rule), s.multapses);
+    const std::size_t ns = 47, nt = 53;  // not multiples of 5
+    const auto r = run(s, ns, nt, false, grid, 99, 1);
+    const Connectivity one(r, ns, nt, Partitioning(1));
+    const Connectivity five(r, ns, nt, Partitioning(5));
+    CHECK(one.size() == r.size());
+    CHECK(five.size() == r.size());
+    const auto c1 = one.canonical();
+    const auto c5 = five.canonical();
+    CHECK(same_records(c1, c5));
+    // And both are connect()'s records in (source, target, delay, insertion)
+    // order.
+    auto sorted = r;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const SynapseRecord& a, const SynapseRecord& b) {
+      if (a.source != b.source) return a.source < b.source;
+      if (a.target != b.target) return a.target < b.target;
+      return a.delay < b.delay;
+    });
+    CHECK(same_records(c1, sorted));
+  }
+  // Multi-tap synapses too.
+  const TimeGrid ms(1.0);
+  auto s = spec(Rule::fixed_indegree);
+  s.indegree = 3;
+  s.taps = 41;
+  s.weight = ValueSpec::normal(0, 1);
+  const auto r = run(s, 20, 23, false, ms);
+  CHECK(same_records(Connectivity(r, 20, 23, Partitioning(1)).canonical(),
+                     Connectivity(r, 20, 23, Partitioning(5)).canonical()));
+}
