@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "spikeline/engine/event_queue.hpp"
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/sonata_writer.hpp"
@@ -24,12 +25,11 @@ double seconds_since(Clock::time_point t0) {
 // informed; polls for a stop signal between windows.
 class RunObserver : public SimulationObserver {
  public:
-  RunObserver(Simulator& sim, SonataWriter* writer, std::vector<int> spike_slot, Step flush_every,
-              Step stop, bool progress, const volatile std::sig_atomic_t* stop_signal)
+  RunObserver(Simulator& sim, SonataWriter* writer, std::vector<int> spike_slot, Step stop,
+              bool progress, const volatile std::sig_atomic_t* stop_signal)
       : sim_(sim),
         writer_(writer),
         spike_slot_(std::move(spike_slot)),
-        flush_every_(flush_every),
         stop_(stop),
         progress_(progress),
         stop_signal_(stop_signal),
@@ -56,11 +56,6 @@ class RunObserver : public SimulationObserver {
     if (writer_) writer_->append_frames(probe, frames);
   }
   void on_window(Step now) override {
-    if (writer_ && now - last_flush_ >= flush_every_) {
-      writer_->set_simulated_time(sim_.grid().to_ms(now));
-      writer_->flush();
-      last_flush_ = now;
-    }
     if (stop_signal_ && *stop_signal_ != 0) sim_.request_stop();
     if (progress_) {
       const double wall = seconds_since(started_);
@@ -85,13 +80,11 @@ class RunObserver : public SimulationObserver {
   Simulator& sim_;
   SonataWriter* writer_;
   std::vector<int> spike_slot_;
-  Step flush_every_;
   Step stop_;
   bool progress_;
   const volatile std::sig_atomic_t* stop_signal_;
   std::vector<std::vector<double>> times_;
   std::vector<std::vector<std::uint64_t>> ids_;
-  Step last_flush_ = 0;
   double last_print_ = -1;
   Clock::time_point started_;
 };
@@ -145,8 +138,7 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
   BuiltNetwork built = build_network(c, registry);
   const TimeGrid grid = built.network.grid();
   const Step stop = grid.time_steps(c.simulation.duration_ms, "simulation.duration");
-  const Step flush_every =
-      std::max<Step>(1, static_cast<Step>(c.output.flush_interval_ms / grid.dt() + 0.5));
+  const Step flush_every = grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
 
   // Population metadata before the network moves into the simulator.
   std::vector<std::string> names, models;
@@ -207,23 +199,33 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
   }
   result.build_s = seconds_since(t_start);
 
-  RunObserver obs(sim, writer ? &*writer : nullptr, spike_slot, flush_every, stop, options.progress,
+  RunObserver obs(sim, writer ? &*writer : nullptr, spike_slot, stop, options.progress,
                   options.stop_signal);
   const auto t_loop = Clock::now();
   bool completed = true;
   try {
-    // Run in chunks that end at weight-snapshot times.
-    std::vector<Step> next_snapshot;
-    for (const auto& w : built.weight_records) next_snapshot.push_back(w.interval);
+    // Recording (weight snapshots) and flushing are events of a control
+    // queue; the simulation runs from one control event to the next.
+    EventQueue control;
+    if (writer) control.push({flush_every, EventKind::flush, 0, 0, 0, 0});
+    for (std::uint32_t k = 0; writer && k < built.weight_records.size(); ++k) {
+      control.push({built.weight_records[k].interval, EventKind::record, k, 0, 0, 0});
+    }
     while (sim.now() < stop && completed) {
-      Step until = stop;
-      for (const auto s : next_snapshot) until = std::min(until, s);
+      const Step until = control.empty() ? stop : std::min(stop, control.top().step);
       completed = sim.run_until(until, obs);
-      for (std::size_t k = 0; k < next_snapshot.size(); ++k) {
-        if (completed && sim.now() == next_snapshot[k]) {
-          write_weights_snapshot(*writer, weight_slot[k], sim, built.weight_records[k].projection);
-          next_snapshot[k] += built.weight_records[k].interval;
+      while (completed && control.due(sim.now())) {
+        Event e = control.top();
+        control.pop();
+        if (e.kind == EventKind::record) {
+          write_weights_snapshot(*writer, weight_slot[e.a], sim, built.weight_records[e.a].projection);
+          e.step += built.weight_records[e.a].interval;
+        } else {
+          writer->set_simulated_time(grid.to_ms(sim.now()));
+          writer->flush();
+          e.step += flush_every;
         }
+        control.push(e);
       }
     }
     result.status = completed ? "complete" : "interrupted";
