@@ -361,8 +361,13 @@ void Simulator::for_each_partition(F&& f) {
 }
 
 bool Simulator::run_until(Step stop, SimulationObserver& observer) {
-  started_ = std::chrono::steady_clock::now();
-  if (guard_start_ == 0) guard_start_ = now_;
+  // The wall-clock guard counts from the first call: a run made of several
+  // run_until calls (one per flush or snapshot) is still one run.
+  if (!clock_started_) {
+    started_ = std::chrono::steady_clock::now();
+    clock_started_ = true;
+    guard_start_ = now_;
+  }
   const auto& probes = network_.probes();
   std::vector<ProbeWindow> plan(probes.size());
 

@@ -173,6 +173,21 @@ void check_config(const Config& c, const Registry& registry) {
       }
     }
   }
+  for (const auto& w : c.weight_records) {
+    std::vector<std::string> names;
+    bool found = false;
+    for (const auto& p : c.projections) {
+      names.push_back(p.name);
+      found = found || p.name == w.projection;
+    }
+    if (!found) {
+      throw ConfigError(fmt::format("record_weights: unknown projection '{}'{}; defined: {}",
+                                    w.projection, did_you_mean(w.projection, names),
+                                    fmt::join(names, ", ")));
+    }
+    grid.delay_steps(w.interval_ms, "record_weights.interval");
+  }
+  grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
   const double synapses = estimate_synapses(c, grid);
   const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron;
   const double have = physical_memory_bytes();

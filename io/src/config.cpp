@@ -441,6 +441,19 @@ Config parse_config(const std::string& text, const std::string& file,
     p.target = r0.required_string("target");
     p.name = r0.string("name", p.source + "_to_" + p.target);
     const std::string path = fmt::format("projection '{}'", p.name);
+    if (p.name.empty() || p.name.find_first_of("/.") != std::string::npos) {
+      throw ConfigError(fmt::format("{}: projection name '{}' is invalid: it becomes an HDF5 group "
+                                    "name and a --set path, so it may not be empty or contain '/' "
+                                    "or '.'",
+                                    r0.loc("name"), p.name));
+    }
+    for (const auto& other : c.projections) {
+      if (other.name == p.name) {
+        throw ConfigError(fmt::format("{}: projection '{}' is defined twice; give one of them a "
+                                      "different name = \"...\"",
+                                      r0.has("name") ? r0.loc("name") : r0.loc("source"), p.name));
+      }
+    }
     TableReader r(t, path, file, keys);
     auto& s = p.spec;
     s.name = path;

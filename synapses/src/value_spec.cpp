@@ -1,6 +1,7 @@
 #include "spikeline/synapses/value_spec.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/params.hpp"
@@ -79,13 +80,25 @@ DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const st
       low_steps_ = grid.delay_steps(spec.low, item + ".low");
       high_steps_ = grid.delay_steps(spec.high, item + ".high");
       break;
-    case ValueSpec::Kind::normal:
+    case ValueSpec::Kind::normal: {
       if (!(spec.high >= dt_)) {
         throw ConfigError(fmt::format("{}: high = {} ms is below one time step (dt = {} ms)", item,
                                       spec.high, dt_));
       }
       spec_.low = std::max(spec.low, dt_);
+      // The grid points inside [low, high]; a drawn delay is rounded to the
+      // nearest step and kept among them.
+      constexpr double kTol = 1e-6;
+      low_steps_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(spec_.low / dt_ - kTol)));
+      high_steps_ = std::isfinite(spec.high)
+                        ? static_cast<std::int64_t>(std::floor(spec.high / dt_ + kTol))
+                        : std::numeric_limits<std::uint32_t>::max();
+      if (high_steps_ < low_steps_) {
+        throw ConfigError(fmt::format("{}: no grid point (dt = {} ms) lies in [{}, {}] ms", item, dt_,
+                                      spec_.low, spec.high));
+      }
       break;
+    }
   }
 }
 
@@ -97,8 +110,9 @@ std::uint32_t DelaySampler::draw(RandomStream& rng) const {
       return static_cast<std::uint32_t>(
           low_steps_ + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(high_steps_ - low_steps_ + 1))));
     case ValueSpec::Kind::normal: {
-      const double ms = spec_.draw(rng);
-      return static_cast<std::uint32_t>(std::max<double>(1.0, std::round(ms / dt_)));
+      const double steps = std::round(spec_.draw(rng) / dt_);
+      return static_cast<std::uint32_t>(std::clamp(steps, static_cast<double>(low_steps_),
+                                                   static_cast<double>(high_steps_)));
     }
   }
   return 1;

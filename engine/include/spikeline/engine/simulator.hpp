@@ -131,6 +131,7 @@ class Simulator {
   std::size_t ring_size_ = 1;
   std::atomic<bool> stop_requested_{false};
   std::chrono::steady_clock::time_point started_;
+  bool clock_started_ = false;
   struct Arena;
   std::unique_ptr<Arena> arena_;
 };

@@ -94,7 +94,7 @@ struct Config {
 
 // "key=value" overrides from the command line (--set): the key is a dotted
 // path; array-of-table entries are addressed by their name, e.g.
-// "population.exc.size=100" or "projection.exc->inh.p=0.05". The value is a
+// "population.exc.size=100" or "projection.exc_to_inh.p=0.05". The value is a
 // TOML value (numbers, strings in quotes, true/false, arrays).
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 Config parse_config(const std::string& text, const std::string& source_name,

@@ -9,9 +9,10 @@
 // Delays are times on the simulation grid. A constant delay must be a whole
 // number of steps (else a config error). A uniform delay is drawn uniformly
 // among the grid points in [low, high] (both on the grid); a normal delay is
-// rounded to the nearest grid point, which is then bounded below by one step
-// (bounds as above; `low` defaults to dt). Rounding only happens where the
-// user asked for a continuous distribution of delays, and is documented.
+// drawn in ms (bounds as above; `low` defaults to dt), rounded to the nearest
+// grid point and kept among the grid points inside [low, high] (never below
+// one step). Rounding only happens where the user asked for a continuous
+// distribution of delays, and is documented.
 #pragma once
 
 #include <cmath>
