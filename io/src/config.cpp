@@ -316,7 +316,15 @@ void apply_override(toml::table& root, const std::string& assignment) {
       for (std::size_t k = 0; k < arr.size(); ++k) {
         auto* t = arr[k].as_table();
         const auto* nm = t->get("name");
-        const std::string name = nm && nm->is_string() ? nm->as_string()->get() : "";
+        std::string name = nm && nm->is_string() ? nm->as_string()->get() : "";
+        if (name.empty() && segs[i - 1] == "projection") {
+          // An unnamed projection is called <source>_to_<target>, as in the output.
+          const auto* src = t->get("source");
+          const auto* tgt = t->get("target");
+          if (src && tgt && src->is_string() && tgt->is_string()) {
+            name = src->as_string()->get() + "_to_" + tgt->as_string()->get();
+          }
+        }
         names.push_back(name);
         if (name == segs[i] || std::to_string(k) == segs[i]) found = t;
       }

@@ -52,5 +52,25 @@ def test_sparse_lif_reduced():
                 ["net"], 0.2, 1.5, 2000)
 
 
+def test_set_addresses_unnamed_projections_by_default_name():
+    # Unnamed projections are called <source>_to_<target>; --set reaches them so.
+    with TempDir() as d:
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", example("coba.toml"), "--duration", "10", "--output", out, "--quiet",
+                "--set", "projection.exc_to_inh.p=0.0"])
+        with h5py.File(out, "r") as f:
+            check(f["edges/exc_to_inh/source_node_id"].shape[0] == 0, "exc_to_inh should have no edges")
+            check(f["edges/exc_to_exc/source_node_id"].shape[0] > 0, "exc_to_exc keeps its edges")
+
+
+def test_full_documented_example():
+    # docs/example_full.toml exercises most of the config language.
+    with TempDir() as d:
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", os.path.join(clitest.SOURCE_DIR, "docs", "example_full.toml"), "--output", out,
+                "--quiet"])
+        check(len(all_spikes(out)) > 0, "the documented example writes spikes")
+
+
 if __name__ == "__main__":
     clitest.main(globals())
