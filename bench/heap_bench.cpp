@@ -57,12 +57,21 @@ int main() {
     std::printf("\n");
   };
   const std::size_t pops = 2000000;
-  row("d_ary 2", [&](std::size_t n) { return run<d_ary_heap<Event, arity<2>, compare<Later>>>(n, pops, sum); });
-  row("d_ary 4", [&](std::size_t n) { return run<d_ary_heap<Event, arity<4>, compare<Later>>>(n, pops, sum); });
-  row("d_ary 8", [&](std::size_t n) { return run<d_ary_heap<Event, arity<8>, compare<Later>>>(n, pops, sum); });
-  row("pairing", [&](std::size_t n) { return run<pairing_heap<Event, compare<Later>>>(n, pops, sum); });
-  row("binomial", [&](std::size_t n) { return run<binomial_heap<Event, compare<Later>>>(n, pops, sum); });
-  row("fibonacci", [&](std::size_t n) { return run<fibonacci_heap<Event, compare<Later>>>(n, pops, sum); });
+  row("d_ary 2", [&](std::size_t n) {
+    return run<d_ary_heap<Event, arity<2>, compare<Later>>>(n, pops, sum);
+  });
+  row("d_ary 4", [&](std::size_t n) {
+    return run<d_ary_heap<Event, arity<4>, compare<Later>>>(n, pops, sum);
+  });
+  row("d_ary 8", [&](std::size_t n) {
+    return run<d_ary_heap<Event, arity<8>, compare<Later>>>(n, pops, sum);
+  });
+  row("pairing",
+      [&](std::size_t n) { return run<pairing_heap<Event, compare<Later>>>(n, pops, sum); });
+  row("binomial",
+      [&](std::size_t n) { return run<binomial_heap<Event, compare<Later>>>(n, pops, sum); });
+  row("fibonacci",
+      [&](std::size_t n) { return run<fibonacci_heap<Event, compare<Later>>>(n, pops, sum); });
   row("skew", [&](std::size_t n) { return run<skew_heap<Event, compare<Later>>>(n, pops, sum); });
   std::printf("(checksum %llu)\n", static_cast<unsigned long long>(sum));
 }

@@ -9,8 +9,8 @@ namespace spikeline {
 
 Partitioning::Partitioning(unsigned partitions) : parts_(partitions) {
   if (partitions < 1 || partitions > 4096) {
-    throw ConfigError(fmt::format(
-        "simulation.partitions = {} is out of range: valid is 1 to 4096", partitions));
+    throw ConfigError(
+        fmt::format("simulation.partitions = {} is out of range: valid is 1 to 4096", partitions));
   }
 }
 

@@ -25,14 +25,16 @@ std::uint32_t Network::add_projection(std::string name, std::uint32_t source, st
 
 void Network::add_stimulus(CurrentStimulus stimulus) {
   if (stimulus.population >= populations_.size()) {
-    throw Error(ExitCode::software, fmt::format("stimulus '{}': no such population", stimulus.name));
+    throw Error(ExitCode::software,
+                fmt::format("stimulus '{}': no such population", stimulus.name));
   }
   const auto n = populations_[stimulus.population].population->size();
   for (const auto i : stimulus.neurons) {
     if (i >= n) {
-      throw ConfigError(fmt::format("stimulus '{}': node id {} is out of range: population '{}' has "
-                                    "ids 0 to {}",
-                                    stimulus.name, i, populations_[stimulus.population].name, n - 1));
+      throw ConfigError(
+          fmt::format("stimulus '{}': node id {} is out of range: population '{}' has "
+                      "ids 0 to {}",
+                      stimulus.name, i, populations_[stimulus.population].name, n - 1));
     }
   }
   stimuli_.push_back(std::move(stimulus));

@@ -14,10 +14,14 @@ std::string with_unit(std::string_view unit) {
 
 const char* type_name(const ParamValue& v) {
   switch (v.index()) {
-    case 0: return "a number";
-    case 1: return "a string";
-    case 2: return "a list of numbers";
-    default: return "a list of lists";
+    case 0:
+      return "a number";
+    case 1:
+      return "a string";
+    case 2:
+      return "a list of numbers";
+    default:
+      return "a list of lists";
   }
 }
 }  // namespace
@@ -62,25 +66,28 @@ std::vector<std::vector<double>> ParamMap::nested_list(const std::string& name) 
   if (const auto* d = std::get_if<double>(&it->second)) return {{*d}};
   if (const auto* l = std::get_if<std::vector<double>>(&it->second)) return {*l};
   if (const auto* n = std::get_if<std::vector<std::vector<double>>>(&it->second)) return *n;
-  throw ConfigError(
-      fmt::format("{} must be a list of lists of numbers, got {}", item(name), type_name(it->second)));
+  throw ConfigError(fmt::format("{} must be a list of lists of numbers, got {}", item(name),
+                                type_name(it->second)));
 }
 
 void check_finite(double v, std::string_view item, std::string_view unit) {
   if (!std::isfinite(v)) {
-    throw ConfigError(fmt::format("{} = {}{} is invalid: it must be a finite number", item, v, with_unit(unit)));
+    throw ConfigError(
+        fmt::format("{} = {}{} is invalid: it must be a finite number", item, v, with_unit(unit)));
   }
 }
 
 void check_positive(double v, std::string_view item, std::string_view unit) {
   if (!(v > 0) || !std::isfinite(v)) {
-    throw ConfigError(fmt::format("{} = {}{} is invalid: it must be finite and > 0", item, v, with_unit(unit)));
+    throw ConfigError(
+        fmt::format("{} = {}{} is invalid: it must be finite and > 0", item, v, with_unit(unit)));
   }
 }
 
 void check_nonnegative(double v, std::string_view item, std::string_view unit) {
   if (!(v >= 0) || !std::isfinite(v)) {
-    throw ConfigError(fmt::format("{} = {}{} is invalid: it must be finite and >= 0", item, v, with_unit(unit)));
+    throw ConfigError(
+        fmt::format("{} = {}{} is invalid: it must be finite and >= 0", item, v, with_unit(unit)));
   }
 }
 

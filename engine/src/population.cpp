@@ -8,7 +8,9 @@ void Population::update_touched(Step, std::span<const NeuronIndex>, const InputV
   throw Error(ExitCode::software, "this model has no event-driven update");
 }
 
-Step Population::next_spike(NeuronIndex) { return kNever; }
+Step Population::next_spike(NeuronIndex) {
+  return kNever;
+}
 
 std::size_t state_var_index(const Population& p, const std::string& var, const std::string& owner) {
   const auto vars = p.state_vars();

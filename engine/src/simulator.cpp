@@ -31,9 +31,9 @@ struct Simulator::Arena {
 struct Simulator::Partition {
   unsigned index = 0;
   EventQueue queue;
-  std::vector<IndexRange> ranges;                     // per population
-  std::vector<std::vector<NeuronIndex>> touched;      // per population (event-driven only)
-  std::vector<std::vector<NeuronIndex>> stim_neurons; // per stimulus: its neurons here
+  std::vector<IndexRange> ranges;                      // per population
+  std::vector<std::vector<NeuronIndex>> touched;       // per population (event-driven only)
+  std::vector<std::vector<NeuronIndex>> stim_neurons;  // per stimulus: its neurons here
   struct ProbeColumn {
     std::uint32_t column;
     NeuronIndex neuron;
@@ -61,11 +61,13 @@ struct ProbeWindow {
 Simulator::Simulator(Network network, SimulationOptions options)
     : network_(std::move(network)), options_(options), parts_(options.partitions) {
   if (options_.threads < 1 || options_.threads > 1024) {
-    throw ConfigError(fmt::format("threads = {} is out of range: valid is 1 to 1024", options_.threads));
+    throw ConfigError(
+        fmt::format("threads = {} is out of range: valid is 1 to 1024", options_.threads));
   }
   if (!(options_.max_rate_hz >= 0) || !(options_.wall_limit_s >= 0) ||
       !(options_.guard_interval_ms > 0)) {
-    throw ConfigError("guards: max_rate, wall_limit and guard_interval must be >= 0 (interval > 0)");
+    throw ConfigError(
+        "guards: max_rate, wall_limit and guard_interval must be >= 0 (interval > 0)");
   }
   arena_ = std::make_unique<Arena>(options_.threads);
   auto& pops = network_.populations();
@@ -102,11 +104,13 @@ Simulator::Simulator(Network network, SimulationOptions options)
   modes_.resize(n_pop);
   for (std::size_t q = 0; q < n_pop; ++q) modes_[q] = pops[q].population->preferred_mode();
   for (const auto& s : network_.stimuli()) {
-    if (modes_[s.population] == UpdateMode::event_driven) modes_[s.population] = UpdateMode::stepped;
+    if (modes_[s.population] == UpdateMode::event_driven)
+      modes_[s.population] = UpdateMode::stepped;
     if (modes_[s.population] == UpdateMode::scheduled) {
-      throw ConfigError(fmt::format("stimulus '{}': population '{}' is a generator; a current cannot "
-                                    "be injected into it",
-                                    s.name, pops[s.population].name));
+      throw ConfigError(
+          fmt::format("stimulus '{}': population '{}' is a generator; a current cannot "
+                      "be injected into it",
+                      s.name, pops[s.population].name));
     }
   }
 
@@ -167,9 +171,10 @@ Simulator::Simulator(Network network, SimulationOptions options)
         const Step s = pops[q].population->next_spike(i);
         if (s == kNever) continue;
         if (s < 1) {
-          throw ConfigError(fmt::format("population '{}' node {}: a spike at step {} is before the "
-                                        "first simulated step (spike times must be >= dt)",
-                                        pops[q].name, i, s));
+          throw ConfigError(
+              fmt::format("population '{}' node {}: a spike at step {} is before the "
+                          "first simulated step (spike times must be >= dt)",
+                          pops[q].name, i, s));
         }
         part->queue.push({s, EventKind::emission, static_cast<std::uint32_t>(q), i, 0, 0});
       }
@@ -317,8 +322,8 @@ void Simulator::check_guards(Step window_end) {
     if (window_end - guard_start_ >= interval) {
       const double seconds = grid().to_ms(window_end - guard_start_) / 1000.0;
       for (std::size_t q = 0; q < pops.size(); ++q) {
-        const double rate =
-            static_cast<double>(guard_counts_[q]) / (seconds * static_cast<double>(pops[q].population->size()));
+        const double rate = static_cast<double>(guard_counts_[q]) /
+                            (seconds * static_cast<double>(pops[q].population->size()));
         if (rate > options_.max_rate_hz) {
           throw GuardError(fmt::format(
               "population '{}' fired at {:.1f} Hz between {} and {} ms, above the limit "
@@ -390,20 +395,20 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
     }
 
     for_each_partition([&](Partition& part) {
-              part.spikes.clear();
-              for (Step t = t0 + 1; t <= t1; ++t) {
-                step_partition(part, t);
-                for (std::size_t k = 0; k < probes.size(); ++k) {
-                  const auto& pr = probes[k];
-                  if (t < pr.start || (t - pr.start) % pr.interval != 0) continue;
-                  const auto row = (t - pr.start) / pr.interval - plan[k].first_sample;
-                  float* frame = frame_buffers_[k].data() + row * plan[k].columns;
-                  const auto& pop = *network_.populations()[pr.population].population;
-                  for (const auto& col : part.probe_columns[k]) {
-                    frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
-                  }
-                }
-              }
+      part.spikes.clear();
+      for (Step t = t0 + 1; t <= t1; ++t) {
+        step_partition(part, t);
+        for (std::size_t k = 0; k < probes.size(); ++k) {
+          const auto& pr = probes[k];
+          if (t < pr.start || (t - pr.start) % pr.interval != 0) continue;
+          const auto row = (t - pr.start) / pr.interval - plan[k].first_sample;
+          float* frame = frame_buffers_[k].data() + row * plan[k].columns;
+          const auto& pop = *network_.populations()[pr.population].population;
+          for (const auto& col : part.probe_columns[k]) {
+            frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
+          }
+        }
+      }
     });
 
     // Exchange: one sorted list, identical whatever the partitioning.

@@ -29,8 +29,8 @@ TimeGrid::TimeGrid(double dt_ms) : dt_(dt_ms) {
 Step TimeGrid::delay_steps(double ms, std::string_view what) const {
   double steps = 0;
   if (!std::isfinite(ms) || !(ms > 0)) {
-    throw ConfigError(fmt::format("{} = {} ms is invalid: a delay must be >= dt = {} ms", what,
-                                  ms, dt_));
+    throw ConfigError(
+        fmt::format("{} = {} ms is invalid: a delay must be >= dt = {} ms", what, ms, dt_));
   }
   if (ms < dt_ * (1 - kGridTolerance)) {
     throw ConfigError(fmt::format(
@@ -48,11 +48,12 @@ Step TimeGrid::delay_steps(double ms, std::string_view what) const {
 Step TimeGrid::time_steps(double ms, std::string_view what) const {
   double steps = 0;
   if (!std::isfinite(ms) || ms < 0) {
-    throw ConfigError(fmt::format("{} = {} ms is invalid: it must be a finite time >= 0", what, ms));
+    throw ConfigError(
+        fmt::format("{} = {} ms is invalid: it must be a finite time >= 0", what, ms));
   }
   if (!on_grid(ms, dt_, steps)) {
-    throw ConfigError(fmt::format(
-        "{} = {} ms is not a whole number of time steps (dt = {} ms)", what, ms, dt_));
+    throw ConfigError(
+        fmt::format("{} = {} ms is not a whole number of time steps (dt = {} ms)", what, ms, dt_));
   }
   return static_cast<Step>(steps);
 }

@@ -87,21 +87,26 @@ synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p) {
 }
 
 Step probe_interval(const RecordConfig& r, const TimeGrid& grid) {
-  return r.interval_ms == 0
-             ? 1
-             : grid.delay_steps(r.interval_ms, fmt::format("record of '{}' interval", r.population));
+  return r.interval_ms == 0 ? 1
+                            : grid.delay_steps(r.interval_ms, fmt::format("record of '{}' interval",
+                                                                          r.population));
 }
 
 Step probe_start(const RecordConfig& r, const TimeGrid& grid) {
-  return r.start_ms == 0 ? probe_interval(r, grid)
-                         : grid.delay_steps(r.start_ms, fmt::format("record of '{}' start", r.population));
+  return r.start_ms == 0
+             ? probe_interval(r, grid)
+             : grid.delay_steps(r.start_ms, fmt::format("record of '{}' start", r.population));
 }
 
 std::unique_ptr<Population> make_population(const Config& c, std::size_t k, const ModelInfo& m,
                                             const TimeGrid& grid) {
   const auto& p = c.populations[k];
-  const ModelContext ctx{p.name, static_cast<std::size_t>(p.size), p.params, grid,
-                         c.simulation.seed, static_cast<std::uint32_t>(k)};
+  const ModelContext ctx{p.name,
+                         static_cast<std::size_t>(p.size),
+                         p.params,
+                         grid,
+                         c.simulation.seed,
+                         static_cast<std::uint32_t>(k)};
   auto pop = m.make_population(ctx);
   for (const auto& [var, init] : p.initial) {
     state_var_index(*pop, var, fmt::format("population '{}'.initial", p.name));
@@ -153,9 +158,10 @@ void check_config(const Config& c, const Registry& registry) {
     const auto& r = c.records[k];
     for (std::size_t j = 0; j < k; ++j) {
       if (c.records[j].population == r.population) {
-        throw ConfigError(fmt::format("[[record]] of population '{}' appears twice: list all its "
-                                      "variables in one entry (one SONATA report per population)",
-                                      r.population));
+        throw ConfigError(
+            fmt::format("[[record]] of population '{}' appears twice: list all its "
+                        "variables in one entry (one SONATA report per population)",
+                        r.population));
       }
     }
     const auto t = find_population(c, r.population, "record");

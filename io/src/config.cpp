@@ -450,16 +450,18 @@ Config parse_config(const std::string& text, const std::string& file,
     p.name = r0.string("name", p.source + "_to_" + p.target);
     const std::string path = fmt::format("projection '{}'", p.name);
     if (p.name.empty() || p.name.find_first_of("/.") != std::string::npos) {
-      throw ConfigError(fmt::format("{}: projection name '{}' is invalid: it becomes an HDF5 group "
-                                    "name and a --set path, so it may not be empty or contain '/' "
-                                    "or '.'",
-                                    r0.loc("name"), p.name));
+      throw ConfigError(
+          fmt::format("{}: projection name '{}' is invalid: it becomes an HDF5 group "
+                      "name and a --set path, so it may not be empty or contain '/' "
+                      "or '.'",
+                      r0.loc("name"), p.name));
     }
     for (const auto& other : c.projections) {
       if (other.name == p.name) {
-        throw ConfigError(fmt::format("{}: projection '{}' is defined twice; give one of them a "
-                                      "different name = \"...\"",
-                                      r0.has("name") ? r0.loc("name") : r0.loc("source"), p.name));
+        throw ConfigError(
+            fmt::format("{}: projection '{}' is defined twice; give one of them a "
+                        "different name = \"...\"",
+                        r0.has("name") ? r0.loc("name") : r0.loc("source"), p.name));
       }
     }
     TableReader r(t, path, file, keys);
@@ -611,7 +613,8 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   for (auto& p : c.projections) p.edges_file = resolve(p.edges_file);
   for (auto& p : c.populations) {
     for (const auto& name : p.params.names()) {
-      if (name.size() > 5 && name.ends_with("_file")) p.params.set(name, resolve(p.params.text(name, "")));
+      if (name.size() > 5 && name.ends_with("_file"))
+        p.params.set(name, resolve(p.params.text(name, "")));
     }
   }
   return c;

@@ -218,7 +218,8 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
         Event e = control.top();
         control.pop();
         if (e.kind == EventKind::record) {
-          write_weights_snapshot(*writer, weight_slot[e.a], sim, built.weight_records[e.a].projection);
+          write_weights_snapshot(*writer, weight_slot[e.a], sim,
+                                 built.weight_records[e.a].projection);
           e.step += built.weight_records[e.a].interval;
         } else {
           writer->set_simulated_time(grid.to_ms(sim.now()));

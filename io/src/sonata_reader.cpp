@@ -308,9 +308,10 @@ EdgesData read_edges(const std::string& path, const std::string& edge_population
   // A run writes its final edges when it ends; in a file whose run was
   // killed they were never written (the datasets exist, full of zeros).
   if (string_dataset(f, "/provenance/status").value_or("") == "running") {
-    f.bad(fmt::format("/edges/{} was never written: the run that made this file did not finish "
-                      "(/provenance/status is 'running': killed, or still going)",
-                      edge_population));
+    f.bad(
+        fmt::format("/edges/{} was never written: the run that made this file did not finish "
+                    "(/provenance/status is 'running': killed, or still going)",
+                    edge_population));
   }
   const std::string base = "/edges/" + edge_population;
   EdgesData e;

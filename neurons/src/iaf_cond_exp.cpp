@@ -1,6 +1,5 @@
 #include "spikeline/neurons/iaf_cond_exp.hpp"
 
-
 #include <cmath>
 
 #include "model_util.hpp"

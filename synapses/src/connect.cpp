@@ -35,13 +35,14 @@ class Emitter {
     if (!own_delays) delays_.emplace(spec.delay, ctx.grid, spec.name + " delay");
     if (!own_weights) spec.weight.validate(spec.name + " weight");
     if (spec.taps < 1 || spec.taps > 4096) {
-      throw ConfigError(fmt::format("{} taps = {} is out of range: valid is 1 to 4096", spec.name,
-                                    spec.taps));
+      throw ConfigError(
+          fmt::format("{} taps = {} is out of range: valid is 1 to 4096", spec.name, spec.taps));
     }
     if (spec.taps > 1 && delays_ && !delays_->is_constant()) {
-      throw ConfigError(fmt::format("{}: with taps = {} the delay must be a constant (the first "
-                                    "tap's delay); got a distribution",
-                                    spec.name, spec.taps));
+      throw ConfigError(
+          fmt::format("{}: with taps = {} the delay must be a constant (the first "
+                      "tap's delay); got a distribution",
+                      spec.name, spec.taps));
     }
   }
   void pair(NeuronIndex s, NeuronIndex t, RandomStream& rng) {
@@ -87,12 +88,12 @@ std::vector<std::uint64_t> distinct_sample(std::uint64_t n, std::uint64_t k, std
 void check_degree(const ConnectionSpec& spec, const char* what, std::uint64_t k, std::uint64_t pool,
                   const char* pool_name) {
   if (!spec.multapses && k > pool) {
-    throw ConfigError(fmt::format("{}: {} = {} exceeds the {} {} available without multapses", spec.name,
-                                  what, k, pool, pool_name));
+    throw ConfigError(fmt::format("{}: {} = {} exceeds the {} {} available without multapses",
+                                  spec.name, what, k, pool, pool_name));
   }
   if (k > 0 && pool == 0) {
-    throw ConfigError(fmt::format("{}: {} = {} but there is no {} to draw from", spec.name, what, k,
-                                  pool_name));
+    throw ConfigError(
+        fmt::format("{}: {} = {} but there is no {} to draw from", spec.name, what, k, pool_name));
   }
 }
 
@@ -125,13 +126,27 @@ double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx) 
   const double self = (ctx.same_population && !spec.autapses) ? std::min(ns, nt) : 0.0;
   double pairs = 0;
   switch (spec.rule) {
-    case Rule::one_to_one: pairs = (ctx.same_population && !spec.autapses) ? 0 : nt; break;
-    case Rule::all_to_all: pairs = ns * nt - self; break;
-    case Rule::fixed_probability: pairs = spec.p * (ns * nt - self); break;
-    case Rule::fixed_indegree: pairs = static_cast<double>(spec.indegree) * nt; break;
-    case Rule::fixed_outdegree: pairs = static_cast<double>(spec.outdegree) * ns; break;
-    case Rule::fixed_total_number: pairs = static_cast<double>(spec.total); break;
-    case Rule::explicit_edges: pairs = static_cast<double>(spec.edges.source.size()); break;
+    case Rule::one_to_one:
+      pairs = (ctx.same_population && !spec.autapses) ? 0 : nt;
+      break;
+    case Rule::all_to_all:
+      pairs = ns * nt - self;
+      break;
+    case Rule::fixed_probability:
+      pairs = spec.p * (ns * nt - self);
+      break;
+    case Rule::fixed_indegree:
+      pairs = static_cast<double>(spec.indegree) * nt;
+      break;
+    case Rule::fixed_outdegree:
+      pairs = static_cast<double>(spec.outdegree) * ns;
+      break;
+    case Rule::fixed_total_number:
+      pairs = static_cast<double>(spec.total);
+      break;
+    case Rule::explicit_edges:
+      pairs = static_cast<double>(spec.edges.source.size());
+      break;
   }
   return pairs * spec.taps;
 }
@@ -160,12 +175,13 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
       break;
     case Rule::fixed_probability:
       if (!(spec.p >= 0 && spec.p <= 1)) {
-        throw ConfigError(fmt::format("{} p = {} is out of range: valid is [0, 1]", spec.name, spec.p));
+        throw ConfigError(
+            fmt::format("{} p = {} is out of range: valid is [0, 1]", spec.name, spec.p));
       }
       break;
     case Rule::fixed_indegree:
-      check_degree(spec, "indegree", spec.indegree, no_self ? ns - std::min<std::uint64_t>(ns, 1) : ns,
-                   "sources");
+      check_degree(spec, "indegree", spec.indegree,
+                   no_self ? ns - std::min<std::uint64_t>(ns, 1) : ns, "sources");
       break;
     case Rule::fixed_outdegree:
       check_degree(spec, "outdegree", spec.outdegree,
@@ -183,15 +199,17 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
       const std::size_t n = e.source.size();
       if (e.target.size() != n || (!e.weight.empty() && e.weight.size() != n) ||
           (!e.delay_ms.empty() && e.delay_ms.size() != n)) {
-        throw DataError(fmt::format("{}: edge lists have different lengths (source {}, target {}, "
-                                    "weight {}, delay {})",
-                                    spec.name, n, e.target.size(), e.weight.size(), e.delay_ms.size()));
+        throw DataError(
+            fmt::format("{}: edge lists have different lengths (source {}, target {}, "
+                        "weight {}, delay {})",
+                        spec.name, n, e.target.size(), e.weight.size(), e.delay_ms.size()));
       }
       for (std::size_t k = 0; k < n; ++k) {
         if (e.source[k] >= ns || e.target[k] >= nt) {
-          throw DataError(fmt::format("{}: edge {} ({} -> {}) is out of range: source ids must be < "
-                                      "{}, target ids < {}",
-                                      spec.name, k, e.source[k], e.target[k], ns, nt));
+          throw DataError(
+              fmt::format("{}: edge {} ({} -> {}) is out of range: source ids must be < "
+                          "{}, target ids < {}",
+                          spec.name, k, e.source[k], e.target[k], ns, nt));
         }
         if (!e.weight.empty() && !std::isfinite(static_cast<float>(e.weight[k]))) {
           throw DataError(fmt::format("{}: edge {} weight {} is not a finite 32-bit float",

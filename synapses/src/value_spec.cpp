@@ -23,7 +23,8 @@ void ValueSpec::validate(const std::string& item) const {
       check_finite(low, item + ".low", "");
       check_finite(high, item + ".high", "");
       if (!(low <= high)) {
-        throw ConfigError(fmt::format("{}: uniform low = {} must not exceed high = {}", item, low, high));
+        throw ConfigError(
+            fmt::format("{}: uniform low = {} must not exceed high = {}", item, low, high));
       }
       break;
     case Kind::normal:
@@ -31,22 +32,24 @@ void ValueSpec::validate(const std::string& item) const {
       check_nonnegative(std, item + ".std", "");
       if (std::isnan(low) || std::isnan(high) || !(low <= high)) {
         throw ConfigError(
-            fmt::format("{}: normal bounds low = {}, high = {} are invalid (need low <= high)", item,
-                        low, high));
+            fmt::format("{}: normal bounds low = {}, high = {} are invalid (need low <= high)",
+                        item, low, high));
       }
       if (bounds == Bounds::redraw && std > 0) {
         // Probability mass inside the bounds; refuse what would loop for ages.
         const double z_lo = (low - mean) / std, z_hi = (high - mean) / std;
-        const double mass = 0.5 * (std::erfc(-z_hi / std::sqrt(2.0)) - std::erfc(-z_lo / std::sqrt(2.0)));
+        const double mass =
+            0.5 * (std::erfc(-z_hi / std::sqrt(2.0)) - std::erfc(-z_lo / std::sqrt(2.0)));
         if (mass < 0.01) {
-          throw ConfigError(fmt::format(
-              "{}: bounds [{}, {}] keep only {:.2g} of normal(mean = {}, std = {}); redrawing would "
-              "not end (valid: bounds that keep at least 1%)",
-              item, low, high, mass, mean, std));
+          throw ConfigError(
+              fmt::format("{}: bounds [{}, {}] keep only {:.2g} of normal(mean = {}, std = {}); "
+                          "redrawing would "
+                          "not end (valid: bounds that keep at least 1%)",
+                          item, low, high, mass, mean, std));
         }
       } else if (bounds == Bounds::redraw && !(mean >= low && mean <= high)) {
-        throw ConfigError(fmt::format("{}: mean {} is outside the bounds [{}, {}] and std = 0", item,
-                                      mean, low, high));
+        throw ConfigError(fmt::format("{}: mean {} is outside the bounds [{}, {}] and std = 0",
+                                      item, mean, low, high));
       }
       break;
   }
@@ -89,13 +92,14 @@ DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const st
       // The grid points inside [low, high]; a drawn delay is rounded to the
       // nearest step and kept among them.
       constexpr double kTol = 1e-6;
-      low_steps_ = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(spec_.low / dt_ - kTol)));
+      low_steps_ =
+          std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(spec_.low / dt_ - kTol)));
       high_steps_ = std::isfinite(spec.high)
                         ? static_cast<std::int64_t>(std::floor(spec.high / dt_ + kTol))
                         : std::numeric_limits<std::uint32_t>::max();
       if (high_steps_ < low_steps_) {
-        throw ConfigError(fmt::format("{}: no grid point (dt = {} ms) lies in [{}, {}] ms", item, dt_,
-                                      spec_.low, spec.high));
+        throw ConfigError(fmt::format("{}: no grid point (dt = {} ms) lies in [{}, {}] ms", item,
+                                      dt_, spec_.low, spec.high));
       }
       break;
     }
@@ -108,11 +112,12 @@ std::uint32_t DelaySampler::draw(RandomStream& rng) const {
       return constant_;
     case ValueSpec::Kind::uniform:
       return static_cast<std::uint32_t>(
-          low_steps_ + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(high_steps_ - low_steps_ + 1))));
+          low_steps_ + static_cast<std::int64_t>(
+                           rng.below(static_cast<std::uint64_t>(high_steps_ - low_steps_ + 1))));
     case ValueSpec::Kind::normal: {
       const double steps = std::round(spec_.draw(rng) / dt_);
-      return static_cast<std::uint32_t>(std::clamp(steps, static_cast<double>(low_steps_),
-                                                   static_cast<double>(high_steps_)));
+      return static_cast<std::uint32_t>(
+          std::clamp(steps, static_cast<double>(low_steps_), static_cast<double>(high_steps_)));
     }
   }
   return 1;

@@ -27,8 +27,9 @@ inline const Registry& registry() {
 inline std::uint32_t add(Network& net, const std::string& name, const std::string& model,
                          std::size_t size, ParamMap params = {}) {
   const auto& info = registry().get(model, "test");
-  const ModelContext ctx{name, size, params, net.grid(), net.seed(),
-                         static_cast<std::uint32_t>(net.populations().size())};
+  const ModelContext ctx{name,       size,
+                         params,     net.grid(),
+                         net.seed(), static_cast<std::uint32_t>(net.populations().size())};
   return net.add_population(name, model, info.make_population(ctx));
 }
 

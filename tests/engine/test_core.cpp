@@ -48,7 +48,8 @@ TEST_CASE("events pop in their total order whatever the insertion order", "[queu
   std::sort(sorted.begin(), sorted.end());
   RandomStream rng(1, 2, 3);
   for (int trial = 0; trial < 20; ++trial) {
-    for (std::size_t i = events.size() - 1; i > 0; --i) std::swap(events[i], events[rng.below(i + 1)]);
+    for (std::size_t i = events.size() - 1; i > 0; --i)
+      std::swap(events[i], events[rng.below(i + 1)]);
     EventQueue q;
     for (const auto& e : events) q.push(e);
     for (const auto& want : sorted) {
@@ -62,12 +63,14 @@ TEST_CASE("events pop in their total order whatever the insertion order", "[queu
   }
 }
 
-TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order", "[connectivity]") {
+TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order",
+          "[connectivity]") {
   RandomStream rng(9, 9, 9);
   std::vector<SynapseRecord> syn;
   for (int k = 0; k < 20000; ++k) {
-    syn.push_back({static_cast<NeuronIndex>(rng.below(300)), static_cast<NeuronIndex>(rng.below(500)),
-                   static_cast<float>(rng.uniform()), 1 + static_cast<std::uint32_t>(rng.below(5))});
+    syn.push_back({static_cast<NeuronIndex>(rng.below(300)),
+                   static_cast<NeuronIndex>(rng.below(500)), static_cast<float>(rng.uniform()),
+                   1 + static_cast<std::uint32_t>(rng.below(5))});
   }
   const Connectivity one(syn, 300, 500, Partitioning(1));
   const Connectivity seven(syn, 300, 500, Partitioning(7));
@@ -96,12 +99,14 @@ TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order"
       for (const auto& g : blk.groups_of(s)) {
         CHECK(g.delay > last_delay);  // one group per delay, ascending
         last_delay = g.delay;
-        for (auto k = g.begin; k < g.end; ++k) CHECK((blk.target[k] >= r.begin && blk.target[k] < r.end));
+        for (auto k = g.begin; k < g.end; ++k)
+          CHECK((blk.target[k] >= r.begin && blk.target[k] < r.end));
       }
     }
   }
   // 8 bytes per synapse plus the per-source rows and per-group headers.
-  const double per_synapse = static_cast<double>(one.memory_bytes()) / static_cast<double>(syn.size());
+  const double per_synapse =
+      static_cast<double>(one.memory_bytes()) / static_cast<double>(syn.size());
   CHECK(per_synapse < 8.0 + 4.0 * 301 / 20000 + 12.0 * 1500 / 20000 + 0.01);
   CHECK_THROWS_AS(Connectivity({{300, 0, 1.0f, 1}}, 300, 500, Partitioning(1)), DataError);
   CHECK_THROWS_AS(Connectivity({{0, 0, 1.0f, 0}}, 300, 500, Partitioning(1)), DataError);
@@ -163,9 +168,9 @@ TEST_CASE("an injected current starts to act in the step after its onset", "[sti
   // iaf_psc_delta at rest with E_L = 0: V stays exactly 0 until the current
   // starts at 10 ms, then follows V(t) = I tau/C (1 - exp(-(t - 10 ms)/tau)).
   Network net(TimeGrid(0.1), 1);
-  const auto q = add(net, "n", "iaf_psc_delta", 1,
-                     params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 1000.0}, {"tau_m", 10.0},
-                             {"C_m", 250.0}}));
+  const auto q = add(
+      net, "n", "iaf_psc_delta", 1,
+      params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 1000.0}, {"tau_m", 10.0}, {"C_m", 250.0}}));
   net.add_stimulus({"dc", q, {}, {{100, 500.0}, {200, -500.0}}});
   net.add_probe({q, {0}, {0}, 1, 1});
   Simulator sim(std::move(net), SimulationOptions{});

@@ -27,12 +27,13 @@ std::vector<Step> spikes_of(const std::vector<SpikeRecord>& s, std::uint32_t pop
 }  // namespace
 
 TEST_CASE("each synapse delivers exactly its own delay later", "[delays]") {
-  const std::vector<std::uint32_t> delays = GENERATE(
-      std::vector<std::uint32_t>{1, 2, 3, 7, 13, 40, 41, 100, 1000},  // window of 1 step
-      std::vector<std::uint32_t>{13, 14, 20, 26, 27, 39, 500});        // window of 13 steps
+  const std::vector<std::uint32_t> delays =
+      GENERATE(std::vector<std::uint32_t>{1, 2, 3, 7, 13, 40, 41, 100, 1000},  // window of 1 step
+               std::vector<std::uint32_t>{13, 14, 20, 26, 27, 39, 500});       // window of 13 steps
   const int threads = GENERATE(1, 2);
   Network net(TimeGrid(0.1), 7);
-  const auto src = add(net, "src", "spike_generator", 1, params({{"spike_times", std::vector<double>{5.0}}}));
+  const auto src =
+      add(net, "src", "spike_generator", 1, params({{"spike_times", std::vector<double>{5.0}}}));
   const auto tgt = add(net, "tgt", "iaf_psc_delta", delays.size(), relay_params());
   std::vector<SynapseRecord> syn;
   for (std::uint32_t k = 0; k < delays.size(); ++k) syn.push_back({0, k, 100.0f, delays[k]});
@@ -71,7 +72,8 @@ TEST_CASE("multi-tap connections deliver each tap at its own delay with its own 
   Collector c;
   sim.run_until(100, c);
   std::vector<Step> even, odd;
-  for (std::uint32_t d = 1; d <= D; ++d) (d % 2 == 0 ? even : odd).push_back((d % 2 == 0 ? 10 : 20) + d);
+  for (std::uint32_t d = 1; d <= D; ++d)
+    (d % 2 == 0 ? even : odd).push_back((d % 2 == 0 ? 10 : 20) + d);
   CHECK(spikes_of(c.spikes, tgt, 0) == even);
   CHECK(spikes_of(c.spikes, tgt, 1) == odd);
   CHECK(sim.connectivity(0).distinct_delays() == D);

@@ -23,13 +23,20 @@ std::vector<SpikeRecord> run_mixed(const Variant& v, std::uint64_t seed, Step st
                                    std::vector<UpdateMode>* modes = nullptr) {
   Network net(TimeGrid(0.1), seed);
   const auto poisson = add(net, "poisson", "poisson_generator", 300, params({{"rate", 40.0}}));
-  const auto delta = add(net, "delta", "iaf_psc_delta", 2000,
-                         params({{"E_L", 0.0}, {"V_reset", 10.0}, {"V_th", 20.0}, {"tau_m", 20.0},
-                                 {"t_ref", 2.0}}));
+  const auto delta = add(
+      net, "delta", "iaf_psc_delta", 2000,
+      params({{"E_L", 0.0}, {"V_reset", 10.0}, {"V_th", 20.0}, {"tau_m", 20.0}, {"t_ref", 2.0}}));
   const auto cond = add(net, "cond", "iaf_cond_exp", 400,
-                        params({{"C_m", 200.0}, {"g_L", 10.0}, {"E_L", -60.0}, {"V_reset", -60.0},
-                                {"V_th", -50.0}, {"t_ref", 5.0}, {"E_ex", 0.0}, {"E_in", -80.0},
-                                {"tau_syn_ex", 5.0}, {"tau_syn_in", 10.0}}));
+                        params({{"C_m", 200.0},
+                                {"g_L", 10.0},
+                                {"E_L", -60.0},
+                                {"V_reset", -60.0},
+                                {"V_th", -50.0},
+                                {"t_ref", 5.0},
+                                {"E_ex", 0.0},
+                                {"E_in", -80.0},
+                                {"tau_syn_ex", 5.0},
+                                {"tau_syn_in", 10.0}}));
   auto& cpop = *net.populations()[cond].population;
   for (NeuronIndex i = 0; i < 400; ++i) {
     RandomStream r(seed, 99, i);
@@ -40,7 +47,9 @@ std::vector<SpikeRecord> run_mixed(const Variant& v, std::uint64_t seed, Step st
   RandomStream rng(seed, 1234, 0);
   std::vector<SynapseRecord> in, rec, cc, cd;
   for (NeuronIndex j = 0; j < 2000; ++j) {
-    for (int k = 0; k < 3; ++k) in.push_back({static_cast<NeuronIndex>(rng.below(300)), j, 12.0f, 1 + static_cast<std::uint32_t>(rng.below(20))});
+    for (int k = 0; k < 3; ++k)
+      in.push_back({static_cast<NeuronIndex>(rng.below(300)), j, 12.0f,
+                    1 + static_cast<std::uint32_t>(rng.below(20))});
     for (int k = 0; k < 10; ++k) {
       rec.push_back({static_cast<NeuronIndex>(rng.below(2000)), j, k < 8 ? 2.5f : -3.0f,
                      10 + static_cast<std::uint32_t>(rng.below(41))});
@@ -82,7 +91,8 @@ TEST_CASE("identical spikes at 1, 2 and 4 threads and any partitioning", "[deter
   REQUIRE(per_pop[0] > 1000);  // the test is only meaningful with activity everywhere
   REQUIRE(per_pop[1] > 1000);
   REQUIRE(per_pop[2] > 1000);
-  for (const Variant v : {Variant{1, 4}, Variant{2, 4}, Variant{4, 4}, Variant{2, 7}, Variant{4, 16}}) {
+  for (const Variant v :
+       {Variant{1, 4}, Variant{2, 4}, Variant{4, 4}, Variant{2, 7}, Variant{4, 16}}) {
     INFO("threads " << v.threads << ", partitions " << v.partitions);
     const auto spikes = run_mixed(v, 42, 3000);
     CHECK(spikes.size() == reference.size());

@@ -79,8 +79,8 @@ inline std::map<std::pair<NeuronIndex, NeuronIndex>, std::size_t> pair_counts(
 }
 
 inline std::size_t autapse_count(const std::vector<SynapseRecord>& r) {
-  return static_cast<std::size_t>(
-      std::count_if(r.begin(), r.end(), [](const SynapseRecord& x) { return x.source == x.target; }));
+  return static_cast<std::size_t>(std::count_if(
+      r.begin(), r.end(), [](const SynapseRecord& x) { return x.source == x.target; }));
 }
 
 // Pearson's statistic sum (O - E)^2 / E for counts with equal expectations.
@@ -106,8 +106,12 @@ inline double chi_square_bound(double dof) {
 }
 
 // Standard normal CDF.
-inline double Phi(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
-inline double phi(double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI); }
+inline double Phi(double z) {
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
+inline double phi(double z) {
+  return std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI);
+}
 
 struct Moments {
   double mean = 0, sd = 0;

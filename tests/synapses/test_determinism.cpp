@@ -151,11 +151,12 @@ TEST_CASE("a Connectivity from connect()'s output is the same for 1 and 5 partit
     // And both are connect()'s records in (source, target, delay, insertion)
     // order.
     auto sorted = r;
-    std::stable_sort(sorted.begin(), sorted.end(), [](const SynapseRecord& a, const SynapseRecord& b) {
-      if (a.source != b.source) return a.source < b.source;
-      if (a.target != b.target) return a.target < b.target;
-      return a.delay < b.delay;
-    });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const SynapseRecord& a, const SynapseRecord& b) {
+                       if (a.source != b.source) return a.source < b.source;
+                       if (a.target != b.target) return a.target < b.target;
+                       return a.delay < b.delay;
+                     });
     CHECK(same_records(c1, sorted));
   }
   // Multi-tap synapses too.

@@ -97,10 +97,8 @@ TEST_CASE("explicit edge lists of different lengths are a data error", "[explici
   REQUIRE_THROWS_WITH(run(edges({0, 1}, {0}), 3, 3, false, grid),
                       Contains("projection 'file'") && Contains("length"));
   REQUIRE_THROWS_AS(run(edges({0, 1}, {0, 1}, {1.0}), 3, 3, false, grid), DataError);
-  REQUIRE_THROWS_AS(run(edges({0, 1}, {0, 1}, {}, {0.1, 0.2, 0.3}), 3, 3, false, grid),
-                    DataError);
-  REQUIRE_THROWS_AS(run(edges({0}, {0, 1}, {1.0, 1.0}, {0.1, 0.1}), 3, 3, false, grid),
-                    DataError);
+  REQUIRE_THROWS_AS(run(edges({0, 1}, {0, 1}, {}, {0.1, 0.2, 0.3}), 3, 3, false, grid), DataError);
+  REQUIRE_THROWS_AS(run(edges({0}, {0, 1}, {1.0, 1.0}, {0.1, 0.1}), 3, 3, false, grid), DataError);
 }
 
 TEST_CASE("explicit delays off the grid or weights that are not finite name the edge",

@@ -47,7 +47,9 @@ TEST_CASE("one_to_one needs equal sizes and names the projection and both", "[ru
 TEST_CASE("one_to_one without autapses", "[rules][one_to_one]") {
   auto s = spec(Rule::one_to_one);
   s.autapses = false;
-  SECTION("within one population it makes nothing") { CHECK(run(s, 20, 20, true, grid).empty()); }
+  SECTION("within one population it makes nothing") {
+    CHECK(run(s, 20, 20, true, grid).empty());
+  }
   SECTION("between two populations i -> i is not an autapse") {
     const auto r = run(s, 20, 20, false, grid);
     REQUIRE(r.size() == 20);
@@ -322,8 +324,8 @@ TEST_CASE("fixed_outdegree without autapses and without multapses", "[rules][fix
   s.multapses = false;
   s.outdegree = 100;
   REQUIRE_THROWS_AS(run(s, n, n, true, grid), ConfigError);
-  REQUIRE_THROWS_WITH(run(s, n, n, true, grid),
-                      Contains("projection 'x->y'") && Contains("outdegree = 100") && Contains("99"));
+  REQUIRE_THROWS_WITH(run(s, n, n, true, grid), Contains("projection 'x->y'") &&
+                                                    Contains("outdegree = 100") && Contains("99"));
   s.outdegree = 99;
   CHECK(pair_counts(run(s, n, n, true, grid)).size() == n * (n - 1));
   s.outdegree = 8;
@@ -374,7 +376,7 @@ TEST_CASE("rule names round-trip and unknown names get a did-you-mean", "[rules]
   }
   CHECK(synapses::parse_rule("explicit", "x") == Rule::explicit_edges);
   REQUIRE_THROWS_AS(synapses::parse_rule("fixed_indgree", "projection 'p'"), ConfigError);
-  REQUIRE_THROWS_WITH(synapses::parse_rule("fixed_indgree", "projection 'p'"),
-                      Contains("projection 'p'") && Contains("fixed_indgree") &&
-                          Contains("fixed_indegree"));
+  REQUIRE_THROWS_WITH(
+      synapses::parse_rule("fixed_indgree", "projection 'p'"),
+      Contains("projection 'p'") && Contains("fixed_indgree") && Contains("fixed_indegree"));
 }

@@ -101,8 +101,8 @@ TEST_CASE("normal weights with clip bounds stay inside and pile up at the bounds
 
 TEST_CASE("normal weights with redraw bounds stay inside with no mass at the bounds", "[weights]") {
   const double mu = 1.0, sigma = 0.5, low = 0.5, high = 2.0;
-  const auto w = weights(
-      with_weight(ValueSpec::normal(mu, sigma, low, high, ValueSpec::Bounds::redraw)));
+  const auto w =
+      weights(with_weight(ValueSpec::normal(mu, sigma, low, high, ValueSpec::Bounds::redraw)));
   for (const double x : w) REQUIRE((x >= low && x <= high));
   CHECK(count_equal(w, low) == 0);
   CHECK(count_equal(w, high) == 0);
@@ -137,9 +137,9 @@ TEST_CASE("invalid weight specs are refused, naming the item", "[weights]") {
                       Contains("projection 'w' weight") && Contains("nan"));
   REQUIRE_THROWS_WITH(weight_error(ValueSpec::uniform(3, 1)),
                       Contains("projection 'w' weight") && Contains("3") && Contains("1"));
-  REQUIRE_THROWS_WITH(weight_error(ValueSpec::normal(0, 1, 2, 1)),
-                      Contains("projection 'w' weight") && Contains("low = 2") &&
-                          Contains("high = 1"));
+  REQUIRE_THROWS_WITH(
+      weight_error(ValueSpec::normal(0, 1, 2, 1)),
+      Contains("projection 'w' weight") && Contains("low = 2") && Contains("high = 1"));
   REQUIRE_THROWS_WITH(weight_error(ValueSpec::uniform(NAN, 1)), Contains("projection 'w' weight"));
   REQUIRE_THROWS_AS(weight_error(ValueSpec::uniform(0, INFINITY)), ConfigError);
   REQUIRE_THROWS_WITH(weight_error(ValueSpec::constant(NAN)),
@@ -156,9 +156,9 @@ TEST_CASE("constant delays are whole numbers of steps or an error", "[delays]") 
   for (const auto d : with_delay(ValueSpec::constant(0.3))) REQUIRE(d == 3);  // 0.3/0.1 = 2.9999...
   for (const auto d : with_delay(ValueSpec::constant(0.1))) REQUIRE(d == 1);
   REQUIRE_THROWS_AS(delay_error(ValueSpec::constant(0.15)), ConfigError);
-  REQUIRE_THROWS_WITH(delay_error(ValueSpec::constant(0.15)),
-                      Contains("projection 'd' delay") && Contains("0.15") &&
-                          Contains("not a whole number"));
+  REQUIRE_THROWS_WITH(delay_error(ValueSpec::constant(0.15)), Contains("projection 'd' delay") &&
+                                                                  Contains("0.15") &&
+                                                                  Contains("not a whole number"));
   REQUIRE_THROWS_WITH(delay_error(ValueSpec::constant(0.05)),
                       Contains("projection 'd' delay") && Contains("shorter than one time step"));
   REQUIRE_THROWS_AS(delay_error(ValueSpec::constant(0)), ConfigError);
@@ -218,8 +218,8 @@ TEST_CASE("normal delays are never below one step", "[delays]") {
   CAPTURE(p1, f1);
   CHECK(std::abs(f1 - p1) < 5 * std::sqrt(p1 * (1 - p1) / n));
   // Redraw bounds, too.
-  for (const auto x : with_delay(ValueSpec::normal(0.5, 1.0, -INFINITY, 2.0,
-                                                   ValueSpec::Bounds::redraw))) {
+  for (const auto x :
+       with_delay(ValueSpec::normal(0.5, 1.0, -INFINITY, 2.0, ValueSpec::Bounds::redraw))) {
     REQUIRE((x >= 1 && x <= 20));
   }
   // A high bound below one step cannot be met.
@@ -228,8 +228,7 @@ TEST_CASE("normal delays are never below one step", "[delays]") {
 
 // ---------------------------------------------------------------- multi-tap
 
-TEST_CASE("multi-tap: every pair gets one synapse per tap, delays d0 .. d0 + D - 1",
-          "[taps]") {
+TEST_CASE("multi-tap: every pair gets one synapse per tap, delays d0 .. d0 + D - 1", "[taps]") {
   const TimeGrid ms(1.0);
   auto s = spec(Rule::all_to_all, "projection 'wm'");
   s.taps = 41;

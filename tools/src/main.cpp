@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
+#include <boost/program_options.hpp>
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
@@ -36,7 +36,9 @@ namespace {
 // The one piece of global state: a signal handler can only talk to the
 // program through a volatile sig_atomic_t.
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_signal(int sig) {
+  g_stop_signal = sig;
+}
 
 const char* kUsage =
     "usage: spikeline <command> [options]\n"
@@ -100,9 +102,12 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     return 0;
   }
   if (config_path.empty()) throw UsageError("run: a CONFIG file is required (see --help)");
-  if (vm.count("threads")) sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
-  if (vm.count("seed")) sets.push_back(fmt::format("simulation.seed={}", vm["seed"].as<std::uint64_t>()));
-  if (vm.count("duration")) sets.push_back(fmt::format("simulation.duration={}", vm["duration"].as<double>()));
+  if (vm.count("threads"))
+    sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
+  if (vm.count("seed"))
+    sets.push_back(fmt::format("simulation.seed={}", vm["seed"].as<std::uint64_t>()));
+  if (vm.count("duration"))
+    sets.push_back(fmt::format("simulation.duration={}", vm["duration"].as<double>()));
   if (!output.empty()) sets.push_back(fmt::format("output.file=\"{}\"", output));
 
   Registry registry;
@@ -118,7 +123,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   const io::RunResult r = io::run(config, registry, ro);
   std::cerr << r.summary_line() << "\n";
   if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
-  if (!config.output.file.empty()) std::cerr << "spikeline: output written to " << config.output.file << "\n";
+  if (!config.output.file.empty())
+    std::cerr << "spikeline: output written to " << config.output.file << "\n";
   return static_cast<int>(r.code);
 }
 
@@ -151,9 +157,12 @@ int cmd_validate(const std::vector<std::string>& args) {
 
 const char* kind_name(ModelKind k) {
   switch (k) {
-    case ModelKind::neuron: return "neuron";
-    case ModelKind::generator: return "generator";
-    default: return "stimulus";
+    case ModelKind::neuron:
+      return "neuron";
+    case ModelKind::generator:
+      return "generator";
+    default:
+      return "stimulus";
   }
 }
 
@@ -173,13 +182,16 @@ int cmd_models(const std::vector<std::string>& args) {
   Registry registry;
   register_builtin_models(registry);
   std::vector<const ModelInfo*> list;
-  if (!name.empty()) list.push_back(&registry.get(name, "models"));
-  else list = registry.all();
+  if (!name.empty())
+    list.push_back(&registry.get(name, "models"));
+  else
+    list = registry.all();
   for (const auto* m : list) {
     std::cout << fmt::format("{} ({})\n  {}\n", m->name, kind_name(m->kind), m->summary);
     std::cout << "  parameters:\n";
     for (const auto& p : m->params) {
-      const std::string def = std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
+      const std::string def =
+          std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
       std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, def, p.unit, p.doc);
     }
     if (!m->state_vars.empty()) {
@@ -196,7 +208,8 @@ int cmd_models(const std::vector<std::string>& args) {
 int cmd_inspect(const std::vector<std::string>& args) {
   po::options_description o("options");
   std::string file;
-  o.add_options()("help,h", "show this help")("file", po::value<std::string>(&file), "an output file");
+  o.add_options()("help,h", "show this help")("file", po::value<std::string>(&file),
+                                              "an output file");
   po::positional_options_description pos;
   pos.add("file", 1);
   const auto vm = parse(args, o, pos);

@@ -72,8 +72,8 @@ struct StateVarInfo {
 
 // What a model needs to build itself.
 struct ModelContext {
-  std::string name;     // the population's name, for messages
-  std::size_t size;     // number of neurons
+  std::string name;  // the population's name, for messages
+  std::size_t size;  // number of neurons
   const ParamMap& params;
   const TimeGrid& grid;
   std::uint64_t seed;   // the simulation seed

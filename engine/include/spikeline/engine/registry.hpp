@@ -21,8 +21,8 @@ namespace spikeline {
 // the config: unknown names are errors with a did-you-mean hint.
 struct ParamInfo {
   std::string name;
-  std::string unit;           // "ms", "mV", "pA", "nS", "pF", "Hz", "" for pure numbers
-  double default_value = NAN; // NaN: no numeric default (required, or a list)
+  std::string unit;            // "ms", "mV", "pA", "nS", "pF", "Hz", "" for pure numbers
+  double default_value = NAN;  // NaN: no numeric default (required, or a list)
   std::string doc;
 };
 

@@ -87,7 +87,9 @@ class Simulator {
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
 
   const Network& network() const { return network_; }
-  const Connectivity& connectivity(std::size_t projection) const { return connectivity_[projection]; }
+  const Connectivity& connectivity(std::size_t projection) const {
+    return connectivity_[projection];
+  }
   const TimeGrid& grid() const { return network_.grid(); }
   // Spikes per population so far.
   const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }

@@ -33,8 +33,8 @@ struct PopulationStats {
 
 struct RunResult {
   ExitCode code = ExitCode::ok;
-  std::string status;  // complete, interrupted, failed
-  std::string message; // the error, when failed
+  std::string status;   // complete, interrupted, failed
+  std::string message;  // the error, when failed
   double simulated_ms = 0;
   double build_s = 0, loop_s = 0, total_s = 0;
   std::uint64_t synapses = 0;
