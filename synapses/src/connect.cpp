@@ -252,7 +252,6 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     case Rule::one_to_one: {
       for (std::uint64_t i = 0; i < nt; ++i) {
         if (no_self) continue;
-        auto rng = rng_for(i);
         auto vals = values_for(i);
         emit.pair(static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i), vals);
       }
@@ -260,7 +259,6 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     }
     case Rule::all_to_all: {
       for (std::uint64_t t = 0; t < nt; ++t) {
-        auto rng = rng_for(t);
         auto vals = values_for(t);
         for (std::uint64_t s = 0; s < ns; ++s) {
           if (no_self && s == t) continue;
@@ -337,7 +335,6 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     case Rule::explicit_edges: {
       const auto& e = spec.edges;
       const std::size_t n = e.source.size();
-      auto rng = rng_for(0);
       auto vals = values_for(0);
       for (std::size_t k = 0; k < n; ++k) {
         const auto s = static_cast<NeuronIndex>(e.source[k]);
