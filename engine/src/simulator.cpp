@@ -1,6 +1,7 @@
 #include "spikeline/engine/simulator.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
@@ -317,8 +318,7 @@ void Simulator::enqueue(Partition& part, std::span<const SpikeRecord> spikes) {
 void Simulator::check_guards(Step window_end) {
   const auto& pops = network_.populations();
   if (options_.max_rate_hz > 0) {
-    const Step interval =
-        std::max<Step>(1, static_cast<Step>(options_.guard_interval_ms / grid().dt() + 0.5));
+    const Step interval = std::max<Step>(1, std::llround(options_.guard_interval_ms / grid().dt()));
     if (window_end - guard_start_ >= interval) {
       const double seconds = grid().to_ms(window_end - guard_start_) / 1000.0;
       for (std::size_t q = 0; q < pops.size(); ++q) {

@@ -211,8 +211,9 @@ ValueSpec read_value(const TableReader& r, const std::string& key, const char* u
 ParamMap read_params(const toml::table* t, const std::string& owner, const std::string& file) {
   ParamMap p(owner);
   if (!t) return p;
-  for (auto&& [k, v] : *t) {
+  for (auto&& [k, value] : *t) {
     const std::string key(k.str());
+    const toml::node& v = value;  // a lambda may not capture a structured binding (C++20)
     auto bad = [&]() {
       throw ConfigError(
           fmt::format("{}: {} parameter {} must be a number, a string, or an array of "
@@ -432,7 +433,7 @@ Config parse_config(const std::string& text, const std::string& file,
         std::vector<std::string> keys;
         for (auto&& [k2, v2] : *init) keys.emplace_back(k2.str());
         TableReader ir(*init, path + ".initial", file, keys);
-        p.initial.push_back({var, InitialValue{read_value(ir, var, "")}});
+        p.initial.emplace_back(var, InitialValue{read_value(ir, var, "")});
       }
     }
     p.record_spikes = named.boolean("record_spikes", true);

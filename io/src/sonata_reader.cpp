@@ -490,7 +490,7 @@ FileSummary inspect(const std::string& path) {
     s.edges.push_back(e);
   }
   if (!s.edges.empty() && s.status == "running") {
-    s.problems.push_back("/edges: not written (the final weights are written when a run ends)");
+    s.problems.emplace_back("/edges: not written (the final weights are written when a run ends)");
   }
 
   for (const auto& name : child_groups(f, "/weights")) {
