@@ -19,8 +19,15 @@ std::uint32_t Network::add_projection(std::string name, std::uint32_t source, st
   if (source >= populations_.size() || target >= populations_.size()) {
     throw Error(ExitCode::software, fmt::format("projection '{}': no such population", name));
   }
-  projections_.push_back({std::move(name), source, target, std::move(synapses)});
+  projections_.push_back({std::move(name), source, target, std::move(synapses), nullptr});
   return static_cast<std::uint32_t>(projections_.size() - 1);
+}
+
+void Network::set_plasticity(std::uint32_t projection, std::unique_ptr<PlasticityRule> rule) {
+  if (projection >= projections_.size()) {
+    throw Error(ExitCode::software, "set_plasticity: no such projection");
+  }
+  projections_[projection].plasticity = std::move(rule);
 }
 
 void Network::add_stimulus(CurrentStimulus stimulus) {

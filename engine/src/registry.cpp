@@ -1,5 +1,7 @@
 #include "spikeline/engine/registry.hpp"
 
+#include <algorithm>
+
 #include "spikeline/engine/error.hpp"
 
 namespace spikeline {
@@ -30,18 +32,53 @@ std::vector<const ModelInfo*> Registry::all() const {
   return out;
 }
 
-void Registry::check_param_names(const ModelInfo& model, const ParamMap& params) {
+namespace {
+void check_names(const std::string& what, const std::vector<ParamInfo>& infos,
+                 const ParamMap& params) {
   std::vector<std::string> valid;
-  for (const auto& p : model.params) valid.push_back(p.name);
+  for (const auto& p : infos) valid.push_back(p.name);
   for (const auto& name : params.names()) {
-    bool found = false;
-    for (const auto& v : valid) found = found || v == name;
-    if (!found) {
+    if (std::find(valid.begin(), valid.end(), name) == valid.end()) {
       throw ConfigError(fmt::format("{}: unknown parameter '{}'{}; {} has: {}", params.owner(),
-                                    name, did_you_mean(name, valid), model.name,
-                                    fmt::join(valid, ", ")));
+                                    name, did_you_mean(name, valid), what, fmt::join(valid, ", ")));
     }
   }
+}
+}  // namespace
+
+void Registry::add_rule(RuleInfo info) {
+  if (info.name.empty() || !info.make) {
+    throw Error(ExitCode::software, "a plasticity rule needs a name and a factory");
+  }
+  const std::string name = info.name;
+  if (!rules_.emplace(name, std::move(info)).second) {
+    throw Error(ExitCode::software, fmt::format("plasticity rule '{}' is registered twice", name));
+  }
+}
+
+const RuleInfo& Registry::get_rule(const std::string& name, const std::string& context) const {
+  const auto it = rules_.find(name);
+  if (it != rules_.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [k, v] : rules_) names.push_back(k);
+  throw ConfigError(
+      fmt::format("{}: unknown plasticity rule '{}'{}; registered rules: {}", context, name,
+                  did_you_mean(name, names),
+                  names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+std::vector<const RuleInfo*> Registry::rules() const {
+  std::vector<const RuleInfo*> out;
+  for (const auto& [k, v] : rules_) out.push_back(&v);
+  return out;
+}
+
+void Registry::check_param_names(const RuleInfo& rule, const ParamMap& params) {
+  check_names(rule.name, rule.params, params);
+}
+
+void Registry::check_param_names(const ModelInfo& model, const ParamMap& params) {
+  check_names(model.name, model.params, params);
 }
 
 }  // namespace spikeline

@@ -50,6 +50,16 @@ struct Simulator::Partition {
     std::uint32_t group;
   };
   std::vector<std::vector<Delivery>> ring;
+  // For plastic projections: each owned target's incoming synapses (index
+  // into the block) and their delay groups, so a postsynaptic spike can
+  // visit them. Indexed by projection; empty for static ones.
+  struct Incoming {
+    NeuronIndex first = 0;
+    std::vector<std::uint32_t> ptr;
+    std::vector<std::uint32_t> synapse;
+    std::vector<std::uint32_t> group;
+  };
+  std::vector<Incoming> incoming;
 };
 
 // Sampling plan of one probe in the current window.
@@ -159,6 +169,34 @@ Simulator::Simulator(Network network, SimulationOptions options)
     }
     partitions_.push_back(std::move(part));
   }
+  // Plastic projections: incoming indices and the rules' per-partition state.
+  plastic_into_.resize(n_pop);
+  for (std::size_t k = 0; k < network_.projections().size(); ++k) {
+    auto& proj = network_.projections()[k];
+    if (!proj.plasticity) continue;
+    plastic_into_[proj.target].push_back(static_cast<std::uint32_t>(k));
+    for (auto& part : partitions_) {
+      const IndexRange r = part->ranges[proj.target];
+      const SynapseBlock& blk = connectivity_[k].block(part->index);
+      part->incoming.resize(network_.projections().size());
+      auto& in = part->incoming[k];
+      in.first = r.begin;
+      in.ptr.assign(static_cast<std::size_t>(r.end - r.begin) + 1, 0);
+      for (const NeuronIndex j : blk.target) ++in.ptr[j - r.begin + 1];
+      for (std::size_t j = 1; j < in.ptr.size(); ++j) in.ptr[j] += in.ptr[j - 1];
+      in.synapse.resize(blk.target.size());
+      in.group.resize(blk.target.size());
+      std::vector<std::uint32_t> fill(in.ptr.begin(), in.ptr.end() - 1);
+      for (std::uint32_t g = 0; g < blk.groups.size(); ++g) {
+        for (std::uint32_t s = blk.groups[g].begin; s < blk.groups[g].end; ++s) {
+          const std::uint32_t slot = fill[blk.target[s] - r.begin]++;
+          in.synapse[slot] = s;
+          in.group[slot] = g;
+        }
+      }
+      proj.plasticity->bind(part->index, blk, r, proj.name);
+    }
+  }
   frame_buffers_.resize(network_.probes().size());
   spike_counts_.assign(n_pop, 0);
   guard_counts_.assign(n_pop, 0);
@@ -207,8 +245,11 @@ std::size_t Simulator::synapse_memory_bytes() const {
   return n;
 }
 
-void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t group) {
-  const auto& blk = connectivity_[projection].block(part.index);
+void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t) {
+  auto& blk = connectivity_[projection].block(part.index);
+  if (auto* rule = network_.projections()[projection].plasticity.get()) {
+    rule->on_pre(part.index, blk, group, t);
+  }
   const DelayGroup& g = blk.groups[group];
   const auto tq = network_.projections()[projection].target;
   Inputs& in = inputs_[tq];
@@ -274,7 +315,7 @@ void Simulator::step_partition(Partition& part, Step t) {
     handle_event(part, t);
   }
   auto& bucket = part.ring[static_cast<std::size_t>(t) % ring_size_];
-  for (const auto& d : bucket) deliver(part, d.projection, d.group);
+  for (const auto& d : bucket) deliver(part, d.projection, d.group, t);
   bucket.clear();
   while (part.queue.due(t)) handle_event(part, t);
   // 2. Update the populations.
@@ -296,6 +337,17 @@ void Simulator::step_partition(Partition& part, Step t) {
     }
     for (const NeuronIndex i : part.emitted) {
       part.spikes.push_back({t, static_cast<std::uint32_t>(q), i});
+    }
+    // Postsynaptic spikes reach the plastic synapses onto them.
+    for (const std::uint32_t k : plastic_into_[q]) {
+      auto& rule = *network_.projections()[k].plasticity;
+      auto& blk = connectivity_[k].block(part.index);
+      const auto& in = part.incoming[k];
+      for (const NeuronIndex i : part.emitted) {
+        const std::uint32_t b = in.ptr[i - in.first], e = in.ptr[i - in.first + 1];
+        rule.on_post(part.index, blk, i, {in.synapse.data() + b, e - b},
+                     {in.group.data() + b, e - b}, t);
+      }
     }
   }
 }

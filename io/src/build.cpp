@@ -141,6 +141,10 @@ void check_config(const Config& c, const Registry& registry) {
   for (const auto& p : c.projections) {
     find_population(c, p.source, p.spec.name + " source");
     find_population(c, p.target, p.spec.name + " target");
+    if (!p.plasticity_rule.empty()) {
+      Registry::check_param_names(registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity"),
+                                  p.plasticity_params);
+    }
   }
   for (const auto& s : c.stimuli) {
     const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
@@ -221,6 +225,9 @@ void dry_run_checks(const Config& c, const Registry& registry) {
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
     synapses::validate(resolve_spec(p), connect_context(c, k, src, tgt, grid));
+    if (!p.plasticity_rule.empty()) {
+      registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid);
+    }
   }
   for (const auto& r : c.records) probe_start(r, grid);
 }
@@ -259,8 +266,12 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
     const synapses::ConnectionSpec spec = resolve_spec(p);
     auto syn = synapses::connect(spec, connect_context(c, k, src, tgt, grid));
-    net.add_projection(p.name, static_cast<std::uint32_t>(src), static_cast<std::uint32_t>(tgt),
-                       std::move(syn));
+    const auto index = net.add_projection(p.name, static_cast<std::uint32_t>(src),
+                                          static_cast<std::uint32_t>(tgt), std::move(syn));
+    if (!p.plasticity_rule.empty()) {
+      net.set_plasticity(
+          index, registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid));
+    }
   }
 
   for (const auto& s : c.stimuli) {

@@ -549,6 +549,20 @@ Config parse_config(const std::string& text, const std::string& file,
       throw ConfigError(fmt::format(
           "{}: file/edges/edge_population are only used by rule 'explicit'", r.loc("rule")));
     }
+    if (const auto* pl = r.table("plasticity")) {
+      // `rule` names the rule; every other key is one of its parameters,
+      // checked against the rule when the network is built.
+      toml::table params = *pl;
+      const auto* rule = params.get("rule");
+      if (!rule || !rule->is_string()) {
+        throw ConfigError(fmt::format("{}: {}.plasticity needs rule = \"<name>\" (e.g. \"stdp\")",
+                                      r.loc("plasticity"), path));
+      }
+      p.plasticity_rule = rule->as_string()->get();
+      params.erase("rule");
+      p.plasticity_params =
+          read_params(&params, fmt::format("{} plasticity ({})", path, p.plasticity_rule), file);
+    }
     c.projections.push_back(std::move(p));
   });
 

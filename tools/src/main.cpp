@@ -26,6 +26,7 @@
 #include "spikeline/io/config.hpp"
 #include "spikeline/io/run.hpp"
 #include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/learning/builtin.hpp"
 #include "spikeline/neurons/builtin.hpp"
 
 namespace po = boost::program_options;
@@ -112,6 +113,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
 
   Registry registry;
   register_builtin_models(registry);
+  register_builtin_rules(registry);
   const io::Config config = io::load_config(config_path, sets);
 
   std::signal(SIGINT, on_signal);
@@ -145,6 +147,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (config_path.empty()) throw UsageError("validate: a CONFIG file is required (see --help)");
   Registry registry;
   register_builtin_models(registry);
+  register_builtin_rules(registry);
   const io::Config config = io::load_config(config_path, sets);
   io::validate_config(config, registry);
   std::uint64_t neurons = 0;
@@ -181,11 +184,17 @@ int cmd_models(const std::vector<std::string>& args) {
   }
   Registry registry;
   register_builtin_models(registry);
+  register_builtin_rules(registry);
   std::vector<const ModelInfo*> list;
-  if (!name.empty())
-    list.push_back(&registry.get(name, "models"));
-  else
+  std::vector<const RuleInfo*> rules;
+  if (name.empty()) {
     list = registry.all();
+    rules = registry.rules();
+  } else if (registry.has_rule(name) && !registry.has(name)) {
+    rules.push_back(&registry.get_rule(name, "models"));
+  } else {
+    list.push_back(&registry.get(name, "models"));
+  }
   for (const auto* m : list) {
     std::cout << fmt::format("{} ({})\n  {}\n", m->name, kind_name(m->kind), m->summary);
     std::cout << "  parameters:\n";
@@ -199,6 +208,15 @@ int cmd_models(const std::vector<std::string>& args) {
       for (const auto& v : m->state_vars) {
         std::cout << fmt::format("    {:<18} {:<4}  {}\n", v.name, v.unit, v.doc);
       }
+    }
+    std::cout << "\n";
+  }
+  for (const auto* r : rules) {
+    std::cout << fmt::format("{} (plasticity rule)\n  {}\n  parameters:\n", r->name, r->summary);
+    for (const auto& p : r->params) {
+      const std::string def =
+          std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
+      std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, def, p.unit, p.doc);
     }
     std::cout << "\n";
   }

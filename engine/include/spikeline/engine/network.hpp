@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "spikeline/engine/connectivity.hpp"
+#include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/population.hpp"
 #include "spikeline/engine/registry.hpp"
 
@@ -23,7 +24,8 @@ struct ProjectionEntry {
   std::string name;
   std::uint32_t source;  // population index
   std::uint32_t target;
-  std::vector<SynapseRecord> synapses;  // laid out as Connectivity when the simulator starts
+  std::vector<SynapseRecord> synapses;         // laid out as Connectivity when the simulator starts
+  std::unique_ptr<PlasticityRule> plasticity;  // null: static synapses
 };
 
 // A current injected into some neurons of a population (dc_generator).
@@ -55,6 +57,8 @@ class Network {
                                std::unique_ptr<Population> population);
   std::uint32_t add_projection(std::string name, std::uint32_t source, std::uint32_t target,
                                std::vector<SynapseRecord> synapses);
+  // Makes projection `projection` plastic under `rule`.
+  void set_plasticity(std::uint32_t projection, std::unique_ptr<PlasticityRule> rule);
   void add_stimulus(CurrentStimulus stimulus);
   std::size_t add_probe(TraceProbe probe);
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/population.hpp"
 
 namespace spikeline {
@@ -46,6 +47,14 @@ struct ModelInfo {
   std::function<std::vector<CurrentChange>(const ParamMap&, const TimeGrid&)> make_stimulus;
 };
 
+// A plasticity rule, found by the name a projection's `plasticity.rule` gives.
+struct RuleInfo {
+  std::string name;
+  std::string summary;
+  std::vector<ParamInfo> params;
+  std::function<std::unique_ptr<PlasticityRule>(const ParamMap&, const TimeGrid&)> make;
+};
+
 class Registry {
  public:
   // Adds a model; a second model with the same name is an error.
@@ -58,8 +67,16 @@ class Registry {
   // Rejects parameter names the model does not have (with a did-you-mean).
   static void check_param_names(const ModelInfo& model, const ParamMap& params);
 
+  // Plasticity rules, in the same way.
+  void add_rule(RuleInfo info);
+  const RuleInfo& get_rule(const std::string& name, const std::string& context) const;
+  std::vector<const RuleInfo*> rules() const;
+  bool has_rule(const std::string& name) const { return rules_.count(name) != 0; }
+  static void check_param_names(const RuleInfo& rule, const ParamMap& params);
+
  private:
   std::map<std::string, ModelInfo> models_;
+  std::map<std::string, RuleInfo> rules_;
 };
 
 }  // namespace spikeline

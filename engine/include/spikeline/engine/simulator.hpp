@@ -90,6 +90,10 @@ class Simulator {
   const Connectivity& connectivity(std::size_t projection) const {
     return connectivity_[projection];
   }
+  // The plasticity rule of a projection, or null for static synapses.
+  const PlasticityRule* plasticity(std::size_t projection) const {
+    return network_.projections()[projection].plasticity.get();
+  }
   const TimeGrid& grid() const { return network_.grid(); }
   // Spikes per population so far.
   const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }
@@ -102,7 +106,7 @@ class Simulator {
  private:
   struct Partition;
   void step_partition(Partition& part, Step t);
-  void deliver(Partition& part, std::uint32_t projection, std::uint32_t group);
+  void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   void handle_event(Partition& part, Step t);
   template <typename F>
   void for_each_partition(F&& f);
@@ -114,6 +118,7 @@ class Simulator {
   Partitioning parts_;
   std::vector<Connectivity> connectivity_;
   std::vector<std::vector<std::uint32_t>> projections_from_;  // by source population
+  std::vector<std::vector<std::uint32_t>> plastic_into_;      // plastic projections by target
   std::vector<UpdateMode> modes_;
   // Per population, indexed by neuron: input accumulators and injected current.
   struct Inputs {

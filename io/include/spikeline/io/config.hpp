@@ -57,6 +57,9 @@ struct ProjectionConfig {
   std::string edge_population;  // defaults to the projection name
   bool weight_given = false;    // a `weight` key overrides the file's syn_weight
   bool delay_given = false;
+  // Plasticity: `plasticity = { rule = "stdp", ... }`; empty rule: static.
+  std::string plasticity_rule;
+  ParamMap plasticity_params;
 };
 
 struct StimulusConfig {

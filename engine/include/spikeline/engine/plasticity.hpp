@@ -1,0 +1,50 @@
+// The interface a plasticity (learning) rule implements. The engine knows no
+// concrete rule: STDP and its relatives live in learning/ and register in the
+// Registry like models do.
+//
+// A rule acts on the synapses of one projection and is called at the two
+// moments a spike-timing rule needs, inside the partition that owns the
+// synapses (so a rule keeps its state per partition and needs no locks):
+//
+//   on_pre   a presynaptic spike reaches a delay group at step t, i.e. when
+//            it arrives at the synapse (emission step + delay), before the
+//            group's weights are delivered: a weight changed here already
+//            applies to this spike, as in NEST's stdp_synapse;
+//   on_post  a target neuron spiked in the update of step t (after all the
+//            deliveries of step t): `synapses` and `groups` list its
+//            incoming synapses of this projection in the block.
+//
+// Within a step, deliveries come before the update, so a presynaptic arrival
+// and a postsynaptic spike at the same step count as pre-before-post.
+// Synapses in a delay group share their source and their arrival times, so
+// presynaptic state (traces, last arrival) can be kept per group; per-synapse
+// state is indexed like the block's weights.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "spikeline/engine/connectivity.hpp"
+#include "spikeline/engine/time_grid.hpp"
+
+namespace spikeline {
+
+class PlasticityRule {
+ public:
+  virtual ~PlasticityRule() = default;
+
+  // Called once per partition before the run; `targets` is the range of
+  // target neurons the partition owns. The rule sizes its state and checks
+  // the initial weights (ConfigError naming `projection` when one is out of
+  // its bounds).
+  virtual void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
+                    const std::string& projection) = 0;
+
+  virtual void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) = 0;
+
+  virtual void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
+                       std::span<const std::uint32_t> synapses,
+                       std::span<const std::uint32_t> groups, Step t) = 0;
+};
+
+}  // namespace spikeline

@@ -1,0 +1,14 @@
+// The built-in plasticity rules, registered the way a plugin registers its own.
+//
+//   stdp   pair-based STDP: all-to-all or nearest pairing, additive or
+//          multiplicative weight dependence (stdp.hpp)
+#pragma once
+
+#include "spikeline/engine/registry.hpp"
+
+namespace spikeline {
+
+// Adds every built-in plasticity rule to `r`.
+void register_builtin_rules(Registry& r);
+
+}  // namespace spikeline

@@ -1,0 +1,11 @@
+#include "spikeline/learning/builtin.hpp"
+
+#include "spikeline/learning/stdp.hpp"
+
+namespace spikeline {
+
+void register_builtin_rules(Registry& r) {
+  r.add_rule(learning::stdp_rule_info());
+}
+
+}  // namespace spikeline

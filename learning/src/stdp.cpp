@@ -1,0 +1,132 @@
+#include "spikeline/learning/stdp.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::learning {
+
+namespace {
+template <typename E>
+E choice(const ParamMap& p, const std::string& name, const std::string& fallback,
+         std::initializer_list<std::pair<const char*, E>> options) {
+  const std::string v = p.text(name, fallback);
+  std::vector<std::string> names;
+  for (const auto& [n, e] : options) {
+    if (v == n) return e;
+    names.emplace_back(n);
+  }
+  throw ConfigError(fmt::format("{} = '{}' is invalid{}; valid: {}", p.item(name), v,
+                                did_you_mean(v, names), fmt::join(names, ", ")));
+}
+}  // namespace
+
+StdpParams::StdpParams(const ParamMap& p) {
+  A_plus = p.number("A_plus", A_plus);
+  A_minus = p.number("A_minus", A_minus);
+  tau_plus = p.number("tau_plus", tau_plus);
+  tau_minus = p.number("tau_minus", tau_minus);
+  w_min = p.number("w_min", w_min);
+  w_max = p.number("w_max", w_max);
+  pairing =
+      choice<Pairing>(p, "pairing", "all", {{"all", Pairing::all}, {"nearest", Pairing::nearest}});
+  dependence = choice<Dependence>(
+      p, "weight_dependence", "additive",
+      {{"additive", Dependence::additive}, {"multiplicative", Dependence::multiplicative}});
+  check_nonnegative(A_plus, p.item("A_plus"), "");
+  check_nonnegative(A_minus, p.item("A_minus"), "");
+  check_positive(tau_plus, p.item("tau_plus"), "ms");
+  check_positive(tau_minus, p.item("tau_minus"), "ms");
+  check_finite(w_min, p.item("w_min"), "");
+  check_finite(w_max, p.item("w_max"), "");
+  check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
+}
+
+Stdp::Stdp(const StdpParams& p, const TimeGrid& grid) : p_(p), dt_(grid.dt()) {}
+
+double Stdp::decayed(const Trace& tr, Step t, double tau) const {
+  return tr.value == 0 ? 0.0 : tr.value * std::exp(-static_cast<double>(t - tr.last) * dt_ / tau);
+}
+
+void Stdp::jump(Trace& tr, Step t, double tau) const {
+  tr.value = p_.pairing == StdpParams::Pairing::all ? decayed(tr, t, tau) + 1.0 : 1.0;
+  tr.last = t;
+}
+
+void Stdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const {
+  if (p_.dependence == StdpParams::Dependence::additive) w = std::clamp(w, p_.w_min, p_.w_max);
+  s.w[k] = w;
+  block.weight[k] = static_cast<float>(w);
+}
+
+void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
+                const std::string& projection) {
+  if (state_.size() <= part) state_.resize(part + 1);
+  PartState& s = state_[part];
+  s.w.assign(block.weight.begin(), block.weight.end());
+  s.pre.assign(block.groups.size(), Trace{});
+  s.post.assign(targets.end - targets.begin, Trace{});
+  s.first_target = targets.begin;
+  for (std::size_t k = 0; k < s.w.size(); ++k) {
+    if (!(s.w[k] >= p_.w_min && s.w[k] <= p_.w_max)) {
+      throw ConfigError(fmt::format(
+          "projection '{}': stdp needs every initial weight in [w_min, w_max] = [{}, {}]; a "
+          "synapse onto node {} has weight {}",
+          projection, p_.w_min, p_.w_max, block.target[k], s.w[k]));
+    }
+  }
+}
+
+void Stdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
+  PartState& s = state_[part];
+  const DelayGroup& g = block.groups[group];
+  const bool additive = p_.dependence == StdpParams::Dependence::additive;
+  for (std::uint32_t k = g.begin; k < g.end; ++k) {
+    const double y = decayed(s.post[block.target[k] - s.first_target], t, p_.tau_minus);
+    if (y == 0) continue;
+    const double w = s.w[k];
+    store(block, s, k, w - p_.A_minus * (additive ? 1.0 : w - p_.w_min) * y);
+  }
+  jump(s.pre[group], t, p_.tau_plus);
+}
+
+void Stdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
+                   std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
+                   Step t) {
+  PartState& s = state_[part];
+  const bool additive = p_.dependence == StdpParams::Dependence::additive;
+  for (std::size_t n = 0; n < synapses.size(); ++n) {
+    const double x = decayed(s.pre[groups[n]], t, p_.tau_plus);
+    if (x == 0) continue;
+    const std::uint32_t k = synapses[n];
+    const double w = s.w[k];
+    store(block, s, k, w + p_.A_plus * (additive ? 1.0 : p_.w_max - w) * x);
+  }
+  jump(s.post[target - s.first_target], t, p_.tau_minus);
+}
+
+RuleInfo stdp_rule_info() {
+  const StdpParams d;
+  RuleInfo info;
+  info.name = "stdp";
+  info.summary =
+      "pair-based STDP with traces: all-to-all or nearest pairing, additive or multiplicative "
+      "(soft-bound) weight dependence";
+  info.params = {
+      {"A_plus", "", d.A_plus, "potentiation amplitude (>= 0)"},
+      {"A_minus", "", d.A_minus, "depression amplitude (>= 0)"},
+      {"tau_plus", "ms", d.tau_plus, "presynaptic trace time constant (> 0)"},
+      {"tau_minus", "ms", d.tau_minus, "postsynaptic trace time constant (> 0)"},
+      {"w_min", "", d.w_min, "lower weight bound"},
+      {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
+      {"pairing", "", NAN, "\"all\" (default) or \"nearest\""},
+      {"weight_dependence", "", NAN, "\"additive\" (default) or \"multiplicative\""},
+  };
+  info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
+    return std::make_unique<Stdp>(StdpParams(p), grid);
+  };
+  return info;
+}
+
+}  // namespace spikeline::learning
