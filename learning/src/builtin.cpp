@@ -1,6 +1,7 @@
 #include "spikeline/learning/builtin.hpp"
 
 #include "spikeline/learning/stdp.hpp"
+#include "spikeline/learning/triplet_stdp.hpp"
 
 namespace spikeline {
 

@@ -3,24 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "choice.hpp"
 #include "spikeline/engine/error.hpp"
 
 namespace spikeline::learning {
-
-namespace {
-template <typename E>
-E choice(const ParamMap& p, const std::string& name, const std::string& fallback,
-         std::initializer_list<std::pair<const char*, E>> options) {
-  const std::string v = p.text(name, fallback);
-  std::vector<std::string> names;
-  for (const auto& [n, e] : options) {
-    if (v == n) return e;
-    names.emplace_back(n);
-  }
-  throw ConfigError(fmt::format("{} = '{}' is invalid{}; valid: {}", p.item(name), v,
-                                did_you_mean(v, names), fmt::join(names, ", ")));
-}
-}  // namespace
 
 StdpParams::StdpParams(const ParamMap& p) {
   A_plus = p.number("A_plus", A_plus);
@@ -29,9 +15,9 @@ StdpParams::StdpParams(const ParamMap& p) {
   tau_minus = p.number("tau_minus", tau_minus);
   w_min = p.number("w_min", w_min);
   w_max = p.number("w_max", w_max);
-  pairing =
-      choice<Pairing>(p, "pairing", "all", {{"all", Pairing::all}, {"nearest", Pairing::nearest}});
-  dependence = choice<Dependence>(
+  pairing = detail::choice<Pairing>(p, "pairing", "all",
+                                    {{"all", Pairing::all}, {"nearest", Pairing::nearest}});
+  dependence = detail::choice<Dependence>(
       p, "weight_dependence", "additive",
       {{"additive", Dependence::additive}, {"multiplicative", Dependence::multiplicative}});
   check_nonnegative(A_plus, p.item("A_plus"), "");
@@ -44,15 +30,6 @@ StdpParams::StdpParams(const ParamMap& p) {
 }
 
 Stdp::Stdp(const StdpParams& p, const TimeGrid& grid) : p_(p), dt_(grid.dt()) {}
-
-double Stdp::decayed(const Trace& tr, Step t, double tau) const {
-  return tr.value == 0 ? 0.0 : tr.value * std::exp(-static_cast<double>(t - tr.last) * dt_ / tau);
-}
-
-void Stdp::jump(Trace& tr, Step t, double tau) const {
-  tr.value = p_.pairing == StdpParams::Pairing::all ? decayed(tr, t, tau) + 1.0 : 1.0;
-  tr.last = t;
-}
 
 void Stdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const {
   if (p_.dependence == StdpParams::Dependence::additive) w = std::clamp(w, p_.w_min, p_.w_max);
@@ -82,13 +59,14 @@ void Stdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step 
   PartState& s = state_[part];
   const DelayGroup& g = block.groups[group];
   const bool additive = p_.dependence == StdpParams::Dependence::additive;
+  const bool nearest = p_.pairing == StdpParams::Pairing::nearest;
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    const double y = decayed(s.post[block.target[k] - s.first_target], t, p_.tau_minus);
+    const double y = s.post[block.target[k] - s.first_target].at(t, dt_, p_.tau_minus);
     if (y == 0) continue;
     const double w = s.w[k];
     store(block, s, k, w - p_.A_minus * (additive ? 1.0 : w - p_.w_min) * y);
   }
-  jump(s.pre[group], t, p_.tau_plus);
+  s.pre[group].jump(t, dt_, p_.tau_plus, nearest);
 }
 
 void Stdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
@@ -96,14 +74,15 @@ void Stdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
                    Step t) {
   PartState& s = state_[part];
   const bool additive = p_.dependence == StdpParams::Dependence::additive;
+  const bool nearest = p_.pairing == StdpParams::Pairing::nearest;
   for (std::size_t n = 0; n < synapses.size(); ++n) {
-    const double x = decayed(s.pre[groups[n]], t, p_.tau_plus);
+    const double x = s.pre[groups[n]].at(t, dt_, p_.tau_plus);
     if (x == 0) continue;
     const std::uint32_t k = synapses[n];
     const double w = s.w[k];
     store(block, s, k, w + p_.A_plus * (additive ? 1.0 : p_.w_max - w) * x);
   }
-  jump(s.post[target - s.first_target], t, p_.tau_minus);
+  s.post[target - s.first_target].jump(t, dt_, p_.tau_minus, nearest);
 }
 
 RuleInfo stdp_rule_info() {

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "../engine/harness.hpp"
+#include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/random.hpp"
 #include "spikeline/learning/stdp.hpp"
@@ -18,8 +18,6 @@ using learning::StdpParams;
 
 namespace {
 
-constexpr double kDt = 0.1;
-
 ParamMap stdp_params(const std::string& pairing, const std::string& dependence) {
   return params({{"A_plus", 0.01},
                  {"A_minus", 0.012},
@@ -31,45 +29,13 @@ ParamMap stdp_params(const std::string& pairing, const std::string& dependence) 
                  {"weight_dependence", dependence}});
 }
 
-// One plastic synapse pre -> post with `delay_steps`; the pre neuron fires at
-// the steps `pre`, the post neuron (a relay driven by a strong static input)
-// fires exactly at the steps `post`. Returns the final weight (double).
+// The final weight of one plastic STDP synapse (see pairs.hpp).
 double run_pairs(const ParamMap& rule_params, std::vector<Step> pre, std::vector<Step> post,
                  std::uint32_t delay_steps, double w0, int threads = 1) {
-  Network net(TimeGrid(kDt), 1);
-  auto to_ms = [](const std::vector<Step>& steps, Step shift) {
-    std::vector<double> ms;
-    for (const Step s : steps) ms.push_back(static_cast<double>(s - shift) * kDt);
-    return ms;
-  };
-  const auto src = add(net, "pre", "spike_generator", 1, params({{"spike_times", to_ms(pre, 0)}}));
-  // The driver fires one step before each wanted post spike; delay 1 step.
-  const auto drv =
-      add(net, "driver", "spike_generator", 1, params({{"spike_times", to_ms(post, 1)}}));
-  const auto tgt = add(
-      net, "post", "iaf_psc_delta", 1,
-      params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 20.0}, {"tau_m", 10.0}, {"t_ref", 0.0}}));
-  const auto plastic =
-      net.add_projection("plastic", src, tgt, {{0, 0, static_cast<float>(w0), delay_steps}});
-  net.add_projection("drive", drv, tgt, {{0, 0, 100.0f, 1}});
-  const TimeGrid grid(kDt);
-  net.set_plasticity(plastic, std::make_unique<Stdp>(StdpParams(rule_params), grid));
-  SimulationOptions opt;
-  opt.partitions = 1;
-  opt.threads = threads;
-  Simulator sim(std::move(net), opt);
-  Collector c;
-  Step last = 0;
-  for (const Step s : pre) last = std::max(last, s + delay_steps);
-  for (const Step s : post) last = std::max(last, s);
-  sim.run_until(last + 10, c);
-  // The relay fired exactly at the wanted steps (else the test proves nothing).
-  std::vector<Step> fired;
-  for (const auto& s : c.spikes) {
-    if (s.population == tgt) fired.push_back(s.step);
-  }
-  REQUIRE(fired == post);
-  return dynamic_cast<const Stdp&>(*sim.plasticity(plastic)).weight(0, 0);
+  auto rule = std::make_unique<Stdp>(StdpParams(rule_params), TimeGrid(kDt));
+  return run_plastic_pair(
+      std::move(rule), pre, post, delay_steps, w0, threads,
+      [](const PlasticityRule& r) { return dynamic_cast<const Stdp&>(r).weight(0, 0); });
 }
 
 }  // namespace

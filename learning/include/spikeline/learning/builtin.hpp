@@ -2,6 +2,7 @@
 //
 //   stdp   pair-based STDP: all-to-all or nearest pairing, additive or
 //          multiplicative weight dependence (stdp.hpp)
+//   triplet_stdp  the triplet rule of Pfister and Gerstner 2006 (triplet_stdp.hpp)
 #pragma once
 
 #include "spikeline/engine/registry.hpp"

@@ -56,6 +56,7 @@
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/registry.hpp"
+#include "spikeline/learning/trace.hpp"
 
 namespace spikeline::learning {
 
@@ -92,18 +93,12 @@ class Stdp final : public PlasticityRule {
   const StdpParams& params() const { return p_; }
 
  private:
-  struct Trace {
-    double value = 0;
-    Step last = 0;  // step of the last jump (value holds just after it)
-  };
   struct PartState {
     std::vector<double> w;    // per synapse
     std::vector<Trace> pre;   // per delay group
     std::vector<Trace> post;  // per owned target
     NeuronIndex first_target = 0;
   };
-  double decayed(const Trace& tr, Step t, double tau) const;
-  void jump(Trace& tr, Step t, double tau) const;
   void store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const;
 
   StdpParams p_;

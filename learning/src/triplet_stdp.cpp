@@ -1,0 +1,116 @@
+#include "spikeline/learning/triplet_stdp.hpp"
+
+#include <algorithm>
+
+#include "choice.hpp"
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::learning {
+
+TripletStdpParams::TripletStdpParams(const ParamMap& p) {
+  A2_plus = p.number("A2_plus", A2_plus);
+  A3_plus = p.number("A3_plus", A3_plus);
+  A2_minus = p.number("A2_minus", A2_minus);
+  A3_minus = p.number("A3_minus", A3_minus);
+  tau_plus = p.number("tau_plus", tau_plus);
+  tau_minus = p.number("tau_minus", tau_minus);
+  tau_x = p.number("tau_x", tau_x);
+  tau_y = p.number("tau_y", tau_y);
+  w_min = p.number("w_min", w_min);
+  w_max = p.number("w_max", w_max);
+  nearest = detail::choice<bool>(p, "interaction", "all", {{"all", false}, {"nearest", true}});
+  for (const char* a : {"A2_plus", "A3_plus", "A2_minus", "A3_minus"}) {
+    check_nonnegative(p.number(a, 0.0), p.item(a), "");
+  }
+  check_positive(tau_plus, p.item("tau_plus"), "ms");
+  check_positive(tau_minus, p.item("tau_minus"), "ms");
+  check_positive(tau_x, p.item("tau_x"), "ms");
+  check_positive(tau_y, p.item("tau_y"), "ms");
+  check_finite(w_min, p.item("w_min"), "");
+  check_finite(w_max, p.item("w_max"), "");
+  check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
+}
+
+TripletStdp::TripletStdp(const TripletStdpParams& p, const TimeGrid& grid)
+    : p_(p), dt_(grid.dt()) {}
+
+void TripletStdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const {
+  w = std::clamp(w, p_.w_min, p_.w_max);
+  s.w[k] = w;
+  block.weight[k] = static_cast<float>(w);
+}
+
+void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
+                       const std::string& projection) {
+  if (state_.size() <= part) state_.resize(part + 1);
+  PartState& s = state_[part];
+  s.w.assign(block.weight.begin(), block.weight.end());
+  s.r1.assign(block.groups.size(), Trace{});
+  s.r2.assign(block.groups.size(), Trace{});
+  s.o1.assign(targets.end - targets.begin, Trace{});
+  s.o2.assign(targets.end - targets.begin, Trace{});
+  s.first_target = targets.begin;
+  for (std::size_t k = 0; k < s.w.size(); ++k) {
+    if (!(s.w[k] >= p_.w_min && s.w[k] <= p_.w_max)) {
+      throw ConfigError(fmt::format(
+          "projection '{}': triplet_stdp needs every initial weight in [w_min, w_max] = [{}, {}]; "
+          "a synapse onto node {} has weight {}",
+          projection, p_.w_min, p_.w_max, block.target[k], s.w[k]));
+    }
+  }
+}
+
+void TripletStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
+  PartState& s = state_[part];
+  const DelayGroup& g = block.groups[group];
+  const double r2 = s.r2[group].at(t, dt_, p_.tau_x);  // before this arrival's own jump
+  for (std::uint32_t k = g.begin; k < g.end; ++k) {
+    const double o1 = s.o1[block.target[k] - s.first_target].at(t, dt_, p_.tau_minus);
+    if (o1 == 0) continue;
+    store(block, s, k, s.w[k] - o1 * (p_.A2_minus + p_.A3_minus * r2));
+  }
+  s.r1[group].jump(t, dt_, p_.tau_plus, p_.nearest);
+  s.r2[group].jump(t, dt_, p_.tau_x, p_.nearest);
+}
+
+void TripletStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
+                          std::span<const std::uint32_t> synapses,
+                          std::span<const std::uint32_t> groups, Step t) {
+  PartState& s = state_[part];
+  const std::size_t j = target - s.first_target;
+  const double o2 = s.o2[j].at(t, dt_, p_.tau_y);  // before this spike's own jump
+  for (std::size_t n = 0; n < synapses.size(); ++n) {
+    const double r1 = s.r1[groups[n]].at(t, dt_, p_.tau_plus);
+    if (r1 == 0) continue;
+    const std::uint32_t k = synapses[n];
+    store(block, s, k, s.w[k] + r1 * (p_.A2_plus + p_.A3_plus * o2));
+  }
+  s.o1[j].jump(t, dt_, p_.tau_minus, p_.nearest);
+  s.o2[j].jump(t, dt_, p_.tau_y, p_.nearest);
+}
+
+RuleInfo triplet_stdp_rule_info() {
+  const TripletStdpParams d;
+  RuleInfo info;
+  info.name = "triplet_stdp";
+  info.summary = "triplet STDP (Pfister and Gerstner 2006), all-to-all or nearest-spike";
+  info.params = {
+      {"A2_plus", "", d.A2_plus, "pair potentiation (>= 0)"},
+      {"A3_plus", "", d.A3_plus, "triplet potentiation (>= 0)"},
+      {"A2_minus", "", d.A2_minus, "pair depression (>= 0)"},
+      {"A3_minus", "", d.A3_minus, "triplet depression (>= 0)"},
+      {"tau_plus", "ms", d.tau_plus, "fast presynaptic trace r1 (> 0)"},
+      {"tau_minus", "ms", d.tau_minus, "fast postsynaptic trace o1 (> 0)"},
+      {"tau_x", "ms", d.tau_x, "slow presynaptic trace r2 (> 0)"},
+      {"tau_y", "ms", d.tau_y, "slow postsynaptic trace o2 (> 0)"},
+      {"w_min", "", d.w_min, "lower weight bound"},
+      {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
+      {"interaction", "", NAN, "\"all\" (default) or \"nearest\""},
+  };
+  info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
+    return std::make_unique<TripletStdp>(TripletStdpParams(p), grid);
+  };
+  return info;
+}
+
+}  // namespace spikeline::learning

@@ -1,0 +1,61 @@
+// A pre -> post pair through one plastic synapse, with spike times imposed:
+// the test bench of the STDP rules.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "../engine/harness.hpp"
+#include "spikeline/engine/plasticity.hpp"
+
+namespace spikeline::test {
+
+constexpr double kDt = 0.1;
+
+// One plastic synapse pre -> post with `delay_steps` under `rule`; the pre
+// neuron fires at the steps `pre`, the post neuron (a relay driven by a
+// strong static input) fires exactly at the steps `post`. Returns the final
+// weight as `weight_of` reads it from the rule.
+inline double run_plastic_pair(std::unique_ptr<PlasticityRule> rule, const std::vector<Step>& pre,
+                               const std::vector<Step>& post, std::uint32_t delay_steps, double w0,
+                               int threads,
+                               const std::function<double(const PlasticityRule&)>& weight_of) {
+  Network net(TimeGrid(kDt), 1);
+  auto to_ms = [](const std::vector<Step>& steps, Step shift) {
+    std::vector<double> ms;
+    for (const Step s : steps) ms.push_back(static_cast<double>(s - shift) * kDt);
+    return ms;
+  };
+  const auto src = add(net, "pre", "spike_generator", 1, params({{"spike_times", to_ms(pre, 0)}}));
+  // The driver fires one step before each wanted post spike; delay 1 step.
+  const auto drv =
+      add(net, "driver", "spike_generator", 1, params({{"spike_times", to_ms(post, 1)}}));
+  const auto tgt = add(
+      net, "post", "iaf_psc_delta", 1,
+      params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 20.0}, {"tau_m", 10.0}, {"t_ref", 0.0}}));
+  const auto plastic =
+      net.add_projection("plastic", src, tgt, {{0, 0, static_cast<float>(w0), delay_steps}});
+  net.add_projection("drive", drv, tgt, {{0, 0, 100.0f, 1}});
+  net.set_plasticity(plastic, std::move(rule));
+  SimulationOptions opt;
+  opt.partitions = 1;
+  opt.threads = threads;
+  Simulator sim(std::move(net), opt);
+  Collector c;
+  Step last = 0;
+  for (const Step s : pre) last = std::max(last, s + delay_steps);
+  for (const Step s : post) last = std::max(last, s);
+  sim.run_until(last + 10, c);
+  // The relay fired exactly at the wanted steps (else the test proves nothing).
+  std::vector<Step> fired;
+  for (const auto& s : c.spikes) {
+    if (s.population == tgt) fired.push_back(s.step);
+  }
+  REQUIRE(fired == post);
+  return weight_of(*sim.plasticity(plastic));
+}
+
+}  // namespace spikeline::test
