@@ -226,7 +226,21 @@ void dry_run_checks(const Config& c, const Registry& registry) {
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
     synapses::validate(resolve_spec(p), connect_context(c, k, src, tgt, grid));
     if (!p.plasticity_rule.empty()) {
-      registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid);
+      const auto rule =
+          registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid);
+      const auto spec = resolve_spec(p);
+      double lo = 0, hi = 0;
+      if (!spec.edges.weight.empty()) {
+        const auto [a, b] = std::minmax_element(spec.edges.weight.begin(), spec.edges.weight.end());
+        lo = *a;
+        hi = *b;
+      } else if (spec.weight.kind == synapses::ValueSpec::Kind::constant) {
+        lo = hi = spec.weight.value;
+      } else {
+        lo = spec.weight.low;  // uniform bounds, or a normal's (possibly infinite) bounds
+        hi = spec.weight.high;
+      }
+      rule->check_weights(lo, hi, p.name);
     }
   }
   for (const auto& r : c.records) probe_start(r, grid);

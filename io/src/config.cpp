@@ -442,8 +442,9 @@ Config parse_config(const std::string& text, const std::string& file,
 
   for_each_entry(root, "projection", file, [&](const toml::table& t, std::size_t k) {
     const std::vector<std::string> keys = {
-        "name",     "source",    "target", "rule",  "p",    "indegree", "outdegree",       "total",
-        "autapses", "multapses", "weight", "delay", "taps", "file",     "edge_population", "edges"};
+        "name",      "source", "target",          "rule",      "p",         "indegree",
+        "outdegree", "total",  "autapses",        "multapses", "weight",    "delay",
+        "taps",      "file",   "edge_population", "edges",     "plasticity"};
     TableReader r0(t, fmt::format("projection #{}", k + 1), file, keys);
     ProjectionConfig p;
     p.source = r0.required_string("source");

@@ -7,6 +7,7 @@ namespace spikeline {
 
 void register_builtin_rules(Registry& r) {
   r.add_rule(learning::stdp_rule_info());
+  r.add_rule(learning::triplet_stdp_rule_info());
 }
 
 }  // namespace spikeline

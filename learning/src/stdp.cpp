@@ -37,6 +37,15 @@ void Stdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) c
   block.weight[k] = static_cast<float>(w);
 }
 
+void Stdp::check_weights(double min, double max, const std::string& projection) const {
+  if (!(min >= p_.w_min && max <= p_.w_max)) {
+    throw ConfigError(fmt::format(
+        "projection '{}': stdp needs every initial weight in [w_min, w_max] = [{}, {}]; the "
+        "projection's weights range over [{}, {}]",
+        projection, p_.w_min, p_.w_max, min, max));
+  }
+}
+
 void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                 const std::string& projection) {
   if (state_.size() <= part) state_.resize(part + 1);

@@ -40,6 +40,16 @@ void TripletStdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, doub
   block.weight[k] = static_cast<float>(w);
 }
 
+void TripletStdp::check_weights(double min, double max, const std::string& projection) const {
+  if (!(min >= p_.w_min && max <= p_.w_max)) {
+    throw ConfigError(
+        fmt::format("projection '{}': triplet_stdp needs every initial weight in [w_min, w_max] = "
+                    "[{}, {}]; the "
+                    "projection's weights range over [{}, {}]",
+                    projection, p_.w_min, p_.w_max, min, max));
+  }
+}
+
 void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                        const std::string& projection) {
   if (state_.size() <= part) state_.resize(part + 1);

@@ -86,3 +86,18 @@ TEST_CASE("triplet parameters are validated", "[triplet][validation]") {
   CHECK_THROWS_WITH(TripletStdpParams(triplet_params("nearst")),
                     Contains("did you mean 'nearest'"));
 }
+
+#include "spikeline/learning/builtin.hpp"
+
+TEST_CASE("every built-in rule is registered and builds from its defaults", "[rules]") {
+  Registry r;
+  register_builtin_rules(r);
+  for (const char* name : {"stdp", "triplet_stdp"}) {
+    INFO(name);
+    REQUIRE(r.has_rule(name));
+    const auto& info = r.get_rule(name, "test");
+    CHECK(info.make(ParamMap("test"), TimeGrid(0.1)) != nullptr);
+    CHECK_FALSE(info.params.empty());
+  }
+  CHECK_THROWS_WITH(r.get_rule("stpd", "test"), Contains("did you mean 'stdp'"));
+}

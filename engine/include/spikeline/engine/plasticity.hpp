@@ -40,6 +40,11 @@ class PlasticityRule {
   virtual void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                     const std::string& projection) = 0;
 
+  // Checks, before any synapse is drawn, that initial weights in [min, max]
+  // suit the rule (what `spikeline validate` can check); ConfigError otherwise.
+  virtual void check_weights(double /*min*/, double /*max*/,
+                             const std::string& /*projection*/) const {}
+
   virtual void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) = 0;
 
   virtual void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
