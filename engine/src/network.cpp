@@ -58,6 +58,16 @@ std::size_t Network::add_probe(TraceProbe probe) {
   return probes_.size() - 1;
 }
 
+std::size_t Network::add_neuromodulator(Neuromodulator modulator) {
+  for (const auto& m : modulators_) {
+    if (m.name() == modulator.name()) {
+      throw ConfigError(fmt::format("neuromodulator '{}' is defined twice", m.name()));
+    }
+  }
+  modulators_.push_back(std::move(modulator));
+  return modulators_.size() - 1;
+}
+
 std::uint32_t Network::population_index(const std::string& name, const std::string& context) const {
   std::vector<std::string> names;
   for (std::uint32_t k = 0; k < populations_.size(); ++k) {

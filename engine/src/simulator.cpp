@@ -174,6 +174,22 @@ Simulator::Simulator(Network network, SimulationOptions options)
   for (std::size_t k = 0; k < network_.projections().size(); ++k) {
     auto& proj = network_.projections()[k];
     if (!proj.plasticity) continue;
+    if (const std::string m = proj.plasticity->modulator(); !m.empty()) {
+      std::vector<std::string> names;
+      const Neuromodulator* found = nullptr;
+      for (const auto& mod : network_.modulators()) {
+        names.push_back(mod.name());
+        if (mod.name() == m) found = &mod;
+      }
+      if (!found) {
+        throw ConfigError(fmt::format(
+            "projection '{}': its plasticity rule reads neuromodulator '{}', "
+            "which is not defined{}; defined: {}",
+            proj.name, m, did_you_mean(m, names),
+            names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+      }
+      proj.plasticity->attach(*found);
+    }
     plastic_into_[proj.target].push_back(static_cast<std::uint32_t>(k));
     for (auto& part : partitions_) {
       const IndexRange r = part->ranges[proj.target];
@@ -232,6 +248,28 @@ Simulator::Simulator(Network network, SimulationOptions options)
 }
 
 Simulator::~Simulator() = default;
+
+void Simulator::add_reward(std::size_t modulator, Step step, double amount) {
+  auto& mods = network_.modulators();
+  if (modulator >= mods.size())
+    throw Error(ExitCode::software, "add_reward: no such neuromodulator");
+  if (step <= now_) {
+    throw Error(
+        ExitCode::software,
+        fmt::format("neuromodulator '{}': a pulse at step {} is not after the current step {}",
+                    mods[modulator].name(), step, now_));
+  }
+  mods[modulator].add(step, amount);
+}
+
+void Simulator::sync_plasticity() {
+  for (std::size_t k = 0; k < network_.projections().size(); ++k) {
+    auto* rule = network_.projections()[k].plasticity.get();
+    if (!rule) continue;
+    for_each_partition(
+        [&](Partition& part) { rule->sync(part.index, connectivity_[k].block(part.index), now_); });
+  }
+}
 
 std::size_t Simulator::synapse_count() const {
   std::size_t n = 0;

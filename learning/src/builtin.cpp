@@ -1,5 +1,6 @@
 #include "spikeline/learning/builtin.hpp"
 
+#include "spikeline/learning/reward_stdp.hpp"
 #include "spikeline/learning/stdp.hpp"
 #include "spikeline/learning/triplet_stdp.hpp"
 
@@ -8,6 +9,7 @@ namespace spikeline {
 void register_builtin_rules(Registry& r) {
   r.add_rule(learning::stdp_rule_info());
   r.add_rule(learning::triplet_stdp_rule_info());
+  r.add_rule(learning::reward_stdp_rule_info());
 }
 
 }  // namespace spikeline

@@ -18,11 +18,14 @@ constexpr double kDt = 0.1;
 // One plastic synapse pre -> post with `delay_steps` under `rule`; the pre
 // neuron fires at the steps `pre`, the post neuron (a relay driven by a
 // strong static input) fires exactly at the steps `post`. Returns the final
-// weight as `weight_of` reads it from the rule.
+// weight as `weight_of` reads it from the rule. `setup` may add to the
+// network (a neuromodulator); `until` sets the last step (default: just
+// after the last spike).
 inline double run_plastic_pair(std::unique_ptr<PlasticityRule> rule, const std::vector<Step>& pre,
                                const std::vector<Step>& post, std::uint32_t delay_steps, double w0,
                                int threads,
-                               const std::function<double(const PlasticityRule&)>& weight_of) {
+                               const std::function<double(const PlasticityRule&)>& weight_of,
+                               const std::function<void(Network&)>& setup = {}, Step until = 0) {
   Network net(TimeGrid(kDt), 1);
   auto to_ms = [](const std::vector<Step>& steps, Step shift) {
     std::vector<double> ms;
@@ -40,6 +43,7 @@ inline double run_plastic_pair(std::unique_ptr<PlasticityRule> rule, const std::
       net.add_projection("plastic", src, tgt, {{0, 0, static_cast<float>(w0), delay_steps}});
   net.add_projection("drive", drv, tgt, {{0, 0, 100.0f, 1}});
   net.set_plasticity(plastic, std::move(rule));
+  if (setup) setup(net);
   SimulationOptions opt;
   opt.partitions = 1;
   opt.threads = threads;
@@ -48,7 +52,8 @@ inline double run_plastic_pair(std::unique_ptr<PlasticityRule> rule, const std::
   Step last = 0;
   for (const Step s : pre) last = std::max(last, s + delay_steps);
   for (const Step s : post) last = std::max(last, s);
-  sim.run_until(last + 10, c);
+  sim.run_until(until > 0 ? until : last + 10, c);
+  sim.sync_plasticity();  // lazily updated rules: weights current at the end
   // The relay fired exactly at the wanted steps (else the test proves nothing).
   std::vector<Step> fired;
   for (const auto& s : c.spikes) {

@@ -61,6 +61,9 @@ class Network {
   void set_plasticity(std::uint32_t projection, std::unique_ptr<PlasticityRule> rule);
   void add_stimulus(CurrentStimulus stimulus);
   std::size_t add_probe(TraceProbe probe);
+  // A neuromodulator (dopamine) that plasticity rules can read; its pulses
+  // scheduled before the run start go with it.
+  std::size_t add_neuromodulator(Neuromodulator modulator);
 
   // Index of the population called `name`, or a ConfigError naming `context`.
   std::uint32_t population_index(const std::string& name, const std::string& context) const;
@@ -71,6 +74,8 @@ class Network {
   const std::vector<ProjectionEntry>& projections() const { return projections_; }
   const std::vector<CurrentStimulus>& stimuli() const { return stimuli_; }
   const std::vector<TraceProbe>& probes() const { return probes_; }
+  std::vector<Neuromodulator>& modulators() { return modulators_; }
+  const std::vector<Neuromodulator>& modulators() const { return modulators_; }
 
  private:
   TimeGrid grid_;
@@ -79,6 +84,7 @@ class Network {
   std::vector<ProjectionEntry> projections_;
   std::vector<CurrentStimulus> stimuli_;
   std::vector<TraceProbe> probes_;
+  std::vector<Neuromodulator> modulators_;
 };
 
 }  // namespace spikeline

@@ -25,6 +25,7 @@
 #include <span>
 
 #include "spikeline/engine/connectivity.hpp"
+#include "spikeline/engine/neuromodulator.hpp"
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
@@ -39,6 +40,16 @@ class PlasticityRule {
   // its bounds).
   virtual void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                     const std::string& projection) = 0;
+
+  // The neuromodulator this rule reads (by name), or "" for none; the
+  // simulator looks it up and calls attach() before bind().
+  virtual std::string modulator() const { return {}; }
+  virtual void attach(const Neuromodulator& /*modulator*/) {}
+
+  // Brings every synapse of the block up to step t (a rule that updates
+  // lazily, at each synapse's events, must make the weights current before
+  // they are read: weight snapshots, the end of a run).
+  virtual void sync(unsigned /*part*/, SynapseBlock& /*block*/, Step /*t*/) {}
 
   // Checks, before any synapse is drawn, that initial weights in [min, max]
   // suit the rule (what `spikeline validate` can check); ConfigError otherwise.

@@ -82,6 +82,12 @@ class Simulator {
   bool run_until(Step stop, SimulationObserver& observer);
   Step now() const { return now_; }
 
+  // Schedules a pulse of neuromodulator `modulator` at `step`, which must lie
+  // after now() (between windows, every partition then sees it alike).
+  void add_reward(std::size_t modulator, Step step, double amount);
+  // Brings lazily updated plastic weights up to now() (before reading them).
+  void sync_plasticity();
+
   // Asks a running simulation to stop at the end of the current window;
   // safe to call from a signal handler or another thread.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }

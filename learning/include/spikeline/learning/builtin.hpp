@@ -3,6 +3,8 @@
 //   stdp   pair-based STDP: all-to-all or nearest pairing, additive or
 //          multiplicative weight dependence (stdp.hpp)
 //   triplet_stdp  the triplet rule of Pfister and Gerstner 2006 (triplet_stdp.hpp)
+//   reward_stdp   reward-modulated STDP with eligibility traces and a
+//                 neuromodulator (Izhikevich 2007) (reward_stdp.hpp)
 #pragma once
 
 #include "spikeline/engine/registry.hpp"

@@ -1,0 +1,56 @@
+// A neuromodulator (dopamine): a global concentration that jumps at reward
+// pulses and decays exponentially between them,
+//
+//   dD/dt = -D / tau + sum_k amount_k delta(t - t_k).
+//
+// The pulses are a schedule: they are added (from a config, a condition
+// evaluated between windows, or outside input) for steps the simulation has
+// not reached, and read by the plasticity rules of every partition. Because
+// pulses are only added between windows and only in the future, every
+// partition sees the same concentration at every step, whatever the threads.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/time_grid.hpp"
+
+namespace spikeline {
+
+class Neuromodulator {
+ public:
+  struct Pulse {
+    Step step;
+    double amount;
+  };
+
+  // tau in ms (> 0), dt in ms; `name` for messages.
+  Neuromodulator(std::string name, double tau_ms, double dt_ms);
+
+  const std::string& name() const { return name_; }
+  double tau() const { return tau_; }
+  double dt() const { return dt_; }
+
+  // Schedules a pulse. Pulses must come in non-decreasing step order
+  // (ConfigError otherwise); the simulator also refuses steps it has passed.
+  void add(Step step, double amount);
+
+  // The concentration at step t, pulses at steps <= t included.
+  double at(Step t) const;
+
+  // The pulses, in step order.
+  const std::vector<Pulse>& pulses() const { return pulses_; }
+  // Index of the first pulse with step > t.
+  std::size_t first_after(Step t) const;
+
+ private:
+  std::string name_;
+  double tau_;
+  double dt_;
+  std::vector<Pulse> pulses_;
+  // D just after each pulse (running sum), so at() needs no loop.
+  std::vector<double> after_;
+};
+
+}  // namespace spikeline

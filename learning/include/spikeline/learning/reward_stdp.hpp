@@ -1,0 +1,112 @@
+// reward_stdp: reward-modulated STDP, the three-factor rule of Izhikevich
+// (2007). STDP pairings do not change the weight directly; they mark the
+// synapse as eligible, and the weight follows the eligibility while a
+// neuromodulator (dopamine) is present:
+//
+//   dc/dt = -c / tau_c + STDP(pairings)        eligibility, per synapse
+//   dw/dt = learning_rate * (tonic + D(t)) * c(t)
+//
+// D(t) is the concentration of the neuromodulator named by `modulator`
+// (a [[neuromodulator]] with its own decay time tau_d and reward pulses).
+// The pairings are those of stdp (all-to-all, traces x and y):
+//   postsynaptic spike at t:   c -> c + A_plus * x(t)
+//   presynaptic arrival at t:  c -> c - A_minus * y(t)
+// (arrival = emission + delay; an arrival and a postsynaptic spike in the
+// same step count as pre before post).
+//
+// Exact and event-driven: c and D are exponentials between events, so the
+// weight change between a synapse's events has a closed form,
+//   Delta w = learning_rate * c0 * [ tonic tau_c (1 - e^{-T/tau_c})
+//                                    + D(t0) (1 - e^{-lambda T}) / lambda
+//                                    + sum over pulses k in (t0, t]
+//                                      a_k e^{-(t_k - t0)/tau_c} (1 - e^{-lambda (t - t_k)}) /
+//                                      lambda ],
+//   lambda = 1/tau_c + 1/tau_d, T = t - t0,
+// evaluated when a spike reaches the synapse or its target fires (and
+// before weights are read); nothing visits the synapses every step. The
+// weight is clipped to [w_min, w_max] at these updates. With Izhikevich's
+// published discrete scheme (w += (0.002 + DA) c every 10 ms, c *= 0.99) the
+// same dynamics correspond to learning_rate = 0.1 /ms, tonic = 0.002,
+// tau_c = 1000 ms.
+//
+// Parameters
+//   modulator                "dopamine" the neuromodulator read
+//   tonic                    0.002  tonic dopamine level (>= 0)
+//   learning_rate   1/ms     0.1    (> 0)
+//   tau_c           ms       1000   eligibility time constant (> 0)
+//   A_plus                   0.1    eligibility increment per causal pairing (>= 0)
+//   A_minus                  0.15   eligibility decrement per acausal pairing (>= 0)
+//   tau_plus        ms       20     (> 0)
+//   tau_minus       ms       20     (> 0)
+//   w_min                    0
+//   w_max                    4      (> w_min)
+//
+// Reference: Izhikevich EM (2007) Solving the distal reward problem through
+// linkage of STDP and dopamine signaling. Cereb Cortex 17:2443.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/params.hpp"
+#include "spikeline/engine/plasticity.hpp"
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/learning/trace.hpp"
+
+namespace spikeline::learning {
+
+struct RewardStdpParams {
+  std::string modulator = "dopamine";
+  double tonic = 0.002;
+  double learning_rate = 0.1;
+  double tau_c = 1000.0;
+  double A_plus = 0.1;
+  double A_minus = 0.15;
+  double tau_plus = 20.0;
+  double tau_minus = 20.0;
+  double w_min = 0.0;
+  double w_max = 4.0;
+
+  RewardStdpParams() = default;
+  explicit RewardStdpParams(const ParamMap& p);
+};
+
+class RewardStdp final : public PlasticityRule {
+ public:
+  RewardStdp(const RewardStdpParams& p, const TimeGrid& grid);
+
+  std::string modulator() const override { return p_.modulator; }
+  void attach(const Neuromodulator& m) override { dopamine_ = &m; }
+  void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
+            const std::string& projection) override;
+  void check_weights(double min, double max, const std::string& projection) const override;
+  void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
+  void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
+               std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
+               Step t) override;
+  void sync(unsigned part, SynapseBlock& block, Step t) override;
+
+  double weight(unsigned part, std::uint32_t k) const { return state_[part].w[k]; }
+  // Eligibility of synapse k at step t (>= its last update).
+  double eligibility(unsigned part, std::uint32_t k, Step t) const;
+
+ private:
+  struct PartState {
+    std::vector<double> w, c;  // per synapse
+    std::vector<Step> last;    // per synapse: step w and c hold for
+    std::vector<Trace> pre;    // per delay group
+    std::vector<Trace> post;   // per owned target
+    NeuronIndex first_target = 0;
+  };
+  // Integrates w and c of synapse k from its last update to step t.
+  void advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t) const;
+
+  RewardStdpParams p_;
+  double dt_;
+  const Neuromodulator* dopamine_ = nullptr;
+  std::vector<PartState> state_;
+};
+
+RuleInfo reward_stdp_rule_info();
+
+}  // namespace spikeline::learning

@@ -1,0 +1,154 @@
+#include "spikeline/learning/reward_stdp.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::learning {
+
+RewardStdpParams::RewardStdpParams(const ParamMap& p) {
+  modulator = p.text("modulator", modulator);
+  tonic = p.number("tonic", tonic);
+  learning_rate = p.number("learning_rate", learning_rate);
+  tau_c = p.number("tau_c", tau_c);
+  A_plus = p.number("A_plus", A_plus);
+  A_minus = p.number("A_minus", A_minus);
+  tau_plus = p.number("tau_plus", tau_plus);
+  tau_minus = p.number("tau_minus", tau_minus);
+  w_min = p.number("w_min", w_min);
+  w_max = p.number("w_max", w_max);
+  if (modulator.empty()) {
+    throw ConfigError(fmt::format("{} must name a [[neuromodulator]]", p.item("modulator")));
+  }
+  check_nonnegative(tonic, p.item("tonic"), "");
+  check_positive(learning_rate, p.item("learning_rate"), "1/ms");
+  check_positive(tau_c, p.item("tau_c"), "ms");
+  check_nonnegative(A_plus, p.item("A_plus"), "");
+  check_nonnegative(A_minus, p.item("A_minus"), "");
+  check_positive(tau_plus, p.item("tau_plus"), "ms");
+  check_positive(tau_minus, p.item("tau_minus"), "ms");
+  check_finite(w_min, p.item("w_min"), "");
+  check_finite(w_max, p.item("w_max"), "");
+  check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
+}
+
+RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid) : p_(p), dt_(grid.dt()) {}
+
+void RewardStdp::check_weights(double min, double max, const std::string& projection) const {
+  if (!(min >= p_.w_min && max <= p_.w_max)) {
+    throw ConfigError(fmt::format(
+        "projection '{}': reward_stdp needs every initial weight in [w_min, w_max] = [{}, {}]; the "
+        "projection's weights range over [{}, {}]",
+        projection, p_.w_min, p_.w_max, min, max));
+  }
+}
+
+void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
+                      const std::string& projection) {
+  if (!dopamine_) {
+    throw Error(ExitCode::software,
+                fmt::format("projection '{}': reward_stdp is not attached to a neuromodulator",
+                            projection));
+  }
+  if (state_.size() <= part) state_.resize(part + 1);
+  PartState& s = state_[part];
+  s.w.assign(block.weight.begin(), block.weight.end());
+  s.c.assign(block.weight.size(), 0.0);
+  s.last.assign(block.weight.size(), 0);
+  s.pre.assign(block.groups.size(), Trace{});
+  s.post.assign(targets.end - targets.begin, Trace{});
+  s.first_target = targets.begin;
+  for (std::size_t k = 0; k < s.w.size(); ++k) {
+    if (!(s.w[k] >= p_.w_min && s.w[k] <= p_.w_max)) {
+      throw ConfigError(fmt::format(
+          "projection '{}': reward_stdp needs every initial weight in [w_min, w_max] = [{}, {}]; a "
+          "synapse onto node {} has weight {}",
+          projection, p_.w_min, p_.w_max, block.target[k], s.w[k]));
+    }
+  }
+}
+
+double RewardStdp::eligibility(unsigned part, std::uint32_t k, Step t) const {
+  const PartState& s = state_[part];
+  return s.c[k] * std::exp(-static_cast<double>(t - s.last[k]) * dt_ / p_.tau_c);
+}
+
+void RewardStdp::advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t) const {
+  const Step t0 = s.last[k];
+  if (t == t0) return;
+  const double c0 = s.c[k];
+  s.last[k] = t;
+  if (c0 == 0) return;  // no eligibility: neither c nor w moves
+  const double T = static_cast<double>(t - t0) * dt_;
+  const double tau_c = p_.tau_c, tau_d = dopamine_->tau();
+  const double lambda = 1.0 / tau_c + 1.0 / tau_d;
+  double integral = p_.tonic * tau_c * -std::expm1(-T / tau_c) +
+                    dopamine_->at(t0) * -std::expm1(-lambda * T) / lambda;
+  const auto& pulses = dopamine_->pulses();
+  for (std::size_t n = dopamine_->first_after(t0); n < pulses.size() && pulses[n].step <= t; ++n) {
+    const double since = static_cast<double>(pulses[n].step - t0) * dt_;
+    const double rest = static_cast<double>(t - pulses[n].step) * dt_;
+    integral += pulses[n].amount * std::exp(-since / tau_c) * -std::expm1(-lambda * rest) / lambda;
+  }
+  const double w = std::clamp(s.w[k] + p_.learning_rate * c0 * integral, p_.w_min, p_.w_max);
+  s.w[k] = w;
+  block.weight[k] = static_cast<float>(w);
+  s.c[k] = c0 * std::exp(-T / tau_c);
+}
+
+void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
+  PartState& s = state_[part];
+  const DelayGroup& g = block.groups[group];
+  for (std::uint32_t k = g.begin; k < g.end; ++k) {
+    advance(block, s, k, t);
+    const double y = s.post[block.target[k] - s.first_target].at(t, dt_, p_.tau_minus);
+    s.c[k] -= p_.A_minus * y;
+  }
+  s.pre[group].jump(t, dt_, p_.tau_plus, false);
+}
+
+void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
+                         std::span<const std::uint32_t> synapses,
+                         std::span<const std::uint32_t> groups, Step t) {
+  PartState& s = state_[part];
+  for (std::size_t n = 0; n < synapses.size(); ++n) {
+    const std::uint32_t k = synapses[n];
+    advance(block, s, k, t);
+    s.c[k] += p_.A_plus * s.pre[groups[n]].at(t, dt_, p_.tau_plus);
+  }
+  s.post[target - s.first_target].jump(t, dt_, p_.tau_minus, false);
+}
+
+void RewardStdp::sync(unsigned part, SynapseBlock& block, Step t) {
+  if (part >= state_.size()) return;
+  PartState& s = state_[part];
+  for (std::uint32_t k = 0; k < s.w.size(); ++k) advance(block, s, k, t);
+}
+
+RuleInfo reward_stdp_rule_info() {
+  const RewardStdpParams d;
+  RuleInfo info;
+  info.name = "reward_stdp";
+  info.summary =
+      "reward-modulated STDP (Izhikevich 2007): eligibility traces, weight change (tonic + "
+      "dopamine) x eligibility, integrated exactly between events";
+  info.params = {
+      {"modulator", "", NAN, "the [[neuromodulator]] read (default \"dopamine\")"},
+      {"tonic", "", d.tonic, "tonic dopamine level (>= 0)"},
+      {"learning_rate", "1/ms", d.learning_rate, "(> 0)"},
+      {"tau_c", "ms", d.tau_c, "eligibility time constant (> 0)"},
+      {"A_plus", "", d.A_plus, "eligibility increment per causal pairing (>= 0)"},
+      {"A_minus", "", d.A_minus, "eligibility decrement per acausal pairing (>= 0)"},
+      {"tau_plus", "ms", d.tau_plus, "presynaptic trace time constant (> 0)"},
+      {"tau_minus", "ms", d.tau_minus, "postsynaptic trace time constant (> 0)"},
+      {"w_min", "", d.w_min, "lower weight bound"},
+      {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
+  };
+  info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
+    return std::make_unique<RewardStdp>(RewardStdpParams(p), grid);
+  };
+  return info;
+}
+
+}  // namespace spikeline::learning
