@@ -14,15 +14,20 @@ Neuromodulator::Neuromodulator(std::string name, double tau_ms, double dt_ms)
 
 void Neuromodulator::add(Step step, double amount) {
   check_finite(amount, fmt::format("neuromodulator '{}' pulse amount", name_), "");
-  if (!pulses_.empty() && step < pulses_.back().step) {
-    throw ConfigError(fmt::format(
-        "neuromodulator '{}': pulse at step {} comes before the pulse at step {} (pulses must be "
-        "in time order)",
-        name_, step, pulses_.back().step));
+  // Insert after any pulse at the same step (stable), then redo the running
+  // sums from there; only pulses in the simulation's future are ever added,
+  // so no rule has read past the insertion point.
+  const std::size_t pos = first_after(step);
+  pulses_.insert(pulses_.begin() + static_cast<std::ptrdiff_t>(pos), Pulse{step, amount});
+  after_.resize(pulses_.size());
+  for (std::size_t n = pos; n < pulses_.size(); ++n) {
+    const double before =
+        n == 0
+            ? 0.0
+            : after_[n - 1] * std::exp(-static_cast<double>(pulses_[n].step - pulses_[n - 1].step) *
+                                       dt_ / tau_);
+    after_[n] = before + pulses_[n].amount;
   }
-  const double before = pulses_.empty() ? 0.0 : at(step);
-  pulses_.push_back({step, amount});
-  after_.push_back(before + amount);
 }
 
 std::size_t Neuromodulator::first_after(Step t) const {

@@ -198,6 +198,37 @@ void check_config(const Config& c, const Registry& registry) {
     grid.delay_steps(w.interval_ms, "record_weights.interval");
   }
   grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
+  for (const auto& rw : c.rewards) {
+    std::vector<std::string> names;
+    bool found = false;
+    for (const auto& m : c.neuromodulators) {
+      names.push_back(m.name);
+      found = found || m.name == rw.modulator;
+    }
+    if (!found) {
+      throw ConfigError(fmt::format("[[reward]]: unknown neuromodulator '{}'{}; defined: {}",
+                                    rw.modulator, did_you_mean(rw.modulator, names),
+                                    names.empty() ? std::string("none (add a [[neuromodulator]])")
+                                                  : fmt::format("{}", fmt::join(names, ", "))));
+    }
+    for (const double t : rw.times_ms) grid.delay_steps(t, "[[reward]] time");
+    if (rw.has_trigger) {
+      const auto pre = find_population(c, rw.pre_population, "[[reward]] trigger.pre");
+      const auto post = find_population(c, rw.post_population, "[[reward]] trigger.post");
+      check_nodes({rw.pre_node}, c.populations[pre].size, "[[reward]] trigger.pre",
+                  rw.pre_population);
+      check_nodes({rw.post_node}, c.populations[post].size, "[[reward]] trigger.post",
+                  rw.post_population);
+      rw.delay_ms.validate("[[reward]] trigger.delay");
+      const double low = rw.delay_ms.is_constant() ? rw.delay_ms.value : rw.delay_ms.low;
+      if (!(low >= grid.dt())) {
+        throw ConfigError(fmt::format(
+            "[[reward]] trigger.delay can be {} ms: a reward must come at least one step after the "
+            "spike that triggers it (give the distribution a lower bound >= dt = {} ms)",
+            low, grid.dt()));
+      }
+    }
+  }
   const double synapses = estimate_synapses(c, grid);
   const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron;
   const double have = physical_memory_bytes();
@@ -286,6 +317,21 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
       net.set_plasticity(
           index, registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid));
     }
+  }
+
+  for (const auto& m : c.neuromodulators) {
+    // Scheduled pulses of every [[reward]] of this modulator, in time order.
+    std::vector<std::pair<Step, double>> pulses;
+    for (const auto& rw : c.rewards) {
+      if (rw.modulator != m.name) continue;
+      for (const double t : rw.times_ms)
+        pulses.emplace_back(grid.delay_steps(t, "[[reward]] time"), rw.amount);
+    }
+    std::stable_sort(pulses.begin(), pulses.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    Neuromodulator mod(m.name, m.tau_ms, grid.dt());
+    for (const auto& [step, amount] : pulses) mod.add(step, amount);
+    net.add_neuromodulator(std::move(mod));
   }
 
   for (const auto& s : c.stimuli) {

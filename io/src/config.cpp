@@ -366,9 +366,9 @@ Config parse_config(const std::string& text, const std::string& file,
     os << root;
     c.resolved_toml = os.str();
   }
-  TableReader top(
-      root, "the config", file,
-      {"simulation", "output", "population", "projection", "stimulus", "record", "record_weights"});
+  TableReader top(root, "the config", file,
+                  {"simulation", "output", "population", "projection", "stimulus", "record",
+                   "record_weights", "neuromodulator", "reward"});
 
   if (const auto* t = top.table("simulation")) {
     TableReader r(*t, "simulation", file,
@@ -600,6 +600,70 @@ Config parse_config(const std::string& text, const std::string& file,
     w.interval_ms = r.positive("interval", 0, "ms");
     if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
     c.weight_records.push_back(std::move(w));
+  });
+  for_each_entry(root, "neuromodulator", file, [&](const toml::table& t, std::size_t k) {
+    TableReader r(t, fmt::format("neuromodulator #{}", k + 1), file, {"name", "tau"});
+    NeuromodulatorConfig m;
+    m.name = r.required_string("name");
+    m.tau_ms = r.positive("tau", m.tau_ms, "ms");
+    for (const auto& other : c.neuromodulators) {
+      if (other.name == m.name) {
+        throw ConfigError(
+            fmt::format("{}: neuromodulator '{}' is defined twice", r.loc("name"), m.name));
+      }
+    }
+    c.neuromodulators.push_back(std::move(m));
+  });
+
+  for_each_entry(root, "reward", file, [&](const toml::table& t, std::size_t k) {
+    const std::string path = fmt::format("reward #{}", k + 1);
+    TableReader r(t, path, file, {"modulator", "amount", "times", "trigger"});
+    RewardConfig rw;
+    rw.modulator = r.required_string("modulator");
+    rw.amount = r.number("amount", rw.amount);
+    if (!std::isfinite(rw.amount)) {
+      throw ConfigError(
+          fmt::format("{}: {}.amount = {} must be finite", r.loc("amount"), path, rw.amount));
+    }
+    if (const auto* n = r.node("times")) {
+      if (!n->is_array()) r.type_error("times", "an array of times in ms");
+      for (const auto& e : *n->as_array()) {
+        const auto v = e.is_integer()          ? static_cast<double>(e.as_integer()->get())
+                       : e.is_floating_point() ? e.as_floating_point()->get()
+                                               : NAN;
+        if (!(v > 0) || !std::isfinite(v)) {
+          throw ConfigError(
+              fmt::format("{}: {}.times holds {}: reward times must be finite and > 0 ms",
+                          where(file, e), path, v));
+        }
+        rw.times_ms.push_back(v);
+      }
+      if (!std::is_sorted(rw.times_ms.begin(), rw.times_ms.end())) {
+        throw ConfigError(
+            fmt::format("{}: {}.times must be in increasing order", r.loc("times"), path));
+      }
+    }
+    if (const auto* tr = r.table("trigger")) {
+      TableReader g(*tr, path + ".trigger", file, {"pre", "post", "window", "delay"});
+      auto node_of = [&](const char* key, std::string& pop, std::uint64_t& node) {
+        const auto* nt = g.table(key);
+        if (!nt) g.missing(key, "{population = \"...\", node = N}");
+        TableReader nr(*nt, g.item(key), file, {"population", "node"});
+        pop = nr.required_string("population");
+        if (!nr.has("node")) nr.missing("node", "a node id");
+        node = nr.count("node", 0, std::numeric_limits<NeuronIndex>::max());
+      };
+      node_of("pre", rw.pre_population, rw.pre_node);
+      node_of("post", rw.post_population, rw.post_node);
+      rw.window_ms = g.positive("window", rw.window_ms, "ms");
+      if (g.has("delay")) rw.delay_ms = read_value(g, "delay", "ms");
+      rw.has_trigger = true;
+    }
+    if (rw.times_ms.empty() && !rw.has_trigger) {
+      throw ConfigError(
+          fmt::format("{}: {} needs times = [...] or a trigger = {{...}}", where(file, t), path));
+    }
+    c.rewards.push_back(std::move(rw));
   });
   return c;
 }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <optional>
 
+#include <tbb/global_control.h>
+
 #include "spikeline/engine/event_queue.hpp"
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/io/build.hpp"
@@ -20,6 +22,22 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
+
+// A pairing trigger: a reward `delay` after `post` fires within `window`
+// steps after `pre` (the condition of Izhikevich's distal-reward experiment).
+// Evaluated on each window's sorted spikes, so the rewards do not depend on
+// threads; the delay exceeds a window, so every reward lies in the future.
+struct RewardTrigger {
+  std::size_t modulator;
+  double amount;
+  std::uint32_t pre_pop, post_pop;
+  NeuronIndex pre_node, post_node;
+  Step window;
+  synapses::ValueSpec delay_ms;
+  RandomStream rng;
+  Step last_pre = -1;
+  std::uint64_t fired = 0;
+};
 
 // Writes each window's results into the output file and keeps the user
 // informed; polls for a stop signal between windows.
@@ -38,6 +56,18 @@ class RunObserver : public SimulationObserver {
         started_(Clock::now()) {}
 
   void on_spikes(std::span<const SpikeRecord> spikes) override {
+    for (auto& tr : triggers_) {
+      for (const auto& s : spikes) {
+        if (s.population == tr.pre_pop && s.neuron == tr.pre_node) tr.last_pre = s.step;
+        if (s.population == tr.post_pop && s.neuron == tr.post_node && tr.last_pre >= 0 &&
+            s.step > tr.last_pre && s.step - tr.last_pre <= tr.window) {
+          const double delay = tr.delay_ms.draw(tr.rng);
+          const Step at = s.step + std::max<Step>(1, std::llround(delay / sim_.grid().dt()));
+          sim_.add_reward(tr.modulator, at, tr.amount);  // at > now: see the check in run()
+          ++tr.fired;
+        }
+      }
+    }
     if (!writer_ || spikes.empty()) return;
     for (auto& t : times_) t.clear();
     for (auto& i : ids_) i.clear();
@@ -72,6 +102,7 @@ class RunObserver : public SimulationObserver {
       }
     }
   }
+  void add_trigger(RewardTrigger t) { triggers_.push_back(std::move(t)); }
   void end_progress() const {
     if (progress_) std::fprintf(stderr, "\n");
   }
@@ -80,6 +111,7 @@ class RunObserver : public SimulationObserver {
   Simulator& sim_;
   SonataWriter* writer_;
   std::vector<int> spike_slot_;
+  std::vector<RewardTrigger> triggers_;
   Step stop_;
   bool progress_;
   const volatile std::sig_atomic_t* stop_signal_;
@@ -127,15 +159,28 @@ std::string RunResult::summary_json() const {
     }
     msg += ch;
   }
+  std::string rw;
+  for (const auto& [name, n] : rewards) {
+    if (!rw.empty()) rw += ",";
+    rw += fmt::format(R"("{}":{})", name, n);
+  }
   return fmt::format(
-      R"({{"status":"{}","message":"{}","simulated_ms":{},"build_s":{},"loop_s":{},"total_s":{},"synapses":{},"synapse_bytes":{},"populations":[{}]}})",
-      status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, pops);
+      R"({{"status":"{}","message":"{}","simulated_ms":{},"build_s":{},"loop_s":{},"total_s":{},"synapses":{},"synapse_bytes":{},"populations":[{}],"rewards":{{{}}}}})",
+      status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, pops, rw);
 }
 
 RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
   const auto t_start = Clock::now();
   RunResult result;
-  BuiltNetwork built = build_network(c, registry);
+  // The build (synapses are drawn in parallel) uses the run's threads too.
+  BuiltNetwork built = [&] {
+    const int threads = c.simulation.threads;
+    std::optional<tbb::global_control> cap;
+    if (threads >= 1 && threads <= 1024) {
+      cap.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+    }
+    return build_network(c, registry);
+  }();
   const TimeGrid grid = built.network.grid();
   const Step stop = grid.time_steps(c.simulation.duration_ms, "simulation.duration");
   const Step flush_every = grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
@@ -160,6 +205,35 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
   so.wall_limit_s = c.simulation.wall_limit_s;
   Simulator sim(std::move(built.network), so);
   result.synapses = sim.synapse_count();
+  std::vector<RewardTrigger> triggers;
+  for (std::size_t k = 0; k < c.rewards.size(); ++k) {
+    const auto& rw = c.rewards[k];
+    if (!rw.has_trigger) continue;
+    // A reward triggered by a spike in the window just simulated must fall
+    // after that window: the smallest delay must span a whole window.
+    const double low = rw.delay_ms.is_constant() ? rw.delay_ms.value : rw.delay_ms.low;
+    if (std::llround(low / grid.dt()) < sim.window()) {
+      throw ConfigError(fmt::format(
+          "[[reward]] trigger.delay can be {} ms, shorter than the simulation's lookahead window "
+          "of {} ms (the shortest synaptic delay): give it a lower bound >= {} ms",
+          low, grid.to_ms(sim.window()), grid.to_ms(sim.window())));
+    }
+    std::size_t m = 0;
+    for (std::size_t j = 0; j < c.neuromodulators.size(); ++j) {
+      if (c.neuromodulators[j].name == rw.modulator) m = j;
+    }
+    auto pop = [&](const std::string& name) {
+      return static_cast<std::uint32_t>(std::find(names.begin(), names.end(), name) -
+                                        names.begin());
+    };
+    triggers.push_back(
+        {m, rw.amount, pop(rw.pre_population), pop(rw.post_population),
+         static_cast<NeuronIndex>(rw.pre_node), static_cast<NeuronIndex>(rw.post_node),
+         grid.delay_steps(rw.window_ms, "[[reward]] trigger.window"), rw.delay_ms,
+         RandomStream(c.simulation.seed,
+                      stream_id(StreamKind::reward, static_cast<std::uint32_t>(k)), 0)});
+  }
+
   result.synapse_bytes = sim.synapse_memory_bytes();
 
   // The output file is created only now that everything is known to be valid.
@@ -201,6 +275,7 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
 
   RunObserver obs(sim, writer ? &*writer : nullptr, spike_slot, stop, options.progress,
                   options.stop_signal);
+  for (auto& t : triggers) obs.add_trigger(std::move(t));
   const auto t_loop = Clock::now();
   bool completed = true;
   try {
@@ -218,6 +293,7 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
         Event e = control.top();
         control.pop();
         if (e.kind == EventKind::record) {
+          sim.sync_plasticity();
           write_weights_snapshot(*writer, weight_slot[e.a], sim,
                                  built.weight_records[e.a].projection);
           e.step += built.weight_records[e.a].interval;
@@ -249,6 +325,10 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
     result.populations.push_back(
         {names[q], sizes[q], n,
          seconds > 0 ? static_cast<double>(n) / (seconds * static_cast<double>(sizes[q])) : 0});
+  }
+  sim.sync_plasticity();  // lazily updated plastic weights, current at the end
+  for (const auto& m : sim.network().modulators()) {
+    result.rewards.emplace_back(m.name(), m.first_after(sim.now()));
   }
   if (writer) {
     if (c.output.write_edges) {

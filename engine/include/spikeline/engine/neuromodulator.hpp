@@ -32,8 +32,8 @@ class Neuromodulator {
   double tau() const { return tau_; }
   double dt() const { return dt_; }
 
-  // Schedules a pulse. Pulses must come in non-decreasing step order
-  // (ConfigError otherwise); the simulator also refuses steps it has passed.
+  // Schedules a pulse, in any order (kept sorted by step). Only pulses the
+  // simulation has not reached may be added: Simulator::add_reward checks.
   void add(Step step, double amount);
 
   // The concentration at step t, pulses at steps <= t included.

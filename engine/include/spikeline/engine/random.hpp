@@ -30,6 +30,7 @@ enum class StreamKind : std::uint32_t {
   model_noise = 6,
   learning = 7,
   user = 8,
+  reward = 9,
 };
 
 constexpr std::uint32_t stream_id(StreamKind kind, std::uint32_t index) {

@@ -83,6 +83,25 @@ struct WeightRecordConfig {
   double interval_ms = 0;
 };
 
+struct NeuromodulatorConfig {
+  std::string name;
+  double tau_ms = 200;
+};
+
+// Reward pulses of a neuromodulator: at fixed times, and/or whenever a
+// `post` neuron fires within `window` after a `pre` neuron (the pairing
+// trigger of the distal-reward experiment), `delay` later.
+struct RewardConfig {
+  std::string modulator;
+  double amount = 0.5;
+  std::vector<double> times_ms;
+  bool has_trigger = false;
+  std::string pre_population, post_population;
+  std::uint64_t pre_node = 0, post_node = 0;
+  double window_ms = 20;
+  synapses::ValueSpec delay_ms = synapses::ValueSpec::constant(1000);
+};
+
 struct Config {
   std::string source;  // the file name (or "<string>")
   SimulationConfig simulation;
@@ -92,6 +111,8 @@ struct Config {
   std::vector<StimulusConfig> stimuli;
   std::vector<RecordConfig> records;
   std::vector<WeightRecordConfig> weight_records;
+  std::vector<NeuromodulatorConfig> neuromodulators;
+  std::vector<RewardConfig> rewards;
   std::string resolved_toml;  // the config after overrides, as written to /provenance
 };
 

@@ -40,6 +40,8 @@ struct RunResult {
   std::uint64_t synapses = 0;
   std::uint64_t synapse_bytes = 0;
   std::vector<PopulationStats> populations;
+  // Reward pulses per neuromodulator (scheduled and triggered), by name.
+  std::vector<std::pair<std::string, std::uint64_t>> rewards;
   std::string summary_line() const;
   std::string summary_json() const;
 };
