@@ -52,6 +52,26 @@ def test_sparse_lif_reduced():
                 ["net"], 0.2, 1.5, 2000)
 
 
+def test_distal_reward_shortened():
+    # 30 s of the hour-long experiment: the network fires at Izhikevich's low
+    # rates, plastic weights move within [0, 4], and rewards get triggered.
+    import json
+    import numpy as np
+    with TempDir() as d:
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", example("distal_reward.toml"), "--duration", "30000", "--output", out, "--quiet"],
+               timeout=300)
+        with h5py.File(out, "r") as f:
+            summary = json.loads(f["provenance/summary"][0].decode())
+            ee = f["edges/ee/0/syn_weight"][()]
+            chosen = f["weights/chosen/data"][()]
+        rates = {p["name"]: p["rate_hz"] for p in summary["populations"]}
+        check(0.3 < rates["exc"] < 5 and 0.3 < rates["inh"] < 10, "rates %s" % rates)
+        check(np.all((ee >= 0) & (ee <= 4)), "excitatory weights leave [0, 4]")
+        check(np.mean(ee != 1.0) > 0.5, "excitatory weights should have moved from 1.0")
+        check(chosen.shape == (3, 1) and chosen[0, 0] >= 0, "chosen synapse snapshots %s" % chosen)
+
+
 def test_set_addresses_unnamed_projections_by_default_name():
     # Unnamed projections are called <source>_to_<target>; --set reaches them so.
     with TempDir() as d:
