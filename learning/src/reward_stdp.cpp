@@ -1,5 +1,7 @@
 #include "spikeline/learning/reward_stdp.hpp"
 
+#include "bounds.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -36,12 +38,7 @@ RewardStdpParams::RewardStdpParams(const ParamMap& p) {
 RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid) : p_(p), dt_(grid.dt()) {}
 
 void RewardStdp::check_weights(double min, double max, const std::string& projection) const {
-  if (!(min >= p_.w_min && max <= p_.w_max)) {
-    throw ConfigError(fmt::format(
-        "projection '{}': reward_stdp needs every initial weight in [w_min, w_max] = [{}, {}]; the "
-        "projection's weights range over [{}, {}]",
-        projection, p_.w_min, p_.w_max, min, max));
-  }
+  detail::check_weight_range("reward_stdp", p_.w_min, p_.w_max, min, max, projection);
 }
 
 void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
@@ -59,14 +56,7 @@ void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targe
   s.pre.assign(block.groups.size(), Trace{});
   s.post.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
-  for (std::size_t k = 0; k < s.w.size(); ++k) {
-    if (!(s.w[k] >= p_.w_min && s.w[k] <= p_.w_max)) {
-      throw ConfigError(fmt::format(
-          "projection '{}': reward_stdp needs every initial weight in [w_min, w_max] = [{}, {}]; a "
-          "synapse onto node {} has weight {}",
-          projection, p_.w_min, p_.w_max, block.target[k], s.w[k]));
-    }
-  }
+  detail::check_block_weights("reward_stdp", p_.w_min, p_.w_max, block, projection);
 }
 
 double RewardStdp::eligibility(unsigned part, std::uint32_t k, Step t) const {

@@ -1,5 +1,7 @@
 #include "spikeline/learning/stdp.hpp"
 
+#include "bounds.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -38,12 +40,7 @@ void Stdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) c
 }
 
 void Stdp::check_weights(double min, double max, const std::string& projection) const {
-  if (!(min >= p_.w_min && max <= p_.w_max)) {
-    throw ConfigError(fmt::format(
-        "projection '{}': stdp needs every initial weight in [w_min, w_max] = [{}, {}]; the "
-        "projection's weights range over [{}, {}]",
-        projection, p_.w_min, p_.w_max, min, max));
-  }
+  detail::check_weight_range("stdp", p_.w_min, p_.w_max, min, max, projection);
 }
 
 void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
@@ -54,14 +51,7 @@ void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
   s.pre.assign(block.groups.size(), Trace{});
   s.post.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
-  for (std::size_t k = 0; k < s.w.size(); ++k) {
-    if (!(s.w[k] >= p_.w_min && s.w[k] <= p_.w_max)) {
-      throw ConfigError(fmt::format(
-          "projection '{}': stdp needs every initial weight in [w_min, w_max] = [{}, {}]; a "
-          "synapse onto node {} has weight {}",
-          projection, p_.w_min, p_.w_max, block.target[k], s.w[k]));
-    }
-  }
+  detail::check_block_weights("stdp", p_.w_min, p_.w_max, block, projection);
 }
 
 void Stdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {

@@ -1,5 +1,7 @@
 #include "spikeline/learning/triplet_stdp.hpp"
 
+#include "bounds.hpp"
+
 #include <algorithm>
 
 #include "choice.hpp"
@@ -41,13 +43,7 @@ void TripletStdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, doub
 }
 
 void TripletStdp::check_weights(double min, double max, const std::string& projection) const {
-  if (!(min >= p_.w_min && max <= p_.w_max)) {
-    throw ConfigError(
-        fmt::format("projection '{}': triplet_stdp needs every initial weight in [w_min, w_max] = "
-                    "[{}, {}]; the "
-                    "projection's weights range over [{}, {}]",
-                    projection, p_.w_min, p_.w_max, min, max));
-  }
+  detail::check_weight_range("triplet_stdp", p_.w_min, p_.w_max, min, max, projection);
 }
 
 void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
@@ -60,14 +56,7 @@ void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targ
   s.o1.assign(targets.end - targets.begin, Trace{});
   s.o2.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
-  for (std::size_t k = 0; k < s.w.size(); ++k) {
-    if (!(s.w[k] >= p_.w_min && s.w[k] <= p_.w_max)) {
-      throw ConfigError(fmt::format(
-          "projection '{}': triplet_stdp needs every initial weight in [w_min, w_max] = [{}, {}]; "
-          "a synapse onto node {} has weight {}",
-          projection, p_.w_min, p_.w_max, block.target[k], s.w[k]));
-    }
-  }
+  detail::check_block_weights("triplet_stdp", p_.w_min, p_.w_max, block, projection);
 }
 
 void TripletStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
