@@ -124,7 +124,7 @@ RuleInfo reward_stdp_rule_info() {
       "reward-modulated STDP (Izhikevich 2007): eligibility traces, weight change (tonic + "
       "dopamine) x eligibility, integrated exactly between events";
   info.params = {
-      {"modulator", "", NAN, "the [[neuromodulator]] read (default \"dopamine\")"},
+      {"modulator", "", NAN, "the [[neuromodulator]] read", "dopamine"},
       {"tonic", "", d.tonic, "tonic dopamine level (>= 0)"},
       {"learning_rate", "1/ms", d.learning_rate, "(> 0)"},
       {"tau_c", "ms", d.tau_c, "eligibility time constant (> 0)"},

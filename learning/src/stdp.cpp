@@ -98,8 +98,8 @@ RuleInfo stdp_rule_info() {
       {"tau_minus", "ms", d.tau_minus, "postsynaptic trace time constant (> 0)"},
       {"w_min", "", d.w_min, "lower weight bound"},
       {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
-      {"pairing", "", NAN, "\"all\" (default) or \"nearest\""},
-      {"weight_dependence", "", NAN, "\"additive\" (default) or \"multiplicative\""},
+      {"pairing", "", NAN, "\"all\" or \"nearest\"", "all"},
+      {"weight_dependence", "", NAN, "\"additive\" or \"multiplicative\"", "additive"},
   };
   info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
     return std::make_unique<Stdp>(StdpParams(p), grid);

@@ -104,7 +104,7 @@ RuleInfo triplet_stdp_rule_info() {
       {"tau_y", "ms", d.tau_y, "slow postsynaptic trace o2 (> 0)"},
       {"w_min", "", d.w_min, "lower weight bound"},
       {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
-      {"interaction", "", NAN, "\"all\" (default) or \"nearest\""},
+      {"interaction", "", NAN, "\"all\" or \"nearest\"", "all"},
   };
   info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
     return std::make_unique<TripletStdp>(TripletStdpParams(p), grid);

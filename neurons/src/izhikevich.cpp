@@ -127,7 +127,8 @@ ModelInfo izhikevich_model() {
       {"I_e", "", d.I_e, "constant input current (model units)"},
       {"noise_amplitude", "", d.noise_amplitude,
        "A >= 0: each step adds a current A (U(0,1) - 0.5) per neuron"},
-      {"integration", "", NAN, "\"half_steps\" (default: two steps of dt/2 for v) or \"euler\""},
+      {"integration", "", NAN, "\"half_steps\" (two steps of dt/2 for v) or \"euler\"",
+       "half_steps"},
   };
   m.state_vars = state_var_list();
   m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {

@@ -85,7 +85,7 @@ ModelInfo lif_discrete_model() {
       {"beta", "", d.beta, "decay per step, in [0, 1]"},
       {"theta", "", d.theta, "threshold (> 0)"},
       {"reset", "", NAN,
-       "\"subtract\" (default: u -= theta after a spike) or \"zero\" (u = 0 after a spike)"},
+       "\"subtract\" (u -= theta after a spike) or \"zero\" (u = 0 after a spike)", "subtract"},
   };
   m.state_vars = state_var_list();
   m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {

@@ -158,6 +158,11 @@ int cmd_validate(const std::vector<std::string>& args) {
   return 0;
 }
 
+std::string default_of(const ParamInfo& p) {
+  if (!p.default_text.empty()) return p.default_text;
+  return std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
+}
+
 const char* kind_name(ModelKind k) {
   switch (k) {
     case ModelKind::neuron:
@@ -199,9 +204,8 @@ int cmd_models(const std::vector<std::string>& args) {
     std::cout << fmt::format("{} ({})\n  {}\n", m->name, kind_name(m->kind), m->summary);
     std::cout << "  parameters:\n";
     for (const auto& p : m->params) {
-      const std::string def =
-          std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
-      std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, def, p.unit, p.doc);
+      std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, default_of(p), p.unit,
+                               p.doc);
     }
     if (!m->state_vars.empty()) {
       std::cout << "  state variables:\n";
@@ -214,9 +218,8 @@ int cmd_models(const std::vector<std::string>& args) {
   for (const auto* r : rules) {
     std::cout << fmt::format("{} (plasticity rule)\n  {}\n  parameters:\n", r->name, r->summary);
     for (const auto& p : r->params) {
-      const std::string def =
-          std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
-      std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, def, p.unit, p.doc);
+      std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, default_of(p), p.unit,
+                               p.doc);
     }
     std::cout << "\n";
   }

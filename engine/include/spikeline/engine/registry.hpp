@@ -21,10 +21,19 @@ namespace spikeline {
 // A parameter as documented to users (`spikeline models`) and checked against
 // the config: unknown names are errors with a did-you-mean hint.
 struct ParamInfo {
+  ParamInfo(std::string name_, std::string unit_, double default_value_, std::string doc_,
+            std::string default_text_ = {})
+      : name(std::move(name_)),
+        unit(std::move(unit_)),
+        default_value(default_value_),
+        doc(std::move(doc_)),
+        default_text(std::move(default_text_)) {}
+
   std::string name;
   std::string unit;            // "ms", "mV", "pA", "nS", "pF", "Hz", "" for pure numbers
   double default_value = NAN;  // NaN: no numeric default (required, or a list)
   std::string doc;
+  std::string default_text;  // the default of a string parameter ("" if none)
 };
 
 enum class ModelKind { neuron, generator, stimulus };
