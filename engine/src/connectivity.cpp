@@ -281,21 +281,34 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
 std::vector<SynapseRecord> Connectivity::canonical() const {
   std::vector<SynapseRecord> out;
   out.reserve(count_);
-  std::vector<SynapseRecord> row;
+  auto before = [](const SynapseRecord& a, const SynapseRecord& b) {
+    return a.target != b.target ? a.target < b.target : a.delay < b.delay;
+  };
   for (NeuronIndex src = 0; src < n_source_; ++src) {
-    row.clear();
+    // Blocks hold ascending ranges of targets: sorting each block's part of
+    // the row sorts the row.
     for (const auto& blk : blocks_) {
-      for (const auto& g : blk.groups_of(src)) {
+      const auto groups = blk.groups_of(src);
+      const std::size_t first = out.size();
+      for (const auto& g : groups) {
         for (std::uint32_t k = g.begin; k < g.end; ++k) {
-          row.push_back({src, blk.target[k], blk.weight[k], g.delay});
+          out.push_back({src, blk.target[k], blk.weight[k], g.delay});
         }
       }
+      if (groups.size() < 2) continue;  // one group is sorted by target already
+      // Stable: multapses with equal (target, delay) keep insertion order.
+      const auto part = out.begin() + static_cast<std::ptrdiff_t>(first);
+      if (out.end() - part <= 16) {
+        for (auto it = part + 1; it != out.end(); ++it) {
+          const SynapseRecord x = *it;
+          auto j = it;
+          for (; j != part && before(x, *(j - 1)); --j) *j = *(j - 1);
+          *j = x;
+        }
+      } else {
+        std::stable_sort(part, out.end(), before);
+      }
     }
-    // Stable: multapses with equal (target, delay) keep insertion order.
-    std::stable_sort(row.begin(), row.end(), [](const SynapseRecord& a, const SynapseRecord& b) {
-      return a.target != b.target ? a.target < b.target : a.delay < b.delay;
-    });
-    out.insert(out.end(), row.begin(), row.end());
   }
   return out;
 }

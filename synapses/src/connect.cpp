@@ -1,8 +1,12 @@
 #include "spikeline/synapses/connect.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <numeric>
 #include <optional>
 #include <unordered_set>
+
+#include <tbb/parallel_for.h>
 
 #include "spikeline/engine/error.hpp"
 
@@ -23,11 +27,10 @@ const std::vector<std::pair<std::string, Rule>>& rule_table() {
   return table;
 }
 
-// Appends the synapses of one connected pair: one per tap.
+// Writes the synapses of one connected pair: one per tap.
 class Emitter {
  public:
-  Emitter(const ConnectionSpec& spec, const ConnectContext& ctx, std::vector<SynapseRecord>& out)
-      : spec_(spec), out_(out) {
+  Emitter(const ConnectionSpec& spec, const ConnectContext& ctx) : spec_(spec) {
     // Explicit edges that carry their own delays (and weights) never use the
     // projection's spec, which then need not suit this grid.
     const bool own_delays = spec.rule == Rule::explicit_edges && !spec.edges.delay_ms.empty();
@@ -45,13 +48,13 @@ class Emitter {
                       spec.name, spec.taps));
     }
   }
-  void pair(NeuronIndex s, NeuronIndex t, RandomStream& rng) {
+  // Writes the pair's taps at `at`; returns the end of what it wrote.
+  SynapseRecord* pair(SynapseRecord* at, NeuronIndex s, NeuronIndex t, RandomStream& rng) const {
     const std::uint32_t d0 = delay(rng);
-    for (std::uint32_t k = 0; k < spec_.taps; ++k) {
-      out_.push_back({s, t, weight(rng), d0 + k});
-    }
+    for (std::uint32_t k = 0; k < spec_.taps; ++k) *at++ = {s, t, weight(rng), d0 + k};
+    return at;
   }
-  float weight(RandomStream& rng) {
+  float weight(RandomStream& rng) const {
     const double w = spec_.weight.draw(rng);
     const auto f = static_cast<float>(w);
     if (!std::isfinite(f)) {
@@ -64,8 +67,40 @@ class Emitter {
  private:
   const ConnectionSpec& spec_;
   std::optional<DelaySampler> delays_;
-  std::vector<SynapseRecord>& out_;
 };
+
+// About this many synapses make one parallel chunk of work.
+constexpr std::uint64_t kChunkSynapses = std::uint64_t{1} << 15;
+
+// Entities (targets, or sources) per chunk when each makes about `per_entity` synapses.
+std::uint64_t chunk_entities(double per_entity) {
+  return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(kChunkSynapses) /
+                                                               std::max(1.0, per_entity)));
+}
+
+// Calls body(chunk, first, last) for the chunks [c * grain, (c + 1) * grain)
+// of [0, n), in parallel. An exception is rethrown after all chunks ran, that
+// of the first failing chunk: the error a serial loop would have met first.
+template <class Body>
+void for_chunks(std::uint64_t n, std::uint64_t grain, const Body& body) {
+  if (n == 0) return;
+  const std::uint64_t chunks = (n + grain - 1) / grain;
+  if (chunks == 1) {
+    body(std::uint64_t{0}, std::uint64_t{0}, n);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(chunks);
+  tbb::parallel_for(std::uint64_t{0}, chunks, [&](std::uint64_t c) {
+    try {
+      body(c, c * grain, std::min(n, (c + 1) * grain));
+    } catch (...) {
+      errors[c] = std::current_exception();
+    }
+  });
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
 
 // `k` distinct values from [0, n) without `skip` (Floyd's algorithm), sorted.
 std::vector<std::uint64_t> distinct_sample(std::uint64_t n, std::uint64_t k, std::int64_t skip,
@@ -152,8 +187,7 @@ double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx) 
 }
 
 void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
-  std::vector<SynapseRecord> none;
-  const Emitter checks(spec, ctx, none);  // weight, delay and taps
+  const Emitter checks(spec, ctx);  // weight, delay and taps
   const std::uint64_t ns = ctx.n_source, nt = ctx.n_target;
   const bool no_self = ctx.same_population && !spec.autapses;
   if (spec.rule == Rule::fixed_probability && !(spec.p >= 0 && spec.p <= 1)) {
@@ -228,11 +262,15 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
   }
 }
 
+// Every rule but fixed_total_number and explicit draws from streams keyed
+// per target (per source for fixed_outdegree), so chunks of targets are made
+// in parallel, each into its own slice of the output: the result is the
+// same, in the same order, as a serial loop over the targets.
 std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectContext& ctx) {
   validate(spec, ctx);
   std::vector<SynapseRecord> out;
-  Emitter emit(spec, ctx, out);
-  const std::uint64_t ns = ctx.n_source, nt = ctx.n_target;
+  const Emitter emit(spec, ctx);
+  const std::uint64_t ns = ctx.n_source, nt = ctx.n_target, taps = spec.taps;
   const bool no_self = ctx.same_population && !spec.autapses;
   const std::uint32_t conn_stream = stream_id(StreamKind::connectivity, ctx.projection_index);
   auto rng_for = [&](std::uint64_t entity) {
@@ -244,91 +282,138 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
   auto values_for = [&](std::uint64_t entity) {
     return RandomStream(ctx.seed, value_stream, static_cast<std::uint32_t>(entity));
   };
-
-  const double expected = expected_synapses(spec, ctx);
-  if (spec.rule != Rule::fixed_probability) out.reserve(static_cast<std::size_t>(expected));
+  auto at = [&](std::uint64_t k) { return out.data() + k; };
 
   switch (spec.rule) {
     case Rule::one_to_one: {
-      for (std::uint64_t i = 0; i < nt; ++i) {
-        if (no_self) continue;
-        auto vals = values_for(i);
-        emit.pair(static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i), vals);
-      }
+      if (no_self) break;
+      out.resize(nt * taps);
+      for_chunks(nt, chunk_entities(static_cast<double>(taps)),
+                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+                   SynapseRecord* p = at(first * taps);
+                   for (std::uint64_t i = first; i < last; ++i) {
+                     auto vals = values_for(i);
+                     p = emit.pair(p, static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i),
+                                   vals);
+                   }
+                 });
       break;
     }
     case Rule::all_to_all: {
-      for (std::uint64_t t = 0; t < nt; ++t) {
-        auto vals = values_for(t);
-        for (std::uint64_t s = 0; s < ns; ++s) {
-          if (no_self && s == t) continue;
-          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-        }
-      }
+      // Pairs onto targets [0, t): ns each, less the autapses skipped.
+      auto pairs_before = [&](std::uint64_t t) { return t * ns - (no_self ? std::min(t, ns) : 0); };
+      out.resize(pairs_before(nt) * taps);
+      for_chunks(nt, chunk_entities(static_cast<double>(ns * taps)),
+                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+                   SynapseRecord* p = at(pairs_before(first) * taps);
+                   for (std::uint64_t t = first; t < last; ++t) {
+                     auto vals = values_for(t);
+                     for (std::uint64_t s = 0; s < ns; ++s) {
+                       if (no_self && s == t) continue;
+                       p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
+                                     vals);
+                     }
+                   }
+                 });
       break;
     }
     case Rule::fixed_probability: {
-      out.reserve(static_cast<std::size_t>(expected * 1.05 + 16));
-      if (spec.p == 0) break;
-      for (std::uint64_t t = 0; t < nt; ++t) {
+      if (spec.p == 0 || nt == 0) break;
+      // Geometric skipping: cost proportional to the synapses made, not to ns.
+      // A first pass counts each chunk's pairs (the connection stream alone),
+      // so that the output is allocated once, at its exact size.
+      auto for_pairs = [&](std::uint64_t t, auto&& f) {
         auto rng = rng_for(t);
-        auto vals = values_for(t);
-        // Geometric skipping: cost proportional to the synapses made, not to ns.
         for (std::uint64_t s = rng.geometric(spec.p); s < ns; s += 1 + rng.geometric(spec.p)) {
           if (no_self && s == t) continue;
-          emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+          f(s);
         }
-      }
+      };
+      const std::uint64_t grain = chunk_entities(spec.p * static_cast<double>(ns * taps));
+      std::vector<std::uint64_t> start((nt + grain - 1) / grain + 1, 0);
+      for_chunks(nt, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
+        std::uint64_t pairs = 0;
+        for (std::uint64_t t = first; t < last; ++t) for_pairs(t, [&](std::uint64_t) { ++pairs; });
+        start[c + 1] = pairs * taps;
+      });
+      std::partial_sum(start.begin(), start.end(), start.begin());
+      out.resize(start.back());
+      for_chunks(nt, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
+        SynapseRecord* p = at(start[c]);
+        for (std::uint64_t t = first; t < last; ++t) {
+          auto vals = values_for(t);
+          for_pairs(t, [&](std::uint64_t s) {
+            p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+          });
+        }
+      });
       break;
     }
     case Rule::fixed_indegree: {
-      for (std::uint64_t t = 0; t < nt; ++t) {
-        auto rng = rng_for(t);
-        auto vals = values_for(t);
-        const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
-        if (spec.multapses) {
-          for (std::uint64_t k = 0; k < spec.indegree; ++k) {
-            std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
-            if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-          }
-        } else {
-          for (const auto s : distinct_sample(ns, spec.indegree, skip, rng)) {
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-          }
-        }
-      }
+      const std::uint64_t per_target = spec.indegree * taps;
+      out.resize(nt * per_target);
+      for_chunks(
+          nt, chunk_entities(static_cast<double>(per_target)),
+          [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+            SynapseRecord* p = at(first * per_target);
+            for (std::uint64_t t = first; t < last; ++t) {
+              auto rng = rng_for(t);
+              auto vals = values_for(t);
+              const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
+              if (spec.multapses) {
+                for (std::uint64_t k = 0; k < spec.indegree; ++k) {
+                  std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
+                  if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
+                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+                }
+              } else {
+                for (const auto s : distinct_sample(ns, spec.indegree, skip, rng)) {
+                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+                }
+              }
+            }
+          });
       break;
     }
     case Rule::fixed_outdegree: {
-      for (std::uint64_t s = 0; s < ns; ++s) {
-        auto rng = rng_for(s);
-        auto vals = values_for(s);
-        const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
-        if (spec.multapses) {
-          for (std::uint64_t k = 0; k < spec.outdegree; ++k) {
-            std::uint64_t t = rng.below(skip >= 0 ? nt - 1 : nt);
-            if (skip >= 0 && static_cast<std::int64_t>(t) >= skip) ++t;
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-          }
-        } else {
-          for (const auto t : distinct_sample(nt, spec.outdegree, skip, rng)) {
-            emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-          }
-        }
-      }
+      const std::uint64_t per_source = spec.outdegree * taps;
+      out.resize(ns * per_source);
+      for_chunks(
+          ns, chunk_entities(static_cast<double>(per_source)),
+          [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+            SynapseRecord* p = at(first * per_source);
+            for (std::uint64_t s = first; s < last; ++s) {
+              auto rng = rng_for(s);
+              auto vals = values_for(s);
+              const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
+              if (spec.multapses) {
+                for (std::uint64_t k = 0; k < spec.outdegree; ++k) {
+                  std::uint64_t t = rng.below(skip >= 0 ? nt - 1 : nt);
+                  if (skip >= 0 && static_cast<std::int64_t>(t) >= skip) ++t;
+                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+                }
+              } else {
+                for (const auto t : distinct_sample(nt, spec.outdegree, skip, rng)) {
+                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+                }
+              }
+            }
+          });
       break;
     }
     case Rule::fixed_total_number: {
+      // One stream for the whole projection: serial.
       auto rng = rng_for(0);
       auto vals = values_for(0);
+      out.resize(spec.total * taps);
+      SynapseRecord* p = at(0);
       for (std::uint64_t k = 0; k < spec.total; ++k) {
         std::uint64_t s = 0, t = 0;
         do {
           s = rng.below(ns);
           t = rng.below(nt);
         } while (no_self && s == t);
-        emit.pair(static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+        p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
       }
       break;
     }
@@ -336,11 +421,13 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       const auto& e = spec.edges;
       const std::size_t n = e.source.size();
       auto vals = values_for(0);
+      out.resize(n * taps);
+      SynapseRecord* p = at(0);
       for (std::size_t k = 0; k < n; ++k) {
         const auto s = static_cast<NeuronIndex>(e.source[k]);
         const auto t = static_cast<NeuronIndex>(e.target[k]);
         if (e.weight.empty() && e.delay_ms.empty()) {
-          emit.pair(s, t, vals);
+          p = emit.pair(p, s, t, vals);
           continue;
         }
         const std::uint32_t d =
@@ -350,7 +437,7 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
         for (std::uint32_t tap = 0; tap < spec.taps; ++tap) {
           // A listed weight holds for every tap; a distribution is drawn per tap.
           const float w = e.weight.empty() ? emit.weight(vals) : static_cast<float>(e.weight[k]);
-          out.push_back({s, t, w, d + tap});
+          *p++ = {s, t, w, d + tap};
         }
       }
       break;
