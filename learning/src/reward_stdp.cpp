@@ -1,6 +1,7 @@
 #include "spikeline/learning/reward_stdp.hpp"
 
 #include "bounds.hpp"
+#include "choice.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,6 +21,7 @@ RewardStdpParams::RewardStdpParams(const ParamMap& p) {
   tau_minus = p.number("tau_minus", tau_minus);
   w_min = p.number("w_min", w_min);
   w_max = p.number("w_max", w_max);
+  nearest = detail::choice<bool>(p, "pairing", "all", {{"all", false}, {"nearest", true}});
   if (modulator.empty()) {
     throw ConfigError(fmt::format("{} must name a [[neuromodulator]]", p.item("modulator")));
   }
@@ -95,7 +97,7 @@ void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
     const double y = s.post[block.target[k] - s.first_target].at(t, dt_, p_.tau_minus);
     s.c[k] -= p_.A_minus * y;
   }
-  s.pre[group].jump(t, dt_, p_.tau_plus, false);
+  s.pre[group].jump(t, dt_, p_.tau_plus, p_.nearest);
 }
 
 void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
@@ -107,7 +109,7 @@ void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
     advance(block, s, k, t);
     s.c[k] += p_.A_plus * s.pre[groups[n]].at(t, dt_, p_.tau_plus);
   }
-  s.post[target - s.first_target].jump(t, dt_, p_.tau_minus, false);
+  s.post[target - s.first_target].jump(t, dt_, p_.tau_minus, p_.nearest);
 }
 
 void RewardStdp::sync(unsigned part, SynapseBlock& block, Step t) {
@@ -134,6 +136,7 @@ RuleInfo reward_stdp_rule_info() {
       {"tau_minus", "ms", d.tau_minus, "postsynaptic trace time constant (> 0)"},
       {"w_min", "", d.w_min, "lower weight bound"},
       {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
+      {"pairing", "", NAN, "\"all\" or \"nearest\"", "all"},
   };
   info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
     return std::make_unique<RewardStdp>(RewardStdpParams(p), grid);

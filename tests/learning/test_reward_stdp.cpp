@@ -100,6 +100,29 @@ TEST_CASE("a reward 1 s after the pairing changes the weight by the analytic amo
   CHECK(acausal.w < 0.0);
 }
 
+TEST_CASE("nearest pairing counts only the latest arrival", "[rstdp]") {
+  // Arrivals at 90 and 100 ms, post at 105 ms, tonic 0.002: the eligibility
+  // after the post spike is A_plus (e^-15/20 + e^-5/20) with "all" and
+  // A_plus e^-5/20 with "nearest"; read it 1 s later.
+  auto eligibility = [](const std::string& pairing) {
+    ParamMap p = rstdp_params(0.0);
+    p.set("pairing", pairing);
+    double c = 0;
+    run_plastic_pair(
+        std::make_unique<RewardStdp>(RewardStdpParams(p), TimeGrid(kDt)), {899, 999}, {1050}, 1,
+        0.0, 1,
+        [&](const PlasticityRule& r) {
+          c = dynamic_cast<const RewardStdp&>(r).eligibility(0, 0, 11050);
+          return 0.0;
+        },
+        [](Network& net) { net.add_neuromodulator(Neuromodulator("dopamine", kTauD, kDt)); },
+        11050);
+    return c;
+  };
+  CHECK(eligibility("all") == Approx(0.1 * (e(15, 20) + e(5, 20)) * e(1000, 1000)).epsilon(1e-12));
+  CHECK(eligibility("nearest") == Approx(0.1 * e(5, 20) * e(1000, 1000)).epsilon(1e-12));
+}
+
 TEST_CASE("a reward before the pairing acts only through the dopamine left", "[rstdp]") {
   const double eta = 0.1, tau_c = 1000.0, a = 0.5;
   const double lambda = 1.0 / tau_c + 1.0 / kTauD;

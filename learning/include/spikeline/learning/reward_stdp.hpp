@@ -8,7 +8,8 @@
 //
 // D(t) is the concentration of the neuromodulator named by `modulator`
 // (a [[neuromodulator]] with its own decay time tau_d and reward pulses).
-// The pairings are those of stdp (all-to-all, traces x and y):
+// The pairings are those of stdp (traces x and y; pairing = "all" adds 1 at
+// each spike, "nearest" sets the trace to 1, as Izhikevich's daspnet does):
 //   postsynaptic spike at t:   c -> c + A_plus * x(t)
 //   presynaptic arrival at t:  c -> c - A_minus * y(t)
 // (arrival = emission + delay; an arrival and a postsynaptic spike in the
@@ -40,6 +41,7 @@
 //   tau_minus       ms       20     (> 0)
 //   w_min                    0
 //   w_max                    4      (> w_min)
+//   pairing                  "all"  or "nearest"
 //
 // Reference: Izhikevich EM (2007) Solving the distal reward problem through
 // linkage of STDP and dopamine signaling. Cereb Cortex 17:2443.
@@ -66,6 +68,7 @@ struct RewardStdpParams {
   double tau_minus = 20.0;
   double w_min = 0.0;
   double w_max = 4.0;
+  bool nearest = false;
 
   RewardStdpParams() = default;
   explicit RewardStdpParams(const ParamMap& p);
