@@ -21,7 +21,9 @@
 // neuron, projection, delay), the order in which the sorted spikes of each
 // window are filed -- again independent of threads and partitions. The
 // heap holds the rest: generator emissions (which may lie any distance in
-// the future), current changes and, later, reward and control events.
+// the future) and current changes; the run loop keeps recording and flush
+// events in a queue of its own. Reward pulses are kept as the schedule of
+// their neuromodulator (neuromodulator.hpp), which every partition reads.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +38,7 @@ enum class EventKind : std::uint8_t {
   current = 0,   // a stimulus changes injected current: a = stimulus, b = change index
   delivery = 1,  // a spike reaches a delay group: a = projection, b = source, c = delay
   emission = 2,  // a scheduled generator fires: a = population, b = neuron
-  reward = 3,    // a neuromodulator pulse: a = channel, b = sequence
+  reward = 3,    // a neuromodulator pulse (kept in the Neuromodulator's schedule)
   record = 4,    // sample traces / snapshot weights: a = recorder
   flush = 5,     // flush output
 };
