@@ -37,7 +37,11 @@ RewardStdpParams::RewardStdpParams(const ParamMap& p) {
   check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
 }
 
-RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid) : p_(p), dt_(grid.dt()) {}
+RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid)
+    : p_(p),
+      dt_(grid.dt()),
+      decay_plus_(grid.dt(), p.tau_plus),
+      decay_minus_(grid.dt(), p.tau_minus) {}
 
 void RewardStdp::check_weights(double min, double max, const std::string& projection) const {
   detail::check_weight_range("reward_stdp", p_.w_min, p_.w_max, min, max, projection);
@@ -94,10 +98,10 @@ void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
   const DelayGroup& g = block.groups[group];
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
     advance(block, s, k, t);
-    const double y = s.post[block.target[k] - s.first_target].at(t, dt_, p_.tau_minus);
+    const double y = s.post[block.target[k] - s.first_target].at(t, decay_minus_);
     s.c[k] -= p_.A_minus * y;
   }
-  s.pre[group].jump(t, dt_, p_.tau_plus, p_.nearest);
+  s.pre[group].jump(t, decay_plus_, p_.nearest);
 }
 
 void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
@@ -107,9 +111,9 @@ void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
   for (std::size_t n = 0; n < synapses.size(); ++n) {
     const std::uint32_t k = synapses[n];
     advance(block, s, k, t);
-    s.c[k] += p_.A_plus * s.pre[groups[n]].at(t, dt_, p_.tau_plus);
+    s.c[k] += p_.A_plus * s.pre[groups[n]].at(t, decay_plus_);
   }
-  s.post[target - s.first_target].jump(t, dt_, p_.tau_minus, p_.nearest);
+  s.post[target - s.first_target].jump(t, decay_minus_, p_.nearest);
 }
 
 void RewardStdp::sync(unsigned part, SynapseBlock& block, Step t) {

@@ -31,7 +31,11 @@ StdpParams::StdpParams(const ParamMap& p) {
   check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
 }
 
-Stdp::Stdp(const StdpParams& p, const TimeGrid& grid) : p_(p), dt_(grid.dt()) {}
+Stdp::Stdp(const StdpParams& p, const TimeGrid& grid)
+    : p_(p),
+      dt_(grid.dt()),
+      decay_plus_(grid.dt(), p.tau_plus),
+      decay_minus_(grid.dt(), p.tau_minus) {}
 
 void Stdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const {
   if (p_.dependence == StdpParams::Dependence::additive) w = std::clamp(w, p_.w_min, p_.w_max);
@@ -60,12 +64,12 @@ void Stdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step 
   const bool additive = p_.dependence == StdpParams::Dependence::additive;
   const bool nearest = p_.pairing == StdpParams::Pairing::nearest;
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    const double y = s.post[block.target[k] - s.first_target].at(t, dt_, p_.tau_minus);
+    const double y = s.post[block.target[k] - s.first_target].at(t, decay_minus_);
     if (y == 0) continue;
     const double w = s.w[k];
     store(block, s, k, w - p_.A_minus * (additive ? 1.0 : w - p_.w_min) * y);
   }
-  s.pre[group].jump(t, dt_, p_.tau_plus, nearest);
+  s.pre[group].jump(t, decay_plus_, nearest);
 }
 
 void Stdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
@@ -75,13 +79,13 @@ void Stdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
   const bool additive = p_.dependence == StdpParams::Dependence::additive;
   const bool nearest = p_.pairing == StdpParams::Pairing::nearest;
   for (std::size_t n = 0; n < synapses.size(); ++n) {
-    const double x = s.pre[groups[n]].at(t, dt_, p_.tau_plus);
+    const double x = s.pre[groups[n]].at(t, decay_plus_);
     if (x == 0) continue;
     const std::uint32_t k = synapses[n];
     const double w = s.w[k];
     store(block, s, k, w + p_.A_plus * (additive ? 1.0 : p_.w_max - w) * x);
   }
-  s.post[target - s.first_target].jump(t, dt_, p_.tau_minus, nearest);
+  s.post[target - s.first_target].jump(t, decay_minus_, nearest);
 }
 
 RuleInfo stdp_rule_info() {

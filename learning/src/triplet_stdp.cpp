@@ -34,7 +34,12 @@ TripletStdpParams::TripletStdpParams(const ParamMap& p) {
 }
 
 TripletStdp::TripletStdp(const TripletStdpParams& p, const TimeGrid& grid)
-    : p_(p), dt_(grid.dt()) {}
+    : p_(p),
+      dt_(grid.dt()),
+      decay_plus_(grid.dt(), p.tau_plus),
+      decay_minus_(grid.dt(), p.tau_minus),
+      decay_x_(grid.dt(), p.tau_x),
+      decay_y_(grid.dt(), p.tau_y) {}
 
 void TripletStdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const {
   w = std::clamp(w, p_.w_min, p_.w_max);
@@ -62,14 +67,14 @@ void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targ
 void TripletStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
   PartState& s = state_[part];
   const DelayGroup& g = block.groups[group];
-  const double r2 = s.r2[group].at(t, dt_, p_.tau_x);  // before this arrival's own jump
+  const double r2 = s.r2[group].at(t, decay_x_);  // before this arrival's own jump
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    const double o1 = s.o1[block.target[k] - s.first_target].at(t, dt_, p_.tau_minus);
+    const double o1 = s.o1[block.target[k] - s.first_target].at(t, decay_minus_);
     if (o1 == 0) continue;
     store(block, s, k, s.w[k] - o1 * (p_.A2_minus + p_.A3_minus * r2));
   }
-  s.r1[group].jump(t, dt_, p_.tau_plus, p_.nearest);
-  s.r2[group].jump(t, dt_, p_.tau_x, p_.nearest);
+  s.r1[group].jump(t, decay_plus_, p_.nearest);
+  s.r2[group].jump(t, decay_x_, p_.nearest);
 }
 
 void TripletStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
@@ -77,15 +82,15 @@ void TripletStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target
                           std::span<const std::uint32_t> groups, Step t) {
   PartState& s = state_[part];
   const std::size_t j = target - s.first_target;
-  const double o2 = s.o2[j].at(t, dt_, p_.tau_y);  // before this spike's own jump
+  const double o2 = s.o2[j].at(t, decay_y_);  // before this spike's own jump
   for (std::size_t n = 0; n < synapses.size(); ++n) {
-    const double r1 = s.r1[groups[n]].at(t, dt_, p_.tau_plus);
+    const double r1 = s.r1[groups[n]].at(t, decay_plus_);
     if (r1 == 0) continue;
     const std::uint32_t k = synapses[n];
     store(block, s, k, s.w[k] + r1 * (p_.A2_plus + p_.A3_plus * o2));
   }
-  s.o1[j].jump(t, dt_, p_.tau_minus, p_.nearest);
-  s.o2[j].jump(t, dt_, p_.tau_y, p_.nearest);
+  s.o1[j].jump(t, decay_minus_, p_.nearest);
+  s.o2[j].jump(t, decay_y_, p_.nearest);
 }
 
 RuleInfo triplet_stdp_rule_info() {

@@ -106,6 +106,8 @@ class RewardStdp final : public PlasticityRule {
 
   RewardStdpParams p_;
   double dt_;
+  Decay decay_plus_;
+  Decay decay_minus_;
   const Neuromodulator* dopamine_ = nullptr;
   std::vector<PartState> state_;
 };

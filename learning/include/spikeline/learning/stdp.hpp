@@ -104,6 +104,8 @@ class Stdp final : public PlasticityRule {
 
   StdpParams p_;
   double dt_;
+  Decay decay_plus_;
+  Decay decay_minus_;
   std::vector<PartState> state_;
 };
 

@@ -1,24 +1,46 @@
-// An exponentially decaying spike trace, kept lazily: its value just after
-// the last jump and the step of that jump. Shared by the STDP rules.
+// Exponentially decaying spike traces, kept lazily: the value just after the
+// last jump and the step of that jump. Shared by the STDP rules.
 #pragma once
 
 #include <cmath>
+#include <vector>
 
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline::learning {
 
+// exp(-n dt / tau) for a whole number of steps n. The first entries come
+// from a table computed with the very same expression, so looking them up
+// gives the same bits as calling exp (and saves its cost on every synapse
+// an event touches); longer gaps call exp.
+class Decay {
+ public:
+  Decay(double dt, double tau) : dt_(dt), tau_(tau) {
+    const auto n =
+        static_cast<std::size_t>(std::min(1 << 16, static_cast<int>(20.0 * tau / dt) + 1));
+    table_.resize(n);
+    for (std::size_t k = 0; k < n; ++k) table_[k] = compute(static_cast<Step>(k));
+  }
+  double operator()(Step n) const {
+    return static_cast<std::size_t>(n) < table_.size() ? table_[static_cast<std::size_t>(n)]
+                                                       : compute(n);
+  }
+
+ private:
+  double compute(Step n) const { return std::exp(-static_cast<double>(n) * dt_ / tau_); }
+  double dt_, tau_;
+  std::vector<double> table_;
+};
+
 struct Trace {
   double value = 0;
   Step last = 0;
 
-  // The value at step t (>= last), decayed with time constant tau (ms).
-  double at(Step t, double dt, double tau) const {
-    return value == 0 ? 0.0 : value * std::exp(-static_cast<double>(t - last) * dt / tau);
-  }
+  // The value at step t (>= last).
+  double at(Step t, const Decay& decay) const { return value == 0 ? 0.0 : value * decay(t - last); }
   // A spike at step t: +1 (all-to-all interaction) or reset to 1 (nearest).
-  void jump(Step t, double dt, double tau, bool nearest) {
-    value = nearest ? 1.0 : at(t, dt, tau) + 1.0;
+  void jump(Step t, const Decay& decay, bool nearest) {
+    value = nearest ? 1.0 : at(t, decay) + 1.0;
     last = t;
   }
 };

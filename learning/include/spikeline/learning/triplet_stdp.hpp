@@ -88,6 +88,10 @@ class TripletStdp final : public PlasticityRule {
 
   TripletStdpParams p_;
   double dt_;
+  Decay decay_plus_;
+  Decay decay_minus_;
+  Decay decay_x_;
+  Decay decay_y_;
   std::vector<PartState> state_;
 };
 
