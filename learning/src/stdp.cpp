@@ -32,10 +32,7 @@ StdpParams::StdpParams(const ParamMap& p) {
 }
 
 Stdp::Stdp(const StdpParams& p, const TimeGrid& grid)
-    : p_(p),
-      dt_(grid.dt()),
-      decay_plus_(grid.dt(), p.tau_plus),
-      decay_minus_(grid.dt(), p.tau_minus) {}
+    : p_(p), decay_plus_(grid.dt(), p.tau_plus), decay_minus_(grid.dt(), p.tau_minus) {}
 
 void Stdp::store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const {
   if (p_.dependence == StdpParams::Dependence::additive) w = std::clamp(w, p_.w_min, p_.w_max);

@@ -35,7 +35,6 @@ TripletStdpParams::TripletStdpParams(const ParamMap& p) {
 
 TripletStdp::TripletStdp(const TripletStdpParams& p, const TimeGrid& grid)
     : p_(p),
-      dt_(grid.dt()),
       decay_plus_(grid.dt(), p.tau_plus),
       decay_minus_(grid.dt(), p.tau_minus),
       decay_x_(grid.dt(), p.tau_x),

@@ -103,7 +103,6 @@ class Stdp final : public PlasticityRule {
   void store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const;
 
   StdpParams p_;
-  double dt_;
   Decay decay_plus_;
   Decay decay_minus_;
   std::vector<PartState> state_;

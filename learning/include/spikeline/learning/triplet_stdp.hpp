@@ -87,7 +87,6 @@ class TripletStdp final : public PlasticityRule {
   void store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const;
 
   TripletStdpParams p_;
-  double dt_;
   Decay decay_plus_;
   Decay decay_minus_;
   Decay decay_x_;
