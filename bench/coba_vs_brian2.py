@@ -16,7 +16,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,22 +23,11 @@ import tempfile
 
 import h5py
 
+from benchlib import commit as source_commit, run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "brian2_coba.py")
-
-
-def run(cmd):
-    """Runs cmd; returns (stdout, wall seconds, peak RSS MiB) of that child alone."""
-    t0 = os.times()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(p.pid, 0)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    wall = os.times().elapsed - t0.elapsed
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), err[-3000:]))
-    return out, wall, usage.ru_maxrss / 1024.0
 
 
 def spikeline(binary, n, duration_s, threads, tmp):
@@ -102,8 +90,7 @@ def main():
                      "peak_rss_mib": max(r["rss_mib"] for r in rs),
                      "bytes_per_synapse": (rs[0]["synapse_bytes"] / syn) if "synapse_bytes" in rs[0] else None,
                      "ratio_to_brian2_loop": loop / peer, "runs": rs})
-    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    commit = source_commit()
     meta = {"date": datetime.date.today().isoformat(), "machine": "%s, %d cores, %s" % (
         platform.processor() or platform.machine(), os.cpu_count(), platform.platform()),
         "commit": commit, "network": "COBA n=%d, %.0f s simulated" % (args.n, args.duration),

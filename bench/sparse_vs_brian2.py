@@ -34,22 +34,11 @@ import tempfile
 
 import h5py
 
+from benchlib import run
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "brian2_sparse.py")
-
-
-def run(cmd):
-    """Runs cmd; returns (stdout, wall seconds, peak RSS MiB) of that child alone."""
-    t0 = os.times()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(p.pid, 0)
-    out = p.stdout.read()
-    err = p.stderr.read()
-    wall = os.times().elapsed - t0.elapsed
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), err[-3000:]))
-    return out, wall, usage.ru_maxrss / 1024.0
 
 
 def spikeline(binary, n, duration_s, threads, tmp):
