@@ -1,5 +1,7 @@
 #include "spikeline/neurons/izhikevich.hpp"
 
+#include <algorithm>
+
 #include "spikeline/engine/random.hpp"
 
 #include "model_util.hpp"
@@ -17,24 +19,31 @@ void izhikevich_loop(const IzhikevichParams& p, double dt, std::uint64_t seed, s
                      SpikeSink& out) {
   const double a = p.a, b = p.b, c = p.c, d = p.d, V_th = p.V_th, I_e = p.I_e;
   const double A = p.noise_amplitude, h = kHalfSteps ? 0.5 * dt : dt;
-  for (NeuronIndex i = r.begin; i < r.end; ++i) {
-    double I =
-        I_e + detail::current_at(in.current, i) + detail::take(in.ex, i) + detail::take(in.in, i);
+  // The noise is drawn for a chunk of neurons at once (a vectorised loop),
+  // then used; the numbers are those of each neuron's own stream.
+  constexpr NeuronIndex kChunk = 256;
+  double noise[kChunk];
+  for (NeuronIndex begin = r.begin; begin < r.end; begin += kChunk) {
+    const NeuronIndex end = std::min(r.end, begin + kChunk);
     if constexpr (kNoise) {
-      RandomStream rng(seed, stream, i, static_cast<std::uint64_t>(t));
-      I += A * (rng.uniform() - 0.5);
+      uniform_per_entity(seed, stream, begin, static_cast<std::uint64_t>(t), end - begin, noise);
     }
-    double v = v_[i], u = u_[i];
-    v += h * ((0.04 * v + 5.0) * v + 140.0 - u + I);
-    if constexpr (kHalfSteps) v += h * ((0.04 * v + 5.0) * v + 140.0 - u + I);
-    u += dt * a * (b * v - u);
-    if (v >= V_th) {
-      out.emit(i);
-      v = c;
-      u += d;
+    for (NeuronIndex i = begin; i < end; ++i) {
+      double I =
+          I_e + detail::current_at(in.current, i) + detail::take(in.ex, i) + detail::take(in.in, i);
+      if constexpr (kNoise) I += A * (noise[i - begin] - 0.5);
+      double v = v_[i], u = u_[i];
+      v += h * ((0.04 * v + 5.0) * v + 140.0 - u + I);
+      if constexpr (kHalfSteps) v += h * ((0.04 * v + 5.0) * v + 140.0 - u + I);
+      u += dt * a * (b * v - u);
+      if (v >= V_th) {
+        out.emit(i);
+        v = c;
+        u += d;
+      }
+      v_[i] = v;
+      u_[i] = u;
     }
-    v_[i] = v;
-    u_[i] = u;
   }
 }
 }  // namespace

@@ -164,6 +164,27 @@ TEST_CASE("random streams are keyed, reproducible and well distributed", "[rando
   CHECK(e.next_u64() == f.next_u64());
 }
 
+TEST_CASE("uniform_per_entity equals each entity's own stream, bit for bit", "[random]") {
+  // Seeds and counters wider than 32 bits, entity ranges that wrap, and odd
+  // lengths (the vector loop's remainder).
+  const std::uint64_t seeds[] = {0, 1, 0x123456789abcdefULL};
+  const std::uint64_t counters[] = {0, 77, (1ULL << 32) + 5};
+  const std::uint32_t firsts[] = {0, 1000, 0xfffffff0u};
+  for (const auto seed : seeds) {
+    for (const auto counter : counters) {
+      for (const auto first : firsts) {
+        std::vector<double> out(37);
+        uniform_per_entity(seed, stream_id(StreamKind::model_noise, 3), first, counter, out.size(),
+                           out.data());
+        for (std::uint32_t j = 0; j < out.size(); ++j) {
+          RandomStream r(seed, stream_id(StreamKind::model_noise, 3), first + j, counter);
+          CHECK(out[j] == r.uniform());
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("an injected current starts to act in the step after its onset", "[stimulus]") {
   // iaf_psc_delta at rest with E_L = 0: V stays exactly 0 until the current
   // starts at 10 ms, then follows V(t) = I tau/C (1 - exp(-(t - 10 ms)/tau)).
