@@ -278,38 +278,60 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
     ++distinct_delays_;
   }
 }
-std::vector<SynapseRecord> Connectivity::canonical() const {
-  std::vector<SynapseRecord> out;
-  out.reserve(count_);
-  auto before = [](const SynapseRecord& a, const SynapseRecord& b) {
+template <class Emit>
+void Connectivity::visit_canonical(Emit&& emit) const {
+  struct Entry {
+    NeuronIndex target;
+    std::uint32_t delay;
+    std::uint32_t index;
+  };
+  auto before = [](const Entry& a, const Entry& b) {
     return a.target != b.target ? a.target < b.target : a.delay < b.delay;
   };
+  std::vector<Entry> row;
   for (NeuronIndex src = 0; src < n_source_; ++src) {
     // Blocks hold ascending ranges of targets: sorting each block's part of
     // the row sorts the row.
-    for (const auto& blk : blocks_) {
+    for (unsigned part = 0; part < blocks_.size(); ++part) {
+      const SynapseBlock& blk = blocks_[part];
       const auto groups = blk.groups_of(src);
-      const std::size_t first = out.size();
+      row.clear();
       for (const auto& g : groups) {
-        for (std::uint32_t k = g.begin; k < g.end; ++k) {
-          out.push_back({src, blk.target[k], blk.weight[k], g.delay});
-        }
+        for (std::uint32_t k = g.begin; k < g.end; ++k) row.push_back({blk.target[k], g.delay, k});
       }
-      if (groups.size() < 2) continue;  // one group is sorted by target already
-      // Stable: multapses with equal (target, delay) keep insertion order.
-      const auto part = out.begin() + static_cast<std::ptrdiff_t>(first);
-      if (out.end() - part <= 16) {
-        for (auto it = part + 1; it != out.end(); ++it) {
-          const SynapseRecord x = *it;
+      // One group is sorted by target already. Stable: multapses with equal
+      // (target, delay) keep insertion order.
+      if (groups.size() > 1 && row.size() <= 16) {
+        for (auto it = row.begin() + 1; it != row.end(); ++it) {  // insertion sort: no buffer
+          const Entry x = *it;
           auto j = it;
-          for (; j != part && before(x, *(j - 1)); --j) *j = *(j - 1);
+          for (; j != row.begin() && before(x, *(j - 1)); --j) *j = *(j - 1);
           *j = x;
         }
-      } else {
-        std::stable_sort(part, out.end(), before);
+      } else if (groups.size() > 1) {
+        std::stable_sort(row.begin(), row.end(), before);
       }
+      for (const Entry& e : row) emit(src, part, e.index, e.delay);
     }
   }
+}
+
+std::vector<SynapseRecord> Connectivity::canonical() const {
+  std::vector<SynapseRecord> out;
+  out.reserve(count_);
+  visit_canonical([&](NeuronIndex src, unsigned part, std::uint32_t k, std::uint32_t delay) {
+    const SynapseBlock& blk = blocks_[part];
+    out.push_back({src, blk.target[k], blk.weight[k], delay});
+  });
+  return out;
+}
+
+std::vector<SynapseLocation> Connectivity::canonical_locations() const {
+  std::vector<SynapseLocation> out;
+  out.reserve(count_);
+  visit_canonical([&](NeuronIndex, unsigned part, std::uint32_t k, std::uint32_t) {
+    out.push_back({part, k});
+  });
   return out;
 }
 

@@ -271,6 +271,19 @@ void Simulator::sync_plasticity() {
   }
 }
 
+std::vector<std::string> Simulator::synapse_variables(std::size_t projection) const {
+  const auto* rule = plasticity(projection);
+  return rule ? rule->synapse_variables() : std::vector<std::string>{"weight"};
+}
+
+double Simulator::synapse_value(std::size_t projection, std::size_t var,
+                                SynapseLocation where) const {
+  const SynapseBlock& block = connectivity_[projection].block(where.part);
+  const auto* rule = plasticity(projection);
+  return rule ? rule->synapse_value(var, where.part, block, where.index, now_)
+              : block.weight[where.index];
+}
+
 std::size_t Simulator::synapse_count() const {
   std::size_t n = 0;
   for (const auto& c : connectivity_) n += c.size();

@@ -29,6 +29,30 @@ std::size_t find_population(const Config& c, const std::string& name, const std:
                                 did_you_mean(name, names), fmt::join(names, ", ")));
 }
 
+std::size_t find_projection(const Config& c, const std::string& name) {
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < c.projections.size(); ++k) {
+    if (c.projections[k].name == name) return k;
+    names.push_back(c.projections[k].name);
+  }
+  throw ConfigError(fmt::format("record_weights: unknown projection '{}'{}; defined: {}", name,
+                                did_you_mean(name, names), fmt::join(names, ", ")));
+}
+
+// The variables a weight record asks for exist for the projection's rule.
+void check_synapse_variables(const WeightRecordConfig& w, const ProjectionConfig& p,
+                             const std::vector<std::string>& available) {
+  for (const auto& v : w.variables) {
+    if (std::find(available.begin(), available.end(), v) == available.end()) {
+      throw ConfigError(
+          fmt::format("record_weights '{}': projection '{}' ({}) has no synapse variable '{}'{}; "
+                      "recordable: {}",
+                      w.name, p.name, p.plasticity_rule.empty() ? "static" : p.plasticity_rule, v,
+                      did_you_mean(v, available), fmt::join(available, ", ")));
+    }
+  }
+}
+
 const ModelInfo& population_model(const PopulationConfig& p, const Registry& registry) {
   const auto& m = registry.get(p.model, fmt::format("population '{}'", p.name));
   if (m.kind == ModelKind::stimulus) {
@@ -184,18 +208,34 @@ void check_config(const Config& c, const Registry& registry) {
     }
   }
   for (const auto& w : c.weight_records) {
-    std::vector<std::string> names;
-    bool found = false;
-    for (const auto& p : c.projections) {
-      names.push_back(p.name);
-      found = found || p.name == w.projection;
-    }
-    if (!found) {
-      throw ConfigError(fmt::format("record_weights: unknown projection '{}'{}; defined: {}",
-                                    w.projection, did_you_mean(w.projection, names),
-                                    fmt::join(names, ", ")));
-    }
+    const auto& p = c.projections[find_projection(c, w.projection)];
     grid.delay_steps(w.interval_ms, "record_weights.interval");
+    auto check_ids = [&](const std::vector<std::uint64_t>& ids, const std::string& population,
+                         const char* key) {
+      const auto size = c.populations[find_population(c, population, p.name)].size;
+      for (const auto id : ids) {
+        if (id >= size) {
+          throw ConfigError(fmt::format(
+              "record_weights '{}': {} holds node {}, out of range: population '{}' has {} "
+              "nodes (ids 0 to {})",
+              w.name, key, id, population, size, size - 1));
+        }
+      }
+    };
+    check_ids(w.sources, p.source, "sources");
+    check_ids(w.targets, p.target, "targets");
+  }
+  for (const auto& m : c.modulator_records) {
+    std::vector<std::string> names;
+    for (const auto& n : c.neuromodulators) names.push_back(n.name);
+    if (std::find(names.begin(), names.end(), m.name) == names.end()) {
+      throw ConfigError(
+          fmt::format("record_neuromodulator: unknown neuromodulator '{}'{}; defined: {}", m.name,
+                      did_you_mean(m.name, names),
+                      names.empty() ? std::string("none (add a [[neuromodulator]])")
+                                    : fmt::format("{}", fmt::join(names, ", "))));
+    }
+    grid.delay_steps(m.interval_ms, "record_neuromodulator.interval");
   }
   grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
   for (const auto& rw : c.rewards) {
@@ -275,6 +315,16 @@ void dry_run_checks(const Config& c, const Registry& registry) {
     }
   }
   for (const auto& r : c.records) probe_start(r, grid);
+  for (const auto& w : c.weight_records) {
+    const auto& p = c.projections[find_projection(c, w.projection)];
+    std::vector<std::string> available{"weight"};
+    if (!p.plasticity_rule.empty()) {
+      available = registry.get_rule(p.plasticity_rule, p.spec.name)
+                      .make(p.plasticity_params, grid)
+                      ->synapse_variables();
+    }
+    check_synapse_variables(w, p, available);
+  }
 }
 }  // namespace
 
@@ -286,7 +336,7 @@ void validate_config(const Config& config, const Registry& registry) {
 BuiltNetwork build_network(const Config& c, const Registry& registry) {
   check_config(c, registry);
   const TimeGrid grid(c.simulation.dt_ms);
-  BuiltNetwork built{Network(grid, c.simulation.seed), {}, {}, estimate_synapses(c, grid)};
+  BuiltNetwork built{Network(grid, c.simulation.seed), {}, {}, {}, estimate_synapses(c, grid)};
   Network& net = built.network;
 
   for (std::size_t k = 0; k < c.populations.size(); ++k) {
@@ -378,20 +428,27 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     net.add_probe(std::move(probe));
     built.probes.push_back(std::move(info));
   }
-  for (const auto& w : c.weight_records) {
-    std::vector<std::string> names;
-    std::optional<std::uint32_t> found;
-    for (std::uint32_t k = 0; k < c.projections.size(); ++k) {
-      names.push_back(c.projections[k].name);
-      if (c.projections[k].name == w.projection) found = k;
+  for (std::size_t r = 0; r < c.weight_records.size(); ++r) {
+    const auto& w = c.weight_records[r];
+    const auto k = find_projection(c, w.projection);
+    const auto* rule = net.projections()[k].plasticity.get();
+    const auto available = rule ? rule->synapse_variables() : std::vector<std::string>{"weight"};
+    check_synapse_variables(w, c.projections[k], available);
+    WeightRecordInfo info;
+    info.record = r;
+    info.projection = static_cast<std::uint32_t>(k);
+    info.interval = grid.delay_steps(w.interval_ms, "record_weights interval");
+    for (const auto& v : w.variables) {
+      const auto at = std::find(available.begin(), available.end(), v) - available.begin();
+      if (at > 0) info.variables.push_back(static_cast<std::size_t>(at));  // 0: the weight, always
     }
-    if (!found) {
-      throw ConfigError(fmt::format("record_weights: unknown projection '{}'{}; defined: {}",
-                                    w.projection, did_you_mean(w.projection, names),
-                                    fmt::join(names, ", ")));
-    }
-    built.weight_records.push_back(
-        {*found, grid.delay_steps(w.interval_ms, "record_weights interval")});
+    built.weight_records.push_back(std::move(info));
+  }
+  for (const auto& m : c.modulator_records) {
+    std::size_t index = 0;
+    while (c.neuromodulators[index].name != m.name) ++index;  // exists: check_config
+    built.modulator_records.push_back(
+        {index, grid.delay_steps(m.interval_ms, "record_neuromodulator interval")});
   }
   return built;
 }

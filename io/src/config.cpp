@@ -137,16 +137,16 @@ class TableReader {
     }
     return out;
   }
-  std::vector<std::uint64_t> ids(const std::string& key) const {
+  std::vector<std::uint64_t> ids(const std::string& key, const char* what = "node ids") const {
     const auto* n = t_.get(key);
     if (!n) return {};
     if (n->is_string() && n->as_string()->get() == "all") return {};
-    if (!n->is_array()) type_error(key, "an array of node ids or \"all\"");
+    if (!n->is_array()) type_error(key, fmt::format("an array of {} or \"all\"", what).c_str());
     std::vector<std::uint64_t> out;
     for (const auto& e : *n->as_array()) {
       if (!e.is_integer() || e.as_integer()->get() < 0) {
-        throw ConfigError(fmt::format("{}: {} must hold node ids (whole numbers >= 0)",
-                                      where(file_, e), item(key)));
+        throw ConfigError(fmt::format("{}: {} must hold {} (whole numbers >= 0)", where(file_, e),
+                                      item(key), what));
       }
       out.push_back(static_cast<std::uint64_t>(e.as_integer()->get()));
     }
@@ -368,7 +368,7 @@ Config parse_config(const std::string& text, const std::string& file,
   }
   TableReader top(root, "the config", file,
                   {"simulation", "output", "population", "projection", "stimulus", "record",
-                   "record_weights", "neuromodulator", "reward"});
+                   "record_weights", "record_neuromodulator", "neuromodulator", "reward"});
 
   if (const auto* t = top.table("simulation")) {
     TableReader r(*t, "simulation", file,
@@ -594,12 +594,47 @@ Config parse_config(const std::string& text, const std::string& file,
   });
 
   for_each_entry(root, "record_weights", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(t, fmt::format("record_weights #{}", k + 1), file, {"projection", "interval"});
+    TableReader r(
+        t, fmt::format("record_weights #{}", k + 1), file,
+        {"projection", "interval", "name", "synapses", "sources", "targets", "variables"});
     WeightRecordConfig w;
     w.projection = r.required_string("projection");
+    w.name = r.string("name", w.projection);
     w.interval_ms = r.positive("interval", 0, "ms");
     if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
+    w.synapses = r.ids("synapses", "edge ids");
+    w.sources = r.ids("sources");
+    w.targets = r.ids("targets");
+    if (w.sources.size() != w.targets.size()) {
+      throw ConfigError(fmt::format(
+          "{}: record_weights '{}': sources has {} ids but targets has {}: they name pairs "
+          "(source[i], target[i])",
+          r.loc(r.has("sources") ? "sources" : "targets"), w.name, w.sources.size(),
+          w.targets.size()));
+    }
+    w.variables = r.strings("variables");
+    for (const auto& other : c.weight_records) {
+      if (other.name == w.name) {
+        throw ConfigError(
+            fmt::format("{}: two [[record_weights]] are named '{}': give one a distinct `name`",
+                        r.loc(r.has("name") ? "name" : "projection"), w.name));
+      }
+    }
     c.weight_records.push_back(std::move(w));
+  });
+  for_each_entry(root, "record_neuromodulator", file, [&](const toml::table& t, std::size_t k) {
+    TableReader r(t, fmt::format("record_neuromodulator #{}", k + 1), file, {"name", "interval"});
+    ModulatorRecordConfig m;
+    m.name = r.required_string("name");
+    m.interval_ms = r.positive("interval", 0, "ms");
+    if (m.interval_ms == 0) r.missing("interval", "in ms, > 0");
+    for (const auto& other : c.modulator_records) {
+      if (other.name == m.name) {
+        throw ConfigError(
+            fmt::format("{}: neuromodulator '{}' is recorded twice", r.loc("name"), m.name));
+      }
+    }
+    c.modulator_records.push_back(std::move(m));
   });
   for_each_entry(root, "neuromodulator", file, [&](const toml::table& t, std::size_t k) {
     TableReader r(t, fmt::format("neuromodulator #{}", k + 1), file, {"name", "tau"});

@@ -121,13 +121,85 @@ class RunObserver : public SimulationObserver {
   Clock::time_point started_;
 };
 
-void write_weights_snapshot(SonataWriter& w, std::size_t slot, const Simulator& sim,
-                            std::uint32_t projection) {
-  const auto syn = sim.connectivity(projection).canonical();
-  std::vector<float> weights(syn.size());
-  for (std::size_t k = 0; k < syn.size(); ++k) weights[k] = syn[k].weight;
-  w.append_weight_snapshot(slot, sim.grid().to_ms(sim.now()), weights);
-}
+// Samples the synapses of one [[record_weights]]: all of a projection's, or
+// the chosen ones, read through the plasticity rule without changing it.
+class WeightRecorder {
+ public:
+  WeightRecorder(const Simulator& sim, const WeightRecordConfig& config,
+                 const WeightRecordInfo& info)
+      : projection_(info.projection), variables_(info.variables) {
+    const Connectivity& conn = sim.connectivity(projection_);
+    if (!config.chosen()) {
+      locations_ = conn.canonical_locations();
+      return;
+    }
+    const std::string& proj = config.projection;
+    for (const auto id : config.synapses) {
+      if (id >= conn.size()) {
+        throw ConfigError(fmt::format(
+            "record_weights '{}': synapse (edge id) {} is out of range: projection '{}' has {} "
+            "synapses (ids 0 to {})",
+            config.name, id, proj, conn.size(), conn.size() == 0 ? 0 : conn.size() - 1));
+      }
+      edge_ids_.push_back(id);
+    }
+    if (!config.sources.empty()) {
+      // Canonical order is by source, then target: each pair is a range.
+      const auto edges = conn.canonical();
+      for (std::size_t i = 0; i < config.sources.size(); ++i) {
+        const auto key = std::make_pair(config.sources[i], config.targets[i]);
+        const auto range =
+            std::equal_range(edges.begin(), edges.end(), key,
+                             [](const auto& a, const auto& b) { return pair_of(a) < pair_of(b); });
+        if (range.first == range.second) {
+          throw ConfigError(fmt::format(
+              "record_weights '{}': projection '{}' has no synapse from source {} to target {}",
+              config.name, proj, key.first, key.second));
+        }
+        for (auto it = range.first; it != range.second; ++it) {
+          edge_ids_.push_back(static_cast<std::uint64_t>(it - edges.begin()));
+        }
+      }
+    }
+    std::sort(edge_ids_.begin(), edge_ids_.end());
+    edge_ids_.erase(std::unique(edge_ids_.begin(), edge_ids_.end()), edge_ids_.end());
+    const auto all = conn.canonical_locations();
+    for (const auto id : edge_ids_) locations_.push_back(all[id]);
+  }
+
+  std::size_t size() const { return locations_.size(); }
+  const std::vector<std::uint64_t>& edge_ids() const { return edge_ids_; }
+
+  void sample(SonataWriter& w, std::size_t slot, const Simulator& sim) {
+    const std::size_t n = locations_.size();
+    values_.resize(n * (1 + variables_.size()));
+    for (std::size_t i = 0; i < n; ++i) {
+      values_[i] = static_cast<float>(sim.synapse_value(projection_, 0, locations_[i]));
+    }
+    for (std::size_t v = 0; v < variables_.size(); ++v) {
+      for (std::size_t i = 0; i < n; ++i) {
+        values_[(v + 1) * n + i] =
+            static_cast<float>(sim.synapse_value(projection_, variables_[v], locations_[i]));
+      }
+    }
+    w.append_weight_snapshot(slot, sim.grid().to_ms(sim.now()), values_);
+  }
+
+ private:
+  static std::pair<std::uint64_t, std::uint64_t> pair_of(const SynapseRecord& r) {
+    return {r.source, r.target};
+  }
+  static std::pair<std::uint64_t, std::uint64_t> pair_of(
+      const std::pair<std::uint64_t, std::uint64_t>& p) {
+    return p;
+  }
+
+  std::uint32_t projection_;
+  std::vector<std::size_t> variables_;
+  std::vector<SynapseLocation> locations_;
+  std::vector<std::uint64_t> edge_ids_;
+  std::vector<float> values_;
+};
 
 }  // namespace
 
@@ -239,7 +311,11 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
   // The output file is created only now that everything is known to be valid.
   std::optional<SonataWriter> writer;
   std::vector<int> spike_slot(names.size(), -1);
-  std::vector<std::size_t> weight_slot;
+  // Chosen synapses are resolved (and checked) before the file is created.
+  std::vector<WeightRecorder> recorders;
+  for (const auto& info : built.weight_records) {
+    recorders.emplace_back(sim, c.weight_records[info.record], info);
+  }
   if (!c.output.file.empty()) {
     OutputLayout layout;
     layout.path = c.output.file;
@@ -258,10 +334,20 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
                                 names[proj_meta[k].second.second], sim.connectivity(k).size()});
       }
     }
-    for (const auto& w : built.weight_records) {
-      weight_slot.push_back(layout.weight_snapshots.size());
-      layout.weight_snapshots.push_back(
-          {proj_meta[w.projection].first, sim.connectivity(w.projection).size()});
+    for (std::size_t r = 0; r < built.weight_records.size(); ++r) {
+      const auto& info = built.weight_records[r];
+      const auto& config = c.weight_records[info.record];
+      WeightSnapshotLayout w;
+      w.name = config.name;
+      w.projection = config.projection;
+      w.count = recorders[r].size();
+      w.edge_ids = recorders[r].edge_ids();
+      const auto names = sim.synapse_variables(info.projection);
+      for (const auto v : info.variables) w.variables.push_back(names[v]);
+      layout.weight_snapshots.push_back(std::move(w));
+    }
+    for (const auto& m : built.modulator_records) {
+      layout.modulators.push_back({sim.network().modulators()[m.modulator].name()});
     }
     layout.config_text = c.resolved_toml;
     layout.command_line = options.command_line;
@@ -283,8 +369,12 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
     // queue; the simulation runs from one control event to the next.
     EventQueue control;
     if (writer) control.push({flush_every, EventKind::flush, 0, 0, 0, 0});
+    // Control events: a = 0 for weight records, 1 for neuromodulator records; b = the index.
     for (std::uint32_t k = 0; writer && k < built.weight_records.size(); ++k) {
-      control.push({built.weight_records[k].interval, EventKind::record, k, 0, 0, 0});
+      control.push({built.weight_records[k].interval, EventKind::record, 0, k, 0, 0});
+    }
+    for (std::uint32_t k = 0; writer && k < built.modulator_records.size(); ++k) {
+      control.push({built.modulator_records[k].interval, EventKind::record, 1, k, 0, 0});
     }
     while (sim.now() < stop && completed) {
       const Step until = control.empty() ? stop : std::min(stop, control.top().step);
@@ -292,11 +382,14 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
       while (completed && control.due(sim.now())) {
         Event e = control.top();
         control.pop();
-        if (e.kind == EventKind::record) {
-          sim.sync_plasticity();
-          write_weights_snapshot(*writer, weight_slot[e.a], sim,
-                                 built.weight_records[e.a].projection);
-          e.step += built.weight_records[e.a].interval;
+        if (e.kind == EventKind::record && e.a == 0) {
+          recorders[e.b].sample(*writer, e.b, sim);
+          e.step += built.weight_records[e.b].interval;
+        } else if (e.kind == EventKind::record) {
+          const auto& m = built.modulator_records[e.b];
+          writer->append_modulator_sample(e.b, grid.to_ms(sim.now()),
+                                          sim.network().modulators()[m.modulator].at(sim.now()));
+          e.step += m.interval;
         } else {
           writer->set_simulated_time(grid.to_ms(sim.now()));
           writer->flush();

@@ -109,8 +109,17 @@ void validate(const OutputLayout& layout) {
     check_name("target population", e.target_population);
   }
   seen.clear();
-  for (const auto& w : layout.weight_snapshots)
-    check_unique("weight projection", seen, w.projection);
+  for (const auto& w : layout.weight_snapshots) {
+    check_unique("weight record", seen, w.name);
+    std::set<std::string> vars{"data", "time", "edge_ids"};
+    for (const auto& v : w.variables) check_unique("weight record variable", vars, v);
+    if (!w.edge_ids.empty() && w.edge_ids.size() != w.count) {
+      throw ConfigError(fmt::format("weight record '{}': {} edge ids for {} synapses", w.name,
+                                    w.edge_ids.size(), w.count));
+    }
+  }
+  seen.clear();
+  for (const auto& m : layout.modulators) check_unique("neuromodulator record", seen, m.name);
 }
 
 }  // namespace
@@ -146,6 +155,13 @@ struct SpikeSink {
 
 struct Snapshots {
   Appendable<float> data;
+  std::vector<Appendable<float>> extra;  // one per additional variable
+  Appendable<double> time;
+  bool write_through = true;  // whole projections: large, rare samples
+};
+
+struct ModulatorSink {
+  Appendable<double> data;
   Appendable<double> time;
 };
 
@@ -161,6 +177,7 @@ struct SonataWriter::Impl {
   std::vector<SpikeSink> spikes;
   std::vector<Report> reports;
   std::vector<Snapshots> snapshots;
+  std::vector<ModulatorSink> modulators;
   std::vector<EdgeSink> edges;
   Handle status, summary, simulated;
   double simulated_ms = 0;
@@ -354,7 +371,12 @@ struct SonataWriter::Impl {
     }
     for (auto& s : snapshots) {
       drain(s.data, true);
+      for (auto& x : s.extra) drain(x, true);
       drain(s.time, true);
+    }
+    for (auto& m : modulators) {
+      drain(m.data, true);
+      drain(m.time, true);
     }
     write_scalar_double(simulated, simulated_ms, "/provenance/simulated_ms");
   }
@@ -430,16 +452,47 @@ struct SonataWriter::Impl {
     if (layout.weight_snapshots.empty()) return;
     Handle root = create_group(file.get(), "weights");
     for (const auto& spec : layout.weight_snapshots) {
-      Handle group = create_group(root.get(), spec.projection);
+      Handle group = create_group(root.get(), spec.name);
+      string_attribute(group.get(), "projection", spec.projection);
+      const std::string path = "/weights/" + spec.name + "/";
       Snapshots s;
       s.data = appendable<float>(group.get(), "data", H5T_IEEE_F32LE, 2, spec.count);
-      s.data.name = "/weights/" + spec.projection + "/data";
-      // Snapshots are rare: a small chunk keeps the time buffer from holding
-      // back a flush-less reader for long.
+      s.data.name = path + "data";
+      for (const auto& v : spec.variables) {
+        s.extra.push_back(appendable<float>(group.get(), v, H5T_IEEE_F32LE, 2, spec.count));
+        s.extra.back().name = path + v;
+      }
+      // Whole-projection snapshots are large and rare: each is written
+      // through. Trajectories of chosen synapses are buffered until a flush.
+      s.write_through = spec.edge_ids.empty();
       s.time = appendable<double>(group.get(), "time", H5T_IEEE_F64LE, 1, 1);
-      s.time.name = "/weights/" + spec.projection + "/time";
+      s.time.name = path + "time";
       string_attribute(s.time.dataset.get(), "units", "ms");
+      if (!spec.edge_ids.empty()) {
+        Handle ids =
+            chunked_dataset(group.get(), "edge_ids", H5T_STD_U64LE, 1, 1, spec.edge_ids.size())
+                .first;
+        check(H5Dwrite(ids.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                       spec.edge_ids.data()),
+              "cannot write " + path + "edge_ids");
+      }
       snapshots.push_back(std::move(s));
+    }
+  }
+
+  void create_modulators(const OutputLayout& layout) {
+    if (layout.modulators.empty()) return;
+    Handle root = create_group(file.get(), "neuromodulators");
+    for (const auto& spec : layout.modulators) {
+      Handle group = create_group(root.get(), spec.name);
+      const std::string path = "/neuromodulators/" + spec.name + "/";
+      ModulatorSink m;
+      m.data = appendable<double>(group.get(), "data", H5T_IEEE_F64LE, 1, 1);
+      m.data.name = path + "data";
+      m.time = appendable<double>(group.get(), "time", H5T_IEEE_F64LE, 1, 1);
+      m.time.name = path + "time";
+      string_attribute(m.time.dataset.get(), "units", "ms");
+      modulators.push_back(std::move(m));
     }
   }
 
@@ -545,6 +598,7 @@ SonataWriter::SonataWriter(const OutputLayout& layout) : impl_(std::make_unique<
   w.create_spikes(layout);
   w.create_reports(layout);
   w.create_snapshots(layout);
+  w.create_modulators(layout);
   w.create_edges(layout);
   w.create_provenance(layout);
 
@@ -600,21 +654,34 @@ void SonataWriter::append_frames(std::size_t report, std::span<const float> fram
 }
 
 void SonataWriter::append_weight_snapshot(std::size_t snapshot, double time_ms,
-                                          std::span<const float> weights) {
+                                          std::span<const float> values) {
   impl_->require_open("append_weight_snapshot()");
   if (snapshot >= impl_->snapshots.size())
     internal_error("no weight snapshot " + std::to_string(snapshot));
   auto& s = impl_->snapshots[snapshot];
-  if (weights.size() != s.data.width) {
-    internal_error(
-        fmt::format("{} weights for '{}' of {}", weights.size(), s.data.name, s.data.width));
+  const std::size_t n = s.data.width;
+  if (values.size() != n * (1 + s.extra.size())) {
+    internal_error(fmt::format("{} values for '{}' of {} x {}", values.size(), s.data.name, n,
+                               1 + s.extra.size()));
   }
-  // A snapshot is typically large and rare: write it through (a chunk of
-  // data rows may take a long run to fill).
-  impl_->append(s.data, weights);
-  impl_->drain(s.data, true);
+  impl_->append(s.data, values.first(n));
+  for (std::size_t v = 0; v < s.extra.size(); ++v)
+    impl_->append(s.extra[v], values.subspan((v + 1) * n, n));
   impl_->append(s.time, std::span<const double>(&time_ms, 1));
-  impl_->drain(s.time, true);
+  if (s.write_through) {
+    impl_->drain(s.data, true);
+    for (auto& x : s.extra) impl_->drain(x, true);
+    impl_->drain(s.time, true);
+  }
+}
+
+void SonataWriter::append_modulator_sample(std::size_t modulator, double time_ms, double value) {
+  impl_->require_open("append_modulator_sample()");
+  if (modulator >= impl_->modulators.size())
+    internal_error("no neuromodulator record " + std::to_string(modulator));
+  auto& m = impl_->modulators[modulator];
+  impl_->append(m.data, std::span<const double>(&value, 1));
+  impl_->append(m.time, std::span<const double>(&time_ms, 1));
 }
 
 void SonataWriter::write_edges(std::size_t edges, std::span<const std::uint64_t> source,

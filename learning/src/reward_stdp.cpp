@@ -41,7 +41,18 @@ RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid)
     : p_(p),
       dt_(grid.dt()),
       decay_plus_(grid.dt(), p.tau_plus),
-      decay_minus_(grid.dt(), p.tau_minus) {}
+      decay_minus_(grid.dt(), p.tau_minus),
+      decay_c_(grid.dt(), p.tau_c),
+      rise_c_(grid.dt(), p.tau_c),
+      rise_cd_(grid.dt(), p.tau_c),
+      decay_d_(grid.dt(), p.tau_c) {}
+
+void RewardStdp::attach(const Neuromodulator& m) {
+  dopamine_ = &m;
+  lambda_ = 1.0 / p_.tau_c + 1.0 / m.tau();
+  rise_cd_ = Rise(dt_, 1.0 / lambda_);
+  decay_d_ = Decay(dt_, m.tau());
+}
 
 void RewardStdp::check_weights(double min, double max, const std::string& projection) const {
   detail::check_weight_range("reward_stdp", p_.w_min, p_.w_max, min, max, projection);
@@ -66,31 +77,44 @@ void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targe
 }
 
 double RewardStdp::eligibility(unsigned part, std::uint32_t k, Step t) const {
-  const PartState& s = state_[part];
-  return s.c[k] * std::exp(-static_cast<double>(t - s.last[k]) * dt_ / p_.tau_c);
+  return integrate(state_[part], k, t).c;
+}
+
+double RewardStdp::synapse_value(std::size_t var, unsigned part, const SynapseBlock&,
+                                 std::uint32_t k, Step t) const {
+  const auto now = integrate(state_[part], k, t);
+  return var == 0 ? now.w : now.c;
+}
+
+RewardStdp::WeightAndEligibility RewardStdp::integrate(const PartState& s, std::uint32_t k,
+                                                       Step t) const {
+  const Step t0 = s.last[k];
+  const double c0 = s.c[k];
+  if (t == t0 || c0 == 0) return {s.w[k], c0};  // no eligibility: neither c nor w moves
+  const Step T = t - t0;
+  // D(t0): the level just after the last pulse at or before t0, decayed.
+  const auto& pulses = dopamine_->pulses();
+  const std::size_t first = dopamine_->first_after(t0);
+  const double d0 =
+      first == 0 ? 0.0 : dopamine_->level_after(first - 1) * decay_d_(t0 - pulses[first - 1].step);
+  double integral = p_.tonic * p_.tau_c * rise_c_(T) + d0 * rise_cd_(T) / lambda_;
+  for (std::size_t n = first; n < pulses.size() && pulses[n].step <= t; ++n) {
+    integral +=
+        pulses[n].amount * decay_c_(pulses[n].step - t0) * rise_cd_(t - pulses[n].step) / lambda_;
+  }
+  return {std::clamp(s.w[k] + p_.learning_rate * c0 * integral, p_.w_min, p_.w_max),
+          c0 * decay_c_(T)};
 }
 
 void RewardStdp::advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t) const {
-  const Step t0 = s.last[k];
-  if (t == t0) return;
-  const double c0 = s.c[k];
+  if (t == s.last[k]) return;
+  const auto now = integrate(s, k, t);
   s.last[k] = t;
-  if (c0 == 0) return;  // no eligibility: neither c nor w moves
-  const double T = static_cast<double>(t - t0) * dt_;
-  const double tau_c = p_.tau_c, tau_d = dopamine_->tau();
-  const double lambda = 1.0 / tau_c + 1.0 / tau_d;
-  double integral = p_.tonic * tau_c * -std::expm1(-T / tau_c) +
-                    dopamine_->at(t0) * -std::expm1(-lambda * T) / lambda;
-  const auto& pulses = dopamine_->pulses();
-  for (std::size_t n = dopamine_->first_after(t0); n < pulses.size() && pulses[n].step <= t; ++n) {
-    const double since = static_cast<double>(pulses[n].step - t0) * dt_;
-    const double rest = static_cast<double>(t - pulses[n].step) * dt_;
-    integral += pulses[n].amount * std::exp(-since / tau_c) * -std::expm1(-lambda * rest) / lambda;
+  if (now.w != s.w[k]) {
+    s.w[k] = now.w;
+    block.weight[k] = static_cast<float>(now.w);
   }
-  const double w = std::clamp(s.w[k] + p_.learning_rate * c0 * integral, p_.w_min, p_.w_max);
-  s.w[k] = w;
-  block.weight[k] = static_cast<float>(w);
-  s.c[k] = c0 * std::exp(-T / tau_c);
+  s.c[k] = now.c;
 }
 
 void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {

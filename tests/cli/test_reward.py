@@ -116,5 +116,131 @@ trigger = { pre = { population = "input", node = 0 }, post = { population = "out
         check(not os.path.exists(os.path.join(d, "y.h5")), "no output on a config error")
 
 
+# Recording (trajectories of chosen synapses with their eligibility, the
+# dopamine concentration), checked against the closed forms: dopamine is a
+# sum of decaying pulses, eligibility decays with tau_c between a synapse's
+# events. Recording must not change a run, and is the same at any thread count.
+REWARDED = """plasticity = { rule = "reward_stdp", modulator = "dopamine", tonic = 0.01, tau_c = 1000.0, w_max = 4.0 }
+
+[[reward]]
+modulator = "dopamine"
+amount = 0.5
+times = [300.0, 700.0, 1100.0]
+"""
+
+RECORD = """
+[[record_weights]]
+name = "traj"
+projection = "learned"
+interval = 1.0
+synapses = [5, 0, 17]
+sources = [%d]
+targets = [%d]
+variables = ["eligibility"]
+
+[[record_neuromodulator]]
+name = "dopamine"
+interval = 1.0
+"""
+
+
+def run_rec(d, name, extra, *args):
+    cfg = write(os.path.join(d, name + ".toml"), BASE % (REWARDED + extra))
+    out = os.path.join(d, name + ".h5")
+    run_ok(["run", cfg, "--output", out, "--quiet"] + list(args))
+    return out
+
+
+def test_trajectories_and_dopamine():
+    with TempDir() as d:
+        plain = run_rec(d, "plain", "")
+        with h5py.File(plain, "r") as f:
+            e = f["edges/learned"]
+            src, tgt = e["source_node_id"][()], e["target_node_id"][()]
+            final_plain = e["0/syn_weight"][()]
+        pair = (int(src[40]), int(tgt[40]))
+        expected_ids = sorted({0, 5, 17} | {k for k in range(len(src)) if (src[k], tgt[k]) == pair})
+
+        rec = run_rec(d, "rec", RECORD % pair)
+        with h5py.File(rec, "r") as f:
+            final = f["edges/learned/0/syn_weight"][()]
+            g = f["weights/traj"]
+            ids = g["edge_ids"][()]
+            w, c, t = g["data"][()], g["eligibility"][()], g["time"][()]
+            check(g.attrs["projection"] == b"learned" or g.attrs["projection"] == "learned",
+                  "the group names its projection")
+            da, da_t = f["neuromodulators/dopamine/data"][()], f["neuromodulators/dopamine/time"][()]
+            in_t = f["spikes/input/timestamps"][()]
+            in_n = f["spikes/input/node_ids"][()]
+            out_t = f["spikes/out/timestamps"][()]
+            out_n = f["spikes/out/node_ids"][()]
+        check(np.array_equal(final, final_plain), "recording changed the learned weights")
+        check(list(ids) == expected_ids, "edge_ids %s, expected %s" % (list(ids), expected_ids))
+        check(w.shape == (1500, len(ids)) and c.shape == w.shape, "shape %s" % (w.shape,))
+        check(np.allclose(t, np.arange(1, 1501) * 1.0), "samples every 1 ms from 1 ms")
+        check(np.array_equal(w[-1], final[ids]), "the last sample equals the final weights")
+        check(np.any(w[-1] != w[0]), "the recorded weights should move")
+
+        # Dopamine: a sum of pulses decaying with tau = 200 ms (a pulse at t counts at t).
+        expect = sum(0.5 * np.exp(-(da_t - p) / 200.0) * (da_t >= p) for p in (300.0, 700.0, 1100.0))
+        check(np.allclose(da, expect, rtol=1e-12, atol=0), "dopamine differs from the closed form: max "
+              "error %g" % np.max(np.abs(da - expect)))
+
+        # Eligibility: between a synapse's events (presynaptic arrivals at
+        # spike + 1 ms, postsynaptic spikes) it decays as exp(-dt / tau_c).
+        checked = 0
+        for j, k in enumerate(ids):
+            arrivals = in_t[in_n == src[k]] + 1.0
+            posts = out_t[out_n == tgt[k]]
+            events = np.sort(np.r_[arrivals, posts])
+            for i in range(len(t) - 1):
+                quiet = not np.any((events > t[i] - 1e-9) & (events <= t[i + 1] + 1e-9))
+                if quiet and c[i, j] != 0:
+                    ratio = c[i + 1, j] / c[i, j]
+                    check(abs(ratio / np.exp(-1.0 / 1000.0) - 1) < 1e-6,
+                          "eligibility of edge %d at %g ms decays by %r" % (k, t[i], ratio))
+                    checked += 1
+                elif not quiet:
+                    check(True, "")
+        check(checked > 1000, "too few quiet intervals checked (%d)" % checked)
+        jumps = np.sum(np.abs(np.diff(c, axis=0)) > 1e-3)
+        check(jumps > 10, "the eligibility should jump at pairings (%d jumps)" % jumps)
+
+        # The same trajectories at another thread count and partitioning.
+        rec2 = run_rec(d, "rec2", RECORD % pair, "--threads", "2", "--set", "simulation.partitions=3")
+        with h5py.File(rec2, "r") as f:
+            check(np.array_equal(f["weights/traj/data"][()], w), "weight trajectories differ across threads")
+            check(np.array_equal(f["weights/traj/eligibility"][()], c), "eligibility differs across threads")
+
+
+def test_recording_errors():
+    cases = [
+        ("synapses = [4000]", "synapse (edge id) 4000 is out of range: projection 'learned' has 2000 "
+                              "synapses (ids 0 to 1999)"),
+        ('synapses = [1]\nvariables = ["eligibilty"]', "has no synapse variable 'eligibilty'"),
+        ("sources = [1, 2]\ntargets = [3]", "sources has 2 ids but targets has 1"),
+        ("sources = [100]\ntargets = [0]", "sources holds node 100, out of range: population 'input' "
+                                           "has 100 nodes (ids 0 to 99)"),
+    ]
+    with TempDir() as d:
+        for n, (keys, message) in enumerate(cases):
+            extra = '[[record_weights]]\nprojection = "learned"\ninterval = 1.0\n' + keys + "\n"
+            out = os.path.join(d, "x%d.h5" % n)
+            r = spikeline(["run", write(os.path.join(d, "bad%d.toml" % n), BASE % (REWARDED + extra)), "-o", out])
+            expect_exit(r, EX_CONFIG)
+            expect_in(r.stderr, message, r=r)
+            check(not os.path.exists(out), "no output on a config error")
+        r = spikeline(["run", write(os.path.join(d, "var.toml"), BASE % (REWARDED +
+            '[[record_weights]]\nprojection = "learned"\ninterval = 1.0\nvariables = ["eligibilty"]\n')),
+            "-o", os.path.join(d, "v.h5")])
+        expect_in(r.stderr, "did you mean 'eligibility'", r=r)
+        expect_in(r.stderr, "recordable: weight, eligibility", r=r)
+        r = spikeline(["validate", write(os.path.join(d, "mod.toml"), BASE % (REWARDED +
+            '[[record_neuromodulator]]\nname = "dopamin"\ninterval = 1.0\n'))])
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "unknown neuromodulator 'dopamin'", r=r)
+        expect_in(r.stderr, "did you mean 'dopamine'", r=r)
+
+
 if __name__ == "__main__":
     clitest.main(globals())

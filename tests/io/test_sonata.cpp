@@ -59,7 +59,7 @@ OutputLayout full_layout(const std::string& path) {
   layout.spikes = {{"exc", 8}, {"inh", 2}};
   layout.reports = {{"exc", {"v", "g_ex"}, {"mV", "nS"}, {1, 3, 5}, 0.0, 0.5}};
   layout.edges = {{"exc_to_inh", "exc", "inh", 4}};
-  layout.weight_snapshots = {{"exc_to_inh", 4}};
+  layout.weight_snapshots = {{"exc_to_inh", "exc_to_inh", 4, {}, {}}};
   layout.config_text = "[run]\nduration_ms = 10.0\n";
   layout.command_line = "spikeline run net.toml";
   layout.version = "0.1.0";

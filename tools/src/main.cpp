@@ -221,7 +221,10 @@ int cmd_models(const std::vector<std::string>& args) {
       std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, default_of(p), p.unit,
                                p.doc);
     }
-    std::cout << "\n";
+    // What [[record_weights]] variables can name (a rule with its defaults says).
+    const auto rule = r->make(ParamMap{}, TimeGrid(0.1));
+    std::cout << fmt::format("  synapse variables: {}\n\n",
+                             fmt::join(rule->synapse_variables(), ", "));
   }
   return 0;
 }

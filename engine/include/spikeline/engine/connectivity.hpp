@@ -63,6 +63,12 @@ struct SynapseBlock {
   }
 };
 
+// Where a synapse lives: its partition's block and its index there.
+struct SynapseLocation {
+  unsigned part;
+  std::uint32_t index;
+};
+
 class Connectivity {
  public:
   // Takes the synapses of one projection (any order; insertion order breaks
@@ -82,10 +88,17 @@ class Connectivity {
   // Every synapse in canonical order (source, target, delay, insertion), the
   // order of the SONATA edges written out; independent of the partitioning.
   std::vector<SynapseRecord> canonical() const;
+  // The location of each synapse in canonical order (edge id -> location):
+  // what reads a recorded synapse without sorting at every sample.
+  std::vector<SynapseLocation> canonical_locations() const;
   // Bytes used by the synapse tables (not counting the vector headers).
   std::size_t memory_bytes() const;
 
  private:
+  // Calls emit(source, part, index, delay) for every synapse in canonical order.
+  template <class Emit>
+  void visit_canonical(Emit&& emit) const;
+
   std::vector<SynapseBlock> blocks_;
   std::size_t count_ = 0;
   std::size_t n_source_ = 0;

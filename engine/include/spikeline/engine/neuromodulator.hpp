@@ -41,6 +41,8 @@ class Neuromodulator {
 
   // The pulses, in step order.
   const std::vector<Pulse>& pulses() const { return pulses_; }
+  // The concentration just after pulse n (pulses at the same step summed).
+  double level_after(std::size_t n) const { return after_[n]; }
   // Index of the first pulse with step > t.
   std::size_t first_after(Step t) const;
 

@@ -23,6 +23,8 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "spikeline/engine/connectivity.hpp"
 #include "spikeline/engine/neuromodulator.hpp"
@@ -55,6 +57,17 @@ class PlasticityRule {
   // suit the rule (what `spikeline validate` can check); ConfigError otherwise.
   virtual void check_weights(double /*min*/, double /*max*/,
                              const std::string& /*projection*/) const {}
+
+  // What can be recorded per synapse: index 0 is always "weight"; a rule
+  // adds its own (reward_stdp: "eligibility").
+  virtual std::vector<std::string> synapse_variables() const { return {"weight"}; }
+  // Variable `var` of synapse k at step t (not before the synapse's last
+  // event). Does not change the rule's state, so recording cannot change a
+  // run's results.
+  virtual double synapse_value(std::size_t /*var*/, unsigned /*part*/, const SynapseBlock& block,
+                               std::uint32_t k, Step /*t*/) const {
+    return block.weight[k];
+  }
 
   virtual void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) = 0;
 

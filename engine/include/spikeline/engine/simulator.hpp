@@ -100,6 +100,11 @@ class Simulator {
   const PlasticityRule* plasticity(std::size_t projection) const {
     return network_.projections()[projection].plasticity.get();
   }
+  // What can be recorded per synapse of a projection ("weight" first).
+  std::vector<std::string> synapse_variables(std::size_t projection) const;
+  // Variable `var` of the synapse at `where`, as of now(), without changing
+  // any state (so recording leaves the run's results alone).
+  double synapse_value(std::size_t projection, std::size_t var, SynapseLocation where) const;
   const TimeGrid& grid() const { return network_.grid(); }
   // Spikes per population so far.
   const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }

@@ -22,14 +22,22 @@ struct ProbeInfo {
 };
 
 struct WeightRecordInfo {
-  std::uint32_t projection;
-  Step interval;
+  std::size_t record = 0;  // index in Config::weight_records
+  std::uint32_t projection = 0;
+  Step interval = 1;
+  std::vector<std::size_t> variables;  // indices into the rule's synapse_variables(), besides 0
+};
+
+struct ModulatorRecordInfo {
+  std::size_t modulator = 0;  // index in Network::modulators()
+  Step interval = 1;
 };
 
 struct BuiltNetwork {
   Network network;
   std::vector<ProbeInfo> probes;  // parallel to network.probes()
   std::vector<WeightRecordInfo> weight_records;
+  std::vector<ModulatorRecordInfo> modulator_records;
   double expected_synapses = 0;
 };
 

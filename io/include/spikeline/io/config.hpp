@@ -78,8 +78,22 @@ struct RecordConfig {
   double start_ms = 0;               // 0: from the first sample time (one interval in)
 };
 
+// Samples of a projection's synapses: all of them, or those chosen by edge id
+// (`synapses`) and/or by (source, target) pairs; the weight and any other
+// variables of the plasticity rule (`variables`, e.g. "eligibility").
 struct WeightRecordConfig {
+  std::string name;  // the output group; defaults to the projection
   std::string projection;
+  double interval_ms = 0;
+  std::vector<std::uint64_t> synapses;  // edge ids (canonical order)
+  std::vector<std::uint64_t> sources,
+      targets;                         // pairs: every synapse from sources[i] to targets[i]
+  std::vector<std::string> variables;  // "weight" is always recorded
+  bool chosen() const { return !synapses.empty() || !sources.empty(); }
+};
+
+struct ModulatorRecordConfig {
+  std::string name;
   double interval_ms = 0;
 };
 
@@ -111,6 +125,7 @@ struct Config {
   std::vector<StimulusConfig> stimuli;
   std::vector<RecordConfig> records;
   std::vector<WeightRecordConfig> weight_records;
+  std::vector<ModulatorRecordConfig> modulator_records;
   std::vector<NeuromodulatorConfig> neuromodulators;
   std::vector<RewardConfig> rewards;
   std::string resolved_toml;  // the config after overrides, as written to /provenance

@@ -16,9 +16,16 @@
 //       mapping/element_ids    uint32 [columns]: the variable index of each column
 //       mapping/time           float64 [start, stop, step], attr units = "ms"; stop is
 //                              start + frames * step as of the last flush()
-//   /weights/<projection>/
-//       data                   float32 [snapshots x synapses]
-//       time                   float64 [snapshots], attr units = "ms"
+//   /weights/<name>/           one per weight record (name defaults to the projection), attr
+//   projection
+//       data                   float32 [samples x synapses]: the weights
+//       <variable>             float32 [samples x synapses]: other variables (e.g. eligibility)
+//       time                   float64 [samples], attr units = "ms"
+//       edge_ids               uint64 [synapses]: ids in /edges/<projection> (only for chosen
+//       synapses)
+//   /neuromodulators/<name>/
+//       data                   float64 [samples]: the concentration
+//       time                   float64 [samples], attr units = "ms"
 //   /edges/<name>/             a SONATA edges population (final weights; loadable as input)
 //       source_node_id         uint64, attr node_population
 //       target_node_id         uint64, attr node_population
@@ -79,10 +86,20 @@ struct EdgesLayout {
   std::uint64_t count = 0;
 };
 
-// Snapshots of all weights of a projection.
+// Samples of synapses of a projection: all of them (snapshots) or chosen
+// ones (trajectories), the weight and optionally other variables of the
+// plasticity rule.
 struct WeightSnapshotLayout {
-  std::string projection;
-  std::uint64_t count = 0;  // weights per snapshot
+  std::string name;                     // group /weights/<name>
+  std::string projection;               // stored as an attribute
+  std::uint64_t count = 0;              // synapses per sample
+  std::vector<std::uint64_t> edge_ids;  // the chosen synapses; empty: all, in edges order
+  std::vector<std::string> variables;   // besides the weight ("data"), e.g. "eligibility"
+};
+
+// Samples of a neuromodulator's concentration.
+struct ModulatorLayout {
+  std::string name;
 };
 
 struct OutputLayout {
@@ -91,6 +108,7 @@ struct OutputLayout {
   std::vector<ReportLayout> reports;
   std::vector<EdgesLayout> edges;
   std::vector<WeightSnapshotLayout> weight_snapshots;
+  std::vector<ModulatorLayout> modulators;
   // Provenance.
   std::string config_text;  // the resolved configuration (TOML)
   std::string command_line;
@@ -130,7 +148,9 @@ class SonataWriter {
                      std::span<const std::uint64_t> node_ids);
   // n_frames x n_columns values, row-major.
   void append_frames(std::size_t report, std::span<const float> frames);
-  void append_weight_snapshot(std::size_t snapshot, double time_ms, std::span<const float> weights);
+  // One sample: the weights, then each extra variable, `count` values each.
+  void append_weight_snapshot(std::size_t snapshot, double time_ms, std::span<const float> values);
+  void append_modulator_sample(std::size_t modulator, double time_ms, double value);
   // Once per edges population, with exactly `count` edges.
   void write_edges(std::size_t edges, std::span<const std::uint64_t> source,
                    std::span<const std::uint64_t> target, std::span<const float> delay_ms,

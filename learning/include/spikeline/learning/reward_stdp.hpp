@@ -79,7 +79,7 @@ class RewardStdp final : public PlasticityRule {
   RewardStdp(const RewardStdpParams& p, const TimeGrid& grid);
 
   std::string modulator() const override { return p_.modulator; }
-  void attach(const Neuromodulator& m) override { dopamine_ = &m; }
+  void attach(const Neuromodulator& m) override;
   void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
             const std::string& projection) override;
   void check_weights(double min, double max, const std::string& projection) const override;
@@ -88,6 +88,9 @@ class RewardStdp final : public PlasticityRule {
                std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
                Step t) override;
   void sync(unsigned part, SynapseBlock& block, Step t) override;
+  std::vector<std::string> synapse_variables() const override { return {"weight", "eligibility"}; }
+  double synapse_value(std::size_t var, unsigned part, const SynapseBlock& block, std::uint32_t k,
+                       Step t) const override;
 
   double weight(unsigned part, std::uint32_t k) const { return state_[part].w[k]; }
   // Eligibility of synapse k at step t (>= its last update).
@@ -101,6 +104,11 @@ class RewardStdp final : public PlasticityRule {
     std::vector<Trace> post;   // per owned target
     NeuronIndex first_target = 0;
   };
+  struct WeightAndEligibility {
+    double w, c;
+  };
+  // w and c of synapse k at step t (>= its last update), from the closed form.
+  WeightAndEligibility integrate(const PartState& s, std::uint32_t k, Step t) const;
   // Integrates w and c of synapse k from its last update to step t.
   void advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t) const;
 
@@ -108,6 +116,12 @@ class RewardStdp final : public PlasticityRule {
   double dt_;
   Decay decay_plus_;
   Decay decay_minus_;
+  // Tables of the closed form's exponentials (built in attach(), when tau_d is known).
+  Decay decay_c_;  // e^{-n dt/tau_c}
+  Rise rise_c_;    // 1 - e^{-n dt/tau_c}
+  Rise rise_cd_;   // 1 - e^{-lambda n dt}
+  Decay decay_d_;  // e^{-n dt/tau_d}
+  double lambda_ = 0;
   const Neuromodulator* dopamine_ = nullptr;
   std::vector<PartState> state_;
 };

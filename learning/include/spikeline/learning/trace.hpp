@@ -2,6 +2,7 @@
 // last jump and the step of that jump. Shared by the STDP rules.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -9,13 +10,14 @@
 
 namespace spikeline::learning {
 
-// exp(-n dt / tau) for a whole number of steps n. The first entries come
-// from a table computed with the very same expression, so looking them up
-// gives the same bits as calling exp (and saves its cost on every synapse
-// an event touches); longer gaps call exp.
-class Decay {
+// A function of a whole number of steps n, f(n) = F(n dt / tau). The first
+// entries come from a table computed with the very same expression, so
+// looking them up gives the same bits as calling F (and saves its cost on
+// every synapse an event touches); longer gaps call F.
+template <double (*F)(double)>
+class StepFunction {
  public:
-  Decay(double dt, double tau) : dt_(dt), tau_(tau) {
+  StepFunction(double dt, double tau) : dt_(dt), tau_(tau) {
     const auto n =
         static_cast<std::size_t>(std::min(1 << 16, static_cast<int>(20.0 * tau / dt) + 1));
     table_.resize(n);
@@ -27,10 +29,25 @@ class Decay {
   }
 
  private:
-  double compute(Step n) const { return std::exp(-static_cast<double>(n) * dt_ / tau_); }
+  double compute(Step n) const { return F(static_cast<double>(n) * dt_ / tau_); }
   double dt_, tau_;
   std::vector<double> table_;
 };
+
+namespace detail {
+inline double decay_of(double x) {
+  return std::exp(-x);
+}
+inline double rise_of(double x) {
+  return -std::expm1(-x);
+}
+}  // namespace detail
+
+// exp(-n dt / tau): what is left of a trace after n steps.
+using Decay = StepFunction<detail::decay_of>;
+// 1 - exp(-n dt / tau), accurate for small n: what an exponential
+// relaxation has covered after n steps.
+using Rise = StepFunction<detail::rise_of>;
 
 struct Trace {
   double value = 0;
