@@ -11,6 +11,7 @@
 #include "spikeline/engine/event_queue.hpp"
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/io/build.hpp"
+#include "spikeline/io/reward_input.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
 namespace spikeline::io {
@@ -308,6 +309,48 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
 
   result.synapse_bytes = sim.synapse_memory_bytes();
 
+  // External rewards: a file is read and scheduled now (like a schedule in
+  // the config); a stream is polled between windows.
+  std::optional<RewardInput> reward_input;
+  Step reward_poll = 0;
+  auto schedule = [&](const std::vector<RewardLine>& lines) {
+    for (const auto& line : lines) {
+      const std::string where =
+          fmt::format("--reward-input {} line {}", reward_input->name(), line.line);
+      std::vector<std::string> known;
+      std::optional<std::size_t> m;
+      for (std::size_t j = 0; j < c.neuromodulators.size(); ++j) {
+        known.push_back(c.neuromodulators[j].name);
+        if (known.back() == line.modulator) m = j;
+      }
+      if (!m) {
+        throw DataError(fmt::format(
+            "{}: unknown neuromodulator '{}'{}; defined: {}", where, line.modulator,
+            did_you_mean(line.modulator, known),
+            known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
+      }
+      Step at = sim.now() + 1;  // as soon as possible
+      if (line.time_ms) {
+        at = grid.time_steps(*line.time_ms, where + " time");
+        if (at <= sim.now()) {
+          throw DataError(
+              fmt::format("{}: time {} ms is already simulated (the run is at {} ms); "
+                          "give a later time, or none for 'as soon as possible'",
+                          where, *line.time_ms, grid.to_ms(sim.now())));
+        }
+      }
+      sim.add_reward(*m, at, line.amount);
+    }
+  };
+  if (!options.reward_input.empty()) {
+    reward_input.emplace(options.reward_input);
+    if (reward_input->is_file()) {
+      schedule(reward_input->poll());
+    } else {
+      reward_poll = grid.delay_steps(options.reward_poll_ms, "--reward-poll");
+    }
+  }
+
   // The output file is created only now that everything is known to be valid.
   std::optional<SonataWriter> writer;
   std::vector<int> spike_slot(names.size(), -1);
@@ -369,13 +412,15 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
     // queue; the simulation runs from one control event to the next.
     EventQueue control;
     if (writer) control.push({flush_every, EventKind::flush, 0, 0, 0, 0});
-    // Control events: a = 0 for weight records, 1 for neuromodulator records; b = the index.
+    // Control events: a = 0 for weight records, 1 for neuromodulator
+    // records (b = the index), 2 for polling the reward input.
     for (std::uint32_t k = 0; writer && k < built.weight_records.size(); ++k) {
       control.push({built.weight_records[k].interval, EventKind::record, 0, k, 0, 0});
     }
     for (std::uint32_t k = 0; writer && k < built.modulator_records.size(); ++k) {
       control.push({built.modulator_records[k].interval, EventKind::record, 1, k, 0, 0});
     }
+    if (reward_poll > 0) control.push({reward_poll, EventKind::record, 2, 0, 0, 0});
     while (sim.now() < stop && completed) {
       const Step until = control.empty() ? stop : std::min(stop, control.top().step);
       completed = sim.run_until(until, obs);
@@ -385,6 +430,10 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
         if (e.kind == EventKind::record && e.a == 0) {
           recorders[e.b].sample(*writer, e.b, sim);
           e.step += built.weight_records[e.b].interval;
+        } else if (e.kind == EventKind::record && e.a == 2) {
+          schedule(reward_input->poll());
+          if (reward_input->at_end()) continue;  // nothing more will come
+          e.step += reward_poll;
         } else if (e.kind == EventKind::record) {
           const auto& m = built.modulator_records[e.b];
           writer->append_modulator_sample(e.b, grid.to_ms(sim.now()),

@@ -5,6 +5,7 @@ any thread count."""
 
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -240,6 +241,76 @@ def test_recording_errors():
         expect_exit(r, EX_CONFIG)
         expect_in(r.stderr, "unknown neuromodulator 'dopamin'", r=r)
         expect_in(r.stderr, "did you mean 'dopamine'", r=r)
+
+
+# Rewards from outside the process: a file is read whole before the run (as
+# reproducible as a schedule in the config); stdin is polled between windows.
+EXTERNAL = """plasticity = { rule = "reward_stdp", modulator = "dopamine", tonic = 0.01, tau_c = 1000.0, w_max = 4.0 }
+
+[[record_neuromodulator]]
+name = "dopamine"
+interval = 1.0
+"""
+
+
+def run_external(d, name, extra, args, stdin=None):
+    cfg = write(os.path.join(d, name + ".toml"), BASE % (EXTERNAL + extra))
+    out = os.path.join(d, name + ".h5")
+    p = subprocess.run([clitest.BINARY, "run", cfg, "--output", out, "--quiet"] + args, input=stdin,
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "run %s failed: %s" % (name, p.stderr))
+    with h5py.File(out, "r") as f:
+        return (f["edges/learned/0/syn_weight"][()], f["neuromodulators/dopamine/data"][()],
+                json.loads(f["provenance/summary"][0].decode())["rewards"]["dopamine"])
+
+
+def test_rewards_from_a_file_and_stdin():
+    lines = "# time ms, modulator, amount\n300 dopamine 0.5\n\n700 dopamine 0.5  # second\n1100 dopamine 0.5"
+    with TempDir() as d:
+        w0, da0, n0 = run_external(d, "config", '[[reward]]\nmodulator = "dopamine"\namount = 0.5\n'
+                                   "times = [300.0, 700.0, 1100.0]\n", [])
+        path = write(os.path.join(d, "rewards.txt"), lines)
+        w1, da1, n1 = run_external(d, "file", "", ["--reward-input", path])
+        check(n0 == n1 == 3, "three pulses expected, got %d and %d" % (n0, n1))
+        check(np.array_equal(w0, w1) and np.array_equal(da0, da1),
+              "rewards from a file must equal the same schedule in the config")
+        # Timed lines on stdin (all there before the first poll) give the same run.
+        w2, da2, n2 = run_external(d, "stdin", "", ["--reward-input", "-"], stdin=lines + "\n")
+        check(n2 == 3 and np.array_equal(w0, w2) and np.array_equal(da0, da2),
+              "timed rewards on stdin must equal the schedule")
+        # A line without a time takes effect at the first poll (10 ms), the step after it.
+        _, da3, n3 = run_external(d, "asap", "", ["--reward-input", "-", "--reward-poll", "10"],
+                                  stdin="dopamine 0.25\n")
+        check(n3 == 1, "one pulse expected, got %d" % n3)
+        check(da3[9] == 0 and abs(da3[10] - 0.25 * np.exp(-0.9 / 200.0)) < 1e-12,
+              "an untimed reward should start at 10.1 ms: %r" % da3[8:12])
+
+
+def test_reward_input_errors():
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "c.toml"), BASE % EXTERNAL)
+        cases = [("300 dopamin 0.5\n", "line 1: unknown neuromodulator 'dopamin' (did you mean 'dopamine'?)"),
+                 ("\n300 dopamine\n", "line 2: '300 dopamine': amount 'dopamine' is not a number"),
+                 ("300 dopamine nan\n", "amount nan must be finite"),
+                 ("0.05 dopamine 1\n", "not a whole number of time steps"),
+                 ("1 2 3 4\n", "4 fields; expected '[TIME_MS] MODULATOR AMOUNT'")]
+        for n, (text, message) in enumerate(cases):
+            out = os.path.join(d, "x%d.h5" % n)
+            r = spikeline(["run", cfg, "-o", out, "--reward-input", write(os.path.join(d, "r%d.txt" % n), text)])
+            expect_exit(r, clitest.EX_DATAERR if "whole number" not in message else EX_CONFIG)
+            expect_in(r.stderr, message, r=r)
+            check(not os.path.exists(out), "a bad reward file is refused before the output is created")
+        r = spikeline(["run", cfg, "-o", os.path.join(d, "y.h5"), "--reward-input", os.path.join(d, "none.txt")])
+        expect_exit(r, clitest.EX_DATAERR)
+        expect_in(r.stderr, "cannot open", r=r)
+        # On a stream, a time already simulated stops the run; what was written is kept.
+        out = os.path.join(d, "late.h5")
+        p = subprocess.run([clitest.BINARY, "run", cfg, "-o", out, "--reward-input", "-"], input="5 dopamine 0.5\n",
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == clitest.EX_DATAERR, "exit %d: %s" % (p.returncode, p.stderr))
+        expect_in(p.stderr, "time 5 ms is already simulated (the run is at 10 ms)")
+        with h5py.File(out, "r") as f:
+            check(f["provenance/status"][()].decode().strip("\x00") == "failed", "status should be failed")
 
 
 if __name__ == "__main__":

@@ -92,7 +92,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       "seed,s", po::value<std::uint64_t>(), "random seed (simulation.seed)")(
       "duration,d", po::value<double>(), "simulated time in ms (simulation.duration)")(
       "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)")(
-      "quiet,q", "no progress line");
+      "quiet,q", "no progress line")(
+      "reward-input", po::value<std::string>(),
+      "rewards from a file or a stream ('-' for stdin), one per line: [TIME_MS] MODULATOR "
+      "AMOUNT")("reward-poll", po::value<double>()->default_value(10.0),
+                "simulated ms between polls of a reward stream");
   po::positional_options_description pos;
   pos.add("config", 1);
   const auto vm = parse(args, o, pos);
@@ -122,6 +126,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   ro.command_line = cmdline;
   ro.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
   ro.stop_signal = &g_stop_signal;
+  if (vm.count("reward-input")) ro.reward_input = vm["reward-input"].as<std::string>();
+  ro.reward_poll_ms = vm["reward-poll"].as<double>();
   const io::RunResult r = io::run(config, registry, ro);
   std::cerr << r.summary_line() << "\n";
   if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";

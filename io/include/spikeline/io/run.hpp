@@ -20,6 +20,9 @@ namespace spikeline::io {
 struct RunOptions {
   std::string command_line;
   bool progress = false;  // live progress line on stderr
+  // Rewards from a file or a stream ("-": stdin); see reward_input.hpp.
+  std::string reward_input;
+  double reward_poll_ms = 10;  // simulated time between polls of a stream
   // Set asynchronously (by a signal handler) to the signal number to stop.
   const volatile std::sig_atomic_t* stop_signal = nullptr;
 };
