@@ -67,9 +67,8 @@ void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targe
   }
   if (state_.size() <= part) state_.resize(part + 1);
   PartState& s = state_[part];
-  s.w.assign(block.weight.begin(), block.weight.end());
-  s.c.assign(block.weight.size(), 0.0);
-  s.last.assign(block.weight.size(), 0);
+  s.syn.resize(block.weight.size());
+  for (std::size_t k = 0; k < s.syn.size(); ++k) s.syn[k] = {block.weight[k], 0.0, 0};
   s.pre.assign(block.groups.size(), Trace{});
   s.post.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
@@ -77,53 +76,60 @@ void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targe
 }
 
 double RewardStdp::eligibility(unsigned part, std::uint32_t k, Step t) const {
-  return integrate(state_[part], k, t).c;
+  return integrate(state_[part], k, t, dopamine_->first_after(t)).c;
 }
 
 double RewardStdp::synapse_value(std::size_t var, unsigned part, const SynapseBlock&,
                                  std::uint32_t k, Step t) const {
-  const auto now = integrate(state_[part], k, t);
+  const auto now = integrate(state_[part], k, t, dopamine_->first_after(t));
   return var == 0 ? now.w : now.c;
 }
 
-RewardStdp::WeightAndEligibility RewardStdp::integrate(const PartState& s, std::uint32_t k,
-                                                       Step t) const {
-  const Step t0 = s.last[k];
-  const double c0 = s.c[k];
-  if (t == t0 || c0 == 0) return {s.w[k], c0};  // no eligibility: neither c nor w moves
+RewardStdp::WeightAndEligibility RewardStdp::integrate(const PartState& s, std::uint32_t k, Step t,
+                                                       std::size_t until) const {
+  const SynapseState& y = s.syn[k];
+  const Step t0 = y.last;
+  const double c0 = y.c;
+  if (t == t0 || c0 == 0) return {y.w, c0};  // no eligibility: neither c nor w moves
   const Step T = t - t0;
   // D(t0): the level just after the last pulse at or before t0, decayed.
+  // Pulses in (t0, t]: [first, until). `until` is shared by all the
+  // synapses of one event; walking back from it is shorter than a search,
+  // as a synapse's last event is rarely many rewards ago.
   const auto& pulses = dopamine_->pulses();
-  const std::size_t first = dopamine_->first_after(t0);
+  std::size_t first = until;
+  while (first > 0 && pulses[first - 1].step > t0) --first;
   const double d0 =
       first == 0 ? 0.0 : dopamine_->level_after(first - 1) * decay_d_(t0 - pulses[first - 1].step);
   double integral = p_.tonic * p_.tau_c * rise_c_(T) + d0 * rise_cd_(T) / lambda_;
-  for (std::size_t n = first; n < pulses.size() && pulses[n].step <= t; ++n) {
+  for (std::size_t n = first; n < until; ++n) {
     integral +=
         pulses[n].amount * decay_c_(pulses[n].step - t0) * rise_cd_(t - pulses[n].step) / lambda_;
   }
-  return {std::clamp(s.w[k] + p_.learning_rate * c0 * integral, p_.w_min, p_.w_max),
-          c0 * decay_c_(T)};
+  return {std::clamp(y.w + p_.learning_rate * c0 * integral, p_.w_min, p_.w_max), c0 * decay_c_(T)};
 }
 
-void RewardStdp::advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t) const {
-  if (t == s.last[k]) return;
-  const auto now = integrate(s, k, t);
-  s.last[k] = t;
-  if (now.w != s.w[k]) {
-    s.w[k] = now.w;
+void RewardStdp::advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t,
+                         std::size_t until) const {
+  SynapseState& y = s.syn[k];
+  if (t == y.last) return;
+  const auto now = integrate(s, k, t, until);
+  y.last = t;
+  if (now.w != y.w) {
+    y.w = now.w;
     block.weight[k] = static_cast<float>(now.w);
   }
-  s.c[k] = now.c;
+  y.c = now.c;
 }
 
 void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
   PartState& s = state_[part];
   const DelayGroup& g = block.groups[group];
+  const std::size_t until = dopamine_->first_after(t);
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    advance(block, s, k, t);
+    advance(block, s, k, t, until);
     const double y = s.post[block.target[k] - s.first_target].at(t, decay_minus_);
-    s.c[k] -= p_.A_minus * y;
+    s.syn[k].c -= p_.A_minus * y;
   }
   s.pre[group].jump(t, decay_plus_, p_.nearest);
 }
@@ -132,10 +138,11 @@ void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
                          std::span<const std::uint32_t> synapses,
                          std::span<const std::uint32_t> groups, Step t) {
   PartState& s = state_[part];
+  const std::size_t until = dopamine_->first_after(t);
   for (std::size_t n = 0; n < synapses.size(); ++n) {
     const std::uint32_t k = synapses[n];
-    advance(block, s, k, t);
-    s.c[k] += p_.A_plus * s.pre[groups[n]].at(t, decay_plus_);
+    advance(block, s, k, t, until);
+    s.syn[k].c += p_.A_plus * s.pre[groups[n]].at(t, decay_plus_);
   }
   s.post[target - s.first_target].jump(t, decay_minus_, p_.nearest);
 }
@@ -143,7 +150,8 @@ void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
 void RewardStdp::sync(unsigned part, SynapseBlock& block, Step t) {
   if (part >= state_.size()) return;
   PartState& s = state_[part];
-  for (std::uint32_t k = 0; k < s.w.size(); ++k) advance(block, s, k, t);
+  const std::size_t until = dopamine_->first_after(t);
+  for (std::uint32_t k = 0; k < s.syn.size(); ++k) advance(block, s, k, t, until);
 }
 
 RuleInfo reward_stdp_rule_info() {

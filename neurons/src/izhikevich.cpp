@@ -28,21 +28,26 @@ void izhikevich_loop(const IzhikevichParams& p, double dt, std::uint64_t seed, s
     if constexpr (kNoise) {
       uniform_per_entity(seed, stream, begin, static_cast<std::uint64_t>(t), end - begin, noise);
     }
+    // Two passes, so that the first (all the arithmetic) vectorises: the
+    // update of every neuron, then the rare threshold crossings.
+    const double* current = in.current;
     for (NeuronIndex i = begin; i < end; ++i) {
       double I =
-          I_e + detail::current_at(in.current, i) + detail::take(in.ex, i) + detail::take(in.in, i);
+          I_e + (current ? current[i] : 0.0) + detail::take(in.ex, i) + detail::take(in.in, i);
       if constexpr (kNoise) I += A * (noise[i - begin] - 0.5);
       double v = v_[i], u = u_[i];
       v += h * ((0.04 * v + 5.0) * v + 140.0 - u + I);
       if constexpr (kHalfSteps) v += h * ((0.04 * v + 5.0) * v + 140.0 - u + I);
       u += dt * a * (b * v - u);
-      if (v >= V_th) {
-        out.emit(i);
-        v = c;
-        u += d;
-      }
       v_[i] = v;
       u_[i] = u;
+    }
+    for (NeuronIndex i = begin; i < end; ++i) {
+      if (v_[i] >= V_th) {
+        out.emit(i);
+        v_[i] = c;
+        u_[i] += d;
+      }
     }
   }
 }

@@ -100,7 +100,7 @@ class RandomStream {
 // bit for bit. Neuron models that draw one number per neuron per step (noise
 // currents) call this instead of a RandomStream per neuron: the Philox rounds
 // are lane-wise multiplies and xors, so the loop vectorises (and is compiled
-// for AVX2 and AVX-512 too, picked at load time).
+// with AVX2 where the CPU has it).
 void uniform_per_entity(std::uint64_t seed, std::uint32_t stream, std::uint32_t first,
                         std::uint64_t counter, std::size_t n, double* out);
 

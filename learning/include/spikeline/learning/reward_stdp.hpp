@@ -92,25 +92,33 @@ class RewardStdp final : public PlasticityRule {
   double synapse_value(std::size_t var, unsigned part, const SynapseBlock& block, std::uint32_t k,
                        Step t) const override;
 
-  double weight(unsigned part, std::uint32_t k) const { return state_[part].w[k]; }
+  double weight(unsigned part, std::uint32_t k) const { return state_[part].syn[k].w; }
   // Eligibility of synapse k at step t (>= its last update).
   double eligibility(unsigned part, std::uint32_t k, Step t) const;
 
  private:
+  // One record per synapse: an event touches all three, and the synapses
+  // onto a neuron that fires are scattered, so one cache line each.
+  struct SynapseState {
+    double w;
+    double c;
+    Step last;  // the step w and c hold for
+  };
   struct PartState {
-    std::vector<double> w, c;  // per synapse
-    std::vector<Step> last;    // per synapse: step w and c hold for
-    std::vector<Trace> pre;    // per delay group
-    std::vector<Trace> post;   // per owned target
+    std::vector<SynapseState> syn;
+    std::vector<Trace> pre;   // per delay group
+    std::vector<Trace> post;  // per owned target
     NeuronIndex first_target = 0;
   };
   struct WeightAndEligibility {
     double w, c;
   };
-  // w and c of synapse k at step t (>= its last update), from the closed form.
-  WeightAndEligibility integrate(const PartState& s, std::uint32_t k, Step t) const;
+  // w and c of synapse k at step t (>= its last update), from the closed
+  // form; `until` = dopamine's first_after(t).
+  WeightAndEligibility integrate(const PartState& s, std::uint32_t k, Step t,
+                                 std::size_t until) const;
   // Integrates w and c of synapse k from its last update to step t.
-  void advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t) const;
+  void advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t, std::size_t until) const;
 
   RewardStdpParams p_;
   double dt_;
