@@ -47,7 +47,11 @@ MEMORY_LIMIT = 4 << 30
 
 
 def limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # Under AddressSanitizer (scripts/sanitize.sh) the shadow memory needs
+    # terabytes of address space; there the sanitizer's own allocation limit
+    # (ASAN_OPTIONS max_allocation_size_mb) stands in for RLIMIT_AS.
+    if os.environ.get("SPIKELINE_SANITIZER") != "address":
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 GOOD_CONFIG = """\

@@ -65,11 +65,19 @@ def test_distal_reward_shortened():
             summary = json.loads(f["provenance/summary"][0].decode())
             ee = f["edges/ee/0/syn_weight"][()]
             chosen = f["weights/chosen/data"][()]
+            eligibility = f["weights/chosen/eligibility"][()]
+            final = f["edges/chosen/0/syn_weight"][()]
+            dopamine = f["neuromodulators/dopamine/data"][()]
         rates = {p["name"]: p["rate_hz"] for p in summary["populations"]}
         check(0.3 < rates["exc"] < 5 and 0.3 < rates["inh"] < 10, "rates %s" % rates)
         check(np.all((ee >= 0) & (ee <= 4)), "excitatory weights leave [0, 4]")
         check(np.mean(ee != 1.0) > 0.5, "excitatory weights should have moved from 1.0")
-        check(chosen.shape == (3, 1) and chosen[0, 0] >= 0, "chosen synapse snapshots %s" % chosen)
+        check(chosen.shape == (300, 1) and eligibility.shape == (300, 1), "chosen synapse trajectory %s"
+              % (chosen.shape,))
+        check(chosen[-1, 0] == final[0] and np.all((chosen >= 0) & (chosen <= 4)), "trajectory vs final weight")
+        check(np.any(eligibility != 0), "the chosen synapse's eligibility should move")
+        check(dopamine.shape == (3000,) and np.all(dopamine >= 0), "dopamine trace %s" % (dopamine.shape,))
+        check(summary["rewards"]["dopamine"] == 0 or dopamine.max() >= 0.45, "a reward should show in the trace (sampled every 10 ms)")
 
 
 def test_set_addresses_unnamed_projections_by_default_name():
