@@ -18,8 +18,11 @@ template <double (*F)(double)>
 class StepFunction {
  public:
   StepFunction(double dt, double tau) : dt_(dt), tau_(tau) {
-    const auto n =
-        static_cast<std::size_t>(std::min(1 << 16, static_cast<int>(20.0 * tau / dt) + 1));
+    // 20 tau, but at least 1024 steps: a neuron silent for longer than 20
+    // trace time constants is common at low rates, and exp costs more than
+    // a few kilobytes of table.
+    const auto n = static_cast<std::size_t>(
+        std::clamp(static_cast<int>(std::min(20.0 * tau / dt, 65535.0)) + 1, 1024, 1 << 16));
     table_.resize(n);
     for (std::size_t k = 0; k < n; ++k) table_[k] = compute(static_cast<Step>(k));
   }
