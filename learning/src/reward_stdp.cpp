@@ -44,8 +44,9 @@ RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid)
       decay_minus_(grid.dt(), p.tau_minus),
       decay_c_(grid.dt(), p.tau_c),
       rise_c_(grid.dt(), p.tau_c),
-      rise_cd_(grid.dt(), p.tau_c),
-      decay_d_(grid.dt(), p.tau_c) {}
+      // Placeholders (the smallest tables): attach() builds them once tau_d is known.
+      rise_cd_(grid.dt(), grid.dt()),
+      decay_d_(grid.dt(), grid.dt()) {}
 
 void RewardStdp::attach(const Neuromodulator& m) {
   dopamine_ = &m;

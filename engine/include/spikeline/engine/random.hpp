@@ -99,8 +99,8 @@ class RandomStream {
 //   out[j] = RandomStream(seed, stream, first + j, counter).uniform(), j < n,
 // bit for bit. Neuron models that draw one number per neuron per step (noise
 // currents) call this instead of a RandomStream per neuron: the Philox rounds
-// are lane-wise multiplies and xors, so the loop vectorises (and is compiled
-// with AVX2 where the CPU has it).
+// are lane-wise multiplies and xors, computed eight streams per register
+// where the CPU has AVX2 (a portable loop elsewhere and for the remainder).
 void uniform_per_entity(std::uint64_t seed, std::uint32_t stream, std::uint32_t first,
                         std::uint64_t counter, std::size_t n, double* out);
 
