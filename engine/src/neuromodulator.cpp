@@ -44,4 +44,18 @@ double Neuromodulator::at(Step t) const {
   return after_[n - 1] * std::exp(-static_cast<double>(t - last.step) * dt_ / tau_);
 }
 
+void Neuromodulator::checkpoint(StateArchive& a) {
+  a.field("pulses", pulses_, true);
+  a.field("level_after", after_, true);
+  if (!a.loading()) return;
+  const bool sorted =
+      std::is_sorted(pulses_.begin(), pulses_.end(),
+                     [](const Pulse& x, const Pulse& y) { return x.step < y.step; });
+  if (after_.size() != pulses_.size() || !sorted) {
+    throw CheckpointError(fmt::format(
+        "checkpoint: the schedule of neuromodulator '{}' is inconsistent ({} pulses, {} levels{})",
+        name_, pulses_.size(), after_.size(), sorted ? "" : ", not in time order"));
+  }
+}
+
 }  // namespace spikeline

@@ -284,6 +284,163 @@ double Simulator::synapse_value(std::size_t projection, std::size_t var,
               : block.weight[where.index];
 }
 
+std::string Simulator::why_not_checkpointable() const {
+  for (const auto& p : network_.populations()) {
+    if (!p.population->checkpointable()) {
+      return fmt::format("population '{}': model '{}' does not support checkpoints", p.name,
+                         p.model);
+    }
+  }
+  for (const auto& p : network_.projections()) {
+    if (p.plasticity && !p.plasticity->checkpointable()) {
+      return fmt::format("projection '{}': its plasticity rule does not support checkpoints",
+                         p.name);
+    }
+  }
+  return {};
+}
+
+std::uint64_t Simulator::fingerprint() const {
+  Hash64 h;
+  h.add_word(parts_.count());
+  for (const auto& p : network_.populations()) {
+    h.add(p.name);
+    h.add(p.model);
+    h.add_word(p.population->size());
+  }
+  for (std::size_t k = 0; k < connectivity_.size(); ++k) {
+    const auto& proj = network_.projections()[k];
+    h.add(proj.name);
+    h.add_word(proj.source);
+    h.add_word(proj.target);
+    h.add_word(proj.plasticity ? 1 : 0);
+    for (unsigned p = 0; p < parts_.count(); ++p) {
+      const SynapseBlock& b = connectivity_[k].block(p);
+      h.add(b.row);
+      h.add(b.groups);
+      h.add(b.target);
+      if (!proj.plasticity) h.add(b.weight);  // plastic weights are in the checkpoint
+    }
+  }
+  return h.value();
+}
+
+void Simulator::checkpoint(StateArchive& a) {
+  if (const std::string why = why_not_checkpointable(); !why.empty()) {
+    throw ConfigError("cannot checkpoint: " + why);
+  }
+  StateArchive::Scope scope(a, "simulator");
+  std::uint32_t parts = parts_.count();
+  a.value("partitions", parts);
+  if (parts != parts_.count()) {
+    throw CheckpointError(fmt::format(
+        "the checkpoint was written with {} partitions, this simulation has {}: resume with "
+        "--partitions {} (the partitioning is part of the state; threads may differ)",
+        parts, parts_.count(), parts));
+  }
+  a.value("now", now_);
+  a.value("guard_start", guard_start_);
+  a.field("spike_counts", spike_counts_);
+  a.field("guard_counts", guard_counts_);
+
+  auto& pops = network_.populations();
+  for (std::size_t q = 0; q < pops.size(); ++q) {
+    StateArchive::Scope pop(a, "populations/" + pops[q].name);
+    pops[q].population->checkpoint(a);
+    // Between windows the synaptic inputs are consumed (zero); the injected
+    // current is the running sum of the stimuli's changes.
+    a.field("input/ex", inputs_[q].ex);
+    a.field("input/in", inputs_[q].in);
+    a.field("input/current", inputs_[q].current);
+  }
+  for (auto& m : network_.modulators()) {
+    StateArchive::Scope mod(a, "neuromodulators/" + m.name());
+    m.checkpoint(a);
+  }
+  for (std::size_t k = 0; k < connectivity_.size(); ++k) {
+    auto* rule = network_.projections()[k].plasticity.get();
+    if (!rule) continue;
+    for (unsigned p = 0; p < parts_.count(); ++p) {
+      StateArchive::Scope part(a,
+                               fmt::format("projections/{}/{}", network_.projections()[k].name, p));
+      a.field("weight", connectivity_[k].block(p).weight);
+      rule->checkpoint(p, a);
+    }
+  }
+  for (auto& part : partitions_) {
+    StateArchive::Scope scope_part(a, fmt::format("partitions/{}", part->index));
+    // The queue as columns (an Event has padding bytes).
+    std::vector<Step> step;
+    std::vector<std::uint8_t> kind;
+    std::vector<std::uint32_t> ea, eb, ec, payload;
+    for (const Event& e : part->queue.events()) {
+      step.push_back(e.step);
+      kind.push_back(static_cast<std::uint8_t>(e.kind));
+      ea.push_back(e.a);
+      eb.push_back(e.b);
+      ec.push_back(e.c);
+      payload.push_back(e.payload);
+    }
+    a.field("queue/step", step, true);
+    a.field("queue/kind", kind, true);
+    a.field("queue/a", ea, true);
+    a.field("queue/b", eb, true);
+    a.field("queue/c", ec, true);
+    a.field("queue/payload", payload, true);
+    // Spikes in flight: the calendar's buckets, indexed by step modulo its
+    // size, which the same network gives again.
+    std::vector<std::uint64_t> sizes;
+    std::vector<Partition::Delivery> flat;
+    for (const auto& bucket : part->ring) {
+      sizes.push_back(bucket.size());
+      flat.insert(flat.end(), bucket.begin(), bucket.end());
+    }
+    a.field("in_flight/bucket_sizes", sizes);
+    a.field("in_flight/deliveries", flat, true);
+    if (!a.loading()) continue;
+
+    const std::size_t n = step.size();
+    if (kind.size() != n || ea.size() != n || eb.size() != n || ec.size() != n ||
+        payload.size() != n) {
+      throw CheckpointError(
+          fmt::format("checkpoint: the event queue of partition {} is "
+                      "inconsistent (columns of different lengths)",
+                      part->index));
+    }
+    part->queue.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (kind[i] != static_cast<std::uint8_t>(EventKind::current) &&
+          kind[i] != static_cast<std::uint8_t>(EventKind::emission)) {
+        throw CheckpointError(fmt::format("checkpoint: event of unknown kind {} in the queue",
+                                          static_cast<int>(kind[i])));
+      }
+      part->queue.push({step[i], static_cast<EventKind>(kind[i]), ea[i], eb[i], ec[i], payload[i]});
+    }
+    std::uint64_t total = 0;
+    for (const auto s : sizes) total += s;
+    if (total != flat.size()) {
+      throw CheckpointError(
+          fmt::format("checkpoint: partition {} has {} spikes in flight but its buckets count {}",
+                      part->index, flat.size(), total));
+    }
+    std::size_t at = 0;
+    for (std::size_t b = 0; b < part->ring.size(); ++b) {
+      part->ring[b].assign(flat.begin() + static_cast<std::ptrdiff_t>(at),
+                           flat.begin() + static_cast<std::ptrdiff_t>(at + sizes[b]));
+      at += sizes[b];
+      for (const auto& d : part->ring[b]) {
+        if (d.projection >= connectivity_.size() ||
+            d.group >= connectivity_[d.projection].block(part->index).groups.size()) {
+          throw CheckpointError(fmt::format(
+              "checkpoint: a spike in flight in partition {} names projection {} group {}, "
+              "which this network does not have",
+              part->index, d.projection, d.group));
+        }
+      }
+    }
+  }
+}
+
 std::size_t Simulator::synapse_count() const {
   std::size_t n = 0;
   for (const auto& c : connectivity_) n += c.size();

@@ -181,4 +181,11 @@ RuleInfo reward_stdp_rule_info() {
   return info;
 }
 
+void RewardStdp::checkpoint(unsigned part, StateArchive& a) {
+  auto& st = state_[part];
+  a.field("synapses", st.syn);
+  a.field("pre", st.pre);
+  a.field("post", st.post);
+}
+
 }  // namespace spikeline::learning

@@ -108,4 +108,11 @@ RuleInfo stdp_rule_info() {
   return info;
 }
 
+void Stdp::checkpoint(unsigned part, StateArchive& a) {
+  auto& st = state_[part];
+  a.field("w", st.w);
+  a.field("pre", st.pre);
+  a.field("post", st.post);
+}
+
 }  // namespace spikeline::learning

@@ -116,4 +116,13 @@ RuleInfo triplet_stdp_rule_info() {
   return info;
 }
 
+void TripletStdp::checkpoint(unsigned part, StateArchive& a) {
+  auto& st = state_[part];
+  a.field("w", st.w);
+  a.field("r1", st.r1);
+  a.field("r2", st.r2);
+  a.field("o1", st.o1);
+  a.field("o2", st.o2);
+}
+
 }  // namespace spikeline::learning

@@ -161,4 +161,11 @@ ModelInfo iaf_cond_exp_model() {
   return m;
 }
 
+void IafCondExp::checkpoint(StateArchive& a) {
+  a.field("V_m", V_);
+  a.field("g_ex", g_ex_);
+  a.field("g_in", g_in_);
+  a.field("refractory", refr_);
+}
+
 }  // namespace spikeline

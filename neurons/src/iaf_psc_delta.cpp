@@ -153,4 +153,10 @@ ModelInfo iaf_psc_delta_model() {
   return m;
 }
 
+void IafPscDelta::checkpoint(StateArchive& a) {
+  a.field("V_m", V_);
+  a.field("last_update", last_);
+  a.field("refractory_end", refr_end_);
+}
+
 }  // namespace spikeline

@@ -144,4 +144,11 @@ ModelInfo iaf_psc_exp_model() {
   return m;
 }
 
+void IafPscExp::checkpoint(StateArchive& a) {
+  a.field("V_m", V_);
+  a.field("I_syn_ex", I_ex_);
+  a.field("I_syn_in", I_in_);
+  a.field("refractory", refr_);
+}
+
 }  // namespace spikeline

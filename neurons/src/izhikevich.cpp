@@ -151,4 +151,10 @@ ModelInfo izhikevich_model() {
   return m;
 }
 
+void Izhikevich::checkpoint(StateArchive& a) {
+  // The noise needs no counter: it is drawn from the stream at (neuron, step).
+  a.field("v", v_);
+  a.field("u", u_);
+}
+
 }  // namespace spikeline

@@ -94,4 +94,9 @@ ModelInfo lif_discrete_model() {
   return m;
 }
 
+void LifDiscrete::checkpoint(StateArchive& a) {
+  a.field("u", u_);
+  a.field("s", s_);
+}
+
 }  // namespace spikeline

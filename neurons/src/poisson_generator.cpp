@@ -77,4 +77,9 @@ ModelInfo poisson_generator_model() {
   return m;
 }
 
+void PoissonGenerator::checkpoint(StateArchive& a) {
+  a.field("next_ms", next_);
+  a.field("draws", draws_);
+}
+
 }  // namespace spikeline

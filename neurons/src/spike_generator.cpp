@@ -186,4 +186,9 @@ ModelInfo spike_generator_model() {
   return m;
 }
 
+void SpikeGenerator::checkpoint(StateArchive& a) {
+  // The spike times themselves come from the config.
+  a.field("cursor", cursor_);
+}
+
 }  // namespace spikeline

@@ -15,12 +15,13 @@ struct Variant {
   int threads;
   unsigned partitions;
   bool force_stepped = false;
+  bool late_current = false;  // a step current into 'cond' at step 2000
 };
 
 // A COBA-like conductance network, a sparse delta network with delays from
 // 0.1 to 5 ms, and Poisson input: every engine path at once.
-std::vector<SpikeRecord> run_mixed(const Variant& v, std::uint64_t seed, Step steps,
-                                   std::vector<UpdateMode>* modes = nullptr) {
+std::unique_ptr<Simulator> make_mixed(const Variant& v, std::uint64_t seed,
+                                      std::vector<UpdateMode>* modes = nullptr) {
   Network net(TimeGrid(0.1), seed);
   const auto poisson = add(net, "poisson", "poisson_generator", 300, params({{"rate", 40.0}}));
   const auto delta = add(
@@ -69,15 +70,22 @@ std::vector<SpikeRecord> run_mixed(const Variant& v, std::uint64_t seed, Step st
     // A zero current changes nothing in the dynamics but rules out the lazy path.
     net.add_stimulus({"zero", delta, {}, {{0, 0.0}}});
   }
+  if (v.late_current) net.add_stimulus({"step", cond, {1, 5, 9}, {{2000, 300.0}}});
   SimulationOptions opt;
   opt.threads = v.threads;
   opt.partitions = v.partitions;
-  Simulator sim(std::move(net), opt);
+  auto sim = std::make_unique<Simulator>(std::move(net), opt);
   if (modes) {
-    for (std::size_t q = 0; q < 3; ++q) modes->push_back(sim.mode(q));
+    for (std::size_t q = 0; q < 3; ++q) modes->push_back(sim->mode(q));
   }
+  return sim;
+}
+
+std::vector<SpikeRecord> run_mixed(const Variant& v, std::uint64_t seed, Step steps,
+                                   std::vector<UpdateMode>* modes = nullptr) {
+  auto sim = make_mixed(v, seed, modes);
   Collector c;
-  sim.run_until(steps, c);
+  sim->run_until(steps, c);
   return c.spikes;
 }
 
@@ -111,4 +119,75 @@ TEST_CASE("the event-driven and stepped paths give the same spikes", "[determini
   CHECK(lazy_modes[0] == UpdateMode::scheduled);
   CHECK(lazy.size() == stepped.size());
   CHECK(hash(lazy) == hash(stepped));
+}
+
+TEST_CASE("a run checkpointed and restored gives the same spikes as one never stopped",
+          "[determinism][checkpoint]") {
+  // A step current that changes after the checkpoint keeps a current event
+  // queued across it; Poisson emissions and spikes in flight (delays up to
+  // 5 ms) cross it too. One simulator at a time: each sets oneTBB's
+  // process-wide thread limit.
+  auto with_stimulus = [](const Variant& v) {
+    return make_mixed({v.threads, v.partitions, true, true}, 7);
+  };
+  Collector reference;
+  with_stimulus({1, 4})->run_until(3000, reference);
+  {
+    Collector without;  // the late current is felt
+    make_mixed({1, 4, true, false}, 7)->run_until(3000, without);
+    REQUIRE(hash(without.spikes) != hash(reference.spikes));
+  }
+
+  for (const int threads : {1, 2, 3}) {
+    INFO("threads before " << threads << ", after " << 4 - threads);
+    auto first = with_stimulus({threads, 4});
+    Collector c;
+    first->run_until(1237, c);  // not a window boundary of the whole run
+    MemoryArchive archive;
+    first->checkpoint(archive);
+    first.reset();  // nothing of the first simulator survives but the archive
+
+    auto second = with_stimulus({4 - threads, 4});
+    archive.set_loading(true);
+    second->checkpoint(archive);
+    CHECK(second->now() == 1237);
+    second->run_until(3000, c);
+    CHECK(c.spikes.size() == reference.spikes.size());
+    CHECK(hash(c.spikes) == hash(reference.spikes));
+  }
+}
+
+TEST_CASE("a checkpoint refuses another partitioning and another network", "[checkpoint][errors]") {
+  auto sim = make_mixed({1, 4}, 7);
+  Collector c;
+  sim->run_until(100, c);
+  MemoryArchive archive;
+  sim->checkpoint(archive);
+  archive.set_loading(true);
+  {
+    auto other = make_mixed({1, 5}, 7);
+    CHECK_THROWS_WITH(other->checkpoint(archive),
+                      Catch::Contains("written with 4 partitions, this simulation has 5") &&
+                          Catch::Contains("--partitions 4"));
+  }
+  {
+    auto other = make_mixed({1, 4}, 8);  // another seed: other synapses, same sizes
+    CHECK(other->fingerprint() != sim->fingerprint());
+    CHECK(make_mixed({2, 4}, 7)->fingerprint() == sim->fingerprint());
+  }
+  {
+    // A field of another size names the field and both sizes.
+    MemoryArchive wrong;
+    for (const auto& [path, f] : archive.fields()) {
+      auto g = f;
+      if (path == "simulator/populations/cond/V_m") g.bytes.resize(g.bytes.size() - 8);
+      wrong.add(path, g);
+    }
+    wrong.set_loading(true);
+    auto other = make_mixed({1, 4}, 7);
+    CHECK_THROWS_WITH(other->checkpoint(wrong),
+                      Catch::Contains("'simulator/populations/cond/V_m' holds 399 values where "
+                                      "this network has 400"));
+    CHECK(checksum(wrong) != checksum(archive));
+  }
 }

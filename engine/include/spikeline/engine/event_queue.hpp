@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <boost/heap/d_ary_heap.hpp>
 
@@ -70,6 +71,10 @@ class EventQueue {
   // True when the earliest event is due at or before `step`.
   bool due(Step step) const { return !heap_.empty() && heap_.top().step <= step; }
   void reserve(std::size_t n) { heap_.reserve(n); }
+  void clear() { heap_.clear(); }
+  // Every queued event, in no particular order (for checkpoints: the total
+  // order makes the pop sequence independent of how the heap is laid out).
+  std::vector<Event> events() const { return {heap_.begin(), heap_.end()}; }
 
  private:
   // Boost heaps are max-heaps; this comparator puts the earliest event on top.

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/state_archive.hpp"
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
@@ -45,6 +46,9 @@ class Neuromodulator {
   double level_after(std::size_t n) const { return after_[n]; }
   // Index of the first pulse with step > t.
   std::size_t first_after(Step t) const;
+
+  // Saves or restores the schedule (see state_archive.hpp).
+  void checkpoint(StateArchive& a);
 
  private:
   std::string name_;

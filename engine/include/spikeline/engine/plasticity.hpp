@@ -28,6 +28,7 @@
 
 #include "spikeline/engine/connectivity.hpp"
 #include "spikeline/engine/neuromodulator.hpp"
+#include "spikeline/engine/state_archive.hpp"
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
@@ -67,6 +68,14 @@ class PlasticityRule {
   virtual double synapse_value(std::size_t /*var*/, unsigned /*part*/, const SynapseBlock& block,
                                std::uint32_t k, Step /*t*/) const {
     return block.weight[k];
+  }
+
+  // Checkpoints (see state_archive.hpp): the rule's state in partition
+  // `part` (traces, eligibility, last update steps; the weights in the block
+  // are saved by the engine). A rule that supports them says so.
+  virtual bool checkpointable() const { return false; }
+  virtual void checkpoint(unsigned /*part*/, StateArchive& /*a*/) {
+    throw Error(ExitCode::software, "this plasticity rule cannot be checkpointed");
   }
 
   virtual void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) = 0;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "spikeline/engine/params.hpp"
+#include "spikeline/engine/state_archive.hpp"
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
@@ -115,6 +116,16 @@ class Population {
   virtual double state(std::size_t var, NeuronIndex i, Step t) const = 0;
   // Set an initial value (before the run starts).
   virtual void set_state(std::size_t var, NeuronIndex i, double value) = 0;
+
+  // Checkpoints (see state_archive.hpp): a model that supports them says so,
+  // and checkpoint() walks every array its future depends on (state,
+  // refractory counters, last update steps, random stream counters), in
+  // both directions. The engine refuses to checkpoint a network with a
+  // model that does not, before the run starts.
+  virtual bool checkpointable() const { return false; }
+  virtual void checkpoint(StateArchive& /*a*/) {
+    throw Error(ExitCode::software, "this model cannot be checkpointed");
+  }
 
  private:
   std::size_t size_;

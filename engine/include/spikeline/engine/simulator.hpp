@@ -92,6 +92,23 @@ class Simulator {
   // safe to call from a signal handler or another thread.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
 
+  // Checkpoints. Why this network cannot be checkpointed (a model or rule
+  // that does not support it, named), or "" when it can.
+  std::string why_not_checkpointable() const;
+  // Saves everything the rest of the run depends on (neuron state, inputs,
+  // queued events, spikes in flight, plastic weights and rule state,
+  // neuromodulator schedules, counters), or restores it into a simulator
+  // built from the same network with the same number of partitions (any
+  // number of threads). Between run_until() calls only. Restoring and
+  // running on gives the same spikes, bit for bit, as never stopping.
+  void checkpoint(StateArchive& a);
+  // A hash of what the checkpoint does not hold because the config rebuilds
+  // it: populations (names, models, sizes), the partitioning and every
+  // synapse (source, target, delay, and the weight of static ones). A
+  // checkpoint stores it, so that a config or an input file that changed
+  // since is detected instead of resumed silently wrong.
+  std::uint64_t fingerprint() const;
+
   const Network& network() const { return network_; }
   const Connectivity& connectivity(std::size_t projection) const {
     return connectivity_[projection];

@@ -84,6 +84,8 @@ class Stdp final : public PlasticityRule {
   void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
             const std::string& projection) override;
   void check_weights(double min, double max, const std::string& projection) const override;
+  bool checkpointable() const override { return true; }
+  void checkpoint(unsigned part, StateArchive& a) override;
   void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
   void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
                std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,

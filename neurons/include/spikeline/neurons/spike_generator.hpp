@@ -57,6 +57,8 @@ class SpikeGenerator final : public Population {
   std::span<const StateVarInfo> state_vars() const override { return {}; }
   double state(std::size_t var, NeuronIndex i, Step t) const override;
   void set_state(std::size_t var, NeuronIndex i, double value) override;
+  bool checkpointable() const override { return true; }
+  void checkpoint(StateArchive& a) override;
 
  private:
   // All neurons' steps back to back; neuron i's are steps_[cursor_[i] .. end_[i]).
