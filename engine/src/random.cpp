@@ -1,5 +1,7 @@
 #include "spikeline/engine/random.hpp"
 
+#include "spikeline/engine/state_archive.hpp"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -108,6 +110,25 @@ void uniform_per_entity(std::uint64_t seed, std::uint32_t stream, std::uint32_t 
 #endif
   uniform_portable(seed, stream, first + static_cast<std::uint32_t>(done), counter, n - done,
                    out + done);
+}
+
+void RandomStream::checkpoint(StateArchive& a) {
+  a.value("counter", counter_);
+  std::uint8_t pos = static_cast<std::uint8_t>(pos_), spare = have_spare_ ? 1 : 0;
+  a.value("position", pos);
+  a.value("have_spare", spare);
+  a.value("spare", spare_);
+  if (!a.loading()) return;
+  if (pos > 4 || (pos < 4 && counter_ == 0)) {
+    throw CheckpointError(fmt::format(
+        "checkpoint: random stream at block {} position {}: no such place", counter_, pos));
+  }
+  have_spare_ = spare != 0;
+  if (pos < 4) {
+    --counter_;  // the current block is the one before the counter
+    refill();
+  }
+  pos_ = pos;
 }
 
 }  // namespace spikeline

@@ -331,7 +331,7 @@ void Simulator::checkpoint(StateArchive& a) {
   }
   StateArchive::Scope scope(a, "simulator");
   std::uint32_t parts = parts_.count();
-  a.value("partitions", parts);
+  a.value("partition_count", parts);
   if (parts != parts_.count()) {
     throw CheckpointError(fmt::format(
         "the checkpoint was written with {} partitions, this simulation has {}: resume with "
@@ -628,10 +628,11 @@ void Simulator::for_each_partition(F&& f) {
 bool Simulator::run_until(Step stop, SimulationObserver& observer) {
   // The wall-clock guard counts from the first call: a run made of several
   // run_until calls (one per flush or snapshot) is still one run.
+  // (The rate guard's interval is state: it starts at step 0, or where a
+  // checkpoint left it.)
   if (!clock_started_) {
     started_ = std::chrono::steady_clock::now();
     clock_started_ = true;
-    guard_start_ = now_;
   }
   const auto& probes = network_.probes();
   std::vector<ProbeWindow> plan(probes.size());

@@ -1,5 +1,6 @@
 #include "spikeline/engine/state_archive.hpp"
 
+#include <algorithm>
 #include <bit>
 
 namespace spikeline {
@@ -35,6 +36,21 @@ const char* to_string(FieldType type) {
 void MemoryArchive::add(std::string path, Field f) {
   if (index_.count(path)) {
     throw Error(ExitCode::software, fmt::format("checkpoint field '{}' saved twice", path));
+  }
+  // A file stores the fields as a tree (HDF5 groups), where a name cannot be
+  // both a field and a scope.
+  for (auto slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    if (index_.count(path.substr(0, slash))) {
+      throw Error(ExitCode::software, fmt::format("checkpoint field '{}' lies inside field '{}'",
+                                                  path, path.substr(0, slash)));
+    }
+  }
+  const std::string scope = path + '/';
+  if (const auto it = index_.lower_bound(scope);
+      it != index_.end() && it->first.compare(0, scope.size(), scope) == 0) {
+    throw Error(
+        ExitCode::software,
+        fmt::format("checkpoint field '{}' is also the scope of field '{}'", path, it->first));
   }
   index_.emplace(path, fields_.size());
   fields_.emplace_back(std::move(path), std::move(f));
@@ -106,8 +122,14 @@ void Hash64::add(const void* data, std::size_t n) {
 }
 
 std::uint64_t checksum(const MemoryArchive& archive) {
+  // In path order, so that a file that stores the fields in another order
+  // (HDF5 lists a group's members by name) has the same checksum.
+  std::vector<const std::pair<std::string, MemoryArchive::Field>*> sorted;
+  for (const auto& f : archive.fields()) sorted.push_back(&f);
+  std::sort(sorted.begin(), sorted.end(), [](auto* x, auto* y) { return x->first < y->first; });
   Hash64 h;
-  for (const auto& [path, f] : archive.fields()) {
+  for (const auto* field : sorted) {
+    const auto& [path, f] = *field;
     h.add(path);
     h.add_word(static_cast<std::uint64_t>(f.type) << 32 | f.elem_size);
     h.add(f.bytes);

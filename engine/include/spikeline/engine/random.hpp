@@ -19,6 +19,8 @@
 
 namespace spikeline {
 
+class StateArchive;
+
 // What a stream is used for; combined with an object index (population,
 // projection) into the 32-bit stream id, so that two uses never share numbers.
 enum class StreamKind : std::uint32_t {
@@ -46,8 +48,10 @@ class RandomStream {
         entity_(entity),
         counter_(counter) {}
 
-  // Position of the next block; together with the key it is the whole state.
+  // Position of the next block. With the place in the current block and a
+  // spare normal, the whole state besides the key: checkpoint() walks it.
   std::uint64_t counter() const noexcept { return counter_; }
+  void checkpoint(StateArchive& a);
 
   std::uint32_t next_u32() {
     if (pos_ == 4) refill();

@@ -184,8 +184,8 @@ class Hash64 {
   std::uint64_t h_ = 0x27D4EB2F165667C5ULL;
 };
 
-// A 64-bit checksum of the fields (names, types and bytes, in order): what a
-// checkpoint file stores to detect corruption.
+// A 64-bit checksum of the fields (names, types and bytes; in path order):
+// what a checkpoint file stores to detect corruption.
 std::uint64_t checksum(const MemoryArchive& archive);
 
 }  // namespace spikeline
