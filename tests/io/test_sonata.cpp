@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "harness.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/io/sonata_reader.hpp"
 #include "spikeline/io/sonata_writer.hpp"
@@ -24,34 +25,11 @@
 namespace fs = std::filesystem;
 using namespace spikeline;
 using namespace spikeline::io;
+using spikeline::io::test::exit_code_with_file_limit;
+using spikeline::io::test::run_python;
+using spikeline::io::test::TempDir;
 
 namespace {
-
-// A fresh directory, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("spikeline_io_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-// Runs `script` with /usr/bin/python3 and the arguments; returns its exit code.
-int run_python(const TempDir& dir, const std::string& script, const std::string& args) {
-  static int n = 0;
-  const std::string script_path = dir.file("check_" + std::to_string(n++) + ".py");
-  std::ofstream(script_path) << script;
-  const int status = std::system(("/usr/bin/python3 " + script_path + " " + args).c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 OutputLayout full_layout(const std::string& path) {
   OutputLayout layout;
@@ -496,31 +474,12 @@ with open(os.path.join(d, "text.h5"), "w") as f:
 TEST_CASE("A write that fails mid-run is an IoError with code io", "[io][sonata]") {
   TempDir dir;
   const std::string path = dir.file("full.h5");
-  // The child runs with a file size limit, which makes writes fail as on a
-  // full disk (EFBIG instead of ENOSPC); its exit status is the error's code.
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit{256 * 1024, 256 * 1024};
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-    int code = 0;
-    try {
-      SonataWriter writer(full_layout(path));
-      for (std::size_t at = 0; at < 1000000; at += 10000) {
-        writer.append_spikes(0, exc_times(at, 10000), exc_nodes(at, 10000));
-      }
-      writer.flush();
-    } catch (const Error& e) {
-      code = static_cast<int>(e.code());
-      std::fprintf(stderr, "expected error: %s\n", e.what());
-    } catch (...) {
-      code = 1;
-    }
-    ::_exit(code);
-  }
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == static_cast<int>(ExitCode::io));
+  // Writes fail as on a full disk; the error's code is the child's exit status.
+  CHECK(exit_code_with_file_limit<Error>(256 * 1024, [&] {
+          SonataWriter writer(full_layout(path));
+          for (std::size_t at = 0; at < 1000000; at += 10000) {
+            writer.append_spikes(0, exc_times(at, 10000), exc_nodes(at, 10000));
+          }
+          writer.flush();
+        }) == static_cast<int>(ExitCode::io));
 }
