@@ -720,7 +720,12 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   // Input files named in a config are relative to the config's folder (so a
   // config and its data move together); the output file is relative to the
   // working directory, like any command's output.
-  const auto base = std::filesystem::path(path).parent_path();
+  resolve_input_paths(c, std::filesystem::path(path).parent_path().string());
+  return c;
+}
+
+void resolve_input_paths(Config& c, const std::string& base_dir) {
+  const std::filesystem::path base(base_dir);
   auto resolve = [&](const std::string& f) {
     if (f.empty() || std::filesystem::path(f).is_absolute()) return f;
     return (base / f).lexically_normal().string();
@@ -732,7 +737,9 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
         p.params.set(name, resolve(p.params.text(name, "")));
     }
   }
-  return c;
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(base.empty() ? "." : base, ec);
+  c.base_dir = ec ? base_dir : absolute.lexically_normal().string();
 }
 
 }  // namespace spikeline::io

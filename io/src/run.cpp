@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include <tbb/global_control.h>
@@ -11,6 +12,7 @@
 #include "spikeline/engine/event_queue.hpp"
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/io/build.hpp"
+#include "spikeline/io/checkpoint.hpp"
 #include "spikeline/io/reward_input.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
@@ -44,10 +46,12 @@ struct RewardTrigger {
 // informed; polls for a stop signal between windows.
 class RunObserver : public SimulationObserver {
  public:
-  RunObserver(Simulator& sim, SonataWriter* writer, std::vector<int> spike_slot, Step stop,
-              bool progress, const volatile std::sig_atomic_t* stop_signal)
+  RunObserver(Simulator& sim, SonataWriter* writer, std::vector<RewardTrigger>& triggers,
+              std::vector<int> spike_slot, Step stop, bool progress,
+              const volatile std::sig_atomic_t* stop_signal)
       : sim_(sim),
         writer_(writer),
+        triggers_(triggers),
         spike_slot_(std::move(spike_slot)),
         stop_(stop),
         progress_(progress),
@@ -103,7 +107,6 @@ class RunObserver : public SimulationObserver {
       }
     }
   }
-  void add_trigger(RewardTrigger t) { triggers_.push_back(std::move(t)); }
   void end_progress() const {
     if (progress_) std::fprintf(stderr, "\n");
   }
@@ -111,8 +114,8 @@ class RunObserver : public SimulationObserver {
  private:
   Simulator& sim_;
   SonataWriter* writer_;
+  std::vector<RewardTrigger>& triggers_;
   std::vector<int> spike_slot_;
-  std::vector<RewardTrigger> triggers_;
   Step stop_;
   bool progress_;
   const volatile std::sig_atomic_t* stop_signal_;
@@ -242,85 +245,269 @@ std::string RunResult::summary_json() const {
       status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, pops, rw);
 }
 
-RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
-  const auto t_start = Clock::now();
-  RunResult result;
-  // The build (synapses are drawn in parallel) uses the run's threads too.
-  BuiltNetwork built = [&] {
-    const int threads = c.simulation.threads;
-    std::optional<tbb::global_control> cap;
-    if (threads >= 1 && threads <= 1024) {
-      cap.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
-    }
-    return build_network(c, registry);
-  }();
-  const TimeGrid grid = built.network.grid();
-  const Step stop = grid.time_steps(c.simulation.duration_ms, "simulation.duration");
-  const Step flush_every = grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
+namespace {
 
-  // Population metadata before the network moves into the simulator.
-  std::vector<std::string> names, models;
-  std::vector<std::uint64_t> sizes;
-  for (const auto& p : built.network.populations()) {
-    names.push_back(p.name);
-    models.push_back(p.model);
-    sizes.push_back(p.population->size());
+// A path that means the same from any working directory ("" stays "").
+std::string absolute(const std::string& path) {
+  if (path.empty()) return path;
+  std::error_code ec;
+  const auto p = std::filesystem::absolute(path, ec);
+  return ec ? path : p.lexically_normal().string();
+}
+
+// A string as a field of bytes (a checkpoint's text fields).
+void text_field(StateArchive& a, std::string_view name, std::string& text) {
+  std::vector<std::uint8_t> bytes(text.begin(), text.end());
+  a.field(name, bytes, true);
+  if (a.loading()) text.assign(bytes.begin(), bytes.end());
+}
+
+// Tells this run's output file from any other's (a resumed run continues
+// only the file its checkpoint came from). Not part of any result.
+std::string make_run_id(const Config& c, const std::string& command_line) {
+  Hash64 h;
+  h.add(c.resolved_toml);
+  h.add(command_line);
+  h.add_word(
+      static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
+  h.add_word(static_cast<std::uint64_t>(Clock::now().time_since_epoch().count()));
+  h.add_word(static_cast<std::uint64_t>(::getpid()));
+  return fmt::format("{:016x}", h.value());
+}
+
+// Control events of the run loop (EventKind::record, a = what): a weight
+// record (b = its index), a neuromodulator record (b), a poll of the reward
+// stream, a checkpoint. Flushes are EventKind::flush.
+enum ControlKind : std::uint32_t {
+  kWeightRecord = 0,
+  kModulatorRecord = 1,
+  kRewardPoll = 2,
+  kCheckpoint = 3,
+};
+
+// One run, from its built network to its result: run() starts it at step 0,
+// resume() restores it from a checkpoint first.
+class Session {
+ public:
+  Session(Config config, const Registry& registry, RunOptions options)
+      : c_(std::move(config)), options_(std::move(options)), t_start_(Clock::now()) {
+    // The build (synapses are drawn in parallel) uses the run's threads too.
+    BuiltNetwork built = [&] {
+      const int threads = c_.simulation.threads;
+      std::optional<tbb::global_control> cap;
+      if (threads >= 1 && threads <= 1024) {
+        cap.emplace(tbb::global_control::max_allowed_parallelism,
+                    static_cast<std::size_t>(threads));
+      }
+      return build_network(c_, registry);
+    }();
+    grid_ = built.network.grid();
+    stop_ = grid_.time_steps(c_.simulation.duration_ms, "simulation.duration");
+    flush_every_ = grid_.delay_steps(c_.output.flush_interval_ms, "output.flush_interval");
+    if (!options_.checkpoint_path.empty() && options_.checkpoint_every_ms != 0) {
+      checkpoint_every_ = grid_.delay_steps(options_.checkpoint_every_ms, "--checkpoint-every");
+    }
+    probes_ = std::move(built.probes);
+    weight_records_ = std::move(built.weight_records);
+    modulator_records_ = std::move(built.modulator_records);
+
+    // Population metadata before the network moves into the simulator.
+    for (const auto& p : built.network.populations()) {
+      names_.push_back(p.name);
+      sizes_.push_back(p.population->size());
+    }
+    for (const auto& p : built.network.projections())
+      proj_meta_.push_back({p.name, {p.source, p.target}});
+
+    SimulationOptions so;
+    so.threads = c_.simulation.threads;
+    so.partitions = c_.simulation.partitions;
+    so.max_rate_hz = c_.simulation.max_rate_hz;
+    so.guard_interval_ms = c_.simulation.guard_interval_ms;
+    so.wall_limit_s = c_.simulation.wall_limit_s;
+    sim_ = std::make_unique<Simulator>(std::move(built.network), so);
+    result_.synapses = sim_->synapse_count();
+    result_.synapse_bytes = sim_->synapse_memory_bytes();
+    if (!options_.checkpoint_path.empty()) {
+      if (const std::string why = sim_->why_not_checkpointable(); !why.empty()) {
+        throw ConfigError(fmt::format("--checkpoint {}: this network cannot be checkpointed: {}",
+                                      options_.checkpoint_path, why));
+      }
+      if (!c_.output.file.empty() &&
+          absolute(options_.checkpoint_path) == absolute(c_.output.file)) {
+        throw UsageError(fmt::format(
+            "--checkpoint {}: the checkpoint and the output file must be different files",
+            options_.checkpoint_path));
+      }
+      check_checkpoint_writable(options_.checkpoint_path);
+    }
+    make_triggers();
+    // Chosen synapses are resolved (and checked) before the file is created.
+    for (const auto& info : weight_records_) {
+      recorders_.emplace_back(*sim_, c_.weight_records[info.record], info);
+    }
   }
-  std::vector<std::pair<std::string, std::pair<std::uint32_t, std::uint32_t>>> proj_meta;
-  for (const auto& p : built.network.projections())
-    proj_meta.push_back({p.name, {p.source, p.target}});
 
-  SimulationOptions so;
-  so.threads = c.simulation.threads;
-  so.partitions = c.simulation.partitions;
-  so.max_rate_hz = c.simulation.max_rate_hz;
-  so.guard_interval_ms = c.simulation.guard_interval_ms;
-  so.wall_limit_s = c.simulation.wall_limit_s;
-  Simulator sim(std::move(built.network), so);
-  result.synapses = sim.synapse_count();
-  std::vector<RewardTrigger> triggers;
-  for (std::size_t k = 0; k < c.rewards.size(); ++k) {
-    const auto& rw = c.rewards[k];
-    if (!rw.has_trigger) continue;
-    // A reward triggered by a spike in the window just simulated must fall
-    // after that window: the smallest delay must span a whole window.
-    const double low = rw.delay_ms.is_constant() ? rw.delay_ms.value : rw.delay_ms.low;
-    if (std::llround(low / grid.dt()) < sim.window()) {
-      throw ConfigError(fmt::format(
-          "[[reward]] trigger.delay can be {} ms, shorter than the simulation's lookahead window "
-          "of {} ms (the shortest synaptic delay): give it a lower bound >= {} ms",
-          low, grid.to_ms(sim.window()), grid.to_ms(sim.window())));
+  const Config& config() const { return c_; }
+  Simulator& simulator() { return *sim_; }
+
+  // A fresh run: rewards from a file are scheduled, the output file and the
+  // control events are created.
+  void start() {
+    open_reward_input();
+    if (!c_.output.file.empty()) {
+      OutputLayout layout = output_layout();
+      layout.run_id = make_run_id(c_, options_.command_line);
+      writer_.emplace(layout);
     }
-    std::size_t m = 0;
-    for (std::size_t j = 0; j < c.neuromodulators.size(); ++j) {
-      if (c.neuromodulators[j].name == rw.modulator) m = j;
+    if (writer_) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
+    for (std::uint32_t k = 0; writer_ && k < weight_records_.size(); ++k) {
+      control_.push({weight_records_[k].interval, EventKind::record, kWeightRecord, k, 0, 0});
     }
-    auto pop = [&](const std::string& name) {
-      return static_cast<std::uint32_t>(std::find(names.begin(), names.end(), name) -
-                                        names.begin());
+    for (std::uint32_t k = 0; writer_ && k < modulator_records_.size(); ++k) {
+      control_.push({modulator_records_[k].interval, EventKind::record, kModulatorRecord, k, 0, 0});
+    }
+    add_periodic_events();
+  }
+
+  // The state of a checkpoint, into a session built from its config; then
+  // the output file is reopened where the checkpoint left it.
+  void restore(StateArchive& a, const std::string& checkpoint) {
+    std::uint64_t fingerprint = 0;
+    a.value("run/fingerprint", fingerprint);
+    if (fingerprint != sim_->fingerprint()) {
+      throw CheckpointError(fmt::format(
+          "checkpoint {}: the network built from its config is not the one it was written from "
+          "(network fingerprint {:016x}, now {:016x}): an input file (edges, spike times) or the "
+          "model code changed since",
+          checkpoint, fingerprint, sim_->fingerprint()));
+    }
+    sim_->checkpoint(a);
+    walk_run_state(a);
+    open_reward_input();
+    if (!c_.output.file.empty()) {
+      writer_.emplace(
+          output_layout_with_id(), position_,
+          fmt::format("{} {} {}", grid_.to_ms(sim_->now()), checkpoint, options_.command_line));
+    }
+    add_periodic_events();
+  }
+
+  RunResult execute() {
+    result_.build_s = seconds_since(t_start_);
+    RunObserver obs(*sim_, writer_ ? &*writer_ : nullptr, triggers_, spike_slot_, stop_,
+                    options_.progress, options_.stop_signal);
+    const auto t_loop = Clock::now();
+    bool completed = true;
+    Step last_checkpoint = -1;
+    auto checkpoint_now = [&] {
+      if (options_.checkpoint_path.empty() || last_checkpoint == sim_->now()) return;
+      save_checkpoint();
+      last_checkpoint = sim_->now();
     };
-    triggers.push_back(
-        {m, rw.amount, pop(rw.pre_population), pop(rw.post_population),
-         static_cast<NeuronIndex>(rw.pre_node), static_cast<NeuronIndex>(rw.post_node),
-         grid.delay_steps(rw.window_ms, "[[reward]] trigger.window"), rw.delay_ms,
-         RandomStream(c.simulation.seed,
-                      stream_id(StreamKind::reward, static_cast<std::uint32_t>(k)), 0)});
+    try {
+      // Recording (weight snapshots), flushing and checkpoints are events of
+      // a control queue; the simulation runs from one control event to the next.
+      while (sim_->now() < stop_ && completed) {
+        const Step until = control_.empty() ? stop_ : std::min(stop_, control_.top().step);
+        completed = sim_->run_until(until, obs);
+        while (completed && control_.due(sim_->now())) {
+          Event e = control_.top();
+          control_.pop();
+          if (e.kind == EventKind::flush) {
+            writer_->set_simulated_time(grid_.to_ms(sim_->now()));
+            writer_->flush();
+            e.step += flush_every_;
+          } else if (e.a == kWeightRecord) {
+            recorders_[e.b].sample(*writer_, e.b, *sim_);
+            e.step += weight_records_[e.b].interval;
+          } else if (e.a == kModulatorRecord) {
+            const auto& m = modulator_records_[e.b];
+            writer_->append_modulator_sample(
+                e.b, grid_.to_ms(sim_->now()),
+                sim_->network().modulators()[m.modulator].at(sim_->now()));
+            e.step += m.interval;
+          } else if (e.a == kRewardPoll) {
+            schedule(reward_input_->poll());
+            if (reward_input_->at_end()) continue;  // nothing more will come
+            e.step += reward_poll_;
+          } else {
+            checkpoint_now();
+            e.step += checkpoint_every_;
+          }
+          control_.push(e);
+        }
+      }
+      // The end, or a stop by a signal: a checkpoint to go on from.
+      checkpoint_now();
+      result_.status = completed ? "complete" : "interrupted";
+      if (!completed) {
+        const int sig = options_.stop_signal ? *options_.stop_signal : SIGINT;
+        result_.code = sig == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
+        result_.message = fmt::format("stopped by signal {}", sig);
+      }
+    } catch (const Error& e) {
+      result_.status = "failed";
+      result_.code = e.code();
+      result_.message = e.what();
+    }
+    obs.end_progress();
+    result_.loop_s = seconds_since(t_loop);
+    finish();
+    return result_;
   }
 
-  result.synapse_bytes = sim.synapse_memory_bytes();
+ private:
+  void make_triggers() {
+    for (std::size_t k = 0; k < c_.rewards.size(); ++k) {
+      const auto& rw = c_.rewards[k];
+      if (!rw.has_trigger) continue;
+      // A reward triggered by a spike in the window just simulated must fall
+      // after that window: the smallest delay must span a whole window.
+      const double low = rw.delay_ms.is_constant() ? rw.delay_ms.value : rw.delay_ms.low;
+      if (std::llround(low / grid_.dt()) < sim_->window()) {
+        throw ConfigError(fmt::format(
+            "[[reward]] trigger.delay can be {} ms, shorter than the simulation's lookahead "
+            "window of {} ms (the shortest synaptic delay): give it a lower bound >= {} ms",
+            low, grid_.to_ms(sim_->window()), grid_.to_ms(sim_->window())));
+      }
+      std::size_t m = 0;
+      for (std::size_t j = 0; j < c_.neuromodulators.size(); ++j) {
+        if (c_.neuromodulators[j].name == rw.modulator) m = j;
+      }
+      auto pop = [&](const std::string& name) {
+        return static_cast<std::uint32_t>(std::find(names_.begin(), names_.end(), name) -
+                                          names_.begin());
+      };
+      triggers_.push_back(
+          {m, rw.amount, pop(rw.pre_population), pop(rw.post_population),
+           static_cast<NeuronIndex>(rw.pre_node), static_cast<NeuronIndex>(rw.post_node),
+           grid_.delay_steps(rw.window_ms, "[[reward]] trigger.window"), rw.delay_ms,
+           RandomStream(c_.simulation.seed,
+                        stream_id(StreamKind::reward, static_cast<std::uint32_t>(k)), 0)});
+    }
+  }
 
   // External rewards: a file is read and scheduled now (like a schedule in
   // the config); a stream is polled between windows.
-  std::optional<RewardInput> reward_input;
-  Step reward_poll = 0;
-  auto schedule = [&](const std::vector<RewardLine>& lines) {
+  void open_reward_input() {
+    if (options_.reward_input.empty()) return;
+    reward_input_.emplace(options_.reward_input);
+    if (reward_input_->is_file()) {
+      schedule(reward_input_->poll());
+    } else {
+      reward_poll_ = grid_.delay_steps(options_.reward_poll_ms, "--reward-poll");
+    }
+  }
+
+  void schedule(const std::vector<RewardLine>& lines) {
     for (const auto& line : lines) {
       const std::string where =
-          fmt::format("--reward-input {} line {}", reward_input->name(), line.line);
+          fmt::format("--reward-input {} line {}", reward_input_->name(), line.line);
       std::vector<std::string> known;
       std::optional<std::size_t> m;
-      for (std::size_t j = 0; j < c.neuromodulators.size(); ++j) {
-        known.push_back(c.neuromodulators[j].name);
+      for (std::size_t j = 0; j < c_.neuromodulators.size(); ++j) {
+        known.push_back(c_.neuromodulators[j].name);
         if (known.back() == line.modulator) m = j;
       }
       if (!m) {
@@ -329,173 +516,263 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
             did_you_mean(line.modulator, known),
             known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
       }
-      Step at = sim.now() + 1;  // as soon as possible
+      Step at = sim_->now() + 1;  // as soon as possible
       if (line.time_ms) {
-        at = grid.time_steps(*line.time_ms, where + " time");
-        if (at <= sim.now()) {
+        at = grid_.time_steps(*line.time_ms, where + " time");
+        if (at <= sim_->now()) {
           throw DataError(
               fmt::format("{}: time {} ms is already simulated (the run is at {} ms); "
                           "give a later time, or none for 'as soon as possible'",
-                          where, *line.time_ms, grid.to_ms(sim.now())));
+                          where, *line.time_ms, grid_.to_ms(sim_->now())));
         }
       }
-      sim.add_reward(*m, at, line.amount);
-    }
-  };
-  if (!options.reward_input.empty()) {
-    reward_input.emplace(options.reward_input);
-    if (reward_input->is_file()) {
-      schedule(reward_input->poll());
-    } else {
-      reward_poll = grid.delay_steps(options.reward_poll_ms, "--reward-poll");
+      sim_->add_reward(*m, at, line.amount);
     }
   }
 
-  // The output file is created only now that everything is known to be valid.
-  std::optional<SonataWriter> writer;
-  std::vector<int> spike_slot(names.size(), -1);
-  // Chosen synapses are resolved (and checked) before the file is created.
-  std::vector<WeightRecorder> recorders;
-  for (const auto& info : built.weight_records) {
-    recorders.emplace_back(sim, c.weight_records[info.record], info);
+  // Control events that belong to this process, not to the saved state: the
+  // poll of a reward stream, and checkpoints (at multiples of the interval).
+  void add_periodic_events() {
+    const Step now = sim_->now();
+    if (reward_poll_ > 0)
+      control_.push({now + reward_poll_, EventKind::record, kRewardPoll, 0, 0, 0});
+    if (checkpoint_every_ > 0) {
+      control_.push({(now / checkpoint_every_ + 1) * checkpoint_every_, EventKind::record,
+                     kCheckpoint, 0, 0, 0});
+    }
   }
-  if (!c.output.file.empty()) {
+
+  OutputLayout output_layout() {
     OutputLayout layout;
-    layout.path = c.output.file;
-    for (std::size_t q = 0; q < names.size(); ++q) {
-      if (!c.populations[q].record_spikes) continue;
-      spike_slot[q] = static_cast<int>(layout.spikes.size());
-      layout.spikes.push_back({names[q], sizes[q]});
+    layout.path = c_.output.file;
+    spike_slot_.assign(names_.size(), -1);
+    for (std::size_t q = 0; q < names_.size(); ++q) {
+      if (!c_.populations[q].record_spikes) continue;
+      spike_slot_[q] = static_cast<int>(layout.spikes.size());
+      layout.spikes.push_back({names_[q], sizes_[q]});
     }
-    for (const auto& pr : built.probes) {
+    for (const auto& pr : probes_) {
       layout.reports.push_back({pr.population, pr.variables, pr.units, pr.nodes,
-                                grid.to_ms(pr.start), grid.to_ms(pr.interval)});
+                                grid_.to_ms(pr.start), grid_.to_ms(pr.interval)});
     }
-    if (c.output.write_edges) {
-      for (std::size_t k = 0; k < proj_meta.size(); ++k) {
-        layout.edges.push_back({proj_meta[k].first, names[proj_meta[k].second.first],
-                                names[proj_meta[k].second.second], sim.connectivity(k).size()});
+    if (c_.output.write_edges) {
+      for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
+        layout.edges.push_back({proj_meta_[k].first, names_[proj_meta_[k].second.first],
+                                names_[proj_meta_[k].second.second], sim_->connectivity(k).size()});
       }
     }
-    for (std::size_t r = 0; r < built.weight_records.size(); ++r) {
-      const auto& info = built.weight_records[r];
-      const auto& config = c.weight_records[info.record];
+    for (std::size_t r = 0; r < weight_records_.size(); ++r) {
+      const auto& info = weight_records_[r];
+      const auto& config = c_.weight_records[info.record];
       WeightSnapshotLayout w;
       w.name = config.name;
       w.projection = config.projection;
-      w.count = recorders[r].size();
-      w.edge_ids = recorders[r].edge_ids();
-      const auto names = sim.synapse_variables(info.projection);
-      for (const auto v : info.variables) w.variables.push_back(names[v]);
+      w.count = recorders_[r].size();
+      w.edge_ids = recorders_[r].edge_ids();
+      const auto vars = sim_->synapse_variables(info.projection);
+      for (const auto v : info.variables) w.variables.push_back(vars[v]);
       layout.weight_snapshots.push_back(std::move(w));
     }
-    for (const auto& m : built.modulator_records) {
-      layout.modulators.push_back({sim.network().modulators()[m.modulator].name()});
+    for (const auto& m : modulator_records_) {
+      layout.modulators.push_back({sim_->network().modulators()[m.modulator].name()});
     }
-    layout.config_text = c.resolved_toml;
-    layout.command_line = options.command_line;
+    layout.config_text = c_.resolved_toml;
+    layout.command_line = options_.command_line;
     layout.version = SPIKELINE_VERSION;
-    layout.seed = c.simulation.seed;
-    layout.threads = c.simulation.threads;
-    layout.dt_ms = grid.dt();
-    writer.emplace(layout);
+    layout.seed = c_.simulation.seed;
+    layout.threads = c_.simulation.threads;
+    layout.dt_ms = grid_.dt();
+    return layout;
   }
-  result.build_s = seconds_since(t_start);
+  OutputLayout output_layout_with_id() {
+    OutputLayout layout = output_layout();
+    layout.run_id = position_.run_id;
+    return layout;
+  }
 
-  RunObserver obs(sim, writer ? &*writer : nullptr, spike_slot, stop, options.progress,
-                  options.stop_signal);
-  for (auto& t : triggers) obs.add_trigger(std::move(t));
-  const auto t_loop = Clock::now();
-  bool completed = true;
-  try {
-    // Recording (weight snapshots) and flushing are events of a control
-    // queue; the simulation runs from one control event to the next.
-    EventQueue control;
-    if (writer) control.push({flush_every, EventKind::flush, 0, 0, 0, 0});
-    // Control events: a = 0 for weight records, 1 for neuromodulator
-    // records (b = the index), 2 for polling the reward input.
-    for (std::uint32_t k = 0; writer && k < built.weight_records.size(); ++k) {
-      control.push({built.weight_records[k].interval, EventKind::record, 0, k, 0, 0});
+  // The run's own state besides the simulator's, both ways: the config it
+  // was built from (read before the session exists, see resume()), the
+  // output file's position, the triggers, the control events.
+  void walk_run_state(StateArchive& a) {
+    StateArchive::Scope scope(a, "run");
+    if (writer_) position_ = writer_->position();
+    text_field(a, "output/run_id", position_.run_id);
+    a.field("output/spikes", position_.spikes, true);
+    a.field("output/frames", position_.frames, true);
+    a.field("output/weight_samples", position_.weight_samples, true);
+    a.field("output/modulator_samples", position_.modulator_samples, true);
+    for (std::size_t k = 0; k < triggers_.size(); ++k) {
+      StateArchive::Scope t(a, fmt::format("triggers/{}", k));
+      a.value("last_pre", triggers_[k].last_pre);
+      a.value("fired", triggers_[k].fired);
+      triggers_[k].rng.checkpoint(a);
     }
-    for (std::uint32_t k = 0; writer && k < built.modulator_records.size(); ++k) {
-      control.push({built.modulator_records[k].interval, EventKind::record, 1, k, 0, 0});
+    // The control queue as columns, without the events of this process.
+    std::vector<Step> step;
+    std::vector<std::uint8_t> kind;
+    std::vector<std::uint32_t> what, index;
+    for (const Event& e : control_.events()) {
+      if (e.kind == EventKind::record && (e.a == kRewardPoll || e.a == kCheckpoint)) continue;
+      step.push_back(e.step);
+      kind.push_back(static_cast<std::uint8_t>(e.kind));
+      what.push_back(e.a);
+      index.push_back(e.b);
     }
-    if (reward_poll > 0) control.push({reward_poll, EventKind::record, 2, 0, 0, 0});
-    while (sim.now() < stop && completed) {
-      const Step until = control.empty() ? stop : std::min(stop, control.top().step);
-      completed = sim.run_until(until, obs);
-      while (completed && control.due(sim.now())) {
-        Event e = control.top();
-        control.pop();
-        if (e.kind == EventKind::record && e.a == 0) {
-          recorders[e.b].sample(*writer, e.b, sim);
-          e.step += built.weight_records[e.b].interval;
-        } else if (e.kind == EventKind::record && e.a == 2) {
-          schedule(reward_input->poll());
-          if (reward_input->at_end()) continue;  // nothing more will come
-          e.step += reward_poll;
-        } else if (e.kind == EventKind::record) {
-          const auto& m = built.modulator_records[e.b];
-          writer->append_modulator_sample(e.b, grid.to_ms(sim.now()),
-                                          sim.network().modulators()[m.modulator].at(sim.now()));
-          e.step += m.interval;
-        } else {
-          writer->set_simulated_time(grid.to_ms(sim.now()));
-          writer->flush();
-          e.step += flush_every;
-        }
-        control.push(e);
+    a.field("control/step", step, true);
+    a.field("control/kind", kind, true);
+    a.field("control/what", what, true);
+    a.field("control/index", index, true);
+    if (!a.loading()) return;
+    if (kind.size() != step.size() || what.size() != step.size() || index.size() != step.size()) {
+      throw CheckpointError("checkpoint: the run's control events are inconsistent");
+    }
+    control_.clear();
+    for (std::size_t i = 0; i < step.size(); ++i) {
+      const bool flush = kind[i] == static_cast<std::uint8_t>(EventKind::flush);
+      const bool ok =
+          flush || (kind[i] == static_cast<std::uint8_t>(EventKind::record) &&
+                    ((what[i] == kWeightRecord && index[i] < recorders_.size()) ||
+                     (what[i] == kModulatorRecord && index[i] < modulator_records_.size())));
+      // An event of the checkpoint's own step may still be due (a flush
+      // sorts after the checkpoint), never one before it.
+      if (!ok || step[i] < sim_->now()) {
+        throw CheckpointError(fmt::format(
+            "checkpoint: control event {} (kind {}, {} {}, step {}) does not belong to this run", i,
+            kind[i], what[i], index[i], step[i]));
       }
+      control_.push({step[i], static_cast<EventKind>(kind[i]), what[i], index[i], 0, 0});
     }
-    result.status = completed ? "complete" : "interrupted";
-    if (!completed) {
-      const int sig = options.stop_signal ? *options.stop_signal : SIGINT;
-      result.code = sig == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
-      result.message = fmt::format("stopped by signal {}", sig);
+  }
+
+  void save_checkpoint() {
+    if (writer_) {
+      writer_->set_simulated_time(grid_.to_ms(sim_->now()));
+      writer_->flush();  // the checkpoint records what the file holds
     }
-  } catch (const Error& e) {
-    result.status = "failed";
-    result.code = e.code();
-    result.message = e.what();
+    MemoryArchive a;
+    std::string config = c_.resolved_toml, source = c_.source;
+    std::string base = c_.base_dir, output = absolute(c_.output.file);
+    text_field(a, "run/config/text", config);
+    text_field(a, "run/config/source", source);
+    text_field(a, "run/config/base_dir", base);
+    text_field(a, "run/config/output", output);
+    std::string path = absolute(options_.checkpoint_path);
+    text_field(a, "run/checkpoint/path", path);
+    a.value("run/checkpoint/every", checkpoint_every_);
+    std::uint64_t fingerprint = sim_->fingerprint();
+    a.value("run/fingerprint", fingerprint);
+    sim_->checkpoint(a);
+    walk_run_state(a);
+    write_checkpoint(options_.checkpoint_path, a, grid_.to_ms(sim_->now()));
   }
-  obs.end_progress();
-  result.loop_s = seconds_since(t_loop);
-  result.simulated_ms = grid.to_ms(sim.now());
-  const double seconds = result.simulated_ms / 1000.0;
-  for (std::size_t q = 0; q < names.size(); ++q) {
-    const auto n = sim.spike_counts()[q];
-    result.populations.push_back(
-        {names[q], sizes[q], n,
-         seconds > 0 ? static_cast<double>(n) / (seconds * static_cast<double>(sizes[q])) : 0});
-  }
-  sim.sync_plasticity();  // lazily updated plastic weights, current at the end
-  for (const auto& m : sim.network().modulators()) {
-    result.rewards.emplace_back(m.name(), m.first_after(sim.now()));
-  }
-  if (writer) {
-    if (c.output.write_edges) {
-      for (std::size_t k = 0; k < proj_meta.size(); ++k) {
-        const auto syn = sim.connectivity(k).canonical();
-        std::vector<std::uint64_t> src(syn.size()), tgt(syn.size());
-        std::vector<float> delay(syn.size()), weight(syn.size());
-        for (std::size_t e = 0; e < syn.size(); ++e) {
-          src[e] = syn[e].source;
-          tgt[e] = syn[e].target;
-          delay[e] = static_cast<float>(grid.to_ms(syn[e].delay));
-          weight[e] = syn[e].weight;
+
+  void finish() {
+    result_.simulated_ms = grid_.to_ms(sim_->now());
+    const double seconds = result_.simulated_ms / 1000.0;
+    for (std::size_t q = 0; q < names_.size(); ++q) {
+      const auto n = sim_->spike_counts()[q];
+      result_.populations.push_back(
+          {names_[q], sizes_[q], n,
+           seconds > 0 ? static_cast<double>(n) / (seconds * static_cast<double>(sizes_[q])) : 0});
+    }
+    sim_->sync_plasticity();  // lazily updated plastic weights, current at the end
+    for (const auto& m : sim_->network().modulators()) {
+      result_.rewards.emplace_back(m.name(), m.first_after(sim_->now()));
+    }
+    if (writer_) {
+      if (c_.output.write_edges) {
+        for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
+          const auto syn = sim_->connectivity(k).canonical();
+          std::vector<std::uint64_t> src(syn.size()), tgt(syn.size());
+          std::vector<float> delay(syn.size()), weight(syn.size());
+          for (std::size_t e = 0; e < syn.size(); ++e) {
+            src[e] = syn[e].source;
+            tgt[e] = syn[e].target;
+            delay[e] = static_cast<float>(grid_.to_ms(syn[e].delay));
+            weight[e] = syn[e].weight;
+          }
+          writer_->write_edges(k, src, tgt, delay, weight);
         }
-        writer->write_edges(k, src, tgt, delay, weight);
       }
+      result_.total_s = seconds_since(t_start_);
+      writer_->set_simulated_time(result_.simulated_ms);
+      writer_->finish(result_.status == "complete" ? RunStatus::complete
+                      : result_.status == "failed" ? RunStatus::failed
+                                                   : RunStatus::interrupted,
+                      result_.summary_json());
     }
-    result.total_s = seconds_since(t_start);
-    writer->set_simulated_time(result.simulated_ms);
-    writer->finish(result.status == "complete" ? RunStatus::complete
-                   : result.status == "failed" ? RunStatus::failed
-                                               : RunStatus::interrupted,
-                   result.summary_json());
+    result_.total_s = seconds_since(t_start_);
   }
-  result.total_s = seconds_since(t_start);
-  return result;
+
+  Config c_;
+  RunOptions options_;
+  Clock::time_point t_start_;
+  TimeGrid grid_{0.1};
+  Step stop_ = 0, flush_every_ = 1, checkpoint_every_ = 0, reward_poll_ = 0;
+  std::vector<ProbeInfo> probes_;
+  std::vector<WeightRecordInfo> weight_records_;
+  std::vector<ModulatorRecordInfo> modulator_records_;
+  std::vector<std::string> names_;
+  std::vector<std::uint64_t> sizes_;
+  std::vector<std::pair<std::string, std::pair<std::uint32_t, std::uint32_t>>> proj_meta_;
+  std::unique_ptr<Simulator> sim_;
+  std::vector<RewardTrigger> triggers_;
+  std::vector<WeightRecorder> recorders_;
+  std::optional<RewardInput> reward_input_;
+  std::optional<SonataWriter> writer_;
+  std::vector<int> spike_slot_;
+  OutputPosition position_;
+  EventQueue control_;
+  RunResult result_;
+};
+
+}  // namespace
+
+RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
+  Session session(c, registry, options);
+  session.start();
+  return session.execute();
+}
+
+RunResult resume(const std::string& checkpoint, const Registry& registry,
+                 const ResumeOptions& options, std::string* output_path) {
+  MemoryArchive a = read_checkpoint(checkpoint);
+  // The config first: the session is built from it, then restored.
+  std::string text, source, base, output, path;
+  text_field(a, "run/config/text", text);
+  text_field(a, "run/config/source", source);
+  text_field(a, "run/config/base_dir", base);
+  text_field(a, "run/config/output", output);
+  text_field(a, "run/checkpoint/path", path);
+  Step every = 0;
+  a.value("run/checkpoint/every", every);
+  Config c = parse_config(text, source);
+  resolve_input_paths(c, base);
+  c.output.file = output;
+  if (output_path) *output_path = output;
+  if (options.threads != 0) c.simulation.threads = options.threads;
+
+  RunOptions ro = options.run;
+  if (ro.checkpoint_path.empty()) ro.checkpoint_path = path;
+  const TimeGrid grid(c.simulation.dt_ms);
+  if (!options.checkpoint_every_given) ro.checkpoint_every_ms = grid.to_ms(every);
+  double simulated = 0;
+  {
+    // The checkpoint's time, for the duration check below.
+    Step now = 0;
+    a.value("simulator/now", now);
+    simulated = grid.to_ms(now);
+  }
+  if (options.duration_ms != 0) c.simulation.duration_ms = options.duration_ms;
+  if (!(c.simulation.duration_ms > simulated)) {
+    throw UsageError(fmt::format(
+        "resume {}: the run is already at {} ms, its end is {} ms: give a later end with "
+        "--duration",
+        checkpoint, simulated, c.simulation.duration_ms));
+  }
+  Session session(std::move(c), registry, ro);
+  session.restore(a, checkpoint);
+  return session.execute();
 }
 
 }  // namespace spikeline::io

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <tuple>
@@ -182,6 +183,12 @@ struct SonataWriter::Impl {
   Handle status, summary, simulated;
   double simulated_ms = 0;
   bool finished = false;
+  // Opening the objects of an existing file (resume) instead of creating
+  // them: the create_* functions below do both, so the two cannot disagree
+  // about the layout. Attributes and contents known at creation are left
+  // as they are.
+  bool reopening = false;
+  std::string run_id_text;
 
   void require_open(const char* call) const {
     if (finished) internal_error(std::string(call) + " after finish()");
@@ -200,14 +207,32 @@ struct SonataWriter::Impl {
 
   // ---- creation (before SWMR) ----
 
+  // A file being reopened lacks an object this layout has.
+  [[noreturn]] void not_this_run(const std::string& what) const {
+    throw DataError(fmt::format("{}: not the output of the checkpointed run: {} ({})", path, what,
+                                detail::hdf5_reason()));
+  }
+
   Handle create_group(hid_t parent, const std::string& name) const {
+    if (reopening) {
+      const hid_t id = H5Gopen2(parent, name.c_str(), H5P_DEFAULT);
+      if (id < 0) not_this_run("no group '" + name + "'");
+      return detail::group_handle(id);
+    }
     return detail::group_handle(
         check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
               ExitCode::cant_create, "cannot create group '" + name + "'"));
   }
 
+  Handle open_dataset(hid_t parent, const std::string& name) const {
+    const hid_t id = H5Dopen2(parent, name.c_str(), H5P_DEFAULT);
+    if (id < 0) not_this_run("no dataset '" + name + "'");
+    return detail::dataset_handle(id);
+  }
+
   void attribute(hid_t object, const std::string& name, hid_t file_type, hid_t mem_type,
                  const void* value, hsize_t n = 0) const {
+    if (reopening) return;
     Handle space =
         detail::space_handle(n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
     Handle attr = detail::attribute_handle(
@@ -248,6 +273,7 @@ struct SonataWriter::Impl {
   // rewritten in place under SWMR (only raw data changes, no metadata).
   Handle fixed_dataset(hid_t parent, const std::string& name, hid_t file_type, hid_t mem_type,
                        const void* value, hsize_t n = 0) const {
+    if (reopening) return open_dataset(parent, name);
     Handle space =
         detail::space_handle(n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
     Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
@@ -275,6 +301,7 @@ struct SonataWriter::Impl {
   // Returns it with the rows per chunk.
   std::pair<Handle, hsize_t> chunked_dataset(hid_t parent, const std::string& name, hid_t file_type,
                                              int rank, hsize_t width, hsize_t rows) const {
+    if (reopening) return open_chunked(parent, name, rank, width);
     const hsize_t chunk_width = std::clamp<hsize_t>(width, 1, kChunkElements);
     hsize_t chunk_rows = std::max<hsize_t>(1, kChunkElements / chunk_width);
     if (rows > 0) chunk_rows = std::min(chunk_rows, rows);
@@ -291,6 +318,25 @@ struct SonataWriter::Impl {
     return {std::move(ds), chunk_rows};
   }
 
+  // An existing chunked dataset of this rank and width, with its rows per chunk.
+  std::pair<Handle, hsize_t> open_chunked(hid_t parent, const std::string& name, int rank,
+                                          hsize_t width) const {
+    Handle ds = open_dataset(parent, name);
+    Handle space = detail::space_handle(H5Dget_space(ds.get()));
+    Handle dcpl = detail::plist_handle(H5Dget_create_plist(ds.get()));
+    std::array<hsize_t, 2> dims{0, 0}, chunk{0, 0};
+    if (H5Sget_simple_extent_ndims(space.get()) != rank ||
+        H5Pget_chunk(dcpl.get(), rank, chunk.data()) != rank) {
+      not_this_run(fmt::format("dataset '{}' is not a chunked array of rank {}", name, rank));
+    }
+    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+    if (rank == 2 && dims[1] != width) {
+      not_this_run(
+          fmt::format("dataset '{}' has {} columns where this run has {}", name, dims[1], width));
+    }
+    return {std::move(ds), chunk[0]};
+  }
+
   template <class T>
   Appendable<T> appendable(hid_t parent, const std::string& name, hid_t file_type, int rank,
                            hsize_t width) const {
@@ -299,7 +345,21 @@ struct SonataWriter::Impl {
     a.rank = rank;
     a.width = width;
     std::tie(a.dataset, a.chunk_rows) = chunked_dataset(parent, name, file_type, rank, width, 0);
+    if (reopening) {
+      std::array<hsize_t, 2> dims{0, 0};
+      Handle space = detail::space_handle(H5Dget_space(a.dataset.get()));
+      H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+      a.rows = dims[0];
+    }
     return a;
+  }
+
+  // Cuts a dataset back to `rows` <= a.rows (resume).
+  template <class T>
+  void cut(Appendable<T>& a, hsize_t rows) {
+    const std::array<hsize_t, 2> extent{rows, a.width};
+    check(H5Dset_extent(a.dataset.get(), extent.data()), "cannot cut '" + a.name + "'");
+    a.rows = rows;
   }
 
   // ---- writing (also under SWMR) ----
@@ -387,6 +447,52 @@ struct SonataWriter::Impl {
 
   // ---- construction ----
 
+  void create_all(const OutputLayout& layout) {
+    run_id_text = layout.run_id;
+    create_spikes(layout);
+    create_reports(layout);
+    create_snapshots(layout);
+    create_modulators(layout);
+    create_edges(layout);
+    create_provenance(layout);
+  }
+
+  // From here on no object or attribute can be created or changed, only
+  // dataset contents and extents; in exchange the file stays readable.
+  void start_swmr() const {
+    if (H5Fstart_swmr_write(file.get()) < 0)
+      fail(ExitCode::cant_create, "cannot start SWMR writing");
+  }
+
+  // The text of a scalar fixed-length string dataset.
+  std::string read_string(const Handle& ds, const std::string& name) const {
+    Handle type = detail::type_handle(H5Dget_type(ds.get()));
+    if (H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) > 0) {
+      not_this_run("'" + name + "' is not a fixed-length string");
+    }
+    std::string text(H5Tget_size(type.get()), '\0');
+    if (H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()) < 0) {
+      not_this_run("cannot read '" + name + "'");
+    }
+    text.resize(std::strlen(text.c_str()));
+    return text;
+  }
+
+  // Appends a line to /provenance/resumed (rewritten whole: before SWMR).
+  void add_resumed_line(const std::string& line) {
+    Handle group = create_group(file.get(), "provenance");
+    std::string text;
+    if (H5Lexists(group.get(), "resumed", H5P_DEFAULT) > 0) {
+      text = read_string(open_dataset(group.get(), "resumed"), "/provenance/resumed");
+      check(H5Ldelete(group.get(), "resumed", H5P_DEFAULT), "cannot replace /provenance/resumed");
+    }
+    text += line + "\n";
+    const bool was = reopening;
+    reopening = false;
+    string_dataset(group.get(), "resumed", text);
+    reopening = was;
+  }
+
   void create_spikes(const OutputLayout& layout) {
     if (layout.spikes.empty()) return;
     Handle root = create_group(file.get(), "spikes");
@@ -468,7 +574,7 @@ struct SonataWriter::Impl {
       s.time = appendable<double>(group.get(), "time", H5T_IEEE_F64LE, 1, 1);
       s.time.name = path + "time";
       string_attribute(s.time.dataset.get(), "units", "ms");
-      if (!spec.edge_ids.empty()) {
+      if (!spec.edge_ids.empty() && !reopening) {
         Handle ids =
             chunked_dataset(group.get(), "edge_ids", H5T_STD_U64LE, 1, 1, spec.edge_ids.size())
                 .first;
@@ -517,6 +623,7 @@ struct SonataWriter::Impl {
       std::vector<std::uint64_t> group_index(n);
       for (hsize_t i = 0; i < n; ++i) group_index[i] = i;
       auto known = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data) {
+        if (reopening) return;
         Handle ds = fixed_size(group.get(), name, file_type);
         if (n > 0 && H5Dwrite(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
           fail(ExitCode::cant_create, fmt::format("cannot write /edges/{}/{}", spec.name, name));
@@ -538,6 +645,7 @@ struct SonataWriter::Impl {
     string_dataset(group.get(), "config", layout.config_text);
     string_dataset(group.get(), "command_line", layout.command_line);
     string_dataset(group.get(), "version", layout.version);
+    string_dataset(group.get(), "run_id", layout.run_id);
     fixed_dataset(group.get(), "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &layout.seed);
     const std::int32_t threads = layout.threads;
     fixed_dataset(group.get(), "threads", H5T_STD_I32LE, H5T_NATIVE_INT32, &threads);
@@ -552,7 +660,10 @@ struct SonataWriter::Impl {
       Handle type = string_type(kStatusBytes);
       status = fixed_dataset(group.get(), "status", type.get(), type.get(), nullptr);
     }
-    write_status("running");
+    if (reopening) {
+      summary = open_dataset(group.get(), "summary");
+      return;
+    }
     // One element, written once by finish(): a chunk allocated under SWMR.
     // Compressed, so the unused capacity costs almost nothing.
     Handle type = string_type(kMaxSummaryBytes);
@@ -595,16 +706,113 @@ SonataWriter::SonataWriter(const OutputLayout& layout) : impl_(std::make_unique<
   const std::array<std::uint32_t, 2> version{0, 1};
   w.attribute(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, &kSonataMagic);
   w.attribute(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, version.data(), 2);
-  w.create_spikes(layout);
-  w.create_reports(layout);
-  w.create_snapshots(layout);
-  w.create_modulators(layout);
-  w.create_edges(layout);
-  w.create_provenance(layout);
+  w.create_all(layout);
+  w.write_status("running");
+  w.start_swmr();
+}
 
-  // From here on no object or attribute can be created or changed, only
-  // dataset contents and extents; in exchange the file stays readable.
-  if (H5Fstart_swmr_write(file) < 0) w.fail(ExitCode::cant_create, "cannot start SWMR writing");
+SonataWriter::SonataWriter(const OutputLayout& layout, const OutputPosition& at,
+                           const std::string& resumed_line)
+    : impl_(std::make_unique<Impl>()) {
+  validate(layout);
+  detail::silence_hdf5_errors();
+  Impl& w = *impl_;
+  w.path = layout.path;
+  w.reopening = true;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(layout.path, ec)) {
+    throw Error(ExitCode::no_input,
+                fmt::format("output file '{}' of the checkpointed run does not exist: resuming "
+                            "continues that file",
+                            layout.path));
+  }
+  if (H5Fis_hdf5(layout.path.c_str()) <= 0) {
+    throw DataError(
+        fmt::format("{}: not an HDF5 file: resuming continues the output file of the "
+                    "checkpointed run",
+                    layout.path));
+  }
+  Handle fapl = detail::plist_handle(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+  // A killed run leaves its file marked as open for writing (SWMR), which
+  // a plain open refuses; this is what `h5clear -s` does (a property of
+  // the file-access class, public since HDF5 1.10).
+  hbool_t clear = 1;
+  if (H5Pexist(fapl.get(), "clear_status_flags") > 0) {
+    H5Pset(fapl.get(), "clear_status_flags", &clear);
+  }
+  const hid_t file = H5Fopen(layout.path.c_str(), H5F_ACC_RDWR, fapl.get());
+  if (file < 0) {
+    throw IoError(ExitCode::io, fmt::format("cannot open output file '{}' to continue it: {}",
+                                            layout.path, detail::hdf5_reason()));
+  }
+  w.file = detail::file_handle(file);
+  // Nothing in the file changes until it is known to be the right one.
+  {
+    Handle group = w.create_group(file, "provenance");
+    const std::string id =
+        w.read_string(w.open_dataset(group.get(), "run_id"), "/provenance/run_id");
+    if (id != at.run_id) {
+      throw DataError(fmt::format(
+          "{}: written by run {}, the checkpoint belongs to run {}: not the output of the "
+          "checkpointed run",
+          layout.path, id, at.run_id));
+    }
+  }
+  w.create_all(layout);
+  auto expect = [&](const char* what, std::size_t n, std::size_t have) {
+    if (n != have) {
+      throw DataError(fmt::format("{}: the checkpoint records {} {} where the output has {}",
+                                  layout.path, n, what, have));
+    }
+  };
+  expect("spike populations", at.spikes.size(), w.spikes.size());
+  expect("reports", at.frames.size(), w.reports.size());
+  expect("weight records", at.weight_samples.size(), w.snapshots.size());
+  expect("neuromodulator records", at.modulator_samples.size(), w.modulators.size());
+  auto enough = [&](const auto& a, std::uint64_t rows) {
+    if (rows > a.rows) {
+      throw DataError(fmt::format(
+          "{}: {} holds {} rows where the checkpoint recorded {}: the file is not the one the "
+          "checkpointed run wrote (or it was cut since)",
+          layout.path, a.name, a.rows, rows));
+    }
+  };
+  for (std::size_t i = 0; i < w.spikes.size(); ++i) {
+    enough(w.spikes[i].times, at.spikes[i]);
+    enough(w.spikes[i].nodes, at.spikes[i]);
+  }
+  for (std::size_t i = 0; i < w.reports.size(); ++i) enough(w.reports[i].data, at.frames[i]);
+  for (std::size_t i = 0; i < w.snapshots.size(); ++i) {
+    enough(w.snapshots[i].data, at.weight_samples[i]);
+    for (const auto& x : w.snapshots[i].extra) enough(x, at.weight_samples[i]);
+    enough(w.snapshots[i].time, at.weight_samples[i]);
+  }
+  for (std::size_t i = 0; i < w.modulators.size(); ++i) {
+    enough(w.modulators[i].data, at.modulator_samples[i]);
+    enough(w.modulators[i].time, at.modulator_samples[i]);
+  }
+  // Checked: from here on the file is changed.
+  w.write_status("running");
+  for (std::size_t i = 0; i < w.spikes.size(); ++i) {
+    w.cut(w.spikes[i].times, at.spikes[i]);
+    w.cut(w.spikes[i].nodes, at.spikes[i]);
+  }
+  for (std::size_t i = 0; i < w.reports.size(); ++i) {
+    w.cut(w.reports[i].data, at.frames[i]);
+    w.reports[i].frames_appended = at.frames[i];
+  }
+  for (std::size_t i = 0; i < w.snapshots.size(); ++i) {
+    w.cut(w.snapshots[i].data, at.weight_samples[i]);
+    for (auto& x : w.snapshots[i].extra) w.cut(x, at.weight_samples[i]);
+    w.cut(w.snapshots[i].time, at.weight_samples[i]);
+  }
+  for (std::size_t i = 0; i < w.modulators.size(); ++i) {
+    w.cut(w.modulators[i].data, at.modulator_samples[i]);
+    w.cut(w.modulators[i].time, at.modulator_samples[i]);
+  }
+  w.add_resumed_line(resumed_line);
+  w.start_swmr();
 }
 
 SonataWriter::SonataWriter(SonataWriter&&) noexcept = default;
@@ -625,6 +833,18 @@ SonataWriter::~SonataWriter() {
 
 const std::string& SonataWriter::path() const {
   return impl_->path;
+}
+
+OutputPosition SonataWriter::position() const {
+  const Impl& w = *impl_;
+  OutputPosition p;
+  p.run_id = w.run_id_text;
+  for (const auto& s : w.spikes) p.spikes.push_back(s.times.rows + s.times.pending_rows());
+  for (const auto& r : w.reports) p.frames.push_back(r.frames_appended);
+  for (const auto& s : w.snapshots) p.weight_samples.push_back(s.time.rows + s.time.pending_rows());
+  for (const auto& m : w.modulators)
+    p.modulator_samples.push_back(m.time.rows + m.time.pending_rows());
+  return p;
 }
 
 void SonataWriter::append_spikes(std::size_t population, std::span<const double> times_ms,

@@ -2,6 +2,9 @@
 //
 //   spikeline run CONFIG [--set key=value]... [--threads N] [--seed S]
 //                        [--duration MS] [--output FILE] [--quiet]
+//                        [--checkpoint FILE [--checkpoint-every MS]]
+//   spikeline resume CHECKPOINT [--duration MS] [--threads N] [--checkpoint FILE]
+//                               [--checkpoint-every MS] [--quiet]
 //   spikeline validate CONFIG [--set key=value]...
 //   spikeline models [NAME]
 //   spikeline inspect FILE
@@ -11,6 +14,7 @@
 // 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed).
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -46,6 +50,7 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run CONFIG        simulate the network in CONFIG (TOML) and write HDF5 output\n"
+    "  resume FILE       continue a run from its checkpoint FILE\n"
     "  validate CONFIG   check CONFIG without simulating\n"
     "  models [NAME]     list the registered models, their parameters and state variables\n"
     "  inspect FILE      summarise an output file (populations, spikes, rates, time range)\n"
@@ -83,6 +88,48 @@ po::options_description config_options(std::vector<std::string>& sets) {
   return o;
 }
 
+// Options that run and resume share: progress, rewards, checkpoints.
+void add_loop_options(po::options_description& o) {
+  o.add_options()("quiet,q", "no progress line")(
+      "reward-input", po::value<std::string>(),
+      "rewards from a file or a stream ('-' for stdin), one per line: [TIME_MS] MODULATOR "
+      "AMOUNT")("reward-poll", po::value<double>()->default_value(10.0),
+                "simulated ms between polls of a reward stream")(
+      "checkpoint", po::value<std::string>(),
+      "save the whole state to this HDF5 file at the end, when stopped by SIGINT/SIGTERM, and "
+      "every --checkpoint-every ms (written atomically; see `spikeline resume`)")(
+      "checkpoint-every", po::value<double>(),
+      "simulated ms between checkpoints (a whole number of steps)");
+}
+
+io::RunOptions loop_options(const po::variables_map& vm, const std::string& cmdline) {
+  io::RunOptions ro;
+  ro.command_line = cmdline;
+  ro.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
+  ro.stop_signal = &g_stop_signal;
+  if (vm.count("reward-input")) ro.reward_input = vm["reward-input"].as<std::string>();
+  ro.reward_poll_ms = vm["reward-poll"].as<double>();
+  if (vm.count("checkpoint")) {
+    ro.checkpoint_path = vm["checkpoint"].as<std::string>();
+    if (ro.checkpoint_path.empty()) throw UsageError("--checkpoint: the file name is empty");
+  }
+  if (vm.count("checkpoint-every")) {
+    ro.checkpoint_every_ms = vm["checkpoint-every"].as<double>();
+    if (!(ro.checkpoint_every_ms > 0) || !std::isfinite(ro.checkpoint_every_ms)) {
+      throw UsageError(fmt::format("--checkpoint-every {}: must be a positive, finite time in ms",
+                                   ro.checkpoint_every_ms));
+    }
+  }
+  return ro;
+}
+
+int report(const io::RunResult& r, const std::string& output) {
+  std::cerr << r.summary_line() << "\n";
+  if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
+  if (!output.empty()) std::cerr << "spikeline: output written to " << output << "\n";
+  return static_cast<int>(r.code);
+}
+
 int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
@@ -91,12 +138,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
       "seed,s", po::value<std::uint64_t>(), "random seed (simulation.seed)")(
       "duration,d", po::value<double>(), "simulated time in ms (simulation.duration)")(
-      "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)")(
-      "quiet,q", "no progress line")(
-      "reward-input", po::value<std::string>(),
-      "rewards from a file or a stream ('-' for stdin), one per line: [TIME_MS] MODULATOR "
-      "AMOUNT")("reward-poll", po::value<double>()->default_value(10.0),
-                "simulated ms between polls of a reward stream");
+      "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)");
+  add_loop_options(o);
   po::positional_options_description pos;
   pos.add("config", 1);
   const auto vm = parse(args, o, pos);
@@ -107,6 +150,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
     return 0;
   }
   if (config_path.empty()) throw UsageError("run: a CONFIG file is required (see --help)");
+  if (vm.count("checkpoint-every") && !vm.count("checkpoint"))
+    throw UsageError("run: --checkpoint-every needs --checkpoint FILE");
   if (vm.count("threads"))
     sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
   if (vm.count("seed"))
@@ -120,20 +165,59 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   register_builtin_rules(registry);
   const io::Config config = io::load_config(config_path, sets);
 
+  const io::RunOptions ro = loop_options(vm, cmdline);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  io::RunOptions ro;
-  ro.command_line = cmdline;
-  ro.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
-  ro.stop_signal = &g_stop_signal;
-  if (vm.count("reward-input")) ro.reward_input = vm["reward-input"].as<std::string>();
-  ro.reward_poll_ms = vm["reward-poll"].as<double>();
-  const io::RunResult r = io::run(config, registry, ro);
-  std::cerr << r.summary_line() << "\n";
-  if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
-  if (!config.output.file.empty())
-    std::cerr << "spikeline: output written to " << config.output.file << "\n";
-  return static_cast<int>(r.code);
+  return report(io::run(config, registry, ro), config.output.file);
+}
+
+int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline) {
+  po::options_description o("options");
+  std::string checkpoint;
+  o.add_options()("help,h", "show this help")("file", po::value<std::string>(&checkpoint),
+                                              "the checkpoint")(
+      "threads,t", po::value<int>(), "number of threads (any; the partitions are kept)")(
+      "duration,d", po::value<double>(),
+      "the new end of the run in simulated ms (default: the config's duration)");
+  add_loop_options(o);
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  const auto vm = parse(args, o, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: spikeline resume CHECKPOINT [options]\n\nContinue the run saved in "
+                 "CHECKPOINT (written by run --checkpoint): the same network, seed and output "
+                 "file, which is cut back to the checkpoint and continued. The result is the same, "
+                 "bit for bit, as a run that never stopped. Checkpoints go on to the same file at "
+                 "the same interval unless --checkpoint/--checkpoint-every say otherwise.\n\n"
+              << o;
+    return 0;
+  }
+  if (checkpoint.empty()) throw UsageError("resume: a CHECKPOINT file is required (see --help)");
+  io::ResumeOptions options;
+  options.run = loop_options(vm, cmdline);
+  options.checkpoint_every_given = vm.count("checkpoint-every") > 0;
+  if (vm.count("threads")) {
+    options.threads = vm["threads"].as<int>();
+    if (options.threads < 1 || options.threads > 1024) {
+      throw UsageError(
+          fmt::format("--threads {} is out of range: valid is 1 to 1024", options.threads));
+    }
+  }
+  if (vm.count("duration")) {
+    options.duration_ms = vm["duration"].as<double>();
+    if (!(options.duration_ms > 0) || !std::isfinite(options.duration_ms)) {
+      throw UsageError(
+          fmt::format("--duration {}: must be a positive, finite time in ms", options.duration_ms));
+    }
+  }
+  Registry registry;
+  register_builtin_models(registry);
+  register_builtin_rules(registry);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::string output;
+  const io::RunResult r = io::resume(checkpoint, registry, options, &output);
+  return report(r, output);
 }
 
 int cmd_validate(const std::vector<std::string>& args) {
@@ -274,11 +358,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cmd == "run") return cmd_run(rest, command_line(argc, argv));
+    if (cmd == "resume") return cmd_resume(rest, command_line(argc, argv));
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "models") return cmd_models(rest);
     if (cmd == "inspect") return cmd_inspect(rest);
-    throw UsageError(fmt::format("unknown command '{}'{}; commands: run, validate, models, inspect",
-                                 cmd, did_you_mean(cmd, {"run", "validate", "models", "inspect"})));
+    throw UsageError(
+        fmt::format("unknown command '{}'{}; commands: run, resume, validate, models, inspect", cmd,
+                    did_you_mean(cmd, {"run", "resume", "validate", "models", "inspect"})));
   } catch (const Error& e) {
     std::cerr << "spikeline: error: " << e.what() << "\n";
     return static_cast<int>(e.code());

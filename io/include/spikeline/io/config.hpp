@@ -129,6 +129,7 @@ struct Config {
   std::vector<NeuromodulatorConfig> neuromodulators;
   std::vector<RewardConfig> rewards;
   std::string resolved_toml;  // the config after overrides, as written to /provenance
+  std::string base_dir;       // absolute: the folder input files are relative to
 };
 
 // "key=value" overrides from the command line (--set): the key is a dotted
@@ -138,5 +139,10 @@ struct Config {
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 Config parse_config(const std::string& text, const std::string& source_name,
                     const std::vector<std::string>& overrides = {});
+
+// Makes the input files a config names (edges files, `*_file` parameters)
+// relative to `base_dir` instead of the working directory, and sets
+// config.base_dir. load_config does it with the config file's folder.
+void resolve_input_paths(Config& config, const std::string& base_dir);
 
 }  // namespace spikeline::io

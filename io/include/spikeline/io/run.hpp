@@ -1,9 +1,20 @@
-// Running a configured simulation to an HDF5 file: what `spikeline run` does.
+// Running a configured simulation to an HDF5 file: what `spikeline run` does,
+// and continuing one from a checkpoint: what `spikeline resume` does.
 //
 // Order of work, chosen so that a mistake costs nothing: the config is
 // checked and the whole network built before the output file is created; a
 // run stopped by a signal or a guard keeps everything simulated so far,
 // flushed, with /provenance/status saying why it ended.
+//
+// Checkpoints (checkpoint.hpp): with a checkpoint file, the run saves its
+// whole state there every `checkpoint_every_ms` of simulated time (if set),
+// when it ends, and when a signal stops it. The output is flushed first, and
+// the checkpoint records how much of each dataset it held. resume() rebuilds
+// the network from the config saved in the checkpoint, checks that it is the
+// same network (a fingerprint of every synapse), restores the state, cuts
+// the output file back to what it held at the checkpoint and goes on: spikes,
+// traces and weights are the same, bit for bit, as those of a run that was
+// never stopped, at any number of threads before and after.
 #pragma once
 
 #include <csignal>
@@ -25,6 +36,19 @@ struct RunOptions {
   double reward_poll_ms = 10;  // simulated time between polls of a stream
   // Set asynchronously (by a signal handler) to the signal number to stop.
   const volatile std::sig_atomic_t* stop_signal = nullptr;
+  // Checkpoints: the file (empty: none) and the simulated time between them
+  // (0: only at the end and when stopped by a signal).
+  std::string checkpoint_path;
+  double checkpoint_every_ms = 0;
+};
+
+// What resume() may change: threads, the end time, the checkpoints. The
+// network, the seed and the output file are those of the checkpointed run.
+struct ResumeOptions {
+  RunOptions run;          // checkpoint_path empty: keep the checkpointed run's settings
+  int threads = 0;         // 0: as in the checkpointed run
+  double duration_ms = 0;  // the new end of the run (simulated ms); 0: the config's
+  bool checkpoint_every_given = false;  // run.checkpoint_every_ms replaces the saved interval
 };
 
 struct PopulationStats {
@@ -53,5 +77,13 @@ struct RunResult {
 // written), errors during the run are returned in RunResult (the output file
 // is kept, marked failed).
 RunResult run(const Config& config, const Registry& registry, const RunOptions& options);
+
+// Continues the run saved in `checkpoint`. Errors before it starts are
+// thrown: CheckpointError (65) for a corrupt checkpoint, one of another
+// version or one whose network no longer matches its config or input files;
+// DataError for an output file that is not the checkpointed run's.
+// `output`, when given, receives the output file's path.
+RunResult resume(const std::string& checkpoint, const Registry& registry,
+                 const ResumeOptions& options, std::string* output = nullptr);
 
 }  // namespace spikeline::io

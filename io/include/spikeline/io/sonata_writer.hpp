@@ -41,6 +41,9 @@
 //       status                 fixed-length string: "running" until finish(), then
 //                              "complete", "interrupted" or "failed"
 //       summary                [1] fixed-length string (at most kMaxSummaryBytes), set by finish()
+//       run_id                 fixed-length string: tells this run's file from any other's
+//       resumed                fixed-length string, only in a resumed run's file: one line
+//                              per resume, "<ms> <checkpoint> <command line>"
 //
 // Crash safety: the file uses the latest format and enters SWMR-write mode
 // once every object exists, so a process killed at any point leaves a file in
@@ -51,6 +54,12 @@
 // The reader (sonata_reader.hpp) falls back to SWMR reading by itself. A
 // finished file opens normally. /provenance/status tells a finished file
 // ("complete", ...) from a killed one ("running").
+//
+// Resuming (checkpoint.hpp): a checkpoint records the writer's position()
+// after a flush; resuming reopens the same file, cuts every dataset back to
+// that position (a run that went on past the checkpoint, or was killed, may
+// have written more) and appends from there, so the resumed file holds the
+// same data as one written by a run that never stopped.
 //
 // Not thread-safe: one thread owns a writer.
 #pragma once
@@ -116,6 +125,14 @@ struct OutputLayout {
   std::uint64_t seed = 0;
   int threads = 1;
   double dt_ms = 0;
+  std::string run_id;  // stored in /provenance/run_id
+};
+
+// How much of each dataset is in the file: rows per spike population,
+// frames per report, samples per weight record and per neuromodulator.
+struct OutputPosition {
+  std::string run_id;
+  std::vector<std::uint64_t> spikes, frames, weight_samples, modulator_samples;
 };
 
 enum class RunStatus { complete, interrupted, failed };
@@ -132,6 +149,15 @@ class SonataWriter {
   // reports of one population, units not matching variables, bad step) and
   // IoError(cant_create) when the file cannot be created.
   explicit SonataWriter(const OutputLayout& layout);
+  // Reopens the file at layout.path, written by the run `at.run_id` with
+  // this layout, to continue it from `at` (what it held when a checkpoint
+  // was taken): each dataset is cut back to `at`, /provenance/status is
+  // "running" again and `resumed_line` is added to /provenance/resumed.
+  // A file left by a killed run is fine. Throws DataError (65) when the file
+  // is not that run's output or holds less than `at`, Error(no_input) when
+  // it is missing, IoError when it cannot be written.
+  SonataWriter(const OutputLayout& layout, const OutputPosition& at,
+               const std::string& resumed_line);
   SonataWriter(const SonataWriter&) = delete;
   SonataWriter& operator=(const SonataWriter&) = delete;
   SonataWriter(SonataWriter&&) noexcept;
@@ -170,6 +196,8 @@ class SonataWriter {
   void finish(RunStatus status, const std::string& summary_json);
 
   const std::string& path() const;
+  // What the file holds; equal to what was appended once flush() returns.
+  OutputPosition position() const;
 
  private:
   struct Impl;
