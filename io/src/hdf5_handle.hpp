@@ -70,8 +70,16 @@ inline Handle attribute_handle(hid_t id) {
 }
 
 // HDF5 prints its whole error stack to stderr by default; spikeline builds
-// its own messages from hdf5_reason() instead.
+// its own messages from hdf5_reason() instead. Every entry point of io/
+// calls this before any other HDF5 function.
 inline void silence_hdf5_errors() {
+  // HDF5 installs an exit handler that closes whatever is still open; after
+  // a write that failed (a full disk) it crashes there (HDF5 1.10.8, in
+  // H5F__close_cb). Every object spikeline opens is closed by its Handle,
+  // so the handler is not needed; it can only be declined before the
+  // library initialises, hence first.
+  static const bool no_exit_handler = [] { return H5dont_atexit() >= 0; }();
+  (void)no_exit_handler;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 

@@ -680,28 +680,42 @@ class Session {
       result_.rewards.emplace_back(m.name(), m.first_after(sim_->now()));
     }
     if (writer_) {
-      if (c_.output.write_edges) {
-        for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
-          const auto syn = sim_->connectivity(k).canonical();
-          std::vector<std::uint64_t> src(syn.size()), tgt(syn.size());
-          std::vector<float> delay(syn.size()), weight(syn.size());
-          for (std::size_t e = 0; e < syn.size(); ++e) {
-            src[e] = syn[e].source;
-            tgt[e] = syn[e].target;
-            delay[e] = static_cast<float>(grid_.to_ms(syn[e].delay));
-            weight[e] = syn[e].weight;
-          }
-          writer_->write_edges(k, src, tgt, delay, weight);
+      try {
+        finish_output();
+      } catch (const Error& e) {
+        // A failure of the last writes (a full disk): the run itself ended,
+        // its output did not.
+        if (result_.status != "failed") {
+          result_.status = "failed";
+          result_.code = e.code();
+          result_.message = e.what();
         }
       }
-      result_.total_s = seconds_since(t_start_);
-      writer_->set_simulated_time(result_.simulated_ms);
-      writer_->finish(result_.status == "complete" ? RunStatus::complete
-                      : result_.status == "failed" ? RunStatus::failed
-                                                   : RunStatus::interrupted,
-                      result_.summary_json());
     }
     result_.total_s = seconds_since(t_start_);
+  }
+
+  void finish_output() {
+    if (c_.output.write_edges) {
+      for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
+        const auto syn = sim_->connectivity(k).canonical();
+        std::vector<std::uint64_t> src(syn.size()), tgt(syn.size());
+        std::vector<float> delay(syn.size()), weight(syn.size());
+        for (std::size_t e = 0; e < syn.size(); ++e) {
+          src[e] = syn[e].source;
+          tgt[e] = syn[e].target;
+          delay[e] = static_cast<float>(grid_.to_ms(syn[e].delay));
+          weight[e] = syn[e].weight;
+        }
+        writer_->write_edges(k, src, tgt, delay, weight);
+      }
+    }
+    result_.total_s = seconds_since(t_start_);
+    writer_->set_simulated_time(result_.simulated_ms);
+    writer_->finish(result_.status == "complete" ? RunStatus::complete
+                    : result_.status == "failed" ? RunStatus::failed
+                                                 : RunStatus::interrupted,
+                    result_.summary_json());
   }
 
   Config c_;

@@ -134,7 +134,8 @@ struct Appendable {
   int rank = 1;
   hsize_t width = 1;
   hsize_t chunk_rows = 1;
-  hsize_t rows = 0;  // in the file
+  hsize_t rows = 0;       // in the file
+  hsize_t committed = 0;  // in the file as of the last successful commit()
   std::vector<T> pending;
 
   hsize_t pending_rows() const { return width == 0 ? 0 : pending.size() / width; }
@@ -189,12 +190,16 @@ struct SonataWriter::Impl {
   // as they are.
   bool reopening = false;
   std::string run_id_text;
+  // A write or flush failed (a full disk): nothing more is written but the
+  // status, so that what the file holds stays what the last flush committed.
+  mutable bool broken = false;
 
   void require_open(const char* call) const {
     if (finished) internal_error(std::string(call) + " after finish()");
   }
 
   [[noreturn]] void fail(ExitCode code, const std::string& what) const {
+    broken = true;
     throw IoError(code, fmt::format("{}: {}: {}", path, what, detail::hdf5_reason()));
   }
   hid_t check(hid_t id, ExitCode code, const std::string& what) const {
@@ -359,7 +364,7 @@ struct SonataWriter::Impl {
   void cut(Appendable<T>& a, hsize_t rows) {
     const std::array<hsize_t, 2> extent{rows, a.width};
     check(H5Dset_extent(a.dataset.get(), extent.data()), "cannot cut '" + a.name + "'");
-    a.rows = rows;
+    a.rows = a.committed = rows;
   }
 
   // ---- writing (also under SWMR) ----
@@ -381,14 +386,22 @@ struct SonataWriter::Impl {
           "cannot select rows of '" + a.name + "'");
     const hsize_t elements = n * a.width;
     Handle memory_space = detail::space_handle(H5Screate_simple(1, &elements, nullptr));
-    check(H5Dwrite(a.dataset.get(), native_type<T>(), memory_space.get(), file_space.get(),
-                   H5P_DEFAULT, data),
-          "cannot write '" + a.name + "'");
+    if (H5Dwrite(a.dataset.get(), native_type<T>(), memory_space.get(), file_space.get(),
+                 H5P_DEFAULT, data) < 0) {
+      // Rows that hold no data must not stay in the extent (a reader would
+      // take their fill values for data).
+      const std::string reason = detail::hdf5_reason();
+      const std::array<hsize_t, 2> extent{at, a.width};
+      if (H5Dset_extent(a.dataset.get(), extent.data()) >= 0) a.rows = at;
+      broken = true;
+      throw IoError(ExitCode::io, fmt::format("{}: cannot write '{}': {}", path, a.name, reason));
+    }
   }
 
   // Writes buffered rows: only whole chunks unless `all`.
   template <class T>
   void drain(Appendable<T>& a, bool all) const {
+    if (broken) return;
     const hsize_t buffered = a.pending_rows();
     const hsize_t n = all ? buffered : buffered / a.chunk_rows * a.chunk_rows;
     if (n == 0) return;
@@ -399,7 +412,7 @@ struct SonataWriter::Impl {
 
   template <class T>
   void append(Appendable<T>& a, std::span<const T> values) const {
-    if (a.width == 0) return;
+    if (a.width == 0 || broken) return;
     a.pending.insert(a.pending.end(), values.begin(), values.end());
     if (a.pending_rows() >= a.chunk_rows) drain(a, false);
   }
@@ -438,11 +451,56 @@ struct SonataWriter::Impl {
       drain(m.data, true);
       drain(m.time, true);
     }
-    write_scalar_double(simulated, simulated_ms, "/provenance/simulated_ms");
   }
 
   void flush_file() const {
     check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
+  }
+
+  // Everything buffered to disk, then the simulated time it covers: the
+  // time is written only once the data it vouches for is on disk, so a
+  // failure in between leaves the previous (still true) time.
+  void commit() {
+    try {
+      write_pending();
+      flush_file();
+    } catch (const IoError&) {
+      roll_back();
+      throw;
+    }
+    write_scalar_double(simulated, simulated_ms, "/provenance/simulated_ms");
+    flush_file();
+    for_each_appendable([](auto& a) { a.committed = a.rows; });
+  }
+
+  // After a failed commit: every dataset back to what the last commit put
+  // on disk (rows written since may be fill values on disk), best effort.
+  void roll_back() {
+    for_each_appendable([&](auto& a) {
+      const std::array<hsize_t, 2> extent{a.committed, a.width};
+      if (a.rows > a.committed && H5Dset_extent(a.dataset.get(), extent.data()) >= 0)
+        a.rows = a.committed;
+    });
+    H5Fflush(file.get(), H5F_SCOPE_GLOBAL);
+    detail::hdf5_reason();  // clears the error stack
+  }
+
+  template <class F>
+  void for_each_appendable(F&& f) {
+    for (auto& s : spikes) {
+      f(s.times);
+      f(s.nodes);
+    }
+    for (auto& r : reports) f(r.data);
+    for (auto& s : snapshots) {
+      f(s.data);
+      for (auto& x : s.extra) f(x);
+      f(s.time);
+    }
+    for (auto& m : modulators) {
+      f(m.data);
+      f(m.time);
+    }
   }
 
   // ---- construction ----
@@ -702,13 +760,21 @@ SonataWriter::SonataWriter(const OutputLayout& layout) : impl_(std::make_unique<
                   fmt::format("cannot create output file '{}': {}", layout.path, reason));
   }
   w.file = detail::file_handle(file);
-
-  const std::array<std::uint32_t, 2> version{0, 1};
-  w.attribute(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, &kSonataMagic);
-  w.attribute(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, version.data(), 2);
-  w.create_all(layout);
-  w.write_status("running");
-  w.start_swmr();
+  try {
+    const std::array<std::uint32_t, 2> version{0, 1};
+    w.attribute(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, &kSonataMagic);
+    w.attribute(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, version.data(), 2);
+    w.create_all(layout);
+    w.write_status("running");
+    w.start_swmr();
+  } catch (...) {
+    // A file that could not even be laid out (a full disk) holds nothing:
+    // it is removed rather than left unreadable.
+    w = Impl{};
+    std::error_code ec;
+    std::filesystem::remove(layout.path, ec);
+    throw;
+  }
 }
 
 SonataWriter::SonataWriter(const OutputLayout& layout, const OutputPosition& at,
@@ -821,7 +887,7 @@ SonataWriter& SonataWriter::operator=(SonataWriter&&) noexcept = default;
 SonataWriter::~SonataWriter() {
   if (!impl_ || impl_->finished || !impl_->file.valid()) return;
   try {
-    impl_->write_pending();
+    if (!impl_->broken) impl_->commit();
   } catch (...) {
   }
   try {
@@ -909,6 +975,7 @@ void SonataWriter::write_edges(std::size_t edges, std::span<const std::uint64_t>
                                std::span<const float> delay_ms, std::span<const float> weight) {
   impl_->require_open("write_edges()");
   if (edges >= impl_->edges.size()) internal_error("no edges population " + std::to_string(edges));
+  if (impl_->broken) return;
   auto& e = impl_->edges[edges];
   if (source.size() != e.count || target.size() != e.count || delay_ms.size() != e.count ||
       weight.size() != e.count) {
@@ -934,8 +1001,12 @@ void SonataWriter::set_simulated_time(double time_ms) {
 
 void SonataWriter::flush() {
   impl_->require_open("flush()");
-  impl_->write_pending();
-  impl_->flush_file();
+  if (impl_->broken) return;  // the error was reported where it happened
+  impl_->commit();
+}
+
+bool SonataWriter::failed() const {
+  return impl_->broken;
 }
 
 void SonataWriter::finish(RunStatus status, const std::string& summary_json) {
@@ -943,8 +1014,17 @@ void SonataWriter::finish(RunStatus status, const std::string& summary_json) {
   w.require_open("finish()");
   w.finished = true;  // whatever happens below, the destructor must not write again
   const bool fits = summary_json.size() <= kMaxSummaryBytes;
+  if (w.broken) {
+    // A write failed earlier (and was reported): only say so, and close.
+    try {
+      w.write_status("failed");
+      w.flush_file();
+    } catch (...) {
+    }
+    return;
+  }
   try {
-    w.write_pending();
+    w.commit();
     if (fits) {
       std::string buffer = summary_json;
       buffer.resize(kMaxSummaryBytes, '\0');

@@ -40,7 +40,7 @@ SIZES = {"exc": 3200, "inh": 800}
 FLUSH_MS = 50.0
 LONG_DURATION = 60000.0  # never reached: every run here is stopped
 RNG = random.Random(20240611)
-KILLS = 5
+KILLS = 15
 MAX_EXTRA_DELAY_S = 1.5  # random wait after the first flush before the kill
 FIRST_FLUSH_TIMEOUT_S = 60
 

@@ -126,7 +126,17 @@ io::RunOptions loop_options(const po::variables_map& vm, const std::string& cmdl
 int report(const io::RunResult& r, const std::string& output) {
   std::cerr << r.summary_line() << "\n";
   if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
-  if (!output.empty()) std::cerr << "spikeline: output written to " << output << "\n";
+  if (output.empty()) return static_cast<int>(r.code);
+  if (r.code == ExitCode::io) {
+    // A write failed (a full disk): HDF5 may have left the file's end-of-data
+    // mark beyond what reached the disk.
+    std::cerr << fmt::format(
+        "spikeline: the output {} holds what was flushed up to its /provenance/simulated_ms; if "
+        "h5py cannot open it, `h5clear -s --increment {}` makes it readable\n",
+        output, output);
+  } else {
+    std::cerr << "spikeline: output written to " << output << "\n";
+  }
   return static_cast<int>(r.code);
 }
 

@@ -187,8 +187,15 @@ class SonataWriter {
   void set_simulated_time(double time_ms);
 
   // Writes everything buffered and flushes the file: a reader, or a file
-  // left by a killed process, then has all of it.
+  // left by a killed process, then has all of it. /provenance/simulated_ms
+  // is written after the data is on disk, so it never claims more.
   void flush();
+
+  // A write or flush failed (an IoError was thrown, e.g. the disk is full):
+  // from then on appends and flushes do nothing, and finish() only marks
+  // the file "failed" and closes it, without throwing again. The file holds
+  // what the last successful flush committed.
+  bool failed() const;
 
   // Writes the summary (JSON text) and the status, flushes and closes. An
   // over-long summary (> kMaxSummaryBytes) is not stored: the file is still
