@@ -42,7 +42,17 @@ Step TimeGrid::delay_steps(double ms, std::string_view what) const {
         "{:g} and {:g} ms",
         what, ms, dt_, std::floor(ms / dt_) * dt_, std::ceil(ms / dt_) * dt_));
   }
-  return static_cast<Step>(steps);
+  return in_range(steps, ms, what);
+}
+
+Step TimeGrid::synaptic_delay_steps(double ms, std::string_view what) const {
+  if (ms / dt_ > static_cast<double>(kMaxDelaySteps) * (1 + kGridTolerance)) {
+    throw ConfigError(
+        fmt::format("{} = {} ms is longer than the longest synaptic delay, {} steps ({} ms at "
+                    "dt = {} ms)",
+                    what, ms, kMaxDelaySteps, to_ms(kMaxDelaySteps), dt_));
+  }
+  return delay_steps(ms, what);
 }
 
 Step TimeGrid::time_steps(double ms, std::string_view what) const {
@@ -54,6 +64,16 @@ Step TimeGrid::time_steps(double ms, std::string_view what) const {
   if (!on_grid(ms, dt_, steps)) {
     throw ConfigError(
         fmt::format("{} = {} ms is not a whole number of time steps (dt = {} ms)", what, ms, dt_));
+  }
+  return in_range(steps, ms, what);
+}
+
+Step TimeGrid::in_range(double steps, double ms, std::string_view what) const {
+  if (!(steps <= static_cast<double>(kMaxSteps))) {
+    throw ConfigError(
+        fmt::format("{} = {} ms is out of range: times are at most 2^53 steps ({:g} ms "
+                    "at dt = {} ms)",
+                    what, ms, to_ms(kMaxSteps), dt_));
   }
   return static_cast<Step>(steps);
 }

@@ -251,7 +251,8 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
         }
         if (!e.delay_ms.empty()) {
           try {
-            ctx.grid.delay_steps(e.delay_ms[k], fmt::format("{} edge {} delay", spec.name, k));
+            ctx.grid.synaptic_delay_steps(e.delay_ms[k],
+                                          fmt::format("{} edge {} delay", spec.name, k));
           } catch (const ConfigError& err) {
             throw DataError(err.what());
           }
@@ -430,10 +431,10 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
           p = emit.pair(p, s, t, vals);
           continue;
         }
-        const std::uint32_t d =
-            e.delay_ms.empty()
-                ? emit.delay(vals)
-                : static_cast<std::uint32_t>(ctx.grid.delay_steps(e.delay_ms[k], "edge delay"));
+        const std::uint32_t d = e.delay_ms.empty()
+                                    ? emit.delay(vals)
+                                    : static_cast<std::uint32_t>(ctx.grid.synaptic_delay_steps(
+                                          e.delay_ms[k], "edge delay"));
         for (std::uint32_t tap = 0; tap < spec.taps; ++tap) {
           // A listed weight holds for every tap; a distribution is drawn per tap.
           const float w = e.weight.empty() ? emit.weight(vals) : static_cast<float>(e.weight[k]);

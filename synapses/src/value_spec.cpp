@@ -77,11 +77,11 @@ DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const st
   spec.validate(item);
   switch (spec.kind) {
     case ValueSpec::Kind::constant:
-      constant_ = static_cast<std::uint32_t>(grid.delay_steps(spec.value, item));
+      constant_ = static_cast<std::uint32_t>(grid.synaptic_delay_steps(spec.value, item));
       break;
     case ValueSpec::Kind::uniform:
-      low_steps_ = grid.delay_steps(spec.low, item + ".low");
-      high_steps_ = grid.delay_steps(spec.high, item + ".high");
+      low_steps_ = grid.synaptic_delay_steps(spec.low, item + ".low");
+      high_steps_ = grid.synaptic_delay_steps(spec.high, item + ".high");
       break;
     case ValueSpec::Kind::normal: {
       if (!(spec.high >= dt_)) {
@@ -94,9 +94,15 @@ DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const st
       constexpr double kTol = 1e-6;
       low_steps_ =
           std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(spec_.low / dt_ - kTol)));
-      high_steps_ = std::isfinite(spec.high)
+      // An open upper bound ends at the longest synaptic delay.
+      high_steps_ = spec.high / dt_ < static_cast<double>(kMaxDelaySteps)
                         ? static_cast<std::int64_t>(std::floor(spec.high / dt_ + kTol))
-                        : std::numeric_limits<std::uint32_t>::max();
+                        : kMaxDelaySteps;
+      if (!(spec_.low / dt_ <= static_cast<double>(kMaxDelaySteps))) {
+        throw ConfigError(fmt::format(
+            "{}: low = {} ms is longer than the longest synaptic delay, {} steps ({} ms)", item,
+            spec_.low, kMaxDelaySteps, grid.to_ms(kMaxDelaySteps)));
+      }
       if (high_steps_ < low_steps_) {
         throw ConfigError(fmt::format("{}: no grid point (dt = {} ms) lies in [{}, {}] ms", item,
                                       dt_, spec_.low, spec.high));
