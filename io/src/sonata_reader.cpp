@@ -1,5 +1,7 @@
 #include "spikeline/io/sonata_reader.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -45,12 +47,20 @@ OpenFile open_file(const std::string& path) {
     const std::string reason = detail::hdf5_reason();
     // A file still marked as being written (by a live or a killed SWMR
     // writer) opens only in SWMR read mode.
-    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    // A SWMR reader retries a metadata read whose checksum fails (it may
+    // race the writer), 100 times with growing sleeps by default: on a
+    // damaged file that is minutes of waiting (found by fuzzing). A few
+    // attempts cover a live writer's races.
+    Handle fapl = detail::plist_handle(H5Pcreate(H5P_FILE_ACCESS));
+    H5Pset_metadata_read_attempts(fapl.get(), 4);
+    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.get());
     if (id < 0) {
       detail::hdf5_reason();
       const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
       detail::hdf5_reason();
       if (is_hdf5 == 0) f.bad("not an HDF5 file");
+      // Readable but not openable: a damaged file (bad data), not a missing one.
+      if (::access(path.c_str(), R_OK) == 0) f.bad("damaged HDF5 file, cannot open it: " + reason);
       throw Error(ExitCode::no_input, fmt::format("{}: cannot open: {}", path, reason));
     }
     f.swmr = true;
