@@ -1,6 +1,11 @@
 #include "spikeline/io/build.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <utility>
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/io/sonata_reader.hpp"
@@ -14,9 +19,70 @@ namespace {
 constexpr double kBuildBytesPerSynapse = 16 + 8 + 4;
 constexpr double kBytesPerNeuron = 256;
 
-double physical_memory_bytes() {
+// The memory this process may use, and what sets it: the machine's
+// physical memory, the cgroup's limit (a batch scheduler's --mem, a
+// container's limit) or the address-space and data rlimits (ulimit -v, -d),
+// whichever is smallest. 0 when none is known.
+struct MemoryLimit {
+  double bytes = 0;
+  std::string what;
+};
+
+// The number in a cgroup file ("max" or a missing file: none).
+double cgroup_value(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  if (!(in >> text) || text == "max") return 0;
+  try {
+    return std::stod(text);
+  } catch (...) {
+    return 0;
+  }
+}
+
+// This process's cgroup limit (v2, then v1), from /proc/self/cgroup.
+double cgroup_memory_limit() {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  std::string v2, v1;
+  while (std::getline(in, line)) {
+    if (line.rfind("0::", 0) == 0) v2 = line.substr(3);
+    const auto colon = line.find(':');
+    const auto second = line.find(':', colon + 1);
+    if (colon != std::string::npos && second != std::string::npos &&
+        line.substr(colon + 1, second - colon - 1) == "memory") {
+      v1 = line.substr(second + 1);
+    }
+  }
+  // Inside a cgroup namespace the process's own cgroup is the mount's root.
+  for (const std::string& f :
+       {"/sys/fs/cgroup" + v2 + "/memory.max", std::string("/sys/fs/cgroup/memory.max"),
+        "/sys/fs/cgroup/memory" + v1 + "/memory.limit_in_bytes",
+        std::string("/sys/fs/cgroup/memory/memory.limit_in_bytes")}) {
+    // v1 says "no limit" with a huge number (2^63 rounded to pages).
+    if (const double v = cgroup_value(f); v > 0 && v < 0x1p62) return v;
+  }
+  return 0;
+}
+
+MemoryLimit memory_limit() {
+  MemoryLimit limit;
+  auto consider = [&](double bytes, const char* what) {
+    if (bytes > 0 && (limit.bytes == 0 || bytes < limit.bytes)) limit = {bytes, what};
+  };
   const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && size > 0 ? static_cast<double>(pages) * static_cast<double>(size) : 0;
+  if (pages > 0 && size > 0) {
+    consider(static_cast<double>(pages) * static_cast<double>(size), "this machine's memory");
+  }
+  consider(cgroup_memory_limit(), "this process's cgroup memory limit");
+  for (const auto& [resource, what] : {std::pair{RLIMIT_AS, "the address-space limit (ulimit -v)"},
+                                       std::pair{RLIMIT_DATA, "the data limit (ulimit -d)"}}) {
+    rlimit r{};
+    if (getrlimit(resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY) {
+      consider(static_cast<double>(r.rlim_cur), what);
+    }
+  }
+  return limit;
 }
 
 std::size_t find_population(const Config& c, const std::string& name, const std::string& context) {
@@ -261,6 +327,13 @@ void check_config(const Config& c, const Registry& registry) {
                   rw.post_population);
       rw.delay_ms.validate("[[reward]] trigger.delay");
       const double low = rw.delay_ms.is_constant() ? rw.delay_ms.value : rw.delay_ms.low;
+      const double high = rw.delay_ms.is_constant() ? rw.delay_ms.value : rw.delay_ms.high;
+      if (!(high / grid.dt() <= static_cast<double>(kMaxSteps))) {
+        throw ConfigError(fmt::format(
+            "[[reward]] trigger.delay can be {} ms: give it an upper bound of at most 2^53 steps "
+            "({:g} ms)",
+            high, grid.to_ms(kMaxSteps)));
+      }
       if (!(low >= grid.dt())) {
         throw ConfigError(fmt::format(
             "[[reward]] trigger.delay can be {} ms: a reward must come at least one step after the "
@@ -271,12 +344,12 @@ void check_config(const Config& c, const Registry& registry) {
   }
   const double synapses = estimate_synapses(c, grid);
   const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron;
-  const double have = physical_memory_bytes();
-  if (have > 0 && need > 0.9 * have) {
+  const MemoryLimit have = memory_limit();
+  if (have.bytes > 0 && need > 0.9 * have.bytes) {
     throw ConfigError(fmt::format(
-        "{}: the network needs about {:.1f} GiB ({:.3g} neurons, {:.3g} synapses) but this machine "
-        "has {:.1f} GiB; reduce the sizes or the connection probabilities",
-        c.source, need / (1 << 30), neurons, synapses, have / (1 << 30)));
+        "{}: the network needs about {:.1f} GiB ({:.3g} neurons, {:.3g} synapses) but {} is "
+        "{:.1f} GiB; reduce the sizes or the connection probabilities",
+        c.source, need / (1 << 30), neurons, synapses, have.what, have.bytes / (1 << 30)));
   }
 }
 

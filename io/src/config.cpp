@@ -703,6 +703,10 @@ Config parse_config(const std::string& text, const std::string& file,
   return c;
 }
 
+namespace {
+constexpr std::uintmax_t kMaxConfigBytes = std::uintmax_t{64} << 20;
+}  // namespace
+
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
@@ -713,6 +717,14 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   if (!in) {
     throw Error(ExitCode::no_input,
                 fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
+  }
+  // A config is read whole and parsed in memory: a file far beyond what a
+  // person writes (a wrong path, generated data) is refused before it is read.
+  if (const auto size = std::filesystem::file_size(path, ec); !ec && size > kMaxConfigBytes) {
+    throw ConfigError(fmt::format(
+        "config file '{}' is {:.1f} MiB; a config may be at most {} MiB (large connectivity "
+        "belongs in a SONATA edges file: rule = \"explicit\", file = ...)",
+        path, static_cast<double>(size) / (1 << 20), kMaxConfigBytes >> 20));
   }
   std::ostringstream ss;
   ss << in.rdbuf();

@@ -286,6 +286,38 @@ def test_failed_config_keeps_existing_output_of_same_name():
         check(read_bytes(existing) == before, "existing.h5 changed")
 
 
+def test_memory_limit_of_the_process_not_the_machine():
+    """A batch job or a container gets less memory than the machine has:
+    the estimate is checked against the smallest of the machine's memory,
+    the cgroup limit and the rlimits, and the message names which."""
+    if os.environ.get("SPIKELINE_SANITIZER") == "address":
+        return  # no RLIMIT_AS under ASan (see limit_memory)
+
+    def one_gib():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    with TempDir() as tmp:
+        # 60,000 neurons at p = 0.02: 7.2e7 synapses, about 2 GiB to build.
+        args = ["validate", clitest.example("coba.toml"), "--set", "population.exc.size=56000",
+                "--set", "population.inh.size=4000"]
+        r = spikeline(args, cwd=tmp, preexec_fn=one_gib, timeout=MAX_SECONDS)
+        check_error_result(r, EX_CONFIG, ["the address-space limit (ulimit -v) is 1.0 GiB",
+                                          "reduce the sizes"])
+        run_ok(args, cwd=tmp)  # fits the machine
+
+
+def test_huge_config_file_is_refused_before_reading():
+    with TempDir() as tmp:
+        path = os.path.join(tmp, "huge.toml")
+        with open(path, "w") as f:
+            f.write(GOOD_CONFIG)
+            line = "# " + "x" * 1022 + "\n"
+            for _ in range(65 * 1024):
+                f.write(line)
+        r = spikeline(["validate", path], cwd=tmp, timeout=MAX_SECONDS, preexec_fn=limit_memory)
+        check_error_result(r, EX_CONFIG, ["is 65.", "at most 64 MiB", "SONATA edges file"])
+
+
 def all_tests():
     tests = [("test_corpus_is_complete", test_corpus_is_complete)]
     tests += corpus()
