@@ -2,6 +2,7 @@
 # Installs every Debian package spikeline needs to build, test and benchmark.
 # Called by the README's first command and by .ci/run. Idempotent.
 set -euo pipefail
+# With arguments, installs those packages instead (scripts/fuzz.sh: clang).
 pkgs=(
   build-essential cmake ninja-build pkg-config
   libboost-dev libboost-program-options-dev   # Boost.Heap (header-only), Program_options
@@ -13,6 +14,7 @@ pkgs=(
   python3-h5py python3-numpy                  # tests read the output back with h5py
   python3-brian                               # the reference peer (Brian2)
 )
+[ $# -gt 0 ] && pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
