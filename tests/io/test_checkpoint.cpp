@@ -59,7 +59,8 @@ struct State {
 
 bool same_bits(const State& x, const State& y) {
   auto eq = [](const auto& a, const auto& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0;
+    return a.size() == b.size() &&
+           (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
   };
   return eq(x.f32, y.f32) && eq(x.f64, y.f64) && eq(x.i8, y.i8) && eq(x.i32, y.i32) &&
          eq(x.i64, y.i64) && eq(x.u8, y.u8) && eq(x.u16, y.u16) && eq(x.u32, y.u32) &&
