@@ -40,29 +40,42 @@ double cgroup_value(const std::string& path) {
   }
 }
 
-// This process's cgroup limit (v2, then v1), from /proc/self/cgroup.
+// The smallest memory limit of this process's cgroup and its ancestors
+// (a batch scheduler may set it on a parent), cgroup v2 then v1, found from
+// /proc/self/cgroup; 0 when there is none.
 double cgroup_memory_limit() {
   std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  std::string v2, v1;
+  std::string line, v2, v1;
+  bool have_v2 = false, have_v1 = false;
   while (std::getline(in, line)) {
-    if (line.rfind("0::", 0) == 0) v2 = line.substr(3);
+    if (line.rfind("0::", 0) == 0) {
+      v2 = line.substr(3);
+      have_v2 = true;
+    }
     const auto colon = line.find(':');
     const auto second = line.find(':', colon + 1);
     if (colon != std::string::npos && second != std::string::npos &&
         line.substr(colon + 1, second - colon - 1) == "memory") {
       v1 = line.substr(second + 1);
+      have_v1 = true;
     }
   }
-  // Inside a cgroup namespace the process's own cgroup is the mount's root.
-  for (const std::string& f :
-       {"/sys/fs/cgroup" + v2 + "/memory.max", std::string("/sys/fs/cgroup/memory.max"),
-        "/sys/fs/cgroup/memory" + v1 + "/memory.limit_in_bytes",
-        std::string("/sys/fs/cgroup/memory/memory.limit_in_bytes")}) {
-    // v1 says "no limit" with a huge number (2^63 rounded to pages).
-    if (const double v = cgroup_value(f); v > 0 && v < 0x1p62) return v;
-  }
-  return 0;
+  double limit = 0;
+  auto walk = [&](const std::string& mount, std::string path, const char* file) {
+    // From the process's cgroup up to the mount's root. Inside a cgroup
+    // namespace the path is relative to that root; a path that does not
+    // exist under the mount (another namespace's view) is skipped.
+    while (true) {
+      const double v = cgroup_value(mount + path + "/" + file);
+      // v1 says "no limit" with a huge number (2^63 rounded to pages).
+      if (v > 0 && v < 0x1p62 && (limit == 0 || v < limit)) limit = v;
+      if (path.empty() || path == "/") break;
+      path = path.substr(0, path.rfind('/'));
+    }
+  };
+  if (have_v2) walk("/sys/fs/cgroup", v2, "memory.max");
+  if (have_v1) walk("/sys/fs/cgroup/memory", v1, "memory.limit_in_bytes");
+  return limit;
 }
 
 MemoryLimit memory_limit() {
@@ -172,7 +185,10 @@ synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p) {
   spec.edges.source = std::move(e.source);
   spec.edges.target = std::move(e.target);
   if (!p.weight_given) spec.edges.weight.assign(e.weight.begin(), e.weight.end());
-  if (!p.delay_given) spec.edges.delay_ms.assign(e.delay_ms.begin(), e.delay_ms.end());
+  if (!p.delay_given) {
+    spec.edges.delay_ms.assign(e.delay_ms.begin(), e.delay_ms.end());
+    spec.edges.single_precision_delays = true;
+  }
   return spec;
 }
 

@@ -14,6 +14,11 @@ namespace spikeline::synapses {
 
 namespace {
 
+// Delays from a SONATA file were float32 there.
+TimeGrid::Precision precision(const ExplicitEdges& e) {
+  return e.single_precision_delays ? TimeGrid::Precision::single : TimeGrid::Precision::exact;
+}
+
 const std::vector<std::pair<std::string, Rule>>& rule_table() {
   static const std::vector<std::pair<std::string, Rule>> table = {
       {"one_to_one", Rule::one_to_one},
@@ -251,8 +256,8 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
         }
         if (!e.delay_ms.empty()) {
           try {
-            ctx.grid.synaptic_delay_steps(e.delay_ms[k],
-                                          fmt::format("{} edge {} delay", spec.name, k));
+            ctx.grid.synaptic_delay_steps(
+                e.delay_ms[k], fmt::format("{} edge {} delay", spec.name, k), precision(e));
           } catch (const ConfigError& err) {
             throw DataError(err.what());
           }
@@ -434,7 +439,7 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
         const std::uint32_t d = e.delay_ms.empty()
                                     ? emit.delay(vals)
                                     : static_cast<std::uint32_t>(ctx.grid.synaptic_delay_steps(
-                                          e.delay_ms[k], "edge delay"));
+                                          e.delay_ms[k], "edge delay", precision(e)));
         for (std::uint32_t tap = 0; tap < spec.taps; ++tap) {
           // A listed weight holds for every tap; a distribution is drawn per tap.
           const float w = e.weight.empty() ? emit.weight(vals) : static_cast<float>(e.weight[k]);

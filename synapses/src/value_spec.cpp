@@ -94,8 +94,15 @@ DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const st
       constexpr double kTol = 1e-6;
       low_steps_ =
           std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(spec_.low / dt_ - kTol)));
-      // An open upper bound ends at the longest synaptic delay.
-      high_steps_ = spec.high / dt_ < static_cast<double>(kMaxDelaySteps)
+      // An open upper bound ends at the longest synaptic delay; a given one
+      // must not lie beyond it.
+      if (std::isfinite(spec.high) && spec.high / dt_ > static_cast<double>(kMaxDelaySteps) + 0.5) {
+        throw ConfigError(fmt::format(
+            "{}: high = {} ms is longer than the longest synaptic delay, {} steps ({} ms at dt = "
+            "{} ms)",
+            item, spec.high, kMaxDelaySteps, grid.to_ms(kMaxDelaySteps), dt_));
+      }
+      high_steps_ = std::isfinite(spec.high)
                         ? static_cast<std::int64_t>(std::floor(spec.high / dt_ + kTol))
                         : kMaxDelaySteps;
       if (!(spec_.low / dt_ <= static_cast<double>(kMaxDelaySteps))) {

@@ -21,7 +21,20 @@ TEST_CASE("delays are whole numbers of steps or an error", "[time]") {
   CHECK(g.delay_steps(0.1, "d") == 1);
   CHECK(g.delay_steps(0.3, "d") == 3);  // 0.3 / 0.1 = 2.9999999999999996
   CHECK(g.delay_steps(5.0, "d") == 50);
-  CHECK(g.delay_steps(static_cast<double>(0.7f), "d") == 7);  // a float32 delay from a SONATA file
+  // A float32 delay from a SONATA file lands on the grid with a float32
+  // tolerance, not with the config's.
+  CHECK(g.delay_steps(static_cast<double>(0.7f), "d", TimeGrid::Precision::single) == 7);
+  CHECK_THROWS_WITH(g.delay_steps(static_cast<double>(0.7f), "d"), Contains("whole number"));
+  CHECK(g.synaptic_delay_steps(static_cast<double>(104857.6f), "d", TimeGrid::Precision::single) ==
+        kMaxDelaySteps);
+  // The tolerance never grows to a rounding: 100000.04 ms is 0.4 steps off.
+  CHECK_THROWS_WITH(g.time_steps(100000.04, "t"), Contains("whole number"));
+  CHECK_THROWS_WITH(g.delay_steps(100000.04, "d", TimeGrid::Precision::single),
+                    Contains("whole number"));
+  CHECK(g.time_steps(100000.0, "t") == 1000000);
+  CHECK(g.time_steps(1e11, "t") == 1'000'000'000'000);
+  CHECK_THROWS_WITH(g.time_steps(2e12, "t"), Contains("out of range") && Contains("2^44"));
+  CHECK_THROWS_WITH(g.synaptic_delay_steps(104857.7, "d"), Contains("longest synaptic delay"));
   CHECK_THROWS_WITH(g.delay_steps(0.15, "projection 'a' delay"),
                     Contains("projection 'a' delay = 0.15 ms") && Contains("whole number"));
   CHECK_THROWS_WITH(g.delay_steps(0.05, "d"), Contains("0.05") && Contains(">= dt = 0.1"));

@@ -52,6 +52,9 @@ struct ExplicitEdges {
   std::vector<std::uint64_t> source, target;
   std::vector<double> weight;    // empty: use the projection's weight spec
   std::vector<double> delay_ms;  // empty: use the projection's delay spec
+  // The delays were stored as float32 (a SONATA file): they land on the
+  // grid with a float32 tolerance (TimeGrid::Precision::single).
+  bool single_precision_delays = false;
 };
 
 struct ConnectionSpec {
