@@ -306,6 +306,41 @@ def test_memory_limit_of_the_process_not_the_machine():
         run_ok(args, cwd=tmp)  # fits the machine
 
 
+def test_memory_limit_of_a_parent_cgroup():
+    """A batch scheduler's --mem is a cgroup memory limit, often on a parent
+    of the job's cgroup: the estimate is checked against it. Needs a
+    writable cgroup v1 memory hierarchy (root on this kind of machine);
+    skipped with a note otherwise."""
+    base = "/sys/fs/cgroup/memory"
+    parent = os.path.join(base, "spikeline-test-%d" % os.getpid())
+    child = os.path.join(parent, "job")
+    try:
+        os.makedirs(child)
+        with open(os.path.join(parent, "memory.limit_in_bytes"), "w") as f:
+            f.write(str(1 << 30))
+    except OSError as e:
+        for d in (child, parent):
+            if os.path.isdir(d):
+                os.rmdir(d)
+        print("skipped: no writable cgroup v1 memory hierarchy (%s)" % e)
+        return
+
+    def enter():
+        limit_memory()
+        with open(os.path.join(child, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    try:
+        with TempDir() as tmp:
+            r = spikeline(["validate", clitest.example("coba.toml"), "--set",
+                           "population.exc.size=56000", "--set", "population.inh.size=4000"],
+                          cwd=tmp, preexec_fn=enter, timeout=MAX_SECONDS)
+            check_error_result(r, EX_CONFIG, ["this process's cgroup memory limit is 1.0 GiB"])
+    finally:
+        os.rmdir(child)
+        os.rmdir(parent)
+
+
 def test_huge_config_file_is_refused_before_reading():
     with TempDir() as tmp:
         path = os.path.join(tmp, "huge.toml")
