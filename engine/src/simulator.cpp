@@ -307,6 +307,7 @@ std::uint64_t Simulator::fingerprint() const {
     h.add(p.name);
     h.add(p.model);
     h.add_word(p.population->size());
+    h.add_word(p.population->fingerprint());
   }
   for (std::size_t k = 0; k < connectivity_.size(); ++k) {
     const auto& proj = network_.projections()[k];
@@ -369,24 +370,20 @@ void Simulator::checkpoint(StateArchive& a) {
   }
   for (auto& part : partitions_) {
     StateArchive::Scope scope_part(a, fmt::format("partitions/{}", part->index));
-    // The queue as columns (an Event has padding bytes).
-    std::vector<Step> step;
-    std::vector<std::uint8_t> kind;
-    std::vector<std::uint32_t> ea, eb, ec, payload;
-    for (const Event& e : part->queue.events()) {
-      step.push_back(e.step);
-      kind.push_back(static_cast<std::uint8_t>(e.kind));
-      ea.push_back(e.a);
-      eb.push_back(e.b);
-      ec.push_back(e.c);
-      payload.push_back(e.payload);
+    {
+      // Generator emissions and current changes.
+      StateArchive::Scope queue(a, "queue");
+      part->queue.checkpoint(
+          a, nullptr,
+          [](const Event&, std::uint8_t kind, const void*) {
+            if (kind != static_cast<std::uint8_t>(EventKind::current) &&
+                kind != static_cast<std::uint8_t>(EventKind::emission)) {
+              throw CheckpointError(fmt::format("checkpoint: event of unknown kind {} in the queue",
+                                                static_cast<int>(kind)));
+            }
+          },
+          nullptr);
     }
-    a.field("queue/step", step, true);
-    a.field("queue/kind", kind, true);
-    a.field("queue/a", ea, true);
-    a.field("queue/b", eb, true);
-    a.field("queue/c", ec, true);
-    a.field("queue/payload", payload, true);
     // Spikes in flight: the calendar's buckets, indexed by step modulo its
     // size, which the same network gives again.
     std::vector<std::uint64_t> sizes;
@@ -399,23 +396,6 @@ void Simulator::checkpoint(StateArchive& a) {
     a.field("in_flight/deliveries", flat, true);
     if (!a.loading()) continue;
 
-    const std::size_t n = step.size();
-    if (kind.size() != n || ea.size() != n || eb.size() != n || ec.size() != n ||
-        payload.size() != n) {
-      throw CheckpointError(
-          fmt::format("checkpoint: the event queue of partition {} is "
-                      "inconsistent (columns of different lengths)",
-                      part->index));
-    }
-    part->queue.clear();
-    for (std::size_t i = 0; i < n; ++i) {
-      if (kind[i] != static_cast<std::uint8_t>(EventKind::current) &&
-          kind[i] != static_cast<std::uint8_t>(EventKind::emission)) {
-        throw CheckpointError(fmt::format("checkpoint: event of unknown kind {} in the queue",
-                                          static_cast<int>(kind[i])));
-      }
-      part->queue.push({step[i], static_cast<EventKind>(kind[i]), ea[i], eb[i], ec[i], payload[i]});
-    }
     std::uint64_t total = 0;
     for (const auto s : sizes) total += s;
     if (total != flat.size()) {

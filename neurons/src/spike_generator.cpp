@@ -186,6 +186,14 @@ ModelInfo spike_generator_model() {
   return m;
 }
 
+std::uint64_t SpikeGenerator::fingerprint() const {
+  // The schedule, which may come from spike_times_file.
+  Hash64 h;
+  h.add(steps_);
+  h.add(end_);
+  return h.value();
+}
+
 void SpikeGenerator::checkpoint(StateArchive& a) {
   // The spike times themselves come from the config.
   a.field("cursor", cursor_);

@@ -34,6 +34,10 @@
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
+class StateArchive;
+}
+
+namespace spikeline {
 
 enum class EventKind : std::uint8_t {
   current = 0,   // a stimulus changes injected current: a = stimulus, b = change index
@@ -75,6 +79,16 @@ class EventQueue {
   // Every queued event, in no particular order (for checkpoints: the total
   // order makes the pop sequence independent of how the heap is laid out).
   std::vector<Event> events() const { return {heap_.begin(), heap_.end()}; }
+
+  // Saves the events for which `keep` is true, or replaces the queue with
+  // the saved ones, each of which `check` vets (it throws CheckpointError
+  // for an event that does not belong; it sees the kind as a raw number
+  // first, so an unknown kind never becomes an EventKind). As columns
+  // under "<scope>/step", ".../kind", ".../a" and so on: an Event has
+  // padding bytes.
+  using EventFilter = bool (*)(const Event&);
+  using EventCheck = void (*)(const Event&, std::uint8_t kind, const void* context);
+  void checkpoint(StateArchive& archive, EventFilter keep, EventCheck check, const void* context);
 
  private:
   // Boost heaps are max-heaps; this comparator puts the earliest event on top.

@@ -126,6 +126,11 @@ class Population {
   virtual void checkpoint(StateArchive& /*a*/) {
     throw Error(ExitCode::software, "this model cannot be checkpointed");
   }
+  // A hash of what the model was built from besides its parameters (a
+  // file it read, e.g. spike times): the simulator's fingerprint includes
+  // it, so a checkpoint refuses a population whose input file changed.
+  // 0 for a model that reads nothing else.
+  virtual std::uint64_t fingerprint() const { return 0; }
 
  private:
   std::size_t size_;

@@ -103,8 +103,9 @@ class Simulator {
   // running on gives the same spikes, bit for bit, as never stopping.
   void checkpoint(StateArchive& a);
   // A hash of what the checkpoint does not hold because the config rebuilds
-  // it: populations (names, models, sizes), the partitioning and every
-  // synapse (source, target, delay, and the weight of static ones). A
+  // it: populations (names, models, sizes, and what each read from files),
+  // the partitioning and every synapse (source, target, delay, and the
+  // weight of static ones). A
   // checkpoint stores it, so that a config or an input file that changed
   // since is detected instead of resumed silently wrong.
   std::uint64_t fingerprint() const;

@@ -59,6 +59,7 @@ class SpikeGenerator final : public Population {
   void set_state(std::size_t var, NeuronIndex i, double value) override;
   bool checkpointable() const override { return true; }
   void checkpoint(StateArchive& a) override;
+  std::uint64_t fingerprint() const override;
 
  private:
   // All neurons' steps back to back; neuron i's are steps_[cursor_[i] .. end_[i]).
