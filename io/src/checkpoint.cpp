@@ -1,10 +1,13 @@
 #include "spikeline/io/checkpoint.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <optional>
 
@@ -146,11 +149,24 @@ T read_attribute(hid_t object, const char* name, hid_t type, const std::string& 
 struct VisitState {
   std::string file;
   MemoryArchive* archive;
+  std::exception_ptr error;  // thrown after H5Ovisit returns, not through its C frames
 };
+
+void read_field(hid_t group, const char* name, VisitState& st);
 
 herr_t visit(hid_t group, const char* name, const H5O_info_t* info, void* data) {
   auto& st = *static_cast<VisitState*>(data);
   if (info->type != H5O_TYPE_DATASET) return 0;
+  try {
+    read_field(group, name, st);
+  } catch (...) {
+    st.error = std::current_exception();
+    return -1;  // stops the iteration
+  }
+  return 0;
+}
+
+void read_field(hid_t group, const char* name, VisitState& st) {
   Handle ds = detail::dataset_handle(H5Dopen2(group, name, H5P_DEFAULT));
   if (!ds.valid()) corrupt(st.file, fmt::format("cannot open /state/{}", name));
   Handle type = detail::type_handle(H5Dget_type(ds.get()));
@@ -173,18 +189,57 @@ herr_t visit(hid_t group, const char* name, const H5O_info_t* info, void* data) 
     corrupt(st.file, fmt::format("cannot read /state/{}: {}", name, detail::hdf5_reason()));
   }
   st.archive->add(name, std::move(f));
-  return 0;
 }
 
 }  // namespace
 
 namespace {
-std::string temporary_name(const std::filesystem::path& target) {
+
+// The temporary files of a checkpoint are ".NAME.tmp-XXXXXX" beside it.
+std::string temporary_prefix(const std::filesystem::path& target) {
   const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  return (dir /
-          fmt::format(".{}.tmp-{}", target.filename().string(), static_cast<long>(::getpid())))
-      .string();
+  return (dir / fmt::format(".{}.tmp-", target.filename().string())).string();
 }
+
+// Creates a temporary file beside `target` with a name no other process
+// uses (mkstemp), and returns the name; throws IoError(cant_create).
+std::string make_temporary(const std::filesystem::path& target) {
+  std::string name = temporary_prefix(target) + "XXXXXX";
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) {
+    const int err = errno;
+    throw IoError(ExitCode::cant_create,
+                  fmt::format("checkpoint {}: cannot create files beside it ({}): {}",
+                              target.string(), name, std::strerror(err)));
+  }
+  // mkstemp makes it private (0600); a checkpoint gets the permissions any
+  // new file would (0666 less the umask).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  ::close(fd);
+  return name;
+}
+
+// Removes the temporary files a killed checkpoint write left beside
+// `target` (a run killed while writing cannot remove its own). Only files
+// older than a minute: a name is unique, but a run writing the same
+// checkpoint right now should not lose its file.
+void remove_stale_temporaries(const std::filesystem::path& target, const std::string& keep) {
+  namespace fs = std::filesystem;
+  const std::string prefix = fs::path(temporary_prefix(target)).filename().string();
+  const auto dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || e.path().string() == keep) continue;
+    std::error_code ec2;
+    if (now - fs::last_write_time(e.path(), ec2) > std::chrono::minutes(1))
+      fs::remove(e.path(), ec2);
+  }
+}
+
 }  // namespace
 
 void check_checkpoint_writable(const std::string& path) {
@@ -194,14 +249,7 @@ void check_checkpoint_writable(const std::string& path) {
     throw IoError(ExitCode::cant_create,
                   fmt::format("checkpoint {}: is a directory; give a file name", path));
   }
-  const std::string tmp = temporary_name(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0) {
-    throw IoError(ExitCode::cant_create,
-                  fmt::format("checkpoint {}: cannot create files beside it ({}): {}", path, tmp,
-                              std::strerror(errno)));
-  }
-  ::close(fd);
+  const std::string tmp = make_temporary(path);
   ::unlink(tmp.c_str());
 }
 
@@ -210,7 +258,7 @@ void write_checkpoint(const std::string& path, const MemoryArchive& state, doubl
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string tmp = temporary_name(target);
+  const std::string tmp = make_temporary(target);
   Writer w{path};
   try {
     {
@@ -269,6 +317,7 @@ void write_checkpoint(const std::string& path, const MemoryArchive& state, doubl
     throw;
   }
   sync_path(dir.string(), "the directory", O_RDONLY | O_DIRECTORY);
+  remove_stale_temporaries(target, tmp);
 }
 
 MemoryArchive read_checkpoint(const std::string& path) {
@@ -304,10 +353,13 @@ MemoryArchive read_checkpoint(const std::string& path) {
   MemoryArchive archive;
   if (H5Lexists(file.get(), "state", H5P_DEFAULT) <= 0) corrupt(path, "no /state group");
   Handle root = detail::group_handle(H5Gopen2(file.get(), "state", H5P_DEFAULT));
-  VisitState st{path, &archive};
-  if (H5Ovisit(root.get(), H5_INDEX_NAME, H5_ITER_INC, visit, &st) < 0) {
-    corrupt(path, "cannot read /state: " + detail::hdf5_reason());
+  VisitState st{path, &archive, nullptr};
+  const herr_t visited = H5Ovisit(root.get(), H5_INDEX_NAME, H5_ITER_INC, visit, &st);
+  if (st.error) {
+    detail::hdf5_reason();  // clears the stack the stopped iteration left
+    std::rethrow_exception(st.error);
   }
+  if (visited < 0) corrupt(path, "cannot read /state: " + detail::hdf5_reason());
   if (checksum(archive) != stored_sum) {
     corrupt(path, fmt::format("checksum mismatch (stored {:016x}, computed {:016x}): the file "
                               "is corrupted",

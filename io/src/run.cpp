@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 #include <tbb/global_control.h>
@@ -275,6 +277,15 @@ std::string make_run_id(const Config& c, const std::string& command_line) {
   return fmt::format("{:016x}", h.value());
 }
 
+// The content hash of a (regular) file.
+std::uint64_t file_hash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Hash64 h;
+  h.add(bytes);
+  return h.value();
+}
+
 // Control events of the run loop (EventKind::record, a = what): a weight
 // record (b = its index), a neuromodulator record (b), a poll of the reward
 // stream, a checkpoint. Flushes are EventKind::flush.
@@ -326,6 +337,9 @@ class Session {
     so.guard_interval_ms = c_.simulation.guard_interval_ms;
     so.wall_limit_s = c_.simulation.wall_limit_s;
     sim_ = std::make_unique<Simulator>(std::move(built.network), so);
+    // What the checkpoint does not hold because the config rebuilds it:
+    // computed once (it hashes every synapse).
+    fingerprint_ = sim_->fingerprint();
     result_.synapses = sim_->synapse_count();
     result_.synapse_bytes = sim_->synapse_memory_bytes();
     if (!options_.checkpoint_path.empty()) {
@@ -356,9 +370,7 @@ class Session {
   void start() {
     open_reward_input();
     if (!c_.output.file.empty()) {
-      OutputLayout layout = output_layout();
-      layout.run_id = make_run_id(c_, options_.command_line);
-      writer_.emplace(layout);
+      writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
     }
     if (writer_) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
     for (std::uint32_t k = 0; writer_ && k < weight_records_.size(); ++k) {
@@ -375,19 +387,19 @@ class Session {
   void restore(StateArchive& a, const std::string& checkpoint) {
     std::uint64_t fingerprint = 0;
     a.value("run/fingerprint", fingerprint);
-    if (fingerprint != sim_->fingerprint()) {
+    if (fingerprint != fingerprint_) {
       throw CheckpointError(fmt::format(
           "checkpoint {}: the network built from its config is not the one it was written from "
           "(network fingerprint {:016x}, now {:016x}): an input file (edges, spike times) or the "
           "model code changed since",
-          checkpoint, fingerprint, sim_->fingerprint()));
+          checkpoint, fingerprint, fingerprint_));
     }
     sim_->checkpoint(a);
     walk_run_state(a);
     open_reward_input();
     if (!c_.output.file.empty()) {
       writer_.emplace(
-          output_layout_with_id(), position_,
+          output_layout(position_.run_id), position_,
           fmt::format("{} {} {}", grid_.to_ms(sim_->now()), checkpoint, options_.command_line));
     }
     add_periodic_events();
@@ -494,7 +506,17 @@ class Session {
     if (options_.reward_input.empty()) return;
     reward_input_.emplace(options_.reward_input);
     if (reward_input_->is_file()) {
+      // Its rewards become pulses of the neuromodulators, which a checkpoint
+      // holds: a resumed run must not schedule the same file again.
+      const std::uint64_t hash = file_hash(options_.reward_input);
+      if (std::find(reward_files_.begin(), reward_files_.end(), hash) != reward_files_.end()) {
+        throw UsageError(fmt::format(
+            "--reward-input {}: the checkpointed run already scheduled this file's rewards (they "
+            "are in the checkpoint); giving it again would deliver them twice",
+            options_.reward_input));
+      }
       schedule(reward_input_->poll());
+      reward_files_.push_back(hash);
     } else {
       reward_poll_ = grid_.delay_steps(options_.reward_poll_ms, "--reward-poll");
     }
@@ -542,9 +564,10 @@ class Session {
     }
   }
 
-  OutputLayout output_layout() {
+  OutputLayout output_layout(std::string run_id) {
     OutputLayout layout;
     layout.path = c_.output.file;
+    layout.run_id = std::move(run_id);
     spike_slot_.assign(names_.size(), -1);
     for (std::size_t q = 0; q < names_.size(); ++q) {
       if (!c_.populations[q].record_spikes) continue;
@@ -584,11 +607,6 @@ class Session {
     layout.dt_ms = grid_.dt();
     return layout;
   }
-  OutputLayout output_layout_with_id() {
-    OutputLayout layout = output_layout();
-    layout.run_id = position_.run_id;
-    return layout;
-  }
 
   // The run's own state besides the simulator's, both ways: the config it
   // was built from (read before the session exists, see resume()), the
@@ -597,51 +615,40 @@ class Session {
     StateArchive::Scope scope(a, "run");
     if (writer_) position_ = writer_->position();
     text_field(a, "output/run_id", position_.run_id);
+    a.value("output/simulated_ms", position_.simulated_ms);
     a.field("output/spikes", position_.spikes, true);
     a.field("output/frames", position_.frames, true);
     a.field("output/weight_samples", position_.weight_samples, true);
     a.field("output/modulator_samples", position_.modulator_samples, true);
+    a.field("reward_files", reward_files_, true);
     for (std::size_t k = 0; k < triggers_.size(); ++k) {
       StateArchive::Scope t(a, fmt::format("triggers/{}", k));
       a.value("last_pre", triggers_[k].last_pre);
       a.value("fired", triggers_[k].fired);
       triggers_[k].rng.checkpoint(a);
     }
-    // The control queue as columns, without the events of this process.
-    std::vector<Step> step;
-    std::vector<std::uint8_t> kind;
-    std::vector<std::uint32_t> what, index;
-    for (const Event& e : control_.events()) {
-      if (e.kind == EventKind::record && (e.a == kRewardPoll || e.a == kCheckpoint)) continue;
-      step.push_back(e.step);
-      kind.push_back(static_cast<std::uint8_t>(e.kind));
-      what.push_back(e.a);
-      index.push_back(e.b);
-    }
-    a.field("control/step", step, true);
-    a.field("control/kind", kind, true);
-    a.field("control/what", what, true);
-    a.field("control/index", index, true);
-    if (!a.loading()) return;
-    if (kind.size() != step.size() || what.size() != step.size() || index.size() != step.size()) {
-      throw CheckpointError("checkpoint: the run's control events are inconsistent");
-    }
-    control_.clear();
-    for (std::size_t i = 0; i < step.size(); ++i) {
-      const bool flush = kind[i] == static_cast<std::uint8_t>(EventKind::flush);
-      const bool ok =
-          flush || (kind[i] == static_cast<std::uint8_t>(EventKind::record) &&
-                    ((what[i] == kWeightRecord && index[i] < recorders_.size()) ||
-                     (what[i] == kModulatorRecord && index[i] < modulator_records_.size())));
-      // An event of the checkpoint's own step may still be due (a flush
-      // sorts after the checkpoint), never one before it.
-      if (!ok || step[i] < sim_->now()) {
-        throw CheckpointError(fmt::format(
-            "checkpoint: control event {} (kind {}, {} {}, step {}) does not belong to this run", i,
-            kind[i], what[i], index[i], step[i]));
-      }
-      control_.push({step[i], static_cast<EventKind>(kind[i]), what[i], index[i], 0, 0});
-    }
+    // The control events, without those of this process (add_periodic_events).
+    StateArchive::Scope control(a, "control");
+    control_.checkpoint(
+        a,
+        [](const Event& e) {
+          return !(e.kind == EventKind::record && (e.a == kRewardPoll || e.a == kCheckpoint));
+        },
+        [](const Event& e, std::uint8_t kind, const void* context) {
+          const auto& self = *static_cast<const Session*>(context);
+          const bool ok = kind == static_cast<std::uint8_t>(EventKind::flush) ||
+                          (kind == static_cast<std::uint8_t>(EventKind::record) &&
+                           ((e.a == kWeightRecord && e.b < self.recorders_.size()) ||
+                            (e.a == kModulatorRecord && e.b < self.modulator_records_.size())));
+          // An event of the checkpoint's own step may still be due (a flush
+          // sorts after the checkpoint), never one before it.
+          if (!ok || e.step < self.sim_->now()) {
+            throw CheckpointError(fmt::format(
+                "checkpoint: a control event (kind {}, {} {}, step {}) does not belong to this run",
+                kind, e.a, e.b, e.step));
+          }
+        },
+        this);
   }
 
   void save_checkpoint() {
@@ -659,8 +666,8 @@ class Session {
     std::string path = absolute(options_.checkpoint_path);
     text_field(a, "run/checkpoint/path", path);
     a.value("run/checkpoint/every", checkpoint_every_);
-    std::uint64_t fingerprint = sim_->fingerprint();
-    a.value("run/fingerprint", fingerprint);
+    a.value("run/stop", stop_);
+    a.value("run/fingerprint", fingerprint_);
     sim_->checkpoint(a);
     walk_run_state(a);
     write_checkpoint(options_.checkpoint_path, a, grid_.to_ms(sim_->now()));
@@ -723,6 +730,8 @@ class Session {
   Clock::time_point t_start_;
   TimeGrid grid_{0.1};
   Step stop_ = 0, flush_every_ = 1, checkpoint_every_ = 0, reward_poll_ = 0;
+  std::uint64_t fingerprint_ = 0;
+  std::vector<std::uint64_t> reward_files_;  // content hashes of --reward-input files scheduled
   std::vector<ProbeInfo> probes_;
   std::vector<WeightRecordInfo> weight_records_;
   std::vector<ModulatorRecordInfo> modulator_records_;
@@ -777,7 +786,11 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
     a.value("simulator/now", now);
     simulated = grid.to_ms(now);
   }
-  if (options.duration_ms != 0) c.simulation.duration_ms = options.duration_ms;
+  // The end: --duration, else where the checkpointed run was going (an
+  // earlier resume's --duration included).
+  Step end = 0;
+  a.value("run/stop", end);
+  c.simulation.duration_ms = options.duration_ms != 0 ? options.duration_ms : grid.to_ms(end);
   if (!(c.simulation.duration_ms > simulated)) {
     throw UsageError(fmt::format(
         "resume {}: the run is already at {} ms, its end is {} ms: give a later end with "

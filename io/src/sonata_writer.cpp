@@ -493,13 +493,13 @@ struct SonataWriter::Impl {
     }
     write_scalar_double(simulated, simulated_ms, "/provenance/simulated_ms");
     flush_file();
-    for_each_appendable([](auto& a) { a.committed = a.rows; });
+    for_each_appendable([](auto& a, auto) { a.committed = a.rows; });
   }
 
   // After a failed commit: every dataset back to what the last commit put
   // on disk (rows written since may be fill values on disk), best effort.
   void roll_back() {
-    for_each_appendable([&](auto& a) {
+    for_each_appendable([&](auto& a, auto) {
       const std::array<hsize_t, 2> extent{a.committed, a.width};
       if (a.rows > a.committed && H5Dset_extent(a.dataset.get(), extent.data()) >= 0)
         a.rows = a.committed;
@@ -508,21 +508,29 @@ struct SonataWriter::Impl {
     detail::hdf5_reason();  // clears the error stack
   }
 
+  // f(dataset, rows) for every appendable dataset, with the rows `at`
+  // records for it (0 without one).
   template <class F>
-  void for_each_appendable(F&& f) {
-    for (auto& s : spikes) {
-      f(s.times);
-      f(s.nodes);
+  void for_each_appendable(F&& f, const OutputPosition* at = nullptr) {
+    auto rows = [&](const std::vector<std::uint64_t> OutputPosition::*field, std::size_t i) {
+      return at ? hsize_t{(at->*field)[i]} : hsize_t{0};
+    };
+    for (std::size_t i = 0; i < spikes.size(); ++i) {
+      f(spikes[i].times, rows(&OutputPosition::spikes, i));
+      f(spikes[i].nodes, rows(&OutputPosition::spikes, i));
     }
-    for (auto& r : reports) f(r.data);
-    for (auto& s : snapshots) {
-      f(s.data);
-      for (auto& x : s.extra) f(x);
-      f(s.time);
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      f(reports[i].data, rows(&OutputPosition::frames, i));
     }
-    for (auto& m : modulators) {
-      f(m.data);
-      f(m.time);
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+      const hsize_t n = rows(&OutputPosition::weight_samples, i);
+      f(snapshots[i].data, n);
+      for (auto& x : snapshots[i].extra) f(x, n);
+      f(snapshots[i].time, n);
+    }
+    for (std::size_t i = 0; i < modulators.size(); ++i) {
+      f(modulators[i].data, rows(&OutputPosition::modulator_samples, i));
+      f(modulators[i].time, rows(&OutputPosition::modulator_samples, i));
     }
   }
 
@@ -540,9 +548,16 @@ struct SonataWriter::Impl {
 
   // From here on no object or attribute can be created or changed, only
   // dataset contents and extents; in exchange the file stays readable.
-  void start_swmr() const {
-    if (H5Fstart_swmr_write(file.get()) < 0)
-      fail(ExitCode::cant_create, "cannot start SWMR writing");
+  void start_swmr(ExitCode code = ExitCode::cant_create) const {
+    if (H5Fstart_swmr_write(file.get()) < 0) fail(code, "cannot start SWMR writing");
+  }
+
+  void write_summary(const std::string& json) const {
+    std::string buffer = json;
+    buffer.resize(kMaxSummaryBytes, '\0');
+    Handle type = string_type(kMaxSummaryBytes);
+    check(H5Dwrite(summary.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
+          "cannot write /provenance/summary");
   }
 
   // The text of a scalar fixed-length string dataset.
@@ -563,15 +578,23 @@ struct SonataWriter::Impl {
   void add_resumed_line(const std::string& line) {
     Handle group = create_group(file.get(), "provenance");
     std::string text;
-    if (H5Lexists(group.get(), "resumed", H5P_DEFAULT) > 0) {
-      text = read_string(open_dataset(group.get(), "resumed"), "/provenance/resumed");
-      check(H5Ldelete(group.get(), "resumed", H5P_DEFAULT), "cannot replace /provenance/resumed");
-    }
+    const bool had = H5Lexists(group.get(), "resumed", H5P_DEFAULT) > 0;
+    if (had) text = read_string(open_dataset(group.get(), "resumed"), "/provenance/resumed");
     text += line + "\n";
+    // The new text is written beside the old one and takes its name only
+    // once it is complete, so a failure keeps the history.
+    if (H5Lexists(group.get(), "resumed.new", H5P_DEFAULT) > 0) {
+      check(H5Ldelete(group.get(), "resumed.new", H5P_DEFAULT),
+            "cannot replace /provenance/resumed");
+    }
     const bool was = reopening;
     reopening = false;
-    string_dataset(group.get(), "resumed", text);
+    string_dataset(group.get(), "resumed.new", text);
     reopening = was;
+    if (had)
+      check(H5Ldelete(group.get(), "resumed", H5P_DEFAULT), "cannot replace /provenance/resumed");
+    check(H5Lmove(group.get(), "resumed.new", group.get(), "resumed", H5P_DEFAULT, H5P_DEFAULT),
+          "cannot replace /provenance/resumed");
   }
 
   void create_spikes(const OutputLayout& layout) {
@@ -856,49 +879,26 @@ SonataWriter::SonataWriter(const OutputLayout& layout, const OutputPosition& at,
   expect("reports", at.frames.size(), w.reports.size());
   expect("weight records", at.weight_samples.size(), w.snapshots.size());
   expect("neuromodulator records", at.modulator_samples.size(), w.modulators.size());
-  auto enough = [&](const auto& a, std::uint64_t rows) {
-    if (rows > a.rows) {
-      throw DataError(fmt::format(
-          "{}: {} holds {} rows where the checkpoint recorded {}: the file is not the one the "
-          "checkpointed run wrote (or it was cut since)",
-          layout.path, a.name, a.rows, rows));
-    }
-  };
-  for (std::size_t i = 0; i < w.spikes.size(); ++i) {
-    enough(w.spikes[i].times, at.spikes[i]);
-    enough(w.spikes[i].nodes, at.spikes[i]);
-  }
-  for (std::size_t i = 0; i < w.reports.size(); ++i) enough(w.reports[i].data, at.frames[i]);
-  for (std::size_t i = 0; i < w.snapshots.size(); ++i) {
-    enough(w.snapshots[i].data, at.weight_samples[i]);
-    for (const auto& x : w.snapshots[i].extra) enough(x, at.weight_samples[i]);
-    enough(w.snapshots[i].time, at.weight_samples[i]);
-  }
-  for (std::size_t i = 0; i < w.modulators.size(); ++i) {
-    enough(w.modulators[i].data, at.modulator_samples[i]);
-    enough(w.modulators[i].time, at.modulator_samples[i]);
-  }
-  // Checked: from here on the file is changed.
+  w.for_each_appendable(
+      [&](const auto& a, hsize_t rows) {
+        if (rows > a.rows) {
+          throw DataError(fmt::format(
+              "{}: {} holds {} rows where the checkpoint recorded {}: the file is not the one the "
+              "checkpointed run wrote (or it was cut since)",
+              layout.path, a.name, a.rows, rows));
+        }
+      },
+      &at);
+  // Checked: from here on the file is changed, and a failure is an I/O error.
+  w.for_each_appendable([&](auto& a, hsize_t rows) { w.cut(a, rows); }, &at);
+  for (std::size_t i = 0; i < w.reports.size(); ++i) w.reports[i].frames_appended = at.frames[i];
+  w.simulated_ms = at.simulated_ms;
+  w.write_scalar_double(w.simulated, at.simulated_ms, "/provenance/simulated_ms");
+  w.write_summary("");
   w.write_status("running");
-  for (std::size_t i = 0; i < w.spikes.size(); ++i) {
-    w.cut(w.spikes[i].times, at.spikes[i]);
-    w.cut(w.spikes[i].nodes, at.spikes[i]);
-  }
-  for (std::size_t i = 0; i < w.reports.size(); ++i) {
-    w.cut(w.reports[i].data, at.frames[i]);
-    w.reports[i].frames_appended = at.frames[i];
-  }
-  for (std::size_t i = 0; i < w.snapshots.size(); ++i) {
-    w.cut(w.snapshots[i].data, at.weight_samples[i]);
-    for (auto& x : w.snapshots[i].extra) w.cut(x, at.weight_samples[i]);
-    w.cut(w.snapshots[i].time, at.weight_samples[i]);
-  }
-  for (std::size_t i = 0; i < w.modulators.size(); ++i) {
-    w.cut(w.modulators[i].data, at.modulator_samples[i]);
-    w.cut(w.modulators[i].time, at.modulator_samples[i]);
-  }
   w.add_resumed_line(resumed_line);
-  w.start_swmr();
+  w.flush_file();
+  w.start_swmr(ExitCode::io);
 }
 
 SonataWriter::SonataWriter(SonataWriter&&) noexcept = default;
@@ -925,6 +925,7 @@ OutputPosition SonataWriter::position() const {
   const Impl& w = *impl_;
   OutputPosition p;
   p.run_id = w.run_id_text;
+  p.simulated_ms = w.simulated_ms;
   for (const auto& s : w.spikes) p.spikes.push_back(s.times.rows + s.times.pending_rows());
   for (const auto& r : w.reports) p.frames.push_back(r.frames_appended);
   for (const auto& s : w.snapshots) p.weight_samples.push_back(s.time.rows + s.time.pending_rows());
@@ -1045,13 +1046,7 @@ void SonataWriter::finish(RunStatus status, const std::string& summary_json) {
   }
   try {
     w.commit();
-    if (fits) {
-      std::string buffer = summary_json;
-      buffer.resize(kMaxSummaryBytes, '\0');
-      Handle type = Impl::string_type(kMaxSummaryBytes);
-      w.check(H5Dwrite(w.summary.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
-              "cannot write /provenance/summary");
-    }
+    if (fits) w.write_summary(summary_json);
     // The status goes last: "complete" means everything before it is there.
     w.flush_file();
     w.write_status(to_string(status));

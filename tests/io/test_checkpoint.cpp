@@ -32,6 +32,7 @@ struct State {
   std::vector<float> f32{1.5f, -0.0f, std::numeric_limits<float>::denorm_min()};
   std::vector<double> f64{std::nan(""), -1e300, 0.1};
   std::vector<std::int8_t> i8{-128, 127};
+  std::vector<std::int16_t> i16{-32768, 7};
   std::vector<std::int32_t> i32{-5};
   std::vector<std::int64_t> i64{std::numeric_limits<std::int64_t>::min()};
   std::vector<std::uint8_t> u8{};
@@ -46,6 +47,7 @@ struct State {
     a.field("f32", f32);
     a.field("f64", f64);
     a.field("i8", i8);
+    a.field("i16", i16);
     a.field("i32", i32);
     a.field("i64", i64);
     a.field("u8", u8, true);
@@ -62,9 +64,9 @@ bool same_bits(const State& x, const State& y) {
     return a.size() == b.size() &&
            (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(a[0])) == 0);
   };
-  return eq(x.f32, y.f32) && eq(x.f64, y.f64) && eq(x.i8, y.i8) && eq(x.i32, y.i32) &&
-         eq(x.i64, y.i64) && eq(x.u8, y.u8) && eq(x.u16, y.u16) && eq(x.u32, y.u32) &&
-         eq(x.u64, y.u64) && eq(x.pairs, y.pairs) && x.now == y.now;
+  return eq(x.f32, y.f32) && eq(x.f64, y.f64) && eq(x.i8, y.i8) && eq(x.i16, y.i16) &&
+         eq(x.i32, y.i32) && eq(x.i64, y.i64) && eq(x.u8, y.u8) && eq(x.u16, y.u16) &&
+         eq(x.u32, y.u32) && eq(x.u64, y.u64) && eq(x.pairs, y.pairs) && x.now == y.now;
 }
 
 MemoryArchive saved() {
@@ -74,13 +76,21 @@ MemoryArchive saved() {
   return a;
 }
 
+// A state in which every field differs from State{}: a load that does
+// nothing leaves it different.
 State zeroed() {
   State z;
-  for (auto* v : {&z.f32}) std::fill(v->begin(), v->end(), 9.0f);
-  std::fill(z.f64.begin(), z.f64.end(), 9.0);
-  std::fill(z.u32.begin(), z.u32.end(), 9u);
-  z.pairs = {{9, 9}, {9, 9}};
+  for (auto& v : z.f32) v = 9.0f;
+  for (auto& v : z.f64) v = 9.0;
+  for (auto& v : z.i8) v = 9;
+  for (auto& v : z.i16) v = 9;
+  for (auto& v : z.i32) v = 9;
+  for (auto& v : z.i64) v = 9;
   z.u8 = {1, 2, 3};  // resizable: becomes empty
+  for (auto& v : z.u16) v = 9;
+  for (auto& v : z.u32) v = 9;
+  for (auto& v : z.u64) v = 9;
+  z.pairs = {{9, 9}, {9, 9}};
   z.now = 0;
   return z;
 }
@@ -110,11 +120,13 @@ assert s["pairs"].dtype == np.uint8 and s["pairs"].attrs["element_size"] == 16
 assert len(s["u8"]) == 0
 )",
                    path) == 0);
-  // No temporary file is left beside it.
-  int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(dir.path))
-    files += e.path().extension() == ".h5";
-  CHECK(files == 1);
+  // No temporary file (or any other) is left beside it.
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path)) {
+    if (e.path().extension() != ".py") files.push_back(e.path().filename().string());
+  }
+  CHECK(files == std::vector<std::string>{"ck.h5"});
+  CHECK(!same_bits(zeroed(), State{}));
 }
 
 TEST_CASE("a damaged checkpoint is refused, naming the file", "[checkpoint][errors]") {

@@ -483,3 +483,71 @@ TEST_CASE("A write that fails mid-run is an IoError with code io", "[io][sonata]
           writer.flush();
         }) == static_cast<int>(ExitCode::io));
 }
+
+TEST_CASE("A reopened file is cut back to the checkpoint and says so", "[io][sonata][checkpoint]") {
+  TempDir dir;
+  const std::string path = dir.file("resume.h5");
+  OutputLayout layout = full_layout(path);
+  layout.run_id = "run-1";
+  OutputPosition at;
+  {
+    SonataWriter w(layout);
+    w.append_spikes(0, exc_times(0, 300), exc_nodes(0, 300));
+    w.set_simulated_time(5.0);
+    w.flush();
+    at = w.position();
+    // The run went on past the checkpoint, then was killed (no finish()).
+    w.append_spikes(0, exc_times(300, 200), exc_nodes(300, 200));
+    w.set_simulated_time(12.0);
+    w.flush();
+    w.finish(RunStatus::complete, R"({"status":"complete"})");
+  }
+  CHECK(at.simulated_ms == 5.0);
+  CHECK(at.spikes == std::vector<std::uint64_t>{300, 0});
+  const auto before = fs::file_size(path);
+
+  // Refused without a change: another run's id, and a missing file.
+  OutputPosition other = at;
+  other.run_id = "run-2";
+  CHECK(code_of([&] { SonataWriter w(layout, other, "x"); }) == ExitCode::data);
+  CHECK(message_of([&] {
+          SonataWriter w(layout, other, "x");
+        }).find("written by run run-1, the checkpoint belongs to run run-2") != std::string::npos);
+  CHECK(fs::file_size(path) == before);
+  OutputLayout missing = layout;
+  missing.path = dir.file("missing.h5");
+  CHECK(code_of([&] { SonataWriter w(missing, at, "x"); }) == ExitCode::no_input);
+
+  {
+    SonataWriter w(layout, at, "5 ck.h5 spikeline resume ck.h5");
+    // Before anything is appended, the file already claims no more than it holds.
+    CHECK(run_python(dir, R"(
+import sys, h5py
+f = h5py.File(sys.argv[1], "r", swmr=True)
+p = f["provenance"]
+assert p["simulated_ms"][()] == 5.0, p["simulated_ms"][()]
+assert p["status"][()].rstrip(b"\0") == b"running"
+assert p["summary"][0].rstrip(b"\0") == b"", "the old summary is still there"
+assert len(f["spikes/exc/timestamps"]) == 300 and len(f["spikes/exc/node_ids"]) == 300
+assert p["resumed"][()].rstrip(b"\0") == b"5 ck.h5 spikeline resume ck.h5\n"
+)",
+                     path) == 0);
+    w.append_spikes(0, exc_times(300, 10), exc_nodes(300, 10));
+    w.set_simulated_time(6.0);
+    at = w.position();
+    w.flush();
+  }  // killed again: the destructor marks it failed
+  {
+    SonataWriter w(layout, at, "6 ck.h5 again");
+    w.finish(RunStatus::complete, "{}");
+  }
+  CHECK(run_python(dir, R"(
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+t = f["spikes/exc/timestamps"][:]
+assert len(t) == 310 and np.all(np.diff(t) >= 0)
+assert f["provenance/resumed"][()].rstrip(b"\0") == b"5 ck.h5 spikeline resume ck.h5\n6 ck.h5 again\n"
+assert f["provenance/status"][()].rstrip(b"\0") == b"complete"
+)",
+                   path) == 0);
+}

@@ -132,6 +132,7 @@ struct OutputLayout {
 // frames per report, samples per weight record and per neuromodulator.
 struct OutputPosition {
   std::string run_id;
+  double simulated_ms = 0;  // the time all of it covers
   std::vector<std::uint64_t> spikes, frames, weight_samples, modulator_samples;
 };
 
@@ -151,11 +152,14 @@ class SonataWriter {
   explicit SonataWriter(const OutputLayout& layout);
   // Reopens the file at layout.path, written by the run `at.run_id` with
   // this layout, to continue it from `at` (what it held when a checkpoint
-  // was taken): each dataset is cut back to `at`, /provenance/status is
-  // "running" again and `resumed_line` is added to /provenance/resumed.
-  // A file left by a killed run is fine. Throws DataError (65) when the file
-  // is not that run's output or holds less than `at`, Error(no_input) when
-  // it is missing, IoError when it cannot be written.
+  // was taken): each dataset is cut back to `at`, /provenance/simulated_ms
+  // is at.simulated_ms, the summary is cleared, /provenance/status is
+  // "running" again and `resumed_line` is added to /provenance/resumed; all
+  // of that is flushed before the constructor returns. A file left by a
+  // killed run is fine. Throws DataError (65) when the file is not that
+  // run's output or holds less than `at`, Error(no_input) when it is
+  // missing (nothing is changed then), IoError(io) when it cannot be
+  // written.
   SonataWriter(const OutputLayout& layout, const OutputPosition& at,
                const std::string& resumed_line);
   SonataWriter(const SonataWriter&) = delete;
