@@ -5,8 +5,9 @@
 # TSan must see every synchronisation, including oneTBB's task hand-off:
 # Debian's libtbb is not instrumented (TSan then reports a race inside
 # every parallel_for), so this script builds oneTBB itself from Debian's
-# own source package (the same version, 2021.8) with -DTBB_SANITIZE=thread
-# and links the checked build against it. No suppression is used.
+# own source package (the version of the installed libtbb-dev, 2021.8) with
+# -DTBB_SANITIZE=thread and links the checked build against it. No
+# suppression is used; tests/sanitizers/tsan_canary.cpp proves the set-up.
 #
 # What runs: the engine's tests (determinism across threads and partitions,
 # checkpoints restored at other thread counts), the synapse tests
@@ -22,20 +23,22 @@ tsan=$root/build-tsan
 prefix=$tsan/onetbb-install
 
 if [ ! -f "$prefix/lib/cmake/TBB/TBBConfig.cmake" ]; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  # Debian's source packages (deb-src) of the suite the machine runs.
-  if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    $SUDO tee /etc/apt/sources.list.d/spikeline-deb-src.sources >/dev/null <<'EOF'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-    $SUDO apt-get update -qq
-  fi
-  mkdir -p "$tsan/onetbb-src"
-  (cd "$tsan/onetbb-src" && apt-get source --download-only -qq onetbb >/dev/null 2>&1 &&
+  # Debian's source package of the installed libtbb-dev, fetched by apt from
+  # Debian's archive through a private source list and package-list folder:
+  # nothing of the system's apt configuration changes, and no root is needed.
+  apt=$tsan/apt
+  rm -rf "$tsan/onetbb-src"
+  mkdir -p "$apt/lists/partial" "$tsan/onetbb-src"
+  suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+    "http://deb.debian.org/debian $suite main" >"$apt/sources.list"
+  opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/none"
+        -o "Dir::State::Lists=$apt/lists" -o "Debug::NoLocking=1")
+  mkdir -p "$apt/none"
+  apt-get "${opts[@]}" update -qq
+  version=$(dpkg-query -W -f='${source:Version}' libtbb-dev)
+  (cd "$tsan/onetbb-src" &&
+     apt-get "${opts[@]}" source --download-only -qq "onetbb=$version" >/dev/null 2>&1 &&
      tar xf onetbb_*.orig.tar.* && rm -f onetbb_*)
   src=$(find "$tsan/onetbb-src" -maxdepth 1 -mindepth 1 -type d | head -n 1)
   cmake -S "$src" -B "$tsan/onetbb-build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
