@@ -9,6 +9,7 @@
 #include <tbb/task_arena.h>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/engine/random.hpp"
 
 namespace spikeline {
 
@@ -42,7 +43,10 @@ struct Simulator::Partition {
   };
   std::vector<std::vector<ProbeColumn>> probe_columns;  // per probe
   std::vector<NeuronIndex> emitted;
-  std::vector<SpikeRecord> spikes;  // this window
+  // Clamped neurons per population at the current step (clamp events).
+  std::vector<std::vector<NeuronIndex>> clamped;
+  std::vector<float> dropout_scale;  // scratch: one step's input-dropout scales
+  std::vector<SpikeRecord> spikes;   // this window
   // Spike deliveries due in the next ring.size() steps, bucketed by arrival
   // step modulo the ring size (a calendar queue: O(1) per delivery).
   struct Delivery {
@@ -125,6 +129,7 @@ Simulator::Simulator(Network network, SimulationOptions options)
     }
   }
 
+  dropout_.resize(n_pop);
   inputs_.resize(n_pop);
   for (std::size_t q = 0; q < n_pop; ++q) {
     const auto n = pops[q].population->size();
@@ -138,6 +143,7 @@ Simulator::Simulator(Network network, SimulationOptions options)
     auto part = std::make_unique<Partition>();
     part->index = p;
     part->touched.resize(n_pop);
+    part->clamped.resize(n_pop);
     part->ring.resize(ring_size_);
     for (std::size_t q = 0; q < n_pop; ++q) {
       part->ranges.push_back(parts_.range(pops[q].population->size(), p));
@@ -249,6 +255,72 @@ Simulator::Simulator(Network network, SimulationOptions options)
 
 Simulator::~Simulator() = default;
 
+void input_dropout_scales(std::uint64_t seed, std::uint32_t population, std::uint64_t key,
+                          Step step, NeuronIndex first, std::size_t n, double p, float* scale) {
+  thread_local std::vector<double> u;
+  u.resize(n);
+  const std::uint64_t counter = (key << 44) | static_cast<std::uint64_t>(step);
+  uniform_per_entity(seed, stream_id(StreamKind::dropout, population), first, counter, n, u.data());
+  const float keep = static_cast<float>(1.0 / (1.0 - p));
+  for (std::size_t j = 0; j < n; ++j) scale[j] = u[j] < p ? 0.0f : keep;
+}
+
+void Simulator::apply_dropout(Partition& part, std::size_t q, Step t) {
+  const IndexRange r = part.ranges[q];
+  const std::size_t n = r.end - r.begin;
+  part.dropout_scale.resize(n);
+  input_dropout_scales(network_.seed(), static_cast<std::uint32_t>(q), dropout_[q].key, t, r.begin,
+                       n, dropout_[q].p, part.dropout_scale.data());
+  float* ex = inputs_[q].ex.data() + r.begin;
+  float* in = inputs_[q].in.data() + r.begin;
+  const float* scale = part.dropout_scale.data();
+  for (std::size_t j = 0; j < n; ++j) {
+    ex[j] *= scale[j];
+    in[j] *= scale[j];
+  }
+}
+
+void Simulator::set_input_dropout(std::size_t population, double p, std::uint64_t key) {
+  auto& pops = network_.populations();
+  if (population >= pops.size())
+    throw Error(ExitCode::software, "set_input_dropout: no such population");
+  if (!(p >= 0 && p < 1)) {
+    throw ConfigError(fmt::format("population '{}': input dropout p = {} is out of range [0, 1)",
+                                  pops[population].name, p));
+  }
+  if (p > 0 && modes_[population] != UpdateMode::stepped) {
+    throw ConfigError(fmt::format("population '{}' ({}): input dropout needs a stepped model",
+                                  pops[population].name, pops[population].model));
+  }
+  if (key >= (std::uint64_t{1} << 20)) {
+    throw Error(ExitCode::software, fmt::format("set_input_dropout: key {} >= 2^20", key));
+  }
+  dropout_[population] = {p, key};
+}
+
+void Simulator::clamp(std::size_t population, Step step, NeuronIndex neuron) {
+  auto& pops = network_.populations();
+  if (population >= pops.size()) throw Error(ExitCode::software, "clamp: no such population");
+  const auto& pop = pops[population];
+  if (modes_[population] == UpdateMode::scheduled) {
+    throw ConfigError(fmt::format(
+        "population '{}' ({}) is a generator: its spikes cannot be clamped", pop.name, pop.model));
+  }
+  if (neuron >= pop.population->size()) {
+    throw ConfigError(
+        fmt::format("clamp of population '{}': node {} is out of range (size {}, ids 0 to {})",
+                    pop.name, neuron, pop.population->size(), pop.population->size() - 1));
+  }
+  if (step <= now_) {
+    throw Error(ExitCode::software,
+                fmt::format("clamp of population '{}': step {} is not after the current step {}",
+                            pop.name, step, now_));
+  }
+  const unsigned part = parts_.part_of(pop.population->size(), neuron);
+  partitions_[part]->queue.push(
+      {step, EventKind::clamp, static_cast<std::uint32_t>(population), neuron, 0, 0});
+}
+
 void Simulator::add_reward(std::size_t modulator, Step step, double amount) {
   auto& mods = network_.modulators();
   if (modulator >= mods.size())
@@ -353,6 +425,8 @@ void Simulator::checkpoint(StateArchive& a) {
     a.field("input/ex", inputs_[q].ex);
     a.field("input/in", inputs_[q].in);
     a.field("input/current", inputs_[q].current);
+    a.value("input/dropout_p", dropout_[q].p);
+    a.value("input/dropout_key", dropout_[q].key);
   }
   for (auto& m : network_.modulators()) {
     StateArchive::Scope mod(a, "neuromodulators/" + m.name());
@@ -377,7 +451,8 @@ void Simulator::checkpoint(StateArchive& a) {
           a, nullptr,
           [](const Event&, std::uint8_t kind, const void*) {
             if (kind != static_cast<std::uint8_t>(EventKind::current) &&
-                kind != static_cast<std::uint8_t>(EventKind::emission)) {
+                kind != static_cast<std::uint8_t>(EventKind::emission) &&
+                kind != static_cast<std::uint8_t>(EventKind::clamp)) {
               throw CheckpointError(fmt::format("checkpoint: event of unknown kind {} in the queue",
                                                 static_cast<int>(kind)));
             }
@@ -489,6 +564,9 @@ void Simulator::handle_event(Partition& part, Step t) {
       }
       break;
     }
+    case EventKind::clamp:
+      part.clamped[e.a].push_back(e.b);  // in neuron order: the queue's total order
+      break;
     default:
       throw Error(ExitCode::software,
                   fmt::format("unexpected event kind {} in the queue", static_cast<int>(e.kind)));
@@ -511,17 +589,34 @@ void Simulator::step_partition(Partition& part, Step t) {
     const IndexRange r = part.ranges[q];
     if (r.begin == r.end || modes_[q] == UpdateMode::scheduled) continue;
     Inputs& in = inputs_[q];
+    if (dropout_[q].p > 0) apply_dropout(part, q, t);
     const InputView view{in.ex.data(), in.in.data(), in.current.data()};
     part.emitted.clear();
     SpikeSink sink(part.emitted);
+    auto& clamped = part.clamped[q];
     if (modes_[q] == UpdateMode::stepped) {
       pops[q].population->update(t, r, view, sink);
     } else {
       auto& touched = part.touched[q];
-      if (touched.empty()) continue;
-      pops[q].population->update_touched(t, touched, view, sink);
-      for (const NeuronIndex j : touched) in.touched[j] = 0;
-      touched.clear();
+      if (!touched.empty()) {
+        pops[q].population->update_touched(t, touched, view, sink);
+        for (const NeuronIndex j : touched) in.touched[j] = 0;
+        touched.clear();
+      } else if (clamped.empty()) {
+        continue;
+      }
+    }
+    if (!clamped.empty()) {
+      // The union of own and clamped spikes, each neuron once, in order.
+      std::sort(part.emitted.begin(), part.emitted.end());
+      const std::size_t own = part.emitted.size();
+      for (const NeuronIndex i : clamped) {
+        if (!std::binary_search(part.emitted.begin(), part.emitted.begin() + own, i))
+          part.emitted.push_back(i);
+      }
+      std::inplace_merge(part.emitted.begin(), part.emitted.begin() + own, part.emitted.end());
+      part.emitted.erase(std::unique(part.emitted.begin(), part.emitted.end()), part.emitted.end());
+      clamped.clear();
     }
     for (const NeuronIndex i : part.emitted) {
       part.spikes.push_back({t, static_cast<std::uint32_t>(q), i});

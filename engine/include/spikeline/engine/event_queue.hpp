@@ -12,6 +12,7 @@
 // The kinds are ordered by what a step needs first: current changes and spike
 // deliveries feed the step's update; generator emissions happen in it;
 // neuromodulator (reward) and control events (recording, flush) come after.
+// Clamped spikes join a population's own spikes after its update.
 //
 // Spike deliveries, by far the most numerous events, do not go through this
 // heap: their delay is bounded by the longest synaptic delay, so each
@@ -46,6 +47,7 @@ enum class EventKind : std::uint8_t {
   reward = 3,    // a neuromodulator pulse (kept in the Neuromodulator's schedule)
   record = 4,    // sample traces / snapshot weights: a = recorder
   flush = 5,     // flush output
+  clamp = 6,     // a forced spike (a spike clamp, as for a cue): a = population, b = neuron
 };
 
 struct Event {

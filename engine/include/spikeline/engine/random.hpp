@@ -33,6 +33,7 @@ enum class StreamKind : std::uint32_t {
   learning = 7,
   user = 8,
   reward = 9,
+  dropout = 10,
 };
 
 constexpr std::uint32_t stream_id(StreamKind kind, std::uint32_t index) {

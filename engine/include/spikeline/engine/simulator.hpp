@@ -70,6 +70,13 @@ class SimulationObserver {
   virtual void on_window(Step /*now*/) {}
 };
 
+// The input-dropout scales of neurons first .. first + n - 1 of population
+// `population` at `step` (0 or 1 / (1 - p)), as Simulator::set_input_dropout
+// applies them: scale[j] = 0 when RandomStream(seed, stream_id(dropout,
+// population), first + j, key * 2^44 + step).uniform() < p. key < 2^20.
+void input_dropout_scales(std::uint64_t seed, std::uint32_t population, std::uint64_t key,
+                          Step step, NeuronIndex first, std::size_t n, double p, float* scale);
+
 class Simulator {
  public:
   Simulator(Network network, SimulationOptions options);
@@ -88,9 +95,33 @@ class Simulator {
   // Brings lazily updated plastic weights up to now() (before reading them).
   void sync_plasticity();
 
+  // A spike clamp: neuron `neuron` of population `population` spikes at
+  // `step` whatever its own dynamics say (a cue, a teacher signal). The
+  // population's spikes at that step are the union of its own and the
+  // clamped ones: downstream synapses, plasticity rules and the output see
+  // the clamped spike; the neuron's own state (its reset) does not. Steps
+  // must lie after now(); between run_until() calls; not for generators.
+  void clamp(std::size_t population, Step step, NeuronIndex neuron);
+
+  // Dropout on the synaptic current (for training, Srivastava et al. 2014):
+  // from now on, at each step each neuron of `population` loses its
+  // synaptic input with probability p and the rest is scaled by 1 / (1 - p);
+  // injected currents are untouched. The masks are a pure function of
+  // (seed, population, key, step, neuron) -- input_dropout_scales() below --
+  // so a trainer can recompute them; a new `key` draws new masks for the
+  // same steps. p = 0 turns it off. Stepped populations only.
+  void set_input_dropout(std::size_t population, double p, std::uint64_t key);
+
   // Asks a running simulation to stop at the end of the current window;
   // safe to call from a signal handler or another thread.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
+
+  // The synapses of a projection, for a trainer that changes weights in
+  // place between run_until() calls (the order within blocks is fixed: see
+  // connectivity.hpp). Plasticity rules of the projection are not told.
+  Connectivity& connectivity_for_update(std::size_t projection) {
+    return connectivity_[projection];
+  }
 
   // Checkpoints. Why this network cannot be checkpointed (a model or rule
   // that does not support it, named), or "" when it can.
@@ -137,6 +168,7 @@ class Simulator {
   void step_partition(Partition& part, Step t);
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   void handle_event(Partition& part, Step t);
+  void apply_dropout(Partition& part, std::size_t population, Step t);
   template <typename F>
   void for_each_partition(F&& f);
   void enqueue(Partition& part, std::span<const SpikeRecord> spikes);
@@ -156,6 +188,12 @@ class Simulator {
     std::vector<std::uint8_t> touched;
   };
   std::vector<Inputs> inputs_;
+  // Per population: input dropout (p = 0: none).
+  struct Dropout {
+    double p = 0;
+    std::uint64_t key = 0;
+  };
+  std::vector<Dropout> dropout_;
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::vector<std::vector<float>> frame_buffers_;  // per probe, one window
   std::vector<SpikeRecord> window_spikes_;
