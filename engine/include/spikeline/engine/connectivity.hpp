@@ -82,6 +82,7 @@ class Connectivity {
   std::uint32_t min_delay() const noexcept { return min_delay_; }  // 0 when empty
   std::uint32_t max_delay() const noexcept { return max_delay_; }
   std::size_t distinct_delays() const noexcept { return distinct_delays_; }
+  std::size_t blocks() const noexcept { return blocks_.size(); }  // one per partition
   const SynapseBlock& block(unsigned part) const { return blocks_[part]; }
   SynapseBlock& block(unsigned part) { return blocks_[part]; }
 

@@ -1,0 +1,317 @@
+#include "spikeline/learning/bptt.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include "choice.hpp"
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::learning {
+
+std::size_t BitRaster::count() const {
+  std::size_t n = 0;
+  for (const auto w : bits_) n += static_cast<std::size_t>(__builtin_popcountll(w));
+  return n;
+}
+
+double Surrogate::derivative(double x) const {
+  switch (kind) {
+    case SurrogateKind::fast_sigmoid: {
+      const double d = alpha * std::abs(x) + 1.0;
+      return 1.0 / (d * d);
+    }
+    case SurrogateKind::arctan: {
+      const double a = std::numbers::pi * alpha * x / 2.0;
+      return 1.0 / (1.0 + a * a);
+    }
+    case SurrogateKind::triangle:
+      return std::max(0.0, 1.0 - alpha * std::abs(x));
+  }
+  return 0;
+}
+
+BpttParams::BpttParams(const ParamMap& p) {
+  surrogate.kind = detail::choice<SurrogateKind>(p, "surrogate", "fast_sigmoid",
+                                                 {{"fast_sigmoid", SurrogateKind::fast_sigmoid},
+                                                  {"arctan", SurrogateKind::arctan},
+                                                  {"triangle", SurrogateKind::triangle}});
+  surrogate.alpha = p.number("alpha", 15.0);
+  check_positive(surrogate.alpha, p.item("alpha"), "");
+  check_finite(surrogate.alpha, p.item("alpha"), "");
+  loss = detail::choice<LossKind>(p, "loss", "soft_f1",
+                                  {{"soft_f1", LossKind::soft_f1}, {"bce", LossKind::bce}});
+  gradient = detail::choice<GradientMode>(
+      p, "gradient", "truncated",
+      {{"truncated", GradientMode::truncated}, {"full", GradientMode::full}});
+  detach_reset = detail::choice<bool>(p, "reset_gradient", "detached",
+                                      {{"detached", true}, {"attached", false}});
+}
+
+namespace {
+
+// log(1 + exp(z)) without overflow.
+double softplus(double z) {
+  return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
+}
+
+double logistic(double z) {
+  return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z));
+}
+
+}  // namespace
+
+LossValue batch_loss(std::span<const Trial> batch, const BpttParams& params) {
+  LossValue v;
+  double bce = 0;
+  for (const Trial& tr : batch) {
+    const std::size_t n = tr.neurons();
+    for (std::size_t r = tr.score_begin; r < tr.score_end; ++r) {
+      for (std::size_t j = 0; j < n; ++j) {
+        const bool p = tr.own.get(r, j), y = tr.target.get(r, j);
+        v.tp += p && y;
+        v.predicted += p;
+        v.wanted += y;
+        if (params.loss == LossKind::bce) {
+          const double z = params.surrogate.alpha * (tr.u[r * n + j] - params.theta);
+          bce += y ? softplus(-z) : softplus(z);  // -log q, -log(1 - q)
+        }
+      }
+      v.entries += static_cast<double>(n);
+    }
+  }
+  if (params.loss == LossKind::bce) {
+    v.loss = v.entries > 0 ? bce / v.entries : 0;
+  } else {
+    v.loss = 1.0 - v.f1();
+  }
+  return v;
+}
+
+ErrorTrace backward(const Trial& tr, const Connectivity& projection, const BpttParams& prm,
+                    const LossValue& batch) {
+  const std::size_t L = tr.steps(), n = tr.neurons();
+  ErrorTrace out;
+  out.steps = L;
+  out.neurons = n;
+  out.e.assign((L + projection.max_delay() + 1) * n, 0.0f);
+  const bool full = prm.gradient == GradientMode::full;
+  const bool subtract = prm.reset_subtract;
+  // dL/ds on scored rows (soft F1), or dL/du (BCE).
+  const double S = batch.predicted + batch.wanted;
+  const double ds_hit = S > 0 ? -2.0 * (S - batch.tp) / (S * S) : 0;  // y = 1
+  const double ds_miss = S > 0 ? 2.0 * batch.tp / (S * S) : 0;        // y = 0
+  std::vector<double> du_next(n, 0.0), du(n);
+  const unsigned parts = static_cast<unsigned>(projection.blocks());
+  for (std::size_t r = L; r-- > 0;) {
+    const bool scored = r >= tr.score_begin && r < tr.score_end;
+    const bool last = r + 1 == L;
+    const float* u = tr.u.data() + r * n;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double x = static_cast<double>(u[j]) - prm.theta;
+      const double sg = prm.surrogate.derivative(x);
+      double ds = 0, du_direct = 0;
+      if (scored) {
+        const bool y = tr.target.get(r, j);
+        if (prm.loss == LossKind::soft_f1) {
+          ds = y ? ds_hit : ds_miss;
+        } else if (batch.entries > 0) {
+          du_direct = prm.surrogate.alpha * (logistic(prm.surrogate.alpha * x) - (y ? 1.0 : 0.0)) /
+                      batch.entries;
+        }
+      }
+      const bool s = tr.own.get(r, j);
+      if (!last && !prm.detach_reset) ds += du_next[j] * (subtract ? -prm.theta : -prm.beta * u[j]);
+      if (full && sg != 0 && !tr.clamp.get(r, j)) {
+        // Through the recurrent spikes: this spike is context of every
+        // outgoing synapse's target d steps later.
+        double acc = 0;
+        for (unsigned p = 0; p < parts; ++p) {
+          const SynapseBlock& b = projection.block(p);
+          for (const DelayGroup& g : b.groups_of(static_cast<NeuronIndex>(j))) {
+            const float* e = out.e.data() + (r + g.delay) * n;
+            for (std::uint32_t k = g.begin; k < g.end; ++k) acc += b.weight[k] * e[b.target[k]];
+          }
+        }
+        ds += acc;
+      }
+      double d = sg * ds + du_direct;
+      if (!last) d += du_next[j] * (subtract ? prm.beta : prm.beta * (s ? 0.0 : 1.0));
+      du[j] = d;
+    }
+    float* e = out.e.data() + r * n;
+    const float* m = tr.dropout.empty() ? nullptr : tr.dropout.data() + r * n;
+    for (std::size_t j = 0; j < n; ++j) e[j] = static_cast<float>(m ? m[j] * du[j] : du[j]);
+    std::swap(du, du_next);
+  }
+  return out;
+}
+
+WeightGradient::WeightGradient(const Connectivity& projection, std::span<const Trial> batch,
+                               std::span<const ErrorTrace> errors)
+    : c_(projection), batch_(batch), errors_(errors) {
+  if (batch.size() != errors.size()) {
+    throw Error(ExitCode::software, "WeightGradient: one error trace per trial");
+  }
+  active_.resize(batch.size());
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const Trial& tr = batch[b];
+    auto& act = active_[b];
+    act.assign(projection.source_size(), {});
+    for (std::size_t r = 0; r < tr.steps(); ++r) {
+      auto add = [&](std::size_t i) {
+        if (i < act.size() && (act[i].empty() || act[i].back() != r))
+          act[i].push_back(static_cast<std::uint32_t>(r));
+      };
+      // The union of own and clamped spikes, each entry once (rows ascend).
+      tr.own.for_each_in_row(r, add);
+      tr.clamp.for_each_in_row(r, add);
+    }
+  }
+}
+
+std::pair<std::uint32_t, std::uint32_t> WeightGradient::synapse_range(const SynapseBlock& b,
+                                                                      NeuronIndex source) {
+  const auto groups = b.groups_of(source);
+  if (groups.empty()) return {0, 0};
+  return {groups.front().begin, groups.back().end};
+}
+
+void WeightGradient::source_gradient(unsigned part, NeuronIndex i, std::span<double> out) const {
+  const SynapseBlock& b = c_.block(part);
+  const auto [first, last] = synapse_range(b, i);
+  std::fill(out.begin(), out.begin() + (last - first), 0.0);
+  const auto groups = b.groups_of(i);
+  for (std::size_t t = 0; t < batch_.size(); ++t) {
+    const ErrorTrace& err = errors_[t];
+    // An entry at row r (step r + 1) is the input of step r + 1 + d: row r + d.
+    for (const std::uint32_t r : active_[t][i]) {
+      for (const DelayGroup& g : groups) {
+        const float* e = err.row(r + g.delay);
+        double* o = out.data() - first;
+        for (std::uint32_t k = g.begin; k < g.end; ++k) o[k] += e[b.target[k]];
+      }
+    }
+  }
+}
+
+double WeightGradient::norm() const {
+  const std::size_t n_src = c_.source_size();
+  const unsigned parts = static_cast<unsigned>(c_.blocks());
+  std::vector<double> partial(n_src * parts, 0.0);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_src * parts), [&](const auto& range) {
+    std::vector<double> g;
+    for (std::size_t x = range.begin(); x != range.end(); ++x) {
+      const unsigned p = static_cast<unsigned>(x / n_src);
+      const auto i = static_cast<NeuronIndex>(x % n_src);
+      const auto [first, last] = synapse_range(c_.block(p), i);
+      g.resize(last - first);
+      source_gradient(p, i, g);
+      double s = 0;
+      for (const double v : g) s += v * v;
+      partial[x] = s;
+    }
+  });
+  double total = 0;
+  for (const double s : partial) total += s;  // in a fixed order
+  return std::sqrt(total);
+}
+
+std::vector<double> WeightGradient::canonical() const {
+  std::vector<std::vector<double>> per_block(c_.blocks());
+  for (unsigned p = 0; p < c_.blocks(); ++p) {
+    per_block[p].assign(c_.block(p).weight.size(), 0.0);
+    for (NeuronIndex i = 0; i < c_.source_size(); ++i) {
+      const auto [first, last] = synapse_range(c_.block(p), i);
+      source_gradient(p, i, std::span<double>(per_block[p].data() + first, last - first));
+    }
+  }
+  std::vector<double> out;
+  for (const auto& loc : c_.canonical_locations()) out.push_back(per_block[loc.part][loc.index]);
+  return out;
+}
+
+double LrSchedule::at(std::size_t step) const {
+  if (step < warmup) return lr * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (!cosine || total <= warmup) return lr;
+  const double f =
+      std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(total - warmup));
+  return lr_min + 0.5 * (lr - lr_min) * (1.0 + std::cos(std::numbers::pi * f));
+}
+
+void LrSchedule::check(const std::string& item) const {
+  check_positive(lr, item + " lr", "");
+  check_nonnegative(lr_min, item + " lr_min", "");
+  if (lr_min > lr) {
+    throw ConfigError(fmt::format("{}: lr_min = {} is above lr = {}", item, lr_min, lr));
+  }
+}
+
+void OptimizerParams::check(const std::string& item) const {
+  check_range(momentum, 0.0, 1.0, item + " momentum", "");
+  check_range(beta1, 0.0, 0.999999, item + " beta1", "");
+  check_range(beta2, 0.0, 0.999999999, item + " beta2", "");
+  check_positive(eps, item + " eps", "");
+  check_nonnegative(weight_decay, item + " weight_decay", "");
+  check_nonnegative(clip_norm, item + " clip_norm", "");
+  check_less(w_min, item + " w_min", w_max, item + " w_max", "");
+}
+
+Optimizer::Optimizer(const OptimizerParams& params, const Connectivity& projection, unsigned parts)
+    : p_(params), m_(parts), v_(parts) {
+  for (unsigned p = 0; p < parts; ++p) {
+    m_[p].assign(projection.block(p).weight.size(), 0.0f);
+    if (p_.kind == OptimizerParams::Kind::adamw)
+      v_[p].assign(projection.block(p).weight.size(), 0.0f);
+  }
+}
+
+std::size_t Optimizer::state_bytes() const {
+  std::size_t n = 0;
+  for (std::size_t p = 0; p < m_.size(); ++p) n += (m_[p].size() + v_[p].size()) * sizeof(float);
+  return n;
+}
+
+double Optimizer::step(Connectivity& c, const WeightGradient& grad, double lr) {
+  const double norm = grad.norm();
+  const double scale = p_.clip_norm > 0 && norm > p_.clip_norm ? p_.clip_norm / norm : 1.0;
+  ++t_;
+  const bool adam = p_.kind == OptimizerParams::Kind::adamw;
+  const double bc1 = 1.0 - std::pow(p_.beta1, static_cast<double>(t_));
+  const double bc2 = 1.0 - std::pow(p_.beta2, static_cast<double>(t_));
+  const std::size_t n_src = c.source_size();
+  const unsigned parts = static_cast<unsigned>(c.blocks());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_src * parts), [&](const auto& range) {
+    std::vector<double> g;
+    for (std::size_t x = range.begin(); x != range.end(); ++x) {
+      const unsigned p = static_cast<unsigned>(x / n_src);
+      const auto i = static_cast<NeuronIndex>(x % n_src);
+      SynapseBlock& b = c.block(p);
+      const auto [first, last] = WeightGradient::synapse_range(b, i);
+      g.resize(last - first);
+      grad.source_gradient(p, i, g);
+      float* m = m_[p].data();
+      float* v = adam ? v_[p].data() : nullptr;
+      for (std::uint32_t k = first; k < last; ++k) {
+        const double gk = scale * g[k - first];
+        double w = b.weight[k];
+        if (adam) {
+          m[k] = static_cast<float>(p_.beta1 * m[k] + (1 - p_.beta1) * gk);
+          v[k] = static_cast<float>(p_.beta2 * v[k] + (1 - p_.beta2) * gk * gk);
+          const double mhat = m[k] / bc1, vhat = v[k] / bc2;
+          w -= lr * (mhat / (std::sqrt(vhat) + p_.eps) + p_.weight_decay * w);
+        } else {
+          m[k] = static_cast<float>(p_.momentum * m[k] + gk);
+          w -= lr * m[k];
+        }
+        b.weight[k] = static_cast<float>(std::clamp(w, p_.w_min, p_.w_max));
+      }
+    }
+  });
+  return norm;
+}
+
+}  // namespace spikeline::learning
