@@ -278,44 +278,6 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
     ++distinct_delays_;
   }
 }
-template <class Emit>
-void Connectivity::visit_canonical(Emit&& emit) const {
-  struct Entry {
-    NeuronIndex target;
-    std::uint32_t delay;
-    std::uint32_t index;
-  };
-  auto before = [](const Entry& a, const Entry& b) {
-    return a.target != b.target ? a.target < b.target : a.delay < b.delay;
-  };
-  std::vector<Entry> row;
-  for (NeuronIndex src = 0; src < n_source_; ++src) {
-    // Blocks hold ascending ranges of targets: sorting each block's part of
-    // the row sorts the row.
-    for (unsigned part = 0; part < blocks_.size(); ++part) {
-      const SynapseBlock& blk = blocks_[part];
-      const auto groups = blk.groups_of(src);
-      row.clear();
-      for (const auto& g : groups) {
-        for (std::uint32_t k = g.begin; k < g.end; ++k) row.push_back({blk.target[k], g.delay, k});
-      }
-      // One group is sorted by target already. Stable: multapses with equal
-      // (target, delay) keep insertion order.
-      if (groups.size() > 1 && row.size() <= 16) {
-        for (auto it = row.begin() + 1; it != row.end(); ++it) {  // insertion sort: no buffer
-          const Entry x = *it;
-          auto j = it;
-          for (; j != row.begin() && before(x, *(j - 1)); --j) *j = *(j - 1);
-          *j = x;
-        }
-      } else if (groups.size() > 1) {
-        std::stable_sort(row.begin(), row.end(), before);
-      }
-      for (const Entry& e : row) emit(src, part, e.index, e.delay);
-    }
-  }
-}
-
 std::vector<SynapseRecord> Connectivity::canonical() const {
   std::vector<SynapseRecord> out;
   out.reserve(count_);

@@ -705,16 +705,7 @@ class Session {
   void finish_output() {
     if (c_.output.write_edges) {
       for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
-        const auto syn = sim_->connectivity(k).canonical();
-        std::vector<std::uint64_t> src(syn.size()), tgt(syn.size());
-        std::vector<float> delay(syn.size()), weight(syn.size());
-        for (std::size_t e = 0; e < syn.size(); ++e) {
-          src[e] = syn[e].source;
-          tgt[e] = syn[e].target;
-          delay[e] = static_cast<float>(grid_.to_ms(syn[e].delay));
-          weight[e] = syn[e].weight;
-        }
-        writer_->write_edges(k, src, tgt, delay, weight);
+        write_edges(*writer_, k, sim_->connectivity(k), grid_);
       }
     }
     result_.total_s = seconds_since(t_start_);

@@ -192,6 +192,7 @@ struct ModulatorSink {
 
 struct EdgeSink {
   std::uint64_t count = 0;
+  std::uint64_t rows_written = 0;
   bool written = false;
   Handle source, target, weight, delay;
 };
@@ -339,6 +340,13 @@ struct SonataWriter::Impl {
     Handle space = detail::space_handle(H5Screate_simple(rank, dims.data(), max_dims.data()));
     Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
     H5Pset_chunk(dcpl.get(), rank, chunk.data());
+    if (rows > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+      // Datasets of a known size (edges) are written once, whole: compressed
+      // (byte shuffle, then deflate at its fastest), since ids, delays and
+      // group columns are highly regular. Appended ones stay uncompressed.
+      H5Pset_shuffle(dcpl.get());
+      H5Pset_deflate(dcpl.get(), 1);
+    }
     Handle ds = detail::dataset_handle(
         check(H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
                          H5P_DEFAULT),
@@ -994,26 +1002,71 @@ void SonataWriter::append_modulator_sample(std::size_t modulator, double time_ms
 void SonataWriter::write_edges(std::size_t edges, std::span<const std::uint64_t> source,
                                std::span<const std::uint64_t> target,
                                std::span<const float> delay_ms, std::span<const float> weight) {
+  write_edges(edges, 0, source, target, delay_ms, weight);
+}
+
+void SonataWriter::write_edges(std::size_t edges, std::uint64_t first,
+                               std::span<const std::uint64_t> source,
+                               std::span<const std::uint64_t> target,
+                               std::span<const float> delay_ms, std::span<const float> weight) {
   impl_->require_open("write_edges()");
   if (edges >= impl_->edges.size()) internal_error("no edges population " + std::to_string(edges));
   if (impl_->broken) return;
   auto& e = impl_->edges[edges];
-  if (source.size() != e.count || target.size() != e.count || delay_ms.size() != e.count ||
-      weight.size() != e.count) {
+  const hsize_t n = source.size();
+  if (target.size() != n || delay_ms.size() != n || weight.size() != n || first + n > e.count ||
+      first != e.rows_written) {
     internal_error(fmt::format(
-        "edges {}: expected {} edges, got {} sources, {} targets, {} delays, {} weights", edges,
-        e.count, source.size(), target.size(), delay_ms.size(), weight.size()));
+        "edges {}: edges [{}, {}) of {} (written so far {}), with {} targets, {} delays, {} "
+        "weights",
+        edges, first, first + n, e.count, e.rows_written, target.size(), delay_ms.size(),
+        weight.size()));
   }
-  if (e.count == 0) return;
+  if (n == 0) {
+    e.written = e.rows_written == e.count;
+    return;
+  }
+  const hsize_t start = first;
   auto write = [&](const Handle& ds, hid_t type, const void* data) {
-    impl_->check(H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
+    Handle file_space = detail::space_handle(H5Dget_space(ds.get()));
+    Handle memory_space = detail::space_handle(H5Screate_simple(1, &n, nullptr));
+    impl_->check(
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr),
+        "cannot select edges " + std::to_string(edges));
+    impl_->check(H5Dwrite(ds.get(), type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
                  "cannot write edges " + std::to_string(edges));
   };
   write(e.source, H5T_NATIVE_UINT64, source.data());
   write(e.target, H5T_NATIVE_UINT64, target.data());
   write(e.weight, H5T_NATIVE_FLOAT, weight.data());
   write(e.delay, H5T_NATIVE_FLOAT, delay_ms.data());
-  e.written = true;
+  e.rows_written += n;
+  e.written = e.rows_written == e.count;
+}
+
+void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& connectivity,
+                 const TimeGrid& grid) {
+  std::vector<std::uint64_t> src, tgt;
+  std::vector<float> delay, weight;
+  std::uint64_t first = 0;
+  auto flush = [&] {
+    writer.write_edges(edges, first, src, tgt, delay, weight);
+    first += src.size();
+    src.clear();
+    tgt.clear();
+    delay.clear();
+    weight.clear();
+  };
+  // In canonical order, a million edges at a time: 24 MB of buffers
+  // whatever the size of the projection.
+  connectivity.for_each_canonical([&](const SynapseRecord& r) {
+    src.push_back(r.source);
+    tgt.push_back(r.target);
+    delay.push_back(static_cast<float>(grid.to_ms(r.delay)));
+    weight.push_back(r.weight);
+    if (src.size() == (std::size_t{1} << 20)) flush();
+  });
+  flush();
 }
 
 void SonataWriter::set_simulated_time(double time_ms) {

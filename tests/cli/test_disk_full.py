@@ -83,7 +83,7 @@ def test_disk_full_at_creation():
     """The file cannot even be laid out: 73, and no unreadable file left."""
     with TempDir() as d:
         out = os.path.join(d, "tiny.h5")
-        r = run_limited(["run", example("coba.toml"), "-d", "100", "-o", out, "-q"], 200 << 10, d)
+        r = run_limited(["run", example("coba.toml"), "-d", "100", "-o", out, "-q"], 16 << 10, d)
         check_equal(r.returncode, EX_CANTCREAT, "exit code\n" + r.describe())
         expect_in(r.stderr, out, r=r)
         expect_in(r.stderr, "File too large", r=r)

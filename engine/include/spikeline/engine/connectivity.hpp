@@ -16,6 +16,7 @@
 // layout (and every sum over it) depends only on the network, not on threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -89,6 +90,14 @@ class Connectivity {
   // Every synapse in canonical order (source, target, delay, insertion), the
   // order of the SONATA edges written out; independent of the partitioning.
   std::vector<SynapseRecord> canonical() const;
+  // The same, one at a time (no copy of the whole projection).
+  template <class F>
+  void for_each_canonical(F&& f) const {
+    visit_canonical([&](NeuronIndex src, unsigned part, std::uint32_t k, std::uint32_t delay) {
+      const SynapseBlock& b = blocks_[part];
+      f(SynapseRecord{src, b.target[k], b.weight[k], delay});
+    });
+  }
   // The location of each synapse in canonical order (edge id -> location):
   // what reads a recorded synapse without sorting at every sample.
   std::vector<SynapseLocation> canonical_locations() const;
@@ -108,5 +117,45 @@ class Connectivity {
   std::uint32_t max_delay_ = 0;
   std::size_t distinct_delays_ = 0;
 };
+
+// Per source, each block's share of the row sorted by (target, delay): blocks
+// hold ascending target ranges, so the row comes out in canonical order.
+template <class Emit>
+inline void Connectivity::visit_canonical(Emit&& emit) const {
+  struct Entry {
+    NeuronIndex target;
+    std::uint32_t delay;
+    std::uint32_t index;
+  };
+  auto before = [](const Entry& a, const Entry& b) {
+    return a.target != b.target ? a.target < b.target : a.delay < b.delay;
+  };
+  std::vector<Entry> row;
+  for (NeuronIndex src = 0; src < n_source_; ++src) {
+    // Blocks hold ascending ranges of targets: sorting each block's part of
+    // the row sorts the row.
+    for (unsigned part = 0; part < blocks_.size(); ++part) {
+      const SynapseBlock& blk = blocks_[part];
+      const auto groups = blk.groups_of(src);
+      row.clear();
+      for (const auto& g : groups) {
+        for (std::uint32_t k = g.begin; k < g.end; ++k) row.push_back({blk.target[k], g.delay, k});
+      }
+      // One group is sorted by target already. Stable: multapses with equal
+      // (target, delay) keep insertion order.
+      if (groups.size() > 1 && row.size() <= 16) {
+        for (auto it = row.begin() + 1; it != row.end(); ++it) {  // insertion sort: no buffer
+          const Entry x = *it;
+          auto j = it;
+          for (; j != row.begin() && before(x, *(j - 1)); --j) *j = *(j - 1);
+          *j = x;
+        }
+      } else if (groups.size() > 1) {
+        std::stable_sort(row.begin(), row.end(), before);
+      }
+      for (const Entry& e : row) emit(src, part, e.index, e.delay);
+    }
+  }
+}
 
 }  // namespace spikeline

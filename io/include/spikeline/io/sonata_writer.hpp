@@ -71,6 +71,8 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/connectivity.hpp"
+
 namespace spikeline::io {
 
 struct SpikePopulationLayout {
@@ -141,6 +143,12 @@ enum class RunStatus { complete, interrupted, failed };
 // "complete", "interrupted", "failed".
 const char* to_string(RunStatus status);
 
+class SonataWriter;
+// Writes every synapse of `connectivity` (in canonical order, its weights as
+// they are now) as edges population `edges`, in chunks of a million.
+void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& connectivity,
+                 const TimeGrid& grid);
+
 class SonataWriter {
  public:
   static constexpr std::size_t kMaxSummaryBytes = 1 << 20;
@@ -181,7 +189,12 @@ class SonataWriter {
   // One sample: the weights, then each extra variable, `count` values each.
   void append_weight_snapshot(std::size_t snapshot, double time_ms, std::span<const float> values);
   void append_modulator_sample(std::size_t modulator, double time_ms, double value);
-  // Once per edges population, with exactly `count` edges.
+  // Edges [first, first + n) of an edges population, written in order
+  // (first = the number written so far), until all `count` are; or all of
+  // them at once.
+  void write_edges(std::size_t edges, std::uint64_t first, std::span<const std::uint64_t> source,
+                   std::span<const std::uint64_t> target, std::span<const float> delay_ms,
+                   std::span<const float> weight);
   void write_edges(std::size_t edges, std::span<const std::uint64_t> source,
                    std::span<const std::uint64_t> target, std::span<const float> delay_ms,
                    std::span<const float> weight);
