@@ -30,6 +30,24 @@ void Network::set_plasticity(std::uint32_t projection, std::unique_ptr<Plasticit
   projections_[projection].plasticity = std::move(rule);
 }
 
+void Network::add_clamp(SpikeClamp clamp) {
+  if (clamp.population >= populations_.size())
+    throw Error(ExitCode::software, "add_clamp: no such population");
+  const auto& pop = populations_[clamp.population];
+  for (const auto& [step, neuron] : clamp.spikes) {
+    if (neuron >= pop.population->size()) {
+      throw ConfigError(
+          fmt::format("clamp '{}': node {} is out of range: population '{}' has {} nodes",
+                      clamp.name, neuron, pop.name, pop.population->size()));
+    }
+    if (step < 1) {
+      throw ConfigError(
+          fmt::format("clamp '{}': a spike at step {} is before the first step", clamp.name, step));
+    }
+  }
+  clamps_.push_back(std::move(clamp));
+}
+
 void Network::add_stimulus(CurrentStimulus stimulus) {
   if (stimulus.population >= populations_.size()) {
     throw Error(ExitCode::software,

@@ -240,6 +240,19 @@ Simulator::Simulator(Network network, SimulationOptions options)
         part->queue.push({s, EventKind::emission, static_cast<std::uint32_t>(q), i, 0, 0});
       }
     }
+    for (const auto& c : network_.clamps()) {
+      if (modes_[c.population] == UpdateMode::scheduled) {
+        throw ConfigError(
+            fmt::format("clamp '{}': population '{}' is a generator; its spikes "
+                        "cannot be clamped",
+                        c.name, pops[c.population].name));
+      }
+      const IndexRange r = part->ranges[c.population];
+      for (const auto& [step, neuron] : c.spikes) {
+        if (neuron >= r.begin && neuron < r.end)
+          part->queue.push({step, EventKind::clamp, c.population, neuron, 0, 0});
+      }
+    }
     for (std::size_t k = 0; k < network_.stimuli().size(); ++k) {
       if (part->stim_neurons[k].empty()) continue;
       const auto& changes = network_.stimuli()[k].changes;

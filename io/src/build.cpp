@@ -9,6 +9,7 @@
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/neurons/spike_generator.hpp"
 
 namespace spikeline::io {
 
@@ -232,6 +233,19 @@ double estimate_synapses(const Config& c, const TimeGrid& grid) {
   return total;
 }
 
+// A [[clamp]]'s spikes, read like a spike_generator's spike times.
+SpikeClamp clamp_of(const Config& c, const ClampConfig& cl, std::uint32_t population,
+                    const TimeGrid& grid) {
+  const auto size = c.populations[find_population(c, cl.population, "clamp")].size;
+  const SpikeGeneratorParams times(cl.params, grid, size);
+  SpikeClamp out{cl.name, population, {}};
+  for (std::size_t j = 0; j < size; ++j) {
+    const auto& steps = times.steps.size() == 1 ? times.steps[0] : times.steps[j];
+    for (const Step s : steps) out.spikes.emplace_back(s, static_cast<NeuronIndex>(j));
+  }
+  return out;
+}
+
 }  // namespace
 
 void check_config(const Config& c, const Registry& registry) {
@@ -252,6 +266,8 @@ void check_config(const Config& c, const Registry& registry) {
                                   p.plasticity_params);
     }
   }
+  for (const auto& cl : c.clamps)
+    find_population(c, cl.population, fmt::format("clamp '{}'", cl.name));
   for (const auto& s : c.stimuli) {
     const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
     if (m.kind != ModelKind::stimulus) {
@@ -380,6 +396,7 @@ void dry_run_checks(const Config& c, const Registry& registry) {
   for (const auto& s : c.stimuli) {
     registry.get(s.model, fmt::format("stimulus '{}'", s.name)).make_stimulus(s.params, grid);
   }
+  for (const auto& cl : c.clamps) clamp_of(c, cl, 0, grid);
   for (std::size_t k = 0; k < c.projections.size(); ++k) {
     const auto& p = c.projections[k];
     const auto src = find_population(c, p.source, p.spec.name + " source");
@@ -481,6 +498,10 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     cs.neurons.assign(s.nodes.begin(), s.nodes.end());
     cs.changes = m.make_stimulus(s.params, grid);
     net.add_stimulus(std::move(cs));
+  }
+
+  for (const auto& cl : c.clamps) {
+    net.add_clamp(clamp_of(c, cl, net.population_index(cl.population, "clamp"), grid));
   }
 
   for (const auto& r : c.records) {

@@ -368,7 +368,8 @@ Config parse_config(const std::string& text, const std::string& file,
   }
   TableReader top(root, "the config", file,
                   {"simulation", "output", "population", "projection", "stimulus", "record",
-                   "record_weights", "record_neuromodulator", "neuromodulator", "reward"});
+                   "record_weights", "record_neuromodulator", "neuromodulator", "reward", "clamp",
+                   "task", "training", "evaluation"});
 
   if (const auto* t = top.table("simulation")) {
     TableReader r(*t, "simulation", file,
@@ -580,6 +581,34 @@ Config parse_config(const std::string& text, const std::string& file,
     c.stimuli.push_back(std::move(s));
   });
 
+  for_each_entry(root, "clamp", file, [&](const toml::table& t, std::size_t k) {
+    TableReader r(t, fmt::format("clamp #{}", k + 1), file, {"name", "population", "params"});
+    ClampConfig cl;
+    cl.population = r.required_string("population");
+    cl.name = r.string("name", fmt::format("clamp#{}", k + 1));
+    cl.params = read_params(r.table("params"), fmt::format("clamp '{}'", cl.name), file);
+    if (!cl.params.has("spike_times") && !cl.params.has("spike_times_file")) {
+      throw ConfigError(fmt::format(
+          "{}: clamp '{}' needs params = {{ spike_times = [...] }} or {{ spike_times_file = "
+          "\"...\" }}",
+          r.loc("population"), cl.name));
+    }
+    c.clamps.push_back(std::move(cl));
+  });
+  for (const char* section : {"task", "training", "evaluation"}) {
+    if (const auto* t = top.table(section)) {
+      ParamMap p = read_params(t, fmt::format("[{}]", section), file);
+      if (std::string(section) == "task") {
+        c.task = std::move(p);
+        c.has_task = true;
+      } else if (std::string(section) == "training") {
+        c.training = std::move(p);
+      } else {
+        c.evaluation = std::move(p);
+      }
+    }
+  }
+
   for_each_entry(root, "record", file, [&](const toml::table& t, std::size_t k) {
     TableReader r(t, fmt::format("record #{}", k + 1), file,
                   {"population", "variables", "nodes", "interval", "start"});
@@ -743,12 +772,16 @@ void resolve_input_paths(Config& c, const std::string& base_dir) {
     return (base / f).lexically_normal().string();
   };
   for (auto& p : c.projections) p.edges_file = resolve(p.edges_file);
-  for (auto& p : c.populations) {
-    for (const auto& name : p.params.names()) {
+  auto resolve_files = [&](ParamMap& params) {
+    for (const auto& name : params.names()) {
       if (name.size() > 5 && name.ends_with("_file"))
-        p.params.set(name, resolve(p.params.text(name, "")));
+        params.set(name, resolve(params.text(name, "")));
     }
-  }
+  };
+  for (auto& p : c.populations) resolve_files(p.params);
+  for (auto& cl : c.clamps) resolve_files(cl.params);
+  resolve_files(c.task);
+  resolve_files(c.training);
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(base.empty() ? "." : base, ec);
   c.base_dir = ec ? base_dir : absolute.lexically_normal().string();

@@ -36,6 +36,13 @@ struct CurrentStimulus {
   std::vector<CurrentChange> changes;
 };
 
+// Spikes forced onto neurons of a population (see Simulator::clamp): a cue.
+struct SpikeClamp {
+  std::string name;
+  std::uint32_t population;
+  std::vector<std::pair<Step, NeuronIndex>> spikes;  // (step >= 1, neuron)
+};
+
 // Sampling of state variables of some neurons every `interval` steps, from
 // step `start` on. Columns are node-major, variable-minor.
 struct TraceProbe {
@@ -60,6 +67,7 @@ class Network {
   // Makes projection `projection` plastic under `rule`.
   void set_plasticity(std::uint32_t projection, std::unique_ptr<PlasticityRule> rule);
   void add_stimulus(CurrentStimulus stimulus);
+  void add_clamp(SpikeClamp clamp);
   std::size_t add_probe(TraceProbe probe);
   // A neuromodulator (dopamine) that plasticity rules can read; its pulses
   // scheduled before the run start go with it.
@@ -73,6 +81,7 @@ class Network {
   std::vector<ProjectionEntry>& projections() { return projections_; }
   const std::vector<ProjectionEntry>& projections() const { return projections_; }
   const std::vector<CurrentStimulus>& stimuli() const { return stimuli_; }
+  const std::vector<SpikeClamp>& clamps() const { return clamps_; }
   const std::vector<TraceProbe>& probes() const { return probes_; }
   std::vector<Neuromodulator>& modulators() { return modulators_; }
   const std::vector<Neuromodulator>& modulators() const { return modulators_; }
@@ -83,6 +92,7 @@ class Network {
   std::vector<PopulationEntry> populations_;
   std::vector<ProjectionEntry> projections_;
   std::vector<CurrentStimulus> stimuli_;
+  std::vector<SpikeClamp> clamps_;
   std::vector<TraceProbe> probes_;
   std::vector<Neuromodulator> modulators_;
 };

@@ -70,6 +70,15 @@ struct StimulusConfig {
   ParamMap params;
 };
 
+// Spikes forced onto a population ([[clamp]]): params holds spike_times or
+// spike_times_file, as for a spike_generator of the population's size. The
+// population's spikes are the union of its own and these (a cue).
+struct ClampConfig {
+  std::string name;
+  std::string population;
+  ParamMap params;
+};
+
 struct RecordConfig {
   std::string population;
   std::vector<std::string> variables;
@@ -128,6 +137,11 @@ struct Config {
   std::vector<ModulatorRecordConfig> modulator_records;
   std::vector<NeuromodulatorConfig> neuromodulators;
   std::vector<RewardConfig> rewards;
+  std::vector<ClampConfig> clamps;
+  // [task], [training], [evaluation]: what `spikeline train` reads (see
+  // docs/training.md); other commands ignore them.
+  ParamMap task{"[task]"}, training{"[training]"}, evaluation{"[evaluation]"};
+  bool has_task = false;
   std::string resolved_toml;  // the config after overrides, as written to /provenance
   std::string base_dir;       // absolute: the folder input files are relative to
 };
