@@ -269,6 +269,16 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
           [idx, rec](std::size_t i) -> const SynapseRecord& { return rec[idx[i]]; }, [] {});
     });
   }
+  for (auto& b : blocks_) {
+    b.consecutive.assign((b.groups.size() + 63) / 64, 0);
+    for (std::size_t g = 0; g < b.groups.size(); ++g) {
+      const DelayGroup& grp = b.groups[g];
+      bool dense = grp.end > grp.begin;
+      for (std::uint32_t k = grp.begin + 1; dense && k < grp.end; ++k)
+        dense = b.target[k] == b.target[k - 1] + 1;  // multapses repeat a target: not dense
+      if (dense) b.consecutive[g / 64] |= std::uint64_t{1} << (g % 64);
+    }
+  }
   for (std::size_t d = 1; d <= max_delay; ++d) {
     bool any = false;
     for (const auto& s : seen) any = any || (!s.empty() && s[d]);
@@ -301,7 +311,8 @@ std::size_t Connectivity::memory_bytes() const {
   std::size_t bytes = 0;
   for (const auto& b : blocks_) {
     bytes += b.row.size() * sizeof(std::uint32_t) + b.groups.size() * sizeof(DelayGroup) +
-             b.target.size() * sizeof(NeuronIndex) + b.weight.size() * sizeof(float);
+             b.target.size() * sizeof(NeuronIndex) + b.weight.size() * sizeof(float) +
+             b.consecutive.size() * sizeof(std::uint64_t);
   }
   return bytes;
 }

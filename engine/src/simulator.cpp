@@ -544,6 +544,18 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
         touched.push_back(j);
       }
     }
+  } else if (blk.consecutive_targets(group)) {
+    // Dense rows (all-to-all, multi-tap): a plain vector loop. Adding
+    // max(w, 0) to ex and min(w, 0) to in gives the same sums as routing by
+    // sign: the other array gets a zero, which changes no value.
+    float* __restrict e = ex + target[g.begin];
+    float* __restrict i = inh + target[g.begin];
+    const float* __restrict w = weight + g.begin;
+    const std::uint32_t n = g.end - g.begin;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      e[k] += std::max(w[k], 0.0f);
+      i[k] += std::min(w[k], 0.0f);
+    }
   } else {
     for (std::uint32_t k = g.begin; k < g.end; ++k) {
       const float w = weight[k];

@@ -133,7 +133,12 @@ ErrorTrace backward(const Trial& tr, const Connectivity& projection, const BpttP
           const SynapseBlock& b = projection.block(p);
           for (const DelayGroup& g : b.groups_of(static_cast<NeuronIndex>(j))) {
             const float* e = out.e.data() + (r + g.delay) * n;
-            for (std::uint32_t k = g.begin; k < g.end; ++k) acc += b.weight[k] * e[b.target[k]];
+            if (b.consecutive_targets(static_cast<std::uint32_t>(&g - b.groups.data()))) {
+              const float* ee = e + b.target[g.begin] - g.begin;
+              for (std::uint32_t k = g.begin; k < g.end; ++k) acc += b.weight[k] * ee[k];
+            } else {
+              for (std::uint32_t k = g.begin; k < g.end; ++k) acc += b.weight[k] * e[b.target[k]];
+            }
           }
         }
         ds += acc;
@@ -192,7 +197,12 @@ void WeightGradient::source_gradient(unsigned part, NeuronIndex i, std::span<dou
       for (const DelayGroup& g : groups) {
         const float* e = err.row(r + g.delay);
         double* o = out.data() - first;
-        for (std::uint32_t k = g.begin; k < g.end; ++k) o[k] += e[b.target[k]];
+        if (b.consecutive_targets(static_cast<std::uint32_t>(&g - b.groups.data()))) {
+          const float* __restrict ee = e + b.target[g.begin] - g.begin;
+          for (std::uint32_t k = g.begin; k < g.end; ++k) o[k] += ee[k];
+        } else {
+          for (std::uint32_t k = g.begin; k < g.end; ++k) o[k] += e[b.target[k]];
+        }
       }
     }
   }

@@ -90,3 +90,30 @@ TEST_CASE("two spikes in flight on one synapse both arrive", "[delays]") {
   sim.run_until(100, c);
   CHECK(spikes_of(c.spikes, tgt, 0) == std::vector<Step>{30, 31, 35});
 }
+
+TEST_CASE("a delay group with repeated targets delivers to each synapse's own target",
+          "[delays][multapses]") {
+  // Targets 5, 5, 7 of one source at one delay: first and last are two apart
+  // over three synapses, as if 5, 6, 7 were consecutive; they are not. And
+  // 1, 2, 3: consecutive (the vectorised path).
+  Network net(TimeGrid(1.0), 1);
+  const auto src = add(net, "src", "spike_generator", 1,
+                       params({{"spike_times", std::vector<double>{2.0}}}));
+  const auto tgt = add(net, "tgt", "lif_discrete", 9,
+                       params({{"beta", 0.0}, {"theta", 100.0}, {"reset", "zero"}}));
+  std::vector<SynapseRecord> syn{{0, 5, 1.0f, 1}, {0, 5, 2.0f, 1}, {0, 7, 4.0f, 1},
+                                 {0, 1, 8.0f, 2}, {0, 2, -16.0f, 2}, {0, 3, 32.0f, 2}};
+  net.add_projection("p", src, tgt, syn);
+  Simulator sim(std::move(net), SimulationOptions{});
+  Collector c;
+  const auto& pop = *sim.network().populations()[tgt].population;
+  sim.run_until(3, c);
+  CHECK(pop.state(0, 5, 3) == 3.0);
+  CHECK(pop.state(0, 6, 3) == 0.0);
+  CHECK(pop.state(0, 7, 3) == 4.0);
+  sim.run_until(4, c);
+  CHECK(pop.state(0, 1, 4) == 8.0);
+  CHECK(pop.state(0, 2, 4) == -16.0);
+  CHECK(pop.state(0, 3, 4) == 32.0);
+  CHECK(pop.state(0, 5, 4) == 0.0);
+}

@@ -57,6 +57,14 @@ struct SynapseBlock {
   std::vector<DelayGroup> groups;
   std::vector<NeuronIndex> target;
   std::vector<float> weight;
+  // Bit g: group g's targets are consecutive neurons, target[begin] + k for
+  // its k-th synapse (dense and all-to-all rows), so that a loop over it
+  // needs no index array and vectorises. One bit per group.
+  std::vector<std::uint64_t> consecutive;
+
+  bool consecutive_targets(std::uint32_t group) const {
+    return (consecutive[group / 64] >> (group % 64)) & 1;
+  }
 
   std::span<const DelayGroup> groups_of(NeuronIndex source) const {
     if (row.empty()) return {};
