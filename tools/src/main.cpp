@@ -5,6 +5,8 @@
 //                        [--checkpoint FILE [--checkpoint-every MS]]
 //   spikeline resume CHECKPOINT [--duration MS] [--threads N] [--checkpoint FILE]
 //                               [--checkpoint-every MS] [--quiet]
+//   spikeline train CONFIG [--set key=value]... [--threads N] [--steps N]
+//                          [--output FILE] [--quiet]
 //   spikeline validate CONFIG [--set key=value]...
 //   spikeline models [NAME]
 //   spikeline inspect FILE
@@ -30,6 +32,7 @@
 #include "spikeline/io/config.hpp"
 #include "spikeline/io/run.hpp"
 #include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/io/train.hpp"
 #include "spikeline/learning/builtin.hpp"
 #include "spikeline/neurons/builtin.hpp"
 
@@ -51,6 +54,7 @@ const char* kUsage =
     "commands:\n"
     "  run CONFIG        simulate the network in CONFIG (TOML) and write HDF5 output\n"
     "  resume FILE       continue a run from its checkpoint FILE\n"
+    "  train CONFIG      train a network on the task of CONFIG ([task], [training])\n"
     "  validate CONFIG   check CONFIG without simulating\n"
     "  models [NAME]     list the registered models, their parameters and state variables\n"
     "  inspect FILE      summarise an output file (populations, spikes, rates, time range)\n"
@@ -230,6 +234,49 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
   return report(r, output);
 }
 
+int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) {
+  std::vector<std::string> sets;
+  auto o = config_options(sets);
+  std::string config_path, output;
+  o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
+      "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
+      "steps", po::value<std::size_t>(), "training steps ([training] steps)")(
+      "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)")(
+      "quiet,q", "no progress lines");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  const auto vm = parse(args, o, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: spikeline train CONFIG [options]\n\nTrain the network of CONFIG on its "
+                 "[task] by surrogate-gradient BPTT ([training]), evaluate recall and its "
+                 "robustness ([evaluation]), and write weights, recall rasters and the training "
+                 "log to an HDF5 file (docs/training.md).\n\n"
+              << o;
+    return 0;
+  }
+  if (config_path.empty()) throw UsageError("train: a CONFIG file is required (see --help)");
+  if (vm.count("threads"))
+    sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
+  if (!output.empty()) sets.push_back(fmt::format("output.file=\"{}\"", output));
+  Registry registry;
+  register_builtin_models(registry);
+  register_builtin_rules(registry);
+  const io::Config config = io::load_config(config_path, sets);
+  io::TrainOptions to;
+  to.command_line = cmdline;
+  to.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
+  to.stop_signal = &g_stop_signal;
+  if (vm.count("steps")) to.steps = vm["steps"].as<std::size_t>();
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const io::TrainResult r = io::train(config, registry, to);
+  std::cerr << r.summary_line() << "\n";
+  if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
+  if (!config.output.file.empty())
+    std::cerr << "spikeline: output written to " << config.output.file << "\n";
+  return static_cast<int>(r.code);
+}
+
 int cmd_validate(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
@@ -369,12 +416,14 @@ int main(int argc, char** argv) {
     }
     if (cmd == "run") return cmd_run(rest, command_line(argc, argv));
     if (cmd == "resume") return cmd_resume(rest, command_line(argc, argv));
+    if (cmd == "train") return cmd_train(rest, command_line(argc, argv));
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "models") return cmd_models(rest);
     if (cmd == "inspect") return cmd_inspect(rest);
-    throw UsageError(
-        fmt::format("unknown command '{}'{}; commands: run, resume, validate, models, inspect", cmd,
-                    did_you_mean(cmd, {"run", "resume", "validate", "models", "inspect"})));
+    throw UsageError(fmt::format(
+        "unknown command '{}'{}; commands: run, resume, train, validate, models, "
+        "inspect",
+        cmd, did_you_mean(cmd, {"run", "resume", "train", "validate", "models", "inspect"})));
   } catch (const Error& e) {
     std::cerr << "spikeline: error: " << e.what() << "\n";
     return static_cast<int>(e.code());

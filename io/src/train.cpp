@@ -1,0 +1,866 @@
+#include "spikeline/io/train.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <optional>
+
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+
+#include "hdf5_handle.hpp"
+#include "spikeline/engine/random.hpp"
+#include "spikeline/engine/simulator.hpp"
+#include "spikeline/engine/state_archive.hpp"
+#include "spikeline/io/build.hpp"
+#include "spikeline/io/sonata_writer.hpp"
+#include "spikeline/learning/bptt.hpp"
+#include "spikeline/neurons/lif_discrete.hpp"
+
+namespace spikeline::io {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using detail::Handle;
+using learning::BitRaster;
+using learning::Trial;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Refuses keys a table does not know, with a did-you-mean.
+void check_keys(const ParamMap& p, const std::vector<std::string>& allowed) {
+  for (const auto& k : p.names()) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      throw ConfigError(fmt::format("{}: unknown key '{}'{}; valid keys: {}", p.owner(), k,
+                                    did_you_mean(k, allowed), fmt::join(allowed, ", ")));
+    }
+  }
+}
+
+std::size_t whole(const ParamMap& p, const std::string& key, double fallback, double min,
+                  double max) {
+  const double v = p.number(key, fallback);
+  if (!(v >= min && v <= max) || v != std::floor(v)) {
+    throw ConfigError(
+        fmt::format("{} = {} is invalid: a whole number from {} to {}", p.item(key), v, min, max));
+  }
+  return static_cast<std::size_t>(v);
+}
+
+std::string one_of(const ParamMap& p, const std::string& key, const std::string& fallback,
+                   const std::vector<std::string>& valid) {
+  const std::string v = p.text(key, fallback);
+  if (std::find(valid.begin(), valid.end(), v) == valid.end()) {
+    throw ConfigError(fmt::format("{} = '{}' is invalid{}; valid: {}", p.item(key), v,
+                                  did_you_mean(v, valid), fmt::join(valid, ", ")));
+  }
+  return v;
+}
+
+// ---- the task ----
+
+struct TaskSpec {
+  std::string population, projection;
+  std::size_t patterns = 16, length = 1000, background = 50, cue = 0;
+  double p_active = 0.001;
+  std::uint64_t seed = 1;
+  std::string file;
+};
+
+TaskSpec read_task(const Config& c) {
+  const ParamMap& p = c.task;
+  check_keys(p, {"kind", "population", "projection", "patterns", "length", "p_active", "seed",
+                 "file", "background", "cue"});
+  one_of(p, "kind", "working_memory", {"working_memory"});
+  TaskSpec t;
+  t.population = p.text("population", c.populations.empty() ? "" : c.populations[0].name);
+  t.projection = p.text("projection", c.projections.empty() ? "" : c.projections[0].name);
+  t.patterns = whole(p, "patterns", 16, 1, 1e6);
+  t.length = whole(p, "length", 1000, 2, 1e7);
+  t.background = whole(p, "background", 50, 0, 1e7);
+  t.cue = whole(p, "cue", 0, 0, 1e7);  // 0: the projection's longest delay
+  t.p_active = p.number("p_active", 0.001);
+  check_range(t.p_active, 0.0, 1.0, p.item("p_active"), "");
+  t.seed = whole(p, "seed", static_cast<double>(c.simulation.seed), 0, 9.007e15);
+  t.file = p.text("file", "");
+  return t;
+}
+
+// M patterns, T x N bits each: Bernoulli(p) from the task's seed, one random
+// stream per pattern (geometric jumps between set bits).
+std::vector<BitRaster> make_patterns(const TaskSpec& t, std::size_t n) {
+  std::vector<BitRaster> out;
+  for (std::size_t m = 0; m < t.patterns; ++m) {
+    BitRaster b(t.length, n);
+    if (t.p_active > 0) {
+      RandomStream rng(t.seed, stream_id(StreamKind::user, 1), static_cast<std::uint32_t>(m));
+      const std::uint64_t total = static_cast<std::uint64_t>(t.length) * n;
+      for (std::uint64_t pos = rng.geometric(t.p_active); pos < total;
+           pos += 1 + rng.geometric(t.p_active)) {
+        b.set(pos / n, pos % n);
+      }
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+// Patterns from an HDF5 file: dataset /patterns, uint8 [M][T][N] of 0/1.
+std::vector<BitRaster> read_patterns(const std::string& path, std::size_t n, TaskSpec& t) {
+  detail::silence_hdf5_errors();
+  Handle file = detail::file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) {
+    throw Error(ExitCode::no_input,
+                fmt::format("[task] file '{}': cannot open: {}", path, detail::hdf5_reason()));
+  }
+  Handle ds = detail::dataset_handle(H5Dopen2(file.get(), "patterns", H5P_DEFAULT));
+  if (!ds.valid()) throw DataError(fmt::format("{}: no dataset /patterns", path));
+  Handle space = detail::space_handle(H5Dget_space(ds.get()));
+  hsize_t dims[3] = {0, 0, 0};
+  if (H5Sget_simple_extent_ndims(space.get()) != 3) {
+    throw DataError(fmt::format("{}: /patterns must be [patterns][steps][neurons]", path));
+  }
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  if (dims[2] != n) {
+    throw DataError(fmt::format("{}: /patterns has {} neurons, population '{}' has {}", path,
+                                dims[2], t.population, n));
+  }
+  std::vector<std::uint8_t> bits(dims[0] * dims[1] * dims[2]);
+  if (!bits.empty() &&
+      H5Dread(ds.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bits.data()) < 0) {
+    throw DataError(
+        fmt::format("{}: cannot read /patterns as bytes: {}", path, detail::hdf5_reason()));
+  }
+  t.patterns = dims[0];
+  t.length = dims[1];
+  std::vector<BitRaster> out;
+  for (std::size_t m = 0; m < dims[0]; ++m) {
+    BitRaster b(dims[1], n);
+    for (std::size_t s = 0; s < dims[1]; ++s)
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::uint8_t v = bits[(m * dims[1] + s) * n + j];
+        if (v > 1) {
+          throw DataError(fmt::format("{}: /patterns[{}][{}][{}] = {}: entries must be 0 or 1",
+                                      path, m, s, j, v));
+        }
+        if (v) b.set(s, j);
+      }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+// ---- training and evaluation settings ----
+
+struct TrainingSpec {
+  std::string init = "hebbian";
+  double init_gain = 1.5, init_scale = 1.0, init_std = 0.01;
+  std::size_t steps = 0, batch = 0, eval_every = 0;
+  bool teacher = true;  // clamp the whole pattern (else the cue only)
+  double dropout = 0, target_f1 = 0;
+  learning::BpttParams bptt;
+  learning::OptimizerParams optimizer;
+  learning::LrSchedule schedule;
+};
+
+TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
+  const ParamMap& p = c.training;
+  check_keys(p,
+             {"init",     "init_gain",      "init_scale", "init_std",  "steps",        "batch",
+              "clamp",    "optimizer",      "lr",         "lr_min",    "warmup",       "schedule",
+              "momentum", "beta1",          "beta2",      "eps",       "weight_decay", "clip_norm",
+              "w_min",    "w_max",          "dropout",    "surrogate", "alpha",        "loss",
+              "gradient", "reset_gradient", "eval_every", "target_f1"});
+  TrainingSpec t;
+  t.init =
+      one_of(p, "init", "hebbian", {"hebbian", "mean_hebbian", "pinv", "random", "zero", "config"});
+  t.init_gain = p.number("init_gain", 1.5);
+  check_finite(t.init_gain, p.item("init_gain"), "");
+  t.init_scale = p.number("init_scale", 1.0);
+  check_finite(t.init_scale, p.item("init_scale"), "");
+  t.init_std = p.number("init_std", 0.01);
+  check_nonnegative(t.init_std, p.item("init_std"), "");
+  t.steps = whole(p, "steps", 0, 0, 1e9);
+  t.batch = whole(p, "batch", 0, 0, 1e9);
+  t.eval_every = whole(p, "eval_every", 0, 0, 1e9);
+  t.teacher = one_of(p, "clamp", "pattern", {"pattern", "cue"}) == "pattern";
+  t.dropout = p.number("dropout", 0.0);
+  if (!(t.dropout >= 0 && t.dropout < 1)) {
+    throw ConfigError(fmt::format("{} = {} is out of range [0, 1)", p.item("dropout"), t.dropout));
+  }
+  t.target_f1 = p.number("target_f1", 0.0);
+  check_range(t.target_f1, 0.0, 1.0, p.item("target_f1"), "");
+  t.bptt = learning::BpttParams(p);
+  t.bptt.beta = neuron.beta;
+  t.bptt.theta = neuron.theta;
+  t.bptt.reset_subtract = neuron.reset == LifDiscreteParams::Reset::subtract;
+  auto& o = t.optimizer;
+  o.kind = one_of(p, "optimizer", "adamw", {"adamw", "sgd"}) == "sgd"
+               ? learning::OptimizerParams::Kind::sgd
+               : learning::OptimizerParams::Kind::adamw;
+  o.momentum = p.number("momentum", o.momentum);
+  o.beta1 = p.number("beta1", o.beta1);
+  o.beta2 = p.number("beta2", o.beta2);
+  o.eps = p.number("eps", o.eps);
+  o.weight_decay = p.number("weight_decay", 0.0);
+  o.clip_norm = p.number("clip_norm", 0.0);
+  o.w_min = p.number("w_min", o.w_min);
+  o.w_max = p.number("w_max", o.w_max);
+  o.check("[training]");
+  auto& s = t.schedule;
+  s.lr = p.number("lr", 1e-3);
+  s.lr_min = p.number("lr_min", 0.0);
+  s.warmup = whole(p, "warmup", 0, 0, 1e9);
+  s.cosine = one_of(p, "schedule", "cosine", {"cosine", "constant"}) == "cosine";
+  s.total = std::max<std::size_t>(t.steps, 1);
+  s.check("[training]");
+  return t;
+}
+
+struct EvalSpec {
+  std::vector<double> p_flip, cue_steps, silenced;
+  bool sequential = true;
+  std::size_t window = 100;
+  std::uint64_t seed = 1;
+};
+
+EvalSpec read_evaluation(const Config& c) {
+  const ParamMap& p = c.evaluation;
+  check_keys(p, {"p_flip", "cue_steps", "silenced", "sequential", "window", "seed"});
+  EvalSpec e;
+  e.p_flip = p.list("p_flip");
+  for (const double v : e.p_flip) check_range(v, 0.0, 1.0, p.item("p_flip"), "");
+  e.cue_steps = p.list("cue_steps");
+  e.silenced = p.list("silenced");
+  e.sequential = one_of(p, "sequential", "yes", {"yes", "no"}) == "yes";
+  e.window = whole(p, "window", 100, 1, 1e9);
+  e.seed = whole(p, "seed", static_cast<double>(c.simulation.seed), 0, 9.007e15);
+  return e;
+}
+
+// ---- trials ----
+
+// What a trial clamps and scores, rows = steps 1 .. L.
+struct Plan {
+  BitRaster clamp, target;
+  std::size_t score_begin = 0, score_end = 0;
+};
+
+// A cue perturbation (robustness evaluation).
+struct Perturbation {
+  double p_flip = 0;                    // each cue bit replaced by a fresh Bernoulli(p_A) draw
+  std::size_t cue = 0;                  // clamp only the first `cue` steps (0: all D)
+  std::vector<std::uint32_t> silenced;  // neurons left out of the cue
+};
+
+// Background, pattern (cue clamped, or all of it), background. `rng` draws
+// the background and the perturbations.
+Plan plan_trial(const BitRaster& pattern, const TaskSpec& t, std::size_t D, bool teacher,
+                const Perturbation& pert, RandomStream& rng) {
+  const std::size_t n = pattern.neurons(), T = pattern.steps(), B = t.background;
+  const std::size_t L = 2 * B + T;
+  Plan p{BitRaster(L, n), BitRaster(L, n), B + D, B + T};
+  auto bernoulli_row = [&](std::size_t row) {
+    if (t.p_active <= 0) return;
+    for (std::uint64_t j = rng.geometric(t.p_active); j < n; j += 1 + rng.geometric(t.p_active))
+      p.clamp.set(row, j);
+  };
+  for (std::size_t r = 0; r < B; ++r) bernoulli_row(r);
+  for (std::size_t r = B + T; r < L; ++r) bernoulli_row(r);
+  const std::size_t cue = pert.cue ? std::min(pert.cue, D) : D;
+  std::vector<std::uint8_t> silent(n, 0);
+  for (const auto j : pert.silenced) silent[j] = 1;
+  for (std::size_t s = 0; s < T; ++s) {
+    const bool in_cue = s < cue;
+    if (!(teacher || in_cue)) continue;
+    if (in_cue && pert.p_flip > 0) {
+      // Each cue bit, with probability p_flip, is a fresh Bernoulli(p_A) draw.
+      for (std::size_t j = 0; j < n; ++j) {
+        const bool bit =
+            rng.uniform() < pert.p_flip ? rng.uniform() < t.p_active : pattern.get(s, j);
+        if (bit && !silent[j]) p.clamp.set(B + s, j);
+      }
+      continue;
+    }
+    pattern.for_each_in_row(s, [&](std::size_t j) {
+      if (!(in_cue && silent[j])) p.clamp.set(B + s, j);
+    });
+  }
+  for (std::size_t s = D; s < T; ++s)
+    pattern.for_each_in_row(s, [&](std::size_t j) { p.target.set(B + s, j); });
+  return p;
+}
+
+// Runs trials on the simulator from its initial state, recording what the
+// backward pass needs (probe 0: u and s of every neuron at every step).
+class TrialRunner : public SimulationObserver {
+ public:
+  TrialRunner(Simulator& sim, std::uint32_t population, std::size_t probe)
+      : sim_(sim),
+        pop_(population),
+        probe_(probe),
+        n_(sim.network().populations()[population].population->size()) {
+    sim_.checkpoint(initial_);
+    initial_.set_loading(true);
+  }
+
+  Trial run(const Plan& plan, double dropout, std::uint64_t key) {
+    const std::size_t L = plan.clamp.steps();
+    sim_.checkpoint(initial_);  // back to step 0, nothing in flight
+    for (std::size_t r = 0; r < L; ++r) {
+      plan.clamp.for_each_in_row(r, [&](std::size_t j) {
+        sim_.clamp(pop_, static_cast<Step>(r + 1), static_cast<NeuronIndex>(j));
+      });
+    }
+    sim_.set_input_dropout(pop_, dropout, key);
+    trial_ = Trial{};
+    trial_.own = BitRaster(L, n_);
+    trial_.clamp = plan.clamp;
+    trial_.target = plan.target;
+    trial_.score_begin = plan.score_begin;
+    trial_.score_end = plan.score_end;
+    trial_.u.resize(L * n_);
+    if (dropout > 0) trial_.dropout.resize(L * n_);
+    row_ = 0;
+    sim_.run_until(static_cast<Step>(L), *this);
+    if (row_ != L) throw Error(ExitCode::software, "train: a trial recorded too few steps");
+    if (dropout > 0) {
+      for (std::size_t r = 0; r < L; ++r) {
+        input_dropout_scales(sim_.network().seed(), pop_, key, static_cast<Step>(r + 1), 0, n_,
+                             dropout, trial_.dropout.data() + r * n_);
+      }
+    }
+    return std::move(trial_);
+  }
+
+  void on_frames(std::size_t probe, std::span<const float> frames) override {
+    if (probe != probe_) return;
+    const std::size_t rows = frames.size() / (2 * n_);
+    for (std::size_t k = 0; k < rows; ++k, ++row_) {
+      const float* f = frames.data() + k * 2 * n_;
+      for (std::size_t j = 0; j < n_; ++j) {
+        trial_.u[row_ * n_ + j] = f[2 * j];
+        if (f[2 * j + 1] != 0) trial_.own.set(row_, j);
+      }
+    }
+  }
+
+ private:
+  Simulator& sim_;
+  std::uint32_t pop_;
+  std::size_t probe_, n_;
+  MemoryArchive initial_;
+  Trial trial_;
+  std::size_t row_ = 0;
+};
+
+// The network's own spikes against the targets on the scored rows.
+Score score(const Trial& tr) {
+  Score s;
+  for (std::size_t r = tr.score_begin; r < tr.score_end; ++r) {
+    for (std::size_t j = 0; j < tr.neurons(); ++j) {
+      const bool p = tr.own.get(r, j), y = tr.target.get(r, j);
+      s.tp += p && y;
+      s.fp += p && !y;
+      s.fn += !p && y;
+    }
+  }
+  return s;
+}
+
+struct Recall {
+  Score pooled;
+  std::vector<Score> per_pattern;
+  std::vector<BitRaster> rasters;  // own ∪ clamped spikes, pattern steps 0 .. T-1
+};
+
+// ---- initial weights ----
+
+// The weight of synapse (i -> j, delay d) in `conn`, or null: groups are
+// sorted by delay within a source, targets within a group.
+float* weight_of(Connectivity& conn, const Partitioning& parts, NeuronIndex i, std::uint32_t d,
+                 NeuronIndex j) {
+  SynapseBlock& b = conn.block(parts.part_of(conn.target_size(), j));
+  for (const DelayGroup& g : b.groups_of(i)) {
+    if (g.delay != d) continue;
+    const auto first = b.target.begin() + g.begin, last = b.target.begin() + g.end;
+    const auto it = std::lower_bound(first, last, j);
+    if (it != last && *it == j) return &b.weight[static_cast<std::size_t>(it - b.target.begin())];
+  }
+  return nullptr;
+}
+
+template <class F>
+void for_each_synapse(Connectivity& conn, F&& f) {
+  for (unsigned p = 0; p < conn.blocks(); ++p) {
+    SynapseBlock& b = conn.block(p);
+    for (NeuronIndex i = 0; i < conn.source_size(); ++i)
+      for (const DelayGroup& g : b.groups_of(i))
+        for (std::uint32_t k = g.begin; k < g.end; ++k) f(i, g.delay, b.target[k], b.weight[k]);
+  }
+}
+
+// The closed forms of the spec: w[j][i][d] = gain * sum over (pattern, t in
+// [D, T)) of s_j(t) s_i(t - d) / |c(t)|, with |c(t)| the context's active
+// entries (or their mean over all contexts).
+void hebbian(Connectivity& conn, const Partitioning& parts, const std::vector<BitRaster>& patterns,
+             std::size_t D, double gain, bool per_context) {
+  double mean = 0, contexts = 0;
+  auto context_size = [&](const BitRaster& pat, std::size_t t) {
+    std::size_t n = 0;
+    for (std::size_t d = 1; d <= D; ++d) pat.for_each_in_row(t - d, [&](std::size_t) { ++n; });
+    return n;
+  };
+  if (!per_context) {
+    for (const auto& pat : patterns)
+      for (std::size_t t = D; t < pat.steps(); ++t) {
+        mean += static_cast<double>(context_size(pat, t));
+        contexts += 1;
+      }
+    mean = contexts > 0 ? mean / contexts : 0;
+  }
+  for (const auto& pat : patterns) {
+    for (std::size_t t = D; t < pat.steps(); ++t) {
+      const std::size_t size = context_size(pat, t);
+      const double norm = per_context ? static_cast<double>(size) : mean;
+      if (size == 0 || norm <= 0) continue;
+      const double w = gain / norm;
+      pat.for_each_in_row(t, [&](std::size_t j) {
+        for (std::size_t d = 1; d <= D; ++d) {
+          pat.for_each_in_row(t - d, [&](std::size_t i) {
+            if (float* x = weight_of(conn, parts, static_cast<NeuronIndex>(i),
+                                     static_cast<std::uint32_t>(d), static_cast<NeuronIndex>(j)))
+              *x = static_cast<float>(*x + w);
+          });
+        }
+      });
+    }
+  }
+}
+
+void init_weights(Connectivity& conn, const Partitioning& parts, const TrainingSpec& spec,
+                  const std::vector<BitRaster>& patterns, std::size_t D, std::uint64_t seed,
+                  std::uint32_t projection) {
+  if (spec.init == "config") {
+  } else if (spec.init == "random") {
+    for_each_synapse(conn, [&](NeuronIndex i, std::uint32_t d, NeuronIndex j, float& w) {
+      RandomStream rng(seed, stream_id(StreamKind::learning, projection), i,
+                       (std::uint64_t{d} << 32) | j);
+      w = static_cast<float>(spec.init_std * rng.normal());
+    });
+  } else {
+    for_each_synapse(conn, [](NeuronIndex, std::uint32_t, NeuronIndex, float& w) { w = 0; });
+    if (spec.init == "hebbian" || spec.init == "mean_hebbian") {
+      hebbian(conn, parts, patterns, D, spec.init_gain, spec.init == "hebbian");
+    } else if (spec.init == "pinv") {
+      throw ConfigError("[training] init = \"pinv\" is not available yet");
+    }
+  }
+  if (spec.init_scale != 1.0) {
+    for_each_synapse(conn, [&](NeuronIndex, std::uint32_t, NeuronIndex, float& w) {
+      w = static_cast<float>(w * spec.init_scale);
+    });
+  }
+}
+
+// ---- output ----
+
+void write_dataset(hid_t parent, const std::string& name, hid_t type, const void* data,
+                   std::initializer_list<hsize_t> dims, const std::string& path) {
+  const std::vector<hsize_t> d(dims);
+  Handle lcpl = detail::plist_handle(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle space =
+      detail::space_handle(H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr));
+  Handle ds = detail::dataset_handle(
+      H5Dcreate2(parent, name.c_str(), type, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT));
+  const bool empty = std::any_of(d.begin(), d.end(), [](hsize_t x) { return x == 0; });
+  if (!ds.valid() ||
+      (!empty && H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
+    throw IoError(ExitCode::io,
+                  fmt::format("{}: cannot write /{}: {}", path, name, detail::hdf5_reason()));
+  }
+}
+
+std::vector<std::uint8_t> raster_bytes(const std::vector<BitRaster>& rasters) {
+  std::vector<std::uint8_t> out;
+  for (const auto& r : rasters)
+    for (std::size_t t = 0; t < r.steps(); ++t)
+      for (std::size_t j = 0; j < r.neurons(); ++j) out.push_back(r.get(t, j));
+  return out;
+}
+
+void write_scores(hid_t file, const std::string& group, const Recall& r, const std::string& path) {
+  std::vector<double> p, rc, f;
+  for (const auto& s : r.per_pattern) {
+    p.push_back(s.precision());
+    rc.push_back(s.recall());
+    f.push_back(s.f1());
+  }
+  const hsize_t m = p.size();
+  write_dataset(file, group + "/precision", H5T_NATIVE_DOUBLE, p.data(), {m}, path);
+  write_dataset(file, group + "/recall", H5T_NATIVE_DOUBLE, rc.data(), {m}, path);
+  write_dataset(file, group + "/f1", H5T_NATIVE_DOUBLE, f.data(), {m}, path);
+  const double pooled[3] = {r.pooled.precision(), r.pooled.recall(), r.pooled.f1()};
+  write_dataset(file, group + "/pooled", H5T_NATIVE_DOUBLE, pooled, {3}, path);
+}
+
+struct LogRow {
+  double step, loss, train_f1, lr, grad_norm, recall_f1, wall_s;
+};
+
+struct RobustRow {
+  std::string kind;
+  double value;
+  Score score;
+};
+
+// ---- the session ----
+
+class Trainer {
+ public:
+  Trainer(const Config& c, const Registry& registry, const TrainOptions& opt)
+      : c_(c), opt_(opt), t_start_(Clock::now()) {
+    if (!c.has_task) {
+      throw ConfigError(
+          fmt::format("{}: `spikeline train` needs a [task] table (see "
+                      "docs/training.md)",
+                      c.source));
+    }
+    task_ = read_task(c);
+    eval_ = read_evaluation(c);
+    BuiltNetwork built = [&] {
+      std::optional<tbb::global_control> cap;
+      cap.emplace(tbb::global_control::max_allowed_parallelism,
+                  static_cast<std::size_t>(std::max(1, c.simulation.threads)));
+      return build_network(c, registry);
+    }();
+    Network& net = built.network;
+    pop_ = net.population_index(task_.population, "[task] population");
+    const auto& entry = net.populations()[pop_];
+    if (entry.model != "lif_discrete") {
+      throw ConfigError(fmt::format("[task] population '{}' is a {}: training needs lif_discrete",
+                                    entry.name, entry.model));
+    }
+    n_ = entry.population->size();
+    const LifDiscreteParams neuron(c.populations[pop_].params);
+    spec_ = read_training(c, neuron);
+    if (opt.steps) {
+      spec_.steps = *opt.steps;
+      spec_.schedule.total = std::max<std::size_t>(spec_.steps, 1);
+    }
+    proj_ = static_cast<std::uint32_t>(net.projections().size());
+    for (std::uint32_t k = 0; k < net.projections().size(); ++k)
+      if (net.projections()[k].name == task_.projection) proj_ = k;
+    if (proj_ == net.projections().size()) {
+      std::vector<std::string> names;
+      for (const auto& p : net.projections()) names.push_back(p.name);
+      throw ConfigError(fmt::format("[task] projection '{}' is not defined{}; defined: {}",
+                                    task_.projection, did_you_mean(task_.projection, names),
+                                    fmt::join(names, ", ")));
+    }
+    const auto& pr = net.projections()[proj_];
+    if (pr.source != pop_ || pr.target != pop_) {
+      throw ConfigError(fmt::format("[task] projection '{}' must connect population '{}' to itself",
+                                    pr.name, entry.name));
+    }
+    if (pr.plasticity) {
+      throw ConfigError(
+          fmt::format("[task] projection '{}' has a plasticity rule: training owns "
+                      "its weights",
+                      pr.name));
+    }
+    // Probe 0 of the trainer: u and s of every neuron at every step.
+    TraceProbe probe;
+    probe.population = pop_;
+    probe.variables = {state_var_index(*entry.population, "u", "train"),
+                       state_var_index(*entry.population, "s", "train")};
+    for (NeuronIndex j = 0; j < n_; ++j) probe.neurons.push_back(j);
+    probe.start = 1;
+    probe.interval = 1;
+    probe_ = net.add_probe(std::move(probe));
+    if (!task_.file.empty()) {
+      patterns_ = read_patterns(task_.file, n_, task_);
+    } else {
+      patterns_ = make_patterns(task_, n_);
+    }
+    SimulationOptions so;
+    so.threads = c.simulation.threads;
+    so.partitions = c.simulation.partitions;
+    sim_ = std::make_unique<Simulator>(std::move(net), so);
+    D_ = task_.cue ? task_.cue : sim_->connectivity(proj_).max_delay();
+    if (D_ == 0 || D_ >= task_.length) {
+      throw ConfigError(
+          fmt::format("[task] cue = {} steps must be at least 1 and shorter than the "
+                      "patterns ({} steps)",
+                      D_, task_.length));
+    }
+    if (spec_.batch == 0 || spec_.batch > patterns_.size()) spec_.batch = patterns_.size();
+    runner_ = std::make_unique<TrialRunner>(*sim_, pop_, probe_);
+    result_.build_s = seconds_since(t_start_);
+  }
+
+  TrainResult run() {
+    const auto t0 = Clock::now();
+    Connectivity& conn = sim_->connectivity_for_update(proj_);
+    init_weights(conn, Partitioning(c_.simulation.partitions), spec_, patterns_, D_,
+                 c_.simulation.seed, proj_);
+    result_.init_s = seconds_since(t0);
+    const auto t_eval = Clock::now();
+    initial_ = recall({}, true);
+    result_.initial = initial_.pooled;
+    result_.eval_s += seconds_since(t_eval);
+    if (opt_.progress) {
+      std::fprintf(stderr, "initial recall: P %.4f R %.4f F1 %.4f\n", initial_.pooled.precision(),
+                   initial_.pooled.recall(), initial_.pooled.f1());
+    }
+    result_.status = "complete";
+    const auto t_train = Clock::now();
+    try {
+      train_loop(conn);
+    } catch (const Error& e) {
+      result_.status = "failed";
+      result_.code = e.code();
+      result_.message = e.what();
+    }
+    result_.train_s = seconds_since(t_train);
+    const auto t_final = Clock::now();
+    final_ = recall({}, true);
+    result_.recall = final_.pooled;
+    if (result_.status == "complete") robustness();
+    result_.eval_s += seconds_since(t_final);
+    write_output();
+    result_.total_s = seconds_since(t_start_);
+    return result_;
+  }
+
+ private:
+  // Recall of every pattern: cue (perturbed as asked), then free running.
+  Recall recall(const Perturbation& pert, bool keep_rasters) {
+    Recall r;
+    RandomStream rng(eval_.seed, stream_id(StreamKind::user, 2), eval_trials_++);
+    for (std::size_t m = 0; m < patterns_.size(); ++m) {
+      const Plan plan = plan_trial(patterns_[m], task_, D_, false, pert, rng);
+      const Trial tr = runner_->run(plan, 0.0, 0);
+      const Score s = score(tr);
+      r.pooled += s;
+      r.per_pattern.push_back(s);
+      if (keep_rasters) {
+        BitRaster raster(task_.length, n_);
+        for (std::size_t st = 0; st < task_.length; ++st) {
+          const std::size_t row = task_.background + st;
+          tr.own.for_each_in_row(row, [&](std::size_t j) { raster.set(st, j); });
+          tr.clamp.for_each_in_row(row, [&](std::size_t j) { raster.set(st, j); });
+        }
+        r.rasters.push_back(std::move(raster));
+      }
+    }
+    return r;
+  }
+
+  void train_loop(Connectivity& conn) {
+    if (spec_.steps == 0) return;
+    learning::Optimizer optimizer(spec_.optimizer, conn, static_cast<unsigned>(conn.blocks()));
+    optimizer_bytes_ = optimizer.state_bytes();
+    std::vector<std::size_t> order(patterns_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::uint64_t trial = 0;
+    const auto started = Clock::now();
+    for (std::size_t step = 0; step < spec_.steps; ++step) {
+      if (opt_.stop_signal && *opt_.stop_signal != 0) {
+        result_.status = "interrupted";
+        result_.code = *opt_.stop_signal == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
+        result_.message = fmt::format("stopped by signal {}", static_cast<int>(*opt_.stop_signal));
+        return;
+      }
+      // A batch: the next patterns of a shuffled order (a new order per epoch).
+      const std::size_t per_epoch = (patterns_.size() + spec_.batch - 1) / spec_.batch;
+      if (step % per_epoch == 0 && spec_.batch < patterns_.size()) {
+        RandomStream shuffle(c_.simulation.seed, stream_id(StreamKind::user, 3), 0, step);
+        for (std::size_t k = order.size(); k > 1; --k)
+          std::swap(order[k - 1], order[shuffle.below(k)]);
+      }
+      std::vector<Trial> batch;
+      RandomStream rng(c_.simulation.seed, stream_id(StreamKind::user, 4), 0, step);
+      for (std::size_t b = 0; b < spec_.batch; ++b) {
+        const std::size_t m = order[((step % per_epoch) * spec_.batch + b) % order.size()];
+        const Plan plan = plan_trial(patterns_[m], task_, D_, spec_.teacher, {}, rng);
+        batch.push_back(runner_->run(plan, spec_.dropout, trial++ % (std::uint64_t{1} << 20)));
+      }
+      const learning::LossValue loss = learning::batch_loss(batch, spec_.bptt);
+      std::vector<learning::ErrorTrace> errors(batch.size());
+      tbb::parallel_for(std::size_t{0}, batch.size(), [&](std::size_t b) {
+        errors[b] = learning::backward(batch[b], conn, spec_.bptt, loss);
+      });
+      const learning::WeightGradient grad(conn, batch, errors);
+      const double lr = spec_.schedule.at(step);
+      const double norm = optimizer.step(conn, grad, lr);
+      result_.steps = step + 1;
+      result_.loss = loss.loss;
+      double recall_f1 = std::nan("");
+      const bool last = step + 1 == spec_.steps;
+      if ((spec_.eval_every && (step + 1) % spec_.eval_every == 0) || last) {
+        recall_f1 = recall({}, false).pooled.f1();
+      }
+      log_.push_back({static_cast<double>(step), loss.loss, loss.f1(), lr, norm, recall_f1,
+                      seconds_since(started)});
+      if (opt_.progress) {
+        std::fprintf(
+            stderr, "\r[step %zu/%zu] loss %.5f train F1 %.4f lr %.3g |g| %.3g%s   ", step + 1,
+            spec_.steps, loss.loss, loss.f1(), lr, norm,
+            std::isnan(recall_f1) ? "" : fmt::format(" recall F1 {:.4f}", recall_f1).c_str());
+        std::fflush(stderr);
+      }
+      if (spec_.target_f1 > 0 && !std::isnan(recall_f1) && recall_f1 >= spec_.target_f1) break;
+    }
+    if (opt_.progress) std::fprintf(stderr, "\n");
+  }
+
+  void robustness() {
+    auto add = [&](const std::string& kind, double value, const Perturbation& p) {
+      robust_.push_back({kind, value, recall(p, false).pooled});
+    };
+    for (const double p : eval_.p_flip) add("p_flip", p, {p, 0, {}});
+    for (const double k : eval_.cue_steps) {
+      if (!(k >= 1 && k <= static_cast<double>(D_) && k == std::floor(k))) {
+        throw ConfigError(
+            fmt::format("[evaluation] cue_steps = {}: a whole number from 1 to {}", k, D_));
+      }
+      add("cue_steps", k, {0, static_cast<std::size_t>(k), {}});
+    }
+    for (const double k : eval_.silenced) {
+      if (!(k >= 0 && k <= static_cast<double>(n_) && k == std::floor(k))) {
+        throw ConfigError(
+            fmt::format("[evaluation] silenced = {}: a whole number from 0 to {}", k, n_));
+      }
+      // A random choice of k neurons.
+      std::vector<std::uint32_t> all(n_);
+      std::iota(all.begin(), all.end(), 0);
+      RandomStream rng(eval_.seed, stream_id(StreamKind::user, 5), static_cast<std::uint32_t>(k));
+      for (std::size_t i = 0; i < static_cast<std::size_t>(k); ++i)
+        std::swap(all[i], all[i + rng.below(n_ - i)]);
+      all.resize(static_cast<std::size_t>(k));
+      add("silenced", k, {0, 0, all});
+    }
+  }
+
+  void write_output() {
+    if (c_.output.file.empty()) return;
+    OutputLayout layout;
+    layout.path = c_.output.file;
+    const auto& names = sim_->network().populations();
+    const auto& proj = sim_->network().projections()[proj_];
+    const Connectivity& conn = sim_->connectivity(proj_);
+    layout.edges.push_back({proj.name, names[pop_].name, names[pop_].name, conn.size()});
+    layout.config_text = c_.resolved_toml;
+    layout.command_line = opt_.command_line;
+    layout.version = SPIKELINE_VERSION;
+    layout.seed = c_.simulation.seed;
+    layout.threads = c_.simulation.threads;
+    layout.dt_ms = sim_->grid().dt();
+    layout.run_id = fmt::format(
+        "train-{:x}",
+        static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
+    {
+      SonataWriter w(layout);
+      write_edges(w, 0, conn, sim_->grid());
+      w.finish(result_.status == "complete" ? RunStatus::complete
+               : result_.status == "failed" ? RunStatus::failed
+                                            : RunStatus::interrupted,
+               summary_json());
+    }
+    // The task's own datasets, added to the finished file.
+    detail::silence_hdf5_errors();
+    Handle file = detail::file_handle(H5Fopen(layout.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    if (!file.valid()) {
+      throw IoError(ExitCode::io, fmt::format("{}: cannot reopen to add the training results: {}",
+                                              layout.path, detail::hdf5_reason()));
+    }
+    const std::string& path = layout.path;
+    const hsize_t M = patterns_.size(), T = task_.length, N = n_;
+    const auto pats = raster_bytes(patterns_);
+    write_dataset(file.get(), "patterns", H5T_NATIVE_UINT8, pats.data(), {M, T, N}, path);
+    const auto rast = raster_bytes(final_.rasters);
+    write_dataset(file.get(), "recall/raster", H5T_NATIVE_UINT8, rast.data(), {M, T, N}, path);
+    write_scores(file.get(), "recall", final_, path);
+    write_scores(file.get(), "recall_initial", initial_, path);
+    std::vector<double> cols[7];
+    for (const auto& r : log_) {
+      const double v[7] = {r.step, r.loss, r.train_f1, r.lr, r.grad_norm, r.recall_f1, r.wall_s};
+      for (int k = 0; k < 7; ++k) cols[k].push_back(v[k]);
+    }
+    const char* names7[7] = {"step", "loss", "train_f1", "lr", "grad_norm", "recall_f1", "wall_s"};
+    for (int k = 0; k < 7; ++k) {
+      write_dataset(file.get(), std::string("training/") + names7[k], H5T_NATIVE_DOUBLE,
+                    cols[k].data(), {cols[k].size()}, path);
+    }
+    for (const char* kind : {"p_flip", "cue_steps", "silenced"}) {
+      std::vector<double> value, p, r, f;
+      for (const auto& row : robust_) {
+        if (row.kind != kind) continue;
+        value.push_back(row.value);
+        p.push_back(row.score.precision());
+        r.push_back(row.score.recall());
+        f.push_back(row.score.f1());
+      }
+      if (value.empty()) continue;
+      const std::string g = std::string("evaluation/") + kind + "/";
+      write_dataset(file.get(), g + "value", H5T_NATIVE_DOUBLE, value.data(), {value.size()}, path);
+      write_dataset(file.get(), g + "precision", H5T_NATIVE_DOUBLE, p.data(), {p.size()}, path);
+      write_dataset(file.get(), g + "recall", H5T_NATIVE_DOUBLE, r.data(), {r.size()}, path);
+      write_dataset(file.get(), g + "f1", H5T_NATIVE_DOUBLE, f.data(), {f.size()}, path);
+    }
+    if (file.close() < 0) {
+      throw IoError(ExitCode::io, fmt::format("{}: cannot close: {}", path, detail::hdf5_reason()));
+    }
+  }
+
+  std::string summary_json() const {
+    return fmt::format(
+        R"({{"status":"{}","steps":{},"loss":{},"initial":{{"precision":{},"recall":{},"f1":{}}},"recall":{{"precision":{},"recall":{},"f1":{}}},"build_s":{},"init_s":{},"train_s":{},"eval_s":{},"optimizer_bytes":{}}})",
+        result_.status, result_.steps, result_.loss, result_.initial.precision(),
+        result_.initial.recall(), result_.initial.f1(), result_.recall.precision(),
+        result_.recall.recall(), result_.recall.f1(), result_.build_s, result_.init_s,
+        result_.train_s, result_.eval_s, optimizer_bytes_);
+  }
+
+  const Config& c_;
+  TrainOptions opt_;
+  Clock::time_point t_start_;
+  TaskSpec task_;
+  TrainingSpec spec_;
+  EvalSpec eval_;
+  std::uint32_t pop_ = 0, proj_ = 0;
+  std::size_t n_ = 0, probe_ = 0, D_ = 0;
+  std::vector<BitRaster> patterns_;
+  std::unique_ptr<Simulator> sim_;
+  std::unique_ptr<TrialRunner> runner_;
+  Recall initial_, final_;
+  std::vector<LogRow> log_;
+  std::vector<RobustRow> robust_;
+  std::size_t optimizer_bytes_ = 0;
+  std::uint32_t eval_trials_ = 0;
+  TrainResult result_;
+};
+
+}  // namespace
+
+std::string TrainResult::summary_line() const {
+  return fmt::format(
+      "spikeline: training {} after {} steps; recall P {:.4f} R {:.4f} F1 {:.4f} (initial F1 "
+      "{:.4f}); wall {:.1f} s (build {:.1f}, init {:.1f}, train {:.1f}, evaluation {:.1f})",
+      status, steps, recall.precision(), recall.recall(), recall.f1(), initial.f1(), total_s,
+      build_s, init_s, train_s, eval_s);
+}
+
+TrainResult train(const Config& c, const Registry& registry, const TrainOptions& options) {
+  Trainer t(c, registry, options);
+  return t.run();
+}
+
+}  // namespace spikeline::io
