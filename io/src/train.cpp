@@ -175,7 +175,7 @@ TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
               "clamp",    "optimizer",      "lr",         "lr_min",    "warmup",       "schedule",
               "momentum", "beta1",          "beta2",      "eps",       "weight_decay", "clip_norm",
               "w_min",    "w_max",          "dropout",    "surrogate", "alpha",        "loss",
-              "gradient", "reset_gradient", "eval_every", "target_f1"});
+              "gradient", "reset_gradient", "eval_every", "target_f1", "pos_weight"});
   TrainingSpec t;
   t.init =
       one_of(p, "init", "hebbian", {"hebbian", "mean_hebbian", "pinv", "random", "zero", "config"});
@@ -213,7 +213,7 @@ TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
   o.w_max = p.number("w_max", o.w_max);
   o.check("[training]");
   auto& s = t.schedule;
-  s.lr = p.number("lr", 1e-3);
+  s.lr = p.number("lr", 3e-3);
   s.lr_min = p.number("lr_min", 0.0);
   s.warmup = whole(p, "warmup", 0, 0, 1e9);
   s.cosine = one_of(p, "schedule", "cosine", {"cosine", "constant"}) == "cosine";
@@ -258,6 +258,13 @@ struct Perturbation {
   std::vector<std::uint32_t> silenced;  // neurons left out of the cue
 };
 
+// Background input: each neuron of `row` a Bernoulli(p) draw.
+void background_row(BitRaster& clamp, std::size_t row, double p, RandomStream& rng) {
+  if (p <= 0) return;
+  const std::size_t n = clamp.neurons();
+  for (std::uint64_t j = rng.geometric(p); j < n; j += 1 + rng.geometric(p)) clamp.set(row, j);
+}
+
 // Background, pattern (cue clamped, or all of it), background. `rng` draws
 // the background and the perturbations.
 Plan plan_trial(const BitRaster& pattern, const TaskSpec& t, std::size_t D, bool teacher,
@@ -265,11 +272,7 @@ Plan plan_trial(const BitRaster& pattern, const TaskSpec& t, std::size_t D, bool
   const std::size_t n = pattern.neurons(), T = pattern.steps(), B = t.background;
   const std::size_t L = 2 * B + T;
   Plan p{BitRaster(L, n), BitRaster(L, n), B + D, B + T};
-  auto bernoulli_row = [&](std::size_t row) {
-    if (t.p_active <= 0) return;
-    for (std::uint64_t j = rng.geometric(t.p_active); j < n; j += 1 + rng.geometric(t.p_active))
-      p.clamp.set(row, j);
-  };
+  auto bernoulli_row = [&](std::size_t row) { background_row(p.clamp, row, t.p_active, rng); };
   for (std::size_t r = 0; r < B; ++r) bernoulli_row(r);
   for (std::size_t r = B + T; r < L; ++r) bernoulli_row(r);
   const std::size_t cue = pert.cue ? std::min(pert.cue, D) : D;
@@ -293,6 +296,29 @@ Plan plan_trial(const BitRaster& pattern, const TaskSpec& t, std::size_t D, bool
   }
   for (std::size_t s = D; s < T; ++s)
     pattern.for_each_in_row(s, [&](std::size_t j) { p.target.set(B + s, j); });
+  return p;
+}
+
+// Sequential retrieval: background, then for each pattern in turn its cue
+// (clamped) and free run, each followed by background. Scored rows: every
+// pattern's free run; `starts` receives each pattern's first row.
+Plan plan_sequence(const std::vector<BitRaster>& patterns, const TaskSpec& t, std::size_t D,
+                   RandomStream& rng, std::vector<std::size_t>& starts) {
+  const std::size_t n = patterns.front().neurons(), T = t.length, B = t.background;
+  const std::size_t L = B + patterns.size() * (T + B);
+  Plan p{BitRaster(L, n), BitRaster(L, n), 0, L};
+  auto bernoulli_row = [&](std::size_t row) { background_row(p.clamp, row, t.p_active, rng); };
+  starts.clear();
+  for (std::size_t r = 0; r < B; ++r) bernoulli_row(r);
+  for (std::size_t m = 0; m < patterns.size(); ++m) {
+    const std::size_t o = B + m * (T + B);
+    starts.push_back(o);
+    for (std::size_t s = 0; s < D; ++s)
+      patterns[m].for_each_in_row(s, [&](std::size_t j) { p.clamp.set(o + s, j); });
+    for (std::size_t s = D; s < T; ++s)
+      patterns[m].for_each_in_row(s, [&](std::size_t j) { p.target.set(o + s, j); });
+    for (std::size_t r = o + T; r < o + T + B; ++r) bernoulli_row(r);
+  }
   return p;
 }
 
@@ -359,10 +385,10 @@ class TrialRunner : public SimulationObserver {
   std::size_t row_ = 0;
 };
 
-// The network's own spikes against the targets on the scored rows.
-Score score(const Trial& tr) {
+// The network's own spikes against the targets on rows [begin, end).
+Score score_rows(const Trial& tr, std::size_t begin, std::size_t end) {
   Score s;
-  for (std::size_t r = tr.score_begin; r < tr.score_end; ++r) {
+  for (std::size_t r = begin; r < end; ++r) {
     for (std::size_t j = 0; j < tr.neurons(); ++j) {
       const bool p = tr.own.get(r, j), y = tr.target.get(r, j);
       s.tp += p && y;
@@ -371,6 +397,11 @@ Score score(const Trial& tr) {
     }
   }
   return s;
+}
+
+// ... on the trial's scored rows.
+Score score(const Trial& tr) {
+  return score_rows(tr, tr.score_begin, tr.score_end);
 }
 
 struct Recall {
@@ -514,6 +545,16 @@ struct LogRow {
   double step, loss, train_f1, lr, grad_norm, recall_f1, wall_s;
 };
 
+// Sequential retrieval: per pattern, pooled, and in windows of `window`
+// steps over the free-running rows (window w covers pattern steps
+// D + w * window .. of each pattern, in the sequence's order).
+struct SequentialResult {
+  std::vector<Score> per_pattern, windows;
+  std::vector<double> window_start;  // step of the sequence where each window begins
+  Score pooled;
+  bool done = false;
+};
+
 struct RobustRow {
   std::string kind;
   double value;
@@ -600,6 +641,19 @@ class Trainer {
                       "patterns ({} steps)",
                       D_, task_.length));
     }
+    // The sweeps are checked now, not after the training they follow.
+    for (const double k : eval_.cue_steps) {
+      if (!(k >= 1 && k <= static_cast<double>(D_) && k == std::floor(k))) {
+        throw ConfigError(
+            fmt::format("[evaluation] cue_steps = {}: a whole number from 1 to {}", k, D_));
+      }
+    }
+    for (const double k : eval_.silenced) {
+      if (!(k >= 0 && k <= static_cast<double>(n_) && k == std::floor(k))) {
+        throw ConfigError(
+            fmt::format("[evaluation] silenced = {}: a whole number from 0 to {}", k, n_));
+      }
+    }
     if (spec_.batch == 0 || spec_.batch > patterns_.size()) spec_.batch = patterns_.size();
     runner_ = std::make_unique<TrialRunner>(*sim_, pop_, probe_);
     result_.build_s = seconds_since(t_start_);
@@ -632,7 +686,10 @@ class Trainer {
     const auto t_final = Clock::now();
     final_ = recall({}, true);
     result_.recall = final_.pooled;
-    if (result_.status == "complete") robustness();
+    if (result_.status == "complete") {
+      robustness();
+      if (eval_.sequential) sequential();
+    }
     result_.eval_s += seconds_since(t_final);
     write_output();
     result_.total_s = seconds_since(t_start_);
@@ -726,18 +783,9 @@ class Trainer {
       robust_.push_back({kind, value, recall(p, false).pooled});
     };
     for (const double p : eval_.p_flip) add("p_flip", p, {p, 0, {}});
-    for (const double k : eval_.cue_steps) {
-      if (!(k >= 1 && k <= static_cast<double>(D_) && k == std::floor(k))) {
-        throw ConfigError(
-            fmt::format("[evaluation] cue_steps = {}: a whole number from 1 to {}", k, D_));
-      }
+    for (const double k : eval_.cue_steps)
       add("cue_steps", k, {0, static_cast<std::size_t>(k), {}});
-    }
     for (const double k : eval_.silenced) {
-      if (!(k >= 0 && k <= static_cast<double>(n_) && k == std::floor(k))) {
-        throw ConfigError(
-            fmt::format("[evaluation] silenced = {}: a whole number from 0 to {}", k, n_));
-      }
       // A random choice of k neurons.
       std::vector<std::uint32_t> all(n_);
       std::iota(all.begin(), all.end(), 0);
@@ -747,6 +795,24 @@ class Trainer {
       all.resize(static_cast<std::size_t>(k));
       add("silenced", k, {0, 0, all});
     }
+  }
+
+  // All patterns in one run, each cued in turn after a background gap.
+  void sequential() {
+    RandomStream rng(eval_.seed, stream_id(StreamKind::user, 6), 0);
+    std::vector<std::size_t> starts;
+    const Plan plan = plan_sequence(patterns_, task_, D_, rng, starts);
+    const Trial tr = runner_->run(plan, 0.0, 0);
+    for (const std::size_t o : starts) {
+      const Score s = score_rows(tr, o + D_, o + task_.length);
+      seq_.per_pattern.push_back(s);
+      seq_.pooled += s;
+      for (std::size_t w = o + D_; w < o + task_.length; w += eval_.window) {
+        seq_.window_start.push_back(static_cast<double>(w + 1));  // rows are steps - 1
+        seq_.windows.push_back(score_rows(tr, w, std::min(w + eval_.window, o + task_.length)));
+      }
+    }
+    seq_.done = true;
   }
 
   void write_output() {
@@ -815,6 +881,28 @@ class Trainer {
       write_dataset(file.get(), g + "recall", H5T_NATIVE_DOUBLE, r.data(), {r.size()}, path);
       write_dataset(file.get(), g + "f1", H5T_NATIVE_DOUBLE, f.data(), {f.size()}, path);
     }
+    if (seq_.done) {
+      const std::string g = "evaluation/sequential/";
+      auto columns = [&](const std::string& prefix, const std::vector<Score>& scores) {
+        std::vector<double> p, r, f;
+        for (const auto& sc : scores) {
+          p.push_back(sc.precision());
+          r.push_back(sc.recall());
+          f.push_back(sc.f1());
+        }
+        write_dataset(file.get(), g + prefix + "precision", H5T_NATIVE_DOUBLE, p.data(), {p.size()},
+                      path);
+        write_dataset(file.get(), g + prefix + "recall", H5T_NATIVE_DOUBLE, r.data(), {r.size()},
+                      path);
+        write_dataset(file.get(), g + prefix + "f1", H5T_NATIVE_DOUBLE, f.data(), {f.size()}, path);
+      };
+      columns("", seq_.per_pattern);
+      columns("window_", seq_.windows);
+      write_dataset(file.get(), g + "window_start", H5T_NATIVE_DOUBLE, seq_.window_start.data(),
+                    {seq_.window_start.size()}, path);
+      const double pooled[3] = {seq_.pooled.precision(), seq_.pooled.recall(), seq_.pooled.f1()};
+      write_dataset(file.get(), g + "pooled", H5T_NATIVE_DOUBLE, pooled, {3}, path);
+    }
     if (file.close() < 0) {
       throw IoError(ExitCode::io, fmt::format("{}: cannot close: {}", path, detail::hdf5_reason()));
     }
@@ -843,6 +931,7 @@ class Trainer {
   Recall initial_, final_;
   std::vector<LogRow> log_;
   std::vector<RobustRow> robust_;
+  SequentialResult seq_;
   std::size_t optimizer_bytes_ = 0;
   std::uint32_t eval_trials_ = 0;
   TrainResult result_;

@@ -44,9 +44,13 @@ BpttParams::BpttParams(const ParamMap& p) {
   check_finite(surrogate.alpha, p.item("alpha"), "");
   loss = detail::choice<LossKind>(p, "loss", "soft_f1",
                                   {{"soft_f1", LossKind::soft_f1}, {"bce", LossKind::bce}});
-  gradient = detail::choice<GradientMode>(
-      p, "gradient", "truncated",
-      {{"truncated", GradientMode::truncated}, {"full", GradientMode::full}});
+  pos_weight = p.number("pos_weight", 1.0);
+  check_positive(pos_weight, p.item("pos_weight"), "");
+  check_finite(pos_weight, p.item("pos_weight"), "");
+  gradient = detail::choice<GradientMode>(p, "gradient", "truncated",
+                                          {{"truncated", GradientMode::truncated},
+                                           {"full", GradientMode::full},
+                                           {"local", GradientMode::local}});
   detach_reset = detail::choice<bool>(p, "reset_gradient", "detached",
                                       {{"detached", true}, {"attached", false}});
 }
@@ -77,7 +81,7 @@ LossValue batch_loss(std::span<const Trial> batch, const BpttParams& params) {
         v.wanted += y;
         if (params.loss == LossKind::bce) {
           const double z = params.surrogate.alpha * (tr.u[r * n + j] - params.theta);
-          bce += y ? softplus(-z) : softplus(z);  // -log q, -log(1 - q)
+          bce += y ? params.pos_weight * softplus(-z) : softplus(z);  // -log q, -log(1 - q)
         }
       }
       v.entries += static_cast<double>(n);
@@ -108,7 +112,9 @@ ErrorTrace backward(const Trial& tr, const Connectivity& projection, const BpttP
   const unsigned parts = static_cast<unsigned>(projection.blocks());
   for (std::size_t r = L; r-- > 0;) {
     const bool scored = r >= tr.score_begin && r < tr.score_end;
-    const bool last = r + 1 == L;
+    // Local: no path through the membrane either, so the next step's error
+    // never reaches this one.
+    const bool last = r + 1 == L || prm.gradient == GradientMode::local;
     const float* u = tr.u.data() + r * n;
     for (std::size_t j = 0; j < n; ++j) {
       const double x = static_cast<double>(u[j]) - prm.theta;
@@ -119,8 +125,8 @@ ErrorTrace backward(const Trial& tr, const Connectivity& projection, const BpttP
         if (prm.loss == LossKind::soft_f1) {
           ds = y ? ds_hit : ds_miss;
         } else if (batch.entries > 0) {
-          du_direct = prm.surrogate.alpha * (logistic(prm.surrogate.alpha * x) - (y ? 1.0 : 0.0)) /
-                      batch.entries;
+          const double q = logistic(prm.surrogate.alpha * x);
+          du_direct = prm.surrogate.alpha * (y ? prm.pos_weight * (q - 1.0) : q) / batch.entries;
         }
       }
       const bool s = tr.own.get(r, j);

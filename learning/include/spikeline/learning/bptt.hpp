@@ -57,7 +57,10 @@
 //            the surrogate backward), TP = sum p y, F1 = 2 TP / (sum p + sum y);
 //            dL/ds = -2 (y S - TP) / S^2 with S = sum p + sum y; 0 when S = 0
 //   bce      binary cross-entropy of q = logistic(alpha (u - theta)) against y,
-//            averaged over the batch's scored entries (a direct dL/du)
+//            averaged over the batch's scored entries (a direct dL/du); each
+//            wanted spike's term weighted by pos_weight (as PyTorch's
+//            BCEWithLogitsLoss), which balances a sparse target: about
+//            (1 - p) / p for spike probability p
 //
 // References
 //   Werbos PJ (1990) Backpropagation through time. Proc IEEE 78:1550.
@@ -114,7 +117,7 @@ class BitRaster {
 
 enum class SurrogateKind { fast_sigmoid, arctan, triangle };
 enum class LossKind { soft_f1, bce };
-enum class GradientMode { full, truncated };
+enum class GradientMode { full, truncated, local };
 
 struct Surrogate {
   SurrogateKind kind = SurrogateKind::fast_sigmoid;
@@ -130,13 +133,15 @@ struct BpttParams {
   bool reset_subtract = true;
   Surrogate surrogate;
   LossKind loss = LossKind::soft_f1;
+  double pos_weight = 1;  // bce: weight of the y = 1 terms
   GradientMode gradient = GradientMode::truncated;
   bool detach_reset = true;
 
   BpttParams() = default;
   // The rule's choices from a parameter table: surrogate ("fast_sigmoid",
-  // "arctan", "triangle"), alpha (> 0), loss ("soft_f1", "bce"), gradient
-  // ("full", "truncated"), reset_gradient ("detached", "attached"). The
+  // "arctan", "triangle"), alpha (> 0), loss ("soft_f1", "bce"), pos_weight
+  // (> 0, bce only), gradient
+  // ("full", "truncated", "local"), reset_gradient ("detached", "attached"). The
   // neuron's constants (beta, theta, reset) are the caller's to set: they
   // come from the population's model.
   explicit BpttParams(const ParamMap& training);
