@@ -177,8 +177,7 @@ TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
               "w_min",    "w_max",          "dropout",    "surrogate", "alpha",        "loss",
               "gradient", "reset_gradient", "eval_every", "target_f1", "pos_weight"});
   TrainingSpec t;
-  t.init =
-      one_of(p, "init", "hebbian", {"hebbian", "mean_hebbian", "pinv", "random", "zero", "config"});
+  t.init = one_of(p, "init", "hebbian", {"hebbian", "mean_hebbian", "random", "zero", "config"});
   t.init_gain = p.number("init_gain", 1.5);
   check_finite(t.init_gain, p.item("init_gain"), "");
   t.init_scale = p.number("init_scale", 1.0);
@@ -488,8 +487,6 @@ void init_weights(Connectivity& conn, const Partitioning& parts, const TrainingS
     for_each_synapse(conn, [](NeuronIndex, std::uint32_t, NeuronIndex, float& w) { w = 0; });
     if (spec.init == "hebbian" || spec.init == "mean_hebbian") {
       hebbian(conn, parts, patterns, D, spec.init_gain, spec.init == "hebbian");
-    } else if (spec.init == "pinv") {
-      throw ConfigError("[training] init = \"pinv\" is not available yet");
     }
   }
   if (spec.init_scale != 1.0) {

@@ -80,6 +80,26 @@ def test_distal_reward_shortened():
         check(summary["rewards"]["dopamine"] == 0 or dopamine.max() >= 0.45, "a reward should show in the trace (sampled every 10 ms)")
 
 
+def test_working_memory():
+    # spikeline train with the example's recipe, at a reduced size (N = 192,
+    # 4 patterns of 300 steps; the full size is measured in bench/).
+    with TempDir() as d:
+        out = os.path.join(d, "wm.h5")
+        run_ok(["train", example("working_memory.toml"), "-o", out, "-q",
+                "--set", "population.wm.size=192", "--set", "task.patterns=4",
+                "--set", "task.length=300", "--set", "task.p_active=0.004",
+                "--set", "training.pos_weight=250", "--set", "evaluation.silenced=[16, 32, 64]"],
+               timeout=300)
+        with h5py.File(out, "r") as f:
+            initial, final = f["recall_initial/pooled"][2], f["recall/pooled"][2]
+            check(initial < 0.5, "0.5 x the closed form should recall little, F1 = %.4f" % initial)
+            check(final >= 0.99, "trained recall F1 = %.4f" % final)
+            for sweep, n in (("p_flip", 3), ("cue_steps", 3), ("silenced", 3)):
+                check(f["evaluation/%s/f1" % sweep].shape == (n,), "%s sweep" % sweep)
+            check(f["evaluation/sequential/pooled"][2] >= 0.9,
+                  "sequential F1 %.4f" % f["evaluation/sequential/pooled"][2])
+
+
 def test_set_addresses_unnamed_projections_by_default_name():
     # Unnamed projections are called <source>_to_<target>; --set reaches them so.
     with TempDir() as d:

@@ -228,6 +228,26 @@ params = { spike_times_file = "cue.txt" }
               "replay differs from the recall raster in %d bins" % int((got != raster[m]).sum()))
 
 
+def test_sigint_stops_after_a_step_and_keeps_the_file():
+    import signal
+    import subprocess
+    import time
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "wm.toml"), config(training="init_scale = 0.5\nsteps = 100000"))
+        out = os.path.join(d, "out.h5")
+        p = subprocess.Popen([clitest.BINARY, "train", cfg, "-q", "-o", out], cwd=d,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        check_equal(p.returncode, clitest.EX_SIGINT, "exit code (stderr: %s)" % err[-500:])
+        with h5py.File(out, "r") as f:
+            check_equal(clitest.text_attr(f["provenance/status"][()]), "interrupted", "status")
+            steps = len(f["training/step"])
+            check(0 < steps < 100000, "%d steps logged" % steps)
+            check(f["edges/rec/0/syn_weight"].shape == (256 * 256 * 41,), "the weights are written")
+
+
 def test_patterns_from_a_file():
     with TempDir() as d:
         rng = np.random.default_rng(7)

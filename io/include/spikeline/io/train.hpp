@@ -19,8 +19,9 @@
 // cue only, or (clamp = "pattern", the default) the whole pattern, so that
 // every step's context is the stored one (teacher forcing); the loss is
 // scored on the same steps. Initial weights come from the closed forms
-// (a Hebbian sum normalised per context, or by the mean context size; the
-// exact pseudo-inverse), a normal draw, zero, or the config's projection.
+// (a Hebbian sum normalised per context, or by the mean context size), a
+// normal draw, zero, or the config's projection (e.g. explicit edges from a
+// file: trained weights).
 // Each training step runs a batch of trials forward, backward, and one
 // optimizer step; recall is evaluated every eval_every steps and at the end.
 // After training, [evaluation] perturbs the cue (bit flips, a cut cue,
