@@ -2,12 +2,8 @@
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 # (a separate build in build-asan), run by CI after the plain suite. Any
 # sanitizer report fails the test that triggered it.
-#
-# ThreadSanitizer is not run: Debian's oneTBB is not built with TSan
-# instrumentation, so TSan cannot see TBB's task hand-off and reports a race
-# inside every parallel_for (tbb/partitioner.h, check_being_stolen), and
-# suppressing frames of tbb:: would hide every race inside parallel bodies
-# as well. It needs a oneTBB built with -DTBB_SANITIZE=thread.
+# ThreadSanitizer runs separately (scripts/tsan.sh, with a oneTBB built for
+# it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)

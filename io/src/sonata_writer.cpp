@@ -729,21 +729,33 @@ struct SonataWriter::Impl {
       string_attribute(e.source.get(), "node_population", spec.source_population);
       e.target = fixed_size(group.get(), "target_node_id", H5T_STD_U64LE);
       string_attribute(e.target.get(), "node_population", spec.target_population);
-      // Known now: one edge type, one group, edges in order.
-      std::vector<std::int64_t> type_ids(n, 0);
-      std::vector<std::uint32_t> group_ids(n, 0);
-      std::vector<std::uint64_t> group_index(n);
-      for (hsize_t i = 0; i < n; ++i) group_index[i] = i;
-      auto known = [&](const char* name, hid_t file_type, hid_t mem_type, const void* data) {
+      // Known now: one edge type, one group, edges in order. Written a
+      // million at a time, so that no buffer grows with the projection.
+      auto known = [&](const char* name, hid_t file_type, hid_t mem_type, auto value_of) {
         if (reopening) return;
+        using T = decltype(value_of(hsize_t{0}));
         Handle ds = fixed_size(group.get(), name, file_type);
-        if (n > 0 && H5Dwrite(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
-          fail(ExitCode::cant_create, fmt::format("cannot write /edges/{}/{}", spec.name, name));
+        constexpr hsize_t kBlock = hsize_t{1} << 20;
+        std::vector<T> buffer(static_cast<std::size_t>(std::min(n, kBlock)));
+        for (hsize_t first = 0; first < n; first += kBlock) {
+          const hsize_t count = std::min(kBlock, n - first);
+          for (hsize_t i = 0; i < count; ++i) buffer[i] = value_of(first + i);
+          Handle space = detail::space_handle(H5Dget_space(ds.get()));
+          Handle mem = detail::space_handle(H5Screate_simple(1, &count, nullptr));
+          if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &first, nullptr, &count, nullptr) <
+                  0 ||
+              H5Dwrite(ds.get(), mem_type, mem.get(), space.get(), H5P_DEFAULT, buffer.data()) <
+                  0) {
+            fail(ExitCode::cant_create, fmt::format("cannot write /edges/{}/{}", spec.name, name));
+          }
         }
       };
-      known("edge_type_id", H5T_STD_I64LE, H5T_NATIVE_INT64, type_ids.data());
-      known("edge_group_id", H5T_STD_U32LE, H5T_NATIVE_UINT32, group_ids.data());
-      known("edge_group_index", H5T_STD_U64LE, H5T_NATIVE_UINT64, group_index.data());
+      known("edge_type_id", H5T_STD_I64LE, H5T_NATIVE_INT64,
+            [](hsize_t) { return std::int64_t{0}; });
+      known("edge_group_id", H5T_STD_U32LE, H5T_NATIVE_UINT32,
+            [](hsize_t) { return std::uint32_t{0}; });
+      known("edge_group_index", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+            [](hsize_t i) { return static_cast<std::uint64_t>(i); });
       Handle attributes = create_group(group.get(), "0");
       e.weight = fixed_size(attributes.get(), "syn_weight", H5T_IEEE_F32LE);
       e.delay = fixed_size(attributes.get(), "delay", H5T_IEEE_F32LE);

@@ -41,7 +41,15 @@
 //   truncated  the recurrent spikes are treated as inputs: the gradient flows
 //              through each neuron's membrane over the whole trial, not from
 //              one neuron's spike to another's input (cheap: no sum over
-//              outgoing synapses).
+//              outgoing synapses);
+//   local      neither: delta_u_j(t) = sigma'_j(t) delta_s_j(t) (+ the bce
+//              term), each step's error reaching that step's input only. Not
+//              the gradient of the loss, but a Hebbian-like direction that,
+//              with teacher forcing, raises exactly the wanted spikes'
+//              contexts: through the membrane every context before a wanted
+//              spike is raised too (by beta^k), and AdamW, which takes a
+//              full step on any non-zero gradient, then raises all weights
+//              together until every neuron fires (docs/training.md).
 //
 // Cost. Nothing is dense in the number of synapses per step: the weight
 // gradient is a sum over the active context entries (c_i(t - d) = 1) only,
