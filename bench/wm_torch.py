@@ -60,7 +60,7 @@ def load(path):
     D = int(d.max())
     # Wf[(d-1) * N + i, j]: context entry (i, d) -> neuron j.
     Wf = torch.zeros(D * N, N)
-    Wf[torch.from_numpy((d - 1) * N + src), torch.from_numpy(tgt)] = torch.from_numpy(w)
+    Wf[torch.from_numpy((d - 1) * N + src), torch.from_numpy(tgt)] = torch.from_numpy(w).to(Wf.dtype)
     return pats, Wf, D
 
 
@@ -93,9 +93,13 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lr", type=float, default=0.003)
+    ap.add_argument("--double", action="store_true", help="float64 throughout (a precision check)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.double:
+        torch.set_default_dtype(torch.float64)
     pats, Wf, D = load(a.init)
+    pats, Wf = pats.to(torch.get_default_dtype()), Wf.to(torch.get_default_dtype())
     Wf.requires_grad_(True)
     opt = torch.optim.AdamW([Wf], lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     # Cosine schedule over the steps, as spikeline's (no warm-up, lr_min 0).
