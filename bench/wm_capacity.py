@@ -84,12 +84,19 @@ def main():
                                              os.cpu_count(), platform.platform()),
             "max_steps": a.max_steps}
     res = os.path.join(HERE, "results")
+    # Rows of earlier runs (other M, same N) are kept: a point can be rerun alone.
+    old = os.path.join(res, "wm_capacity.json")
+    if os.path.exists(old):
+        with open(old) as f:
+            kept = [r for r in json.load(f)["rows"]
+                    if r["neurons"] == a.neurons and r["patterns"] not in {x["patterns"] for x in rows}]
+        rows = sorted(kept + rows, key=lambda r: r["patterns"])
     with open(os.path.join(res, "wm_capacity.json"), "w") as f:
         json.dump({"meta": meta, "rows": rows}, f, indent=1)
     lines = ["# Working-memory capacity at N = %d" % a.neurons, "",
              "%(date)s, commit %(commit)s, %(machine)s, 2 threads. Produced by "
-             "`bench/wm_capacity.py`: training from random weights, batches of 16, at most "
-             "%(max_steps)d steps, stopping at recall F1 >= 0.99." % meta, "",
+             "`bench/wm_capacity.py`: training from random weights, batches of 16, stopping at "
+             "recall F1 >= 0.99 or after the step budget (last: %(max_steps)d)." % meta, "",
              "| M | closed-form F1 | trained F1 | steps | epochs | training time | evaluation time | peak RSS |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
