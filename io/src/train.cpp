@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
-#include <optional>
 
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
@@ -573,9 +572,8 @@ class Trainer {
     task_ = read_task(c);
     eval_ = read_evaluation(c);
     BuiltNetwork built = [&] {
-      std::optional<tbb::global_control> cap;
-      cap.emplace(tbb::global_control::max_allowed_parallelism,
-                  static_cast<std::size_t>(std::max(1, c.simulation.threads)));
+      const tbb::global_control cap(tbb::global_control::max_allowed_parallelism,
+                                    static_cast<std::size_t>(std::max(1, c.simulation.threads)));
       return build_network(c, registry);
     }();
     Network& net = built.network;
@@ -588,10 +586,6 @@ class Trainer {
     n_ = entry.population->size();
     const LifDiscreteParams neuron(c.populations[pop_].params);
     spec_ = read_training(c, neuron);
-    if (opt.steps) {
-      spec_.steps = *opt.steps;
-      spec_.schedule.total = std::max<std::size_t>(spec_.steps, 1);
-    }
     proj_ = static_cast<std::uint32_t>(net.projections().size());
     for (std::uint32_t k = 0; k < net.projections().size(); ++k)
       if (net.projections()[k].name == task_.projection) proj_ = k;

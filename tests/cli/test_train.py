@@ -300,6 +300,16 @@ test_refuses_patterns_file_of_wrong_shape = refused(
         "patterns", data=np.zeros((2, 100, 31), dtype=np.uint8)).file.close()})
 
 
+def test_refuses_negative_steps_option():
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "wm.toml"), config(**SMALL))
+        r = spikeline(["train", cfg, "-q", "--steps", "-1", "-o", os.path.join(d, "out.h5")], cwd=d)
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "steps = -1", r=r)
+        expect_in(r.stderr, "0 to 1000000000", r=r)
+        check(not os.path.exists(os.path.join(d, "out.h5")), "an output file was left behind")
+
+
 def test_train_needs_a_task():
     with TempDir() as d:
         text = config(**SMALL)

@@ -97,11 +97,11 @@ TEST_CASE("a delay group with repeated targets delivers to each synapse's own ta
   // over three synapses, as if 5, 6, 7 were consecutive; they are not. And
   // 1, 2, 3: consecutive (the vectorised path).
   Network net(TimeGrid(1.0), 1);
-  const auto src = add(net, "src", "spike_generator", 1,
-                       params({{"spike_times", std::vector<double>{2.0}}}));
+  const auto src =
+      add(net, "src", "spike_generator", 1, params({{"spike_times", std::vector<double>{2.0}}}));
   const auto tgt = add(net, "tgt", "lif_discrete", 9,
                        params({{"beta", 0.0}, {"theta", 100.0}, {"reset", "zero"}}));
-  std::vector<SynapseRecord> syn{{0, 5, 1.0f, 1}, {0, 5, 2.0f, 1}, {0, 7, 4.0f, 1},
+  std::vector<SynapseRecord> syn{{0, 5, 1.0f, 1}, {0, 5, 2.0f, 1},   {0, 7, 4.0f, 1},
                                  {0, 1, 8.0f, 2}, {0, 2, -16.0f, 2}, {0, 3, 32.0f, 2}};
   net.add_projection("p", src, tgt, syn);
   Simulator sim(std::move(net), SimulationOptions{});

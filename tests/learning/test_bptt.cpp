@@ -44,6 +44,20 @@ std::vector<double> weights() {
 double& at(std::vector<double>& w, std::size_t j, std::size_t i, std::size_t d) {
   return w[(j * N + i) * D + (d - 1)];
 }
+double at(const std::vector<double>& w, std::size_t j, std::size_t i, std::size_t d) {
+  return w[(j * N + i) * D + (d - 1)];
+}
+
+// Every (i -> j, d) synapse of W, all to all.
+std::vector<SynapseRecord> synapses_of(const std::vector<double>& w) {
+  std::vector<SynapseRecord> syn;
+  for (std::size_t i = 0; i < N; ++i)
+    for (std::size_t j = 0; j < N; ++j)
+      for (std::size_t d = 1; d <= D; ++d)
+        syn.push_back({static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(j),
+                       static_cast<float>(at(w, j, i, d)), static_cast<std::uint32_t>(d)});
+  return syn;
+}
 
 // A forward pass through the engine: clamped cue, dropout; records s and u.
 Trial engine_trial(const Case& c, const std::vector<double>& w, unsigned partitions) {
@@ -51,14 +65,7 @@ Trial engine_trial(const Case& c, const std::vector<double>& w, unsigned partiti
   const auto pop =
       add(net, "wm", "lif_discrete", N,
           params({{"beta", 0.7}, {"theta", 1.0}, {"reset", c.subtract ? "subtract" : "zero"}}));
-  std::vector<SynapseRecord> syn;
-  auto ww = w;
-  for (std::size_t i = 0; i < N; ++i)
-    for (std::size_t j = 0; j < N; ++j)
-      for (std::size_t d = 1; d <= D; ++d)
-        syn.push_back({static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(j),
-                       static_cast<float>(at(ww, j, i, d)), static_cast<std::uint32_t>(d)});
-  net.add_projection("rec", pop, pop, syn);
+  net.add_projection("rec", pop, pop, synapses_of(w));
   SimulationOptions opt;
   opt.partitions = partitions;
   Simulator sim(std::move(net), opt);
@@ -241,18 +248,8 @@ TEST_CASE("the sparse BPTT gradient equals the dense one", "[bptt]") {
             p.pos_weight = kPosWeight;
             p.gradient = mode;
             p.detach_reset = detach;
-            // Rebuild the projection as the engine laid it out, to read W.
-            Network net(TimeGrid(1.0), kSeed);
-            add(net, "wm", "lif_discrete", N);
-            std::vector<SynapseRecord> syn;
-            auto ww = w;
-            for (std::size_t i = 0; i < N; ++i)
-              for (std::size_t j = 0; j < N; ++j)
-                for (std::size_t d = 1; d <= D; ++d)
-                  syn.push_back({static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(j),
-                                 static_cast<float>(at(ww, j, i, d)),
-                                 static_cast<std::uint32_t>(d)});
-            const Connectivity conn(syn, N, N, Partitioning(2));
+            // The projection as the engine lays it out, to read W.
+            const Connectivity conn(synapses_of(w), N, N, Partitioning(2));
             const std::vector<Trial> batch{tr};
             const LossValue lv = batch_loss(batch, p);
             const std::vector<ErrorTrace> errors{backward(tr, conn, p, lv)};
@@ -278,8 +275,7 @@ TEST_CASE("the sparse BPTT gradient equals the dense one", "[bptt]") {
             for (std::size_t i = 0; i < N; ++i)
               for (std::size_t j = 0; j < N; ++j)
                 for (std::size_t d = 1; d <= D; ++d, ++k) {
-                  auto dd = dense;
-                  worst = std::max(worst, std::abs(sparse[k] - at(dd, j, i, d)) / scale);
+                  worst = std::max(worst, std::abs(sparse[k] - at(dense, j, i, d)) / scale);
                 }
             INFO("surrogate " << static_cast<int>(sg) << (subtract ? " subtract" : " zero")
                               << (mode == GradientMode::full        ? " full"

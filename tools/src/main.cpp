@@ -144,6 +144,28 @@ int report(const io::RunResult& r, const std::string& output) {
   return static_cast<int>(r.code);
 }
 
+// The options that stand for a config key (--threads N is --set
+// simulation.threads=N, ...): added after the user's --set, checked like them.
+void add_config_overrides(const po::variables_map& vm, const std::string& output,
+                          std::vector<std::string>& sets) {
+  if (vm.count("threads"))
+    sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
+  if (vm.count("seed"))
+    sets.push_back(fmt::format("simulation.seed={}", vm["seed"].as<std::uint64_t>()));
+  if (vm.count("duration"))
+    sets.push_back(fmt::format("simulation.duration={}", vm["duration"].as<double>()));
+  if (vm.count("steps"))
+    sets.push_back(fmt::format("training.steps={}", vm["steps"].as<long long>()));
+  if (!output.empty()) sets.push_back(fmt::format("output.file=\"{}\"", output));
+}
+
+Registry builtin_registry() {
+  Registry registry;
+  register_builtin_models(registry);
+  register_builtin_rules(registry);
+  return registry;
+}
+
 int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
@@ -166,17 +188,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   if (config_path.empty()) throw UsageError("run: a CONFIG file is required (see --help)");
   if (vm.count("checkpoint-every") && !vm.count("checkpoint"))
     throw UsageError("run: --checkpoint-every needs --checkpoint FILE");
-  if (vm.count("threads"))
-    sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
-  if (vm.count("seed"))
-    sets.push_back(fmt::format("simulation.seed={}", vm["seed"].as<std::uint64_t>()));
-  if (vm.count("duration"))
-    sets.push_back(fmt::format("simulation.duration={}", vm["duration"].as<double>()));
-  if (!output.empty()) sets.push_back(fmt::format("output.file=\"{}\"", output));
-
-  Registry registry;
-  register_builtin_models(registry);
-  register_builtin_rules(registry);
+  add_config_overrides(vm, output, sets);
+  const Registry registry = builtin_registry();
   const io::Config config = io::load_config(config_path, sets);
 
   const io::RunOptions ro = loop_options(vm, cmdline);
@@ -224,9 +237,7 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
           fmt::format("--duration {}: must be a positive, finite time in ms", options.duration_ms));
     }
   }
-  Registry registry;
-  register_builtin_models(registry);
-  register_builtin_rules(registry);
+  const Registry registry = builtin_registry();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::string output;
@@ -240,7 +251,7 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   std::string config_path, output;
   o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
       "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
-      "steps", po::value<std::size_t>(), "training steps ([training] steps)")(
+      "steps", po::value<long long>(), "training steps ([training] steps)")(
       "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)")(
       "quiet,q", "no progress lines");
   po::positional_options_description pos;
@@ -255,18 +266,13 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
     return 0;
   }
   if (config_path.empty()) throw UsageError("train: a CONFIG file is required (see --help)");
-  if (vm.count("threads"))
-    sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
-  if (!output.empty()) sets.push_back(fmt::format("output.file=\"{}\"", output));
-  Registry registry;
-  register_builtin_models(registry);
-  register_builtin_rules(registry);
+  add_config_overrides(vm, output, sets);
+  const Registry registry = builtin_registry();
   const io::Config config = io::load_config(config_path, sets);
   io::TrainOptions to;
   to.command_line = cmdline;
   to.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
   to.stop_signal = &g_stop_signal;
-  if (vm.count("steps")) to.steps = vm["steps"].as<std::size_t>();
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const io::TrainResult r = io::train(config, registry, to);
@@ -292,9 +298,7 @@ int cmd_validate(const std::vector<std::string>& args) {
     return 0;
   }
   if (config_path.empty()) throw UsageError("validate: a CONFIG file is required (see --help)");
-  Registry registry;
-  register_builtin_models(registry);
-  register_builtin_rules(registry);
+  const Registry registry = builtin_registry();
   const io::Config config = io::load_config(config_path, sets);
   io::validate_config(config, registry);
   std::uint64_t neurons = 0;
@@ -334,9 +338,7 @@ int cmd_models(const std::vector<std::string>& args) {
               << o;
     return 0;
   }
-  Registry registry;
-  register_builtin_models(registry);
-  register_builtin_rules(registry);
+  const Registry registry = builtin_registry();
   std::vector<const ModelInfo*> list;
   std::vector<const RuleInfo*> rules;
   if (name.empty()) {

@@ -29,7 +29,6 @@
 #pragma once
 
 #include <csignal>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,8 +40,7 @@ namespace spikeline::io {
 
 struct TrainOptions {
   std::string command_line;
-  bool progress = false;                       // a live line on stderr
-  std::optional<std::size_t> steps;            // overrides [training] steps
+  bool progress = false;  // a live line on stderr
   const volatile std::sig_atomic_t* stop_signal = nullptr;
 };
 
@@ -64,9 +62,9 @@ struct TrainResult {
   ExitCode code = ExitCode::ok;
   std::string status;  // complete, interrupted, failed
   std::string message;
-  std::size_t steps = 0;      // training steps done
-  Score initial, recall;      // recall before and after training, pooled
-  double loss = 0;            // the last step's
+  std::size_t steps = 0;  // training steps done
+  Score initial, recall;  // recall before and after training, pooled
+  double loss = 0;        // the last step's
   double build_s = 0, init_s = 0, train_s = 0, eval_s = 0, total_s = 0;
   std::string summary_line() const;
 };
