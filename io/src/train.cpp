@@ -514,12 +514,44 @@ void write_dataset(hid_t parent, const std::string& name, hid_t type, const void
   }
 }
 
-std::vector<std::uint8_t> raster_bytes(const std::vector<BitRaster>& rasters) {
-  std::vector<std::uint8_t> out;
-  for (const auto& r : rasters)
+// M rasters as an M x T x N uint8 dataset, chunked by pattern and
+// compressed (a raster is mostly zeros: 1 Hz), written one pattern at a time
+// so that no M x T x N byte copy is ever held (1 GB at M = 1024, N = 1024).
+void write_rasters(hid_t parent, const std::string& name, const std::vector<BitRaster>& rasters,
+                   hsize_t T, hsize_t N, const std::string& path) {
+  const hsize_t M = rasters.size();
+  auto fail = [&] {
+    throw IoError(ExitCode::io,
+                  fmt::format("{}: cannot write /{}: {}", path, name, detail::hdf5_reason()));
+  };
+  const hsize_t dims[3] = {M, T, N};
+  Handle lcpl = detail::plist_handle(H5Pcreate(H5P_LINK_CREATE));
+  H5Pset_create_intermediate_group(lcpl.get(), 1);
+  Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+  if (M > 0 && T > 0 && N > 0) {
+    const hsize_t chunk[3] = {1, T, N};
+    H5Pset_chunk(dcpl.get(), 3, chunk);
+    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) H5Pset_deflate(dcpl.get(), 1);
+  }
+  Handle space = detail::space_handle(H5Screate_simple(3, dims, nullptr));
+  Handle ds = detail::dataset_handle(H5Dcreate2(parent, name.c_str(), H5T_NATIVE_UINT8,
+                                                space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT));
+  if (!ds.valid()) fail();
+  const hsize_t one[3] = {1, T, N};
+  Handle mem = detail::space_handle(H5Screate_simple(3, one, nullptr));
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(T * N));
+  for (hsize_t m = 0; m < M; ++m) {
+    const BitRaster& r = rasters[m];
+    std::fill(bytes.begin(), bytes.end(), 0);
     for (std::size_t t = 0; t < r.steps(); ++t)
-      for (std::size_t j = 0; j < r.neurons(); ++j) out.push_back(r.get(t, j));
-  return out;
+      r.for_each_in_row(t, [&](std::size_t j) { bytes[t * N + j] = 1; });
+    const hsize_t start[3] = {m, 0, 0};
+    if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr) < 0 ||
+        H5Dwrite(ds.get(), H5T_NATIVE_UINT8, mem.get(), space.get(), H5P_DEFAULT, bytes.data()) <
+            0) {
+      fail();
+    }
+  }
 }
 
 void write_scores(hid_t file, const std::string& group, const Recall& r, const std::string& path) {
@@ -657,9 +689,14 @@ class Trainer {
                  c_.simulation.seed, proj_);
     result_.init_s = seconds_since(t0);
     const auto t_eval = Clock::now();
-    initial_ = recall({}, true);
+    initial_ = recall({}, false);
     result_.initial = initial_.pooled;
     result_.eval_s += seconds_since(t_eval);
+    if (stopped()) {  // during the initial recall: nothing to train or evaluate
+      write_output();
+      result_.total_s = seconds_since(t_start_);
+      return result_;
+    }
     if (opt_.progress) {
       std::fprintf(stderr, "initial recall: P %.4f R %.4f F1 %.4f\n", initial_.pooled.precision(),
                    initial_.pooled.recall(), initial_.pooled.f1());
@@ -674,25 +711,43 @@ class Trainer {
       result_.message = e.what();
     }
     result_.train_s = seconds_since(t_train);
-    const auto t_final = Clock::now();
-    final_ = recall({}, true);
-    result_.recall = final_.pooled;
-    if (result_.status == "complete") {
-      robustness();
-      if (eval_.sequential) sequential();
+    // After an interrupt the weights and the log are written at once: the
+    // final recall of every pattern (minutes at large M) is not run, and the
+    // file has no /recall (the log's recall_f1 holds the last evaluation).
+    if (result_.status != "interrupted") {
+      const auto t_final = Clock::now();
+      final_ = recall({}, true);
+      if (stopped()) final_ = {};  // partial: not written
+      result_.recall = final_.pooled;
+      if (result_.status == "complete") robustness();
+      if (result_.status == "complete" && eval_.sequential) sequential();
+      result_.eval_s += seconds_since(t_final);
     }
-    result_.eval_s += seconds_since(t_final);
     write_output();
     result_.total_s = seconds_since(t_start_);
     return result_;
   }
 
  private:
+  // A signal arrived: marks the run interrupted (once) and says so.
+  bool stopped() {
+    if (!opt_.stop_signal || *opt_.stop_signal == 0) return false;
+    if (result_.status != "interrupted") {
+      result_.status = "interrupted";
+      result_.code = *opt_.stop_signal == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
+      result_.message = fmt::format("stopped by signal {}", static_cast<int>(*opt_.stop_signal));
+    }
+    return true;
+  }
+
   // Recall of every pattern: cue (perturbed as asked), then free running.
+  // A signal stops it between patterns (the result is then partial; callers
+  // check stopped()).
   Recall recall(const Perturbation& pert, bool keep_rasters) {
     Recall r;
     RandomStream rng(eval_.seed, stream_id(StreamKind::user, 2), eval_trials_++);
     for (std::size_t m = 0; m < patterns_.size(); ++m) {
+      if (stopped()) break;
       const Plan plan = plan_trial(patterns_[m], task_, D_, false, pert, rng);
       const Trial tr = runner_->run(plan, 0.0, 0);
       const Score s = score(tr);
@@ -720,12 +775,7 @@ class Trainer {
     std::uint64_t trial = 0;
     const auto started = Clock::now();
     for (std::size_t step = 0; step < spec_.steps; ++step) {
-      if (opt_.stop_signal && *opt_.stop_signal != 0) {
-        result_.status = "interrupted";
-        result_.code = *opt_.stop_signal == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
-        result_.message = fmt::format("stopped by signal {}", static_cast<int>(*opt_.stop_signal));
-        return;
-      }
+      if (stopped()) return;
       // A batch: the next patterns of a shuffled order (a new order per epoch).
       const std::size_t per_epoch = (patterns_.size() + spec_.batch - 1) / spec_.batch;
       if (step % per_epoch == 0 && spec_.batch < patterns_.size()) {
@@ -754,6 +804,7 @@ class Trainer {
       const bool last = step + 1 == spec_.steps;
       if ((spec_.eval_every && (step + 1) % spec_.eval_every == 0) || last) {
         recall_f1 = recall({}, false).pooled.f1();
+        if (stopped()) recall_f1 = std::nan("");  // partial
       }
       log_.push_back({static_cast<double>(step), loss.loss, loss.f1(), lr, norm, recall_f1,
                       seconds_since(started)});
@@ -771,7 +822,8 @@ class Trainer {
 
   void robustness() {
     auto add = [&](const std::string& kind, double value, const Perturbation& p) {
-      robust_.push_back({kind, value, recall(p, false).pooled});
+      const Score score = recall(p, false).pooled;
+      if (!stopped()) robust_.push_back({kind, value, score});
     };
     for (const double p : eval_.p_flip) add("p_flip", p, {p, 0, {}});
     for (const double k : eval_.cue_steps)
@@ -790,6 +842,7 @@ class Trainer {
 
   // All patterns in one run, each cued in turn after a background gap.
   void sequential() {
+    if (stopped()) return;
     RandomStream rng(eval_.seed, stream_id(StreamKind::user, 6), 0);
     std::vector<std::size_t> starts;
     const Plan plan = plan_sequence(patterns_, task_, D_, rng, starts);
@@ -840,12 +893,12 @@ class Trainer {
     }
     const std::string& path = layout.path;
     const hsize_t M = patterns_.size(), T = task_.length, N = n_;
-    const auto pats = raster_bytes(patterns_);
-    write_dataset(file.get(), "patterns", H5T_NATIVE_UINT8, pats.data(), {M, T, N}, path);
-    const auto rast = raster_bytes(final_.rasters);
-    write_dataset(file.get(), "recall/raster", H5T_NATIVE_UINT8, rast.data(), {M, T, N}, path);
-    write_scores(file.get(), "recall", final_, path);
-    write_scores(file.get(), "recall_initial", initial_, path);
+    write_rasters(file.get(), "patterns", patterns_, T, N, path);
+    if (final_.rasters.size() == M) {  // not after an interrupt (see run())
+      write_rasters(file.get(), "recall/raster", final_.rasters, T, N, path);
+      write_scores(file.get(), "recall", final_, path);
+    }
+    if (initial_.per_pattern.size() == M) write_scores(file.get(), "recall_initial", initial_, path);
     std::vector<double> cols[7];
     for (const auto& r : log_) {
       const double v[7] = {r.step, r.loss, r.train_f1, r.lr, r.grad_norm, r.recall_f1, r.wall_s};

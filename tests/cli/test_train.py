@@ -88,6 +88,9 @@ def test_closed_form_recalls_every_pattern_exactly():
         # The raster is the pattern itself: the cue (clamped) and every free-running bin.
         raster = f["recall/raster"][()]
         check(np.array_equal(raster, pats), "the recall raster differs from the patterns")
+        # One chunk per pattern, compressed: the raster is M x T x N bytes otherwise.
+        check_equal(f["recall/raster"].chunks, (1, 400, 256), "raster chunks")
+        check_equal(f["recall/raster"].compression, "gzip", "raster compression")
         # The sequence of all patterns, each cued after a background gap, too.
         check_equal(tuple(f["evaluation/sequential/pooled"][()]), (1.0, 1.0, 1.0),
                     "sequential P, R, F1")
@@ -246,6 +249,10 @@ def test_sigint_stops_after_a_step_and_keeps_the_file():
             steps = len(f["training/step"])
             check(0 < steps < 100000, "%d steps logged" % steps)
             check(f["edges/rec/0/syn_weight"].shape == (256 * 256 * 41,), "the weights are written")
+            # Interrupted: the final recall is not run (it would take minutes
+            # at large M); the patterns, the initial recall and the log are kept.
+            check("recall" not in f, "an interrupted run has no /recall")
+            check(f["patterns"].shape[0] > 0 and "recall_initial" in f, "patterns, initial recall")
 
 
 def test_patterns_from_a_file():
