@@ -1,7 +1,10 @@
 #include "spikeline/engine/connectivity.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include <tbb/parallel_for.h>
 
@@ -110,64 +113,155 @@ class RowSorter {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed_;
 };
 
-// Lays out the n synapses of one block, given in insertion order by get(i):
-// a stable counting sort by source, then each source's row sorted by
-// (delay, target). `consumed` is called once get() will not be called again.
-template <class Get, class Consumed>
-void fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, std::size_t n,
-                std::size_t n_source, Get get, Consumed consumed) {
-  if (n == 0) return;
-  // next[s]: where the next synapse of source s goes; after the scatter, the
+// A projection's list as a source. Sorted by target (as the rules make it),
+// each partition's synapses are one contiguous run, handed out without a
+// copy; once a partition is laid out its run is not read again and its pages
+// go back to the kernel (a large network's list is most of its build peak).
+// Otherwise an index, counting-sorted by target (stable: insertion order is
+// kept among a target's synapses, which is all the layout needs), gathers
+// them in slices.
+class RecordSource final : public SynapseSource {
+ public:
+  RecordSource(std::vector<SynapseRecord> records, std::size_t n_target)
+      : records_(std::move(records)), start_(n_target + 1, 0) {
+    // start_[t]: the first of target t's synapses (in order_ when unsorted).
+    // Computed now: a released run reads as zeros, so the list cannot be
+    // searched later.
+    bool sorted = true;
+    for (std::size_t k = 0; k < records_.size(); ++k) {
+      ++start_[records_[k].target + 1];
+      sorted = sorted && (k == 0 || records_[k - 1].target <= records_[k].target);
+    }
+    std::partial_sum(start_.begin(), start_.end(), start_.begin());
+    if (sorted) return;
+    order_.resize(records_.size());
+    std::vector<std::uint64_t> fill(start_.begin(), start_.end() - 1);
+    for (std::size_t k = 0; k < records_.size(); ++k)
+      order_[fill[records_[k].target]++] = static_cast<std::uint32_t>(k);
+  }
+  bool by_target() const override { return true; }
+  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    if (order_.empty()) {
+      if (start_[last] > start_[first])
+        sink({records_.data() + start_[first], records_.data() + start_[last]});
+      return;
+    }
+    constexpr std::size_t kSlice = std::size_t{1} << 16;
+    std::vector<SynapseRecord> slice;
+    slice.reserve(kSlice);
+    for (std::uint64_t k = start_[first]; k < start_[last]; ++k) {
+      slice.push_back(records_[order_[k]]);
+      if (slice.size() == kSlice) {
+        sink(slice);
+        slice.clear();
+      }
+    }
+    if (!slice.empty()) sink(slice);
+  }
+  void release(NeuronIndex first, NeuronIndex last) const {
+    if (!order_.empty()) return;  // not contiguous
+    release_pages(records_.data() + start_[first], records_.data() + start_[last]);
+  }
+
+ private:
+  std::vector<SynapseRecord> records_;
+  std::vector<std::uint64_t> start_;
+  std::vector<std::uint32_t> order_;  // unsorted input: the indices, by target
+};
+
+[[noreturn]] void invalid_synapse(const SynapseRecord& s, std::size_t n_source,
+                                  std::size_t n_target) {
+  throw DataError(fmt::format(
+      "synapse {} -> {} (delay {} steps) is invalid: sources must be < {}, targets < {}, "
+      "delays >= 1 step",
+      s.source, s.target, s.delay, n_source, n_target));
+}
+
+// Lays out one block, the synapses onto targets [range.begin, range.end), in
+// two passes over the source: the first counts each source's synapses (and
+// checks them), the second places them, a stable counting sort by source;
+// then each source's row is sorted by (delay, target). Returns the block's
+// largest delay (0 when empty).
+std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const SynapseSource& src,
+                         IndexRange range, std::size_t n_source, std::size_t n_target) {
+  // next[s]: where the next synapse of source s goes; after the placing, the
   // end of its row (so the row of s is [next[s-1], next[s])).
   // With many sources both passes are random accesses (beyond the caches):
   // prefetched ahead, the counters, then the slots they point to.
   constexpr std::size_t kAhead = 16;
   const bool far = n_source > (std::size_t{1} << 16);
   std::vector<std::uint32_t> next(n_source + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (far && i + kAhead < n) __builtin_prefetch(&next[get(i + kAhead).source + 1], 1);
-    ++next[get(i).source + 1];
+  std::uint64_t n = 0;
+  std::uint32_t max_delay = 0;
+  src.generate(range.begin, range.end, [&](std::span<const SynapseRecord> recs) {
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      if (far && i + kAhead < recs.size())
+        __builtin_prefetch(&next[recs[i + kAhead].source + 1], 1);
+      const SynapseRecord& s = recs[i];
+      if (s.source >= n_source || s.target < range.begin || s.target >= range.end || s.delay < 1)
+        invalid_synapse(s, n_source, n_target);
+      ++next[s.source + 1];
+      max_delay = std::max(max_delay, s.delay);
+    }
+    n += recs.size();
+  });
+  if (n >= std::numeric_limits<std::uint32_t>::max()) {
+    throw ConfigError(
+        fmt::format("a projection has {} synapses onto one partition; at most {} are "
+                    "supported",
+                    n, std::numeric_limits<std::uint32_t>::max() - 1));
   }
+  if (n == 0) return 0;
   std::partial_sum(next.begin(), next.end(), next.begin());
   blk.target.resize(n);
   blk.weight.resize(n);
   std::vector<std::uint32_t> delay(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (far && i + 2 * kAhead < n) __builtin_prefetch(&next[get(i + 2 * kAhead).source], 1);
-    if (far && i + kAhead < n) {
-      const std::uint32_t ahead = next[get(i + kAhead).source];
-      __builtin_prefetch(&blk.target[ahead], 1);
-      __builtin_prefetch(&blk.weight[ahead], 1);
-      __builtin_prefetch(&delay[ahead], 1);
+  std::uint64_t placed = 0;
+  src.generate(range.begin, range.end, [&](std::span<const SynapseRecord> recs) {
+    if (placed + recs.size() > n) {
+      throw std::logic_error("a synapse source gave more synapses on its second pass");
     }
-    const SynapseRecord& s = get(i);
-    const std::uint32_t k = next[s.source]++;
-    blk.target[k] = s.target;
-    blk.weight[k] = s.weight;
-    delay[k] = s.delay;
-  }
-  consumed();
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      if (far && i + 2 * kAhead < recs.size())
+        __builtin_prefetch(&next[recs[i + 2 * kAhead].source], 1);
+      if (far && i + kAhead < recs.size()) {
+        const std::uint32_t ahead = next[recs[i + kAhead].source];
+        __builtin_prefetch(&blk.target[ahead], 1);
+        __builtin_prefetch(&blk.weight[ahead], 1);
+        __builtin_prefetch(&delay[ahead], 1);
+      }
+      const SynapseRecord& s = recs[i];
+      const std::uint32_t k = next[s.source]++;
+      blk.target[k] = s.target;
+      blk.weight[k] = s.weight;
+      delay[k] = s.delay;
+    }
+    placed += recs.size();
+  });
+  if (placed != n)
+    throw std::logic_error("a synapse source gave fewer synapses on its second pass");
+  seen_delay.assign(static_cast<std::size_t>(max_delay) + 1, false);
 
   // Sort each row; count its delay groups into row[source + 1].
   RowSorter sorter;
   blk.row.assign(n_source + 1, 0);
   std::uint32_t begin = 0;
-  for (std::size_t src = 0; src < n_source; ++src) {
-    const std::uint32_t end = next[src];
+  for (std::size_t s = 0; s < n_source; ++s) {
+    const std::uint32_t end = next[s];
     if (end == begin) continue;
     sorter.sort(blk.target.data() + begin, blk.weight.data() + begin, delay.data() + begin,
                 end - begin);
     std::uint32_t groups = 1;
     for (std::uint32_t k = begin + 1; k < end; ++k) groups += delay[k] != delay[k - 1] ? 1 : 0;
-    blk.row[src + 1] = groups;
+    blk.row[s + 1] = groups;
     begin = end;
   }
   std::partial_sum(blk.row.begin(), blk.row.end(), blk.row.begin());
   blk.groups.resize(blk.row[n_source]);
   std::size_t g = 0;
   begin = 0;
-  for (std::size_t src = 0; src < n_source; ++src) {
-    const std::uint32_t end = next[src];
+  for (std::size_t s = 0; s < n_source; ++s) {
+    const std::uint32_t end = next[s];
     for (std::uint32_t k = begin; k < end; ++k) {
       if (k == begin || delay[k] != delay[k - 1]) {
         blk.groups[g++] = {k, k, delay[k]};
@@ -177,6 +271,7 @@ void fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, std::size_t n,
     }
     begin = end;
   }
+  return max_delay;
 }
 
 }  // namespace
@@ -199,75 +294,67 @@ unsigned Partitioning::part_of(std::size_t n, NeuronIndex i) const {
   return static_cast<unsigned>(((static_cast<std::uint64_t>(i) + 1) * parts_ - 1) / n);
 }
 
-// Each block is laid out on its own (in parallel): its synapses in insertion
-// order are counting-sorted by source (stable), then each source's row is
-// sorted by (delay, target), stable; the same order as one stable sort by
-// (source, delay, target), at a fraction of the cost. The rules make their
-// synapses target by target, so each block's synapses are usually one
-// contiguous run of the input and need no index array.
+// Each block is laid out on its own (in parallel) from its synapses in
+// insertion order: counting-sorted by source (stable), then each source's
+// row sorted by (delay, target), stable; the same order as one stable sort
+// by (source, delay, target), at a fraction of the cost.
 Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_source,
                            std::size_t n_target, const Partitioning& parts)
-    : blocks_(parts.count()), count_(synapses.size()), n_source_(n_source), n_target_(n_target) {
+    : blocks_(parts.count()), n_source_(n_source), n_target_(n_target) {
   if (synapses.size() >= std::numeric_limits<std::uint32_t>::max()) {
     throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported",
                                   synapses.size(), std::numeric_limits<std::uint32_t>::max() - 1));
   }
-  bool by_target = true;
-  std::uint32_t max_delay = 0;
-  for (std::size_t k = 0; k < synapses.size(); ++k) {
-    const auto& s = synapses[k];
-    if (s.source >= n_source || s.target >= n_target || s.delay < 1) {
-      throw DataError(fmt::format(
-          "synapse {} ({} -> {}, delay {} steps) is invalid: sources must be < {}, targets < {}, "
-          "delays >= 1 step",
-          k, s.source, s.target, s.delay, n_source, n_target));
-    }
-    by_target = by_target && (k == 0 || synapses[k - 1].target <= s.target);
-    max_delay = std::max(max_delay, s.delay);
+  // Every synapse is checked before any is laid out (one that is invalid
+  // would otherwise be reported by the partition it claims).
+  for (const auto& s : synapses) {
+    if (s.source >= n_source || s.target >= n_target || s.delay < 1)
+      invalid_synapse(s, n_source, n_target);
   }
-  if (synapses.empty()) return;
+  lay_out(RecordSource(std::move(synapses), n_target), parts);
+}
 
+Connectivity::Connectivity(const SynapseSource& source, std::size_t n_source, std::size_t n_target,
+                           const Partitioning& parts)
+    : blocks_(parts.count()), n_source_(n_source), n_target_(n_target) {
+  if (source.by_target()) {
+    lay_out(source, parts);
+    return;
+  }
+  // Drawn in another order (per source, or one stream): made once, in full.
+  std::vector<SynapseRecord> all;
+  source.generate(0, static_cast<NeuronIndex>(n_target), [&](std::span<const SynapseRecord> r) {
+    all.insert(all.end(), r.begin(), r.end());
+  });
+  *this = Connectivity(std::move(all), n_source, n_target, parts);
+}
+
+void Connectivity::lay_out(const SynapseSource& source, const Partitioning& parts) {
   const unsigned n_parts = parts.count();
+  const auto* records = dynamic_cast<const RecordSource*>(&source);
   std::vector<std::vector<bool>> seen(n_parts);
-  if (by_target) {
-    // Block p's synapses are the run whose targets lie in its range.
-    std::vector<std::size_t> offset(n_parts + 1, synapses.size());
-    for (unsigned p = 0; p < n_parts; ++p) {
-      const NeuronIndex first = parts.range(n_target, p).begin;
-      offset[p] = static_cast<std::size_t>(
-          std::partition_point(synapses.begin(), synapses.end(),
-                               [&](const SynapseRecord& s) { return s.target < first; }) -
-          synapses.begin());
+  std::vector<std::exception_ptr> errors(n_parts);
+  tbb::parallel_for(0u, n_parts, [&](unsigned p) {
+    try {
+      const IndexRange range = parts.range(n_target_, p);
+      fill_block(blocks_[p], seen[p], source, range, n_source_, n_target_);
+      if (records) records->release(range.begin, range.end);
+    } catch (...) {
+      errors[p] = std::current_exception();
     }
-    tbb::parallel_for(0u, n_parts, [&](unsigned p) {
-      seen[p].assign(static_cast<std::size_t>(max_delay) + 1, false);
-      const SynapseRecord* first = synapses.data() + offset[p];
-      const std::size_t n = offset[p + 1] - offset[p];
-      fill_block(
-          blocks_[p], seen[p], n, n_source,
-          [first](std::size_t i) -> const SynapseRecord& { return first[i]; },
-          [first, n] { release_pages(first, first + n); });
-    });
-  } else {
-    // A stable counting sort of the synapses' indices by partition.
-    std::vector<std::size_t> offset(n_parts + 1, 0);
-    for (const auto& s : synapses) ++offset[parts.part_of(n_target, s.target) + 1];
-    std::partial_sum(offset.begin(), offset.end(), offset.begin());
-    std::vector<std::uint32_t> order(synapses.size());
-    {
-      std::vector<std::size_t> fill(offset.begin(), offset.end() - 1);
-      for (std::size_t k = 0; k < synapses.size(); ++k) {
-        order[fill[parts.part_of(n_target, synapses[k].target)]++] = static_cast<std::uint32_t>(k);
-      }
-    }
-    tbb::parallel_for(0u, n_parts, [&](unsigned p) {
-      seen[p].assign(static_cast<std::size_t>(max_delay) + 1, false);
-      const std::uint32_t* idx = order.data() + offset[p];
-      const SynapseRecord* rec = synapses.data();
-      fill_block(
-          blocks_[p], seen[p], offset[p + 1] - offset[p], n_source,
-          [idx, rec](std::size_t i) -> const SynapseRecord& { return rec[idx[i]]; }, [] {});
-    });
+  });
+  // The first partition's error: the one a serial build meets first.
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  std::size_t max_delay = 0;
+  for (unsigned p = 0; p < n_parts; ++p) {
+    count_ += blocks_[p].target.size();
+    max_delay = std::max(max_delay, seen[p].empty() ? 0 : seen[p].size() - 1);
+  }
+  if (count_ >= std::numeric_limits<std::uint32_t>::max()) {
+    throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported", count_,
+                                  std::numeric_limits<std::uint32_t>::max() - 1));
   }
   for (auto& b : blocks_) {
     b.consecutive.assign((b.groups.size() + 63) / 64, 0);
@@ -281,13 +368,14 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
   }
   for (std::size_t d = 1; d <= max_delay; ++d) {
     bool any = false;
-    for (const auto& s : seen) any = any || (!s.empty() && s[d]);
+    for (const auto& s : seen) any = any || (s.size() > d && s[d]);
     if (!any) continue;
     if (min_delay_ == 0) min_delay_ = static_cast<std::uint32_t>(d);
     max_delay_ = static_cast<std::uint32_t>(d);
     ++distinct_delays_;
   }
 }
+
 std::vector<SynapseRecord> Connectivity::canonical() const {
   std::vector<SynapseRecord> out;
   out.reserve(count_);

@@ -19,8 +19,16 @@ std::uint32_t Network::add_projection(std::string name, std::uint32_t source, st
   if (source >= populations_.size() || target >= populations_.size()) {
     throw Error(ExitCode::software, fmt::format("projection '{}': no such population", name));
   }
-  projections_.push_back({std::move(name), source, target, std::move(synapses), nullptr});
+  projections_.push_back({std::move(name), source, target, std::move(synapses), nullptr, nullptr});
   return static_cast<std::uint32_t>(projections_.size() - 1);
+}
+
+std::uint32_t Network::add_projection(std::string name, std::uint32_t source, std::uint32_t target,
+                                      std::shared_ptr<const SynapseSource> synapses) {
+  if (!synapses) throw Error(ExitCode::software, "add_projection: no synapse source");
+  const auto k = add_projection(std::move(name), source, target, std::vector<SynapseRecord>{});
+  projections_[k].drawn = std::move(synapses);
+  return k;
 }
 
 void Network::set_plasticity(std::uint32_t projection, std::unique_ptr<PlasticityRule> rule) {

@@ -99,8 +99,14 @@ Simulator::Simulator(Network network, SimulationOptions options)
           "projection '{}': population '{}' ({}) is a generator and cannot receive synapses",
           proj.name, tgt.name, tgt.model));
     }
-    connectivity_.emplace_back(std::move(proj.synapses), pops[proj.source].population->size(),
-                               tgt.population->size(), parts_);
+    const std::size_t n_source = pops[proj.source].population->size();
+    if (proj.drawn) {
+      connectivity_.emplace_back(*proj.drawn, n_source, tgt.population->size(), parts_);
+      proj.drawn.reset();
+    } else {
+      connectivity_.emplace_back(std::move(proj.synapses), n_source, tgt.population->size(),
+                                 parts_);
+    }
     proj.synapses = {};
     const auto& c = connectivity_.back();
     if (c.size() > 0) {

@@ -465,8 +465,8 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     const auto& p = c.projections[k];
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
-    const synapses::ConnectionSpec spec = resolve_spec(p);
-    auto syn = synapses::connect(spec, connect_context(c, k, src, tgt, grid));
+    synapses::ConnectionSpec spec = resolve_spec(p);
+    auto syn = synapses::make_source(std::move(spec), connect_context(c, k, src, tgt, grid));
     const auto index = net.add_projection(p.name, static_cast<std::uint32_t>(src),
                                           static_cast<std::uint32_t>(tgt), std::move(syn));
     if (!p.plasticity_rule.empty()) {

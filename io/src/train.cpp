@@ -534,8 +534,8 @@ void write_rasters(hid_t parent, const std::string& name, const std::vector<BitR
     if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) H5Pset_deflate(dcpl.get(), 1);
   }
   Handle space = detail::space_handle(H5Screate_simple(3, dims, nullptr));
-  Handle ds = detail::dataset_handle(H5Dcreate2(parent, name.c_str(), H5T_NATIVE_UINT8,
-                                                space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT));
+  Handle ds = detail::dataset_handle(H5Dcreate2(parent, name.c_str(), H5T_NATIVE_UINT8, space.get(),
+                                                lcpl.get(), dcpl.get(), H5P_DEFAULT));
   if (!ds.valid()) fail();
   const hsize_t one[3] = {1, T, N};
   Handle mem = detail::space_handle(H5Screate_simple(3, one, nullptr));
@@ -898,7 +898,8 @@ class Trainer {
       write_rasters(file.get(), "recall/raster", final_.rasters, T, N, path);
       write_scores(file.get(), "recall", final_, path);
     }
-    if (initial_.per_pattern.size() == M) write_scores(file.get(), "recall_initial", initial_, path);
+    if (initial_.per_pattern.size() == M)
+      write_scores(file.get(), "recall_initial", initial_, path);
     std::vector<double> cols[7];
     for (const auto& r : log_) {
       const double v[7] = {r.step, r.loss, r.train_f1, r.lr, r.grad_norm, r.recall_f1, r.wall_s};

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
 #include <numeric>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <unordered_set>
 
 #include <tbb/parallel_for.h>
@@ -268,36 +271,108 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
   }
 }
 
-// Every rule but fixed_total_number and explicit draws from streams keyed
-// per target (per source for fixed_outdegree), so chunks of targets are made
-// in parallel, each into its own slice of the output: the result is the
-// same, in the same order, as a serial loop over the targets.
-std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectContext& ctx) {
-  validate(spec, ctx);
-  std::vector<SynapseRecord> out;
-  const Emitter emit(spec, ctx);
-  const std::uint64_t ns = ctx.n_source, nt = ctx.n_target, taps = spec.taps;
-  const bool no_self = ctx.same_population && !spec.autapses;
-  const std::uint32_t conn_stream = stream_id(StreamKind::connectivity, ctx.projection_index);
-  auto rng_for = [&](std::uint64_t entity) {
-    return RandomStream(ctx.seed, conn_stream, static_cast<std::uint32_t>(entity));
-  };
+namespace {
+
+// A projection's rule as a SynapseSource: the synapses onto a range of
+// targets, made slice by slice (about kSlice synapses each, the chunks of a
+// slice in parallel), so that no list of the whole projection is made.
+// Every rule but fixed_outdegree, fixed_total_number and explicit draws from
+// streams keyed per target: a range of targets costs what it makes, and the
+// synapses come out in the same order as a serial loop over all targets.
+// The others are made in their own order, in slices, and filtered.
+class RuleSource final : public SynapseSource {
+ public:
+  RuleSource(ConnectionSpec spec, const ConnectContext& ctx)
+      : spec_(std::move(spec)),
+        grid_(ctx.grid),
+        ns_(ctx.n_source),
+        nt_(ctx.n_target),
+        same_(ctx.same_population),
+        seed_(ctx.seed),
+        projection_(ctx.projection_index) {
+    validate(spec_, context());
+    emit_.emplace(spec_, context());
+  }
+  RuleSource(const RuleSource&) = delete;  // emit_ refers to spec_
+  RuleSource& operator=(const RuleSource&) = delete;
+
+  bool by_target() const override {
+    return spec_.rule != Rule::fixed_outdegree && spec_.rule != Rule::fixed_total_number &&
+           spec_.rule != Rule::explicit_edges;
+  }
+
+  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    if (first >= last) return;
+    if (by_target()) {
+      const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
+      const std::uint64_t step = std::max<std::uint64_t>(
+          1, static_cast<std::uint64_t>(static_cast<double>(kSlice) / std::max(1.0, per_target)));
+      std::vector<SynapseRecord> out;
+      for (std::uint64_t a = first; a < last; a += step) {
+        out.clear();
+        make_targets(a, std::min<std::uint64_t>(last, a + step), out);
+        if (!out.empty()) sink(out);
+      }
+      return;
+    }
+    if (first == 0 && last >= nt_) {
+      make_all(sink);
+      return;
+    }
+    std::vector<SynapseRecord> kept;
+    make_all([&](std::span<const SynapseRecord> recs) {
+      kept.clear();
+      for (const auto& r : recs)
+        if (r.target >= first && r.target < last) kept.push_back(r);
+      if (!kept.empty()) sink(kept);
+    });
+  }
+
+ private:
+  static constexpr std::uint64_t kSlice = std::uint64_t{1} << 20;
+
+  ConnectContext context() const { return {ns_, nt_, same_, grid_, seed_, projection_}; }
+  RandomStream rng_for(std::uint64_t entity) const {
+    return RandomStream(seed_, stream_id(StreamKind::connectivity, projection_),
+                        static_cast<std::uint32_t>(entity));
+  }
   // Weights and delays come from a stream of their own, so that changing a
   // weight distribution does not change which pairs are connected.
-  const std::uint32_t value_stream = stream_id(StreamKind::weights, ctx.projection_index);
-  auto values_for = [&](std::uint64_t entity) {
-    return RandomStream(ctx.seed, value_stream, static_cast<std::uint32_t>(entity));
-  };
-  auto at = [&](std::uint64_t k) { return out.data() + k; };
+  RandomStream values_for(std::uint64_t entity) const {
+    return RandomStream(seed_, stream_id(StreamKind::weights, projection_),
+                        static_cast<std::uint32_t>(entity));
+  }
+  bool no_self() const { return same_ && !spec_.autapses; }
 
-  switch (spec.rule) {
+  // Appends the synapses onto targets [a, b), in order (by_target rules).
+  void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out) const;
+  // Hands every synapse to f in the rule's order, in slices (the other rules).
+  void make_all(const Sink& f) const;
+
+  ConnectionSpec spec_;
+  TimeGrid grid_;
+  std::size_t ns_, nt_;
+  bool same_;
+  std::uint64_t seed_;
+  std::uint32_t projection_;
+  std::optional<Emitter> emit_;
+};
+
+void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
+                              std::vector<SynapseRecord>& out) const {
+  const Emitter& emit = *emit_;
+  const std::uint64_t ns = ns_, taps = spec_.taps, n = b - a;
+  const bool no_self = this->no_self();
+  const std::size_t base = out.size();
+  auto at = [&](std::uint64_t k) { return out.data() + base + k; };
+  switch (spec_.rule) {
     case Rule::one_to_one: {
       if (no_self) break;
-      out.resize(nt * taps);
-      for_chunks(nt, chunk_entities(static_cast<double>(taps)),
+      out.resize(base + n * taps);
+      for_chunks(n, chunk_entities(static_cast<double>(taps)),
                  [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
                    SynapseRecord* p = at(first * taps);
-                   for (std::uint64_t i = first; i < last; ++i) {
+                   for (std::uint64_t i = a + first; i < a + last; ++i) {
                      auto vals = values_for(i);
                      p = emit.pair(p, static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i),
                                    vals);
@@ -308,11 +383,11 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
     case Rule::all_to_all: {
       // Pairs onto targets [0, t): ns each, less the autapses skipped.
       auto pairs_before = [&](std::uint64_t t) { return t * ns - (no_self ? std::min(t, ns) : 0); };
-      out.resize(pairs_before(nt) * taps);
-      for_chunks(nt, chunk_entities(static_cast<double>(ns * taps)),
+      out.resize(base + (pairs_before(b) - pairs_before(a)) * taps);
+      for_chunks(n, chunk_entities(static_cast<double>(ns * taps)),
                  [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                   SynapseRecord* p = at(pairs_before(first) * taps);
-                   for (std::uint64_t t = first; t < last; ++t) {
+                   SynapseRecord* p = at((pairs_before(a + first) - pairs_before(a)) * taps);
+                   for (std::uint64_t t = a + first; t < a + last; ++t) {
                      auto vals = values_for(t);
                      for (std::uint64_t s = 0; s < ns; ++s) {
                        if (no_self && s == t) continue;
@@ -324,29 +399,30 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       break;
     }
     case Rule::fixed_probability: {
-      if (spec.p == 0 || nt == 0) break;
+      if (spec_.p == 0) break;
       // Geometric skipping: cost proportional to the synapses made, not to ns.
       // A first pass counts each chunk's pairs (the connection stream alone),
       // so that the output is allocated once, at its exact size.
       auto for_pairs = [&](std::uint64_t t, auto&& f) {
         auto rng = rng_for(t);
-        for (std::uint64_t s = rng.geometric(spec.p); s < ns; s += 1 + rng.geometric(spec.p)) {
+        for (std::uint64_t s = rng.geometric(spec_.p); s < ns; s += 1 + rng.geometric(spec_.p)) {
           if (no_self && s == t) continue;
           f(s);
         }
       };
-      const std::uint64_t grain = chunk_entities(spec.p * static_cast<double>(ns * taps));
-      std::vector<std::uint64_t> start((nt + grain - 1) / grain + 1, 0);
-      for_chunks(nt, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
+      const std::uint64_t grain = chunk_entities(spec_.p * static_cast<double>(ns * taps));
+      std::vector<std::uint64_t> start((n + grain - 1) / grain + 1, 0);
+      for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
         std::uint64_t pairs = 0;
-        for (std::uint64_t t = first; t < last; ++t) for_pairs(t, [&](std::uint64_t) { ++pairs; });
+        for (std::uint64_t t = a + first; t < a + last; ++t)
+          for_pairs(t, [&](std::uint64_t) { ++pairs; });
         start[c + 1] = pairs * taps;
       });
       std::partial_sum(start.begin(), start.end(), start.begin());
-      out.resize(start.back());
-      for_chunks(nt, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
+      out.resize(base + start.back());
+      for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
         SynapseRecord* p = at(start[c]);
-        for (std::uint64_t t = first; t < last; ++t) {
+        for (std::uint64_t t = a + first; t < a + last; ++t) {
           auto vals = values_for(t);
           for_pairs(t, [&](std::uint64_t s) {
             p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
@@ -356,24 +432,24 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
       break;
     }
     case Rule::fixed_indegree: {
-      const std::uint64_t per_target = spec.indegree * taps;
-      out.resize(nt * per_target);
+      const std::uint64_t per_target = spec_.indegree * taps;
+      out.resize(base + n * per_target);
       for_chunks(
-          nt, chunk_entities(static_cast<double>(per_target)),
+          n, chunk_entities(static_cast<double>(per_target)),
           [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
             SynapseRecord* p = at(first * per_target);
-            for (std::uint64_t t = first; t < last; ++t) {
+            for (std::uint64_t t = a + first; t < a + last; ++t) {
               auto rng = rng_for(t);
               auto vals = values_for(t);
               const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
-              if (spec.multapses) {
-                for (std::uint64_t k = 0; k < spec.indegree; ++k) {
+              if (spec_.multapses) {
+                for (std::uint64_t k = 0; k < spec_.indegree; ++k) {
                   std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
                   if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
                   p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
                 }
               } else {
-                for (const auto s : distinct_sample(ns, spec.indegree, skip, rng)) {
+                for (const auto s : distinct_sample(ns, spec_.indegree, skip, rng)) {
                   p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
                 }
               }
@@ -381,74 +457,120 @@ std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectCont
           });
       break;
     }
+    default:
+      throw std::logic_error("make_targets: not a by-target rule");
+  }
+}
+
+void RuleSource::make_all(const Sink& f) const {
+  const Emitter& emit = *emit_;
+  const std::uint64_t ns = ns_, nt = nt_, taps = spec_.taps;
+  const bool no_self = this->no_self();
+  std::vector<SynapseRecord> out;
+  switch (spec_.rule) {
     case Rule::fixed_outdegree: {
-      const std::uint64_t per_source = spec.outdegree * taps;
-      out.resize(ns * per_source);
-      for_chunks(
-          ns, chunk_entities(static_cast<double>(per_source)),
-          [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-            SynapseRecord* p = at(first * per_source);
-            for (std::uint64_t s = first; s < last; ++s) {
-              auto rng = rng_for(s);
-              auto vals = values_for(s);
-              const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
-              if (spec.multapses) {
-                for (std::uint64_t k = 0; k < spec.outdegree; ++k) {
-                  std::uint64_t t = rng.below(skip >= 0 ? nt - 1 : nt);
-                  if (skip >= 0 && static_cast<std::int64_t>(t) >= skip) ++t;
-                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                }
-              } else {
-                for (const auto t : distinct_sample(nt, spec.outdegree, skip, rng)) {
-                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                }
-              }
-            }
-          });
+      const std::uint64_t per_source = spec_.outdegree * taps;
+      const std::uint64_t step =
+          std::max<std::uint64_t>(1, kSlice / std::max<std::uint64_t>(1, per_source));
+      for (std::uint64_t a = 0; a < ns; a += step) {
+        const std::uint64_t n = std::min(ns, a + step) - a;
+        out.resize(n * per_source);
+        for_chunks(n, chunk_entities(static_cast<double>(per_source)),
+                   [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+                     SynapseRecord* p = out.data() + first * per_source;
+                     for (std::uint64_t s = a + first; s < a + last; ++s) {
+                       auto rng = rng_for(s);
+                       auto vals = values_for(s);
+                       const std::int64_t skip =
+                           no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
+                       if (spec_.multapses) {
+                         for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
+                           std::uint64_t t = rng.below(skip >= 0 ? nt - 1 : nt);
+                           if (skip >= 0 && static_cast<std::int64_t>(t) >= skip) ++t;
+                           p = emit.pair(p, static_cast<NeuronIndex>(s),
+                                         static_cast<NeuronIndex>(t), vals);
+                         }
+                       } else {
+                         for (const auto t : distinct_sample(nt, spec_.outdegree, skip, rng)) {
+                           p = emit.pair(p, static_cast<NeuronIndex>(s),
+                                         static_cast<NeuronIndex>(t), vals);
+                         }
+                       }
+                     }
+                   });
+        if (!out.empty()) f(out);
+      }
       break;
     }
     case Rule::fixed_total_number: {
       // One stream for the whole projection: serial.
       auto rng = rng_for(0);
       auto vals = values_for(0);
-      out.resize(spec.total * taps);
-      SynapseRecord* p = at(0);
-      for (std::uint64_t k = 0; k < spec.total; ++k) {
-        std::uint64_t s = 0, t = 0;
-        do {
-          s = rng.below(ns);
-          t = rng.below(nt);
-        } while (no_self && s == t);
-        p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+      const std::uint64_t step = std::max<std::uint64_t>(1, kSlice / taps);
+      for (std::uint64_t a = 0; a < spec_.total; a += step) {
+        const std::uint64_t n = std::min(spec_.total, a + step) - a;
+        out.resize(n * taps);
+        SynapseRecord* p = out.data();
+        for (std::uint64_t k = 0; k < n; ++k) {
+          std::uint64_t s = 0, t = 0;
+          do {
+            s = rng.below(ns);
+            t = rng.below(nt);
+          } while (no_self && s == t);
+          p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+        }
+        f(out);
       }
       break;
     }
     case Rule::explicit_edges: {
-      const auto& e = spec.edges;
-      const std::size_t n = e.source.size();
+      const auto& e = spec_.edges;
+      const std::size_t total = e.source.size();
       auto vals = values_for(0);
-      out.resize(n * taps);
-      SynapseRecord* p = at(0);
-      for (std::size_t k = 0; k < n; ++k) {
-        const auto s = static_cast<NeuronIndex>(e.source[k]);
-        const auto t = static_cast<NeuronIndex>(e.target[k]);
-        if (e.weight.empty() && e.delay_ms.empty()) {
-          p = emit.pair(p, s, t, vals);
-          continue;
+      const std::uint64_t step = std::max<std::uint64_t>(1, kSlice / taps);
+      for (std::uint64_t a = 0; a < total; a += step) {
+        const std::uint64_t n = std::min<std::uint64_t>(total, a + step) - a;
+        out.resize(n * taps);
+        SynapseRecord* p = out.data();
+        for (std::size_t k = a; k < a + n; ++k) {
+          const auto s = static_cast<NeuronIndex>(e.source[k]);
+          const auto t = static_cast<NeuronIndex>(e.target[k]);
+          if (e.weight.empty() && e.delay_ms.empty()) {
+            p = emit.pair(p, s, t, vals);
+            continue;
+          }
+          const std::uint32_t d = e.delay_ms.empty()
+                                      ? emit.delay(vals)
+                                      : static_cast<std::uint32_t>(grid_.synaptic_delay_steps(
+                                            e.delay_ms[k], "edge delay", precision(e)));
+          for (std::uint32_t tap = 0; tap < spec_.taps; ++tap) {
+            // A listed weight holds for every tap; a distribution is drawn per tap.
+            const float w = e.weight.empty() ? emit.weight(vals) : static_cast<float>(e.weight[k]);
+            *p++ = {s, t, w, d + tap};
+          }
         }
-        const std::uint32_t d = e.delay_ms.empty()
-                                    ? emit.delay(vals)
-                                    : static_cast<std::uint32_t>(ctx.grid.synaptic_delay_steps(
-                                          e.delay_ms[k], "edge delay", precision(e)));
-        for (std::uint32_t tap = 0; tap < spec.taps; ++tap) {
-          // A listed weight holds for every tap; a distribution is drawn per tap.
-          const float w = e.weight.empty() ? emit.weight(vals) : static_cast<float>(e.weight[k]);
-          *p++ = {s, t, w, d + tap};
-        }
+        f(out);
       }
       break;
     }
+    default:
+      throw std::logic_error("make_all: a by-target rule");
   }
+}
+
+}  // namespace
+
+std::shared_ptr<const SynapseSource> make_source(ConnectionSpec spec, const ConnectContext& ctx) {
+  return std::make_shared<const RuleSource>(std::move(spec), ctx);
+}
+
+std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectContext& ctx) {
+  const RuleSource source(spec, ctx);
+  std::vector<SynapseRecord> out;
+  out.reserve(static_cast<std::size_t>(expected_synapses(spec, ctx)));
+  source.generate(0, static_cast<NeuronIndex>(ctx.n_target), [&](std::span<const SynapseRecord> r) {
+    out.insert(out.end(), r.begin(), r.end());
+  });
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "spikeline/engine/error.hpp"
@@ -168,4 +169,101 @@ TEST_CASE("a Connectivity from connect()'s output is the same for 1 and 5 partit
   const auto r = run(s, 20, 23, false, ms);
   CHECK(same_records(Connectivity(r, 20, 23, Partitioning(1)).canonical(),
                      Connectivity(r, 20, 23, Partitioning(5)).canonical()));
+}
+
+namespace {
+
+bool same_blocks(const Connectivity& a, const Connectivity& b) {
+  if (a.size() != b.size() || a.blocks() != b.blocks() || a.min_delay() != b.min_delay() ||
+      a.max_delay() != b.max_delay() || a.distinct_delays() != b.distinct_delays()) {
+    return false;
+  }
+  for (unsigned p = 0; p < a.blocks(); ++p) {
+    const auto &x = a.block(p), &y = b.block(p);
+    if (x.row != y.row || x.target != y.target || x.weight != y.weight ||
+        x.consecutive != y.consecutive || x.groups.size() != y.groups.size()) {
+      return false;
+    }
+    for (std::size_t g = 0; g < x.groups.size(); ++g) {
+      if (x.groups[g].begin != y.groups[g].begin || x.groups[g].end != y.groups[g].end ||
+          x.groups[g].delay != y.groups[g].delay) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// A source that breaks the contract: its second pass differs from its first.
+class FickleSource final : public SynapseSource {
+ public:
+  bool by_target() const override { return true; }
+  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    std::vector<SynapseRecord> r;
+    for (NeuronIndex t = first; t < last; ++t) r.push_back({0, t, 1.0f, 1});
+    if (calls_++ % 2 == 1) r.push_back({0, first, 1.0f, 2});
+    sink(r);
+  }
+
+ private:
+  mutable std::atomic<int> calls_{0};
+};
+
+class OutOfRangeSource final : public SynapseSource {
+ public:
+  bool by_target() const override { return true; }
+  void generate(NeuronIndex, NeuronIndex, const Sink& sink) const override {
+    const SynapseRecord r[1] = {{3, 7, 1.0f, 1}};  // target 7 whatever the range
+    sink(r);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a Connectivity drawn from make_source is laid out exactly as from connect()'s list",
+          "[connectivity]") {
+  // The lazy source is asked for each partition's targets, twice; the layout
+  // (every block's arrays, not just the canonical order) must not change.
+  auto specs = random_specs();
+  auto listed = spec(Rule::explicit_edges);  // in no particular order, with multapses
+  for (std::uint64_t k = 0; k < 400; ++k) {
+    listed.edges.source.push_back((k * 7919) % 47);
+    listed.edges.target.push_back((k * 104729) % 47);
+    listed.edges.weight.push_back(0.001 * static_cast<double>(k));
+    listed.edges.delay_ms.push_back(0.1 * static_cast<double>(1 + k % 5));
+  }
+  specs.push_back(listed);
+  for (auto s : specs) {
+    CAPTURE(synapses::rule_name(s.rule), s.multapses);
+    const bool square = s.rule == Rule::one_to_one || s.rule == Rule::explicit_edges;
+    const std::size_t ns = 47, nt = square ? 47 : 53;
+    const auto ctx = context(ns, nt, true, grid, 99, 1);
+    const auto r = synapses::connect(s, ctx);
+    const auto src = synapses::make_source(s, ctx);
+    for (unsigned parts : {1u, 2u, 5u}) {
+      CAPTURE(parts);
+      CHECK(same_blocks(Connectivity(r, ns, nt, Partitioning(parts)),
+                        Connectivity(*src, ns, nt, Partitioning(parts))));
+    }
+  }
+  // Large enough that a partition is drawn in several slices (2^20 synapses
+  // each), with 41 taps.
+  const TimeGrid ms(1.0);
+  auto s = spec(Rule::all_to_all);
+  s.taps = 41;
+  s.weight = ValueSpec::normal(0, 1);
+  const auto ctx = context(180, 190, true, ms, 5, 0);  // 1.4M synapses
+  const auto r = synapses::connect(s, ctx);
+  REQUIRE(r.size() == 180u * 190u * 41u);
+  CHECK(same_blocks(Connectivity(r, 180, 190, Partitioning(2)),
+                    Connectivity(*synapses::make_source(s, ctx), 180, 190, Partitioning(2))));
+}
+
+TEST_CASE("a synapse source that breaks its contract is refused", "[connectivity]") {
+  CHECK_THROWS_WITH(Connectivity(FickleSource(), 1, 10, Partitioning(2)),
+                    Contains("more synapses on its second pass"));
+  // A target outside the partition asked for: named, with the valid ranges.
+  CHECK_THROWS_WITH(Connectivity(OutOfRangeSource(), 4, 5, Partitioning(1)),
+                    Contains("synapse 3 -> 7 (delay 1 steps) is invalid: sources must be < 4, "
+                             "targets < 5"));
 }

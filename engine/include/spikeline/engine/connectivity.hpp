@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -44,6 +45,25 @@ struct SynapseRecord {
   NeuronIndex target;
   float weight;
   std::uint32_t delay;  // steps, >= 1
+};
+
+// Makes a projection's synapses onto a range of targets, in the order of the
+// projection's whole list restricted to those targets, handed to `sink` in
+// one or more spans (called from the calling thread, in order; the spans are
+// valid during the call only). Connectivity lays a projection out one
+// partition at a time from it, in two passes (count, then place), so that
+// the whole SynapseRecord list (16 bytes per synapse) never exists: the
+// build's peak is the tables themselves plus a slice. Must be callable from
+// several threads at once.
+class SynapseSource {
+ public:
+  using Sink = std::function<void(std::span<const SynapseRecord>)>;
+  virtual ~SynapseSource() = default;
+  // True when generate() costs in proportion to the synapses it makes (rules
+  // drawn target by target). Otherwise the layout makes the list once and
+  // works from it, as from a std::vector<SynapseRecord>.
+  virtual bool by_target() const = 0;
+  virtual void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const = 0;
 };
 
 struct DelayGroup {
@@ -84,6 +104,10 @@ class Connectivity {
   // ties between multapses) and lays them out for `parts`.
   Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_source, std::size_t n_target,
                const Partitioning& parts);
+  // The same from a source, which is asked for each partition's synapses
+  // twice (by_target sources) and never for the whole list.
+  Connectivity(const SynapseSource& source, std::size_t n_source, std::size_t n_target,
+               const Partitioning& parts);
 
   std::size_t size() const noexcept { return count_; }
   std::size_t source_size() const noexcept { return n_source_; }
@@ -116,6 +140,7 @@ class Connectivity {
   // Calls emit(source, part, index, delay) for every synapse in canonical order.
   template <class Emit>
   void visit_canonical(Emit&& emit) const;
+  void lay_out(const SynapseSource& source, const Partitioning& parts);
 
   std::vector<SynapseBlock> blocks_;
   std::size_t count_ = 0;

@@ -25,6 +25,7 @@ struct ProjectionEntry {
   std::uint32_t source;  // population index
   std::uint32_t target;
   std::vector<SynapseRecord> synapses;         // laid out as Connectivity when the simulator starts
+  std::shared_ptr<const SynapseSource> drawn;  // or drawn from this then (when set)
   std::unique_ptr<PlasticityRule> plasticity;  // null: static synapses
 };
 
@@ -64,6 +65,10 @@ class Network {
                                std::unique_ptr<Population> population);
   std::uint32_t add_projection(std::string name, std::uint32_t source, std::uint32_t target,
                                std::vector<SynapseRecord> synapses);
+  // The same with synapses drawn when the simulator lays them out, one
+  // partition at a time: a large projection never exists as a list.
+  std::uint32_t add_projection(std::string name, std::uint32_t source, std::uint32_t target,
+                               std::shared_ptr<const SynapseSource> synapses);
   // Makes projection `projection` plastic under `rule`.
   void set_plasticity(std::uint32_t projection, std::unique_ptr<PlasticityRule> rule);
   void add_stimulus(CurrentStimulus stimulus);

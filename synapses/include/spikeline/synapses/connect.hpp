@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,11 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx);
 // Throws ConfigError (bad spec) or DataError (bad explicit edges), naming
 // the projection, the value and the valid range.
 std::vector<SynapseRecord> connect(const ConnectionSpec& spec, const ConnectContext& ctx);
+
+// The same as a source that Connectivity draws from one partition at a time
+// (the whole list is never made; see SynapseSource). The spec is validated
+// now; a weight that does not fit a float is reported when drawn.
+std::shared_ptr<const SynapseSource> make_source(ConnectionSpec spec, const ConnectContext& ctx);
 
 // The number of synapses `connect` would make (exact for deterministic rules,
 // expected for fixed_probability): used to refuse networks that cannot fit
