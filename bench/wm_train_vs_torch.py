@@ -70,6 +70,7 @@ init_scale = 0.5
 steps = %(steps)d
 eval_every = 0
 lr = 0.003
+optimizer_state = "%(state)s"
 
 [evaluation]
 sequential = "no"
@@ -89,6 +90,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
     ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--optimizer-state", default="bfloat16", choices=["float32", "bfloat16"],
+                    help="spikeline's AdamW moments (PyTorch keeps float32)")
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "tools", "spikeline"))
@@ -99,7 +102,8 @@ def main():
         for n in a.sizes:
             cfg = os.path.join(tmp, "wm%d.toml" % n)
             with open(cfg, "w") as f:
-                f.write(CONFIG % {"n": n, "threads": a.threads, "steps": a.steps})
+                f.write(CONFIG % {"n": n, "threads": a.threads, "steps": a.steps,
+                                  "state": a.optimizer_state})
             init = os.path.join(tmp, "init%d.h5" % n)
             spikeline(a.binary, cfg, init, ["--steps", "0"])
             sp_steps, sp_rss, th_steps, th_rss = [], [], [], []
@@ -142,14 +146,14 @@ def main():
     meta = {"date": datetime.date.today().isoformat(), "commit": commit(), "threads": a.threads,
             "machine": "%s, %d cores, %s" % (platform.processor() or platform.machine(),
                                              os.cpu_count(), platform.platform()),
-            "steps": a.steps, "reps": a.reps}
+            "steps": a.steps, "reps": a.reps, "optimizer_state": a.optimizer_state}
     res = os.path.join(HERE, "results")
     with open(os.path.join(res, "wm_training.json"), "w") as f:
         json.dump({"meta": meta, "rows": rows}, f, indent=1)
     lines = ["# Working-memory training step: spikeline vs dense PyTorch", "",
              "%(date)s, commit %(commit)s, %(machine)s, %(threads)d threads, median over %(reps)d "
-             "alternating runs of %(steps)d steps (first and last left out). "
-             "Produced by `bench/wm_train_vs_torch.py`." % meta, "",
+             "alternating runs of %(steps)d steps (first and last left out); spikeline's AdamW "
+             "moments in %(optimizer_state)s, PyTorch's in float32. Produced by `bench/wm_train_vs_torch.py`." % meta, "",
              "| N | synapses | spikeline s/step | PyTorch s/step | speed-up | spikeline peak RSS "
              "| PyTorch peak RSS | memory ratio | step-1 loss, grad norm rel. diff |",
              "|---|---|---|---|---|---|---|---|---|"]

@@ -1,5 +1,9 @@
 #include "spikeline/io/train.hpp"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -169,12 +173,13 @@ struct TrainingSpec {
 
 TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
   const ParamMap& p = c.training;
-  check_keys(p,
-             {"init",     "init_gain",      "init_scale", "init_std",  "steps",        "batch",
-              "clamp",    "optimizer",      "lr",         "lr_min",    "warmup",       "schedule",
-              "momentum", "beta1",          "beta2",      "eps",       "weight_decay", "clip_norm",
-              "w_min",    "w_max",          "dropout",    "surrogate", "alpha",        "loss",
-              "gradient", "reset_gradient", "eval_every", "target_f1", "pos_weight"});
+  check_keys(
+      p,
+      {"init",     "init_gain",      "init_scale", "init_std",  "steps",        "batch",
+       "clamp",    "optimizer",      "lr",         "lr_min",    "warmup",       "schedule",
+       "momentum", "beta1",          "beta2",      "eps",       "weight_decay", "clip_norm",
+       "w_min",    "w_max",          "dropout",    "surrogate", "alpha",        "loss",
+       "gradient", "reset_gradient", "eval_every", "target_f1", "pos_weight",   "optimizer_state"});
   TrainingSpec t;
   t.init = one_of(p, "init", "hebbian", {"hebbian", "mean_hebbian", "random", "zero", "config"});
   t.init_gain = p.number("init_gain", 1.5);
@@ -209,6 +214,9 @@ TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
   o.clip_norm = p.number("clip_norm", 0.0);
   o.w_min = p.number("w_min", o.w_min);
   o.w_max = p.number("w_max", o.w_max);
+  o.state = one_of(p, "optimizer_state", "float32", {"float32", "bfloat16"}) == "bfloat16"
+                ? learning::OptimizerParams::State::bfloat16
+                : learning::OptimizerParams::State::float32;
   o.check("[training]");
   auto& s = t.schedule;
   s.lr = p.number("lr", 3e-3);
@@ -324,11 +332,14 @@ Plan plan_sequence(const std::vector<BitRaster>& patterns, const TaskSpec& t, st
 // backward pass needs (probe 0: u and s of every neuron at every step).
 class TrialRunner : public SimulationObserver {
  public:
-  TrialRunner(Simulator& sim, std::uint32_t population, std::size_t probe)
+  // pad_rows: rows of u reserved beyond the trial, so that the backward pass
+  // writes its error over u without reallocating (learning::backward).
+  TrialRunner(Simulator& sim, std::uint32_t population, std::size_t probe, std::size_t pad_rows)
       : sim_(sim),
         pop_(population),
         probe_(probe),
-        n_(sim.network().populations()[population].population->size()) {
+        n_(sim.network().populations()[population].population->size()),
+        pad_rows_(pad_rows) {
     sim_.checkpoint(initial_);
     initial_.set_loading(true);
   }
@@ -348,6 +359,7 @@ class TrialRunner : public SimulationObserver {
     trial_.target = plan.target;
     trial_.score_begin = plan.score_begin;
     trial_.score_end = plan.score_end;
+    trial_.u.reserve((L + pad_rows_) * n_);
     trial_.u.resize(L * n_);
     if (dropout > 0) trial_.dropout.resize(L * n_);
     row_ = 0;
@@ -377,7 +389,7 @@ class TrialRunner : public SimulationObserver {
  private:
   Simulator& sim_;
   std::uint32_t pop_;
-  std::size_t probe_, n_;
+  std::size_t probe_, n_, pad_rows_;
   MemoryArchive initial_;
   Trial trial_;
   std::size_t row_ = 0;
@@ -678,7 +690,8 @@ class Trainer {
       }
     }
     if (spec_.batch == 0 || spec_.batch > patterns_.size()) spec_.batch = patterns_.size();
-    runner_ = std::make_unique<TrialRunner>(*sim_, pop_, probe_);
+    runner_ = std::make_unique<TrialRunner>(*sim_, pop_, probe_,
+                                            sim_->connectivity(proj_).max_delay() + 1);
     result_.build_s = seconds_since(t_start_);
   }
 
@@ -793,7 +806,7 @@ class Trainer {
       const learning::LossValue loss = learning::batch_loss(batch, spec_.bptt);
       std::vector<learning::ErrorTrace> errors(batch.size());
       tbb::parallel_for(std::size_t{0}, batch.size(), [&](std::size_t b) {
-        errors[b] = learning::backward(batch[b], conn, spec_.bptt, loss);
+        errors[b] = learning::backward(std::move(batch[b].u), batch[b], conn, spec_.bptt, loss);
       });
       const learning::WeightGradient grad(conn, batch, errors);
       const double lr = spec_.schedule.at(step);
@@ -993,6 +1006,13 @@ std::string TrainResult::summary_line() const {
 }
 
 TrainResult train(const Config& c, const Registry& registry, const TrainOptions& options) {
+#if defined(__GLIBC__)
+  // Every step allocates and frees a batch of traces (megabytes per trial).
+  // glibc raises its mmap threshold to the largest block freed, after which
+  // such blocks come from the heap and fragment it: measured at N = 1024,
+  // 20 MiB of peak. A fixed threshold keeps them mapped, returned on free.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
   Trainer t(c, registry, options);
   return t.run();
 }

@@ -1,8 +1,10 @@
 #include "spikeline/learning/bptt.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <numbers>
+#include <stdexcept>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -97,11 +99,23 @@ LossValue batch_loss(std::span<const Trial> batch, const BpttParams& params) {
 
 ErrorTrace backward(const Trial& tr, const Connectivity& projection, const BpttParams& prm,
                     const LossValue& batch) {
+  std::vector<float> u = tr.u;
+  return backward(std::move(u), tr, projection, prm, batch);
+}
+
+// Row r of the error is written after row r of u was read, and only rows
+// > r of the error are read before: the error can take u's place.
+ErrorTrace backward(std::vector<float>&& u_trace, const Trial& tr, const Connectivity& projection,
+                    const BpttParams& prm, const LossValue& batch) {
   const std::size_t L = tr.steps(), n = tr.neurons();
+  if (u_trace.size() != L * n) {
+    throw std::invalid_argument("backward: the membrane trace is not steps x neurons");
+  }
   ErrorTrace out;
   out.steps = L;
   out.neurons = n;
-  out.e.assign((L + projection.max_delay() + 1) * n, 0.0f);
+  out.e = std::move(u_trace);
+  out.e.resize((L + projection.max_delay() + 1) * n, 0.0f);  // the padding rows are zeros
   const bool full = prm.gradient == GradientMode::full;
   const bool subtract = prm.reset_subtract;
   // dL/ds on scored rows (soft F1), or dL/du (BCE).
@@ -115,7 +129,7 @@ ErrorTrace backward(const Trial& tr, const Connectivity& projection, const BpttP
     // Local: no path through the membrane either, so the next step's error
     // never reaches this one.
     const bool last = r + 1 == L || prm.gradient == GradientMode::local;
-    const float* u = tr.u.data() + r * n;
+    const float* u = out.e.data() + r * n;  // not yet overwritten
     for (std::size_t j = 0; j < n; ++j) {
       const double x = static_cast<double>(u[j]) - prm.theta;
       const double sg = prm.surrogate.derivative(x);
@@ -276,18 +290,79 @@ void OptimizerParams::check(const std::string& item) const {
   check_less(w_min, item + " w_min", w_max, item + " w_max", "");
 }
 
+namespace {
+
+// bfloat16: the top 16 bits of a float32.
+float from_bf16(std::uint16_t h) {
+  return std::bit_cast<float>(std::uint32_t{h} << 16);
+}
+
+// Rounds up with probability equal to the dropped fraction: adding 16 random
+// bits below the kept ones, then truncating. `key` picks the random bits.
+std::uint16_t to_bf16(float x, std::uint64_t key) {
+  key += 0x9e3779b97f4a7c15ull;  // splitmix64
+  key = (key ^ (key >> 30)) * 0xbf58476d1ce4e5b9ull;
+  key = (key ^ (key >> 27)) * 0x94d049bb133111ebull;
+  key ^= key >> 31;
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+  const std::uint32_t r = static_cast<std::uint32_t>(key) & 0xffffu;
+  // Near the largest finite value the carry would make inf: truncate there.
+  const std::uint32_t up = (bits & 0x7f800000u) == 0x7f000000u ? bits : bits + r;
+  return static_cast<std::uint16_t>(up >> 16);
+}
+
+struct F32Moments {
+  float* m;
+  float* v;
+  float m_at(std::uint32_t k) const { return m[k]; }
+  float v_at(std::uint32_t k) const { return v[k]; }
+  void set(std::uint32_t k, double mk, double vk, std::uint64_t) const {
+    m[k] = static_cast<float>(mk);
+    if (v) v[k] = static_cast<float>(vk);
+  }
+};
+
+struct Bf16Moments {
+  std::uint16_t* m;
+  std::uint16_t* v;
+  float m_at(std::uint32_t k) const { return from_bf16(m[k]); }
+  float v_at(std::uint32_t k) const { return from_bf16(v[k]); }
+  void set(std::uint32_t k, double mk, double vk, std::uint64_t key) const {
+    m[k] = to_bf16(static_cast<float>(mk), key);
+    if (v) v[k] = to_bf16(static_cast<float>(vk), key + 1);
+  }
+};
+
+}  // namespace
+
 Optimizer::Optimizer(const OptimizerParams& params, const Connectivity& projection, unsigned parts)
-    : p_(params), m_(parts), v_(parts) {
+    : p_(params) {
+  const bool adam = p_.kind == OptimizerParams::Kind::adamw;
+  const bool half = p_.state == OptimizerParams::State::bfloat16;
+  if (half) {
+    m16_.resize(parts);
+    v16_.resize(parts);
+  } else {
+    m_.resize(parts);
+    v_.resize(parts);
+  }
   for (unsigned p = 0; p < parts; ++p) {
-    m_[p].assign(projection.block(p).weight.size(), 0.0f);
-    if (p_.kind == OptimizerParams::Kind::adamw)
-      v_[p].assign(projection.block(p).weight.size(), 0.0f);
+    const std::size_t n = projection.block(p).weight.size();
+    if (half) {
+      m16_[p].assign(n, 0);
+      if (adam) v16_[p].assign(n, 0);
+    } else {
+      m_[p].assign(n, 0.0f);
+      if (adam) v_[p].assign(n, 0.0f);
+    }
   }
 }
 
 std::size_t Optimizer::state_bytes() const {
   std::size_t n = 0;
   for (std::size_t p = 0; p < m_.size(); ++p) n += (m_[p].size() + v_[p].size()) * sizeof(float);
+  for (std::size_t p = 0; p < m16_.size(); ++p)
+    n += (m16_[p].size() + v16_[p].size()) * sizeof(std::uint16_t);
   return n;
 }
 
@@ -296,10 +371,34 @@ double Optimizer::step(Connectivity& c, const WeightGradient& grad, double lr) {
   const double scale = p_.clip_norm > 0 && norm > p_.clip_norm ? p_.clip_norm / norm : 1.0;
   ++t_;
   const bool adam = p_.kind == OptimizerParams::Kind::adamw;
+  const bool half = p_.state == OptimizerParams::State::bfloat16;
   const double bc1 = 1.0 - std::pow(p_.beta1, static_cast<double>(t_));
   const double bc2 = 1.0 - std::pow(p_.beta2, static_cast<double>(t_));
   const std::size_t n_src = c.source_size();
   const unsigned parts = static_cast<unsigned>(c.blocks());
+  // One delay group of source i; `key` is the group's random key (bfloat16).
+  auto update = [&](SynapseBlock& b, const DelayGroup& grp, std::uint32_t first,
+                    const std::vector<double>& g, const auto& mom, std::uint64_t key) {
+    for (std::uint32_t k = grp.begin; k < grp.end; ++k) {
+      const double gk = scale * g[k - first];
+      double w = b.weight[k];
+      // The synapse's own key: the same whatever the partitioning (its
+      // target, not its index in a block). Multapses share theirs.
+      const std::uint64_t ks = key ^ (std::uint64_t{b.target[k]} * 0xd6e8feb86659fd93ull);
+      if (adam) {
+        const double mk = p_.beta1 * mom.m_at(k) + (1 - p_.beta1) * gk;
+        const double vk = p_.beta2 * mom.v_at(k) + (1 - p_.beta2) * gk * gk;
+        mom.set(k, mk, vk, ks);
+        // The stored (rounded) moments, as the next step will see them.
+        const double mhat = mom.m_at(k) / bc1, vhat = mom.v_at(k) / bc2;
+        w -= lr * (mhat / (std::sqrt(vhat) + p_.eps) + p_.weight_decay * w);
+      } else {
+        mom.set(k, p_.momentum * mom.m_at(k) + gk, 0, ks);
+        w -= lr * mom.m_at(k);
+      }
+      b.weight[k] = static_cast<float>(std::clamp(w, p_.w_min, p_.w_max));
+    }
+  };
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_src * parts), [&](const auto& range) {
     std::vector<double> g;
     for (std::size_t x = range.begin(); x != range.end(); ++x) {
@@ -309,21 +408,16 @@ double Optimizer::step(Connectivity& c, const WeightGradient& grad, double lr) {
       const auto [first, last] = WeightGradient::synapse_range(b, i);
       g.resize(last - first);
       grad.source_gradient(p, i, g);
-      float* m = m_[p].data();
-      float* v = adam ? v_[p].data() : nullptr;
-      for (std::uint32_t k = first; k < last; ++k) {
-        const double gk = scale * g[k - first];
-        double w = b.weight[k];
-        if (adam) {
-          m[k] = static_cast<float>(p_.beta1 * m[k] + (1 - p_.beta1) * gk);
-          v[k] = static_cast<float>(p_.beta2 * v[k] + (1 - p_.beta2) * gk * gk);
-          const double mhat = m[k] / bc1, vhat = v[k] / bc2;
-          w -= lr * (mhat / (std::sqrt(vhat) + p_.eps) + p_.weight_decay * w);
+      for (const DelayGroup& grp : b.groups_of(i)) {
+        if (half) {
+          // Keyed by (step, source, delay) here, the target in update().
+          const std::uint64_t key = static_cast<std::uint64_t>(t_) * 0x9e3779b97f4a7c15ull ^
+                                    (std::uint64_t{i} << 20 | grp.delay) * 0xc2b2ae3d27d4eb4full;
+          update(b, grp, first, g, Bf16Moments{m16_[p].data(), adam ? v16_[p].data() : nullptr},
+                 key);
         } else {
-          m[k] = static_cast<float>(p_.momentum * m[k] + gk);
-          w -= lr * m[k];
+          update(b, grp, first, g, F32Moments{m_[p].data(), adam ? v_[p].data() : nullptr}, 0);
         }
-        b.weight[k] = static_cast<float>(std::clamp(w, p_.w_min, p_.w_max));
       }
     }
   });

@@ -164,7 +164,13 @@ def test_training_from_random_weights():
 
 
 def test_identical_at_one_and_two_threads():
-    tr = 'init_scale = 0.5\nsteps = 6\nbatch = 2\ndropout = 0.2\neval_every = 3'
+    for state in ("float32", "bfloat16"):
+        identical_at_one_and_two_threads(state)
+
+
+def identical_at_one_and_two_threads(state):
+    tr = ('init_scale = 0.5\nsteps = 6\nbatch = 2\ndropout = 0.2\neval_every = 3\n'
+          'optimizer_state = "%s"' % state)
     results = []
     for threads in (1, 2):
         with TempDir() as d, train(d, config(n=96, patterns=4, length=150, p_active=0.008,
@@ -291,6 +297,9 @@ test_refuses_bad_pos_weight = refused(
 test_refuses_bad_gradient = refused(
     config(training='gradient = "partial"', **SMALL), EX_CONFIG,
     ["gradient", "partial", "truncated, full, local"])
+test_refuses_bad_optimizer_state = refused(
+    config(training='optimizer_state = "float16"', **SMALL), EX_CONFIG,
+    ["optimizer_state", "float16", "float32", "bfloat16"])
 test_refuses_p_active_out_of_range = refused(
     config(n=32, patterns=2, length=100, p_active=1.5, taps=5), EX_CONFIG, ["p_active", "1.5"])
 test_refuses_cue_longer_than_patterns = refused(

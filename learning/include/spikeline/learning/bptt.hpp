@@ -195,6 +195,11 @@ struct ErrorTrace {
 // loss (soft F1 pools over it).
 ErrorTrace backward(const Trial& trial, const Connectivity& projection, const BpttParams& params,
                     const LossValue& batch);
+// The same, taking the trial's membrane trace (trial.u, moved out): the error
+// is written over it, so a batch holds 4 bytes per neuron and step, not 8.
+// Reserve max_delay() + 1 rows beyond the trial in it to avoid a copy.
+ErrorTrace backward(std::vector<float>&& u, const Trial& trial, const Connectivity& projection,
+                    const BpttParams& params, const LossValue& batch);
 
 // dL/dw of every synapse of a projection, summed over a batch: computed
 // synapse by synapse from the trials' context and error traces, when asked.
@@ -241,6 +246,13 @@ struct OptimizerParams {
   double weight_decay = 0;                        // adamw: decoupled
   double clip_norm = 0;                           // 0: no clipping
   double w_min = -1e30, w_max = 1e30;             // weights kept in [w_min, w_max]
+  // How the moments are stored: float32, or bfloat16 (2 bytes each, half the
+  // optimizer's memory) with stochastic rounding keyed by (step, synapse),
+  // unbiased, so that updates far below a moment's precision still add up
+  // on average (round-to-nearest would drop them: v moves by 1 - beta2 =
+  // 1e-3 of itself per step, below bfloat16's 2^-8), and the same at any
+  // thread count.
+  enum class State { float32, bfloat16 } state = State::float32;
   // ConfigError naming `item` and the bad value when a value is out of range.
   void check(const std::string& item) const;
 };
@@ -255,7 +267,8 @@ class Optimizer {
 
  private:
   OptimizerParams p_;
-  std::vector<std::vector<float>> m_, v_;  // per partition, per synapse
+  std::vector<std::vector<float>> m_, v_;              // per partition, per synapse (float32)
+  std::vector<std::vector<std::uint16_t>> m16_, v16_;  // or these (bfloat16)
   std::size_t t_ = 0;
 };
 
