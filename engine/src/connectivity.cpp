@@ -305,20 +305,20 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
     throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported",
                                   synapses.size(), std::numeric_limits<std::uint32_t>::max() - 1));
   }
-  // Every synapse is checked before any is laid out (one that is invalid
-  // would otherwise be reported by the partition it claims).
+  // Every synapse is checked before RecordSource indexes the list by target.
   for (const auto& s : synapses) {
     if (s.source >= n_source || s.target >= n_target || s.delay < 1)
       invalid_synapse(s, n_source, n_target);
   }
-  lay_out(RecordSource(std::move(synapses), n_target), parts);
+  const RecordSource records(std::move(synapses), n_target);
+  lay_out(records, parts, [&](IndexRange r) { records.release(r.begin, r.end); });
 }
 
 Connectivity::Connectivity(const SynapseSource& source, std::size_t n_source, std::size_t n_target,
                            const Partitioning& parts)
     : blocks_(parts.count()), n_source_(n_source), n_target_(n_target) {
   if (source.by_target()) {
-    lay_out(source, parts);
+    lay_out(source, parts, [](IndexRange) {});
     return;
   }
   // Drawn in another order (per source, or one stream): made once, in full.
@@ -329,16 +329,16 @@ Connectivity::Connectivity(const SynapseSource& source, std::size_t n_source, st
   *this = Connectivity(std::move(all), n_source, n_target, parts);
 }
 
-void Connectivity::lay_out(const SynapseSource& source, const Partitioning& parts) {
+void Connectivity::lay_out(const SynapseSource& source, const Partitioning& parts,
+                           const std::function<void(IndexRange)>& laid_out) {
   const unsigned n_parts = parts.count();
-  const auto* records = dynamic_cast<const RecordSource*>(&source);
   std::vector<std::vector<bool>> seen(n_parts);
   std::vector<std::exception_ptr> errors(n_parts);
   tbb::parallel_for(0u, n_parts, [&](unsigned p) {
     try {
       const IndexRange range = parts.range(n_target_, p);
       fill_block(blocks_[p], seen[p], source, range, n_source_, n_target_);
-      if (records) records->release(range.begin, range.end);
+      laid_out(range);
     } catch (...) {
       errors[p] = std::current_exception();
     }

@@ -1,9 +1,5 @@
 #include "spikeline/io/train.hpp"
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -345,6 +341,14 @@ class TrialRunner : public SimulationObserver {
   }
 
   Trial run(const Plan& plan, double dropout, std::uint64_t key) {
+    Trial tr;
+    run(plan, dropout, key, tr);
+    return tr;
+  }
+
+  // Runs a trial into `tr`, reusing its buffers (a training batch keeps its
+  // trials from step to step instead of allocating megabytes per trial).
+  void run(const Plan& plan, double dropout, std::uint64_t key, Trial& tr) {
     const std::size_t L = plan.clamp.steps();
     sim_.checkpoint(initial_);  // back to step 0, nothing in flight
     for (std::size_t r = 0; r < L; ++r) {
@@ -353,25 +357,25 @@ class TrialRunner : public SimulationObserver {
       });
     }
     sim_.set_input_dropout(pop_, dropout, key);
-    trial_ = Trial{};
-    trial_.own = BitRaster(L, n_);
-    trial_.clamp = plan.clamp;
-    trial_.target = plan.target;
-    trial_.score_begin = plan.score_begin;
-    trial_.score_end = plan.score_end;
-    trial_.u.reserve((L + pad_rows_) * n_);
-    trial_.u.resize(L * n_);
-    if (dropout > 0) trial_.dropout.resize(L * n_);
+    tr.own = BitRaster(L, n_);
+    tr.clamp = plan.clamp;
+    tr.target = plan.target;
+    tr.score_begin = plan.score_begin;
+    tr.score_end = plan.score_end;
+    tr.u.reserve((L + pad_rows_) * n_);
+    tr.u.resize(L * n_);  // every row is written below
+    tr.dropout.resize(dropout > 0 ? L * n_ : 0);
+    trial_ = &tr;
     row_ = 0;
     sim_.run_until(static_cast<Step>(L), *this);
+    trial_ = nullptr;
     if (row_ != L) throw Error(ExitCode::software, "train: a trial recorded too few steps");
     if (dropout > 0) {
       for (std::size_t r = 0; r < L; ++r) {
         input_dropout_scales(sim_.network().seed(), pop_, key, static_cast<Step>(r + 1), 0, n_,
-                             dropout, trial_.dropout.data() + r * n_);
+                             dropout, tr.dropout.data() + r * n_);
       }
     }
-    return std::move(trial_);
   }
 
   void on_frames(std::size_t probe, std::span<const float> frames) override {
@@ -380,8 +384,8 @@ class TrialRunner : public SimulationObserver {
     for (std::size_t k = 0; k < rows; ++k, ++row_) {
       const float* f = frames.data() + k * 2 * n_;
       for (std::size_t j = 0; j < n_; ++j) {
-        trial_.u[row_ * n_ + j] = f[2 * j];
-        if (f[2 * j + 1] != 0) trial_.own.set(row_, j);
+        trial_->u[row_ * n_ + j] = f[2 * j];
+        if (f[2 * j + 1] != 0) trial_->own.set(row_, j);
       }
     }
   }
@@ -391,7 +395,7 @@ class TrialRunner : public SimulationObserver {
   std::uint32_t pop_;
   std::size_t probe_, n_, pad_rows_;
   MemoryArchive initial_;
-  Trial trial_;
+  Trial* trial_ = nullptr;  // being recorded
   std::size_t row_ = 0;
 };
 
@@ -781,12 +785,17 @@ class Trainer {
 
   void train_loop(Connectivity& conn) {
     if (spec_.steps == 0) return;
-    learning::Optimizer optimizer(spec_.optimizer, conn, static_cast<unsigned>(conn.blocks()));
+    learning::Optimizer optimizer(spec_.optimizer, conn, static_cast<unsigned>(conn.blocks()),
+                                  c_.simulation.seed);
     optimizer_bytes_ = optimizer.state_bytes();
     std::vector<std::size_t> order(patterns_.size());
     std::iota(order.begin(), order.end(), 0);
     std::uint64_t trial = 0;
     const auto started = Clock::now();
+    // Kept from step to step: each trial's membrane trace becomes its error
+    // trace (learning::backward) and returns as the next trial's buffer.
+    std::vector<Trial> batch(spec_.batch);
+    std::vector<learning::ErrorTrace> errors(spec_.batch);
     for (std::size_t step = 0; step < spec_.steps; ++step) {
       if (stopped()) return;
       // A batch: the next patterns of a shuffled order (a new order per epoch).
@@ -796,21 +805,20 @@ class Trainer {
         for (std::size_t k = order.size(); k > 1; --k)
           std::swap(order[k - 1], order[shuffle.below(k)]);
       }
-      std::vector<Trial> batch;
       RandomStream rng(c_.simulation.seed, stream_id(StreamKind::user, 4), 0, step);
       for (std::size_t b = 0; b < spec_.batch; ++b) {
         const std::size_t m = order[((step % per_epoch) * spec_.batch + b) % order.size()];
         const Plan plan = plan_trial(patterns_[m], task_, D_, spec_.teacher, {}, rng);
-        batch.push_back(runner_->run(plan, spec_.dropout, trial++ % (std::uint64_t{1} << 20)));
+        runner_->run(plan, spec_.dropout, trial++ % (std::uint64_t{1} << 20), batch[b]);
       }
       const learning::LossValue loss = learning::batch_loss(batch, spec_.bptt);
-      std::vector<learning::ErrorTrace> errors(batch.size());
       tbb::parallel_for(std::size_t{0}, batch.size(), [&](std::size_t b) {
         errors[b] = learning::backward(std::move(batch[b].u), batch[b], conn, spec_.bptt, loss);
       });
       const learning::WeightGradient grad(conn, batch, errors);
       const double lr = spec_.schedule.at(step);
       const double norm = optimizer.step(conn, grad, lr);
+      for (std::size_t b = 0; b < batch.size(); ++b) batch[b].u = std::move(errors[b].e);
       result_.steps = step + 1;
       result_.loss = loss.loss;
       double recall_f1 = std::nan("");
@@ -1006,13 +1014,6 @@ std::string TrainResult::summary_line() const {
 }
 
 TrainResult train(const Config& c, const Registry& registry, const TrainOptions& options) {
-#if defined(__GLIBC__)
-  // Every step allocates and frees a batch of traces (megabytes per trial).
-  // glibc raises its mmap threshold to the largest block freed, after which
-  // such blocks come from the heap and fragment it: measured at N = 1024,
-  // 20 MiB of peak. A fixed threshold keeps them mapped, returned on free.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
   Trainer t(c, registry, options);
   return t.run();
 }

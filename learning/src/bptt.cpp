@@ -297,17 +297,24 @@ float from_bf16(std::uint16_t h) {
   return std::bit_cast<float>(std::uint32_t{h} << 16);
 }
 
+// One round of splitmix64 (Steele et al. 2014) over h ^ x: a stateless hash,
+// so that each synapse's rounding bits are a pure function of what they are
+// keyed by. (Not a Philox RandomStream: that is a stream per entity, and this
+// needs 32 bits per synapse per step, keyed by five values.)
+std::uint64_t mix(std::uint64_t h, std::uint64_t x) {
+  std::uint64_t z = h ^ x;
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 // Rounds up with probability equal to the dropped fraction: adding 16 random
-// bits below the kept ones, then truncating. `key` picks the random bits.
-std::uint16_t to_bf16(float x, std::uint64_t key) {
-  key += 0x9e3779b97f4a7c15ull;  // splitmix64
-  key = (key ^ (key >> 30)) * 0xbf58476d1ce4e5b9ull;
-  key = (key ^ (key >> 27)) * 0x94d049bb133111ebull;
-  key ^= key >> 31;
+// bits below the kept ones, then truncating.
+std::uint16_t to_bf16(float x, std::uint32_t random16) {
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
-  const std::uint32_t r = static_cast<std::uint32_t>(key) & 0xffffu;
   // Near the largest finite value the carry would make inf: truncate there.
-  const std::uint32_t up = (bits & 0x7f800000u) == 0x7f000000u ? bits : bits + r;
+  const std::uint32_t up = (bits & 0x7f800000u) == 0x7f000000u ? bits : bits + random16;
   return static_cast<std::uint16_t>(up >> 16);
 }
 
@@ -327,16 +334,19 @@ struct Bf16Moments {
   std::uint16_t* v;
   float m_at(std::uint32_t k) const { return from_bf16(m[k]); }
   float v_at(std::uint32_t k) const { return from_bf16(v[k]); }
-  void set(std::uint32_t k, double mk, double vk, std::uint64_t key) const {
-    m[k] = to_bf16(static_cast<float>(mk), key);
-    if (v) v[k] = to_bf16(static_cast<float>(vk), key + 1);
+  // bits: 16 random bits for m (low) and 16 for v (high).
+  void set(std::uint32_t k, double mk, double vk, std::uint64_t bits) const {
+    m[k] = to_bf16(static_cast<float>(mk), static_cast<std::uint32_t>(bits & 0xffffu));
+    if (v)
+      v[k] = to_bf16(static_cast<float>(vk), static_cast<std::uint32_t>((bits >> 16) & 0xffffu));
   }
 };
 
 }  // namespace
 
-Optimizer::Optimizer(const OptimizerParams& params, const Connectivity& projection, unsigned parts)
-    : p_(params) {
+Optimizer::Optimizer(const OptimizerParams& params, const Connectivity& projection, unsigned parts,
+                     std::uint64_t seed)
+    : p_(params), seed_(seed) {
   const bool adam = p_.kind == OptimizerParams::Kind::adamw;
   const bool half = p_.state == OptimizerParams::State::bfloat16;
   if (half) {
@@ -376,24 +386,24 @@ double Optimizer::step(Connectivity& c, const WeightGradient& grad, double lr) {
   const double bc2 = 1.0 - std::pow(p_.beta2, static_cast<double>(t_));
   const std::size_t n_src = c.source_size();
   const unsigned parts = static_cast<unsigned>(c.blocks());
-  // One delay group of source i; `key` is the group's random key (bfloat16).
+  // One delay group of source i. `key` hashes (seed, step, source, delay);
+  // with the target it keys a synapse's rounding bits (bfloat16 only), the
+  // same whatever the partitioning. Multapses share theirs.
   auto update = [&](SynapseBlock& b, const DelayGroup& grp, std::uint32_t first,
                     const std::vector<double>& g, const auto& mom, std::uint64_t key) {
     for (std::uint32_t k = grp.begin; k < grp.end; ++k) {
       const double gk = scale * g[k - first];
       double w = b.weight[k];
-      // The synapse's own key: the same whatever the partitioning (its
-      // target, not its index in a block). Multapses share theirs.
-      const std::uint64_t ks = key ^ (std::uint64_t{b.target[k]} * 0xd6e8feb86659fd93ull);
+      const std::uint64_t bits = half ? mix(key, b.target[k]) : 0;
       if (adam) {
         const double mk = p_.beta1 * mom.m_at(k) + (1 - p_.beta1) * gk;
         const double vk = p_.beta2 * mom.v_at(k) + (1 - p_.beta2) * gk * gk;
-        mom.set(k, mk, vk, ks);
+        mom.set(k, mk, vk, bits);
         // The stored (rounded) moments, as the next step will see them.
         const double mhat = mom.m_at(k) / bc1, vhat = mom.v_at(k) / bc2;
         w -= lr * (mhat / (std::sqrt(vhat) + p_.eps) + p_.weight_decay * w);
       } else {
-        mom.set(k, p_.momentum * mom.m_at(k) + gk, 0, ks);
+        mom.set(k, p_.momentum * mom.m_at(k) + gk, 0, bits);
         w -= lr * mom.m_at(k);
       }
       b.weight[k] = static_cast<float>(std::clamp(w, p_.w_min, p_.w_max));
@@ -410,9 +420,7 @@ double Optimizer::step(Connectivity& c, const WeightGradient& grad, double lr) {
       grad.source_gradient(p, i, g);
       for (const DelayGroup& grp : b.groups_of(i)) {
         if (half) {
-          // Keyed by (step, source, delay) here, the target in update().
-          const std::uint64_t key = static_cast<std::uint64_t>(t_) * 0x9e3779b97f4a7c15ull ^
-                                    (std::uint64_t{i} << 20 | grp.delay) * 0xc2b2ae3d27d4eb4full;
+          const std::uint64_t key = mix(mix(mix(seed_, t_), i), grp.delay);
           update(b, grp, first, g, Bf16Moments{m16_[p].data(), adam ? v16_[p].data() : nullptr},
                  key);
         } else {

@@ -412,7 +412,7 @@ TEST_CASE("AdamW and SGD follow the scalar update; bfloat16 moments track float3
   }
   CHECK(std::abs(mean) < 0.005);
   CHECK(worst < 0.05);
-  // The random bits are keyed by (step, source, target, delay), not drawn in
+  // The random bits are keyed by (seed, step, source, target, delay), not drawn in
   // thread or block order: the same weights with the work in 3 partitions.
   Connectivity three(synapses_of(weights()), N, N, Partitioning(3));
   const WeightGradient grad3(three, f.batch, f.errors);

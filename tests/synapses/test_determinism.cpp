@@ -240,14 +240,23 @@ TEST_CASE("a Connectivity drawn from make_source is laid out exactly as from con
     const auto ctx = context(ns, nt, true, grid, 99, 1);
     const auto r = synapses::connect(s, ctx);
     const auto src = synapses::make_source(s, ctx);
+    // Any range of targets: the full list's synapses onto it, in its order.
+    std::vector<SynapseRecord> want, got;
+    for (const auto& x : r)
+      if (x.target >= 10 && x.target < 30) want.push_back(x);
+    src->generate(10, 30, [&](std::span<const SynapseRecord> part) {
+      got.insert(got.end(), part.begin(), part.end());
+    });
+    REQUIRE(!want.empty());
+    CHECK(same_records(got, want));
     for (unsigned parts : {1u, 2u, 5u}) {
       CAPTURE(parts);
       CHECK(same_blocks(Connectivity(r, ns, nt, Partitioning(parts)),
                         Connectivity(*src, ns, nt, Partitioning(parts))));
     }
   }
-  // Large enough that a partition is drawn in several slices (2^20 synapses
-  // each), with 41 taps.
+  // Large enough that a partition is drawn in several slices (2^16 synapses
+  // each; 700,000 per partition here), with 41 taps.
   const TimeGrid ms(1.0);
   auto s = spec(Rule::all_to_all);
   s.taps = 41;

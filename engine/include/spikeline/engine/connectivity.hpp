@@ -140,7 +140,10 @@ class Connectivity {
   // Calls emit(source, part, index, delay) for every synapse in canonical order.
   template <class Emit>
   void visit_canonical(Emit&& emit) const;
-  void lay_out(const SynapseSource& source, const Partitioning& parts);
+  // laid_out(range) is called once a partition's targets are laid out (from
+  // that partition's thread): what may then free their synapses.
+  void lay_out(const SynapseSource& source, const Partitioning& parts,
+               const std::function<void(IndexRange)>& laid_out);
 
   std::vector<SynapseBlock> blocks_;
   std::size_t count_ = 0;

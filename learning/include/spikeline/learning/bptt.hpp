@@ -247,11 +247,11 @@ struct OptimizerParams {
   double clip_norm = 0;                           // 0: no clipping
   double w_min = -1e30, w_max = 1e30;             // weights kept in [w_min, w_max]
   // How the moments are stored: float32, or bfloat16 (2 bytes each, half the
-  // optimizer's memory) with stochastic rounding keyed by (step, synapse),
-  // unbiased, so that updates far below a moment's precision still add up
-  // on average (round-to-nearest would drop them: v moves by 1 - beta2 =
-  // 1e-3 of itself per step, below bfloat16's 2^-8), and the same at any
-  // thread count.
+  // optimizer's memory) with stochastic rounding keyed by (seed, step,
+  // source, target, delay): unbiased, so that updates far below a moment's
+  // precision still add up on average (round-to-nearest drops them: v moves
+  // by 1 - beta2 = 1e-3 of itself per step, below bfloat16's 2^-8), and the
+  // same at any thread or partition count.
   enum class State { float32, bfloat16 } state = State::float32;
   // ConfigError naming `item` and the bad value when a value is out of range.
   void check(const std::string& item) const;
@@ -259,7 +259,9 @@ struct OptimizerParams {
 
 class Optimizer {
  public:
-  Optimizer(const OptimizerParams& params, const Connectivity& projection, unsigned parts);
+  // seed: keys bfloat16's rounding bits (with the step and the synapse).
+  Optimizer(const OptimizerParams& params, const Connectivity& projection, unsigned parts,
+            std::uint64_t seed = 0);
   // One step with learning rate lr: returns the gradient norm before clipping.
   double step(Connectivity& projection, const WeightGradient& gradient, double lr);
   std::size_t steps() const { return t_; }
@@ -269,6 +271,7 @@ class Optimizer {
   OptimizerParams p_;
   std::vector<std::vector<float>> m_, v_;              // per partition, per synapse (float32)
   std::vector<std::vector<std::uint16_t>> m16_, v16_;  // or these (bfloat16)
+  std::uint64_t seed_ = 0;
   std::size_t t_ = 0;
 };
 
