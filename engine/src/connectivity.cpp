@@ -173,8 +173,8 @@ class RecordSource final : public SynapseSource {
                                   std::size_t n_target) {
   throw DataError(fmt::format(
       "synapse {} -> {} (delay {} steps) is invalid: sources must be < {}, targets < {}, "
-      "delays >= 1 step",
-      s.source, s.target, s.delay, n_source, n_target));
+      "delays 1 to {} steps",
+      s.source, s.target, s.delay, n_source, n_target, kMaxDelaySteps));
 }
 
 // Lays out one block, the synapses onto targets [range.begin, range.end), in
@@ -198,7 +198,8 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
       if (far && i + kAhead < recs.size())
         __builtin_prefetch(&next[recs[i + kAhead].source + 1], 1);
       const SynapseRecord& s = recs[i];
-      if (s.source >= n_source || s.target < range.begin || s.target >= range.end || s.delay < 1)
+      if (s.source >= n_source || s.target < range.begin || s.target >= range.end || s.delay < 1 ||
+          s.delay > kMaxDelaySteps)
         invalid_synapse(s, n_source, n_target);
       ++next[s.source + 1];
       max_delay = std::max(max_delay, s.delay);
@@ -264,13 +265,32 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
     const std::uint32_t end = next[s];
     for (std::uint32_t k = begin; k < end; ++k) {
       if (k == begin || delay[k] != delay[k - 1]) {
-        blk.groups[g++] = {k, k, delay[k]};
+        blk.groups[g++] = {k, k, delay[k], 0, 0};
         seen_delay[delay[k]] = true;
       }
       blk.groups[g - 1].end = k + 1;
     }
     begin = end;
   }
+  // A group onto consecutive neurons keeps its first target only; the other
+  // groups' targets move down over the freed slots (never past their own).
+  std::uint32_t kept = 0;
+  for (DelayGroup& grp : blk.groups) {
+    bool dense = true;
+    for (std::uint32_t k = grp.begin + 1; dense && k < grp.end; ++k)
+      dense = blk.target[k] == blk.target[k - 1] + 1;  // multapses repeat a target: not dense
+    grp.consecutive = dense ? 1 : 0;
+    if (dense) {
+      grp.first = blk.target[grp.begin];
+    } else {
+      grp.first = kept;
+      std::copy(blk.target.begin() + grp.begin, blk.target.begin() + grp.end,
+                blk.target.begin() + kept);
+      kept += grp.end - grp.begin;
+    }
+  }
+  blk.target.resize(kept);
+  blk.target.shrink_to_fit();
   return max_delay;
 }
 
@@ -307,7 +327,7 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
   }
   // Every synapse is checked before RecordSource indexes the list by target.
   for (const auto& s : synapses) {
-    if (s.source >= n_source || s.target >= n_target || s.delay < 1)
+    if (s.source >= n_source || s.target >= n_target || s.delay < 1 || s.delay > kMaxDelaySteps)
       invalid_synapse(s, n_source, n_target);
   }
   const RecordSource records(std::move(synapses), n_target);
@@ -349,22 +369,12 @@ void Connectivity::lay_out(const SynapseSource& source, const Partitioning& part
   }
   std::size_t max_delay = 0;
   for (unsigned p = 0; p < n_parts; ++p) {
-    count_ += blocks_[p].target.size();
+    count_ += blocks_[p].size();
     max_delay = std::max(max_delay, seen[p].empty() ? 0 : seen[p].size() - 1);
   }
   if (count_ >= std::numeric_limits<std::uint32_t>::max()) {
     throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported", count_,
                                   std::numeric_limits<std::uint32_t>::max() - 1));
-  }
-  for (auto& b : blocks_) {
-    b.consecutive.assign((b.groups.size() + 63) / 64, 0);
-    for (std::size_t g = 0; g < b.groups.size(); ++g) {
-      const DelayGroup& grp = b.groups[g];
-      bool dense = grp.end > grp.begin;
-      for (std::uint32_t k = grp.begin + 1; dense && k < grp.end; ++k)
-        dense = b.target[k] == b.target[k - 1] + 1;  // multapses repeat a target: not dense
-      if (dense) b.consecutive[g / 64] |= std::uint64_t{1} << (g % 64);
-    }
   }
   for (std::size_t d = 1; d <= max_delay; ++d) {
     bool any = false;
@@ -379,9 +389,9 @@ void Connectivity::lay_out(const SynapseSource& source, const Partitioning& part
 std::vector<SynapseRecord> Connectivity::canonical() const {
   std::vector<SynapseRecord> out;
   out.reserve(count_);
-  visit_canonical([&](NeuronIndex src, unsigned part, std::uint32_t k, std::uint32_t delay) {
-    const SynapseBlock& blk = blocks_[part];
-    out.push_back({src, blk.target[k], blk.weight[k], delay});
+  visit_canonical([&](NeuronIndex src, unsigned part, std::uint32_t k, NeuronIndex target,
+                      std::uint32_t delay) {
+    out.push_back({src, target, blocks_[part].weight[k], delay});
   });
   return out;
 }
@@ -389,7 +399,7 @@ std::vector<SynapseRecord> Connectivity::canonical() const {
 std::vector<SynapseLocation> Connectivity::canonical_locations() const {
   std::vector<SynapseLocation> out;
   out.reserve(count_);
-  visit_canonical([&](NeuronIndex, unsigned part, std::uint32_t k, std::uint32_t) {
+  visit_canonical([&](NeuronIndex, unsigned part, std::uint32_t k, NeuronIndex, std::uint32_t) {
     out.push_back({part, k});
   });
   return out;
@@ -399,8 +409,7 @@ std::size_t Connectivity::memory_bytes() const {
   std::size_t bytes = 0;
   for (const auto& b : blocks_) {
     bytes += b.row.size() * sizeof(std::uint32_t) + b.groups.size() * sizeof(DelayGroup) +
-             b.target.size() * sizeof(NeuronIndex) + b.weight.size() * sizeof(float) +
-             b.consecutive.size() * sizeof(std::uint64_t);
+             b.target.size() * sizeof(NeuronIndex) + b.weight.size() * sizeof(float);
   }
   return bytes;
 }

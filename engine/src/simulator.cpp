@@ -210,14 +210,16 @@ Simulator::Simulator(Network network, SimulationOptions options)
       auto& in = part->incoming[k];
       in.first = r.begin;
       in.ptr.assign(static_cast<std::size_t>(r.end - r.begin) + 1, 0);
-      for (const NeuronIndex j : blk.target) ++in.ptr[j - r.begin + 1];
+      for (const DelayGroup& g : blk.groups) {
+        for (std::uint32_t s = g.begin; s < g.end; ++s) ++in.ptr[blk.target_of(g, s) - r.begin + 1];
+      }
       for (std::size_t j = 1; j < in.ptr.size(); ++j) in.ptr[j] += in.ptr[j - 1];
-      in.synapse.resize(blk.target.size());
-      in.group.resize(blk.target.size());
+      in.synapse.resize(blk.size());
+      in.group.resize(blk.size());
       std::vector<std::uint32_t> fill(in.ptr.begin(), in.ptr.end() - 1);
       for (std::uint32_t g = 0; g < blk.groups.size(); ++g) {
         for (std::uint32_t s = blk.groups[g].begin; s < blk.groups[g].end; ++s) {
-          const std::uint32_t slot = fill[blk.target[s] - r.begin]++;
+          const std::uint32_t slot = fill[blk.target_of(blk.groups[g], s) - r.begin]++;
           in.synapse[slot] = s;
           in.group[slot] = g;
         }
@@ -409,7 +411,12 @@ std::uint64_t Simulator::fingerprint() const {
     for (unsigned p = 0; p < parts_.count(); ++p) {
       const SynapseBlock& b = connectivity_[k].block(p);
       h.add(b.row);
-      h.add(b.groups);
+      for (const DelayGroup& g : b.groups) {
+        h.add_word(g.begin);
+        h.add_word(g.end);
+        h.add_word(std::uint64_t{g.delay} << 1 | g.consecutive);
+        h.add_word(g.first);
+      }
       h.add(b.target);
       if (!proj.plasticity) h.add(b.weight);  // plastic weights are in the checkpoint
     }
@@ -537,12 +544,11 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
   Inputs& in = inputs_[tq];
   float* ex = in.ex.data();
   float* inh = in.in.data();
-  const NeuronIndex* target = blk.target.data();
   const float* weight = blk.weight.data();
   if (modes_[tq] == UpdateMode::event_driven) {
     auto& touched = part.touched[tq];
     for (std::uint32_t k = g.begin; k < g.end; ++k) {
-      const NeuronIndex j = target[k];
+      const NeuronIndex j = blk.target_of(g, k);
       const float w = weight[k];
       (w >= 0 ? ex : inh)[j] += w;
       if (!in.touched[j]) {
@@ -550,12 +556,12 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
         touched.push_back(j);
       }
     }
-  } else if (blk.consecutive_targets(group)) {
+  } else if (g.consecutive) {
     // Dense rows (all-to-all, multi-tap): a plain vector loop. Adding
     // max(w, 0) to ex and min(w, 0) to in gives the same sums as routing by
     // sign: the other array gets a zero, which changes no value.
-    float* __restrict e = ex + target[g.begin];
-    float* __restrict i = inh + target[g.begin];
+    float* __restrict e = ex + g.first;
+    float* __restrict i = inh + g.first;
     const float* __restrict w = weight + g.begin;
     const std::uint32_t n = g.end - g.begin;
     for (std::uint32_t k = 0; k < n; ++k) {
@@ -563,10 +569,10 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
       i[k] += std::min(w[k], 0.0f);
     }
   } else {
-    for (std::uint32_t k = g.begin; k < g.end; ++k) {
-      const float w = weight[k];
-      (w >= 0 ? ex : inh)[target[k]] += w;
-    }
+    const NeuronIndex* target = blk.targets(g);
+    const float* w = weight + g.begin;
+    const std::uint32_t n = g.end - g.begin;
+    for (std::uint32_t k = 0; k < n; ++k) (w[k] >= 0 ? ex : inh)[target[k]] += w[k];
   }
 }
 

@@ -433,9 +433,14 @@ float* weight_of(Connectivity& conn, const Partitioning& parts, NeuronIndex i, s
   SynapseBlock& b = conn.block(parts.part_of(conn.target_size(), j));
   for (const DelayGroup& g : b.groups_of(i)) {
     if (g.delay != d) continue;
-    const auto first = b.target.begin() + g.begin, last = b.target.begin() + g.end;
-    const auto it = std::lower_bound(first, last, j);
-    if (it != last && *it == j) return &b.weight[static_cast<std::size_t>(it - b.target.begin())];
+    const std::uint32_t size = g.end - g.begin;
+    if (g.consecutive) {
+      if (j >= g.first && j - g.first < size) return &b.weight[g.begin + (j - g.first)];
+      continue;
+    }
+    const NeuronIndex* first = b.targets(g);
+    const NeuronIndex* it = std::lower_bound(first, first + size, j);
+    if (it != first + size && *it == j) return &b.weight[g.begin + (it - first)];
   }
   return nullptr;
 }
@@ -446,7 +451,8 @@ void for_each_synapse(Connectivity& conn, F&& f) {
     SynapseBlock& b = conn.block(p);
     for (NeuronIndex i = 0; i < conn.source_size(); ++i)
       for (const DelayGroup& g : b.groups_of(i))
-        for (std::uint32_t k = g.begin; k < g.end; ++k) f(i, g.delay, b.target[k], b.weight[k]);
+        for (std::uint32_t k = g.begin; k < g.end; ++k)
+          f(i, g.delay, b.target_of(g, k), b.weight[k]);
   }
 }
 

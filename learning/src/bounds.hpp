@@ -22,13 +22,15 @@ inline void check_weight_range(const char* rule, double w_min, double w_max, dou
 // At bind: every drawn weight of the block.
 inline void check_block_weights(const char* rule, double w_min, double w_max,
                                 const SynapseBlock& block, const std::string& projection) {
-  for (std::size_t k = 0; k < block.weight.size(); ++k) {
-    const double w = block.weight[k];
-    if (!(w >= w_min && w <= w_max)) {
-      throw ConfigError(fmt::format(
-          "projection '{}': {} needs every initial weight in [w_min, w_max] = [{}, {}]; a synapse "
-          "onto node {} has weight {}",
-          projection, rule, w_min, w_max, block.target[k], w));
+  for (const DelayGroup& g : block.groups) {
+    for (std::uint32_t k = g.begin; k < g.end; ++k) {
+      const double w = block.weight[k];
+      if (!(w >= w_min && w <= w_max)) {
+        throw ConfigError(fmt::format(
+            "projection '{}': {} needs every initial weight in [w_min, w_max] = [{}, {}]; a "
+            "synapse onto node {} has weight {}",
+            projection, rule, w_min, w_max, block.target_of(g, k), w));
+      }
     }
   }
 }

@@ -153,11 +153,14 @@ ErrorTrace backward(std::vector<float>&& u_trace, const Trial& tr, const Connect
           const SynapseBlock& b = projection.block(p);
           for (const DelayGroup& g : b.groups_of(static_cast<NeuronIndex>(j))) {
             const float* e = out.e.data() + (r + g.delay) * n;
-            if (b.consecutive_targets(static_cast<std::uint32_t>(&g - b.groups.data()))) {
-              const float* ee = e + b.target[g.begin] - g.begin;
-              for (std::uint32_t k = g.begin; k < g.end; ++k) acc += b.weight[k] * ee[k];
+            const float* w = b.weight.data() + g.begin;
+            const std::uint32_t size = g.end - g.begin;
+            if (g.consecutive) {
+              const float* ee = e + g.first;
+              for (std::uint32_t k = 0; k < size; ++k) acc += w[k] * ee[k];
             } else {
-              for (std::uint32_t k = g.begin; k < g.end; ++k) acc += b.weight[k] * e[b.target[k]];
+              const NeuronIndex* t = b.targets(g);
+              for (std::uint32_t k = 0; k < size; ++k) acc += w[k] * e[t[k]];
             }
           }
         }
@@ -216,12 +219,14 @@ void WeightGradient::source_gradient(unsigned part, NeuronIndex i, std::span<dou
     for (const std::uint32_t r : active_[t][i]) {
       for (const DelayGroup& g : groups) {
         const float* e = err.row(r + g.delay);
-        double* o = out.data() - first;
-        if (b.consecutive_targets(static_cast<std::uint32_t>(&g - b.groups.data()))) {
-          const float* __restrict ee = e + b.target[g.begin] - g.begin;
-          for (std::uint32_t k = g.begin; k < g.end; ++k) o[k] += ee[k];
+        double* __restrict o = out.data() + (g.begin - first);
+        const std::uint32_t size = g.end - g.begin;
+        if (g.consecutive) {
+          const float* __restrict ee = e + g.first;
+          for (std::uint32_t k = 0; k < size; ++k) o[k] += ee[k];
         } else {
-          for (std::uint32_t k = g.begin; k < g.end; ++k) o[k] += e[b.target[k]];
+          const NeuronIndex* t = b.targets(g);
+          for (std::uint32_t k = 0; k < size; ++k) o[k] += e[t[k]];
         }
       }
     }
@@ -394,7 +399,7 @@ double Optimizer::step(Connectivity& c, const WeightGradient& grad, double lr) {
     for (std::uint32_t k = grp.begin; k < grp.end; ++k) {
       const double gk = scale * g[k - first];
       double w = b.weight[k];
-      const std::uint64_t bits = half ? mix(key, b.target[k]) : 0;
+      const std::uint64_t bits = half ? mix(key, b.target_of(grp, k)) : 0;
       if (adam) {
         const double mk = p_.beta1 * mom.m_at(k) + (1 - p_.beta1) * gk;
         const double vk = p_.beta2 * mom.v_at(k) + (1 - p_.beta2) * gk * gk;

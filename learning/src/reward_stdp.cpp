@@ -129,7 +129,7 @@ void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
   const std::size_t until = dopamine_->first_after(t);
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
     advance(block, s, k, t, until);
-    const double y = s.post[block.target[k] - s.first_target].at(t, decay_minus_);
+    const double y = s.post[block.target_of(g, k) - s.first_target].at(t, decay_minus_);
     s.syn[k].c -= p_.A_minus * y;
   }
   s.pre[group].jump(t, decay_plus_, p_.nearest);

@@ -61,7 +61,7 @@ void Stdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step 
   const bool additive = p_.dependence == StdpParams::Dependence::additive;
   const bool nearest = p_.pairing == StdpParams::Pairing::nearest;
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    const double y = s.post[block.target[k] - s.first_target].at(t, decay_minus_);
+    const double y = s.post[block.target_of(g, k) - s.first_target].at(t, decay_minus_);
     if (y == 0) continue;
     const double w = s.w[k];
     store(block, s, k, w - p_.A_minus * (additive ? 1.0 : w - p_.w_min) * y);

@@ -68,7 +68,7 @@ void TripletStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group
   const DelayGroup& g = block.groups[group];
   const double r2 = s.r2[group].at(t, decay_x_);  // before this arrival's own jump
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    const double o1 = s.o1[block.target[k] - s.first_target].at(t, decay_minus_);
+    const double o1 = s.o1[block.target_of(g, k) - s.first_target].at(t, decay_minus_);
     if (o1 == 0) continue;
     store(block, s, k, s.w[k] - o1 * (p_.A2_minus + p_.A3_minus * r2));
   }

@@ -114,16 +114,66 @@ TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order"
         CHECK(g.delay > last_delay);  // one group per delay, ascending
         last_delay = g.delay;
         for (auto k = g.begin; k < g.end; ++k)
-          CHECK((blk.target[k] >= r.begin && blk.target[k] < r.end));
+          CHECK((blk.target_of(g, k) >= r.begin && blk.target_of(g, k) < r.end));
       }
     }
   }
   // 8 bytes per synapse plus the per-source rows and per-group headers.
   const double per_synapse =
       static_cast<double>(one.memory_bytes()) / static_cast<double>(syn.size());
-  CHECK(per_synapse < 8.0 + 4.0 * 301 / 20000 + 12.0 * 1500 / 20000 + 0.01);
+  CHECK(per_synapse < 8.0 + 4.0 * 301 / 20000 + 16.0 * 1500 / 20000 + 0.01);
   CHECK_THROWS_AS(Connectivity({{300, 0, 1.0f, 1}}, 300, 500, Partitioning(1)), DataError);
   CHECK_THROWS_AS(Connectivity({{0, 0, 1.0f, 0}}, 300, 500, Partitioning(1)), DataError);
+}
+
+TEST_CASE("dense rows store no target indices; mixed rows keep the others exactly",
+          "[connectivity]") {
+  // All-to-all with three taps per pair: every group is consecutive, so the
+  // tables hold weights only (4 bytes a synapse plus the headers).
+  std::vector<SynapseRecord> dense;
+  for (NeuronIndex i = 0; i < 40; ++i)
+    for (NeuronIndex j = 0; j < 90; ++j)
+      for (std::uint32_t d = 1; d <= 3; ++d)
+        dense.push_back({i, j, static_cast<float>(i * 1000 + j * 10 + d), d});
+  for (const unsigned parts : {1u, 4u}) {
+    const Connectivity c(dense, 40, 90, Partitioning(parts));
+    for (unsigned p = 0; p < parts; ++p) {
+      const auto& blk = c.block(p);
+      CHECK(blk.target.empty());
+      for (const auto& g : blk.groups) CHECK(g.consecutive);
+    }
+    const double per_synapse = static_cast<double>(c.memory_bytes()) / dense.size();
+    CHECK(per_synapse < 4.0 + (16.0 * 3 * 40 * parts + 4.0 * 41 * parts) / dense.size() + 1e-9);
+    // Every synapse comes back with its own target (the weight encodes it).
+    for (const auto& s : c.canonical())
+      CHECK(s.weight == static_cast<float>(s.source * 1000 + s.target * 10 + s.delay));
+  }
+  // Rows with a gap, a multapse and single synapses beside dense ones: the
+  // stored targets are those of the groups that are not consecutive.
+  std::vector<SynapseRecord> mixed = {
+      {0, 3, 1.0f, 2}, {0, 4, 2.0f, 2},  {0, 5, 3.0f, 2},  // consecutive
+      {0, 7, 4.0f, 3}, {0, 9, 5.0f, 3},                    // gap
+      {1, 6, 6.0f, 1}, {1, 6, 7.0f, 1},                    // multapse
+      {2, 8, 8.0f, 5},                                     // single: consecutive
+      {2, 0, 9.0f, 1}, {2, 1, 10.0f, 1}, {2, 3, 11.0f, 1}};
+  const Connectivity c(mixed, 3, 10, Partitioning(1));
+  const auto& blk = c.block(0);
+  CHECK(blk.target == std::vector<NeuronIndex>{7, 9, 6, 6, 0, 1, 3});
+  auto sorted = mixed;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.source, x.target, x.delay) < std::tie(y.source, y.target, y.delay);
+  });
+  const auto back = c.canonical();
+  REQUIRE(back.size() == sorted.size());
+  for (std::size_t k = 0; k < back.size(); ++k) {
+    CHECK(back[k].source == sorted[k].source);
+    CHECK(back[k].target == sorted[k].target);
+    CHECK(back[k].delay == sorted[k].delay);
+    CHECK(back[k].weight == sorted[k].weight);
+  }
+  CHECK_THROWS_WITH(Connectivity({{0, 0, 1.0f, static_cast<std::uint32_t>(kMaxDelaySteps + 1)}}, 1,
+                                 1, Partitioning(1)),
+                    Contains("delays 1 to 1048576 steps"));
 }
 
 TEST_CASE("partitions tile every population", "[connectivity]") {

@@ -5,7 +5,10 @@
 //
 //   row[source] .. row[source + 1]   the delay groups of this source
 //   group = {begin, end, delay}      synapses [begin, end) share one delay
-//   target[k], weight[k]             4 + 4 bytes per synapse
+//   weight[k]                        4 bytes per synapse
+//   targets                          4 bytes per synapse, or none at all for a
+//                                    group onto consecutive neurons (dense,
+//                                    all-to-all and multi-tap rows)
 //
 // A spike makes one queue event per (partition, delay group), never one per
 // synapse, and delivery is a plain loop over contiguous targets and weights.
@@ -67,24 +70,32 @@ class SynapseSource {
 };
 
 struct DelayGroup {
-  std::uint32_t begin;
+  std::uint32_t begin;  // synapses [begin, end): weight[begin] .. weight[end - 1]
   std::uint32_t end;
-  std::uint32_t delay;
+  std::uint32_t delay : 31;  // <= kMaxDelaySteps (2^20)
+  // Set: the group's targets are consecutive neurons, first, first + 1, ...
+  // (dense and all-to-all rows, every tap of a multi-tap synapse), so no
+  // index is stored and a loop over the group is a plain vector loop. Clear:
+  // target[first + (k - begin)] is synapse k's target.
+  std::uint32_t consecutive : 1;
+  std::uint32_t first;
 };
 
 struct SynapseBlock {
   std::vector<std::uint32_t> row;  // size n_source + 1 (empty when the block is empty)
   std::vector<DelayGroup> groups;
-  std::vector<NeuronIndex> target;
-  std::vector<float> weight;
-  // Bit g: group g's targets are consecutive neurons, target[begin] + k for
-  // its k-th synapse (dense and all-to-all rows), so that a loop over it
-  // needs no index array and vectorises. One bit per group.
-  std::vector<std::uint64_t> consecutive;
+  std::vector<float> weight;        // one per synapse
+  std::vector<NeuronIndex> target;  // the targets of the groups not consecutive
+                                    // only (see DelayGroup::first)
 
-  bool consecutive_targets(std::uint32_t group) const {
-    return (consecutive[group / 64] >> (group % 64)) & 1;
+  std::size_t size() const noexcept { return weight.size(); }  // synapses
+
+  // Synapse k's target; k in [g.begin, g.end).
+  NeuronIndex target_of(const DelayGroup& g, std::uint32_t k) const {
+    return g.consecutive ? g.first + (k - g.begin) : target[g.first + (k - g.begin)];
   }
+  // A group's stored targets, indexed by k - g.begin (not consecutive groups).
+  const NeuronIndex* targets(const DelayGroup& g) const { return target.data() + g.first; }
 
   std::span<const DelayGroup> groups_of(NeuronIndex source) const {
     if (row.empty()) return {};
@@ -125,9 +136,9 @@ class Connectivity {
   // The same, one at a time (no copy of the whole projection).
   template <class F>
   void for_each_canonical(F&& f) const {
-    visit_canonical([&](NeuronIndex src, unsigned part, std::uint32_t k, std::uint32_t delay) {
-      const SynapseBlock& b = blocks_[part];
-      f(SynapseRecord{src, b.target[k], b.weight[k], delay});
+    visit_canonical([&](NeuronIndex src, unsigned part, std::uint32_t k, NeuronIndex target,
+                        std::uint32_t delay) {
+      f(SynapseRecord{src, target, blocks_[part].weight[k], delay});
     });
   }
   // The location of each synapse in canonical order (edge id -> location):
@@ -137,7 +148,8 @@ class Connectivity {
   std::size_t memory_bytes() const;
 
  private:
-  // Calls emit(source, part, index, delay) for every synapse in canonical order.
+  // Calls emit(source, part, index, target, delay) for every synapse in
+  // canonical order.
   template <class Emit>
   void visit_canonical(Emit&& emit) const;
   // laid_out(range) is called once a partition's targets are laid out (from
@@ -175,7 +187,8 @@ inline void Connectivity::visit_canonical(Emit&& emit) const {
       const auto groups = blk.groups_of(src);
       row.clear();
       for (const auto& g : groups) {
-        for (std::uint32_t k = g.begin; k < g.end; ++k) row.push_back({blk.target[k], g.delay, k});
+        for (std::uint32_t k = g.begin; k < g.end; ++k)
+          row.push_back({blk.target_of(g, k), g.delay, k});
       }
       // One group is sorted by target already. Stable: multapses with equal
       // (target, delay) keep insertion order.
@@ -189,7 +202,7 @@ inline void Connectivity::visit_canonical(Emit&& emit) const {
       } else if (groups.size() > 1) {
         std::stable_sort(row.begin(), row.end(), before);
       }
-      for (const Entry& e : row) emit(src, part, e.index, e.delay);
+      for (const Entry& e : row) emit(src, part, e.index, e.target, e.delay);
     }
   }
 }
