@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -276,10 +277,10 @@ namespace {
 // A projection's rule as a SynapseSource: the synapses onto a range of
 // targets, made slice by slice (about kSlice synapses each, the chunks of a
 // slice in parallel), so that no list of the whole projection is made.
-// Every rule but fixed_outdegree, fixed_total_number and explicit draws from
-// streams keyed per target: a range of targets costs what it makes, and the
-// synapses come out in the same order as a serial loop over all targets.
-// The others are made in their own order, in slices, and filtered.
+// Every rule but fixed_outdegree and explicit draws from streams keyed per
+// target: a range of targets costs what it makes, and the synapses come out
+// in the same order as a serial loop over all targets. The others are made
+// in their own order, in slices, and filtered.
 class RuleSource final : public SynapseSource {
  public:
   RuleSource(ConnectionSpec spec, const ConnectContext& ctx)
@@ -292,13 +293,13 @@ class RuleSource final : public SynapseSource {
         projection_(ctx.projection_index) {
     validate(spec_, context());
     emit_.emplace(spec_, context());
+    if (spec_.rule == Rule::fixed_total_number) count_per_target();
   }
   RuleSource(const RuleSource&) = delete;  // emit_ refers to spec_
   RuleSource& operator=(const RuleSource&) = delete;
 
   bool by_target() const override {
-    return spec_.rule != Rule::fixed_outdegree && spec_.rule != Rule::fixed_total_number &&
-           spec_.rule != Rule::explicit_edges;
+    return spec_.rule != Rule::fixed_outdegree && spec_.rule != Rule::explicit_edges;
   }
 
   void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
@@ -348,6 +349,12 @@ class RuleSource final : public SynapseSource {
   }
   bool no_self() const { return same_ && !spec_.autapses; }
 
+  // fixed_total_number, as NEST draws it: how many of the `total` pairs end
+  // on each target (a multinomial over the targets, weighted by their
+  // eligible sources, drawn as conditional binomials from one stream), then
+  // each target's sources from its own stream. The same distribution as
+  // drawing every pair uniformly, and a range of targets is made alone.
+  void count_per_target();
   // Appends the synapses onto targets [a, b), in order (by_target rules).
   void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out) const;
   // Hands every synapse to f in the rule's order, in slices (the other rules).
@@ -360,7 +367,28 @@ class RuleSource final : public SynapseSource {
   std::uint64_t seed_;
   std::uint32_t projection_;
   std::optional<Emitter> emit_;
+  std::vector<std::uint32_t> per_target_;  // fixed_total_number: pairs onto each target
 };
+
+void RuleSource::count_per_target() {
+  const bool no_self = this->no_self();
+  auto eligible = [&](std::uint64_t t) {
+    return static_cast<double>(ns_ - (no_self && t < ns_ ? 1 : 0));
+  };
+  double weight_left = 0;
+  for (std::uint64_t t = 0; t < nt_; ++t) weight_left += eligible(t);
+  per_target_.assign(nt_, 0);
+  // Entity 2^32 - 1: no target's (targets are < 2^32 - 1).
+  auto rng = rng_for(std::numeric_limits<std::uint32_t>::max());
+  std::uint64_t left = spec_.total;
+  for (std::uint64_t t = 0; t < nt_ && left > 0; ++t) {
+    const double w = eligible(t);
+    const std::uint64_t c = w >= weight_left ? left : rng.binomial(left, w / weight_left);
+    per_target_[t] = static_cast<std::uint32_t>(c);
+    left -= c;
+    weight_left -= w;
+  }
+}
 
 void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
                               std::vector<SynapseRecord>& out) const {
@@ -461,6 +489,28 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
           });
       break;
     }
+    case Rule::fixed_total_number: {
+      std::vector<std::uint64_t> start(n + 1, 0);
+      for (std::uint64_t t = 0; t < n; ++t) start[t + 1] = start[t] + per_target_[a + t] * taps;
+      out.resize(base + start[n]);
+      const double mean = static_cast<double>(spec_.total) / std::max<double>(1, nt_);
+      for_chunks(n, chunk_entities(mean * static_cast<double>(taps)),
+                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+                   SynapseRecord* p = at(start[first]);
+                   for (std::uint64_t t = a + first; t < a + last; ++t) {
+                     auto rng = rng_for(t);
+                     auto vals = values_for(t);
+                     const bool skip = no_self && t < ns;
+                     for (std::uint32_t k = 0; k < per_target_[t]; ++k) {
+                       std::uint64_t s = rng.below(skip ? ns - 1 : ns);
+                       if (skip && s >= t) ++s;
+                       p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
+                                     vals);
+                     }
+                   }
+                 });
+      break;
+    }
     default:
       throw std::logic_error("make_targets: not a by-target rule");
   }
@@ -503,27 +553,6 @@ void RuleSource::make_all(const Sink& f) const {
                      }
                    });
         if (!out.empty()) f(out);
-      }
-      break;
-    }
-    case Rule::fixed_total_number: {
-      // One stream for the whole projection: serial.
-      auto rng = rng_for(0);
-      auto vals = values_for(0);
-      const std::uint64_t step = std::max<std::uint64_t>(1, kSlice / taps);
-      for (std::uint64_t a = 0; a < spec_.total; a += step) {
-        const std::uint64_t n = std::min(spec_.total, a + step) - a;
-        out.resize(n * taps);
-        SynapseRecord* p = out.data();
-        for (std::uint64_t k = 0; k < n; ++k) {
-          std::uint64_t s = 0, t = 0;
-          do {
-            s = rng.below(ns);
-            t = rng.below(nt);
-          } while (no_self && s == t);
-          p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-        }
-        f(out);
       }
       break;
     }

@@ -2,6 +2,7 @@
 // tables, the random streams, stimuli and guards.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include <catch2/catch.hpp>
@@ -226,6 +227,53 @@ TEST_CASE("random streams are keyed, reproducible and well distributed", "[rando
   for (int i = 0; i < 8; ++i) e.next_u32();  // two whole blocks
   RandomStream f(5, 5, 5, e.counter());
   CHECK(e.next_u64() == f.next_u64());
+}
+
+TEST_CASE("binomial draws follow the exact distribution in both regimes", "[random]") {
+  // Pearson's chi-square against the exact pmf, over bins of expected count
+  // >= 20 (tails pooled), below its mean plus 5 standard deviations
+  // (dof + 5 sqrt(2 dof)); a wrong constant in BTRS moves it by thousands.
+  struct Case {
+    std::uint64_t n;
+    double p;
+  };
+  for (const Case c : {Case{30, 0.1}, Case{1000, 0.3}, Case{200, 0.9}, Case{100000, 0.002},
+                       Case{3000000, 0.5}, Case{50, 0.25}}) {
+    RandomStream rng(5, 6, static_cast<std::uint32_t>(c.n));
+    constexpr int kDraws = 200000;
+    std::map<std::uint64_t, int> seen;
+    double sum = 0;
+    for (int i = 0; i < kDraws; ++i) {
+      const std::uint64_t k = rng.binomial(c.n, c.p);
+      REQUIRE(k <= c.n);
+      ++seen[k];
+      sum += static_cast<double>(k);
+    }
+    const double mean = static_cast<double>(c.n) * c.p;
+    const double sd = std::sqrt(mean * (1 - c.p));
+    CHECK(std::abs(sum / kDraws - mean) < 5 * sd / std::sqrt(double{kDraws}));
+    auto pmf = [&](double k) {
+      const double n = static_cast<double>(c.n);
+      return std::exp(std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1) +
+                      k * std::log(c.p) + (n - k) * std::log1p(-c.p));
+    };
+    const auto lo = static_cast<std::uint64_t>(std::max(0.0, mean - 8 * sd));
+    const auto hi = std::min<std::uint64_t>(c.n, static_cast<std::uint64_t>(mean + 8 * sd) + 1);
+    double chi2 = 0, exp_bin = 0, obs_bin = 0;
+    int bins = 0;
+    for (std::uint64_t k = lo; k <= hi; ++k) {
+      exp_bin += kDraws * pmf(static_cast<double>(k));
+      obs_bin += seen.count(k) ? seen[k] : 0;
+      if (exp_bin >= 20 || k == hi) {
+        chi2 += (obs_bin - exp_bin) * (obs_bin - exp_bin) / std::max(exp_bin, 1.0);
+        ++bins;
+        exp_bin = obs_bin = 0;
+      }
+    }
+    INFO("n = " << c.n << ", p = " << c.p << ", bins = " << bins);
+    CHECK(bins >= 5);
+    CHECK(chi2 < bins + 5 * std::sqrt(2.0 * bins) + 10);
+  }
 }
 
 TEST_CASE("a random stream checkpointed mid-block, with a spare normal, continues exactly",

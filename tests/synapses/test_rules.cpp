@@ -358,6 +358,32 @@ TEST_CASE("fixed_total_number makes exactly N synapses, uniform over sources and
   CHECK(run(s, 20, 20, true, grid).empty());
 }
 
+TEST_CASE("fixed_total_number drawn target by target is uniform over the eligible pairs",
+          "[rules][fixed_total_number]") {
+  // Per-target counts (a multinomial weighted by each target's eligible
+  // sources) then each target's sources: every eligible pair equally likely,
+  // also when a target has one source fewer (no autapses, ns > nt and ns < nt).
+  for (const auto& [ns, nt] : {std::pair<std::size_t, std::size_t>{12, 7}, {7, 12}, {10, 10}}) {
+    auto s = spec(Rule::fixed_total_number);
+    s.autapses = false;
+    s.total = 40000;
+    const auto r = run(s, ns, nt, true, grid);
+    REQUIRE(r.size() == s.total);
+    std::vector<std::size_t> pairs(ns * nt, 0);
+    for (const auto& x : r) {
+      REQUIRE(x.source != x.target);
+      pairs[x.source * nt + x.target] += 1;
+    }
+    const double eligible = static_cast<double>(ns * nt - std::min(ns, nt));
+    std::vector<std::size_t> observed;
+    for (std::size_t i = 0; i < ns; ++i)
+      for (std::size_t j = 0; j < nt; ++j)
+        if (i != j) observed.push_back(pairs[i * nt + j]);
+    CHECK(chi_square(observed, static_cast<double>(s.total) / eligible) <
+          chi_square_bound(eligible - 1));
+  }
+}
+
 TEST_CASE("fixed_total_number without multapses is refused (documented limitation)",
           "[rules][fixed_total_number]") {
   auto s = spec(Rule::fixed_total_number, "projection 'x->y'");
