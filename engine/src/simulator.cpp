@@ -576,6 +576,34 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
   }
 }
 
+// The groups of a bucket belong to whichever sources spiked: in a large
+// network each is a cache miss for its header and another for its weights and
+// targets, and delivery waits on memory (PD14: the two loads were 70% of the
+// loop's time). The bucket says in advance which groups come, so their
+// headers are fetched kHeaderAhead deliveries ahead and their synapses
+// kDataAhead ahead (once the header is in cache).
+void Simulator::deliver_bucket(Partition& part, Step t) {
+  auto& bucket = part.ring[static_cast<std::size_t>(t) % ring_size_];
+  constexpr std::size_t kHeaderAhead = 16, kDataAhead = 8;
+  const std::size_t n = bucket.size();
+  auto block = [&](std::size_t i) -> const SynapseBlock& {
+    return connectivity_[bucket[i].projection].block(part.index);
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kHeaderAhead < n) {
+      __builtin_prefetch(block(i + kHeaderAhead).groups.data() + bucket[i + kHeaderAhead].group);
+    }
+    if (i + kDataAhead < n) {
+      const SynapseBlock& b = block(i + kDataAhead);
+      const DelayGroup& g = b.groups[bucket[i + kDataAhead].group];
+      __builtin_prefetch(b.weight.data() + g.begin);
+      if (!g.consecutive) __builtin_prefetch(b.target.data() + g.first);
+    }
+    deliver(part, bucket[i].projection, bucket[i].group, t);
+  }
+  bucket.clear();
+}
+
 void Simulator::handle_event(Partition& part, Step t) {
   auto& pops = network_.populations();
   const Event e = part.queue.top();
@@ -617,9 +645,7 @@ void Simulator::step_partition(Partition& part, Step t) {
   while (part.queue.due(t) && part.queue.top().kind < EventKind::delivery) {
     handle_event(part, t);
   }
-  auto& bucket = part.ring[static_cast<std::size_t>(t) % ring_size_];
-  for (const auto& d : bucket) deliver(part, d.projection, d.group, t);
-  bucket.clear();
+  deliver_bucket(part, t);
   while (part.queue.due(t)) handle_event(part, t);
   // 2. Update the populations.
   for (std::size_t q = 0; q < pops.size(); ++q) {

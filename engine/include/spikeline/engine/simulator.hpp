@@ -167,6 +167,8 @@ class Simulator {
   struct Partition;
   void step_partition(Partition& part, Step t);
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
+  // Every delivery due at step t, in the bucket's order, prefetching ahead.
+  void deliver_bucket(Partition& part, Step t);
   void handle_event(Partition& part, Step t);
   void apply_dropout(Partition& part, std::size_t population, Step t);
   template <typename F>
