@@ -178,8 +178,9 @@ class RecordSource final : public SynapseSource {
 }
 
 // Lays out one block, the synapses onto targets [range.begin, range.end), in
-// two passes over the source: the first counts each source's synapses (and
-// checks them), the second places them, a stable counting sort by source;
+// two passes over the source: the first counts each source's synapses (from
+// its pairs alone: no weights or delays are drawn), the second places them
+// and checks them, a stable counting sort by source;
 // then each source's row is sorted by (delay, target). Returns the block's
 // largest delay (0 when empty).
 std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const SynapseSource& src,
@@ -193,16 +194,18 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
   std::vector<std::uint32_t> next(n_source + 1, 0);
   std::uint64_t n = 0;
   std::uint32_t max_delay = 0;
-  src.generate(range.begin, range.end, [&](std::span<const SynapseRecord> recs) {
+  auto check = [&](const SynapseRecord& s) {
+    if (s.source >= n_source || s.target < range.begin || s.target >= range.end || s.delay < 1 ||
+        s.delay > kMaxDelaySteps)
+      invalid_synapse(s, n_source, n_target);
+  };
+  src.generate_pairs(range.begin, range.end, [&](std::span<const SynapseRecord> recs) {
     for (std::size_t i = 0; i < recs.size(); ++i) {
       if (far && i + kAhead < recs.size())
         __builtin_prefetch(&next[recs[i + kAhead].source + 1], 1);
       const SynapseRecord& s = recs[i];
-      if (s.source >= n_source || s.target < range.begin || s.target >= range.end || s.delay < 1 ||
-          s.delay > kMaxDelaySteps)
-        invalid_synapse(s, n_source, n_target);
+      check(s);
       ++next[s.source + 1];
-      max_delay = std::max(max_delay, s.delay);
     }
     n += recs.size();
   });
@@ -214,6 +217,7 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
   }
   if (n == 0) return 0;
   std::partial_sum(next.begin(), next.end(), next.begin());
+  const std::vector<std::uint32_t> row_end(next.begin() + 1, next.end());
   blk.target.resize(n);
   blk.weight.resize(n);
   std::vector<std::uint32_t> delay(n);
@@ -232,7 +236,10 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
         __builtin_prefetch(&delay[ahead], 1);
       }
       const SynapseRecord& s = recs[i];
+      check(s);
       const std::uint32_t k = next[s.source]++;
+      if (k >= n) throw std::logic_error("a synapse source's passes disagree on the sources");
+      max_delay = std::max(max_delay, s.delay);
       blk.target[k] = s.target;
       blk.weight[k] = s.weight;
       delay[k] = s.delay;
@@ -241,6 +248,8 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
   });
   if (placed != n)
     throw std::logic_error("a synapse source gave fewer synapses on its second pass");
+  if (!std::equal(row_end.begin(), row_end.end(), next.begin()))
+    throw std::logic_error("a synapse source's passes disagree on the sources");
   seen_delay.assign(static_cast<std::size_t>(max_delay) + 1, false);
 
   // Sort each row; count its delay groups into row[source + 1].

@@ -63,6 +63,12 @@ class Emitter {
     for (std::uint32_t k = 0; k < spec_.taps; ++k) *at++ = {s, t, weight(rng), d0 + k};
     return at;
   }
+  // The pair's taps without weights and delays (0 and 1 step): what a
+  // counting pass reads; nothing is drawn.
+  SynapseRecord* pair_only(SynapseRecord* at, NeuronIndex s, NeuronIndex t) const {
+    for (std::uint32_t k = 0; k < spec_.taps; ++k) *at++ = {s, t, 0.0f, 1};
+    return at;
+  }
   float weight(RandomStream& rng) const {
     const double w = spec_.weight.draw(rng);
     const auto f = static_cast<float>(w);
@@ -303,6 +309,16 @@ class RuleSource final : public SynapseSource {
   }
 
   void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    generate(first, last, sink, true);
+  }
+  // The pairs are drawn from streams of their own (values_for), so they come
+  // out the same without their weights and delays.
+  void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    generate(first, last, sink, !by_target());
+  }
+
+ private:
+  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink, bool values) const {
     if (first >= last) return;
     if (by_target()) {
       const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
@@ -311,7 +327,7 @@ class RuleSource final : public SynapseSource {
       std::vector<SynapseRecord> out;
       for (std::uint64_t a = first; a < last; a += step) {
         out.clear();
-        make_targets(a, std::min<std::uint64_t>(last, a + step), out);
+        make_targets(a, std::min<std::uint64_t>(last, a + step), out, values);
         if (!out.empty()) sink(out);
       }
       return;
@@ -329,7 +345,6 @@ class RuleSource final : public SynapseSource {
     });
   }
 
- private:
   // 1 MiB of records: small enough that the freed slices of a build do not
   // stay in the allocator's heap (2^20 kept 19 MiB of the working-memory
   // network's training peak there: glibc serves blocks below its adaptive
@@ -356,7 +371,9 @@ class RuleSource final : public SynapseSource {
   // drawing every pair uniformly, and a range of targets is made alone.
   void count_per_target();
   // Appends the synapses onto targets [a, b), in order (by_target rules).
-  void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out) const;
+  // Without `values`, weights and delays are left out (Emitter::pair_only).
+  void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
+                    bool values) const;
   // Hands every synapse to f in the rule's order, in slices (the other rules).
   void make_all(const Sink& f) const;
 
@@ -390,9 +407,12 @@ void RuleSource::count_per_target() {
   }
 }
 
-void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
-                              std::vector<SynapseRecord>& out) const {
+void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
+                              bool values) const {
   const Emitter& emit = *emit_;
+  auto put = [&](SynapseRecord* p, NeuronIndex s, NeuronIndex t, RandomStream& vals) {
+    return values ? emit.pair(p, s, t, vals) : emit.pair_only(p, s, t);
+  };
   const std::uint64_t ns = ns_, taps = spec_.taps, n = b - a;
   const bool no_self = this->no_self();
   const std::size_t base = out.size();
@@ -406,8 +426,7 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
                    SynapseRecord* p = at(first * taps);
                    for (std::uint64_t i = a + first; i < a + last; ++i) {
                      auto vals = values_for(i);
-                     p = emit.pair(p, static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i),
-                                   vals);
+                     p = put(p, static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i), vals);
                    }
                  });
       break;
@@ -423,8 +442,7 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
                      auto vals = values_for(t);
                      for (std::uint64_t s = 0; s < ns; ++s) {
                        if (no_self && s == t) continue;
-                       p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
-                                     vals);
+                       p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
                      }
                    }
                  });
@@ -457,7 +475,7 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
         for (std::uint64_t t = a + first; t < a + last; ++t) {
           auto vals = values_for(t);
           for_pairs(t, [&](std::uint64_t s) {
-            p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+            p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
           });
         }
       });
@@ -466,27 +484,27 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
     case Rule::fixed_indegree: {
       const std::uint64_t per_target = spec_.indegree * taps;
       out.resize(base + n * per_target);
-      for_chunks(
-          n, chunk_entities(static_cast<double>(per_target)),
-          [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-            SynapseRecord* p = at(first * per_target);
-            for (std::uint64_t t = a + first; t < a + last; ++t) {
-              auto rng = rng_for(t);
-              auto vals = values_for(t);
-              const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
-              if (spec_.multapses) {
-                for (std::uint64_t k = 0; k < spec_.indegree; ++k) {
-                  std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
-                  if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
-                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                }
-              } else {
-                for (const auto s : distinct_sample(ns, spec_.indegree, skip, rng)) {
-                  p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                }
-              }
-            }
-          });
+      for_chunks(n, chunk_entities(static_cast<double>(per_target)),
+                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+                   SynapseRecord* p = at(first * per_target);
+                   for (std::uint64_t t = a + first; t < a + last; ++t) {
+                     auto rng = rng_for(t);
+                     auto vals = values_for(t);
+                     const std::int64_t skip =
+                         no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
+                     if (spec_.multapses) {
+                       for (std::uint64_t k = 0; k < spec_.indegree; ++k) {
+                         std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
+                         if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
+                         p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+                       }
+                     } else {
+                       for (const auto s : distinct_sample(ns, spec_.indegree, skip, rng)) {
+                         p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+                       }
+                     }
+                   }
+                 });
       break;
     }
     case Rule::fixed_total_number: {
@@ -504,8 +522,7 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b,
                      for (std::uint32_t k = 0; k < per_target_[t]; ++k) {
                        std::uint64_t s = rng.below(skip ? ns - 1 : ns);
                        if (skip && s >= t) ++s;
-                       p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
-                                     vals);
+                       p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
                      }
                    }
                  });

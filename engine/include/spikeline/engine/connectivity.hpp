@@ -67,6 +67,12 @@ class SynapseSource {
   // works from it, as from a std::vector<SynapseRecord>.
   virtual bool by_target() const = 0;
   virtual void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const = 0;
+  // The same synapses, in the same order, of which only source and target
+  // count (what the counting pass reads): a source that draws weights and
+  // delays from streams apart from its pairs' may skip them here.
+  virtual void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const {
+    generate(first, last, sink);
+  }
 };
 
 struct DelayGroup {
