@@ -1,4 +1,6 @@
 """Helpers shared by the benchmark scripts."""
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -29,3 +31,21 @@ def commit():
     """The short commit of the source tree being benchmarked."""
     return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
+
+
+def spikeline_output(path):
+    """The run's /provenance/summary (dict), its spike count and a digest of
+    every population's spikes (node ids and times, in file order): equal
+    digests are bit-identical spikes."""
+    import h5py  # Debian's python3-h5py: only for the scripts that read output
+    digest = hashlib.sha256()
+    spikes = 0
+    with h5py.File(path, "r") as f:
+        summary = json.loads(f["provenance/summary"][0].decode())
+        for pop in sorted(f["spikes"]):
+            g = f["spikes"][pop]
+            digest.update(pop.encode())
+            digest.update(g["node_ids"][...].tobytes())
+            digest.update(g["timestamps"][...].tobytes())
+            spikes += g["timestamps"].shape[0]
+    return summary, spikes, digest.hexdigest()[:16]

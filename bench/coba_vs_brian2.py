@@ -21,9 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
-
-from benchlib import commit as source_commit, run
+from benchlib import commit as source_commit, run, spikeline_output
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -40,11 +38,10 @@ def spikeline(binary, n, duration_s, threads, tmp):
     for proj in ("exc_to_exc", "exc_to_inh", "inh_to_exc", "inh_to_inh"):
         cmd += ["--set", "projection.%s.p=%g" % (proj, p)]
     _, wall, rss = run(cmd)
-    with h5py.File(out, "r") as f:
-        summary = json.loads(f["provenance/summary"][0].decode())
-        spikes = sum(f["spikes"][pop]["timestamps"].shape[0] for pop in f["spikes"])
-    return {"loop_s": summary["loop_s"], "process_s": wall, "rss_mib": rss, "spikes": spikes,
-            "synapses": summary["synapses"], "synapse_bytes": summary["synapse_bytes"]}
+    summary, spikes, digest = spikeline_output(out)
+    return {"loop_s": summary["loop_s"], "build_s": summary["build_s"], "process_s": wall,
+            "rss_mib": rss, "spikes": spikes, "synapses": summary["synapses"],
+            "synapse_bytes": summary["synapse_bytes"], "digest": digest}
 
 
 def brian2(n, duration_s, threads, tmp):

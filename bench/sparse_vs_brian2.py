@@ -32,9 +32,8 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
 
-from benchlib import run
+from benchlib import run, spikeline_output
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -48,12 +47,10 @@ def spikeline(binary, n, duration_s, threads, tmp):
            "--set", "population.net.size=%d" % n, "--set", "population.drive.size=%d" % n,
            "--set", "output.edges=false"]
     _, wall, rss = run(cmd)
-    with h5py.File(out, "r") as f:
-        summary = json.loads(f["provenance/summary"][0].decode())
-        spikes = f["spikes"]["net"]["timestamps"].shape[0]
+    summary, spikes, digest = spikeline_output(out)
     return {"duration_s": duration_s, "loop_s": summary["loop_s"], "build_s": summary["build_s"],
             "process_s": wall, "rss_mib": rss, "spikes": spikes, "synapses": summary["synapses"],
-            "synapse_bytes": summary["synapse_bytes"]}
+            "synapse_bytes": summary["synapse_bytes"], "digest": digest}
 
 
 def brian2(n, duration_s, tmp):
