@@ -698,8 +698,27 @@ void Simulator::step_partition(Partition& part, Step t) {
   }
 }
 
+// Each spike's row and then its first groups are cache misses in a large
+// network (COBA 16,000: 90% of this function's time on those two loads):
+// the rows of spike i + 16 and the groups of spike i + 8 are fetched ahead.
 void Simulator::enqueue(Partition& part, std::span<const SpikeRecord> spikes) {
-  for (const auto& s : spikes) {
+  constexpr std::size_t kRowAhead = 16, kGroupAhead = 8;
+  auto prefetch = [&](std::size_t i, bool groups) {
+    const SpikeRecord& s = spikes[i];
+    for (const std::uint32_t k : projections_from_[s.population]) {
+      const auto& blk = connectivity_[k].block(part.index);
+      if (blk.row.empty()) continue;
+      if (groups) {
+        __builtin_prefetch(blk.groups.data() + blk.row[s.neuron]);
+      } else {
+        __builtin_prefetch(blk.row.data() + s.neuron);
+      }
+    }
+  };
+  for (std::size_t i = 0; i < spikes.size(); ++i) {
+    if (i + kRowAhead < spikes.size()) prefetch(i + kRowAhead, false);
+    if (i + kGroupAhead < spikes.size()) prefetch(i + kGroupAhead, true);
+    const SpikeRecord& s = spikes[i];
     for (const std::uint32_t k : projections_from_[s.population]) {
       const auto& blk = connectivity_[k].block(part.index);
       if (blk.row.empty()) continue;

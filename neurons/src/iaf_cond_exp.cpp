@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model_util.hpp"
+#include "spikeline/engine/simd.hpp"
 
 namespace spikeline {
 
@@ -61,10 +62,12 @@ namespace {
 // a separate pass). A free function with restrict pointers: in a lambda
 // capturing by reference GCC cannot prove the arrays distinct.
 template <bool kWithCurrent>
-void integrate(std::size_t begin, std::size_t end, double* __restrict V, double* __restrict g_ex,
-               double* __restrict g_in, std::int32_t* __restrict refr, float* __restrict ex,
-               float* __restrict inh, const double* __restrict cur, const IafCondExpParams& p,
-               double h_over_C, double P_ex, double P_in) {
+SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __restrict V,
+                                double* __restrict g_ex, double* __restrict g_in,
+                                std::int32_t* __restrict refr, float* __restrict ex,
+                                float* __restrict inh, const double* __restrict cur,
+                                const IafCondExpParams& p, double h_over_C, double P_ex,
+                                double P_in) {
   const double g_L = p.g_L, E_L = p.E_L, E_ex = p.E_ex, E_in = p.E_in, I_e = p.I_e;
   for (std::size_t i = begin; i < end; ++i) {
     const double v = V[i];
