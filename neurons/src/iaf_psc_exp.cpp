@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model_util.hpp"
+#include "spikeline/engine/simd.hpp"
 
 namespace spikeline {
 
@@ -61,32 +62,58 @@ IafPscExp::IafPscExp(const ModelContext& ctx)
   P20_ = p_.tau_m / p_.C_m * -std::expm1(-h / p_.tau_m);
 }
 
+namespace {
+
+struct PscExpStep {
+  double E_L, I_e, P22, P21ex, P21in, P20, P11ex, P11in;
+};
+
+// One step of every neuron in [begin, end) without the threshold: no branch
+// and no call, so that the compiler vectorises it (see iaf_cond_exp.cpp).
+template <bool kWithCurrent>
+SPIKELINE_CLONES void propagate(std::size_t begin, std::size_t end, double* __restrict V,
+                                double* __restrict I_ex, double* __restrict I_in,
+                                std::int32_t* __restrict refr, float* __restrict ex,
+                                float* __restrict inh, const double* __restrict cur,
+                                const PscExpStep& c) {
+  const double E_L = c.E_L, I_e = c.I_e, P22 = c.P22, P21ex = c.P21ex, P21in = c.P21in;
+  const double P20 = c.P20, P11ex = c.P11ex, P11in = c.P11in;
+  for (std::size_t i = begin; i < end; ++i) {
+    const double v = V[i];
+    double I = I_e;
+    if constexpr (kWithCurrent) I += cur[i];
+    const double stepped = E_L + (v - E_L) * P22 + I_ex[i] * P21ex + I_in[i] * P21in + I * P20;
+    const std::int32_t ref = refr[i];
+    V[i] = ref == 0 ? stepped : v;  // held while refractory
+    refr[i] = ref - static_cast<std::int32_t>(ref > 0);
+    I_ex[i] = I_ex[i] * P11ex + static_cast<double>(ex[i]);
+    I_in[i] = I_in[i] * P11in + static_cast<double>(inh[i]);
+    ex[i] = 0.0f;
+    inh[i] = 0.0f;
+  }
+}
+
+}  // namespace
+
 void IafPscExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out) {
-  // Locals, so that emit() (which may reallocate) cannot force reloads.
-  const double E_L = p_.E_L, V_th = p_.V_th, V_reset = p_.V_reset, I_e = p_.I_e;
-  const double P22 = P22_, P21ex = P21ex_, P21in = P21in_, P20 = P20_;
-  const double P11ex = P11ex_, P11in = P11in_;
-  const std::int32_t ref_steps = ref_steps_;
+  const PscExpStep c{p_.E_L, p_.I_e, P22_, P21ex_, P21in_, P20_, P11ex_, P11in_};
   double* V = V_.data();
-  double* I_ex = I_ex_.data();
-  double* I_in = I_in_.data();
   std::int32_t* refr = refr_.data();
+  if (in.current != nullptr) {
+    propagate<true>(r.begin, r.end, V, I_ex_.data(), I_in_.data(), refr, in.ex, in.in, in.current,
+                    c);
+  } else {
+    propagate<false>(r.begin, r.end, V, I_ex_.data(), I_in_.data(), refr, in.ex, in.in, nullptr, c);
+  }
+  // Locals, so that emit() (which may reallocate) cannot force reloads.
+  const double V_th = p_.V_th, V_reset = p_.V_reset;
+  const std::int32_t ref_steps = ref_steps_;
   for (NeuronIndex i = r.begin; i < r.end; ++i) {
-    double v = V[i];
-    if (refr[i] == 0) {
-      v = E_L + (v - E_L) * P22 + I_ex[i] * P21ex + I_in[i] * P21in +
-          (I_e + detail::current_at(in.current, i)) * P20;
-    } else {
-      --refr[i];
-    }
-    I_ex[i] = I_ex[i] * P11ex + detail::take(in.ex, i);
-    I_in[i] = I_in[i] * P11in + detail::take(in.in, i);
-    if (v >= V_th) {
+    if (V[i] >= V_th) {
       out.emit(i);
-      v = V_reset;
+      V[i] = V_reset;
       refr[i] = ref_steps;
     }
-    V[i] = v;
   }
 }
 
