@@ -213,7 +213,8 @@ def write(rows, goal_rows, meta, base):
     lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for g in goal_rows:
         lines.append("| %s | %s | %s |" % (g["goal"], g["measured"], "yes" if g["met"] else "**no**"))
-    pd = [r for r in rows if r["case"].startswith("PD14") and r["variant"] == "spikeline 2 threads"]
+    # At reduced scale the in-degrees, and so the rates, are not PD14's.
+    pd = [r for r in rows if r["case"] == "PD14 full scale" and r["variant"] == "spikeline 2 threads"]
     if pd:
         rates = pd[0]["runs"][0]["rates"]
         lines += ["", "## PD14 rates after the 0.5 s warm-up (Hz)", "",
