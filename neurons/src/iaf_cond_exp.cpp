@@ -96,15 +96,13 @@ void IafCondExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out)
     integrate<false>(r.begin, r.end, V_.data(), g_ex_.data(), g_in_.data(), refr_.data(), in.ex,
                      in.in, nullptr, p_, h_over_C_, P_ex_, P_in_);
   }
-  const double V_th = p_.V_th, V_reset = p_.V_reset;
+  const double V_reset = p_.V_reset;
   double* V = V_.data();
-  for (NeuronIndex i = r.begin; i < r.end; ++i) {
-    if (V[i] >= V_th) {
-      out.emit(i);
-      V[i] = V_reset;
-      refr_[i] = ref_steps_;
-    }
-  }
+  detail::for_each_at_threshold(V, r.begin, r.end, p_.V_th, [&](std::size_t i) {
+    out.emit(static_cast<NeuronIndex>(i));
+    V[i] = V_reset;
+    refr_[i] = ref_steps_;
+  });
 }
 
 double IafCondExp::state(std::size_t var, NeuronIndex i, Step) const {

@@ -106,15 +106,13 @@ void IafPscExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out) 
     propagate<false>(r.begin, r.end, V, I_ex_.data(), I_in_.data(), refr, in.ex, in.in, nullptr, c);
   }
   // Locals, so that emit() (which may reallocate) cannot force reloads.
-  const double V_th = p_.V_th, V_reset = p_.V_reset;
+  const double V_reset = p_.V_reset;
   const std::int32_t ref_steps = ref_steps_;
-  for (NeuronIndex i = r.begin; i < r.end; ++i) {
-    if (V[i] >= V_th) {
-      out.emit(i);
-      V[i] = V_reset;
-      refr[i] = ref_steps;
-    }
-  }
+  detail::for_each_at_threshold(V, r.begin, r.end, p_.V_th, [&](std::size_t i) {
+    out.emit(static_cast<NeuronIndex>(i));
+    V[i] = V_reset;
+    refr[i] = ref_steps;
+  });
 }
 
 double IafPscExp::state(std::size_t var, NeuronIndex i, Step) const {

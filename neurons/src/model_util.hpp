@@ -14,6 +14,27 @@
 
 namespace spikeline::detail {
 
+// Calls f(i), in order, for every i in [begin, end) with V[i] >= threshold.
+// Eight neurons are tested at a time with a branch-free OR, which the
+// compiler turns into one vector compare, so a step in which few neurons
+// spike costs a compare per eight neurons rather than a branch per neuron
+// (the scalar threshold pass was 18% of COBA's loop). f may change V[i].
+template <class F>
+inline void for_each_at_threshold(double* V, std::size_t begin, std::size_t end, double threshold,
+                                  F&& f) {
+  constexpr std::size_t kLanes = 8;
+  std::size_t i = begin;
+  for (; i + kLanes <= end; i += kLanes) {
+    bool any = false;
+    for (std::size_t j = 0; j < kLanes; ++j) any |= V[i + j] >= threshold;
+    if (!any) continue;
+    for (std::size_t j = 0; j < kLanes; ++j)
+      if (V[i + j] >= threshold) f(i + j);
+  }
+  for (; i < end; ++i)
+    if (V[i] >= threshold) f(i);
+}
+
 // The injected current of neuron i; the engine may pass no current array.
 inline double current_at(const double* current, NeuronIndex i) {
   return current != nullptr ? current[i] : 0.0;
