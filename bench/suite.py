@@ -78,29 +78,31 @@ def cases(quick, reps):
             "spikeline 2 threads": lambda t: coba.spikeline(b, n, dur, 2, t),
             "brian2 1 thread": lambda t: coba.brian2(n, dur, 1, t)}, r))
 
+    def add_sparse(n, spikeline_s, brian2_s, r):
+        # Simulated seconds of each side; None: ratios per simulated second.
+        dur = spikeline_s if spikeline_s == brian2_s else None
+        out.append(("sparse_lif %d" % n, n, dur, {
+            "spikeline 1 thread": lambda t: sparse.spikeline(b, n, spikeline_s, 1, t),
+            "spikeline 2 threads": lambda t: sparse.spikeline(b, n, spikeline_s, 2, t),
+            "brian2 1 thread": lambda t: sparse.brian2(n, brian2_s, t)}, r))
+
+    def add_pd14(name, scale, r):
+        n = sum(max(1, int(round(k * scale))) for k in make_pd14.SIZES)
+        out.append((name, n, 1.5, {
+            "spikeline 1 thread": lambda t: pd14(b, scale, 1, t),
+            "spikeline 2 threads": lambda t: pd14(b, scale, 2, t)}, r))
+
     if quick:
         add_coba(4000, 10.0, reps or 2)
         add_coba(16000, 2.0, reps or 1)
-        n = 100000
-        out.append(("sparse_lif %d" % n, n, 1.0, {
-            "spikeline 1 thread": lambda t: sparse.spikeline(b, n, 1.0, 1, t),
-            "spikeline 2 threads": lambda t: sparse.spikeline(b, n, 1.0, 2, t),
-            "brian2 1 thread": lambda t: sparse.brian2(n, 1.0, t)}, reps or 1))
-        out.append(("PD14 scale 0.1", 7717, 1.5, {
-            "spikeline 1 thread": lambda t: pd14(b, 0.1, 1, t),
-            "spikeline 2 threads": lambda t: pd14(b, 0.1, 2, t)}, reps or 1))
+        add_sparse(100000, 1.0, 1.0, reps or 1)
+        add_pd14("PD14 scale 0.1", 0.1, reps or 1)
     else:
         add_coba(4000, 10.0, reps or 3)
         add_coba(16000, 10.0, reps or 3)
         add_coba(64000, 10.0, reps or 2)
-        n = 1000000
-        out.append(("sparse_lif %d" % n, n, None, {
-            "spikeline 1 thread": lambda t: sparse.spikeline(b, n, 10.0, 1, t),
-            "spikeline 2 threads": lambda t: sparse.spikeline(b, n, 10.0, 2, t),
-            "brian2 1 thread": lambda t: sparse.brian2(n, 1.0, t)}, reps or 1))
-        out.append(("PD14 full scale", 77169, 1.5, {
-            "spikeline 1 thread": lambda t: pd14(b, 1.0, 1, t),
-            "spikeline 2 threads": lambda t: pd14(b, 1.0, 2, t)}, reps or 1))
+        add_sparse(1000000, 10.0, 1.0, reps or 1)
+        add_pd14("PD14 full scale", 1.0, reps or 1)
     return out
 
 

@@ -135,6 +135,14 @@ std::vector<std::uint64_t> distinct_sample(std::uint64_t n, std::uint64_t k, std
   return out;
 }
 
+// One draw uniform on [0, n) without `skip` (none when skip < 0): a multapse
+// rule's partner of one synapse.
+std::uint64_t draw_skipping(RandomStream& rng, std::uint64_t n, std::int64_t skip) {
+  std::uint64_t x = rng.below(skip >= 0 ? n - 1 : n);
+  if (skip >= 0 && static_cast<std::int64_t>(x) >= skip) ++x;
+  return x;
+}
+
 void check_degree(const ConnectionSpec& spec, const char* what, std::uint64_t k, std::uint64_t pool,
                   const char* pool_name) {
   if (!spec.multapses && k > pool) {
@@ -309,16 +317,18 @@ class RuleSource final : public SynapseSource {
   }
 
   void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
-    generate(first, last, sink, true);
+    make(first, last, sink, true);
   }
   // The pairs are drawn from streams of their own (values_for), so they come
   // out the same without their weights and delays.
   void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
-    generate(first, last, sink, !by_target());
+    make(first, last, sink, !by_target());
   }
 
  private:
-  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink, bool values) const {
+  // The synapses onto [first, last); without `values` (by_target rules only)
+  // their weights and delays are left out.
+  void make(NeuronIndex first, NeuronIndex last, const Sink& sink, bool values) const {
     if (first >= last) return;
     if (by_target()) {
       const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
@@ -481,51 +491,35 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<Syna
       });
       break;
     }
-    case Rule::fixed_indegree: {
-      const std::uint64_t per_target = spec_.indegree * taps;
-      out.resize(base + n * per_target);
-      for_chunks(n, chunk_entities(static_cast<double>(per_target)),
-                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                   SynapseRecord* p = at(first * per_target);
-                   for (std::uint64_t t = a + first; t < a + last; ++t) {
-                     auto rng = rng_for(t);
-                     auto vals = values_for(t);
-                     const std::int64_t skip =
-                         no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
-                     if (spec_.multapses) {
-                       for (std::uint64_t k = 0; k < spec_.indegree; ++k) {
-                         std::uint64_t s = rng.below(skip >= 0 ? ns - 1 : ns);
-                         if (skip >= 0 && static_cast<std::int64_t>(s) >= skip) ++s;
-                         p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                       }
-                     } else {
-                       for (const auto s : distinct_sample(ns, spec_.indegree, skip, rng)) {
-                         p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                       }
-                     }
-                   }
-                 });
-      break;
-    }
+    case Rule::fixed_indegree:
     case Rule::fixed_total_number: {
+      // Each target's sources from its own stream: `indegree` of them, or
+      // the target's share of `total` (count_per_target; always multapses).
+      const bool total = spec_.rule == Rule::fixed_total_number;
+      auto sources = [&](std::uint64_t t) -> std::uint64_t {
+        return total ? per_target_[t] : spec_.indegree;
+      };
       std::vector<std::uint64_t> start(n + 1, 0);
-      for (std::uint64_t t = 0; t < n; ++t) start[t + 1] = start[t] + per_target_[a + t] * taps;
+      for (std::uint64_t t = 0; t < n; ++t) start[t + 1] = start[t] + sources(a + t) * taps;
       out.resize(base + start[n]);
-      const double mean = static_cast<double>(spec_.total) / std::max<double>(1, nt_);
-      for_chunks(n, chunk_entities(mean * static_cast<double>(taps)),
-                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                   SynapseRecord* p = at(start[first]);
-                   for (std::uint64_t t = a + first; t < a + last; ++t) {
-                     auto rng = rng_for(t);
-                     auto vals = values_for(t);
-                     const bool skip = no_self && t < ns;
-                     for (std::uint32_t k = 0; k < per_target_[t]; ++k) {
-                       std::uint64_t s = rng.below(skip ? ns - 1 : ns);
-                       if (skip && s >= t) ++s;
-                       p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                     }
-                   }
-                 });
+      for_chunks(
+          n, chunk_entities(expected_synapses(spec_, context()) / std::max<double>(1, nt_)),
+          [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+            SynapseRecord* p = at(start[first]);
+            for (std::uint64_t t = a + first; t < a + last; ++t) {
+              auto rng = rng_for(t);
+              auto vals = values_for(t);
+              const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
+              const auto tt = static_cast<NeuronIndex>(t);
+              if (spec_.multapses) {
+                for (std::uint64_t k = sources(t); k > 0; --k)
+                  p = put(p, static_cast<NeuronIndex>(draw_skipping(rng, ns, skip)), tt, vals);
+              } else {
+                for (const auto s : distinct_sample(ns, spec_.indegree, skip, rng))
+                  p = put(p, static_cast<NeuronIndex>(s), tt, vals);
+              }
+            }
+          });
       break;
     }
     default:
@@ -546,29 +540,27 @@ void RuleSource::make_all(const Sink& f) const {
       for (std::uint64_t a = 0; a < ns; a += step) {
         const std::uint64_t n = std::min(ns, a + step) - a;
         out.resize(n * per_source);
-        for_chunks(n, chunk_entities(static_cast<double>(per_source)),
-                   [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                     SynapseRecord* p = out.data() + first * per_source;
-                     for (std::uint64_t s = a + first; s < a + last; ++s) {
-                       auto rng = rng_for(s);
-                       auto vals = values_for(s);
-                       const std::int64_t skip =
-                           no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
-                       if (spec_.multapses) {
-                         for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
-                           std::uint64_t t = rng.below(skip >= 0 ? nt - 1 : nt);
-                           if (skip >= 0 && static_cast<std::int64_t>(t) >= skip) ++t;
-                           p = emit.pair(p, static_cast<NeuronIndex>(s),
-                                         static_cast<NeuronIndex>(t), vals);
-                         }
-                       } else {
-                         for (const auto t : distinct_sample(nt, spec_.outdegree, skip, rng)) {
-                           p = emit.pair(p, static_cast<NeuronIndex>(s),
-                                         static_cast<NeuronIndex>(t), vals);
-                         }
-                       }
-                     }
-                   });
+        for_chunks(
+            n, chunk_entities(static_cast<double>(per_source)),
+            [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+              SynapseRecord* p = out.data() + first * per_source;
+              for (std::uint64_t s = a + first; s < a + last; ++s) {
+                auto rng = rng_for(s);
+                auto vals = values_for(s);
+                const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
+                if (spec_.multapses) {
+                  for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
+                    p = emit.pair(p, static_cast<NeuronIndex>(s),
+                                  static_cast<NeuronIndex>(draw_skipping(rng, nt, skip)), vals);
+                  }
+                } else {
+                  for (const auto t : distinct_sample(nt, spec_.outdegree, skip, rng)) {
+                    p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
+                                  vals);
+                  }
+                }
+              }
+            });
         if (!out.empty()) f(out);
       }
       break;

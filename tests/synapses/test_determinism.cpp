@@ -211,6 +211,42 @@ class FickleSource final : public SynapseSource {
   mutable std::atomic<int> calls_{0};
 };
 
+// Same count on both passes, but the second moves synapse `moved` to the
+// other of two sources: moved to source 1 (the last), its row would run past
+// the block; moved to source 0, into source 1's row.
+class SwappingSource final : public SynapseSource {
+ public:
+  explicit SwappingSource(std::size_t moved) : moved_(moved) {}
+  bool by_target() const override { return true; }
+  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    std::vector<SynapseRecord> r;
+    for (NeuronIndex t = first; t < last; ++t) r.push_back({t % 2, t, 1.0f, 1});
+    if (calls_++ % 2 == 1) r[moved_].source = 1 - r[moved_].source;
+    sink(r);
+  }
+
+ private:
+  std::size_t moved_;
+  mutable std::atomic<int> calls_{0};
+};
+
+// Valid pairs for the counting pass, an invalid delay when placed: the
+// placing pass is the first to see the delays.
+class BadDelaySource final : public SynapseSource {
+ public:
+  bool by_target() const override { return true; }
+  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    std::vector<SynapseRecord> r;
+    for (NeuronIndex t = first; t < last; ++t) r.push_back({0, t, 1.0f, 0});
+    sink(r);
+  }
+  void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    std::vector<SynapseRecord> r;
+    for (NeuronIndex t = first; t < last; ++t) r.push_back({0, t, 0.0f, 1});
+    sink(r);
+  }
+};
+
 class OutOfRangeSource final : public SynapseSource {
  public:
   bool by_target() const override { return true; }
@@ -251,6 +287,17 @@ TEST_CASE("a Connectivity drawn from make_source is laid out exactly as from con
     });
     REQUIRE(!want.empty());
     CHECK(same_records(got, want));
+    // generate_pairs: the same pairs in the same order (what the counting
+    // pass relies on), whatever it leaves out.
+    std::vector<SynapseRecord> pairs;
+    src->generate_pairs(10, 30, [&](std::span<const SynapseRecord> part) {
+      pairs.insert(pairs.end(), part.begin(), part.end());
+    });
+    REQUIRE(pairs.size() == got.size());
+    for (std::size_t k = 0; k < pairs.size(); ++k) {
+      CHECK(pairs[k].source == got[k].source);
+      CHECK(pairs[k].target == got[k].target);
+    }
     for (unsigned parts : {1u, 2u, 5u}) {
       CAPTURE(parts);
       CHECK(same_blocks(Connectivity(r, ns, nt, Partitioning(parts)),
@@ -273,6 +320,12 @@ TEST_CASE("a Connectivity drawn from make_source is laid out exactly as from con
 TEST_CASE("a synapse source that breaks its contract is refused", "[connectivity]") {
   CHECK_THROWS_WITH(Connectivity(FickleSource(), 1, 10, Partitioning(2)),
                     Contains("more synapses on its second pass"));
+  for (const std::size_t moved : {0u, 1u}) {
+    CHECK_THROWS_WITH(Connectivity(SwappingSource(moved), 2, 10, Partitioning(1)),
+                      Contains("passes disagree on the sources"));
+  }
+  CHECK_THROWS_WITH(Connectivity(BadDelaySource(), 1, 10, Partitioning(1)),
+                    Contains("synapse 0 -> 0 (delay 0 steps) is invalid"));
   // A target outside the partition asked for: named, with the valid ranges.
   CHECK_THROWS_WITH(Connectivity(OutOfRangeSource(), 4, 5, Partitioning(1)),
                     Contains("synapse 3 -> 7 (delay 1 steps) is invalid: sources must be < 4, "

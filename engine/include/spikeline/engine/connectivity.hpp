@@ -4,11 +4,13 @@
 // the synapses form a compressed table:
 //
 //   row[source] .. row[source + 1]   the delay groups of this source
-//   group = {begin, end, delay}      synapses [begin, end) share one delay
+//   group = {begin, end, delay,      synapses [begin, end) share one delay;
+//            consecutive, first}     16 bytes
 //   weight[k]                        4 bytes per synapse
-//   targets                          4 bytes per synapse, or none at all for a
-//                                    group onto consecutive neurons (dense,
-//                                    all-to-all and multi-tap rows)
+//   target[first ...]                4 bytes per synapse, or none at all for a
+//                                    group onto consecutive neurons first,
+//                                    first + 1, ... (dense, all-to-all and
+//                                    multi-tap rows)
 //
 // A spike makes one queue event per (partition, delay group), never one per
 // synapse, and delivery is a plain loop over contiguous targets and weights.
