@@ -73,8 +73,16 @@ struct ProbeWindow {
   std::size_t columns = 0;
 };
 
+namespace {
+SimulationOptions resolved(SimulationOptions o) {
+  // (threads is checked below: an invalid count must not fail here first)
+  if (o.partitions == 0) o.partitions = static_cast<unsigned>(std::clamp(o.threads, 1, 1024));
+  return o;
+}
+}  // namespace
+
 Simulator::Simulator(Network network, SimulationOptions options)
-    : network_(std::move(network)), options_(options), parts_(options.partitions) {
+    : network_(std::move(network)), options_(resolved(options)), parts_(options_.partitions) {
   if (options_.threads < 1 || options_.threads > 1024) {
     throw ConfigError(
         fmt::format("threads = {} is out of range: valid is 1 to 1024", options_.threads));

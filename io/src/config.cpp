@@ -383,7 +383,7 @@ Config parse_config(const std::string& text, const std::string& file,
     if (s.threads < 1)
       throw ConfigError(fmt::format("{}: simulation.threads = 0 is invalid: valid is 1 to 1024",
                                     r.loc("threads")));
-    s.partitions = static_cast<unsigned>(r.count("partitions", s.partitions, 4096));
+    s.partitions = static_cast<unsigned>(r.count("partitions", s.threads, 4096));
     if (s.partitions < 1)
       throw ConfigError(fmt::format("{}: simulation.partitions = 0 is invalid: valid is 1 to 4096",
                                     r.loc("partitions")));

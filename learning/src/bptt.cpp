@@ -1,12 +1,14 @@
 #include "spikeline/learning/bptt.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
 
 #include <tbb/blocked_range.h>
+#include <tbb/combinable.h>
 #include <tbb/parallel_for.h>
 
 #include "choice.hpp"
@@ -233,26 +235,69 @@ void WeightGradient::source_gradient(unsigned part, NeuronIndex i, std::span<dou
   }
 }
 
+namespace {
+
+// Sums non-negative doubles exactly: each value's significand is added, as an
+// integer, to the bin of its binary exponent. Integer sums do not depend on
+// their order, so the total is the same however the terms were split up (by
+// partition, by thread); it is rounded once, bin by bin in a fixed order.
+// (Summing partial sums per partition made the gradient norm, and so the
+// clipping, depend on the partitioning in its last bits.)
+class ExactSum {
+ public:
+  void add(double v) {
+    const auto bits = std::bit_cast<std::uint64_t>(v);
+    const auto e = static_cast<unsigned>(bits >> 52) & 0x7ffu;
+    if (e == 0x7ffu) {  // inf or NaN: the total is too, whatever the order
+      special_ += v;
+      return;
+    }
+    const std::uint64_t m =
+        (bits & ((std::uint64_t{1} << 52) - 1)) | (e != 0 ? std::uint64_t{1} << 52 : 0);
+    bins_[e] += m;  // 2^53 at most per term: 2^74 terms before a bin overflows
+  }
+  void merge(const ExactSum& o) {
+    for (std::size_t e = 0; e < bins_.size(); ++e) bins_[e] += o.bins_[e];
+    special_ += o.special_;
+  }
+  double value() const {
+    double t = special_;
+    for (std::size_t e = 0; e < bins_.size(); ++e) {
+      // A normal value is m * 2^(e - 1075); a subnormal (e = 0) m * 2^-1074.
+      if (bins_[e] != 0) {
+        t += std::ldexp(static_cast<double>(bins_[e]), e == 0 ? -1074 : static_cast<int>(e) - 1075);
+      }
+    }
+    return t;
+  }
+
+ private:
+  __extension__ using uint128 = unsigned __int128;
+  std::array<uint128, 2047> bins_{};
+  double special_ = 0;
+};
+
+}  // namespace
+
 double WeightGradient::norm() const {
   const std::size_t n_src = c_.source_size();
   const unsigned parts = static_cast<unsigned>(c_.blocks());
-  std::vector<double> partial(n_src * parts, 0.0);
+  tbb::combinable<ExactSum> sums;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_src * parts), [&](const auto& range) {
     std::vector<double> g;
+    ExactSum& sum = sums.local();
     for (std::size_t x = range.begin(); x != range.end(); ++x) {
       const unsigned p = static_cast<unsigned>(x / n_src);
       const auto i = static_cast<NeuronIndex>(x % n_src);
       const auto [first, last] = synapse_range(c_.block(p), i);
       g.resize(last - first);
       source_gradient(p, i, g);
-      double s = 0;
-      for (const double v : g) s += v * v;
-      partial[x] = s;
+      for (const double v : g) sum.add(v * v);
     }
   });
-  double total = 0;
-  for (const double s : partial) total += s;  // in a fixed order
-  return std::sqrt(total);
+  ExactSum total;
+  sums.combine_each([&](const ExactSum& s) { total.merge(s); });
+  return std::sqrt(total.value());
 }
 
 std::vector<double> WeightGradient::canonical() const {

@@ -127,7 +127,7 @@ TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order"
   CHECK_THROWS_AS(Connectivity({{0, 0, 1.0f, 0}}, 300, 500, Partitioning(1)), DataError);
 }
 
-TEST_CASE("dense rows store no target indices; mixed rows keep the others exactly",
+TEST_CASE("dense rows store no target indices, mixed rows keep the others exactly",
           "[connectivity]") {
   // All-to-all with three taps per pair: every group is consecutive, so the
   // tables hold weights only (4 bytes a synapse plus the headers).

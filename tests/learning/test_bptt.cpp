@@ -346,7 +346,7 @@ TEST_CASE("the backward pass over the trial's own membrane trace is the same", "
   CHECK_THROWS(backward(std::move(short_trace), f.batch[0], f.conn, f.p, lv));
 }
 
-TEST_CASE("AdamW and SGD follow the scalar update; bfloat16 moments track float32 unbiased",
+TEST_CASE("AdamW and SGD follow the scalar update, bfloat16 moments track float32 unbiased",
           "[optimizer]") {
   Fixture f = fixture();
   const WeightGradient grad(f.conn, f.batch, f.errors);
@@ -419,4 +419,11 @@ TEST_CASE("AdamW and SGD follow the scalar update; bfloat16 moments track float3
   Optimizer o16b(op, three, 3);
   for (int t = 0; t < 1000; ++t) o16b.step(three, grad3, lr);
   CHECK(canonical_weights(three) == w16);
+  // The norm (which the clipping scales by) is the same bit for bit, though
+  // each partition holds a different share of every source's synapses.
+  for (const unsigned parts : {1u, 2u, 5u}) {
+    Connectivity other(synapses_of(weights()), N, N, Partitioning(parts));
+    INFO(parts << " partitions");
+    CHECK(WeightGradient(other, f.batch, f.errors).norm() == grad3.norm());
+  }
 }

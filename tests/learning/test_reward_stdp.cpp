@@ -186,7 +186,7 @@ TEST_CASE("reward-modulated weights are identical at any thread count", "[rstdp]
   }
 }
 
-TEST_CASE("reward_stdp needs its neuromodulator; pulses are kept in time order",
+TEST_CASE("reward_stdp needs its neuromodulator and pulses are kept in time order",
           "[rstdp][validation]") {
   Network net(TimeGrid(0.1), 1);
   const auto a = add(net, "a", "iaf_psc_delta", 2);

@@ -38,7 +38,7 @@ TEST_CASE("iaf_cond_exp: one step is forward Euler for V and exact decay for g",
   REQUIRE(h.state("V_m", 0, 2) == Approx(v2).epsilon(1e-14));
 }
 
-TEST_CASE("iaf_cond_exp: no spike and V clamped for t_ref after a spike; g keeps evolving",
+TEST_CASE("iaf_cond_exp: no spike and V clamped for t_ref after a spike, g keeps evolving",
           "[iaf_cond_exp]") {
   auto p = test::params("iaf_cond_exp");
   p.set("I_e", 1000.0);  // fires regularly

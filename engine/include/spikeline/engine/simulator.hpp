@@ -49,7 +49,10 @@ struct SpikeRecord {
 
 struct SimulationOptions {
   int threads = 1;
-  unsigned partitions = 4;
+  // Units of parallel work (results do not depend on it); 0: one per thread.
+  // Each partition costs every spike a row lookup, so more than the threads
+  // only pays when the partitions' work is uneven.
+  unsigned partitions = 0;
   // Guard: stop when a population's mean rate over a guard interval exceeds
   // this (Hz); 0 disables.
   double max_rate_hz = 0;

@@ -212,7 +212,8 @@ class WeightGradient {
   void source_gradient(unsigned part, NeuronIndex source, std::span<double> out) const;
   static std::pair<std::uint32_t, std::uint32_t> synapse_range(const SynapseBlock& block,
                                                                NeuronIndex source);
-  // The Euclidean norm over all synapses (a fixed summation order).
+  // The Euclidean norm over all synapses, its squares summed exactly: the
+  // same whatever the partitioning and the threads.
   double norm() const;
   // Every synapse's gradient in canonical order (tests, diagnostics).
   std::vector<double> canonical() const;
