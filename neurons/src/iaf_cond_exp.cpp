@@ -1,5 +1,6 @@
 #include "spikeline/neurons/iaf_cond_exp.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "model_util.hpp"
@@ -57,52 +58,60 @@ IafCondExp::IafCondExp(const ModelContext& ctx)
 
 namespace {
 
-// One step of every neuron in [begin, end): all the arithmetic, no branch and
-// no call, so that the compiler vectorises it (the threshold test follows in
-// a separate pass). A free function with restrict pointers: in a lambda
-// capturing by reference GCC cannot prove the arrays distinct.
+// One step of every neuron in [begin, end), the threshold and the reset
+// included (see detail::ThresholdReset): no branch and no call in the inner
+// loop, so that the compiler vectorises it. A free function with restrict
+// pointers: in a lambda capturing by reference GCC cannot prove the arrays
+// distinct.
 template <bool kWithCurrent>
 SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __restrict V,
                                 double* __restrict g_ex, double* __restrict g_in,
                                 std::int32_t* __restrict refr, float* __restrict ex,
                                 float* __restrict inh, const double* __restrict cur,
                                 const IafCondExpParams& p, double h_over_C, double P_ex,
-                                double P_in) {
+                                double P_in, detail::ThresholdReset reset, SpikeSink& out) {
   const double g_L = p.g_L, E_L = p.E_L, E_ex = p.E_ex, E_in = p.E_in, I_e = p.I_e;
-  for (std::size_t i = begin; i < end; ++i) {
-    const double v = V[i];
-    const double ge = g_ex[i], gi = g_in[i];
-    // Forward Euler with the previous step's conductances; V is held while refractory.
-    double I = -g_L * (v - E_L) - ge * (v - E_ex) - gi * (v - E_in) + I_e;
-    if constexpr (kWithCurrent) I += cur[i];
-    const double stepped = v + h_over_C * I;
-    const std::int32_t ref = refr[i];
-    V[i] = ref == 0 ? stepped : v;
-    refr[i] = ref - static_cast<std::int32_t>(ref > 0);
-    g_ex[i] = ge * P_ex + static_cast<double>(ex[i]);
-    g_in[i] = gi * P_in - static_cast<double>(inh[i]);
-    ex[i] = 0.0f;
-    inh[i] = 0.0f;
+  const double V_th = reset.V_th, V_reset = reset.V_reset;
+  const std::int32_t ref_steps = reset.ref_steps;
+  std::int32_t fired[detail::kSpikeChunk];
+  for (std::size_t first = begin; first < end; first += detail::kSpikeChunk) {
+    const std::size_t n = std::min(detail::kSpikeChunk, end - first);
+    std::int32_t any = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t i = first + j;
+      const double v = V[i];
+      const double ge = g_ex[i], gi = g_in[i];
+      // Forward Euler with the previous step's conductances; V is held while refractory.
+      double I = -g_L * (v - E_L) - ge * (v - E_ex) - gi * (v - E_in) + I_e;
+      if constexpr (kWithCurrent) I += cur[i];
+      const double stepped = v + h_over_C * I;
+      const std::int32_t ref = refr[i];
+      const double held = ref == 0 ? stepped : v;
+      const std::int32_t spike = held >= V_th;
+      V[i] = spike ? V_reset : held;
+      refr[i] = spike ? ref_steps : ref - static_cast<std::int32_t>(ref > 0);
+      fired[j] = spike;
+      any |= spike;
+      g_ex[i] = ge * P_ex + static_cast<double>(ex[i]);
+      g_in[i] = gi * P_in - static_cast<double>(inh[i]);
+      ex[i] = 0.0f;
+      inh[i] = 0.0f;
+    }
+    if (any != 0) detail::emit_flagged(fired, first, n, out);
   }
 }
 
 }  // namespace
 
 void IafCondExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out) {
+  const detail::ThresholdReset reset{p_.V_th, p_.V_reset, ref_steps_};
   if (in.current != nullptr) {
     integrate<true>(r.begin, r.end, V_.data(), g_ex_.data(), g_in_.data(), refr_.data(), in.ex,
-                    in.in, in.current, p_, h_over_C_, P_ex_, P_in_);
+                    in.in, in.current, p_, h_over_C_, P_ex_, P_in_, reset, out);
   } else {
     integrate<false>(r.begin, r.end, V_.data(), g_ex_.data(), g_in_.data(), refr_.data(), in.ex,
-                     in.in, nullptr, p_, h_over_C_, P_ex_, P_in_);
+                     in.in, nullptr, p_, h_over_C_, P_ex_, P_in_, reset, out);
   }
-  const double V_reset = p_.V_reset;
-  double* V = V_.data();
-  detail::for_each_at_threshold(V, r.begin, r.end, p_.V_th, [&](std::size_t i) {
-    out.emit(static_cast<NeuronIndex>(i));
-    V[i] = V_reset;
-    refr_[i] = ref_steps_;
-  });
 }
 
 double IafCondExp::state(std::size_t var, NeuronIndex i, Step) const {

@@ -1,5 +1,6 @@
 #include "spikeline/neurons/iaf_psc_exp.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "model_util.hpp"
@@ -68,28 +69,42 @@ struct PscExpStep {
   double E_L, I_e, P22, P21ex, P21in, P20, P11ex, P11in;
 };
 
-// One step of every neuron in [begin, end) without the threshold: no branch
-// and no call, so that the compiler vectorises it (see iaf_cond_exp.cpp).
+// One step of every neuron in [begin, end), the threshold and the reset
+// included (see detail::ThresholdReset): no branch and no call in the inner
+// loop, so that the compiler vectorises it (see iaf_cond_exp.cpp).
 template <bool kWithCurrent>
 SPIKELINE_CLONES void propagate(std::size_t begin, std::size_t end, double* __restrict V,
                                 double* __restrict I_ex, double* __restrict I_in,
                                 std::int32_t* __restrict refr, float* __restrict ex,
                                 float* __restrict inh, const double* __restrict cur,
-                                const PscExpStep& c) {
+                                const PscExpStep& c, detail::ThresholdReset reset, SpikeSink& out) {
   const double E_L = c.E_L, I_e = c.I_e, P22 = c.P22, P21ex = c.P21ex, P21in = c.P21in;
   const double P20 = c.P20, P11ex = c.P11ex, P11in = c.P11in;
-  for (std::size_t i = begin; i < end; ++i) {
-    const double v = V[i];
-    double I = I_e;
-    if constexpr (kWithCurrent) I += cur[i];
-    const double stepped = E_L + (v - E_L) * P22 + I_ex[i] * P21ex + I_in[i] * P21in + I * P20;
-    const std::int32_t ref = refr[i];
-    V[i] = ref == 0 ? stepped : v;  // held while refractory
-    refr[i] = ref - static_cast<std::int32_t>(ref > 0);
-    I_ex[i] = I_ex[i] * P11ex + static_cast<double>(ex[i]);
-    I_in[i] = I_in[i] * P11in + static_cast<double>(inh[i]);
-    ex[i] = 0.0f;
-    inh[i] = 0.0f;
+  const double V_th = reset.V_th, V_reset = reset.V_reset;
+  const std::int32_t ref_steps = reset.ref_steps;
+  std::int32_t fired[detail::kSpikeChunk];
+  for (std::size_t first = begin; first < end; first += detail::kSpikeChunk) {
+    const std::size_t n = std::min(detail::kSpikeChunk, end - first);
+    std::int32_t any = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t i = first + j;
+      const double v = V[i];
+      double I = I_e;
+      if constexpr (kWithCurrent) I += cur[i];
+      const double stepped = E_L + (v - E_L) * P22 + I_ex[i] * P21ex + I_in[i] * P21in + I * P20;
+      const std::int32_t ref = refr[i];
+      const double held = ref == 0 ? stepped : v;  // held while refractory
+      const std::int32_t spike = held >= V_th;
+      V[i] = spike ? V_reset : held;
+      refr[i] = spike ? ref_steps : ref - static_cast<std::int32_t>(ref > 0);
+      fired[j] = spike;
+      any |= spike;
+      I_ex[i] = I_ex[i] * P11ex + static_cast<double>(ex[i]);
+      I_in[i] = I_in[i] * P11in + static_cast<double>(inh[i]);
+      ex[i] = 0.0f;
+      inh[i] = 0.0f;
+    }
+    if (any != 0) detail::emit_flagged(fired, first, n, out);
   }
 }
 
@@ -97,22 +112,14 @@ SPIKELINE_CLONES void propagate(std::size_t begin, std::size_t end, double* __re
 
 void IafPscExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out) {
   const PscExpStep c{p_.E_L, p_.I_e, P22_, P21ex_, P21in_, P20_, P11ex_, P11in_};
-  double* V = V_.data();
-  std::int32_t* refr = refr_.data();
+  const detail::ThresholdReset reset{p_.V_th, p_.V_reset, ref_steps_};
   if (in.current != nullptr) {
-    propagate<true>(r.begin, r.end, V, I_ex_.data(), I_in_.data(), refr, in.ex, in.in, in.current,
-                    c);
+    propagate<true>(r.begin, r.end, V_.data(), I_ex_.data(), I_in_.data(), refr_.data(), in.ex,
+                    in.in, in.current, c, reset, out);
   } else {
-    propagate<false>(r.begin, r.end, V, I_ex_.data(), I_in_.data(), refr, in.ex, in.in, nullptr, c);
+    propagate<false>(r.begin, r.end, V_.data(), I_ex_.data(), I_in_.data(), refr_.data(), in.ex,
+                     in.in, nullptr, c, reset, out);
   }
-  // Locals, so that emit() (which may reallocate) cannot force reloads.
-  const double V_reset = p_.V_reset;
-  const std::int32_t ref_steps = ref_steps_;
-  detail::for_each_at_threshold(V, r.begin, r.end, p_.V_th, [&](std::size_t i) {
-    out.emit(static_cast<NeuronIndex>(i));
-    V[i] = V_reset;
-    refr[i] = ref_steps;
-  });
 }
 
 double IafPscExp::state(std::size_t var, NeuronIndex i, Step) const {

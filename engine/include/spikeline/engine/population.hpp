@@ -19,7 +19,8 @@
 // added at step t + d. Weights are routed by sign, as NEST does: positive
 // weights accumulate in `ex`, negative ones in `in` (kept negative), so a
 // conductance model can feed g_ex += ex and g_in -= in. `current` is injected
-// current in pA (dc_generator), constant between changes.
+// current in pA (dc_generator), constant between changes, or null when no
+// stimulus reaches the population (then it is zero).
 #pragma once
 
 #include <cstddef>
