@@ -71,8 +71,6 @@ SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __re
                                 const IafCondExpParams& p, double h_over_C, double P_ex,
                                 double P_in, detail::ThresholdReset reset, SpikeSink& out) {
   const double g_L = p.g_L, E_L = p.E_L, E_ex = p.E_ex, E_in = p.E_in, I_e = p.I_e;
-  const double V_th = reset.V_th, V_reset = reset.V_reset;
-  const std::int32_t ref_steps = reset.ref_steps;
   std::int32_t fired[detail::kSpikeChunk];
   for (std::size_t first = begin; first < end; first += detail::kSpikeChunk) {
     const std::size_t n = std::min(detail::kSpikeChunk, end - first);
@@ -87,9 +85,7 @@ SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __re
       const double stepped = v + h_over_C * I;
       const std::int32_t ref = refr[i];
       const double held = ref == 0 ? stepped : v;
-      const std::int32_t spike = held >= V_th;
-      V[i] = spike ? V_reset : held;
-      refr[i] = spike ? ref_steps : ref - static_cast<std::int32_t>(ref > 0);
+      const std::int32_t spike = detail::threshold_reset(held, ref, reset, V[i], refr[i]);
       fired[j] = spike;
       any |= spike;
       g_ex[i] = ge * P_ex + static_cast<double>(ex[i]);

@@ -80,8 +80,6 @@ SPIKELINE_CLONES void propagate(std::size_t begin, std::size_t end, double* __re
                                 const PscExpStep& c, detail::ThresholdReset reset, SpikeSink& out) {
   const double E_L = c.E_L, I_e = c.I_e, P22 = c.P22, P21ex = c.P21ex, P21in = c.P21in;
   const double P20 = c.P20, P11ex = c.P11ex, P11in = c.P11in;
-  const double V_th = reset.V_th, V_reset = reset.V_reset;
-  const std::int32_t ref_steps = reset.ref_steps;
   std::int32_t fired[detail::kSpikeChunk];
   for (std::size_t first = begin; first < end; first += detail::kSpikeChunk) {
     const std::size_t n = std::min(detail::kSpikeChunk, end - first);
@@ -94,9 +92,7 @@ SPIKELINE_CLONES void propagate(std::size_t begin, std::size_t end, double* __re
       const double stepped = E_L + (v - E_L) * P22 + I_ex[i] * P21ex + I_in[i] * P21in + I * P20;
       const std::int32_t ref = refr[i];
       const double held = ref == 0 ? stepped : v;  // held while refractory
-      const std::int32_t spike = held >= V_th;
-      V[i] = spike ? V_reset : held;
-      refr[i] = spike ? ref_steps : ref - static_cast<std::int32_t>(ref > 0);
+      const std::int32_t spike = detail::threshold_reset(held, ref, reset, V[i], refr[i]);
       fired[j] = spike;
       any |= spike;
       I_ex[i] = I_ex[i] * P11ex + static_cast<double>(ex[i]);

@@ -27,6 +27,17 @@ struct ThresholdReset {
 };
 constexpr std::size_t kSpikeChunk = 64;
 
+// The threshold and the reset of one neuron, branch-free: `held` is its new
+// V (its old one while refractory), `ref` its refractory count before the
+// step. Writes V and the count, and returns 1 when it spiked.
+inline std::int32_t threshold_reset(double held, std::int32_t ref, const ThresholdReset& r,
+                                    double& V, std::int32_t& refr) {
+  const std::int32_t spike = held >= r.V_th;
+  V = spike ? r.V_reset : held;
+  refr = spike ? r.ref_steps : ref - static_cast<std::int32_t>(ref > 0);
+  return spike;
+}
+
 // Emits, in order, neuron first + j for every j < n with flag[j] set.
 inline void emit_flagged(const std::int32_t* flag, std::size_t first, std::size_t n,
                          SpikeSink& out) {
