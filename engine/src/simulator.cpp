@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <utility>
 
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
@@ -10,6 +12,7 @@
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/random.hpp"
+#include "step_team.hpp"
 
 namespace spikeline {
 
@@ -193,6 +196,9 @@ Simulator::Simulator(Network network, SimulationOptions options)
       part->probe_columns.push_back(std::move(cols));
     }
     partitions_.push_back(std::move(part));
+  }
+  if (options_.threads > 1) {
+    team_ = std::make_unique<detail::StepTeam>(options_.threads, partitions_.size());
   }
   // Plastic projections: incoming indices and the rules' per-partition state.
   plastic_into_.resize(n_pop);
@@ -808,64 +814,103 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
   const auto& probes = network_.probes();
   std::vector<ProbeWindow> plan(probes.size());
 
-  while (now_ < stop) {
-    if (stop_requested_.load(std::memory_order_relaxed)) return false;
-    const Step t0 = now_;
-    const Step t1 = std::min(stop, now_ + window_);
-
-    // Which samples each probe takes in (t0, t1].
-    for (std::size_t k = 0; k < probes.size(); ++k) {
-      const auto& pr = probes[k];
-      auto first_m = [&](Step after) {  // smallest m with start + m*interval > after
-        if (after < pr.start) return std::int64_t{0};
-        return static_cast<std::int64_t>((after - pr.start) / pr.interval + 1);
-      };
-      plan[k].first_sample = first_m(t0);
-      plan[k].rows = first_m(t1) - plan[k].first_sample;
-      plan[k].columns = pr.neurons.size() * pr.variables.size();
-      frame_buffers_[k].assign(static_cast<std::size_t>(plan[k].rows) * plan[k].columns, 0.0f);
-    }
-
-    for_each_partition([&](Partition& part) {
-      part.spikes.clear();
-      for (Step t = t0 + 1; t <= t1; ++t) {
-        step_partition(part, t);
-        for (std::size_t k = 0; k < probes.size(); ++k) {
-          const auto& pr = probes[k];
-          if (t < pr.start || (t - pr.start) % pr.interval != 0) continue;
-          const auto row = (t - pr.start) / pr.interval - plan[k].first_sample;
-          float* frame = frame_buffers_[k].data() + row * plan[k].columns;
-          const auto& pop = *network_.populations()[pr.population].population;
-          for (const auto& col : part.probe_columns[k]) {
-            frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
-          }
+  // A window's spikes are filed into the delay lines at the start of the
+  // next window's phase, by each partition before it steps: one parallel
+  // phase per window instead of two (COBA's windows are single steps). The
+  // last window's are filed before returning, so that between calls
+  // (checkpoints, weight reads) nothing is pending.
+  bool pending = false;  // window_spikes_ still to be filed
+  bool filing = false;   // ... by the current phase
+  bool stepping = true;
+  Step t0 = now_, t1 = now_;
+  auto task = [&](Partition& part) {
+    if (filing) enqueue(part, window_spikes_);
+    if (!stepping) return;
+    part.spikes.clear();
+    for (Step t = t0 + 1; t <= t1; ++t) {
+      step_partition(part, t);
+      for (std::size_t k = 0; k < probes.size(); ++k) {
+        const auto& pr = probes[k];
+        if (t < pr.start || (t - pr.start) % pr.interval != 0) continue;
+        const auto row = (t - pr.start) / pr.interval - plan[k].first_sample;
+        float* frame = frame_buffers_[k].data() + row * plan[k].columns;
+        const auto& pop = *network_.populations()[pr.population].population;
+        for (const auto& col : part.probe_columns[k]) {
+          frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
         }
       }
-    });
+    }
+  };
+  auto phase = [&] {
+    filing = std::exchange(pending, false);
+    if (team_) {
+      const std::function<void(std::size_t)> f = [&](std::size_t p) { task(*partitions_[p]); };
+      team_->run(f);
+    } else {
+      for (auto& part : partitions_) task(*part);
+    }
+  };
+  auto file_pending = [&] {
+    stepping = false;
+    if (pending) phase();
+  };
 
-    // Exchange: one sorted list, identical whatever the partitioning.
-    window_spikes_.clear();
-    for (const auto& part : partitions_) {
-      window_spikes_.insert(window_spikes_.end(), part->spikes.begin(), part->spikes.end());
-    }
-    std::sort(window_spikes_.begin(), window_spikes_.end());
-    for (const auto& s : window_spikes_) {
-      ++spike_counts_[s.population];
-      ++guard_counts_[s.population];
-    }
+  bool completed = true;
+  try {
+    while (now_ < stop) {
+      if (stop_requested_.load(std::memory_order_relaxed)) {
+        completed = false;
+        break;
+      }
+      t0 = now_;
+      t1 = std::min(stop, now_ + window_);
 
-    if (!window_spikes_.empty()) {
-      for_each_partition([&](Partition& part) { enqueue(part, window_spikes_); });
+      // Which samples each probe takes in (t0, t1].
+      for (std::size_t k = 0; k < probes.size(); ++k) {
+        const auto& pr = probes[k];
+        auto first_m = [&](Step after) {  // smallest m with start + m*interval > after
+          if (after < pr.start) return std::int64_t{0};
+          return static_cast<std::int64_t>((after - pr.start) / pr.interval + 1);
+        };
+        plan[k].first_sample = first_m(t0);
+        plan[k].rows = first_m(t1) - plan[k].first_sample;
+        plan[k].columns = pr.neurons.size() * pr.variables.size();
+        frame_buffers_[k].assign(static_cast<std::size_t>(plan[k].rows) * plan[k].columns, 0.0f);
+      }
+
+      phase();
+
+      // Exchange: one sorted list, identical whatever the partitioning.
+      window_spikes_.clear();
+      for (const auto& part : partitions_) {
+        window_spikes_.insert(window_spikes_.end(), part->spikes.begin(), part->spikes.end());
+      }
+      std::sort(window_spikes_.begin(), window_spikes_.end());
+      for (const auto& s : window_spikes_) {
+        ++spike_counts_[s.population];
+        ++guard_counts_[s.population];
+      }
+      pending = !window_spikes_.empty();
+
+      now_ = t1;
+      observer.on_spikes(window_spikes_);
+      for (std::size_t k = 0; k < probes.size(); ++k) {
+        if (plan[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
+      }
+      observer.on_window(now_);
+      check_guards(now_);
     }
-    now_ = t1;
-    observer.on_spikes(window_spikes_);
-    for (std::size_t k = 0; k < probes.size(); ++k) {
-      if (plan[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
+  } catch (...) {
+    // A guard or an observer stopped the run: leave the delay lines whole,
+    // on this thread alone. (After a task's own error nothing is pending.)
+    stepping = false;
+    if (pending) {
+      for (auto& part : partitions_) enqueue(*part, window_spikes_);
     }
-    observer.on_window(now_);
-    check_guards(now_);
+    throw;
   }
-  return true;
+  file_pending();
+  return completed;
 }
 
 }  // namespace spikeline

@@ -35,6 +35,10 @@
 
 namespace spikeline {
 
+namespace detail {
+class StepTeam;
+}
+
 struct SpikeRecord {
   Step step;
   std::uint32_t population;
@@ -213,6 +217,7 @@ class Simulator {
   bool clock_started_ = false;
   struct Arena;
   std::unique_ptr<Arena> arena_;
+  std::unique_ptr<detail::StepTeam> team_;  // threads > 1: runs the loop's phases
 };
 
 }  // namespace spikeline

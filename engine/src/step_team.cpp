@@ -1,0 +1,137 @@
+#include "step_team.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <system_error>
+#include <utility>
+
+namespace spikeline::detail {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// How long a waiting thread spins before it sleeps (helpers) or yields (the
+// caller): longer than the serial part of a window usually takes (merging
+// and handing out its spikes), shorter than an output flush.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+// Spins until done() holds; after kSpin, yields between tests.
+template <class Done>
+void spin_until(Done&& done) {
+  const auto start = std::chrono::steady_clock::now();
+  for (unsigned k = 1; !done(); ++k) {
+    cpu_relax();
+    if (k % 256 == 0 && std::chrono::steady_clock::now() - start > kSpin) {
+      while (!done()) std::this_thread::yield();
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+StepTeam::StepTeam(int threads, std::size_t tasks)
+    : threads_(static_cast<unsigned>(std::max(threads, 1))),
+      tasks_(tasks),
+      claimed_(std::make_unique<std::atomic<std::uint64_t>[]>(tasks)) {}
+
+StepTeam::~StepTeam() {
+  quit_.store(true, std::memory_order_seq_cst);
+  bell_.fetch_add(1, std::memory_order_seq_cst);
+  bell_.notify_all();
+  for (auto& t : helpers_) t.join();
+}
+
+void StepTeam::start() {
+  helpers_.reserve(threads_ - 1);
+  for (unsigned m = 1; m < threads_; ++m) {
+    try {
+      helpers_.emplace_back([this, m] { helper(m); });
+    } catch (const std::system_error&) {
+      break;  // no thread to be had: the phases complete with fewer helpers
+    }
+  }
+}
+
+void StepTeam::run(const std::function<void(std::size_t)>& task) {
+  if (threads_ > 1 && helpers_.capacity() == 0) start();
+  job_ = &task;
+  done_.store(0, std::memory_order_relaxed);
+  const std::uint64_t phase = phase_.load(std::memory_order_relaxed) + 1;
+  phase_.store(phase, std::memory_order_release);  // publishes job_ and done_
+  // Dekker with helper(): the doorbell rings before sleepers_ is read, a
+  // helper counts itself before it waits on the doorbell, so either this
+  // thread sees it sleeping or it sees the new ring.
+  bell_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) != 0) bell_.notify_all();
+  work(0, phase);
+  spin_until([&] { return done_.load(std::memory_order_acquire) == tasks_; });
+  job_ = nullptr;
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+void StepTeam::helper(unsigned member) {
+  std::uint64_t seen = 0;
+  while (!quit_.load(std::memory_order_acquire)) {
+    const std::uint32_t bell = bell_.load(std::memory_order_acquire);
+    const std::uint64_t phase = phase_.load(std::memory_order_acquire);
+    if (phase != seen) {
+      seen = phase;
+      work(member, phase);
+      continue;
+    }
+    // Spin for a new phase, then sleep on the doorbell.
+    const auto start = std::chrono::steady_clock::now();
+    bool sleep = false;
+    for (unsigned k = 1;
+         phase_.load(std::memory_order_acquire) == seen && !quit_.load(std::memory_order_relaxed);
+         ++k) {
+      cpu_relax();
+      if (k % 256 == 0 && std::chrono::steady_clock::now() - start > kSpin) {
+        sleep = true;
+        break;
+      }
+    }
+    if (sleep) {
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      bell_.wait(bell, std::memory_order_seq_cst);
+      sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+}
+
+void StepTeam::work(unsigned member, std::uint64_t phase) {
+  // Task i is unclaimed in phase p when claimed_[i] < p. Every task is
+  // claimed once per phase, so for a helper still at an older phase q the
+  // stamp is already >= q and it claims nothing.
+  auto claim = [&](std::size_t i) {
+    std::uint64_t stamp = claimed_[i].load(std::memory_order_relaxed);
+    return stamp < phase &&
+           claimed_[i].compare_exchange_strong(stamp, phase, std::memory_order_acq_rel);
+  };
+  for (std::size_t i = member; i < tasks_; i += threads_) {
+    if (claim(i)) run_task(i);
+  }
+  for (std::size_t i = 0; i < tasks_; ++i) {
+    if (claim(i)) run_task(i);
+  }
+}
+
+void StepTeam::run_task(std::size_t i) {
+  try {
+    (*job_)(i);
+  } catch (...) {
+    const std::lock_guard<std::mutex> lock(error_mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
+  done_.fetch_add(1, std::memory_order_release);
+}
+
+}  // namespace spikeline::detail
