@@ -1,3 +1,11 @@
+# Writes the 256-layer ziggurat table of the standard normal that
+# engine/src/random.cpp holds (kNormalTailStart, kNormalLayerX, kNormalLayerF),
+# as exact hex floats:
+#
+#   /usr/bin/python3 scripts/ziggurat_table.py table.txt
+#
+# (python3-mpmath, which Debian's python3-sympy brings.) Line 1 is r, then
+# 257 lines "x[i] f(x[i])".
 # Solve for the 256-layer ziggurat of the standard normal density
 # f(x) = exp(-x^2/2) (unnormalised): r such that the layers, each of area
 # v(r) = r f(r) + int_r^inf f, stack exactly up to f(0) = 1.

@@ -841,11 +841,11 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       }
     }
   };
+  const std::function<void(std::size_t)> team_task = [&](std::size_t p) { task(*partitions_[p]); };
   auto phase = [&] {
     filing = std::exchange(pending, false);
     if (team_) {
-      const std::function<void(std::size_t)> f = [&](std::size_t p) { task(*partitions_[p]); };
-      team_->run(f);
+      team_->run(team_task);
     } else {
       for (auto& part : partitions_) task(*part);
     }
