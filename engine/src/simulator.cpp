@@ -197,8 +197,10 @@ Simulator::Simulator(Network network, SimulationOptions options)
     }
     partitions_.push_back(std::move(part));
   }
-  if (options_.threads > 1) {
-    team_ = std::make_unique<detail::StepTeam>(options_.threads, partitions_.size());
+  // A thread per partition at most: more would only spin.
+  if (const auto members = std::min<std::size_t>(options_.threads, partitions_.size());
+      members > 1) {
+    team_ = std::make_unique<detail::StepTeam>(static_cast<int>(members), partitions_.size());
   }
   // Plastic projections: incoming indices and the rules' per-partition state.
   plastic_into_.resize(n_pop);
