@@ -1,5 +1,5 @@
 # Writes the 256-layer ziggurat table of the standard normal that
-# engine/src/random.cpp holds (kNormalTailStart, kNormalLayerX, kNormalLayerF),
+# engine/src/random.cpp holds (kNormalLayerX, whose x[1] is r, and kNormalLayerF),
 # as exact hex floats:
 #
 #   /usr/bin/python3 scripts/ziggurat_table.py table.txt

@@ -114,13 +114,12 @@ void uniform_per_entity(std::uint64_t seed, std::uint32_t stream, std::uint32_t 
 
 // The 256-layer ziggurat of the standard normal (Marsaglia and Tsang 2000):
 // layer i spans x in [0, x[i]] between heights f(x[i]) and f(x[i + 1]),
-// f(x) = exp(-x^2 / 2); every layer (the base one with the tail beyond r)
-// has the same area. Exact to the last bit of a double, from
+// f(x) = exp(-x^2 / 2); every layer (the base one with the tail beyond
+// r = x[1]) has the same area. Exact to the last bit of a double, from
 // scripts/ziggurat_table.py (mpmath, 60 digits, r solved so that the layers
 // stack to f(0) = 1); written out so that the draws do not depend on the
 // platform's libm.
 namespace detail {
-const double kNormalTailStart = 0x1.d3bb48209ad33p+1;
 const std::array<double, 257> kNormalLayerX = {
     0x1.f493b7815d982p+1,
     0x1.d3bb48209ad33p+1,
@@ -455,7 +454,7 @@ double RandomStream::normal_slow(std::uint64_t bits, double x) {
   if (i == 0) {
     // The tail beyond r (Marsaglia 1964): exact, by rejection from an
     // exponential.
-    const double r = detail::kNormalTailStart;
+    const double r = detail::kNormalLayerX[1];
     double a = 0, y = 0;
     do {
       a = -std::log(uniform()) / r;
