@@ -22,17 +22,15 @@ inline void cpu_relax() {
 // and handing out its spikes), shorter than an output flush.
 constexpr auto kSpin = std::chrono::microseconds(50);
 
-// Spins until done() holds; after kSpin, yields between tests.
+// Spins until done() holds, for kSpin at most; returns whether it holds.
 template <class Done>
-void spin_until(Done&& done) {
+bool spin(Done&& done) {
   const auto start = std::chrono::steady_clock::now();
   for (unsigned k = 1; !done(); ++k) {
     cpu_relax();
-    if (k % 256 == 0 && std::chrono::steady_clock::now() - start > kSpin) {
-      while (!done()) std::this_thread::yield();
-      return;
-    }
+    if (k % 256 == 0 && std::chrono::steady_clock::now() - start > kSpin) return done();
   }
+  return true;
 }
 
 }  // namespace
@@ -72,7 +70,10 @@ void StepTeam::run(const std::function<void(std::size_t)>& task) {
   bell_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) != 0) bell_.notify_all();
   work(0, phase);
-  spin_until([&] { return done_.load(std::memory_order_acquire) == tasks_; });
+  auto all_done = [&] { return done_.load(std::memory_order_acquire) == tasks_; };
+  if (!spin(all_done)) {
+    while (!all_done()) std::this_thread::yield();
+  }
   job_ = nullptr;
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
@@ -88,17 +89,10 @@ void StepTeam::helper(unsigned member) {
       continue;
     }
     // Spin for a new phase, then sleep on the doorbell.
-    const auto start = std::chrono::steady_clock::now();
-    bool sleep = false;
-    for (unsigned k = 1;
-         phase_.load(std::memory_order_acquire) == seen && !quit_.load(std::memory_order_relaxed);
-         ++k) {
-      cpu_relax();
-      if (k % 256 == 0 && std::chrono::steady_clock::now() - start > kSpin) {
-        sleep = true;
-        break;
-      }
-    }
+    const bool sleep = !spin([&] {
+      return phase_.load(std::memory_order_acquire) != seen ||
+             quit_.load(std::memory_order_relaxed);
+    });
     if (sleep) {
       sleepers_.fetch_add(1, std::memory_order_seq_cst);
       bell_.wait(bell, std::memory_order_seq_cst);
