@@ -267,39 +267,61 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
     begin = end;
   }
   std::partial_sum(blk.row.begin(), blk.row.end(), blk.row.begin());
-  blk.groups.resize(blk.row[n_source]);
+  const std::uint32_t n_groups = blk.row[n_source];
+  blk.groups.resize(static_cast<std::size_t>(n_groups) + 1);
   std::size_t g = 0;
   begin = 0;
   for (std::size_t s = 0; s < n_source; ++s) {
     const std::uint32_t end = next[s];
     for (std::uint32_t k = begin; k < end; ++k) {
       if (k == begin || delay[k] != delay[k - 1]) {
-        blk.groups[g++] = {k, k, delay[k], 0, 0};
+        blk.groups[g++] = {k, delay[k], 0, 0};
         seen_delay[delay[k]] = true;
       }
-      blk.groups[g - 1].end = k + 1;
     }
     begin = end;
   }
+  blk.groups[n_groups] = {static_cast<std::uint32_t>(n), 0, 0, 0};  // the sentinel
   // A group onto consecutive neurons keeps its first target only; the other
-  // groups' targets move down over the freed slots (never past their own).
+  // groups' targets are kept in order, as offsets from the partition's first
+  // neuron when they fit in 16 bits.
+  blk.narrow = range.end - range.begin <= std::size_t{1} << 16;
+  blk.base = blk.narrow ? range.begin : 0;
   std::uint32_t kept = 0;
-  for (DelayGroup& grp : blk.groups) {
+  for (std::uint32_t i = 0; i < n_groups; ++i) {
+    PackedGroup& grp = blk.groups[i];
+    const std::uint32_t end = blk.groups[i + 1].begin;
     bool dense = true;
-    for (std::uint32_t k = grp.begin + 1; dense && k < grp.end; ++k)
+    for (std::uint32_t k = grp.begin + 1; dense && k < end; ++k)
       dense = blk.target[k] == blk.target[k - 1] + 1;  // multapses repeat a target: not dense
     grp.consecutive = dense ? 1 : 0;
-    if (dense) {
-      grp.first = blk.target[grp.begin];
-    } else {
-      grp.first = kept;
-      std::copy(blk.target.begin() + grp.begin, blk.target.begin() + grp.end,
-                blk.target.begin() + kept);
-      kept += grp.end - grp.begin;
-    }
+    grp.first = dense ? blk.target[grp.begin] : kept;
+    if (!dense) kept += end - grp.begin;
   }
-  blk.target.resize(kept);
-  blk.target.shrink_to_fit();
+  if (blk.narrow) {
+    blk.offset.resize(kept);
+    for (std::uint32_t i = 0; i < n_groups; ++i) {
+      const PackedGroup& grp = blk.groups[i];
+      if (grp.consecutive) continue;
+      const std::uint32_t end = blk.groups[i + 1].begin;
+      for (std::uint32_t k = grp.begin; k < end; ++k) {
+        blk.offset[grp.first + (k - grp.begin)] =
+            static_cast<std::uint16_t>(blk.target[k] - range.begin);
+      }
+    }
+    std::vector<NeuronIndex>().swap(blk.target);  // frees it (`= {}` would keep the capacity)
+  } else {
+    // The kept targets move down over the freed slots (never past their own).
+    for (std::uint32_t i = 0; i < n_groups; ++i) {
+      const PackedGroup& grp = blk.groups[i];
+      if (grp.consecutive) continue;
+      const std::uint32_t end = blk.groups[i + 1].begin;
+      std::copy(blk.target.begin() + grp.begin, blk.target.begin() + end,
+                blk.target.begin() + grp.first);
+    }
+    blk.target.resize(kept);
+    blk.target.shrink_to_fit();
+  }
   return max_delay;
 }
 
@@ -417,8 +439,10 @@ std::vector<SynapseLocation> Connectivity::canonical_locations() const {
 std::size_t Connectivity::memory_bytes() const {
   std::size_t bytes = 0;
   for (const auto& b : blocks_) {
-    bytes += b.row.size() * sizeof(std::uint32_t) + b.groups.size() * sizeof(DelayGroup) +
-             b.target.size() * sizeof(NeuronIndex) + b.weight.size() * sizeof(float);
+    // Capacities: what the tables hold, not what they use.
+    bytes += b.row.capacity() * sizeof(std::uint32_t) + b.groups.capacity() * sizeof(PackedGroup) +
+             b.offset.capacity() * sizeof(std::uint16_t) +
+             b.target.capacity() * sizeof(NeuronIndex) + b.weight.capacity() * sizeof(float);
   }
   return bytes;
 }

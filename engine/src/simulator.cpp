@@ -231,16 +231,17 @@ Simulator::Simulator(Network network, SimulationOptions options)
       auto& in = part->incoming[k];
       in.first = r.begin;
       in.ptr.assign(static_cast<std::size_t>(r.end - r.begin) + 1, 0);
-      for (const DelayGroup& g : blk.groups) {
+      for (const DelayGroup& g : blk.all_groups()) {
         for (std::uint32_t s = g.begin; s < g.end; ++s) ++in.ptr[blk.target_of(g, s) - r.begin + 1];
       }
       for (std::size_t j = 1; j < in.ptr.size(); ++j) in.ptr[j] += in.ptr[j - 1];
       in.synapse.resize(blk.size());
       in.group.resize(blk.size());
       std::vector<std::uint32_t> fill(in.ptr.begin(), in.ptr.end() - 1);
-      for (std::uint32_t g = 0; g < blk.groups.size(); ++g) {
-        for (std::uint32_t s = blk.groups[g].begin; s < blk.groups[g].end; ++s) {
-          const std::uint32_t slot = fill[blk.target_of(blk.groups[g], s) - r.begin]++;
+      for (std::uint32_t g = 0; g < blk.group_count(); ++g) {
+        const DelayGroup grp = blk.group(g);
+        for (std::uint32_t s = grp.begin; s < grp.end; ++s) {
+          const std::uint32_t slot = fill[blk.target_of(grp, s) - r.begin]++;
           in.synapse[slot] = s;
           in.group[slot] = g;
         }
@@ -414,6 +415,32 @@ std::string Simulator::why_not_checkpointable() const {
   return {};
 }
 
+namespace {
+
+// Hashes a block's stored targets as the 32-bit array that held them before
+// narrow blocks stored 16-bit offsets (what Hash64::add of that array did):
+// a fingerprint describes the network, not its storage, so checkpoints
+// written before stay valid.
+void add_stored_targets(Hash64& h, const SynapseBlock& b) {
+  if (!b.narrow) {
+    h.add(b.target);
+    return;
+  }
+  h.add_word(b.offset.size() * sizeof(NeuronIndex));
+  std::uint64_t word = 0;
+  std::size_t i = 0;
+  for (const std::uint16_t o : b.offset) {
+    word |= std::uint64_t{b.base + o} << (32 * (i++ % 2));
+    if (i % 2 == 0) {
+      h.add_word(word);
+      word = 0;
+    }
+  }
+  h.add_word(word);  // the tail: the odd target, or zero
+}
+
+}  // namespace
+
 std::uint64_t Simulator::fingerprint() const {
   Hash64 h;
   h.add_word(parts_.count());
@@ -432,13 +459,13 @@ std::uint64_t Simulator::fingerprint() const {
     for (unsigned p = 0; p < parts_.count(); ++p) {
       const SynapseBlock& b = connectivity_[k].block(p);
       h.add(b.row);
-      for (const DelayGroup& g : b.groups) {
+      for (const DelayGroup& g : b.all_groups()) {
         h.add_word(g.begin);
         h.add_word(g.end);
-        h.add_word(std::uint64_t{g.delay} << 1 | g.consecutive);
+        h.add_word(std::uint64_t{g.delay} << 1 | (g.consecutive ? 1 : 0));
         h.add_word(g.first);
       }
-      h.add(b.target);
+      add_stored_targets(h, b);
       if (!proj.plasticity) h.add(b.weight);  // plastic weights are in the checkpoint
     }
   }
@@ -560,7 +587,7 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
   if (auto* rule = network_.projections()[projection].plasticity.get()) {
     rule->on_pre(part.index, blk, group, t);
   }
-  const DelayGroup& g = blk.groups[group];
+  const DelayGroup g = blk.group(group);
   const auto tq = network_.projections()[projection].target;
   Inputs& in = inputs_[tq];
   float* ex = in.ex.data();
@@ -590,10 +617,13 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
       i[k] += std::min(w[k], 0.0f);
     }
   } else {
-    const NeuronIndex* target = blk.targets(g);
-    const float* w = weight + g.begin;
-    const std::uint32_t n = g.end - g.begin;
-    for (std::uint32_t k = 0; k < n; ++k) (w[k] >= 0 ? ex : inh)[target[k]] += w[k];
+    blk.with_targets(g, [&](const auto* target, NeuronIndex base) {
+      float* e = ex + base;
+      float* i = inh + base;
+      const float* w = weight + g.begin;
+      const std::uint32_t n = g.end - g.begin;
+      for (std::uint32_t k = 0; k < n; ++k) (w[k] >= 0 ? e : i)[target[k]] += w[k];
+    });
   }
 }
 
@@ -616,9 +646,9 @@ void Simulator::deliver_bucket(Partition& part, Step t) {
     }
     if (i + kDataAhead < n) {
       const SynapseBlock& b = block(i + kDataAhead);
-      const DelayGroup& g = b.groups[bucket[i + kDataAhead].group];
+      const PackedGroup& g = b.groups[bucket[i + kDataAhead].group];
       __builtin_prefetch(b.weight.data() + g.begin);
-      if (!g.consecutive) __builtin_prefetch(b.target.data() + g.first);
+      if (!g.consecutive) __builtin_prefetch(b.target_address(g));
     }
     deliver(part, bucket[i].projection, bucket[i].group, t);
   }

@@ -438,9 +438,16 @@ float* weight_of(Connectivity& conn, const Partitioning& parts, NeuronIndex i, s
       if (j >= g.first && j - g.first < size) return &b.weight[g.begin + (j - g.first)];
       continue;
     }
-    const NeuronIndex* first = b.targets(g);
-    const NeuronIndex* it = std::lower_bound(first, first + size, j);
-    if (it != first + size && *it == j) return &b.weight[g.begin + (it - first)];
+    // Stored targets ascend within a group: a binary search over k.
+    std::uint32_t lo = g.begin, hi = g.end;
+    while (lo < hi) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      if (b.target_of(g, mid) < j)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < g.end && b.target_of(g, lo) == j) return &b.weight[lo];
   }
   return nullptr;
 }

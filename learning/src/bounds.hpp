@@ -22,7 +22,7 @@ inline void check_weight_range(const char* rule, double w_min, double w_max, dou
 // At bind: every drawn weight of the block.
 inline void check_block_weights(const char* rule, double w_min, double w_max,
                                 const SynapseBlock& block, const std::string& projection) {
-  for (const DelayGroup& g : block.groups) {
+  for (const DelayGroup& g : block.all_groups()) {
     for (std::uint32_t k = g.begin; k < g.end; ++k) {
       const double w = block.weight[k];
       if (!(w >= w_min && w <= w_max)) {

@@ -161,8 +161,10 @@ ErrorTrace backward(std::vector<float>&& u_trace, const Trial& tr, const Connect
               const float* ee = e + g.first;
               for (std::uint32_t k = 0; k < size; ++k) acc += w[k] * ee[k];
             } else {
-              const NeuronIndex* t = b.targets(g);
-              for (std::uint32_t k = 0; k < size; ++k) acc += w[k] * e[t[k]];
+              b.with_targets(g, [&](const auto* t, NeuronIndex base) {
+                const float* eb = e + base;
+                for (std::uint32_t k = 0; k < size; ++k) acc += w[k] * eb[t[k]];
+              });
             }
           }
         }
@@ -227,8 +229,10 @@ void WeightGradient::source_gradient(unsigned part, NeuronIndex i, std::span<dou
           const float* __restrict ee = e + g.first;
           for (std::uint32_t k = 0; k < size; ++k) o[k] += ee[k];
         } else {
-          const NeuronIndex* t = b.targets(g);
-          for (std::uint32_t k = 0; k < size; ++k) o[k] += e[t[k]];
+          b.with_targets(g, [&](const auto* t, NeuronIndex base) {
+            const float* eb = e + base;
+            for (std::uint32_t k = 0; k < size; ++k) o[k] += eb[t[k]];
+          });
         }
       }
     }

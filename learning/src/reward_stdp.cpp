@@ -70,7 +70,7 @@ void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targe
   PartState& s = state_[part];
   s.syn.resize(block.weight.size());
   for (std::size_t k = 0; k < s.syn.size(); ++k) s.syn[k] = {block.weight[k], 0.0, 0};
-  s.pre.assign(block.groups.size(), Trace{});
+  s.pre.assign(block.group_count(), Trace{});
   s.post.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
   detail::check_block_weights("reward_stdp", p_.w_min, p_.w_max, block, projection);
@@ -125,7 +125,7 @@ void RewardStdp::advance(SynapseBlock& block, PartState& s, std::uint32_t k, Ste
 
 void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
   PartState& s = state_[part];
-  const DelayGroup& g = block.groups[group];
+  const DelayGroup g = block.group(group);
   const std::size_t until = dopamine_->first_after(t);
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
     advance(block, s, k, t, until);

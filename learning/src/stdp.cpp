@@ -49,7 +49,7 @@ void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
   if (state_.size() <= part) state_.resize(part + 1);
   PartState& s = state_[part];
   s.w.assign(block.weight.begin(), block.weight.end());
-  s.pre.assign(block.groups.size(), Trace{});
+  s.pre.assign(block.group_count(), Trace{});
   s.post.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
   detail::check_block_weights("stdp", p_.w_min, p_.w_max, block, projection);
@@ -57,7 +57,7 @@ void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
 
 void Stdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
   PartState& s = state_[part];
-  const DelayGroup& g = block.groups[group];
+  const DelayGroup g = block.group(group);
   const bool additive = p_.dependence == StdpParams::Dependence::additive;
   const bool nearest = p_.pairing == StdpParams::Pairing::nearest;
   for (std::uint32_t k = g.begin; k < g.end; ++k) {

@@ -55,8 +55,8 @@ void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targ
   if (state_.size() <= part) state_.resize(part + 1);
   PartState& s = state_[part];
   s.w.assign(block.weight.begin(), block.weight.end());
-  s.r1.assign(block.groups.size(), Trace{});
-  s.r2.assign(block.groups.size(), Trace{});
+  s.r1.assign(block.group_count(), Trace{});
+  s.r2.assign(block.group_count(), Trace{});
   s.o1.assign(targets.end - targets.begin, Trace{});
   s.o2.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
@@ -65,7 +65,7 @@ void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targ
 
 void TripletStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
   PartState& s = state_[part];
-  const DelayGroup& g = block.groups[group];
+  const DelayGroup g = block.group(group);
   const double r2 = s.r2[group].at(t, decay_x_);  // before this arrival's own jump
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
     const double o1 = s.o1[block.target_of(g, k) - s.first_target].at(t, decay_minus_);

@@ -78,7 +78,33 @@ TEST_CASE("events pop in their total order whatever the insertion order", "[queu
   }
 }
 
-TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order",
+namespace {
+
+// A list in canonical order: by (source, target, delay), insertion order
+// among equals.
+std::vector<SynapseRecord> canonical_order(std::vector<SynapseRecord> v) {
+  std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.source, x.target, x.delay) < std::tie(y.source, y.target, y.delay);
+  });
+  return v;
+}
+
+// The same synapses in the same order, every field.
+void check_same_records(const std::vector<SynapseRecord>& got,
+                        const std::vector<SynapseRecord>& want) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    INFO("synapse " << k);
+    REQUIRE(got[k].source == want[k].source);
+    REQUIRE(got[k].target == want[k].target);
+    REQUIRE(got[k].delay == want[k].delay);
+    REQUIRE(got[k].weight == want[k].weight);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("synapse tables: grouped by delay, 6 bytes a synapse, canonical order",
           "[connectivity]") {
   RandomStream rng(9, 9, 9);
   std::vector<SynapseRecord> syn;
@@ -89,18 +115,9 @@ TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order"
   }
   const Connectivity one(syn, 300, 500, Partitioning(1));
   const Connectivity seven(syn, 300, 500, Partitioning(7));
-  const auto a = one.canonical(), b = seven.canonical();
-  REQUIRE(a.size() == syn.size());
-  REQUIRE(b.size() == syn.size());
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    REQUIRE(a[k].source == b[k].source);
-    REQUIRE(a[k].target == b[k].target);
-    REQUIRE(a[k].delay == b[k].delay);
-    REQUIRE(a[k].weight == b[k].weight);
-  }
-  CHECK(std::is_sorted(a.begin(), a.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.source, x.target, x.delay) < std::tie(y.source, y.target, y.delay);
-  }));
+  const auto a = one.canonical();
+  check_same_records(a, canonical_order(syn));
+  check_same_records(seven.canonical(), a);
   CHECK(one.min_delay() == 1);
   CHECK(one.max_delay() == 5);
   CHECK(one.distinct_delays() == 5);
@@ -119,10 +136,12 @@ TEST_CASE("synapse tables: grouped by delay, 8 bytes a synapse, canonical order"
       }
     }
   }
-  // 8 bytes per synapse plus the per-source rows and per-group headers.
+  // 6 bytes per synapse (a weight, a 16-bit target) plus the per-source rows
+  // and the 12-byte group headers (and a sentinel).
   const double per_synapse =
       static_cast<double>(one.memory_bytes()) / static_cast<double>(syn.size());
-  CHECK(per_synapse < 8.0 + 4.0 * 301 / 20000 + 16.0 * 1500 / 20000 + 0.01);
+  CHECK(one.block(0).narrow);
+  CHECK(per_synapse < 6.0 + 4.0 * 301 / 20000 + 12.0 * 1501 / 20000 + 0.01);
   CHECK_THROWS_AS(Connectivity({{300, 0, 1.0f, 1}}, 300, 500, Partitioning(1)), DataError);
   CHECK_THROWS_AS(Connectivity({{0, 0, 1.0f, 0}}, 300, 500, Partitioning(1)), DataError);
 }
@@ -141,10 +160,13 @@ TEST_CASE("dense rows store no target indices, mixed rows keep the others exactl
     for (unsigned p = 0; p < parts; ++p) {
       const auto& blk = c.block(p);
       CHECK(blk.target.empty());
-      for (const auto& g : blk.groups) CHECK(g.consecutive);
+      CHECK(blk.offset.empty());
+      for (const auto& g : blk.all_groups()) CHECK(g.consecutive);
     }
     const double per_synapse = static_cast<double>(c.memory_bytes()) / dense.size();
-    CHECK(per_synapse < 4.0 + (16.0 * 3 * 40 * parts + 4.0 * 41 * parts) / dense.size() + 1e-9);
+    // 12-byte group headers, one sentinel per block, the rows.
+    CHECK(per_synapse <
+          4.0 + (12.0 * (3 * 40 + 1) * parts + 4.0 * 41 * parts) / dense.size() + 1e-9);
     // Every synapse comes back with its own target (the weight encodes it).
     for (const auto& s : c.canonical())
       CHECK(s.weight == static_cast<float>(s.source * 1000 + s.target * 10 + s.delay));
@@ -159,22 +181,69 @@ TEST_CASE("dense rows store no target indices, mixed rows keep the others exactl
       {2, 0, 9.0f, 1}, {2, 1, 10.0f, 1}, {2, 3, 11.0f, 1}};
   const Connectivity c(mixed, 3, 10, Partitioning(1));
   const auto& blk = c.block(0);
-  CHECK(blk.target == std::vector<NeuronIndex>{7, 9, 6, 6, 0, 1, 3});
-  auto sorted = mixed;
-  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) {
-    return std::tie(x.source, x.target, x.delay) < std::tie(y.source, y.target, y.delay);
-  });
-  const auto back = c.canonical();
-  REQUIRE(back.size() == sorted.size());
-  for (std::size_t k = 0; k < back.size(); ++k) {
-    CHECK(back[k].source == sorted[k].source);
-    CHECK(back[k].target == sorted[k].target);
-    CHECK(back[k].delay == sorted[k].delay);
-    CHECK(back[k].weight == sorted[k].weight);
-  }
+  // Ten targets: stored as 16-bit offsets from the partition's first neuron.
+  CHECK(blk.narrow);
+  CHECK(blk.target.empty());
+  CHECK(blk.offset == std::vector<std::uint16_t>{7, 9, 6, 6, 0, 1, 3});
+  check_same_records(c.canonical(), canonical_order(mixed));
   CHECK_THROWS_WITH(Connectivity({{0, 0, 1.0f, static_cast<std::uint32_t>(kMaxDelaySteps + 1)}}, 1,
                                  1, Partitioning(1)),
                     Contains("delays 1 to 1048576 steps"));
+}
+
+TEST_CASE("targets are 16-bit offsets up to 65536 neurons a partition and 32-bit beyond",
+          "[connectivity]") {
+  // Random targets over the whole population, its first and last neuron
+  // included, three delays; the same list laid out at every width.
+  auto make = [](std::size_t n_target) {
+    std::vector<SynapseRecord> syn;
+    RandomStream rng(7, 1, 1);
+    for (NeuronIndex i = 0; i < 50; ++i) {
+      syn.push_back({i, 0, 1.0f, 1});
+      syn.push_back({i, static_cast<NeuronIndex>(n_target - 1), 2.0f, 2});
+      for (int k = 0; k < 200; ++k) {
+        const auto j = static_cast<NeuronIndex>(rng.below(n_target));
+        syn.push_back({i, j, static_cast<float>(k), 1 + static_cast<std::uint32_t>(rng.below(3))});
+      }
+    }
+    return syn;
+  };
+  // 131,073 neurons in two partitions: 65,536 and 65,537, one of each width.
+  for (const auto [n_target, n_parts] :
+       {std::pair<std::size_t, unsigned>{65536, 1}, {65537, 1}, {131072, 2}, {131073, 2}}) {
+    INFO("targets " << n_target << ", partitions " << n_parts);
+    const auto syn = make(n_target);
+    const Partitioning parts(n_parts);
+    const Connectivity conn(syn, 50, n_target, parts);
+    std::size_t bytes = 0;
+    for (unsigned p = 0; p < n_parts; ++p) {
+      const auto& blk = conn.block(p);
+      const IndexRange r = parts.range(n_target, p);
+      const bool narrow = r.end - r.begin <= 65536;
+      CHECK(blk.narrow == narrow);
+      CHECK(blk.base == (narrow ? r.begin : 0));
+      CHECK((narrow ? blk.target.empty() : blk.offset.empty()));
+      // Targets read through both accessors agree and stay in the partition.
+      std::size_t stored = 0;
+      for (const auto& g : blk.all_groups()) {
+        if (g.consecutive) continue;
+        stored += g.end - g.begin;
+        blk.with_targets(g, [&](const auto* t, NeuronIndex base) {
+          for (auto k = g.begin; k < g.end; ++k) {
+            REQUIRE(base + t[k - g.begin] == blk.target_of(g, k));
+            REQUIRE((blk.target_of(g, k) >= r.begin && blk.target_of(g, k) < r.end));
+          }
+        });
+      }
+      CHECK(stored > blk.size() * 9 / 10);  // random targets: few consecutive runs
+      // 4 bytes a weight, 2 or 4 a stored target, 12 a group (and the
+      // sentinel), 4 a row entry.
+      bytes += 4 * blk.size() + (narrow ? 2 : 4) * stored + 12 * (blk.group_count() + 1) +
+               4 * blk.row.size();
+    }
+    CHECK(conn.memory_bytes() == bytes);
+    check_same_records(conn.canonical(), canonical_order(syn));
+  }
 }
 
 TEST_CASE("partitions tile every population", "[connectivity]") {

@@ -180,13 +180,12 @@ bool same_blocks(const Connectivity& a, const Connectivity& b) {
   }
   for (unsigned p = 0; p < a.blocks(); ++p) {
     const auto &x = a.block(p), &y = b.block(p);
-    if (x.row != y.row || x.target != y.target || x.weight != y.weight ||
-        x.groups.size() != y.groups.size()) {
+    if (x.row != y.row || x.narrow != y.narrow || x.base != y.base || x.offset != y.offset ||
+        x.target != y.target || x.weight != y.weight || x.groups.size() != y.groups.size()) {
       return false;
     }
     for (std::size_t g = 0; g < x.groups.size(); ++g) {
-      if (x.groups[g].begin != y.groups[g].begin || x.groups[g].end != y.groups[g].end ||
-          x.groups[g].delay != y.groups[g].delay ||
+      if (x.groups[g].begin != y.groups[g].begin || x.groups[g].delay != y.groups[g].delay ||
           x.groups[g].consecutive != y.groups[g].consecutive ||
           x.groups[g].first != y.groups[g].first) {
         return false;

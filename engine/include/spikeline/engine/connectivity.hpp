@@ -4,10 +4,13 @@
 // the synapses form a compressed table:
 //
 //   row[source] .. row[source + 1]   the delay groups of this source
-//   group = {begin, end, delay,      synapses [begin, end) share one delay;
-//            consecutive, first}     16 bytes
+//   group = {begin, delay,           synapses [begin, next group's begin)
+//            consecutive, first}     share one delay; 12 bytes
 //   weight[k]                        4 bytes per synapse
-//   target[first ...]                4 bytes per synapse, or none at all for a
+//   offset[first ...]                2 bytes per synapse (target - base), when
+//                                    the partition holds at most 65,536 of the
+//                                    target population ("narrow"); else
+//   target[first ...]                4 bytes per synapse; or none at all for a
 //                                    group onto consecutive neurons first,
 //                                    first + 1, ... (dense, all-to-all and
 //                                    multi-tap rows)
@@ -15,13 +18,17 @@
 // A spike makes one queue event per (partition, delay group), never one per
 // synapse, and delivery is a plain loop over contiguous targets and weights.
 // Because each partition only stores synapses onto its own neurons, threads
-// deliver into disjoint input buffers and need no atomics.
+// deliver into disjoint input buffers and need no atomics. A random network
+// split into partitions of up to 65,536 neurons (PD14's largest population
+// has 21,915) costs about 7 bytes per synapse: 4 for the weight, 2 for the
+// target, the rest for the group headers.
 //
 // Within a group synapses are sorted by target, then insertion order, so the
 // layout (and every sum over it) depends only on the network, not on threads.
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -77,37 +84,112 @@ class SynapseSource {
   }
 };
 
-struct DelayGroup {
-  std::uint32_t begin;  // synapses [begin, end): weight[begin] .. weight[end - 1]
-  std::uint32_t end;
+// A delay group as stored (12 bytes): its synapses end where the next
+// group's begin, and every block ends in a sentinel group whose begin is the
+// block's size. Read groups through SynapseBlock::group() and groups_of().
+struct PackedGroup {
+  std::uint32_t begin;
   std::uint32_t delay : 31;  // <= kMaxDelaySteps (2^20)
-  // Set: the group's targets are consecutive neurons, first, first + 1, ...
-  // (dense and all-to-all rows, every tap of a multi-tap synapse), so no
-  // index is stored and a loop over the group is a plain vector loop. Clear:
-  // target[first + (k - begin)] is synapse k's target.
   std::uint32_t consecutive : 1;
   std::uint32_t first;
 };
+static_assert(sizeof(PackedGroup) == 12);
+
+// A delay group as read: synapses [begin, end) share one delay.
+struct DelayGroup {
+  std::uint32_t begin;  // weight[begin] .. weight[end - 1]
+  std::uint32_t end;
+  std::uint32_t delay;
+  // Set: the group's targets are consecutive neurons, first, first + 1, ...
+  // (dense and all-to-all rows, every tap of a multi-tap synapse), so no
+  // index is stored and a loop over the group is a plain vector loop. Clear:
+  // synapse k's target is stored at position first + (k - begin) (see
+  // SynapseBlock::with_targets).
+  bool consecutive;
+  std::uint32_t first;
+};
+
+// Groups [begin, end) of a block, read one DelayGroup at a time.
+class GroupRange {
+ public:
+  class iterator {
+   public:
+    using value_type = DelayGroup;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(const PackedGroup* p) : p_(p) {}
+    DelayGroup operator*() const {
+      return {p_->begin, p_[1].begin, p_->delay, p_->consecutive != 0, p_->first};
+    }
+    iterator& operator++() {
+      ++p_;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      ++p_;
+      return old;
+    }
+    bool operator==(const iterator& o) const = default;
+
+   private:
+    const PackedGroup* p_ = nullptr;
+  };
+  GroupRange() = default;
+  GroupRange(const PackedGroup* begin, const PackedGroup* end) : begin_(begin), end_(end) {}
+  iterator begin() const { return iterator(begin_); }
+  iterator end() const { return iterator(end_); }
+  std::size_t size() const noexcept { return static_cast<std::size_t>(end_ - begin_); }
+  bool empty() const noexcept { return begin_ == end_; }
+  DelayGroup front() const { return *begin(); }
+  DelayGroup back() const { return *iterator(end_ - 1); }
+
+ private:
+  const PackedGroup* begin_ = nullptr;
+  const PackedGroup* end_ = nullptr;
+};
 
 struct SynapseBlock {
-  std::vector<std::uint32_t> row;  // size n_source + 1 (empty when the block is empty)
-  std::vector<DelayGroup> groups;
+  std::vector<std::uint32_t> row;   // size n_source + 1 (empty when the block is empty)
+  std::vector<PackedGroup> groups;  // row[n_source] groups, then the sentinel
   std::vector<float> weight;        // one per synapse
-  std::vector<NeuronIndex> target;  // the targets of the groups not consecutive
-                                    // only (see DelayGroup::first)
+  // The stored targets of the groups not consecutive (see DelayGroup::first):
+  // as offsets from `base` in `offset` when narrow, else in `target`.
+  bool narrow = false;
+  NeuronIndex base = 0;
+  std::vector<std::uint16_t> offset;
+  std::vector<NeuronIndex> target;
 
   std::size_t size() const noexcept { return weight.size(); }  // synapses
+  std::size_t group_count() const noexcept { return groups.empty() ? 0 : groups.size() - 1; }
+
+  DelayGroup group(std::uint32_t i) const { return *GroupRange::iterator(groups.data() + i); }
+  GroupRange all_groups() const { return {groups.data(), groups.data() + group_count()}; }
+  GroupRange groups_of(NeuronIndex source) const {
+    if (row.empty()) return {};
+    return {groups.data() + row[source], groups.data() + row[source + 1]};
+  }
 
   // Synapse k's target; k in [g.begin, g.end).
   NeuronIndex target_of(const DelayGroup& g, std::uint32_t k) const {
-    return g.consecutive ? g.first + (k - g.begin) : target[g.first + (k - g.begin)];
+    if (g.consecutive) return g.first + (k - g.begin);
+    const std::size_t at = g.first + (k - g.begin);
+    return narrow ? base + offset[at] : target[at];
   }
-  // A group's stored targets, indexed by k - g.begin (not consecutive groups).
-  const NeuronIndex* targets(const DelayGroup& g) const { return target.data() + g.first; }
-
-  std::span<const DelayGroup> groups_of(NeuronIndex source) const {
-    if (row.empty()) return {};
-    return {groups.data() + row[source], groups.data() + row[source + 1]};
+  // Calls f(t, b) with a group's stored targets (not consecutive groups):
+  // synapse k's target is b + t[k - g.begin], with t a pointer to 16-bit
+  // offsets (narrow) or to 32-bit targets (b = 0). The loops that read many
+  // targets take them this way, written once for both widths (a generic
+  // lambda), so that neither pays a branch per synapse.
+  template <class F>
+  decltype(auto) with_targets(const DelayGroup& g, F&& f) const {
+    if (narrow) return f(offset.data() + g.first, base);
+    return f(target.data() + g.first, NeuronIndex{0});
+  }
+  // Where a group's stored targets begin (to prefetch them).
+  const void* target_address(const PackedGroup& g) const {
+    return narrow ? static_cast<const void*>(offset.data() + g.first)
+                  : static_cast<const void*>(target.data() + g.first);
   }
 };
 
@@ -152,7 +234,8 @@ class Connectivity {
   // The location of each synapse in canonical order (edge id -> location):
   // what reads a recorded synapse without sorting at every sample.
   std::vector<SynapseLocation> canonical_locations() const;
-  // Bytes used by the synapse tables (not counting the vector headers).
+  // Bytes held by the synapse tables (their capacity; not counting the
+  // vector headers).
   std::size_t memory_bytes() const;
 
  private:
