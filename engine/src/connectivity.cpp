@@ -39,10 +39,12 @@ void release_pages(const void* begin, const void* end) {
 }
 
 // Sorts one source's synapses of a block, given in insertion order, by
-// (delay, target), keeping insertion order among equals (multapses).
+// (delay, target), keeping insertion order among equals (multapses). T is
+// the stored target: a 16-bit offset or a 32-bit index (the same order).
+template <class T>
 class RowSorter {
  public:
-  void sort(NeuronIndex* t, float* w, std::uint32_t* d, std::size_t n) {
+  void sort(T* t, float* w, std::uint32_t* d, std::size_t n) {
     if (n < 2) return;
     bool by_target = true, by_key = true;
     std::uint32_t dmin = d[0], dmax = d[0];
@@ -55,7 +57,7 @@ class RowSorter {
     if (by_key) return;
     if (n <= kInsertionMax) {
       for (std::size_t i = 1; i < n; ++i) {
-        const NeuronIndex ti = t[i];
+        const T ti = t[i];
         const float wi = w[i];
         const std::uint32_t di = d[i];
         std::size_t j = i;
@@ -107,7 +109,7 @@ class RowSorter {
  private:
   static constexpr std::size_t kInsertionMax = 24;
   std::vector<std::uint32_t> count_;
-  std::vector<NeuronIndex> t2_;
+  std::vector<T> t2_;
   std::vector<float> w2_;
   std::vector<std::uint32_t> d2_;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed_;
@@ -181,10 +183,14 @@ class RecordSource final : public SynapseSource {
 // two passes over the source: the first counts each source's synapses (from
 // its pairs alone: no weights or delays are drawn), the second places them
 // and checks them, a stable counting sort by source;
-// then each source's row is sorted by (delay, target). Returns the block's
-// largest delay (0 when empty).
-std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const SynapseSource& src,
-                         IndexRange range, std::size_t n_source, std::size_t n_target) {
+// then each source's row is sorted by (delay, target). A narrow block's
+// targets are placed as 16-bit offsets from the range's first neuron (T =
+// uint16_t), a wide block's as indices. Returns the block's largest delay (0
+// when empty).
+template <class T>
+std::uint32_t fill_block(SynapseBlock& blk, std::vector<T>& stored, std::vector<bool>& seen_delay,
+                         const SynapseSource& src, IndexRange range, std::size_t n_source,
+                         std::size_t n_target) {
   // next[s]: where the next synapse of source s goes; after the placing, the
   // end of its row (so the row of s is [next[s-1], next[s])).
   // With many sources both passes are random accesses (beyond the caches):
@@ -218,7 +224,8 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
   if (n == 0) return 0;
   std::partial_sum(next.begin(), next.end(), next.begin());
   const std::vector<std::uint32_t> row_end(next.begin() + 1, next.end());
-  blk.target.resize(n);
+  const NeuronIndex base = blk.base;
+  stored.resize(n);
   blk.weight.resize(n);
   std::vector<std::uint32_t> delay(n);
   std::uint64_t placed = 0;
@@ -231,7 +238,7 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
         __builtin_prefetch(&next[recs[i + 2 * kAhead].source], 1);
       if (far && i + kAhead < recs.size()) {
         const std::uint32_t ahead = next[recs[i + kAhead].source];
-        __builtin_prefetch(&blk.target[ahead], 1);
+        __builtin_prefetch(&stored[ahead], 1);
         __builtin_prefetch(&blk.weight[ahead], 1);
         __builtin_prefetch(&delay[ahead], 1);
       }
@@ -240,7 +247,7 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
       const std::uint32_t k = next[s.source]++;
       if (k >= n) throw std::logic_error("a synapse source's passes disagree on the sources");
       max_delay = std::max(max_delay, s.delay);
-      blk.target[k] = s.target;
+      stored[k] = static_cast<T>(s.target - base);
       blk.weight[k] = s.weight;
       delay[k] = s.delay;
     }
@@ -253,13 +260,13 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
   seen_delay.assign(static_cast<std::size_t>(max_delay) + 1, false);
 
   // Sort each row; count its delay groups into row[source + 1].
-  RowSorter sorter;
+  RowSorter<T> sorter;
   blk.row.assign(n_source + 1, 0);
   std::uint32_t begin = 0;
   for (std::size_t s = 0; s < n_source; ++s) {
     const std::uint32_t end = next[s];
     if (end == begin) continue;
-    sorter.sort(blk.target.data() + begin, blk.weight.data() + begin, delay.data() + begin,
+    sorter.sort(stored.data() + begin, blk.weight.data() + begin, delay.data() + begin,
                 end - begin);
     std::uint32_t groups = 1;
     for (std::uint32_t k = begin + 1; k < end; ++k) groups += delay[k] != delay[k - 1] ? 1 : 0;
@@ -283,45 +290,25 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<bool>& seen_delay, const
   }
   blk.groups[n_groups] = {static_cast<std::uint32_t>(n), 0, 0, 0};  // the sentinel
   // A group onto consecutive neurons keeps its first target only; the other
-  // groups' targets are kept in order, as offsets from the partition's first
-  // neuron when they fit in 16 bits.
-  blk.narrow = range.end - range.begin <= std::size_t{1} << 16;
-  blk.base = blk.narrow ? range.begin : 0;
+  // groups' targets move down over the freed slots (never past their own).
   std::uint32_t kept = 0;
   for (std::uint32_t i = 0; i < n_groups; ++i) {
     PackedGroup& grp = blk.groups[i];
     const std::uint32_t end = blk.groups[i + 1].begin;
     bool dense = true;
     for (std::uint32_t k = grp.begin + 1; dense && k < end; ++k)
-      dense = blk.target[k] == blk.target[k - 1] + 1;  // multapses repeat a target: not dense
+      dense = stored[k] == stored[k - 1] + 1;  // multapses repeat a target: not dense
     grp.consecutive = dense ? 1 : 0;
-    grp.first = dense ? blk.target[grp.begin] : kept;
-    if (!dense) kept += end - grp.begin;
-  }
-  if (blk.narrow) {
-    blk.offset.resize(kept);
-    for (std::uint32_t i = 0; i < n_groups; ++i) {
-      const PackedGroup& grp = blk.groups[i];
-      if (grp.consecutive) continue;
-      const std::uint32_t end = blk.groups[i + 1].begin;
-      for (std::uint32_t k = grp.begin; k < end; ++k) {
-        blk.offset[grp.first + (k - grp.begin)] =
-            static_cast<std::uint16_t>(blk.target[k] - range.begin);
-      }
+    if (dense) {
+      grp.first = base + stored[grp.begin];
+    } else {
+      grp.first = kept;
+      std::copy(stored.begin() + grp.begin, stored.begin() + end, stored.begin() + kept);
+      kept += end - grp.begin;
     }
-    std::vector<NeuronIndex>().swap(blk.target);  // frees it (`= {}` would keep the capacity)
-  } else {
-    // The kept targets move down over the freed slots (never past their own).
-    for (std::uint32_t i = 0; i < n_groups; ++i) {
-      const PackedGroup& grp = blk.groups[i];
-      if (grp.consecutive) continue;
-      const std::uint32_t end = blk.groups[i + 1].begin;
-      std::copy(blk.target.begin() + grp.begin, blk.target.begin() + end,
-                blk.target.begin() + grp.first);
-    }
-    blk.target.resize(kept);
-    blk.target.shrink_to_fit();
   }
+  stored.resize(kept);
+  stored.shrink_to_fit();
   return max_delay;
 }
 
@@ -388,7 +375,14 @@ void Connectivity::lay_out(const SynapseSource& source, const Partitioning& part
   tbb::parallel_for(0u, n_parts, [&](unsigned p) {
     try {
       const IndexRange range = parts.range(n_target_, p);
-      fill_block(blocks_[p], seen[p], source, range, n_source_, n_target_);
+      SynapseBlock& blk = blocks_[p];
+      blk.narrow = range.end - range.begin <= std::size_t{1} << 16;
+      blk.base = blk.narrow ? range.begin : 0;
+      if (blk.narrow) {
+        fill_block(blk, blk.offset, seen[p], source, range, n_source_, n_target_);
+      } else {
+        fill_block(blk, blk.target, seen[p], source, range, n_source_, n_target_);
+      }
       laid_out(range);
     } catch (...) {
       errors[p] = std::current_exception();
