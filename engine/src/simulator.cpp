@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include <tbb/blocked_range.h>
@@ -99,29 +101,50 @@ Simulator::Simulator(Network network, SimulationOptions options)
   auto& pops = network_.populations();
   const std::size_t n_pop = pops.size();
 
-  // Lay out every projection's synapses for the partitioning.
+  // Lay out every projection's synapses for the partitioning. Projections
+  // are laid out concurrently as well as their partitions: one projection's
+  // two partitions rarely take the same time, and a thread that finishes
+  // its share starts on another projection instead of waiting (PD14, 64
+  // projections). The first projection's error in order is the one
+  // reported, as in a serial build.
   projections_from_.resize(n_pop);
-  Step min_delay = 0;
-  for (std::size_t k = 0; k < network_.projections().size(); ++k) {
-    auto& proj = network_.projections()[k];
+  auto& projections = network_.projections();
+  for (const auto& proj : projections) {
     const auto& tgt = pops[proj.target];
     if (tgt.population->preferred_mode() == UpdateMode::scheduled) {
       throw ConfigError(fmt::format(
           "projection '{}': population '{}' ({}) is a generator and cannot receive synapses",
           proj.name, tgt.name, tgt.model));
     }
+  }
+  std::vector<std::optional<Connectivity>> laid_out(projections.size());
+  std::vector<std::exception_ptr> errors(projections.size());
+  tbb::parallel_for(std::size_t{0}, projections.size(), [&](std::size_t k) {
+    auto& proj = projections[k];
     const std::size_t n_source = pops[proj.source].population->size();
-    if (proj.drawn) {
-      connectivity_.emplace_back(*proj.drawn, n_source, tgt.population->size(), parts_);
-      proj.drawn.reset();
-    } else {
-      connectivity_.emplace_back(std::move(proj.synapses), n_source, tgt.population->size(),
-                                 parts_);
+    const std::size_t n_target = pops[proj.target].population->size();
+    try {
+      if (proj.drawn) {
+        laid_out[k].emplace(*proj.drawn, n_source, n_target, parts_);
+        proj.drawn.reset();
+      } else {
+        laid_out[k].emplace(std::move(proj.synapses), n_source, n_target, parts_);
+      }
+      proj.synapses = {};
+    } catch (...) {
+      errors[k] = std::current_exception();
     }
-    proj.synapses = {};
+  });
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  Step min_delay = 0;
+  for (std::size_t k = 0; k < projections.size(); ++k) {
+    connectivity_.push_back(std::move(*laid_out[k]));
+    laid_out[k].reset();
     const auto& c = connectivity_.back();
     if (c.size() > 0) {
-      projections_from_[proj.source].push_back(static_cast<std::uint32_t>(k));
+      projections_from_[projections[k].source].push_back(static_cast<std::uint32_t>(k));
       min_delay = min_delay == 0 ? c.min_delay() : std::min<Step>(min_delay, c.min_delay());
     }
   }

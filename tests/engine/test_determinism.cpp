@@ -158,6 +158,34 @@ TEST_CASE("16-bit and 32-bit target storage deliver the same spikes",
   CHECK(hash(run_wide(2, false)) == hash(wide));
 }
 
+TEST_CASE("projections laid out concurrently report the first one's error", "[errors]") {
+  // Three projections, the second and third invalid (a source out of range,
+  // then a delay of zero): at any thread count the error is the second's,
+  // as in a serial build, however the layouts are scheduled.
+  for (const int threads : {1, 2, 4}) {
+    for (int repeat = 0; repeat < 5; ++repeat) {
+      Network net(TimeGrid(0.1), 3);
+      const auto a = add(net, "a", "iaf_psc_delta", 100, params({}));
+      std::vector<SynapseRecord> good, bad_source, bad_delay;
+      for (NeuronIndex j = 0; j < 100; ++j) {
+        for (NeuronIndex i = 0; i < 100; i += 3) good.push_back({i, j, 1.0f, 1});
+      }
+      bad_source = good;
+      bad_source.push_back({100, 7, 1.0f, 2});
+      bad_delay = good;
+      bad_delay.push_back({1, 8, 1.0f, 0});
+      net.add_projection("good", a, a, good);
+      net.add_projection("bad_source", a, a, bad_source);
+      net.add_projection("bad_delay", a, a, bad_delay);
+      SimulationOptions opt;
+      opt.threads = threads;
+      INFO("threads " << threads);
+      CHECK_THROWS_WITH(Simulator(std::move(net), opt),
+                        Catch::Contains("synapse 100 -> 7 (delay 2 steps) is invalid"));
+    }
+  }
+}
+
 TEST_CASE("the event-driven and stepped paths give the same spikes", "[determinism][lazy]") {
   std::vector<UpdateMode> lazy_modes, stepped_modes;
   const auto lazy = run_mixed({1, 4}, 5, 3000, &lazy_modes);
