@@ -209,7 +209,7 @@ TEST_CASE("targets are 16-bit offsets up to 65536 neurons a partition and 32-bit
     return syn;
   };
   // 131,073 neurons in two partitions: 65,536 and 65,537, one of each width.
-  for (const auto [n_target, n_parts] :
+  for (const auto& [n_target, n_parts] :
        {std::pair<std::size_t, unsigned>{65536, 1}, {65537, 1}, {131072, 2}, {131073, 2}}) {
     INFO("targets " << n_target << ", partitions " << n_parts);
     const auto syn = make(n_target);
