@@ -147,7 +147,6 @@ Simulator::Simulator(Network network, SimulationOptions options)
       projections_from_[projections[k].source].push_back(static_cast<std::uint32_t>(k));
       min_delay = min_delay == 0 ? c.min_delay() : std::min<Step>(min_delay, c.min_delay());
     }
-    uniform_delay_.push_back(c.min_delay() == c.max_delay() ? c.min_delay() : 0);
   }
   window_ = min_delay > 0 ? min_delay : kWindowWithoutProjections;
   std::uint32_t max_delay = 0;
@@ -651,12 +650,6 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
   }
 }
 
-// The groups of a bucket belong to whichever sources spiked: in a large
-// network each is a cache miss for its header and another for its weights and
-// targets, and delivery waits on memory (PD14: the two loads were 70% of the
-// loop's time). The bucket says in advance which groups come, so their
-// headers are fetched kHeaderAhead deliveries ahead and their synapses
-// kDataAhead ahead (once the header is in cache).
 namespace {
 // Fetches every cache line of [p, p + bytes), at most kMaxLines of them: a
 // group of 80 synapses spans 5 lines of weights and 3 of targets, and only
@@ -673,6 +666,12 @@ inline void prefetch_lines(const void* p, std::size_t bytes) {
 }
 }  // namespace
 
+// The groups of a bucket belong to whichever sources spiked: in a large
+// network each is a cache miss for its header and another for its weights and
+// targets, and delivery waits on memory (PD14: the two loads were 70% of the
+// loop's time). The bucket says in advance which groups come, so their
+// headers are fetched kHeaderAhead deliveries ahead and their synapses
+// kDataAhead ahead (once the header is in cache).
 void Simulator::deliver_bucket(Partition& part, Step t) {
   auto& bucket = part.ring[static_cast<std::size_t>(t) % ring_size_];
   constexpr std::size_t kHeaderAhead = 16, kDataAhead = 8;
@@ -810,7 +809,7 @@ void Simulator::enqueue(Partition& part, std::span<const SpikeRecord> spikes) {
       if (blk.row.empty()) continue;
       if (!groups) {
         __builtin_prefetch(blk.row.data() + s.neuron);
-      } else if (uniform_delay_[k] == 0) {
+      } else if (connectivity_[k].distinct_delays() != 1) {
         __builtin_prefetch(blk.groups.data() + blk.row[s.neuron]);
       }
     }
@@ -833,12 +832,13 @@ void Simulator::enqueue(Partition& part, std::span<const SpikeRecord> spikes) {
       base = static_cast<std::size_t>(s.step) % ring_size_;
     }
     for (const std::uint32_t k : projections_from_[s.population]) {
-      const auto& blk = connectivity_[k].block(part.index);
+      const Connectivity& c = connectivity_[k];
+      const auto& blk = c.block(part.index);
       if (blk.row.empty()) continue;
       const std::uint32_t first = blk.row[s.neuron];
       const std::uint32_t last = blk.row[s.neuron + 1];
-      if (const std::uint32_t d = uniform_delay_[k]; d != 0) {
-        auto& to = bucket(d);
+      if (c.distinct_delays() == 1) {
+        auto& to = bucket(c.min_delay());
         for (std::uint32_t g = first; g < last; ++g) to.push_back({k, g});
       } else {
         for (std::uint32_t g = first; g < last; ++g) bucket(blk.groups[g].delay).push_back({k, g});

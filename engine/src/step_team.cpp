@@ -22,12 +22,13 @@ inline void cpu_relax() {
 // and handing out its spikes), shorter than an output flush.
 constexpr auto kSpin = std::chrono::microseconds(50);
 
-// The first kTightSpins polls have no pause: a phase's hand-over (a store
-// seen by the other core) then takes ~150 ns for a round trip, against ~580
-// ns with a pause per poll (measured here on a 2-core AMD EPYC VM; the
-// pause alone costs a few hundred cycles on recent cores), and COBA 4,000
-// hands over twice per 0.1 ms step. A longer wait (an output flush, a slow
-// partition) pauses, so as not to starve an SMT sibling.
+// The first kTightSpins polls have no pause. Under a hypervisor a run of
+// pauses can make the host step in (KVM's pause-loop exiting takes a
+// spinning vCPU for one waiting on a lock): on this project's 2-core VM a
+// hand-over round trip once took 580 ns with a pause per poll against 150 ns
+// without, and at other times 110-130 ns either way (bench/machine_bench).
+// COBA 4,000 hands over twice per 0.1 ms step. A longer wait (an output
+// flush, a slow partition) pauses, so as not to starve an SMT sibling.
 constexpr unsigned kTightSpins = 2048;
 // Spins until done() holds, for kSpin at most; returns whether it holds.
 template <class Done>

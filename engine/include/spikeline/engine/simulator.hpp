@@ -188,8 +188,7 @@ class Simulator {
   Partitioning parts_;
   std::vector<Connectivity> connectivity_;
   std::vector<std::vector<std::uint32_t>> projections_from_;  // by source population
-  std::vector<std::uint32_t> uniform_delay_;  // by projection: its one delay, or 0 if several
-  std::vector<std::vector<std::uint32_t>> plastic_into_;  // plastic projections by target
+  std::vector<std::vector<std::uint32_t>> plastic_into_;      // plastic projections by target
   std::vector<UpdateMode> modes_;
   // Per population, indexed by neuron: input accumulators and injected current.
   struct Inputs {
