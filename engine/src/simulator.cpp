@@ -4,6 +4,7 @@
 #include <cmath>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -950,6 +951,12 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
         }
       }
     }
+    // Sorted here, in parallel, so that the exchange merges. A partition's
+    // spikes come in step order and, within a step, in population and neuron
+    // order, except for generators' emissions (filed before the updates).
+    if (!std::is_sorted(part.spikes.begin(), part.spikes.end())) {
+      std::sort(part.spikes.begin(), part.spikes.end());
+    }
   };
   const std::function<void(std::size_t)> team_task = [&](std::size_t p) { task(*partitions_[p]); };
   auto phase = [&] {
@@ -990,12 +997,20 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
 
       phase();
 
-      // Exchange: one sorted list, identical whatever the partitioning.
-      window_spikes_.clear();
-      for (const auto& part : partitions_) {
-        window_spikes_.insert(window_spikes_.end(), part->spikes.begin(), part->spikes.end());
+      // Exchange: one sorted list, identical whatever the partitioning (the
+      // order is total: a neuron spikes once per step). The partitions'
+      // lists are sorted, so merging them one after another costs n per
+      // partition instead of n log n (COBA 64,000 at 2 threads: the sort was
+      // 4,000 of the 8,700 ticks per step the helper waited for).
+      window_spikes_.assign(partitions_[0]->spikes.begin(), partitions_[0]->spikes.end());
+      for (std::size_t p = 1; p < partitions_.size(); ++p) {
+        const auto& more = partitions_[p]->spikes;
+        if (more.empty()) continue;
+        merge_scratch_.clear();
+        std::merge(window_spikes_.begin(), window_spikes_.end(), more.begin(), more.end(),
+                   std::back_inserter(merge_scratch_));
+        std::swap(window_spikes_, merge_scratch_);
       }
-      std::sort(window_spikes_.begin(), window_spikes_.end());
       for (const auto& s : window_spikes_) {
         ++spike_counts_[s.population];
         ++guard_counts_[s.population];

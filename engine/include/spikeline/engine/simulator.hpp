@@ -206,6 +206,7 @@ class Simulator {
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::vector<std::vector<float>> frame_buffers_;  // per probe, one window
   std::vector<SpikeRecord> window_spikes_;
+  std::vector<SpikeRecord> merge_scratch_;  // the exchange's second buffer
   std::vector<std::uint64_t> spike_counts_;
   std::vector<std::uint64_t> guard_counts_;
   Step guard_start_ = 0;
