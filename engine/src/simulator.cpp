@@ -815,7 +815,8 @@ void Simulator::step_partition(Partition& part, Step t) {
 // A projection whose synapses all have one delay (COBA, most networks) needs
 // no group read here at all: its groups are first touched when delivered,
 // and fetched ahead there (COBA 64,000: the group loads were 70% of this
-// function's time although prefetched).
+// function's time; the prefetches below were then missing from the binary,
+// see SPIKELINE_PREFETCHER).
 void Simulator::enqueue(Partition& part, std::span<const SpikeRecord> spikes) {
   constexpr std::size_t kRowAhead = 16, kGroupAhead = 8;
   auto prefetch = [&](std::size_t i, bool groups) SPIKELINE_PREFETCHER {
