@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import commit as source_commit, run, spikeline_output
+from benchlib import commit as source_commit, own_rss_mib, run, spikeline_output
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -40,7 +40,7 @@ def spikeline(binary, n, duration_s, threads, tmp):
     _, wall, rss = run(cmd)
     summary, spikes, digest = spikeline_output(out)
     return {"loop_s": summary["loop_s"], "build_s": summary["build_s"], "process_s": wall,
-            "rss_mib": rss, "spikes": spikes, "synapses": summary["synapses"],
+            "rss_mib": own_rss_mib(summary, rss), "spikes": spikes, "synapses": summary["synapses"],
             "synapse_bytes": summary["synapse_bytes"], "digest": digest}
 
 

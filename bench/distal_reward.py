@@ -31,7 +31,7 @@ import tempfile
 import h5py
 import numpy as np
 
-from benchlib import commit, run as run_cmd
+from benchlib import commit, own_rss_mib, run as run_cmd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -59,7 +59,7 @@ def spikeline(binary, text, seed, duration_s, tmp, tag):
     os.remove(out)
     r = outcome(chosen, exc)
     r.update({"rewards": summary["rewards"]["dopamine"], "loop_s": summary["loop_s"], "wall_s": wall,
-              "rss_mib": rss, "rates": {p["name"]: p["rate_hz"] for p in summary["populations"]}})
+              "rss_mib": own_rss_mib(summary, rss), "rates": {p["name"]: p["rate_hz"] for p in summary["populations"]}})
     return r
 
 

@@ -33,7 +33,7 @@ import sys
 import tempfile
 
 
-from benchlib import run, spikeline_output
+from benchlib import own_rss_mib, run, spikeline_output
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -49,7 +49,7 @@ def spikeline(binary, n, duration_s, threads, tmp):
     _, wall, rss = run(cmd)
     summary, spikes, digest = spikeline_output(out)
     return {"duration_s": duration_s, "loop_s": summary["loop_s"], "build_s": summary["build_s"],
-            "process_s": wall, "rss_mib": rss, "spikes": spikes, "synapses": summary["synapses"],
+            "process_s": wall, "rss_mib": own_rss_mib(summary, rss), "spikes": spikes, "synapses": summary["synapses"],
             "synapse_bytes": summary["synapse_bytes"], "digest": digest}
 
 

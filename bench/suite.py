@@ -37,7 +37,7 @@ import tempfile
 import coba_vs_brian2 as coba
 import make_pd14
 import sparse_vs_brian2 as sparse
-from benchlib import HERE, ROOT, commit as source_commit, run, spikeline_output
+from benchlib import HERE, ROOT, commit as source_commit, own_rss_mib, run, spikeline_output
 
 BINARY = os.path.join(ROOT, "build", "tools", "spikeline")
 NEST_PD14 = {"real_time_factor": 42.4, "rss_mib": 14.1 * 1024, "build_s": 78.0}
@@ -62,7 +62,7 @@ def pd14(binary, scale, threads, tmp):
             rates[pop] = {"spikes": int((t > 500.0).sum()) if len(t) else 0,
                           "size": max(1, int(round(size * scale)))}
     return {"duration_s": 1.5, "loop_s": summary["loop_s"], "build_s": summary["build_s"],
-            "process_s": wall, "rss_mib": rss, "spikes": spikes, "synapses": summary["synapses"],
+            "process_s": wall, "rss_mib": own_rss_mib(summary, rss), "spikes": spikes, "synapses": summary["synapses"],
             "synapse_bytes": summary["synapse_bytes"], "neurons": summary.get("neurons"),
             "digest": digest, "rates": rates}
 

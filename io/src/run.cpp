@@ -209,6 +209,17 @@ class WeightRecorder {
 
 }  // namespace
 
+namespace {
+std::uint64_t read_peak_rss() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // in kB
+  }
+  return 0;
+}
+}  // namespace
+
 std::string RunResult::summary_line() const {
   std::string rates;
   for (const auto& p : populations) rates += fmt::format(", {} {:.2f} Hz", p.name, p.rate_hz);
@@ -243,8 +254,9 @@ std::string RunResult::summary_json() const {
     rw += fmt::format(R"("{}":{})", name, n);
   }
   return fmt::format(
-      R"({{"status":"{}","message":"{}","simulated_ms":{},"build_s":{},"loop_s":{},"total_s":{},"synapses":{},"synapse_bytes":{},"populations":[{}],"rewards":{{{}}}}})",
-      status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, pops, rw);
+      R"({{"status":"{}","message":"{}","simulated_ms":{},"build_s":{},"loop_s":{},"total_s":{},"synapses":{},"synapse_bytes":{},"peak_rss_bytes":{},"populations":[{}],"rewards":{{{}}}}})",
+      status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, peak_rss_bytes,
+      pops, rw);
 }
 
 namespace {
@@ -709,6 +721,7 @@ class Session {
       }
     }
     result_.total_s = seconds_since(t_start_);
+    result_.peak_rss_bytes = read_peak_rss();
     writer_->set_simulated_time(result_.simulated_ms);
     writer_->finish(result_.status == "complete" ? RunStatus::complete
                     : result_.status == "failed" ? RunStatus::failed

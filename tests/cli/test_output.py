@@ -330,6 +330,11 @@ def test_provenance():
             check(re.search(r"threads\s*=\s*2", config), "config lacks threads = 2:\n" + config)
             summary = json.loads(text_attr(p["summary"][()]))
             check_equal(summary["status"], "complete", "summary status")
+            # The process's own peak memory (VmHWM): it holds the synapse
+            # tables, and a small network's run is far from gigabytes.
+            rss = summary["peak_rss_bytes"]
+            check(max(summary["synapse_bytes"], 1 << 20) <= rss < 1 << 32,
+                  "peak_rss_bytes %d (synapse_bytes %d)" % (rss, summary["synapse_bytes"]))
             counts = {q["name"]: q["spikes"] for q in summary["populations"]}
             for pop in SIZES:
                 check_equal(counts[pop], len(f["spikes"][pop]["node_ids"]),

@@ -66,6 +66,10 @@ struct RunResult {
   double build_s = 0, loop_s = 0, total_s = 0;
   std::uint64_t synapses = 0;
   std::uint64_t synapse_bytes = 0;
+  // The process's peak resident memory so far (Linux's VmHWM; 0 where the
+  // system does not tell). Read by the run itself because a parent's view
+  // (wait4's ru_maxrss) includes the parent's own peak, inherited at fork.
+  std::uint64_t peak_rss_bytes = 0;
   std::vector<PopulationStats> populations;
   // Reward pulses per neuromodulator (scheduled and triggered), by name.
   std::vector<std::pair<std::string, std::uint64_t>> rewards;
