@@ -100,7 +100,7 @@ def cases(quick, reps):
     else:
         add_coba(4000, 10.0, reps or 3)
         add_coba(16000, 10.0, reps or 3)
-        add_coba(64000, 10.0, reps or 2)
+        add_coba(64000, 10.0, reps or 3)
         add_sparse(1000000, 10.0, 1.0, reps or 1)
         add_pd14("PD14 full scale", 1.0, reps or 1)
     return out
@@ -132,11 +132,24 @@ def summarise(name, n, dur, results):
     if one and two:
         same = all(a["digest"] == b["digest"] for a, b in zip(one, two))
         speedup = statistics.median(r["loop_s"] for r in one) / statistics.median(r["loop_s"] for r in two)
+        # Each repetition's own ratio too: its 1- and 2-thread runs follow
+        # each other, so their range shows how much of the spread is the
+        # machine's drift between repetitions.
+        per_rep = [a["loop_s"] / b["loop_s"] for a, b in zip(one, two)]
         for row in rows:
             if row["variant"].startswith("spikeline"):
                 row["identical_1t_2t"] = same
                 row["speedup_2t"] = speedup
+                row["speedup_2t_per_rep"] = per_rep
     return rows
+
+
+def speedup_cell(r):
+    """The 2-thread speed-up (ratio of medians), and each repetition's."""
+    if r.get("speedup_2t") is None:
+        return "-"
+    per_rep = r.get("speedup_2t_per_rep") or []
+    return "%.2f (%s)" % (r["speedup_2t"], ", ".join("%.2f" % x for x in per_rep))
 
 
 def find(rows, case, variant):
@@ -203,14 +216,14 @@ def write(rows, goal_rows, meta, base):
              "real-time factor 42.4, 14.1 GiB, built in 78 s.", "",
              "| case | variant | simulated s | loop s | build s | process s | real-time factor | "
              "synaptic events/s | rate Hz | peak RSS MiB | bytes/synapse | loop / Brian2 | "
-             "2t speed-up | 1t = 2t |",
+             "2t speed-up (per repetition) | 1t = 2t |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append("| %s | %s | %g | %.3f | %s | %.2f | %.3g | %s | %.3g | %.0f | %s | %s | %s | %s |" % (
             r["case"], r["variant"], r["simulated_s"], r["loop_s"], fmt(r["build_s"], "%.2f"),
             r["process_s"], r["real_time_factor"], fmt(r["synaptic_events_per_s"], "%.3g"),
             r["rate_hz"], r["peak_rss_mib"], fmt(r["bytes_per_synapse"], "%.2f"),
-            fmt(r["ratio_to_peer"], "%.3g"), fmt(r.get("speedup_2t"), "%.2f"),
+            fmt(r["ratio_to_peer"], "%.3g"), speedup_cell(r),
             {True: "yes", False: "NO", None: "-"}[r.get("identical_1t_2t")]))
     lines += ["", "## Goals", "", "| goal | measured | met |", "|---|---|---|"]
     for g in goal_rows:
