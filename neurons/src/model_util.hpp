@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -38,10 +39,22 @@ inline std::int32_t threshold_reset(double held, std::int32_t ref, const Thresho
   return spike;
 }
 
-// Emits, in order, neuron first + j for every j < n with flag[j] set.
+// Emits, in order, neuron first + j for every j < n with flag[j] set. It
+// tests eight flags at a time (four 64-bit words): about one chunk in eight
+// holds a spike in COBA, and testing its 64 flags one by one, right after the
+// vector stores that wrote them, was 9% of the update's samples (COBA 4,000,
+// 1 thread, 12 alternating runs: loop median 0.365 -> 0.335 s).
 inline void emit_flagged(const std::int32_t* flag, std::size_t first, std::size_t n,
                          SpikeSink& out) {
-  for (std::size_t j = 0; j < n; ++j)
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    std::uint64_t w[4];
+    std::memcpy(w, flag + j, sizeof w);
+    if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
+    for (std::size_t k = j; k < j + 8; ++k)
+      if (flag[k] != 0) out.emit(static_cast<NeuronIndex>(first + k));
+  }
+  for (; j < n; ++j)
     if (flag[j] != 0) out.emit(static_cast<NeuronIndex>(first + j));
 }
 

@@ -76,3 +76,17 @@ TEST_CASE("iaf_cond_exp: no spike and V clamped for t_ref after a spike, g keeps
   REQUIRE(g.state("g_ex", 0, 3) == Approx(2.0 * std::exp(-0.1 / 0.2)).epsilon(1e-14));
   REQUIRE(g.state("g_in", 0, 3) == Approx(3.0 * std::exp(-0.1 / 2)).epsilon(1e-14));
 }
+
+TEST_CASE("iaf_cond_exp: every neuron over threshold is emitted once, in order, across chunks",
+          "[iaf_cond_exp]") {
+  // The update flags spikes in chunks of 64 and scans the flags eight at a
+  // time: neurons at the edges of both, and in a chunk's short tail (150 =
+  // 2 x 64 + 22), must each come out once and in ascending order.
+  const std::vector<NeuronIndex> over = {0,  1,  7,   8,   9,   15,  16,  62,  63,  64, 65,
+                                         71, 72, 127, 128, 135, 136, 143, 144, 148, 149};
+  Harness h("iaf_cond_exp", test::params("iaf_cond_exp"), 0.1, 150);
+  for (NeuronIndex i = 0; i < 150; ++i) h.set("V_m", i, -65.0);
+  for (const NeuronIndex i : over) h.set("V_m", i, -50.0);
+  REQUIRE(h.step(1) == over);
+  REQUIRE(h.step(2).empty());  // all of them now refractory, the rest at rest
+}
