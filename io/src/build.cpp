@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/engine/spike_times.hpp"
 #include "spikeline/io/sonata_reader.hpp"
-#include "spikeline/neurons/spike_generator.hpp"
 
 namespace spikeline::io {
 
@@ -237,10 +237,11 @@ double estimate_synapses(const Config& c, const TimeGrid& grid) {
 SpikeClamp clamp_of(const Config& c, const ClampConfig& cl, std::uint32_t population,
                     const TimeGrid& grid) {
   const auto size = c.populations[find_population(c, cl.population, "clamp")].size;
-  const SpikeGeneratorParams times(cl.params, grid, size);
+  const auto times = read_spike_times(cl.params, grid, size);
   SpikeClamp out{cl.name, population, {}};
+  if (times.empty()) return out;  // no times given: a clamp that never fires
   for (std::size_t j = 0; j < size; ++j) {
-    const auto& steps = times.steps.size() == 1 ? times.steps[0] : times.steps[j];
+    const auto& steps = times.size() == 1 ? times[0] : times[j];
     for (const Step s : steps) out.spikes.emplace_back(s, static_cast<NeuronIndex>(j));
   }
   return out;

@@ -21,7 +21,7 @@ import numpy as np
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest  # noqa: E402
-from clitest import (EX_CONFIG, EX_DATAERR, TempDir, check, check_equal, expect_exit,  # noqa: E402
+from clitest import (EX_CONFIG, EX_DATAERR, EX_NOINPUT, TempDir, check, check_equal, expect_exit,  # noqa: E402
                      expect_in, run_ok, spikeline, write)
 
 
@@ -314,6 +314,17 @@ test_refuses_patterns_file_of_wrong_shape = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR, ["pats.h5", "patterns"],
     files={"pats.h5": lambda p: h5py.File(p, "w").create_dataset(
         "patterns", data=np.zeros((2, 100, 31), dtype=np.uint8)).file.close()})
+
+# A patterns file that is not there, or not a file, is a missing input (66);
+# one that is not HDF5 is bad data (65).
+test_refuses_missing_patterns_file = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_NOINPUT, ["[task] file", "pats.h5"])
+test_refuses_directory_as_patterns_file = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_NOINPUT, ["pats.h5", "not a regular file"],
+    files={"pats.h5": os.mkdir})
+test_refuses_patterns_file_not_hdf5 = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR, ["pats.h5", "not an HDF5 file"],
+    files={"pats.h5": lambda p: write(p, "0 1 0\n")})
 
 
 def test_refuses_negative_steps_option():

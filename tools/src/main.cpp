@@ -26,13 +26,13 @@
 #include <fmt/format.h>
 #include <boost/program_options.hpp>
 
+#include "spikeline/app/run.hpp"
+#include "spikeline/app/train.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/config.hpp"
-#include "spikeline/io/run.hpp"
 #include "spikeline/io/sonata_reader.hpp"
-#include "spikeline/io/train.hpp"
 #include "spikeline/learning/builtin.hpp"
 #include "spikeline/neurons/builtin.hpp"
 
@@ -106,8 +106,8 @@ void add_loop_options(po::options_description& o) {
       "simulated ms between checkpoints (a whole number of steps)");
 }
 
-io::RunOptions loop_options(const po::variables_map& vm, const std::string& cmdline) {
-  io::RunOptions ro;
+app::RunOptions loop_options(const po::variables_map& vm, const std::string& cmdline) {
+  app::RunOptions ro;
   ro.command_line = cmdline;
   ro.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
   ro.stop_signal = &g_stop_signal;
@@ -127,7 +127,7 @@ io::RunOptions loop_options(const po::variables_map& vm, const std::string& cmdl
   return ro;
 }
 
-int report(const io::RunResult& r, const std::string& output) {
+int report(const app::RunResult& r, const std::string& output) {
   std::cerr << r.summary_line() << "\n";
   if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
   if (output.empty()) return static_cast<int>(r.code);
@@ -192,10 +192,10 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   const Registry registry = builtin_registry();
   const io::Config config = io::load_config(config_path, sets);
 
-  const io::RunOptions ro = loop_options(vm, cmdline);
+  const app::RunOptions ro = loop_options(vm, cmdline);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  return report(io::run(config, registry, ro), config.output.file);
+  return report(app::run(config, registry, ro), config.output.file);
 }
 
 int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline) {
@@ -220,7 +220,7 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
     return 0;
   }
   if (checkpoint.empty()) throw UsageError("resume: a CHECKPOINT file is required (see --help)");
-  io::ResumeOptions options;
+  app::ResumeOptions options;
   options.run = loop_options(vm, cmdline);
   options.checkpoint_every_given = vm.count("checkpoint-every") > 0;
   if (vm.count("threads")) {
@@ -241,7 +241,7 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::string output;
-  const io::RunResult r = io::resume(checkpoint, registry, options, &output);
+  const app::RunResult r = app::resume(checkpoint, registry, options, &output);
   return report(r, output);
 }
 
@@ -269,13 +269,13 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   add_config_overrides(vm, output, sets);
   const Registry registry = builtin_registry();
   const io::Config config = io::load_config(config_path, sets);
-  io::TrainOptions to;
+  app::TrainOptions to;
   to.command_line = cmdline;
   to.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
   to.stop_signal = &g_stop_signal;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  const io::TrainResult r = io::train(config, registry, to);
+  const app::TrainResult r = app::train(config, registry, to);
   std::cerr << r.summary_line() << "\n";
   if (r.status == "failed") std::cerr << "spikeline: error: " << r.message << "\n";
   if (!config.output.file.empty())

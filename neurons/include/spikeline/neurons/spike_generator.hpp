@@ -5,15 +5,11 @@
 // the population size). Alternatively spike_times_file names a text file with
 // one spike per line, "node_id time_ms" (node_id: 0-based index within the
 // population; blank lines and text after '#' are ignored); a relative path is
-// taken as given (the config loader resolves it).
+// taken as given (the config loader resolves it). The rules and errors are
+// those of read_spike_times (engine/spike_times.hpp).
 //
-// Every time must be finite, on the dt grid (a whole number of steps; never
-// rounded silently) and at least dt: a spike at time k dt is emitted at step
-// k, and step 1 (time dt) is the first simulated step. A neuron's times must be
-// sorted non-decreasingly; equal times give several spikes in one step.
-// Errors in spike_times are ConfigErrors naming the element, e.g.
-// "spike_times[2][0]"; errors in the file are DataErrors naming file and line,
-// and a missing file is an error with exit code no_input.
+// A spike at time k dt is emitted at step k, and step 1 (time dt) is the
+// first simulated step; equal times give several spikes in one step.
 //
 // Parameters
 //   spike_times       ms   (none)  list of times, or a list of lists (one per neuron)
@@ -34,6 +30,7 @@
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/population.hpp"
 #include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/spike_times.hpp"
 
 namespace spikeline {
 

@@ -36,7 +36,7 @@
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/config.hpp"
 
-namespace spikeline::io {
+namespace spikeline::app {
 
 struct TrainOptions {
   std::string command_line;
@@ -71,6 +71,6 @@ struct TrainResult {
 
 // Builds, initialises, trains, evaluates and writes the output file (the
 // config's output.file). Errors before training starts are thrown.
-TrainResult train(const Config& config, const Registry& registry, const TrainOptions& options);
+TrainResult train(const io::Config& config, const Registry& registry, const TrainOptions& options);
 
-}  // namespace spikeline::io
+}  // namespace spikeline::app

@@ -26,7 +26,7 @@
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/config.hpp"
 
-namespace spikeline::io {
+namespace spikeline::app {
 
 struct RunOptions {
   std::string command_line;
@@ -80,7 +80,7 @@ struct RunResult {
 // Builds and runs; errors before the run starts are thrown (nothing is
 // written), errors during the run are returned in RunResult (the output file
 // is kept, marked failed).
-RunResult run(const Config& config, const Registry& registry, const RunOptions& options);
+RunResult run(const io::Config& config, const Registry& registry, const RunOptions& options);
 
 // Continues the run saved in `checkpoint`. Errors before it starts are
 // thrown: CheckpointError (65) for a corrupt checkpoint, one of another
@@ -90,4 +90,4 @@ RunResult run(const Config& config, const Registry& registry, const RunOptions& 
 RunResult resume(const std::string& checkpoint, const Registry& registry,
                  const ResumeOptions& options, std::string* output = nullptr);
 
-}  // namespace spikeline::io
+}  // namespace spikeline::app

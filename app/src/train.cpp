@@ -1,4 +1,4 @@
-#include "spikeline/io/train.hpp"
+#include "spikeline/app/train.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -9,21 +9,29 @@
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 
-#include "hdf5_handle.hpp"
 #include "spikeline/engine/random.hpp"
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/engine/state_archive.hpp"
 #include "spikeline/io/build.hpp"
+#include "spikeline/io/dataset_file.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 #include "spikeline/learning/bptt.hpp"
 #include "spikeline/neurons/lif_discrete.hpp"
 
-namespace spikeline::io {
+namespace spikeline::app {
+
+// What this application drives: the config, the network builder and the formats.
+using io::build_network;
+using io::BuiltNetwork;
+using io::Config;
+using io::OutputLayout;
+using io::RunStatus;
+using io::SonataWriter;
+using io::write_edges;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using detail::Handle;
 using learning::BitRaster;
 using learning::Trial;
 
@@ -111,29 +119,23 @@ std::vector<BitRaster> make_patterns(const TaskSpec& t, std::size_t n) {
 
 // Patterns from an HDF5 file: dataset /patterns, uint8 [M][T][N] of 0/1.
 std::vector<BitRaster> read_patterns(const std::string& path, std::size_t n, TaskSpec& t) {
-  detail::silence_hdf5_errors();
-  Handle file = detail::file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file.valid()) {
-    throw Error(ExitCode::no_input,
-                fmt::format("[task] file '{}': cannot open: {}", path, detail::hdf5_reason()));
+  std::vector<std::uint64_t> dims;
+  std::vector<std::uint8_t> bits;
+  try {
+    const io::DatasetFile file(path, io::DatasetFile::Mode::read);
+    bits = file.read_bytes("patterns", 3, dims);
+  } catch (const Error& e) {
+    // The same kind of error (66 missing, 65 unreadable), naming the key.
+    const bool shape = dynamic_cast<const DataError*>(&e) != nullptr &&
+                       std::string_view(e.what()).find("/patterns") != std::string_view::npos;
+    throw Error(e.code(), fmt::format("[task] file: {}{}", e.what(),
+                                      shape ? " (/patterns must be uint8 "
+                                              "[patterns][steps][neurons] of 0 and 1)"
+                                            : ""));
   }
-  Handle ds = detail::dataset_handle(H5Dopen2(file.get(), "patterns", H5P_DEFAULT));
-  if (!ds.valid()) throw DataError(fmt::format("{}: no dataset /patterns", path));
-  Handle space = detail::space_handle(H5Dget_space(ds.get()));
-  hsize_t dims[3] = {0, 0, 0};
-  if (H5Sget_simple_extent_ndims(space.get()) != 3) {
-    throw DataError(fmt::format("{}: /patterns must be [patterns][steps][neurons]", path));
-  }
-  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
   if (dims[2] != n) {
     throw DataError(fmt::format("{}: /patterns has {} neurons, population '{}' has {}", path,
                                 dims[2], t.population, n));
-  }
-  std::vector<std::uint8_t> bits(dims[0] * dims[1] * dims[2]);
-  if (!bits.empty() &&
-      H5Dread(ds.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bits.data()) < 0) {
-    throw DataError(
-        fmt::format("{}: cannot read /patterns as bytes: {}", path, detail::hdf5_reason()));
   }
   t.patterns = dims[0];
   t.length = dims[1];
@@ -526,76 +528,44 @@ void init_weights(Connectivity& conn, const Partitioning& parts, const TrainingS
 
 // ---- output ----
 
-void write_dataset(hid_t parent, const std::string& name, hid_t type, const void* data,
-                   std::initializer_list<hsize_t> dims, const std::string& path) {
-  const std::vector<hsize_t> d(dims);
-  Handle lcpl = detail::plist_handle(H5Pcreate(H5P_LINK_CREATE));
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Handle space =
-      detail::space_handle(H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr));
-  Handle ds = detail::dataset_handle(
-      H5Dcreate2(parent, name.c_str(), type, space.get(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT));
-  const bool empty = std::any_of(d.begin(), d.end(), [](hsize_t x) { return x == 0; });
-  if (!ds.valid() ||
-      (!empty && H5Dwrite(ds.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
-    throw IoError(ExitCode::io,
-                  fmt::format("{}: cannot write /{}: {}", path, name, detail::hdf5_reason()));
-  }
-}
-
-// M rasters as an M x T x N uint8 dataset, chunked by pattern and
-// compressed (a raster is mostly zeros: 1 Hz), written one pattern at a time
-// so that no M x T x N byte copy is ever held (1 GB at M = 1024, N = 1024).
-void write_rasters(hid_t parent, const std::string& name, const std::vector<BitRaster>& rasters,
-                   hsize_t T, hsize_t N, const std::string& path) {
-  const hsize_t M = rasters.size();
-  auto fail = [&] {
-    throw IoError(ExitCode::io,
-                  fmt::format("{}: cannot write /{}: {}", path, name, detail::hdf5_reason()));
-  };
-  const hsize_t dims[3] = {M, T, N};
-  Handle lcpl = detail::plist_handle(H5Pcreate(H5P_LINK_CREATE));
-  H5Pset_create_intermediate_group(lcpl.get(), 1);
-  Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
-  if (M > 0 && T > 0 && N > 0) {
-    const hsize_t chunk[3] = {1, T, N};
-    H5Pset_chunk(dcpl.get(), 3, chunk);
-    if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) H5Pset_deflate(dcpl.get(), 1);
-  }
-  Handle space = detail::space_handle(H5Screate_simple(3, dims, nullptr));
-  Handle ds = detail::dataset_handle(H5Dcreate2(parent, name.c_str(), H5T_NATIVE_UINT8, space.get(),
-                                                lcpl.get(), dcpl.get(), H5P_DEFAULT));
-  if (!ds.valid()) fail();
-  const hsize_t one[3] = {1, T, N};
-  Handle mem = detail::space_handle(H5Screate_simple(3, one, nullptr));
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(T * N));
-  for (hsize_t m = 0; m < M; ++m) {
+// M rasters as an M x T x N uint8 dataset (a raster is mostly zeros: the
+// file compresses it), written one pattern at a time so that no M x T x N
+// byte copy is ever held (1 GB at M = 1024, N = 1024).
+void write_rasters(io::DatasetFile& file, const std::string& name,
+                   const std::vector<BitRaster>& rasters, std::size_t T, std::size_t N) {
+  auto slabs = file.create_byte_slabs(name, rasters.size(), T, N);
+  std::vector<std::uint8_t> bytes(T * N);
+  for (std::size_t m = 0; m < rasters.size(); ++m) {
     const BitRaster& r = rasters[m];
     std::fill(bytes.begin(), bytes.end(), 0);
     for (std::size_t t = 0; t < r.steps(); ++t)
       r.for_each_in_row(t, [&](std::size_t j) { bytes[t * N + j] = 1; });
-    const hsize_t start[3] = {m, 0, 0};
-    if (H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, one, nullptr) < 0 ||
-        H5Dwrite(ds.get(), H5T_NATIVE_UINT8, mem.get(), space.get(), H5P_DEFAULT, bytes.data()) <
-            0) {
-      fail();
-    }
+    slabs.write(m, bytes);
   }
 }
 
-void write_scores(hid_t file, const std::string& group, const Recall& r, const std::string& path) {
-  std::vector<double> p, rc, f;
-  for (const auto& s : r.per_pattern) {
+// Precision, recall and F1 of each score, as three datasets `prefix`precision...
+void write_score_columns(io::DatasetFile& file, const std::string& prefix,
+                         const std::vector<Score>& scores) {
+  std::vector<double> p, r, f;
+  for (const auto& s : scores) {
     p.push_back(s.precision());
-    rc.push_back(s.recall());
+    r.push_back(s.recall());
     f.push_back(s.f1());
   }
-  const hsize_t m = p.size();
-  write_dataset(file, group + "/precision", H5T_NATIVE_DOUBLE, p.data(), {m}, path);
-  write_dataset(file, group + "/recall", H5T_NATIVE_DOUBLE, rc.data(), {m}, path);
-  write_dataset(file, group + "/f1", H5T_NATIVE_DOUBLE, f.data(), {m}, path);
-  const double pooled[3] = {r.pooled.precision(), r.pooled.recall(), r.pooled.f1()};
-  write_dataset(file, group + "/pooled", H5T_NATIVE_DOUBLE, pooled, {3}, path);
+  file.write(prefix + "precision", p);
+  file.write(prefix + "recall", r);
+  file.write(prefix + "f1", f);
+}
+
+void write_pooled(io::DatasetFile& file, const std::string& name, const Score& s) {
+  const double pooled[3] = {s.precision(), s.recall(), s.f1()};
+  file.write(name, pooled);
+}
+
+void write_scores(io::DatasetFile& file, const std::string& group, const Recall& r) {
+  write_score_columns(file, group + "/", r.per_pattern);
+  write_pooled(file, group + "/pooled", r.pooled);
 }
 
 struct LogRow {
@@ -919,72 +889,42 @@ class Trainer {
                summary_json());
     }
     // The task's own datasets, added to the finished file.
-    detail::silence_hdf5_errors();
-    Handle file = detail::file_handle(H5Fopen(layout.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
-    if (!file.valid()) {
-      throw IoError(ExitCode::io, fmt::format("{}: cannot reopen to add the training results: {}",
-                                              layout.path, detail::hdf5_reason()));
-    }
-    const std::string& path = layout.path;
-    const hsize_t M = patterns_.size(), T = task_.length, N = n_;
-    write_rasters(file.get(), "patterns", patterns_, T, N, path);
+    io::DatasetFile file(layout.path, io::DatasetFile::Mode::read_write);
+    const std::size_t M = patterns_.size(), T = task_.length, N = n_;
+    write_rasters(file, "patterns", patterns_, T, N);
     if (final_.rasters.size() == M) {  // not after an interrupt (see run())
-      write_rasters(file.get(), "recall/raster", final_.rasters, T, N, path);
-      write_scores(file.get(), "recall", final_, path);
+      write_rasters(file, "recall/raster", final_.rasters, T, N);
+      write_scores(file, "recall", final_);
     }
-    if (initial_.per_pattern.size() == M)
-      write_scores(file.get(), "recall_initial", initial_, path);
+    if (initial_.per_pattern.size() == M) write_scores(file, "recall_initial", initial_);
     std::vector<double> cols[7];
     for (const auto& r : log_) {
       const double v[7] = {r.step, r.loss, r.train_f1, r.lr, r.grad_norm, r.recall_f1, r.wall_s};
       for (int k = 0; k < 7; ++k) cols[k].push_back(v[k]);
     }
     const char* names7[7] = {"step", "loss", "train_f1", "lr", "grad_norm", "recall_f1", "wall_s"};
-    for (int k = 0; k < 7; ++k) {
-      write_dataset(file.get(), std::string("training/") + names7[k], H5T_NATIVE_DOUBLE,
-                    cols[k].data(), {cols[k].size()}, path);
-    }
+    for (int k = 0; k < 7; ++k) file.write(std::string("training/") + names7[k], cols[k]);
     for (const char* kind : {"p_flip", "cue_steps", "silenced"}) {
-      std::vector<double> value, p, r, f;
+      std::vector<double> value;
+      std::vector<Score> scores;
       for (const auto& row : robust_) {
         if (row.kind != kind) continue;
         value.push_back(row.value);
-        p.push_back(row.score.precision());
-        r.push_back(row.score.recall());
-        f.push_back(row.score.f1());
+        scores.push_back(row.score);
       }
       if (value.empty()) continue;
       const std::string g = std::string("evaluation/") + kind + "/";
-      write_dataset(file.get(), g + "value", H5T_NATIVE_DOUBLE, value.data(), {value.size()}, path);
-      write_dataset(file.get(), g + "precision", H5T_NATIVE_DOUBLE, p.data(), {p.size()}, path);
-      write_dataset(file.get(), g + "recall", H5T_NATIVE_DOUBLE, r.data(), {r.size()}, path);
-      write_dataset(file.get(), g + "f1", H5T_NATIVE_DOUBLE, f.data(), {f.size()}, path);
+      file.write(g + "value", value);
+      write_score_columns(file, g, scores);
     }
     if (seq_.done) {
       const std::string g = "evaluation/sequential/";
-      auto columns = [&](const std::string& prefix, const std::vector<Score>& scores) {
-        std::vector<double> p, r, f;
-        for (const auto& sc : scores) {
-          p.push_back(sc.precision());
-          r.push_back(sc.recall());
-          f.push_back(sc.f1());
-        }
-        write_dataset(file.get(), g + prefix + "precision", H5T_NATIVE_DOUBLE, p.data(), {p.size()},
-                      path);
-        write_dataset(file.get(), g + prefix + "recall", H5T_NATIVE_DOUBLE, r.data(), {r.size()},
-                      path);
-        write_dataset(file.get(), g + prefix + "f1", H5T_NATIVE_DOUBLE, f.data(), {f.size()}, path);
-      };
-      columns("", seq_.per_pattern);
-      columns("window_", seq_.windows);
-      write_dataset(file.get(), g + "window_start", H5T_NATIVE_DOUBLE, seq_.window_start.data(),
-                    {seq_.window_start.size()}, path);
-      const double pooled[3] = {seq_.pooled.precision(), seq_.pooled.recall(), seq_.pooled.f1()};
-      write_dataset(file.get(), g + "pooled", H5T_NATIVE_DOUBLE, pooled, {3}, path);
+      write_score_columns(file, g, seq_.per_pattern);
+      write_score_columns(file, g + "window_", seq_.windows);
+      file.write(g + "window_start", seq_.window_start);
+      write_pooled(file, g + "pooled", seq_.pooled);
     }
-    if (file.close() < 0) {
-      throw IoError(ExitCode::io, fmt::format("{}: cannot close: {}", path, detail::hdf5_reason()));
-    }
+    file.close();
   }
 
   std::string summary_json() const {
@@ -1031,4 +971,4 @@ TrainResult train(const Config& c, const Registry& registry, const TrainOptions&
   return t.run();
 }
 
-}  // namespace spikeline::io
+}  // namespace spikeline::app

@@ -1,4 +1,4 @@
-#include "spikeline/io/run.hpp"
+#include "spikeline/app/run.hpp"
 
 #include <unistd.h>
 
@@ -18,7 +18,29 @@
 #include "spikeline/io/reward_input.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
-namespace spikeline::io {
+namespace spikeline::app {
+
+// What this application drives: the config, the network builder and the formats.
+using io::build_network;
+using io::BuiltNetwork;
+using io::check_checkpoint_writable;
+using io::Config;
+using io::ModulatorRecordInfo;
+using io::OutputLayout;
+using io::OutputPosition;
+using io::parse_config;
+using io::ProbeInfo;
+using io::read_checkpoint;
+using io::resolve_input_paths;
+using io::RewardInput;
+using io::RewardLine;
+using io::RunStatus;
+using io::SonataWriter;
+using io::WeightRecordConfig;
+using io::WeightRecordInfo;
+using io::WeightSnapshotLayout;
+using io::write_checkpoint;
+using io::write_edges;
 
 namespace {
 
@@ -806,4 +828,4 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
   return session.execute();
 }
 
-}  // namespace spikeline::io
+}  // namespace spikeline::app

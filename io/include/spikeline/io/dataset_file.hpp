@@ -1,0 +1,73 @@
+// Named numeric datasets added to an HDF5 file, and read back from one:
+// the narrow door through which the applications above io (the trainer's
+// logs, scores and rasters; its pattern files) reach HDF5 without including
+// it. The formats themselves (SONATA output, checkpoints) have their own
+// writers; this is for the plain arrays an application adds beside them.
+//
+// Every error is an exception naming the file and the dataset: IoError(io)
+// for a write that fails, Error(no_input) for a file that cannot be opened,
+// DataError for a dataset of the wrong shape.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace spikeline::io {
+
+class DatasetFile {
+ public:
+  enum class Mode { read, read_write };
+  // Opens an existing file.
+  DatasetFile(const std::string& path, Mode mode);
+  ~DatasetFile();
+  DatasetFile(DatasetFile&&) noexcept;
+  DatasetFile& operator=(DatasetFile&&) noexcept;
+
+  const std::string& path() const;
+
+  // A float64 dataset of shape `dims` (row-major, data.size() == product),
+  // created with its intermediate groups ("training/loss").
+  void write(const std::string& name, std::span<const double> data,
+             std::initializer_list<std::uint64_t> dims);
+  void write(const std::string& name, std::span<const double> data) {
+    write(name, data, {data.size()});
+  }
+
+  // A uint8 dataset of shape [slabs][rows][cols], chunked and compressed one
+  // slab a chunk, written one slab at a time: no copy of the whole array is
+  // ever held. The writer must be filled slab by slab, in any order.
+  class ByteSlabs {
+   public:
+    // `slab` holds rows * cols bytes.
+    void write(std::uint64_t index, std::span<const std::uint8_t> slab);
+    ~ByteSlabs();
+    ByteSlabs(ByteSlabs&&) noexcept;
+
+   private:
+    friend class DatasetFile;
+    struct Impl;
+    explicit ByteSlabs(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+  };
+  ByteSlabs create_byte_slabs(const std::string& name, std::uint64_t slabs, std::uint64_t rows,
+                              std::uint64_t cols);
+
+  // A whole uint8 dataset of rank `rank` and its dimensions (DataError if
+  // absent or of another rank).
+  std::vector<std::uint8_t> read_bytes(const std::string& name, int rank,
+                                       std::vector<std::uint64_t>& dims) const;
+
+  // Closes (and so flushes) the file; IoError if that fails. The destructor
+  // closes too, but cannot report.
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spikeline::io
