@@ -33,15 +33,72 @@ std::vector<const ModelInfo*> Registry::all() const {
 }
 
 namespace {
+
+// Names that users of NEST, PyNN and Brian2 (and the papers) give the
+// parameters spikeline calls otherwise, with what the config needs instead.
+// A hint is given only when the model has the spikeline name, so a model
+// that really has `theta` or `cm` is never told otherwise.
+struct ForeignName {
+  const char* name;
+  const char* ours;
+  const char* note;  // units that differ, or ""
+};
+constexpr ForeignName kForeignNames[] = {
+    {"V_r", "V_reset", ""},
+    {"v_reset", "V_reset", " (in mV)"},
+    {"V_rest", "E_L", ""},
+    {"v_rest", "E_L", " (in mV)"},
+    {"E_rest", "E_L", ""},
+    {"V_t", "V_th", ""},
+    {"V_thresh", "V_th", ""},
+    {"v_thresh", "V_th", " (in mV)"},
+    {"V_peak", "V_th", ""},
+    {"tau_refrac", "t_ref", " (in ms)"},
+    {"t_refrac", "t_ref", ""},
+    {"tau_ref", "t_ref", ""},
+    {"refractory", "t_ref", " (in ms)"},
+    {"cm", "C_m", ": C_m is in pF, PyNN's cm in nF"},
+    {"C", "C_m", " (in pF)"},
+    {"i_offset", "I_e", ": I_e is in pA, PyNN's i_offset in nA"},
+    {"I_ext", "I_e", ""},
+    {"tau_syn_E", "tau_syn_ex", ""},
+    {"tau_syn_I", "tau_syn_in", ""},
+    {"tau_e", "tau_syn_ex", ""},
+    {"tau_i", "tau_syn_in", ""},
+    {"e_rev_E", "E_ex", " (in mV)"},
+    {"e_rev_I", "E_in", " (in mV)"},
+    {"E_e", "E_ex", ""},
+    {"E_i", "E_in", ""},
+    {"g_leak", "g_L", " (in nS)"},
+    {"gL", "g_L", ""},
+};
+
+std::string foreign_hint(const std::string& name, const std::vector<std::string>& valid) {
+  for (const auto& f : kForeignNames) {
+    if (name == f.name && std::find(valid.begin(), valid.end(), f.ours) != valid.end())
+      return fmt::format(" ('{}' is called '{}' here{})", name, f.ours, f.note);
+  }
+  return did_you_mean(name, valid);
+}
+
 void check_names(const std::string& what, const std::vector<ParamInfo>& infos,
-                 const ParamMap& params) {
+                 const std::vector<StateVarInfo>& state_vars, const ParamMap& params) {
   std::vector<std::string> valid;
   for (const auto& p : infos) valid.push_back(p.name);
   for (const auto& name : params.names()) {
-    if (std::find(valid.begin(), valid.end(), name) == valid.end()) {
-      throw ConfigError(fmt::format("{}: unknown parameter '{}'{}; {} has: {}", params.owner(),
-                                    name, did_you_mean(name, valid), what, fmt::join(valid, ", ")));
+    if (std::find(valid.begin(), valid.end(), name) != valid.end()) continue;
+    // A state variable among the parameters: its starting value goes in
+    // `initial`, which the closest parameter name would not say.
+    for (const auto& v : state_vars) {
+      if (v.name == name) {
+        throw ConfigError(fmt::format(
+            "{}: '{}' is a state variable of {}, not a parameter: give its starting value "
+            "in the population's initial table, e.g. initial = {{ {} = ... }}",
+            params.owner(), name, what, name));
+      }
     }
+    throw ConfigError(fmt::format("{}: unknown parameter '{}'{}; {} has: {}", params.owner(), name,
+                                  foreign_hint(name, valid), what, fmt::join(valid, ", ")));
   }
 }
 }  // namespace
@@ -74,11 +131,11 @@ std::vector<const RuleInfo*> Registry::rules() const {
 }
 
 void Registry::check_param_names(const RuleInfo& rule, const ParamMap& params) {
-  check_names(rule.name, rule.params, params);
+  check_names(rule.name, rule.params, {}, params);
 }
 
 void Registry::check_param_names(const ModelInfo& model, const ParamMap& params) {
-  check_names(model.name, model.params, params);
+  check_names(model.name, model.params, model.state_vars, params);
 }
 
 }  // namespace spikeline
