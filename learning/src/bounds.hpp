@@ -2,11 +2,19 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "spikeline/engine/connectivity.hpp"
 #include "spikeline/engine/error.hpp"
 
 namespace spikeline::learning::detail {
+
+// A rule's state for partition `part`, made when the partition is first bound.
+template <class State>
+State& partition_state(std::vector<State>& states, unsigned part) {
+  if (states.size() <= part) states.resize(part + 1);
+  return states[part];
+}
 
 // Before any synapse is drawn: the projection's weights range over [min, max].
 inline void check_weight_range(const char* rule, double w_min, double w_max, double min, double max,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/params.hpp"
 
 namespace spikeline::learning::detail {
@@ -15,14 +16,10 @@ namespace spikeline::learning::detail {
 template <typename E>
 E choice(const ParamMap& p, const std::string& name, const std::string& fallback,
          std::initializer_list<std::pair<const char*, E>> options) {
-  const std::string v = p.text(name, fallback);
   std::vector<std::string> names;
-  for (const auto& [n, e] : options) {
-    if (v == n) return e;
-    names.emplace_back(n);
-  }
-  throw ConfigError(fmt::format("{} = '{}' is invalid{}; valid: {}", p.item(name), v,
-                                did_you_mean(v, names), fmt::join(names, ", ")));
+  for (const auto& o : options) names.emplace_back(o.first);
+  const std::size_t k = choice_index(p.item(name), p.text(name, fallback), names);
+  return std::data(options)[k].second;
 }
 
 }  // namespace spikeline::learning::detail

@@ -1,7 +1,6 @@
 #include "spikeline/learning/reward_stdp.hpp"
 
 #include "bounds.hpp"
-#include "choice.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,30 +9,30 @@
 
 namespace spikeline::learning {
 
+const ParamTable<RewardStdpParams>& RewardStdpParams::table() {
+  using P = Param<RewardStdpParams>;
+  using S = RewardStdpParams;
+  static const ParamTable<S> t{
+      P::text("modulator", &S::modulator, "the [[neuromodulator]] read"),
+      P::number("tonic", "", &S::tonic, Range::nonnegative, "tonic dopamine level"),
+      P::number("learning_rate", "1/ms", &S::learning_rate, Range::positive, ""),
+      P::number("tau_c", "ms", &S::tau_c, Range::positive, "eligibility time constant"),
+      P::number("A_plus", "", &S::A_plus, Range::nonnegative,
+                "eligibility increment per causal pairing"),
+      P::number("A_minus", "", &S::A_minus, Range::nonnegative,
+                "eligibility decrement per acausal pairing"),
+      P::number("tau_plus", "ms", &S::tau_plus, Range::positive, "presynaptic trace time constant"),
+      P::number("tau_minus", "ms", &S::tau_minus, Range::positive,
+                "postsynaptic trace time constant"),
+      P::number("w_min", "", &S::w_min, Range::finite, "lower weight bound"),
+      P::number("w_max", "", &S::w_max, Range::finite, "upper weight bound (> w_min)"),
+      P::choice("pairing", &S::nearest, {"all", "nearest"}, "spike pairing"),
+  };
+  return t;
+}
+
 RewardStdpParams::RewardStdpParams(const ParamMap& p) {
-  modulator = p.text("modulator", modulator);
-  tonic = p.number("tonic", tonic);
-  learning_rate = p.number("learning_rate", learning_rate);
-  tau_c = p.number("tau_c", tau_c);
-  A_plus = p.number("A_plus", A_plus);
-  A_minus = p.number("A_minus", A_minus);
-  tau_plus = p.number("tau_plus", tau_plus);
-  tau_minus = p.number("tau_minus", tau_minus);
-  w_min = p.number("w_min", w_min);
-  w_max = p.number("w_max", w_max);
-  nearest = detail::choice<bool>(p, "pairing", "all", {{"all", false}, {"nearest", true}});
-  if (modulator.empty()) {
-    throw ConfigError(fmt::format("{} must name a [[neuromodulator]]", p.item("modulator")));
-  }
-  check_nonnegative(tonic, p.item("tonic"), "");
-  check_positive(learning_rate, p.item("learning_rate"), "1/ms");
-  check_positive(tau_c, p.item("tau_c"), "ms");
-  check_nonnegative(A_plus, p.item("A_plus"), "");
-  check_nonnegative(A_minus, p.item("A_minus"), "");
-  check_positive(tau_plus, p.item("tau_plus"), "ms");
-  check_positive(tau_minus, p.item("tau_minus"), "ms");
-  check_finite(w_min, p.item("w_min"), "");
-  check_finite(w_max, p.item("w_max"), "");
+  table().read(*this, p);
   check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
 }
 
@@ -66,8 +65,7 @@ void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targe
                 fmt::format("projection '{}': reward_stdp is not attached to a neuromodulator",
                             projection));
   }
-  if (state_.size() <= part) state_.resize(part + 1);
-  PartState& s = state_[part];
+  PartState& s = detail::partition_state(state_, part);
   s.syn.resize(block.weight.size());
   for (std::size_t k = 0; k < s.syn.size(); ++k) s.syn[k] = {block.weight[k], 0.0, 0};
   s.pre.assign(block.group_count(), Trace{});
@@ -156,29 +154,10 @@ void RewardStdp::sync(unsigned part, SynapseBlock& block, Step t) {
 }
 
 RuleInfo reward_stdp_rule_info() {
-  const RewardStdpParams d;
-  RuleInfo info;
-  info.name = "reward_stdp";
-  info.summary =
+  return tabled_rule<RewardStdp, RewardStdpParams>(
+      "reward_stdp",
       "reward-modulated STDP (Izhikevich 2007): eligibility traces, weight change (tonic + "
-      "dopamine) x eligibility, integrated exactly between events";
-  info.params = {
-      {"modulator", "", NAN, "the [[neuromodulator]] read", "dopamine"},
-      {"tonic", "", d.tonic, "tonic dopamine level (>= 0)"},
-      {"learning_rate", "1/ms", d.learning_rate, "(> 0)"},
-      {"tau_c", "ms", d.tau_c, "eligibility time constant (> 0)"},
-      {"A_plus", "", d.A_plus, "eligibility increment per causal pairing (>= 0)"},
-      {"A_minus", "", d.A_minus, "eligibility decrement per acausal pairing (>= 0)"},
-      {"tau_plus", "ms", d.tau_plus, "presynaptic trace time constant (> 0)"},
-      {"tau_minus", "ms", d.tau_minus, "postsynaptic trace time constant (> 0)"},
-      {"w_min", "", d.w_min, "lower weight bound"},
-      {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
-      {"pairing", "", NAN, "\"all\" or \"nearest\"", "all"},
-  };
-  info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
-    return std::make_unique<RewardStdp>(RewardStdpParams(p), grid);
-  };
-  return info;
+      "dopamine) x eligibility, integrated exactly between events");
 }
 
 void RewardStdp::checkpoint(unsigned part, StateArchive& a) {

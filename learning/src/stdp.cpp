@@ -5,29 +5,30 @@
 #include <algorithm>
 #include <cmath>
 
-#include "choice.hpp"
 #include "spikeline/engine/error.hpp"
 
 namespace spikeline::learning {
 
+const ParamTable<StdpParams>& StdpParams::table() {
+  using P = Param<StdpParams>;
+  using S = StdpParams;
+  static const ParamTable<S> t{
+      P::number("A_plus", "", &S::A_plus, Range::nonnegative, "potentiation amplitude"),
+      P::number("A_minus", "", &S::A_minus, Range::nonnegative, "depression amplitude"),
+      P::number("tau_plus", "ms", &S::tau_plus, Range::positive, "presynaptic trace time constant"),
+      P::number("tau_minus", "ms", &S::tau_minus, Range::positive,
+                "postsynaptic trace time constant"),
+      P::number("w_min", "", &S::w_min, Range::finite, "lower weight bound"),
+      P::number("w_max", "", &S::w_max, Range::finite, "upper weight bound (> w_min)"),
+      P::choice("pairing", &S::pairing, {"all", "nearest"}, "spike pairing"),
+      P::choice("weight_dependence", &S::dependence, {"additive", "multiplicative"},
+                "hard bounds, or soft bounds (steps scaled by the distance to the bound)"),
+  };
+  return t;
+}
+
 StdpParams::StdpParams(const ParamMap& p) {
-  A_plus = p.number("A_plus", A_plus);
-  A_minus = p.number("A_minus", A_minus);
-  tau_plus = p.number("tau_plus", tau_plus);
-  tau_minus = p.number("tau_minus", tau_minus);
-  w_min = p.number("w_min", w_min);
-  w_max = p.number("w_max", w_max);
-  pairing = detail::choice<Pairing>(p, "pairing", "all",
-                                    {{"all", Pairing::all}, {"nearest", Pairing::nearest}});
-  dependence = detail::choice<Dependence>(
-      p, "weight_dependence", "additive",
-      {{"additive", Dependence::additive}, {"multiplicative", Dependence::multiplicative}});
-  check_nonnegative(A_plus, p.item("A_plus"), "");
-  check_nonnegative(A_minus, p.item("A_minus"), "");
-  check_positive(tau_plus, p.item("tau_plus"), "ms");
-  check_positive(tau_minus, p.item("tau_minus"), "ms");
-  check_finite(w_min, p.item("w_min"), "");
-  check_finite(w_max, p.item("w_max"), "");
+  table().read(*this, p);
   check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
 }
 
@@ -46,8 +47,7 @@ void Stdp::check_weights(double min, double max, const std::string& projection) 
 
 void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                 const std::string& projection) {
-  if (state_.size() <= part) state_.resize(part + 1);
-  PartState& s = state_[part];
+  PartState& s = detail::partition_state(state_, part);
   s.w.assign(block.weight.begin(), block.weight.end());
   s.pre.assign(block.group_count(), Trace{});
   s.post.assign(targets.end - targets.begin, Trace{});
@@ -86,26 +86,10 @@ void Stdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
 }
 
 RuleInfo stdp_rule_info() {
-  const StdpParams d;
-  RuleInfo info;
-  info.name = "stdp";
-  info.summary =
+  return tabled_rule<Stdp, StdpParams>(
+      "stdp",
       "pair-based STDP with traces: all-to-all or nearest pairing, additive or multiplicative "
-      "(soft-bound) weight dependence";
-  info.params = {
-      {"A_plus", "", d.A_plus, "potentiation amplitude (>= 0)"},
-      {"A_minus", "", d.A_minus, "depression amplitude (>= 0)"},
-      {"tau_plus", "ms", d.tau_plus, "presynaptic trace time constant (> 0)"},
-      {"tau_minus", "ms", d.tau_minus, "postsynaptic trace time constant (> 0)"},
-      {"w_min", "", d.w_min, "lower weight bound"},
-      {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
-      {"pairing", "", NAN, "\"all\" or \"nearest\"", "all"},
-      {"weight_dependence", "", NAN, "\"additive\" or \"multiplicative\"", "additive"},
-  };
-  info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
-    return std::make_unique<Stdp>(StdpParams(p), grid);
-  };
-  return info;
+      "(soft-bound) weight dependence");
 }
 
 void Stdp::checkpoint(unsigned part, StateArchive& a) {

@@ -4,32 +4,31 @@
 
 #include <algorithm>
 
-#include "choice.hpp"
 #include "spikeline/engine/error.hpp"
 
 namespace spikeline::learning {
 
+const ParamTable<TripletStdpParams>& TripletStdpParams::table() {
+  using P = Param<TripletStdpParams>;
+  using S = TripletStdpParams;
+  static const ParamTable<S> t{
+      P::number("A2_plus", "", &S::A2_plus, Range::nonnegative, "pair potentiation"),
+      P::number("A3_plus", "", &S::A3_plus, Range::nonnegative, "triplet potentiation"),
+      P::number("A2_minus", "", &S::A2_minus, Range::nonnegative, "pair depression"),
+      P::number("A3_minus", "", &S::A3_minus, Range::nonnegative, "triplet depression"),
+      P::number("tau_plus", "ms", &S::tau_plus, Range::positive, "fast presynaptic trace r1"),
+      P::number("tau_minus", "ms", &S::tau_minus, Range::positive, "fast postsynaptic trace o1"),
+      P::number("tau_x", "ms", &S::tau_x, Range::positive, "slow presynaptic trace r2"),
+      P::number("tau_y", "ms", &S::tau_y, Range::positive, "slow postsynaptic trace o2"),
+      P::number("w_min", "", &S::w_min, Range::finite, "lower weight bound"),
+      P::number("w_max", "", &S::w_max, Range::finite, "upper weight bound (> w_min)"),
+      P::choice("interaction", &S::nearest, {"all", "nearest"}, "spike interaction"),
+  };
+  return t;
+}
+
 TripletStdpParams::TripletStdpParams(const ParamMap& p) {
-  A2_plus = p.number("A2_plus", A2_plus);
-  A3_plus = p.number("A3_plus", A3_plus);
-  A2_minus = p.number("A2_minus", A2_minus);
-  A3_minus = p.number("A3_minus", A3_minus);
-  tau_plus = p.number("tau_plus", tau_plus);
-  tau_minus = p.number("tau_minus", tau_minus);
-  tau_x = p.number("tau_x", tau_x);
-  tau_y = p.number("tau_y", tau_y);
-  w_min = p.number("w_min", w_min);
-  w_max = p.number("w_max", w_max);
-  nearest = detail::choice<bool>(p, "interaction", "all", {{"all", false}, {"nearest", true}});
-  for (const char* a : {"A2_plus", "A3_plus", "A2_minus", "A3_minus"}) {
-    check_nonnegative(p.number(a, 0.0), p.item(a), "");
-  }
-  check_positive(tau_plus, p.item("tau_plus"), "ms");
-  check_positive(tau_minus, p.item("tau_minus"), "ms");
-  check_positive(tau_x, p.item("tau_x"), "ms");
-  check_positive(tau_y, p.item("tau_y"), "ms");
-  check_finite(w_min, p.item("w_min"), "");
-  check_finite(w_max, p.item("w_max"), "");
+  table().read(*this, p);
   check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
 }
 
@@ -52,8 +51,7 @@ void TripletStdp::check_weights(double min, double max, const std::string& proje
 
 void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                        const std::string& projection) {
-  if (state_.size() <= part) state_.resize(part + 1);
-  PartState& s = state_[part];
+  PartState& s = detail::partition_state(state_, part);
   s.w.assign(block.weight.begin(), block.weight.end());
   s.r1.assign(block.group_count(), Trace{});
   s.r2.assign(block.group_count(), Trace{});
@@ -93,27 +91,8 @@ void TripletStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target
 }
 
 RuleInfo triplet_stdp_rule_info() {
-  const TripletStdpParams d;
-  RuleInfo info;
-  info.name = "triplet_stdp";
-  info.summary = "triplet STDP (Pfister and Gerstner 2006), all-to-all or nearest-spike";
-  info.params = {
-      {"A2_plus", "", d.A2_plus, "pair potentiation (>= 0)"},
-      {"A3_plus", "", d.A3_plus, "triplet potentiation (>= 0)"},
-      {"A2_minus", "", d.A2_minus, "pair depression (>= 0)"},
-      {"A3_minus", "", d.A3_minus, "triplet depression (>= 0)"},
-      {"tau_plus", "ms", d.tau_plus, "fast presynaptic trace r1 (> 0)"},
-      {"tau_minus", "ms", d.tau_minus, "fast postsynaptic trace o1 (> 0)"},
-      {"tau_x", "ms", d.tau_x, "slow presynaptic trace r2 (> 0)"},
-      {"tau_y", "ms", d.tau_y, "slow postsynaptic trace o2 (> 0)"},
-      {"w_min", "", d.w_min, "lower weight bound"},
-      {"w_max", "", d.w_max, "upper weight bound (> w_min)"},
-      {"interaction", "", NAN, "\"all\" or \"nearest\"", "all"},
-  };
-  info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
-    return std::make_unique<TripletStdp>(TripletStdpParams(p), grid);
-  };
-  return info;
+  return tabled_rule<TripletStdp, TripletStdpParams>(
+      "triplet_stdp", "triplet STDP (Pfister and Gerstner 2006), all-to-all or nearest-spike");
 }
 
 void TripletStdp::checkpoint(unsigned part, StateArchive& a) {

@@ -4,16 +4,24 @@
 
 namespace spikeline {
 
+const ParamTable<DcGeneratorParams>& DcGeneratorParams::table() {
+  using P = Param<DcGeneratorParams>;
+  using S = DcGeneratorParams;
+  static const ParamTable<S> t{
+      P::number("amplitude", "pA", &S::amplitude, Range::finite,
+                "the current (pA for LIF models, model units otherwise)"),
+      P::number("start", "ms", &S::start, Range::finite, "switch-on time (whole steps)"),
+      P::number("stop", "ms", &S::stop, Range::not_nan,
+                "switch-off time (whole steps; inf: never)"),
+  };
+  return t;
+}
+
 DcGeneratorParams::DcGeneratorParams(const ParamMap& p, const TimeGrid& grid) {
-  amplitude = p.number("amplitude", amplitude);
-  start = p.number("start", start);
-  stop = p.number("stop", stop);
-  check_finite(amplitude, p.item("amplitude"), "pA");
-  start_step = grid.time_steps(start, p.item("start"));
-  if (!(stop == std::numeric_limits<double>::infinity())) {
-    stop_step = grid.time_steps(stop, p.item("stop"));
-  }
-  check_less(start, p.item("start"), stop, p.item("stop"), "ms");
+  table().read(*this, p);
+  const auto window = detail::active_window(p, grid, start, stop);
+  start_step = window.start;
+  stop_step = window.stop;
 }
 
 std::vector<CurrentChange> dc_generator_schedule(const ParamMap& p, const TimeGrid& grid) {
@@ -24,16 +32,11 @@ std::vector<CurrentChange> dc_generator_schedule(const ParamMap& p, const TimeGr
 }
 
 ModelInfo dc_generator_model() {
-  const DcGeneratorParams d;
   ModelInfo m;
   m.name = "dc_generator";
   m.kind = ModelKind::stimulus;
   m.summary = "constant current injected during (start, stop]";
-  m.params = {
-      {"amplitude", "pA", d.amplitude, "the current (pA for LIF models, model units otherwise)"},
-      {"start", "ms", d.start, "switch-on time (whole steps)"},
-      {"stop", "ms", d.stop, "switch-off time (whole steps; inf: never)"},
-  };
+  m.params = DcGeneratorParams::table().infos();
   m.make_stimulus = dc_generator_schedule;
   return m;
 }

@@ -8,45 +8,44 @@
 
 namespace spikeline {
 
-namespace {
-std::vector<StateVarInfo> state_var_list() {
-  return {{"V_m", "mV", "membrane potential"},
-          {"g_ex", "nS", "excitatory synaptic conductance"},
-          {"g_in", "nS", "inhibitory synaptic conductance"}};
+const ParamTable<IafCondExpParams>& IafCondExpParams::table() {
+  using P = Param<IafCondExpParams>;
+  using S = IafCondExpParams;
+  static const ParamTable<S> t{
+      P::number("C_m", "pF", &S::C_m, Range::positive, "membrane capacitance"),
+      P::number("g_L", "nS", &S::g_L, Range::positive, "leak conductance"),
+      P::number("E_L", "mV", &S::E_L, Range::finite, "leak reversal potential"),
+      P::number("V_th", "mV", &S::V_th, Range::finite, "spike threshold"),
+      P::number("V_reset", "mV", &S::V_reset, Range::finite, "reset potential (< V_th)"),
+      P::number("t_ref", "ms", &S::t_ref, Range::nonnegative, "refractory period (whole steps)"),
+      P::number("E_ex", "mV", &S::E_ex, Range::finite, "excitatory reversal potential"),
+      P::number("E_in", "mV", &S::E_in, Range::finite, "inhibitory reversal potential"),
+      P::number("tau_syn_ex", "ms", &S::tau_syn_ex, Range::positive,
+                "excitatory conductance time constant"),
+      P::number("tau_syn_in", "ms", &S::tau_syn_in, Range::positive,
+                "inhibitory conductance time constant"),
+      P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current"),
+  };
+  return t;
 }
-}  // namespace
 
 IafCondExpParams::IafCondExpParams(const ParamMap& p) {
-  C_m = p.number("C_m", C_m);
-  g_L = p.number("g_L", g_L);
-  E_L = p.number("E_L", E_L);
-  V_th = p.number("V_th", V_th);
-  V_reset = p.number("V_reset", V_reset);
-  t_ref = p.number("t_ref", t_ref);
-  E_ex = p.number("E_ex", E_ex);
-  E_in = p.number("E_in", E_in);
-  tau_syn_ex = p.number("tau_syn_ex", tau_syn_ex);
-  tau_syn_in = p.number("tau_syn_in", tau_syn_in);
-  I_e = p.number("I_e", I_e);
-
-  check_positive(C_m, p.item("C_m"), "pF");
-  check_positive(g_L, p.item("g_L"), "nS");
-  check_finite(E_L, p.item("E_L"), "mV");
-  check_finite(V_th, p.item("V_th"), "mV");
-  check_finite(V_reset, p.item("V_reset"), "mV");
-  check_nonnegative(t_ref, p.item("t_ref"), "ms");
-  check_finite(E_ex, p.item("E_ex"), "mV");
-  check_finite(E_in, p.item("E_in"), "mV");
-  check_positive(tau_syn_ex, p.item("tau_syn_ex"), "ms");
-  check_positive(tau_syn_in, p.item("tau_syn_in"), "ms");
-  check_finite(I_e, p.item("I_e"), "pA");
+  table().read(*this, p);
   check_less(V_reset, p.item("V_reset"), V_th, p.item("V_th"), "mV");
 }
 
+const StateTable<IafCondExp>& IafCondExp::state_table() {
+  static const StateTable<IafCondExp> t{
+      "iaf_cond_exp",
+      {{"V_m", "mV", "membrane potential", &IafCondExp::V_},
+       {"g_ex", "nS", "excitatory synaptic conductance", &IafCondExp::g_ex_},
+       {"g_in", "nS", "inhibitory synaptic conductance", &IafCondExp::g_in_}}};
+  return t;
+}
+
 IafCondExp::IafCondExp(const ModelContext& ctx)
-    : Population(ctx.size),
+    : TabledPopulation(ctx.size),
       p_(ctx.params),
-      vars_(state_var_list()),
       h_over_C_(ctx.grid.dt() / p_.C_m),
       P_ex_(std::exp(-ctx.grid.dt() / p_.tau_syn_ex)),
       P_in_(std::exp(-ctx.grid.dt() / p_.tau_syn_in)),
@@ -110,67 +109,14 @@ void IafCondExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out)
   }
 }
 
-double IafCondExp::state(std::size_t var, NeuronIndex i, Step) const {
-  switch (var) {
-    case 0:
-      return V_[i];
-    case 1:
-      return g_ex_[i];
-    case 2:
-      return g_in_[i];
-    default:
-      detail::bad_state_var("iaf_cond_exp", var);
-  }
-}
-
-void IafCondExp::set_state(std::size_t var, NeuronIndex i, double value) {
-  switch (var) {
-    case 0:
-      V_[i] = value;
-      break;
-    case 1:
-      g_ex_[i] = value;
-      break;
-    case 2:
-      g_in_[i] = value;
-      break;
-    default:
-      detail::bad_state_var("iaf_cond_exp", var);
-  }
-}
-
 ModelInfo iaf_cond_exp_model() {
-  const IafCondExpParams d;
-  ModelInfo m;
-  m.name = "iaf_cond_exp";
-  m.kind = ModelKind::neuron;
-  m.summary =
+  return tabled_model<IafCondExp, IafCondExpParams>(
+      "iaf_cond_exp",
       "leaky integrate-and-fire, exponential conductance synapses (weights in nS); forward Euler "
-      "for V, exact exponential decay for g (COBA benchmark model)";
-  m.params = {
-      {"C_m", "pF", d.C_m, "membrane capacitance (> 0)"},
-      {"g_L", "nS", d.g_L, "leak conductance (> 0)"},
-      {"E_L", "mV", d.E_L, "leak reversal potential"},
-      {"V_th", "mV", d.V_th, "spike threshold"},
-      {"V_reset", "mV", d.V_reset, "reset potential (< V_th)"},
-      {"t_ref", "ms", d.t_ref, "refractory period (>= 0, whole steps)"},
-      {"E_ex", "mV", d.E_ex, "excitatory reversal potential"},
-      {"E_in", "mV", d.E_in, "inhibitory reversal potential"},
-      {"tau_syn_ex", "ms", d.tau_syn_ex, "excitatory conductance time constant (> 0)"},
-      {"tau_syn_in", "ms", d.tau_syn_in, "inhibitory conductance time constant (> 0)"},
-      {"I_e", "pA", d.I_e, "constant bias current"},
-  };
-  m.state_vars = state_var_list();
-  m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
-    return std::make_unique<IafCondExp>(ctx);
-  };
-  return m;
+      "for V, exact exponential decay for g (COBA benchmark model)");
 }
 
-void IafCondExp::checkpoint(StateArchive& a) {
-  a.field("V_m", V_);
-  a.field("g_ex", g_ex_);
-  a.field("g_in", g_in_);
+void IafCondExp::checkpoint_extra(StateArchive& a) {
   a.field("refractory", refr_);
 }
 

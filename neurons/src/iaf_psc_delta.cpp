@@ -7,29 +7,26 @@
 
 namespace spikeline {
 
-namespace {
-std::vector<StateVarInfo> state_var_list() {
-  return {{"V_m", "mV", "membrane potential"}};
+const ParamTable<IafPscDeltaParams>& IafPscDeltaParams::table() {
+  using P = Param<IafPscDeltaParams>;
+  using S = IafPscDeltaParams;
+  static const ParamTable<S> t{
+      P::number("C_m", "pF", &S::C_m, Range::positive, "membrane capacitance"),
+      P::number("tau_m", "ms", &S::tau_m, Range::positive, "membrane time constant"),
+      P::number("t_ref", "ms", &S::t_ref, Range::nonnegative,
+                "refractory period (whole steps); inputs are discarded"),
+      P::number("E_L", "mV", &S::E_L, Range::finite, "resting potential"),
+      P::number("V_reset", "mV", &S::V_reset, Range::finite, "reset potential (< V_th)"),
+      P::number("V_th", "mV", &S::V_th, Range::finite, "spike threshold"),
+      P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current"),
+      P::number("V_min", "mV", &S::V_min, Range::not_nan,
+                "lower bound of the membrane potential; -inf: none"),
+  };
+  return t;
 }
-}  // namespace
 
 IafPscDeltaParams::IafPscDeltaParams(const ParamMap& p) {
-  C_m = p.number("C_m", C_m);
-  tau_m = p.number("tau_m", tau_m);
-  t_ref = p.number("t_ref", t_ref);
-  E_L = p.number("E_L", E_L);
-  V_reset = p.number("V_reset", V_reset);
-  V_th = p.number("V_th", V_th);
-  I_e = p.number("I_e", I_e);
-  V_min = p.number("V_min", V_min);
-
-  check_positive(C_m, p.item("C_m"), "pF");
-  check_positive(tau_m, p.item("tau_m"), "ms");
-  check_nonnegative(t_ref, p.item("t_ref"), "ms");
-  check_finite(E_L, p.item("E_L"), "mV");
-  check_finite(V_reset, p.item("V_reset"), "mV");
-  check_finite(V_th, p.item("V_th"), "mV");
-  check_finite(I_e, p.item("I_e"), "pA");
+  table().read(*this, p);
   check_less(V_reset, p.item("V_reset"), V_th, p.item("V_th"), "mV");
   // V_min may be -inf (no bound); NaN and +inf are errors.
   if (std::isnan(V_min) || V_min > V_reset) {
@@ -41,9 +38,8 @@ IafPscDeltaParams::IafPscDeltaParams(const ParamMap& p) {
 }
 
 IafPscDelta::IafPscDelta(const ModelContext& ctx)
-    : Population(ctx.size),
+    : TabledPopulation(ctx.size),
       p_(ctx.params),
-      vars_(state_var_list()),
       P22_(std::exp(-ctx.grid.dt() / p_.tau_m)),
       P20_(p_.tau_m / p_.C_m * -std::expm1(-ctx.grid.dt() / p_.tau_m)),
       V_inf_(p_.E_L + p_.I_e * p_.tau_m / p_.C_m),
@@ -135,43 +131,25 @@ void IafPscDelta::update_touched(Step t, std::span<const NeuronIndex> touched, c
   }
 }
 
+const StateTable<IafPscDelta>& IafPscDelta::state_table() {
+  static const StateTable<IafPscDelta> t{"iaf_psc_delta",
+                                         {{"V_m", "mV", "membrane potential", &IafPscDelta::V_}}};
+  return t;
+}
+
 double IafPscDelta::state(std::size_t var, NeuronIndex i, Step t) const {
-  if (var != 0) detail::bad_state_var("iaf_psc_delta", var);
+  state_table().check(var);
   return propagate(i, t);
 }
 
-void IafPscDelta::set_state(std::size_t var, NeuronIndex i, double value) {
-  if (var != 0) detail::bad_state_var("iaf_psc_delta", var);
-  V_[i] = value;
-}
-
 ModelInfo iaf_psc_delta_model() {
-  const IafPscDeltaParams d;
-  ModelInfo m;
-  m.name = "iaf_psc_delta";
-  m.kind = ModelKind::neuron;
-  m.summary =
+  return tabled_model<IafPscDelta, IafPscDeltaParams>(
+      "iaf_psc_delta",
       "leaky integrate-and-fire, delta synapses (weights are voltage jumps in mV), exact "
-      "integration; event-driven without bias current";
-  m.params = {
-      {"C_m", "pF", d.C_m, "membrane capacitance (> 0)"},
-      {"tau_m", "ms", d.tau_m, "membrane time constant (> 0)"},
-      {"t_ref", "ms", d.t_ref, "refractory period (>= 0, whole steps); inputs are discarded"},
-      {"E_L", "mV", d.E_L, "resting potential"},
-      {"V_reset", "mV", d.V_reset, "reset potential (< V_th)"},
-      {"V_th", "mV", d.V_th, "spike threshold"},
-      {"I_e", "pA", d.I_e, "constant bias current"},
-      {"V_min", "mV", d.V_min, "lower bound of the membrane potential; -inf: none"},
-  };
-  m.state_vars = state_var_list();
-  m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
-    return std::make_unique<IafPscDelta>(ctx);
-  };
-  return m;
+      "integration; event-driven without bias current");
 }
 
-void IafPscDelta::checkpoint(StateArchive& a) {
-  a.field("V_m", V_);
+void IafPscDelta::checkpoint_extra(StateArchive& a) {
   a.field("last_update", last_);
   a.field("refractory_end", refr_end_);
 }

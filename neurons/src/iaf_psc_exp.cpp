@@ -8,35 +8,37 @@
 
 namespace spikeline {
 
-namespace {
-std::vector<StateVarInfo> state_var_list() {
-  return {{"V_m", "mV", "membrane potential"},
-          {"I_syn_ex", "pA", "excitatory synaptic current"},
-          {"I_syn_in", "pA", "inhibitory synaptic current (negative)"}};
+const ParamTable<IafPscExpParams>& IafPscExpParams::table() {
+  using P = Param<IafPscExpParams>;
+  using S = IafPscExpParams;
+  static const ParamTable<S> t{
+      P::number("C_m", "pF", &S::C_m, Range::positive, "membrane capacitance"),
+      P::number("tau_m", "ms", &S::tau_m, Range::positive, "membrane time constant"),
+      P::number("tau_syn_ex", "ms", &S::tau_syn_ex, Range::positive,
+                "excitatory synaptic time constant"),
+      P::number("tau_syn_in", "ms", &S::tau_syn_in, Range::positive,
+                "inhibitory synaptic time constant"),
+      P::number("t_ref", "ms", &S::t_ref, Range::nonnegative, "refractory period (whole steps)"),
+      P::number("E_L", "mV", &S::E_L, Range::finite, "resting potential"),
+      P::number("V_reset", "mV", &S::V_reset, Range::finite, "reset potential (< V_th)"),
+      P::number("V_th", "mV", &S::V_th, Range::finite, "spike threshold"),
+      P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current"),
+  };
+  return t;
 }
-}  // namespace
 
 IafPscExpParams::IafPscExpParams(const ParamMap& p) {
-  C_m = p.number("C_m", C_m);
-  tau_m = p.number("tau_m", tau_m);
-  tau_syn_ex = p.number("tau_syn_ex", tau_syn_ex);
-  tau_syn_in = p.number("tau_syn_in", tau_syn_in);
-  t_ref = p.number("t_ref", t_ref);
-  E_L = p.number("E_L", E_L);
-  V_reset = p.number("V_reset", V_reset);
-  V_th = p.number("V_th", V_th);
-  I_e = p.number("I_e", I_e);
-
-  check_positive(C_m, p.item("C_m"), "pF");
-  check_positive(tau_m, p.item("tau_m"), "ms");
-  check_positive(tau_syn_ex, p.item("tau_syn_ex"), "ms");
-  check_positive(tau_syn_in, p.item("tau_syn_in"), "ms");
-  check_nonnegative(t_ref, p.item("t_ref"), "ms");
-  check_finite(E_L, p.item("E_L"), "mV");
-  check_finite(V_reset, p.item("V_reset"), "mV");
-  check_finite(V_th, p.item("V_th"), "mV");
-  check_finite(I_e, p.item("I_e"), "pA");
+  table().read(*this, p);
   check_less(V_reset, p.item("V_reset"), V_th, p.item("V_th"), "mV");
+}
+
+const StateTable<IafPscExp>& IafPscExp::state_table() {
+  static const StateTable<IafPscExp> t{
+      "iaf_psc_exp",
+      {{"V_m", "mV", "membrane potential", &IafPscExp::V_},
+       {"I_syn_ex", "pA", "excitatory synaptic current", &IafPscExp::I_ex_},
+       {"I_syn_in", "pA", "inhibitory synaptic current (negative)", &IafPscExp::I_in_}}};
+  return t;
 }
 
 double psc_exp_propagator(double tau_syn, double tau_m, double C_m, double h) {
@@ -46,9 +48,8 @@ double psc_exp_propagator(double tau_syn, double tau_m, double C_m, double h) {
 }
 
 IafPscExp::IafPscExp(const ModelContext& ctx)
-    : Population(ctx.size),
+    : TabledPopulation(ctx.size),
       p_(ctx.params),
-      vars_(state_var_list()),
       ref_steps_(detail::refractory_steps(ctx, p_.t_ref)),
       V_(ctx.size, p_.E_L),
       I_ex_(ctx.size, 0.0),
@@ -118,64 +119,13 @@ void IafPscExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out) 
   }
 }
 
-double IafPscExp::state(std::size_t var, NeuronIndex i, Step) const {
-  switch (var) {
-    case 0:
-      return V_[i];
-    case 1:
-      return I_ex_[i];
-    case 2:
-      return I_in_[i];
-    default:
-      detail::bad_state_var("iaf_psc_exp", var);
-  }
-}
-
-void IafPscExp::set_state(std::size_t var, NeuronIndex i, double value) {
-  switch (var) {
-    case 0:
-      V_[i] = value;
-      break;
-    case 1:
-      I_ex_[i] = value;
-      break;
-    case 2:
-      I_in_[i] = value;
-      break;
-    default:
-      detail::bad_state_var("iaf_psc_exp", var);
-  }
-}
-
 ModelInfo iaf_psc_exp_model() {
-  const IafPscExpParams d;
-  ModelInfo m;
-  m.name = "iaf_psc_exp";
-  m.kind = ModelKind::neuron;
-  m.summary =
-      "leaky integrate-and-fire, exponential current synapses (weights in pA), exact integration";
-  m.params = {
-      {"C_m", "pF", d.C_m, "membrane capacitance (> 0)"},
-      {"tau_m", "ms", d.tau_m, "membrane time constant (> 0)"},
-      {"tau_syn_ex", "ms", d.tau_syn_ex, "excitatory synaptic time constant (> 0)"},
-      {"tau_syn_in", "ms", d.tau_syn_in, "inhibitory synaptic time constant (> 0)"},
-      {"t_ref", "ms", d.t_ref, "refractory period (>= 0, whole steps)"},
-      {"E_L", "mV", d.E_L, "resting potential"},
-      {"V_reset", "mV", d.V_reset, "reset potential (< V_th)"},
-      {"V_th", "mV", d.V_th, "spike threshold"},
-      {"I_e", "pA", d.I_e, "constant bias current"},
-  };
-  m.state_vars = state_var_list();
-  m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
-    return std::make_unique<IafPscExp>(ctx);
-  };
-  return m;
+  return tabled_model<IafPscExp, IafPscExpParams>(
+      "iaf_psc_exp",
+      "leaky integrate-and-fire, exponential current synapses (weights in pA), exact integration");
 }
 
-void IafPscExp::checkpoint(StateArchive& a) {
-  a.field("V_m", V_);
-  a.field("I_syn_ex", I_ex_);
-  a.field("I_syn_in", I_in_);
+void IafPscExp::checkpoint_extra(StateArchive& a) {
   a.field("refractory", refr_);
 }
 

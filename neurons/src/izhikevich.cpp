@@ -9,10 +9,6 @@
 namespace spikeline {
 
 namespace {
-std::vector<StateVarInfo> state_var_list() {
-  return {{"V_m", "mV", "membrane potential v"}, {"U_m", "", "recovery variable u"}};
-}
-
 template <bool kHalfSteps, bool kNoise>
 void izhikevich_loop(const IzhikevichParams& p, double dt, std::uint64_t seed, std::uint32_t stream,
                      Step t, IndexRange r, const InputView& in, double* v_, double* u_,
@@ -53,31 +49,32 @@ void izhikevich_loop(const IzhikevichParams& p, double dt, std::uint64_t seed, s
 }
 }  // namespace
 
-IzhikevichParams::IzhikevichParams(const ParamMap& p) {
-  a = p.number("a", a);
-  b = p.number("b", b);
-  c = p.number("c", c);
-  d = p.number("d", d);
-  V_th = p.number("V_th", V_th);
-  I_e = p.number("I_e", I_e);
-  noise_amplitude = p.number("noise_amplitude", noise_amplitude);
-  const std::string mode = detail::choice(p, "integration", "half_steps", {"half_steps", "euler"});
-  integration = mode == "euler" ? Integration::euler : Integration::half_steps;
+const ParamTable<IzhikevichParams>& IzhikevichParams::table() {
+  using P = Param<IzhikevichParams>;
+  using S = IzhikevichParams;
+  static const ParamTable<S> t{
+      P::number("a", "", &S::a, Range::finite, "time scale of the recovery variable u"),
+      P::number("b", "", &S::b, Range::finite, "sensitivity of u to v"),
+      P::number("c", "mV", &S::c, Range::finite, "reset value of v (< V_th)"),
+      P::number("d", "", &S::d, Range::finite, "increment of u at a spike"),
+      P::number("V_th", "mV", &S::V_th, Range::finite, "spike cut-off (peak) value of v"),
+      P::number("I_e", "", &S::I_e, Range::finite, "constant input current (model units)"),
+      P::number("noise_amplitude", "", &S::noise_amplitude, Range::nonnegative,
+                "A: each step adds a current A (U(0,1) - 0.5) per neuron"),
+      P::choice("integration", &S::integration, {"half_steps", "euler"},
+                "two steps of dt/2 for v, or one Euler step"),
+  };
+  return t;
+}
 
-  check_finite(a, p.item("a"), "");
-  check_finite(b, p.item("b"), "");
-  check_finite(c, p.item("c"), "mV");
-  check_finite(d, p.item("d"), "");
-  check_finite(V_th, p.item("V_th"), "mV");
-  check_finite(I_e, p.item("I_e"), "");
-  check_nonnegative(noise_amplitude, p.item("noise_amplitude"), "");
+IzhikevichParams::IzhikevichParams(const ParamMap& p) {
+  table().read(*this, p);
   check_less(c, p.item("c"), V_th, p.item("V_th"), "mV");
 }
 
 Izhikevich::Izhikevich(const ModelContext& ctx)
-    : Population(ctx.size),
+    : TabledPopulation(ctx.size),
       p_(ctx.params),
-      vars_(state_var_list()),
       dt_(ctx.grid.dt()),
       seed_(ctx.seed),
       noise_stream_(stream_id(StreamKind::model_noise, ctx.index)),
@@ -100,61 +97,18 @@ void Izhikevich::update(Step t, IndexRange r, const InputView& in, SpikeSink& ou
   }
 }
 
-double Izhikevich::state(std::size_t var, NeuronIndex i, Step) const {
-  switch (var) {
-    case 0:
-      return v_[i];
-    case 1:
-      return u_[i];
-    default:
-      detail::bad_state_var("izhikevich", var);
-  }
-}
-
-void Izhikevich::set_state(std::size_t var, NeuronIndex i, double value) {
-  switch (var) {
-    case 0:
-      v_[i] = value;
-      break;
-    case 1:
-      u_[i] = value;
-      break;
-    default:
-      detail::bad_state_var("izhikevich", var);
-  }
+const StateTable<Izhikevich>& Izhikevich::state_table() {
+  static const StateTable<Izhikevich> t{"izhikevich",
+                                        {{"V_m", "mV", "membrane potential v", &Izhikevich::v_},
+                                         {"U_m", "", "recovery variable u", &Izhikevich::u_}}};
+  return t;
 }
 
 ModelInfo izhikevich_model() {
-  const IzhikevichParams d;
-  ModelInfo m;
-  m.name = "izhikevich";
-  m.kind = ModelKind::neuron;
-  m.summary =
+  return tabled_model<Izhikevich, IzhikevichParams>(
+      "izhikevich",
       "Izhikevich (2003) simple model, two half-steps of v per step as in Izhikevich (2007); "
-      "weights are current pulses held for one step; optional uniform noise current";
-  m.params = {
-      {"a", "", d.a, "time scale of the recovery variable u"},
-      {"b", "", d.b, "sensitivity of u to v"},
-      {"c", "mV", d.c, "reset value of v (< V_th)"},
-      {"d", "", d.d, "increment of u at a spike"},
-      {"V_th", "mV", d.V_th, "spike cut-off (peak) value of v"},
-      {"I_e", "", d.I_e, "constant input current (model units)"},
-      {"noise_amplitude", "", d.noise_amplitude,
-       "A >= 0: each step adds a current A (U(0,1) - 0.5) per neuron"},
-      {"integration", "", NAN, "\"half_steps\" (two steps of dt/2 for v) or \"euler\"",
-       "half_steps"},
-  };
-  m.state_vars = state_var_list();
-  m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
-    return std::make_unique<Izhikevich>(ctx);
-  };
-  return m;
-}
-
-void Izhikevich::checkpoint(StateArchive& a) {
-  // The noise needs no counter: it is drawn from the stream at (neuron, step).
-  a.field("v", v_);
-  a.field("u", u_);
+      "weights are current pulses held for one step; optional uniform noise current");
 }
 
 }  // namespace spikeline

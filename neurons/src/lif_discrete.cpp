@@ -1,33 +1,35 @@
 #include "spikeline/neurons/lif_discrete.hpp"
 
-#include <string>
-
 #include "model_util.hpp"
 
 namespace spikeline {
 
-namespace {
-std::vector<StateVarInfo> state_var_list() {
-  return {{"u", "", "membrane potential"}, {"s", "", "spike of the last step (0 or 1)"}};
+const ParamTable<LifDiscreteParams>& LifDiscreteParams::table() {
+  using P = Param<LifDiscreteParams>;
+  using S = LifDiscreteParams;
+  static const ParamTable<S> t{
+      P::number("beta", "", &S::beta, Range::unit, "decay per step"),
+      P::number("theta", "", &S::theta, Range::positive, "threshold"),
+      P::choice("reset", &S::reset, {"subtract", "zero"},
+                "u -= theta after a spike, or u = 0 after a spike"),
+  };
+  return t;
 }
-}  // namespace
 
 LifDiscreteParams::LifDiscreteParams(const ParamMap& p) {
-  beta = p.number("beta", beta);
-  theta = p.number("theta", theta);
-  const std::string mode = detail::choice(p, "reset", "subtract", {"subtract", "zero"});
-  reset = mode == "zero" ? Reset::zero : Reset::subtract;
+  table().read(*this, p);
+}
 
-  check_range(beta, 0.0, 1.0, p.item("beta"), "");
-  check_positive(theta, p.item("theta"), "");
+const StateTable<LifDiscrete>& LifDiscrete::state_table() {
+  static const StateTable<LifDiscrete> t{
+      "lif_discrete",
+      {{"u", "", "membrane potential", &LifDiscrete::u_},
+       {"s", "", "spike of the last step (0 or 1)", &LifDiscrete::s_}}};
+  return t;
 }
 
 LifDiscrete::LifDiscrete(const ModelContext& ctx)
-    : Population(ctx.size),
-      p_(ctx.params),
-      vars_(state_var_list()),
-      u_(ctx.size, 0.0),
-      s_(ctx.size, 0) {}
+    : TabledPopulation(ctx.size), p_(ctx.params), u_(ctx.size, 0.0), s_(ctx.size, 0) {}
 
 void LifDiscrete::update(Step, IndexRange r, const InputView& in, SpikeSink& out) {
   const double beta = p_.beta, theta = p_.theta;
@@ -45,58 +47,11 @@ void LifDiscrete::update(Step, IndexRange r, const InputView& in, SpikeSink& out
   }
 }
 
-double LifDiscrete::state(std::size_t var, NeuronIndex i, Step) const {
-  switch (var) {
-    case 0:
-      return u_[i];
-    case 1:
-      return s_[i];
-    default:
-      detail::bad_state_var("lif_discrete", var);
-  }
-}
-
-void LifDiscrete::set_state(std::size_t var, NeuronIndex i, double value) {
-  switch (var) {
-    case 0:
-      u_[i] = value;
-      break;
-    case 1:
-      if (value != 0.0 && value != 1.0) {
-        throw ConfigError(fmt::format(
-            "lif_discrete state s of neuron {} = {} is invalid: it must be 0 or 1", i, value));
-      }
-      s_[i] = value != 0.0;
-      break;
-    default:
-      detail::bad_state_var("lif_discrete", var);
-  }
-}
-
 ModelInfo lif_discrete_model() {
-  const LifDiscreteParams d;
-  ModelInfo m;
-  m.name = "lif_discrete";
-  m.kind = ModelKind::neuron;
-  m.summary =
+  return tabled_model<LifDiscrete, LifDiscreteParams>(
+      "lif_discrete",
       "discrete-time LIF u(t) = beta u(t-1) + I(t) - theta s(t-1), s(t) = [u(t) > theta]; "
-      "dimensionless (working-memory / surrogate-gradient model)";
-  m.params = {
-      {"beta", "", d.beta, "decay per step, in [0, 1]"},
-      {"theta", "", d.theta, "threshold (> 0)"},
-      {"reset", "", NAN,
-       "\"subtract\" (u -= theta after a spike) or \"zero\" (u = 0 after a spike)", "subtract"},
-  };
-  m.state_vars = state_var_list();
-  m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
-    return std::make_unique<LifDiscrete>(ctx);
-  };
-  return m;
-}
-
-void LifDiscrete::checkpoint(StateArchive& a) {
-  a.field("u", u_);
-  a.field("s", s_);
+      "dimensionless (working-memory / surrogate-gradient model)");
 }
 
 }  // namespace spikeline

@@ -80,20 +80,25 @@ inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref) {
   return static_cast<std::int32_t>(r);
 }
 
+// The steps of a generator's or stimulus device's (start, stop] window,
+// both on the grid (ConfigError otherwise); stop = +inf: kNever.
+struct ActiveWindow {
+  Step start = 0;
+  Step stop = kNever;
+};
+inline ActiveWindow active_window(const ParamMap& p, const TimeGrid& grid, double start,
+                                  double stop) {
+  ActiveWindow w;
+  w.start = grid.time_steps(start, p.item("start"));
+  if (!(stop == std::numeric_limits<double>::infinity()))
+    w.stop = grid.time_steps(stop, p.item("stop"));
+  check_less(start, p.item("start"), stop, p.item("stop"), "ms");
+  return w;
+}
+
 // An internal error: the engine asked for a state variable the model does not have.
 [[noreturn]] inline void bad_state_var(std::string_view model, std::size_t var) {
   throw Error(ExitCode::software, fmt::format("{}: no state variable with index {}", model, var));
-}
-
-// A string parameter that must be one of `choices`.
-inline std::string choice(const ParamMap& p, const std::string& name, const std::string& fallback,
-                          const std::vector<std::string>& choices) {
-  std::string v = p.text(name, fallback);
-  for (const auto& c : choices) {
-    if (c == v) return v;
-  }
-  throw ConfigError(fmt::format("{} = '{}' is invalid{}: valid choices are {}", p.item(name), v,
-                                did_you_mean(v, choices), fmt::join(choices, ", ")));
 }
 
 }  // namespace spikeline::detail

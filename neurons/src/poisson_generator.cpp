@@ -9,16 +9,23 @@
 
 namespace spikeline {
 
+const ParamTable<PoissonGeneratorParams>& PoissonGeneratorParams::table() {
+  using P = Param<PoissonGeneratorParams>;
+  using S = PoissonGeneratorParams;
+  static const ParamTable<S> t{
+      P::number("rate", "Hz", &S::rate, Range::nonnegative, "firing rate"),
+      P::number("start", "ms", &S::start, Range::finite, "spikes come after start (whole steps)"),
+      P::number("stop", "ms", &S::stop, Range::not_nan,
+                "spikes come at or before stop (whole steps; inf: never stops)"),
+  };
+  return t;
+}
+
 PoissonGeneratorParams::PoissonGeneratorParams(const ParamMap& p, const TimeGrid& grid) {
-  rate = p.number("rate", rate);
-  start = p.number("start", start);
-  stop = p.number("stop", stop);
-  check_nonnegative(rate, p.item("rate"), "Hz");
-  start_step = grid.time_steps(start, p.item("start"));
-  if (!(stop == std::numeric_limits<double>::infinity())) {
-    stop_step = grid.time_steps(stop, p.item("stop"));
-  }
-  check_less(start, p.item("start"), stop, p.item("stop"), "ms");
+  table().read(*this, p);
+  const auto window = detail::active_window(p, grid, start, stop);
+  start_step = window.start;
+  stop_step = window.stop;
 }
 
 PoissonGenerator::PoissonGenerator(const ModelContext& ctx)
@@ -61,16 +68,11 @@ void PoissonGenerator::set_state(std::size_t var, NeuronIndex, double) {
 }
 
 ModelInfo poisson_generator_model() {
-  const PoissonGeneratorParams d;
   ModelInfo m;
   m.name = "poisson_generator";
   m.kind = ModelKind::generator;
   m.summary = "independent Poisson spike trains, one per neuron, in continuous time";
-  m.params = {
-      {"rate", "Hz", d.rate, "firing rate (>= 0)"},
-      {"start", "ms", d.start, "spikes come after start (whole steps)"},
-      {"stop", "ms", d.stop, "spikes come at or before stop (whole steps; inf: never stops)"},
-  };
+  m.params = PoissonGeneratorParams::table().infos();
   m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
     return std::make_unique<PoissonGenerator>(ctx);
   };

@@ -50,6 +50,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/registry.hpp"
@@ -72,6 +73,7 @@ struct RewardStdpParams {
 
   RewardStdpParams() = default;
   explicit RewardStdpParams(const ParamMap& p);
+  static const ParamTable<RewardStdpParams>& table();
 };
 
 class RewardStdp final : public PlasticityRule {

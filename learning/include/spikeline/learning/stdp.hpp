@@ -53,6 +53,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/registry.hpp"
@@ -75,6 +76,7 @@ struct StdpParams {
 
   StdpParams() = default;
   explicit StdpParams(const ParamMap& p);  // validates; ConfigError naming the item
+  static const ParamTable<StdpParams>& table();
 };
 
 class Stdp final : public PlasticityRule {

@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/registry.hpp"
@@ -61,6 +62,7 @@ struct TripletStdpParams {
 
   TripletStdpParams() = default;
   explicit TripletStdpParams(const ParamMap& p);
+  static const ParamTable<TripletStdpParams>& table();
 };
 
 class TripletStdp final : public PlasticityRule {

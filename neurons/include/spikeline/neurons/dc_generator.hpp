@@ -20,8 +20,7 @@
 #include <limits>
 #include <vector>
 
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
@@ -35,6 +34,7 @@ struct DcGeneratorParams {
 
   DcGeneratorParams() = default;
   DcGeneratorParams(const ParamMap& p, const TimeGrid& grid);
+  static const ParamTable<DcGeneratorParams>& table();
 };
 
 // The current changes of a dc_generator with these parameters.

@@ -58,9 +58,7 @@
 #include <span>
 #include <vector>
 
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/population.hpp"
-#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/model_table.hpp"
 
 namespace spikeline {
 
@@ -79,24 +77,21 @@ struct IafCondExpParams {
 
   IafCondExpParams() = default;
   explicit IafCondExpParams(const ParamMap& p);
+  static const ParamTable<IafCondExpParams>& table();
 };
 
-class IafCondExp final : public Population {
+class IafCondExp final : public TabledPopulation<IafCondExp> {
  public:
   explicit IafCondExp(const ModelContext& ctx);
 
   void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  std::span<const StateVarInfo> state_vars() const override { return vars_; }
-  double state(std::size_t var, NeuronIndex i, Step t) const override;
-  void set_state(std::size_t var, NeuronIndex i, double value) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(StateArchive& a) override;
+  static const StateTable<IafCondExp>& state_table();
+  void checkpoint_extra(StateArchive& a);
 
   const IafCondExpParams& params() const { return p_; }
 
  private:
   IafCondExpParams p_;
-  std::vector<StateVarInfo> vars_;
   double h_over_C_;     // dt / C_m
   double P_ex_, P_in_;  // exp(-dt / tau_syn_x)
   std::int32_t ref_steps_;

@@ -58,9 +58,7 @@
 #include <span>
 #include <vector>
 
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/population.hpp"
-#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/model_table.hpp"
 
 namespace spikeline {
 
@@ -78,9 +76,10 @@ struct IafPscDeltaParams {
 
   IafPscDeltaParams() = default;
   explicit IafPscDeltaParams(const ParamMap& p);
+  static const ParamTable<IafPscDeltaParams>& table();
 };
 
-class IafPscDelta final : public Population {
+class IafPscDelta final : public TabledPopulation<IafPscDelta> {
  public:
   explicit IafPscDelta(const ModelContext& ctx);
 
@@ -88,11 +87,10 @@ class IafPscDelta final : public Population {
   void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
   void update_touched(Step t, std::span<const NeuronIndex> touched, const InputView& in,
                       SpikeSink& out) override;
-  std::span<const StateVarInfo> state_vars() const override { return vars_; }
+  // V at step t is propagated to t, not read: the neuron may not have been touched since.
   double state(std::size_t var, NeuronIndex i, Step t) const override;
-  void set_state(std::size_t var, NeuronIndex i, double value) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(StateArchive& a) override;
+  static const StateTable<IafPscDelta>& state_table();
+  void checkpoint_extra(StateArchive& a);
 
   const IafPscDeltaParams& params() const { return p_; }
 
@@ -103,7 +101,6 @@ class IafPscDelta final : public Population {
   void finish_step(NeuronIndex i, Step t, double V, double I, double jump, SpikeSink& out);
 
   IafPscDeltaParams p_;
-  std::vector<StateVarInfo> vars_;
   double P22_;         // exp(-dt / tau_m)
   double P20_;         // tau_m / C_m (1 - P22)
   double V_inf_;       // E_L + I_e tau_m / C_m

@@ -53,9 +53,7 @@
 #include <span>
 #include <vector>
 
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/population.hpp"
-#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/model_table.hpp"
 
 namespace spikeline {
 
@@ -72,28 +70,25 @@ struct IafPscExpParams {
 
   IafPscExpParams() = default;
   explicit IafPscExpParams(const ParamMap& p);
+  static const ParamTable<IafPscExpParams>& table();
 };
 
 // The propagator from a synaptic current to V over one step h (NEST's P21/P32),
 // stable for tau_syn close to tau_m.
 double psc_exp_propagator(double tau_syn, double tau_m, double C_m, double h);
 
-class IafPscExp final : public Population {
+class IafPscExp final : public TabledPopulation<IafPscExp> {
  public:
   explicit IafPscExp(const ModelContext& ctx);
 
   void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  std::span<const StateVarInfo> state_vars() const override { return vars_; }
-  double state(std::size_t var, NeuronIndex i, Step t) const override;
-  void set_state(std::size_t var, NeuronIndex i, double value) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(StateArchive& a) override;
+  static const StateTable<IafPscExp>& state_table();
+  void checkpoint_extra(StateArchive& a);
 
   const IafPscExpParams& params() const { return p_; }
 
  private:
   IafPscExpParams p_;
-  std::vector<StateVarInfo> vars_;
   double P11ex_, P11in_, P22_, P21ex_, P21in_, P20_;
   std::int32_t ref_steps_;
   std::vector<double> V_, I_ex_, I_in_;

@@ -52,9 +52,7 @@
 #include <string>
 #include <vector>
 
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/population.hpp"
-#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/model_table.hpp"
 
 namespace spikeline {
 
@@ -72,24 +70,21 @@ struct IzhikevichParams {
 
   IzhikevichParams() = default;
   explicit IzhikevichParams(const ParamMap& p);
+  static const ParamTable<IzhikevichParams>& table();
 };
 
-class Izhikevich final : public Population {
+class Izhikevich final : public TabledPopulation<Izhikevich> {
  public:
   explicit Izhikevich(const ModelContext& ctx);
 
   void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  std::span<const StateVarInfo> state_vars() const override { return vars_; }
-  double state(std::size_t var, NeuronIndex i, Step t) const override;
-  void set_state(std::size_t var, NeuronIndex i, double value) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(StateArchive& a) override;
+  // The noise needs no checkpoint counter: it is drawn from the stream at (neuron, step).
+  static const StateTable<Izhikevich>& state_table();
 
   const IzhikevichParams& params() const { return p_; }
 
  private:
   IzhikevichParams p_;
-  std::vector<StateVarInfo> vars_;
   double dt_;
   std::uint64_t seed_;
   std::uint32_t noise_stream_;

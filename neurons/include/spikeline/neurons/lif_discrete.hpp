@@ -30,9 +30,7 @@
 #include <span>
 #include <vector>
 
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/population.hpp"
-#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/model_table.hpp"
 
 namespace spikeline {
 
@@ -45,24 +43,20 @@ struct LifDiscreteParams {
 
   LifDiscreteParams() = default;
   explicit LifDiscreteParams(const ParamMap& p);
+  static const ParamTable<LifDiscreteParams>& table();
 };
 
-class LifDiscrete final : public Population {
+class LifDiscrete final : public TabledPopulation<LifDiscrete> {
  public:
   explicit LifDiscrete(const ModelContext& ctx);
 
   void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  std::span<const StateVarInfo> state_vars() const override { return vars_; }
-  double state(std::size_t var, NeuronIndex i, Step t) const override;
-  void set_state(std::size_t var, NeuronIndex i, double value) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(StateArchive& a) override;
+  static const StateTable<LifDiscrete>& state_table();
 
   const LifDiscreteParams& params() const { return p_; }
 
  private:
   LifDiscreteParams p_;
-  std::vector<StateVarInfo> vars_;
   std::vector<double> u_;
   std::vector<std::uint8_t> s_;
 };

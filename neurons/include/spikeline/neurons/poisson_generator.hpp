@@ -33,6 +33,7 @@
 #include <span>
 #include <vector>
 
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/population.hpp"
 #include "spikeline/engine/registry.hpp"
@@ -48,6 +49,7 @@ struct PoissonGeneratorParams {
 
   PoissonGeneratorParams() = default;
   PoissonGeneratorParams(const ParamMap& p, const TimeGrid& grid);
+  static const ParamTable<PoissonGeneratorParams>& table();
 };
 
 class PoissonGenerator final : public Population {

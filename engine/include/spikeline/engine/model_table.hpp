@@ -1,0 +1,297 @@
+// A model or plasticity rule described once, by two tables: its parameters
+// and its state variables. Everything that used to be written out per model
+// comes from them: reading and checking the parameters (ParamMap -> the
+// model's parameter struct), the listing of `spikeline models` (units,
+// defaults, valid ranges), state access for recording and initial values,
+// and the checkpoint fields. A model is then its equations plus its tables;
+// the plugin interface describes a model with the same tables.
+//
+//   struct LifParams {
+//     double tau_m = 10, V_th = -55;
+//     enum class Reset { subtract, zero } reset = Reset::subtract;
+//     static const ParamTable<LifParams>& table();  // the rows, in listing order
+//     explicit LifParams(const ParamMap& p) { table().read(*this, p); }
+//   };
+//   const ParamTable<LifParams>& LifParams::table() {
+//     static const ParamTable<LifParams> t{{
+//         Param<LifParams>::number("tau_m", "ms", &LifParams::tau_m, Range::positive,
+//                                  "membrane time constant"),
+//         Param<LifParams>::choice("reset", &LifParams::reset, {"subtract", "zero"}, "..."),
+//     }};
+//     return t;
+//   }
+//
+// The hot loops never see a table: a model reads its parameters into plain
+// members once, at construction, and keeps its state in plain arrays that
+// the state table only points to.
+#pragma once
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spikeline/engine/error.hpp"
+#include "spikeline/engine/params.hpp"
+#include "spikeline/engine/population.hpp"
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/state_archive.hpp"
+
+namespace spikeline {
+
+// The valid values of a numeric parameter. Checks are NaN-safe; every
+// message names the item, the value, the unit and the range.
+enum class Range {
+  finite,       // any finite number
+  positive,     // > 0
+  nonnegative,  // >= 0
+  unit,         // in [0, 1]
+  not_nan,      // any number but NaN; +-inf allowed (an open bound: stop = inf)
+};
+
+// "> 0" and the like ("" for finite and not_nan).
+std::string_view range_text(Range r);
+// A parameter's documentation with its range: "time constant (> 0)", and
+// "period (>= 0, whole steps)" where the text already ends in parentheses.
+std::string doc_with_range(const std::string& doc, Range r);
+// Throws ConfigError when v is outside r.
+void check_in_range(double v, Range r, std::string_view item, std::string_view unit);
+// The index of `value` in `choices`, or a ConfigError naming the item, the
+// value and the valid choices (with a did-you-mean).
+std::size_t choice_index(std::string_view item, const std::string& value,
+                         const std::vector<std::string>& choices);
+
+// One parameter of the struct P: a number held in a double member, or a
+// string chosen from a fixed list and held as an enum member.
+template <class P>
+class Param {
+ public:
+  static Param number(std::string name, std::string unit, double P::*member, Range range,
+                      std::string doc) {
+    Param p(std::move(name), std::move(unit), std::move(doc));
+    p.number_ = member;
+    p.range_ = range;
+    return p;
+  }
+  // A free, non-empty string (the name of something the config defines).
+  static Param text(std::string name, std::string P::*member, std::string doc) {
+    Param p(std::move(name), "", std::move(doc));
+    p.text_ = member;
+    return p;
+  }
+  // The enum's k-th value stands for choices[k].
+  template <class E>
+  static Param choice(std::string name, E P::*member, std::initializer_list<std::string> choices,
+                      std::string doc) {
+    Param p(std::move(name), "", std::move(doc));
+    p.choices_ = choices;
+    p.set_choice_ = [member](P& s, std::size_t k) { s.*member = static_cast<E>(k); };
+    p.get_choice_ = [member](const P& s) { return static_cast<std::size_t>(s.*member); };
+    return p;
+  }
+
+  const std::string& name() const { return name_; }
+
+  // Reads the value from `map` into `s` (keeping s's value when absent) and checks it.
+  void read(P& s, const ParamMap& map) const {
+    if (number_ != nullptr) {
+      s.*number_ = map.number(name_, s.*number_);
+      check_in_range(s.*number_, range_, map.item(name_), unit_);
+    } else if (text_ != nullptr) {
+      s.*text_ = map.text(name_, s.*text_);
+      if ((s.*text_).empty()) throw ConfigError(fmt::format("{} is empty", map.item(name_)));
+    } else {
+      const std::string v = map.text(name_, choices_[get_choice_(s)]);
+      set_choice_(s, choice_index(map.item(name_), v, choices_));
+    }
+  }
+
+  // As `spikeline models` lists it, with the default of P{}.
+  ParamInfo info(const P& defaults) const {
+    if (number_ != nullptr) {
+      return {name_, unit_, defaults.*number_, doc_with_range(doc_, range_)};
+    }
+    if (text_ != nullptr) return {name_, unit_, NAN, doc_, defaults.*text_};
+    std::string doc = doc_;
+    for (std::size_t k = 0; k < choices_.size(); ++k) {
+      doc +=
+          k == 0 ? (doc.empty() ? "\"" : ": \"") : (k + 1 == choices_.size() ? " or \"" : ", \"");
+      doc += choices_[k] + "\"";
+    }
+    return {name_, unit_, NAN, doc, choices_[get_choice_(defaults)]};
+  }
+
+ private:
+  Param(std::string name, std::string unit, std::string doc)
+      : name_(std::move(name)), unit_(std::move(unit)), doc_(std::move(doc)) {}
+
+  std::string name_, unit_, doc_;
+  double P::*number_ = nullptr;
+  std::string P::*text_ = nullptr;
+  Range range_ = Range::finite;
+  std::vector<std::string> choices_;
+  std::function<void(P&, std::size_t)> set_choice_;
+  std::function<std::size_t(const P&)> get_choice_;
+};
+
+// The parameters of P, in the order `spikeline models` lists them.
+template <class P>
+class ParamTable {
+ public:
+  ParamTable(std::initializer_list<Param<P>> rows) : rows_(rows) {}
+
+  // Every parameter from `map` into `s`, checked one by one. Checks that
+  // relate two parameters (V_reset < V_th) stay with the struct.
+  void read(P& s, const ParamMap& map) const {
+    for (const auto& r : rows_) r.read(s, map);
+  }
+  std::vector<ParamInfo> infos() const {
+    const P defaults{};
+    std::vector<ParamInfo> out;
+    for (const auto& r : rows_) out.push_back(r.info(defaults));
+    return out;
+  }
+  std::span<const Param<P>> rows() const { return rows_; }
+
+ private:
+  std::vector<Param<P>> rows_;
+};
+
+// One state variable of the model M: its name, unit and documentation, and
+// the member array that holds it, one double per neuron, or one byte per
+// neuron for a flag that is 0 or 1 (a spike of the last step).
+template <class M>
+struct StateVar {
+  StateVar(std::string name_, std::string unit_, std::string doc_, std::vector<double> M::*v)
+      : name(std::move(name_)), unit(std::move(unit_)), doc(std::move(doc_)), values(v) {}
+  StateVar(std::string name_, std::string unit_, std::string doc_, std::vector<std::uint8_t> M::*f)
+      : name(std::move(name_)), unit(std::move(unit_)), doc(std::move(doc_)), flags(f) {}
+
+  std::string name, unit, doc;
+  std::vector<double> M::*values = nullptr;
+  std::vector<std::uint8_t> M::*flags = nullptr;
+};
+
+// The state variables of M, in a fixed order (the index a recorder uses).
+template <class M>
+class StateTable {
+ public:
+  StateTable(std::string model, std::initializer_list<StateVar<M>> vars)
+      : model_(std::move(model)), vars_(vars) {
+    for (const auto& v : vars_) infos_.push_back({v.name, v.unit, v.doc});
+  }
+
+  std::span<const StateVarInfo> infos() const { return infos_; }
+  double get(const M& m, std::size_t var, NeuronIndex i) const {
+    const auto& v = at(var);
+    return v.values != nullptr ? (m.*v.values)[i] : (m.*v.flags)[i];
+  }
+  // A flag takes 0 or 1 only (ConfigError naming the neuron otherwise).
+  void set(M& m, std::size_t var, NeuronIndex i, double value) const {
+    const auto& v = at(var);
+    if (v.values != nullptr) {
+      (m.*v.values)[i] = value;
+      return;
+    }
+    if (value != 0.0 && value != 1.0) {
+      throw ConfigError(fmt::format("{} state {} of neuron {} = {} is invalid: it must be 0 or 1",
+                                    model_, v.name, i, value));
+    }
+    (m.*v.flags)[i] = value != 0.0;
+  }
+  // An internal error for an index the model does not have.
+  void check(std::size_t var) const { at(var); }
+  // Each variable's array is a checkpoint field under its name.
+  void checkpoint(M& m, StateArchive& a) const {
+    for (const auto& v : vars_) {
+      if (v.values != nullptr)
+        a.field(v.name, m.*v.values);
+      else
+        a.field(v.name, m.*v.flags);
+    }
+  }
+
+ private:
+  const StateVar<M>& at(std::size_t var) const {
+    if (var >= vars_.size()) {
+      throw Error(ExitCode::software,
+                  fmt::format("{}: no state variable with index {}", model_, var));
+    }
+    return vars_[var];
+  }
+
+  std::string model_;
+  std::vector<StateVar<M>> vars_;
+  std::vector<StateVarInfo> infos_;
+};
+
+// The Population interface's state access and checkpoints, from M's table:
+// M derives from TabledPopulation<M> and defines
+//   static const StateTable<M>& state_table();
+// and, for whatever else its future depends on (refractory counters, last
+// update steps), optionally
+//   void checkpoint_extra(StateArchive& a);
+// A model whose state() is not a plain read (an event-driven one propagates
+// to step t) overrides state().
+template <class M>
+class TabledPopulation : public Population {
+ public:
+  using Population::Population;
+
+  std::span<const StateVarInfo> state_vars() const override { return M::state_table().infos(); }
+  double state(std::size_t var, NeuronIndex i, Step) const override {
+    return M::state_table().get(self(), var, i);
+  }
+  void set_state(std::size_t var, NeuronIndex i, double value) override {
+    M::state_table().set(self(), var, i, value);
+  }
+  bool checkpointable() const override { return true; }
+  void checkpoint(StateArchive& a) override {
+    M::state_table().checkpoint(self(), a);
+    if constexpr (requires(M & m, StateArchive & ar) { m.checkpoint_extra(ar); })
+      self().checkpoint_extra(a);
+  }
+
+ private:
+  const M& self() const { return static_cast<const M&>(*this); }
+  M& self() { return static_cast<M&>(*this); }
+};
+
+// The registry entry of a neuron model M with parameter struct P.
+template <class M, class P>
+ModelInfo tabled_model(std::string name, std::string summary, ModelKind kind = ModelKind::neuron) {
+  ModelInfo m;
+  m.name = std::move(name);
+  m.kind = kind;
+  m.summary = std::move(summary);
+  m.params = P::table().infos();
+  const auto vars = M::state_table().infos();
+  m.state_vars.assign(vars.begin(), vars.end());
+  m.make_population = [](const ModelContext& ctx) -> std::unique_ptr<Population> {
+    return std::make_unique<M>(ctx);
+  };
+  return m;
+}
+
+// The registry entry of a plasticity rule R with parameter struct P (R is
+// made from P and the time grid).
+template <class R, class P>
+RuleInfo tabled_rule(std::string name, std::string summary) {
+  RuleInfo info;
+  info.name = std::move(name);
+  info.summary = std::move(summary);
+  info.params = P::table().infos();
+  info.make = [](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
+    return std::make_unique<R>(P(p), grid);
+  };
+  return info;
+}
+
+}  // namespace spikeline
