@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """What plasticity costs: COBA (4,000 neurons) with pair STDP on all its
 excitatory synapses against the same network static, alternating runs,
-median loop times, the ratio (issue 4's goal: at most 3x; most simulators
+median loop times, the ratio (the goal: at most 3x; most simulators
 pay about 10x). Also the instruction counts of one simulated second under
 callgrind (--callgrind), which a busy machine does not disturb.
 

@@ -8,7 +8,7 @@ Izhikevich's daspnet.m), alternating. Reports the chosen synapse's final
 weight and percentile among the 80,000 excitatory weights, the fraction of
 weights at w_max, and the wall time of each.
 
-Pass (the acceptance of issue 4): in at least 2 of 3 seeds the chosen
+Pass (the acceptance criterion): in at least 2 of 3 seeds the chosen
 synapse ends >= 3.6 and above the 99.9th percentile; in every control it
 stays below the median. The same verdict is computed for the Brian2 port, to
 tell whether the criterion is reachable by the published model at all.

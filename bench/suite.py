@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The performance suite of issue 3: every case in spikeline (1 and 2
+"""The performance suite (its goals: docs/performance.md): every case in spikeline (1 and 2
 threads) and in its peer, in the same run, alternating, and one table with
 the ratios and the goals.
 
@@ -160,7 +160,7 @@ def find(rows, case, variant):
 
 
 def goals(rows):
-    """(goal, measured, met) for every goal of issue 3 the run measured."""
+    """(goal, measured, met) for every performance goal the run measured."""
     out = []
 
     def check(goal, measured, met):
@@ -243,7 +243,7 @@ def write(rows, goal_rows, meta, base):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="spikeline's performance suite (issue 3)")
+    ap = argparse.ArgumentParser(description="spikeline's performance suite")
     ap.add_argument("--quick", action="store_true", help="small cases: a few minutes")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per case (default per case)")
     ap.add_argument("--only", nargs="+", choices=["coba", "sparse", "pd14"], default=None)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The performance suite (issue 3): builds spikeline (Release) if needed and
+# The performance suite (goals: docs/performance.md): builds spikeline (Release) if needed and
 # runs every benchmark case in spikeline and in Brian2 side by side.
 #   ./scripts/bench.sh --quick     a few minutes: bench/results/suite_quick.md
 #   ./scripts/bench.sh             the full suite (about 30 minutes): bench/results/suite.md

@@ -506,14 +506,14 @@ void hebbian(Connectivity& conn, const Partitioning& parts, const std::vector<Bi
 void init_weights(Connectivity& conn, const Partitioning& parts, const TrainingSpec& spec,
                   const std::vector<BitRaster>& patterns, std::size_t D, std::uint64_t seed,
                   std::uint32_t projection) {
-  if (spec.init == "config") {
-  } else if (spec.init == "random") {
+  // init = "config" keeps the weights the projection was built with.
+  if (spec.init == "random") {
     for_each_synapse(conn, [&](NeuronIndex i, std::uint32_t d, NeuronIndex j, float& w) {
       RandomStream rng(seed, stream_id(StreamKind::learning, projection), i,
                        (std::uint64_t{d} << 32) | j);
       w = static_cast<float>(spec.init_std * rng.normal());
     });
-  } else {
+  } else if (spec.init != "config") {
     for_each_synapse(conn, [](NeuronIndex, std::uint32_t, NeuronIndex, float& w) { w = 0; });
     if (spec.init == "hebbian" || spec.init == "mean_hebbian") {
       hebbian(conn, parts, patterns, D, spec.init_gain, spec.init == "hebbian");

@@ -654,7 +654,7 @@ void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t
 namespace {
 // A function that only prefetches has no side effect GCC can see: its
 // pure-const analysis marks it const, and a call to it that returns nothing
-// is deleted. Until this was found (stop 16), GCC 12 had removed every
+// is deleted. Until this was found, GCC 12 had removed every
 // prefetch of filing and, once its lambdas were shared, of delivery (COBA
 // 64,000: loop 1.4 -> 2.3 s). Each prefetching helper is therefore inlined
 // into the loop that calls it, before that analysis runs.

@@ -24,8 +24,13 @@ if len(sys.argv) < 3:
 
 BINARY = os.path.abspath(sys.argv[1])
 SOURCE_DIR = os.path.abspath(sys.argv[2])
-# Optional extra arguments select tests whose name contains one of them.
-SELECT = sys.argv[3:]
+# Optional extra arguments select tests whose name contains one of them;
+# an argument "-WORD" leaves out the tests whose name contains WORD.
+SELECT = [a for a in sys.argv[3:] if not a.startswith("-")]
+EXCLUDE = [a[1:] for a in sys.argv[3:] if a.startswith("-")]
+# The exit code of a script all of whose selected tests were skipped: ctest
+# counts it as skipped (SKIP_RETURN_CODE), never as passed.
+EX_SKIPPED = 77
 CLI_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # sysexits codes used by spikeline (see tools/src/main.cpp).
@@ -42,6 +47,11 @@ EX_SIGTERM = 143
 
 class Failure(AssertionError):
     pass
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here (a missing facility): reported
+    as skipped, never as passed."""
 
 
 def check(condition, message):
@@ -173,11 +183,16 @@ def main(namespace_or_tests):
         tests = list(namespace_or_tests)
     if SELECT:
         tests = [(n, f) for n, f in tests if any(s in n for s in SELECT)]
+    tests = [(n, f) for n, f in tests if not any(s in n for s in EXCLUDE)]
     check(os.access(BINARY, os.X_OK), "no executable spikeline binary at %s" % BINARY)
-    passed = failed = 0
+    passed = failed = skipped = 0
     for name, fn in tests:
         try:
             fn()
+        except Skip as e:
+            skipped += 1
+            print("skip %s: %s" % (name, e), flush=True)
+            continue
         except Failure as e:
             failed += 1
             print("FAIL %s: %s" % (name, e), flush=True)
@@ -188,5 +203,7 @@ def main(namespace_or_tests):
             continue
         passed += 1
         print("ok %s" % name, flush=True)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    if failed:
+        sys.exit(1)
+    sys.exit(EX_SKIPPED if skipped and not passed else 0)
