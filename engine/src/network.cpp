@@ -56,21 +56,34 @@ void Network::add_clamp(SpikeClamp clamp) {
   clamps_.push_back(std::move(clamp));
 }
 
-void Network::add_stimulus(CurrentStimulus stimulus) {
-  if (stimulus.population >= populations_.size()) {
-    throw Error(ExitCode::software,
-                fmt::format("stimulus '{}': no such population", stimulus.name));
+namespace {
+// The population of a stimulus or Poisson input, its node ids checked.
+void check_targets(const std::vector<PopulationEntry>& populations, std::uint32_t population,
+                   const std::vector<NeuronIndex>& neurons, const std::string& what) {
+  if (population >= populations.size()) {
+    throw Error(ExitCode::software, fmt::format("{}: no such population", what));
   }
-  const auto n = populations_[stimulus.population].population->size();
-  for (const auto i : stimulus.neurons) {
+  const auto n = populations[population].population->size();
+  for (const auto i : neurons) {
     if (i >= n) {
       throw ConfigError(
-          fmt::format("stimulus '{}': node id {} is out of range: population '{}' has "
-                      "ids 0 to {}",
-                      stimulus.name, i, populations_[stimulus.population].name, n - 1));
+          fmt::format("{}: node id {} is out of range: population '{}' has ids 0 to {}", what, i,
+                      populations[population].name, n - 1));
     }
   }
+}
+}  // namespace
+
+void Network::add_stimulus(CurrentStimulus stimulus) {
+  check_targets(populations_, stimulus.population, stimulus.neurons,
+                fmt::format("stimulus '{}'", stimulus.name));
   stimuli_.push_back(std::move(stimulus));
+}
+
+void Network::add_poisson_input(PoissonInput input) {
+  check_targets(populations_, input.population, input.neurons,
+                fmt::format("stimulus '{}'", input.name));
+  poisson_inputs_.push_back(std::move(input));
 }
 
 std::size_t Network::add_probe(TraceProbe probe) {

@@ -39,9 +39,11 @@ struct Simulator::Arena {
 struct Simulator::Partition {
   unsigned index = 0;
   EventQueue queue;
-  std::vector<IndexRange> ranges;                      // per population
-  std::vector<std::vector<NeuronIndex>> touched;       // per population (event-driven only)
-  std::vector<std::vector<NeuronIndex>> stim_neurons;  // per stimulus: its neurons here
+  std::vector<IndexRange> ranges;                       // per population
+  std::vector<std::vector<NeuronIndex>> touched;        // per population (event-driven only)
+  std::vector<std::vector<NeuronIndex>> stim_neurons;   // per stimulus: its neurons here
+  std::vector<std::vector<NeuronIndex>> drive_neurons;  // per Poisson input: its neurons here
+  std::vector<double> drive_uniform;                    // scratch: one step's first uniforms
   struct ProbeColumn {
     std::uint32_t column;
     NeuronIndex neuron;
@@ -170,6 +172,14 @@ Simulator::Simulator(Network network, SimulationOptions options)
     }
   }
 
+  for (const auto& d : network_.poisson_inputs()) {
+    if (modes_[d.population] == UpdateMode::scheduled) {
+      throw ConfigError(
+          fmt::format("stimulus '{}': population '{}' is a generator; it cannot receive input",
+                      d.name, pops[d.population].name));
+    }
+  }
+
   dropout_.resize(n_pop);
   inputs_.resize(n_pop);
   for (std::size_t q = 0; q < n_pop; ++q) {
@@ -194,18 +204,23 @@ Simulator::Simulator(Network network, SimulationOptions options)
     for (std::size_t q = 0; q < n_pop; ++q) {
       part->ranges.push_back(parts_.range(pops[q].population->size(), p));
     }
-    for (const auto& s : network_.stimuli()) {
-      const IndexRange r = part->ranges[s.population];
-      std::vector<NeuronIndex> mine;
-      if (s.neurons.empty()) {
-        for (NeuronIndex i = r.begin; i < r.end; ++i) mine.push_back(i);
+    // A stimulus's or Poisson input's neurons in this partition, in order.
+    const auto mine = [&](std::uint32_t population, const std::vector<NeuronIndex>& neurons) {
+      const IndexRange r = part->ranges[population];
+      std::vector<NeuronIndex> out;
+      if (neurons.empty()) {
+        for (NeuronIndex i = r.begin; i < r.end; ++i) out.push_back(i);
       } else {
-        for (const auto i : s.neurons) {
-          if (i >= r.begin && i < r.end) mine.push_back(i);
+        for (const auto i : neurons) {
+          if (i >= r.begin && i < r.end) out.push_back(i);
         }
       }
-      part->stim_neurons.push_back(std::move(mine));
-    }
+      return out;
+    };
+    for (const auto& s : network_.stimuli())
+      part->stim_neurons.push_back(mine(s.population, s.neurons));
+    for (const auto& d : network_.poisson_inputs())
+      part->drive_neurons.push_back(mine(d.population, d.neurons));
     for (const auto& probe : network_.probes()) {
       const IndexRange r = part->ranges[probe.population];
       std::vector<Partition::ProbeColumn> cols;
@@ -748,6 +763,62 @@ void Simulator::handle_event(Partition& part, Step t) {
   }
 }
 
+void Simulator::drive(Partition& part, std::size_t k, Step t) {
+  const PoissonInput& d = network_.poisson_inputs()[k];
+  const PoissonDrive& p = d.drive;
+  if (t <= p.start_step || t > p.stop_step) return;
+  const double mean = p.sources * p.rate_hz * 1e-3 * grid().dt();
+  if (!(mean > 0)) return;
+  const auto q = d.population;
+  Inputs& in = inputs_[q];
+  float* target = p.weight >= 0 ? in.ex.data() : in.in.data();
+  const auto weight = static_cast<float>(p.weight);
+  const bool lazy = modes_[q] == UpdateMode::event_driven;
+  const std::uint32_t stream = stream_id(StreamKind::poisson_input, static_cast<std::uint32_t>(k));
+  const std::uint64_t seed = network_.seed();
+  const auto& neurons = part.drive_neurons[k];
+  const auto add = [&](NeuronIndex j, std::uint64_t count) {
+    target[j] += static_cast<float>(count) * weight;
+    if (lazy && !in.touched[j]) {
+      in.touched[j] = 1;
+      part.touched[q].push_back(j);
+    }
+  };
+  // The count of neuron j at step t is a function of (seed, k, j, t) only.
+  // Below a mean of 10 it is the inverse of the Poisson distribution at the
+  // stream's first uniform, drawn for a run of neurons at once (most steps
+  // bring nothing: one comparison); above, RandomStream::poisson (PTRS).
+  constexpr double kInversionLimit = 10.0;
+  if (mean >= kInversionLimit) {
+    for (const NeuronIndex j : neurons) add(j, RandomStream(seed, stream, j, t).poisson(mean));
+    return;
+  }
+  const double p0 = std::exp(-mean);
+  auto& u = part.drive_uniform;
+  const auto count_of = [&](double x) {
+    std::uint64_t n = 0;
+    double pmf = p0, cdf = p0;
+    while (x > cdf && pmf > 0) {
+      ++n;
+      pmf *= mean / static_cast<double>(n);
+      cdf += pmf;
+    }
+    return n;
+  };
+  // The neurons come as runs of consecutive ids (all of a range, or a node
+  // list); each run's uniforms are drawn at once.
+  for (std::size_t a = 0; a < neurons.size();) {
+    std::size_t b = a + 1;
+    while (b < neurons.size() && neurons[b] == neurons[b - 1] + 1) ++b;
+    u.resize(b - a);
+    uniform_per_entity(seed, stream, neurons[a], static_cast<std::uint64_t>(t), b - a, u.data());
+    for (std::size_t j = 0; j < b - a; ++j) {
+      if (u[j] > p0) add(neurons[a + j], count_of(u[j]));
+    }
+    a = b;
+  }
+}
+
 void Simulator::step_partition(Partition& part, Step t) {
   auto& pops = network_.populations();
   // 1. Events due now, in their total order: current changes, then spike
@@ -757,6 +828,11 @@ void Simulator::step_partition(Partition& part, Step t) {
   }
   deliver_bucket(part, t);
   while (part.queue.due(t)) handle_event(part, t);
+  // Poisson inputs add after the deliveries, in their order: the sums into
+  // a neuron's input happen in the same order however the work is split.
+  for (std::size_t k = 0; k < network_.poisson_inputs().size(); ++k) {
+    if (!part.drive_neurons[k].empty()) drive(part, k, t);
+  }
   // 2. Update the populations.
   for (std::size_t q = 0; q < pops.size(); ++q) {
     const IndexRange r = part.ranges[q];

@@ -272,13 +272,21 @@ void check_config(const Config& c, const Registry& registry) {
   for (const auto& s : c.stimuli) {
     const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
     if (m.kind != ModelKind::stimulus) {
+      std::vector<std::string> devices;
+      for (const ModelInfo* d : registry.all())
+        if (d->kind == ModelKind::stimulus) devices.push_back(d->name);
       throw ConfigError(
           fmt::format("stimulus '{}': '{}' is not a stimulus device (devices: "
-                      "dc_generator); generators are populations",
-                      s.name, s.model));
+                      "{}); generators are populations",
+                      s.name, s.model, fmt::join(devices, ", ")));
     }
     Registry::check_param_names(m, s.params);
     const auto t = find_population(c, s.target, fmt::format("stimulus '{}' target", s.name));
+    if (population_model(c.populations[t], registry).kind == ModelKind::generator) {
+      throw ConfigError(
+          fmt::format("stimulus '{}': population '{}' is a generator; it has no input to drive",
+                      s.name, s.target));
+    }
     check_nodes(s.nodes, c.populations[t].size, fmt::format("stimulus '{}'", s.name), s.target);
   }
   for (std::size_t k = 0; k < c.records.size(); ++k) {
@@ -395,7 +403,11 @@ void dry_run_checks(const Config& c, const Registry& registry) {
     make_population(c, k, population_model(c.populations[k], registry), grid);
   }
   for (const auto& s : c.stimuli) {
-    registry.get(s.model, fmt::format("stimulus '{}'", s.name)).make_stimulus(s.params, grid);
+    const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
+    if (m.make_drive)
+      m.make_drive(s.params, grid);
+    else
+      m.make_stimulus(s.params, grid);
   }
   for (const auto& cl : c.clamps) clamp_of(c, cl, 0, grid);
   for (std::size_t k = 0; k < c.projections.size(); ++k) {
@@ -493,12 +505,13 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
 
   for (const auto& s : c.stimuli) {
     const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
-    CurrentStimulus cs;
-    cs.name = s.name;
-    cs.population = net.population_index(s.target, fmt::format("stimulus '{}'", s.name));
-    cs.neurons.assign(s.nodes.begin(), s.nodes.end());
-    cs.changes = m.make_stimulus(s.params, grid);
-    net.add_stimulus(std::move(cs));
+    const auto population = net.population_index(s.target, fmt::format("stimulus '{}'", s.name));
+    const std::vector<NeuronIndex> neurons(s.nodes.begin(), s.nodes.end());
+    if (m.make_drive) {
+      net.add_poisson_input({s.name, population, neurons, m.make_drive(s.params, grid)});
+    } else {
+      net.add_stimulus({s.name, population, neurons, m.make_stimulus(s.params, grid)});
+    }
   }
 
   for (const auto& cl : c.clamps) {

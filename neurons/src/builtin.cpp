@@ -7,6 +7,7 @@
 #include "spikeline/neurons/izhikevich.hpp"
 #include "spikeline/neurons/lif_discrete.hpp"
 #include "spikeline/neurons/poisson_generator.hpp"
+#include "spikeline/neurons/poisson_input.hpp"
 #include "spikeline/neurons/spike_generator.hpp"
 
 namespace spikeline {
@@ -20,6 +21,7 @@ void register_builtin_models(Registry& r) {
   r.add(poisson_generator_model());
   r.add(spike_generator_model());
   r.add(dc_generator_model());
+  r.add(poisson_input_model());
 }
 
 }  // namespace spikeline

@@ -448,6 +448,8 @@ MODELS = {
     "poisson_generator": ("generator", [("rate", "Hz"), ("start", "ms"), ("stop", "ms")], []),
     "spike_generator": ("generator", [("spike_times", "ms")], []),
     "dc_generator": ("stimulus", [("amplitude", "pA"), ("start", "ms"), ("stop", "ms")], []),
+    "poisson_input": ("stimulus", [("rate", "Hz"), ("sources", None), ("weight", None),
+                                   ("start", "ms"), ("stop", "ms")], []),
 }
 
 

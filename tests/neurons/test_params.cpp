@@ -87,7 +87,7 @@ TEST_CASE("registry: every built-in model is documented consistently", "[params]
   const TimeGrid grid(0.1);
   const std::vector<std::string> names = {"iaf_psc_delta",   "iaf_psc_exp",  "iaf_cond_exp",
                                           "izhikevich",      "lif_discrete", "poisson_generator",
-                                          "spike_generator", "dc_generator"};
+                                          "spike_generator", "dc_generator", "poisson_input"};
   REQUIRE(r.all().size() == names.size());
   for (const auto& name : names) {
     CAPTURE(name);
@@ -102,7 +102,11 @@ TEST_CASE("registry: every built-in model is documented consistently", "[params]
     }
     REQUIRE_NOTHROW(Registry::check_param_names(m, p));
     if (m.kind == ModelKind::stimulus) {
-      REQUIRE_NOTHROW(m.make_stimulus(p, grid));
+      REQUIRE((m.make_stimulus == nullptr) != (m.make_drive == nullptr));
+      if (m.make_drive)
+        REQUIRE_NOTHROW(m.make_drive(p, grid));
+      else
+        REQUIRE_NOTHROW(m.make_stimulus(p, grid));
       continue;
     }
     const auto pop = test::make(name, p, grid, 4);

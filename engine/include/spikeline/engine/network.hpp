@@ -1,5 +1,5 @@
 // A network ready to simulate: populations (models with state), projections
-// (synapse tables), injected-current stimuli and trace probes. Built by io/
+// (synapse tables), injected-current stimuli, Poisson inputs and trace probes. Built by io/
 // from a config, or directly by C++ code and tests.
 #pragma once
 
@@ -37,6 +37,19 @@ struct CurrentStimulus {
   std::vector<CurrentChange> changes;
 };
 
+// Independent Poisson spike input to some neurons of a population
+// (poisson_input): NEST's poisson_generator, whose every target gets its own
+// train, or Brian2's PoissonInput, without a generator neuron per target.
+// The count arriving at neuron i in step t is Poisson(sources * rate * dt),
+// drawn from the stream (seed, poisson_input k, i, t): the same whatever the
+// partitions and threads.
+struct PoissonInput {
+  std::string name;
+  std::uint32_t population;
+  std::vector<NeuronIndex> neurons;  // empty: all
+  PoissonDrive drive;
+};
+
 // Spikes forced onto neurons of a population (see Simulator::clamp): a cue.
 struct SpikeClamp {
   std::string name;
@@ -72,6 +85,7 @@ class Network {
   // Makes projection `projection` plastic under `rule`.
   void set_plasticity(std::uint32_t projection, std::unique_ptr<PlasticityRule> rule);
   void add_stimulus(CurrentStimulus stimulus);
+  void add_poisson_input(PoissonInput input);
   void add_clamp(SpikeClamp clamp);
   std::size_t add_probe(TraceProbe probe);
   // A neuromodulator (dopamine) that plasticity rules can read; its pulses
@@ -86,6 +100,7 @@ class Network {
   std::vector<ProjectionEntry>& projections() { return projections_; }
   const std::vector<ProjectionEntry>& projections() const { return projections_; }
   const std::vector<CurrentStimulus>& stimuli() const { return stimuli_; }
+  const std::vector<PoissonInput>& poisson_inputs() const { return poisson_inputs_; }
   const std::vector<SpikeClamp>& clamps() const { return clamps_; }
   const std::vector<TraceProbe>& probes() const { return probes_; }
   std::vector<Neuromodulator>& modulators() { return modulators_; }
@@ -97,6 +112,7 @@ class Network {
   std::vector<PopulationEntry> populations_;
   std::vector<ProjectionEntry> projections_;
   std::vector<CurrentStimulus> stimuli_;
+  std::vector<PoissonInput> poisson_inputs_;
   std::vector<SpikeClamp> clamps_;
   std::vector<TraceProbe> probes_;
   std::vector<Neuromodulator> modulators_;

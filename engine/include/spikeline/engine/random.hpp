@@ -34,6 +34,7 @@ enum class StreamKind : std::uint32_t {
   user = 8,
   reward = 9,
   dropout = 10,
+  poisson_input = 11,
 };
 
 constexpr std::uint32_t stream_id(StreamKind kind, std::uint32_t index) {

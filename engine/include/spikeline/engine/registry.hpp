@@ -44,6 +44,18 @@ struct CurrentChange {
   double delta_pA;
 };
 
+// Independent Poisson input to every target neuron (a stimulus device):
+// each neuron receives the spikes of `sources` independent Poisson trains
+// of `rate_hz` each, through a synapse of `weight` (routed by sign like a
+// synaptic weight), at the steps start_step + 1 .. stop_step.
+struct PoissonDrive {
+  double rate_hz = 0;
+  double sources = 1;
+  double weight = 0;
+  Step start_step = 0;
+  Step stop_step = kNever;
+};
+
 struct ModelInfo {
   std::string name;
   ModelKind kind = ModelKind::neuron;
@@ -52,8 +64,10 @@ struct ModelInfo {
   std::vector<StateVarInfo> state_vars;
   // For neurons and generators.
   std::function<std::unique_ptr<Population>(const ModelContext&)> make_population;
-  // For stimulus devices: the schedule of current changes.
+  // For stimulus devices: the schedule of current changes, or (a device of
+  // spikes rather than current) the Poisson drive.
   std::function<std::vector<CurrentChange>(const ParamMap&, const TimeGrid&)> make_stimulus;
+  std::function<PoissonDrive(const ParamMap&, const TimeGrid&)> make_drive;
 };
 
 // A plasticity rule, found by the name a projection's `plasticity.rule` gives.

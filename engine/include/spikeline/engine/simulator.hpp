@@ -177,6 +177,8 @@ class Simulator {
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
   void handle_event(Partition& part, Step t);
+  // Poisson input k's arrivals at step t onto the partition's neurons.
+  void drive(Partition& part, std::size_t k, Step t);
   void apply_dropout(Partition& part, std::size_t population, Step t);
   template <typename F>
   void for_each_partition(F&& f);
