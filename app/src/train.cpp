@@ -71,6 +71,9 @@ std::string one_of(const ParamMap& p, const std::string& key, const std::string&
 
 // ---- the task ----
 
+// The longest patterns and backgrounds, in steps.
+constexpr double kMaxSteps = 1e7;
+
 struct TaskSpec {
   std::string population, projection;
   std::size_t patterns = 16, length = 1000, background = 50, cue = 0;
@@ -88,9 +91,9 @@ TaskSpec read_task(const Config& c) {
   t.population = p.text("population", c.populations.empty() ? "" : c.populations[0].name);
   t.projection = p.text("projection", c.projections.empty() ? "" : c.projections[0].name);
   t.patterns = whole(p, "patterns", 16, 1, 1e6);
-  t.length = whole(p, "length", 1000, 2, 1e7);
-  t.background = whole(p, "background", 50, 0, 1e7);
-  t.cue = whole(p, "cue", 0, 0, 1e7);  // 0: the projection's longest delay
+  t.length = whole(p, "length", 1000, 2, kMaxSteps);
+  t.background = whole(p, "background", 50, 0, kMaxSteps);
+  t.cue = whole(p, "cue", 0, 0, kMaxSteps);  // 0: the projection's longest delay
   t.p_active = p.number("p_active", 0.001);
   check_range(t.p_active, 0.0, 1.0, p.item("p_active"), "");
   t.seed = whole(p, "seed", static_cast<double>(c.simulation.seed), 0, 9.007e15);
@@ -154,6 +157,43 @@ std::vector<BitRaster> read_patterns(const std::string& path, std::size_t n, Tas
     out.push_back(std::move(b));
   }
   return out;
+}
+
+// Refuses a pattern set that cannot be trained or scored: no pattern at all,
+// or patterns no longer than the cue (D steps), which leave no free-running
+// step to score. Patterns from a file are bad data (65) naming the file;
+// [task] keys are a config error (78) naming the key.
+void check_pattern_shape(const TaskSpec& t, std::size_t D, std::size_t patterns) {
+  const std::string cue = t.cue ? fmt::format("[task] cue = {} steps", D)
+                                : fmt::format(
+                                      "{} steps, the longest delay of projection '{}'; "
+                                      "[task] cue sets another",
+                                      D, t.projection);
+  if (!t.file.empty()) {
+    if (patterns == 0) {
+      throw DataError(
+          fmt::format("[task] file: {}: /patterns holds 0 patterns: at least 1 is needed", t.file));
+    }
+    if (t.length <= D) {
+      throw DataError(
+          fmt::format("[task] file: {}: /patterns has {} steps per pattern, not longer than the "
+                      "cue ({}): nothing would be left to recall; valid: at least {} steps",
+                      t.file, t.length, cue, D + 1));
+    }
+    return;
+  }
+  if (t.cue && D >= t.length) {
+    throw ConfigError(
+        fmt::format("[task] cue = {} steps must be at least 1 and shorter than the "
+                    "patterns ({} steps): valid 1 to {}",
+                    D, t.length, t.length - 1));
+  }
+  if (t.length <= D) {
+    throw ConfigError(
+        fmt::format("[task] length = {} is invalid: the patterns must be longer than the cue "
+                    "({}); valid: a whole number from {} to {}",
+                    t.length, cue, D + 1, kMaxSteps));
+  }
 }
 
 // ---- training and evaluation settings ----
@@ -657,12 +697,7 @@ class Trainer {
     so.partitions = c.simulation.partitions;
     sim_ = std::make_unique<Simulator>(std::move(net), so);
     D_ = task_.cue ? task_.cue : sim_->connectivity(proj_).max_delay();
-    if (D_ == 0 || D_ >= task_.length) {
-      throw ConfigError(
-          fmt::format("[task] cue = {} steps must be at least 1 and shorter than the "
-                      "patterns ({} steps)",
-                      D_, task_.length));
-    }
+    check_pattern_shape(task_, D_, patterns_.size());
     // The sweeps are checked now, not after the training they follow.
     for (const double k : eval_.cue_steps) {
       if (!(k >= 1 && k <= static_cast<double>(D_) && k == std::floor(k))) {

@@ -327,6 +327,40 @@ test_refuses_patterns_file_not_hdf5 = refused(
     files={"pats.h5": lambda p: write(p, "0 1 0\n")})
 
 
+def patterns_file(data):
+    """A files= entry for refused(): an HDF5 file whose /patterns is `data`."""
+    def make(path):
+        with h5py.File(path, "w") as f:
+            f["patterns"] = data
+    return make
+
+
+# Shapes that cannot be trained or scored are refused before anything is
+# written (they crashed: SIGSEGV with 0 steps, SIGFPE with some): no pattern,
+# or patterns no longer than the cue (5 steps here), which leave nothing to
+# recall. From a file that is bad data (65), from [task] a config error (78).
+test_refuses_patterns_file_with_no_pattern = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "0 patterns", "at least 1"],
+    files={"pats.h5": patterns_file(np.zeros((0, 100, 32), dtype=np.uint8))})
+test_refuses_patterns_file_with_no_pattern_when_training = refused(
+    config(task='file = "pats.h5"', training="steps = 3", **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "0 patterns", "at least 1"],
+    files={"pats.h5": patterns_file(np.zeros((0, 100, 32), dtype=np.uint8))})
+test_refuses_patterns_file_of_zero_steps = refused(
+    config(task='file = "pats.h5"', training="steps = 3", **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "0 steps per pattern", "longest delay of projection 'rec'",
+     "at least 6 steps"],
+    files={"pats.h5": patterns_file(np.zeros((2, 0, 32), dtype=np.uint8))})
+test_refuses_patterns_file_no_longer_than_the_cue = refused(
+    config(task='file = "pats.h5"\ncue = 3', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "3 steps per pattern", "[task] cue = 3", "at least 4 steps"],
+    files={"pats.h5": patterns_file(np.ones((2, 3, 32), dtype=np.uint8))})
+test_refuses_length_no_longer_than_the_longest_delay = refused(
+    config(n=32, patterns=2, length=5, p_active=0.01, taps=5), EX_CONFIG,
+    ["length = 5", "longest delay of projection 'rec'", "from 6 to 10000000"])
+
+
 def test_refuses_negative_steps_option():
     with TempDir() as d:
         cfg = write(os.path.join(d, "wm.toml"), config(**SMALL))
