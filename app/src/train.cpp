@@ -98,6 +98,13 @@ TaskSpec read_task(const Config& c) {
   check_range(t.p_active, 0.0, 1.0, p.item("p_active"), "");
   t.seed = whole(p, "seed", static_cast<double>(c.simulation.seed), 0, 9.007e15);
   t.file = p.text("file", "");
+  if (t.file.empty() && t.p_active == 0) {
+    // With a file, p_active is the background's density only, and 0 is fine.
+    throw ConfigError(fmt::format(
+        "{} = 0 is invalid: the patterns would be empty, and F1 with nothing to recall is "
+        "undefined; valid: (0, 1]",
+        p.item("p_active")));
+  }
   return t;
 }
 
@@ -126,14 +133,15 @@ std::vector<BitRaster> read_patterns(const std::string& path, std::size_t n, Tas
   std::vector<std::uint8_t> bits;
   try {
     const io::DatasetFile file(path, io::DatasetFile::Mode::read);
-    bits = file.read_bytes("patterns", 3, dims);
+    bits = file.read_bytes("patterns", 3, dims, io::DatasetFile::Stored::integer);
   } catch (const Error& e) {
     // The same kind of error (66 missing, 65 unreadable), naming the key.
     const bool shape = dynamic_cast<const DataError*>(&e) != nullptr &&
                        std::string_view(e.what()).find("/patterns") != std::string_view::npos;
     throw Error(e.code(), fmt::format("[task] file: {}{}", e.what(),
-                                      shape ? " (/patterns must be uint8 "
-                                              "[patterns][steps][neurons] of 0 and 1)"
+                                      shape ? " (/patterns must be integers "
+                                              "[patterns][steps][neurons] of 0 and 1, e.g. "
+                                              "uint8 or bool)"
                                             : ""));
   }
   if (dims[2] != n) {
@@ -193,6 +201,32 @@ void check_pattern_shape(const TaskSpec& t, std::size_t D, std::size_t patterns)
         fmt::format("[task] length = {} is invalid: the patterns must be longer than the cue "
                     "({}); valid: a whole number from {} to {}",
                     t.length, cue, D + 1, kMaxSteps));
+  }
+}
+
+// Refuses a pattern with no active entry in its free-running steps D .. T-1,
+// the part recall is scored on: F1 with nothing to recall is undefined (the
+// score would call any silent network perfect). Names the pattern, and the
+// file (65) or the [task] keys of the draw (78).
+void check_patterns_active(const TaskSpec& t, std::size_t D,
+                           const std::vector<BitRaster>& patterns) {
+  for (std::size_t m = 0; m < patterns.size(); ++m) {
+    bool active = false;
+    for (std::size_t s = D; s < patterns[m].steps() && !active; ++s)
+      patterns[m].for_each_in_row(s, [&](std::size_t) { active = true; });
+    if (active) continue;
+    const std::string what = fmt::format(
+        "has no active entry in its free-running steps {} .. {}, the part recall is scored on: "
+        "F1 with nothing to recall is undefined",
+        D, t.length - 1);
+    if (!t.file.empty()) {
+      throw DataError(fmt::format(
+          "[task] file: {}: /patterns[{}] {}; every pattern needs a 1 there", t.file, m, what));
+    }
+    throw ConfigError(
+        fmt::format("[task] p_active = {} (seed {}, {} neurons): pattern {} {}; raise p_active "
+                    "or length, or draw another seed",
+                    t.p_active, t.seed, patterns[m].neurons(), m, what));
   }
 }
 
@@ -698,6 +732,7 @@ class Trainer {
     sim_ = std::make_unique<Simulator>(std::move(net), so);
     D_ = task_.cue ? task_.cue : sim_->connectivity(proj_).max_delay();
     check_pattern_shape(task_, D_, patterns_.size());
+    check_patterns_active(task_, D_, patterns_);
     // The sweeps are checked now, not after the training they follow.
     for (const double k : eval_.cue_steps) {
       if (!(k >= 1 && k <= static_cast<double>(D_) && k == std::floor(k))) {

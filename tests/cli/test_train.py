@@ -273,6 +273,21 @@ def test_patterns_from_a_file():
             check_equal(pooled(f, "recall")[2], 1.0, "closed-form F1 on the file's patterns")
 
 
+def test_patterns_from_a_file_of_any_integer_type():
+    # Any integer type holding 0 and 1 reads as the same patterns: signed,
+    # wide, big-endian, and h5py's bool (an enum over int8). With a file,
+    # p_active is the background's density only, and 0 (no background) is fine.
+    rng = np.random.default_rng(7)
+    pats = (rng.random((2, 150, 64)) < 0.01).astype(np.uint8)
+    for dtype in (np.int64, ">u2", bool):
+        with TempDir() as d:
+            with h5py.File(os.path.join(d, "pats.h5"), "w") as f:
+                f["patterns"] = pats.astype(dtype)
+            with train(d, config(n=64, patterns=2, length=150, p_active=0, taps=5,
+                                 training="steps = 0", task='file = "pats.h5"')) as f:
+                check(np.array_equal(f["patterns"][()], pats), "%s: not the file's patterns" % dtype)
+
+
 def refused(text, code, fragments, files=None):
     def fn():
         with TempDir() as d:
@@ -359,6 +374,53 @@ test_refuses_patterns_file_no_longer_than_the_cue = refused(
 test_refuses_length_no_longer_than_the_longest_delay = refused(
     config(n=32, patterns=2, length=5, p_active=0.01, taps=5), EX_CONFIG,
     ["length = 5", "longest delay of projection 'rec'", "from 6 to 10000000"])
+
+
+# /patterns must be stored as integers of 0 and 1: a float dataset was
+# converted on read (0.5 became 0), and an integer outside 0 .. 255 clamped
+# (-1 became 0, 256 was reported as 255).
+test_refuses_patterns_file_of_floats = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "stored as float64, not as integers", "0 and 1"],
+    files={"pats.h5": patterns_file(np.ones((2, 100, 32)))})
+test_refuses_patterns_file_of_halves = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "stored as float32, not as integers"],
+    files={"pats.h5": patterns_file(np.full((2, 100, 32), 0.5, dtype=np.float32))})
+test_refuses_patterns_file_of_negative_entries = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "holds -1, outside 0 .. 255", "0 and 1"],
+    files={"pats.h5": patterns_file(-np.ones((2, 100, 32), dtype=np.int64))})
+test_refuses_patterns_file_of_entries_beyond_a_byte = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "holds 256, outside 0 .. 255"],
+    files={"pats.h5": patterns_file(np.full((2, 100, 32), 256, dtype=np.int16))})
+
+# Nothing to recall: F1 of nothing is undefined (it was reported as 1.0000).
+test_refuses_p_active_zero = refused(
+    config(n=32, patterns=2, length=100, p_active=0, taps=5), EX_CONFIG,
+    ["p_active = 0", "F1 with nothing to recall is undefined", "(0, 1]"])
+test_refuses_p_active_drawing_an_empty_pattern = refused(
+    config(n=32, patterns=2, length=100, p_active=0.0001, taps=5), EX_CONFIG,
+    ["p_active = 0.0001", "pattern 0 has no active entry in its free-running steps 5 .. 99",
+     "raise p_active"])
+test_refuses_patterns_file_of_zeros = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "/patterns[0] has no active entry", "undefined"],
+    files={"pats.h5": patterns_file(np.zeros((2, 100, 32), dtype=np.uint8))})
+
+
+def pattern_silent_after_its_cue():
+    pats = np.zeros((3, 100, 32), dtype=np.uint8)
+    pats[:, ::7, ::3] = 1
+    pats[1, 5:] = 0  # active in its cue only
+    return pats
+
+
+test_refuses_pattern_silent_after_its_cue = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "/patterns[1] has no active entry in its free-running steps 5 .. 99"],
+    files={"pats.h5": patterns_file(pattern_silent_after_its_cue())})
 
 
 def test_refuses_negative_steps_option():
