@@ -210,6 +210,7 @@ struct EdgeSink {
   std::uint64_t count = 0;
   std::uint64_t rows_written = 0;
   bool written = false;
+  bool rewritable = false;
   Handle source, target, weight, delay;
 };
 
@@ -333,6 +334,21 @@ struct SonataWriter::Impl {
       fail(ExitCode::cant_create, "cannot write dataset '" + name + "'");
     }
     return ds;
+  }
+
+  // A 1-D contiguous dataset of `n` elements, its file space allocated now
+  // and never moved: written (and rewritten) in place, also under SWMR. Not
+  // filled: its writer writes every element before a flush.
+  Handle in_place(hid_t parent, const std::string& name, hid_t file_type, hsize_t n) const {
+    if (reopening) return open_dataset(parent, name);
+    Handle space = detail::space_handle(H5Screate_simple(1, &n, nullptr));
+    Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+    return detail::dataset_handle(check(H5Dcreate2(parent, name.c_str(), file_type, space.get(),
+                                                   H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                                        ExitCode::cant_create,
+                                        "cannot create dataset '" + name + "'"));
   }
 
   Handle string_dataset(hid_t parent, const std::string& name, const std::string& value) const {
@@ -783,7 +799,9 @@ struct SonataWriter::Impl {
       known("edge_group_index", H5T_STD_U64LE, H5T_NATIVE_UINT64,
             [](hsize_t i) { return static_cast<std::uint64_t>(i); });
       Handle attributes = create_group(group.get(), "0");
-      e.weight = fixed_size(attributes.get(), "syn_weight", H5T_IEEE_F32LE);
+      e.rewritable = spec.rewritable;
+      e.weight = spec.rewritable ? in_place(attributes.get(), "syn_weight", H5T_IEEE_F32LE, n)
+                                 : fixed_size(attributes.get(), "syn_weight", H5T_IEEE_F32LE);
       e.delay = fixed_size(attributes.get(), "delay", H5T_IEEE_F32LE);
       string_attribute(e.delay.get(), "units", "ms");
       edges.push_back(std::move(e));
@@ -1107,9 +1125,10 @@ void SonataWriter::rewrite_edge_weights(std::size_t edges, std::uint64_t first,
   if (impl_->broken) return;
   const auto& e = impl_->edges[edges];
   const hsize_t n = weight.size();
-  if (!e.written || first + n > e.count) {
-    internal_error(fmt::format("edges {}: weights [{}, {}) rewritten, of {} edges ({} written)",
-                               edges, first, first + n, e.count, e.rows_written));
+  if (!e.rewritable || !e.written || first + n > e.count) {
+    internal_error(
+        fmt::format("edges {}: weights [{}, {}) rewritten, of {} edges ({} written, {}rewritable)",
+                    edges, first, first + n, e.count, e.rows_written, e.rewritable ? "" : "not "));
   }
   if (n == 0) return;
   impl_->write_slice(e.weight, H5T_NATIVE_FLOAT, first, n, weight.data(),

@@ -355,7 +355,7 @@ TEST_CASE("A table and rewritten edge weights are readable under SWMR as they go
   constexpr std::size_t n = 200000;  // several compressed chunks of 65536 edges
   OutputLayout layout;
   layout.path = path;
-  layout.edges = {{"rec", "wm", "wm", n}};
+  layout.edges = {{"rec", "wm", "wm", n, true}};
   layout.tables = {{"training", {"step", "loss"}}};
   SonataWriter writer(layout);
   std::vector<std::uint64_t> ids(n);
@@ -400,6 +400,11 @@ with h5py.File(sys.argv[1], "r", swmr=True) as f:
   rows(1500, 1600);
   writer.flush();
   CHECK(run_python(dir, live_check, path + " 1600 2 running") == 0);
+  // In place: a rewrite takes no new file space.
+  const auto size = fs::file_size(path);
+  writer.rewrite_edge_weights(0, 0, weight);
+  writer.flush();
+  CHECK(fs::file_size(path) == size);
 
   rows(1600, 1601);
   writer.finish(RunStatus::complete, "{}");

@@ -97,6 +97,12 @@ struct EdgesLayout {
   std::string source_population;
   std::string target_population;
   std::uint64_t count = 0;
+  // The weights will be written again (rewrite_edge_weights): syn_weight is
+  // then stored uncompressed, in one block allocated up front, so that each
+  // rewrite overwrites it in place. A compressed chunk rewritten takes new
+  // file space (the old is not reused: the file grew by the whole weights at
+  // each rewrite) and costs a compression each time.
+  bool rewritable = false;
 };
 
 // Samples of synapses of a projection: all of them (snapshots) or chosen
@@ -213,9 +219,9 @@ class SonataWriter {
   void write_edges(std::size_t edges, std::span<const std::uint64_t> source,
                    std::span<const std::uint64_t> target, std::span<const float> delay_ms,
                    std::span<const float> weight);
-  // Once all edges of a population are written: the weights of edges
-  // [first, first + n) again, in place (a trainer's latest weights, under
-  // SWMR). Durable at the next flush(); a process killed while they are
+  // Once all edges of a `rewritable` population are written: the weights of
+  // edges [first, first + n) again, in place (a trainer's latest weights,
+  // under SWMR). Durable at the next flush(); a process killed while they are
   // being written may leave some of the previous weights beside the new.
   void rewrite_edge_weights(std::size_t edges, std::uint64_t first, std::span<const float> weight);
   // One row of a table: a value per column, buffered until flush().
