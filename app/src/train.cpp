@@ -642,9 +642,13 @@ void write_scores(io::DatasetFile& file, const std::string& group, const Recall&
   write_pooled(file, group + "/pooled", r.pooled);
 }
 
-struct LogRow {
-  double step, loss, train_f1, lr, grad_norm, recall_f1, wall_s;
-};
+// The training log, /training/<column>: a row per step.
+const std::vector<std::string> kLogColumns = {"step",      "loss",      "train_f1", "lr",
+                                              "grad_norm", "recall_f1", "wall_s"};
+
+// The log and the weights reach the file at each evaluation and, between
+// evaluations, at least this often.
+constexpr double kFlushSeconds = 5;
 
 // Sequential retrieval: per pattern, pooled, and in windows of `window`
 // steps over the free-running rows (window w covers pattern steps
@@ -758,6 +762,7 @@ class Trainer {
     init_weights(conn, Partitioning(c_.simulation.partitions), spec_, patterns_, D_,
                  c_.simulation.seed, proj_);
     result_.init_s = seconds_since(t0);
+    open_output();
     const auto t_eval = Clock::now();
     initial_ = recall({}, false);
     result_.initial = initial_.pooled;
@@ -870,6 +875,7 @@ class Trainer {
       });
       const learning::WeightGradient grad(conn, batch, errors);
       const double lr = spec_.schedule.at(step);
+      weights_in_file_ = false;
       const double norm = optimizer.step(conn, grad, lr);
       for (std::size_t b = 0; b < batch.size(); ++b) batch[b].u = std::move(errors[b].e);
       result_.steps = step + 1;
@@ -880,8 +886,16 @@ class Trainer {
         recall_f1 = recall({}, false).pooled.f1();
         if (stopped()) recall_f1 = std::nan("");  // partial
       }
-      log_.push_back({static_cast<double>(step), loss.loss, loss.f1(), lr, norm, recall_f1,
-                      seconds_since(started)});
+      // What a killed run leaves: the log so far, and the weights of its last
+      // evaluated row (they reach the file first, so a row vouches for them).
+      const bool evaluated = !std::isnan(recall_f1);
+      if (evaluated) flush_output(true);
+      if (writer_) {
+        const double row[] = {static_cast<double>(step), loss.loss, loss.f1(), lr, norm, recall_f1,
+                              seconds_since(started)};
+        writer_->append_row(0, row);
+      }
+      if (evaluated || seconds_since(last_flush_) >= kFlushSeconds) flush_output(false);
       if (opt_.progress) {
         std::fprintf(
             stderr, "\r[step %zu/%zu] loss %.5f train F1 %.4f lr %.3g |g| %.3g%s   ", step + 1,
@@ -933,14 +947,18 @@ class Trainer {
     seq_.done = true;
   }
 
-  void write_output() {
+  // Creates the output file (SWMR, as `run` writes it) with the initial
+  // weights and an empty log, status "running": from here on a killed run
+  // leaves a readable file.
+  void open_output() {
     if (c_.output.file.empty()) return;
     OutputLayout layout;
     layout.path = c_.output.file;
     const auto& names = sim_->network().populations();
     const auto& proj = sim_->network().projections()[proj_];
     const Connectivity& conn = sim_->connectivity(proj_);
-    layout.edges.push_back({proj.name, names[pop_].name, names[pop_].name, conn.size()});
+    layout.edges.push_back({proj.name, names[pop_].name, names[pop_].name, conn.size(), true});
+    layout.tables.push_back({"training", kLogColumns});
     layout.config_text = c_.resolved_toml;
     layout.command_line = opt_.command_line;
     layout.version = SPIKELINE_VERSION;
@@ -950,16 +968,35 @@ class Trainer {
     layout.run_id = fmt::format(
         "train-{:x}",
         static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
-    {
-      SonataWriter w(layout);
-      write_edges(w, 0, conn, sim_->grid());
-      w.finish(result_.status == "complete" ? RunStatus::complete
-               : result_.status == "failed" ? RunStatus::failed
-                                            : RunStatus::interrupted,
-               summary_json());
+    writer_ = std::make_unique<SonataWriter>(layout);
+    write_edges(*writer_, 0, conn, sim_->grid());
+    weights_in_file_ = true;
+    flush_output(false);
+  }
+
+  // The log rows so far to disk, and with `weights` the current weights
+  // (unless the file has them).
+  void flush_output(bool weights) {
+    if (!writer_) return;
+    if (weights && !weights_in_file_) {
+      io::rewrite_edge_weights(*writer_, 0, sim_->connectivity(proj_));
+      weights_in_file_ = true;
     }
+    writer_->flush();
+    last_flush_ = Clock::now();
+  }
+
+  void write_output() {
+    if (!writer_) return;
+    flush_output(true);
+    const std::string path = writer_->path();
+    writer_->finish(result_.status == "complete" ? RunStatus::complete
+                    : result_.status == "failed" ? RunStatus::failed
+                                                 : RunStatus::interrupted,
+                    summary_json());
+    writer_.reset();
     // The task's own datasets, added to the finished file.
-    io::DatasetFile file(layout.path, io::DatasetFile::Mode::read_write);
+    io::DatasetFile file(path, io::DatasetFile::Mode::read_write);
     const std::size_t M = patterns_.size(), T = task_.length, N = n_;
     write_rasters(file, "patterns", patterns_, T, N);
     if (final_.rasters.size() == M) {  // not after an interrupt (see run())
@@ -967,13 +1004,6 @@ class Trainer {
       write_scores(file, "recall", final_);
     }
     if (initial_.per_pattern.size() == M) write_scores(file, "recall_initial", initial_);
-    std::vector<double> cols[7];
-    for (const auto& r : log_) {
-      const double v[7] = {r.step, r.loss, r.train_f1, r.lr, r.grad_norm, r.recall_f1, r.wall_s};
-      for (int k = 0; k < 7; ++k) cols[k].push_back(v[k]);
-    }
-    const char* names7[7] = {"step", "loss", "train_f1", "lr", "grad_norm", "recall_f1", "wall_s"};
-    for (int k = 0; k < 7; ++k) file.write(std::string("training/") + names7[k], cols[k]);
     for (const char* kind : {"p_flip", "cue_steps", "silenced"}) {
       std::vector<double> value;
       std::vector<Score> scores;
@@ -1018,7 +1048,9 @@ class Trainer {
   std::unique_ptr<Simulator> sim_;
   std::unique_ptr<TrialRunner> runner_;
   Recall initial_, final_;
-  std::vector<LogRow> log_;
+  std::unique_ptr<SonataWriter> writer_;  // from the start of training
+  bool weights_in_file_ = false;          // the file has the current weights
+  Clock::time_point last_flush_;
   std::vector<RobustRow> robust_;
   SequentialResult seq_;
   std::size_t optimizer_bytes_ = 0;

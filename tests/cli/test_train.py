@@ -261,6 +261,67 @@ def test_sigint_stops_after_a_step_and_keeps_the_file():
             check(f["patterns"].shape[0] > 0 and "recall_initial" in f, "patterns, initial recall")
 
 
+def test_sigkill_leaves_the_log_and_the_latest_weights():
+    # The file is written as training goes (SWMR, as `run` writes it): a run
+    # killed outright leaves the log so far and the weights of its last
+    # evaluated row, marked "running". Constant lr, so that a run of k steps
+    # has the same weights as the killed one after k.
+    import signal
+    import subprocess
+    import time
+    tr = 'init_scale = 0.5\nschedule = "constant"\neval_every = 3\nsteps = %d'
+    small = dict(n=64, patterns=2, length=100, p_active=0.02, taps=5, threads=1)
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "wm.toml"), config(training=tr % 1000000, **small))
+        out = os.path.join(d, "out.h5")
+        p = subprocess.Popen([clitest.BINARY, "train", cfg, "-q", "-o", out], cwd=d,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        rows, deadline = 0, time.time() + 15
+        while rows < 7 and time.time() < deadline and p.poll() is None:
+            time.sleep(0.05)
+            try:
+                with h5py.File(out, "r", swmr=True) as f:
+                    rows = len(f["training/step"])
+            except (OSError, KeyError):
+                pass  # not created yet, or not yet in SWMR mode
+        p.send_signal(signal.SIGKILL)
+        _, err = p.communicate(timeout=30)
+        check_equal(p.returncode, -signal.SIGKILL, "killed (stderr: %s)" % err[-500:])
+        check(rows >= 7, "the log reached %d rows in 15 s, while running" % rows)
+        with h5py.File(out, "r", swmr=True) as f:
+            check_equal(clitest.text_attr(f["provenance/status"][()]), "running", "status")
+            log = log_of(f)
+            weights = f["edges/rec/0/syn_weight"][()]
+            check_equal(len(weights), 64 * 64 * 5, "synapses")
+        n = len(log["step"])
+        check(n >= 7 and all(len(v) == n for v in log.values()), "log rows %d" % n)
+        check(np.array_equal(log["step"], np.arange(n)), "steps %s" % log["step"][:10])
+        evaluated = np.flatnonzero(~np.isnan(log["recall_f1"]))
+        check_equal(list(evaluated), list(range(2, n, 3)), "evaluated rows")
+        # The weights are those of the last evaluated row, or (killed while
+        # they were being rewritten) partly those of the next evaluation.
+        last = int(evaluated[-1]) + 1
+        refs = []
+        for steps in (last, last + 3):
+            with TempDir() as r:
+                with train(r, config(training=tr % steps, **small)) as f:
+                    refs.append(f["edges/rec/0/syn_weight"][()])
+        check(not np.array_equal(refs[0], refs[1]), "training does not change the weights")
+        same = (weights == refs[0]) | (weights == refs[1])
+        check(same.all(), "%d weights are neither those of step %d nor of step %d"
+              % ((~same).sum(), last, last + 3))
+        # As docs/training.md says: its edges, copied out, load as explicit weights.
+        with h5py.File(out, "r", swmr=True) as f, \
+                h5py.File(os.path.join(d, "weights.h5"), "w") as g:
+            f.copy("edges", g)
+        text = config(training="steps = 0\ninit = \"config\"", **small).replace(
+            'rule = "all_to_all"\ntaps = 5\nweight = 0.0\ndelay = 1.0',
+            'rule = "explicit"\nfile = "weights.h5"')
+        with train(d, text) as f:
+            check(np.array_equal(f["edges/rec/0/syn_weight"][()], weights),
+                  "the copied weights do not load back")
+
+
 def test_patterns_from_a_file():
     with TempDir() as d:
         rng = np.random.default_rng(7)
