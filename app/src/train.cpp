@@ -71,6 +71,9 @@ std::string one_of(const ParamMap& p, const std::string& key, const std::string&
 
 // ---- the task ----
 
+// The longest patterns and backgrounds, in steps.
+constexpr double kMaxSteps = 1e7;
+
 struct TaskSpec {
   std::string population, projection;
   std::size_t patterns = 16, length = 1000, background = 50, cue = 0;
@@ -88,13 +91,20 @@ TaskSpec read_task(const Config& c) {
   t.population = p.text("population", c.populations.empty() ? "" : c.populations[0].name);
   t.projection = p.text("projection", c.projections.empty() ? "" : c.projections[0].name);
   t.patterns = whole(p, "patterns", 16, 1, 1e6);
-  t.length = whole(p, "length", 1000, 2, 1e7);
-  t.background = whole(p, "background", 50, 0, 1e7);
-  t.cue = whole(p, "cue", 0, 0, 1e7);  // 0: the projection's longest delay
+  t.length = whole(p, "length", 1000, 2, kMaxSteps);
+  t.background = whole(p, "background", 50, 0, kMaxSteps);
+  t.cue = whole(p, "cue", 0, 0, kMaxSteps);  // 0: the projection's longest delay
   t.p_active = p.number("p_active", 0.001);
   check_range(t.p_active, 0.0, 1.0, p.item("p_active"), "");
   t.seed = whole(p, "seed", static_cast<double>(c.simulation.seed), 0, 9.007e15);
   t.file = p.text("file", "");
+  if (t.file.empty() && t.p_active == 0) {
+    // With a file, p_active is the background's density only, and 0 is fine.
+    throw ConfigError(fmt::format(
+        "{} = 0 is invalid: the patterns would be empty, and F1 with nothing to recall is "
+        "undefined; valid: (0, 1]",
+        p.item("p_active")));
+  }
   return t;
 }
 
@@ -123,14 +133,15 @@ std::vector<BitRaster> read_patterns(const std::string& path, std::size_t n, Tas
   std::vector<std::uint8_t> bits;
   try {
     const io::DatasetFile file(path, io::DatasetFile::Mode::read);
-    bits = file.read_bytes("patterns", 3, dims);
+    bits = file.read_bytes("patterns", 3, dims, io::DatasetFile::Stored::integer);
   } catch (const Error& e) {
     // The same kind of error (66 missing, 65 unreadable), naming the key.
     const bool shape = dynamic_cast<const DataError*>(&e) != nullptr &&
                        std::string_view(e.what()).find("/patterns") != std::string_view::npos;
     throw Error(e.code(), fmt::format("[task] file: {}{}", e.what(),
-                                      shape ? " (/patterns must be uint8 "
-                                              "[patterns][steps][neurons] of 0 and 1)"
+                                      shape ? " (/patterns must be integers "
+                                              "[patterns][steps][neurons] of 0 and 1, e.g. "
+                                              "uint8 or bool)"
                                             : ""));
   }
   if (dims[2] != n) {
@@ -154,6 +165,69 @@ std::vector<BitRaster> read_patterns(const std::string& path, std::size_t n, Tas
     out.push_back(std::move(b));
   }
   return out;
+}
+
+// Refuses a pattern set that cannot be trained or scored: no pattern at all,
+// or patterns no longer than the cue (D steps), which leave no free-running
+// step to score. Patterns from a file are bad data (65) naming the file;
+// [task] keys are a config error (78) naming the key.
+void check_pattern_shape(const TaskSpec& t, std::size_t D, std::size_t patterns) {
+  const std::string cue = t.cue ? fmt::format("[task] cue = {} steps", D)
+                                : fmt::format(
+                                      "{} steps, the longest delay of projection '{}'; "
+                                      "[task] cue sets another",
+                                      D, t.projection);
+  if (!t.file.empty()) {
+    if (patterns == 0) {
+      throw DataError(
+          fmt::format("[task] file: {}: /patterns holds 0 patterns: at least 1 is needed", t.file));
+    }
+    if (t.length <= D) {
+      throw DataError(
+          fmt::format("[task] file: {}: /patterns has {} steps per pattern, not longer than the "
+                      "cue ({}): nothing would be left to recall; valid: at least {} steps",
+                      t.file, t.length, cue, D + 1));
+    }
+    return;
+  }
+  if (t.cue && D >= t.length) {
+    throw ConfigError(
+        fmt::format("[task] cue = {} steps must be at least 1 and shorter than the "
+                    "patterns ({} steps): valid 1 to {}",
+                    D, t.length, t.length - 1));
+  }
+  if (t.length <= D) {
+    throw ConfigError(
+        fmt::format("[task] length = {} is invalid: the patterns must be longer than the cue "
+                    "({}); valid: a whole number from {} to {}",
+                    t.length, cue, D + 1, kMaxSteps));
+  }
+}
+
+// Refuses a pattern with no active entry in its free-running steps D .. T-1,
+// the part recall is scored on: F1 with nothing to recall is undefined (the
+// score would call any silent network perfect). Names the pattern, and the
+// file (65) or the [task] keys of the draw (78).
+void check_patterns_active(const TaskSpec& t, std::size_t D,
+                           const std::vector<BitRaster>& patterns) {
+  for (std::size_t m = 0; m < patterns.size(); ++m) {
+    bool active = false;
+    for (std::size_t s = D; s < patterns[m].steps() && !active; ++s)
+      patterns[m].for_each_in_row(s, [&](std::size_t) { active = true; });
+    if (active) continue;
+    const std::string what = fmt::format(
+        "has no active entry in its free-running steps {} .. {}, the part recall is scored on: "
+        "F1 with nothing to recall is undefined",
+        D, t.length - 1);
+    if (!t.file.empty()) {
+      throw DataError(fmt::format(
+          "[task] file: {}: /patterns[{}] {}; every pattern needs a 1 there", t.file, m, what));
+    }
+    throw ConfigError(
+        fmt::format("[task] p_active = {} (seed {}, {} neurons): pattern {} {}; raise p_active "
+                    "or length, or draw another seed",
+                    t.p_active, t.seed, patterns[m].neurons(), m, what));
+  }
 }
 
 // ---- training and evaluation settings ----
@@ -568,9 +642,13 @@ void write_scores(io::DatasetFile& file, const std::string& group, const Recall&
   write_pooled(file, group + "/pooled", r.pooled);
 }
 
-struct LogRow {
-  double step, loss, train_f1, lr, grad_norm, recall_f1, wall_s;
-};
+// The training log, /training/<column>: a row per step.
+const std::vector<std::string> kLogColumns = {"step",      "loss",      "train_f1", "lr",
+                                              "grad_norm", "recall_f1", "wall_s"};
+
+// The log and the weights reach the file at each evaluation and, between
+// evaluations, at least this often.
+constexpr double kFlushSeconds = 5;
 
 // Sequential retrieval: per pattern, pooled, and in windows of `window`
 // steps over the free-running rows (window w covers pattern steps
@@ -657,12 +735,8 @@ class Trainer {
     so.partitions = c.simulation.partitions;
     sim_ = std::make_unique<Simulator>(std::move(net), so);
     D_ = task_.cue ? task_.cue : sim_->connectivity(proj_).max_delay();
-    if (D_ == 0 || D_ >= task_.length) {
-      throw ConfigError(
-          fmt::format("[task] cue = {} steps must be at least 1 and shorter than the "
-                      "patterns ({} steps)",
-                      D_, task_.length));
-    }
+    check_pattern_shape(task_, D_, patterns_.size());
+    check_patterns_active(task_, D_, patterns_);
     // The sweeps are checked now, not after the training they follow.
     for (const double k : eval_.cue_steps) {
       if (!(k >= 1 && k <= static_cast<double>(D_) && k == std::floor(k))) {
@@ -688,6 +762,7 @@ class Trainer {
     init_weights(conn, Partitioning(c_.simulation.partitions), spec_, patterns_, D_,
                  c_.simulation.seed, proj_);
     result_.init_s = seconds_since(t0);
+    open_output();
     const auto t_eval = Clock::now();
     initial_ = recall({}, false);
     result_.initial = initial_.pooled;
@@ -800,6 +875,7 @@ class Trainer {
       });
       const learning::WeightGradient grad(conn, batch, errors);
       const double lr = spec_.schedule.at(step);
+      weights_in_file_ = false;
       const double norm = optimizer.step(conn, grad, lr);
       for (std::size_t b = 0; b < batch.size(); ++b) batch[b].u = std::move(errors[b].e);
       result_.steps = step + 1;
@@ -810,8 +886,16 @@ class Trainer {
         recall_f1 = recall({}, false).pooled.f1();
         if (stopped()) recall_f1 = std::nan("");  // partial
       }
-      log_.push_back({static_cast<double>(step), loss.loss, loss.f1(), lr, norm, recall_f1,
-                      seconds_since(started)});
+      // What a killed run leaves: the log so far, and the weights of its last
+      // evaluated row (they reach the file first, so a row vouches for them).
+      const bool evaluated = !std::isnan(recall_f1);
+      if (evaluated) flush_output(true);
+      if (writer_) {
+        const double row[] = {static_cast<double>(step), loss.loss, loss.f1(), lr, norm, recall_f1,
+                              seconds_since(started)};
+        writer_->append_row(0, row);
+      }
+      if (evaluated || seconds_since(last_flush_) >= kFlushSeconds) flush_output(false);
       if (opt_.progress) {
         std::fprintf(
             stderr, "\r[step %zu/%zu] loss %.5f train F1 %.4f lr %.3g |g| %.3g%s   ", step + 1,
@@ -863,14 +947,18 @@ class Trainer {
     seq_.done = true;
   }
 
-  void write_output() {
+  // Creates the output file (SWMR, as `run` writes it) with the initial
+  // weights and an empty log, status "running": from here on a killed run
+  // leaves a readable file.
+  void open_output() {
     if (c_.output.file.empty()) return;
     OutputLayout layout;
     layout.path = c_.output.file;
     const auto& names = sim_->network().populations();
     const auto& proj = sim_->network().projections()[proj_];
     const Connectivity& conn = sim_->connectivity(proj_);
-    layout.edges.push_back({proj.name, names[pop_].name, names[pop_].name, conn.size()});
+    layout.edges.push_back({proj.name, names[pop_].name, names[pop_].name, conn.size(), true});
+    layout.tables.push_back({"training", kLogColumns});
     layout.config_text = c_.resolved_toml;
     layout.command_line = opt_.command_line;
     layout.version = SPIKELINE_VERSION;
@@ -880,16 +968,35 @@ class Trainer {
     layout.run_id = fmt::format(
         "train-{:x}",
         static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
-    {
-      SonataWriter w(layout);
-      write_edges(w, 0, conn, sim_->grid());
-      w.finish(result_.status == "complete" ? RunStatus::complete
-               : result_.status == "failed" ? RunStatus::failed
-                                            : RunStatus::interrupted,
-               summary_json());
+    writer_ = std::make_unique<SonataWriter>(layout);
+    write_edges(*writer_, 0, conn, sim_->grid());
+    weights_in_file_ = true;
+    flush_output(false);
+  }
+
+  // The log rows so far to disk, and with `weights` the current weights
+  // (unless the file has them).
+  void flush_output(bool weights) {
+    if (!writer_) return;
+    if (weights && !weights_in_file_) {
+      io::rewrite_edge_weights(*writer_, 0, sim_->connectivity(proj_));
+      weights_in_file_ = true;
     }
+    writer_->flush();
+    last_flush_ = Clock::now();
+  }
+
+  void write_output() {
+    if (!writer_) return;
+    flush_output(true);
+    const std::string path = writer_->path();
+    writer_->finish(result_.status == "complete" ? RunStatus::complete
+                    : result_.status == "failed" ? RunStatus::failed
+                                                 : RunStatus::interrupted,
+                    summary_json());
+    writer_.reset();
     // The task's own datasets, added to the finished file.
-    io::DatasetFile file(layout.path, io::DatasetFile::Mode::read_write);
+    io::DatasetFile file(path, io::DatasetFile::Mode::read_write);
     const std::size_t M = patterns_.size(), T = task_.length, N = n_;
     write_rasters(file, "patterns", patterns_, T, N);
     if (final_.rasters.size() == M) {  // not after an interrupt (see run())
@@ -897,13 +1004,6 @@ class Trainer {
       write_scores(file, "recall", final_);
     }
     if (initial_.per_pattern.size() == M) write_scores(file, "recall_initial", initial_);
-    std::vector<double> cols[7];
-    for (const auto& r : log_) {
-      const double v[7] = {r.step, r.loss, r.train_f1, r.lr, r.grad_norm, r.recall_f1, r.wall_s};
-      for (int k = 0; k < 7; ++k) cols[k].push_back(v[k]);
-    }
-    const char* names7[7] = {"step", "loss", "train_f1", "lr", "grad_norm", "recall_f1", "wall_s"};
-    for (int k = 0; k < 7; ++k) file.write(std::string("training/") + names7[k], cols[k]);
     for (const char* kind : {"p_flip", "cue_steps", "silenced"}) {
       std::vector<double> value;
       std::vector<Score> scores;
@@ -948,7 +1048,9 @@ class Trainer {
   std::unique_ptr<Simulator> sim_;
   std::unique_ptr<TrialRunner> runner_;
   Recall initial_, final_;
-  std::vector<LogRow> log_;
+  std::unique_ptr<SonataWriter> writer_;  // from the start of training
+  bool weights_in_file_ = false;          // the file has the current weights
+  Clock::time_point last_flush_;
   std::vector<RobustRow> robust_;
   SequentialResult seq_;
   std::size_t optimizer_bytes_ = 0;

@@ -38,6 +38,81 @@ struct DatasetFile::ByteSlabs::Impl {
   Handle dataset, space, memory;
 };
 
+namespace {
+
+// A stored type as a reader would name it: "float64", "int16", "string".
+std::string type_name(hid_t type) {
+  const std::size_t bits = H5Tget_size(type) * 8;
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return fmt::format("{}int{}", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
+    case H5T_FLOAT:
+      return fmt::format("float{}", bits);
+    case H5T_STRING:
+      return "string";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_REFERENCE:
+      return "reference";
+    default:
+      return "unknown";
+  }
+}
+
+// Whether `type` stores integers: an integer type, or an enum over one.
+bool stores_integers(hid_t type) {
+  const H5T_class_t c = H5Tget_class(type);
+  if (c == H5T_INTEGER) return true;
+  if (c != H5T_ENUM) return false;
+  Handle base = detail::type_handle(H5Tget_super(type));
+  return base.valid() && H5Tget_class(base.get()) == H5T_INTEGER;
+}
+
+// The first value a conversion to uint8 found out of range (HDF5 would
+// clamp it to 0 or 255 without a word): the read is aborted instead.
+struct OutOfRange {
+  bool found = false;
+  std::string value;  // the stored integer, where it can be decoded
+};
+
+// The integer at `data`, stored as `type` (at most 8 bytes), as text.
+std::string integer_text(hid_t type, const void* data) {
+  const std::size_t size = H5Tget_size(type);
+  if (H5Tget_class(type) != H5T_INTEGER || size == 0 || size > 8) return "";
+  unsigned char bytes[8] = {};
+  std::memcpy(bytes, data, size);
+  if (H5Tget_order(type) == H5T_ORDER_BE) std::reverse(bytes, bytes + size);
+  std::uint64_t u = 0;
+  for (std::size_t k = size; k-- > 0;) u = (u << 8) | bytes[k];
+  const bool negative = H5Tget_sign(type) == H5T_SGN_2 && (bytes[size - 1] & 0x80) != 0;
+  if (!negative) return fmt::format("{}", u);
+  if (size < 8) u |= ~std::uint64_t{0} << (8 * size);  // sign extension
+  return fmt::format("{}", static_cast<std::int64_t>(u));
+}
+
+H5T_conv_ret_t abort_out_of_range(H5T_conv_except_t kind, hid_t source, hid_t, void* value, void*,
+                                  void* user) {
+  if (kind != H5T_CONV_EXCEPT_RANGE_HI && kind != H5T_CONV_EXCEPT_RANGE_LOW) {
+    return H5T_CONV_UNHANDLED;
+  }
+  auto& out = *static_cast<OutOfRange*>(user);
+  if (!out.found && source >= 0) out.value = integer_text(source, value);
+  out.found = true;
+  return H5T_CONV_ABORT;
+}
+
+}  // namespace
+
 DatasetFile::DatasetFile(const std::string& path, Mode mode) : impl_(std::make_unique<Impl>()) {
   detail::silence_hdf5_errors();
   impl_->path = path;
@@ -131,10 +206,16 @@ void DatasetFile::ByteSlabs::write(std::uint64_t index, std::span<const std::uin
 }
 
 std::vector<std::uint8_t> DatasetFile::read_bytes(const std::string& name, int rank,
-                                                  std::vector<std::uint64_t>& dims) const {
+                                                  std::vector<std::uint64_t>& dims,
+                                                  Stored stored) const {
   const std::string& path = impl_->path;
   Handle ds = detail::dataset_handle(H5Dopen2(impl_->file.get(), name.c_str(), H5P_DEFAULT));
   if (!ds.valid()) throw DataError(fmt::format("{}: no dataset /{}", path, name));
+  Handle type = detail::type_handle(H5Dget_type(ds.get()));
+  if (stored == Stored::integer && !stores_integers(type.get())) {
+    throw DataError(
+        fmt::format("{}: /{} is stored as {}, not as integers", path, name, type_name(type.get())));
+  }
   Handle space = detail::space_handle(H5Dget_space(ds.get()));
   const int found = H5Sget_simple_extent_ndims(space.get());
   if (found != rank) {
@@ -146,10 +227,17 @@ std::vector<std::uint8_t> DatasetFile::read_bytes(const std::string& name, int r
   std::uint64_t total = 1;
   for (const auto x : d) total *= x;
   std::vector<std::uint8_t> bytes(total);
+  OutOfRange out_of_range;
+  Handle transfer = detail::plist_handle(H5Pcreate(H5P_DATASET_XFER));
+  H5Pset_type_conv_cb(transfer.get(), abort_out_of_range, &out_of_range);
   if (!bytes.empty() &&
-      H5Dread(ds.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0) {
-    throw DataError(
-        fmt::format("{}: cannot read /{} as bytes: {}", path, name, detail::hdf5_reason()));
+      H5Dread(ds.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, transfer.get(), bytes.data()) < 0) {
+    const std::string reason = detail::hdf5_reason();
+    if (out_of_range.found) {
+      throw DataError(fmt::format("{}: /{} holds {}, outside 0 .. 255", path, name,
+                                  out_of_range.value.empty() ? "a value" : out_of_range.value));
+    }
+    throw DataError(fmt::format("{}: cannot read /{} as bytes: {}", path, name, reason));
   }
   return bytes;
 }

@@ -32,6 +32,9 @@ namespace {
 // 64 Ki elements per chunk: large enough for fast sequential writes, small
 // enough that the per-dataset buffer (one chunk) stays at most 512 KiB.
 constexpr hsize_t kChunkElements = hsize_t{1} << 16;
+// A table's rows per chunk: a log grows by a row per step, so a full chunk
+// of 2^16 doubles per column (512 KiB) would be mostly empty.
+constexpr hsize_t kTableChunkRows = 1024;
 constexpr std::size_t kStatusBytes = 16;
 constexpr std::uint32_t kSonataMagic = 0x0A7A;
 
@@ -121,6 +124,15 @@ void validate(const OutputLayout& layout) {
   }
   seen.clear();
   for (const auto& m : layout.modulators) check_unique("neuromodulator record", seen, m.name);
+  seen = {"spikes", "report", "weights", "neuromodulators", "edges", "provenance"};
+  for (const auto& t : layout.tables) {
+    check_unique("table", seen, t.group);
+    if (t.columns.empty()) {
+      throw ConfigError(fmt::format("table '{}' has no columns", t.group));
+    }
+    std::set<std::string> columns;
+    for (const auto& c : t.columns) check_unique("table column", columns, c);
+  }
 }
 
 // How the writer opens its file. SWMR needs the latest file format. With
@@ -190,10 +202,15 @@ struct ModulatorSink {
   Appendable<double> time;
 };
 
+struct Table {
+  std::vector<Appendable<double>> columns;
+};
+
 struct EdgeSink {
   std::uint64_t count = 0;
   std::uint64_t rows_written = 0;
   bool written = false;
+  bool rewritable = false;
   Handle source, target, weight, delay;
 };
 
@@ -205,6 +222,7 @@ struct SonataWriter::Impl {
   std::vector<Snapshots> snapshots;
   std::vector<ModulatorSink> modulators;
   std::vector<EdgeSink> edges;
+  std::vector<Table> tables;
   Handle status, summary, simulated;
   double simulated_ms = 0;
   bool finished = false;
@@ -318,6 +336,21 @@ struct SonataWriter::Impl {
     return ds;
   }
 
+  // A 1-D contiguous dataset of `n` elements, its file space allocated now
+  // and never moved: written (and rewritten) in place, also under SWMR. Not
+  // filled: its writer writes every element before a flush.
+  Handle in_place(hid_t parent, const std::string& name, hid_t file_type, hsize_t n) const {
+    if (reopening) return open_dataset(parent, name);
+    Handle space = detail::space_handle(H5Screate_simple(1, &n, nullptr));
+    Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
+    H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY);
+    H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
+    return detail::dataset_handle(check(H5Dcreate2(parent, name.c_str(), file_type, space.get(),
+                                                   H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                                        ExitCode::cant_create,
+                                        "cannot create dataset '" + name + "'"));
+  }
+
   Handle string_dataset(hid_t parent, const std::string& name, const std::string& value) const {
     Handle type = string_type(value.size());
     std::string buffer = value;
@@ -329,10 +362,12 @@ struct SonataWriter::Impl {
   // along rows; `rows` > 0 for datasets whose size is known up front.
   // Returns it with the rows per chunk.
   std::pair<Handle, hsize_t> chunked_dataset(hid_t parent, const std::string& name, hid_t file_type,
-                                             int rank, hsize_t width, hsize_t rows) const {
+                                             int rank, hsize_t width, hsize_t rows,
+                                             hsize_t max_chunk_rows = kChunkElements) const {
     if (reopening) return open_chunked(parent, name, rank, width);
     const hsize_t chunk_width = std::clamp<hsize_t>(width, 1, kChunkElements);
-    hsize_t chunk_rows = std::max<hsize_t>(1, kChunkElements / chunk_width);
+    hsize_t chunk_rows =
+        std::clamp<hsize_t>(kChunkElements / chunk_width, 1, std::max<hsize_t>(max_chunk_rows, 1));
     if (rows > 0) chunk_rows = std::min(chunk_rows, rows);
     const std::array<hsize_t, 2> dims{rows, width};
     const std::array<hsize_t, 2> max_dims{H5S_UNLIMITED, H5S_UNLIMITED};
@@ -375,12 +410,13 @@ struct SonataWriter::Impl {
 
   template <class T>
   Appendable<T> appendable(hid_t parent, const std::string& name, hid_t file_type, int rank,
-                           hsize_t width) const {
+                           hsize_t width, hsize_t max_chunk_rows = kChunkElements) const {
     Appendable<T> a;
     a.name = name;
     a.rank = rank;
     a.width = width;
-    std::tie(a.dataset, a.chunk_rows) = chunked_dataset(parent, name, file_type, rank, width, 0);
+    std::tie(a.dataset, a.chunk_rows) =
+        chunked_dataset(parent, name, file_type, rank, width, 0, max_chunk_rows);
     if (reopening) {
       std::array<hsize_t, 2> dims{0, 0};
       Handle space = detail::space_handle(H5Dget_space(a.dataset.get()));
@@ -482,6 +518,8 @@ struct SonataWriter::Impl {
       drain(m.data, true);
       drain(m.time, true);
     }
+    for (auto& t : tables)
+      for (auto& c : t.columns) drain(c, true);
   }
 
   void flush_file() const {
@@ -540,6 +578,9 @@ struct SonataWriter::Impl {
       f(modulators[i].data, rows(&OutputPosition::modulator_samples, i));
       f(modulators[i].time, rows(&OutputPosition::modulator_samples, i));
     }
+    for (std::size_t i = 0; i < tables.size(); ++i) {
+      for (auto& c : tables[i].columns) f(c, rows(&OutputPosition::table_rows, i));
+    }
   }
 
   // ---- construction ----
@@ -551,6 +592,7 @@ struct SonataWriter::Impl {
     create_snapshots(layout);
     create_modulators(layout);
     create_edges(layout);
+    create_tables(layout);
     create_provenance(layout);
   }
 
@@ -757,11 +799,37 @@ struct SonataWriter::Impl {
       known("edge_group_index", H5T_STD_U64LE, H5T_NATIVE_UINT64,
             [](hsize_t i) { return static_cast<std::uint64_t>(i); });
       Handle attributes = create_group(group.get(), "0");
-      e.weight = fixed_size(attributes.get(), "syn_weight", H5T_IEEE_F32LE);
+      e.rewritable = spec.rewritable;
+      e.weight = spec.rewritable ? in_place(attributes.get(), "syn_weight", H5T_IEEE_F32LE, n)
+                                 : fixed_size(attributes.get(), "syn_weight", H5T_IEEE_F32LE);
       e.delay = fixed_size(attributes.get(), "delay", H5T_IEEE_F32LE);
       string_attribute(e.delay.get(), "units", "ms");
       edges.push_back(std::move(e));
     }
+  }
+
+  void create_tables(const OutputLayout& layout) {
+    for (const auto& spec : layout.tables) {
+      Handle group = create_group(file.get(), spec.group);
+      Table t;
+      for (const auto& column : spec.columns) {
+        t.columns.push_back(
+            appendable<double>(group.get(), column, H5T_IEEE_F64LE, 1, 1, kTableChunkRows));
+        t.columns.back().name = "/" + spec.group + "/" + column;
+      }
+      tables.push_back(std::move(t));
+    }
+  }
+
+  // Writes `n` values of a fixed-size 1-D dataset from element `first`.
+  void write_slice(const Handle& ds, hid_t type, hsize_t first, hsize_t n, const void* data,
+                   const std::string& what) const {
+    Handle file_space = detail::space_handle(H5Dget_space(ds.get()));
+    Handle memory_space = detail::space_handle(H5Screate_simple(1, &n, nullptr));
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &n, nullptr),
+          "cannot select " + what);
+    check(H5Dwrite(ds.get(), type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+          "cannot write " + what);
   }
 
   void create_provenance(const OutputLayout& layout) {
@@ -899,6 +967,7 @@ SonataWriter::SonataWriter(const OutputLayout& layout, const OutputPosition& at,
   expect("reports", at.frames.size(), w.reports.size());
   expect("weight records", at.weight_samples.size(), w.snapshots.size());
   expect("neuromodulator records", at.modulator_samples.size(), w.modulators.size());
+  expect("tables", at.table_rows.size(), w.tables.size());
   w.for_each_appendable(
       [&](const auto& a, hsize_t rows) {
         if (rows > a.rows) {
@@ -951,6 +1020,8 @@ OutputPosition SonataWriter::position() const {
   for (const auto& s : w.snapshots) p.weight_samples.push_back(s.time.rows + s.time.pending_rows());
   for (const auto& m : w.modulators)
     p.modulator_samples.push_back(m.time.rows + m.time.pending_rows());
+  for (const auto& t : w.tables)
+    p.table_rows.push_back(t.columns[0].rows + t.columns[0].pending_rows());
   return p;
 }
 
@@ -1038,47 +1109,89 @@ void SonataWriter::write_edges(std::size_t edges, std::uint64_t first,
     e.written = e.rows_written == e.count;
     return;
   }
-  const hsize_t start = first;
-  auto write = [&](const Handle& ds, hid_t type, const void* data) {
-    Handle file_space = detail::space_handle(H5Dget_space(ds.get()));
-    Handle memory_space = detail::space_handle(H5Screate_simple(1, &n, nullptr));
-    impl_->check(
-        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr),
-        "cannot select edges " + std::to_string(edges));
-    impl_->check(H5Dwrite(ds.get(), type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
-                 "cannot write edges " + std::to_string(edges));
-  };
-  write(e.source, H5T_NATIVE_UINT64, source.data());
-  write(e.target, H5T_NATIVE_UINT64, target.data());
-  write(e.weight, H5T_NATIVE_FLOAT, weight.data());
-  write(e.delay, H5T_NATIVE_FLOAT, delay_ms.data());
+  const std::string what = "edges " + std::to_string(edges);
+  impl_->write_slice(e.source, H5T_NATIVE_UINT64, first, n, source.data(), what);
+  impl_->write_slice(e.target, H5T_NATIVE_UINT64, first, n, target.data(), what);
+  impl_->write_slice(e.weight, H5T_NATIVE_FLOAT, first, n, weight.data(), what);
+  impl_->write_slice(e.delay, H5T_NATIVE_FLOAT, first, n, delay_ms.data(), what);
   e.rows_written += n;
   e.written = e.rows_written == e.count;
 }
 
-void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& connectivity,
-                 const TimeGrid& grid) {
+void SonataWriter::rewrite_edge_weights(std::size_t edges, std::uint64_t first,
+                                        std::span<const float> weight) {
+  impl_->require_open("rewrite_edge_weights()");
+  if (edges >= impl_->edges.size()) internal_error("no edges population " + std::to_string(edges));
+  if (impl_->broken) return;
+  const auto& e = impl_->edges[edges];
+  const hsize_t n = weight.size();
+  if (!e.rewritable || !e.written || first + n > e.count) {
+    internal_error(
+        fmt::format("edges {}: weights [{}, {}) rewritten, of {} edges ({} written, {}rewritable)",
+                    edges, first, first + n, e.count, e.rows_written, e.rewritable ? "" : "not "));
+  }
+  if (n == 0) return;
+  impl_->write_slice(e.weight, H5T_NATIVE_FLOAT, first, n, weight.data(),
+                     "the weights of edges " + std::to_string(edges));
+}
+
+namespace {
+
+// Every synapse of `connectivity` in canonical order, a million at a time:
+// 24 MB of buffers whatever the size of the projection. block(first, source,
+// target, delay_ms, weight) gets each block; without a grid only the weights
+// are filled.
+template <class Block>
+void edge_blocks(const Connectivity& connectivity, const TimeGrid* grid, Block&& block) {
   std::vector<std::uint64_t> src, tgt;
   std::vector<float> delay, weight;
   std::uint64_t first = 0;
   auto flush = [&] {
-    writer.write_edges(edges, first, src, tgt, delay, weight);
-    first += src.size();
+    block(first, src, tgt, delay, weight);
+    first += weight.size();
     src.clear();
     tgt.clear();
     delay.clear();
     weight.clear();
   };
-  // In canonical order, a million edges at a time: 24 MB of buffers
-  // whatever the size of the projection.
   connectivity.for_each_canonical([&](const SynapseRecord& r) {
-    src.push_back(r.source);
-    tgt.push_back(r.target);
-    delay.push_back(static_cast<float>(grid.to_ms(r.delay)));
+    if (grid != nullptr) {
+      src.push_back(r.source);
+      tgt.push_back(r.target);
+      delay.push_back(static_cast<float>(grid->to_ms(r.delay)));
+    }
     weight.push_back(r.weight);
-    if (src.size() == (std::size_t{1} << 20)) flush();
+    if (weight.size() == (std::size_t{1} << 20)) flush();
   });
   flush();
+}
+
+}  // namespace
+
+void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& connectivity,
+                 const TimeGrid& grid) {
+  edge_blocks(connectivity, &grid,
+              [&](std::uint64_t first, auto& src, auto& tgt, auto& delay, auto& weight) {
+                writer.write_edges(edges, first, src, tgt, delay, weight);
+              });
+}
+
+void rewrite_edge_weights(SonataWriter& writer, std::size_t edges,
+                          const Connectivity& connectivity) {
+  edge_blocks(connectivity, nullptr, [&](std::uint64_t first, auto&, auto&, auto&, auto& weight) {
+    writer.rewrite_edge_weights(edges, first, weight);
+  });
+}
+
+void SonataWriter::append_row(std::size_t table, std::span<const double> row) {
+  impl_->require_open("append_row()");
+  if (table >= impl_->tables.size()) internal_error("no table " + std::to_string(table));
+  auto& columns = impl_->tables[table].columns;
+  if (row.size() != columns.size()) {
+    internal_error(fmt::format("a row of {} values for table {} of {} columns", row.size(), table,
+                               columns.size()));
+  }
+  for (std::size_t k = 0; k < columns.size(); ++k) impl_->append(columns[k], row.subspan(k, 1));
 }
 
 void SonataWriter::set_simulated_time(double time_ms) {
@@ -1128,7 +1241,9 @@ void SonataWriter::finish(RunStatus status, const std::string& summary_json) {
   w.spikes.clear();
   w.reports.clear();
   w.snapshots.clear();
+  w.modulators.clear();
   w.edges.clear();
+  w.tables.clear();
   w.status.reset();
   w.summary.reset();
   w.simulated.reset();

@@ -261,6 +261,67 @@ def test_sigint_stops_after_a_step_and_keeps_the_file():
             check(f["patterns"].shape[0] > 0 and "recall_initial" in f, "patterns, initial recall")
 
 
+def test_sigkill_leaves_the_log_and_the_latest_weights():
+    # The file is written as training goes (SWMR, as `run` writes it): a run
+    # killed outright leaves the log so far and the weights of its last
+    # evaluated row, marked "running". Constant lr, so that a run of k steps
+    # has the same weights as the killed one after k.
+    import signal
+    import subprocess
+    import time
+    tr = 'init_scale = 0.5\nschedule = "constant"\neval_every = 3\nsteps = %d'
+    small = dict(n=64, patterns=2, length=100, p_active=0.02, taps=5, threads=1)
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "wm.toml"), config(training=tr % 1000000, **small))
+        out = os.path.join(d, "out.h5")
+        p = subprocess.Popen([clitest.BINARY, "train", cfg, "-q", "-o", out], cwd=d,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        rows, deadline = 0, time.time() + 15
+        while rows < 7 and time.time() < deadline and p.poll() is None:
+            time.sleep(0.05)
+            try:
+                with h5py.File(out, "r", swmr=True) as f:
+                    rows = len(f["training/step"])
+            except (OSError, KeyError):
+                pass  # not created yet, or not yet in SWMR mode
+        p.send_signal(signal.SIGKILL)
+        _, err = p.communicate(timeout=30)
+        check_equal(p.returncode, -signal.SIGKILL, "killed (stderr: %s)" % err[-500:])
+        check(rows >= 7, "the log reached %d rows in 15 s, while running" % rows)
+        with h5py.File(out, "r", swmr=True) as f:
+            check_equal(clitest.text_attr(f["provenance/status"][()]), "running", "status")
+            log = log_of(f)
+            weights = f["edges/rec/0/syn_weight"][()]
+            check_equal(len(weights), 64 * 64 * 5, "synapses")
+        n = len(log["step"])
+        check(n >= 7 and all(len(v) == n for v in log.values()), "log rows %d" % n)
+        check(np.array_equal(log["step"], np.arange(n)), "steps %s" % log["step"][:10])
+        evaluated = np.flatnonzero(~np.isnan(log["recall_f1"]))
+        check_equal(list(evaluated), list(range(2, n, 3)), "evaluated rows")
+        # The weights are those of the last evaluated row, or (killed while
+        # they were being rewritten) partly those of the next evaluation.
+        last = int(evaluated[-1]) + 1
+        refs = []
+        for steps in (last, last + 3):
+            with TempDir() as r:
+                with train(r, config(training=tr % steps, **small)) as f:
+                    refs.append(f["edges/rec/0/syn_weight"][()])
+        check(not np.array_equal(refs[0], refs[1]), "training does not change the weights")
+        same = (weights == refs[0]) | (weights == refs[1])
+        check(same.all(), "%d weights are neither those of step %d nor of step %d"
+              % ((~same).sum(), last, last + 3))
+        # As docs/training.md says: its edges, copied out, load as explicit weights.
+        with h5py.File(out, "r", swmr=True) as f, \
+                h5py.File(os.path.join(d, "weights.h5"), "w") as g:
+            f.copy("edges", g)
+        text = config(training="steps = 0\ninit = \"config\"", **small).replace(
+            'rule = "all_to_all"\ntaps = 5\nweight = 0.0\ndelay = 1.0',
+            'rule = "explicit"\nfile = "weights.h5"')
+        with train(d, text) as f:
+            check(np.array_equal(f["edges/rec/0/syn_weight"][()], weights),
+                  "the copied weights do not load back")
+
+
 def test_patterns_from_a_file():
     with TempDir() as d:
         rng = np.random.default_rng(7)
@@ -271,6 +332,21 @@ def test_patterns_from_a_file():
                              training="steps = 0", task='file = "pats.h5"')) as f:
             check(np.array_equal(f["patterns"][()], pats), "the patterns are not the file's")
             check_equal(pooled(f, "recall")[2], 1.0, "closed-form F1 on the file's patterns")
+
+
+def test_patterns_from_a_file_of_any_integer_type():
+    # Any integer type holding 0 and 1 reads as the same patterns: signed,
+    # wide, big-endian, and h5py's bool (an enum over int8). With a file,
+    # p_active is the background's density only, and 0 (no background) is fine.
+    rng = np.random.default_rng(7)
+    pats = (rng.random((2, 150, 64)) < 0.01).astype(np.uint8)
+    for dtype in (np.int64, ">u2", bool):
+        with TempDir() as d:
+            with h5py.File(os.path.join(d, "pats.h5"), "w") as f:
+                f["patterns"] = pats.astype(dtype)
+            with train(d, config(n=64, patterns=2, length=150, p_active=0, taps=5,
+                                 training="steps = 0", task='file = "pats.h5"')) as f:
+                check(np.array_equal(f["patterns"][()], pats), "%s: not the file's patterns" % dtype)
 
 
 def refused(text, code, fragments, files=None):
@@ -325,6 +401,87 @@ test_refuses_directory_as_patterns_file = refused(
 test_refuses_patterns_file_not_hdf5 = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR, ["pats.h5", "not an HDF5 file"],
     files={"pats.h5": lambda p: write(p, "0 1 0\n")})
+
+
+def patterns_file(data):
+    """A files= entry for refused(): an HDF5 file whose /patterns is `data`."""
+    def make(path):
+        with h5py.File(path, "w") as f:
+            f["patterns"] = data
+    return make
+
+
+# Shapes that cannot be trained or scored are refused before anything is
+# written (they crashed: SIGSEGV with 0 steps, SIGFPE with some): no pattern,
+# or patterns no longer than the cue (5 steps here), which leave nothing to
+# recall. From a file that is bad data (65), from [task] a config error (78).
+test_refuses_patterns_file_with_no_pattern = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "0 patterns", "at least 1"],
+    files={"pats.h5": patterns_file(np.zeros((0, 100, 32), dtype=np.uint8))})
+test_refuses_patterns_file_with_no_pattern_when_training = refused(
+    config(task='file = "pats.h5"', training="steps = 3", **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "0 patterns", "at least 1"],
+    files={"pats.h5": patterns_file(np.zeros((0, 100, 32), dtype=np.uint8))})
+test_refuses_patterns_file_of_zero_steps = refused(
+    config(task='file = "pats.h5"', training="steps = 3", **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "0 steps per pattern", "longest delay of projection 'rec'",
+     "at least 6 steps"],
+    files={"pats.h5": patterns_file(np.zeros((2, 0, 32), dtype=np.uint8))})
+test_refuses_patterns_file_no_longer_than_the_cue = refused(
+    config(task='file = "pats.h5"\ncue = 3', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "3 steps per pattern", "[task] cue = 3", "at least 4 steps"],
+    files={"pats.h5": patterns_file(np.ones((2, 3, 32), dtype=np.uint8))})
+test_refuses_length_no_longer_than_the_longest_delay = refused(
+    config(n=32, patterns=2, length=5, p_active=0.01, taps=5), EX_CONFIG,
+    ["length = 5", "longest delay of projection 'rec'", "from 6 to 10000000"])
+
+
+# /patterns must be stored as integers of 0 and 1: a float dataset was
+# converted on read (0.5 became 0), and an integer outside 0 .. 255 clamped
+# (-1 became 0, 256 was reported as 255).
+test_refuses_patterns_file_of_floats = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "stored as float64, not as integers", "0 and 1"],
+    files={"pats.h5": patterns_file(np.ones((2, 100, 32)))})
+test_refuses_patterns_file_of_halves = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "stored as float32, not as integers"],
+    files={"pats.h5": patterns_file(np.full((2, 100, 32), 0.5, dtype=np.float32))})
+test_refuses_patterns_file_of_negative_entries = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "holds -1, outside 0 .. 255", "0 and 1"],
+    files={"pats.h5": patterns_file(-np.ones((2, 100, 32), dtype=np.int64))})
+test_refuses_patterns_file_of_entries_beyond_a_byte = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "holds 256, outside 0 .. 255"],
+    files={"pats.h5": patterns_file(np.full((2, 100, 32), 256, dtype=np.int16))})
+
+# Nothing to recall: F1 of nothing is undefined (it was reported as 1.0000).
+test_refuses_p_active_zero = refused(
+    config(n=32, patterns=2, length=100, p_active=0, taps=5), EX_CONFIG,
+    ["p_active = 0", "F1 with nothing to recall is undefined", "(0, 1]"])
+test_refuses_p_active_drawing_an_empty_pattern = refused(
+    config(n=32, patterns=2, length=100, p_active=0.0001, taps=5), EX_CONFIG,
+    ["p_active = 0.0001", "pattern 0 has no active entry in its free-running steps 5 .. 99",
+     "raise p_active"])
+test_refuses_patterns_file_of_zeros = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "/patterns[0] has no active entry", "undefined"],
+    files={"pats.h5": patterns_file(np.zeros((2, 100, 32), dtype=np.uint8))})
+
+
+def pattern_silent_after_its_cue():
+    pats = np.zeros((3, 100, 32), dtype=np.uint8)
+    pats[:, ::7, ::3] = 1
+    pats[1, 5:] = 0  # active in its cue only
+    return pats
+
+
+test_refuses_pattern_silent_after_its_cue = refused(
+    config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
+    ["[task] file: pats.h5", "/patterns[1] has no active entry in its free-running steps 5 .. 99"],
+    files={"pats.h5": patterns_file(pattern_silent_after_its_cue())})
 
 
 def test_refuses_negative_steps_option():

@@ -345,6 +345,75 @@ if shutil.which("h5clear"):
   CHECK(format_summary(s).find("killed") != std::string::npos);
 }
 
+TEST_CASE("A table and rewritten edge weights are readable under SWMR as they go",
+          "[io][sonata][swmr]") {
+  // What the trainer needs: its log appended a row at a time and its latest
+  // weights written over the previous ones, each flushed while the file is
+  // open for SWMR writing, in the layout a finished file keeps.
+  TempDir dir;
+  const std::string path = dir.file("train.h5");
+  constexpr std::size_t n = 200000;  // several compressed chunks of 65536 edges
+  OutputLayout layout;
+  layout.path = path;
+  layout.edges = {{"rec", "wm", "wm", n, true}};
+  layout.tables = {{"training", {"step", "loss"}}};
+  SonataWriter writer(layout);
+  std::vector<std::uint64_t> ids(n);
+  std::vector<float> delay(n, 1.0f), weight(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ids[i] = i;
+    weight[i] = static_cast<float>(i);
+  }
+  writer.write_edges(0, ids, ids, delay, weight);
+  auto rows = [&](std::size_t from, std::size_t to) {
+    for (std::size_t r = from; r < to; ++r) {
+      const double row[2] = {static_cast<double>(r), 0.5 * static_cast<double>(r)};
+      writer.append_row(0, row);
+    }
+  };
+  const char* live_check = R"PY(
+import sys, h5py, numpy as np
+rows, scale, status = int(sys.argv[2]), float(sys.argv[3]), sys.argv[4].encode()
+with h5py.File(sys.argv[1], "r", swmr=True) as f:
+    step, loss = f["training/step"][:], f["training/loss"][:]
+    if step.dtype != np.float64 or not np.array_equal(step, np.arange(rows)) or not np.array_equal(loss, 0.5 * np.arange(rows)):
+        print("log of", len(step), "rows", file=sys.stderr); sys.exit(1)
+    if f["training/step"].chunks != (1024,) or f["training/step"].maxshape != (None,):
+        print("chunks", f["training/step"].chunks, file=sys.stderr); sys.exit(2)
+    w = f["edges/rec/0/syn_weight"][:]
+    if not np.array_equal(w, scale * np.arange(len(w), dtype=np.float32)):
+        print("weights", w[:4], file=sys.stderr); sys.exit(3)
+    if not np.array_equal(f["edges/rec/source_node_id"][:], np.arange(len(w))):
+        sys.exit(4)
+    if f["provenance/status"][()] != status:
+        sys.exit(5)
+)PY";
+  rows(0, 1500);  // crosses a chunk of the table
+  writer.flush();
+  CHECK(run_python(dir, live_check, path + " 1500 1 running") == 0);
+  CHECK(writer.position().table_rows == std::vector<std::uint64_t>{1500});
+
+  // New weights, in two slices, and more rows.
+  for (std::size_t i = 0; i < n; ++i) weight[i] = 2.0f * static_cast<float>(i);
+  writer.rewrite_edge_weights(0, 0, std::span<const float>(weight).first(70000));
+  writer.rewrite_edge_weights(0, 70000, std::span<const float>(weight).subspan(70000));
+  rows(1500, 1600);
+  writer.flush();
+  CHECK(run_python(dir, live_check, path + " 1600 2 running") == 0);
+  // In place: a rewrite takes no new file space.
+  const auto size = fs::file_size(path);
+  writer.rewrite_edge_weights(0, 0, weight);
+  writer.flush();
+  CHECK(fs::file_size(path) == size);
+
+  rows(1600, 1601);
+  writer.finish(RunStatus::complete, "{}");
+  CHECK(run_python(dir, live_check, path + " 1601 2 complete") == 0);
+  const EdgesData e = read_edges(path, "rec");
+  REQUIRE(e.weight.size() == n);
+  CHECK(e.weight[n - 1] == 2.0f * static_cast<float>(n - 1));
+}
+
 TEST_CASE("Output that cannot be created is an IoError with cant_create", "[io][sonata]") {
   TempDir dir;
   OutputLayout layout;
@@ -392,6 +461,14 @@ TEST_CASE("A bad output layout is a ConfigError naming the item", "[io][sonata]"
   layout.reports.clear();
   layout.spikes = {{"a/b", 1}};
   CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::config);
+  layout.spikes.clear();
+  layout.tables = {{"edges", {"loss"}}};  // one of the writer's own groups
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("table 'edges'") != std::string::npos);
+  layout.tables = {{"training", {"loss", "loss"}}};
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("column 'loss' appears twice") !=
+        std::string::npos);
+  layout.tables = {{"training", {}}};
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("no columns") != std::string::npos);
 }
 
 TEST_CASE("Bad edges files give errors that name the problem", "[io][sonata][edges]") {

@@ -56,10 +56,18 @@ class DatasetFile {
   ByteSlabs create_byte_slabs(const std::string& name, std::uint64_t slabs, std::uint64_t rows,
                               std::uint64_t cols);
 
-  // A whole uint8 dataset of rank `rank` and its dimensions (DataError if
-  // absent or of another rank).
+  // What read_bytes accepts as stored: any number HDF5 converts to uint8
+  // (a float is truncated: 0.5 reads as 0), or integers only (an integer
+  // type of any width and sign, or an enum over one, as h5py stores bool).
+  enum class Stored { number, integer };
+
+  // A whole dataset of rank `rank` read as uint8, and its dimensions.
+  // DataError if it is absent, of another rank, of a stored type `stored`
+  // refuses (naming the type), or holds a value outside 0 .. 255 (naming
+  // it, where it is an integer: never clamped to 0 or 255).
   std::vector<std::uint8_t> read_bytes(const std::string& name, int rank,
-                                       std::vector<std::uint64_t>& dims) const;
+                                       std::vector<std::uint64_t>& dims,
+                                       Stored stored = Stored::number) const;
 
   // Closes (and so flushes) the file; IoError if that fails. The destructor
   // closes too, but cannot report.

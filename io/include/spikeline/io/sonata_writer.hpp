@@ -34,6 +34,8 @@
 //       edge_group_index       uint64, 0..n-1
 //       0/syn_weight           float32
 //       0/delay                float32, attr units = "ms"
+//   /<table>/                  one group per table: a log appended a row at a time
+//       <column>               float64 [rows]
 //   /provenance/
 //       config, command_line, version       fixed-length UTF-8 strings (scalar)
 //       seed (uint64), threads (int32), dt_ms (float64)
@@ -95,6 +97,12 @@ struct EdgesLayout {
   std::string source_population;
   std::string target_population;
   std::uint64_t count = 0;
+  // The weights will be written again (rewrite_edge_weights): syn_weight is
+  // then stored uncompressed, in one block allocated up front, so that each
+  // rewrite overwrites it in place. A compressed chunk rewritten takes new
+  // file space (the old is not reused: the file grew by the whole weights at
+  // each rewrite) and costs a compression each time.
+  bool rewritable = false;
 };
 
 // Samples of synapses of a projection: all of them (snapshots) or chosen
@@ -113,6 +121,14 @@ struct ModulatorLayout {
   std::string name;
 };
 
+// A log of float64 columns, appended a row at a time (the trainer's
+// /training: step, loss, ...). Its group must not be one of the writer's own
+// (spikes, report, weights, neuromodulators, edges, provenance).
+struct TableLayout {
+  std::string group;
+  std::vector<std::string> columns;
+};
+
 struct OutputLayout {
   std::string path;
   std::vector<SpikePopulationLayout> spikes;
@@ -120,6 +136,7 @@ struct OutputLayout {
   std::vector<EdgesLayout> edges;
   std::vector<WeightSnapshotLayout> weight_snapshots;
   std::vector<ModulatorLayout> modulators;
+  std::vector<TableLayout> tables;
   // Provenance.
   std::string config_text;  // the resolved configuration (TOML)
   std::string command_line;
@@ -135,7 +152,7 @@ struct OutputLayout {
 struct OutputPosition {
   std::string run_id;
   double simulated_ms = 0;  // the time all of it covers
-  std::vector<std::uint64_t> spikes, frames, weight_samples, modulator_samples;
+  std::vector<std::uint64_t> spikes, frames, weight_samples, modulator_samples, table_rows;
 };
 
 enum class RunStatus { complete, interrupted, failed };
@@ -148,6 +165,10 @@ class SonataWriter;
 // they are now) as edges population `edges`, in chunks of a million.
 void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& connectivity,
                  const TimeGrid& grid);
+// Writes the weights of every synapse of `connectivity` again (the same
+// synapses, in the same order, as write_edges wrote them), in place.
+void rewrite_edge_weights(SonataWriter& writer, std::size_t edges,
+                          const Connectivity& connectivity);
 
 class SonataWriter {
  public:
@@ -198,6 +219,13 @@ class SonataWriter {
   void write_edges(std::size_t edges, std::span<const std::uint64_t> source,
                    std::span<const std::uint64_t> target, std::span<const float> delay_ms,
                    std::span<const float> weight);
+  // Once all edges of a `rewritable` population are written: the weights of
+  // edges [first, first + n) again, in place (a trainer's latest weights,
+  // under SWMR). Durable at the next flush(); a process killed while they are
+  // being written may leave some of the previous weights beside the new.
+  void rewrite_edge_weights(std::size_t edges, std::uint64_t first, std::span<const float> weight);
+  // One row of a table: a value per column, buffered until flush().
+  void append_row(std::size_t table, std::span<const double> row);
 
   // The simulated time reached; stored in /provenance/simulated_ms at the
   // next flush() or finish() (inspect uses it for firing rates).
