@@ -568,7 +568,7 @@ class Session {
       }
       if (!m) {
         throw DataError(fmt::format(
-            "{}: unknown neuromodulator '{}'{}; defined: {}", where, line.modulator,
+            "{}: unknown neuromodulator '{}'{}; defined: {}", where, quote_input(line.modulator),
             did_you_mean(line.modulator, known),
             known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
       }

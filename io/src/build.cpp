@@ -180,8 +180,8 @@ synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p) {
   if (e.source_population != p.source || e.target_population != p.target) {
     throw DataError(fmt::format(
         "{}: edges '{}' in '{}' connect '{}' -> '{}', but the projection is '{}' -> '{}'",
-        p.spec.name, p.edge_population, p.edges_file, e.source_population, e.target_population,
-        p.source, p.target));
+        p.spec.name, p.edge_population, p.edges_file, quote_input(e.source_population),
+        quote_input(e.target_population), p.source, p.target));
   }
   spec.edges.source = std::move(e.source);
   spec.edges.target = std::move(e.target);
