@@ -15,6 +15,7 @@
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/checkpoint.hpp"
+#include "spikeline/io/json_writer.hpp"
 #include "spikeline/io/reward_input.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
@@ -255,30 +256,24 @@ std::string RunResult::summary_line() const {
 }
 
 std::string RunResult::summary_json() const {
-  std::string pops;
+  io::JsonWriter j;
+  j.begin_object();
+  j.key("status").value(status).key("message").value(message);
+  j.key("simulated_ms").value(simulated_ms).key("build_s").value(build_s);
+  j.key("loop_s").value(loop_s).key("total_s").value(total_s);
+  j.key("synapses").value(synapses).key("synapse_bytes").value(synapse_bytes);
+  j.key("peak_rss_bytes").value(peak_rss_bytes);
+  j.key("populations").begin_array();
   for (const auto& p : populations) {
-    if (!pops.empty()) pops += ",";
-    pops += fmt::format(R"({{"name":"{}","size":{},"spikes":{},"rate_hz":{}}})", p.name, p.size,
-                        p.spikes, p.rate_hz);
+    j.begin_object().key("name").value(p.name).key("size").value(p.size);
+    j.key("spikes").value(p.spikes).key("rate_hz").value(p.rate_hz).end_object();
   }
-  std::string msg;
-  for (char ch : message) {
-    if (ch == '"' || ch == '\\') msg += '\\';
-    if (ch == '\n') {
-      msg += "\\n";
-      continue;
-    }
-    msg += ch;
-  }
-  std::string rw;
-  for (const auto& [name, n] : rewards) {
-    if (!rw.empty()) rw += ",";
-    rw += fmt::format(R"("{}":{})", name, n);
-  }
-  return fmt::format(
-      R"({{"status":"{}","message":"{}","simulated_ms":{},"build_s":{},"loop_s":{},"total_s":{},"synapses":{},"synapse_bytes":{},"peak_rss_bytes":{},"populations":[{}],"rewards":{{{}}}}})",
-      status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, peak_rss_bytes,
-      pops, rw);
+  j.end_array();
+  j.key("rewards").begin_object();
+  for (const auto& [name, n] : rewards) j.key(name).value(n);
+  j.end_object();
+  j.end_object();
+  return j.text();
 }
 
 namespace {

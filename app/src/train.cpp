@@ -14,6 +14,7 @@
 #include "spikeline/engine/state_archive.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/dataset_file.hpp"
+#include "spikeline/io/json_writer.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 #include "spikeline/learning/bptt.hpp"
 #include "spikeline/neurons/lif_discrete.hpp"
@@ -928,12 +929,22 @@ class Trainer {
   }
 
   std::string summary_json() const {
-    return fmt::format(
-        R"({{"status":"{}","steps":{},"loss":{},"initial":{{"precision":{},"recall":{},"f1":{}}},"recall":{{"precision":{},"recall":{},"f1":{}}},"build_s":{},"init_s":{},"train_s":{},"eval_s":{},"optimizer_bytes":{}}})",
-        result_.status, result_.steps, result_.loss, result_.initial.precision(),
-        result_.initial.recall(), result_.initial.f1(), result_.recall.precision(),
-        result_.recall.recall(), result_.recall.f1(), result_.build_s, result_.init_s,
-        result_.train_s, result_.eval_s, optimizer_bytes_);
+    io::JsonWriter j;
+    auto score = [&](const char* name, const Score& s) {
+      j.key(name).begin_object();
+      j.key("precision").value(s.precision()).key("recall").value(s.recall());
+      j.key("f1").value(s.f1()).end_object();
+    };
+    j.begin_object();
+    j.key("status").value(result_.status).key("message").value(result_.message);
+    j.key("steps").value(static_cast<std::uint64_t>(result_.steps)).key("loss").value(result_.loss);
+    score("initial", result_.initial);
+    score("recall", result_.recall);
+    j.key("build_s").value(result_.build_s).key("init_s").value(result_.init_s);
+    j.key("train_s").value(result_.train_s).key("eval_s").value(result_.eval_s);
+    j.key("optimizer_bytes").value(static_cast<std::uint64_t>(optimizer_bytes_));
+    j.end_object();
+    return j.text();
   }
 
   const Config& c_;

@@ -11,6 +11,7 @@ an HDF5 file; bad [task], [training] and [evaluation] entries are refused
 with the item, the value and the valid range.
 """
 
+import json
 import math
 import os
 import sys
@@ -259,6 +260,11 @@ def test_sigint_stops_after_a_step_and_keeps_the_file():
             # at large M); the patterns, the initial recall and the log are kept.
             check("recall" not in f, "an interrupted run has no /recall")
             check(f["patterns"].shape[0] > 0 and "recall_initial" in f, "patterns, initial recall")
+            # The summary is JSON (written by io::JsonWriter) and says why it stopped.
+            summary = json.loads(clitest.text_attr(f["provenance/summary"][()]))
+            check_equal(summary["status"], "interrupted", "summary status")
+            check_equal(summary["message"], "stopped by signal 2", "summary message")
+            check_equal(summary["steps"], steps, "summary steps")
 
 
 def test_patterns_from_a_file():
