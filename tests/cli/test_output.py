@@ -399,6 +399,22 @@ def test_summary_json_with_quotes_and_backslashes_in_names():
         check_equal(summary["populations"][0]["size"], 10, "size")
 
 
+def test_output_name_with_tab_quote_and_backslash():
+    """-o is a value, not TOML text: a file name holding a TAB, a '"' and a
+    backslash (and a '\\n' that TOML would read as a newline) is the name
+    of the file written, exactly."""
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "q.toml"), QUOTED_NAMES)
+        name = 'a\tb"c\\d\\n.h5'
+        r = run_ok(["run", cfg, "-o", name, "-q"], cwd=tmp)
+        check_equal(sorted(os.listdir(tmp)), sorted(["q.toml", name]), "files written")
+        expect_in(r.stderr, "output written to " + name, r=r)
+        check_equal(clitest.status_of(os.path.join(tmp, name)), "complete", "status")
+        r = spikeline(["run", cfg, "-o", "", "-q"], cwd=tmp)
+        clitest.expect_exit(r, clitest.EX_USAGE)
+        expect_in(r.stderr, "--output: the file name is empty", r=r)
+
+
 def test_edges_round_trip():
     """A second run that reads every projection back from the first run's
     /edges (rule = "explicit") gives the same connectivity and, with the same

@@ -294,6 +294,19 @@ def refused(text, code, fragments, files=None):
 
 
 SMALL = dict(n=32, patterns=2, length=100, p_active=0.01, taps=5)
+
+
+def test_output_name_with_tab_quote_and_backslash():
+    """-o is a value, not TOML text: the file written has exactly the name given."""
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "wm.toml"), config(training="steps = 0", **SMALL))
+        name = 'w\tm"1\\2\\t.h5'
+        run_ok(["train", cfg, "-o", name, "-q"], cwd=d)
+        check_equal(sorted(os.listdir(d)), sorted(["wm.toml", name]), "files written")
+        with h5py.File(os.path.join(d, name), "r") as f:
+            check_equal(clitest.text_attr(f["provenance/status"][()]), "complete", "status")
+
+
 test_refuses_unknown_training_key = refused(
     config(training="stpes = 3", **SMALL), EX_CONFIG, ["stpes", "did you mean 'steps'?"])
 test_refuses_bad_init = refused(
