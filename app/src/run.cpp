@@ -16,6 +16,7 @@
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/checkpoint.hpp"
 #include "spikeline/io/json_writer.hpp"
+#include "spikeline/io/output_files.hpp"
 #include "spikeline/io/reward_input.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
@@ -329,8 +330,15 @@ enum ControlKind : std::uint32_t {
 // resume() restores it from a checkpoint first.
 class Session {
  public:
-  Session(Config config, const Registry& registry, RunOptions options)
+  // A fresh run (run()) or one continued from a checkpoint (resume()).
+  enum class Start { fresh, resume };
+
+  Session(Config config, const Registry& registry, RunOptions options, Start start)
       : c_(std::move(config)), options_(std::move(options)), t_start_(Clock::now()) {
+    // The files first: a clash, an output that cannot be created or an
+    // input that cannot be read is found before the build, which may be long.
+    check_files(start);
+    if (!options_.reward_input.empty()) reward_input_.emplace(options_.reward_input);
     // The build (synapses are drawn in parallel) uses the run's threads too.
     BuiltNetwork built = [&] {
       const int threads = c_.simulation.threads;
@@ -376,13 +384,6 @@ class Session {
         throw ConfigError(fmt::format("--checkpoint {}: this network cannot be checkpointed: {}",
                                       options_.checkpoint_path, why));
       }
-      if (!c_.output.file.empty() &&
-          absolute(options_.checkpoint_path) == absolute(c_.output.file)) {
-        throw UsageError(fmt::format(
-            "--checkpoint {}: the checkpoint and the output file must be different files",
-            options_.checkpoint_path));
-      }
-      check_checkpoint_writable(options_.checkpoint_path);
     }
     make_triggers();
     // Chosen synapses are resolved (and checked) before the file is created.
@@ -499,6 +500,27 @@ class Session {
   }
 
  private:
+  // No file written is another file of the run (the config, an input, the
+  // other output), and each can be created: refused before anything is
+  // built, with 73 (64 when both names come from the command line).
+  void check_files(Start start) {
+    std::vector<io::FileRole> inputs = io::input_files(c_);
+    // A resumed run reads its config from the checkpoint, not the file.
+    if (start == Start::fresh) inputs.push_back({"the config file", c_.source, true});
+    inputs.push_back({"--reward-input", options_.reward_input, true});
+    const bool output_given = options_.output_on_command_line;
+    io::check_distinct_files(
+        {{output_given ? "--output" : "the output file (output.file)", c_.output.file,
+          output_given},
+         {"--checkpoint", options_.checkpoint_path, options_.checkpoint_on_command_line}},
+        inputs);
+    // A resumed run continues its output file where it is (SonataWriter's
+    // reopening constructor checks it); a fresh one creates it.
+    if (start == Start::fresh && !c_.output.file.empty())
+      io::check_output_path(c_.output.file, "output file");
+    if (!options_.checkpoint_path.empty()) check_checkpoint_writable(options_.checkpoint_path);
+  }
+
   void make_triggers() {
     for (std::size_t k = 0; k < c_.rewards.size(); ++k) {
       const auto& rw = c_.rewards[k];
@@ -532,8 +554,7 @@ class Session {
   // External rewards: a file is read and scheduled now (like a schedule in
   // the config); a stream is polled between windows.
   void open_reward_input() {
-    if (options_.reward_input.empty()) return;
-    reward_input_.emplace(options_.reward_input);
+    if (!reward_input_) return;  // opened (and checked) before the build
     if (reward_input_->is_file()) {
       // Its rewards become pulses of the neuromodulators, which a checkpoint
       // holds: a resumed run must not schedule the same file again.
@@ -773,7 +794,7 @@ class Session {
 }  // namespace
 
 RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
-  Session session(c, registry, options);
+  Session session(c, registry, options, Session::Start::fresh);
   session.start();
   return session.execute();
 }
@@ -797,6 +818,8 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
   if (options.threads != 0) c.simulation.threads = options.threads;
 
   RunOptions ro = options.run;
+  ro.output_on_command_line = false;  // the checkpointed run's output file
+  ro.checkpoint_on_command_line = !ro.checkpoint_path.empty();
   if (ro.checkpoint_path.empty()) ro.checkpoint_path = path;
   const TimeGrid grid(c.simulation.dt_ms);
   if (!options.checkpoint_every_given) ro.checkpoint_every_ms = grid.to_ms(every);
@@ -818,7 +841,7 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
         "--duration",
         checkpoint, simulated, c.simulation.duration_ms));
   }
-  Session session(std::move(c), registry, ro);
+  Session session(std::move(c), registry, ro, Session::Start::resume);
   session.restore(a, checkpoint);
   return session.execute();
 }

@@ -15,6 +15,7 @@
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/dataset_file.hpp"
 #include "spikeline/io/json_writer.hpp"
+#include "spikeline/io/output_files.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 #include "spikeline/learning/bptt.hpp"
 #include "spikeline/neurons/lif_discrete.hpp"
@@ -603,6 +604,7 @@ class Trainer {
     }
     task_ = read_task(c);
     eval_ = read_evaluation(c);
+    check_files();
     BuiltNetwork built = [&] {
       const tbb::global_control cap(tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(std::max(1, c.simulation.threads)));
@@ -730,6 +732,18 @@ class Trainer {
   }
 
  private:
+  // The output is no input of the training, and can be created: refused
+  // before the build and the training (which may take hours), as in a run.
+  // It is created when the training has ended (write_output).
+  void check_files() {
+    std::vector<io::FileRole> inputs = io::input_files(c_);
+    inputs.push_back({"the config file", c_.source, true});
+    const bool given = opt_.output_on_command_line;
+    io::check_distinct_files(
+        {{given ? "--output" : "the output file (output.file)", c_.output.file, given}}, inputs);
+    if (!c_.output.file.empty()) io::check_output_path(c_.output.file, "output file");
+  }
+
   // A signal arrived: marks the run interrupted (once) and says so.
   bool stopped() {
     if (!opt_.stop_signal || *opt_.stop_signal == 0) return false;

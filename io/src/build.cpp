@@ -564,4 +564,24 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
   return built;
 }
 
+std::vector<FileRole> input_files(const Config& c) {
+  std::vector<FileRole> files;
+  for (const auto& p : c.projections) {
+    files.push_back({fmt::format("projection '{}' file (edges)", p.name), p.edges_file});
+  }
+  // The `*_file` parameters, as resolve_input_paths finds them.
+  auto add = [&](const ParamMap& params, const std::string& owner) {
+    for (const auto& name : params.names()) {
+      if (name.size() > 5 && name.ends_with("_file"))
+        files.push_back({fmt::format("{} {}", owner, name), params.text(name, "")});
+    }
+  };
+  for (const auto& p : c.populations) add(p.params, fmt::format("population '{}'", p.name));
+  for (const auto& cl : c.clamps) add(cl.params, fmt::format("clamp '{}'", cl.name));
+  add(c.task, "[task]");
+  add(c.training, "[training]");
+  if (c.has_task) files.push_back({"[task] file (patterns)", c.task.text("file", "")});
+  return files;
+}
+
 }  // namespace spikeline::io

@@ -279,6 +279,32 @@ def test_patterns_from_a_file():
             check_equal(pooled(f, "recall")[2], 1.0, "closed-form F1 on the file's patterns")
 
 
+def test_output_is_no_input_and_can_be_created():
+    """The output is checked before the build and the training, as in a run
+    (tests/cli/test_output_path.py): not the [task] file (73), not the config
+    (64: both on the command line), not a FIFO (73); every file intact."""
+    with TempDir() as d:
+        pats = os.path.join(d, "pats.h5")
+        with h5py.File(pats, "w") as f:
+            f["patterns"] = np.zeros((2, 100, 32), np.uint8)
+        cfg = write(os.path.join(d, "wm.toml"), config(training="steps = 0", task='file = "pats.h5"',
+                                                       **dict(SMALL, patterns=2)))
+        os.mkfifo(os.path.join(d, "fifo"))
+        before = {n: clitest.read_bytes(os.path.join(d, n)) for n in ("pats.h5", "wm.toml")}
+        for out, code, fragments in [
+                ("pats.h5", clitest.EX_CANTCREAT, ["--output 'pats.h5' and [task] file (patterns)"]),
+                ("./wm.toml", clitest.EX_USAGE, ["--output './wm.toml' and the config file"]),
+                (os.path.join(d, "fifo"), clitest.EX_CANTCREAT, ["is a FIFO", "not a regular file"])]:
+            r = spikeline(["train", cfg, "-q", "-o", out], cwd=d)
+            expect_exit(r, code)
+            for frag in fragments:
+                expect_in(r.stderr, frag, r=r)
+            check("training " not in r.stderr, "refused after the training\n" + r.describe())
+        for n, b in before.items():
+            check(clitest.read_bytes(os.path.join(d, n)) == b, n + " changed")
+        check_equal(sorted(os.listdir(d)), ["fifo", "pats.h5", "wm.toml"], "files")
+
+
 def refused(text, code, fragments, files=None):
     def fn():
         with TempDir() as d:

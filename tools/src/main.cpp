@@ -202,7 +202,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   io::Config config = io::load_config(config_path, sets);
   set_output(vm, config);
 
-  const app::RunOptions ro = loop_options(vm, cmdline);
+  app::RunOptions ro = loop_options(vm, cmdline);
+  ro.output_on_command_line = vm.count("output") > 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   return report(app::run(config, registry, ro), config.output.file);
@@ -284,6 +285,7 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   to.command_line = cmdline;
   to.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
   to.stop_signal = &g_stop_signal;
+  to.output_on_command_line = vm.count("output") > 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const app::TrainResult r = app::train(config, registry, to);

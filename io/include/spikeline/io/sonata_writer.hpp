@@ -153,10 +153,15 @@ class SonataWriter {
  public:
   static constexpr std::size_t kMaxSummaryBytes = 1 << 20;
 
-  // Creates the file and all its datasets, then enters SWMR-write mode.
-  // Throws ConfigError for a bad layout (duplicate or unusable names, two
-  // reports of one population, units not matching variables, bad step) and
-  // IoError(cant_create) when the file cannot be created.
+  // Creates the file and all its datasets under a temporary name beside
+  // layout.path, enters SWMR-write mode, then renames it over layout.path
+  // (output_files.hpp): the caller creates the writer once the run is known
+  // to start, and whatever was at the path is replaced only then (a reader
+  // holding the old file keeps reading it). Throws ConfigError for a bad
+  // layout (duplicate or unusable names, two reports of one population,
+  // units not matching variables, bad step) and IoError(cant_create) when
+  // the path is not a regular file (a device, a FIFO, a directory) or the
+  // file cannot be created; nothing at the path has changed then.
   explicit SonataWriter(const OutputLayout& layout);
   // Reopens the file at layout.path, written by the run `at.run_id` with
   // this layout, to continue it from `at` (what it held when a checkpoint
