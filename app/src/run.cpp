@@ -349,6 +349,7 @@ class Session {
       }
       return build_network(c_, registry);
     }();
+    stop_if_signalled();
     grid_ = built.network.grid();
     stop_ = grid_.time_steps(c_.simulation.duration_ms, "simulation.duration");
     flush_every_ = grid_.delay_steps(c_.output.flush_interval_ms, "output.flush_interval");
@@ -373,10 +374,12 @@ class Session {
     so.max_rate_hz = c_.simulation.max_rate_hz;
     so.guard_interval_ms = c_.simulation.guard_interval_ms;
     so.wall_limit_s = c_.simulation.wall_limit_s;
+    so.stop_signal = options_.stop_signal;  // Ctrl-C while the synapses are laid out
     sim_ = std::make_unique<Simulator>(std::move(built.network), so);
     // What the checkpoint does not hold because the config rebuilds it:
     // computed once (it hashes every synapse).
     fingerprint_ = sim_->fingerprint();
+    stop_if_signalled();
     result_.synapses = sim_->synapse_count();
     result_.synapse_bytes = sim_->synapse_memory_bytes();
     if (!options_.checkpoint_path.empty()) {
@@ -399,6 +402,7 @@ class Session {
   // control events are created.
   void start() {
     open_reward_input();
+    stop_if_signalled();  // the last moment at which nothing is written yet
     if (!c_.output.file.empty()) {
       writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
     }
@@ -427,6 +431,7 @@ class Session {
     sim_->checkpoint(a);
     walk_run_state(a);
     open_reward_input();
+    stop_if_signalled();
     if (!c_.output.file.empty()) {
       writer_.emplace(
           output_layout(position_.run_id), position_,
@@ -500,6 +505,10 @@ class Session {
   }
 
  private:
+  // A SIGINT or SIGTERM before the run starts (during the build, most
+  // likely) ends it without a file: Error(interrupted / terminated).
+  void stop_if_signalled() const { check_stop(options_.stop_signal, "building the network"); }
+
   // No file written is another file of the run (the config, an input, the
   // other output), and each can be created: refused before anything is
   // built, with 73 (64 when both names come from the command line).

@@ -658,7 +658,9 @@ class Trainer {
     SimulationOptions so;
     so.threads = c.simulation.threads;
     so.partitions = c.simulation.partitions;
+    so.stop_signal = opt_.stop_signal;  // Ctrl-C while the synapses are laid out
     sim_ = std::make_unique<Simulator>(std::move(net), so);
+    check_stop(opt_.stop_signal, "building the network");
     D_ = task_.cue ? task_.cue : sim_->connectivity(proj_).max_delay();
     if (D_ == 0 || D_ >= task_.length) {
       throw ConfigError(

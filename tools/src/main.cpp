@@ -13,7 +13,8 @@
 //
 // Exit codes (sysexits): 0 success, 64 usage, 65 bad data, 66 missing
 // input, 70 stopped by a guard, 73 cannot create output, 74 I/O error,
-// 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed).
+// 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed;
+// during the build: no output created or touched).
 #include <unistd.h>
 
 #include <cmath>
