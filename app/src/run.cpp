@@ -494,9 +494,14 @@ class Session {
         result_.message = fmt::format("stopped by signal {}", sig);
       }
     } catch (const Error& e) {
-      result_.status = "failed";
-      result_.code = e.code();
-      result_.message = e.what();
+      fail(e.code(), e.what());
+    } catch (const std::bad_alloc&) {
+      // What the estimate did not foresee: said with where it happened; the
+      // output is finished below, marked failed, with what was simulated.
+      fail(ExitCode::software,
+           fmt::format("out of memory while simulating, at {} ms (the synapse tables hold {} "
+                       "MiB)",
+                       grid_.to_ms(sim_->now()), result_.synapse_bytes >> 20));
     }
     obs.end_progress();
     result_.loop_s = seconds_since(t_loop);
@@ -751,20 +756,33 @@ class Session {
       } catch (const Error& e) {
         // A failure of the last writes (a full disk): the run itself ended,
         // its output did not.
-        if (result_.status != "failed") {
-          result_.status = "failed";
-          result_.code = e.code();
-          result_.message = e.what();
-        }
+        fail(e.code(), e.what());
       }
     }
     result_.total_s = seconds_since(t_start_);
   }
 
+  // The run failed (a first failure is kept: the later ones follow from it).
+  void fail(ExitCode code, const std::string& message) {
+    if (result_.status == "failed") return;
+    result_.status = "failed";
+    result_.code = code;
+    result_.message = message;
+  }
+
   void finish_output() {
-    if (c_.output.write_edges) {
-      for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
+    for (std::size_t k = 0; c_.output.write_edges && k < proj_meta_.size(); ++k) {
+      try {
         write_edges(*writer_, k, sim_->connectivity(k), grid_);
+      } catch (const std::bad_alloc&) {
+        // The file is still finished below, marked failed, with what it holds.
+        fail(ExitCode::software,
+             fmt::format("out of memory while writing the final weights of projection '{}' "
+                         "({} synapses; needs about {} MiB of buffers beside the synapse "
+                         "tables); the output keeps everything else",
+                         proj_meta_[k].first, sim_->connectivity(k).size(),
+                         io::kEdgeWriteBytes >> 20));
+        break;
       }
     }
     result_.total_s = seconds_since(t_start_);

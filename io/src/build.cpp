@@ -10,6 +10,7 @@
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/spike_times.hpp"
 #include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/io/sonata_writer.hpp"
 
 namespace spikeline::io {
 
@@ -376,13 +377,21 @@ void check_config(const Config& c, const Registry& registry) {
     }
   }
   const double synapses = estimate_synapses(c, grid);
-  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron;
+  // Writing the final weights at the end (output.edges, and always for
+  // `train`) needs its buffers beside the synapse tables.
+  const double edge_buffers =
+      c.projections.empty() || !(c.output.write_edges || c.has_task) ? 0.0 : kEdgeWriteBytes;
+  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron + edge_buffers;
   const MemoryLimit have = memory_limit();
   if (have.bytes > 0 && need > 0.9 * have.bytes) {
     throw ConfigError(fmt::format(
-        "{}: the network needs about {:.1f} GiB ({:.3g} neurons, {:.3g} synapses) but {} is "
+        "{}: the network needs about {:.1f} GiB ({:.3g} neurons, {:.3g} synapses{}) but {} is "
         "{:.1f} GiB; reduce the sizes or the connection probabilities",
-        c.source, need / (1 << 30), neurons, synapses, have.what, have.bytes / (1 << 30)));
+        c.source, need / (1 << 30), neurons, synapses,
+        edge_buffers > 0
+            ? fmt::format(", {:.0f} MiB to write the final weights", edge_buffers / (1 << 20))
+            : std::string(),
+        have.what, have.bytes / (1 << 30)));
   }
 }
 

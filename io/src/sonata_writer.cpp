@@ -1070,13 +1070,18 @@ void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& co
     weight.clear();
   };
   // In canonical order, a million edges at a time: 24 MB of buffers
-  // whatever the size of the projection.
+  // whatever the size of the projection (kEdgeWriteBytes), allocated once.
+  const std::size_t n = std::min(kEdgesPerWrite, connectivity.size());
+  src.reserve(n);
+  tgt.reserve(n);
+  delay.reserve(n);
+  weight.reserve(n);
   connectivity.for_each_canonical([&](const SynapseRecord& r) {
     src.push_back(r.source);
     tgt.push_back(r.target);
     delay.push_back(static_cast<float>(grid.to_ms(r.delay)));
     weight.push_back(r.weight);
-    if (src.size() == (std::size_t{1} << 20)) flush();
+    if (src.size() == kEdgesPerWrite) flush();
   });
   flush();
 }

@@ -144,8 +144,14 @@ enum class RunStatus { complete, interrupted, failed };
 const char* to_string(RunStatus status);
 
 class SonataWriter;
+// Edges written by write_edges at a time, and the bytes of its buffers (ids,
+// delays, weights: 24 bytes an edge) plus HDF5's buffers for compressing a
+// chunk: what writing the final weights needs beside the synapse tables,
+// whatever the projection's size (part of the memory estimate, build.cpp).
+inline constexpr std::size_t kEdgesPerWrite = std::size_t{1} << 20;
+inline constexpr std::size_t kEdgeWriteBytes = kEdgesPerWrite * 24 + (std::size_t{2} << 20);
 // Writes every synapse of `connectivity` (in canonical order, its weights as
-// they are now) as edges population `edges`, in chunks of a million.
+// they are now) as edges population `edges`, kEdgesPerWrite at a time.
 void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& connectivity,
                  const TimeGrid& grid);
 
