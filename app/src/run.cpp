@@ -15,6 +15,8 @@
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/checkpoint.hpp"
+#include "spikeline/io/json_writer.hpp"
+#include "spikeline/io/output_files.hpp"
 #include "spikeline/io/reward_input.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
@@ -255,30 +257,24 @@ std::string RunResult::summary_line() const {
 }
 
 std::string RunResult::summary_json() const {
-  std::string pops;
+  io::JsonWriter j;
+  j.begin_object();
+  j.key("status").value(status).key("message").value(message);
+  j.key("simulated_ms").value(simulated_ms).key("build_s").value(build_s);
+  j.key("loop_s").value(loop_s).key("total_s").value(total_s);
+  j.key("synapses").value(synapses).key("synapse_bytes").value(synapse_bytes);
+  j.key("peak_rss_bytes").value(peak_rss_bytes);
+  j.key("populations").begin_array();
   for (const auto& p : populations) {
-    if (!pops.empty()) pops += ",";
-    pops += fmt::format(R"({{"name":"{}","size":{},"spikes":{},"rate_hz":{}}})", p.name, p.size,
-                        p.spikes, p.rate_hz);
+    j.begin_object().key("name").value(p.name).key("size").value(p.size);
+    j.key("spikes").value(p.spikes).key("rate_hz").value(p.rate_hz).end_object();
   }
-  std::string msg;
-  for (char ch : message) {
-    if (ch == '"' || ch == '\\') msg += '\\';
-    if (ch == '\n') {
-      msg += "\\n";
-      continue;
-    }
-    msg += ch;
-  }
-  std::string rw;
-  for (const auto& [name, n] : rewards) {
-    if (!rw.empty()) rw += ",";
-    rw += fmt::format(R"("{}":{})", name, n);
-  }
-  return fmt::format(
-      R"({{"status":"{}","message":"{}","simulated_ms":{},"build_s":{},"loop_s":{},"total_s":{},"synapses":{},"synapse_bytes":{},"peak_rss_bytes":{},"populations":[{}],"rewards":{{{}}}}})",
-      status, msg, simulated_ms, build_s, loop_s, total_s, synapses, synapse_bytes, peak_rss_bytes,
-      pops, rw);
+  j.end_array();
+  j.key("rewards").begin_object();
+  for (const auto& [name, n] : rewards) j.key(name).value(n);
+  j.end_object();
+  j.end_object();
+  return j.text();
 }
 
 namespace {
@@ -334,8 +330,15 @@ enum ControlKind : std::uint32_t {
 // resume() restores it from a checkpoint first.
 class Session {
  public:
-  Session(Config config, const Registry& registry, RunOptions options)
+  // A fresh run (run()) or one continued from a checkpoint (resume()).
+  enum class Start { fresh, resume };
+
+  Session(Config config, const Registry& registry, RunOptions options, Start start)
       : c_(std::move(config)), options_(std::move(options)), t_start_(Clock::now()) {
+    // The files first: a clash, an output that cannot be created or an
+    // input that cannot be read is found before the build, which may be long.
+    check_files(start);
+    if (!options_.reward_input.empty()) reward_input_.emplace(options_.reward_input);
     // The build (synapses are drawn in parallel) uses the run's threads too.
     BuiltNetwork built = [&] {
       const int threads = c_.simulation.threads;
@@ -346,6 +349,7 @@ class Session {
       }
       return build_network(c_, registry);
     }();
+    stop_if_signalled();
     grid_ = built.network.grid();
     stop_ = grid_.time_steps(c_.simulation.duration_ms, "simulation.duration");
     flush_every_ = grid_.delay_steps(c_.output.flush_interval_ms, "output.flush_interval");
@@ -370,10 +374,12 @@ class Session {
     so.max_rate_hz = c_.simulation.max_rate_hz;
     so.guard_interval_ms = c_.simulation.guard_interval_ms;
     so.wall_limit_s = c_.simulation.wall_limit_s;
+    so.stop_signal = options_.stop_signal;  // Ctrl-C while the synapses are laid out
     sim_ = std::make_unique<Simulator>(std::move(built.network), so);
     // What the checkpoint does not hold because the config rebuilds it:
     // computed once (it hashes every synapse).
     fingerprint_ = sim_->fingerprint();
+    stop_if_signalled();
     result_.synapses = sim_->synapse_count();
     result_.synapse_bytes = sim_->synapse_memory_bytes();
     if (!options_.checkpoint_path.empty()) {
@@ -381,13 +387,6 @@ class Session {
         throw ConfigError(fmt::format("--checkpoint {}: this network cannot be checkpointed: {}",
                                       options_.checkpoint_path, why));
       }
-      if (!c_.output.file.empty() &&
-          absolute(options_.checkpoint_path) == absolute(c_.output.file)) {
-        throw UsageError(fmt::format(
-            "--checkpoint {}: the checkpoint and the output file must be different files",
-            options_.checkpoint_path));
-      }
-      check_checkpoint_writable(options_.checkpoint_path);
     }
     make_triggers();
     // Chosen synapses are resolved (and checked) before the file is created.
@@ -403,6 +402,7 @@ class Session {
   // control events are created.
   void start() {
     open_reward_input();
+    stop_if_signalled();  // the last moment at which nothing is written yet
     if (!c_.output.file.empty()) {
       writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
     }
@@ -431,6 +431,7 @@ class Session {
     sim_->checkpoint(a);
     walk_run_state(a);
     open_reward_input();
+    stop_if_signalled();
     if (!c_.output.file.empty()) {
       writer_.emplace(
           output_layout(position_.run_id), position_,
@@ -493,9 +494,14 @@ class Session {
         result_.message = fmt::format("stopped by signal {}", sig);
       }
     } catch (const Error& e) {
-      result_.status = "failed";
-      result_.code = e.code();
-      result_.message = e.what();
+      fail(e.code(), e.what());
+    } catch (const std::bad_alloc&) {
+      // What the estimate did not foresee: said with where it happened; the
+      // output is finished below, marked failed, with what was simulated.
+      fail(ExitCode::software,
+           fmt::format("out of memory while simulating, at {} ms (the synapse tables hold {} "
+                       "MiB)",
+                       grid_.to_ms(sim_->now()), result_.synapse_bytes >> 20));
     }
     obs.end_progress();
     result_.loop_s = seconds_since(t_loop);
@@ -504,6 +510,31 @@ class Session {
   }
 
  private:
+  // A SIGINT or SIGTERM before the run starts (during the build, most
+  // likely) ends it without a file: Error(interrupted / terminated).
+  void stop_if_signalled() const { check_stop(options_.stop_signal, "building the network"); }
+
+  // No file written is another file of the run (the config, an input, the
+  // other output), and each can be created: refused before anything is
+  // built, with 73 (64 when both names come from the command line).
+  void check_files(Start start) {
+    std::vector<io::FileRole> inputs = io::input_files(c_);
+    // A resumed run reads its config from the checkpoint, not the file.
+    if (start == Start::fresh) inputs.push_back({"the config file", c_.source, true});
+    inputs.push_back({"--reward-input", options_.reward_input, true});
+    const bool output_given = options_.output_on_command_line;
+    io::check_distinct_files(
+        {{output_given ? "--output" : "the output file (output.file)", c_.output.file,
+          output_given},
+         {"--checkpoint", options_.checkpoint_path, options_.checkpoint_on_command_line}},
+        inputs);
+    // A resumed run continues its output file where it is (SonataWriter's
+    // reopening constructor checks it); a fresh one creates it.
+    if (start == Start::fresh && !c_.output.file.empty())
+      io::check_output_path(c_.output.file, "output file");
+    if (!options_.checkpoint_path.empty()) check_checkpoint_writable(options_.checkpoint_path);
+  }
+
   void make_triggers() {
     for (std::size_t k = 0; k < c_.rewards.size(); ++k) {
       const auto& rw = c_.rewards[k];
@@ -537,8 +568,7 @@ class Session {
   // External rewards: a file is read and scheduled now (like a schedule in
   // the config); a stream is polled between windows.
   void open_reward_input() {
-    if (options_.reward_input.empty()) return;
-    reward_input_.emplace(options_.reward_input);
+    if (!reward_input_) return;  // opened (and checked) before the build
     if (reward_input_->is_file()) {
       // Its rewards become pulses of the neuromodulators, which a checkpoint
       // holds: a resumed run must not schedule the same file again.
@@ -568,7 +598,7 @@ class Session {
       }
       if (!m) {
         throw DataError(fmt::format(
-            "{}: unknown neuromodulator '{}'{}; defined: {}", where, line.modulator,
+            "{}: unknown neuromodulator '{}'{}; defined: {}", where, quote_input(line.modulator),
             did_you_mean(line.modulator, known),
             known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
       }
@@ -726,20 +756,33 @@ class Session {
       } catch (const Error& e) {
         // A failure of the last writes (a full disk): the run itself ended,
         // its output did not.
-        if (result_.status != "failed") {
-          result_.status = "failed";
-          result_.code = e.code();
-          result_.message = e.what();
-        }
+        fail(e.code(), e.what());
       }
     }
     result_.total_s = seconds_since(t_start_);
   }
 
+  // The run failed (a first failure is kept: the later ones follow from it).
+  void fail(ExitCode code, const std::string& message) {
+    if (result_.status == "failed") return;
+    result_.status = "failed";
+    result_.code = code;
+    result_.message = message;
+  }
+
   void finish_output() {
-    if (c_.output.write_edges) {
-      for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
+    for (std::size_t k = 0; c_.output.write_edges && k < proj_meta_.size(); ++k) {
+      try {
         write_edges(*writer_, k, sim_->connectivity(k), grid_);
+      } catch (const std::bad_alloc&) {
+        // The file is still finished below, marked failed, with what it holds.
+        fail(ExitCode::software,
+             fmt::format("out of memory while writing the final weights of projection '{}' "
+                         "({} synapses; needs about {} MiB of buffers beside the synapse "
+                         "tables); the output keeps everything else",
+                         proj_meta_[k].first, sim_->connectivity(k).size(),
+                         io::kEdgeWriteBytes >> 20));
+        break;
       }
     }
     result_.total_s = seconds_since(t_start_);
@@ -778,7 +821,7 @@ class Session {
 }  // namespace
 
 RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
-  Session session(c, registry, options);
+  Session session(c, registry, options, Session::Start::fresh);
   session.start();
   return session.execute();
 }
@@ -802,6 +845,8 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
   if (options.threads != 0) c.simulation.threads = options.threads;
 
   RunOptions ro = options.run;
+  ro.output_on_command_line = false;  // the checkpointed run's output file
+  ro.checkpoint_on_command_line = !ro.checkpoint_path.empty();
   if (ro.checkpoint_path.empty()) ro.checkpoint_path = path;
   const TimeGrid grid(c.simulation.dt_ms);
   if (!options.checkpoint_every_given) ro.checkpoint_every_ms = grid.to_ms(every);
@@ -823,7 +868,7 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
         "--duration",
         checkpoint, simulated, c.simulation.duration_ms));
   }
-  Session session(std::move(c), registry, ro);
+  Session session(std::move(c), registry, ro, Session::Start::resume);
   session.restore(a, checkpoint);
   return session.execute();
 }

@@ -14,6 +14,8 @@
 #include "spikeline/engine/state_archive.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/dataset_file.hpp"
+#include "spikeline/io/json_writer.hpp"
+#include "spikeline/io/output_files.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 #include "spikeline/learning/bptt.hpp"
 #include "spikeline/neurons/lif_discrete.hpp"
@@ -680,6 +682,7 @@ class Trainer {
     }
     task_ = read_task(c);
     eval_ = read_evaluation(c);
+    check_files();
     BuiltNetwork built = [&] {
       const tbb::global_control cap(tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(std::max(1, c.simulation.threads)));
@@ -733,7 +736,9 @@ class Trainer {
     SimulationOptions so;
     so.threads = c.simulation.threads;
     so.partitions = c.simulation.partitions;
+    so.stop_signal = opt_.stop_signal;  // Ctrl-C while the synapses are laid out
     sim_ = std::make_unique<Simulator>(std::move(net), so);
+    check_stop(opt_.stop_signal, "building the network");
     D_ = task_.cue ? task_.cue : sim_->connectivity(proj_).max_delay();
     check_pattern_shape(task_, D_, patterns_.size());
     check_patterns_active(task_, D_, patterns_);
@@ -804,6 +809,18 @@ class Trainer {
   }
 
  private:
+  // The output is no input of the training, and can be created: refused
+  // before the build and the training (which may take hours), as in a run.
+  // It is created when the training has ended (write_output).
+  void check_files() {
+    std::vector<io::FileRole> inputs = io::input_files(c_);
+    inputs.push_back({"the config file", c_.source, true});
+    const bool given = opt_.output_on_command_line;
+    io::check_distinct_files(
+        {{given ? "--output" : "the output file (output.file)", c_.output.file, given}}, inputs);
+    if (!c_.output.file.empty()) io::check_output_path(c_.output.file, "output file");
+  }
+
   // A signal arrived: marks the run interrupted (once) and says so.
   bool stopped() {
     if (!opt_.stop_signal || *opt_.stop_signal == 0) return false;
@@ -1028,12 +1045,22 @@ class Trainer {
   }
 
   std::string summary_json() const {
-    return fmt::format(
-        R"({{"status":"{}","steps":{},"loss":{},"initial":{{"precision":{},"recall":{},"f1":{}}},"recall":{{"precision":{},"recall":{},"f1":{}}},"build_s":{},"init_s":{},"train_s":{},"eval_s":{},"optimizer_bytes":{}}})",
-        result_.status, result_.steps, result_.loss, result_.initial.precision(),
-        result_.initial.recall(), result_.initial.f1(), result_.recall.precision(),
-        result_.recall.recall(), result_.recall.f1(), result_.build_s, result_.init_s,
-        result_.train_s, result_.eval_s, optimizer_bytes_);
+    io::JsonWriter j;
+    auto score = [&](const char* name, const Score& s) {
+      j.key(name).begin_object();
+      j.key("precision").value(s.precision()).key("recall").value(s.recall());
+      j.key("f1").value(s.f1()).end_object();
+    };
+    j.begin_object();
+    j.key("status").value(result_.status).key("message").value(result_.message);
+    j.key("steps").value(static_cast<std::uint64_t>(result_.steps)).key("loss").value(result_.loss);
+    score("initial", result_.initial);
+    score("recall", result_.recall);
+    j.key("build_s").value(result_.build_s).key("init_s").value(result_.init_s);
+    j.key("train_s").value(result_.train_s).key("eval_s").value(result_.eval_s);
+    j.key("optimizer_bytes").value(static_cast<std::uint64_t>(optimizer_bytes_));
+    j.end_object();
+    return j.text();
   }
 
   const Config& c_;

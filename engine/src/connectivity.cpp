@@ -190,7 +190,7 @@ class RecordSource final : public SynapseSource {
 template <class T>
 std::uint32_t fill_block(SynapseBlock& blk, std::vector<T>& stored, std::vector<bool>& seen_delay,
                          const SynapseSource& src, IndexRange range, std::size_t n_source,
-                         std::size_t n_target) {
+                         std::size_t n_target, const Connectivity::Poll& poll) {
   // next[s]: where the next synapse of source s goes; after the placing, the
   // end of its row (so the row of s is [next[s-1], next[s])).
   // With many sources both passes are random accesses (beyond the caches):
@@ -205,7 +205,13 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<T>& stored, std::vector<
         s.delay > kMaxDelaySteps)
       invalid_synapse(s, n_source, n_target);
   };
+  // Every slice, and every 4096 rows sorted: what bounds the wait for poll.
+  auto polled = [&] {
+    if (poll) poll();
+  };
+  polled();
   src.generate_pairs(range.begin, range.end, [&](std::span<const SynapseRecord> recs) {
+    polled();
     for (std::size_t i = 0; i < recs.size(); ++i) {
       if (far && i + kAhead < recs.size())
         __builtin_prefetch(&next[recs[i + kAhead].source + 1], 1);
@@ -229,7 +235,9 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<T>& stored, std::vector<
   blk.weight.resize(n);
   std::vector<std::uint32_t> delay(n);
   std::uint64_t placed = 0;
+  polled();
   src.generate(range.begin, range.end, [&](std::span<const SynapseRecord> recs) {
+    polled();
     if (placed + recs.size() > n) {
       throw std::logic_error("a synapse source gave more synapses on its second pass");
     }
@@ -264,6 +272,7 @@ std::uint32_t fill_block(SynapseBlock& blk, std::vector<T>& stored, std::vector<
   blk.row.assign(n_source + 1, 0);
   std::uint32_t begin = 0;
   for (std::size_t s = 0; s < n_source; ++s) {
+    if (s % 4096 == 0) polled();
     const std::uint32_t end = next[s];
     if (end == begin) continue;
     sorter.sort(stored.data() + begin, blk.weight.data() + begin, delay.data() + begin,
@@ -337,7 +346,7 @@ unsigned Partitioning::part_of(std::size_t n, NeuronIndex i) const {
 // row sorted by (delay, target), stable; the same order as one stable sort
 // by (source, delay, target), at a fraction of the cost.
 Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_source,
-                           std::size_t n_target, const Partitioning& parts)
+                           std::size_t n_target, const Partitioning& parts, const Poll& poll)
     : blocks_(parts.count()), n_source_(n_source), n_target_(n_target) {
   if (synapses.size() >= std::numeric_limits<std::uint32_t>::max()) {
     throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported",
@@ -349,26 +358,29 @@ Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_so
       invalid_synapse(s, n_source, n_target);
   }
   const RecordSource records(std::move(synapses), n_target);
-  lay_out(records, parts, [&](IndexRange r) { records.release(r.begin, r.end); });
+  lay_out(
+      records, parts, [&](IndexRange r) { records.release(r.begin, r.end); }, poll);
 }
 
 Connectivity::Connectivity(const SynapseSource& source, std::size_t n_source, std::size_t n_target,
-                           const Partitioning& parts)
+                           const Partitioning& parts, const Poll& poll)
     : blocks_(parts.count()), n_source_(n_source), n_target_(n_target) {
   if (source.by_target()) {
-    lay_out(source, parts, [](IndexRange) {});
+    lay_out(
+        source, parts, [](IndexRange) {}, poll);
     return;
   }
   // Drawn in another order (per source, or one stream): made once, in full.
   std::vector<SynapseRecord> all;
   source.generate(0, static_cast<NeuronIndex>(n_target), [&](std::span<const SynapseRecord> r) {
+    if (poll) poll();
     all.insert(all.end(), r.begin(), r.end());
   });
-  *this = Connectivity(std::move(all), n_source, n_target, parts);
+  *this = Connectivity(std::move(all), n_source, n_target, parts, poll);
 }
 
 void Connectivity::lay_out(const SynapseSource& source, const Partitioning& parts,
-                           const std::function<void(IndexRange)>& laid_out) {
+                           const std::function<void(IndexRange)>& laid_out, const Poll& poll) {
   const unsigned n_parts = parts.count();
   std::vector<std::vector<bool>> seen(n_parts);
   std::vector<std::exception_ptr> errors(n_parts);
@@ -379,9 +391,9 @@ void Connectivity::lay_out(const SynapseSource& source, const Partitioning& part
       blk.narrow = range.end - range.begin <= std::size_t{1} << 16;
       blk.base = blk.narrow ? range.begin : 0;
       if (blk.narrow) {
-        fill_block(blk, blk.offset, seen[p], source, range, n_source_, n_target_);
+        fill_block(blk, blk.offset, seen[p], source, range, n_source_, n_target_, poll);
       } else {
-        fill_block(blk, blk.target, seen[p], source, range, n_source_, n_target_);
+        fill_block(blk, blk.target, seen[p], source, range, n_source_, n_target_, poll);
       }
       laid_out(range);
     } catch (...) {

@@ -38,4 +38,12 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return m.empty() ? std::string{} : fmt::format(" (did you mean '{}'?)", m);
 }
 
+std::string quote_input(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t cut = max_bytes;
+  // Not in the middle of a character: back off over continuation bytes.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return fmt::format("{}... ({} bytes)", text.substr(0, cut), text.size());
+}
+
 }  // namespace spikeline

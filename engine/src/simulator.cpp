@@ -89,6 +89,14 @@ SimulationOptions resolved(SimulationOptions o) {
 }
 }  // namespace
 
+void check_stop(const volatile std::sig_atomic_t* stop, const char* what) {
+  if (stop == nullptr) return;
+  const int sig = *stop;
+  if (sig == 0) return;
+  throw Error(sig == SIGINT ? ExitCode::interrupted : ExitCode::terminated,
+              fmt::format("stopped by signal {} while {}", sig, what));
+}
+
 Simulator::Simulator(Network network, SimulationOptions options)
     : network_(std::move(network)), options_(resolved(options)), parts_(options_.partitions) {
   if (options_.threads < 1 || options_.threads > 1024) {
@@ -127,11 +135,14 @@ Simulator::Simulator(Network network, SimulationOptions options)
     const std::size_t n_source = pops[proj.source].population->size();
     const std::size_t n_target = pops[proj.target].population->size();
     try {
+      // Ctrl-C stops the layout at its next slice of synapses or run of rows.
+      const auto stop = [this] { check_stop(options_.stop_signal, "building the network"); };
+      stop();
       if (proj.drawn) {
-        laid_out[k].emplace(*proj.drawn, n_source, n_target, parts_);
+        laid_out[k].emplace(*proj.drawn, n_source, n_target, parts_, stop);
         proj.drawn.reset();
       } else {
-        laid_out[k].emplace(std::move(proj.synapses), n_source, n_target, parts_);
+        laid_out[k].emplace(std::move(proj.synapses), n_source, n_target, parts_, stop);
       }
       proj.synapses = {};
     } catch (...) {

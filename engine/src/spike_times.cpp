@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string_view>
 
@@ -62,6 +63,12 @@ std::vector<std::vector<Step>> from_list(const ParamMap& p, const TimeGrid& grid
 
 std::vector<std::vector<Step>> from_file(const ParamMap& p, const std::string& path,
                                          const TimeGrid& grid, std::size_t size) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(ExitCode::no_input,
+                fmt::format("{}: '{}' is a directory; give a file of 'node_id time_ms' lines",
+                            p.item("spike_times_file"), path));
+  }
   std::ifstream file(path);
   if (!file) {
     throw Error(ExitCode::no_input,
@@ -85,15 +92,18 @@ std::vector<std::vector<Step>> from_file(const ParamMap& p, const std::string& p
     errno = 0;
     const long long node = std::strtoll(cur, &end, 10);
     if (end == cur || errno != 0 || (*end != ' ' && *end != '\t')) {
-      throw DataError(fmt::format("{}: expected 'node_id time_ms', got '{}'", where(), line));
+      throw DataError(
+          fmt::format("{}: expected 'node_id time_ms', got '{}'", where(), quote_input(line)));
     }
     cur = end;
     const double ms = std::strtod(cur, &end);
     if (end == cur) {
-      throw DataError(fmt::format("{}: expected 'node_id time_ms', got '{}'", where(), line));
+      throw DataError(
+          fmt::format("{}: expected 'node_id time_ms', got '{}'", where(), quote_input(line)));
     }
     if (std::string_view(end).find_first_not_of(" \t\r") != std::string_view::npos) {
-      throw DataError(fmt::format("{}: unexpected text after the time in '{}'", where(), line));
+      throw DataError(
+          fmt::format("{}: unexpected text after the time in '{}'", where(), quote_input(line)));
     }
     if (node < 0 || static_cast<unsigned long long>(node) >= size) {
       throw DataError(

@@ -10,6 +10,7 @@
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/spike_times.hpp"
 #include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/io/sonata_writer.hpp"
 
 namespace spikeline::io {
 
@@ -180,8 +181,8 @@ synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p) {
   if (e.source_population != p.source || e.target_population != p.target) {
     throw DataError(fmt::format(
         "{}: edges '{}' in '{}' connect '{}' -> '{}', but the projection is '{}' -> '{}'",
-        p.spec.name, p.edge_population, p.edges_file, e.source_population, e.target_population,
-        p.source, p.target));
+        p.spec.name, p.edge_population, p.edges_file, quote_input(e.source_population),
+        quote_input(e.target_population), p.source, p.target));
   }
   spec.edges.source = std::move(e.source);
   spec.edges.target = std::move(e.target);
@@ -384,13 +385,21 @@ void check_config(const Config& c, const Registry& registry) {
     }
   }
   const double synapses = estimate_synapses(c, grid);
-  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron;
+  // Writing the final weights at the end (output.edges, and always for
+  // `train`) needs its buffers beside the synapse tables.
+  const double edge_buffers =
+      c.projections.empty() || !(c.output.write_edges || c.has_task) ? 0.0 : kEdgeWriteBytes;
+  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron + edge_buffers;
   const MemoryLimit have = memory_limit();
   if (have.bytes > 0 && need > 0.9 * have.bytes) {
     throw ConfigError(fmt::format(
-        "{}: the network needs about {:.1f} GiB ({:.3g} neurons, {:.3g} synapses) but {} is "
+        "{}: the network needs about {:.1f} GiB ({:.3g} neurons, {:.3g} synapses{}) but {} is "
         "{:.1f} GiB; reduce the sizes or the connection probabilities",
-        c.source, need / (1 << 30), neurons, synapses, have.what, have.bytes / (1 << 30)));
+        c.source, need / (1 << 30), neurons, synapses,
+        edge_buffers > 0
+            ? fmt::format(", {:.0f} MiB to write the final weights", edge_buffers / (1 << 20))
+            : std::string(),
+        have.what, have.bytes / (1 << 30)));
   }
 }
 
@@ -575,6 +584,26 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
         {index, grid.delay_steps(m.interval_ms, "record_neuromodulator interval")});
   }
   return built;
+}
+
+std::vector<FileRole> input_files(const Config& c) {
+  std::vector<FileRole> files;
+  for (const auto& p : c.projections) {
+    files.push_back({fmt::format("projection '{}' file (edges)", p.name), p.edges_file});
+  }
+  // The `*_file` parameters, as resolve_input_paths finds them.
+  auto add = [&](const ParamMap& params, const std::string& owner) {
+    for (const auto& name : params.names()) {
+      if (name.size() > 5 && name.ends_with("_file"))
+        files.push_back({fmt::format("{} {}", owner, name), params.text(name, "")});
+    }
+  };
+  for (const auto& p : c.populations) add(p.params, fmt::format("population '{}'", p.name));
+  for (const auto& cl : c.clamps) add(cl.params, fmt::format("clamp '{}'", cl.name));
+  add(c.task, "[task]");
+  add(c.training, "[training]");
+  if (c.has_task) files.push_back({"[task] file (patterns)", c.task.text("file", "")});
+  return files;
 }
 
 }  // namespace spikeline::io

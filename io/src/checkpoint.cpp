@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "hdf5_handle.hpp"
+#include "spikeline/io/output_files.hpp"
 
 namespace spikeline::io {
 
@@ -193,64 +194,8 @@ void read_field(hid_t group, const char* name, VisitState& st) {
 
 }  // namespace
 
-namespace {
-
-// The temporary files of a checkpoint are ".NAME.tmp-XXXXXX" beside it.
-std::string temporary_prefix(const std::filesystem::path& target) {
-  const auto dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  return (dir / fmt::format(".{}.tmp-", target.filename().string())).string();
-}
-
-// Creates a temporary file beside `target` with a name no other process
-// uses (mkstemp), and returns the name; throws IoError(cant_create).
-std::string make_temporary(const std::filesystem::path& target) {
-  std::string name = temporary_prefix(target) + "XXXXXX";
-  const int fd = ::mkstemp(name.data());
-  if (fd < 0) {
-    const int err = errno;
-    throw IoError(ExitCode::cant_create,
-                  fmt::format("checkpoint {}: cannot create files beside it ({}): {}",
-                              target.string(), name, std::strerror(err)));
-  }
-  // mkstemp makes it private (0600); a checkpoint gets the permissions any
-  // new file would (0666 less the umask).
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
-  ::close(fd);
-  return name;
-}
-
-// Removes the temporary files a killed checkpoint write left beside
-// `target` (a run killed while writing cannot remove its own). Only files
-// older than a minute: a name is unique, but a run writing the same
-// checkpoint right now should not lose its file.
-void remove_stale_temporaries(const std::filesystem::path& target, const std::string& keep) {
-  namespace fs = std::filesystem;
-  const std::string prefix = fs::path(temporary_prefix(target)).filename().string();
-  const auto dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  const auto now = fs::file_time_type::clock::now();
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || e.path().string() == keep) continue;
-    std::error_code ec2;
-    if (now - fs::last_write_time(e.path(), ec2) > std::chrono::minutes(1))
-      fs::remove(e.path(), ec2);
-  }
-}
-
-}  // namespace
-
 void check_checkpoint_writable(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    throw IoError(ExitCode::cant_create,
-                  fmt::format("checkpoint {}: is a directory; give a file name", path));
-  }
-  const std::string tmp = make_temporary(path);
-  ::unlink(tmp.c_str());
+  check_output_path(path, "checkpoint");
 }
 
 void write_checkpoint(const std::string& path, const MemoryArchive& state, double simulated_ms) {
@@ -258,7 +203,7 @@ void write_checkpoint(const std::string& path, const MemoryArchive& state, doubl
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  const std::string tmp = make_temporary(target);
+  const std::string tmp = make_temporary(path, "checkpoint");
   Writer w{path};
   try {
     {
@@ -317,7 +262,7 @@ void write_checkpoint(const std::string& path, const MemoryArchive& state, doubl
     throw;
   }
   sync_path(dir.string(), "the directory", O_RDONLY | O_DIRECTORY);
-  remove_stale_temporaries(target, tmp);
+  remove_stale_temporaries(path, tmp);
 }
 
 MemoryArchive read_checkpoint(const std::string& path) {

@@ -23,13 +23,21 @@ RewardInput::RewardInput(const std::string& path)
   } else {
     fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd_ < 0) {
-      throw DataError(
-          fmt::format("--reward-input: cannot open '{}': {}", path, std::strerror(errno)));
+      throw Error(ExitCode::no_input,
+                  fmt::format("--reward-input: cannot open '{}': {}", path, std::strerror(errno)));
     }
     owned_ = true;
   }
   struct stat st {};
-  regular_ = ::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  const bool known = ::fstat(fd_, &st) == 0;
+  if (known && S_ISDIR(st.st_mode)) {
+    if (owned_) ::close(fd_);
+    throw Error(ExitCode::no_input,
+                fmt::format("--reward-input: '{}' is a directory; give a file or a stream of "
+                            "'[TIME_MS] MODULATOR AMOUNT' lines ('-' for stdin)",
+                            name_));
+  }
+  regular_ = known && S_ISREG(st.st_mode);
   if (!regular_) {
     // Polled between windows: reads must never wait for the writer.
     const int flags = ::fcntl(fd_, F_GETFL);
@@ -81,14 +89,14 @@ RewardLine RewardInput::parse(const std::string& text) const {
     throw DataError(fmt::format(
         "--reward-input {} line {}: '{}': {}; expected '[TIME_MS] MODULATOR AMOUNT', e.g. "
         "'2500 dopamine 0.5'",
-        name_, line_, text, why));
+        name_, line_, quote_input(text), why));
   };
   auto number = [&](const std::string& w, const char* what) {
     double v = 0;
     const auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
     if (ec != std::errc() || p != w.data() + w.size())
-      fail(fmt::format("{} '{}' is not a number", what, w));
-    if (!std::isfinite(v)) fail(fmt::format("{} {} must be finite", what, w));
+      fail(fmt::format("{} '{}' is not a number", what, quote_input(w)));
+    if (!std::isfinite(v)) fail(fmt::format("{} {} must be finite", what, quote_input(w)));
     return v;
   };
   if (words.size() != 2 && words.size() != 3) {
@@ -98,7 +106,7 @@ RewardLine RewardInput::parse(const std::string& text) const {
   r.line = line_;
   if (words.size() == 3) {
     r.time_ms = number(words[0], "time");
-    if (!(*r.time_ms > 0)) fail(fmt::format("time {} ms must be > 0", words[0]));
+    if (!(*r.time_ms > 0)) fail(fmt::format("time {} ms must be > 0", quote_input(words[0])));
   }
   r.modulator = words[words.size() - 2];
   r.amount = number(words.back(), "amount");

@@ -10,6 +10,7 @@
 
 #include "hdf5_handle.hpp"
 #include "spikeline/engine/error.hpp"
+#include "spikeline/io/output_files.hpp"
 
 namespace spikeline::io {
 
@@ -877,36 +878,35 @@ SonataWriter::SonataWriter(const OutputLayout& layout) : impl_(std::make_unique<
   Impl& w = *impl_;
   w.path = layout.path;
 
-  Handle fapl = writer_access();
-  const hid_t file = H5Fcreate(layout.path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
-  if (file < 0) {
-    const std::filesystem::path parent = std::filesystem::absolute(layout.path).parent_path();
-    std::error_code ec;
-    std::string reason = detail::hdf5_reason();
-    if (!std::filesystem::exists(parent, ec)) {
-      reason = fmt::format("directory '{}' does not exist", parent.string());
-    } else if (!std::filesystem::is_directory(parent, ec)) {
-      reason = fmt::format("'{}' is not a directory", parent.string());
-    }
-    throw IoError(ExitCode::cant_create,
-                  fmt::format("cannot create output file '{}': {}", layout.path, reason));
-  }
-  w.file = detail::file_handle(file);
+  // Created under a temporary name and renamed over the path once laid out
+  // (output_files.hpp): what is at the path stays intact until then.
+  check_output_path(layout.path, "output file");
+  const std::string target = link_target(layout.path);
+  const std::string tmp = make_temporary(target, "output file");
   try {
+    Handle fapl = writer_access();
+    const hid_t file = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+    if (file < 0) {
+      throw IoError(ExitCode::cant_create, fmt::format("cannot create output file '{}': {}",
+                                                       layout.path, detail::hdf5_reason()));
+    }
+    w.file = detail::file_handle(file);
     const std::array<std::uint32_t, 2> version{0, 1};
     w.attribute(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, &kSonataMagic);
     w.attribute(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, version.data(), 2);
     w.create_all(layout);
     w.write_status("running");
     w.start_swmr();
+    replace_with(tmp, target, "output file");
   } catch (...) {
     // A file that could not even be laid out (a full disk) holds nothing:
-    // it is removed rather than left unreadable.
+    // it is removed; what was at the path is untouched.
     w = Impl{};
     std::error_code ec;
-    std::filesystem::remove(layout.path, ec);
+    std::filesystem::remove(tmp, ec);
     throw;
   }
+  remove_stale_temporaries(target, "");
 }
 
 SonataWriter::SonataWriter(const OutputLayout& layout, const OutputPosition& at,
@@ -1154,6 +1154,15 @@ void edge_blocks(const Connectivity& connectivity, const TimeGrid* grid, Block&&
     delay.clear();
     weight.clear();
   };
+  // In canonical order, a million edges at a time: 24 MB of buffers
+  // whatever the size of the projection (kEdgeWriteBytes), allocated once.
+  const std::size_t n = std::min(kEdgesPerWrite, connectivity.size());
+  weight.reserve(n);
+  if (grid != nullptr) {
+    src.reserve(n);
+    tgt.reserve(n);
+    delay.reserve(n);
+  }
   connectivity.for_each_canonical([&](const SynapseRecord& r) {
     if (grid != nullptr) {
       src.push_back(r.source);
@@ -1161,7 +1170,7 @@ void edge_blocks(const Connectivity& connectivity, const TimeGrid* grid, Block&&
       delay.push_back(static_cast<float>(grid->to_ms(r.delay)));
     }
     weight.push_back(r.weight);
-    if (weight.size() == (std::size_t{1} << 20)) flush();
+    if (weight.size() == kEdgesPerWrite) flush();
   });
   flush();
 }

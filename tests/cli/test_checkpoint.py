@@ -527,7 +527,8 @@ def test_usage_errors():
         r = spikeline(["run", cfg, "-o", os.path.join(d, "x.h5"), "--checkpoint",
                        os.path.join(d, "no", "such", "dir", "ck.h5")])
         expect_exit(r, clitest.EX_CANTCREAT)
-        expect_in(r.stderr, "cannot create files beside it", r=r)
+        expect_in(r.stderr, "cannot create checkpoint '%s'" % os.path.join(d, "no", "such", "dir", "ck.h5"), r=r)
+        expect_in(r.stderr, "does not exist", r=r)
         check(not os.path.exists(os.path.join(d, "x.h5")), "output created before the error")
 
 

@@ -351,6 +351,70 @@ def test_provenance():
                   "rerunning /provenance/config gives different spikes in " + pop)
 
 
+QUOTED_NAMES = """\
+[simulation]
+duration = 50.0
+
+[[population]]
+name = 'in"put\\'
+model = "poisson_generator"
+size = 10
+params = { rate = 100.0 }
+
+[[population]]
+name = 'say"hi"\\n'
+model = "iaf_psc_delta"
+size = 5
+
+[[neuromodulator]]
+name = 'dop"amine\\'
+
+[[projection]]
+name = "p"
+source = 'in"put\\'
+target = 'say"hi"\\n'
+rule = "all_to_all"
+weight = 5.0
+delay = 1.0
+"""
+
+
+def test_summary_json_with_quotes_and_backslashes_in_names():
+    """Names a user chose go into /provenance/summary as JSON strings:
+    quotes and backslashes are escaped, so json.loads reads the names back
+    intact."""
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "q.toml"), QUOTED_NAMES)
+        out = os.path.join(tmp, "q.h5")
+        run_ok(["run", cfg, "-o", out, "-q"], cwd=tmp)
+        with h5py.File(out, "r") as f:
+            text = text_attr(f["provenance"]["summary"][()])
+        try:
+            summary = json.loads(text)
+        except ValueError as e:
+            raise Failure("the summary is not JSON (%s): %s" % (e, text))
+        check_equal([p["name"] for p in summary["populations"]], ['in"put\\', 'say"hi"\\n'],
+                    "population names")
+        check_equal(list(summary["rewards"]), ['dop"amine\\'], "neuromodulator names")
+        check_equal(summary["populations"][0]["size"], 10, "size")
+
+
+def test_output_name_with_tab_quote_and_backslash():
+    """-o is a value, not TOML text: a file name holding a TAB, a '"' and a
+    backslash (and a '\\n' that TOML would read as a newline) is the name
+    of the file written, exactly."""
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "q.toml"), QUOTED_NAMES)
+        name = 'a\tb"c\\d\\n.h5'
+        r = run_ok(["run", cfg, "-o", name, "-q"], cwd=tmp)
+        check_equal(sorted(os.listdir(tmp)), sorted(["q.toml", name]), "files written")
+        expect_in(r.stderr, "output written to " + name, r=r)
+        check_equal(clitest.status_of(os.path.join(tmp, name)), "complete", "status")
+        r = spikeline(["run", cfg, "-o", "", "-q"], cwd=tmp)
+        clitest.expect_exit(r, clitest.EX_USAGE)
+        expect_in(r.stderr, "--output: the file name is empty", r=r)
+
+
 def test_edges_round_trip():
     """A second run that reads every projection back from the first run's
     /edges (rule = "explicit") gives the same connectivity and, with the same

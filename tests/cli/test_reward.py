@@ -298,9 +298,19 @@ def test_reward_input_errors():
             expect_exit(r, clitest.EX_DATAERR if "whole number" not in message else EX_CONFIG)
             expect_in(r.stderr, message, r=r)
             check(not os.path.exists(out), "a bad reward file is refused before the output is created")
+        # A missing input is 66 (EX_NOINPUT), as is a directory: both refused
+        # before the output is created.
         r = spikeline(["run", cfg, "-o", os.path.join(d, "y.h5"), "--reward-input", os.path.join(d, "none.txt")])
-        expect_exit(r, clitest.EX_DATAERR)
-        expect_in(r.stderr, "cannot open", r=r)
+        expect_exit(r, clitest.EX_NOINPUT)
+        expect_in(r.stderr, "cannot open '%s'" % os.path.join(d, "none.txt"), r=r)
+        check(not os.path.exists(os.path.join(d, "y.h5")), "a missing reward file created the output")
+        os.mkdir(os.path.join(d, "rewards.d"))
+        r = spikeline(["run", cfg, "-o", os.path.join(d, "z.h5"), "--reward-input", os.path.join(d, "rewards.d")])
+        expect_exit(r, clitest.EX_NOINPUT)
+        expect_in(r.stderr, "--reward-input: '%s' is a directory" % os.path.join(d, "rewards.d"), r=r)
+        check("complete" not in r.stderr and "failed after" not in r.stderr,
+              "a directory as reward input must be refused before the run starts\n" + r.describe())
+        check(not os.path.exists(os.path.join(d, "z.h5")), "a directory as reward input created the output")
         # On a stream, a time already simulated stops the run; what was written is kept.
         out = os.path.join(d, "late.h5")
         p = subprocess.run([clitest.BINARY, "run", cfg, "-o", out, "--reward-input", "-"], input="5 dopamine 0.5\n",
@@ -309,6 +319,33 @@ def test_reward_input_errors():
         expect_in(p.stderr, "time 5 ms is already simulated (the run is at 10 ms)")
         with h5py.File(out, "r") as f:
             check(f["provenance/status"][()].decode().strip("\x00") == "failed", "status should be failed")
+
+
+def test_a_huge_bad_line_is_quoted_cut():
+    """A 20 MB line of garbage in the reward input: the message quotes its
+    first 80 bytes and says how long it was, it does not print 20 MB. (The
+    input is a file, or stdin redirected from one: read whole before the
+    run, so the test does not race a pipe.)"""
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "c.toml"), BASE % EXTERNAL)
+        out = os.path.join(d, "huge.h5")
+        line = "300 dopamine " + "7" * (20 << 20) + "x"
+        huge = write(os.path.join(d, "huge.txt"), line + "\n")
+        r = spikeline(["run", cfg, "-o", out, "-q", "--reward-input", huge])
+        expect_exit(r, clitest.EX_DATAERR)
+        check(len(r.stderr) < 2000, "stderr is %d bytes long" % len(r.stderr))
+        expect_in(r.stderr, "line 1: '300 dopamine 777", r=r)
+        expect_in(r.stderr, "... (%d bytes)': amount '7777" % len(line), r=r)
+        expect_in(r.stderr, "... (%d bytes)' is not a number" % (len(line) - 13), r=r)
+        # A word alone: the unknown neuromodulator's name is cut the same way.
+        word = write(os.path.join(d, "word.txt"), "d" * (1 << 20) + " 0.5\n")
+        with open(word) as stdin:
+            p = subprocess.run([clitest.BINARY, "run", cfg, "-o", out, "-q", "--reward-input", "-"],
+                               stdin=stdin, capture_output=True, text=True, timeout=120)
+        check(p.returncode == clitest.EX_DATAERR, "exit %d: %s" % (p.returncode, p.stderr[:2000]))
+        check(len(p.stderr) < 2000, "stderr is %d bytes long" % len(p.stderr))
+        expect_in(p.stderr, "unknown neuromodulator 'ddd")
+        expect_in(p.stderr, "... (%d bytes)'" % (1 << 20))
 
 
 if __name__ == "__main__":

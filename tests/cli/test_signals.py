@@ -280,6 +280,64 @@ def sigint_or_sigterm(sig, code):
         check_prefix(spikes, simulated, REFERENCE.get(simulated), "signal %d" % sig)
 
 
+SLOW_BUILD = """\
+[simulation]
+duration = 100.0
+threads = 2
+
+[output]
+edges = false
+
+[[population]]
+name = "exc"
+model = "iaf_psc_delta"
+size = 60000
+
+[[projection]]
+source = "exc"
+target = "exc"
+rule = "fixed_indegree"
+indegree = 1000
+weight = 0.1
+delay = 1.5
+"""
+
+
+def signal_during_build(sig, code):
+    """A network whose synapses take seconds to lay out (6e7 of them: 4 to 7
+    s here, 600 MB), a signal 1 s after the start: the build stops within a
+    second (2 s allowed on a loaded machine; the wait is at most a slice of
+    synapses, 4096 rows, or a partition's allocation), the exit code is the
+    signal's, and the output path is as it was (an earlier file
+    byte-identical, no temporary file). Was: the build went on to the end
+    and the file was created."""
+    with TempDir() as tmp:
+        cfg = clitest.write(os.path.join(tmp, "slow.toml"), SLOW_BUILD)
+        out = os.path.join(tmp, "out.h5")
+        clitest.write(out, "an earlier run's results")
+        proc = subprocess.Popen([clitest.BINARY, "run", cfg, "-o", out, "-q"], cwd=tmp,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        check(proc.poll() is None, "the build ended within 1 s: it must take longer for this test")
+        t0 = time.monotonic()
+        rc, err = stop(proc, sig)
+        waited = time.monotonic() - t0
+        check_equal(rc, code, "exit code after signal %d during the build (stderr: %s)"
+                    % (sig, err[-500:]))
+        check(waited < 2.0, "the build went on for %.1f s after the signal" % waited)
+        expect_in(err, "stopped by signal %d while building the network" % sig, "stderr")
+        check(clitest.read_bytes(out) == b"an earlier run's results", "the output path changed")
+        check_equal(sorted(os.listdir(tmp)), ["out.h5", "slow.toml"], "files")
+
+
+def test_sigint_during_the_build():
+    signal_during_build(signal.SIGINT, EX_SIGINT)
+
+
+def test_sigterm_during_the_build():
+    signal_during_build(signal.SIGTERM, EX_SIGTERM)
+
+
 def test_sigint():
     sigint_or_sigterm(signal.SIGINT, EX_SIGINT)
 

@@ -11,6 +11,7 @@ an HDF5 file; bad [task], [training] and [evaluation] entries are refused
 with the item, the value and the valid range.
 """
 
+import json
 import math
 import os
 import sys
@@ -259,6 +260,11 @@ def test_sigint_stops_after_a_step_and_keeps_the_file():
             # at large M); the patterns, the initial recall and the log are kept.
             check("recall" not in f, "an interrupted run has no /recall")
             check(f["patterns"].shape[0] > 0 and "recall_initial" in f, "patterns, initial recall")
+            # The summary is JSON (written by io::JsonWriter) and says why it stopped.
+            summary = json.loads(clitest.text_attr(f["provenance/summary"][()]))
+            check_equal(summary["status"], "interrupted", "summary status")
+            check_equal(summary["message"], "stopped by signal 2", "summary message")
+            check_equal(summary["steps"], steps, "summary steps")
 
 
 def test_sigkill_leaves_the_log_and_the_latest_weights():
@@ -349,6 +355,32 @@ def test_patterns_from_a_file_of_any_integer_type():
                 check(np.array_equal(f["patterns"][()], pats), "%s: not the file's patterns" % dtype)
 
 
+def test_output_is_no_input_and_can_be_created():
+    """The output is checked before the build and the training, as in a run
+    (tests/cli/test_output_path.py): not the [task] file (73), not the config
+    (64: both on the command line), not a FIFO (73); every file intact."""
+    with TempDir() as d:
+        pats = os.path.join(d, "pats.h5")
+        with h5py.File(pats, "w") as f:
+            f["patterns"] = np.zeros((2, 100, 32), np.uint8)
+        cfg = write(os.path.join(d, "wm.toml"), config(training="steps = 0", task='file = "pats.h5"',
+                                                       **dict(SMALL, patterns=2)))
+        os.mkfifo(os.path.join(d, "fifo"))
+        before = {n: clitest.read_bytes(os.path.join(d, n)) for n in ("pats.h5", "wm.toml")}
+        for out, code, fragments in [
+                ("pats.h5", clitest.EX_CANTCREAT, ["--output 'pats.h5' and [task] file (patterns)"]),
+                ("./wm.toml", clitest.EX_USAGE, ["--output './wm.toml' and the config file"]),
+                (os.path.join(d, "fifo"), clitest.EX_CANTCREAT, ["is a FIFO", "not a regular file"])]:
+            r = spikeline(["train", cfg, "-q", "-o", out], cwd=d)
+            expect_exit(r, code)
+            for frag in fragments:
+                expect_in(r.stderr, frag, r=r)
+            check("training " not in r.stderr, "refused after the training\n" + r.describe())
+        for n, b in before.items():
+            check(clitest.read_bytes(os.path.join(d, n)) == b, n + " changed")
+        check_equal(sorted(os.listdir(d)), ["fifo", "pats.h5", "wm.toml"], "files")
+
+
 def refused(text, code, fragments, files=None):
     def fn():
         with TempDir() as d:
@@ -364,6 +396,19 @@ def refused(text, code, fragments, files=None):
 
 
 SMALL = dict(n=32, patterns=2, length=100, p_active=0.01, taps=5)
+
+
+def test_output_name_with_tab_quote_and_backslash():
+    """-o is a value, not TOML text: the file written has exactly the name given."""
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "wm.toml"), config(training="steps = 0", **SMALL))
+        name = 'w\tm"1\\2\\t.h5'
+        run_ok(["train", cfg, "-o", name, "-q"], cwd=d)
+        check_equal(sorted(os.listdir(d)), sorted(["wm.toml", name]), "files written")
+        with h5py.File(os.path.join(d, name), "r") as f:
+            check_equal(clitest.text_attr(f["provenance/status"][()]), "complete", "status")
+
+
 test_refuses_unknown_training_key = refused(
     config(training="stpes = 3", **SMALL), EX_CONFIG, ["stpes", "did you mean 'steps'?"])
 test_refuses_bad_init = refused(

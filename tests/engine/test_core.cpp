@@ -48,6 +48,16 @@ TEST_CASE("delays are whole numbers of steps or an error", "[time]") {
   CHECK_THROWS_AS(g.time_steps(0.25, "t"), ConfigError);
 }
 
+TEST_CASE("quoted input is cut at 80 bytes, never inside a character", "[error]") {
+  CHECK(quote_input("0 1.5") == "0 1.5");
+  CHECK(quote_input(std::string(80, 'x')) == std::string(80, 'x'));
+  CHECK(quote_input(std::string(81, 'x')) == std::string(80, 'x') + "... (81 bytes)");
+  // A two-byte character across the cut: left out whole.
+  const std::string text = std::string(79, 'x') + "\xc3\xa9" + "tail";
+  CHECK(quote_input(text) == std::string(79, 'x') + "... (85 bytes)");
+  CHECK(quote_input("abcdef", 3) == "abc... (6 bytes)");
+}
+
 TEST_CASE("events pop in their total order whatever the insertion order", "[queue]") {
   std::vector<Event> events;
   for (Step s = 0; s < 5; ++s) {

@@ -4,9 +4,11 @@
 // Python script run with /usr/bin/python3 that exits non-zero on a mismatch.
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -427,7 +429,12 @@ TEST_CASE("Output that cannot be created is an IoError with cant_create", "[io][
 
   layout.path = dir.path.string();  // a directory
   CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::cant_create);
-  CHECK(message_of([&] { SonataWriter w(layout); }).find("Is a directory") != std::string::npos);
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("is a directory, not a regular file") !=
+        std::string::npos);
+  REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0600) == 0);
+  layout.path = dir.file("fifo");
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("is a FIFO") != std::string::npos);
+  CHECK(fs::is_fifo(dir.file("fifo")));
 
   std::ofstream(dir.file("plain_file")) << "x";
   layout.path = dir.file("plain_file/out.h5");
@@ -443,6 +450,36 @@ TEST_CASE("Output that cannot be created is an IoError with cant_create", "[io][
     CHECK(denied.find("Permission denied") != std::string::npos);
     fs::permissions(dir.path / "locked", fs::perms::owner_all);
   }
+}
+
+TEST_CASE("A new file replaces what is at its path only once it is laid out", "[io][sonata]") {
+  TempDir dir;
+  const std::string path = dir.file("out.h5");
+  std::ofstream(path) << "an earlier run's results";
+  const auto listing = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir.path)) names.push_back(e.path().filename());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  // A file too small to be laid out (writes fail as on a full disk): the
+  // earlier file is intact, no temporary file is left.
+  CHECK(exit_code_with_file_limit<Error>(4096, [&] { SonataWriter w(full_layout(path)); }) ==
+        static_cast<int>(ExitCode::cant_create));
+  CHECK(fs::file_size(path) == 24);
+  CHECK(listing() == std::vector<std::string>{"out.h5"});
+  // A reader holding the earlier file keeps reading it; the path is the new file.
+  std::ifstream reader(path);
+  {
+    SonataWriter w(full_layout(path));
+    CHECK(inspect(path).status == "running");
+    CHECK(listing() == std::vector<std::string>{"out.h5"});
+    w.finish(RunStatus::complete, "{}");
+  }
+  std::string held;
+  std::getline(reader, held);
+  CHECK(held == "an earlier run's results");
+  CHECK(inspect(path).status == "complete");
 }
 
 TEST_CASE("A bad output layout is a ConfigError naming the item", "[io][sonata]") {

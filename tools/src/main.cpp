@@ -13,7 +13,8 @@
 //
 // Exit codes (sysexits): 0 success, 64 usage, 65 bad data, 66 missing
 // input, 70 stopped by a guard, 73 cannot create output, 74 I/O error,
-// 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed).
+// 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed;
+// during the build: no output created or touched).
 #include <unistd.h>
 
 #include <cmath>
@@ -144,10 +145,10 @@ int report(const app::RunResult& r, const std::string& output) {
   return static_cast<int>(r.code);
 }
 
-// The options that stand for a config key (--threads N is --set
+// The options that stand for a numeric config key (--threads N is --set
 // simulation.threads=N, ...): added after the user's --set, checked like them.
-void add_config_overrides(const po::variables_map& vm, const std::string& output,
-                          std::vector<std::string>& sets) {
+// A number formats as TOML text safely; a path does not (see set_output).
+void add_config_overrides(const po::variables_map& vm, std::vector<std::string>& sets) {
   if (vm.count("threads"))
     sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
   if (vm.count("seed"))
@@ -156,7 +157,16 @@ void add_config_overrides(const po::variables_map& vm, const std::string& output
     sets.push_back(fmt::format("simulation.duration={}", vm["duration"].as<double>()));
   if (vm.count("steps"))
     sets.push_back(fmt::format("training.steps={}", vm["steps"].as<long long>()));
-  if (!output.empty()) sets.push_back(fmt::format("output.file=\"{}\"", output));
+}
+
+// --output is set on the parsed config as a value: passed through TOML text
+// (output.file="...") a path holding a '"', a '\' or a control character
+// named another file. /provenance/command_line records it.
+void set_output(const po::variables_map& vm, io::Config& config) {
+  if (!vm.count("output")) return;
+  const auto& output = vm["output"].as<std::string>();
+  if (output.empty()) throw UsageError("--output: the file name is empty");
+  config.output.file = output;
 }
 
 Registry builtin_registry() {
@@ -169,12 +179,12 @@ Registry builtin_registry() {
 int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
-  std::string config_path, output;
+  std::string config_path;
   o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
       "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
       "seed,s", po::value<std::uint64_t>(), "random seed (simulation.seed)")(
       "duration,d", po::value<double>(), "simulated time in ms (simulation.duration)")(
-      "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)");
+      "output,o", po::value<std::string>(), "output HDF5 file (output.file)");
   add_loop_options(o);
   po::positional_options_description pos;
   pos.add("config", 1);
@@ -188,11 +198,13 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   if (config_path.empty()) throw UsageError("run: a CONFIG file is required (see --help)");
   if (vm.count("checkpoint-every") && !vm.count("checkpoint"))
     throw UsageError("run: --checkpoint-every needs --checkpoint FILE");
-  add_config_overrides(vm, output, sets);
+  add_config_overrides(vm, sets);
   const Registry registry = builtin_registry();
-  const io::Config config = io::load_config(config_path, sets);
+  io::Config config = io::load_config(config_path, sets);
+  set_output(vm, config);
 
-  const app::RunOptions ro = loop_options(vm, cmdline);
+  app::RunOptions ro = loop_options(vm, cmdline);
+  ro.output_on_command_line = vm.count("output") > 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   return report(app::run(config, registry, ro), config.output.file);
@@ -248,12 +260,12 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
 int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
-  std::string config_path, output;
+  std::string config_path;
   o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
       "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
       "steps", po::value<long long>(), "training steps ([training] steps)")(
-      "output,o", po::value<std::string>(&output), "output HDF5 file (output.file)")(
-      "quiet,q", "no progress lines");
+      "output,o", po::value<std::string>(), "output HDF5 file (output.file)")("quiet,q",
+                                                                              "no progress lines");
   po::positional_options_description pos;
   pos.add("config", 1);
   const auto vm = parse(args, o, pos);
@@ -266,13 +278,15 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
     return 0;
   }
   if (config_path.empty()) throw UsageError("train: a CONFIG file is required (see --help)");
-  add_config_overrides(vm, output, sets);
+  add_config_overrides(vm, sets);
   const Registry registry = builtin_registry();
-  const io::Config config = io::load_config(config_path, sets);
+  io::Config config = io::load_config(config_path, sets);
+  set_output(vm, config);
   app::TrainOptions to;
   to.command_line = cmdline;
   to.progress = !vm.count("quiet") && isatty(STDERR_FILENO);
   to.stop_signal = &g_stop_signal;
+  to.output_on_command_line = vm.count("output") > 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   const app::TrainResult r = app::train(config, registry, to);

@@ -40,6 +40,11 @@ struct RunOptions {
   // (0: only at the end and when stopped by a signal).
   std::string checkpoint_path;
   double checkpoint_every_ms = 0;
+  // Which file names come from the command line (the output: -o, the
+  // checkpoint: --checkpoint; the config and --reward-input always do): two
+  // roles naming one file is then a usage error (64), else 73.
+  bool output_on_command_line = false;
+  bool checkpoint_on_command_line = true;
 };
 
 // What resume() may change: threads, the end time, the checkpoints. The

@@ -42,6 +42,8 @@ struct TrainOptions {
   std::string command_line;
   bool progress = false;  // a live line on stderr
   const volatile std::sig_atomic_t* stop_signal = nullptr;
+  // The output was named on the command line (-o): as RunOptions says.
+  bool output_on_command_line = false;
 };
 
 // Precision, recall, F1 of spikes against targets (exact bins).

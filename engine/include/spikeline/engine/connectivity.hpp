@@ -201,14 +201,19 @@ struct SynapseLocation {
 
 class Connectivity {
  public:
+  // Called (from any of the layout's threads) between slices of synapses and
+  // between runs of rows while the synapses are laid out; it may throw to
+  // abandon the layout (the simulator's stop signal: Ctrl-C during a build).
+  using Poll = std::function<void()>;
+
   // Takes the synapses of one projection (any order; insertion order breaks
   // ties between multapses) and lays them out for `parts`.
   Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_source, std::size_t n_target,
-               const Partitioning& parts);
+               const Partitioning& parts, const Poll& poll = {});
   // The same from a source, which is asked for each partition's synapses
   // twice (by_target sources) and never for the whole list.
   Connectivity(const SynapseSource& source, std::size_t n_source, std::size_t n_target,
-               const Partitioning& parts);
+               const Partitioning& parts, const Poll& poll = {});
 
   std::size_t size() const noexcept { return count_; }
   std::size_t source_size() const noexcept { return n_source_; }
@@ -246,7 +251,7 @@ class Connectivity {
   // laid_out(range) is called once a partition's targets are laid out (from
   // that partition's thread): what may then free their synapses.
   void lay_out(const SynapseSource& source, const Partitioning& parts,
-               const std::function<void(IndexRange)>& laid_out);
+               const std::function<void(IndexRange)>& laid_out, const Poll& poll);
 
   std::vector<SynapseBlock> blocks_;
   std::size_t count_ = 0;

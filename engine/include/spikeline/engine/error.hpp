@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -59,5 +60,11 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+// Text from a user's input (a line of a file or a stream, a word of it) as a
+// message quotes it: whole up to `max_bytes`, else its first `max_bytes`
+// (cut before a UTF-8 character that would not fit) and "... (N bytes)", so
+// that a runaway line cannot flood the terminal or a log.
+std::string quote_input(std::string_view text, std::size_t max_bytes = 80);
 
 }  // namespace spikeline

@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -63,7 +64,17 @@ struct SimulationOptions {
   double guard_interval_ms = 100;
   // Guard: stop when the run has taken longer than this (s); 0 disables.
   double wall_limit_s = 0;
+  // Set asynchronously (by a signal handler) to the signal number: checked
+  // while the synapses are laid out, at every slice of a partition, so that
+  // Ctrl-C stops a long build promptly (the constructor throws, see
+  // check_stop). The run loop is stopped by request_stop() instead.
+  const volatile std::sig_atomic_t* stop_signal = nullptr;
 };
+
+// Throws, when `*stop` holds a signal number, Error(interrupted) for SIGINT
+// or Error(terminated) for any other signal, saying that it stopped `what`
+// ("building the network"). Does nothing when `stop` is null or 0.
+void check_stop(const volatile std::sig_atomic_t* stop, const char* what);
 
 // Receives the results of each window, on the calling thread.
 class SimulationObserver {

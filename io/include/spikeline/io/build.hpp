@@ -9,6 +9,7 @@
 #include "spikeline/engine/network.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/config.hpp"
+#include "spikeline/io/output_files.hpp"
 
 namespace spikeline::io {
 
@@ -55,5 +56,10 @@ void check_config(const Config& config, const Registry& registry);
 // schedules, connection specs against the populations, edges files, probe
 // intervals. What `spikeline validate` runs.
 void validate_config(const Config& config, const Registry& registry);
+
+// The input files the network of `config` reads, each with the item that
+// names it ("projection 'x' file", "population 'y' spike_times_file", ...):
+// what a run must not write over (output_files.hpp).
+std::vector<FileRole> input_files(const Config& config);
 
 }  // namespace spikeline::io

@@ -29,7 +29,8 @@ namespace spikeline::io {
 inline constexpr std::uint32_t kCheckpointFormatVersion = 1;
 
 // Checks, before a run starts, that a checkpoint can be created at `path`
-// (its folder exists and is writable): IoError(cant_create) naming the path
+// (its folder exists and is writable, and the path is not a directory, a
+// device or a FIFO: output_files.hpp): IoError(cant_create) naming the path
 // and the reason, so that a run does not learn it hours later.
 void check_checkpoint_writable(const std::string& path);
 

@@ -28,14 +28,15 @@ struct RewardLine {
 
 class RewardInput {
  public:
-  // "-" is stdin. DataError (exit 65) naming the path when it cannot be opened.
+  // "-" is stdin. Error(no_input) (exit 66) naming the path when it cannot
+  // be opened or is a directory.
   explicit RewardInput(const std::string& path);
   ~RewardInput();
   RewardInput(const RewardInput&) = delete;
   RewardInput& operator=(const RewardInput&) = delete;
 
   // The complete lines available now, without blocking. DataError naming the
-  // source, the line and the text for a malformed line.
+  // source, the line and the text (cut by quote_input) for a malformed line.
   std::vector<RewardLine> poll();
   // A regular file (read whole by the first poll()) rather than a stream.
   bool is_file() const { return regular_; }

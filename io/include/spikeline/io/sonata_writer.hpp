@@ -161,8 +161,14 @@ enum class RunStatus { complete, interrupted, failed };
 const char* to_string(RunStatus status);
 
 class SonataWriter;
+// Edges written by write_edges at a time, and the bytes of its buffers (ids,
+// delays, weights: 24 bytes an edge) plus HDF5's buffers for compressing a
+// chunk: what writing the final weights needs beside the synapse tables,
+// whatever the projection's size (part of the memory estimate, build.cpp).
+inline constexpr std::size_t kEdgesPerWrite = std::size_t{1} << 20;
+inline constexpr std::size_t kEdgeWriteBytes = kEdgesPerWrite * 24 + (std::size_t{2} << 20);
 // Writes every synapse of `connectivity` (in canonical order, its weights as
-// they are now) as edges population `edges`, in chunks of a million.
+// they are now) as edges population `edges`, kEdgesPerWrite at a time.
 void write_edges(SonataWriter& writer, std::size_t edges, const Connectivity& connectivity,
                  const TimeGrid& grid);
 // Writes the weights of every synapse of `connectivity` again (the same
@@ -174,10 +180,15 @@ class SonataWriter {
  public:
   static constexpr std::size_t kMaxSummaryBytes = 1 << 20;
 
-  // Creates the file and all its datasets, then enters SWMR-write mode.
-  // Throws ConfigError for a bad layout (duplicate or unusable names, two
-  // reports of one population, units not matching variables, bad step) and
-  // IoError(cant_create) when the file cannot be created.
+  // Creates the file and all its datasets under a temporary name beside
+  // layout.path, enters SWMR-write mode, then renames it over layout.path
+  // (output_files.hpp): the caller creates the writer once the run is known
+  // to start, and whatever was at the path is replaced only then (a reader
+  // holding the old file keeps reading it). Throws ConfigError for a bad
+  // layout (duplicate or unusable names, two reports of one population,
+  // units not matching variables, bad step) and IoError(cant_create) when
+  // the path is not a regular file (a device, a FIFO, a directory) or the
+  // file cannot be created; nothing at the path has changed then.
   explicit SonataWriter(const OutputLayout& layout);
   // Reopens the file at layout.path, written by the run `at.run_id` with
   // this layout, to continue it from `at` (what it held when a checkpoint
