@@ -38,4 +38,35 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return m.empty() ? std::string{} : fmt::format(" (did you mean '{}'?)", m);
 }
 
+std::string escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case 0:
+        out += "\\0";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f)
+          out += fmt::format("\\x{:02x}", c);
+        else
+          out += ch;
+    }
+  }
+  return out;
+}
+
 }  // namespace spikeline

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "spikeline/engine/error.hpp"
+#include "toml_limits.hpp"
 
 namespace spikeline::io {
 
@@ -290,6 +291,26 @@ void apply_override(toml::table& root, const std::string& assignment) {
   }
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
+  std::vector<std::string> segs;
+  std::stringstream ss(path);
+  for (std::string s; std::getline(ss, s, '.');) segs.push_back(s);
+  // The same bounds as a config file's (toml_limits.hpp), before a table is
+  // made for each part of the key or toml++ reads the value.
+  const std::string shown = path.size() > 60 ? path.substr(0, 60) + "..." : path;
+  if (segs.size() > static_cast<std::size_t>(detail::kMaxTomlDepth)) {
+    throw UsageError(fmt::format("--set {}: the key has {} parts: at most {} are allowed",
+                                 escaped(shown), segs.size(), detail::kMaxTomlDepth));
+  }
+  for (const auto& seg : segs) {
+    if (seg.size() > detail::kMaxTomlKeyLength) {
+      throw UsageError(fmt::format(
+          "--set {}: a key part of {} characters{}: at most {} are allowed", escaped(shown),
+          seg.size(), detail::key_excerpt(seg), detail::kMaxTomlKeyLength));
+    }
+  }
+  if (const auto v = detail::check_toml_limits("v = " + text, static_cast<int>(segs.size()) - 1)) {
+    throw UsageError(fmt::format("--set {}: in the value: {}", escaped(shown), v->message));
+  }
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + text);
@@ -297,9 +318,6 @@ void apply_override(toml::table& root, const std::string& assignment) {
     // A bare word is taken as a string: --set population.exc.model=iaf_psc_exp
     parsed = toml::table{{"v", text}};
   }
-  std::vector<std::string> segs;
-  std::stringstream ss(path);
-  for (std::string s; std::getline(ss, s, '.');) segs.push_back(s);
   toml::table* cur = &root;
   for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
     toml::node* child = cur->get(segs[i]);
@@ -350,6 +368,9 @@ void apply_override(toml::table& root, const std::string& assignment) {
 
 Config parse_config(const std::string& text, const std::string& file,
                     const std::vector<std::string>& overrides) {
+  if (const auto v = detail::check_toml_limits(text)) {
+    throw ConfigError(fmt::format("{}:{}:{}: {}", file, v->line, v->column, v->message));
+  }
   toml::table root;
   try {
     root = toml::parse(text, file);

@@ -353,6 +353,68 @@ def test_huge_config_file_is_refused_before_reading():
         check_error_result(r, EX_CONFIG, ["is 65.", "at most 64 MiB", "SONATA edges file"])
 
 
+# --------------------------------------------------------------------------
+# Hostile TOML: nesting and key length are bounded before toml++ reads the
+# text (a table header 40,000 levels deep once crashed it with SIGSEGV).
+# --------------------------------------------------------------------------
+
+DEEP = 40000
+
+
+def deep_file_case(text, fragments):
+    def test():
+        with TempDir() as tmp:
+            path = write(os.path.join(tmp, "deep.toml"), text + GOOD_CONFIG)
+            for cmd in (["validate", path], ["run", path, "-o", os.path.join(tmp, "out.h5")]):
+                r = spikeline(cmd, cwd=tmp, timeout=MAX_SECONDS * 3, preexec_fn=limit_memory)
+                check_error_result(r, EX_CONFIG, [path + ":"] + fragments)
+            check(sorted(os.listdir(tmp)) == ["deep.toml"], "files appeared: %s" % os.listdir(tmp))
+    return test
+
+
+NESTING = ["levels deep", "at most 64 levels are allowed"]
+test_deep_table_header = deep_file_case(
+    "[" + ".".join(["a"] * DEEP) + "]\nx = 1\n", ["deep.toml:1:1: the TOML nests 40000"] + NESTING)
+test_deep_array_of_tables_header = deep_file_case(
+    "[[" + ".".join(["a"] * DEEP) + "]]\n", ["deep.toml:1:1"] + NESTING)
+test_deep_dotted_key = deep_file_case(
+    ".".join(["a"] * DEEP) + " = 1\n", ["deep.toml:1:1"] + NESTING)
+test_deep_quoted_dotted_key = deep_file_case(
+    '[simulation]\n' + ".".join(['"a"'] * DEEP) + " = 1\n", ["deep.toml:2:1"] + NESTING)
+test_deep_inline_tables = deep_file_case(
+    "x = " + "{a=" * DEEP + "1" + "}" * DEEP + "\n", NESTING)
+test_deep_inline_dotted_key = deep_file_case(
+    "x = {" + ".".join(["a"] * DEEP) + " = 1}\n", NESTING)
+test_deep_arrays = deep_file_case("x = " + "[" * DEEP + "]" * DEEP + "\n", NESTING)
+test_deep_mixed = deep_file_case(
+    "[a.b]\nc = " + "[{d = " * 40 + "1" + "}]" * 40 + "\n", ["deep.toml:2:"] + NESTING)
+test_long_key = deep_file_case(
+    "[" + "k" * 5000 + "]\n",
+    ["deep.toml:1:2", "a key of 5000 characters ('kkkkk", "...')", "at most 1024 characters"])
+test_long_quoted_key = deep_file_case(
+    '"' + "k" * 1025 + '" = 1\n', ["a key of 1025 characters", "at most 1024"])
+
+# The deepest nesting allowed is fine (toml++ then reports the unknown key).
+test_nesting_at_the_limit = deep_file_case(
+    ".".join(["a"] * 64) + " = 1\n", ["unknown key 'a' in the config"])
+
+test_set_deep_key = usage_case(
+    ["validate", "{cfg}", "--set", ".".join(["a"] * 60000) + "=1"], EX_USAGE,
+    ["--set a.a.a.a", "...: the key has 60000 parts: at most 64 are allowed"])
+test_set_deep_key_run = usage_case(
+    ["run", "{cfg}", "-o", "{out}", "--set", ".".join(["a"] * DEEP) + "=1"], EX_USAGE,
+    ["the key has 40000 parts"])
+test_set_long_key = usage_case(
+    ["validate", "{cfg}", "--set", "simulation." + "k" * 2000 + "=1"], EX_USAGE,
+    ["a key part of 2000 characters", "at most 1024 are allowed"])
+test_set_deep_value = usage_case(  # ({{ and }} are braces: usage_case formats its arguments)
+    ["validate", "{cfg}", "--set", "simulation.x={{" + ".".join(["a"] * DEEP) + "=1}}"], EX_USAGE,
+    ["--set simulation.x: in the value: the TOML nests", "at most 64 levels"])
+test_set_deep_inline_value = usage_case(
+    ["validate", "{cfg}", "--set", "simulation.x=" + "{{a=" * 100 + "1" + "}}" * 100], EX_USAGE,
+    ["in the value", "at most 64 levels"])
+
+
 def all_tests():
     tests = [("test_corpus_is_complete", test_corpus_is_complete)]
     tests += corpus()

@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -59,5 +60,10 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+// `text` with its control characters written as escapes (\n, \t, \0,
+// \x1b, ...) and backslashes doubled, so that a message quoting a name a
+// user got wrong shows what is in it and cannot rewrite the terminal.
+std::string escaped(std::string_view text);
 
 }  // namespace spikeline
