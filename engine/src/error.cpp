@@ -69,4 +69,11 @@ std::string escaped(std::string_view text) {
   return out;
 }
 
+bool has_control_char(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f;
+  });
+}
+
 }  // namespace spikeline

@@ -171,6 +171,20 @@ class TableReader {
   std::vector<std::string> allowed_;
 };
 
+// A name that becomes an HDF5 group name (and, for populations and
+// projections, a part of a --set key): non-empty, without the printable
+// characters in `forbidden`, and without control characters (NUL, newline,
+// tab, escape, ...): HDF5 cuts a name at a NUL, and the others garble the
+// output's listing, messages and terminals. `rule` says so in the message.
+void check_name(const TableReader& r, const std::string& key, const std::string& name,
+                const char* what, const char* forbidden, const char* rule) {
+  if (name.empty() || name.find_first_of(forbidden) != std::string::npos ||
+      has_control_char(name)) {
+    throw ConfigError(
+        fmt::format("{}: {} name '{}' is invalid: {}", r.loc(key), what, escaped(name), rule));
+  }
+}
+
 // A value: a number, or {distribution = "uniform"|"normal", ...}.
 ValueSpec read_value(const TableReader& r, const std::string& key, const char* unit) {
   const auto* n = r.node(key);
@@ -425,12 +439,9 @@ Config parse_config(const std::string& text, const std::string& file,
                   {"name", "model", "size", "params", "initial", "record_spikes"});
     PopulationConfig p;
     p.name = r.required_string("name");
-    if (p.name.empty() || p.name.find_first_of("/ .") != std::string::npos) {
-      throw ConfigError(
-          fmt::format("{}: population name '{}' is invalid: use letters, digits, '_' "
-                      "or '-' (it becomes an HDF5 group name)",
-                      r.loc("name"), p.name));
-    }
+    check_name(r, "name", p.name, "population", "/. ",
+               "a population name is non-empty and holds no '/', '.', space or control "
+               "character (it becomes an HDF5 group name and a --set key)");
     if (!pop_names.insert(p.name).second) {
       throw ConfigError(fmt::format("{}: population '{}' is defined twice", r.loc("name"), p.name));
     }
@@ -473,13 +484,9 @@ Config parse_config(const std::string& text, const std::string& file,
     p.target = r0.required_string("target");
     p.name = r0.string("name", p.source + "_to_" + p.target);
     const std::string path = fmt::format("projection '{}'", p.name);
-    if (p.name.empty() || p.name.find_first_of("/.") != std::string::npos) {
-      throw ConfigError(
-          fmt::format("{}: projection name '{}' is invalid: it becomes an HDF5 group "
-                      "name and a --set path, so it may not be empty or contain '/' "
-                      "or '.'",
-                      r0.loc("name"), p.name));
-    }
+    check_name(r0, r0.has("name") ? "name" : "source", p.name, "projection", "/.",
+               "a projection name is non-empty and holds no '/', '.' or control character "
+               "(it becomes an HDF5 group name and a --set key)");
     for (const auto& other : c.projections) {
       if (other.name == p.name) {
         throw ConfigError(
@@ -650,6 +657,9 @@ Config parse_config(const std::string& text, const std::string& file,
     WeightRecordConfig w;
     w.projection = r.required_string("projection");
     w.name = r.string("name", w.projection);
+    check_name(r, r.has("name") ? "name" : "projection", w.name, "record_weights", "/",
+               "a record_weights name is non-empty and holds no '/' or control character (it "
+               "becomes the HDF5 group /weights/<name>)");
     w.interval_ms = r.positive("interval", 0, "ms");
     if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
     w.synapses = r.ids("synapses", "edge ids");
@@ -690,6 +700,9 @@ Config parse_config(const std::string& text, const std::string& file,
     TableReader r(t, fmt::format("neuromodulator #{}", k + 1), file, {"name", "tau"});
     NeuromodulatorConfig m;
     m.name = r.required_string("name");
+    check_name(r, "name", m.name, "neuromodulator", "/",
+               "a neuromodulator name is non-empty and holds no '/' or control character (it "
+               "becomes the HDF5 group /neuromodulators/<name>)");
     m.tau_ms = r.positive("tau", m.tau_ms, "ms");
     for (const auto& other : c.neuromodulators) {
       if (other.name == m.name) {

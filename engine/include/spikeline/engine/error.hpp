@@ -66,4 +66,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 // user got wrong shows what is in it and cannot rewrite the terminal.
 std::string escaped(std::string_view text);
 
+// Whether `text` holds a control character (bytes 0-31 and 127).
+bool has_control_char(std::string_view text);
+
 }  // namespace spikeline
