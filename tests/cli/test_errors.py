@@ -353,6 +353,23 @@ def test_huge_config_file_is_refused_before_reading():
         check_error_result(r, EX_CONFIG, ["is 65.", "at most 64 MiB", "SONATA edges file"])
 
 
+def test_normal_delay_drawn_beyond_the_longest_delay():
+    """normal(100000 ms, 5000 ms) with no high bound: about 17% of the draws
+    lie beyond the longest delay (104857.6 ms at dt = 0.1). They were cut to
+    it silently; now the run stops before creating its output (validate
+    draws no synapse: it refuses only a mean beyond the longest delay)."""
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "beyond.toml"), GOOD_CONFIG.replace(
+            "delay = 1.0", 'delay = { distribution = "normal", mean = 100000.0, std = 5000.0 }'))
+        out = os.path.join(tmp, "out.h5")
+        r = spikeline(["run", cfg, "-o", out, "-q"], cwd=tmp, preexec_fn=limit_memory)
+        check_error_result(r, EX_CONFIG, [
+            "projection 'gen_to_exc' delay: a draw from normal(mean = 100000 ms, std = 5000 ms) is",
+            "longer than the longest synaptic delay, 1048576 steps",
+            "valid delays are 0.1 to 104857.6 ms", "give the distribution a high bound"])
+        check(not os.path.exists(out), "run created %s although it failed" % out)
+
+
 # --------------------------------------------------------------------------
 # Hostile TOML: nesting and key length are bounded before toml++ reads the
 # text (a table header 40,000 levels deep once crashed it with SIGSEGV).
