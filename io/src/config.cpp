@@ -186,10 +186,9 @@ void check_name(const TableReader& r, const std::string& key, const std::string&
 }
 
 // A value: a number, or {distribution = "uniform"|"normal", ...}.
-ValueSpec read_value(const TableReader& r, const std::string& key, const char* unit) {
+// {distribution = "uniform"|"normal", ...}, not yet validated.
+ValueSpec read_distribution(const TableReader& r, const std::string& key) {
   const auto* n = r.node(key);
-  if (n->is_integer() || n->is_floating_point()) return ValueSpec::constant(*r.opt_number(key));
-  if (!n->is_table()) r.type_error(key, "a number or a {distribution = ...} table");
   TableReader d(*n->as_table(), r.item(key), r.file(),
                 {"distribution", "low", "high", "mean", "std", "bounds"});
   const std::string dist = d.required_string("distribution");
@@ -213,6 +212,20 @@ ValueSpec read_value(const TableReader& r, const std::string& key, const char* u
     throw ConfigError(fmt::format("{}: {}.distribution = '{}' is unknown{}; valid: uniform, normal",
                                   d.loc("distribution"), r.item(key), dist,
                                   did_you_mean(dist, {"uniform", "normal"})));
+  }
+  return s;
+}
+
+// A constant is checked like a distribution's parameters: NaN and
+// infinities are refused here (an initial value has no later check).
+ValueSpec read_value(const TableReader& r, const std::string& key, const char* unit) {
+  const auto* n = r.node(key);
+  ValueSpec s;
+  if (n->is_integer() || n->is_floating_point()) {
+    s = ValueSpec::constant(*r.opt_number(key));
+  } else {
+    if (!n->is_table()) r.type_error(key, "a number or a {distribution = ...} table");
+    s = read_distribution(r, key);
   }
   try {
     s.validate(r.item(key));

@@ -123,6 +123,10 @@ double IafCondExp::state(std::size_t var, NeuronIndex i, Step) const {
   }
 }
 
+std::optional<NonFiniteState> IafCondExp::find_non_finite(IndexRange r, Step) const {
+  return detail::find_non_finite_in({V_.data(), g_ex_.data(), g_in_.data()}, r);
+}
+
 void IafCondExp::set_state(std::size_t var, NeuronIndex i, double value) {
   switch (var) {
     case 0:

@@ -140,6 +140,19 @@ double IafPscDelta::state(std::size_t var, NeuronIndex i, Step t) const {
   return propagate(i, t);
 }
 
+std::optional<NonFiniteState> IafPscDelta::find_non_finite(IndexRange r, Step t) const {
+  // The closed form keeps a finite V finite, so a scan of the stored V finds
+  // what state() would, without propagating a million idle neurons
+  // (sparse_lif). A NaN stored during the refractory period is forgotten.
+  if (!detail::any_non_finite(V_.data(), r)) return std::nullopt;
+  for (NeuronIndex i = r.begin; i < r.end; ++i) {
+    if (std::isfinite(V_[i])) continue;
+    const double V = propagate(i, t);
+    if (!std::isfinite(V)) return NonFiniteState{i, 0, V};
+  }
+  return std::nullopt;
+}
+
 void IafPscDelta::set_state(std::size_t var, NeuronIndex i, double value) {
   if (var != 0) detail::bad_state_var("iaf_psc_delta", var);
   V_[i] = value;

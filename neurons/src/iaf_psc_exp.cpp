@@ -131,6 +131,10 @@ double IafPscExp::state(std::size_t var, NeuronIndex i, Step) const {
   }
 }
 
+std::optional<NonFiniteState> IafPscExp::find_non_finite(IndexRange r, Step) const {
+  return detail::find_non_finite_in({V_.data(), I_ex_.data(), I_in_.data()}, r);
+}
+
 void IafPscExp::set_state(std::size_t var, NeuronIndex i, double value) {
   switch (var) {
     case 0:

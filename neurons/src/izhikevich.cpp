@@ -111,6 +111,10 @@ double Izhikevich::state(std::size_t var, NeuronIndex i, Step) const {
   }
 }
 
+std::optional<NonFiniteState> Izhikevich::find_non_finite(IndexRange r, Step) const {
+  return detail::find_non_finite_in({v_.data(), u_.data()}, r);
+}
+
 void Izhikevich::set_state(std::size_t var, NeuronIndex i, double value) {
   switch (var) {
     case 0:

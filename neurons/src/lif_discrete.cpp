@@ -56,6 +56,11 @@ double LifDiscrete::state(std::size_t var, NeuronIndex i, Step) const {
   }
 }
 
+std::optional<NonFiniteState> LifDiscrete::find_non_finite(IndexRange r, Step) const {
+  // s, the spike, is 0 or 1 by construction.
+  return detail::find_non_finite_in({u_.data()}, r);
+}
+
 void LifDiscrete::set_state(std::size_t var, NeuronIndex i, double value) {
   switch (var) {
     case 0:

@@ -1,10 +1,13 @@
 // Small helpers shared by the built-in models (private to the neurons library).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,6 +59,40 @@ inline void emit_flagged(const std::int32_t* flag, std::size_t first, std::size_
   }
   for (; j < n; ++j)
     if (flag[j] != 0) out.emit(static_cast<NeuronIndex>(first + j));
+}
+
+// Whether any of x[r) is NaN or infinite: a branch-free test of the
+// exponent bits. Integer ORs vectorise; a floating-point reduction would
+// not (its order is fixed without -ffast-math) and a branch per element
+// would not either. COBA 4,000: 12,000 values in about 5 us, where 12,000
+// calls of the virtual state() took 75 us.
+inline bool any_non_finite(const double* x, IndexRange r) {
+  constexpr std::uint64_t kExponent = 0x7ff0000000000000ULL;
+  std::uint64_t hit = 0;
+  for (NeuronIndex i = r.begin; i < r.end; ++i) {
+    std::uint64_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    hit |= static_cast<std::uint64_t>((bits & kExponent) == kExponent);
+  }
+  return hit != 0;
+}
+
+// Population::find_non_finite over a model's state arrays, one per state
+// variable in state_vars() order: a scan of each, then (only when one holds
+// a NaN or an infinity) the first neuron, then variable, that does.
+inline std::optional<NonFiniteState> find_non_finite_in(std::initializer_list<const double*> vars,
+                                                        IndexRange r) {
+  bool any = false;
+  for (const double* x : vars) any = any || any_non_finite(x, r);
+  if (!any) return std::nullopt;
+  for (NeuronIndex i = r.begin; i < r.end; ++i) {
+    std::size_t k = 0;
+    for (const double* x : vars) {
+      if (!std::isfinite(x[i])) return NonFiniteState{i, k, x[i]};
+      ++k;
+    }
+  }
+  return std::nullopt;
 }
 
 // The injected current of neuron i; the engine may pass no current array.

@@ -55,6 +55,7 @@ class LifDiscrete final : public Population {
   std::span<const StateVarInfo> state_vars() const override { return vars_; }
   double state(std::size_t var, NeuronIndex i, Step t) const override;
   void set_state(std::size_t var, NeuronIndex i, double value) override;
+  std::optional<NonFiniteState> find_non_finite(IndexRange r, Step t) const override;
   bool checkpointable() const override { return true; }
   void checkpoint(StateArchive& a) override;
 
