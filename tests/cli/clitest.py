@@ -40,6 +40,34 @@ EX_SIGINT = 130
 EX_SIGTERM = 143
 
 
+# A valid config that runs in a moment: 20 Poisson generators driving 10
+# delta-synapse neurons for 50 ms (200 synapses).
+SMALL_NETWORK = """\
+[simulation]
+dt = 0.1
+duration = 50.0
+seed = 7
+
+[[population]]
+name = "gen"
+model = "poisson_generator"
+size = 20
+params = { rate = 200.0 }
+
+[[population]]
+name = "exc"
+model = "iaf_psc_delta"
+size = 10
+
+[[projection]]
+source = "gen"
+target = "exc"
+rule = "all_to_all"
+weight = 5.0
+delay = 1.0
+"""
+
+
 class Failure(AssertionError):
     pass
 

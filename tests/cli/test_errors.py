@@ -54,30 +54,7 @@ def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-GOOD_CONFIG = """\
-[simulation]
-dt = 0.1
-duration = 50.0
-seed = 7
-
-[[population]]
-name = "gen"
-model = "poisson_generator"
-size = 20
-params = { rate = 200.0 }
-
-[[population]]
-name = "exc"
-model = "iaf_psc_delta"
-size = 10
-
-[[projection]]
-source = "gen"
-target = "exc"
-rule = "all_to_all"
-weight = 5.0
-delay = 1.0
-"""
+GOOD_CONFIG = clitest.SMALL_NETWORK
 
 
 def make_existing_output(tmp):

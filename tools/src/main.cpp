@@ -393,7 +393,13 @@ int cmd_inspect(const std::vector<std::string>& args) {
     return 0;
   }
   if (file.empty()) throw UsageError("inspect: a FILE is required (see --help)");
-  std::cout << io::format_summary(io::inspect(file));
+  const io::FileSummary summary = io::inspect(file);
+  std::cout << io::format_summary(summary);
+  if (!summary.problems.empty()) {
+    throw DataError(fmt::format("{}: damaged or inconsistent metadata ({} problem{}): {}", file,
+                                summary.problems.size(), summary.problems.size() == 1 ? "" : "s",
+                                fmt::join(summary.problems, "; ")));
+  }
   return 0;
 }
 
