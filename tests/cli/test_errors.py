@@ -215,7 +215,42 @@ test_usage_inspect_without_file = usage_case(
 test_usage_unknown_option = usage_case(
     ["run", "{cfg}", "-o", "{out}", "--bogus"], EX_USAGE, ["'--bogus'"])
 test_usage_bad_option_value = usage_case(
-    ["run", "{cfg}", "-o", "{out}", "--threads", "abc"], EX_USAGE, ["'abc'", "--threads"])
+    ["run", "{cfg}", "-o", "{out}", "--threads", "abc"], EX_USAGE,
+    ["--threads: abc is not valid: the number of threads is an integer in [1, 1024]"])
+
+# Integer options are read as text with their range: `--seed -1` once
+# wrapped to 2^64 - 1 and was reported as "simulation.seed must be a whole
+# number, got a string" (exit 78).
+SEED_RANGE = "a seed is an integer in [0, 9223372036854775807]"
+THREADS_RANGE = "the number of threads is an integer in [1, 1024]"
+RUN = ["run", "{cfg}", "-o", "{out}"]
+TRAIN = ["train", "{cfg}", "-o", "{out}"]
+for _name, _args, _fragment in [
+        ("seed_negative", RUN + ["--seed", "-1"], "--seed: -1 is not valid: " + SEED_RANGE),
+        ("seed_beyond_int64", RUN + ["-s", "9223372036854775808"],
+         "--seed: 9223372036854775808 is not valid: " + SEED_RANGE),
+        ("seed_beyond_uint64", RUN + ["--seed=99999999999999999999"],
+         "--seed: 99999999999999999999 is not valid: " + SEED_RANGE),
+        ("seed_not_a_number", RUN + ["--seed", "1e3"], "--seed: 1e3 is not valid"),
+        ("threads_negative", RUN + ["--threads", "-1"], "--threads: -1 is not valid: " + THREADS_RANGE),
+        ("threads_zero", RUN + ["-t", "0"], "--threads: 0 is not valid"),
+        ("threads_too_many", RUN + ["--threads", "1025"], "--threads: 1025 is not valid"),
+        ("threads_fraction", RUN + ["--threads", "1.5"], "--threads: 1.5 is not valid"),
+        ("train_threads_negative", TRAIN + ["--threads", "-2"],
+         "--threads: -2 is not valid: " + THREADS_RANGE),
+        ("train_steps_negative", TRAIN + ["--steps", "-1"],
+         "--steps: -1 is not valid: the number of training steps is an integer in [0, 1000000000]"),
+        ("train_steps_too_many", TRAIN + ["--steps", "99999999999999999999"],
+         "--steps: 99999999999999999999 is not valid"),
+        ("resume_threads_zero", ["resume", "{tmp}/nope.h5", "--threads", "0"],
+         "--threads: 0 is not valid: " + THREADS_RANGE)]:
+    globals()["test_usage_" + _name] = usage_case(_args, EX_USAGE, [_fragment])
+
+
+def test_largest_seed_runs():
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "good.toml"), GOOD_CONFIG)
+        run_ok(["run", cfg, "-q", "--seed", "9223372036854775807"], cwd=tmp)
 test_usage_two_configs = usage_case(
     ["run", "{cfg}", "{cfg}", "-o", "{out}"], EX_USAGE, [])
 test_usage_set_without_equals = usage_case(
