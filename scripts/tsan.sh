@@ -22,16 +22,75 @@ jobs=$(nproc)
 tsan=$root/build-tsan
 prefix=$tsan/onetbb-install
 
+# The URI of the main Debian archive as this machine's apt configuration
+# names it (its own mirror, proxy or snapshot; no host is written in this
+# repository): the first source whose suites include the release's own
+# suite $1 (not -updates or -security) with component main, from the
+# one-line entries of /etc/apt/sources.list and sources.list.d/*.list
+# ("deb [options] URI SUITE COMPONENT...") and the deb822 stanzas of
+# sources.list.d/*.sources (Debian 12's default: debian.sources, with
+# Types:, URIs:, Suites:, Components: and Enabled: fields).
+archive_uri() {
+  local suite=$1 files=() f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -r "$f" ] && files+=("$f")
+  done
+  if [ ${#files[@]} -gt 0 ]; then
+    awk -v suite="$suite" '
+      /^[ \t]*deb(-src)?[ \t]/ {
+        sub(/\[[^]]*\]/, "")
+        main = 0
+        for (i = 4; i <= NF; i++) if ($i == "main") main = 1
+        if ($3 == suite && main) { print $2; exit }
+      }' "${files[@]}"
+  fi
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -r "$f" ] || continue
+    awk -v suite="$suite" '
+      function stanza_end() {
+        if (found == "" && enabled != "no" && (" " types " ") ~ / deb(-src)? / &&
+            (" " suites " ") ~ (" " suite " ") && (" " components " ") ~ / main / && uris != "") {
+          split(uris, u, " ")
+          found = u[1]
+        }
+        types = uris = suites = components = ""
+        enabled = "yes"
+      }
+      BEGIN { enabled = "yes" }
+      /^[ \t]*#/ { next }
+      /^[ \t]*$/ { stanza_end(); next }
+      {
+        key = tolower($1)
+        sub(/:$/, "", key)
+        value = $0
+        sub(/^[^:]*:[ \t]*/, "", value)
+        if (key == "types") types = value
+        else if (key == "uris") uris = value
+        else if (key == "suites") suites = value
+        else if (key == "components") components = value
+        else if (key == "enabled") enabled = tolower(value)
+      }
+      END { stanza_end(); if (found != "") print found }' "$f"
+  done
+}
+
 if [ ! -f "$prefix/lib/cmake/TBB/TBBConfig.cmake" ]; then
   # Debian's source package of the installed libtbb-dev, fetched by apt from
-  # Debian's archive through a private source list and package-list folder:
-  # nothing of the system's apt configuration changes, and no root is needed.
+  # the archive the machine's apt configuration names, through a private
+  # source list and package-list folder: nothing of the system's apt
+  # configuration changes, and no root is needed.
   apt=$tsan/apt
   rm -rf "$tsan/onetbb-src"
   mkdir -p "$apt/lists/partial" "$tsan/onetbb-src"
   suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  uri=$(archive_uri "$suite" | head -n 1)
+  if [ -z "$uri" ]; then
+    echo "tsan.sh: no Debian archive for suite '$suite' (component main) in" \
+      "/etc/apt/sources.list or /etc/apt/sources.list.d/; add the machine's archive there" >&2
+    exit 1
+  fi
   echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
-    "http://deb.debian.org/debian $suite main" >"$apt/sources.list"
+    "$uri $suite main" >"$apt/sources.list"
   opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/none"
         -o "Dir::State::Lists=$apt/lists" -o "Debug::NoLocking=1")
   mkdir -p "$apt/none"

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "spikeline/engine/error.hpp"
+#include "toml_limits.hpp"
 
 namespace spikeline::io {
 
@@ -170,11 +171,24 @@ class TableReader {
   std::vector<std::string> allowed_;
 };
 
+// A name that becomes an HDF5 group name (and, for populations and
+// projections, a part of a --set key): non-empty, without the printable
+// characters in `forbidden`, and without control characters (NUL, newline,
+// tab, escape, ...): HDF5 cuts a name at a NUL, and the others garble the
+// output's listing, messages and terminals. `rule` says so in the message.
+void check_name(const TableReader& r, const std::string& key, const std::string& name,
+                const char* what, const char* forbidden, const char* rule) {
+  if (name.empty() || name.find_first_of(forbidden) != std::string::npos ||
+      has_control_char(name)) {
+    throw ConfigError(
+        fmt::format("{}: {} name '{}' is invalid: {}", r.loc(key), what, escaped(name), rule));
+  }
+}
+
 // A value: a number, or {distribution = "uniform"|"normal", ...}.
-ValueSpec read_value(const TableReader& r, const std::string& key, const char* unit) {
+// {distribution = "uniform"|"normal", ...}, not yet validated.
+ValueSpec read_distribution(const TableReader& r, const std::string& key) {
   const auto* n = r.node(key);
-  if (n->is_integer() || n->is_floating_point()) return ValueSpec::constant(*r.opt_number(key));
-  if (!n->is_table()) r.type_error(key, "a number or a {distribution = ...} table");
   TableReader d(*n->as_table(), r.item(key), r.file(),
                 {"distribution", "low", "high", "mean", "std", "bounds"});
   const std::string dist = d.required_string("distribution");
@@ -198,6 +212,20 @@ ValueSpec read_value(const TableReader& r, const std::string& key, const char* u
     throw ConfigError(fmt::format("{}: {}.distribution = '{}' is unknown{}; valid: uniform, normal",
                                   d.loc("distribution"), r.item(key), dist,
                                   did_you_mean(dist, {"uniform", "normal"})));
+  }
+  return s;
+}
+
+// A constant is checked like a distribution's parameters: NaN and
+// infinities are refused here (an initial value has no later check).
+ValueSpec read_value(const TableReader& r, const std::string& key, const char* unit) {
+  const auto* n = r.node(key);
+  ValueSpec s;
+  if (n->is_integer() || n->is_floating_point()) {
+    s = ValueSpec::constant(*r.opt_number(key));
+  } else {
+    if (!n->is_table()) r.type_error(key, "a number or a {distribution = ...} table");
+    s = read_distribution(r, key);
   }
   try {
     s.validate(r.item(key));
@@ -290,6 +318,26 @@ void apply_override(toml::table& root, const std::string& assignment) {
   }
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
+  std::vector<std::string> segs;
+  std::stringstream ss(path);
+  for (std::string s; std::getline(ss, s, '.');) segs.push_back(s);
+  // The same bounds as a config file's (toml_limits.hpp), before a table is
+  // made for each part of the key or toml++ reads the value.
+  const std::string shown = path.size() > 60 ? path.substr(0, 60) + "..." : path;
+  if (segs.size() > static_cast<std::size_t>(detail::kMaxTomlDepth)) {
+    throw UsageError(fmt::format("--set {}: the key has {} parts: at most {} are allowed",
+                                 escaped(shown), segs.size(), detail::kMaxTomlDepth));
+  }
+  for (const auto& seg : segs) {
+    if (seg.size() > detail::kMaxTomlKeyLength) {
+      throw UsageError(fmt::format(
+          "--set {}: a key part of {} characters{}: at most {} are allowed", escaped(shown),
+          seg.size(), detail::key_excerpt(seg), detail::kMaxTomlKeyLength));
+    }
+  }
+  if (const auto v = detail::check_toml_limits("v = " + text, static_cast<int>(segs.size()) - 1)) {
+    throw UsageError(fmt::format("--set {}: in the value: {}", escaped(shown), v->message));
+  }
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + text);
@@ -297,9 +345,6 @@ void apply_override(toml::table& root, const std::string& assignment) {
     // A bare word is taken as a string: --set population.exc.model=iaf_psc_exp
     parsed = toml::table{{"v", text}};
   }
-  std::vector<std::string> segs;
-  std::stringstream ss(path);
-  for (std::string s; std::getline(ss, s, '.');) segs.push_back(s);
   toml::table* cur = &root;
   for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
     toml::node* child = cur->get(segs[i]);
@@ -350,6 +395,9 @@ void apply_override(toml::table& root, const std::string& assignment) {
 
 Config parse_config(const std::string& text, const std::string& file,
                     const std::vector<std::string>& overrides) {
+  if (const auto v = detail::check_toml_limits(text)) {
+    throw ConfigError(fmt::format("{}:{}:{}: {}", file, v->line, v->column, v->message));
+  }
   toml::table root;
   try {
     root = toml::parse(text, file);
@@ -404,12 +452,9 @@ Config parse_config(const std::string& text, const std::string& file,
                   {"name", "model", "size", "params", "initial", "record_spikes"});
     PopulationConfig p;
     p.name = r.required_string("name");
-    if (p.name.empty() || p.name.find_first_of("/ .") != std::string::npos) {
-      throw ConfigError(
-          fmt::format("{}: population name '{}' is invalid: use letters, digits, '_' "
-                      "or '-' (it becomes an HDF5 group name)",
-                      r.loc("name"), p.name));
-    }
+    check_name(r, "name", p.name, "population", "/. ",
+               "a population name is non-empty and holds no '/', '.', space or control "
+               "character (it becomes an HDF5 group name and a --set key)");
     if (!pop_names.insert(p.name).second) {
       throw ConfigError(fmt::format("{}: population '{}' is defined twice", r.loc("name"), p.name));
     }
@@ -452,13 +497,9 @@ Config parse_config(const std::string& text, const std::string& file,
     p.target = r0.required_string("target");
     p.name = r0.string("name", p.source + "_to_" + p.target);
     const std::string path = fmt::format("projection '{}'", p.name);
-    if (p.name.empty() || p.name.find_first_of("/.") != std::string::npos) {
-      throw ConfigError(
-          fmt::format("{}: projection name '{}' is invalid: it becomes an HDF5 group "
-                      "name and a --set path, so it may not be empty or contain '/' "
-                      "or '.'",
-                      r0.loc("name"), p.name));
-    }
+    check_name(r0, r0.has("name") ? "name" : "source", p.name, "projection", "/.",
+               "a projection name is non-empty and holds no '/', '.' or control character "
+               "(it becomes an HDF5 group name and a --set key)");
     for (const auto& other : c.projections) {
       if (other.name == p.name) {
         throw ConfigError(
@@ -629,6 +670,9 @@ Config parse_config(const std::string& text, const std::string& file,
     WeightRecordConfig w;
     w.projection = r.required_string("projection");
     w.name = r.string("name", w.projection);
+    check_name(r, r.has("name") ? "name" : "projection", w.name, "record_weights", "/",
+               "a record_weights name is non-empty and holds no '/' or control character (it "
+               "becomes the HDF5 group /weights/<name>)");
     w.interval_ms = r.positive("interval", 0, "ms");
     if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
     w.synapses = r.ids("synapses", "edge ids");
@@ -669,6 +713,9 @@ Config parse_config(const std::string& text, const std::string& file,
     TableReader r(t, fmt::format("neuromodulator #{}", k + 1), file, {"name", "tau"});
     NeuromodulatorConfig m;
     m.name = r.required_string("name");
+    check_name(r, "name", m.name, "neuromodulator", "/",
+               "a neuromodulator name is non-empty and holds no '/' or control character (it "
+               "becomes the HDF5 group /neuromodulators/<name>)");
     m.tau_ms = r.positive("tau", m.tau_ms, "ms");
     for (const auto& other : c.neuromodulators) {
       if (other.name == m.name) {

@@ -31,14 +31,37 @@ struct OpenFile {
   }
 };
 
+const char* file_type_name(std::filesystem::file_type type) {
+  using std::filesystem::file_type;
+  switch (type) {
+    case file_type::directory:
+      return "a directory";
+    case file_type::fifo:
+      return "a FIFO (named pipe)";
+    case file_type::character:
+      return "a character device";
+    case file_type::block:
+      return "a block device";
+    case file_type::socket:
+      return "a socket";
+    default:
+      return "not a regular file";
+  }
+}
+
 OpenFile open_file(const std::string& path) {
   detail::silence_hdf5_errors();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     throw Error(ExitCode::no_input, fmt::format("{}: no such file", path));
   }
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error(ExitCode::no_input, fmt::format("{}: is a directory, not an HDF5 file", path));
+  // HDF5 opens whatever it is given: a FIFO blocks the open until a writer
+  // comes (inspect hung), a device is read without end. Regular files only.
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type != std::filesystem::file_type::regular) {
+    throw Error(ExitCode::no_input,
+                fmt::format("{}: is {}, not an HDF5 file: only regular files are read", path,
+                            file_type_name(type)));
   }
   OpenFile f;
   f.path = path;
@@ -296,6 +319,141 @@ std::string node_population(const OpenFile& f, const std::string& path) {
   return *name;
 }
 
+// ---- the metadata inspect holds a file to (problems: exit 65) ----
+
+using Problems = std::vector<std::string>;
+
+// One value of the class `want` at `path`, or a problem that says what is
+// there instead. Returns whether it is fine.
+bool check_scalar(const OpenFile& f, const std::string& path, H5T_class_t want, const char* what,
+                  Problems& problems) {
+  const H5I_type_t type = object_type(f.file.get(), path);
+  if (type != H5I_DATASET) {
+    problems.push_back(type == H5I_BADID ? fmt::format("dataset {} is missing", path)
+                                         : fmt::format("{} is not a dataset", path));
+    return false;
+  }
+  Handle ds = open_dataset(f, path);
+  const H5T_class_t c = type_class(ds.get());
+  if (c != want) {
+    problems.push_back(fmt::format("{} holds {} values, expected {}", path, class_name(c), what));
+    return false;
+  }
+  Handle space = detail::space_handle(H5Dget_space(ds.get()));
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  if (n != 1) {
+    problems.push_back(fmt::format("{} holds {} values, expected one", path, n));
+    return false;
+  }
+  return true;
+}
+
+// /provenance, as every spikeline output file has it (a SONATA file from
+// another tool has no /provenance and is not held to this).
+void check_provenance(const OpenFile& f, const FileSummary& s, Problems& problems) {
+  for (const char* name : {"status", "version", "command_line", "config", "run_id", "summary"}) {
+    check_scalar(f, fmt::format("/provenance/{}", name), H5T_STRING, "a string", problems);
+  }
+  const bool seed = check_scalar(f, "/provenance/seed", H5T_INTEGER, "an integer", problems);
+  const bool threads = check_scalar(f, "/provenance/threads", H5T_INTEGER, "an integer", problems);
+  const bool dt = check_scalar(f, "/provenance/dt_ms", H5T_FLOAT, "a number (ms)", problems);
+  const bool simulated =
+      check_scalar(f, "/provenance/simulated_ms", H5T_FLOAT, "a number (ms)", problems);
+  if (seed && !s.seed) problems.emplace_back("/provenance/seed cannot be read as an integer >= 0");
+  if (threads && !(s.threads.value_or(0) >= 1)) {
+    problems.push_back(
+        fmt::format("/provenance/threads is {}: valid is 1 to 1024", s.threads.value_or(0)));
+  }
+  if (dt && !(s.dt_ms.value_or(0) > 0 && std::isfinite(*s.dt_ms))) {
+    problems.push_back(
+        fmt::format("/provenance/dt_ms is {}: it must be finite and > 0", s.dt_ms.value_or(NAN)));
+  }
+  if (simulated && !(s.simulated_ms.value_or(-1) >= 0 && std::isfinite(*s.simulated_ms))) {
+    problems.push_back(fmt::format("/provenance/simulated_ms is {}: it must be finite and >= 0",
+                                   s.simulated_ms.value_or(NAN)));
+  }
+  const std::vector<std::string> statuses = {"running", "complete", "interrupted", "failed"};
+  if (object_type(f.file.get(), "/provenance/status") == H5I_DATASET &&
+      std::find(statuses.begin(), statuses.end(), s.status) == statuses.end()) {
+    problems.push_back(fmt::format("/provenance/status is '{}': valid are {}", escaped(s.status),
+                                   fmt::join(statuses, ", ")));
+  }
+}
+
+// The attribute `name` of `object` when it holds one value of an integer
+// class; otherwise nothing, and a problem when it is there but not that.
+std::optional<std::uint64_t> integer_attribute(hid_t object, const char* name,
+                                               const std::string& where, Problems& problems) {
+  if (H5Aexists(object, name) <= 0) return std::nullopt;
+  Handle attr = detail::attribute_handle(H5Aopen(object, name, H5P_DEFAULT));
+  Handle type = detail::type_handle(H5Aget_type(attr.get()));
+  Handle space = detail::space_handle(H5Aget_space(attr.get()));
+  const H5T_class_t c = H5Tget_class(type.get());
+  std::uint64_t value = 0;
+  if (c != H5T_INTEGER || H5Sget_simple_extent_npoints(space.get()) != 1 ||
+      H5Aread(attr.get(), H5T_NATIVE_UINT64, &value) < 0) {
+    detail::hdf5_reason();
+    problems.push_back(fmt::format("{}: attribute {} holds {} ({} values), expected one integer",
+                                   where, name, class_name(c),
+                                   H5Sget_simple_extent_npoints(space.get())));
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A spikes group's `sorting` attribute (SONATA: an enum none = 0,
+// by_id = 1, by_time = 2; a string or a plain integer of those is taken
+// too): its name, or "" with a problem when it holds anything else.
+std::string sorting_of(hid_t group, const std::string& where, Problems& problems) {
+  static const std::array<std::string, 3> kNames = {"none", "by_id", "by_time"};
+  Handle attr = detail::attribute_handle(H5Aopen(group, "sorting", H5P_DEFAULT));
+  Handle type = detail::type_handle(H5Aget_type(attr.get()));
+  Handle space = detail::space_handle(H5Aget_space(attr.get()));
+  const H5T_class_t c = H5Tget_class(type.get());
+  const std::string valid = "valid are none (0), by_id (1), by_time (2)";
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) {
+    problems.push_back(fmt::format("{}: attribute sorting holds {} values, expected one", where,
+                                   H5Sget_simple_extent_npoints(space.get())));
+    return "";
+  }
+  std::string name;
+  if (c == H5T_STRING) {
+    const auto values = read_strings(attr.get(), true);
+    name = values.empty() ? std::string{} : values[0];
+  } else if (c == H5T_ENUM) {
+    Handle native = detail::type_handle(H5Tget_native_type(type.get(), H5T_DIR_DEFAULT));
+    std::vector<unsigned char> raw(std::max<std::size_t>(H5Tget_size(native.get()), 1));
+    char text[64] = {};
+    if (H5Aread(attr.get(), native.get(), raw.data()) < 0 ||
+        H5Tenum_nameof(native.get(), raw.data(), text, sizeof text) < 0) {
+      detail::hdf5_reason();
+      problems.push_back(
+          fmt::format("{}: attribute sorting holds a value that is none of its enum's names; {}",
+                      where, valid));
+      return "";
+    }
+    name = text;
+  } else if (c == H5T_INTEGER) {
+    std::int64_t v = -1;
+    if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) detail::hdf5_reason();
+    if (v < 0 || v > 2) {
+      problems.push_back(fmt::format("{}: attribute sorting is {}: {}", where, v, valid));
+      return "";
+    }
+    name = kNames[static_cast<std::size_t>(v)];
+  } else {
+    problems.push_back(
+        fmt::format("{}: attribute sorting holds {} values: {}", where, class_name(c), valid));
+    return "";
+  }
+  if (std::find(kNames.begin(), kNames.end(), name) == kNames.end()) {
+    problems.push_back(
+        fmt::format("{}: attribute sorting is '{}': {}", where, escaped(name), valid));
+    return "";
+  }
+  return name;
+}
+
 }  // namespace
 
 std::vector<std::string> list_edge_populations(const std::string& path) {
@@ -407,6 +565,12 @@ FileSummary inspect(const std::string& path) {
   s.threads = scalar_dataset<int>(f, "/provenance/threads", H5T_NATIVE_INT);
   s.dt_ms = scalar_dataset<double>(f, "/provenance/dt_ms", H5T_NATIVE_DOUBLE);
   s.simulated_ms = scalar_dataset<double>(f, "/provenance/simulated_ms", H5T_NATIVE_DOUBLE);
+  // spikeline's own files carry /provenance and are held to its layout.
+  const bool ours = object_type(f.file.get(), "/provenance") == H5I_GROUP;
+  if (ours) check_provenance(f, s, s.problems);
+  // A file not closed by its writer (a run going on, or killed) may hold
+  // more of one dataset than of another beyond its last flush.
+  const bool unclosed = f.swmr || s.status == "running";
 
   for (const auto& name : child_groups(f, "/spikes")) {
     const std::string base = "/spikes/" + name;
@@ -419,14 +583,34 @@ FileSummary inspect(const std::string& path) {
     }
     Handle times = open_dataset(f, base + "/timestamps");
     Handle nodes = open_dataset(f, base + "/node_ids");
+    const H5T_class_t time_class = type_class(times.get()), node_class = type_class(nodes.get());
+    if ((time_class != H5T_FLOAT && time_class != H5T_INTEGER) || node_class != H5T_INTEGER) {
+      s.problems.push_back(
+          fmt::format("{}: timestamps hold {} values and node_ids {} values; expected numbers "
+                      "and integers",
+                      base, class_name(time_class), class_name(node_class)));
+      s.spikes.push_back(p);
+      continue;
+    }
     const hsize_t n_times = length_1d(f, times.get(), base + "/timestamps");
     const hsize_t n_nodes = length_1d(f, nodes.get(), base + "/node_ids");
     if (n_times != n_nodes) {
-      s.problems.push_back(fmt::format("{}: {} timestamps but {} node ids; using the first {}",
-                                       base, n_times, n_nodes, std::min(n_times, n_nodes)));
+      (unclosed ? s.notes : s.problems)
+          .push_back(fmt::format("{}: {} timestamps but {} node ids; using the first {}", base,
+                                 n_times, n_nodes, std::min(n_times, n_nodes)));
     }
+    Handle group = detail::group_handle(H5Gopen2(f.file.get(), base.c_str(), H5P_DEFAULT));
+    std::string sorting;
+    if (H5Aexists(group.get(), "sorting") > 0) {
+      sorting = sorting_of(group.get(), base, s.problems);
+    } else if (ours) {
+      s.problems.push_back(base + " has no attribute sorting (none, by_id or by_time)");
+    }
+    const auto node_count = integer_attribute(group.get(), "node_count", base, s.problems);
     p.spikes = std::min(n_times, n_nodes);
     std::uint64_t max_node = 0;
+    bool in_order = true;
+    double previous = -INFINITY;
     for (hsize_t at = 0; at < p.spikes; at += kBlock) {
       const hsize_t count = std::min(kBlock, p.spikes - at);
       const auto t = read_range<double>(f, times.get(), H5T_NATIVE_DOUBLE, at, count, base);
@@ -436,13 +620,21 @@ FileSummary inspect(const std::string& path) {
       p.t_first_ms = std::min(*lo, p.t_first_ms.value_or(*lo));
       p.t_last_ms = std::max(*hi, p.t_last_ms.value_or(*hi));
       max_node = std::max(max_node, *std::max_element(ids.begin(), ids.end()));
+      in_order = in_order && !(t.front() < previous) && std::is_sorted(t.begin(), t.end());
+      previous = t.back();
+    }
+    if (sorting == "by_time" && !in_order) {
+      s.problems.push_back(base +
+                           "/timestamps are not in time order, but attribute sorting is by_time");
     }
     p.nodes = p.spikes > 0 ? max_node + 1 : 0;
-    Handle group = detail::group_handle(H5Gopen2(f.file.get(), base.c_str(), H5P_DEFAULT));
-    if (H5Aexists(group.get(), "node_count") > 0) {
-      Handle attr = detail::attribute_handle(H5Aopen(group.get(), "node_count", H5P_DEFAULT));
-      std::uint64_t count = 0;
-      if (H5Aread(attr.get(), H5T_NATIVE_UINT64, &count) >= 0) p.nodes = count;
+    if (node_count) {
+      if (p.spikes > 0 && max_node >= *node_count) {
+        s.problems.push_back(
+            fmt::format("{}/node_ids holds node {}, but attribute node_count is {}", base, max_node,
+                        *node_count));
+      }
+      p.nodes = *node_count;
     }
     if (s.simulated_ms && *s.simulated_ms > 0 && p.nodes > 0) {
       p.mean_rate_hz =
@@ -478,6 +670,11 @@ FileSummary inspect(const std::string& path) {
       if (t.size() == 3) {
         r.start_ms = t[0];
         r.step_ms = t[2];
+      } else {
+        s.problems.push_back(
+            fmt::format("{}/mapping/time holds {} values, expected 3 (start, "
+                        "stop, step)",
+                        base, t.size()));
       }
     }
     s.reports.push_back(r);
@@ -487,20 +684,30 @@ FileSummary inspect(const std::string& path) {
     const std::string base = "/edges/" + name;
     EdgesSummary e;
     e.name = name;
-    if (object_type(f.file.get(), base + "/source_node_id") == H5I_DATASET) {
-      Handle source = open_dataset(f, base + "/source_node_id");
-      const auto d = dims(source.get());
-      if (!d.empty()) e.count = d[0];
-      e.source_population = string_attribute(source.get(), "node_population").value_or("?");
+    std::optional<hsize_t> lengths[2];
+    std::string* populations[2] = {&e.source_population, &e.target_population};
+    for (const int k : {0, 1}) {
+      const std::string path = base + (k == 0 ? "/source_node_id" : "/target_node_id");
+      if (object_type(f.file.get(), path) != H5I_DATASET) {
+        s.problems.push_back(fmt::format("dataset {} is missing", path));
+        continue;
+      }
+      Handle ids = open_dataset(f, path);
+      const auto d = dims(ids.get());
+      if (!d.empty()) lengths[k] = d[0];
+      const auto population = string_attribute(ids.get(), "node_population");
+      *populations[k] = population.value_or("?");
+      if (!population) s.problems.push_back(path + " has no string attribute node_population");
     }
-    if (object_type(f.file.get(), base + "/target_node_id") == H5I_DATASET) {
-      Handle target = open_dataset(f, base + "/target_node_id");
-      e.target_population = string_attribute(target.get(), "node_population").value_or("?");
+    e.count = lengths[0].value_or(0);
+    if (lengths[0] && lengths[1] && *lengths[0] != *lengths[1]) {
+      s.problems.push_back(fmt::format("{}: {} source_node_id but {} target_node_id", base,
+                                       *lengths[0], *lengths[1]));
     }
     s.edges.push_back(e);
   }
   if (!s.edges.empty() && s.status == "running") {
-    s.problems.emplace_back("/edges: not written (the final weights are written when a run ends)");
+    s.notes.emplace_back("/edges: not written (the final weights are written when a run ends)");
   }
 
   for (const auto& name : child_groups(f, "/weights")) {
@@ -599,6 +806,10 @@ std::string format_summary(const FileSummary& s) {
       rows.push_back({e.name, e.source_population, e.target_population, std::to_string(e.count)});
     }
     out += "\nedges\n" + table("lllr", {"name", "source", "target", "edges"}, rows);
+  }
+  if (!s.notes.empty()) {
+    out += "\nnotes\n";
+    for (const auto& n : s.notes) out += "  " + n + "\n";
   }
   if (!s.problems.empty()) {
     out += "\nproblems\n";

@@ -142,6 +142,19 @@ double IafPscDelta::state(std::size_t var, NeuronIndex i, Step t) const {
   return propagate(i, t);
 }
 
+std::optional<NonFiniteState> IafPscDelta::find_non_finite(IndexRange r, Step t) const {
+  // The closed form keeps a finite V finite, so a scan of the stored V finds
+  // what state() would, without propagating a million idle neurons
+  // (sparse_lif). A NaN stored during the refractory period is forgotten.
+  if (!any_non_finite(V_.data(), r)) return std::nullopt;
+  for (NeuronIndex i = r.begin; i < r.end; ++i) {
+    if (std::isfinite(V_[i])) continue;
+    const double V = propagate(i, t);
+    if (!std::isfinite(V)) return NonFiniteState{i, 0, V};
+  }
+  return std::nullopt;
+}
+
 ModelInfo iaf_psc_delta_model() {
   return tabled_model<IafPscDelta, IafPscDeltaParams>(
       "iaf_psc_delta",

@@ -73,7 +73,7 @@ double ValueSpec::draw(RandomStream& rng) const {
 }
 
 DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const std::string& item)
-    : spec_(spec), dt_(grid.dt()) {
+    : spec_(spec), item_(item), dt_(grid.dt()) {
   spec.validate(item);
   switch (spec.kind) {
     case ValueSpec::Kind::constant:
@@ -105,6 +105,14 @@ DelaySampler::DelaySampler(const ValueSpec& spec, const TimeGrid& grid, const st
       high_steps_ = std::isfinite(spec.high)
                         ? static_cast<std::int64_t>(std::floor(spec.high / dt_ + kTol))
                         : kMaxDelaySteps;
+      // Without a high bound, half the draws or more would lie beyond it.
+      if (!std::isfinite(spec.high) &&
+          spec.mean / dt_ > static_cast<double>(kMaxDelaySteps) + 0.5) {
+        throw ConfigError(fmt::format(
+            "{}: mean = {} ms is longer than the longest synaptic delay, {} steps ({} ms at dt = "
+            "{} ms)",
+            item, spec.mean, kMaxDelaySteps, grid.to_ms(kMaxDelaySteps), dt_));
+      }
       if (!(spec_.low / dt_ <= static_cast<double>(kMaxDelaySteps))) {
         throw ConfigError(fmt::format(
             "{}: low = {} ms is longer than the longest synaptic delay, {} steps ({} ms)", item,
@@ -128,7 +136,18 @@ std::uint32_t DelaySampler::draw(RandomStream& rng) const {
           low_steps_ + static_cast<std::int64_t>(
                            rng.below(static_cast<std::uint64_t>(high_steps_ - low_steps_ + 1))));
     case ValueSpec::Kind::normal: {
-      const double steps = std::round(spec_.draw(rng) / dt_);
+      const double ms = spec_.draw(rng);
+      const double steps = std::round(ms / dt_);
+      // Only an open upper bound lets a draw pass the longest delay; the
+      // nearest step of a draw inside given bounds is kept inside them.
+      if (steps > static_cast<double>(high_steps_) && !std::isfinite(spec_.high)) {
+        throw ConfigError(fmt::format(
+            "{}: a draw from normal(mean = {} ms, std = {} ms) is {} ms, longer than the longest "
+            "synaptic delay, {} steps; valid delays are {} to {} ms (dt = {} ms): give the "
+            "distribution a high bound (bounds = \"clip\" or \"redraw\")",
+            item_, spec_.mean, spec_.std, ms, kMaxDelaySteps, dt_,
+            static_cast<double>(kMaxDelaySteps) * dt_, dt_));
+      }
       return static_cast<std::uint32_t>(
           std::clamp(steps, static_cast<double>(low_steps_), static_cast<double>(high_steps_)));
     }

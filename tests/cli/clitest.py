@@ -45,9 +45,9 @@ EX_SIGINT = 130
 EX_SIGTERM = 143
 
 
-# A small network that runs in a blink: 20 Poisson generators driving 10
-# iaf_psc_delta neurons for 50 ms.
-GOOD_CONFIG = """\
+# A valid config that runs in a moment: 20 Poisson generators driving 10
+# delta-synapse neurons for 50 ms (200 synapses).
+SMALL_NETWORK = """\
 [simulation]
 dt = 0.1
 duration = 50.0
@@ -71,6 +71,7 @@ rule = "all_to_all"
 weight = 5.0
 delay = 1.0
 """
+GOOD_CONFIG = SMALL_NETWORK  # the name some tests use
 
 
 class Failure(AssertionError):

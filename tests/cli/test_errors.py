@@ -54,7 +54,7 @@ def limit_memory():
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-GOOD_CONFIG = clitest.GOOD_CONFIG
+GOOD_CONFIG = clitest.SMALL_NETWORK
 
 
 def make_existing_output(tmp):
@@ -215,7 +215,42 @@ test_usage_inspect_without_file = usage_case(
 test_usage_unknown_option = usage_case(
     ["run", "{cfg}", "-o", "{out}", "--bogus"], EX_USAGE, ["'--bogus'"])
 test_usage_bad_option_value = usage_case(
-    ["run", "{cfg}", "-o", "{out}", "--threads", "abc"], EX_USAGE, ["'abc'", "--threads"])
+    ["run", "{cfg}", "-o", "{out}", "--threads", "abc"], EX_USAGE,
+    ["--threads: abc is not valid: the number of threads is an integer in [1, 1024]"])
+
+# Integer options are read as text with their range: `--seed -1` once
+# wrapped to 2^64 - 1 and was reported as "simulation.seed must be a whole
+# number, got a string" (exit 78).
+SEED_RANGE = "a seed is an integer in [0, 9223372036854775807]"
+THREADS_RANGE = "the number of threads is an integer in [1, 1024]"
+RUN = ["run", "{cfg}", "-o", "{out}"]
+TRAIN = ["train", "{cfg}", "-o", "{out}"]
+for _name, _args, _fragment in [
+        ("seed_negative", RUN + ["--seed", "-1"], "--seed: -1 is not valid: " + SEED_RANGE),
+        ("seed_beyond_int64", RUN + ["-s", "9223372036854775808"],
+         "--seed: 9223372036854775808 is not valid: " + SEED_RANGE),
+        ("seed_beyond_uint64", RUN + ["--seed=99999999999999999999"],
+         "--seed: 99999999999999999999 is not valid: " + SEED_RANGE),
+        ("seed_not_a_number", RUN + ["--seed", "1e3"], "--seed: 1e3 is not valid"),
+        ("threads_negative", RUN + ["--threads", "-1"], "--threads: -1 is not valid: " + THREADS_RANGE),
+        ("threads_zero", RUN + ["-t", "0"], "--threads: 0 is not valid"),
+        ("threads_too_many", RUN + ["--threads", "1025"], "--threads: 1025 is not valid"),
+        ("threads_fraction", RUN + ["--threads", "1.5"], "--threads: 1.5 is not valid"),
+        ("train_threads_negative", TRAIN + ["--threads", "-2"],
+         "--threads: -2 is not valid: " + THREADS_RANGE),
+        ("train_steps_negative", TRAIN + ["--steps", "-1"],
+         "--steps: -1 is not valid: the number of training steps is an integer in [0, 1000000000]"),
+        ("train_steps_too_many", TRAIN + ["--steps", "99999999999999999999"],
+         "--steps: 99999999999999999999 is not valid"),
+        ("resume_threads_zero", ["resume", "{tmp}/nope.h5", "--threads", "0"],
+         "--threads: 0 is not valid: " + THREADS_RANGE)]:
+    globals()["test_usage_" + _name] = usage_case(_args, EX_USAGE, [_fragment])
+
+
+def test_largest_seed_runs():
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "good.toml"), GOOD_CONFIG)
+        run_ok(["run", cfg, "-q", "--seed", "9223372036854775807"], cwd=tmp)
 test_usage_two_configs = usage_case(
     ["run", "{cfg}", "{cfg}", "-o", "{out}"], EX_USAGE, [])
 test_usage_set_without_equals = usage_case(
@@ -381,6 +416,85 @@ params = { spike_times_file = "spikes.txt" }
                                            "... (%d bytes)'" % ((1 << 20) + 3)])
         check(len(r.stderr) < 1000, "stderr is %d bytes long" % len(r.stderr))
         check(not os.path.exists(os.path.join(tmp, "out.h5")), "out.h5 was created")
+
+
+def test_normal_delay_drawn_beyond_the_longest_delay():
+    """normal(100000 ms, 5000 ms) with no high bound: about 17% of the draws
+    lie beyond the longest delay (104857.6 ms at dt = 0.1). They were cut to
+    it silently; now the run stops before creating its output (validate
+    draws no synapse: it refuses only a mean beyond the longest delay)."""
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "beyond.toml"), GOOD_CONFIG.replace(
+            "delay = 1.0", 'delay = { distribution = "normal", mean = 100000.0, std = 5000.0 }'))
+        out = os.path.join(tmp, "out.h5")
+        r = spikeline(["run", cfg, "-o", out, "-q"], cwd=tmp, preexec_fn=limit_memory)
+        check_error_result(r, EX_CONFIG, [
+            "projection 'gen_to_exc' delay: a draw from normal(mean = 100000 ms, std = 5000 ms) is",
+            "longer than the longest synaptic delay, 1048576 steps",
+            "valid delays are 0.1 to 104857.6 ms", "give the distribution a high bound"])
+        check(not os.path.exists(out), "run created %s although it failed" % out)
+
+
+# --------------------------------------------------------------------------
+# Hostile TOML: nesting and key length are bounded before toml++ reads the
+# text (a table header 40,000 levels deep once crashed it with SIGSEGV).
+# --------------------------------------------------------------------------
+
+DEEP = 40000
+
+
+def deep_file_case(text, fragments):
+    def test():
+        with TempDir() as tmp:
+            path = write(os.path.join(tmp, "deep.toml"), text + GOOD_CONFIG)
+            for cmd in (["validate", path], ["run", path, "-o", os.path.join(tmp, "out.h5")]):
+                r = spikeline(cmd, cwd=tmp, timeout=MAX_SECONDS * 3, preexec_fn=limit_memory)
+                check_error_result(r, EX_CONFIG, [path + ":"] + fragments)
+            check(sorted(os.listdir(tmp)) == ["deep.toml"], "files appeared: %s" % os.listdir(tmp))
+    return test
+
+
+NESTING = ["levels deep", "at most 64 levels are allowed"]
+test_deep_table_header = deep_file_case(
+    "[" + ".".join(["a"] * DEEP) + "]\nx = 1\n", ["deep.toml:1:1: the TOML nests 40000"] + NESTING)
+test_deep_array_of_tables_header = deep_file_case(
+    "[[" + ".".join(["a"] * DEEP) + "]]\n", ["deep.toml:1:1"] + NESTING)
+test_deep_dotted_key = deep_file_case(
+    ".".join(["a"] * DEEP) + " = 1\n", ["deep.toml:1:1"] + NESTING)
+test_deep_quoted_dotted_key = deep_file_case(
+    '[simulation]\n' + ".".join(['"a"'] * DEEP) + " = 1\n", ["deep.toml:2:1"] + NESTING)
+test_deep_inline_tables = deep_file_case(
+    "x = " + "{a=" * DEEP + "1" + "}" * DEEP + "\n", NESTING)
+test_deep_inline_dotted_key = deep_file_case(
+    "x = {" + ".".join(["a"] * DEEP) + " = 1}\n", NESTING)
+test_deep_arrays = deep_file_case("x = " + "[" * DEEP + "]" * DEEP + "\n", NESTING)
+test_deep_mixed = deep_file_case(
+    "[a.b]\nc = " + "[{d = " * 40 + "1" + "}]" * 40 + "\n", ["deep.toml:2:"] + NESTING)
+test_long_key = deep_file_case(
+    "[" + "k" * 5000 + "]\n",
+    ["deep.toml:1:2", "a key of 5000 characters ('kkkkk", "...')", "at most 1024 characters"])
+test_long_quoted_key = deep_file_case(
+    '"' + "k" * 1025 + '" = 1\n', ["a key of 1025 characters", "at most 1024"])
+
+# The deepest nesting allowed is fine (toml++ then reports the unknown key).
+test_nesting_at_the_limit = deep_file_case(
+    ".".join(["a"] * 64) + " = 1\n", ["unknown key 'a' in the config"])
+
+test_set_deep_key = usage_case(
+    ["validate", "{cfg}", "--set", ".".join(["a"] * 60000) + "=1"], EX_USAGE,
+    ["--set a.a.a.a", "...: the key has 60000 parts: at most 64 are allowed"])
+test_set_deep_key_run = usage_case(
+    ["run", "{cfg}", "-o", "{out}", "--set", ".".join(["a"] * DEEP) + "=1"], EX_USAGE,
+    ["the key has 40000 parts"])
+test_set_long_key = usage_case(
+    ["validate", "{cfg}", "--set", "simulation." + "k" * 2000 + "=1"], EX_USAGE,
+    ["a key part of 2000 characters", "at most 1024 are allowed"])
+test_set_deep_value = usage_case(  # ({{ and }} are braces: usage_case formats its arguments)
+    ["validate", "{cfg}", "--set", "simulation.x={{" + ".".join(["a"] * DEEP) + "=1}}"], EX_USAGE,
+    ["--set simulation.x: in the value: the TOML nests", "at most 64 levels"])
+test_set_deep_inline_value = usage_case(
+    ["validate", "{cfg}", "--set", "simulation.x=" + "{{a=" * 100 + "1" + "}}" * 100], EX_USAGE,
+    ["in the value", "at most 64 levels"])
 
 
 def all_tests():

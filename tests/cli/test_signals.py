@@ -234,7 +234,8 @@ def test_killed_file_does_not_present_unwritten_edges():
     filled only when it ends: in a killed file they hold fill values (zeros).
     Loading them as explicit edges must be refused as bad data (65, naming
     the file), and inspect must not report them as real edges (it must flag
-    them under "problems" or not list them)."""
+    them under "notes", what a killed run's file lacks as expected, or not
+    list them)."""
     with TempDir() as tmp:
         out = os.path.join(tmp, "killed.h5")
         proc = start(out, tmp)
@@ -251,7 +252,7 @@ def test_killed_file_does_not_present_unwritten_edges():
                                   "message naming %s\n%s" % (out, r.describe()))
         shown, r = inspect_status(out)
         listed = re.search(r"^edges\n(.*?)(?:\n\n|\Z)", r.stdout, re.M | re.S)
-        problems = r.stdout.split("\nproblems\n", 1)[1] if "\nproblems\n" in r.stdout else ""
+        problems = r.stdout.split("\nnotes\n", 1)[1] if "\nnotes\n" in r.stdout else ""
         if listed and "edges" not in problems and "exc_to_exc" not in problems:
             problems_found.append("inspect lists the never-written edges of a killed run as "
                                   "real and reports no problem:\n" + r.stdout)

@@ -22,7 +22,8 @@ import numpy as np
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest  # noqa: E402
-from clitest import (EX_CONFIG, EX_DATAERR, EX_NOINPUT, TempDir, check, check_equal, expect_exit,  # noqa: E402
+from clitest import (EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_USAGE, TempDir, check, check_equal,  # noqa: E402
+                     expect_exit,  # noqa: E402
                      expect_in, run_ok, spikeline, write)
 
 
@@ -530,12 +531,14 @@ test_refuses_pattern_silent_after_its_cue = refused(
 
 
 def test_refuses_negative_steps_option():
+    """A bad option value is a usage error (64, docs/cli.md) naming the
+    option and its range, like --seed and --threads."""
     with TempDir() as d:
         cfg = write(os.path.join(d, "wm.toml"), config(**SMALL))
         r = spikeline(["train", cfg, "-q", "--steps", "-1", "-o", os.path.join(d, "out.h5")], cwd=d)
-        expect_exit(r, EX_CONFIG)
-        expect_in(r.stderr, "steps = -1", r=r)
-        expect_in(r.stderr, "0 to 1000000000", r=r)
+        expect_exit(r, EX_USAGE)
+        expect_in(r.stderr, "--steps: -1 is not valid", r=r)
+        expect_in(r.stderr, "[0, 1000000000]", r=r)
         check(not os.path.exists(os.path.join(d, "out.h5")), "an output file was left behind")
 
 

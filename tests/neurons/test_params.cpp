@@ -121,3 +121,43 @@ TEST_CASE("registry: every built-in model is documented consistently", "[params]
   Registry twice = test::builtin_registry();
   REQUIRE_THROWS(register_builtin_models(twice));
 }
+
+TEST_CASE("find_non_finite names the first neuron and variable that is NaN or infinite",
+          "[params]") {
+  const TimeGrid grid(0.1);
+  const char* models[] = {"iaf_psc_delta", "iaf_psc_exp", "iaf_cond_exp", "izhikevich",
+                          "lif_discrete"};
+  for (const char* name : models) {
+    CAPTURE(name);
+    const auto pop = test::make(name, test::params(name), grid, 8);
+    const IndexRange all{0, 8};
+    REQUIRE(!pop->find_non_finite(all, 0));
+    // (lif_discrete's second variable, its spike, only takes 0 or 1.)
+    const std::size_t last = std::string(name) == "lif_discrete" ? 0 : pop->state_vars().size() - 1;
+    pop->set_state(last, 5, -INFINITY);
+    pop->set_state(0, 6, NAN);
+    auto bad = pop->find_non_finite(all, 0);
+    REQUIRE(bad);
+    CHECK(bad->neuron == 5);
+    CHECK(bad->variable == last);
+    CHECK(bad->value == -INFINITY);
+    // Only the range asked about: a partition's share.
+    bad = pop->find_non_finite({6, 8}, 0);
+    REQUIRE(bad);
+    CHECK(bad->neuron == 6);
+    CHECK(std::isnan(bad->value));
+    CHECK(!pop->find_non_finite({0, 5}, 0));
+    CHECK(!pop->find_non_finite({7, 8}, 0));
+  }
+  // iaf_psc_delta scans its stored V; a neuron left behind by the lazy path
+  // is still found at a later step.
+  const auto lazy = test::make("iaf_psc_delta", test::params("iaf_psc_delta"), grid, 4);
+  lazy->set_state(0, 3, INFINITY);
+  const auto bad = lazy->find_non_finite({0, 4}, 1000);
+  REQUIRE(bad);
+  CHECK(bad->neuron == 3);
+  CHECK(bad->value == INFINITY);
+  // Generators have no state to check.
+  const auto gen = test::make("poisson_generator", test::params("poisson_generator"), grid, 4);
+  CHECK(!gen->find_non_finite({0, 4}, 0));
+}

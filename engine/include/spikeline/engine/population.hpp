@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -70,6 +71,13 @@ struct StateVarInfo {
   std::string name;
   std::string unit;
   std::string doc;
+};
+
+// A state variable of one neuron that is not a finite number.
+struct NonFiniteState {
+  NeuronIndex neuron;
+  std::size_t variable;  // index into state_vars()
+  double value;          // NaN or an infinity
 };
 
 // What a model needs to build itself.
@@ -117,6 +125,12 @@ class Population {
   virtual double state(std::size_t var, NeuronIndex i, Step t) const = 0;
   // Set an initial value (before the run starts).
   virtual void set_state(std::size_t var, NeuronIndex i, double value) = 0;
+  // The first neuron of `r` (by index, then variable) whose state at step t
+  // is NaN or infinite, or nothing. The engine asks at a coarse interval
+  // (docs/reliability.md), never per step, so the update loops carry no
+  // check. The default reads state(); a model whose state() costs more
+  // than a load (event-driven propagation) scans its arrays instead.
+  virtual std::optional<NonFiniteState> find_non_finite(IndexRange r, Step t) const;
 
   // Checkpoints (see state_archive.hpp): a model that supports them says so,
   // and checkpoint() walks every array its future depends on (state,

@@ -194,7 +194,11 @@ class Simulator {
   template <typename F>
   void for_each_partition(F&& f);
   void enqueue(Partition& part, std::span<const SpikeRecord> spikes);
+  Step guard_steps() const;  // guard_interval in steps (at least 1)
   void check_guards(Step window_end);
+  // Refuses NaN or infinite neuron state: once per guard interval and at
+  // the end of run_until, never per step (GuardError).
+  void check_state(Step now);
 
   Network network_;
   SimulationOptions options_;
@@ -223,6 +227,8 @@ class Simulator {
   std::vector<std::uint64_t> spike_counts_;
   std::vector<std::uint64_t> guard_counts_;
   Step guard_start_ = 0;
+  Step state_checked_ = -1;    // the step of the last check_state
+  Step next_state_check_ = 0;  // the first window end at or after it is checked
   Step now_ = 0;
   Step window_ = 1;
   std::size_t ring_size_ = 1;

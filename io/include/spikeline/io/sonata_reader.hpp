@@ -80,10 +80,22 @@ struct FileSummary {
   std::vector<ReportSummary> reports;
   std::vector<EdgesSummary> edges;
   std::vector<WeightsSummary> weights;
-  std::vector<std::string> problems;  // inconsistencies found, e.g. in a killed file
+  // Damaged or inconsistent metadata, each naming the dataset or attribute:
+  // a /provenance dataset missing or of the wrong type or value (files with
+  // a /provenance group, i.e. spikeline's), spike datasets of a closed file
+  // of different lengths, a `sorting` attribute that is none of none /
+  // by_id / by_time (or missing in a spikeline file), times out of order
+  // under by_time, a node_count that is not an integer or below a node id,
+  // edges without node_population or of different lengths.
+  std::vector<std::string> problems;
+  // What the file of a run that is still going or was killed lacks, as
+  // expected: /edges not written, spike datasets longer than the last flush.
+  std::vector<std::string> notes;
 };
 
-// Works on files left by killed runs. Errors as for read_edges.
+// Works on files left by killed runs. Errors as for read_edges; a path that
+// is not a regular file (a directory, a FIFO, a device) is Error(no_input)
+// before anything is opened.
 FileSummary inspect(const std::string& path);
 
 // A human-readable report: the provenance, then one table per section.

@@ -89,6 +89,7 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
                       SpikeSink& out) override;
   // V at step t is propagated to t, not read: the neuron may not have been touched since.
   double state(std::size_t var, NeuronIndex i, Step t) const override;
+  std::optional<NonFiniteState> find_non_finite(IndexRange r, Step t) const override;
   static const StateTable<IafPscDelta>& state_table();
   void checkpoint_extra(StateArchive& a);
 

@@ -10,9 +10,10 @@
 // number of steps (else a config error). A uniform delay is drawn uniformly
 // among the grid points in [low, high] (both on the grid); a normal delay is
 // drawn in ms (bounds as above; `low` defaults to dt), rounded to the nearest
-// grid point and kept among the grid points inside [low, high] (never below
-// one step). Rounding only happens where the user asked for a continuous
-// distribution of delays, and is documented.
+// grid point inside [low, high] (never below one step). Rounding only
+// happens where the user asked for a continuous distribution of delays, and
+// is documented. Without a `high` bound, a draw beyond the longest synaptic
+// delay is a config error, never cut to the maximum.
 #pragma once
 
 #include <cmath>
@@ -66,16 +67,18 @@ struct ValueSpec {
   double draw(RandomStream& rng) const;
 };
 
-// Delays in whole steps, validated once against the grid.
+// Delays in whole steps, validated once against the grid. draw() throws
+// ConfigError naming `item` for a normal draw beyond the longest synaptic
+// delay when the distribution has no `high` bound.
 class DelaySampler {
  public:
   DelaySampler(const ValueSpec& spec_ms, const TimeGrid& grid, const std::string& item);
   std::uint32_t draw(RandomStream& rng) const;
   bool is_constant() const { return spec_.is_constant(); }
-  std::uint32_t constant_steps() const { return constant_; }
 
  private:
   ValueSpec spec_;
+  std::string item_;
   double dt_;
   std::uint32_t constant_ = 0;
   std::int64_t low_steps_ = 1, high_steps_ = 1;
