@@ -109,9 +109,21 @@ Simulator::Simulator(Network network, SimulationOptions options)
         "guards: max_rate, wall_limit and guard_interval must be >= 0 (interval > 0)");
   }
   arena_ = std::make_unique<Arena>(options_.threads);
+  lay_out_projections();
+  choose_update_modes();
+  make_inputs();
+  make_partitions();
+  bind_plasticity();
+  const std::size_t n_pop = network_.populations().size();
+  frame_buffers_.resize(network_.probes().size());
+  spike_counts_.assign(n_pop, 0);
+  guard_counts_.assign(n_pop, 0);
+  seed_queues();
+}
+
+void Simulator::lay_out_projections() {
   auto& pops = network_.populations();
   const std::size_t n_pop = pops.size();
-
   // Lay out every projection's synapses for the partitioning. Projections
   // are laid out concurrently as well as their partitions: one projection's
   // two partitions rarely take the same time, and a thread that finishes
@@ -168,7 +180,11 @@ Simulator::Simulator(Network network, SimulationOptions options)
   // Arrivals lie in (window end, window end + max delay]: max_delay + 1
   // buckets keep every step in flight distinct.
   ring_size_ = static_cast<std::size_t>(max_delay) + 1;
+}
 
+void Simulator::choose_update_modes() {
+  auto& pops = network_.populations();
+  const std::size_t n_pop = pops.size();
   // Update modes: the lazy path is ruled out by an injected current.
   modes_.resize(n_pop);
   for (std::size_t q = 0; q < n_pop; ++q) modes_[q] = pops[q].population->preferred_mode();
@@ -190,7 +206,11 @@ Simulator::Simulator(Network network, SimulationOptions options)
                       d.name, pops[d.population].name));
     }
   }
+}
 
+void Simulator::make_inputs() {
+  auto& pops = network_.populations();
+  const std::size_t n_pop = pops.size();
   dropout_.resize(n_pop);
   inputs_.resize(n_pop);
   for (std::size_t q = 0; q < n_pop; ++q) {
@@ -205,7 +225,11 @@ Simulator::Simulator(Network network, SimulationOptions options)
     if (stimulated) inputs_[q].current.assign(n, 0.0);
     if (modes_[q] == UpdateMode::event_driven) inputs_[q].touched.assign(n, 0);
   }
+}
 
+void Simulator::make_partitions() {
+  auto& pops = network_.populations();
+  const std::size_t n_pop = pops.size();
   for (unsigned p = 0; p < parts_.count(); ++p) {
     auto part = std::make_unique<Partition>();
     part->index = p;
@@ -252,6 +276,10 @@ Simulator::Simulator(Network network, SimulationOptions options)
       members > 1) {
     team_ = std::make_unique<detail::StepTeam>(static_cast<int>(members), partitions_.size());
   }
+}
+
+void Simulator::bind_plasticity() {
+  const std::size_t n_pop = network_.populations().size();
   // Plastic projections: incoming indices and the rules' per-partition state.
   plastic_into_.resize(n_pop);
   for (std::size_t k = 0; k < network_.projections().size(); ++k) {
@@ -299,10 +327,11 @@ Simulator::Simulator(Network network, SimulationOptions options)
       proj.plasticity->bind(part->index, blk, r, proj.name);
     }
   }
-  frame_buffers_.resize(network_.probes().size());
-  spike_counts_.assign(n_pop, 0);
-  guard_counts_.assign(n_pop, 0);
+}
 
+void Simulator::seed_queues() {
+  auto& pops = network_.populations();
+  const std::size_t n_pop = pops.size();
   // Seed the queues: generators' first spikes and the stimuli's current changes.
   for (auto& part : partitions_) {
     for (std::size_t q = 0; q < n_pop; ++q) {

@@ -183,6 +183,20 @@ class Simulator {
 
  private:
   struct Partition;
+  // The constructor's steps, in order.
+  // Lays out every projection's synapses for the partitioning; sets the window and the calendar's
+  // size.
+  void lay_out_projections();
+  // Each population's update mode; refuses input to a generator.
+  void choose_update_modes();
+  // Input accumulators (and current arrays where a stimulus reaches) per population.
+  void make_inputs();
+  // The partitions: their ranges, stimulus and probe plans, calendars; the thread team.
+  void make_partitions();
+  // Plastic projections: incoming indices and the rules' per-partition state.
+  void bind_plasticity();
+  // The first events: generators' first spikes, clamps, the stimuli's current changes.
+  void seed_queues();
   void step_partition(Partition& part, Step t);
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
