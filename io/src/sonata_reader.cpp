@@ -552,26 +552,15 @@ EdgesData read_edges(const std::string& path, const std::string& edge_population
   return e;
 }
 
-FileSummary inspect(const std::string& path) {
-  const OpenFile f = open_file(path);
-  FileSummary s;
-  s.path = path;
-  s.opened_swmr = f.swmr;
+namespace {
 
-  s.status = string_dataset(f, "/provenance/status").value_or("");
-  s.version = string_dataset(f, "/provenance/version").value_or("");
-  s.command_line = string_dataset(f, "/provenance/command_line").value_or("");
-  s.seed = scalar_dataset<std::uint64_t>(f, "/provenance/seed", H5T_NATIVE_UINT64);
-  s.threads = scalar_dataset<int>(f, "/provenance/threads", H5T_NATIVE_INT);
-  s.dt_ms = scalar_dataset<double>(f, "/provenance/dt_ms", H5T_NATIVE_DOUBLE);
-  s.simulated_ms = scalar_dataset<double>(f, "/provenance/simulated_ms", H5T_NATIVE_DOUBLE);
-  // spikeline's own files carry /provenance and are held to its layout.
-  const bool ours = object_type(f.file.get(), "/provenance") == H5I_GROUP;
-  if (ours) check_provenance(f, s, s.problems);
-  // A file not closed by its writer (a run going on, or killed) may hold
-  // more of one dataset than of another beyond its last flush.
-  const bool unclosed = f.swmr || s.status == "running";
+// The parts of inspect(), one per top-level group of the file; each adds
+// its summaries, and what is wrong to s.problems (or, where a file still
+// being written may differ from a closed one, to s.notes).
 
+// /spikes/<population>: counts, time range, node ids against node_count,
+// and the sorting the attribute claims.
+void summarize_spikes(const OpenFile& f, bool ours, bool unclosed, FileSummary& s) {
   for (const auto& name : child_groups(f, "/spikes")) {
     const std::string base = "/spikes/" + name;
     SpikePopulationSummary p;
@@ -642,7 +631,10 @@ FileSummary inspect(const std::string& path) {
     }
     s.spikes.push_back(p);
   }
+}
 
+// /report/<population>: frame reports.
+void summarize_reports(const OpenFile& f, FileSummary& s) {
   for (const auto& name : child_groups(f, "/report")) {
     const std::string base = "/report/" + name;
     ReportSummary r;
@@ -679,7 +671,10 @@ FileSummary inspect(const std::string& path) {
     }
     s.reports.push_back(r);
   }
+}
 
+// /edges/<projection>: edge populations.
+void summarize_edges(const OpenFile& f, FileSummary& s) {
   for (const auto& name : child_groups(f, "/edges")) {
     const std::string base = "/edges/" + name;
     EdgesSummary e;
@@ -709,7 +704,10 @@ FileSummary inspect(const std::string& path) {
   if (!s.edges.empty() && s.status == "running") {
     s.notes.emplace_back("/edges: not written (the final weights are written when a run ends)");
   }
+}
 
+// /weights/<name>: weight snapshots.
+void summarize_weights(const OpenFile& f, FileSummary& s) {
   for (const auto& name : child_groups(f, "/weights")) {
     const std::string base = "/weights/" + name;
     WeightsSummary w;
@@ -724,6 +722,33 @@ FileSummary inspect(const std::string& path) {
     }
     s.weights.push_back(w);
   }
+}
+
+}  // namespace
+
+FileSummary inspect(const std::string& path) {
+  const OpenFile f = open_file(path);
+  FileSummary s;
+  s.path = path;
+  s.opened_swmr = f.swmr;
+
+  s.status = string_dataset(f, "/provenance/status").value_or("");
+  s.version = string_dataset(f, "/provenance/version").value_or("");
+  s.command_line = string_dataset(f, "/provenance/command_line").value_or("");
+  s.seed = scalar_dataset<std::uint64_t>(f, "/provenance/seed", H5T_NATIVE_UINT64);
+  s.threads = scalar_dataset<int>(f, "/provenance/threads", H5T_NATIVE_INT);
+  s.dt_ms = scalar_dataset<double>(f, "/provenance/dt_ms", H5T_NATIVE_DOUBLE);
+  s.simulated_ms = scalar_dataset<double>(f, "/provenance/simulated_ms", H5T_NATIVE_DOUBLE);
+  // spikeline's own files carry /provenance and are held to its layout.
+  const bool ours = object_type(f.file.get(), "/provenance") == H5I_GROUP;
+  if (ours) check_provenance(f, s, s.problems);
+  // A file not closed by its writer (a run going on, or killed) may hold
+  // more of one dataset than of another beyond its last flush.
+  const bool unclosed = f.swmr || s.status == "running";
+  summarize_spikes(f, ours, unclosed, s);
+  summarize_reports(f, s);
+  summarize_edges(f, s);
+  summarize_weights(f, s);
   return s;
 }
 
