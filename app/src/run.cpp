@@ -408,7 +408,7 @@ class Session {
     }
     if (writer_) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
     for (std::uint32_t k = 0; writer_ && k < weight_records_.size(); ++k) {
-      control_.push({weight_records_[k].interval, EventKind::record, kWeightRecord, k, 0, 0});
+      control_.push({weight_records_[k].start, EventKind::record, kWeightRecord, k, 0, 0});
     }
     for (std::uint32_t k = 0; writer_ && k < modulator_records_.size(); ++k) {
       control_.push({modulator_records_[k].interval, EventKind::record, kModulatorRecord, k, 0, 0});
@@ -468,6 +468,7 @@ class Session {
           } else if (e.a == kWeightRecord) {
             recorders_[e.b].sample(*writer_, e.b, *sim_);
             e.step += weight_records_[e.b].interval;
+            if (e.step > weight_records_[e.b].stop) continue;  // its last sample was taken
           } else if (e.a == kModulatorRecord) {
             const auto& m = modulator_records_[e.b];
             writer_->append_modulator_sample(

@@ -1089,7 +1089,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       step_partition(part, t);
       for (std::size_t k = 0; k < probes.size(); ++k) {
         const auto& pr = probes[k];
-        if (t < pr.start || (t - pr.start) % pr.interval != 0) continue;
+        if (t < pr.start || t > pr.stop || (t - pr.start) % pr.interval != 0) continue;
         const auto row = (t - pr.start) / pr.interval - plan[k].first_sample;
         float* frame = frame_buffers_[k].data() + row * plan[k].columns;
         const auto& pop = *network_.populations()[pr.population].population;
@@ -1129,10 +1129,11 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       t0 = now_;
       t1 = std::min(stop, now_ + window_);
 
-      // Which samples each probe takes in (t0, t1].
+      // Which samples each probe takes in (t0, t1] (none after its stop).
       for (std::size_t k = 0; k < probes.size(); ++k) {
         const auto& pr = probes[k];
         auto first_m = [&](Step after) {  // smallest m with start + m*interval > after
+          after = std::min(after, pr.stop);
           if (after < pr.start) return std::int64_t{0};
           return static_cast<std::int64_t>((after - pr.start) / pr.interval + 1);
         };

@@ -65,7 +65,9 @@ Step TimeGrid::time_steps(double ms, std::string_view what) const {
   }
   if (!on_grid(ms, dt_, steps, Precision::exact)) {
     throw ConfigError(
-        fmt::format("{} = {} ms is not a whole number of time steps (dt = {} ms)", what, ms, dt_));
+        fmt::format("{} = {} ms is not a whole number of time steps (dt = {} ms); the nearest "
+                    "valid times are {:g} and {:g} ms",
+                    what, ms, dt_, std::floor(ms / dt_) * dt_, std::ceil(ms / dt_) * dt_));
   }
   return in_range(steps, ms, what);
 }

@@ -200,10 +200,49 @@ Step probe_interval(const RecordConfig& r, const TimeGrid& grid) {
                                                                           r.population));
 }
 
-Step probe_start(const RecordConfig& r, const TimeGrid& grid) {
-  return r.start_ms == 0
-             ? probe_interval(r, grid)
-             : grid.delay_steps(r.start_ms, fmt::format("record of '{}' start", r.population));
+// Samples at start, start + interval, ... <= stop, in steps. Without `start`
+// the first sample is one interval in; without `stop` they go on to the end
+// of the run. A start of 0 (the state before the first step) only where
+// `zero_start_refused` is empty (else it says why not).
+struct SampleWindow {
+  Step start = 0;
+  Step stop = kNever;
+};
+
+SampleWindow sample_window(std::optional<double> start_ms, std::optional<double> stop_ms,
+                           Step interval, const std::string& what, const TimeGrid& grid,
+                           std::string_view zero_start_refused = {}) {
+  SampleWindow w{interval, kNever};
+  if (start_ms) {
+    if (*start_ms == 0 && !zero_start_refused.empty()) {
+      throw ConfigError(
+          fmt::format("{}: start = 0 ms is invalid: {}; valid: start >= dt = {} ms "
+                      "(on the grid), or no start for a first sample one interval in",
+                      what, zero_start_refused, grid.dt()));
+    }
+    w.start = grid.time_steps(*start_ms, what + " start");
+  }
+  if (stop_ms) {
+    w.stop = grid.time_steps(*stop_ms, what + " stop");
+    if (w.stop < w.start) {
+      throw ConfigError(fmt::format(
+          "{}: stop = {} ms is before start = {} ms: valid stop is >= {} ms (the first sample)",
+          what, *stop_ms, grid.to_ms(w.start), grid.to_ms(w.start)));
+    }
+  }
+  return w;
+}
+
+SampleWindow probe_window(const RecordConfig& r, const TimeGrid& grid) {
+  return sample_window(r.start_ms, r.stop_ms, probe_interval(r, grid),
+                       fmt::format("record of '{}'", r.population), grid,
+                       "the initial state (step 0) is not sampled");
+}
+
+SampleWindow weight_record_window(const WeightRecordConfig& w, const TimeGrid& grid) {
+  const std::string what = fmt::format("record_weights '{}'", w.name);
+  return sample_window(w.start_ms, w.stop_ms, grid.delay_steps(w.interval_ms, what + " interval"),
+                       what, grid);
 }
 
 std::unique_ptr<Population> make_population(const Config& c, std::size_t k, const ModelInfo& m,
@@ -317,7 +356,7 @@ void check_config(const Config& c, const Registry& registry) {
   }
   for (const auto& w : c.weight_records) {
     const auto& p = c.projections[find_projection(c, w.projection)];
-    grid.delay_steps(w.interval_ms, "record_weights.interval");
+    weight_record_window(w, grid);
     auto check_ids = [&](const std::vector<std::uint64_t>& ids, const std::string& population,
                          const char* key) {
       const auto size = c.populations[find_population(c, population, p.name)].size;
@@ -442,7 +481,7 @@ void dry_run_checks(const Config& c, const Registry& registry) {
       rule->check_weights(lo, hi, p.name);
     }
   }
-  for (const auto& r : c.records) probe_start(r, grid);
+  for (const auto& r : c.records) probe_window(r, grid);
   for (const auto& w : c.weight_records) {
     const auto& p = c.projections[find_projection(c, w.projection)];
     std::vector<std::string> available{"weight"};
@@ -548,14 +587,10 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
       probe.neurons.assign(r.nodes.begin(), r.nodes.end());
     }
     info.nodes.assign(probe.neurons.begin(), probe.neurons.end());
-    probe.interval =
-        r.interval_ms == 0
-            ? 1
-            : grid.delay_steps(r.interval_ms, fmt::format("record of '{}' interval", r.population));
-    probe.start =
-        r.start_ms == 0
-            ? probe.interval
-            : grid.delay_steps(r.start_ms, fmt::format("record of '{}' start", r.population));
+    probe.interval = probe_interval(r, grid);
+    const auto window = probe_window(r, grid);
+    probe.start = window.start;
+    probe.stop = window.stop;
     info.start = probe.start;
     info.interval = probe.interval;
     net.add_probe(std::move(probe));
@@ -571,6 +606,9 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     info.record = r;
     info.projection = static_cast<std::uint32_t>(k);
     info.interval = grid.delay_steps(w.interval_ms, "record_weights interval");
+    const auto window = weight_record_window(w, grid);
+    info.start = window.start;
+    info.stop = window.stop;
     for (const auto& v : w.variables) {
       const auto at = std::find(available.begin(), available.end(), v) - available.begin();
       if (at > 0) info.variables.push_back(static_cast<std::size_t>(at));  // 0: the weight, always

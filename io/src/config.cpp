@@ -89,6 +89,11 @@ class TableReader {
     if (!v) missing(key, "a number");
     return *v;
   }
+  // A time in ms >= 0 that may be absent (absent is not 0).
+  std::optional<double> opt_time(const std::string& key) const {
+    if (!has(key)) return std::nullopt;
+    return positive(key, 0, "ms", true);
+  }
   // A finite number > 0 (or >= 0 when allow_zero).
   double positive(const std::string& key, double fallback, const char* unit,
                   bool allow_zero = false) const {
@@ -652,21 +657,22 @@ Config parse_config(const std::string& text, const std::string& file,
 
   for_each_entry(root, "record", file, [&](const toml::table& t, std::size_t k) {
     TableReader r(t, fmt::format("record #{}", k + 1), file,
-                  {"population", "variables", "nodes", "interval", "start"});
+                  {"population", "variables", "nodes", "interval", "start", "stop"});
     RecordConfig rc;
     rc.population = r.required_string("population");
     rc.variables = r.strings("variables");
     if (rc.variables.empty()) r.missing("variables", "state variable names, e.g. [\"V_m\"]");
     rc.nodes = r.ids("nodes");
     rc.interval_ms = r.positive("interval", 0, "ms", true);
-    rc.start_ms = r.positive("start", 0, "ms", true);
+    rc.start_ms = r.opt_time("start");
+    rc.stop_ms = r.opt_time("stop");
     c.records.push_back(std::move(rc));
   });
 
   for_each_entry(root, "record_weights", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(
-        t, fmt::format("record_weights #{}", k + 1), file,
-        {"projection", "interval", "name", "synapses", "sources", "targets", "variables"});
+    TableReader r(t, fmt::format("record_weights #{}", k + 1), file,
+                  {"projection", "interval", "start", "stop", "name", "synapses", "sources",
+                   "targets", "variables"});
     WeightRecordConfig w;
     w.projection = r.required_string("projection");
     w.name = r.string("name", w.projection);
@@ -675,6 +681,8 @@ Config parse_config(const std::string& text, const std::string& file,
                "becomes the HDF5 group /weights/<name>)");
     w.interval_ms = r.positive("interval", 0, "ms");
     if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
+    w.start_ms = r.opt_time("start");
+    w.stop_ms = r.opt_time("stop");
     w.synapses = r.ids("synapses", "edge ids");
     w.sources = r.ids("sources");
     w.targets = r.ids("targets");

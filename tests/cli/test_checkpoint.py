@@ -169,6 +169,24 @@ def test_static_network_any_threads():
             check(resumed.startswith("300.3 "), "resumed line: %r" % resumed)
 
 
+def test_across_the_stops_of_records():
+    """Records with start and stop: a checkpoint before the stops, resumed
+    past them, writes what the unbroken run does (a weight record from t = 0
+    whose events end at its stop)."""
+    text = MIXED.replace("interval = 0.5\n", "interval = 0.5\nstart = 100.0\nstop = 400.0\n")
+    text = text.replace("interval = 150.0\n", "interval = 150.0\nstart = 0.0\nstop = 450.0\n")
+    with TempDir() as d:
+        cfg = setup(d, text, "stops.toml")
+        ref = os.path.join(d, "ref.h5")
+        run_ok(["run", cfg, "-o", ref, "-q", "-t", "2"])
+        out, ck = os.path.join(d, "out.h5"), os.path.join(d, "ck.h5")
+        run_ok(["run", cfg, "-o", out, "-q", "-t", "2", "-d", "300.3", "--checkpoint", ck])
+        run_ok(["resume", ck, "-d", "600", "-q", "-t", "1"])
+        data = check_same_output(ref, out)
+        check_equal(data["/weights/rec/time"].tolist(), [0.0, 150.0, 300.0, 450.0], "weight times")
+        check_equal(len(data["/report/lif/data"]), 601, "report frames 100, 100.5, ..., 400 ms")
+
+
 def test_plastic_networks():
     for rule in ("stdp", "triplet_stdp"):
         with TempDir() as d:

@@ -309,6 +309,48 @@ def test_weight_snapshots():
                 check(np.array_equal(g["data"][k], final), "snapshot %d differs" % k)
 
 
+def test_weight_snapshots_from_t0_until_stop():
+    """[[record_weights]] start = 0: the first snapshot holds the initial
+    weights at time 0; stop ends the samples (NEST's start/stop)."""
+    from test_plasticity import CONFIG as STDP
+    window = "interval = 500.0\nstart = 0.0\nstop = 1500.0\n"
+    text = (STDP % "stdp").replace("interval = 500.0\n", window)
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "stdp.toml"), text)
+        out = os.path.join(tmp, "out.h5")
+        run_ok(["run", cfg, "-o", out, "-q"], cwd=tmp)
+        # One step: no spike can arrive (delays >= 0.5 ms), so the final
+        # weights of /edges are the initial ones.
+        first = os.path.join(tmp, "first.h5")
+        run_ok(["run", cfg, "-o", first, "-q", "-d", "0.1"], cwd=tmp)
+        with h5py.File(out, "r") as f, h5py.File(first, "r") as g:
+            w = f["weights/learned/data"][()]
+            check(np.array_equal(f["weights/learned/time"][()], [0.0, 500.0, 1000.0, 1500.0]),
+                  "snapshot times %s" % f["weights/learned/time"][()].tolist())
+            initial = g["edges/learned/0/syn_weight"][()]
+            check(np.array_equal(w[0], initial), "the t = 0 snapshot is not the initial weights")
+            check(np.any(w[-1] != w[0]), "the weights did not move: the test means nothing")
+            check_equal(len(g["weights/learned/time"][()]), 1, "snapshots of a one-step run")
+
+
+def test_report_start_and_stop():
+    """[[record]] start and stop: frames at start, start + interval, ...
+    <= stop, the same values as an unbounded record's."""
+    with TempDir() as tmp:
+        _, full, _ = run_network(tmp, "full")
+        text = network_config().replace("nodes = [0, 3, 17]\n",
+                                        "nodes = [0, 3, 17]\nstart = 10.0\nstop = 50.5\n")
+        cfg = write(os.path.join(tmp, "window.toml"), text)
+        out = os.path.join(tmp, "window.h5")
+        run_ok(["run", cfg, "-o", out, "-q"], cwd=tmp)
+        with h5py.File(out, "r") as f, h5py.File(full, "r") as g:
+            data = f["report/exc/data"][()]
+            check_equal(list(f["report/exc/mapping/time"][()]), [10.0, 51.0, 1.0], "mapping/time")
+            check_equal(data.shape[0], 41, "frames 10, 11, ..., 50 ms")
+            check(np.array_equal(data, g["report/exc/data"][9:50]),
+                  "the frames differ from those of the unbounded record")
+
+
 def test_provenance():
     with TempDir() as tmp:
         cfg, out, r = run_network(tmp, extra=["--threads", "2"])

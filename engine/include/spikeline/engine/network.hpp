@@ -65,6 +65,7 @@ struct TraceProbe {
   std::vector<NeuronIndex> neurons;
   Step start = 0;
   Step interval = 1;
+  Step stop = kNever;  // samples at start, start + interval, ... <= stop
 };
 
 class Network {

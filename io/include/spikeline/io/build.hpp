@@ -26,6 +26,8 @@ struct WeightRecordInfo {
   std::size_t record = 0;  // index in Config::weight_records
   std::uint32_t projection = 0;
   Step interval = 1;
+  Step start = 1;                      // the first sample (0: the initial weights)
+  Step stop = kNever;                  // the last sample is at or before it
   std::vector<std::size_t> variables;  // indices into the rule's synapse_variables(), besides 0
 };
 

@@ -86,7 +86,8 @@ struct RecordConfig {
   std::vector<std::string> variables;
   std::vector<std::uint64_t> nodes;  // empty: all
   double interval_ms = 0;            // 0: every step
-  double start_ms = 0;               // 0: from the first sample time (one interval in)
+  std::optional<double> start_ms;    // absent: one interval in (step 0 is never sampled)
+  std::optional<double> stop_ms;     // absent: the end of the run
 };
 
 // Samples of a projection's synapses: all of them, or those chosen by edge id
@@ -96,6 +97,8 @@ struct WeightRecordConfig {
   std::string name;  // the output group; defaults to the projection
   std::string projection;
   double interval_ms = 0;
+  std::optional<double> start_ms;       // absent: one interval in; 0: the initial weights too
+  std::optional<double> stop_ms;        // absent: the end of the run
   std::vector<std::uint64_t> synapses;  // edge ids (canonical order)
   std::vector<std::uint64_t> sources,
       targets;                         // pairs: every synapse from sources[i] to targets[i]
