@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
@@ -131,20 +132,21 @@ std::vector<BitRaster> make_patterns(const TaskSpec& t, std::size_t n) {
 
 // Patterns from an HDF5 file: dataset /patterns, uint8 [M][T][N] of 0/1.
 std::vector<BitRaster> read_patterns(const std::string& path, std::size_t n, TaskSpec& t) {
+  std::optional<io::DatasetFile> file;
+  try {
+    file.emplace(path, io::DatasetFile::Mode::read);
+  } catch (const Error& e) {  // 66 missing or not a file, 65 not HDF5
+    throw Error(e.code(), fmt::format("[task] file: {}", e.what()));
+  }
   std::vector<std::uint64_t> dims;
   std::vector<std::uint8_t> bits;
   try {
-    const io::DatasetFile file(path, io::DatasetFile::Mode::read);
-    bits = file.read_bytes("patterns", 3, dims, io::DatasetFile::Stored::integer);
-  } catch (const Error& e) {
-    // The same kind of error (66 missing, 65 unreadable), naming the key.
-    const bool shape = dynamic_cast<const DataError*>(&e) != nullptr &&
-                       std::string_view(e.what()).find("/patterns") != std::string_view::npos;
-    throw Error(e.code(), fmt::format("[task] file: {}{}", e.what(),
-                                      shape ? " (/patterns must be integers "
-                                              "[patterns][steps][neurons] of 0 and 1, e.g. "
-                                              "uint8 or bool)"
-                                            : ""));
+    bits = file->read_bytes("patterns", 3, dims, io::DatasetFile::Stored::integer);
+  } catch (const DataError& e) {
+    throw DataError(fmt::format(
+        "[task] file: {} (/patterns must be integers [patterns][steps][neurons] of 0 and 1, e.g. "
+        "uint8 or bool)",
+        e.what()));
   }
   if (dims[2] != n) {
     throw DataError(fmt::format("{}: /patterns has {} neurons, population '{}' has {}", path,

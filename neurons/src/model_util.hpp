@@ -5,9 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <limits>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>

@@ -4,20 +4,16 @@
 
 namespace spikeline {
 
-SpikeGeneratorParams::SpikeGeneratorParams(const ParamMap& p, const TimeGrid& grid,
-                                           std::size_t size)
-    : steps(read_spike_times(p, grid, size)), spike_times_file(p.text("spike_times_file", "")) {}
-
 SpikeGenerator::SpikeGenerator(const ModelContext& ctx)
     : Population(ctx.size), cursor_(ctx.size, 0), end_(ctx.size, 0) {
-  const SpikeGeneratorParams p(ctx.params, ctx.grid, ctx.size);
-  if (p.steps.size() == 1) {
-    steps_ = p.steps[0];
+  const auto steps = read_spike_times(ctx.params, ctx.grid, ctx.size);
+  if (steps.size() == 1) {
+    steps_ = steps[0];
     for (std::size_t i = 0; i < ctx.size; ++i) end_[i] = steps_.size();
-  } else if (!p.steps.empty()) {
+  } else if (!steps.empty()) {
     for (std::size_t i = 0; i < ctx.size; ++i) {
       cursor_[i] = steps_.size();
-      steps_.insert(steps_.end(), p.steps[i].begin(), p.steps[i].end());
+      steps_.insert(steps_.end(), steps[i].begin(), steps[i].end());
       end_[i] = steps_.size();
     }
   }

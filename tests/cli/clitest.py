@@ -71,7 +71,6 @@ rule = "all_to_all"
 weight = 5.0
 delay = 1.0
 """
-GOOD_CONFIG = SMALL_NETWORK  # the name some tests use
 
 
 class Failure(AssertionError):

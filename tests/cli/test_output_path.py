@@ -26,7 +26,7 @@ import clitest  # noqa: E402
 from clitest import (EX_CANTCREAT, EX_USAGE, TempDir, check, check_equal, expect_exit,  # noqa: E402
                      expect_in, read_bytes, run_ok, spikeline, write)
 
-CONFIG = clitest.GOOD_CONFIG
+CONFIG = clitest.SMALL_NETWORK
 
 
 def listing(d):

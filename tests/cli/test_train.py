@@ -67,6 +67,23 @@ p_active = %g
 """ % (threads, n, taps, patterns, length, p_active, task, training, evaluation)
 
 
+def wait_for_log_rows(proc, out, rows, seconds=120):
+    """Waits until the training log in `out` (read under SWMR while `proc`
+    writes it; flushed at least every 5 s) has `rows` rows, `proc` ends or
+    `seconds` pass (generous: sanitizers and load slow it); returns the rows
+    seen."""
+    import time
+    seen, deadline = 0, time.time() + seconds
+    while seen < rows and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        try:
+            with h5py.File(out, "r", swmr=True) as f:
+                seen = len(f["training/step"])
+        except (OSError, KeyError):
+            pass  # not created yet, or not yet in SWMR mode
+    return seen
+
+
 def train(d, text, extra=(), timeout=300):
     cfg = write(os.path.join(d, "wm.toml"), text)
     out = os.path.join(d, "out.h5")
@@ -242,23 +259,14 @@ params = { spike_times_file = "cue.txt" }
 def test_sigint_stops_after_a_step_and_keeps_the_file():
     import signal
     import subprocess
-    import time
     with TempDir() as d:
         cfg = write(os.path.join(d, "wm.toml"), config(training="init_scale = 0.5\nsteps = 100000"))
         out = os.path.join(d, "out.h5")
         p = subprocess.Popen([clitest.BINARY, "train", cfg, "-q", "-o", out], cwd=d,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # SIGINT once a step is logged (the log is flushed at least every 5 s),
-        # not after a fixed sleep: under a sanitizer on a loaded machine the
-        # build alone took longer than 3 s.
-        rows, deadline = 0, time.time() + 120
-        while rows < 1 and time.time() < deadline and p.poll() is None:
-            time.sleep(0.1)
-            try:
-                with h5py.File(out, "r", swmr=True) as f:
-                    rows = len(f["training/step"])
-            except (OSError, KeyError):
-                pass
+        # SIGINT once a step is logged, not after a fixed sleep: under a
+        # sanitizer on a loaded machine the build alone took longer than 3 s.
+        wait_for_log_rows(p, out, 1)
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=120)
         check_equal(p.returncode, clitest.EX_SIGINT, "exit code (stderr: %s)" % err[-500:])
@@ -285,7 +293,6 @@ def test_sigkill_leaves_the_log_and_the_latest_weights():
     # has the same weights as the killed one after k.
     import signal
     import subprocess
-    import time
     tr = 'init_scale = 0.5\nschedule = "constant"\neval_every = 3\nsteps = %d'
     small = dict(n=64, patterns=2, length=100, p_active=0.02, taps=5, threads=1)
     with TempDir() as d:
@@ -293,14 +300,7 @@ def test_sigkill_leaves_the_log_and_the_latest_weights():
         out = os.path.join(d, "out.h5")
         p = subprocess.Popen([clitest.BINARY, "train", cfg, "-q", "-o", out], cwd=d,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        rows, deadline = 0, time.time() + 120  # generous: sanitizers and load slow it
-        while rows < 7 and time.time() < deadline and p.poll() is None:
-            time.sleep(0.05)
-            try:
-                with h5py.File(out, "r", swmr=True) as f:
-                    rows = len(f["training/step"])
-            except (OSError, KeyError):
-                pass  # not created yet, or not yet in SWMR mode
+        rows = wait_for_log_rows(p, out, 7)
         p.send_signal(signal.SIGKILL)
         _, err = p.communicate(timeout=30)
         check_equal(p.returncode, -signal.SIGKILL, "killed (stderr: %s)" % err[-500:])

@@ -34,16 +34,6 @@
 
 namespace spikeline {
 
-struct SpikeGeneratorParams {
-  // Spike steps, one list per neuron, or a single list shared by all neurons.
-  std::vector<std::vector<Step>> steps;
-  std::string spike_times_file;
-
-  SpikeGeneratorParams() = default;
-  // Reads spike_times or spike_times_file for a population of `size` neurons.
-  SpikeGeneratorParams(const ParamMap& p, const TimeGrid& grid, std::size_t size);
-};
-
 class SpikeGenerator final : public Population {
  public:
   explicit SpikeGenerator(const ModelContext& ctx);
