@@ -396,10 +396,376 @@ void apply_override(toml::table& root, const std::string& assignment) {
   cur->insert_or_assign(segs.back(), *parsed.get("v"));
 }
 
-}  // namespace
+PopulationConfig read_population(const toml::table& t, std::size_t k, const std::string& file,
+                                 const Config& c) {
+  TableReader r(t, fmt::format("population #{}", k + 1), file,
+                {"name", "model", "size", "params", "initial", "record_spikes"});
+  PopulationConfig p;
+  p.name = r.required_string("name");
+  check_name(r, "name", p.name, "population", "/. ",
+             "a population name is non-empty and holds no '/', '.', space or control "
+             "character (it becomes an HDF5 group name and a --set key)");
+  for (const auto& other : c.populations) {
+    if (other.name == p.name) {
+      throw ConfigError(fmt::format("{}: population '{}' is defined twice", r.loc("name"), p.name));
+    }
+  }
+  const std::string path = fmt::format("population '{}'", p.name);
+  TableReader named(t, path, file, {"name", "model", "size", "params", "initial", "record_spikes"});
+  p.model = named.required_string("model");
+  if (!named.has("size")) named.missing("size", "a whole number >= 1");
+  p.size = named.count("size", 0, std::numeric_limits<NeuronIndex>::max() - 1);
+  if (p.size == 0) {
+    throw ConfigError(
+        fmt::format("{}: {}.size = 0: a population needs at least 1 neuron (valid: 1 "
+                    "to {})",
+                    named.loc("size"), path, std::numeric_limits<NeuronIndex>::max() - 1));
+  }
+  p.params = read_params(named.table("params"),
+                         fmt::format("population '{}' ({})", p.name, p.model), file);
+  if (const auto* init = named.table("initial")) {
+    for (auto&& [key, v] : *init) {
+      const std::string var(key.str());
+      // Reuse read_value through a one-key reader over the same table.
+      std::vector<std::string> keys;
+      for (auto&& [k2, v2] : *init) keys.emplace_back(k2.str());
+      TableReader ir(*init, path + ".initial", file, keys);
+      p.initial.emplace_back(var, InitialValue{read_value(ir, var, "")});
+    }
+  }
+  p.record_spikes = named.boolean("record_spikes", true);
+  return p;
+}
 
-Config parse_config(const std::string& text, const std::string& file,
-                    const std::vector<std::string>& overrides) {
+// The edges of rule 'explicit' written in the config itself.
+void read_inline_edges(const toml::table& t, const std::string& path, const std::string& file,
+                       ProjectionConfig& p) {
+  TableReader er(t, path + ".edges", file, {"source", "target", "weight", "delay"});
+  auto numbers = [&](const char* key) {
+    std::vector<double> out;
+    const auto* n = er.node(key);
+    if (!n) return out;
+    if (!n->is_array()) er.type_error(key, "an array of numbers");
+    for (const auto& e : *n->as_array()) {
+      if (e.is_integer())
+        out.push_back(static_cast<double>(e.as_integer()->get()));
+      else if (e.is_floating_point())
+        out.push_back(e.as_floating_point()->get());
+      else
+        er.type_error(key, "an array of numbers");
+    }
+    return out;
+  };
+  p.spec.edges.source = er.ids("source");
+  p.spec.edges.target = er.ids("target");
+  if (!er.has("source")) er.missing("source", "an array of node ids");
+  if (!er.has("target")) er.missing("target", "an array of node ids");
+  p.spec.edges.weight = numbers("weight");
+  p.spec.edges.delay_ms = numbers("delay");
+  if (p.spec.edges.weight.empty() && !p.weight_given)
+    er.missing("weight", "or a projection weight");
+  if (p.spec.edges.delay_ms.empty() && !p.delay_given) er.missing("delay", "or a projection delay");
+}
+
+// A projection's plasticity = { rule = "...", <the rule's parameters> }.
+void read_plasticity(const toml::table& t, const TableReader& r, const std::string& path,
+                     const std::string& file, ProjectionConfig& p) {
+  // `rule` names the rule; every other key is one of its parameters,
+  // checked against the rule when the network is built.
+  toml::table params = t;
+  const auto* rule = params.get("rule");
+  if (!rule || !rule->is_string()) {
+    throw ConfigError(fmt::format("{}: {}.plasticity needs rule = \"<name>\" (e.g. \"stdp\")",
+                                  r.loc("plasticity"), path));
+  }
+  p.plasticity_rule = rule->as_string()->get();
+  params.erase("rule");
+  p.plasticity_params =
+      read_params(&params, fmt::format("{} plasticity ({})", path, p.plasticity_rule), file);
+}
+
+ProjectionConfig read_projection(const toml::table& t, std::size_t k, const std::string& file,
+                                 const Config& c) {
+  const std::vector<std::string> keys = {
+      "name",      "source", "target",          "rule",      "p",         "indegree",
+      "outdegree", "total",  "autapses",        "multapses", "weight",    "delay",
+      "taps",      "file",   "edge_population", "edges",     "plasticity"};
+  TableReader r0(t, fmt::format("projection #{}", k + 1), file, keys);
+  ProjectionConfig p;
+  p.source = r0.required_string("source");
+  p.target = r0.required_string("target");
+  p.name = r0.string("name", p.source + "_to_" + p.target);
+  const std::string path = fmt::format("projection '{}'", p.name);
+  check_name(r0, r0.has("name") ? "name" : "source", p.name, "projection", "/.",
+             "a projection name is non-empty and holds no '/', '.' or control character "
+             "(it becomes an HDF5 group name and a --set key)");
+  for (const auto& other : c.projections) {
+    if (other.name == p.name) {
+      throw ConfigError(
+          fmt::format("{}: projection '{}' is defined twice; give one of them a "
+                      "different name = \"...\"",
+                      r0.has("name") ? r0.loc("name") : r0.loc("source"), p.name));
+    }
+  }
+  TableReader r(t, path, file, keys);
+  auto& s = p.spec;
+  s.name = path;
+  s.rule = synapses::parse_rule(r.required_string("rule"), r.loc("rule") + ": " + path + ".rule");
+  auto only_for = [&](const char* key, synapses::Rule rule) {
+    if (r.has(key) && s.rule != rule) {
+      throw ConfigError(fmt::format("{}: {}.{} is not used by rule '{}' (it belongs to '{}')",
+                                    r.loc(key), path, key, synapses::rule_name(s.rule),
+                                    synapses::rule_name(rule)));
+    }
+    if (!r.has(key) && s.rule == rule) r.missing(key, "required by this rule");
+  };
+  only_for("p", synapses::Rule::fixed_probability);
+  only_for("indegree", synapses::Rule::fixed_indegree);
+  only_for("outdegree", synapses::Rule::fixed_outdegree);
+  only_for("total", synapses::Rule::fixed_total_number);
+  if (r.has("p")) {
+    s.p = r.required_number("p");
+    if (!(s.p >= 0 && s.p <= 1)) {
+      throw ConfigError(
+          fmt::format("{}: {}.p = {} is out of range: valid is [0, 1]", r.loc("p"), path, s.p));
+    }
+  }
+  constexpr std::uint64_t kMaxDegree = std::numeric_limits<std::uint32_t>::max();
+  s.indegree = r.count("indegree", 0, kMaxDegree);
+  s.outdegree = r.count("outdegree", 0, kMaxDegree);
+  s.total = r.count("total", 0, std::numeric_limits<std::uint32_t>::max());
+  s.autapses = r.boolean("autapses", true);
+  s.multapses = r.boolean("multapses", true);
+  s.taps = static_cast<std::uint32_t>(r.count("taps", 1, 4096));
+  p.weight_given = r.has("weight");
+  p.delay_given = r.has("delay");
+  const bool is_explicit = s.rule == synapses::Rule::explicit_edges;
+  if (p.weight_given)
+    s.weight = read_value(r, "weight", "");
+  else if (!is_explicit)
+    r.missing("weight", "a number or a distribution");
+  if (p.delay_given)
+    s.delay = read_value(r, "delay", "ms");
+  else if (!is_explicit)
+    r.missing("delay", "in ms, a whole number of time steps");
+  if (is_explicit) {
+    p.edges_file = r.string("file", "");
+    p.edge_population = r.string("edge_population", p.name);
+    const auto* inline_edges = r.table("edges");
+    if (p.edges_file.empty() == (inline_edges == nullptr)) {
+      throw ConfigError(
+          fmt::format("{}: rule 'explicit' takes either file = \"edges.h5\" or an "
+                      "edges = {{source = [...], target = [...]}} table",
+                      r.loc("rule")));
+    }
+    if (inline_edges) read_inline_edges(*inline_edges, path, file, p);
+  } else if (r.has("file") || r.has("edges") || r.has("edge_population")) {
+    throw ConfigError(fmt::format("{}: file/edges/edge_population are only used by rule 'explicit'",
+                                  r.loc("rule")));
+  }
+  if (const auto* pl = r.table("plasticity")) read_plasticity(*pl, r, path, file, p);
+
+  return p;
+}
+
+StimulusConfig read_stimulus(const toml::table& t, std::size_t k, const std::string& file) {
+  const std::vector<std::string> keys = {"name", "model", "target", "nodes", "params"};
+  TableReader r(t, fmt::format("stimulus #{}", k + 1), file, keys);
+  StimulusConfig s;
+  s.model = r.required_string("model");
+  s.target = r.required_string("target");
+  s.name = r.string("name", fmt::format("{}#{}", s.model, k + 1));
+  s.nodes = r.ids("nodes");
+  s.params =
+      read_params(r.table("params"), fmt::format("stimulus '{}' ({})", s.name, s.model), file);
+  return s;
+}
+
+ClampConfig read_clamp(const toml::table& t, std::size_t k, const std::string& file) {
+  TableReader r(t, fmt::format("clamp #{}", k + 1), file, {"name", "population", "params"});
+  ClampConfig cl;
+  cl.population = r.required_string("population");
+  cl.name = r.string("name", fmt::format("clamp#{}", k + 1));
+  cl.params = read_params(r.table("params"), fmt::format("clamp '{}'", cl.name), file);
+  if (!cl.params.has("spike_times") && !cl.params.has("spike_times_file")) {
+    throw ConfigError(fmt::format(
+        "{}: clamp '{}' needs params = {{ spike_times = [...] }} or {{ spike_times_file = "
+        "\"...\" }}",
+        r.loc("population"), cl.name));
+  }
+  return cl;
+}
+
+RecordConfig read_record(const toml::table& t, std::size_t k, const std::string& file) {
+  TableReader r(t, fmt::format("record #{}", k + 1), file,
+                {"population", "variables", "nodes", "interval", "start", "stop"});
+  RecordConfig rc;
+  rc.population = r.required_string("population");
+  rc.variables = r.strings("variables");
+  if (rc.variables.empty()) r.missing("variables", "state variable names, e.g. [\"V_m\"]");
+  rc.nodes = r.ids("nodes");
+  rc.interval_ms = r.positive("interval", 0, "ms", true);
+  rc.start_ms = r.opt_time("start");
+  rc.stop_ms = r.opt_time("stop");
+  return rc;
+}
+
+WeightRecordConfig read_weight_record(const toml::table& t, std::size_t k, const std::string& file,
+                                      const Config& c) {
+  TableReader r(t, fmt::format("record_weights #{}", k + 1), file,
+                {"projection", "interval", "start", "stop", "name", "synapses", "sources",
+                 "targets", "variables"});
+  WeightRecordConfig w;
+  w.projection = r.required_string("projection");
+  w.name = r.string("name", w.projection);
+  check_name(r, r.has("name") ? "name" : "projection", w.name, "record_weights", "/",
+             "a record_weights name is non-empty and holds no '/' or control character (it "
+             "becomes the HDF5 group /weights/<name>)");
+  w.interval_ms = r.positive("interval", 0, "ms");
+  if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
+  w.start_ms = r.opt_time("start");
+  w.stop_ms = r.opt_time("stop");
+  w.synapses = r.ids("synapses", "edge ids");
+  w.sources = r.ids("sources");
+  w.targets = r.ids("targets");
+  if (w.sources.size() != w.targets.size()) {
+    throw ConfigError(fmt::format(
+        "{}: record_weights '{}': sources has {} ids but targets has {}: they name pairs "
+        "(source[i], target[i])",
+        r.loc(r.has("sources") ? "sources" : "targets"), w.name, w.sources.size(),
+        w.targets.size()));
+  }
+  w.variables = r.strings("variables");
+  for (const auto& other : c.weight_records) {
+    if (other.name == w.name) {
+      throw ConfigError(
+          fmt::format("{}: two [[record_weights]] are named '{}': give one a distinct `name`",
+                      r.loc(r.has("name") ? "name" : "projection"), w.name));
+    }
+  }
+  return w;
+}
+
+ModulatorRecordConfig read_modulator_record(const toml::table& t, std::size_t k,
+                                            const std::string& file, const Config& c) {
+  TableReader r(t, fmt::format("record_neuromodulator #{}", k + 1), file, {"name", "interval"});
+  ModulatorRecordConfig m;
+  m.name = r.required_string("name");
+  m.interval_ms = r.positive("interval", 0, "ms");
+  if (m.interval_ms == 0) r.missing("interval", "in ms, > 0");
+  for (const auto& other : c.modulator_records) {
+    if (other.name == m.name) {
+      throw ConfigError(
+          fmt::format("{}: neuromodulator '{}' is recorded twice", r.loc("name"), m.name));
+    }
+  }
+  return m;
+}
+
+NeuromodulatorConfig read_neuromodulator(const toml::table& t, std::size_t k,
+                                         const std::string& file, const Config& c) {
+  TableReader r(t, fmt::format("neuromodulator #{}", k + 1), file, {"name", "tau"});
+  NeuromodulatorConfig m;
+  m.name = r.required_string("name");
+  check_name(r, "name", m.name, "neuromodulator", "/",
+             "a neuromodulator name is non-empty and holds no '/' or control character (it "
+             "becomes the HDF5 group /neuromodulators/<name>)");
+  m.tau_ms = r.positive("tau", m.tau_ms, "ms");
+  for (const auto& other : c.neuromodulators) {
+    if (other.name == m.name) {
+      throw ConfigError(
+          fmt::format("{}: neuromodulator '{}' is defined twice", r.loc("name"), m.name));
+    }
+  }
+  return m;
+}
+
+RewardConfig read_reward(const toml::table& t, std::size_t k, const std::string& file) {
+  const std::string path = fmt::format("reward #{}", k + 1);
+  TableReader r(t, path, file, {"modulator", "amount", "times", "trigger"});
+  RewardConfig rw;
+  rw.modulator = r.required_string("modulator");
+  rw.amount = r.number("amount", rw.amount);
+  if (!std::isfinite(rw.amount)) {
+    throw ConfigError(
+        fmt::format("{}: {}.amount = {} must be finite", r.loc("amount"), path, rw.amount));
+  }
+  if (const auto* n = r.node("times")) {
+    if (!n->is_array()) r.type_error("times", "an array of times in ms");
+    for (const auto& e : *n->as_array()) {
+      const auto v = e.is_integer()          ? static_cast<double>(e.as_integer()->get())
+                     : e.is_floating_point() ? e.as_floating_point()->get()
+                                             : NAN;
+      if (!(v > 0) || !std::isfinite(v)) {
+        throw ConfigError(
+            fmt::format("{}: {}.times holds {}: reward times must be finite and > 0 ms",
+                        where(file, e), path, v));
+      }
+      rw.times_ms.push_back(v);
+    }
+    if (!std::is_sorted(rw.times_ms.begin(), rw.times_ms.end())) {
+      throw ConfigError(
+          fmt::format("{}: {}.times must be in increasing order", r.loc("times"), path));
+    }
+  }
+  if (const auto* tr = r.table("trigger")) {
+    TableReader g(*tr, path + ".trigger", file, {"pre", "post", "window", "delay"});
+    auto node_of = [&](const char* key, std::string& pop, std::uint64_t& node) {
+      const auto* nt = g.table(key);
+      if (!nt) g.missing(key, "{population = \"...\", node = N}");
+      TableReader nr(*nt, g.item(key), file, {"population", "node"});
+      pop = nr.required_string("population");
+      if (!nr.has("node")) nr.missing("node", "a node id");
+      node = nr.count("node", 0, std::numeric_limits<NeuronIndex>::max());
+    };
+    node_of("pre", rw.pre_population, rw.pre_node);
+    node_of("post", rw.post_population, rw.post_node);
+    rw.window_ms = g.positive("window", rw.window_ms, "ms");
+    if (g.has("delay")) rw.delay_ms = read_value(g, "delay", "ms");
+    rw.has_trigger = true;
+  }
+  if (rw.times_ms.empty() && !rw.has_trigger) {
+    throw ConfigError(
+        fmt::format("{}: {} needs times = [...] or a trigger = {{...}}", where(file, t), path));
+  }
+  return rw;
+}
+
+SimulationConfig read_simulation(const toml::table& t, const std::string& file) {
+  TableReader r(t, "simulation", file,
+                {"dt", "duration", "seed", "threads", "partitions", "max_rate", "guard_interval",
+                 "wall_limit"});
+  SimulationConfig s;
+  s.dt_ms = r.positive("dt", s.dt_ms, "ms");
+  s.duration_ms = r.positive("duration", s.duration_ms, "ms", true);
+  s.seed = r.count("seed", s.seed, std::numeric_limits<std::int64_t>::max());
+  s.threads = static_cast<int>(r.count("threads", 1, 1024));
+  if (s.threads < 1)
+    throw ConfigError(
+        fmt::format("{}: simulation.threads = 0 is invalid: valid is 1 to 1024", r.loc("threads")));
+  s.partitions = static_cast<unsigned>(r.count("partitions", s.threads, 4096));
+  if (s.partitions < 1)
+    throw ConfigError(fmt::format("{}: simulation.partitions = 0 is invalid: valid is 1 to 4096",
+                                  r.loc("partitions")));
+  s.max_rate_hz = r.positive("max_rate", 0, "Hz", true);
+  s.guard_interval_ms = r.positive("guard_interval", s.guard_interval_ms, "ms");
+  s.wall_limit_s = r.positive("wall_limit", 0, "s", true);
+  return s;
+}
+
+OutputConfig read_output(const toml::table& t, const std::string& file) {
+  TableReader r(t, "output", file, {"file", "flush_interval", "edges"});
+  OutputConfig o;
+  o.file = r.string("file", "");
+  o.flush_interval_ms = r.positive("flush_interval", o.flush_interval_ms, "ms");
+  o.write_edges = r.boolean("edges", true);
+  return o;
+}
+
+// The config's TOML with the --set overrides applied, after the size and
+// depth bounds (toml_limits.hpp) that keep toml++ from exhausting the stack.
+toml::table read_toml(const std::string& text, const std::string& file,
+                      const std::vector<std::string>& overrides) {
   if (const auto v = detail::check_toml_limits(text)) {
     throw ConfigError(fmt::format("{}:{}:{}: {}", file, v->line, v->column, v->message));
   }
@@ -411,7 +777,14 @@ Config parse_config(const std::string& text, const std::string& file,
                                   e.source().begin.column, e.description()));
   }
   for (const auto& o : overrides) apply_override(root, o);
+  return root;
+}
 
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& file,
+                    const std::vector<std::string>& overrides) {
+  const toml::table root = read_toml(text, file, overrides);
   Config c;
   c.source = file;
   {
@@ -423,367 +796,36 @@ Config parse_config(const std::string& text, const std::string& file,
                   {"simulation", "output", "population", "projection", "stimulus", "record",
                    "record_weights", "record_neuromodulator", "neuromodulator", "reward", "clamp",
                    "task", "training", "evaluation"});
+  if (const auto* t = top.table("simulation")) c.simulation = read_simulation(*t, file);
+  if (const auto* t = top.table("output")) c.output = read_output(*t, file);
 
-  if (const auto* t = top.table("simulation")) {
-    TableReader r(*t, "simulation", file,
-                  {"dt", "duration", "seed", "threads", "partitions", "max_rate", "guard_interval",
-                   "wall_limit"});
-    auto& s = c.simulation;
-    s.dt_ms = r.positive("dt", s.dt_ms, "ms");
-    s.duration_ms = r.positive("duration", s.duration_ms, "ms", true);
-    s.seed = r.count("seed", s.seed, std::numeric_limits<std::int64_t>::max());
-    s.threads = static_cast<int>(r.count("threads", 1, 1024));
-    if (s.threads < 1)
-      throw ConfigError(fmt::format("{}: simulation.threads = 0 is invalid: valid is 1 to 1024",
-                                    r.loc("threads")));
-    s.partitions = static_cast<unsigned>(r.count("partitions", s.threads, 4096));
-    if (s.partitions < 1)
-      throw ConfigError(fmt::format("{}: simulation.partitions = 0 is invalid: valid is 1 to 4096",
-                                    r.loc("partitions")));
-    s.max_rate_hz = r.positive("max_rate", 0, "Hz", true);
-    s.guard_interval_ms = r.positive("guard_interval", s.guard_interval_ms, "ms");
-    s.wall_limit_s = r.positive("wall_limit", 0, "s", true);
+  // Each entry of an array of tables, in order; the readers that refuse a
+  // duplicate name see the entries read before.
+  auto each = [&](const char* key, auto read) {
+    for_each_entry(root, key, file, [&](const toml::table& t, std::size_t k) { read(t, k); });
+  };
+  each("population",
+       [&](auto& t, auto k) { c.populations.push_back(read_population(t, k, file, c)); });
+  each("projection",
+       [&](auto& t, auto k) { c.projections.push_back(read_projection(t, k, file, c)); });
+  each("stimulus", [&](auto& t, auto k) { c.stimuli.push_back(read_stimulus(t, k, file)); });
+  each("clamp", [&](auto& t, auto k) { c.clamps.push_back(read_clamp(t, k, file)); });
+  // The trainer's tables are read by the trainer (app/), whose keys they are.
+  if (const auto* t = top.table("task")) {
+    c.task = read_params(t, "[task]", file);
+    c.has_task = true;
   }
-  if (const auto* t = top.table("output")) {
-    TableReader r(*t, "output", file, {"file", "flush_interval", "edges"});
-    c.output.file = r.string("file", "");
-    c.output.flush_interval_ms = r.positive("flush_interval", c.output.flush_interval_ms, "ms");
-    c.output.write_edges = r.boolean("edges", true);
-  }
-
-  std::set<std::string> pop_names;
-  for_each_entry(root, "population", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(t, fmt::format("population #{}", k + 1), file,
-                  {"name", "model", "size", "params", "initial", "record_spikes"});
-    PopulationConfig p;
-    p.name = r.required_string("name");
-    check_name(r, "name", p.name, "population", "/. ",
-               "a population name is non-empty and holds no '/', '.', space or control "
-               "character (it becomes an HDF5 group name and a --set key)");
-    if (!pop_names.insert(p.name).second) {
-      throw ConfigError(fmt::format("{}: population '{}' is defined twice", r.loc("name"), p.name));
-    }
-    const std::string path = fmt::format("population '{}'", p.name);
-    TableReader named(t, path, file,
-                      {"name", "model", "size", "params", "initial", "record_spikes"});
-    p.model = named.required_string("model");
-    if (!named.has("size")) named.missing("size", "a whole number >= 1");
-    p.size = named.count("size", 0, std::numeric_limits<NeuronIndex>::max() - 1);
-    if (p.size == 0) {
-      throw ConfigError(
-          fmt::format("{}: {}.size = 0: a population needs at least 1 neuron (valid: 1 "
-                      "to {})",
-                      named.loc("size"), path, std::numeric_limits<NeuronIndex>::max() - 1));
-    }
-    p.params = read_params(named.table("params"),
-                           fmt::format("population '{}' ({})", p.name, p.model), file);
-    if (const auto* init = named.table("initial")) {
-      for (auto&& [key, v] : *init) {
-        const std::string var(key.str());
-        // Reuse read_value through a one-key reader over the same table.
-        std::vector<std::string> keys;
-        for (auto&& [k2, v2] : *init) keys.emplace_back(k2.str());
-        TableReader ir(*init, path + ".initial", file, keys);
-        p.initial.emplace_back(var, InitialValue{read_value(ir, var, "")});
-      }
-    }
-    p.record_spikes = named.boolean("record_spikes", true);
-    c.populations.push_back(std::move(p));
+  if (const auto* t = top.table("training")) c.training = read_params(t, "[training]", file);
+  if (const auto* t = top.table("evaluation")) c.evaluation = read_params(t, "[evaluation]", file);
+  each("record", [&](auto& t, auto k) { c.records.push_back(read_record(t, k, file)); });
+  each("record_weights",
+       [&](auto& t, auto k) { c.weight_records.push_back(read_weight_record(t, k, file, c)); });
+  each("record_neuromodulator", [&](auto& t, auto k) {
+    c.modulator_records.push_back(read_modulator_record(t, k, file, c));
   });
-
-  for_each_entry(root, "projection", file, [&](const toml::table& t, std::size_t k) {
-    const std::vector<std::string> keys = {
-        "name",      "source", "target",          "rule",      "p",         "indegree",
-        "outdegree", "total",  "autapses",        "multapses", "weight",    "delay",
-        "taps",      "file",   "edge_population", "edges",     "plasticity"};
-    TableReader r0(t, fmt::format("projection #{}", k + 1), file, keys);
-    ProjectionConfig p;
-    p.source = r0.required_string("source");
-    p.target = r0.required_string("target");
-    p.name = r0.string("name", p.source + "_to_" + p.target);
-    const std::string path = fmt::format("projection '{}'", p.name);
-    check_name(r0, r0.has("name") ? "name" : "source", p.name, "projection", "/.",
-               "a projection name is non-empty and holds no '/', '.' or control character "
-               "(it becomes an HDF5 group name and a --set key)");
-    for (const auto& other : c.projections) {
-      if (other.name == p.name) {
-        throw ConfigError(
-            fmt::format("{}: projection '{}' is defined twice; give one of them a "
-                        "different name = \"...\"",
-                        r0.has("name") ? r0.loc("name") : r0.loc("source"), p.name));
-      }
-    }
-    TableReader r(t, path, file, keys);
-    auto& s = p.spec;
-    s.name = path;
-    s.rule = synapses::parse_rule(r.required_string("rule"), r.loc("rule") + ": " + path + ".rule");
-    auto only_for = [&](const char* key, synapses::Rule rule) {
-      if (r.has(key) && s.rule != rule) {
-        throw ConfigError(fmt::format("{}: {}.{} is not used by rule '{}' (it belongs to '{}')",
-                                      r.loc(key), path, key, synapses::rule_name(s.rule),
-                                      synapses::rule_name(rule)));
-      }
-      if (!r.has(key) && s.rule == rule) r.missing(key, "required by this rule");
-    };
-    only_for("p", synapses::Rule::fixed_probability);
-    only_for("indegree", synapses::Rule::fixed_indegree);
-    only_for("outdegree", synapses::Rule::fixed_outdegree);
-    only_for("total", synapses::Rule::fixed_total_number);
-    if (r.has("p")) {
-      s.p = r.required_number("p");
-      if (!(s.p >= 0 && s.p <= 1)) {
-        throw ConfigError(
-            fmt::format("{}: {}.p = {} is out of range: valid is [0, 1]", r.loc("p"), path, s.p));
-      }
-    }
-    constexpr std::uint64_t kMaxDegree = std::numeric_limits<std::uint32_t>::max();
-    s.indegree = r.count("indegree", 0, kMaxDegree);
-    s.outdegree = r.count("outdegree", 0, kMaxDegree);
-    s.total = r.count("total", 0, std::numeric_limits<std::uint32_t>::max());
-    s.autapses = r.boolean("autapses", true);
-    s.multapses = r.boolean("multapses", true);
-    s.taps = static_cast<std::uint32_t>(r.count("taps", 1, 4096));
-    p.weight_given = r.has("weight");
-    p.delay_given = r.has("delay");
-    const bool is_explicit = s.rule == synapses::Rule::explicit_edges;
-    if (p.weight_given)
-      s.weight = read_value(r, "weight", "");
-    else if (!is_explicit)
-      r.missing("weight", "a number or a distribution");
-    if (p.delay_given)
-      s.delay = read_value(r, "delay", "ms");
-    else if (!is_explicit)
-      r.missing("delay", "in ms, a whole number of time steps");
-    if (is_explicit) {
-      p.edges_file = r.string("file", "");
-      p.edge_population = r.string("edge_population", p.name);
-      const auto* inline_edges = r.table("edges");
-      if (p.edges_file.empty() == (inline_edges == nullptr)) {
-        throw ConfigError(
-            fmt::format("{}: rule 'explicit' takes either file = \"edges.h5\" or an "
-                        "edges = {{source = [...], target = [...]}} table",
-                        r.loc("rule")));
-      }
-      if (inline_edges) {
-        TableReader er(*inline_edges, path + ".edges", file,
-                       {"source", "target", "weight", "delay"});
-        auto numbers = [&](const char* key) {
-          std::vector<double> out;
-          const auto* n = er.node(key);
-          if (!n) return out;
-          if (!n->is_array()) er.type_error(key, "an array of numbers");
-          for (const auto& e : *n->as_array()) {
-            if (e.is_integer())
-              out.push_back(static_cast<double>(e.as_integer()->get()));
-            else if (e.is_floating_point())
-              out.push_back(e.as_floating_point()->get());
-            else
-              er.type_error(key, "an array of numbers");
-          }
-          return out;
-        };
-        s.edges.source = er.ids("source");
-        s.edges.target = er.ids("target");
-        if (!er.has("source")) er.missing("source", "an array of node ids");
-        if (!er.has("target")) er.missing("target", "an array of node ids");
-        s.edges.weight = numbers("weight");
-        s.edges.delay_ms = numbers("delay");
-        if (s.edges.weight.empty() && !p.weight_given)
-          er.missing("weight", "or a projection weight");
-        if (s.edges.delay_ms.empty() && !p.delay_given)
-          er.missing("delay", "or a projection delay");
-      }
-    } else if (r.has("file") || r.has("edges") || r.has("edge_population")) {
-      throw ConfigError(fmt::format(
-          "{}: file/edges/edge_population are only used by rule 'explicit'", r.loc("rule")));
-    }
-    if (const auto* pl = r.table("plasticity")) {
-      // `rule` names the rule; every other key is one of its parameters,
-      // checked against the rule when the network is built.
-      toml::table params = *pl;
-      const auto* rule = params.get("rule");
-      if (!rule || !rule->is_string()) {
-        throw ConfigError(fmt::format("{}: {}.plasticity needs rule = \"<name>\" (e.g. \"stdp\")",
-                                      r.loc("plasticity"), path));
-      }
-      p.plasticity_rule = rule->as_string()->get();
-      params.erase("rule");
-      p.plasticity_params =
-          read_params(&params, fmt::format("{} plasticity ({})", path, p.plasticity_rule), file);
-    }
-    c.projections.push_back(std::move(p));
-  });
-
-  for_each_entry(root, "stimulus", file, [&](const toml::table& t, std::size_t k) {
-    const std::vector<std::string> keys = {"name", "model", "target", "nodes", "params"};
-    TableReader r(t, fmt::format("stimulus #{}", k + 1), file, keys);
-    StimulusConfig s;
-    s.model = r.required_string("model");
-    s.target = r.required_string("target");
-    s.name = r.string("name", fmt::format("{}#{}", s.model, k + 1));
-    s.nodes = r.ids("nodes");
-    s.params =
-        read_params(r.table("params"), fmt::format("stimulus '{}' ({})", s.name, s.model), file);
-    c.stimuli.push_back(std::move(s));
-  });
-
-  for_each_entry(root, "clamp", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(t, fmt::format("clamp #{}", k + 1), file, {"name", "population", "params"});
-    ClampConfig cl;
-    cl.population = r.required_string("population");
-    cl.name = r.string("name", fmt::format("clamp#{}", k + 1));
-    cl.params = read_params(r.table("params"), fmt::format("clamp '{}'", cl.name), file);
-    if (!cl.params.has("spike_times") && !cl.params.has("spike_times_file")) {
-      throw ConfigError(fmt::format(
-          "{}: clamp '{}' needs params = {{ spike_times = [...] }} or {{ spike_times_file = "
-          "\"...\" }}",
-          r.loc("population"), cl.name));
-    }
-    c.clamps.push_back(std::move(cl));
-  });
-  for (const char* section : {"task", "training", "evaluation"}) {
-    if (const auto* t = top.table(section)) {
-      ParamMap p = read_params(t, fmt::format("[{}]", section), file);
-      if (std::string(section) == "task") {
-        c.task = std::move(p);
-        c.has_task = true;
-      } else if (std::string(section) == "training") {
-        c.training = std::move(p);
-      } else {
-        c.evaluation = std::move(p);
-      }
-    }
-  }
-
-  for_each_entry(root, "record", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(t, fmt::format("record #{}", k + 1), file,
-                  {"population", "variables", "nodes", "interval", "start", "stop"});
-    RecordConfig rc;
-    rc.population = r.required_string("population");
-    rc.variables = r.strings("variables");
-    if (rc.variables.empty()) r.missing("variables", "state variable names, e.g. [\"V_m\"]");
-    rc.nodes = r.ids("nodes");
-    rc.interval_ms = r.positive("interval", 0, "ms", true);
-    rc.start_ms = r.opt_time("start");
-    rc.stop_ms = r.opt_time("stop");
-    c.records.push_back(std::move(rc));
-  });
-
-  for_each_entry(root, "record_weights", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(t, fmt::format("record_weights #{}", k + 1), file,
-                  {"projection", "interval", "start", "stop", "name", "synapses", "sources",
-                   "targets", "variables"});
-    WeightRecordConfig w;
-    w.projection = r.required_string("projection");
-    w.name = r.string("name", w.projection);
-    check_name(r, r.has("name") ? "name" : "projection", w.name, "record_weights", "/",
-               "a record_weights name is non-empty and holds no '/' or control character (it "
-               "becomes the HDF5 group /weights/<name>)");
-    w.interval_ms = r.positive("interval", 0, "ms");
-    if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
-    w.start_ms = r.opt_time("start");
-    w.stop_ms = r.opt_time("stop");
-    w.synapses = r.ids("synapses", "edge ids");
-    w.sources = r.ids("sources");
-    w.targets = r.ids("targets");
-    if (w.sources.size() != w.targets.size()) {
-      throw ConfigError(fmt::format(
-          "{}: record_weights '{}': sources has {} ids but targets has {}: they name pairs "
-          "(source[i], target[i])",
-          r.loc(r.has("sources") ? "sources" : "targets"), w.name, w.sources.size(),
-          w.targets.size()));
-    }
-    w.variables = r.strings("variables");
-    for (const auto& other : c.weight_records) {
-      if (other.name == w.name) {
-        throw ConfigError(
-            fmt::format("{}: two [[record_weights]] are named '{}': give one a distinct `name`",
-                        r.loc(r.has("name") ? "name" : "projection"), w.name));
-      }
-    }
-    c.weight_records.push_back(std::move(w));
-  });
-  for_each_entry(root, "record_neuromodulator", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(t, fmt::format("record_neuromodulator #{}", k + 1), file, {"name", "interval"});
-    ModulatorRecordConfig m;
-    m.name = r.required_string("name");
-    m.interval_ms = r.positive("interval", 0, "ms");
-    if (m.interval_ms == 0) r.missing("interval", "in ms, > 0");
-    for (const auto& other : c.modulator_records) {
-      if (other.name == m.name) {
-        throw ConfigError(
-            fmt::format("{}: neuromodulator '{}' is recorded twice", r.loc("name"), m.name));
-      }
-    }
-    c.modulator_records.push_back(std::move(m));
-  });
-  for_each_entry(root, "neuromodulator", file, [&](const toml::table& t, std::size_t k) {
-    TableReader r(t, fmt::format("neuromodulator #{}", k + 1), file, {"name", "tau"});
-    NeuromodulatorConfig m;
-    m.name = r.required_string("name");
-    check_name(r, "name", m.name, "neuromodulator", "/",
-               "a neuromodulator name is non-empty and holds no '/' or control character (it "
-               "becomes the HDF5 group /neuromodulators/<name>)");
-    m.tau_ms = r.positive("tau", m.tau_ms, "ms");
-    for (const auto& other : c.neuromodulators) {
-      if (other.name == m.name) {
-        throw ConfigError(
-            fmt::format("{}: neuromodulator '{}' is defined twice", r.loc("name"), m.name));
-      }
-    }
-    c.neuromodulators.push_back(std::move(m));
-  });
-
-  for_each_entry(root, "reward", file, [&](const toml::table& t, std::size_t k) {
-    const std::string path = fmt::format("reward #{}", k + 1);
-    TableReader r(t, path, file, {"modulator", "amount", "times", "trigger"});
-    RewardConfig rw;
-    rw.modulator = r.required_string("modulator");
-    rw.amount = r.number("amount", rw.amount);
-    if (!std::isfinite(rw.amount)) {
-      throw ConfigError(
-          fmt::format("{}: {}.amount = {} must be finite", r.loc("amount"), path, rw.amount));
-    }
-    if (const auto* n = r.node("times")) {
-      if (!n->is_array()) r.type_error("times", "an array of times in ms");
-      for (const auto& e : *n->as_array()) {
-        const auto v = e.is_integer()          ? static_cast<double>(e.as_integer()->get())
-                       : e.is_floating_point() ? e.as_floating_point()->get()
-                                               : NAN;
-        if (!(v > 0) || !std::isfinite(v)) {
-          throw ConfigError(
-              fmt::format("{}: {}.times holds {}: reward times must be finite and > 0 ms",
-                          where(file, e), path, v));
-        }
-        rw.times_ms.push_back(v);
-      }
-      if (!std::is_sorted(rw.times_ms.begin(), rw.times_ms.end())) {
-        throw ConfigError(
-            fmt::format("{}: {}.times must be in increasing order", r.loc("times"), path));
-      }
-    }
-    if (const auto* tr = r.table("trigger")) {
-      TableReader g(*tr, path + ".trigger", file, {"pre", "post", "window", "delay"});
-      auto node_of = [&](const char* key, std::string& pop, std::uint64_t& node) {
-        const auto* nt = g.table(key);
-        if (!nt) g.missing(key, "{population = \"...\", node = N}");
-        TableReader nr(*nt, g.item(key), file, {"population", "node"});
-        pop = nr.required_string("population");
-        if (!nr.has("node")) nr.missing("node", "a node id");
-        node = nr.count("node", 0, std::numeric_limits<NeuronIndex>::max());
-      };
-      node_of("pre", rw.pre_population, rw.pre_node);
-      node_of("post", rw.post_population, rw.post_node);
-      rw.window_ms = g.positive("window", rw.window_ms, "ms");
-      if (g.has("delay")) rw.delay_ms = read_value(g, "delay", "ms");
-      rw.has_trigger = true;
-    }
-    if (rw.times_ms.empty() && !rw.has_trigger) {
-      throw ConfigError(
-          fmt::format("{}: {} needs times = [...] or a trigger = {{...}}", where(file, t), path));
-    }
-    c.rewards.push_back(std::move(rw));
-  });
+  each("neuromodulator",
+       [&](auto& t, auto k) { c.neuromodulators.push_back(read_neuromodulator(t, k, file, c)); });
+  each("reward", [&](auto& t, auto k) { c.rewards.push_back(read_reward(t, k, file)); });
   return c;
 }
 
