@@ -289,26 +289,9 @@ SpikeClamp clamp_of(const Config& c, const ClampConfig& cl, std::uint32_t popula
 
 }  // namespace
 
-void check_config(const Config& c, const Registry& registry) {
-  const TimeGrid grid(c.simulation.dt_ms);
-  grid.time_steps(c.simulation.duration_ms, "simulation.duration");
-  if (c.populations.empty())
-    throw ConfigError(fmt::format("{}: no [[population]] is defined", c.source));
-  double neurons = 0;
-  for (const auto& p : c.populations) {
-    population_model(p, registry);
-    neurons += static_cast<double>(p.size);
-  }
-  for (const auto& p : c.projections) {
-    find_population(c, p.source, p.spec.name + " source");
-    find_population(c, p.target, p.spec.name + " target");
-    if (!p.plasticity_rule.empty()) {
-      Registry::check_param_names(registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity"),
-                                  p.plasticity_params);
-    }
-  }
-  for (const auto& cl : c.clamps)
-    find_population(c, cl.population, fmt::format("clamp '{}'", cl.name));
+namespace {
+
+void check_stimuli(const Config& c, const Registry& registry) {
   for (const auto& s : c.stimuli) {
     const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
     if (m.kind != ModelKind::stimulus) {
@@ -329,6 +312,9 @@ void check_config(const Config& c, const Registry& registry) {
     }
     check_nodes(s.nodes, c.populations[t].size, fmt::format("stimulus '{}'", s.name), s.target);
   }
+}
+
+void check_records(const Config& c, const Registry& registry) {
   for (std::size_t k = 0; k < c.records.size(); ++k) {
     const auto& r = c.records[k];
     for (std::size_t j = 0; j < k; ++j) {
@@ -354,6 +340,9 @@ void check_config(const Config& c, const Registry& registry) {
       }
     }
   }
+}
+
+void check_weight_records(const Config& c, const TimeGrid& grid) {
   for (const auto& w : c.weight_records) {
     const auto& p = c.projections[find_projection(c, w.projection)];
     weight_record_window(w, grid);
@@ -372,6 +361,10 @@ void check_config(const Config& c, const Registry& registry) {
     check_ids(w.sources, p.source, "sources");
     check_ids(w.targets, p.target, "targets");
   }
+}
+
+// Recorded neuromodulators exist; rewards name one and come on the grid.
+void check_modulators(const Config& c, const TimeGrid& grid) {
   for (const auto& m : c.modulator_records) {
     std::vector<std::string> names;
     for (const auto& n : c.neuromodulators) names.push_back(n.name);
@@ -384,7 +377,6 @@ void check_config(const Config& c, const Registry& registry) {
     }
     grid.delay_steps(m.interval_ms, "record_neuromodulator.interval");
   }
-  grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
   for (const auto& rw : c.rewards) {
     std::vector<std::string> names;
     bool found = false;
@@ -423,11 +415,18 @@ void check_config(const Config& c, const Registry& registry) {
       }
     }
   }
+}
+
+// The whole network must fit the memory the machine (or its cgroup) leaves:
+// refused before a synapse is drawn, not by the OOM killer half way.
+void check_memory(const Config& c, const TimeGrid& grid) {
   const double synapses = estimate_synapses(c, grid);
   // Writing the final weights at the end (output.edges, and always for
   // `train`) needs its buffers beside the synapse tables.
   const double edge_buffers =
       c.projections.empty() || !(c.output.write_edges || c.has_task) ? 0.0 : kEdgeWriteBytes;
+  double neurons = 0;
+  for (const auto& p : c.populations) neurons += static_cast<double>(p.size);
   const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron + edge_buffers;
   const MemoryLimit have = memory_limit();
   if (have.bytes > 0 && need > 0.9 * have.bytes) {
@@ -440,6 +439,32 @@ void check_config(const Config& c, const Registry& registry) {
             : std::string(),
         have.what, have.bytes / (1 << 30)));
   }
+}
+
+}  // namespace
+
+void check_config(const Config& c, const Registry& registry) {
+  const TimeGrid grid(c.simulation.dt_ms);
+  grid.time_steps(c.simulation.duration_ms, "simulation.duration");
+  if (c.populations.empty())
+    throw ConfigError(fmt::format("{}: no [[population]] is defined", c.source));
+  for (const auto& p : c.populations) population_model(p, registry);
+  for (const auto& p : c.projections) {
+    find_population(c, p.source, p.spec.name + " source");
+    find_population(c, p.target, p.spec.name + " target");
+    if (!p.plasticity_rule.empty()) {
+      Registry::check_param_names(registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity"),
+                                  p.plasticity_params);
+    }
+  }
+  for (const auto& cl : c.clamps)
+    find_population(c, cl.population, fmt::format("clamp '{}'", cl.name));
+  check_stimuli(c, registry);
+  check_records(c, registry);
+  check_weight_records(c, grid);
+  check_modulators(c, grid);
+  grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
+  check_memory(c, grid);
 }
 
 namespace {
@@ -500,12 +525,12 @@ void validate_config(const Config& config, const Registry& registry) {
   dry_run_checks(config, registry);
 }
 
-BuiltNetwork build_network(const Config& c, const Registry& registry) {
-  check_config(c, registry);
-  const TimeGrid grid(c.simulation.dt_ms);
-  BuiltNetwork built{Network(grid, c.simulation.seed), {}, {}, {}, estimate_synapses(c, grid)};
-  Network& net = built.network;
+namespace {
 
+// Each population, its parameters read by its model and its initial values
+// drawn per neuron from the stream (seed, population and variable, neuron).
+void add_populations(const Config& c, const Registry& registry, const TimeGrid& grid,
+                     Network& net) {
   for (std::size_t k = 0; k < c.populations.size(); ++k) {
     const auto& p = c.populations[k];
     auto pop = make_population(c, k, population_model(p, registry), grid);
@@ -521,7 +546,10 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     }
     net.add_population(p.name, p.model, std::move(pop));
   }
+}
 
+void add_projections(const Config& c, const Registry& registry, const TimeGrid& grid,
+                     Network& net) {
   for (std::size_t k = 0; k < c.projections.size(); ++k) {
     const auto& p = c.projections[k];
     const auto src = find_population(c, p.source, p.spec.name + " source");
@@ -535,7 +563,10 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
           index, registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid));
     }
   }
+}
 
+// Each neuromodulator with the scheduled pulses of its [[reward]]s.
+void add_neuromodulators(const Config& c, const TimeGrid& grid, Network& net) {
   for (const auto& m : c.neuromodulators) {
     // Scheduled pulses of every [[reward]] of this modulator, in time order.
     std::vector<std::pair<Step, double>> pulses;
@@ -550,7 +581,10 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     for (const auto& [step, amount] : pulses) mod.add(step, amount);
     net.add_neuromodulator(std::move(mod));
   }
+}
 
+// Stimulus devices, Poisson inputs and clamps.
+void add_inputs(const Config& c, const Registry& registry, const TimeGrid& grid, Network& net) {
   for (const auto& s : c.stimuli) {
     const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
     const auto population = net.population_index(s.target, fmt::format("stimulus '{}'", s.name));
@@ -565,7 +599,12 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
   for (const auto& cl : c.clamps) {
     net.add_clamp(clamp_of(c, cl, net.population_index(cl.population, "clamp"), grid));
   }
+}
 
+// The [[record]] probes, and what the writer needs to know of them.
+void add_probes(const Config& c, const Registry& registry, const TimeGrid& grid,
+                BuiltNetwork& built) {
+  Network& net = built.network;
   for (const auto& r : c.records) {
     const auto q = net.population_index(r.population, "record");
     const auto& entry = net.populations()[q];
@@ -596,6 +635,12 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     net.add_probe(std::move(probe));
     built.probes.push_back(std::move(info));
   }
+}
+
+// What the writer needs to know of [[record_weights]] and
+// [[record_neuromodulator]] (the simulator only runs; the writer samples).
+void add_state_records(const Config& c, const TimeGrid& grid, BuiltNetwork& built) {
+  const Network& net = built.network;
   for (std::size_t r = 0; r < c.weight_records.size(); ++r) {
     const auto& w = c.weight_records[r];
     const auto k = find_projection(c, w.projection);
@@ -621,6 +666,20 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
     built.modulator_records.push_back(
         {index, grid.delay_steps(m.interval_ms, "record_neuromodulator interval")});
   }
+}
+
+}  // namespace
+
+BuiltNetwork build_network(const Config& c, const Registry& registry) {
+  check_config(c, registry);
+  const TimeGrid grid(c.simulation.dt_ms);
+  BuiltNetwork built{Network(grid, c.simulation.seed), {}, {}, {}, estimate_synapses(c, grid)};
+  add_populations(c, registry, grid, built.network);
+  add_projections(c, registry, grid, built.network);
+  add_neuromodulators(c, grid, built.network);
+  add_inputs(c, registry, grid, built.network);
+  add_probes(c, registry, grid, built);
+  add_state_records(c, grid, built);
   return built;
 }
 
