@@ -75,7 +75,7 @@ struct Simulator::Partition {
 };
 
 // Sampling plan of one probe in the current window.
-struct ProbeWindow {
+struct Simulator::ProbeWindow {
   std::int64_t first_sample = 0;  // index m of the first sample in the window
   std::int64_t rows = 0;
   std::size_t columns = 0;
@@ -1060,6 +1060,75 @@ void Simulator::for_each_partition(F&& f) {
   });
 }
 
+void Simulator::plan_probes(Step t0, Step t1) {
+  const auto& probes = network_.probes();
+  probe_plan_.resize(probes.size());
+  // Which samples each probe takes in (t0, t1] (none after its stop).
+  for (std::size_t k = 0; k < probes.size(); ++k) {
+    const auto& pr = probes[k];
+    auto first_m = [&](Step after) {  // smallest m with start + m*interval > after
+      after = std::min(after, pr.stop);
+      if (after < pr.start) return std::int64_t{0};
+      return static_cast<std::int64_t>((after - pr.start) / pr.interval + 1);
+    };
+    auto& plan = probe_plan_[k];
+    plan.first_sample = first_m(t0);
+    plan.rows = first_m(t1) - plan.first_sample;
+    plan.columns = pr.neurons.size() * pr.variables.size();
+    frame_buffers_[k].assign(static_cast<std::size_t>(plan.rows) * plan.columns, 0.0f);
+  }
+}
+
+void Simulator::sample_probes(const Partition& part, Step t) {
+  const auto& probes = network_.probes();
+  for (std::size_t k = 0; k < probes.size(); ++k) {
+    const auto& pr = probes[k];
+    if (t < pr.start || t > pr.stop || (t - pr.start) % pr.interval != 0) continue;
+    const auto& plan = probe_plan_[k];
+    const auto row = (t - pr.start) / pr.interval - plan.first_sample;
+    float* frame = frame_buffers_[k].data() + row * plan.columns;
+    const auto& pop = *network_.populations()[pr.population].population;
+    for (const auto& col : part.probe_columns[k]) {
+      frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
+    }
+  }
+}
+
+void Simulator::step_window(Partition& part, Step t0, Step t1) {
+  part.spikes.clear();
+  for (Step t = t0 + 1; t <= t1; ++t) {
+    step_partition(part, t);
+    sample_probes(part, t);
+  }
+  // Sorted here, in parallel, so that the exchange merges. A partition's
+  // spikes come in step order and, within a step, in population and neuron
+  // order, except for generators' emissions (filed before the updates).
+  if (!std::is_sorted(part.spikes.begin(), part.spikes.end())) {
+    std::sort(part.spikes.begin(), part.spikes.end());
+  }
+}
+
+void Simulator::exchange_spikes() {
+  // One sorted list, identical whatever the partitioning (the order is
+  // total: a neuron spikes once per step). The partitions' lists are
+  // sorted, so merging them one after another costs n per partition
+  // instead of n log n (COBA 64,000 at 2 threads: the sort was 4,000 of
+  // the 8,700 ticks per step the helper waited for).
+  window_spikes_.assign(partitions_[0]->spikes.begin(), partitions_[0]->spikes.end());
+  for (std::size_t p = 1; p < partitions_.size(); ++p) {
+    const auto& more = partitions_[p]->spikes;
+    if (more.empty()) continue;
+    merge_scratch_.clear();
+    std::merge(window_spikes_.begin(), window_spikes_.end(), more.begin(), more.end(),
+               std::back_inserter(merge_scratch_));
+    std::swap(window_spikes_, merge_scratch_);
+  }
+  for (const auto& s : window_spikes_) {
+    ++spike_counts_[s.population];
+    ++guard_counts_[s.population];
+  }
+}
+
 bool Simulator::run_until(Step stop, SimulationObserver& observer) {
   // The wall-clock guard counts from the first call: a run made of several
   // run_until calls (one per flush or snapshot) is still one run.
@@ -1069,9 +1138,6 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
     started_ = std::chrono::steady_clock::now();
     clock_started_ = true;
   }
-  const auto& probes = network_.probes();
-  std::vector<ProbeWindow> plan(probes.size());
-
   // A window's spikes are filed into the delay lines at the start of the
   // next window's phase, by each partition before it steps: one parallel
   // phase per window instead of two (COBA's windows are single steps). The
@@ -1083,27 +1149,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
   Step t0 = now_, t1 = now_;
   auto task = [&](Partition& part) {
     if (filing) enqueue(part, window_spikes_);
-    if (!stepping) return;
-    part.spikes.clear();
-    for (Step t = t0 + 1; t <= t1; ++t) {
-      step_partition(part, t);
-      for (std::size_t k = 0; k < probes.size(); ++k) {
-        const auto& pr = probes[k];
-        if (t < pr.start || t > pr.stop || (t - pr.start) % pr.interval != 0) continue;
-        const auto row = (t - pr.start) / pr.interval - plan[k].first_sample;
-        float* frame = frame_buffers_[k].data() + row * plan[k].columns;
-        const auto& pop = *network_.populations()[pr.population].population;
-        for (const auto& col : part.probe_columns[k]) {
-          frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
-        }
-      }
-    }
-    // Sorted here, in parallel, so that the exchange merges. A partition's
-    // spikes come in step order and, within a step, in population and neuron
-    // order, except for generators' emissions (filed before the updates).
-    if (!std::is_sorted(part.spikes.begin(), part.spikes.end())) {
-      std::sort(part.spikes.begin(), part.spikes.end());
-    }
+    if (stepping) step_window(part, t0, t1);
   };
   const std::function<void(std::size_t)> team_task = [&](std::size_t p) { task(*partitions_[p]); };
   auto phase = [&] {
@@ -1129,46 +1175,16 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       t0 = now_;
       t1 = std::min(stop, now_ + window_);
 
-      // Which samples each probe takes in (t0, t1] (none after its stop).
-      for (std::size_t k = 0; k < probes.size(); ++k) {
-        const auto& pr = probes[k];
-        auto first_m = [&](Step after) {  // smallest m with start + m*interval > after
-          after = std::min(after, pr.stop);
-          if (after < pr.start) return std::int64_t{0};
-          return static_cast<std::int64_t>((after - pr.start) / pr.interval + 1);
-        };
-        plan[k].first_sample = first_m(t0);
-        plan[k].rows = first_m(t1) - plan[k].first_sample;
-        plan[k].columns = pr.neurons.size() * pr.variables.size();
-        frame_buffers_[k].assign(static_cast<std::size_t>(plan[k].rows) * plan[k].columns, 0.0f);
-      }
-
+      plan_probes(t0, t1);
       phase();
 
-      // Exchange: one sorted list, identical whatever the partitioning (the
-      // order is total: a neuron spikes once per step). The partitions'
-      // lists are sorted, so merging them one after another costs n per
-      // partition instead of n log n (COBA 64,000 at 2 threads: the sort was
-      // 4,000 of the 8,700 ticks per step the helper waited for).
-      window_spikes_.assign(partitions_[0]->spikes.begin(), partitions_[0]->spikes.end());
-      for (std::size_t p = 1; p < partitions_.size(); ++p) {
-        const auto& more = partitions_[p]->spikes;
-        if (more.empty()) continue;
-        merge_scratch_.clear();
-        std::merge(window_spikes_.begin(), window_spikes_.end(), more.begin(), more.end(),
-                   std::back_inserter(merge_scratch_));
-        std::swap(window_spikes_, merge_scratch_);
-      }
-      for (const auto& s : window_spikes_) {
-        ++spike_counts_[s.population];
-        ++guard_counts_[s.population];
-      }
+      exchange_spikes();
       pending = !window_spikes_.empty();
 
       now_ = t1;
       observer.on_spikes(window_spikes_);
-      for (std::size_t k = 0; k < probes.size(); ++k) {
-        if (plan[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
+      for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
+        if (probe_plan_[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
       }
       observer.on_window(now_);
       check_guards(now_);

@@ -183,6 +183,7 @@ class Simulator {
 
  private:
   struct Partition;
+  struct ProbeWindow;
   // The constructor's steps, in order.
   // Lays out every projection's synapses for the partitioning; sets the window and the calendar's
   // size.
@@ -198,6 +199,14 @@ class Simulator {
   // The first events: generators' first spikes, clamps, the stimuli's current changes.
   void seed_queues();
   void step_partition(Partition& part, Step t);
+  // One window (t0, t1] of one partition: its steps, its probes' samples,
+  // its spikes sorted for the exchange.
+  void step_window(Partition& part, Step t0, Step t1);
+  // Which samples each probe takes in (t0, t1]; sizes the frame buffers.
+  void plan_probes(Step t0, Step t1);
+  void sample_probes(const Partition& part, Step t);
+  // The partitions' spikes of a window merged into window_spikes_, counted.
+  void exchange_spikes();
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
@@ -236,6 +245,7 @@ class Simulator {
   std::vector<Dropout> dropout_;
   std::vector<std::unique_ptr<Partition>> partitions_;
   std::vector<std::vector<float>> frame_buffers_;  // per probe, one window
+  std::vector<ProbeWindow> probe_plan_;            // per probe, the current window
   std::vector<SpikeRecord> window_spikes_;
   std::vector<SpikeRecord> merge_scratch_;  // the exchange's second buffer
   std::vector<std::uint64_t> spike_counts_;
