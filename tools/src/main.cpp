@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,14 +75,43 @@ std::string command_line(int argc, char** argv) {
   return s;
 }
 
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
-                        const po::positional_options_description& pos) {
+// What a command's --help prints, and its one operand.
+struct CommandHelp {
+  const char* command;  // "run"
+  const char* operand;  // "CONFIG": the positional argument, shown in the usage line
+  const char* key;      // the option it is stored under ("config")
+  const char* doc;      // "the TOML config"
+  const char* missing;  // "a CONFIG file": an error when absent; nullptr: optional
+  const char* about;
+};
+
+// Parses a command's arguments: its options `o` (with --help) and its
+// operand, stored in `operand`. Prints the help and returns nothing on
+// --help; a missing required operand is a usage error.
+std::optional<po::variables_map> parse_command(const std::vector<std::string>& args,
+                                               po::options_description& o, const CommandHelp& help,
+                                               std::string& operand) {
+  if (o.find_nothrow("help", false) == nullptr) o.add_options()("help,h", "show this help");
+  o.add_options()(help.key, po::value<std::string>(&operand), help.doc);
+  po::positional_options_description pos;
+  pos.add(help.key, 1);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    po::store(po::command_line_parser(args).options(o).positional(pos).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(fmt::format("{} (see --help)", e.what()));
+  }
+  if (vm.count("help")) {
+    const bool listed = o.options().size() > 2;  // more than --help and the operand
+    std::cout << fmt::format("usage: spikeline {} {}{}\n\n{}\n", help.command,
+                             help.missing ? help.operand : fmt::format("[{}]", help.operand),
+                             listed ? " [options]" : "", help.about);
+    if (listed) std::cout << "\n" << o;
+    return std::nullopt;
+  }
+  if (help.missing != nullptr && operand.empty()) {
+    throw UsageError(fmt::format("{}: {} is required (see --help)", help.command, help.missing));
   }
   return vm;
 }
@@ -207,22 +237,18 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
-  o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
-      "threads,t", po::value<std::string>(), "number of threads (simulation.threads)")(
+  o.add_options()("threads,t", po::value<std::string>(), "number of threads (simulation.threads)")(
       "seed,s", po::value<std::string>(), "random seed (simulation.seed)")(
       "duration,d", po::value<double>(), "simulated time in ms (simulation.duration)")(
       "output,o", po::value<std::string>(), "output HDF5 file (output.file)");
   add_loop_options(o);
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  const auto vm = parse(args, o, pos);
-  if (vm.count("help")) {
-    std::cout << "usage: spikeline run CONFIG [options]\n\nSimulate CONFIG and write spikes, "
-                 "traces and weights to an HDF5 file (SONATA layout).\n\n"
-              << o;
-    return 0;
-  }
-  if (config_path.empty()) throw UsageError("run: a CONFIG file is required (see --help)");
+  const auto parsed = parse_command(
+      args, o,
+      {"run", "CONFIG", "config", "the TOML config", "a CONFIG file",
+       "Simulate CONFIG and write spikes, traces and weights to an HDF5 file (SONATA layout)."},
+      config_path);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   if (vm.count("checkpoint-every") && !vm.count("checkpoint"))
     throw UsageError("run: --checkpoint-every needs --checkpoint FILE");
   add_config_overrides(vm, sets);
@@ -240,25 +266,21 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
 int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline) {
   po::options_description o("options");
   std::string checkpoint;
-  o.add_options()("help,h", "show this help")("file", po::value<std::string>(&checkpoint),
-                                              "the checkpoint")(
-      "threads,t", po::value<std::string>(), "number of threads (any; the partitions are kept)")(
+  o.add_options()("threads,t", po::value<std::string>(),
+                  "number of threads (any; the partitions are kept)")(
       "duration,d", po::value<double>(),
       "the new end of the run in simulated ms (default: the config's duration)");
   add_loop_options(o);
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  const auto vm = parse(args, o, pos);
-  if (vm.count("help")) {
-    std::cout << "usage: spikeline resume CHECKPOINT [options]\n\nContinue the run saved in "
-                 "CHECKPOINT (written by run --checkpoint): the same network, seed and output "
-                 "file, which is cut back to the checkpoint and continued. The result is the same, "
-                 "bit for bit, as a run that never stopped. Checkpoints go on to the same file at "
-                 "the same interval unless --checkpoint/--checkpoint-every say otherwise.\n\n"
-              << o;
-    return 0;
-  }
-  if (checkpoint.empty()) throw UsageError("resume: a CHECKPOINT file is required (see --help)");
+  const auto parsed = parse_command(
+      args, o,
+      {"resume", "CHECKPOINT", "file", "the checkpoint", "a CHECKPOINT file",
+       "Continue the run saved in CHECKPOINT (written by run --checkpoint): the same network, "
+       "seed and output file, which is cut back to the checkpoint and continued. The result is "
+       "the same, bit for bit, as a run that never stopped. Checkpoints go on to the same file "
+       "at the same interval unless --checkpoint/--checkpoint-every say otherwise."},
+      checkpoint);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   app::ResumeOptions options;
   options.run = loop_options(vm, cmdline);
   options.checkpoint_every_given = vm.count("checkpoint-every") > 0;
@@ -282,23 +304,19 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
-  o.add_options()("config", po::value<std::string>(&config_path), "the TOML config")(
-      "threads,t", po::value<std::string>(), "number of threads (simulation.threads)")(
+  o.add_options()("threads,t", po::value<std::string>(), "number of threads (simulation.threads)")(
       "steps", po::value<std::string>(), "training steps ([training] steps)")(
       "output,o", po::value<std::string>(), "output HDF5 file (output.file)")("quiet,q",
                                                                               "no progress lines");
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  const auto vm = parse(args, o, pos);
-  if (vm.count("help")) {
-    std::cout << "usage: spikeline train CONFIG [options]\n\nTrain the network of CONFIG on its "
-                 "[task] by surrogate-gradient BPTT ([training]), evaluate recall and its "
-                 "robustness ([evaluation]), and write weights, recall rasters and the training "
-                 "log to an HDF5 file (docs/training.md).\n\n"
-              << o;
-    return 0;
-  }
-  if (config_path.empty()) throw UsageError("train: a CONFIG file is required (see --help)");
+  const auto parsed = parse_command(
+      args, o,
+      {"train", "CONFIG", "config", "the TOML config", "a CONFIG file",
+       "Train the network of CONFIG on its [task] by surrogate-gradient BPTT ([training]), "
+       "evaluate recall and its robustness ([evaluation]), and write weights, recall rasters "
+       "and the training log to an HDF5 file (docs/training.md)."},
+      config_path);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
   add_config_overrides(vm, sets);
   const Registry registry = builtin_registry();
   io::Config config = io::load_config(config_path, sets);
@@ -318,21 +336,17 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   return static_cast<int>(r.code);
 }
 
-int cmd_validate(const std::vector<std::string>& args) {
+int cmd_validate(const std::vector<std::string>& args, const std::string&) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
-  o.add_options()("config", po::value<std::string>(&config_path), "the TOML config");
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  const auto vm = parse(args, o, pos);
-  if (vm.count("help")) {
-    std::cout << "usage: spikeline validate CONFIG [options]\n\nCheck CONFIG (syntax, keys, "
-                 "models, parameters, ranges, memory) without simulating.\n\n"
-              << o;
+  if (!parse_command(args, o,
+                     {"validate", "CONFIG", "config", "the TOML config", "a CONFIG file",
+                      "Check CONFIG (syntax, keys, models, parameters, ranges, memory) without "
+                      "simulating."},
+                     config_path)) {
     return 0;
   }
-  if (config_path.empty()) throw UsageError("validate: a CONFIG file is required (see --help)");
   const Registry registry = builtin_registry();
   const io::Config config = io::load_config(config_path, sets);
   io::validate_config(config, registry);
@@ -360,17 +374,14 @@ const char* kind_name(ModelKind k) {
   }
 }
 
-int cmd_models(const std::vector<std::string>& args) {
+int cmd_models(const std::vector<std::string>& args, const std::string&) {
   po::options_description o("options");
   std::string name;
-  o.add_options()("help,h", "show this help")("name", po::value<std::string>(&name), "a model");
-  po::positional_options_description pos;
-  pos.add("name", 1);
-  const auto vm = parse(args, o, pos);
-  if (vm.count("help")) {
-    std::cout << "usage: spikeline models [NAME]\n\nList every registered model with its "
-                 "parameters (units, defaults) and state variables.\n\n"
-              << o;
+  if (!parse_command(args, o,
+                     {"models", "NAME", "name", "a model or rule", nullptr,
+                      "List every registered model with its parameters (units, defaults) and "
+                      "state variables, or only NAME."},
+                     name)) {
     return 0;
   }
   const Registry registry = builtin_registry();
@@ -413,21 +424,16 @@ int cmd_models(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_inspect(const std::vector<std::string>& args) {
+int cmd_inspect(const std::vector<std::string>& args, const std::string&) {
   po::options_description o("options");
   std::string file;
-  o.add_options()("help,h", "show this help")("file", po::value<std::string>(&file),
-                                              "an output file");
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  const auto vm = parse(args, o, pos);
-  if (vm.count("help")) {
-    std::cout << "usage: spikeline inspect FILE\n\nSummarise a spikeline output file: run status, "
-                 "populations, spike counts, rates, time range, reports, edges.\n\n"
-              << o;
+  if (!parse_command(args, o,
+                     {"inspect", "FILE", "file", "an output file", "a FILE",
+                      "Summarise a spikeline output file: run status, populations, spike counts, "
+                      "rates, time range, reports, edges."},
+                     file)) {
     return 0;
   }
-  if (file.empty()) throw UsageError("inspect: a FILE is required (see --help)");
   const io::FileSummary summary = io::inspect(file);
   std::cout << io::format_summary(summary);
   if (!summary.problems.empty()) {
@@ -437,6 +443,14 @@ int cmd_inspect(const std::vector<std::string>& args) {
   }
   return 0;
 }
+
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>& args, const std::string& command_line);
+};
+constexpr Command kCommands[] = {{"run", cmd_run},       {"resume", cmd_resume},
+                                 {"train", cmd_train},   {"validate", cmd_validate},
+                                 {"models", cmd_models}, {"inspect", cmd_inspect}};
 
 }  // namespace
 
@@ -457,16 +471,13 @@ int main(int argc, char** argv) {
       std::cout << "spikeline " << SPIKELINE_VERSION << "\n";
       return 0;
     }
-    if (cmd == "run") return cmd_run(rest, command_line(argc, argv));
-    if (cmd == "resume") return cmd_resume(rest, command_line(argc, argv));
-    if (cmd == "train") return cmd_train(rest, command_line(argc, argv));
-    if (cmd == "validate") return cmd_validate(rest);
-    if (cmd == "models") return cmd_models(rest);
-    if (cmd == "inspect") return cmd_inspect(rest);
-    throw UsageError(fmt::format(
-        "unknown command '{}'{}; commands: run, resume, train, validate, models, "
-        "inspect",
-        cmd, did_you_mean(cmd, {"run", "resume", "train", "validate", "models", "inspect"})));
+    std::vector<std::string> names;
+    for (const auto& c : kCommands) {
+      if (cmd == c.name) return c.run(rest, command_line(argc, argv));
+      names.emplace_back(c.name);
+    }
+    throw UsageError(fmt::format("unknown command '{}'{}; commands: {}", cmd,
+                                 did_you_mean(cmd, names), fmt::join(names, ", ")));
   } catch (const Error& e) {
     std::cerr << "spikeline: error: " << e.what() << "\n";
     return static_cast<int>(e.code());
