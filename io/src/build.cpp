@@ -316,7 +316,9 @@ void check_records(const Config& c, const Registry& registry) {
             j + 1, k + 1, r.report_path(), r.population, r.population));
       }
     }
-    const auto t = find_population(c, r.population, "record");
+    const auto t = find_population(
+        c, r.population,
+        r.name.empty() ? std::string("record") : fmt::format("record '{}'", r.name));
     check_nodes(r.nodes, c.populations[t].size, r.label(), r.population);
     const auto& m = population_model(c.populations[t], registry);
     std::vector<std::string> names;

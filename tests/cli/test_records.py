@@ -335,6 +335,10 @@ def test_clashes_name_both_records():
              ["record of 'lif' start", "the nearest valid times are 0 and 0.1 ms"]),
             (config([("w", body + "start = 30.0\nstop = 20.0\n")]),
              ["record 'w' of 'lif': stop = 20 ms is before start = 30 ms"]),
+            (config([("w", body.replace('"lif"', '"lf"'))]),
+             ["record 'w': unknown population 'lf' (did you mean 'lif'?)"]),
+            (config([("w", body.replace("[0, 1, 7]", "[0, 40]"))]),
+             ["record 'w' of 'lif'", "node id 40"]),
             (config([("w", body.replace("I_syn_ex", "I_syn"))]),
              ["record 'w' of 'lif': 'iaf_psc_exp' has no state variable 'I_syn'"]),
         ]
