@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <utility>
 
 #include <tbb/global_control.h>
 
@@ -406,6 +407,7 @@ class Session {
     if (!c_.output.file.empty()) {
       writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
     }
+    initial_frames_due_ = writer_.has_value();
     if (writer_) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
     for (std::uint32_t k = 0; writer_ && k < weight_records_.size(); ++k) {
       control_.push({weight_records_[k].start, EventKind::record, kWeightRecord, k, 0, 0});
@@ -453,6 +455,14 @@ class Session {
       last_checkpoint = sim_->now();
     };
     try {
+      // Records with start = 0: the initial state is frame 0 of their report
+      // (the simulator samples after each step's update, from step 1 on). A
+      // fresh run only: a resumed run's file has it.
+      if (std::exchange(initial_frames_due_, false)) {
+        for (std::size_t k = 0; k < probes_.size(); ++k) {
+          if (probes_[k].start == 0) writer_->append_frames(k, sim_->probe_frame(k));
+        }
+      }
       // Recording (weight snapshots), flushing and checkpoints are events of
       // a control queue; the simulation runs from one control event to the next.
       while (sim_->now() < stop_ && completed) {
@@ -641,7 +651,7 @@ class Session {
     }
     for (const auto& pr : probes_) {
       layout.reports.push_back({pr.population, pr.variables, pr.units, pr.nodes,
-                                grid_.to_ms(pr.start), grid_.to_ms(pr.interval)});
+                                grid_.to_ms(pr.start), grid_.to_ms(pr.interval), pr.name});
     }
     if (c_.output.write_edges) {
       for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
@@ -800,6 +810,7 @@ class Session {
   Clock::time_point t_start_;
   TimeGrid grid_{0.1};
   Step stop_ = 0, flush_every_ = 1, checkpoint_every_ = 0, reward_poll_ = 0;
+  bool initial_frames_due_ = false;  // frames of the initial state (start(), then execute())
   std::uint64_t fingerprint_ = 0;
   std::vector<std::uint64_t> reward_files_;  // content hashes of --reward-input files scheduled
   std::vector<ProbeInfo> probes_;

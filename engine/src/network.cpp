@@ -90,8 +90,11 @@ std::size_t Network::add_probe(TraceProbe probe) {
   if (probe.population >= populations_.size()) {
     throw Error(ExitCode::software, "add_probe: no such population");
   }
-  if (probe.interval < 1 || probe.start < 1) {
-    throw ConfigError("a trace probe samples from step 1 on, every >= 1 steps");
+  if (probe.interval < 1 || probe.start < 0 || probe.stop < probe.start) {
+    throw ConfigError(
+        fmt::format("a trace probe samples from a step >= 0 to a stop not before it, every >= 1 "
+                    "steps (got start {}, stop {}, interval {})",
+                    probe.start, probe.stop, probe.interval));
   }
   probes_.push_back(std::move(probe));
   return probes_.size() - 1;

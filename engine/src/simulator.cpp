@@ -1129,6 +1129,23 @@ void Simulator::exchange_spikes() {
   }
 }
 
+std::vector<float> Simulator::probe_frame(std::size_t probe) const {
+  const auto& probes = network_.probes();
+  if (probe >= probes.size()) {
+    throw Error(ExitCode::software, fmt::format("probe_frame: no probe {}", probe));
+  }
+  const auto& pr = probes[probe];
+  const auto& pop = *network_.populations()[pr.population].population;
+  std::vector<float> frame;
+  frame.reserve(pr.neurons.size() * pr.variables.size());
+  for (const NeuronIndex i : pr.neurons) {
+    for (const std::size_t v : pr.variables) {
+      frame.push_back(static_cast<float>(pop.state(v, i, now_)));
+    }
+  }
+  return frame;
+}
+
 bool Simulator::run_until(Step stop, SimulationObserver& observer) {
   // The wall-clock guard counts from the first call: a run made of several
   // run_until calls (one per flush or snapshot) is still one run.

@@ -195,31 +195,21 @@ synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p) {
 }
 
 Step probe_interval(const RecordConfig& r, const TimeGrid& grid) {
-  return r.interval_ms == 0 ? 1
-                            : grid.delay_steps(r.interval_ms, fmt::format("record of '{}' interval",
-                                                                          r.population));
+  return r.interval_ms == 0 ? 1 : grid.delay_steps(r.interval_ms, r.label() + " interval");
 }
 
 // Samples at start, start + interval, ... <= stop, in steps. Without `start`
 // the first sample is one interval in; without `stop` they go on to the end
-// of the run. A start of 0 (the state before the first step) only where
-// `zero_start_refused` is empty (else it says why not).
+// of the run. A start of 0 is the state before the first step.
 struct SampleWindow {
   Step start = 0;
   Step stop = kNever;
 };
 
 SampleWindow sample_window(std::optional<double> start_ms, std::optional<double> stop_ms,
-                           Step interval, const std::string& what, const TimeGrid& grid,
-                           std::string_view zero_start_refused = {}) {
+                           Step interval, const std::string& what, const TimeGrid& grid) {
   SampleWindow w{interval, kNever};
   if (start_ms) {
-    if (*start_ms == 0 && !zero_start_refused.empty()) {
-      throw ConfigError(
-          fmt::format("{}: start = 0 ms is invalid: {}; valid: start >= dt = {} ms "
-                      "(on the grid), or no start for a first sample one interval in",
-                      what, zero_start_refused, grid.dt()));
-    }
     w.start = grid.time_steps(*start_ms, what + " start");
   }
   if (stop_ms) {
@@ -234,9 +224,7 @@ SampleWindow sample_window(std::optional<double> start_ms, std::optional<double>
 }
 
 SampleWindow probe_window(const RecordConfig& r, const TimeGrid& grid) {
-  return sample_window(r.start_ms, r.stop_ms, probe_interval(r, grid),
-                       fmt::format("record of '{}'", r.population), grid,
-                       "the initial state (step 0) is not sampled");
+  return sample_window(r.start_ms, r.stop_ms, probe_interval(r, grid), r.label(), grid);
 }
 
 SampleWindow weight_record_window(const WeightRecordConfig& w, const TimeGrid& grid) {
@@ -317,26 +305,30 @@ void check_stimuli(const Config& c, const Registry& registry) {
 void check_records(const Config& c, const Registry& registry) {
   for (std::size_t k = 0; k < c.records.size(); ++k) {
     const auto& r = c.records[k];
+    // Named records have unique names (parse_config): only unnamed ones of
+    // one population would share a report.
     for (std::size_t j = 0; j < k; ++j) {
-      if (c.records[j].population == r.population) {
-        throw ConfigError(
-            fmt::format("[[record]] of population '{}' appears twice: list all its "
-                        "variables in one entry (one SONATA report per population)",
-                        r.population));
+      if (c.records[j].report_path() == r.report_path()) {
+        throw ConfigError(fmt::format(
+            "record #{} and record #{} would both write {}, the report of population '{}': give "
+            "one a `name` (a named record writes /reports/<name>/{}), or list all the "
+            "variables in one record",
+            j + 1, k + 1, r.report_path(), r.population, r.population));
       }
     }
-    const auto t = find_population(c, r.population, "record");
-    check_nodes(r.nodes, c.populations[t].size, fmt::format("record of '{}'", r.population),
-                r.population);
+    const auto t = find_population(
+        c, r.population,
+        r.name.empty() ? std::string("record") : fmt::format("record '{}'", r.name));
+    check_nodes(r.nodes, c.populations[t].size, r.label(), r.population);
     const auto& m = population_model(c.populations[t], registry);
     std::vector<std::string> names;
     for (const auto& v : m.state_vars) names.push_back(v.name);
     for (const auto& v : r.variables) {
       if (std::find(names.begin(), names.end(), v) == names.end()) {
         throw ConfigError(
-            fmt::format("record of '{}': '{}' has no state variable '{}'{}; "
+            fmt::format("{}: '{}' has no state variable '{}'{}; "
                         "recordable: {}",
-                        r.population, m.name, v, did_you_mean(v, names), fmt::join(names, ", ")));
+                        r.label(), m.name, v, did_you_mean(v, names), fmt::join(names, ", ")));
       }
     }
   }
@@ -613,9 +605,9 @@ void add_probes(const Config& c, const Registry& registry, const TimeGrid& grid,
     probe.population = q;
     ProbeInfo info;
     info.population = r.population;
+    info.name = r.name;
     for (const auto& v : r.variables) {
-      const auto idx =
-          state_var_index(*entry.population, v, fmt::format("record of '{}'", r.population));
+      const auto idx = state_var_index(*entry.population, v, r.label());
       probe.variables.push_back(idx);
       info.variables.push_back(v);
       info.units.push_back(m.state_vars[idx].unit);

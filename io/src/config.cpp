@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/io/sonata_writer.hpp"
 #include "toml_limits.hpp"
 
 namespace spikeline::io {
@@ -596,10 +597,25 @@ ClampConfig read_clamp(const toml::table& t, std::size_t k, const std::string& f
   return cl;
 }
 
-RecordConfig read_record(const toml::table& t, std::size_t k, const std::string& file) {
+RecordConfig read_record(const toml::table& t, std::size_t k, const std::string& file,
+                         const Config& c) {
   TableReader r(t, fmt::format("record #{}", k + 1), file,
-                {"population", "variables", "nodes", "interval", "start", "stop"});
+                {"population", "variables", "nodes", "interval", "start", "stop", "name"});
   RecordConfig rc;
+  if (r.has("name")) {
+    rc.name = r.string("name", "");
+    check_name(r, "name", rc.name, "record", "/",
+               "a record name is non-empty and holds no '/' or control character (it becomes the "
+               "HDF5 group /reports/<name>)");
+    for (std::size_t j = 0; j < c.records.size(); ++j) {
+      if (c.records[j].name == rc.name) {
+        throw ConfigError(fmt::format(
+            "{}: record #{} and record #{} are both named '{}': a name is the report's group "
+            "/reports/<name>; give each record its own name",
+            r.loc("name"), j + 1, k + 1, rc.name));
+      }
+    }
+  }
   rc.population = r.required_string("population");
   rc.variables = r.strings("variables");
   if (rc.variables.empty()) r.missing("variables", "state variable names, e.g. [\"V_m\"]");
@@ -782,6 +798,15 @@ toml::table read_toml(const std::string& text, const std::string& file,
 
 }  // namespace
 
+std::string RecordConfig::label() const {
+  return name.empty() ? fmt::format("record of '{}'", population)
+                      : fmt::format("record '{}' of '{}'", name, population);
+}
+
+std::string RecordConfig::report_path() const {
+  return io::report_path(name, population);
+}
+
 Config parse_config(const std::string& text, const std::string& file,
                     const std::vector<std::string>& overrides) {
   const toml::table root = read_toml(text, file, overrides);
@@ -817,7 +842,7 @@ Config parse_config(const std::string& text, const std::string& file,
   }
   if (const auto* t = top.table("training")) c.training = read_params(t, "[training]", file);
   if (const auto* t = top.table("evaluation")) c.evaluation = read_params(t, "[evaluation]", file);
-  each("record", [&](auto& t, auto k) { c.records.push_back(read_record(t, k, file)); });
+  each("record", [&](auto& t, auto k) { c.records.push_back(read_record(t, k, file, c)); });
   each("record_weights",
        [&](auto& t, auto k) { c.weight_records.push_back(read_weight_record(t, k, file, c)); });
   each("record_neuromodulator", [&](auto& t, auto k) {

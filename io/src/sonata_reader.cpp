@@ -11,6 +11,7 @@
 
 #include "hdf5_handle.hpp"
 #include "spikeline/engine/error.hpp"
+#include "spikeline/io/sonata_writer.hpp"
 
 namespace spikeline::io {
 
@@ -633,43 +634,56 @@ void summarize_spikes(const OpenFile& f, bool ours, bool unclosed, FileSummary& 
   }
 }
 
-// /report/<population>: frame reports.
-void summarize_reports(const OpenFile& f, FileSummary& s) {
-  for (const auto& name : child_groups(f, "/report")) {
-    const std::string base = "/report/" + name;
-    ReportSummary r;
-    r.population = name;
-    if (object_type(f.file.get(), base + "/data") == H5I_DATASET) {
-      Handle data = open_dataset(f, base + "/data");
-      const auto d = dims(data.get());
-      if (!d.empty()) r.frames = d[0];
-      r.variables = [&] {
-        if (H5Aexists(data.get(), "variables") <= 0) return std::vector<std::string>{};
-        Handle attr = detail::attribute_handle(H5Aopen(data.get(), "variables", H5P_DEFAULT));
-        return read_strings(attr.get(), true);
-      }();
+// The frame report /report/<population> (name "") or /reports/<name>/<population>.
+void summarize_report(const OpenFile& f, const std::string& name, const std::string& population,
+                      FileSummary& s) {
+  const std::string base = report_path(name, population);
+  ReportSummary r;
+  r.name = name;
+  r.population = population;
+  if (object_type(f.file.get(), base + "/data") == H5I_DATASET) {
+    Handle data = open_dataset(f, base + "/data");
+    const auto d = dims(data.get());
+    if (!d.empty()) r.frames = d[0];
+    r.variables = [&] {
+      if (H5Aexists(data.get(), "variables") <= 0) return std::vector<std::string>{};
+      Handle attr = detail::attribute_handle(H5Aopen(data.get(), "variables", H5P_DEFAULT));
+      return read_strings(attr.get(), true);
+    }();
+  } else {
+    s.problems.push_back(base + "/data is missing");
+  }
+  if (object_type(f.file.get(), base + "/mapping/node_ids") == H5I_DATASET) {
+    Handle ids = open_dataset(f, base + "/mapping/node_ids");
+    const auto d = dims(ids.get());
+    if (!d.empty()) r.nodes = d[0];
+  }
+  if (object_type(f.file.get(), base + "/mapping/time") == H5I_DATASET) {
+    Handle time = open_dataset(f, base + "/mapping/time");
+    const auto t = read_all<double>(f, time.get(), H5T_NATIVE_DOUBLE, base + "/mapping/time");
+    if (t.size() == 3) {
+      r.start_ms = t[0];
+      r.step_ms = t[2];
     } else {
-      s.problems.push_back(base + "/data is missing");
+      s.problems.push_back(
+          fmt::format("{}/mapping/time holds {} values, expected 3 (start, "
+                      "stop, step)",
+                      base, t.size()));
     }
-    if (object_type(f.file.get(), base + "/mapping/node_ids") == H5I_DATASET) {
-      Handle ids = open_dataset(f, base + "/mapping/node_ids");
-      const auto d = dims(ids.get());
-      if (!d.empty()) r.nodes = d[0];
+  }
+  s.reports.push_back(r);
+}
+
+// /report/<population>: the unnamed frame reports; /reports/<name>/<population>:
+// the named ones (each name a group laid out like /report).
+void summarize_reports(const OpenFile& f, FileSummary& s) {
+  for (const auto& population : child_groups(f, "/report")) {
+    summarize_report(f, "", population, s);
+  }
+  for (const auto& name : child_groups(f, "/reports")) {
+    for (const auto& population : child_groups(f, "/reports/" + name)) {
+      summarize_report(f, name, population, s);
     }
-    if (object_type(f.file.get(), base + "/mapping/time") == H5I_DATASET) {
-      Handle time = open_dataset(f, base + "/mapping/time");
-      const auto t = read_all<double>(f, time.get(), H5T_NATIVE_DOUBLE, base + "/mapping/time");
-      if (t.size() == 3) {
-        r.start_ms = t[0];
-        r.step_ms = t[2];
-      } else {
-        s.problems.push_back(
-            fmt::format("{}/mapping/time holds {} values, expected 3 (start, "
-                        "stop, step)",
-                        base, t.size()));
-      }
-    }
-    s.reports.push_back(r);
   }
 }
 
@@ -807,16 +821,25 @@ std::string format_summary(const FileSummary& s) {
                  {"population", "nodes", "spikes", "first (ms)", "last (ms)", "rate (Hz)"}, rows);
   }
   if (!s.reports.empty()) {
+    // A "report" column only when some report is named (/reports/<name>).
+    const bool named = std::any_of(s.reports.begin(), s.reports.end(),
+                                   [](const ReportSummary& r) { return !r.name.empty(); });
     std::vector<std::vector<std::string>> rows;
     for (const auto& r : s.reports) {
-      rows.push_back(
-          {r.population, std::to_string(r.nodes),
-           r.variables.empty() ? std::string("-") : fmt::format("{}", fmt::join(r.variables, ",")),
-           std::to_string(r.frames), number(r.start_ms), number(r.step_ms)});
+      std::vector<std::string> row{
+          r.population,
+          std::to_string(r.nodes),
+          r.variables.empty() ? std::string("-") : fmt::format("{}", fmt::join(r.variables, ",")),
+          std::to_string(r.frames),
+          number(r.start_ms),
+          number(r.step_ms)};
+      if (named) row.insert(row.begin(), r.name.empty() ? std::string("-") : r.name);
+      rows.push_back(std::move(row));
     }
-    out += "\nreports\n" +
-           table("lrlrrr",
-                 {"population", "nodes", "variables", "frames", "start (ms)", "step (ms)"}, rows);
+    std::vector<std::string> header{"population", "nodes",      "variables",
+                                    "frames",     "start (ms)", "step (ms)"};
+    if (named) header.insert(header.begin(), "report");
+    out += "\nreports\n" + table(named ? "llrlrrr" : "lrlrrr", header, rows);
   }
   if (!s.weights.empty()) {
     std::vector<std::vector<std::string>> rows;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -15,6 +16,10 @@
 namespace spikeline::io {
 
 using detail::Handle;
+
+std::string report_path(const std::string& name, const std::string& population) {
+  return name.empty() ? "/report/" + population : "/reports/" + name + "/" + population;
+}
 
 const char* to_string(RunStatus status) {
   switch (status) {
@@ -81,30 +86,30 @@ void validate(const OutputLayout& layout) {
   seen.clear();
   for (const auto& r : layout.reports) {
     check_name("report population", r.population);
-    if (!seen.insert(r.population).second) {
+    if (!r.name.empty()) check_name("report", r.name);
+    const std::string path = r.path();
+    if (!seen.insert(path).second) {
       throw ConfigError(fmt::format(
-          "two reports record population '{}': a population has one report; list all its "
-          "variables in that report",
-          r.population));
+          "two reports would both be written to {}: a report of population '{}' without a name "
+          "is /report/{}, at most one per population; others need distinct names",
+          path, r.population, r.population));
     }
     if (r.node_ids.empty()) {
-      throw ConfigError(fmt::format("report of '{}' records no nodes", r.population));
+      throw ConfigError(fmt::format("report {} records no nodes", path));
     }
     if (r.variables.empty()) {
-      throw ConfigError(fmt::format("report of '{}' records no variables", r.population));
+      throw ConfigError(fmt::format("report {} records no variables", path));
     }
     if (r.units.size() != r.variables.size()) {
-      throw ConfigError(
-          fmt::format("report of '{}' has {} variables but {} units (one per variable)",
-                      r.population, r.variables.size(), r.units.size()));
+      throw ConfigError(fmt::format("report {} has {} variables but {} units (one per variable)",
+                                    path, r.variables.size(), r.units.size()));
     }
     if (!(r.step_ms > 0) || !std::isfinite(r.step_ms)) {
-      throw ConfigError(fmt::format("report of '{}': step {} ms must be finite and > 0",
-                                    r.population, r.step_ms));
+      throw ConfigError(
+          fmt::format("report {}: step {} ms must be finite and > 0", path, r.step_ms));
     }
     if (!std::isfinite(r.start_ms)) {
-      throw ConfigError(
-          fmt::format("report of '{}': start {} ms must be finite", r.population, r.start_ms));
+      throw ConfigError(fmt::format("report {}: start {} ms must be finite", path, r.start_ms));
     }
   }
   seen.clear();
@@ -125,7 +130,7 @@ void validate(const OutputLayout& layout) {
   }
   seen.clear();
   for (const auto& m : layout.modulators) check_unique("neuromodulator record", seen, m.name);
-  seen = {"spikes", "report", "weights", "neuromodulators", "edges", "provenance"};
+  seen = {"spikes", "report", "reports", "weights", "neuromodulators", "edges", "provenance"};
   for (const auto& t : layout.tables) {
     check_unique("table", seen, t.group);
     if (t.columns.empty()) {
@@ -671,11 +676,23 @@ struct SonataWriter::Impl {
     }
   }
 
+  // Unnamed reports under /report, named ones under /reports/<name>, in
+  // the layout's order (which is the order of position().frames).
   void create_reports(const OutputLayout& layout) {
-    if (layout.reports.empty()) return;
-    Handle root = create_group(file.get(), "report");
+    Handle unnamed, named;
+    std::map<std::string, Handle> by_name;
     for (const auto& spec : layout.reports) {
-      Handle group = create_group(root.get(), spec.population);
+      hid_t parent = -1;
+      if (spec.name.empty()) {
+        if (!unnamed.valid()) unnamed = create_group(file.get(), "report");
+        parent = unnamed.get();
+      } else {
+        if (!named.valid()) named = create_group(file.get(), "reports");
+        auto [at, added] = by_name.try_emplace(spec.name);
+        if (added) at->second = create_group(named.get(), spec.name);
+        parent = at->second.get();
+      }
+      Handle group = create_group(parent, spec.population);
       const hsize_t nodes = spec.node_ids.size();
       const hsize_t k = spec.variables.size();
       Report r;
@@ -683,7 +700,7 @@ struct SonataWriter::Impl {
       r.step_ms = spec.step_ms;
       r.columns = nodes * k;
       r.data = appendable<float>(group.get(), "data", H5T_IEEE_F32LE, 2, r.columns);
-      r.data.name = "/report/" + spec.population + "/data";
+      r.data.name = spec.path() + "/data";
       const bool same_units = std::all_of(spec.units.begin(), spec.units.end(),
                                           [&](const std::string& u) { return u == spec.units[0]; });
       string_attribute(r.data.dataset.get(), "units", same_units ? spec.units[0] : "mixed");

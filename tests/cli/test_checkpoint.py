@@ -187,6 +187,64 @@ def test_across_the_stops_of_records():
         check_equal(len(data["/report/lif/data"]), 601, "report frames 100, 100.5, ..., 400 ms")
 
 
+def test_several_records_per_population():
+    """Four records of one population (one unnamed, three named; start = 0,
+    other variables, nodes, intervals, a stop before the checkpoint and one
+    after it) and one of another: a checkpoint at 300.3 ms, resumed to 600,
+    and one at 0 ms (nothing simulated, the initial frames written), resumed
+    to 600, write every report as the unbroken run does."""
+    records = """
+[[record]]
+name = "v0"
+population = "lif"
+variables = "V_m"
+nodes = [0, 5, 9, 399]
+start = 0.0
+
+[[record]]
+name = "early"
+population = "lif"
+variables = ["I_syn_ex"]
+interval = 2.0
+start = 0.0
+stop = 250.0
+
+[[record]]
+name = "across"
+population = "lif"
+variables = ["I_syn_ex", "V_m"]
+nodes = [7, 3]
+interval = 1.3
+start = 99.9
+stop = 420.0
+
+[[record]]
+name = "delta_v"
+population = "delta"
+variables = "V_m"
+interval = 0.7
+start = 0.0
+"""
+    with TempDir() as d:
+        cfg = setup(d, MIXED + records, "records.toml")
+        ref = os.path.join(d, "ref.h5")
+        run_ok(["run", cfg, "-o", ref, "-q", "-t", "2"])
+        for stop_at in ("300.3", "0"):
+            out, ck = os.path.join(d, "out_%s.h5" % stop_at), os.path.join(d, "ck_%s.h5" % stop_at)
+            run_ok(["run", cfg, "-o", out, "-q", "-t", "1", "-d", stop_at, "--checkpoint", ck])
+            run_ok(["resume", ck, "-d", "600", "-q", "-t", "2"])
+            data = check_same_output(ref, out)
+            check_equal(len(data["/report/lif/data"]), 1200, "unnamed frames 0.5 .. 600 ms")
+            check_equal(data["/reports/v0/lif/data"].shape, (6001, 4), "v0 frames 0 .. 600 ms")
+            check_equal(len(data["/reports/early/lif/data"]), 126, "early frames 0, 2, .. 250 ms")
+            check_equal(len(data["/reports/across/lif/data"]), 247, "across frames 99.9 .. 419.4")
+            check_equal(len(data["/reports/delta_v/delta/data"]), 858, "delta_v frames 0 .. 599.9")
+        with h5py.File(ref, "r") as f:
+            v0 = f["reports/v0/lif/data"][()]
+            check(np.all((v0[0] >= -65.0) & (v0[0] <= -50.0)) and len(np.unique(v0[0])) == 4,
+                  "frame 0 is not the drawn initial V_m: %r" % v0[0])
+
+
 def test_plastic_networks():
     for rule in ("stdp", "triplet_stdp"):
         with TempDir() as d:

@@ -479,6 +479,38 @@ TEST_CASE("an injected current starts to act in the step after its onset", "[sti
   CHECK(v[299] < v[199]);  // after the current stops, V decays
 }
 
+TEST_CASE("a probe from step 0: probe_frame gives the initial state, run_until the rest",
+          "[probe]") {
+  // iaf_psc_delta without input relaxes to E_L = 0: V(t) = V(0) exp(-t / tau).
+  Network net(TimeGrid(0.1), 1);
+  const auto q = add(net, "n", "iaf_psc_delta", 3,
+                     params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 1000.0}, {"tau_m", 10.0}}));
+  const double v0[] = {1.0, 2.0, 4.0};
+  for (NeuronIndex i = 0; i < 3; ++i) net.populations()[q].population->set_state(0, i, v0[i]);
+  CHECK_THROWS_WITH(net.add_probe({q, {0}, {0}, -1, 1}), Contains("got start -1"));
+  CHECK_THROWS_WITH(net.add_probe({q, {0}, {0}, 10, 1, 5}), Contains("got start 10, stop 5"));
+  net.add_probe({q, {0}, {2, 0}, 0, 5, 20});  // steps 0, 5, 10, 15, 20; nodes 2 and 0
+  Simulator sim(std::move(net), SimulationOptions{});
+  CHECK(sim.probe_frame(0) == std::vector<float>{4.0f, 1.0f});
+  CHECK_THROWS_WITH(sim.probe_frame(1), Contains("no probe 1"));
+  Collector c;
+  sim.run_until(30, c);
+  std::vector<float> v;
+  for (const auto& f : c.frames) v.insert(v.end(), f.begin(), f.end());
+  REQUIRE(v.size() == 8);  // steps 5, 10, 15, 20: step 0 is probe_frame's
+  for (int k = 1; k <= 4; ++k) {
+    INFO("step " << 5 * k);
+    const double decay = std::exp(-0.5 * k / 10.0);
+    CHECK(v[2 * (k - 1)] == Approx(4.0 * decay).epsilon(1e-6));
+    CHECK(v[2 * (k - 1) + 1] == Approx(1.0 * decay).epsilon(1e-6));
+  }
+  // Later, as of now(), without changing the run.
+  const auto late = sim.probe_frame(0);
+  REQUIRE(late.size() == 2);
+  CHECK(late[0] == Approx(4.0 * std::exp(-0.3)).epsilon(1e-6));
+  CHECK(late[1] == Approx(1.0 * std::exp(-0.3)).epsilon(1e-6));
+}
+
 TEST_CASE("the rate guard stops a runaway run with a clear message", "[guards]") {
   Network net(TimeGrid(0.1), 1);
   add(net, "noisy", "poisson_generator", 100, params({{"rate", 500.0}}));

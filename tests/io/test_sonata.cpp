@@ -37,7 +37,7 @@ OutputLayout full_layout(const std::string& path) {
   OutputLayout layout;
   layout.path = path;
   layout.spikes = {{"exc", 8}, {"inh", 2}};
-  layout.reports = {{"exc", {"v", "g_ex"}, {"mV", "nS"}, {1, 3, 5}, 0.0, 0.5}};
+  layout.reports = {{"exc", {"v", "g_ex"}, {"mV", "nS"}, {1, 3, 5}, 0.0, 0.5, ""}};
   layout.edges = {{"exc_to_inh", "exc", "inh", 4}};
   layout.weight_snapshots = {{"exc_to_inh", "exc_to_inh", 4, {}, {}}};
   layout.config_text = "[run]\nduration_ms = 10.0\n";
@@ -486,15 +486,36 @@ TEST_CASE("A bad output layout is a ConfigError naming the item", "[io][sonata]"
   TempDir dir;
   OutputLayout layout;
   layout.path = dir.file("out.h5");
-  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, 1.0}, {"exc", {"g"}, {"nS"}, {0}, 0.0, 1.0}};
+  // Two reports with one path: two unnamed ones of a population, or two of
+  // one name and population.
+  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, 1.0, ""},
+                    {"exc", {"g"}, {"nS"}, {0}, 0.0, 1.0, ""}};
   CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::config);
-  CHECK(message_of([&] { SonataWriter w(layout); }).find("'exc'") != std::string::npos);
+  CHECK(message_of([&] {
+          SonataWriter w(layout);
+        }).find("two reports would both be written to /report/exc") != std::string::npos);
+  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, 1.0, "fast"},
+                    {"exc", {"g"}, {"nS"}, {0}, 0.0, 1.0, "fast"}};
+  CHECK(message_of([&] {
+          SonataWriter w(layout);
+        }).find("two reports would both be written to /reports/fast/exc") != std::string::npos);
+  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, 1.0, "a/b"}};
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("report name 'a/b'") != std::string::npos);
+  CHECK(!fs::exists(layout.path));
 
-  layout.reports = {{"exc", {"v", "g"}, {"mV"}, {0}, 0.0, 1.0}};
-  CHECK(message_of([&] { SonataWriter w(layout); }).find("2 variables but 1 units") !=
+  layout.reports = {{"exc", {"v", "g"}, {"mV"}, {0}, 0.0, 1.0, ""}};
+  CHECK(message_of([&] {
+          SonataWriter w(layout);
+        }).find("report /report/exc has 2 variables but 1 units") != std::string::npos);
+  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, std::nan(""), "slow"}};
+  CHECK(message_of([&] {
+          SonataWriter w(layout);
+        }).find("report /reports/slow/exc: step nan ms must be finite and > 0") !=
         std::string::npos);
-  layout.reports = {{"exc", {"v"}, {"mV"}, {0}, 0.0, std::nan("")}};
-  CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::config);
+  layout.reports.clear();
+  layout.tables = {{"reports", {"loss"}}};  // the named reports' group
+  CHECK(message_of([&] { SonataWriter w(layout); }).find("table 'reports'") != std::string::npos);
+  layout.tables.clear();
   layout.reports.clear();
   layout.spikes = {{"a/b", 1}};
   CHECK(code_of([&] { SonataWriter w(layout); }) == ExitCode::config);
@@ -664,4 +685,88 @@ assert f["provenance/resumed"][()].rstrip(b"\0") == b"5 ck.h5 spikeline resume c
 assert f["provenance/status"][()].rstrip(b"\0") == b"complete"
 )",
                    path) == 0);
+}
+
+TEST_CASE(
+    "Several reports of one population: /report/<population> and /reports/<name>/<population>",
+    "[io][sonata][checkpoint]") {
+  TempDir dir;
+  const std::string path = dir.file("reports.h5");
+  OutputLayout layout;
+  layout.path = path;
+  layout.run_id = "run-r";
+  layout.dt_ms = 0.5;
+  layout.reports = {{"exc", {"v", "g"}, {"mV", "nS"}, {0, 1}, 0.0, 1.0, ""},
+                    {"exc", {"g"}, {"nS"}, {2}, 0.5, 2.0, "slow"},
+                    {"inh", {"v"}, {"mV"}, {0}, 1.0, 1.0, "slow"},
+                    {"exc", {"v"}, {"mV"}, {1}, 3.0, 0.5, "fast"}};
+  // Report k, frame i, column c holds 1000 k + 10 i + c.
+  auto frames = [](std::size_t k, std::size_t first, std::size_t n, std::size_t columns) {
+    std::vector<float> out;
+    for (std::size_t i = first; i < first + n; ++i) {
+      for (std::size_t c = 0; c < columns; ++c)
+        out.push_back(static_cast<float>(1000 * k + 10 * i + c));
+    }
+    return out;
+  };
+  const std::size_t columns[] = {4, 1, 1, 1};
+  OutputPosition at;
+  {
+    SonataWriter w(layout);
+    for (std::size_t k = 0; k < 4; ++k) w.append_frames(k, frames(k, 0, k + 2, columns[k]));
+    w.set_simulated_time(5.0);
+    w.flush();
+    at = w.position();
+    // Past the checkpoint: one more frame each, then the run stops.
+    for (std::size_t k = 0; k < 4; ++k) w.append_frames(k, frames(k, k + 2, 1, columns[k]));
+    w.flush();
+    w.finish(RunStatus::complete, "{}");
+  }
+  CHECK(at.frames == std::vector<std::uint64_t>{2, 3, 4, 5});
+  {
+    // Resumed from the checkpoint: each report cut back to its own frame
+    // count, then continued.
+    SonataWriter w(layout, at, "5 ck.h5 resume");
+    for (std::size_t k = 0; k < 4; ++k) w.append_frames(k, frames(k, k + 2, 2, columns[k]));
+    w.finish(RunStatus::complete, "{}");
+  }
+  CHECK(run_python(dir, R"PY(
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert sorted(f["report"]) == ["exc"], list(f["report"])
+assert sorted(f["reports"]) == ["fast", "slow"], list(f["reports"])
+assert sorted(f["reports/slow"]) == ["exc", "inh"], list(f["reports/slow"])
+assert sorted(f["reports/fast"]) == ["exc"]
+def expect(group, k, n, columns, start, step, nodes, variables):
+    g = f[group]
+    want = np.array([[1000 * k + 10 * i + c for c in range(columns)] for i in range(n)], dtype=np.float32)
+    assert np.array_equal(g["data"][:], want), (group, g["data"][:])
+    assert list(g["mapping/time"][:]) == [start, start + n * step, step], (group, g["mapping/time"][:])
+    assert list(g["mapping/node_ids"][:]) == nodes, group
+    assert [v.decode() for v in g["data"].attrs["variables"]] == variables, group
+expect("report/exc", 0, 4, 4, 0.0, 1.0, [0, 1], ["v", "g"])
+expect("reports/slow/exc", 1, 5, 1, 0.5, 2.0, [2], ["g"])
+expect("reports/slow/inh", 2, 6, 1, 1.0, 1.0, [0], ["v"])
+expect("reports/fast/exc", 3, 7, 1, 3.0, 0.5, [1], ["v"])
+)PY",
+                   path) == 0);
+  const FileSummary s = inspect(path);
+  INFO(format_summary(s));
+  CHECK(s.problems.empty());
+  REQUIRE(s.reports.size() == 4);
+  CHECK((s.reports[0].name == "" && s.reports[0].population == "exc" && s.reports[0].frames == 4));
+  CHECK((s.reports[1].name == "fast" && s.reports[1].population == "exc" &&
+         s.reports[1].frames == 7 && s.reports[1].start_ms == 3.0 && s.reports[1].step_ms == 0.5));
+  CHECK((s.reports[2].name == "slow" && s.reports[2].population == "exc" &&
+         s.reports[2].frames == 5 && s.reports[2].variables == std::vector<std::string>{"g"}));
+  CHECK((s.reports[3].name == "slow" && s.reports[3].population == "inh" &&
+         s.reports[3].frames == 6));
+  const std::string text = format_summary(s);
+  INFO(text);
+  CHECK(text.find("  report  population  nodes  variables  frames  start (ms)  step (ms)\n") !=
+        std::string::npos);
+  CHECK(text.find("  -       exc             2  v,g             4           0          1\n") !=
+        std::string::npos);
+  CHECK(text.find("  fast    exc             1  v               7           3        0.5\n") !=
+        std::string::npos);
 }

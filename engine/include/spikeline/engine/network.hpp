@@ -58,7 +58,10 @@ struct SpikeClamp {
 };
 
 // Sampling of state variables of some neurons every `interval` steps, from
-// step `start` on. Columns are node-major, variable-minor.
+// step `start` on. Columns are node-major, variable-minor. The simulator
+// samples after each step's update, so it takes the samples at steps >= 1;
+// a probe with start = 0 also has a sample of the initial state, which its
+// owner takes with Simulator::probe_frame() before the first step.
 struct TraceProbe {
   std::uint32_t population;
   std::vector<std::size_t> variables;

@@ -173,6 +173,11 @@ class Simulator {
   // any state (so recording leaves the run's results alone).
   double synapse_value(std::size_t projection, std::size_t var, SynapseLocation where) const;
   const TimeGrid& grid() const { return network_.grid(); }
+  // One frame of probe `probe` as of now(), columns as on_frames() gives
+  // them (node-major, variable-minor), without changing any state. The
+  // initial state (now() = 0) of a probe with start = 0, which run_until()
+  // does not sample: it samples after each step's update.
+  std::vector<float> probe_frame(std::size_t probe) const;
   // Spikes per population so far.
   const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }
   UpdateMode mode(std::size_t population) const { return modes_[population]; }

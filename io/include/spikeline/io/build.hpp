@@ -14,11 +14,12 @@
 namespace spikeline::io {
 
 struct ProbeInfo {
+  std::string name;  // the record's name ("" : unnamed)
   std::string population;
   std::vector<std::string> variables;
   std::vector<std::string> units;
   std::vector<std::uint64_t> nodes;
-  Step start = 1;
+  Step start = 1;  // 0: the initial state is sampled too (Simulator::probe_frame)
   Step interval = 1;
 };
 

@@ -81,13 +81,21 @@ struct ClampConfig {
   ParamMap params;
 };
 
+// Sampled state variables of a population ([[record]]), any number per
+// population. Unnamed: the report /report/<population> (at most one per
+// population); named: /reports/<name>/<population> (names unique).
 struct RecordConfig {
+  std::string name;  // "" : unnamed
   std::string population;
   std::vector<std::string> variables;
   std::vector<std::uint64_t> nodes;  // empty: all
   double interval_ms = 0;            // 0: every step
-  std::optional<double> start_ms;    // absent: one interval in (step 0 is never sampled)
+  std::optional<double> start_ms;    // absent: one interval in; 0: the initial state too
   std::optional<double> stop_ms;     // absent: the end of the run
+  // "record of 'exc'" or "record 'v_fast' of 'exc'": the record in messages.
+  std::string label() const;
+  // Where its report goes: "/report/exc" or "/reports/v_fast/exc".
+  std::string report_path() const;
 };
 
 // Samples of a projection's synapses: all of them, or those chosen by edge id

@@ -46,6 +46,7 @@ struct SpikePopulationSummary {
 };
 
 struct ReportSummary {
+  std::string name;  // "" for /report/<population>, else /reports/<name>/<population>
   std::string population;
   std::vector<std::string> variables;
   std::uint64_t nodes = 0;

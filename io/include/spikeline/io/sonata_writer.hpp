@@ -8,7 +8,8 @@
 //                              attr node_count (uint64): the population size
 //       timestamps             float64 [n], attr units = "ms"
 //       node_ids               uint64 [n]
-//   /report/<population>/      a SONATA frame report, one per population
+//   /report/<population>/      a SONATA frame report (an unnamed one; at most one per population)
+//   /reports/<name>/<population>/  a named frame report, laid out as /report/<population>
 //       data                   float32 [frames x columns], attrs units ("mixed" when the
 //                              variables differ), variables and variable_units (one per element)
 //       mapping/node_ids       uint64 [nodes]
@@ -82,7 +83,12 @@ struct SpikePopulationLayout {
   std::uint64_t size = 0;  // number of nodes
 };
 
-// A frame report: one frame every step_ms, columns node-major, variable-minor.
+// Where a frame report goes: /report/<population> when `name` is empty (at
+// most one per population), else /reports/<name>/<population>.
+std::string report_path(const std::string& name, const std::string& population);
+
+// A frame report: one frame every step_ms, columns node-major, variable-minor,
+// at report_path(name, population). No two reports share a path.
 struct ReportLayout {
   std::string population;
   std::vector<std::string> variables;
@@ -90,6 +96,8 @@ struct ReportLayout {
   std::vector<std::uint64_t> node_ids;
   double start_ms = 0;
   double step_ms = 0;
+  std::string name;  // "" : unnamed
+  std::string path() const { return report_path(name, population); }
 };
 
 struct EdgesLayout {
@@ -123,7 +131,7 @@ struct ModulatorLayout {
 
 // A log of float64 columns, appended a row at a time (the trainer's
 // /training: step, loss, ...). Its group must not be one of the writer's own
-// (spikes, report, weights, neuromodulators, edges, provenance).
+// (spikes, report, reports, weights, neuromodulators, edges, provenance).
 struct TableLayout {
   std::string group;
   std::vector<std::string> columns;
@@ -185,7 +193,7 @@ class SonataWriter {
   // (output_files.hpp): the caller creates the writer once the run is known
   // to start, and whatever was at the path is replaced only then (a reader
   // holding the old file keeps reading it). Throws ConfigError for a bad
-  // layout (duplicate or unusable names, two reports of one population,
+  // layout (duplicate or unusable names, two reports with one path,
   // units not matching variables, bad step) and IoError(cant_create) when
   // the path is not a regular file (a device, a FIFO, a directory) or the
   // file cannot be created; nothing at the path has changed then.
