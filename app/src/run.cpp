@@ -1,4 +1,5 @@
 #include "spikeline/app/run.hpp"
+#include "spikeline/app/session.hpp"
 
 #include <unistd.h>
 
@@ -73,11 +74,12 @@ struct RewardTrigger {
 // informed; polls for a stop signal between windows.
 class RunObserver : public SimulationObserver {
  public:
-  RunObserver(Simulator& sim, SonataWriter* writer, std::vector<RewardTrigger>& triggers,
-              std::vector<int> spike_slot, Step stop, bool progress,
-              const volatile std::sig_atomic_t* stop_signal)
+  RunObserver(Simulator& sim, SonataWriter* writer, Recording* memory,
+              std::vector<RewardTrigger>& triggers, std::vector<int> spike_slot, Step stop,
+              bool progress, const volatile std::sig_atomic_t* stop_signal)
       : sim_(sim),
         writer_(writer),
+        memory_(memory),
         triggers_(triggers),
         spike_slot_(std::move(spike_slot)),
         stop_(stop),
@@ -100,6 +102,12 @@ class RunObserver : public SimulationObserver {
         }
       }
     }
+    if (memory_ != nullptr) {
+      for (const auto& s : spikes) {
+        memory_->spikes[s.population].steps.push_back(s.step);
+        memory_->spikes[s.population].ids.push_back(s.neuron);
+      }
+    }
     if (!writer_ || spikes.empty()) return;
     for (auto& t : times_) t.clear();
     for (auto& i : ids_) i.clear();
@@ -116,6 +124,10 @@ class RunObserver : public SimulationObserver {
   }
   void on_frames(std::size_t probe, std::span<const float> frames) override {
     if (writer_) writer_->append_frames(probe, frames);
+    if (memory_ != nullptr) {
+      auto& out = memory_->traces[probe].frames;
+      out.insert(out.end(), frames.begin(), frames.end());
+    }
   }
   void on_window(Step now) override {
     if (stop_signal_ && *stop_signal_ != 0) sim_.request_stop();
@@ -141,6 +153,7 @@ class RunObserver : public SimulationObserver {
  private:
   Simulator& sim_;
   SonataWriter* writer_;
+  Recording* memory_;
   std::vector<RewardTrigger>& triggers_;
   std::vector<int> spike_slot_;
   Step stop_;
@@ -329,12 +342,18 @@ enum ControlKind : std::uint32_t {
 
 // One run, from its built network to its result: run() starts it at step 0,
 // resume() restores it from a checkpoint first.
-class Session {
+}  // namespace
+
+// The run of a config: built, started (or restored from a checkpoint), then
+// advanced from one control event (flush, record, checkpoint, reward poll)
+// to the next, in one go (execute: `spikeline run`) or in pieces (Session:
+// the Python module), and finished.
+class RunSession {
  public:
   // A fresh run (run()) or one continued from a checkpoint (resume()).
   enum class Start { fresh, resume };
 
-  Session(Config config, const Registry& registry, RunOptions options, Start start)
+  RunSession(Config config, const Registry& registry, RunOptions options, Start start)
       : c_(std::move(config)), options_(std::move(options)), t_start_(Clock::now()) {
     // The files first: a clash, an output that cannot be created or an
     // input that cannot be read is found before the build, which may be long.
@@ -442,18 +461,29 @@ class Session {
     add_periodic_events();
   }
 
-  RunResult execute() {
-    result_.build_s = seconds_since(t_start_);
-    RunObserver obs(*sim_, writer_ ? &*writer_ : nullptr, triggers_, spike_slot_, stop_,
-                    options_.progress, options_.stop_signal);
+  // Keeps every spike and trace frame in memory from now on (`recording()`).
+  void record_in_memory() {
+    memory_.emplace();
+    memory_->spikes.resize(names_.size());
+    for (const auto& pr : probes_) {
+      memory_->traces.push_back(
+          {pr, {}, pr.nodes.size() * pr.variables.size()});
+    }
+  }
+  const std::optional<Recording>& recording() const { return memory_; }
+
+  // Simulates up to `until`, handling the control events due on the way.
+  // Returns false when a signal or request_stop() ended it early; a failure
+  // (a guard, a write error, memory) marks the run failed (result()) and
+  // returns false.
+  bool advance(Step until) {
+    if (!obs_) {
+      result_.build_s = seconds_since(t_start_);
+      obs_.emplace(*sim_, writer_ ? &*writer_ : nullptr, memory_ ? &*memory_ : nullptr, triggers_,
+                   spike_slot_, stop_, options_.progress, options_.stop_signal);
+    }
     const auto t_loop = Clock::now();
     bool completed = true;
-    Step last_checkpoint = -1;
-    auto checkpoint_now = [&] {
-      if (options_.checkpoint_path.empty() || last_checkpoint == sim_->now()) return;
-      save_checkpoint();
-      last_checkpoint = sim_->now();
-    };
     try {
       // Records with start = 0: the initial state is frame 0 of their report
       // (the simulator samples after each step's update, from step 1 on). A
@@ -465,62 +495,108 @@ class Session {
       }
       // Recording (weight snapshots), flushing and checkpoints are events of
       // a control queue; the simulation runs from one control event to the next.
-      while (sim_->now() < stop_ && completed) {
-        const Step until = control_.empty() ? stop_ : std::min(stop_, control_.top().step);
-        completed = sim_->run_until(until, obs);
-        while (completed && control_.due(sim_->now())) {
-          Event e = control_.top();
-          control_.pop();
-          if (e.kind == EventKind::flush) {
-            writer_->set_simulated_time(grid_.to_ms(sim_->now()));
-            writer_->flush();
-            e.step += flush_every_;
-          } else if (e.a == kWeightRecord) {
-            recorders_[e.b].sample(*writer_, e.b, *sim_);
-            e.step += weight_records_[e.b].interval;
-            if (e.step > weight_records_[e.b].stop) continue;  // its last sample was taken
-          } else if (e.a == kModulatorRecord) {
-            const auto& m = modulator_records_[e.b];
-            writer_->append_modulator_sample(
-                e.b, grid_.to_ms(sim_->now()),
-                sim_->network().modulators()[m.modulator].at(sim_->now()));
-            e.step += m.interval;
-          } else if (e.a == kRewardPoll) {
-            schedule(reward_input_->poll());
-            if (reward_input_->at_end()) continue;  // nothing more will come
-            e.step += reward_poll_;
-          } else {
-            checkpoint_now();
-            e.step += checkpoint_every_;
-          }
-          control_.push(e);
-        }
-      }
-      // The end, or a stop by a signal: a checkpoint to go on from.
-      checkpoint_now();
-      result_.status = completed ? "complete" : "interrupted";
-      if (!completed) {
-        const int sig = options_.stop_signal ? *options_.stop_signal : SIGINT;
-        result_.code = sig == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
-        result_.message = fmt::format("stopped by signal {}", sig);
+      while (sim_->now() < until && completed) {
+        const Step next = control_.empty() ? until : std::min(until, control_.top().step);
+        completed = sim_->run_until(next, *obs_);
+        while (completed && control_.due(sim_->now())) handle(control_.top());
       }
     } catch (const Error& e) {
       fail(e.code(), e.what());
+      completed = false;
     } catch (const std::bad_alloc&) {
       // What the estimate did not foresee: said with where it happened; the
-      // output is finished below, marked failed, with what was simulated.
+      // output is finished, marked failed, with what was simulated.
       fail(ExitCode::software,
            fmt::format("out of memory while simulating, at {} ms (the synapse tables hold {} "
                        "MiB)",
                        grid_.to_ms(sim_->now()), result_.synapse_bytes >> 20));
+      completed = false;
     }
-    obs.end_progress();
-    result_.loop_s = seconds_since(t_loop);
+    result_.loop_s += seconds_since(t_loop);
+    if (!completed && result_.status != "failed") {
+      const int sig = options_.stop_signal && *options_.stop_signal ? *options_.stop_signal
+                                                                     : SIGINT;
+      result_.code = sig == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
+      result_.status = "interrupted";
+      result_.message = fmt::format("stopped by signal {}", sig);
+    }
+    return completed;
+  }
+
+  // `spikeline run`: to the end, a checkpoint there (or where a signal
+  // stopped it), and the output finished.
+  RunResult execute() {
+    const bool completed = advance(stop_);
+    if (result_.status != "failed") {
+      try {
+        checkpoint_now();
+        if (completed) result_.status = "complete";
+      } catch (const Error& e) {
+        fail(e.code(), e.what());
+      }
+    }
+    return end();
+  }
+
+  // The summary, the final weights written and the output closed (marked
+  // complete, interrupted or failed). Once.
+  RunResult end() {
+    if (ended_) return result_;
+    ended_ = true;
+    if (result_.status.empty() || result_.status == "running") result_.status = "complete";
+    if (obs_) obs_->end_progress();
     finish();
     return result_;
   }
+  const RunResult& result() const { return result_; }
+  void request_stop() { sim_->request_stop(); }
+  Step now() const { return sim_->now(); }
+  const TimeGrid& grid() const { return grid_; }
+  const std::vector<std::string>& population_names() const { return names_; }
+  const std::vector<ProbeInfo>& probes() const { return probes_; }
+  bool ended() const { return ended_; }
+  // Goes on after a stop (a signal, request_stop()): the run is running again.
+  void resume_after_stop() {
+    if (result_.status != "interrupted") return;
+    result_.status.clear();
+    result_.code = ExitCode::ok;
+    result_.message.clear();
+    sim_->clear_stop_request();
+  }
 
  private:
+  void handle(Event e) {
+    control_.pop();
+    if (e.kind == EventKind::flush) {
+      writer_->set_simulated_time(grid_.to_ms(sim_->now()));
+      writer_->flush();
+      e.step += flush_every_;
+    } else if (e.a == kWeightRecord) {
+      recorders_[e.b].sample(*writer_, e.b, *sim_);
+      e.step += weight_records_[e.b].interval;
+      if (e.step > weight_records_[e.b].stop) return;  // its last sample was taken
+    } else if (e.a == kModulatorRecord) {
+      const auto& m = modulator_records_[e.b];
+      writer_->append_modulator_sample(e.b, grid_.to_ms(sim_->now()),
+                                       sim_->network().modulators()[m.modulator].at(sim_->now()));
+      e.step += m.interval;
+    } else if (e.a == kRewardPoll) {
+      schedule(reward_input_->poll());
+      if (reward_input_->at_end()) return;  // nothing more will come
+      e.step += reward_poll_;
+    } else {
+      checkpoint_now();
+      e.step += checkpoint_every_;
+    }
+    control_.push(e);
+  }
+
+  void checkpoint_now() {
+    if (options_.checkpoint_path.empty() || last_checkpoint_ == sim_->now()) return;
+    save_checkpoint();
+    last_checkpoint_ = sim_->now();
+  }
+
   // A SIGINT or SIGTERM before the run starts (during the build, most
   // likely) ends it without a file: Error(interrupted / terminated).
   void stop_if_signalled() const { check_stop(options_.stop_signal, "building the network"); }
@@ -710,7 +786,7 @@ class Session {
           return !(e.kind == EventKind::record && (e.a == kRewardPoll || e.a == kCheckpoint));
         },
         [](const Event& e, std::uint8_t kind, const void* context) {
-          const auto& self = *static_cast<const Session*>(context);
+          const auto& self = *static_cast<const RunSession*>(context);
           const bool ok = kind == static_cast<std::uint8_t>(EventKind::flush) ||
                           (kind == static_cast<std::uint8_t>(EventKind::record) &&
                            ((e.a == kWeightRecord && e.b < self.recorders_.size()) ||
@@ -828,12 +904,14 @@ class Session {
   OutputPosition position_;
   EventQueue control_;
   RunResult result_;
+  std::optional<RunObserver> obs_;
+  std::optional<Recording> memory_;
+  Step last_checkpoint_ = -1;
+  bool ended_ = false;
 };
 
-}  // namespace
-
 RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
-  Session session(c, registry, options, Session::Start::fresh);
+  RunSession session(c, registry, options, RunSession::Start::fresh);
   session.start();
   return session.execute();
 }
@@ -880,9 +958,168 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
         "--duration",
         checkpoint, simulated, c.simulation.duration_ms));
   }
-  Session session(std::move(c), registry, ro, Session::Start::resume);
+  RunSession session(std::move(c), registry, ro, RunSession::Start::resume);
   session.restore(a, checkpoint);
   return session.execute();
+}
+
+Session::Session(Config config, const Registry& registry, RunOptions options)
+    : impl_(std::make_unique<RunSession>(std::move(config), registry, std::move(options),
+                                         RunSession::Start::fresh)) {
+  impl_->start();
+}
+Session::~Session() {
+  // A session dropped without end() still leaves a finished file.
+  if (impl_ && !impl_->ended()) {
+    try {
+      impl_->end();
+    } catch (...) {  // a destructor must not throw; end() records its failures
+    }
+  }
+}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+
+void Session::record_in_memory() {
+  if (!impl_->recording()) impl_->record_in_memory();
+}
+const std::optional<Recording>& Session::recording() const {
+  return impl_->recording();
+}
+
+bool Session::run_until(Step until) {
+  if (impl_->ended()) throw UsageError("the run has ended: no more simulation after end()");
+  if (until <= impl_->now()) {
+    throw UsageError(fmt::format("run until {} ms: the run is already at {} ms",
+                                 impl_->grid().to_ms(until), impl_->grid().to_ms(impl_->now())));
+  }
+  impl_->resume_after_stop();
+  const bool completed = impl_->advance(until);
+  const RunResult& r = impl_->result();
+  if (r.status == "failed") {
+    const RunResult ended = impl_->end();
+    throw Error(ended.code, ended.message);
+  }
+  return completed;
+}
+Step Session::now() const {
+  return impl_->now();
+}
+const TimeGrid& Session::grid() const {
+  return impl_->grid();
+}
+void Session::request_stop() {
+  impl_->request_stop();
+}
+const std::vector<std::string>& Session::population_names() const {
+  return impl_->population_names();
+}
+std::vector<std::string> Session::projection_names() const {
+  std::vector<std::string> out;
+  for (const auto& p : impl_->simulator().network().projections()) out.push_back(p.name);
+  return out;
+}
+
+namespace {
+std::size_t variable_index(const Population& pop, const std::string& population,
+                           const std::string& variable) {
+  const auto vars = pop.state_vars();
+  std::vector<std::string> names;
+  for (std::size_t v = 0; v < vars.size(); ++v) {
+    if (vars[v].name == variable) return v;
+    names.push_back(vars[v].name);
+  }
+  throw ConfigError(fmt::format("population '{}' has no state variable '{}'{}; it has: {}",
+                                population, variable, did_you_mean(variable, names),
+                                names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+void check_index(std::size_t k, std::size_t n, const char* what) {
+  if (k >= n) {
+    throw ConfigError(fmt::format("{} index {} is out of range: valid is 0 to {}", what, k,
+                                  n == 0 ? 0 : n - 1));
+  }
+}
+}  // namespace
+
+std::vector<double> Session::state(std::size_t population, const std::string& variable) const {
+  const auto& pops = impl_->simulator().network().populations();
+  check_index(population, pops.size(), "population");
+  const Population& pop = *pops[population].population;
+  const std::size_t v = variable_index(pop, pops[population].name, variable);
+  std::vector<double> out(pop.size());
+  for (NeuronIndex i = 0; i < pop.size(); ++i) out[i] = pop.state(v, i, impl_->now());
+  return out;
+}
+
+void Session::set_state(std::size_t population, const std::string& variable,
+                        std::span<const double> values) {
+  const auto& pops = impl_->simulator().network().populations();
+  check_index(population, pops.size(), "population");
+  Population& pop = *pops[population].population;
+  const std::string& name = pops[population].name;
+  const std::size_t v = variable_index(pop, name, variable);
+  if (impl_->simulator().mode(population) != UpdateMode::stepped && impl_->now() > 0) {
+    // An event-driven model holds each neuron's state as of its last event.
+    throw UsageError(fmt::format(
+        "population '{}' is updated event by event: its state can be set before the first run "
+        "only",
+        name));
+  }
+  if (values.size() != pop.size()) {
+    throw ConfigError(fmt::format("{} of population '{}': {} values for {} neurons", variable,
+                                  name, values.size(), pop.size()));
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw ConfigError(fmt::format("{} of neuron {} of population '{}' = {}: must be finite",
+                                    variable, i, name, values[i]));
+    }
+  }
+  for (NeuronIndex i = 0; i < pop.size(); ++i) pop.set_state(v, i, values[i]);
+}
+
+std::vector<SynapseRecord> Session::synapses(std::size_t projection) {
+  Simulator& sim = impl_->simulator();
+  check_index(projection, sim.network().projections().size(), "projection");
+  sim.sync_plasticity();
+  return sim.connectivity(projection).canonical();
+}
+
+void Session::set_weights(std::size_t projection, std::span<const double> weights) {
+  Simulator& sim = impl_->simulator();
+  const auto& projections = sim.network().projections();
+  check_index(projection, projections.size(), "projection");
+  const std::string& name = projections[projection].name;
+  Connectivity& conn = sim.connectivity_for_update(projection);
+  if (weights.size() != conn.size()) {
+    throw ConfigError(fmt::format("weights of projection '{}': {} values for {} synapses", name,
+                                  weights.size(), conn.size()));
+  }
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const double w = weights[k];
+    if (!std::isfinite(w) || std::abs(w) > std::numeric_limits<float>::max()) {
+      throw ConfigError(fmt::format(
+          "weight of synapse {} of projection '{}' = {}: must be finite and fit a float32", k,
+          name, w));
+    }
+  }
+  if (const auto* rule = sim.plasticity(projection)) {
+    const auto [lo, hi] = std::minmax_element(weights.begin(), weights.end());
+    if (lo != weights.end()) rule->check_weights(*lo, *hi, name);
+  }
+  sim.sync_plasticity();  // lazily updated weights first, or they would overwrite these
+  const auto locations = conn.canonical_locations();
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    conn.block(locations[k].part).weight[locations[k].index] = static_cast<float>(weights[k]);
+  }
+}
+
+RunResult Session::end() {
+  return impl_->end();
+}
+bool Session::ended() const {
+  return impl_->ended();
 }
 
 }  // namespace spikeline::app

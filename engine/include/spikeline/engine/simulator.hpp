@@ -133,6 +133,9 @@ class Simulator {
   // Asks a running simulation to stop at the end of the current window;
   // safe to call from a signal handler or another thread.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
+  // Lets run_until go on after a stop request (an in-process caller that
+  // caught Ctrl-C and continues).
+  void clear_stop_request() { stop_requested_.store(false, std::memory_order_relaxed); }
 
   // The synapses of a projection, for a trainer that changes weights in
   // place between run_until() calls (the order within blocks is fixed: see

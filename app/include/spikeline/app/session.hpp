@@ -1,0 +1,100 @@
+// A configured simulation run in pieces by its caller, in this process:
+// what the Python module drives. It is `spikeline run` (run.hpp) with the
+// loop handed over: the same build, the same control events (flushes,
+// weight snapshots, rewards), so a run in one piece or in several gives the
+// same spikes, bit for bit, as the CLI with the same config and seed.
+//
+//   app::Session s(config, registry, {});
+//   s.record_in_memory();                 // spikes and traces kept here too
+//   s.run_until(s.grid().time_steps(500, "t"));
+//   s.set_weights(0, new_weights);        // between pieces
+//   s.run_until(s.grid().time_steps(1000, "t"));
+//   const auto& spikes = s.recording()->spikes;
+//   RunResult r = s.end();                // the output file (if any) finished
+//
+// The output file is written only when the config names one; without it
+// nothing touches the disk.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "spikeline/app/run.hpp"
+#include "spikeline/engine/simulator.hpp"
+#include "spikeline/io/build.hpp"
+
+namespace spikeline::app {
+
+// What a session kept in memory since record_in_memory().
+struct Recording {
+  // Per population (in config order), every spike in the exchange's order:
+  // by step, then neuron. The time in ms is step * dt (as in the file).
+  struct Spikes {
+    std::vector<Step> steps;
+    std::vector<NeuronIndex> ids;
+  };
+  // Per [[record]], the frames: row-major, rows x columns, the file's
+  // layout (docs/output.md).
+  struct Trace {
+    io::ProbeInfo info;
+    std::vector<float> frames;
+    std::size_t columns = 0;
+  };
+  std::vector<Spikes> spikes;
+  std::vector<Trace> traces;
+};
+
+class RunSession;
+
+class Session {
+ public:
+  // Builds the network of `config` (ConfigError etc. thrown, nothing
+  // written) and, when the config names an output file, creates it.
+  Session(io::Config config, const Registry& registry, RunOptions options);
+  ~Session();
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+
+  // Keeps spikes and traces in memory from now on.
+  void record_in_memory();
+  const std::optional<Recording>& recording() const;
+
+  // Simulates steps now()+1 .. until (until > now()). Returns false when a
+  // stop signal or request_stop() ended it early (the run can go on). A
+  // failure (a guard, a write error) ends the run and is thrown as the
+  // Error the CLI would report.
+  bool run_until(Step until);
+  Step now() const;
+  const TimeGrid& grid() const;
+  // Asks a running run_until to return at the end of its current window;
+  // safe from another thread or a signal handler.
+  void request_stop();
+
+  // Between pieces: the populations and projections by name, in config
+  // order; a state variable of every neuron; every synapse of a projection
+  // in canonical order (the SONATA edges' order), weights current (plastic
+  // ones brought up to now()).
+  const std::vector<std::string>& population_names() const;
+  std::vector<std::string> projection_names() const;
+  std::vector<double> state(std::size_t population, const std::string& variable) const;
+  void set_state(std::size_t population, const std::string& variable,
+                 std::span<const double> values);
+  std::vector<SynapseRecord> synapses(std::size_t projection);
+  // New weights for every synapse, in canonical order. Each must be finite
+  // and a float32; a plastic projection's rule goes on from them.
+  void set_weights(std::size_t projection, std::span<const double> weights);
+
+  // Ends the run: the final weights written and the output finished (marked
+  // complete or interrupted); the summary. Later calls return the same.
+  RunResult end();
+  bool ended() const;
+
+ private:
+  std::unique_ptr<RunSession> impl_;
+};
+
+}  // namespace spikeline::app
