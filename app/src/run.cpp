@@ -426,7 +426,7 @@ class RunSession {
     if (!c_.output.file.empty()) {
       writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
     }
-    initial_frames_due_ = writer_.has_value();
+    initial_frames_due_ = true;
     if (writer_) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
     for (std::uint32_t k = 0; writer_ && k < weight_records_.size(); ++k) {
       control_.push({weight_records_[k].start, EventKind::record, kWeightRecord, k, 0, 0});
@@ -490,7 +490,7 @@ class RunSession {
       // fresh run only: a resumed run's file has it.
       if (std::exchange(initial_frames_due_, false)) {
         for (std::size_t k = 0; k < probes_.size(); ++k) {
-          if (probes_[k].start == 0) writer_->append_frames(k, sim_->probe_frame(k));
+          if (probes_[k].start == 0) obs_->on_frames(k, sim_->probe_frame(k));
         }
       }
       // Recording (weight snapshots), flushing and checkpoints are events of

@@ -33,6 +33,14 @@ population = "exc"
 variables = ["V_m"]
 nodes = [0, 3, 9]
 interval = 0.5
+
+[[record]]
+name = "early"
+population = "exc"
+variables = ["V_m"]
+start = 0.0
+stop = 10.0
+interval = 0.1
 """
 
 
@@ -89,6 +97,13 @@ def test_traces_equal_cli():
         check_equal(list(tr["nodes"]), [0, 3, 9], "nodes")
         check_equal(tr["variables"], ["V_m"], "variables")
         check(np.allclose(tr["times"], t0 + step * np.arange(len(data))), "frame times")
+        # A second record of the population, from the initial state at t = 0.
+        with h5py.File(out, "r") as f:
+            early = f["reports/early/exc/data"][()]
+        tr = sim.trace("exc", 1)
+        check(np.array_equal(tr["data"], early), "the named record's frames differ")
+        check_equal(tr["times"][0], 0.0, "first frame time")
+        check_equal(len(early), 101, "frames 0 .. 10 ms")
 
 
 def test_dict_and_string_build_the_same_network():
