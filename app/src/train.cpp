@@ -242,6 +242,13 @@ struct TrainingSpec {
   std::size_t steps = 0, batch = 0, eval_every = 0;
   bool teacher = true;  // clamp the whole pattern (else the cue only)
   double dropout = 0, target_f1 = 0;
+  // Robustness training (corrupt_plan): each clamped pattern bit redrawn
+  // with this probability; the first pattern step trained (the Trainer sets
+  // it: the cue's length D unless given).
+  double context_flip = 0;
+  std::size_t target_from = 0;
+  double target_from_given = 0;  // as written, when given: checked once D is known
+  std::string target_from_item;
   learning::BpttParams bptt;
   learning::OptimizerParams optimizer;
   learning::LrSchedule schedule;
@@ -249,13 +256,14 @@ struct TrainingSpec {
 
 TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
   const ParamMap& p = c.training;
-  check_keys(
-      p,
-      {"init",     "init_gain",      "init_scale", "init_std",  "steps",        "batch",
-       "clamp",    "optimizer",      "lr",         "lr_min",    "warmup",       "schedule",
-       "momentum", "beta1",          "beta2",      "eps",       "weight_decay", "clip_norm",
-       "w_min",    "w_max",          "dropout",    "surrogate", "alpha",        "loss",
-       "gradient", "reset_gradient", "eval_every", "target_f1", "pos_weight",   "optimizer_state"});
+  check_keys(p, {"init",         "init_gain",       "init_scale",   "init_std",
+                 "steps",        "batch",           "clamp",        "optimizer",
+                 "lr",           "lr_min",          "warmup",       "schedule",
+                 "momentum",     "beta1",           "beta2",        "eps",
+                 "weight_decay", "clip_norm",       "w_min",        "w_max",
+                 "dropout",      "surrogate",       "alpha",        "loss",
+                 "gradient",     "reset_gradient",  "eval_every",   "target_f1",
+                 "pos_weight",   "optimizer_state", "context_flip", "target_from"});
   TrainingSpec t;
   t.init = one_of(p, "init", "hebbian", {"hebbian", "mean_hebbian", "random", "zero", "config"});
   t.init_gain = p.number("init_gain", 1.5);
@@ -274,6 +282,17 @@ TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
   }
   t.target_f1 = p.number("target_f1", 0.0);
   check_range(t.target_f1, 0.0, 1.0, p.item("target_f1"), "");
+  t.context_flip = p.number("context_flip", 0.0);
+  if (!(t.context_flip >= 0 && t.context_flip < 1)) {
+    throw ConfigError(fmt::format("{} = {} is out of range: valid is [0, 1)",
+                                  p.item("context_flip"), t.context_flip));
+  }
+  // 1 .. D, checked once D is known (Trainer).
+  t.target_from_item = p.item("target_from");
+  if (p.has("target_from")) {
+    t.target_from_given = p.number("target_from", 0);
+    check_finite(t.target_from_given, t.target_from_item, "");
+  }
   t.bptt = learning::BpttParams(p);
   t.bptt.beta = neuron.beta;
   t.bptt.theta = neuron.theta;
@@ -379,6 +398,40 @@ Plan plan_trial(const BitRaster& pattern, const TaskSpec& t, std::size_t D, bool
   for (std::size_t s = D; s < T; ++s)
     pattern.for_each_in_row(s, [&](std::size_t j) { p.target.set(B + s, j); });
   return p;
+}
+
+// Robustness training ([training] context_flip, target_from): the plan of a
+// training trial with its clamped pattern bits corrupted as the evaluation's
+// p_flip corrupts a cue (each bit, with probability `flip`, replaced by a
+// fresh Bernoulli(p_A) draw), on every clamped step, while the target stays
+// the clean pattern; and the target extended back to pattern step `from`
+// (< D), so that the steps of the cue are learned from the contexts that
+// precede them (background, then the cue's first steps): a cut cue is then
+// completed by the network itself. `rng` is the trial's own stream, keyed by
+// (seed, pattern, step), so the draws do not depend on threads or on the
+// other trials of the batch.
+void corrupt_plan(Plan& p, const BitRaster& pattern, const TaskSpec& t, std::size_t D, bool teacher,
+                  double flip, std::size_t from, RandomStream& rng) {
+  const std::size_t n = pattern.neurons(), B = t.background;
+  const std::size_t clamped = teacher ? pattern.steps() : D;
+  // A bit is set after a redraw with probability p_A: an active bit is lost
+  // with probability flip (1 - p_A), an inactive one set with flip p_A.
+  const double lose = flip * (1 - t.p_active), gain = flip * t.p_active;
+  if (flip > 0) {
+    for (std::size_t s = 0; s < clamped; ++s) {
+      pattern.for_each_in_row(s, [&](std::size_t j) {
+        if (rng.uniform() < lose) p.clamp.reset(B + s, j);
+      });
+      if (gain <= 0) continue;
+      for (std::uint64_t j = rng.geometric(gain); j < n; j += 1 + rng.geometric(gain))
+        if (!pattern.get(s, j)) p.clamp.set(B + s, j);
+    }
+  }
+  if (from < D) {
+    for (std::size_t s = from; s < D; ++s)
+      pattern.for_each_in_row(s, [&](std::size_t j) { p.target.set(B + s, j); });
+    p.score_begin = B + from;
+  }
 }
 
 // Sequential retrieval: background, then for each pattern in turn its cue
@@ -757,6 +810,16 @@ class Trainer {
             fmt::format("[evaluation] silenced = {}: a whole number from 0 to {}", k, n_));
       }
     }
+    spec_.target_from = D_;
+    if (c.training.has("target_from")) {
+      const double k = spec_.target_from_given;
+      if (!(k >= 1 && k <= static_cast<double>(D_) && k == std::floor(k))) {
+        throw ConfigError(
+            fmt::format("{} = {} is invalid: a whole number from 1 to {} (the cue's length D)",
+                        spec_.target_from_item, k, D_));
+      }
+      spec_.target_from = static_cast<std::size_t>(k);
+    }
     if (spec_.batch == 0 || spec_.batch > patterns_.size()) spec_.batch = patterns_.size();
     runner_ = std::make_unique<TrialRunner>(*sim_, pop_, probe_,
                                             sim_->connectivity(proj_).max_delay() + 1);
@@ -885,7 +948,13 @@ class Trainer {
       RandomStream rng(c_.simulation.seed, stream_id(StreamKind::user, 4), 0, step);
       for (std::size_t b = 0; b < spec_.batch; ++b) {
         const std::size_t m = order[((step % per_epoch) * spec_.batch + b) % order.size()];
-        const Plan plan = plan_trial(patterns_[m], task_, D_, spec_.teacher, {}, rng);
+        Plan plan = plan_trial(patterns_[m], task_, D_, spec_.teacher, {}, rng);
+        if (spec_.context_flip > 0 || spec_.target_from < D_) {
+          RandomStream noise(c_.simulation.seed, stream_id(StreamKind::user, 7),
+                             static_cast<std::uint32_t>(m), std::uint64_t{step} << 32);
+          corrupt_plan(plan, patterns_[m], task_, D_, spec_.teacher, spec_.context_flip,
+                       spec_.target_from, noise);
+        }
         runner_->run(plan, spec_.dropout, trial++ % (std::uint64_t{1} << 20), batch[b]);
       }
       const learning::LossValue loss = learning::batch_loss(batch, spec_.bptt);

@@ -4,6 +4,8 @@ The closed-form (per-context Hebbian) initialisation recalls every pattern
 exactly; the robustness sweeps perturb the cue as documented (a cut cue
 loses recall but never precision; p_flip = 0 is the unperturbed cue);
 training from a weak or a random initialisation reaches the acceptance F1;
+robustness training (target_from, context_flip) recalls from a cut cue and
+from silenced neurons where plain training on the same seed does not;
 the training log follows the cosine schedule; results are identical at 1
 and 2 threads; `spikeline run` with the trained edges and the cue as a
 clamp replays the recall raster spike for spike; patterns can be read from
@@ -182,14 +184,53 @@ def test_training_from_random_weights():
         check(steps < 60, "target_f1 = 0.99 should stop training early, ran %d steps" % steps)
 
 
+def robustness_after_training(extra):
+    """Recall F1 from a clean cue, and from a cue cut to 30 of its 41 steps,
+    p_flip = 0.25 and a quarter of the neurons silenced, after training from
+    half the closed form with the example's recipe (a fixed step budget)."""
+    tr = ('init_scale = 0.5\nsteps = 30\nloss = "bce"\npos_weight = 300\ngradient = "local"\n'
+          'lr = 0.01\n' + extra)
+    ev = 'p_flip = [0.25]\ncue_steps = [30]\nsilenced = [48]\nsequential = "no"'
+    with TempDir() as d, train(d, config(n=192, patterns=8, length=300, p_active=0.002,
+                                         training=tr, evaluation=ev)) as f:
+        return {"clean": pooled(f, "recall")[2],
+                **{k: f["evaluation/%s/f1" % k][0] for k in ("cue_steps", "p_flip", "silenced")}}
+
+
+def test_robustness_training():
+    """Same seed, same steps, three recipes. target_from trains the cue's own
+    steps from the contexts before them (background and the cue's first
+    steps), so a network cued with only the first 30 of 41 steps produces
+    steps 30 .. 40 itself and recalls the rest, where plain training loses
+    spikes. context_flip (the forced context corrupted, the target clean)
+    adds the margin that recall from a cue with a quarter of its neurons
+    silenced needs. Clean recall stays exact in all three."""
+    plain = robustness_after_training("")
+    cut = robustness_after_training("target_from = 20")
+    both = robustness_after_training("target_from = 20\ncontext_flip = 0.25")
+    for name, r in (("plain", plain), ("target_from", cut), ("both", both)):
+        check_equal(r["clean"], 1.0, "%s: clean recall F1" % name)
+    check(plain["cue_steps"] < 0.97, "plain training: cut cue F1 %.4f" % plain["cue_steps"])
+    check_equal(cut["cue_steps"], 1.0, "target_from = 20: cut cue F1 (plain %.4f)"
+                % plain["cue_steps"])
+    check_equal(both["cue_steps"], 1.0, "target_from and context_flip: cut cue F1")
+    check(both["silenced"] > plain["silenced"] + 0.03,
+          "48 of 192 silenced: F1 %.4f with context_flip, %.4f plain"
+          % (both["silenced"], plain["silenced"]))
+    check(both["p_flip"] >= plain["p_flip"],
+          "p_flip = 0.25: F1 %.4f with context_flip, %.4f plain" % (both["p_flip"], plain["p_flip"]))
+
+
 def test_identical_at_one_and_two_threads():
     for state in ("float32", "bfloat16"):
         identical_at_one_and_two_threads(state)
+    # Robustness training's draws are keyed by (seed, pattern, step).
+    identical_at_one_and_two_threads("float32", "context_flip = 0.3\ntarget_from = 20")
 
 
-def identical_at_one_and_two_threads(state):
+def identical_at_one_and_two_threads(state, extra=""):
     tr = ('init_scale = 0.5\nsteps = 6\nbatch = 2\ndropout = 0.2\neval_every = 3\n'
-          'optimizer_state = "%s"' % state)
+          'optimizer_state = "%s"\n%s' % (state, extra))
     results = []
     for threads in (1, 2):
         with TempDir() as d, train(d, config(n=96, patterns=4, length=150, p_active=0.008,
@@ -432,6 +473,21 @@ test_refuses_bad_gradient = refused(
 test_refuses_bad_optimizer_state = refused(
     config(training='optimizer_state = "float16"', **SMALL), EX_CONFIG,
     ["optimizer_state", "float16", "float32", "bfloat16"])
+test_refuses_context_flip_of_one = refused(
+    config(training="context_flip = 1.0", **SMALL), EX_CONFIG,
+    ["[training] parameter context_flip = 1 is out of range", "valid is [0, 1)"])
+test_refuses_negative_context_flip = refused(
+    config(training="context_flip = -0.1", **SMALL), EX_CONFIG,
+    ["[training] parameter context_flip = -0.1 is out of range", "valid is [0, 1)"])
+test_refuses_target_from_zero = refused(
+    config(training="target_from = 0", **SMALL), EX_CONFIG,
+    ["[training] parameter target_from = 0 is invalid", "a whole number from 1 to 5"])
+test_refuses_target_from_beyond_the_cue = refused(
+    config(training="target_from = 6", **SMALL), EX_CONFIG,
+    ["[training] parameter target_from = 6 is invalid", "a whole number from 1 to 5"])
+test_refuses_fractional_target_from = refused(
+    config(training="target_from = 2.5", **SMALL), EX_CONFIG,
+    ["[training] parameter target_from = 2.5 is invalid", "a whole number from 1 to 5"])
 test_refuses_p_active_out_of_range = refused(
     config(n=32, patterns=2, length=100, p_active=1.5, taps=5), EX_CONFIG, ["p_active", "1.5"])
 test_refuses_cue_longer_than_patterns = refused(

@@ -106,6 +106,9 @@ class BitRaster {
   void set(std::size_t t, std::size_t j) {
     bits_[t * words_ + j / 64] |= std::uint64_t{1} << (j % 64);
   }
+  void reset(std::size_t t, std::size_t j) {
+    bits_[t * words_ + j / 64] &= ~(std::uint64_t{1} << (j % 64));
+  }
   // The set bits of row t, in order.
   template <class F>
   void for_each_in_row(std::size_t t, F&& f) const {
