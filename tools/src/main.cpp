@@ -10,17 +10,22 @@
 //   spikeline validate CONFIG [--set key=value]...
 //   spikeline models [NAME]
 //   spikeline inspect FILE
+//   spikeline report FILE [-o DIR] [...]   (runs python3 -m spikeline.report)
 //
 // Exit codes (sysexits): 0 success, 64 usage, 65 bad data, 66 missing
-// input, 70 stopped by a guard, 73 cannot create output, 74 I/O error,
-// 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed;
-// during the build: no output created or touched).
+// input, 69 a program it needs is missing (report), 70 stopped by a guard, 73 cannot create output,
+// 74 I/O error, 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed; during the
+// build: no output created or touched).
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <string>
@@ -61,6 +66,7 @@ const char* kUsage =
     "  validate CONFIG   check CONFIG without simulating\n"
     "  models [NAME]     list the registered models, their parameters and state variables\n"
     "  inspect FILE      summarise an output file (populations, spikes, rates, time range)\n"
+    "  report FILE       write an HTML report with plots of an output file (needs Python)\n"
     "\n"
     "options: --help (also after a command), --version\n"
     "Times are in ms everywhere. Documentation: docs/ in the source tree.\n";
@@ -438,6 +444,88 @@ int cmd_inspect(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The interpreter and the package `report` runs, fixed when spikeline is
+// built (tools/CMakeLists.txt); SPIKELINE_PYTHON in the environment names
+// another interpreter.
+const char* kReportPython = SPIKELINE_REPORT_PYTHON;
+const char* kPackageDir = SPIKELINE_PYTHON_PACKAGE_DIR;
+const char* kPythonPackages = "python3 python3-numpy python3-h5py python3-matplotlib";
+
+// `report` is the Python package's (python/spikeline/report.py): this
+// checks what it can say better than Python could (a missing file, a missing
+// interpreter) and then replaces itself with
+// `python3 -m spikeline.report FILE ...`, whose exit code is the command's.
+// The package of the source tree this binary was built from comes first on
+// PYTHONPATH (so a build tree needs no installation); without it, the one
+// `cmake --install` put into the interpreter's dist-packages is used.
+int cmd_report(const std::vector<std::string>& args) {
+  po::options_description o("options");
+  std::string file;
+  o.add_options()("help,h", "show this help")("file", po::value<std::string>(&file),
+                                              "an output file")(
+      "output,o", po::value<std::string>(),
+      "the directory to write (default: FILE without .h5, plus _report)")(
+      "max-spikes", po::value<std::string>(),
+      "most spikes drawn in the raster; beyond, neurons are subsampled (default 200000)")(
+      "max-neurons", po::value<std::string>(), "most neurons (rows) in the raster (default 500)")(
+      "raster-ms", po::value<std::string>(),
+      "the raster shows the last this many ms (default 1000)")(
+      "bin", po::value<std::string>(),
+      "bin of the population rate in ms (default: 1/400 of the run)");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  const auto vm = parse(args, o, pos);
+  if (vm.count("help")) {
+    std::cout << "usage: spikeline report FILE [-o DIR] [options]\n\nWrite DIR/index.html and its "
+                 "plots: the run's summary (status, timing, populations, spike counts, rates, ISI "
+                 "CV), raster, population rate, rate and ISI distributions, recorded traces, "
+                 "weights; for spikeline train, the training curves and recall rasters; and the "
+                 "config. Opens in any browser, offline. Runs Python's spikeline package "
+                 "(docs/python.md) with "
+              << kReportPython << ".\n\n"
+              << o;
+    return 0;
+  }
+  if (file.empty()) throw UsageError("report: a FILE is required (see --help)");
+  struct stat st {};
+  if (stat(file.c_str(), &st) != 0) {
+    throw Error(ExitCode::no_input,
+                fmt::format("report: {}: {}", escaped(file), std::strerror(errno)));
+  }
+  const char* env_python = std::getenv("SPIKELINE_PYTHON");
+  const std::string python = env_python && *env_python ? env_python : kReportPython;
+  if (access(python.c_str(), X_OK) != 0) {
+    throw Error(ExitCode::unavailable,
+                fmt::format("report needs Python 3 with numpy, h5py and matplotlib, and there is "
+                            "no executable {} ({}); on Debian: apt-get install {} (or run "
+                            "scripts/install-deps.sh)",
+                            escaped(python), std::strerror(errno), kPythonPackages));
+  }
+  std::vector<std::string> argv_text{python, "-m", "spikeline.report", "--", file};
+  for (const char* name : {"output", "max-spikes", "max-neurons", "raster-ms", "bin"}) {
+    if (vm.count(name)) {
+      argv_text.insert(argv_text.end() - 2, {std::string("--") + name, vm[name].as<std::string>()});
+    }
+  }
+  struct stat package {};
+  const std::string init = std::string(kPackageDir) + "/spikeline/__init__.py";
+  if (stat(init.c_str(), &package) == 0) {
+    const char* old = std::getenv("PYTHONPATH");
+    const std::string path =
+        old && *old ? std::string(kPackageDir) + ":" + old : std::string(kPackageDir);
+    setenv("PYTHONPATH", path.c_str(), 1);
+  }
+  setenv("SPIKELINE_REPORT_PROG", "spikeline report", 1);
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  execv(python.c_str(), argv.data());
+  throw Error(ExitCode::unavailable,
+              fmt::format("report: cannot run {}: {}; on Debian: apt-get install {}",
+                          escaped(python), std::strerror(errno), kPythonPackages));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -463,10 +551,12 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "models") return cmd_models(rest);
     if (cmd == "inspect") return cmd_inspect(rest);
+    if (cmd == "report") return cmd_report(rest);
     throw UsageError(fmt::format(
         "unknown command '{}'{}; commands: run, resume, train, validate, models, "
-        "inspect",
-        cmd, did_you_mean(cmd, {"run", "resume", "train", "validate", "models", "inspect"})));
+        "inspect, report",
+        cmd,
+        did_you_mean(cmd, {"run", "resume", "train", "validate", "models", "inspect", "report"})));
   } catch (const Error& e) {
     std::cerr << "spikeline: error: " << e.what() << "\n";
     return static_cast<int>(e.code());
