@@ -102,6 +102,11 @@ def raster(spikes, t_start=None, t_stop=None, max_spikes=200_000, max_neurons=No
         ax, ax_rate = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     else:
         ax, ax_rate = fig.subplots(1, 1), None
+    # Dots about a row high (the axes' height in points over the rows):
+    # distinct where rows are few, a texture where they are many.
+    rows_total = sum(s.node_count if kept[p] is None else len(kept[p]) for p, s in window.items())
+    row_pt = height * 72.0 * (0.6 if rate_bin_ms else 0.8) / max(rows_total, 1)
+    dot = min(12.0, max(3.0, (1.4 * row_pt) ** 2))
     offset = 0
     ticks, labels = [], []
     shown = total = 0
@@ -117,8 +122,8 @@ def raster(spikes, t_start=None, t_stop=None, max_spikes=200_000, max_neurons=No
             times, ids = times[r >= 0], r[r >= 0]
             rows = len(kept[p])
         shown += len(times)
-        ax.scatter(times, ids + offset, s=2.0, marker=".", color=colour, linewidths=0,
-                   rasterized=True)
+        ax.scatter(times, ids + offset, s=dot, marker="o",
+                   color=colour, linewidths=0, rasterized=True)
         ticks.append(offset + rows / 2)
         labels.append("%s\n(%d)" % (p, s.node_count))
         offset += rows

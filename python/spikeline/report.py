@@ -124,7 +124,7 @@ def _figure_html(name, caption):
 
 class Builder:
     def __init__(self, f, out_dir, max_spikes=200_000, bin_ms=None, raster_ms=1000.0,
-                 max_neurons=500):
+                 max_neurons=300):
         self.f, self.out, self.max_spikes, self.bin_ms = f, out_dir, max_spikes, bin_ms
         self.raster_ms, self.max_neurons = raster_ms, max_neurons
         self.images = []
@@ -154,7 +154,7 @@ class Builder:
         page = Page(title, " &middot; ".join(sub))
 
         # --- overview -----------------------------------------------------
-        overview = [("file", os.path.abspath(f.path)), ("status", status)]
+        overview = [("file", f.path), ("status", status)]
         if summary.get("message"):
             overview.append(("message", summary["message"]))
         if prov is not None:
@@ -211,7 +211,7 @@ class Builder:
             figs = [
                 _figure_html(self.plot("raster.png", plots.raster, spiking, r0, t_stop,
                                        max_spikes=self.max_spikes, max_neurons=self.max_neurons,
-                                       width=11, height=4.6,
+                                       width=11, height=5.2,
                                        title="Spike raster, %s" % shown),
                              "Spike raster of %s: one row per neuron, populations coloured "
                              "(at most %d neurons shown, the same fraction of each "
@@ -362,8 +362,8 @@ def main(argv=None):
                         "(default 200000)")
     parser.add_argument("--raster-ms", type=float, default=1000.0,
                         help="the raster shows the last this many ms (default 1000)")
-    parser.add_argument("--max-neurons", type=int, default=500,
-                        help="most neurons (rows) in the raster (default 500)")
+    parser.add_argument("--max-neurons", type=int, default=300,
+                        help="most neurons (rows) in the raster (default 300)")
     parser.add_argument("--bin", type=float, default=None,
                         help="bin of the population rate in ms (default: 1/400 of the run)")
     try:

@@ -467,7 +467,7 @@ int cmd_report(const std::vector<std::string>& args) {
       "the directory to write (default: FILE without .h5, plus _report)")(
       "max-spikes", po::value<std::string>(),
       "most spikes drawn in the raster; beyond, neurons are subsampled (default 200000)")(
-      "max-neurons", po::value<std::string>(), "most neurons (rows) in the raster (default 500)")(
+      "max-neurons", po::value<std::string>(), "most neurons (rows) in the raster (default 300)")(
       "raster-ms", po::value<std::string>(),
       "the raster shows the last this many ms (default 1000)")(
       "bin", po::value<std::string>(),
