@@ -303,8 +303,9 @@ class File:
         self.path = os.fspath(path)
         if not os.path.exists(self.path):
             raise FileError("%s: no such file" % self.path, exit_code=66)
-        if os.path.isdir(self.path):
-            raise FileError("%s: is a directory, not an HDF5 file" % self.path, exit_code=66)
+        if not os.path.isfile(self.path):  # a FIFO would block the reader
+            raise FileError("%s: not a regular file (a directory, FIFO or device)" % self.path,
+                            exit_code=66)
         if not h5py.is_hdf5(self.path):
             raise FileError("%s: not an HDF5 file" % self.path)
         self.swmr = False

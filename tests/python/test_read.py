@@ -193,7 +193,10 @@ def test_missing_and_bad_files():
                           "no such file", code=66)
         text = write(os.path.join(d, "c.toml"), "[simulation]\n")
         expect_file_error(lambda: open_file(text), "c.toml", "not an HDF5 file", code=65)
-        expect_file_error(lambda: open_file(d), "is a directory", code=66)
+        expect_file_error(lambda: open_file(d), "not a regular file", code=66)
+        fifo = os.path.join(d, "fifo.h5")
+        os.mkfifo(fifo)
+        expect_file_error(lambda: open_file(fifo), "fifo.h5: not a regular file", code=66)
         path = os.path.join(d, "empty.h5")
         h5py.File(path, "w").close()
         with open_file(path) as f:
@@ -418,6 +421,43 @@ def test_the_package_imports_without_the_compiled_module():
     check_equal((p.returncode, p.stdout.split()), (0, ["False", "False", "False", "0.1.0"]),
                 "import spikeline (stderr %s)" % p.stderr)
     check(spikeline.open_file is open_file, "open_file re-exported")
+
+
+def test_install_puts_the_package_on_the_interpreters_path():
+    # setup.sh runs `cmake --install build --component python`: the package
+    # lands in SPIKELINE_PYTHON_SITE, which must be on /usr/bin/python3's
+    # sys.path without PYTHONPATH. Here it is staged under a prefix instead
+    # of installed, and imported from there.
+    build = os.path.dirname(os.path.dirname(BINARY))
+    cache = {}
+    with open(os.path.join(build, "CMakeCache.txt")) as f:
+        for line in f:
+            if "=" in line and not line.startswith(("#", "//")):
+                key, value = line.rstrip("\n").split("=", 1)
+                cache[key.split(":")[0]] = value
+    site, prefix = cache["SPIKELINE_PYTHON_SITE"], cache["CMAKE_INSTALL_PREFIX"]
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    p = subprocess.run([cache["SPIKELINE_PYTHON"], "-c", "import sys; print('\\n'.join(sys.path))"],
+                       env=clean, stdout=subprocess.PIPE, text=True)
+    check(site in p.stdout.splitlines(), "%s is not on the interpreter's sys.path:\n%s"
+          % (site, p.stdout))
+    with TempDir() as d:
+        r = subprocess.run(["cmake", "--install", build, "--component", "python", "--prefix", d],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        check_equal(r.returncode, 0, "cmake --install (%s)" % r.stdout)
+        staged = os.path.join(d, os.path.relpath(site, prefix)) if site.startswith(prefix + "/") \
+            else None
+        check(staged is not None, "the site %s lies under the prefix %s" % (site, prefix))
+        files = sorted(os.listdir(os.path.join(staged, "spikeline")))
+        check_equal(files, ["__init__.py", "files.py", "plots.py", "report.py", "stats.py"],
+                    "installed files")
+        env = dict(clean, PYTHONPATH=staged)
+        p = subprocess.run([cache["SPIKELINE_PYTHON"], "-c",
+                            "import spikeline, spikeline.files; print(spikeline.__file__)"],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=d)
+        check_equal(p.stdout.strip(), os.path.join(staged, "spikeline", "__init__.py"),
+                    "the staged package imports (%s)" % p.stderr)
 
 
 clitest.main(globals())

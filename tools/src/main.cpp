@@ -492,6 +492,12 @@ int cmd_report(const std::vector<std::string>& args) {
     throw Error(ExitCode::no_input,
                 fmt::format("report: {}: {}", escaped(file), std::strerror(errno)));
   }
+  // As inspect: a FIFO would block the reader, a directory is no file.
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(
+        ExitCode::no_input,
+        fmt::format("report: {}: not a regular file (a directory, FIFO or device)", escaped(file)));
+  }
   const char* env_python = std::getenv("SPIKELINE_PYTHON");
   const std::string python = env_python && *env_python ? env_python : kReportPython;
   if (access(python.c_str(), X_OK) != 0) {
