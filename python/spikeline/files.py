@@ -114,6 +114,21 @@ class Spikes:
         bounds = np.searchsorted(ids, np.arange(self.node_count + 1, dtype=np.uint64))
         return [times[bounds[i]:bounds[i + 1]] for i in range(self.node_count)]
 
+    def to_neo(self):
+        """The trains as Neo `SpikeTrain`s (Debian's python3-neo), one per
+        neuron, in ms over [t_start, t_stop], named "population[i]"."""
+        try:
+            import neo
+            import quantities as pq
+        except ImportError:
+            raise ImportError("to_neo needs Neo: install Debian's python3-neo "
+                              "(apt-get install python3-neo)") from None
+        return [neo.SpikeTrain(t, units=pq.ms, t_start=self.t_start * pq.ms,
+                               t_stop=max(self.t_stop, float(t[-1]) if len(t) else 0.0) * pq.ms,
+                               name="%s[%d]" % (self.population, i),
+                               population=self.population, node_id=i)  # annotations
+                for i, t in enumerate(self.trains())]
+
     def frame(self):
         """A pandas DataFrame with columns population, node_id, time_ms."""
         import pandas as pd
@@ -391,8 +406,12 @@ class File:
 
     @property
     def populations(self):
-        """Names of the populations with spikes, sorted."""
-        return sorted(self._spike_groups())
+        """Names of the populations with spikes: in the run's order (its
+        summary's) for spikeline's output, else sorted."""
+        names = set(self._spike_groups())
+        ordered = [p.get("name") for p in (self.summary or {}).get("populations", [])]
+        ordered = [p for p in ordered if p in names]
+        return ordered + sorted(names - set(ordered))
 
     def spikes(self, population=None):
         """Spikes of one population (may be omitted when there is one)."""

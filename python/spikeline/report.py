@@ -236,11 +236,16 @@ class Builder:
             rep = f.report(name)
             if rep.data.shape[0] == 0:
                 continue
+            # The last fifth of the raster's window: spikes stay visible.
+            t1 = float(rep.times[-1])
+            t0 = max(float(rep.times[0]), t1 - self.raster_ms / 5)
+            span = "the last %g ms" % (t1 - t0) if t0 > rep.times[0] else "the whole run"
             for v, variable in enumerate(rep.variables):
                 figs.append(_figure_html(
                     self.plot("trace_%d_%d.png" % (k, v), plots.traces, rep, variable,
-                              width=5.6, height=3.0),
-                    "%s: %s of %d recorded nodes" % (name, variable, min(8, len(rep.node_ids)))))
+                              t_start=t0, width=5.6, height=3.0),
+                    "%s: %s of %d recorded nodes, %s" % (name, variable,
+                                                         min(8, len(rep.node_ids)), span)))
         if figs:
             page.section("Recorded traces", '<div class="grid">%s</div>' % "".join(figs))
         figs, notes, tables = [], [], []
@@ -275,6 +280,7 @@ class Builder:
                     rows.append((e.name, "%s -> %s" % (e.source_population, e.target_population),
                                  len(e), float(w.mean()), float(w.std()), float(w.min()),
                                  float(w.max()), None if d is None else
+                                 "%g" % float(d.min()) if d.min() == d.max() else
                                  "%g .. %g" % (float(d.min()), float(d.max()))))
                 tables.append(_table(["projection", "populations", "synapses", "mean weight",
                                       "std", "min", "max", "delay (ms)"], rows, numeric_from=2))

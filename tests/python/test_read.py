@@ -257,7 +257,7 @@ def test_reading_spikelines_run_agrees_with_the_file():
         out = os.path.join(d, "own.h5")
         run_ok(["run", cfg, "-o", out, "-q"], cwd=d)
         with h5py.File(out, "r") as h, open_file(out) as f:
-            check_equal(f.populations, ["exc", "gen"], "populations")
+            check_equal(f.populations, ["gen", "exc"], "populations in the config's order")
             check_equal((f.status, f.simulated_ms, f.provenance.seed), ("complete", 200.0, 3),
                         "provenance")
             check_equal(f.provenance.config_dict["simulation"]["seed"], 3, "config as a dict")
@@ -421,6 +421,25 @@ def test_the_package_imports_without_the_compiled_module():
     check_equal((p.returncode, p.stdout.split()), (0, ["False", "False", "False", "0.1.0"]),
                 "import spikeline (stderr %s)" % p.stderr)
     check(spikeline.open_file is open_file, "open_file re-exported")
+
+
+def test_neo_spike_trains():
+    try:
+        import neo  # noqa: F401
+    except ImportError:
+        raise clitest.Skip("no Neo (Debian package python3-neo; CI installs it)")
+    with TempDir() as d:
+        path = os.path.join(d, "foreign.h5")
+        write_foreign_spikes(path)
+        with open_file(path) as f:
+            trains = f.spikes("cortex").to_neo()
+        check_equal(len(trains), 6, "one SpikeTrain per neuron")
+        t5 = trains[5]
+        check_equal((t5.name, str(t5.units.dimensionality), list(t5.magnitude)),
+                    ("cortex[5]", "ms", [0.5, 2.0, 9.0]), "neuron 5's train")
+        check_equal((float(t5.t_start), float(t5.t_stop)), (0.0, 9.0), "t_start, t_stop")
+        check_equal(t5.annotations, {"population": "cortex", "node_id": 5}, "annotations")
+        check_equal(len(trains[1]), 0, "a silent neuron's train is empty")
 
 
 def test_install_puts_the_package_on_the_interpreters_path():

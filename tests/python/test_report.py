@@ -160,6 +160,57 @@ def test_report_of_a_training():
             png_size(os.path.join(d, "wm_report", name))
 
 
+RECORDS = """
+[simulation]
+dt = 0.1
+duration = 100.0
+seed = 3
+[output]
+file = "rec.h5"
+[[population]]
+name = "gen"
+model = "poisson_generator"
+size = 20
+params = { rate = 200.0 }
+[[population]]
+name = "exc"
+model = "iaf_psc_exp"
+size = 10
+[[projection]]
+name = "drive"
+source = "gen"
+target = "exc"
+rule = "all_to_all"
+weight = { distribution = "uniform", low = 50.0, high = 300.0 }
+delay = 1.0
+[[record]]
+population = "exc"
+variables = ["V_m", "I_syn_ex"]
+nodes = [0, 3]
+[[record_weights]]
+projection = "drive"
+interval = 20.0
+"""
+
+
+def test_report_of_traces_and_weights():
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "rec.toml"), RECORDS)
+        run_ok(["run", cfg, "-o", "rec.h5", "-q"], cwd=d)
+        run_ok(["report", "rec.h5", "-o", "rep"], cwd=d)
+        with open(os.path.join(d, "rep", "index.html"), encoding="utf-8") as f:
+            page = f.read()
+        check_equal(sorted(images_of(page)), ["isi_cv.png", "matrix.png", "raster.png",
+                                              "rate_hist.png", "rates.png", "trace_0_0.png",
+                                              "trace_0_1.png", "weight_hist.png",
+                                              "weights_0.png"], "images with records")
+        for text in ("exc: V_m of 2 recorded nodes, the whole run",
+                     "exc: I_syn_ex of 2 recorded nodes, the whole run",
+                     "Weights of drive over time", "<td>drive</td><td>gen -&gt; exc</td>"
+                     "<td class=\"num\">200</td>"):
+            check(text in page, "the page lacks %r" % text)
+
+
 def test_report_errors():
     with TempDir() as d:
         r = spikeline(["report", os.path.join(d, "nope.h5")])
