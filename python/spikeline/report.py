@@ -416,8 +416,8 @@ def main(argv=None):
             Builder(f, out, args.max_spikes, args.bin, args.raster_ms, args.max_neurons).run()
         except FileError as e:
             fail(e.exit_code, str(e))
-        except (KeyError, OSError) as e:
-            fail(EX_DATAERR, "%s: cannot be read as a spikeline/SONATA file: %s" % (args.file, e))
+        except (KeyError, OSError, ValueError) as e:  # ValueError: StatsError, PlotError
+            fail(EX_DATAERR, "%s: cannot be reported on: %s" % (args.file, e))
     sys.stderr.write("%s: report written to %s\n" % (PROG, os.path.join(out, "index.html")))
     return 0
 

@@ -333,6 +333,13 @@ def test_a_killed_run_reads_up_to_its_last_flush():
             exc = f.spikes("exc")
             check(len(exc) > 0 and exc.times.max() <= upto, "spikes up to simulated_ms")
             check_equal(exc.t_stop, upto, "t_stop = simulated_ms")
+        # The report of such a file says so (in-process: python3 -m spikeline.report).
+        from spikeline import report
+        check_equal(report.main([out, "-o", os.path.join(d, "rep")]), 0, "report exit")
+        with open(os.path.join(d, "rep", "index.html"), encoding="utf-8") as page:
+            text = page.read()
+        check('<span class="status running">running</span>' in text and
+              "the file is read up to its last flush" in text, "a running file's report")
         full = os.path.join(d, "full.h5")
         run_ok(["run", src, "-o", full, "-q", "--set", "simulation.duration=%r" % upto,
                 "--set", "output.edges=false"], cwd=d)
