@@ -12,6 +12,7 @@ far as it was flushed: spikes up to /provenance/simulated_ms, report frames
 up to mapping/time's stop.
 """
 
+import dataclasses
 import json
 import os
 
@@ -137,23 +138,22 @@ class Spikes:
                              "node_id": self.node_ids, "time_ms": self.times})
 
 
+@dataclasses.dataclass(repr=False)
 class Report:
     """A SONATA frame report: `data` [frames x columns], `times` (ms) of the
     frames, `node_ids` and the mapping (node k owns columns
     index_pointers[k] .. index_pointers[k+1]-1, `element_ids` says which
     element, here which variable, each column holds)."""
 
-    def __init__(self, name, population, data, times, node_ids, index_pointers, element_ids,
-                 variables, units):
-        self.name = name
-        self.population = population
-        self.data = data
-        self.times = times
-        self.node_ids = node_ids
-        self.index_pointers = index_pointers
-        self.element_ids = element_ids
-        self.variables = variables
-        self.units = units
+    name: str
+    population: str
+    data: np.ndarray
+    times: np.ndarray
+    node_ids: np.ndarray
+    index_pointers: np.ndarray
+    element_ids: np.ndarray
+    variables: list
+    units: list
 
     def __repr__(self):
         return "Report(%r: %d frames, %d nodes, variables %s)" % (
@@ -211,19 +211,19 @@ class Report:
         return df
 
 
+@dataclasses.dataclass(repr=False)
 class WeightSnapshots:
     """A /weights/<name> group: `data` [samples x synapses] at `times` (ms),
     the `projection`, `edge_ids` (None: every synapse, in the order of
     /edges/<projection>) and any other recorded synapse variable in
     `variables`."""
 
-    def __init__(self, name, projection, times, data, edge_ids, variables):
-        self.name = name
-        self.projection = projection
-        self.times = times
-        self.data = data
-        self.edge_ids = edge_ids
-        self.variables = variables
+    name: str
+    projection: str
+    times: np.ndarray
+    data: np.ndarray
+    edge_ids: np.ndarray  # or None
+    variables: dict
 
     def __repr__(self):
         return "WeightSnapshots(%r: %d samples x %d synapses)" % (self.name, *self.data.shape)

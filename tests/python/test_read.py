@@ -19,7 +19,9 @@ import numpy as np
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest  # noqa: E402
+import configs  # noqa: E402
 from clitest import BINARY, TempDir, check, check_equal, run_ok, write  # noqa: E402
 
 import spikeline  # noqa: E402
@@ -208,52 +210,10 @@ def test_missing_and_bad_files():
 
 # --- spikeline's own output ------------------------------------------------
 
-OWN_CONFIG = """
-[simulation]
-dt = 0.1
-duration = 200.0
-seed = 3
-
-[output]
-file = "own.h5"
-flush_interval = 50.0
-
-[[population]]
-name = "gen"
-model = "poisson_generator"
-size = 30
-params = { rate = 100.0 }
-
-[[population]]
-name = "exc"
-model = "iaf_psc_exp"
-size = 12
-
-[[projection]]
-name = "drive"
-source = "gen"
-target = "exc"
-rule = "fixed_probability"
-p = 0.5
-weight = { distribution = "uniform", low = 100.0, high = 400.0 }
-delay = 1.0
-
-[[record]]
-population = "exc"
-variables = ["V_m", "I_syn_ex"]
-nodes = [1, 4, 9]
-interval = 0.5
-
-[[record_weights]]
-projection = "drive"
-interval = 50.0
-start = 0.0
-"""
-
 
 def test_reading_spikelines_run_agrees_with_the_file():
     with TempDir() as d:
-        cfg = write(os.path.join(d, "own.toml"), OWN_CONFIG)
+        cfg = write(os.path.join(d, "own.toml"), configs.RECORDED)
         out = os.path.join(d, "own.h5")
         run_ok(["run", cfg, "-o", out, "-q"], cwd=d)
         with h5py.File(out, "r") as h, open_file(out) as f:
@@ -351,48 +311,9 @@ def test_a_killed_run_reads_up_to_its_last_flush():
                       % (pop, len(a), len(b), upto))
 
 
-TRAIN_CONFIG = """
-[simulation]
-dt = 1.0
-seed = 1
-
-[output]
-file = "wm.h5"
-
-[[population]]
-name = "wm"
-model = "lif_discrete"
-size = 48
-params = { beta = 0.7, theta = 1.0 }
-
-[[projection]]
-name = "rec"
-source = "wm"
-target = "wm"
-rule = "all_to_all"
-taps = 5
-weight = 0.0
-delay = 1.0
-
-[task]
-patterns = 3
-length = 60
-p_active = 0.05
-
-[training]
-init_scale = 0.5
-steps = 3
-eval_every = 2
-loss = "bce"
-pos_weight = 20
-
-[evaluation]
-"""
-
-
 def test_reading_a_training_file():
     with TempDir() as d:
-        cfg = write(os.path.join(d, "wm.toml"), TRAIN_CONFIG)
+        cfg = write(os.path.join(d, "wm.toml"), configs.TRAIN)
         out = os.path.join(d, "wm.h5")
         run_ok(["train", cfg, "-o", out, "-q"], cwd=d)
         with h5py.File(out, "r") as h, open_file(out) as f:

@@ -22,7 +22,9 @@ import numpy as np
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest  # noqa: E402
+import configs  # noqa: E402
 from clitest import (EX_DATAERR, EX_NOINPUT, EX_USAGE, SOURCE_DIR, TempDir, check,  # noqa: E402
                      check_equal, expect_exit, expect_in, run_ok, spikeline, write)
 
@@ -105,41 +107,9 @@ def test_report_of_a_coba_run():
             check(word in page, "the page lacks %r" % word)
 
 
-TRAIN = """
-[simulation]
-dt = 1.0
-seed = 1
-[output]
-file = "wm.h5"
-[[population]]
-name = "wm"
-model = "lif_discrete"
-size = 40
-params = { beta = 0.7, theta = 1.0 }
-[[projection]]
-name = "rec"
-source = "wm"
-target = "wm"
-rule = "all_to_all"
-taps = 5
-weight = 0.0
-delay = 1.0
-[task]
-patterns = 2
-length = 80
-p_active = 0.05
-[training]
-init_scale = 0.5
-steps = 2
-eval_every = 1
-loss = "bce"
-pos_weight = 20
-"""
-
-
 def test_report_of_a_training():
     with TempDir() as d:
-        cfg = write(os.path.join(d, "wm.toml"), TRAIN)
+        cfg = write(os.path.join(d, "wm.toml"), configs.TRAIN)
         run_ok(["train", cfg, "-o", "wm.h5", "-q"], cwd=d)
         run_ok(["report", "wm.h5"], cwd=d)                 # default: wm_report/
         with open(os.path.join(d, "wm_report", "index.html"), encoding="utf-8") as f:
@@ -160,42 +130,9 @@ def test_report_of_a_training():
             png_size(os.path.join(d, "wm_report", name))
 
 
-RECORDS = """
-[simulation]
-dt = 0.1
-duration = 100.0
-seed = 3
-[output]
-file = "rec.h5"
-[[population]]
-name = "gen"
-model = "poisson_generator"
-size = 20
-params = { rate = 200.0 }
-[[population]]
-name = "exc"
-model = "iaf_psc_exp"
-size = 10
-[[projection]]
-name = "drive"
-source = "gen"
-target = "exc"
-rule = "all_to_all"
-weight = { distribution = "uniform", low = 50.0, high = 300.0 }
-delay = 1.0
-[[record]]
-population = "exc"
-variables = ["V_m", "I_syn_ex"]
-nodes = [0, 3]
-[[record_weights]]
-projection = "drive"
-interval = 20.0
-"""
-
-
 def test_report_of_traces_and_weights():
     with TempDir() as d:
-        cfg = write(os.path.join(d, "rec.toml"), RECORDS)
+        cfg = write(os.path.join(d, "rec.toml"), configs.RECORDED)
         run_ok(["run", cfg, "-o", "rec.h5", "-q"], cwd=d)
         run_ok(["report", "rec.h5", "-o", "rep"], cwd=d)
         with open(os.path.join(d, "rep", "index.html"), encoding="utf-8") as f:
@@ -204,10 +141,12 @@ def test_report_of_traces_and_weights():
                                               "rate_hist.png", "rates.png", "trace_0_0.png",
                                               "trace_0_1.png", "weight_hist.png",
                                               "weights_0.png"], "images with records")
-        for text in ("exc: V_m of 2 recorded nodes, the whole run",
-                     "exc: I_syn_ex of 2 recorded nodes, the whole run",
+        with h5py.File(os.path.join(d, "rec.h5"), "r") as f:
+            synapses = len(f["edges/drive/source_node_id"])
+        for text in ("exc: V_m of 3 recorded nodes, the whole run",
+                     "exc: I_syn_ex of 3 recorded nodes, the whole run",
                      "Weights of drive over time", "<td>drive</td><td>gen -&gt; exc</td>"
-                     "<td class=\"num\">200</td>"):
+                     "<td class=\"num\">%d</td>" % synapses):
             check(text in page, "the page lacks %r" % text)
 
 
