@@ -109,11 +109,9 @@ def raster(spikes, t_start=None, t_stop=None, max_spikes=200_000, max_neurons=No
     dot = min(12.0, max(3.0, (1.4 * row_pt) ** 2))
     offset = 0
     ticks, labels = [], []
-    shown = total = 0
     for k, (p, s) in enumerate(window.items()):
         colour = COLOURS[k % len(COLOURS)]
         times, ids = s.times, s.node_ids.astype(np.int64)
-        total += len(times)
         rows = s.node_count
         if kept[p] is not None:
             row_of = np.full(s.node_count, -1, dtype=np.int64)
@@ -121,7 +119,6 @@ def raster(spikes, t_start=None, t_stop=None, max_spikes=200_000, max_neurons=No
             r = row_of[ids]
             times, ids = times[r >= 0], r[r >= 0]
             rows = len(kept[p])
-        shown += len(times)
         ax.scatter(times, ids + offset, s=dot, marker="o",
                    color=colour, linewidths=0, rasterized=True)
         ticks.append(offset + rows / 2)
@@ -138,8 +135,8 @@ def raster(spikes, t_start=None, t_stop=None, max_spikes=200_000, max_neurons=No
     ax.set_xlim(t0, t1)
     ax.invert_yaxis()
     neurons = sum(s.node_count for s in window.values())
-    note = "" if shown == total else " (%s of %s neurons shown)" % (format(offset, ","),
-                                                                      format(neurons, ","))
+    note = "" if offset == neurons else " (%s of %s neurons shown)" % (format(offset, ","),
+                                                                         format(neurons, ","))
     ax.set_title((title or "Spike raster") + note, fontsize=10)
     if ax_rate is not None:
         ax_rate.set_ylabel("rate (Hz)")

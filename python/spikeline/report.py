@@ -127,13 +127,11 @@ class Builder:
                  max_neurons=300):
         self.f, self.out, self.max_spikes, self.bin_ms = f, out_dir, max_spikes, bin_ms
         self.raster_ms, self.max_neurons = raster_ms, max_neurons
-        self.images = []
 
     def plot(self, name, function, *args, **kwargs):
         path = os.path.join(self.out, name)
         fig = function(*args, **kwargs)
         fig.savefig(path, dpi=100)
-        self.images.append(name)
         return name
 
     def run(self):
@@ -185,7 +183,9 @@ class Builder:
         by_name = {p.get("name"): p for p in summary.get("populations", [])}
         if pops or by_name:
             rows = []
-            for name in sorted(set(pops) | set(n for n in by_name if n)):
+            # The run's order (its summary's), then any other recorded population.
+            names = [n for n in by_name if n] + [n for n in pops if n not in by_name]
+            for name in names:
                 s = pops.get(name)
                 if s is None:
                     p = by_name[name]
