@@ -23,6 +23,11 @@ from clitest import check, check_equal, Failure  # noqa: E402
 import numpy as np  # noqa: E402
 import spikeline  # noqa: E402
 
+if not spikeline.HAVE_CORE:
+    # A build without the module (a sanitized one): nothing to test here.
+    print("skipped: spikeline._core is not built")
+    sys.exit(clitest.EX_SKIPPED)
+
 COBA = clitest.example("coba.toml")
 SHORT = ["simulation.duration=200"]
 
@@ -235,7 +240,7 @@ def test_gil_released_while_running():
     done = threading.Event()
 
     def run():
-        sim.run(1500)
+        sim.run(3000)
         done.set()
 
     t = threading.Thread(target=run)
@@ -247,9 +252,11 @@ def test_gil_released_while_running():
         ticks_while_running += 1
         done.wait(0.001)
     t.join()
-    check(ticks_while_running >= 50,
+    # Held, this thread would not run again until the engine returned (a
+    # tick or two at most, around the call).
+    check(ticks_while_running >= 20,
           "the main thread ran %d times while the engine ran" % ticks_while_running)
-    check_equal(sim.time, 1500.0, "time")
+    check_equal(sim.time, 3000.0, "time")
 
 
 def test_ctrl_c_stops_and_the_run_goes_on():

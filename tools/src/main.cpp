@@ -10,17 +10,22 @@
 //   spikeline validate CONFIG [--set key=value]...
 //   spikeline models [NAME]
 //   spikeline inspect FILE
+//   spikeline report FILE [-o DIR] [...]   (runs python3 -m spikeline.report)
 //
 // Exit codes (sysexits): 0 success, 64 usage, 65 bad data, 66 missing
-// input, 70 stopped by a guard, 73 cannot create output, 74 I/O error,
-// 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed;
-// during the build: no output created or touched).
+// input, 69 a program it needs is missing (report), 70 stopped by a guard, 73 cannot create output,
+// 74 I/O error, 78 bad config, 130/143 after SIGINT/SIGTERM (output flushed and closed; during the
+// build: no output created or touched).
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -62,6 +67,7 @@ const char* kUsage =
     "  validate CONFIG   check CONFIG without simulating\n"
     "  models [NAME]     list the registered models, their parameters and state variables\n"
     "  inspect FILE      summarise an output file (populations, spikes, rates, time range)\n"
+    "  report FILE       write an HTML report with plots of an output file (needs Python)\n"
     "\n"
     "options: --help (also after a command), --version\n"
     "Times are in ms everywhere. Documentation: docs/ in the source tree.\n";
@@ -444,13 +450,98 @@ int cmd_inspect(const std::vector<std::string>& args, const std::string&) {
   return 0;
 }
 
+// The interpreter and the package `report` runs, fixed when spikeline is
+// built (tools/CMakeLists.txt); SPIKELINE_PYTHON in the environment names
+// another interpreter.
+const char* kReportPython = SPIKELINE_REPORT_PYTHON;
+const char* kPackageDir = SPIKELINE_PYTHON_PACKAGE_DIR;
+const char* kPythonPackages = "python3 python3-numpy python3-h5py python3-matplotlib";
+
+// `report` is the Python package's (python/spikeline/report.py): this
+// checks what it can say better than Python could (a missing file, a missing
+// interpreter) and then replaces itself with
+// `python3 -m spikeline.report FILE ...`, whose exit code is the command's.
+// The package of the source tree this binary was built from comes first on
+// PYTHONPATH (so a build tree needs no installation); without it, the one
+// `cmake --install` put into the interpreter's dist-packages is used.
+int cmd_report(const std::vector<std::string>& args, const std::string&) {
+  po::options_description o("options");
+  std::string file;
+  o.add_options()(
+      "output,o", po::value<std::string>(),
+      "the directory to write (default: FILE without .h5, plus _report)")(
+      "max-spikes", po::value<std::string>(),
+      "most spikes drawn in the raster; beyond, neurons are subsampled (default 200000)")(
+      "max-neurons", po::value<std::string>(), "most neurons (rows) in the raster (default 300)")(
+      "raster-ms", po::value<std::string>(),
+      "the raster shows the last this many ms (default 1000)")(
+      "bin", po::value<std::string>(),
+      "bin of the population rate in ms (default: 1/400 of the run)");
+  const std::string about = fmt::format(
+      "Write DIR/index.html and its plots: the run's summary (status, timing, populations, "
+      "spike counts, rates, ISI CV), raster, population rate, rate and ISI distributions, "
+      "recorded traces, weights; for spikeline train, the training curves and recall rasters; "
+      "and the config. Opens in any browser, offline. Runs Python's spikeline package "
+      "(docs/python.md) with {}.",
+      kReportPython);
+  const auto parsed =
+      parse_command(args, o, {"report", "FILE", "file", "an output file", "a FILE", about.c_str()},
+                    file);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
+  struct stat st {};
+  if (stat(file.c_str(), &st) != 0) {
+    throw Error(ExitCode::no_input,
+                fmt::format("report: {}: {}", escaped(file), std::strerror(errno)));
+  }
+  // As inspect: a FIFO would block the reader, a directory is no file.
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(
+        ExitCode::no_input,
+        fmt::format("report: {}: not a regular file (a directory, FIFO or device)", escaped(file)));
+  }
+  const char* env_python = std::getenv("SPIKELINE_PYTHON");
+  const std::string python = env_python && *env_python ? env_python : kReportPython;
+  if (access(python.c_str(), X_OK) != 0) {
+    throw Error(ExitCode::unavailable,
+                fmt::format("report needs Python 3 with numpy, h5py and matplotlib, and there is "
+                            "no executable {} ({}); on Debian: apt-get install {} (or run "
+                            "scripts/install-deps.sh)",
+                            escaped(python), std::strerror(errno), kPythonPackages));
+  }
+  std::vector<std::string> argv_text{python, "-m", "spikeline.report", "--", file};
+  for (const char* name : {"output", "max-spikes", "max-neurons", "raster-ms", "bin"}) {
+    if (vm.count(name)) {
+      argv_text.insert(argv_text.end() - 2, {std::string("--") + name, vm[name].as<std::string>()});
+    }
+  }
+  struct stat package {};
+  const std::string init = std::string(kPackageDir) + "/spikeline/__init__.py";
+  if (stat(init.c_str(), &package) == 0) {
+    const char* old = std::getenv("PYTHONPATH");
+    const std::string path =
+        old && *old ? std::string(kPackageDir) + ":" + old : std::string(kPackageDir);
+    setenv("PYTHONPATH", path.c_str(), 1);
+  }
+  setenv("SPIKELINE_REPORT_PROG", "spikeline report", 1);
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  execv(python.c_str(), argv.data());
+  throw Error(ExitCode::unavailable,
+              fmt::format("report: cannot run {}: {}; on Debian: apt-get install {}",
+                          escaped(python), std::strerror(errno), kPythonPackages));
+}
+
 struct Command {
   const char* name;
   int (*run)(const std::vector<std::string>& args, const std::string& command_line);
 };
 constexpr Command kCommands[] = {{"run", cmd_run},       {"resume", cmd_resume},
                                  {"train", cmd_train},   {"validate", cmd_validate},
-                                 {"models", cmd_models}, {"inspect", cmd_inspect}};
+                                 {"models", cmd_models}, {"inspect", cmd_inspect},
+                                 {"report", cmd_report}};
 
 }  // namespace
 

@@ -20,6 +20,7 @@ enum class ExitCode : int {
   usage = 64,         // EX_USAGE: bad command line
   data = 65,          // EX_DATAERR: bad input data (an edges file, a spike file)
   no_input = 66,      // EX_NOINPUT: an input file does not exist
+  unavailable = 69,   // EX_UNAVAILABLE: a program it needs is missing (report: Python)
   cant_create = 73,   // EX_CANTCREAT: the output cannot be created
   io = 74,            // EX_IOERR: reading or writing failed mid-way
   config = 78,        // EX_CONFIG: the configuration is wrong
