@@ -553,6 +553,7 @@ class RunSession {
   Step now() const { return sim_->now(); }
   const TimeGrid& grid() const { return grid_; }
   const std::vector<std::string>& population_names() const { return names_; }
+  const std::vector<std::uint64_t>& population_sizes() const { return sizes_; }
   const std::vector<ProbeInfo>& probes() const { return probes_; }
   bool ended() const { return ended_; }
   // Goes on after a stop (a signal, request_stop()): the run is running again.
@@ -1013,6 +1014,9 @@ void Session::request_stop() {
 }
 const std::vector<std::string>& Session::population_names() const {
   return impl_->population_names();
+}
+const std::vector<std::uint64_t>& Session::population_sizes() const {
+  return impl_->population_sizes();
 }
 std::vector<std::string> Session::projection_names() const {
   std::vector<std::string> out;

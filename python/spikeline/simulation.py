@@ -125,6 +125,20 @@ class Simulation:
         time order (then id)."""
         return self._sim.spikes(self._population_index(population))
 
+    def spike_data(self, population: str):
+        """The spikes of ``population`` so far as a :class:`spikeline.files.Spikes`
+        (what ``stats`` and ``plots`` take), observed over [0, ``time``]."""
+        from .files import Spikes
+
+        k = self._population_index(population)
+        times, ids = self._sim.spikes(k)
+        return Spikes(population, times, ids, self._sim.sizes[k], 0.0, self.time, "by_time")
+
+    def all_spikes(self) -> dict:
+        """``{population: Spikes}`` for every population, as
+        ``spikeline.open_file(...).all_spikes()`` gives them from a file."""
+        return {name: self.spike_data(name) for name in self._populations}
+
     def trace(self, population: str, index: int = 0) -> dict:
         """The ``index``-th ``[[record]]`` of ``population``: ``data``
         (frames x nodes*variables, float32, node-major as in the file),

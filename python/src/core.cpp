@@ -117,6 +117,7 @@ class PySimulation {
   double dt_ms() const { return session_->grid().dt(); }
   std::vector<std::string> populations() const { return session_->population_names(); }
   std::vector<std::string> projections() const { return session_->projection_names(); }
+  std::vector<std::uint64_t> sizes() const { return session_->population_sizes(); }
 
   // (times in ms, node ids) of population k, all spikes since the start.
   py::tuple spikes(std::size_t k) const {
@@ -289,6 +290,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("dt_ms", &PySimulation::dt_ms)
       .def_property_readonly("populations", &PySimulation::populations)
       .def_property_readonly("projections", &PySimulation::projections)
+      .def_property_readonly("sizes", &PySimulation::sizes)
       .def("spikes", &PySimulation::spikes, py::arg("population"))
       .def("trace_count", &PySimulation::trace_count)
       .def("trace", &PySimulation::trace, py::arg("k"))

@@ -79,6 +79,7 @@ class Session {
   // in canonical order (the SONATA edges' order), weights current (plastic
   // ones brought up to now()).
   const std::vector<std::string>& population_names() const;
+  const std::vector<std::uint64_t>& population_sizes() const;
   std::vector<std::string> projection_names() const;
   std::vector<double> state(std::size_t population, const std::string& variable) const;
   void set_state(std::size_t population, const std::string& variable,
