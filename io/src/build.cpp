@@ -3,11 +3,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <utility>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/spike_times.hpp"
 #include "spikeline/io/sonata_reader.hpp"
 #include "spikeline/io/sonata_writer.hpp"
@@ -143,7 +145,48 @@ const ModelInfo& population_model(const PopulationConfig& p, const Registry& reg
                     p.name, p.model));
   }
   Registry::check_param_names(m, p.params);
+  for (const auto& [name, spec] : p.param_distributions) {
+    const auto info = std::find_if(m.params.begin(), m.params.end(),
+                                   [&](const ParamInfo& i) { return i.name == name; });
+    if (info != m.params.end() && !info->per_neuron) {
+      std::vector<std::string> varying;
+      for (const auto& i : m.params)
+        if (i.per_neuron) varying.push_back(i.name);
+      throw ConfigError(cannot_vary_message(p.params.item(name), varying));
+    }
+  }
   return m;
+}
+
+// FNV-1a, 32 bits: a parameter's name as the high half of its draws' counter.
+std::uint32_t fnv1a32(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+// The population's parameters as its model reads them: each distribution
+// drawn, one value per neuron, from the stream (seed, parameters:
+// population k, neuron i) at counter fnv1a32(name) << 32, so a draw depends
+// on the seed, the population, the parameter and the neuron only (not on
+// threads, partitions, or the order of the parameters).
+ParamMap resolved_params(const Config& c, std::size_t k) {
+  const auto& p = c.populations[k];
+  ParamMap out = p.params;
+  const std::uint32_t stream = stream_id(StreamKind::parameters, static_cast<std::uint32_t>(k));
+  for (const auto& [name, spec] : p.param_distributions) {
+    const std::uint64_t counter = std::uint64_t{fnv1a32(name)} << 32;
+    std::vector<double> values(p.size);
+    for (NeuronIndex i = 0; i < p.size; ++i) {
+      RandomStream rng(c.simulation.seed, stream, i, counter);
+      values[i] = spec.draw(rng);
+    }
+    out.set(name, std::move(values));
+  }
+  return out;
 }
 
 synapses::ConnectContext connect_context(const Config& c, std::size_t proj_index, std::size_t src,
@@ -248,9 +291,10 @@ SampleWindow weight_record_window(const WeightRecordConfig& w, const TimeGrid& g
 std::unique_ptr<Population> make_population(const Config& c, std::size_t k, const ModelInfo& m,
                                             const TimeGrid& grid) {
   const auto& p = c.populations[k];
+  const ParamMap params = resolved_params(c, k);
   const ModelContext ctx{p.name,
                          static_cast<std::size_t>(p.size),
-                         p.params,
+                         params,
                          grid,
                          c.simulation.seed,
                          static_cast<std::uint32_t>(k)};
@@ -537,6 +581,10 @@ void add_populations(const Config& c, const Registry& registry, const TimeGrid& 
     const std::string owner = fmt::format("population '{}'.initial", p.name);
     for (const auto& [var, init] : p.initial) {
       const std::size_t v = state_var_index(*pop, var, owner);
+      if (!init.values.empty()) {  // one per neuron, checked against size when read
+        for (NeuronIndex i = 0; i < p.size; ++i) pop->set_state(v, i, init.values[i]);
+        continue;
+      }
       const std::uint32_t stream =
           stream_id(StreamKind::initial_state, static_cast<std::uint32_t>(k * 64 + v));
       for (NeuronIndex i = 0; i < p.size; ++i) {
