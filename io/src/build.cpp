@@ -168,12 +168,9 @@ std::uint32_t fnv1a32(std::string_view s) {
   return h;
 }
 
-// The population's parameters as its model reads them: each distribution
-// drawn, one value per neuron, from the stream (seed, parameters:
-// population k, neuron i) at counter fnv1a32(name) << 32, so a draw depends
-// on the seed, the population, the parameter and the neuron only (not on
-// threads, partitions, or the order of the parameters).
-ParamMap resolved_params(const Config& c, std::size_t k) {
+}  // namespace
+
+ParamMap population_params(const Config& c, std::size_t k) {
   const auto& p = c.populations[k];
   ParamMap out = p.params;
   const std::uint32_t stream = stream_id(StreamKind::parameters, static_cast<std::uint32_t>(k));
@@ -188,6 +185,8 @@ ParamMap resolved_params(const Config& c, std::size_t k) {
   }
   return out;
 }
+
+namespace {
 
 synapses::ConnectContext connect_context(const Config& c, std::size_t proj_index, std::size_t src,
                                          std::size_t tgt, const TimeGrid& grid) {
@@ -291,7 +290,7 @@ SampleWindow weight_record_window(const WeightRecordConfig& w, const TimeGrid& g
 std::unique_ptr<Population> make_population(const Config& c, std::size_t k, const ModelInfo& m,
                                             const TimeGrid& grid) {
   const auto& p = c.populations[k];
-  const ParamMap params = resolved_params(c, k);
+  const ParamMap params = population_params(c, k);
   const ModelContext ctx{p.name,
                          static_cast<std::size_t>(p.size),
                          params,

@@ -282,9 +282,10 @@ TEST_CASE("per-neuron values: errors name the population, parameter, neuron, val
         "V_th, I_e");
   auto v = test::params("iaf_psc_delta");
   v.set("V_min", std::vector<double>{-80.0, -90.0});
-  CHECK_THAT(error_of("iaf_psc_delta", v, 2),
-             Catch::Contains("parameter V_min cannot vary per neuron") &&
-                 Catch::Contains("parameters that can: C_m, tau_m, t_ref, E_L, V_reset, V_th, I_e"));
+  CHECK_THAT(
+      error_of("iaf_psc_delta", v, 2),
+      Catch::Contains("parameter V_min cannot vary per neuron") &&
+          Catch::Contains("parameters that can: C_m, tau_m, t_ref, E_L, V_reset, V_th, I_e"));
 }
 
 TEST_CASE("the model registry says which parameters vary per neuron", "[heterogeneous]") {
