@@ -120,6 +120,10 @@ SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __re
   for (std::size_t first = begin; first < end; first += detail::kSpikeChunk) {
     const std::size_t n = std::min(detail::kSpikeChunk, end - first);
     std::int32_t any = 0;
+    // Every array is its own allocation. With per-neuron coefficients GCC
+    // does not see that from the restrict pointers and gave up (too many
+    // run-time alias checks): the loop ran scalar, 4.3x the instructions.
+#pragma GCC ivdep
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t i = first + j;
       const double v = V[i];
