@@ -13,7 +13,6 @@ the value and the valid range.
 import os
 import sys
 
-import h5py
 import numpy as np
 
 sys.dont_write_bytecode = True
