@@ -22,6 +22,11 @@ namespace {
 // produce plus its final 8-byte slot) and a conservative per-neuron figure.
 constexpr double kBuildBytesPerSynapse = 16 + 8 + 4;
 constexpr double kBytesPerNeuron = 256;
+// A population with per-neuron parameters also holds every coefficient of
+// its update per neuron (at most 11 doubles) and, while it is built, each
+// varying parameter's values twice (the drawn list, the model's column).
+constexpr double kBytesPerNeuronVarying = 96;
+constexpr double kBytesPerVaryingValue = 16;
 
 // The memory this process may use, and what sets it: the machine's
 // physical memory, the cgroup's limit (a batch scheduler's --mem, a
@@ -468,9 +473,18 @@ void check_memory(const Config& c, const TimeGrid& grid) {
   // `train`) needs its buffers beside the synapse tables.
   const double edge_buffers =
       c.projections.empty() || !(c.output.write_edges || c.has_task) ? 0.0 : kEdgeWriteBytes;
-  double neurons = 0;
-  for (const auto& p : c.populations) neurons += static_cast<double>(p.size);
-  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron + edge_buffers;
+  double neurons = 0, per_neuron_params = 0;
+  for (const auto& p : c.populations) {
+    neurons += static_cast<double>(p.size);
+    std::size_t varying = p.param_distributions.size();
+    for (const auto& name : p.params.names()) varying += p.params.is_list(name);
+    if (varying > 0) {
+      per_neuron_params +=
+          static_cast<double>(p.size) * (kBytesPerNeuronVarying + kBytesPerVaryingValue * varying);
+    }
+  }
+  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron +
+                      per_neuron_params + edge_buffers;
   const MemoryLimit have = memory_limit();
   if (have.bytes > 0 && need > 0.9 * have.bytes) {
     throw ConfigError(fmt::format(
