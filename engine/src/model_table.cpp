@@ -29,6 +29,31 @@ std::string doc_with_range(const std::string& doc, Range r) {
   return fmt::format("{} ({})", doc, range);
 }
 
+bool in_range(double v, Range r) {
+  switch (r) {
+    case Range::finite:
+      return std::isfinite(v);
+    case Range::positive:
+      return std::isfinite(v) && v > 0;
+    case Range::nonnegative:
+      return std::isfinite(v) && v >= 0;
+    case Range::unit:
+      return v >= 0 && v <= 1;
+    case Range::not_nan:
+      return !std::isnan(v);
+  }
+  return false;
+}
+
+std::string cannot_vary_message(std::string_view item, const std::vector<std::string>& varying) {
+  return fmt::format(
+      "{} cannot vary per neuron (an array or a distribution was given): it must be one "
+      "number; {}",
+      item,
+      varying.empty() ? std::string("none of this model's parameters can")
+                      : fmt::format("parameters that can: {}", fmt::join(varying, ", ")));
+}
+
 void check_in_range(double v, Range r, std::string_view item, std::string_view unit) {
   switch (r) {
     case Range::finite:

@@ -51,6 +51,11 @@ std::string ParamMap::text(const std::string& name, const std::string& fallback)
   throw ConfigError(fmt::format("{} must be a string, got {}", item(name), type_name(it->second)));
 }
 
+bool ParamMap::is_list(const std::string& name) const {
+  const auto it = values_.find(name);
+  return it != values_.end() && it->second.index() >= 2;
+}
+
 std::vector<double> ParamMap::list(const std::string& name) const {
   const auto it = values_.find(name);
   if (it == values_.end()) return {};

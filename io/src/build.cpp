@@ -3,11 +3,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <utility>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/spike_times.hpp"
 #include "spikeline/io/sonata_reader.hpp"
 #include "spikeline/io/sonata_writer.hpp"
@@ -20,6 +22,11 @@ namespace {
 // produce plus its final 8-byte slot) and a conservative per-neuron figure.
 constexpr double kBuildBytesPerSynapse = 16 + 8 + 4;
 constexpr double kBytesPerNeuron = 256;
+// A population with per-neuron parameters also holds every coefficient of
+// its update per neuron (at most 11 doubles) and, while it is built, each
+// varying parameter's values twice (the drawn list, the model's column).
+constexpr double kBytesPerNeuronVarying = 96;
+constexpr double kBytesPerVaryingValue = 16;
 
 // The memory this process may use, and what sets it: the machine's
 // physical memory, the cgroup's limit (a batch scheduler's --mem, a
@@ -143,8 +150,48 @@ const ModelInfo& population_model(const PopulationConfig& p, const Registry& reg
                     p.name, p.model));
   }
   Registry::check_param_names(m, p.params);
+  for (const auto& [name, spec] : p.param_distributions) {
+    const auto info = std::find_if(m.params.begin(), m.params.end(),
+                                   [&](const ParamInfo& i) { return i.name == name; });
+    if (info != m.params.end() && !info->per_neuron) {
+      std::vector<std::string> varying;
+      for (const auto& i : m.params)
+        if (i.per_neuron) varying.push_back(i.name);
+      throw ConfigError(cannot_vary_message(p.params.item(name), varying));
+    }
+  }
   return m;
 }
+
+// FNV-1a, 32 bits: a parameter's name as the high half of its draws' counter.
+std::uint32_t fnv1a32(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+}  // namespace
+
+ParamMap population_params(const Config& c, std::size_t k) {
+  const auto& p = c.populations[k];
+  ParamMap out = p.params;
+  const std::uint32_t stream = stream_id(StreamKind::parameters, static_cast<std::uint32_t>(k));
+  for (const auto& [name, spec] : p.param_distributions) {
+    const std::uint64_t counter = std::uint64_t{fnv1a32(name)} << 32;
+    std::vector<double> values(p.size);
+    for (NeuronIndex i = 0; i < p.size; ++i) {
+      RandomStream rng(c.simulation.seed, stream, i, counter);
+      values[i] = spec.draw(rng);
+    }
+    out.set(name, std::move(values));
+  }
+  return out;
+}
+
+namespace {
 
 synapses::ConnectContext connect_context(const Config& c, std::size_t proj_index, std::size_t src,
                                          std::size_t tgt, const TimeGrid& grid) {
@@ -236,9 +283,10 @@ SampleWindow weight_record_window(const WeightRecordConfig& w, const TimeGrid& g
 std::unique_ptr<Population> make_population(const Config& c, std::size_t k, const ModelInfo& m,
                                             const TimeGrid& grid) {
   const auto& p = c.populations[k];
+  const ParamMap params = population_params(c, k);
   const ModelContext ctx{p.name,
                          static_cast<std::size_t>(p.size),
-                         p.params,
+                         params,
                          grid,
                          c.simulation.seed,
                          static_cast<std::uint32_t>(k)};
@@ -417,9 +465,18 @@ void check_memory(const Config& c, const TimeGrid& grid) {
   // `train`) needs its buffers beside the synapse tables.
   const double edge_buffers =
       c.projections.empty() || !(c.output.write_edges || c.has_task) ? 0.0 : kEdgeWriteBytes;
-  double neurons = 0;
-  for (const auto& p : c.populations) neurons += static_cast<double>(p.size);
-  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron + edge_buffers;
+  double neurons = 0, per_neuron_params = 0;
+  for (const auto& p : c.populations) {
+    neurons += static_cast<double>(p.size);
+    std::size_t varying = p.param_distributions.size();
+    for (const auto& name : p.params.names()) varying += p.params.is_list(name);
+    if (varying > 0) {
+      per_neuron_params +=
+          static_cast<double>(p.size) * (kBytesPerNeuronVarying + kBytesPerVaryingValue * varying);
+    }
+  }
+  const double need = synapses * kBuildBytesPerSynapse + neurons * kBytesPerNeuron +
+                      per_neuron_params + edge_buffers;
   const MemoryLimit have = memory_limit();
   if (have.bytes > 0 && need > 0.9 * have.bytes) {
     throw ConfigError(fmt::format(
@@ -529,6 +586,10 @@ void add_populations(const Config& c, const Registry& registry, const TimeGrid& 
     const std::string owner = fmt::format("population '{}'.initial", p.name);
     for (const auto& [var, init] : p.initial) {
       const std::size_t v = state_var_index(*pop, var, owner);
+      if (!init.values.empty()) {  // one per neuron, checked against size when read
+        for (NeuronIndex i = 0; i < p.size; ++i) pop->set_state(v, i, init.values[i]);
+        continue;
+      }
       const std::uint32_t stream =
           stream_id(StreamKind::initial_state, static_cast<std::uint32_t>(k * 64 + v));
       for (NeuronIndex i = 0; i < p.size; ++i) {

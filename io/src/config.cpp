@@ -242,7 +242,11 @@ ValueSpec read_value(const TableReader& r, const std::string& key, const char* u
   return s;
 }
 
-ParamMap read_params(const toml::table* t, const std::string& owner, const std::string& file) {
+// A population's `params` may also give a parameter as a distribution
+// table: `distributions` (when not null) collects them, and the map holds
+// the placeholder kDrawnPerNeuron under their names.
+ParamMap read_params(const toml::table* t, const std::string& owner, const std::string& file,
+                     std::vector<std::pair<std::string, ValueSpec>>* distributions = nullptr) {
   ParamMap p(owner);
   if (!t) return p;
   for (auto&& [k, value] : *t) {
@@ -250,11 +254,24 @@ ParamMap read_params(const toml::table* t, const std::string& owner, const std::
     const toml::node& v = value;  // a lambda may not capture a structured binding (C++20)
     auto bad = [&]() {
       throw ConfigError(
-          fmt::format("{}: {} parameter {} must be a number, a string, or an array of "
+          fmt::format("{}: {} parameter {} must be a number, a string, {}or an array of "
                       "numbers (or of arrays of numbers); got {}",
-                      where(file, v), owner, key, type_of(v)));
+                      where(file, v), owner, key,
+                      distributions ? "a {distribution = ...} table, " : "", type_of(v)));
     };
-    if (v.is_integer()) {
+    if (v.is_table() && distributions != nullptr) {
+      std::vector<std::string> keys;
+      for (auto&& [k2, v2] : *t) keys.emplace_back(k2.str());
+      const TableReader r(*t, fmt::format("{} params", owner), file, keys);
+      ValueSpec spec = read_distribution(r, key);
+      try {
+        spec.validate(r.item(key));
+      } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("{}: {}", r.loc(key), e.what()));
+      }
+      distributions->emplace_back(key, spec);
+      p.set(key, std::string(kDrawnPerNeuron));
+    } else if (v.is_integer()) {
       p.set(key, static_cast<double>(v.as_integer()->get()));
     } else if (v.is_floating_point()) {
       p.set(key, v.as_floating_point()->get());
@@ -295,6 +312,36 @@ ParamMap read_params(const toml::table* t, const std::string& owner, const std::
     }
   }
   return p;
+}
+
+// An initial value given per neuron: an array of exactly `size` finite numbers.
+std::vector<double> read_initial_array(const TableReader& r, const std::string& key,
+                                       std::uint64_t size) {
+  const auto& arr = *r.node(key)->as_array();
+  if (arr.size() != size) {
+    throw ConfigError(
+        fmt::format("{}: {} has {} values: an array gives one per neuron, exactly {} (the "
+                    "population's size); or give a number or a {{distribution = ...}} table",
+                    r.loc(key), r.item(key), arr.size(), size));
+  }
+  std::vector<double> out;
+  out.reserve(arr.size());
+  for (const auto& e : arr) {
+    double x = NAN;
+    if (e.is_integer())
+      x = static_cast<double>(e.as_integer()->get());
+    else if (e.is_floating_point())
+      x = e.as_floating_point()->get();
+    else
+      r.type_error(key, "a number, a {distribution = ...} table or an array of numbers");
+    if (!std::isfinite(x)) {
+      throw ConfigError(
+          fmt::format("{}: {} of neuron {} = {} is invalid: it must be a finite number",
+                      where(r.file(), e), r.item(key), out.size(), x));
+    }
+    out.push_back(x);
+  }
+  return out;
 }
 
 // Arrays of tables: [[population]] etc. A single [population] table is a
@@ -422,8 +469,9 @@ PopulationConfig read_population(const toml::table& t, std::size_t k, const std:
                     "to {})",
                     named.loc("size"), path, std::numeric_limits<NeuronIndex>::max() - 1));
   }
-  p.params = read_params(named.table("params"),
-                         fmt::format("population '{}' ({})", p.name, p.model), file);
+  p.params =
+      read_params(named.table("params"), fmt::format("population '{}' ({})", p.name, p.model), file,
+                  &p.param_distributions);
   if (const auto* init = named.table("initial")) {
     for (auto&& [key, v] : *init) {
       const std::string var(key.str());
@@ -431,7 +479,11 @@ PopulationConfig read_population(const toml::table& t, std::size_t k, const std:
       std::vector<std::string> keys;
       for (auto&& [k2, v2] : *init) keys.emplace_back(k2.str());
       TableReader ir(*init, path + ".initial", file, keys);
-      p.initial.emplace_back(var, InitialValue{read_value(ir, var, "")});
+      if (v.is_array()) {
+        p.initial.emplace_back(var, InitialValue{{}, read_initial_array(ir, var, p.size)});
+      } else {
+        p.initial.emplace_back(var, InitialValue{read_value(ir, var, ""), {}});
+      }
     }
   }
   p.record_spikes = named.boolean("record_spikes", true);

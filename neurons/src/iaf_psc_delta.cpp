@@ -11,14 +11,16 @@ const ParamTable<IafPscDeltaParams>& IafPscDeltaParams::table() {
   using P = Param<IafPscDeltaParams>;
   using S = IafPscDeltaParams;
   static const ParamTable<S> t{
-      P::number("C_m", "pF", &S::C_m, Range::positive, "membrane capacitance"),
-      P::number("tau_m", "ms", &S::tau_m, Range::positive, "membrane time constant"),
+      P::number("C_m", "pF", &S::C_m, Range::positive, "membrane capacitance").per_neuron(),
+      P::number("tau_m", "ms", &S::tau_m, Range::positive, "membrane time constant").per_neuron(),
       P::number("t_ref", "ms", &S::t_ref, Range::nonnegative,
-                "refractory period (whole steps); inputs are discarded"),
-      P::number("E_L", "mV", &S::E_L, Range::finite, "resting potential"),
-      P::number("V_reset", "mV", &S::V_reset, Range::finite, "reset potential (< V_th)"),
-      P::number("V_th", "mV", &S::V_th, Range::finite, "spike threshold"),
-      P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current"),
+                "refractory period (whole steps); inputs are discarded")
+          .per_neuron(),
+      P::number("E_L", "mV", &S::E_L, Range::finite, "resting potential").per_neuron(),
+      P::number("V_reset", "mV", &S::V_reset, Range::finite, "reset potential (< V_th)")
+          .per_neuron(),
+      P::number("V_th", "mV", &S::V_th, Range::finite, "spike threshold").per_neuron(),
+      P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current").per_neuron(),
       P::number("V_min", "mV", &S::V_min, Range::not_nan,
                 "lower bound of the membrane potential; -inf: none"),
   };
@@ -27,82 +29,162 @@ const ParamTable<IafPscDeltaParams>& IafPscDeltaParams::table() {
 
 IafPscDeltaParams::IafPscDeltaParams(const ParamMap& p) {
   table().read(*this, p);
-  check_less(V_reset, p.item("V_reset"), V_th, p.item("V_th"), "mV");
+  check(*this, [&p](std::string_view name) { return p.item(name); });
+}
+
+IafPscDeltaParams::IafPscDeltaParams(const ParamMap& p, std::size_t n,
+                                     PerNeuron<IafPscDeltaParams>& each) {
+  table().read(*this, p, n, each);
+  check_each(*this, each, n, p, [](const IafPscDeltaParams& s, auto item) { check(s, item); });
+}
+
+template <class Item>
+void IafPscDeltaParams::check(const IafPscDeltaParams& s, Item item) {
+  if (!(s.V_reset < s.V_th)) check_less(s.V_reset, item("V_reset"), s.V_th, item("V_th"), "mV");
   // V_min may be -inf (no bound); NaN and +inf are errors.
-  if (std::isnan(V_min) || V_min > V_reset) {
+  if (std::isnan(s.V_min) || s.V_min > s.V_reset) {
     throw ConfigError(
         fmt::format("{} = {} mV is invalid: it must be -inf (no bound) or a number "
                     "<= V_reset = {} mV",
-                    p.item("V_min"), V_min, V_reset));
+                    item("V_min"), s.V_min, s.V_reset));
   }
+}
+
+// The coefficients of neuron i: the population's (Same) or its own (Each).
+template <bool kEach>
+struct IafPscDelta::Coefs {
+  detail::Coef<kEach, double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau;
+  detail::Coef<kEach, Step> ref_steps;
+  double V_min;
+};
+
+template <bool kEach>
+IafPscDelta::Coefs<kEach> IafPscDelta::coefs() const {
+  const auto& e = coefs_;
+  using detail::coef;
+  return {coef<kEach>(p_.E_L, e.E_L),
+          coef<kEach>(p_.V_reset, e.V_reset),
+          coef<kEach>(p_.V_th, e.V_th),
+          coef<kEach>(p_.I_e, e.I_e),
+          coef<kEach>(P22_, e.P22),
+          coef<kEach>(P20_, e.P20),
+          coef<kEach>(V_inf_, e.V_inf),
+          coef<kEach>(h_over_tau_, e.h_over_tau),
+          coef<kEach>(ref_steps_, e.ref_steps),
+          p_.V_min};
 }
 
 IafPscDelta::IafPscDelta(const ModelContext& ctx)
     : TabledPopulation(ctx.size),
-      p_(ctx.params),
+      p_(ctx.params, ctx.size, each_),
       P22_(std::exp(-ctx.grid.dt() / p_.tau_m)),
       P20_(p_.tau_m / p_.C_m * -std::expm1(-ctx.grid.dt() / p_.tau_m)),
       V_inf_(p_.E_L + p_.I_e * p_.tau_m / p_.C_m),
       h_over_tau_(ctx.grid.dt() / p_.tau_m),
-      ref_steps_(ctx.grid.time_steps(p_.t_ref, ctx.params.item("t_ref"))),
+      ref_steps_(each_.varies(&IafPscDeltaParams::t_ref)
+                     ? 0
+                     : ctx.grid.time_steps(p_.t_ref, ctx.params.item("t_ref"))),
       V_(ctx.size, p_.E_L),
       last_(ctx.size, 0),
-      refr_end_(ctx.size, -1) {}
+      refr_end_(ctx.size, -1) {
+  if (each_.empty()) return;
+  // Every coefficient per neuron, computed as the homogeneous ones are.
+  using S = IafPscDeltaParams;
+  const std::size_t n = ctx.size;
+  const double h = ctx.grid.dt();
+  auto& c = coefs_;
+  c.E_L = each_.column(p_, &S::E_L, n);
+  c.V_reset = each_.column(p_, &S::V_reset, n);
+  c.V_th = each_.column(p_, &S::V_th, n);
+  c.I_e = each_.column(p_, &S::I_e, n);
+  for (auto* v : {&c.P22, &c.P20, &c.V_inf, &c.h_over_tau}) v->resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const S s = each_.at(p_, i);
+    c.P22[i] = std::exp(-h / s.tau_m);
+    c.P20[i] = s.tau_m / s.C_m * -std::expm1(-h / s.tau_m);
+    c.V_inf[i] = s.E_L + s.I_e * s.tau_m / s.C_m;
+    c.h_over_tau[i] = h / s.tau_m;
+  }
+  const auto ref = detail::refractory_steps_each(ctx, p_, each_, &S::t_ref);
+  c.ref_steps.assign(ref.begin(), ref.end());
+  V_ = c.E_L;
+}
 
 UpdateMode IafPscDelta::preferred_mode() const {
   // Without bias current and with rest below threshold, V can only reach
-  // threshold on input: the lazy path is exact.
-  return p_.I_e == 0.0 && p_.E_L < p_.V_th ? UpdateMode::event_driven : UpdateMode::stepped;
+  // threshold on input: the lazy path is exact (for every neuron).
+  if (each_.empty()) {
+    return p_.I_e == 0.0 && p_.E_L < p_.V_th ? UpdateMode::event_driven : UpdateMode::stepped;
+  }
+  for (std::size_t i = 0; i < V_.size(); ++i) {
+    if (!(coefs_.I_e[i] == 0.0 && coefs_.E_L[i] < coefs_.V_th[i])) return UpdateMode::stepped;
+  }
+  return UpdateMode::event_driven;
 }
 
-double IafPscDelta::propagate(NeuronIndex i, Step to) const {
+template <bool kEach>
+double IafPscDelta::propagate(const Coefs<kEach>& c, NeuronIndex i, Step to) const {
   Step from = last_[i];
   double V = V_[i];
   if (to <= from) return V;
-  if (to <= refr_end_[i]) return p_.V_reset;
+  if (to <= refr_end_[i]) return c.V_reset[i];
   if (refr_end_[i] > from) {
     from = refr_end_[i];
-    V = p_.V_reset;
+    V = c.V_reset[i];
   }
-  if (V < p_.V_min) {
+  const double V_inf = c.V_inf[i];
+  if (V < c.V_min) {
     // Only an initial value can lie below V_min; one clamped step brings V to
     // >= V_min, after which the clamped closed form below is exact.
-    V = std::max(p_.V_min, V_inf_ + (V - V_inf_) * P22_);
+    V = std::max(c.V_min, V_inf + (V - V_inf) * c.P22[i]);
     if (++from == to) return V;
   }
-  const double decay = std::exp(-static_cast<double>(to - from) * h_over_tau_);
-  return std::max(p_.V_min, V_inf_ + (V - V_inf_) * decay);
+  const double decay = std::exp(-static_cast<double>(to - from) * c.h_over_tau[i]);
+  return std::max(c.V_min, V_inf + (V - V_inf) * decay);
 }
 
-inline void IafPscDelta::finish_step(NeuronIndex i, Step t, double V, double I, double jump,
-                                     SpikeSink& out) {
-  V = p_.E_L + (V - p_.E_L) * P22_ + I * P20_ + jump;
-  if (V < p_.V_min) V = p_.V_min;
-  if (V >= p_.V_th) {
+template <bool kEach>
+inline void IafPscDelta::finish_step(const Coefs<kEach>& c, NeuronIndex i, Step t, double V,
+                                     double I, double jump, SpikeSink& out) {
+  const double E_L = c.E_L[i];
+  V = E_L + (V - E_L) * c.P22[i] + I * c.P20[i] + jump;
+  if (V < c.V_min) V = c.V_min;
+  if (V >= c.V_th[i]) {
     out.emit(i);
-    V = p_.V_reset;
-    refr_end_[i] = t + ref_steps_;
+    V = c.V_reset[i];
+    refr_end_[i] = t + c.ref_steps[i];
   }
   V_[i] = V;
   last_[i] = t;
 }
 
-void IafPscDelta::update(Step t, IndexRange r, const InputView& in, SpikeSink& out) {
+template <bool kEach>
+void IafPscDelta::update_range(const Coefs<kEach>& c, Step t, IndexRange r, const InputView& in,
+                               SpikeSink& out) {
   for (NeuronIndex i = r.begin; i < r.end; ++i) {
     const double jump = detail::take(in.ex, i) + detail::take(in.in, i);
     if (t <= refr_end_[i]) {
-      V_[i] = p_.V_reset;
+      V_[i] = c.V_reset[i];
       last_[i] = t;
       continue;
     }
     // A neuron left behind by the lazy path is first brought to step t-1.
-    const double V = last_[i] == t - 1 ? V_[i] : propagate(i, t - 1);
-    finish_step(i, t, V, p_.I_e + detail::current_at(in.current, i), jump, out);
+    const double V = last_[i] == t - 1 ? V_[i] : propagate(c, i, t - 1);
+    finish_step(c, i, t, V, c.I_e[i] + detail::current_at(in.current, i), jump, out);
   }
 }
 
-void IafPscDelta::update_touched(Step t, std::span<const NeuronIndex> touched, const InputView& in,
-                                 SpikeSink& out) {
+void IafPscDelta::update(Step t, IndexRange r, const InputView& in, SpikeSink& out) {
+  if (each_.empty())
+    update_range(coefs<false>(), t, r, in, out);
+  else
+    update_range(coefs<true>(), t, r, in, out);
+}
+
+template <bool kEach>
+void IafPscDelta::update_touched_with(const Coefs<kEach>& c, Step t,
+                                      std::span<const NeuronIndex> touched, const InputView& in,
+                                      SpikeSink& out) {
   // The touched neurons are scattered over the population (sparse_lif: a
   // few hundred of 1,000,000 per step), so each one's V, last update,
   // refractory end and the input accumulator that its synapses did not
@@ -123,12 +205,24 @@ void IafPscDelta::update_touched(Step t, std::span<const NeuronIndex> touched, c
     const NeuronIndex i = touched[k];
     const double jump = detail::take(in.ex, i) + detail::take(in.in, i);
     if (t <= refr_end_[i]) {
-      V_[i] = p_.V_reset;
+      V_[i] = c.V_reset[i];
       last_[i] = t;
       continue;
     }
-    finish_step(i, t, propagate(i, t - 1), p_.I_e, jump, out);
+    finish_step(c, i, t, propagate(c, i, t - 1), c.I_e[i], jump, out);
   }
+}
+
+void IafPscDelta::update_touched(Step t, std::span<const NeuronIndex> touched, const InputView& in,
+                                 SpikeSink& out) {
+  if (each_.empty())
+    update_touched_with(coefs<false>(), t, touched, in, out);
+  else
+    update_touched_with(coefs<true>(), t, touched, in, out);
+}
+
+double IafPscDelta::propagate(NeuronIndex i, Step to) const {
+  return each_.empty() ? propagate(coefs<false>(), i, to) : propagate(coefs<true>(), i, to);
 }
 
 const StateTable<IafPscDelta>& IafPscDelta::state_table() {

@@ -1,6 +1,7 @@
 // Small helpers shared by the built-in models (private to the neurons library).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -9,9 +10,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/population.hpp"
 
 namespace spikeline::detail {
@@ -32,12 +35,50 @@ constexpr std::size_t kSpikeChunk = 64;
 // The threshold and the reset of one neuron, branch-free: `held` is its new
 // V (its old one while refractory), `ref` its refractory count before the
 // step. Writes V and the count, and returns 1 when it spiked.
+inline std::int32_t threshold_reset(double held, std::int32_t ref, double V_th, double V_reset,
+                                    std::int32_t ref_steps, double& V, std::int32_t& refr) {
+  const std::int32_t spike = held >= V_th;
+  V = spike ? V_reset : held;
+  refr = spike ? ref_steps : ref - static_cast<std::int32_t>(ref > 0);
+  return spike;
+}
 inline std::int32_t threshold_reset(double held, std::int32_t ref, const ThresholdReset& r,
                                     double& V, std::int32_t& refr) {
-  const std::int32_t spike = held >= r.V_th;
-  V = spike ? r.V_reset : held;
-  refr = spike ? r.ref_steps : ref - static_cast<std::int32_t>(ref > 0);
-  return spike;
+  return threshold_reset(held, ref, r.V_th, r.V_reset, r.ref_steps, V, refr);
+}
+
+// A coefficient of an update loop: one value for every neuron (Same) or one
+// per neuron (Each). A model's loop is a template over them, instantiated
+// twice and chosen once per update: the homogeneous one is the loop as it
+// was (the constants in registers), the heterogeneous one loads each
+// coefficient per neuron from arrays precomputed at construction (a
+// population with any per-neuron parameter takes that one for all of them).
+template <class T>
+struct Same {
+  T v;
+  T operator[](std::size_t) const { return v; }
+};
+template <class T>
+struct Each {
+  const T* v;
+  T operator[](std::size_t i) const { return v[i]; }
+};
+template <bool kEach, class T>
+using Coef = std::conditional_t<kEach, Each<T>, Same<T>>;
+template <bool kEach, class T>
+Coef<kEach, T> coef(T same, const std::vector<T>& each) {
+  if constexpr (kEach)
+    return {each.data()};
+  else
+    return {same};
+}
+
+// One value per neuron of f(parameters of neuron i), i < n.
+template <class T, class P, class F>
+std::vector<T> per_neuron(const P& base, const PerNeuron<P>& each, std::size_t n, F f) {
+  std::vector<T> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = f(each.at(base, i));
+  return out;
 }
 
 // Emits, in order, neuron first + j for every j < n with flag[j] set. It
@@ -72,13 +113,37 @@ inline double take(float* buf, NeuronIndex i) {
 }
 
 // t_ref as a whole number of steps (ConfigError when off the grid).
-inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref) {
-  const Step r = ctx.grid.time_steps(t_ref, ctx.params.item("t_ref"));
+inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref,
+                                     const std::string& item) {
+  const Step r = ctx.grid.time_steps(t_ref, item);
   if (r > std::numeric_limits<std::int32_t>::max()) {
-    throw ConfigError(
-        fmt::format("{} = {} ms is too long ({} steps)", ctx.params.item("t_ref"), t_ref, r));
+    throw ConfigError(fmt::format("{} = {} ms is too long ({} steps)", item, t_ref, r));
   }
   return static_cast<std::int32_t>(r);
+}
+inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref) {
+  return refractory_steps(ctx, t_ref, ctx.params.item("t_ref"));
+}
+// Each neuron's t_ref in whole steps (the message names the neuron); the
+// population's when `t_ref` does not vary.
+template <class P>
+std::vector<std::int32_t> refractory_steps_each(const ModelContext& ctx, const P& base,
+                                                const PerNeuron<P>& each, double P::*t_ref) {
+  std::vector<std::int32_t> out(ctx.size);
+  if (!each.varies(t_ref)) {
+    std::fill(out.begin(), out.end(), refractory_steps(ctx, base.*t_ref));
+    return out;
+  }
+  const auto v = each.column(base, t_ref, ctx.size);
+  for (std::size_t i = 0; i < ctx.size; ++i) {
+    if (i > 0 && v[i] == v[i - 1]) {
+      out[i] = out[i - 1];
+      continue;
+    }
+    out[i] =
+        refractory_steps(ctx, v[i], fmt::format("{} of neuron {}", ctx.params.item("t_ref"), i));
+  }
+  return out;
 }
 
 // The steps of a generator's or stimulus device's (start, stop] window,

@@ -13,12 +13,21 @@ const ParamTable<PoissonGeneratorParams>& PoissonGeneratorParams::table() {
   using P = Param<PoissonGeneratorParams>;
   using S = PoissonGeneratorParams;
   static const ParamTable<S> t{
-      P::number("rate", "Hz", &S::rate, Range::nonnegative, "firing rate"),
+      P::number("rate", "Hz", &S::rate, Range::nonnegative, "firing rate").per_neuron(),
       P::number("start", "ms", &S::start, Range::finite, "spikes come after start (whole steps)"),
       P::number("stop", "ms", &S::stop, Range::not_nan,
                 "spikes come at or before stop (whole steps; inf: never stops)"),
   };
   return t;
+}
+
+PoissonGeneratorParams::PoissonGeneratorParams(const ParamMap& p, const TimeGrid& grid,
+                                               std::size_t n,
+                                               PerNeuron<PoissonGeneratorParams>& each) {
+  table().read(*this, p, n, each);
+  const auto window = detail::active_window(p, grid, start, stop);
+  start_step = window.start;
+  stop_step = window.stop;
 }
 
 PoissonGeneratorParams::PoissonGeneratorParams(const ParamMap& p, const TimeGrid& grid) {
@@ -30,25 +39,28 @@ PoissonGeneratorParams::PoissonGeneratorParams(const ParamMap& p, const TimeGrid
 
 PoissonGenerator::PoissonGenerator(const ModelContext& ctx)
     : Population(ctx.size),
-      p_(ctx.params, ctx.grid),
+      p_(ctx.params, ctx.grid, ctx.size, each_),
       rate_per_ms_(p_.rate * 1e-3),
       dt_(ctx.grid.dt()),
       seed_(ctx.seed),
       stream_(stream_id(StreamKind::generator, ctx.index)),
       next_(ctx.size, p_.start),
       draws_(ctx.size, 0) {
-  if (rate_per_ms_ > 0) {
-    for (NeuronIndex i = 0; i < ctx.size; ++i) next_[i] += draw_interval(i);
+  if (!each_.empty()) {
+    rates_per_ms_ = each_.column(p_, &PoissonGeneratorParams::rate, ctx.size);
+    for (double& r : rates_per_ms_) r *= 1e-3;
   }
+  for (NeuronIndex i = 0; i < ctx.size; ++i)
+    if (rate_per_ms(i) > 0) next_[i] += draw_interval(i);
 }
 
 double PoissonGenerator::draw_interval(NeuronIndex i) {
   RandomStream rng(seed_, stream_, i, draws_[i]++);
-  return rng.exponential(rate_per_ms_);
+  return rng.exponential(rate_per_ms(i));
 }
 
 Step PoissonGenerator::next_spike(NeuronIndex i) {
-  if (!(rate_per_ms_ > 0)) return kNever;
+  if (!(rate_per_ms(i) > 0)) return kNever;
   const double t = next_[i];
   // The step whose interval ((k-1) dt, k dt] holds t; never at or before start.
   const double steps = std::ceil(t / dt_);

@@ -404,9 +404,15 @@ int cmd_models(const std::vector<std::string>& args, const std::string&) {
   for (const auto* m : list) {
     std::cout << fmt::format("{} ({})\n  {}\n", m->name, kind_name(m->kind), m->summary);
     std::cout << "  parameters:\n";
+    std::vector<std::string> varying;
     for (const auto& p : m->params) {
       std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, default_of(p), p.unit,
                                p.doc);
+      if (p.per_neuron) varying.push_back(p.name);
+    }
+    if (!varying.empty()) {
+      std::cout << fmt::format("  per neuron (a distribution or an array of `size` numbers): {}\n",
+                               fmt::join(varying, ", "));
     }
     if (!m->state_vars.empty()) {
       std::cout << "  state variables:\n";

@@ -24,6 +24,15 @@
 // The hot loops never see a table: a model reads its parameters into plain
 // members once, at construction, and keeps its state in plain arrays that
 // the state table only points to.
+//
+// Per-neuron parameters. A number parameter marked `.per_neuron()` may be
+// given one value per neuron: the config's distribution or array reaches
+// the model as a list of `size` numbers (io draws the distribution), and
+//   PerNeuron<LifParams> each;
+//   table().read(*this, p, size, each);   // lists -> each, checked per neuron
+//   check_each(*this, each, size, p, [](const LifParams& s, auto item) {...});
+// reads it. A list for a parameter not so marked is a ConfigError that
+// names the parameter and lists those that may vary.
 #pragma once
 
 #include <cmath>
@@ -63,8 +72,13 @@ std::string_view range_text(Range r);
 // A parameter's documentation with its range: "time constant (> 0)", and
 // "period (>= 0, whole steps)" where the text already ends in parentheses.
 std::string doc_with_range(const std::string& doc, Range r);
+// Whether v lies in r (NaN-safe), without building a message.
+bool in_range(double v, Range r);
 // Throws ConfigError when v is outside r.
 void check_in_range(double v, Range r, std::string_view item, std::string_view unit);
+// "population 'p' (m) parameter X cannot vary per neuron (...); parameters that
+// can: a, b" (or "none of this model's parameters can").
+std::string cannot_vary_message(std::string_view item, const std::vector<std::string>& varying);
 // The index of `value` in `choices`, or a ConfigError naming the item, the
 // value and the valid choices (with a did-you-mean).
 std::size_t choice_index(std::string_view item, const std::string& value,
@@ -99,7 +113,34 @@ class Param {
     return p;
   }
 
+  // The parameter may take one value per neuron (see PerNeuron): only for
+  // a number the model honours per neuron.
+  Param per_neuron() && {
+    per_neuron_ = true;
+    return std::move(*this);
+  }
+
   const std::string& name() const { return name_; }
+  bool is_number() const { return number_ != nullptr; }
+  bool varies() const { return per_neuron_; }
+  double P::*member() const { return number_; }
+
+  // The list of n values in `map` (one per neuron), each checked against
+  // the range; the message names the neuron.
+  std::vector<double> read_each(const ParamMap& map, std::size_t n) const {
+    std::vector<double> v = map.list(name_);
+    if (v.size() != n) {
+      throw ConfigError(fmt::format(
+          "{} has {} values: it takes one number, a distribution, or an array of exactly {} "
+          "numbers (one per neuron)",
+          map.item(name_), v.size(), n));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!in_range(v[i], range_))
+        check_in_range(v[i], range_, fmt::format("{} of neuron {}", map.item(name_), i), unit_);
+    }
+    return v;
+  }
 
   // Reads the value from `map` into `s` (keeping s's value when absent) and checks it.
   void read(P& s, const ParamMap& map) const {
@@ -118,7 +159,9 @@ class Param {
   // As `spikeline models` lists it, with the default of P{}.
   ParamInfo info(const P& defaults) const {
     if (number_ != nullptr) {
-      return {name_, unit_, defaults.*number_, doc_with_range(doc_, range_)};
+      ParamInfo i{name_, unit_, defaults.*number_, doc_with_range(doc_, range_)};
+      i.per_neuron = per_neuron_;
+      return i;
     }
     if (text_ != nullptr) return {name_, unit_, NAN, doc_, defaults.*text_};
     std::string doc = doc_;
@@ -138,9 +181,43 @@ class Param {
   double P::*number_ = nullptr;
   std::string P::*text_ = nullptr;
   Range range_ = Range::finite;
+  bool per_neuron_ = false;
   std::vector<std::string> choices_;
   std::function<void(P&, std::size_t)> set_choice_;
   std::function<std::size_t(const P&)> get_choice_;
+};
+
+// The per-neuron values of the parameters of P that vary in a population:
+// one column per such parameter, one value per neuron. Empty when every
+// neuron shares one parameter struct, the case the update loops keep as it
+// was (constants in registers).
+template <class P>
+class PerNeuron {
+ public:
+  bool empty() const { return columns_.empty(); }
+  bool varies(double P::*m) const { return find(m) != nullptr; }
+  void add(double P::*m, std::vector<double> values) {
+    columns_.emplace_back(m, std::move(values));
+  }
+  // Neuron i's parameters: `base` with each varying member set to neuron i's value.
+  P at(const P& base, std::size_t i) const {
+    P s = base;
+    for (const auto& [m, v] : columns_) s.*m = v[i];
+    return s;
+  }
+  // One value per neuron of member m: its column, or base.*m n times.
+  std::vector<double> column(const P& base, double P::*m, std::size_t n) const {
+    if (const auto* v = find(m)) return *v;
+    return std::vector<double>(n, base.*m);
+  }
+
+ private:
+  const std::vector<double>* find(double P::*m) const {
+    for (const auto& c : columns_)
+      if (c.first == m) return &c.second;
+    return nullptr;
+  }
+  std::vector<std::pair<double P::*, std::vector<double>>> columns_;
 };
 
 // The parameters of P, in the order `spikeline models` lists them.
@@ -154,6 +231,27 @@ class ParamTable {
   void read(P& s, const ParamMap& map) const {
     for (const auto& r : rows_) r.read(s, map);
   }
+  // As read(), for a population of n neurons: a parameter that may vary
+  // and is given as a list (one value per neuron) goes to `each`, checked
+  // value by value; `s` keeps its default for it. A list for one that may
+  // not vary is a ConfigError listing those that may.
+  void read(P& s, const ParamMap& map, std::size_t n, PerNeuron<P>& each) const {
+    for (const auto& r : rows_) {
+      if (r.is_number() && map.is_list(r.name())) {
+        if (!r.varies()) throw ConfigError(cannot_vary_message(map.item(r.name()), varying()));
+        each.add(r.member(), r.read_each(map, n));
+      } else {
+        r.read(s, map);
+      }
+    }
+  }
+  // The names of the parameters that may vary per neuron.
+  std::vector<std::string> varying() const {
+    std::vector<std::string> out;
+    for (const auto& r : rows_)
+      if (r.varies()) out.push_back(r.name());
+    return out;
+  }
   std::vector<ParamInfo> infos() const {
     const P defaults{};
     std::vector<ParamInfo> out;
@@ -165,6 +263,25 @@ class ParamTable {
  private:
   std::vector<Param<P>> rows_;
 };
+
+// Calls check(s, item) on the parameters of every neuron of a population of
+// n: once on `base` when none vary, else on each neuron's. item(name) is the
+// parameter's full name, with the neuron when they vary ("population 'p'
+// (m) parameter V_th of neuron 3"); a check builds it only when it fails:
+//   if (!(s.V_reset < s.V_th)) check_less(s.V_reset, item("V_reset"), ...);
+template <class P, class F>
+void check_each(const P& base, const PerNeuron<P>& each, std::size_t n, const ParamMap& map,
+                F&& check) {
+  if (each.empty()) {
+    check(base, [&map](std::string_view name) { return map.item(name); });
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    check(each.at(base, i), [&map, i](std::string_view name) {
+      return fmt::format("{} of neuron {}", map.item(name), i);
+    });
+  }
+}
 
 // Whether any of x[r) is NaN or infinite: a branch-free test of the
 // exponent bits. Integer ORs vectorise; a floating-point reduction would

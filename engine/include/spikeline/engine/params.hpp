@@ -34,6 +34,8 @@ class ParamMap {
   // A number, or `fallback` when absent. A present value of another type is a ConfigError.
   double number(const std::string& name, double fallback) const;
   std::string text(const std::string& name, const std::string& fallback) const;
+  // Whether the value is a list (of numbers or of lists).
+  bool is_list(const std::string& name) const;
   // A list of numbers; a single number is accepted as a list of one.
   std::vector<double> list(const std::string& name) const;
   // A list of lists of numbers; a flat list is accepted as one inner list.

@@ -35,6 +35,9 @@ enum class StreamKind : std::uint32_t {
   reward = 9,
   dropout = 10,
   poisson_input = 11,
+  // Per-neuron parameters drawn from a distribution: stream (parameters,
+  // population index), entity = neuron, counter from fnv1a32(name) << 32.
+  parameters = 12,
 };
 
 constexpr std::uint32_t stream_id(StreamKind kind, std::uint32_t index) {

@@ -34,6 +34,9 @@ struct ParamInfo {
   double default_value = NAN;  // NaN: no numeric default (required, or a list)
   std::string doc;
   std::string default_text;  // the default of a string parameter ("" if none)
+  // Whether a population may give it one value per neuron (a distribution
+  // or an array in the config; see model_table.hpp).
+  bool per_neuron = false;
 };
 
 enum class ModelKind { neuron, generator, stimulus };

@@ -60,6 +60,14 @@ void check_config(const Config& config, const Registry& registry);
 // intervals. What `spikeline validate` runs.
 void validate_config(const Config& config, const Registry& registry);
 
+// The parameters of population k as its model reads them: each parameter
+// given as a distribution drawn, one value per neuron, from the stream
+// (seed, StreamKind::parameters with population k, entity = neuron,
+// counter = fnv1a32(name) << 32), so the values depend on the seed, the
+// population, the parameter and the neuron only: not on threads,
+// partitions, or the order of the parameters (docs/config.md).
+ParamMap population_params(const Config& config, std::size_t k);
+
 // The input files the network of `config` reads, each with the item that
 // names it ("projection 'x' file", "population 'y' spike_times_file", ...):
 // what a run must not write over (output_files.hpp).

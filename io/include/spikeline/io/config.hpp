@@ -16,10 +16,16 @@
 
 namespace spikeline::io {
 
-// The initial value of a state variable: a constant or a per-neuron draw.
+// The initial value of a state variable: a constant, a per-neuron draw, or
+// one value per neuron.
 struct InitialValue {
-  synapses::ValueSpec spec;  // constant, uniform or normal
+  synapses::ValueSpec spec;    // constant, uniform or normal (when `values` is empty)
+  std::vector<double> values;  // an array of `size` finite numbers, one per neuron
 };
+
+// What a population's ParamMap holds for a parameter given as a
+// distribution until the population is built (see resolved_params).
+inline constexpr const char* kDrawnPerNeuron = "<a distribution, drawn per neuron>";
 
 struct SimulationConfig {
   double dt_ms = 0.1;
@@ -45,6 +51,10 @@ struct PopulationConfig {
   std::string model;
   std::uint64_t size = 0;
   ParamMap params;
+  // The parameters given as a distribution (params holds the placeholder
+  // string kDrawnPerNeuron under their names), drawn per neuron when the
+  // population is built; an array of numbers stays a list in params.
+  std::vector<std::pair<std::string, synapses::ValueSpec>> param_distributions;
   std::vector<std::pair<std::string, InitialValue>> initial;
   bool record_spikes = true;
 };

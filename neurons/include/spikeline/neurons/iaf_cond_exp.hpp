@@ -44,6 +44,10 @@
 //   tau_syn_in ms   2         inhibitory conductance time constant (> 0)
 //   I_e        pA   0         constant bias current
 //
+// Every parameter may vary per neuron (a distribution or an array in the
+// config; docs/config.md): the update loop then reads each coefficient
+// (dt / C_m, exp(-dt / tau_syn_x), ...) from arrays precomputed at construction.
+//
 // State variables: V_m (mV), g_ex (nS), g_in (nS). Initial values hold at step 0.
 //
 // References
@@ -77,7 +81,13 @@ struct IafCondExpParams {
 
   IafCondExpParams() = default;
   explicit IafCondExpParams(const ParamMap& p);
+  // For a population of n neurons: the parameters that vary go to `each`.
+  IafCondExpParams(const ParamMap& p, std::size_t n, PerNeuron<IafCondExpParams>& each);
   static const ParamTable<IafCondExpParams>& table();
+
+ private:
+  template <class Item>
+  static void check(const IafCondExpParams& s, Item item);
 };
 
 class IafCondExp final : public TabledPopulation<IafCondExp> {
@@ -91,7 +101,13 @@ class IafCondExp final : public TabledPopulation<IafCondExp> {
   const IafCondExpParams& params() const { return p_; }
 
  private:
-  IafCondExpParams p_;
+  PerNeuron<IafCondExpParams> each_;  // empty: every neuron has p_
+  IafCondExpParams p_;                // the values of the parameters that do not vary
+  // With per-neuron parameters, every coefficient per neuron (else empty).
+  struct {
+    std::vector<double> g_L, E_L, E_ex, E_in, I_e, h_over_C, P_ex, P_in, V_th, V_reset;
+    std::vector<std::int32_t> ref_steps;
+  } coefs_;
   double h_over_C_;     // dt / C_m
   double P_ex_, P_in_;  // exp(-dt / tau_syn_x)
   std::int32_t ref_steps_;

@@ -46,6 +46,12 @@
 //   I_e      pA   0      constant bias current
 //   V_min    mV   -inf   lower bound of V; -inf (the default) means none
 //
+// Per neuron: C_m, tau_m, t_ref, E_L, V_reset, V_th and I_e may vary (a
+// distribution or an array in the config; docs/config.md); each neuron's
+// P22, P20, V_inf and dt / tau_m are then computed at construction. V_min
+// is the population's. The population is event-driven when every neuron
+// has I_e = 0 and E_L < V_th.
+//
 // State variables: V_m (mV). Initial values hold at step 0.
 //
 // References
@@ -76,7 +82,13 @@ struct IafPscDeltaParams {
 
   IafPscDeltaParams() = default;
   explicit IafPscDeltaParams(const ParamMap& p);
+  // For a population of n neurons: the parameters that vary go to `each`.
+  IafPscDeltaParams(const ParamMap& p, std::size_t n, PerNeuron<IafPscDeltaParams>& each);
   static const ParamTable<IafPscDeltaParams>& table();
+
+ private:
+  template <class Item>
+  static void check(const IafPscDeltaParams& s, Item item);
 };
 
 class IafPscDelta final : public TabledPopulation<IafPscDelta> {
@@ -96,12 +108,32 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   const IafPscDeltaParams& params() const { return p_; }
 
  private:
+  template <bool kEach>
+  struct Coefs;
+  template <bool kEach>
+  Coefs<kEach> coefs() const;
   // V of neuron i at step `to` (>= its last update) without input.
   double propagate(NeuronIndex i, Step to) const;
+  template <bool kEach>
+  double propagate(const Coefs<kEach>& c, NeuronIndex i, Step to) const;
   // One step from V with bias current I and jump, then V_min and threshold.
-  void finish_step(NeuronIndex i, Step t, double V, double I, double jump, SpikeSink& out);
+  template <bool kEach>
+  void finish_step(const Coefs<kEach>& c, NeuronIndex i, Step t, double V, double I, double jump,
+                   SpikeSink& out);
+  template <bool kEach>
+  void update_range(const Coefs<kEach>& c, Step t, IndexRange r, const InputView& in,
+                    SpikeSink& out);
+  template <bool kEach>
+  void update_touched_with(const Coefs<kEach>& c, Step t, std::span<const NeuronIndex> touched,
+                           const InputView& in, SpikeSink& out);
 
-  IafPscDeltaParams p_;
+  PerNeuron<IafPscDeltaParams> each_;  // empty: every neuron has p_
+  IafPscDeltaParams p_;                // the values of the parameters that do not vary
+  // With per-neuron parameters, every coefficient below per neuron (else empty).
+  struct {
+    std::vector<double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau;
+    std::vector<Step> ref_steps;
+  } coefs_;
   double P22_;         // exp(-dt / tau_m)
   double P20_;         // tau_m / C_m (1 - P22)
   double V_inf_;       // E_L + I_e tau_m / C_m

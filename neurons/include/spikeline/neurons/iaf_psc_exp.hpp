@@ -39,6 +39,10 @@
 //   V_th       mV   -55    spike threshold
 //   I_e        pA   0      constant bias current
 //
+// Every parameter may vary per neuron (a distribution or an array in the
+// config; docs/config.md): each neuron's propagators are then computed at
+// construction, as above, and the update loop reads them from arrays.
+//
 // State variables: V_m (mV), I_syn_ex (pA), I_syn_in (pA). Initial values hold at step 0.
 //
 // References
@@ -70,7 +74,13 @@ struct IafPscExpParams {
 
   IafPscExpParams() = default;
   explicit IafPscExpParams(const ParamMap& p);
+  // For a population of n neurons: the parameters that vary go to `each`.
+  IafPscExpParams(const ParamMap& p, std::size_t n, PerNeuron<IafPscExpParams>& each);
   static const ParamTable<IafPscExpParams>& table();
+
+ private:
+  template <class Item>
+  static void check(const IafPscExpParams& s, Item item);
 };
 
 // The propagator from a synaptic current to V over one step h (NEST's P21/P32),
@@ -88,7 +98,18 @@ class IafPscExp final : public TabledPopulation<IafPscExp> {
   const IafPscExpParams& params() const { return p_; }
 
  private:
-  IafPscExpParams p_;
+  struct Propagators {
+    double P11ex, P11in, P22, P21ex, P21in, P20;
+  };
+  static Propagators propagators(const IafPscExpParams& p, double h);
+
+  PerNeuron<IafPscExpParams> each_;  // empty: every neuron has p_
+  IafPscExpParams p_;                // the values of the parameters that do not vary
+  // With per-neuron parameters, every coefficient per neuron (else empty).
+  struct {
+    std::vector<double> E_L, I_e, P22, P21ex, P21in, P20, P11ex, P11in, V_th, V_reset;
+    std::vector<std::int32_t> ref_steps;
+  } coefs_;
   double P11ex_, P11in_, P22_, P21ex_, P21in_, P20_;
   std::int32_t ref_steps_;
   std::vector<double> V_, I_ex_, I_in_;

@@ -37,8 +37,12 @@
 //   noise_amplitude  ""   0            width A of the uniform noise current (>= 0)
 //   integration      ""   half_steps   "half_steps" or "euler"
 //
+// Per neuron: a, b, c, d, V_th and I_e may vary (a distribution or an array
+// in the config; docs/config.md), as in Izhikevich (2003)'s network of
+// mixed cell types; noise_amplitude and integration are the population's.
+//
 // State variables: V_m (mV), U_m. Initial values hold at step 0; by default
-// V_m = c and U_m = b c (as in Izhikevich's code).
+// V_m = c and U_m = b c (as in Izhikevich's code), each neuron's own.
 //
 // References
 //   Izhikevich EM (2003) Simple model of spiking neurons. IEEE Trans Neural
@@ -70,7 +74,13 @@ struct IzhikevichParams {
 
   IzhikevichParams() = default;
   explicit IzhikevichParams(const ParamMap& p);
+  // For a population of n neurons: the parameters that vary go to `each`.
+  IzhikevichParams(const ParamMap& p, std::size_t n, PerNeuron<IzhikevichParams>& each);
   static const ParamTable<IzhikevichParams>& table();
+
+ private:
+  template <class Item>
+  static void check(const IzhikevichParams& s, Item item);
 };
 
 class Izhikevich final : public TabledPopulation<Izhikevich> {
@@ -84,7 +94,11 @@ class Izhikevich final : public TabledPopulation<Izhikevich> {
   const IzhikevichParams& params() const { return p_; }
 
  private:
-  IzhikevichParams p_;
+  PerNeuron<IzhikevichParams> each_;  // empty: every neuron has p_
+  IzhikevichParams p_;                // the values of the parameters that do not vary
+  struct {
+    std::vector<double> a, b, c, d, V_th, I_e;
+  } coefs_;  // with per-neuron parameters, each of them per neuron (else empty)
   double dt_;
   std::uint64_t seed_;
   std::uint32_t noise_stream_;

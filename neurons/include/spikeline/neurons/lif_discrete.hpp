@@ -16,6 +16,9 @@
 //   theta  ""  1.0       threshold (> 0)
 //   reset  ""  subtract  "subtract" (reset by subtraction) or "zero" (reset to zero)
 //
+// Per neuron: beta and theta may vary (a distribution or an array in the
+// config; docs/config.md) in `spikeline run`.
+//
 // State variables: u (membrane potential), s (spike of the last step, 0 or 1).
 // Initial values hold at step 0.
 //
@@ -43,6 +46,8 @@ struct LifDiscreteParams {
 
   LifDiscreteParams() = default;
   explicit LifDiscreteParams(const ParamMap& p);
+  // For a population of n neurons: the parameters that vary go to `each`.
+  LifDiscreteParams(const ParamMap& p, std::size_t n, PerNeuron<LifDiscreteParams>& each);
   static const ParamTable<LifDiscreteParams>& table();
 };
 
@@ -56,7 +61,9 @@ class LifDiscrete final : public TabledPopulation<LifDiscrete> {
   const LifDiscreteParams& params() const { return p_; }
 
  private:
-  LifDiscreteParams p_;
+  PerNeuron<LifDiscreteParams> each_;  // empty: every neuron has p_
+  LifDiscreteParams p_;                // the values of the parameters that do not vary
+  std::vector<double> beta_, theta_;   // with per-neuron parameters, per neuron (else empty)
   std::vector<double> u_;
   std::vector<std::uint8_t> s_;
 };

@@ -16,6 +16,10 @@
 // a neuron's train does not depend on the order in which the engine asks the
 // neurons, on threads or on partitioning.
 //
+// The rate may vary per neuron (a distribution or an array in the config;
+// docs/config.md): neuron i then fires at its own rate; start and stop are
+// the population's.
+//
 // Parameters
 //   rate   Hz   0      firing rate (finite, >= 0)
 //   start  ms   0      spikes come after start (>= 0, whole steps)
@@ -49,6 +53,9 @@ struct PoissonGeneratorParams {
 
   PoissonGeneratorParams() = default;
   PoissonGeneratorParams(const ParamMap& p, const TimeGrid& grid);
+  // For a population of n neurons: a per-neuron rate goes to `each`.
+  PoissonGeneratorParams(const ParamMap& p, const TimeGrid& grid, std::size_t n,
+                         PerNeuron<PoissonGeneratorParams>& each);
   static const ParamTable<PoissonGeneratorParams>& table();
 };
 
@@ -69,9 +76,14 @@ class PoissonGenerator final : public Population {
 
  private:
   double draw_interval(NeuronIndex i);
+  double rate_per_ms(NeuronIndex i) const {
+    return rates_per_ms_.empty() ? rate_per_ms_ : rates_per_ms_[i];
+  }
 
+  PerNeuron<PoissonGeneratorParams> each_;  // empty: one rate for all
   PoissonGeneratorParams p_;
   double rate_per_ms_;
+  std::vector<double> rates_per_ms_;  // with a per-neuron rate, each neuron's (else empty)
   double dt_;
   std::uint64_t seed_;
   std::uint32_t stream_;
