@@ -150,7 +150,10 @@ const ModelInfo& population_model(const PopulationConfig& p, const Registry& reg
                     p.name, p.model));
   }
   Registry::check_param_names(m, p.params);
-  for (const auto& [name, spec] : p.param_distributions) {
+  for (const auto& entry : p.param_distributions) {
+    // (A structured binding here could not be captured by clang 14, the
+    // fuzz build's compiler.)
+    const std::string& name = entry.first;
     const auto info = std::find_if(m.params.begin(), m.params.end(),
                                    [&](const ParamInfo& i) { return i.name == name; });
     if (info != m.params.end() && !info->per_neuron) {
