@@ -492,6 +492,9 @@ class RunSession {
         for (std::size_t k = 0; k < probes_.size(); ++k) {
           if (probes_[k].start == 0) obs_->on_frames(k, sim_->probe_frame(k));
         }
+        // Weight records with start = 0 sample the initial weights now, even
+        // when the run ends here (duration 0: the loop below does not run).
+        while (control_.due(sim_->now())) handle(control_.top());
       }
       // Recording (weight snapshots), flushing and checkpoints are events of
       // a control queue; the simulation runs from one control event to the next.

@@ -751,7 +751,28 @@ class Trainer {
                                     entry.name, entry.model));
     }
     n_ = entry.population->size();
-    const LifDiscreteParams neuron(c.populations[pop_].params);
+    // `run` takes beta and theta per neuron (a list or a distribution); the
+    // trainer's backward pass uses one value of each for the population.
+    const ParamMap& given = c.populations[pop_].params;
+    for (const char* name : {"beta", "theta"}) {
+      if (!given.has(name)) continue;
+      bool one_value = !given.is_list(name);
+      if (one_value) {
+        try {
+          (void)given.number(name, 0);
+        } catch (const ConfigError&) {
+          one_value = false;
+        }
+      }
+      if (!one_value) {
+        throw ConfigError(fmt::format(
+            "{}: training needs one value per parameter (beta, theta) for the whole population "
+            "'{}', a number; per-neuron values (a list or a distribution) are for "
+            "`spikeline run` only",
+            given.item(name), entry.name));
+      }
+    }
+    const LifDiscreteParams neuron(given);
     spec_ = read_training(c, neuron);
     proj_ = static_cast<std::uint32_t>(net.projections().size());
     for (std::uint32_t k = 0; k < net.projections().size(); ++k)

@@ -63,10 +63,19 @@ std::vector<std::vector<Step>> from_list(const ParamMap& p, const TimeGrid& grid
 
 std::vector<std::vector<Step>> from_file(const ParamMap& p, const std::string& path,
                                          const TimeGrid& grid, std::size_t size) {
+  // Regular files only, checked before opening: a FIFO would block the open
+  // (and `validate`) until a writer comes, a device be read without end.
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::directory) {
     throw Error(ExitCode::no_input,
                 fmt::format("{}: '{}' is a directory; give a file of 'node_id time_ms' lines",
+                            p.item("spike_times_file"), path));
+  }
+  if (!ec && type != std::filesystem::file_type::regular) {
+    throw Error(ExitCode::no_input,
+                fmt::format("{}: '{}' is not a regular file (a FIFO, a device or a socket); give "
+                            "a file of 'node_id time_ms' lines",
                             p.item("spike_times_file"), path));
   }
   std::ifstream file(path);

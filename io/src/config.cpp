@@ -184,8 +184,8 @@ class TableReader {
 // output's listing, messages and terminals. `rule` says so in the message.
 void check_name(const TableReader& r, const std::string& key, const std::string& name,
                 const char* what, const char* forbidden, const char* rule) {
-  if (name.empty() || name.find_first_of(forbidden) != std::string::npos ||
-      has_control_char(name)) {
+  if (name.empty() || name == "." || name == ".." ||
+      name.find_first_of(forbidden) != std::string::npos || has_control_char(name)) {
     throw ConfigError(
         fmt::format("{}: {} name '{}' is invalid: {}", r.loc(key), what, escaped(name), rule));
   }
@@ -621,24 +621,46 @@ ProjectionConfig read_projection(const toml::table& t, std::size_t k, const std:
   return p;
 }
 
-StimulusConfig read_stimulus(const toml::table& t, std::size_t k, const std::string& file) {
+StimulusConfig read_stimulus(const toml::table& t, std::size_t k, const std::string& file,
+                             const Config& c) {
   const std::vector<std::string> keys = {"name", "model", "target", "nodes", "params"};
   TableReader r(t, fmt::format("stimulus #{}", k + 1), file, keys);
   StimulusConfig s;
   s.model = r.required_string("model");
   s.target = r.required_string("target");
   s.name = r.string("name", fmt::format("{}#{}", s.model, k + 1));
+  check_name(r, "name", s.name, "stimulus", "/",
+             "a stimulus name is non-empty, not '.' or '..', and holds no '/' or control "
+             "character (it names the stimulus in messages)");
+  for (std::size_t j = 0; j < c.stimuli.size(); ++j) {
+    if (c.stimuli[j].name == s.name) {
+      throw ConfigError(fmt::format(
+          "{}: stimulus #{} and stimulus #{} are both named '{}': give each stimulus its own name",
+          r.loc("name"), j + 1, k + 1, s.name));
+    }
+  }
   s.nodes = r.ids("nodes");
   s.params =
       read_params(r.table("params"), fmt::format("stimulus '{}' ({})", s.name, s.model), file);
   return s;
 }
 
-ClampConfig read_clamp(const toml::table& t, std::size_t k, const std::string& file) {
+ClampConfig read_clamp(const toml::table& t, std::size_t k, const std::string& file,
+                       const Config& c) {
   TableReader r(t, fmt::format("clamp #{}", k + 1), file, {"name", "population", "params"});
   ClampConfig cl;
   cl.population = r.required_string("population");
   cl.name = r.string("name", fmt::format("clamp#{}", k + 1));
+  check_name(r, "name", cl.name, "clamp", "/",
+             "a clamp name is non-empty, not '.' or '..', and holds no '/' or control character "
+             "(it names the clamp in messages)");
+  for (std::size_t j = 0; j < c.clamps.size(); ++j) {
+    if (c.clamps[j].name == cl.name) {
+      throw ConfigError(fmt::format(
+          "{}: clamp #{} and clamp #{} are both named '{}': give each clamp its own name",
+          r.loc("name"), j + 1, k + 1, cl.name));
+    }
+  }
   cl.params = read_params(r.table("params"), fmt::format("clamp '{}'", cl.name), file);
   if (!cl.params.has("spike_times") && !cl.params.has("spike_times_file")) {
     throw ConfigError(fmt::format(
@@ -657,8 +679,8 @@ RecordConfig read_record(const toml::table& t, std::size_t k, const std::string&
   if (r.has("name")) {
     rc.name = r.string("name", "");
     check_name(r, "name", rc.name, "record", "/",
-               "a record name is non-empty and holds no '/' or control character (it becomes the "
-               "HDF5 group /reports/<name>)");
+               "a record name is non-empty, not '.' or '..', and holds no '/' or control character "
+               "(it becomes the HDF5 group /reports/<name>)");
     for (std::size_t j = 0; j < c.records.size(); ++j) {
       if (c.records[j].name == rc.name) {
         throw ConfigError(fmt::format(
@@ -687,8 +709,8 @@ WeightRecordConfig read_weight_record(const toml::table& t, std::size_t k, const
   w.projection = r.required_string("projection");
   w.name = r.string("name", w.projection);
   check_name(r, r.has("name") ? "name" : "projection", w.name, "record_weights", "/",
-             "a record_weights name is non-empty and holds no '/' or control character (it "
-             "becomes the HDF5 group /weights/<name>)");
+             "a record_weights name is non-empty, not '.' or '..', and holds no '/' or control "
+             "character (it becomes the HDF5 group /weights/<name>)");
   w.interval_ms = r.positive("interval", 0, "ms");
   if (w.interval_ms == 0) r.missing("interval", "in ms, > 0");
   w.start_ms = r.opt_time("start");
@@ -736,8 +758,8 @@ NeuromodulatorConfig read_neuromodulator(const toml::table& t, std::size_t k,
   NeuromodulatorConfig m;
   m.name = r.required_string("name");
   check_name(r, "name", m.name, "neuromodulator", "/",
-             "a neuromodulator name is non-empty and holds no '/' or control character (it "
-             "becomes the HDF5 group /neuromodulators/<name>)");
+             "a neuromodulator name is non-empty, not '.' or '..', and holds no '/' or control "
+             "character (it becomes the HDF5 group /neuromodulators/<name>)");
   m.tau_ms = r.positive("tau", m.tau_ms, "ms");
   for (const auto& other : c.neuromodulators) {
     if (other.name == m.name) {
@@ -885,8 +907,8 @@ Config parse_config(const std::string& text, const std::string& file,
        [&](auto& t, auto k) { c.populations.push_back(read_population(t, k, file, c)); });
   each("projection",
        [&](auto& t, auto k) { c.projections.push_back(read_projection(t, k, file, c)); });
-  each("stimulus", [&](auto& t, auto k) { c.stimuli.push_back(read_stimulus(t, k, file)); });
-  each("clamp", [&](auto& t, auto k) { c.clamps.push_back(read_clamp(t, k, file)); });
+  each("stimulus", [&](auto& t, auto k) { c.stimuli.push_back(read_stimulus(t, k, file, c)); });
+  each("clamp", [&](auto& t, auto k) { c.clamps.push_back(read_clamp(t, k, file, c)); });
   // The trainer's tables are read by the trainer (app/), whose keys they are.
   if (const auto* t = top.table("task")) {
     c.task = read_params(t, "[task]", file);
@@ -912,9 +934,17 @@ constexpr std::uintmax_t kMaxConfigBytes = std::uintmax_t{64} << 20;
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+  const auto type = std::filesystem::status(path, ec).type();
+  if (type == std::filesystem::file_type::directory) {
     throw Error(ExitCode::no_input,
                 fmt::format("cannot read config file '{}': it is a directory", path));
+  }
+  // A FIFO would block the read until a writer comes; a device never ends.
+  if (!ec && type != std::filesystem::file_type::regular) {
+    throw Error(ExitCode::no_input,
+                fmt::format("cannot read config file '{}': it is not a regular file (a FIFO, a "
+                            "device or a socket)",
+                            path));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -955,6 +985,8 @@ void resolve_input_paths(Config& c, const std::string& base_dir) {
   for (auto& p : c.populations) resolve_files(p.params);
   for (auto& cl : c.clamps) resolve_files(cl.params);
   resolve_files(c.task);
+  // [task] file (the trainer's patterns) is an input file like the others.
+  if (c.task.has("file")) c.task.set("file", resolve(c.task.text("file", "")));
   resolve_files(c.training);
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(base.empty() ? "." : base, ec);

@@ -418,6 +418,56 @@ params = { spike_times_file = "spikes.txt" }
         check(not os.path.exists(os.path.join(tmp, "out.h5")), "out.h5 was created")
 
 
+SPIKE_FILE_CONFIG = """\
+[simulation]
+duration = 10.0
+
+[[population]]
+name = "input"
+model = "spike_generator"
+size = 2
+params = { spike_times_file = "%s" }
+"""
+
+
+def not_regular_spike_times_case(make, fragment):
+    """A spike_times_file that is not a regular file is refused (66), naming
+    the parameter and the file, before it is opened: a FIFO blocked
+    `validate` until a writer came (was: a hang), a device would be read
+    without end."""
+    def test():
+        with TempDir() as tmp:
+            path = make(tmp)
+            cfg = write(os.path.join(tmp, "s.toml"), SPIKE_FILE_CONFIG % path)
+            for cmd in (["validate", cfg], ["run", cfg, "-o", os.path.join(tmp, "out.h5"), "-q"]):
+                r = spikeline(cmd, cwd=tmp, timeout=MAX_SECONDS)
+                check_error_result(r, EX_NOINPUT, [
+                    "population 'input' (spike_generator) parameter spike_times_file: '%s' is "
+                    % path, fragment])
+                check(not os.path.exists(os.path.join(tmp, "out.h5")), "out.h5 was created")
+    return test
+
+
+def make_fifo(tmp):
+    path = os.path.join(tmp, "pipe.txt")
+    os.mkfifo(path)
+    return path
+
+
+test_spike_times_file_fifo = not_regular_spike_times_case(make_fifo, "not a regular file")
+test_spike_times_file_device = not_regular_spike_times_case(lambda tmp: "/dev/zero",
+                                                            "not a regular file")
+
+
+def test_config_file_fifo():
+    """A config that is a FIFO is refused (66) before reading (was: a hang)."""
+    with TempDir() as tmp:
+        path = make_fifo(tmp)
+        r = spikeline(["validate", path], cwd=tmp, timeout=MAX_SECONDS)
+        check_error_result(r, EX_NOINPUT, ["cannot read config file '%s': it is not a regular "
+                                           "file" % path])
+
+
 def test_normal_delay_drawn_beyond_the_longest_delay():
     """normal(100000 ms, 5000 ms) with no high bound: about 17% of the draws
     lie beyond the longest delay (104857.6 ms at dt = 0.1). They were cut to

@@ -287,6 +287,30 @@ def test_duration_zero_with_start_zero():
             check(-65.0 <= v <= -50.0, "not a drawn initial value: %r" % v)
 
 
+def test_weight_record_duration_zero_with_start_zero():
+    """[[record_weights]] start = 0 with duration = 0: the t = 0 snapshot,
+    like a [[record]]'s t = 0 frame (samples at start ... <= min(stop,
+    duration)); was: no sample at all."""
+    with TempDir() as tmp:
+        cfg = write(os.path.join(tmp, "w0.toml"), clitest.SMALL_NETWORK.replace(
+            'rule = "all_to_all"', 'name = "ge"\nrule = "all_to_all"') + """
+[[record_weights]]
+projection = "ge"
+interval = 10.0
+start = 0.0
+""")
+        out = os.path.join(tmp, "w0.h5")
+        run_ok(["run", cfg, "-o", out, "-q", "--duration", "0"], cwd=tmp)
+        with h5py.File(out, "r") as f:
+            check_equal(list(f["weights/ge/time"][()]), [0.0], "snapshot times")
+            check_equal(f["weights/ge/data"].shape, (1, 200), "snapshots")
+            check(np.all(f["weights/ge/data"][0] == 5.0), "not the initial weights")
+        # With a duration the first snapshot is still the one at t = 0, once.
+        run_ok(["run", cfg, "-o", out, "-q", "--duration", "20"], cwd=tmp)
+        with h5py.File(out, "r") as f:
+            check_equal(list(f["weights/ge/time"][()]), [0.0, 10.0, 20.0], "snapshot times")
+
+
 def test_inspect_lists_every_report():
     with TempDir() as tmp:
         out = run(tmp, "together", config(RECORDS))

@@ -618,4 +618,45 @@ def test_train_needs_a_task():
         expect_in(r.stderr, "needs a [task] table", r=r)
 
 
+def test_task_file_is_relative_to_the_config():
+    """[task] file is an input file: relative to the config's folder
+    (docs/config.md), not to the working directory; was: read from the
+    working directory (66, no such file)."""
+    with TempDir() as d:
+        sub = os.path.join(d, "cfg")
+        os.mkdir(sub)
+        rng = np.random.default_rng(7)
+        pats = (rng.random((2, 100, 32)) < 0.01).astype(np.uint8)
+        with h5py.File(os.path.join(sub, "pats.h5"), "w") as f:
+            f["patterns"] = pats
+        text = config(**SMALL, training="steps = 0", task='file = "pats.h5"').replace(
+            'file = "out.h5"', 'file = "../out.h5"')
+        cfg = write(os.path.join(sub, "wm.toml"), text)
+        out = os.path.join(d, "out.h5")
+        run_ok(["train", cfg, "-o", out, "-q"], cwd=d)
+        with h5py.File(out, "r") as f:
+            check(np.array_equal(f["patterns"][()], pats), "the patterns are not the file's")
+
+
+def test_per_neuron_neuron_parameters_are_refused():
+    """`run` takes lif_discrete's beta and theta per neuron; the trainer
+    needs one value each and says so, naming the population and the
+    parameter (was: "must be a number, got a list of numbers")."""
+    for given, name in [("beta = [%s], theta = 1.0" % ", ".join(["0.7"] * 32), "beta"),
+                        ("beta = 0.7, theta = { distribution = \"uniform\", low = 0.9, "
+                         "high = 1.1 }", "theta")]:
+        with TempDir() as d:
+            text = config(**SMALL).replace("params = { beta = 0.7, theta = 1.0 }",
+                                           "params = { %s }" % given)
+            cfg = write(os.path.join(d, "wm.toml"), text)
+            r = spikeline(["train", cfg, "-q", "-o", os.path.join(d, "out.h5")], cwd=d)
+            expect_exit(r, EX_CONFIG)
+            expect_in(r.stderr, "population 'wm' (lif_discrete) parameter %s: training needs one "
+                      "value per parameter (beta, theta) for the whole population 'wm'" % name,
+                      r=r)
+            expect_in(r.stderr, "per-neuron values (a list or a distribution) are for "
+                      "`spikeline run` only", r=r)
+            check(not os.path.exists(os.path.join(d, "out.h5")), "an output file was left behind")
+
+
 clitest.main(globals())
