@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "hdf5_handle.hpp"
+#include "hdf5_util.hpp"
 #include "spikeline/io/output_files.hpp"
 
 namespace spikeline::io {
@@ -90,19 +90,15 @@ struct Writer {
     if (id < 0) fail(what);
     return id;
   }
+  void wrote(detail::AttributeStep step, const char* name) const {
+    if (step == detail::AttributeStep::create) fail("attribute");
+    if (step == detail::AttributeStep::write) fail(std::string("cannot write attribute ") + name);
+  }
   void attribute(hid_t object, const char* name, hid_t type, const void* value) const {
-    Handle space = detail::space_handle(H5Screate(H5S_SCALAR));
-    Handle attr = detail::attribute_handle(
-        check(H5Acreate2(object, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), "attribute"));
-    if (H5Awrite(attr.get(), type, value) < 0) fail(std::string("cannot write attribute ") + name);
+    wrote(detail::write_attribute(object, name, type, type, value), name);
   }
   void string_attribute(hid_t object, const char* name, const std::string& value) const {
-    Handle type = detail::type_handle(H5Tcopy(H5T_C_S1));
-    H5Tset_size(type.get(), std::max<std::size_t>(value.size(), 1));
-    H5Tset_cset(type.get(), H5T_CSET_UTF8);
-    std::string buffer = value;
-    buffer.resize(std::max<std::size_t>(value.size(), 1), '\0');
-    attribute(object, name, type.get(), buffer.data());
+    wrote(detail::write_string_attribute(object, name, value), name);
   }
 };
 
@@ -267,12 +263,16 @@ void write_checkpoint(const std::string& path, const MemoryArchive& state, doubl
 
 MemoryArchive read_checkpoint(const std::string& path) {
   detail::silence_hdf5_errors();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
+  const auto type = detail::path_type(path);
+  if (type == std::filesystem::file_type::not_found) {
     throw Error(ExitCode::no_input, fmt::format("checkpoint {}: no such file", path));
   }
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
-    detail::hdf5_reason();
+  if (type != std::filesystem::file_type::regular) {
+    throw Error(ExitCode::no_input,
+                fmt::format("checkpoint {}: is {}, not a checkpoint: only regular files are read",
+                            path, detail::file_type_name(type)));
+  }
+  if (detail::is_hdf5_file(path) <= 0) {
     corrupt(path, "not an HDF5 file (truncated or not a checkpoint)");
   }
   Handle file = detail::file_handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "hdf5_handle.hpp"
+#include "hdf5_util.hpp"
 #include "spikeline/engine/error.hpp"
 
 namespace spikeline::io {
@@ -123,12 +123,10 @@ DatasetFile::DatasetFile(const std::string& path, Mode mode) : impl_(std::make_u
     throw Error(ExitCode::no_input, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
-    throw Error(ExitCode::no_input, fmt::format("{}: not a regular file", path));
+    throw Error(ExitCode::no_input, fmt::format("{}: is {}, not a regular file", path,
+                                                detail::file_type_name(detail::path_type(path))));
   }
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    throw DataError(fmt::format("{}: not an HDF5 file", path));
-  }
+  if (detail::is_hdf5_file(path) <= 0) throw DataError(fmt::format("{}: not an HDF5 file", path));
   impl_->file = detail::file_handle(
       H5Fopen(path.c_str(), mode == Mode::read ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT));
   if (!impl_->file.valid()) {

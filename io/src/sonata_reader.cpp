@@ -9,7 +9,7 @@
 #include <limits>
 #include <map>
 
-#include "hdf5_handle.hpp"
+#include "hdf5_util.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
@@ -32,37 +32,18 @@ struct OpenFile {
   }
 };
 
-const char* file_type_name(std::filesystem::file_type type) {
-  using std::filesystem::file_type;
-  switch (type) {
-    case file_type::directory:
-      return "a directory";
-    case file_type::fifo:
-      return "a FIFO (named pipe)";
-    case file_type::character:
-      return "a character device";
-    case file_type::block:
-      return "a block device";
-    case file_type::socket:
-      return "a socket";
-    default:
-      return "not a regular file";
-  }
-}
-
 OpenFile open_file(const std::string& path) {
   detail::silence_hdf5_errors();
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    throw Error(ExitCode::no_input, fmt::format("{}: no such file", path));
-  }
   // HDF5 opens whatever it is given: a FIFO blocks the open until a writer
   // comes (inspect hung), a device is read without end. Regular files only.
-  const auto type = std::filesystem::status(path, ec).type();
+  const auto type = detail::path_type(path);
+  if (type == std::filesystem::file_type::not_found) {
+    throw Error(ExitCode::no_input, fmt::format("{}: no such file", path));
+  }
   if (type != std::filesystem::file_type::regular) {
     throw Error(ExitCode::no_input,
                 fmt::format("{}: is {}, not an HDF5 file: only regular files are read", path,
-                            file_type_name(type)));
+                            detail::file_type_name(type)));
   }
   OpenFile f;
   f.path = path;
@@ -80,9 +61,7 @@ OpenFile open_file(const std::string& path) {
     id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.get());
     if (id < 0) {
       detail::hdf5_reason();
-      const htri_t is_hdf5 = H5Fis_hdf5(path.c_str());
-      detail::hdf5_reason();
-      if (is_hdf5 == 0) f.bad("not an HDF5 file");
+      if (detail::is_hdf5_file(path) == 0) f.bad("not an HDF5 file");
       // Readable but not openable: a damaged file (bad data), not a missing one.
       if (::access(path.c_str(), R_OK) == 0) f.bad("damaged HDF5 file, cannot open it: " + reason);
       throw Error(ExitCode::no_input, fmt::format("{}: cannot open: {}", path, reason));
@@ -241,52 +220,10 @@ std::vector<float> read_numbers(const OpenFile& f, const std::string& path) {
   return read_all<float>(f, ds.get(), H5T_NATIVE_FLOAT, path);
 }
 
-// A string from an attribute (is_attribute) or a dataset: scalar or the first
-// element, fixed-length or variable-length.
-std::vector<std::string> read_strings(hid_t object, bool is_attribute) {
-  Handle type = detail::type_handle(is_attribute ? H5Aget_type(object) : H5Dget_type(object));
-  if (H5Tget_class(type.get()) != H5T_STRING) return {};
-  Handle space = detail::space_handle(is_attribute ? H5Aget_space(object) : H5Dget_space(object));
-  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
-  if (n <= 0) return {};
-  std::vector<std::string> out(static_cast<std::size_t>(n));
-  // HDF5 does not convert between character sets, and a NULLTERM memory
-  // type would drop the last byte of a full NULLPAD string: read as stored.
-  Handle mem_type = detail::type_handle(H5Tcopy(H5T_C_S1));
-  H5Tset_cset(mem_type.get(), H5Tget_cset(type.get()));
-  if (H5Tis_variable_str(type.get()) > 0) {
-    H5Tset_size(mem_type.get(), H5T_VARIABLE);
-    std::vector<char*> pointers(out.size(), nullptr);
-    const herr_t status = is_attribute ? H5Aread(object, mem_type.get(), pointers.data())
-                                       : H5Dread(object, mem_type.get(), H5S_ALL, H5S_ALL,
-                                                 H5P_DEFAULT, pointers.data());
-    if (status < 0) return {};
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      if (pointers[i] != nullptr) out[i] = pointers[i];
-    }
-    H5Dvlen_reclaim(mem_type.get(), space.get(), H5P_DEFAULT, pointers.data());
-    return out;
-  }
-  const std::size_t width = H5Tget_size(type.get());
-  H5Tset_size(mem_type.get(), width);
-  H5Tset_strpad(mem_type.get(), H5T_STR_NULLPAD);
-  std::string buffer(width * out.size(), '\0');
-  const herr_t status =
-      is_attribute ? H5Aread(object, mem_type.get(), buffer.data())
-                   : H5Dread(object, mem_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data());
-  if (status < 0) return {};
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    std::string s = buffer.substr(i * width, width);
-    s.resize(std::min(s.size(), s.find('\0')));
-    out[i] = s;
-  }
-  return out;
-}
-
 std::optional<std::string> string_attribute(hid_t object, const char* name) {
   if (H5Aexists(object, name) <= 0) return std::nullopt;
   Handle attr = detail::attribute_handle(H5Aopen(object, name, H5P_DEFAULT));
-  auto values = read_strings(attr.get(), true);
+  auto values = detail::read_strings(attr.get(), true);
   if (values.empty()) return std::nullopt;
   return values[0];
 }
@@ -294,7 +231,7 @@ std::optional<std::string> string_attribute(hid_t object, const char* name) {
 std::optional<std::string> string_dataset(const OpenFile& f, const std::string& path) {
   if (object_type(f.file.get(), path) != H5I_DATASET) return std::nullopt;
   Handle ds = open_dataset(f, path);
-  auto values = read_strings(ds.get(), false);
+  auto values = detail::read_strings(ds.get(), false);
   if (values.empty()) return std::nullopt;
   return values[0];
 }
@@ -419,7 +356,7 @@ std::string sorting_of(hid_t group, const std::string& where, Problems& problems
   }
   std::string name;
   if (c == H5T_STRING) {
-    const auto values = read_strings(attr.get(), true);
+    const auto values = detail::read_strings(attr.get(), true);
     name = values.empty() ? std::string{} : values[0];
   } else if (c == H5T_ENUM) {
     Handle native = detail::type_handle(H5Tget_native_type(type.get(), H5T_DIR_DEFAULT));
@@ -648,7 +585,7 @@ void summarize_report(const OpenFile& f, const std::string& name, const std::str
     r.variables = [&] {
       if (H5Aexists(data.get(), "variables") <= 0) return std::vector<std::string>{};
       Handle attr = detail::attribute_handle(H5Aopen(data.get(), "variables", H5P_DEFAULT));
-      return read_strings(attr.get(), true);
+      return detail::read_strings(attr.get(), true);
     }();
   } else {
     s.problems.push_back(base + "/data is missing");

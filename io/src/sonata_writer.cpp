@@ -9,7 +9,7 @@
 #include <set>
 #include <tuple>
 
-#include "hdf5_handle.hpp"
+#include "hdf5_util.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/io/output_files.hpp"
 
@@ -283,44 +283,28 @@ struct SonataWriter::Impl {
     return detail::dataset_handle(id);
   }
 
-  void attribute(hid_t object, const std::string& name, hid_t file_type, hid_t mem_type,
-                 const void* value, hsize_t n = 0) const {
-    if (reopening) return;
-    Handle space =
-        detail::space_handle(n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr));
-    Handle attr = detail::attribute_handle(
-        check(H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              ExitCode::cant_create, "cannot create attribute '" + name + "'"));
-    if (H5Awrite(attr.get(), mem_type, value) < 0) {
+  // Attributes are written once, when the file is created.
+  void wrote(detail::AttributeStep step, const std::string& name) const {
+    if (step == detail::AttributeStep::create) {
+      fail(ExitCode::cant_create, "cannot create attribute '" + name + "'");
+    }
+    if (step == detail::AttributeStep::write) {
       fail(ExitCode::cant_create, "cannot write attribute '" + name + "'");
     }
   }
-
-  static Handle string_type(std::size_t bytes) {
-    Handle type = detail::type_handle(H5Tcopy(H5T_C_S1));
-    H5Tset_size(type.get(), std::max<std::size_t>(bytes, 1));
-    H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
-    H5Tset_cset(type.get(), H5T_CSET_UTF8);
-    return type;
+  void attribute(hid_t object, const std::string& name, hid_t file_type, hid_t mem_type,
+                 const void* value, hsize_t n = 0) const {
+    if (!reopening)
+      wrote(detail::write_attribute(object, name.c_str(), file_type, mem_type, value, n), name);
   }
-
   void string_attribute(hid_t object, const std::string& name, const std::string& value) const {
-    Handle type = string_type(value.size());
-    std::string buffer = value;
-    buffer.resize(std::max<std::size_t>(value.size(), 1), '\0');
-    attribute(object, name, type.get(), type.get(), buffer.data());
+    if (!reopening) wrote(detail::write_string_attribute(object, name.c_str(), value), name);
   }
-
   void strings_attribute(hid_t object, const std::string& name,
                          const std::vector<std::string>& values) const {
-    std::size_t width = 1;
-    for (const auto& v : values) width = std::max(width, v.size());
-    std::string buffer(width * values.size(), '\0');
-    for (std::size_t i = 0; i < values.size(); ++i)
-      buffer.replace(i * width, values[i].size(), values[i]);
-    Handle type = string_type(width);
-    attribute(object, name, type.get(), type.get(), buffer.data(), values.size());
+    if (!reopening) wrote(detail::write_strings_attribute(object, name.c_str(), values), name);
   }
+  static Handle string_type(std::size_t bytes) { return detail::utf8_string_type(bytes); }
 
   // A scalar or 1-D contiguous dataset, allocated now so that it can be
   // rewritten in place under SWMR (only raw data changes, no metadata).
@@ -934,14 +918,20 @@ SonataWriter::SonataWriter(const OutputLayout& layout, const OutputPosition& at,
   Impl& w = *impl_;
   w.path = layout.path;
   w.reopening = true;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(layout.path, ec)) {
+  const auto type = detail::path_type(layout.path);
+  if (type == std::filesystem::file_type::not_found) {
     throw Error(ExitCode::no_input,
                 fmt::format("output file '{}' of the checkpointed run does not exist: resuming "
                             "continues that file",
                             layout.path));
   }
-  if (H5Fis_hdf5(layout.path.c_str()) <= 0) {
+  if (type != std::filesystem::file_type::regular) {
+    throw Error(ExitCode::no_input,
+                fmt::format("output file '{}' of the checkpointed run is {}, not a regular file: "
+                            "resuming continues that file",
+                            layout.path, detail::file_type_name(type)));
+  }
+  if (detail::is_hdf5_file(layout.path) <= 0) {
     throw DataError(
         fmt::format("{}: not an HDF5 file: resuming continues the output file of the "
                     "checkpointed run",

@@ -529,20 +529,20 @@ def patterns_file(data):
 # recall. From a file that is bad data (65), from [task] a config error (78).
 test_refuses_patterns_file_with_no_pattern = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "0 patterns", "at least 1"],
+    ["[task] file: /", "/pats.h5: ", "0 patterns", "at least 1"],
     files={"pats.h5": patterns_file(np.zeros((0, 100, 32), dtype=np.uint8))})
 test_refuses_patterns_file_with_no_pattern_when_training = refused(
     config(task='file = "pats.h5"', training="steps = 3", **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "0 patterns", "at least 1"],
+    ["[task] file: /", "/pats.h5: ", "0 patterns", "at least 1"],
     files={"pats.h5": patterns_file(np.zeros((0, 100, 32), dtype=np.uint8))})
 test_refuses_patterns_file_of_zero_steps = refused(
     config(task='file = "pats.h5"', training="steps = 3", **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "0 steps per pattern", "longest delay of projection 'rec'",
+    ["[task] file: /", "/pats.h5: ", "0 steps per pattern", "longest delay of projection 'rec'",
      "at least 6 steps"],
     files={"pats.h5": patterns_file(np.zeros((2, 0, 32), dtype=np.uint8))})
 test_refuses_patterns_file_no_longer_than_the_cue = refused(
     config(task='file = "pats.h5"\ncue = 3', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "3 steps per pattern", "[task] cue = 3", "at least 4 steps"],
+    ["[task] file: /", "/pats.h5: ", "3 steps per pattern", "[task] cue = 3", "at least 4 steps"],
     files={"pats.h5": patterns_file(np.ones((2, 3, 32), dtype=np.uint8))})
 test_refuses_length_no_longer_than_the_longest_delay = refused(
     config(n=32, patterns=2, length=5, p_active=0.01, taps=5), EX_CONFIG,
@@ -554,19 +554,19 @@ test_refuses_length_no_longer_than_the_longest_delay = refused(
 # (-1 became 0, 256 was reported as 255).
 test_refuses_patterns_file_of_floats = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "stored as float64, not as integers", "0 and 1"],
+    ["[task] file: /", "/pats.h5: ", "stored as float64, not as integers", "0 and 1"],
     files={"pats.h5": patterns_file(np.ones((2, 100, 32)))})
 test_refuses_patterns_file_of_halves = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "stored as float32, not as integers"],
+    ["[task] file: /", "/pats.h5: ", "stored as float32, not as integers"],
     files={"pats.h5": patterns_file(np.full((2, 100, 32), 0.5, dtype=np.float32))})
 test_refuses_patterns_file_of_negative_entries = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "holds -1, outside 0 .. 255", "0 and 1"],
+    ["[task] file: /", "/pats.h5: ", "holds -1, outside 0 .. 255", "0 and 1"],
     files={"pats.h5": patterns_file(-np.ones((2, 100, 32), dtype=np.int64))})
 test_refuses_patterns_file_of_entries_beyond_a_byte = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "holds 256, outside 0 .. 255"],
+    ["[task] file: /", "/pats.h5: ", "holds 256, outside 0 .. 255"],
     files={"pats.h5": patterns_file(np.full((2, 100, 32), 256, dtype=np.int16))})
 
 # Nothing to recall: F1 of nothing is undefined (it was reported as 1.0000).
@@ -579,7 +579,7 @@ test_refuses_p_active_drawing_an_empty_pattern = refused(
      "raise p_active"])
 test_refuses_patterns_file_of_zeros = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "/patterns[0] has no active entry", "undefined"],
+    ["[task] file: /", "/pats.h5: ", "/patterns[0] has no active entry", "undefined"],
     files={"pats.h5": patterns_file(np.zeros((2, 100, 32), dtype=np.uint8))})
 
 
@@ -592,7 +592,7 @@ def pattern_silent_after_its_cue():
 
 test_refuses_pattern_silent_after_its_cue = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR,
-    ["[task] file: pats.h5", "/patterns[1] has no active entry in its free-running steps 5 .. 99"],
+    ["[task] file: /", "/pats.h5: ", "/patterns[1] has no active entry in its free-running steps 5 .. 99"],
     files={"pats.h5": patterns_file(pattern_silent_after_its_cue())})
 
 
