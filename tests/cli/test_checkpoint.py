@@ -13,6 +13,7 @@ clear message, never resumed silently wrong.
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -581,6 +582,26 @@ def test_refuses_another_runs_output():
         expect_exit(r, EX_NOINPUT)
         expect_in(r.stderr, "does not exist", r=r)
         check(len(before) > 0, "")
+
+
+def test_resume_refuses_files_that_are_not_regular():
+    """A checkpoint, or the output file it continues, that is a FIFO is
+    refused (66) saying what it is (was: "no such file" / "does not exist"),
+    before HDF5 opens it (a FIFO would block the open)."""
+    with TempDir() as d:
+        _, out, ck = make_checkpoint(d)
+        pipe = os.path.join(d, "pipe.h5")
+        os.mkfifo(pipe)
+        r = spikeline(["resume", pipe, "-d", "400"], timeout=10)
+        expect_exit(r, EX_NOINPUT)
+        expect_in(r.stderr, "checkpoint %s: is a FIFO (named pipe), not a checkpoint: only regular "
+                  "files are read" % pipe, r=r)
+        os.remove(out)
+        os.mkfifo(out)
+        r = spikeline(["resume", ck, "-d", "400"], timeout=10)
+        expect_exit(r, EX_NOINPUT)
+        expect_in(r.stderr, "is a FIFO (named pipe)", r=r)
+        check(stat.S_ISFIFO(os.stat(out).st_mode), "the FIFO was replaced")
 
 
 def test_usage_errors():

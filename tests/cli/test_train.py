@@ -510,6 +510,10 @@ test_refuses_missing_patterns_file = refused(
 test_refuses_directory_as_patterns_file = refused(
     config(task='file = "pats.h5"', **SMALL), EX_NOINPUT, ["pats.h5", "not a regular file"],
     files={"pats.h5": os.mkdir})
+test_refuses_fifo_as_patterns_file = refused(  # was: "not a regular file", not saying what
+    config(task='file = "pats.h5"', **SMALL), EX_NOINPUT,
+    ["[task] file: ", "/pats.h5: is a FIFO (named pipe), not a regular file"],
+    files={"pats.h5": os.mkfifo})
 test_refuses_patterns_file_not_hdf5 = refused(
     config(task='file = "pats.h5"', **SMALL), EX_DATAERR, ["pats.h5", "not an HDF5 file"],
     files={"pats.h5": lambda p: write(p, "0 1 0\n")})
