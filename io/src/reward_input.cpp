@@ -21,6 +21,17 @@ RewardInput::RewardInput(const std::string& path)
   if (path == "-") {
     fd_ = STDIN_FILENO;
   } else {
+    // A device is no reward stream: /dev/zero was read without end until the
+    // memory ran out. Refused before it is opened; a named pipe is a stream.
+    struct stat before {};
+    if (::stat(path.c_str(), &before) == 0 &&
+        (S_ISCHR(before.st_mode) || S_ISBLK(before.st_mode))) {
+      throw Error(ExitCode::no_input,
+                  fmt::format("--reward-input: '{}' is a {} device, not a file or a stream; give a "
+                              "file or a named pipe of '[TIME_MS] MODULATOR AMOUNT' lines ('-' "
+                              "for stdin)",
+                              path, S_ISCHR(before.st_mode) ? "character" : "block"));
+    }
     fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd_ < 0) {
       throw Error(ExitCode::no_input,

@@ -311,6 +311,14 @@ def test_reward_input_errors():
         check("complete" not in r.stderr and "failed after" not in r.stderr,
               "a directory as reward input must be refused before the run starts\n" + r.describe())
         check(not os.path.exists(os.path.join(d, "z.h5")), "a directory as reward input created the output")
+        # A device is refused before it is opened (66): /dev/zero was read
+        # without end until the memory ran out (was: out of memory after minutes).
+        r = spikeline(["run", cfg, "-o", os.path.join(d, "dev.h5"), "--reward-input", "/dev/zero"],
+                      timeout=30)
+        expect_exit(r, clitest.EX_NOINPUT)
+        expect_in(r.stderr, "--reward-input: '/dev/zero' is a character device, not a file or a "
+                  "stream", r=r)
+        check(not os.path.exists(os.path.join(d, "dev.h5")), "a device as reward input created the output")
         # On a stream, a time already simulated stops the run; what was written is kept.
         out = os.path.join(d, "late.h5")
         p = subprocess.run([clitest.BINARY, "run", cfg, "-o", out, "--reward-input", "-"], input="5 dopamine 0.5\n",
