@@ -395,29 +395,6 @@ def test_huge_config_file_is_refused_before_reading():
         check_error_result(r, EX_CONFIG, ["is 65.", "at most 64 MiB", "SONATA edges file"])
 
 
-def test_a_huge_bad_spike_times_line_is_quoted_cut():
-    """A spike-times file with a 1 MiB line of garbage: the message quotes
-    its first 80 bytes and says how long it was."""
-    with TempDir() as tmp:
-        write(os.path.join(tmp, "spikes.txt"), "0 1.0\n1 " + "9" * (1 << 20) + "x\n")
-        cfg = write(os.path.join(tmp, "s.toml"), """\
-[simulation]
-duration = 10.0
-
-[[population]]
-name = "input"
-model = "spike_generator"
-size = 2
-params = { spike_times_file = "spikes.txt" }
-""")
-        r = spikeline(["run", cfg, "-o", os.path.join(tmp, "out.h5"), "-q"], cwd=tmp,
-                      timeout=MAX_SECONDS * 3, preexec_fn=limit_memory)
-        check_error_result(r, EX_DATAERR, ["spikes.txt line 2:", "'1 9999",
-                                           "... (%d bytes)'" % ((1 << 20) + 3)])
-        check(len(r.stderr) < 1000, "stderr is %d bytes long" % len(r.stderr))
-        check(not os.path.exists(os.path.join(tmp, "out.h5")), "out.h5 was created")
-
-
 SPIKE_FILE_CONFIG = """\
 [simulation]
 duration = 10.0
@@ -428,6 +405,20 @@ model = "spike_generator"
 size = 2
 params = { spike_times_file = "%s" }
 """
+
+
+def test_a_huge_bad_spike_times_line_is_quoted_cut():
+    """A spike-times file with a 1 MiB line of garbage: the message quotes
+    its first 80 bytes and says how long it was."""
+    with TempDir() as tmp:
+        write(os.path.join(tmp, "spikes.txt"), "0 1.0\n1 " + "9" * (1 << 20) + "x\n")
+        cfg = write(os.path.join(tmp, "s.toml"), SPIKE_FILE_CONFIG % "spikes.txt")
+        r = spikeline(["run", cfg, "-o", os.path.join(tmp, "out.h5"), "-q"], cwd=tmp,
+                      timeout=MAX_SECONDS * 3, preexec_fn=limit_memory)
+        check_error_result(r, EX_DATAERR, ["spikes.txt line 2:", "'1 9999",
+                                           "... (%d bytes)'" % ((1 << 20) + 3)])
+        check(len(r.stderr) < 1000, "stderr is %d bytes long" % len(r.stderr))
+        check(not os.path.exists(os.path.join(tmp, "out.h5")), "out.h5 was created")
 
 
 def not_regular_spike_times_case(make, fragment):
