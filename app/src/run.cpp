@@ -466,8 +466,7 @@ class RunSession {
     memory_.emplace();
     memory_->spikes.resize(names_.size());
     for (const auto& pr : probes_) {
-      memory_->traces.push_back(
-          {pr, {}, pr.nodes.size() * pr.variables.size()});
+      memory_->traces.push_back({pr, {}, pr.nodes.size() * pr.variables.size()});
     }
   }
   const std::optional<Recording>& recording() const { return memory_; }
@@ -517,8 +516,8 @@ class RunSession {
     }
     result_.loop_s += seconds_since(t_loop);
     if (!completed && result_.status != "failed") {
-      const int sig = options_.stop_signal && *options_.stop_signal ? *options_.stop_signal
-                                                                     : SIGINT;
+      const int sig =
+          options_.stop_signal && *options_.stop_signal ? *options_.stop_signal : SIGINT;
       result_.code = sig == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
       result_.status = "interrupted";
       result_.message = fmt::format("stopped by signal {}", sig);
@@ -1036,15 +1035,16 @@ std::size_t variable_index(const Population& pop, const std::string& population,
     if (vars[v].name == variable) return v;
     names.push_back(vars[v].name);
   }
-  throw ConfigError(fmt::format("population '{}' has no state variable '{}'{}; it has: {}",
-                                population, variable, did_you_mean(variable, names),
-                                names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+  throw ConfigError(
+      fmt::format("population '{}' has no state variable '{}'{}; it has: {}", population, variable,
+                  did_you_mean(variable, names),
+                  names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
 }
 
 void check_index(std::size_t k, std::size_t n, const char* what) {
   if (k >= n) {
-    throw ConfigError(fmt::format("{} index {} is out of range: valid is 0 to {}", what, k,
-                                  n == 0 ? 0 : n - 1));
+    throw ConfigError(
+        fmt::format("{} index {} is out of range: valid is 0 to {}", what, k, n == 0 ? 0 : n - 1));
   }
 }
 }  // namespace
@@ -1074,8 +1074,8 @@ void Session::set_state(std::size_t population, const std::string& variable,
         name));
   }
   if (values.size() != pop.size()) {
-    throw ConfigError(fmt::format("{} of population '{}': {} values for {} neurons", variable,
-                                  name, values.size(), pop.size()));
+    throw ConfigError(fmt::format("{} of population '{}': {} values for {} neurons", variable, name,
+                                  values.size(), pop.size()));
   }
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
@@ -1107,8 +1107,8 @@ void Session::set_weights(std::size_t projection, std::span<const double> weight
     const double w = weights[k];
     if (!std::isfinite(w) || std::abs(w) > std::numeric_limits<float>::max()) {
       throw ConfigError(fmt::format(
-          "weight of synapse {} of projection '{}' = {}: must be finite and fit a float32", k,
-          name, w));
+          "weight of synapse {} of projection '{}' = {}: must be finite and fit a float32", k, name,
+          w));
     }
   }
   if (const auto* rule = sim.plasticity(projection)) {

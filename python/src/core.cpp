@@ -159,7 +159,8 @@ class PySimulation {
   }
   void set_state(std::size_t population, const std::string& variable,
                  const py::array_t<double, py::array::c_style | py::array::forcecast>& values) {
-    session_->set_state(population, variable, {values.data(), static_cast<std::size_t>(values.size())});
+    session_->set_state(population, variable,
+                        {values.data(), static_cast<std::size_t>(values.size())});
   }
 
   py::dict synapses(std::size_t projection) {
