@@ -550,4 +550,37 @@ params = { amplitude = 100.0 }
             check(fragment in str(e), "%r not in %r" % (fragment, str(e)))
 
 
+def test_every_builtin_neuron_model_takes_new_parameters():
+    # Mid-run (a dc_generator makes iaf_psc_delta stepped), each model's
+    # state is kept through the change and the new value is in force.
+    for model, param, value, var in [("iaf_psc_exp", "tau_m", 12.0, "V_m"),
+                                     ("iaf_cond_exp", "g_L", 20.0, "V_m"),
+                                     ("iaf_psc_delta", "tau_m", 12.0, "V_m"),
+                                     ("izhikevich", "a", 0.03, "V_m"),
+                                     ("lif_discrete", "beta", 0.8, "u")]:
+        sim = spikeline.Simulation.from_string("""
+[simulation]
+dt = 0.1
+duration = 100.0
+seed = 1
+
+[[population]]
+name = "n"
+model = "%s"
+size = 5
+
+[[stimulus]]
+name = "dc"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 5.0 }
+""" % model)
+        sim.run(10)
+        before = sim.state("n", var).copy()
+        sim.set_params("n", {param: value})
+        check(np.array_equal(sim.state("n", var), before), "%s: %s kept" % (model, var))
+        check_equal(sim.params("n")[param], value, "%s: %s in force" % (model, param))
+        sim.run(10)
+
+
 clitest.main(globals())
