@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -354,7 +355,10 @@ class RunSession {
   enum class Start { fresh, resume };
 
   RunSession(Config config, const Registry& registry, RunOptions options, Start start)
-      : c_(std::move(config)), options_(std::move(options)), t_start_(Clock::now()) {
+      : c_(std::move(config)),
+        registry_(&registry),
+        options_(std::move(options)),
+        t_start_(Clock::now()) {
     // The files first: a clash, an output that cannot be created or an
     // input that cannot be read is found before the build, which may be long.
     check_files(start);
@@ -417,6 +421,11 @@ class RunSession {
 
   const Config& config() const { return c_; }
   Simulator& simulator() { return *sim_; }
+  const Registry& registry() const { return *registry_; }
+  // The parameters as changed between pieces (Session::set_params,
+  // set_stimulus): per population and per stimulus, once changed.
+  std::map<std::size_t, ParamMap>& changed_params() { return changed_params_; }
+  std::map<std::string, ParamMap>& changed_stimuli() { return changed_stimuli_; }
 
   // A fresh run: rewards from a file are scheduled, the output file and the
   // control events are created.
@@ -885,6 +894,9 @@ class RunSession {
   }
 
   Config c_;
+  const Registry* registry_;
+  std::map<std::size_t, ParamMap> changed_params_;
+  std::map<std::string, ParamMap> changed_stimuli_;
   RunOptions options_;
   Clock::time_point t_start_;
   TimeGrid grid_{0.1};
@@ -1091,6 +1103,118 @@ std::vector<SynapseRecord> Session::synapses(std::size_t projection) {
   check_index(projection, sim.network().projections().size(), "projection");
   sim.sync_plasticity();
   return sim.connectivity(projection).canonical();
+}
+
+namespace {
+// `base` with the values of `changes` put in (names checked against m's).
+ParamMap merged_params(const ModelInfo& m, const ParamMap& base, const ParamMap& changes) {
+  ParamMap named(base.owner());
+  for (const auto& name : changes.names()) named.set(name, *changes.find(name));
+  Registry::check_param_names(m, named);
+  ParamMap out = base;
+  for (const auto& name : changes.names()) out.set(name, *changes.find(name));
+  return out;
+}
+
+// Every parameter of m: its value in `p`, else its default.
+std::vector<std::pair<std::string, ParamValue>> params_in_force(const ModelInfo& m,
+                                                                const ParamMap& p) {
+  std::vector<std::pair<std::string, ParamValue>> out;
+  for (const auto& info : m.params) {
+    if (const ParamValue* v = p.find(info.name))
+      out.emplace_back(info.name, *v);
+    else if (!std::isnan(info.default_value))
+      out.emplace_back(info.name, info.default_value);
+    else
+      out.emplace_back(info.name, info.default_text);
+  }
+  return out;
+}
+
+std::size_t stimulus_index(const io::Config& c, const std::string& name) {
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < c.stimuli.size(); ++k) {
+    if (c.stimuli[k].name == name) return k;
+    names.push_back(c.stimuli[k].name);
+  }
+  throw ConfigError(
+      fmt::format("unknown stimulus '{}'{}; the config has: {}", name, did_you_mean(name, names),
+                  names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+}
+}  // namespace
+
+void Session::set_params(std::size_t population, const ParamMap& changes) {
+  if (impl_->ended()) throw UsageError("the run has ended: no more changes after end()");
+  const auto& c = impl_->config();
+  const auto& pops = impl_->simulator().network().populations();
+  check_index(population, pops.size(), "population");
+  const auto& pc = c.populations[population];
+  const ModelInfo& m = impl_->registry().get(pc.model, fmt::format("population '{}'", pc.name));
+  if (m.kind != ModelKind::neuron || !m.make_population) {
+    throw UsageError(fmt::format(
+        "population '{}' ({}): a generator's parameters cannot change between pieces (its "
+        "spikes are drawn ahead and already queued); drive the network with a [[stimulus]] "
+        "poisson_input instead, whose rate can change (set_stimulus)",
+        pc.name, pc.model));
+  }
+  auto& changed = impl_->changed_params();
+  const auto it = changed.find(population);
+  const ParamMap base = it != changed.end() ? it->second : io::population_params(c, population);
+  ParamMap next = merged_params(m, base, changes);
+  const ModelContext ctx{
+      pc.name,           static_cast<std::size_t>(pc.size),     next, impl_->grid(),
+      c.simulation.seed, static_cast<std::uint32_t>(population)};
+  impl_->simulator().replace_population(population, m.make_population(ctx));
+  changed[population] = std::move(next);
+}
+
+std::vector<std::pair<std::string, ParamValue>> Session::params(std::size_t population) const {
+  const auto& c = impl_->config();
+  check_index(population, c.populations.size(), "population");
+  const auto& pc = c.populations[population];
+  const ModelInfo& m = impl_->registry().get(pc.model, fmt::format("population '{}'", pc.name));
+  const auto& changed = impl_->changed_params();
+  const auto it = changed.find(population);
+  return params_in_force(m,
+                         it != changed.end() ? it->second : io::population_params(c, population));
+}
+
+void Session::set_stimulus(const std::string& name, const ParamMap& changes) {
+  if (impl_->ended()) throw UsageError("the run has ended: no more changes after end()");
+  const auto& c = impl_->config();
+  const auto& sc = c.stimuli[stimulus_index(c, name)];
+  const ModelInfo& m = impl_->registry().get(sc.model, fmt::format("stimulus '{}'", sc.name));
+  auto& changed = impl_->changed_stimuli();
+  const auto it = changed.find(name);
+  ParamMap next = merged_params(m, it != changed.end() ? it->second : sc.params, changes);
+  Simulator& sim = impl_->simulator();
+  const auto& net = sim.network();
+  if (m.make_drive) {
+    const PoissonDrive drive = m.make_drive(next, impl_->grid());  // checks first
+    for (std::size_t k = 0; k < net.poisson_inputs().size(); ++k)
+      if (net.poisson_inputs()[k].name == name) sim.set_poisson_drive(k, drive);
+  } else {
+    auto schedule = m.make_stimulus(next, impl_->grid());
+    for (std::size_t k = 0; k < net.stimuli().size(); ++k)
+      if (net.stimuli()[k].name == name) sim.set_stimulus_changes(k, schedule);
+  }
+  changed[name] = std::move(next);
+}
+
+std::vector<std::pair<std::string, ParamValue>> Session::stimulus_params(
+    const std::string& name) const {
+  const auto& c = impl_->config();
+  const auto& sc = c.stimuli[stimulus_index(c, name)];
+  const ModelInfo& m = impl_->registry().get(sc.model, fmt::format("stimulus '{}'", sc.name));
+  const auto& changed = impl_->changed_stimuli();
+  const auto it = changed.find(name);
+  return params_in_force(m, it != changed.end() ? it->second : sc.params);
+}
+
+std::vector<std::string> Session::stimulus_names() const {
+  std::vector<std::string> out;
+  for (const auto& s : impl_->config().stimuli) out.push_back(s.name);
+  return out;
 }
 
 void Session::set_weights(std::size_t projection, std::span<const double> weights) {

@@ -15,6 +15,7 @@
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/random.hpp"
+#include "spikeline/engine/state_archive.hpp"
 #include "step_team.hpp"
 
 namespace spikeline {
@@ -418,6 +419,81 @@ void Simulator::set_input_dropout(std::size_t population, double p, std::uint64_
     throw Error(ExitCode::software, fmt::format("set_input_dropout: key {} >= 2^20", key));
   }
   dropout_[population] = {p, key};
+}
+
+void Simulator::replace_population(std::size_t population, std::unique_ptr<Population> next) {
+  auto& entry = network_.populations().at(population);
+  Population& old = *entry.population;
+  const auto refuse = [&](std::string_view why) {
+    throw UsageError(
+        fmt::format("population '{}' ({}): its parameters cannot change between "
+                    "pieces: {}",
+                    entry.name, entry.model, why));
+  };
+  if (next->size() != old.size()) {
+    throw Error(ExitCode::software,
+                fmt::format("population '{}': the rebuilt model has {} neurons, not {}", entry.name,
+                            next->size(), old.size()));
+  }
+  if (modes_[population] == UpdateMode::scheduled)
+    refuse("a generator's spikes are drawn ahead and already queued");
+  if (next->preferred_mode() != old.preferred_mode())
+    refuse("the new values change how the model is updated (stepped or event by event)");
+  if (modes_[population] == UpdateMode::event_driven && now_ > 0)
+    refuse(
+        "it is updated event by event (each neuron holds its state as of its last event): "
+        "set them before the first run");
+  if (!old.checkpointable() || !next->checkpointable())
+    refuse("the model cannot hand its state over (it has no checkpoint fields)");
+  // The state goes over as the checkpoint's fields: whatever the model's
+  // future depends on (its tables' arrays, refractory counters, ...).
+  MemoryArchive a;
+  old.checkpoint(a);
+  a.set_loading(true);
+  next->checkpoint(a);
+  entry.population = std::move(next);
+}
+
+void Simulator::set_stimulus_changes(std::size_t stimulus, std::vector<CurrentChange> changes) {
+  auto& s = network_.stimuli().at(stimulus);
+  // A change at step c is applied by the update of step c + 1 (seed_queues):
+  // those with c < now() are in the current array already.
+  double applied_old = 0, applied_new = 0;
+  for (auto& c : s.changes) {
+    if (c.step < now_)
+      applied_old += c.delta_pA;
+    else
+      c.delta_pA = 0;  // still queued: voided (the events stay, and add nothing)
+  }
+  std::vector<CurrentChange> future;
+  for (const auto& c : changes) {
+    if (c.step < now_)
+      applied_new += c.delta_pA;
+    else
+      future.push_back(c);
+  }
+  const double correction = applied_new - applied_old;
+  // Bookkeeping only (no event: applied below, at once), so that a later
+  // change sums what is in the current array: the old changes applied, then
+  // this one.
+  if (correction != 0) s.changes.push_back({now_ - 1, correction});
+  const std::size_t queued = s.changes.size();
+  s.changes.insert(s.changes.end(), future.begin(), future.end());
+  auto& cur = inputs_[s.population].current;
+  for (auto& part : partitions_) {
+    const auto& mine = part->stim_neurons[stimulus];
+    if (mine.empty()) continue;
+    if (correction != 0)
+      for (const NeuronIndex i : mine) cur[i] += correction;
+    for (std::size_t c = queued; c < s.changes.size(); ++c) {
+      part->queue.push({s.changes[c].step + 1, EventKind::current,
+                        static_cast<std::uint32_t>(stimulus), static_cast<std::uint32_t>(c), 0, 0});
+    }
+  }
+}
+
+void Simulator::set_poisson_drive(std::size_t input, const PoissonDrive& drive) {
+  network_.poisson_inputs().at(input).drive = drive;
 }
 
 void Simulator::clamp(std::size_t population, Step step, NeuronIndex neuron) {

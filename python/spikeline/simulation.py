@@ -170,6 +170,39 @@ class Simulation:
             v = np.full(len(self._sim.state(k, variable)), float(v))
         self._sim.set_state(k, variable, np.ascontiguousarray(v.ravel()))
 
+    def set_params(self, population: str, params: dict) -> None:
+        """New values for parameters of ``population``, between pieces, as
+        NEST's ``SetStatus`` between ``Simulate`` calls: each a number, or an
+        array of one value per neuron for the parameters the model marks
+        per-neuron. They are checked as in a config (names, ranges, relations
+        such as ``V_reset < V_th``); the model's propagators are recomputed
+        and its state kept. Parameters not named keep their values.
+
+        Every built-in neuron model takes them; generators
+        (``poisson_generator``, ``spike_generator``) do not (their spikes are
+        drawn ahead): drive with a ``poisson_input`` stimulus and change its
+        rate with ``set_stimulus``. ``iaf_psc_delta`` (updated event by
+        event) takes them before the first run only."""
+        self._sim.set_params(self._population_index(population), _param_values(params))
+
+    def params(self, population: str) -> dict:
+        """Every parameter of ``population`` as now in force (defaults
+        included; an array where the values differ per neuron)."""
+        return self._sim.params(self._population_index(population))
+
+    def set_stimulus(self, name: str, params: dict) -> None:
+        """New values for parameters of the ``[[stimulus]]`` ``name``, between
+        pieces (``dc_generator``: amplitude, start, stop; ``poisson_input``:
+        rate, sources, weight, start, stop), checked as in a config. From the
+        next step on the device acts as if configured so from the start: a
+        dc_generator's current is at once what its new schedule gives now,
+        and a poisson_input draws at its new rate."""
+        self._sim.set_stimulus(name, _param_values(params))
+
+    def stimulus_params(self, name: str) -> dict:
+        """Every parameter of the stimulus ``name`` as now in force."""
+        return self._sim.stimulus_params(name)
+
     def synapses(self, projection: str) -> dict:
         """Every synapse of ``projection`` in the SONATA edges' order:
         ``source``, ``target``, ``delay`` (ms), ``weight`` (current)."""
@@ -192,6 +225,18 @@ class Simulation:
 
     def _projection_index(self, name: str) -> int:
         return _index(name, self._projections, "projection")
+
+
+def _param_values(params: dict) -> dict:
+    """Numbers as floats, arrays as lists of floats, text as it is."""
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, str):
+            out[name] = value
+            continue
+        v = np.asarray(value, dtype=np.float64)
+        out[name] = float(v) if v.ndim == 0 else [float(x) for x in v.ravel()]
+    return out
 
 
 def _index(name: str, names: list[str], what: str) -> int:

@@ -13,8 +13,10 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "spikeline/app/session.hpp"
@@ -163,6 +165,40 @@ class PySimulation {
                         {values.data(), static_cast<std::size_t>(values.size())});
   }
 
+  // Parameters between pieces: {name: number | list of numbers | text}.
+  using ParamDict = std::map<std::string, std::variant<double, std::vector<double>, std::string>>;
+  static ParamMap to_param_map(const ParamDict& d) {
+    ParamMap m;
+    for (const auto& [name, v] : d)
+      std::visit([&m, &name = name](const auto& x) { m.set(name, x); }, v);
+    return m;
+  }
+  static py::dict to_dict(const std::vector<std::pair<std::string, ParamValue>>& params) {
+    py::dict d;
+    for (const auto& [name, v] : params) {
+      if (const auto* x = std::get_if<double>(&v))
+        d[name.c_str()] = *x;
+      else if (const auto* t = std::get_if<std::string>(&v))
+        d[name.c_str()] = *t;
+      else if (const auto* l = std::get_if<std::vector<double>>(&v))
+        d[name.c_str()] = to_array(*l);
+      else
+        d[name.c_str()] = std::get<std::vector<std::vector<double>>>(v);
+    }
+    return d;
+  }
+  void set_params(std::size_t population, const ParamDict& changes) {
+    session_->set_params(population, to_param_map(changes));
+  }
+  py::dict params(std::size_t population) const { return to_dict(session_->params(population)); }
+  void set_stimulus(const std::string& name, const ParamDict& changes) {
+    session_->set_stimulus(name, to_param_map(changes));
+  }
+  py::dict stimulus_params(const std::string& name) const {
+    return to_dict(session_->stimulus_params(name));
+  }
+  std::vector<std::string> stimuli() const { return session_->stimulus_names(); }
+
   py::dict synapses(std::size_t projection) {
     const auto records = session_->synapses(projection);
     const std::size_t n = records.size();
@@ -298,6 +334,11 @@ PYBIND11_MODULE(_core, m) {
       .def("state", &PySimulation::state, py::arg("population"), py::arg("variable"))
       .def("set_state", &PySimulation::set_state, py::arg("population"), py::arg("variable"),
            py::arg("values"))
+      .def("set_params", &PySimulation::set_params, py::arg("population"), py::arg("changes"))
+      .def("params", &PySimulation::params, py::arg("population"))
+      .def("set_stimulus", &PySimulation::set_stimulus, py::arg("name"), py::arg("changes"))
+      .def("stimulus_params", &PySimulation::stimulus_params, py::arg("name"))
+      .def_property_readonly("stimuli", &PySimulation::stimuli)
       .def("synapses", &PySimulation::synapses, py::arg("projection"))
       .def("set_weights", &PySimulation::set_weights, py::arg("projection"), py::arg("weights"))
       .def("request_stop", &PySimulation::request_stop)

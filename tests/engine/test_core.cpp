@@ -479,6 +479,55 @@ TEST_CASE("an injected current starts to act in the step after its onset", "[sti
   CHECK(v[299] < v[199]);  // after the current stops, V decays
 }
 
+TEST_CASE("a current schedule changed between pieces: the current now, the changes to come",
+          "[stimulus]") {
+  // iaf_psc_delta with E_L = 0, never firing: V follows the current I as
+  // V(t) = I R + (V(t0) - I R) exp(-(t - t0) / tau), R = tau / C.
+  Network net(TimeGrid(0.1), 1);
+  const auto q = add(
+      net, "n", "iaf_psc_delta", 1,
+      params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 1000.0}, {"tau_m", 10.0}, {"C_m", 250.0}}));
+  net.add_stimulus({"dc", q, {}, {{0, 500.0}, {200, -500.0}}});
+  net.add_probe({q, {0}, {0}, 1, 1});
+  Simulator sim(std::move(net), SimulationOptions{});
+  Collector c;
+  sim.run_until(100, c);
+  // Now: 250 pA from step 0 (so at once), off at step 150; the old stop at
+  // step 200 is voided.
+  sim.set_stimulus_changes(0, {{0, 250.0}, {150, -250.0}});
+  sim.run_until(250, c);
+  std::vector<float> v;
+  for (const auto& f : c.frames) v.insert(v.end(), f.begin(), f.end());
+  REQUIRE(v.size() == 250);
+  const double tau = 10.0, R = tau / 250.0;
+  const double v100 = 500.0 * R * (1 - std::exp(-10.0 / tau));
+  CHECK(v[99] == Approx(v100).epsilon(1e-6));
+  const double v150 = 250.0 * R + (v100 - 250.0 * R) * std::exp(-5.0 / tau);
+  CHECK(v[149] == Approx(v150).epsilon(1e-6));
+  CHECK(v[249] == Approx(v150 * std::exp(-10.0 / tau)).epsilon(1e-6));  // off from step 150
+}
+
+TEST_CASE("a population replaced between pieces keeps its state, a generator refuses",
+          "[stimulus]") {
+  Network net(TimeGrid(0.1), 1);
+  const auto g = add(net, "g", "poisson_generator", 2, params({{"rate", 10.0}}));
+  const auto q = add(net, "n", "iaf_psc_exp", 2, params({{"I_e", 300.0}, {"V_th", 1000.0}}));
+  (void)g;
+  Simulator sim(std::move(net), SimulationOptions{});
+  Collector c;
+  sim.run_until(10, c);
+  const double v = sim.network().populations()[q].population->state(0, 0, 10);
+  CHECK(v > -70.0);
+  const ParamMap p = params({{"I_e", 0.0}, {"V_th", 1000.0}});
+  const auto& m = registry().get("iaf_psc_exp", "test");
+  sim.replace_population(q, m.make_population({"n", 2, p, sim.grid(), 1, q}));
+  CHECK(sim.network().populations()[q].population->state(0, 0, 10) == v);
+  const ParamMap pg = params({{"rate", 20.0}});
+  const auto& mg = registry().get("poisson_generator", "test");
+  CHECK_THROWS_WITH(sim.replace_population(g, mg.make_population({"g", 2, pg, sim.grid(), 1, g})),
+                    Contains("population 'g' (poisson_generator): its parameters cannot change"));
+}
+
 TEST_CASE("a probe from step 0: probe_frame gives the initial state, run_until the rest",
           "[probe]") {
   // iaf_psc_delta without input relaxes to E_L = 0: V(t) = V(0) exp(-t / tau).

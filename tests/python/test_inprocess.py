@@ -319,4 +319,268 @@ def test_spike_data_feeds_stats_and_the_example_runs():
         check(os.listdir(d) == ["coba.png"], "the example wrote other files: %s" % os.listdir(d))
 
 
+# ---- parameters and stimuli changed between pieces (issue 20) --------------
+
+# One iaf_psc_exp neuron per row, parameters spelled out (the analytic
+# values below depend on them): V_inf = E_L + I tau_m / C_m.
+PSC_EXP = """\
+[simulation]
+dt = 0.1
+duration = 1000.0
+seed = 3
+threads = {threads}
+
+[[population]]
+name = "n"
+model = "iaf_psc_exp"
+size = {size}
+params = {{ C_m = 250.0, tau_m = 10.0, t_ref = 2.0, E_L = -70.0, V_reset = -70.0, V_th = {v_th}, I_e = 0.0 }}
+"""
+
+
+def psc_exp(extra="", threads=1, size=1, v_th=-55.0):
+    return spikeline.Simulation.from_string(
+        PSC_EXP.format(threads=threads, size=size, v_th=v_th) + extra)
+
+
+def test_raised_I_e_fires_at_the_analytic_period():
+    sim = psc_exp()
+    sim.run(100)
+    check_equal(len(sim.spikes("n")[0]), 0, "no spikes at I_e = 0")
+    sim.set_params("n", {"I_e": 500.0})  # V_inf = -50 mV, above V_th = -55 mV
+    check_equal(sim.params("n")["I_e"], 500.0, "I_e read back")
+    check_equal(sim.params("n")["tau_m"], 10.0, "the others kept")
+    sim.run(100)
+    t, _ = sim.spikes("n")
+    # From V = -70 mV the neuron reaches V_th after tau_m ln((V_inf - V_reset)
+    # / (V_inf - V_th)) = 10 ln 4 = 13.863 ms: the first step at or after it
+    # is 13.9 ms (exact integration: V at step k is the solution at k dt).
+    # After each spike: t_ref = 2 ms held, then the same 13.9 ms again.
+    rise = 10.0 * np.log(20.0 / 5.0)
+    first = 100.0 + np.ceil(rise / 0.1) * 0.1
+    period = 2.0 + np.ceil(rise / 0.1) * 0.1
+    expected = first + period * np.arange(int((200.0 - first) / period) + 1)
+    check_equal(len(t), len(expected), "spike count (%s vs %s)" % (t, expected))
+    check(np.allclose(t, expected, rtol=0, atol=1e-9), "spike times %s vs %s" % (t, expected))
+    check(abs(period - (2.0 + rise)) < 0.1, "the grid's period is the analytic one within dt")
+
+
+def test_dc_amplitude_changed_gives_the_analytic_response():
+    stim = """
+[[stimulus]]
+name = "dc"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 100.0, start = 0.0 }
+"""
+    sim = psc_exp(stim, v_th=1000.0)  # never fires
+    sim.run(50)
+    # V(t) = E_L + A tau_m / C_m (1 - exp(-t / tau_m)) from rest.
+    v50 = -70.0 + 100.0 * 10.0 / 250.0 * (1 - np.exp(-5.0))
+    check(abs(sim.state("n", "V_m")[0] - v50) < 1e-9, "V(50) %r vs %r" % (sim.state("n", "V_m")[0], v50))
+    sim.set_stimulus("dc", {"amplitude": 300.0})
+    check_equal(sim.stimulus_params("dc")["amplitude"], 300.0, "amplitude read back")
+    check_equal(sim.stimulus_params("dc")["start"], 0.0, "start kept")
+    sim.run(30)
+    v_inf = -70.0 + 300.0 * 10.0 / 250.0
+    v80 = v_inf + (v50 - v_inf) * np.exp(-3.0)
+    check(abs(sim.state("n", "V_m")[0] - v80) < 1e-9, "V(80) %r vs %r" % (sim.state("n", "V_m")[0], v80))
+    # A stop set in the future switches it off then: V relaxes to E_L.
+    sim.set_stimulus("dc", {"stop": 90.0})
+    sim.run(20)
+    v90 = v_inf + (v80 - v_inf) * np.exp(-1.0)
+    v100 = -70.0 + (v90 + 70.0) * np.exp(-1.0)
+    check(abs(sim.state("n", "V_m")[0] - v100) < 1e-9, "V(100) %r vs %r" % (sim.state("n", "V_m")[0], v100))
+
+
+def test_change_at_t_equals_a_config_switching_at_t():
+    record = """
+[[record]]
+population = "n"
+variables = ["V_m"]
+interval = 0.1
+"""
+    changed = psc_exp("""
+[[stimulus]]
+name = "dc"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 300.0, start = 0.0 }
+""" + record, size=3)
+    changed.run(40)
+    changed.set_stimulus("dc", {"amplitude": 600.0})
+    changed.run(60)
+    configured = psc_exp("""
+[[stimulus]]
+name = "a"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 300.0, start = 0.0, stop = 40.0 }
+
+[[stimulus]]
+name = "b"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 600.0, start = 40.0 }
+""" + record, size=3)
+    configured.run(100)
+    same_spikes(changed.spikes("n"), configured.spikes("n"), "changed at 40 ms vs configured")
+    a, b = changed.trace("n")["data"], configured.trace("n")["data"]
+    check(a.shape == b.shape and np.array_equal(a, b), "V_m traces differ")
+
+
+def test_poisson_input_rate_changed():
+    # Each input spike adds its weight (1 mV) to V_m; tau_m = 1e9 ms keeps
+    # the sum (a relative loss of 1e-7 in 100 ms), V_th = 1e6 mV is never reached.
+    net = """
+[simulation]
+dt = 0.1
+duration = 1000.0
+seed = 11
+threads = {threads}
+
+[[population]]
+name = "n"
+model = "iaf_psc_delta"
+size = 1000
+params = {{ tau_m = 1e9, V_th = 1e6, E_L = 0.0, V_reset = 0.0 }}
+
+[[stimulus]]
+name = "noise"
+model = "poisson_input"
+target = "n"
+params = {{ rate = 10.0, weight = 1.0 }}
+"""
+    counts = {}
+    for threads in (1, 2):
+        sim = spikeline.Simulation.from_string(net.format(threads=threads))
+        sim.run(100)
+        before = sim.state("n", "V_m").copy()
+        sim.set_stimulus("noise", {"rate": 50.0})
+        check_equal(sim.stimulus_params("noise")["rate"], 50.0, "rate read back")
+        sim.run(100)
+        after = sim.state("n", "V_m")
+        counts[threads] = (before, after)
+    check(np.array_equal(counts[1][0], counts[2][0]) and np.array_equal(counts[1][1], counts[2][1]),
+          "1 and 2 threads differ")
+    before, after = counts[1]
+    # Expected counts: 1000 neurons x 10 Hz x 0.1 s = 1000, then x 50 Hz =
+    # 5000. Poisson: sd sqrt(1000) = 31.6 and sqrt(5000) = 70.7; 5 sd
+    # (two-sided p = 6e-7) tells the new rate from the old (5000 vs 1000) beyond doubt.
+    n0, n1 = before.sum(), (after - before).sum()
+    check(abs(n0 - 1000) < 5 * np.sqrt(1000), "first 100 ms: %s inputs" % n0)
+    check(abs(n1 - 5000) < 5 * np.sqrt(5000), "next 100 ms at 50 Hz: %s inputs" % n1)
+
+
+def test_changes_identical_at_1_and_2_threads():
+    stim = """
+[[stimulus]]
+name = "noise"
+model = "poisson_input"
+target = "n"
+params = { rate = 800.0, weight = 30.0 }
+
+[[stimulus]]
+name = "dc"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 100.0, start = 5.0 }
+"""
+    runs = []
+    for threads in (1, 2):
+        sim = psc_exp(stim, threads=threads, size=200)
+        sim.run(50)
+        sim.set_params("n", {"I_e": np.linspace(0.0, 200.0, 200), "tau_m": 12.0})
+        sim.set_stimulus("noise", {"rate": 1500.0})
+        sim.run(30)
+        sim.set_stimulus("dc", {"amplitude": -50.0, "stop": 95.0})
+        sim.set_params("n", {"V_th": -52.0})
+        sim.run(40)
+        runs.append(sim.spikes("n"))
+        check(np.array_equal(sim.params("n")["I_e"], np.linspace(0.0, 200.0, 200)),
+              "per-neuron I_e read back")
+    same_spikes(runs[0], runs[1], "1 vs 2 threads with changes between pieces")
+
+
+def test_bad_changes_are_clear_errors():
+    sim = psc_exp("""
+[[stimulus]]
+name = "dc"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 100.0 }
+""", size=4)
+    sim.run(10)
+    for call, cls, fragments in [
+        (lambda: sim.set_params("n", {"V_tj": -50.0}), spikeline.ConfigError,
+         ["V_tj", "did you mean 'V_th'"]),
+        (lambda: sim.set_params("n", {"tau_m": -1.0}), spikeline.ConfigError,
+         ["population 'n' (iaf_psc_exp) parameter tau_m", "-1", "> 0"]),
+        (lambda: sim.set_params("n", {"V_reset": -50.0}), spikeline.ConfigError,
+         ["V_reset", "-50", "V_th"]),
+        (lambda: sim.set_params("n", {"I_e": [1.0, 2.0]}), spikeline.ConfigError,
+         ["parameter I_e has 2 values", "exactly 4"]),
+        (lambda: sim.set_stimulus("dcc", {"amplitude": 1.0}), spikeline.ConfigError,
+         ["unknown stimulus 'dcc'", "did you mean 'dc'"]),
+        (lambda: sim.set_stimulus("dc", {"stop": -5.0}), spikeline.ConfigError,
+         ["stop", "-5"]),
+        (lambda: sim.set_stimulus("dc", {"amplitud": 1.0}), spikeline.ConfigError,
+         ["amplitud", "did you mean 'amplitude'"]),
+    ]:
+        try:
+            call()
+            raise Failure("accepted: %s" % fragments)
+        except cls as e:
+            for f in fragments:
+                check(f in str(e), "%r not in %r" % (f, str(e)))
+    # A refused change leaves the run as it was.
+    check_equal(sim.params("n")["tau_m"], 10.0, "tau_m kept")
+    check_equal(sim.params("n")["V_reset"], -70.0, "V_reset kept")
+    check_equal(sim.stimulus_params("dc")["amplitude"], 100.0, "amplitude kept")
+    gen = spikeline.Simulation.from_string(clitest.SMALL_NETWORK)
+    gen.run(1)
+    for call, fragment in [
+        (lambda: gen.set_params("gen", {"rate": 10.0}), "a generator's parameters cannot change"),
+        (lambda: gen.set_params("exc", {"tau_m": 5.0}), "set them before the first run"),
+    ]:
+        try:
+            call()
+            raise Failure("accepted: %s" % fragment)
+        except spikeline.UsageError as e:
+            check(fragment in str(e), "%r not in %r" % (fragment, str(e)))
+
+
+def test_every_builtin_neuron_model_takes_new_parameters():
+    # Mid-run (a dc_generator makes iaf_psc_delta stepped), each model's
+    # state is kept through the change and the new value is in force.
+    for model, param, value, var in [("iaf_psc_exp", "tau_m", 12.0, "V_m"),
+                                     ("iaf_cond_exp", "g_L", 20.0, "V_m"),
+                                     ("iaf_psc_delta", "tau_m", 12.0, "V_m"),
+                                     ("izhikevich", "a", 0.03, "V_m"),
+                                     ("lif_discrete", "beta", 0.8, "u")]:
+        sim = spikeline.Simulation.from_string("""
+[simulation]
+dt = 0.1
+duration = 100.0
+seed = 1
+
+[[population]]
+name = "n"
+model = "%s"
+size = 5
+
+[[stimulus]]
+name = "dc"
+model = "dc_generator"
+target = "n"
+params = { amplitude = 5.0 }
+""" % model)
+        sim.run(10)
+        before = sim.state("n", var).copy()
+        sim.set_params("n", {param: value})
+        check(np.array_equal(sim.state("n", var), before), "%s: %s kept" % (model, var))
+        check_equal(sim.params("n")[param], value, "%s: %s in force" % (model, param))
+        sim.run(10)
+
+
 clitest.main(globals())

@@ -89,6 +89,29 @@ class Session {
   // and a float32; a plastic projection's rule goes on from them.
   void set_weights(std::size_t projection, std::span<const double> weights);
 
+  // Between pieces, NEST's SetStatus between Simulate calls: new values for
+  // some parameters of a population (a number, or a list of one per neuron
+  // for those the model marks per_neuron), read and checked as a config's
+  // (names, ranges, relations such as V_reset < V_th). The model is built
+  // anew from its parameters so changed, its precomputed propagators with
+  // it, and takes over the state of the old one (Simulator::
+  // replace_population): a model described by its tables gets this for
+  // free. Not for generators, nor for event-driven populations after the
+  // first piece (an error says why). A failed change leaves the run as it
+  // was. params() gives every parameter as now in force (defaults
+  // included).
+  void set_params(std::size_t population, const ParamMap& changes);
+  std::vector<std::pair<std::string, ParamValue>> params(std::size_t population) const;
+  // Between pieces: new values for some parameters of the [[stimulus]]
+  // `name` (dc_generator amplitude/start/stop, poisson_input rate/weight/
+  // sources/start/stop), checked as in a config. From the next step on the
+  // device behaves as if configured so from the start: a dc_generator's
+  // current is at once what the new schedule gives now, its changes to come
+  // follow the new values; a poisson_input draws with the new rate.
+  void set_stimulus(const std::string& name, const ParamMap& changes);
+  std::vector<std::pair<std::string, ParamValue>> stimulus_params(const std::string& name) const;
+  std::vector<std::string> stimulus_names() const;
+
   // Ends the run: the final weights written and the output finished (marked
   // complete or interrupted); the summary. Later calls return the same.
   RunResult end();

@@ -104,7 +104,9 @@ class Network {
   std::vector<ProjectionEntry>& projections() { return projections_; }
   const std::vector<ProjectionEntry>& projections() const { return projections_; }
   const std::vector<CurrentStimulus>& stimuli() const { return stimuli_; }
+  std::vector<CurrentStimulus>& stimuli() { return stimuli_; }
   const std::vector<PoissonInput>& poisson_inputs() const { return poisson_inputs_; }
+  std::vector<PoissonInput>& poisson_inputs() { return poisson_inputs_; }
   const std::vector<SpikeClamp>& clamps() const { return clamps_; }
   const std::vector<TraceProbe>& probes() const { return probes_; }
   std::vector<Neuromodulator>& modulators() { return modulators_; }

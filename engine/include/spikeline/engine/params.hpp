@@ -30,6 +30,11 @@ class ParamMap {
   bool has(const std::string& name) const { return values_.count(name) != 0; }
   const std::string& owner() const { return owner_; }
   std::vector<std::string> names() const;
+  // The value under `name`, or null.
+  const ParamValue* find(const std::string& name) const {
+    const auto it = values_.find(name);
+    return it == values_.end() ? nullptr : &it->second;
+  }
 
   // A number, or `fallback` when absent. A present value of another type is a ConfigError.
   double number(const std::string& name, double fallback) const;

@@ -130,6 +130,24 @@ class Simulator {
   // same steps. p = 0 turns it off. Stepped populations only.
   void set_input_dropout(std::size_t population, double p, std::uint64_t key);
 
+  // Between run_until() calls: a population's parameters changed. `next`,
+  // the model rebuilt from the new parameters (its propagators computed
+  // anew), takes the old one's place and its state: the old population's
+  // checkpoint fields (state arrays, refractory counters...) loaded into
+  // it, so a model gets this from its tables alone. Same size and update
+  // mode; not for generators, whose drawn spikes are already queued; an
+  // event-driven population only before the first step (its neurons hold
+  // their state as of their last event). Error naming the population else.
+  void replace_population(std::size_t population, std::unique_ptr<Population> next);
+  // Between run_until() calls: stimulus k's schedule from now on is
+  // `changes` (as built from its new parameters). The current it injects
+  // becomes at once what the new schedule gives at now(); changes after
+  // now() follow the new schedule (the old ones still queued are voided).
+  void set_stimulus_changes(std::size_t stimulus, std::vector<CurrentChange> changes);
+  // Between run_until() calls: Poisson input k draws with `drive` from the
+  // next step on (its counts stay a function of (seed, k, neuron, step)).
+  void set_poisson_drive(std::size_t input, const PoissonDrive& drive);
+
   // Asks a running simulation to stop at the end of the current window;
   // safe to call from a signal handler or another thread.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
