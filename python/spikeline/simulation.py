@@ -33,14 +33,19 @@ class Simulation:
     """A network built from a config, simulated in pieces."""
 
     def __init__(self, text: str, *, source: str = "<string>", base_dir: str | None = None,
-                 set: Sequence[str] = (), output: Any = None, record: bool = True):
+                 set: Sequence[str] = (), output: Any = None, record: bool = True,
+                 edges: Mapping[str, tuple] | None = None):
         """Builds the network of the TOML ``text``.
 
         ``set``: overrides as on the command line (``"simulation.seed=3"``).
         ``output``: ``None`` (the default) writes no file; a path writes the
         SONATA file there, as ``spikeline run -o PATH``; ``Simulation.KEEP``
         writes the config's ``output.file``. ``record``: keep spikes and
-        traces in memory (``spikes()``, ``trace()``).
+        traces in memory (``spikes()``, ``trace()``). ``edges``:
+        ``{projection: (source, target, weight, delay_ms)}`` arrays for
+        projections the config gives ``rule = "explicit"`` and an empty
+        ``edges = {source = [], target = []}`` table: connection lists made
+        in Python, handed over without TOML text, checked as inline edges.
         """
         if output is _KEEP:
             out = ""
@@ -50,7 +55,7 @@ class Simulation:
         else:
             out = os.fspath(output)
         self._sim = _core._Simulation(text, source, os.path.abspath(base_dir or os.getcwd()),
-                                      list(set), out, record)
+                                      list(set), out, record, dict(edges or {}))
         self._populations = list(self._sim.populations)
         self._projections = list(self._sim.projections)
 
@@ -153,6 +158,16 @@ class Simulation:
         rows = t["data"].shape[0]
         t["times"] = t["start_ms"] + t["interval_ms"] * np.arange(rows)
         return t
+
+    def trace_named(self, name: str) -> dict:
+        """The ``[[record]]`` called ``name``, as ``trace()`` gives it."""
+        for k in range(self._sim.trace_count()):
+            t = self._sim.trace(k)
+            if t["name"] == name:
+                rows = t["data"].shape[0]
+                t["times"] = t["start_ms"] + t["interval_ms"] * np.arange(rows)
+                return t
+        raise _core.ConfigError(f"no [[record]] named '{name}'")
 
     def state(self, population: str, variable: str) -> np.ndarray:
         """A state variable of every neuron of ``population``, now."""

@@ -11,6 +11,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -81,12 +82,18 @@ class PySimulation {
   // `text`: the config's TOML; `source`: its name in messages; `base_dir`:
   // the folder its input files are relative to; `output`: overrides
   // output.file ("" keeps the config's; None: no file at all).
+  // `edges`: {projection name: (source, target, weight, delay in ms)}, the
+  // edges of projections the config gives rule = "explicit" with an empty
+  // inline table: a script's own connection lists, handed over as arrays
+  // rather than as TOML text. They are checked as inline edges are (ids,
+  // finite weights, delays on the grid) when the network is built.
   PySimulation(const std::string& text, const std::string& source, const std::string& base_dir,
                const std::vector<std::string>& overrides, std::optional<std::string> output,
-               bool record)
+               bool record, const py::dict& edges)
       : registry_(builtin_registry()) {
     io::Config config = io::parse_config(text, source, overrides);
     io::resolve_input_paths(config, base_dir);
+    for (const auto& [key, value] : edges) set_edges(config, py::cast<std::string>(key), value);
     if (output) config.output.file = *output;
     app::RunOptions options;
     options.command_line = "python: spikeline.Simulation(" + source + ")";
@@ -96,6 +103,34 @@ class PySimulation {
       session_.emplace(std::move(config), registry_, options);
     }
     if (record) session_->record_in_memory();
+  }
+
+  static void set_edges(io::Config& config, const std::string& name, const py::handle& value) {
+    auto it = std::find_if(config.projections.begin(), config.projections.end(),
+                           [&name](const io::ProjectionConfig& p) { return p.name == name; });
+    if (it == config.projections.end())
+      throw ConfigError(
+          fmt::format("edges given for projection '{}', which the config lacks", name));
+    if (it->spec.rule != synapses::Rule::explicit_edges || !it->edges_file.empty() ||
+        !it->spec.edges.source.empty())
+      throw ConfigError(fmt::format(
+          "edges given for projection '{}', which is not rule \"explicit\" with an empty "
+          "edges table",
+          name));
+    const auto t = py::cast<py::tuple>(value);
+    if (t.size() != 4)
+      throw ConfigError(fmt::format(
+          "edges of projection '{}': expected (source, target, weight, delay), got {} items", name,
+          t.size()));
+    using Ids = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>;
+    using Values = py::array_t<double, py::array::c_style | py::array::forcecast>;
+    const auto source = py::cast<Ids>(t[0]), target = py::cast<Ids>(t[1]);
+    const auto weight = py::cast<Values>(t[2]), delay = py::cast<Values>(t[3]);
+    auto& e = it->spec.edges;
+    e.source.assign(source.data(), source.data() + source.size());
+    e.target.assign(target.data(), target.data() + target.size());
+    e.weight.assign(weight.data(), weight.data() + weight.size());
+    e.delay_ms.assign(delay.data(), delay.data() + delay.size());
   }
 
   // Simulates up to `t_ms`; false when Ctrl-C stopped it (KeyboardInterrupt
@@ -146,6 +181,7 @@ class PySimulation {
     py::array_t<float> data({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(t.columns)});
     std::copy(t.frames.begin(), t.frames.end(), data.mutable_data());
     py::dict d;
+    d["name"] = t.info.name;
     d["population"] = t.info.population;
     d["variables"] = t.info.variables;
     d["units"] = t.info.units;
@@ -319,9 +355,10 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<PySimulation>(m, "_Simulation")
       .def(py::init<const std::string&, const std::string&, const std::string&,
-                    const std::vector<std::string>&, std::optional<std::string>, bool>(),
+                    const std::vector<std::string>&, std::optional<std::string>, bool,
+                    const py::dict&>(),
            py::arg("text"), py::arg("source"), py::arg("base_dir"), py::arg("overrides"),
-           py::arg("output"), py::arg("record"))
+           py::arg("output"), py::arg("record"), py::arg("edges") = py::dict())
       .def("run_until", &PySimulation::run_until, py::arg("t_ms"))
       .def_property_readonly("now_ms", &PySimulation::now_ms)
       .def_property_readonly("dt_ms", &PySimulation::dt_ms)
