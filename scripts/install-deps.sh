@@ -14,6 +14,7 @@ pkgs=(
   python3-h5py python3-numpy                  # tests read the output back with h5py
   python3-matplotlib python3-pandas           # the Python package: plots, data frames (python/)
   python3-neo                                 # optional: Neo objects from the Python package
+  python3-pynn                                # the PyNN backend (spikeline.pynn) and its tests
   pybind11-dev python3-dev                    # the compiled Python module (python/src)
   chromium                                    # tests open the HTML report headless
   python3-brian                               # the reference peer (Brian2)

@@ -77,7 +77,8 @@ class Population(common.Population):
             common.Population.__init__(self, size, cellclass, cellparams, structure,
                                        initial_values, label)
         except Exception:
-            state.populations.remove(self)
+            if self in state.populations:
+                state.populations.remove(self)
             raise
 
     def _create_cells(self):

@@ -78,6 +78,18 @@ class Projection(common.Projection):
             self._check_scalar_rule_parameters()
         state.projections.append(self)
 
+    def _guess_receptor_type(self):
+        # PyNN guesses from the sign of the weights, which it would draw;
+        # a NativeRNG distribution is drawn by spikeline: its sign decides.
+        base = self.synapse_type.native_parameters["weight"].base_value
+        if isinstance(base, RandomDistribution) and isinstance(base.rng, NativeRNG):
+            p = base.parameters
+            centre = p.get("mu", (p.get("low", 0.0) + p.get("high", 0.0)) / 2)
+            types = self.post.receptor_types
+            self.receptor_type = types[0] if centre >= 0 else types[1]
+            return
+        common.Projection._guess_receptor_type(self)
+
     # ---- what PyNN's connectors call -------------------------------------------
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
@@ -142,6 +154,7 @@ class Projection(common.Projection):
 
     def _rule_values(self):
         ps = self.synapse_type.native_parameters
+        ps.shape = (self.pre.size, self.post.size)
         out = {}
         for name in self._rule_parameter_names():
             v = self._params.get(name)
@@ -186,11 +199,9 @@ class Projection(common.Projection):
                         f"{name} given as {type(base).__name__} with NativeRNG connections "
                         "(spikeline draws a constant or a uniform/normal distribution)")
                 return None
-        if not native_rng and rule not in ("all_to_all", "one_to_one"):
-            return None
-        if any(isinstance(v, RandomDistribution) for v in values.values()) and not native_rng \
-                and rule in ("all_to_all", "one_to_one"):
-            pass  # a NativeRNG distribution on a deterministic connector: native
+        if not native_rng and not any(isinstance(v, RandomDistribution)
+                                      for v in values.values()):
+            return None  # PyNN's code draws (or, for all_to_all/one_to_one, lists) them
         if not whole:
             if native_rng:
                 raise NotImplementedError(
@@ -310,10 +321,8 @@ class Projection(common.Projection):
         post_map = _index_map(self.post)
         for seg in self.segments():
             s = sim.synapses(seg["name"])
-            a = state.populations.index(seg["pre"]) if not _is_pop(seg["pre"]) else None
             pre_ids = s["source"].astype(np.int64) + int(_first_id(seg["pre"]))
             post_ids = s["target"].astype(np.int64) + int(_first_id(seg["post"]))
-            del a
             pre_all.append(pre_map(pre_ids))
             post_all.append(post_map(post_ids))
             w_all.append(s["weight"].astype(float) / self._weight_factor(seg["post"]))
@@ -421,12 +430,6 @@ class Projection(common.Projection):
 
 
 # ---- helpers -------------------------------------------------------------------------------
-
-def _is_pop(x):
-    from pyNN.common import Population as BasePopulation
-
-    return isinstance(x, BasePopulation)
-
 
 def _first_id(population):
     return population.first_id

@@ -66,8 +66,8 @@ class Recorder(recording.Recorder):
         id_array = nodes.astype(np.int64) + int(self.population.first_id)
         keep = np.isin(id_array, np.asarray(list(ids), dtype=np.int64))
         keep &= times > self._since_ms if self._since_ms > 0 else times >= 0
-        if clear:
-            self._since_ms = state.t
+        # `clear` is done by clear() -> _clear_simulator, after every variable
+        # of the segment was read.
         return id_array[keep], times[keep].astype(float)
 
     def _get_all_signals(self, variable, ids, clear=False):
@@ -89,8 +89,6 @@ class Recorder(recording.Recorder):
             data = np.asarray(reverse(**{native: data}), dtype=float)
         else:
             data = np.asarray(eval(reverse, {"float": float}, {native: data}), dtype=float)
-        if clear:
-            self._since_ms = state.t
         return data, None
 
     def _local_count(self, variable, filter_ids=None):
