@@ -360,7 +360,7 @@ def stdp_weight(dependence, w0, pre_t, post_t, delay=1.0):
     rule = sim.STDPMechanism(
         timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=15.0, A_plus=0.1,
                                             A_minus=0.05),
-        weight_dependence=dependence, weight=w0, delay=delay)
+        weight_dependence=dependence, weight=w0, delay=delay, dendritic_delay_fraction=0.0)
     prj = sim.Projection(pre, post, sim.OneToOneConnector(), rule)
     post.record("spikes")
     sim.run(100.0)
@@ -383,6 +383,13 @@ def test_stdp_pair_changes_the_weight_as_pyNN_defines():
         check(abs(w - expected) < 1e-6, "additive, dt %g: %g vs %g" % (dt, w, expected))
     # Multiplicative: dw = A_plus (w_max - w) e^{...}, -A_minus (w - w_min) e^{...}.
     w, _ = stdp_weight(sim.MultiplicativeWeightDependence(w_min=0.0, w_max=2.0), 0.5, 10.0, 21.0)
+    # Only axonal delays (dendritic_delay_fraction=0), as pyNN.brian2.
+    raises(NotImplementedError, "dendritic_delay_fraction=0", lambda: sim.Projection(
+        sim.Population(1, sim.SpikeSourcePoisson()), sim.Population(1, sim.IF_curr_exp()),
+        sim.AllToAllConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(),
+            weight=0.5)))
+    sim.end()
     expected = 0.5 + 0.1 * (2.0 - 0.5) * math.exp(-10.0 / 20.0)
     check(abs(w - expected) < 1e-6, "multiplicative: %g vs %g" % (w, expected))
 

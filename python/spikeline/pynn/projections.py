@@ -135,10 +135,14 @@ class Projection(common.Projection):
                 raise NotImplementedError(
                     "STDPMechanism on an inhibitory projection (spikeline's stdp acts on "
                     "positive weights)")
-            if st.dendritic_delay_fraction not in (0, 1):
+            if st.dendritic_delay_fraction != 0:
+                # As pyNN.brian2: spikeline's rules see a presynaptic spike
+                # when it arrives (the delay is axonal) and a postsynaptic
+                # one at once.
                 raise NotImplementedError(
-                    f"dendritic_delay_fraction = {st.dendritic_delay_fraction}: spikeline's "
-                    "rules see a presynaptic spike when it arrives (0 or 1 only)")
+                    f"STDPMechanism(dendritic_delay_fraction={st.dendritic_delay_fraction}): "
+                    "spikeline's plasticity treats every delay as axonal; give "
+                    "dendritic_delay_fraction=0 (as pyNN.brian2 requires too)")
 
     def _rule_parameter_names(self):
         return [n for n in self.synapse_type.native_parameters.keys()

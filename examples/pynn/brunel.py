@@ -1,0 +1,58 @@
+"""Brunel's (2000) sparsely connected network of excitatory and inhibitory
+integrate-and-fire neurons with delta synapses, in the asynchronous
+irregular state (g = 5, eta = 2), at 1250 neurons (epsilon = 0.1).
+
+    python3 brunel.py [duration_ms]
+
+Runs unchanged on any PyNN backend; change the import below.
+"""
+import spikeline.pynn as sim  # the one line to change: import pyNN.brian2 as sim
+
+import sys
+
+from pyNN.random import NumpyRNG, RandomDistribution
+
+from _stats import Clock, report, seed, spike_stats
+
+duration = float(sys.argv[1]) if len(sys.argv) > 1 else 1000.0
+clock = Clock()
+sim.setup(timestep=0.1, min_delay=0.1, max_delay=10.0)
+
+order = 250
+n_exc, n_inh = 4 * order, order
+epsilon, g, eta, J, delay = 0.1, 5.0, 2.0, 0.1, 1.5
+c_exc, c_inh = int(epsilon * n_exc), int(epsilon * n_inh)
+tau_m, theta = 20.0, 20.0
+nu_threshold = theta / (J * c_exc * tau_m)  # per ms
+external_rate = 1000.0 * eta * nu_threshold * c_exc  # Hz, one Poisson source per neuron
+
+rng = NumpyRNG(seed=seed(7))
+cell = sim.IF_curr_delta(tau_m=tau_m, cm=0.25, v_rest=0.0, v_thresh=theta, v_reset=10.0,
+                         tau_refrac=2.0, i_offset=0.0)
+exc = sim.Population(n_exc, cell, label="exc")
+inh = sim.Population(n_inh, cell, label="inh")
+for pop in (exc, inh):
+    pop.initialize(v=RandomDistribution("uniform", (0.0, theta), rng=rng))
+noise = sim.Population(n_exc + n_inh, sim.SpikeSourcePoisson(rate=external_rate), label="noise")
+everyone = exc + inh
+projections = [
+    sim.Projection(noise, everyone, sim.OneToOneConnector(), sim.StaticSynapse(weight=J, delay=delay)),
+    sim.Projection(exc, everyone, sim.FixedNumberPreConnector(c_exc, rng=rng),
+                   sim.StaticSynapse(weight=J, delay=delay), receptor_type="excitatory"),
+    sim.Projection(inh, everyone, sim.FixedNumberPreConnector(c_inh, rng=rng),
+                   sim.StaticSynapse(weight=-g * J, delay=delay), receptor_type="inhibitory"),
+]
+exc.record("spikes")
+inh.record("spikes")
+clock.mark("build_s")
+
+sim.run(duration)
+clock.mark("run_s")
+result = {"network": "brunel", "duration_ms": duration,
+          "synapses": int(sum(len(prj) for prj in projections)),
+          "exc": spike_stats(exc.get_data().segments[0], duration, skip_ms=200.0),
+          "inh": spike_stats(inh.get_data().segments[0], duration, skip_ms=200.0)}
+clock.mark("read_s")
+sim.end()
+result.update(clock.marks)
+report(result)
