@@ -261,6 +261,8 @@ def test_connectors_make_the_connections_pyNN_draws():
         ("IndexBased", lambda: sim.IndexBasedProbabilityConnector(
             _EvenPairs(), rng=NumpyRNG(seed=7))),
     ]
+    conn.append(("DistanceDependent", lambda: sim.DistanceDependentProbabilityConnector(
+        "d < 3.5", rng=NumpyRNG(seed=8))))
     for name, make in conn:
         n_pre, n_post = (12, 10) if name != "OneToOne" else (10, 10)
         syn = (lambda m: m.StaticSynapse(weight=0.25, delay=0.7)) if name != "FromList" else \
@@ -492,6 +494,25 @@ def test_errors_name_what_is_not_supported():
         a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1)))
     raises(NotImplementedError, "Population", lambda: sim.Population(1, sim.IF_curr_exp()))
     sim.end()
+
+
+def test_import_pyNN_spikeline_is_the_backend():
+    # The installed spikeline_pynn.pth makes `import pyNN.spikeline` work
+    # (here the build tree's, processed as a site directory).
+    import subprocess
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(spikeline.__file__)))
+    code = ("import site; site.addsitedir(%r)\n"
+            "import pyNN.spikeline as sim, spikeline.pynn\n"
+            "assert sim is spikeline.pynn\n"
+            "sim.setup(timestep=0.1)\n"
+            "p = sim.Population(1, sim.IF_curr_exp(i_offset=1.0)); p.record('spikes')\n"
+            "sim.run(100.0); print(p.get_spike_counts()[p[0]])\n" % here)
+    r = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=here))
+    check(r.returncode == 0, "import pyNN.spikeline: %s" % r.stderr[-2000:])
+    # i_offset 1 nA, R = 20 MOhm: a period of 0.1 + 20 ln(20 / 5) = 27.8 ms.
+    check_equal(int(r.stdout.split()[-1]), 3, "spikes in 100 ms")
 
 
 def sim_cell(name):
