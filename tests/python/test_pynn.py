@@ -293,6 +293,38 @@ class _EvenPairs:
         IndexBasedExpression.__init__(self)
 
 
+def test_assemblies_and_views_connect_as_pyNN_draws():
+    # A projection onto an Assembly (Brunel's exc + inh) and from a view
+    # becomes one spikeline projection per population pair, with PyNN's
+    # connections; parameters set on a view reach only its neurons.
+    # (PyNN 0.10 itself refuses initialize() on a view, on every backend.)
+    def build(m):
+        m.setup(timestep=0.1)
+        a = m.Population(6, m.IF_curr_exp())
+        b = m.Population(4, m.IF_curr_exp())
+        c = m.Population(5, m.IF_curr_exp())
+        prj1 = m.Projection(a, b + c, m.FixedNumberPreConnector(2, rng=NumpyRNG(seed=1)),
+                            m.StaticSynapse(weight=0.1, delay=0.5))
+        prj2 = m.Projection(a[1:4], c[::2], m.AllToAllConnector(),
+                            m.StaticSynapse(weight=0.2, delay=0.3))
+        return a, b, c, prj1, prj2
+
+    import pyNN.mock as mock
+
+    expected = [sorted(p.get(["weight", "delay"], format="list")) for p in build(mock)[3:]]
+    a, b, c, prj1, prj2 = build(sim)
+    b[[1, 3]].set(tau_m=[11.0, 13.0])
+    sim.run(1.0)
+    for k, prj in enumerate((prj1, prj2)):
+        close(np.array(sorted(prj.get(["weight", "delay"], format="list"))), np.array(expected[k]),
+              1e-6, "projection %d" % k)
+    close(b.get("tau_m"), [20.0, 11.0, 20.0, 13.0], 0, "tau_m set on a view")
+    state = sim.simulator.state
+    close(state.sim.params("p1")["tau_m"], [20.0, 11.0, 20.0, 13.0], 0, "the engine's tau_m")
+    check_equal(len(state.sim.projections), 3, "exc->b, exc->c, view->view")
+    sim.end()
+
+
 def test_from_file_connector():
     with clitest.TempDir() as tmp:
         path = os.path.join(tmp, "conn.txt")

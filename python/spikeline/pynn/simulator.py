@@ -46,6 +46,7 @@ class State(common.control.BaseState):
         self.recorders = set()
         self.write_on_end = []
         self.sim = None
+        self.last_summary = None  # what the last engine's end() said (timings, counts)
         self.segment_counter = -1
         self.id_counter = 0
         self.t_start = 0.0
@@ -119,7 +120,7 @@ class State(common.control.BaseState):
     def _end_engine(self):
         if self.sim is not None:
             try:
-                self.sim.end()
+                self.last_summary = self.sim.end()
             finally:
                 self.sim = None
 
