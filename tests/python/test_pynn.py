@@ -510,6 +510,31 @@ def test_write_data_and_clear():
     sim.end()
 
 
+def test_sampling_interval_to_file_and_random_parameters():
+    sim.setup(timestep=0.1)
+    p = sim.Population(20, sim.IF_curr_exp(v_thresh=0.0))
+    p.set(tau_m=RandomDistribution("uniform", (10.0, 30.0), rng=NumpyRNG(seed=4)),
+          i_offset=np.linspace(0.0, 0.5, 20))
+    tau = p.get("tau_m")
+    check(len(set(np.round(tau, 9))) == 20 and tau.min() >= 10.0 and tau.max() <= 30.0,
+          "per-neuron tau_m from a distribution")
+    p.record("v", sampling_interval=1.0)
+    q = sim.Population(1, sim.IF_curr_exp())
+    raises(ValueError, "whole number", lambda: q.record("v", sampling_interval=0.25))
+    with clitest.TempDir() as tmp:
+        path = os.path.join(tmp, "spikes.pkl")
+        p.record("spikes", to_file=path)
+        sim.run(50.0)
+        v = signal(p.get_data(), "v")
+        check_equal(v.shape, (51, 20), "one sample per ms from 0 to 50 ms")
+        check_equal(float(v.sampling_period.magnitude), 1.0, "sampling period")
+        # Neuron k's V at 50 ms: -65 + 20 i_k (1 - e^{-50/tau_k}) (R = tau_m / cm).
+        expected = -65.0 + tau * np.linspace(0.0, 0.5, 20) * (1 - np.exp(-50.0 / tau))
+        close(v.magnitude[-1], expected, 1e-3, "each neuron with its own tau_m and i_offset")
+        sim.end()
+        check(os.path.getsize(path) > 0, "record(to_file=...) written at end()")
+
+
 def test_errors_name_what_is_not_supported():
     sim.setup(timestep=0.1)
     raises(NotImplementedError, "IF_cond_alpha", lambda: sim.Population(1, sim_cell("IF_cond_alpha")))

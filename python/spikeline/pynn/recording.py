@@ -26,16 +26,22 @@ class Recorder(recording.Recorder):
         recording.Recorder.__init__(self, population, file)
         self._since_ms = 0.0  # data before this time was cleared (get_data(clear=True))
 
-    def _record(self, variable, new_ids, sampling_interval=None):
-        if variable != "spikes" and state.built:
-            state.check_not_built(f"recording '{variable}'")
+    def record(self, variables, ids, sampling_interval=None):
+        # Checked before PyNN marks anything as recorded, so that a refused
+        # call leaves the recorder as it was.
         if sampling_interval is not None:
             steps = sampling_interval / state.dt
             if abs(steps - round(steps)) > 1e-9 * max(1.0, steps) or round(steps) < 1:
                 raise ValueError(
                     f"sampling_interval {sampling_interval} ms must be a whole number of "
                     f"steps of dt = {state.dt} ms")
-        self.sampling_interval = sampling_interval or self._simulator.state.dt
+        if state.built and any(v != "spikes" for v in recording.normalize_variables_arg(variables)):
+            state.check_not_built(f"recording {variables!r}")
+        recording.Recorder.record(self, variables, ids, sampling_interval)
+
+    def _record(self, variable, new_ids, sampling_interval=None):
+        if sampling_interval is not None:
+            self.sampling_interval = sampling_interval  # else the one set before (dt at first)
 
     def _reset(self):
         self._since_ms = 0.0
