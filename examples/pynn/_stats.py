@@ -43,6 +43,19 @@ def spike_stats(segment, duration_ms, skip_ms=0.0):
             "neurons": len(rates), "spikes": int(sum(rates) * (duration_ms - skip_ms) / 1000.0)}
 
 
+def finish(sim, clock, result, populations, projections, duration, skip_ms=200.0):
+    """Reads the spikes of ``populations`` ({name: Population}) into Neo,
+    ends the simulation and reports: what every network example does after
+    its run."""
+    result["synapses"] = int(sum(len(prj) for prj in projections))
+    for name, pop in populations.items():
+        result[name] = spike_stats(pop.get_data().segments[0], duration, skip_ms)
+    clock.mark("read_s")
+    sim.end()
+    result.update(clock.marks)
+    report(result)
+
+
 def report(result):
     """Prints the result as JSON (and writes it where PYNN_STATS says). On
     spikeline, adds the engine's own split of the run: building the network

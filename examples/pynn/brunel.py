@@ -12,7 +12,7 @@ import sys
 
 from pyNN.random import NumpyRNG, RandomDistribution
 
-from _stats import Clock, report, seed, spike_stats
+from _stats import Clock, finish, seed
 
 duration = float(sys.argv[1]) if len(sys.argv) > 1 else 1000.0
 clock = Clock()
@@ -36,7 +36,8 @@ for pop in (exc, inh):
 noise = sim.Population(n_exc + n_inh, sim.SpikeSourcePoisson(rate=external_rate), label="noise")
 everyone = exc + inh
 projections = [
-    sim.Projection(noise, everyone, sim.OneToOneConnector(), sim.StaticSynapse(weight=J, delay=delay)),
+    sim.Projection(noise, everyone, sim.OneToOneConnector(), sim.StaticSynapse(weight=J, delay=delay),
+                   receptor_type="excitatory"),
     sim.Projection(exc, everyone, sim.FixedNumberPreConnector(c_exc, rng=rng),
                    sim.StaticSynapse(weight=J, delay=delay), receptor_type="excitatory"),
     sim.Projection(inh, everyone, sim.FixedNumberPreConnector(c_inh, rng=rng),
@@ -48,11 +49,5 @@ clock.mark("build_s")
 
 sim.run(duration)
 clock.mark("run_s")
-result = {"network": "brunel", "duration_ms": duration,
-          "synapses": int(sum(len(prj) for prj in projections)),
-          "exc": spike_stats(exc.get_data().segments[0], duration, skip_ms=200.0),
-          "inh": spike_stats(inh.get_data().segments[0], duration, skip_ms=200.0)}
-clock.mark("read_s")
-sim.end()
-result.update(clock.marks)
-report(result)
+finish(sim, clock, {"network": "brunel", "duration_ms": duration},
+       {"exc": exc, "inh": inh}, projections, duration)

@@ -12,7 +12,7 @@ import sys
 
 from pyNN.random import NumpyRNG, RandomDistribution
 
-from _stats import Clock, report, seed, spike_stats
+from _stats import Clock, finish, seed
 
 benchmark = sys.argv[1] if len(sys.argv) > 1 else "COBA"
 duration = float(sys.argv[2]) if len(sys.argv) > 2 else 1000.0
@@ -53,11 +53,5 @@ clock.mark("build_s")
 
 sim.run(duration)
 clock.mark("run_s")
-result = {"benchmark": benchmark, "duration_ms": duration,
-          "synapses": int(sum(len(prj) for prj in projections)),
-          "exc": spike_stats(exc.get_data().segments[0], duration, skip_ms=200.0),
-          "inh": spike_stats(inh.get_data().segments[0], duration, skip_ms=200.0)}
-clock.mark("read_s")
-sim.end()
-result.update(clock.marks)
-report(result)
+finish(sim, clock, {"benchmark": benchmark, "duration_ms": duration},
+       {"exc": exc, "inh": inh}, projections, duration)

@@ -27,6 +27,8 @@ are negative already (PyNN's rule, checked).
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import numpy as np
 from pyNN import common, connectors, errors
 from pyNN.random import NativeRNG, RandomDistribution
@@ -79,16 +81,28 @@ class Projection(common.Projection):
         state.projections.append(self)
 
     def _guess_receptor_type(self):
-        # PyNN guesses from the sign of the weights, which it would draw;
-        # a NativeRNG distribution is drawn by spikeline: its sign decides.
+        # PyNN's convention: the first receptor type for weights >= 0, the
+        # second for negative ones. Done here rather than by PyNN's
+        # Projection because (1) PyNN 0.10's Assembly.receptor_types is a set,
+        # so its "first" is random from run to run, and (2) PyNN would draw
+        # a NativeRNG distribution, which spikeline draws itself.
+        first = _populations_of(self.post)[0].celltype.receptor_types
+        types = [t for t in first if t in self.post.receptor_types]
+        if len(types) <= 1:
+            self.receptor_type = types[0]
+            return
         base = self.synapse_type.native_parameters["weight"].base_value
         if isinstance(base, RandomDistribution) and isinstance(base.rng, NativeRNG):
             p = base.parameters
-            centre = p.get("mu", (p.get("low", 0.0) + p.get("high", 0.0)) / 2)
-            types = self.post.receptor_types
-            self.receptor_type = types[0] if centre >= 0 else types[1]
-            return
-        common.Projection._guess_receptor_type(self)
+            sample = p.get("mu", (p.get("low", 0.0) + p.get("high", 0.0)) / 2)
+        else:
+            ps = deepcopy(self.synapse_type.parameter_space)
+            ps = self._handle_distance_expressions(ps)
+            weights = ps["weight"]
+            if weights.shape is None:
+                weights.shape = self.shape
+            sample = weights[self.pre.size - 1, self.post.size - 1]
+        self.receptor_type = types[0] if np.all(np.asarray(sample) >= 0) else types[1]
 
     # ---- what PyNN's connectors call -------------------------------------------
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):

@@ -25,25 +25,21 @@ from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 # ---- cell types ---------------------------------------------------------------
 
 _LIF_COMMON = (
+    ("cm", "C_m", 1000.0),
     ("v_rest", "E_L"),
     ("v_reset", "V_reset"),
     ("v_thresh", "V_th"),
     ("tau_refrac", "t_ref"),
     ("i_offset", "I_e", 1000.0),
 )
+_EXP_SYNAPSES = (("tau_syn_E", "tau_syn_ex"), ("tau_syn_I", "tau_syn_in"))
 
 
 class IF_curr_exp(cells.IF_curr_exp):
     __doc__ = cells.IF_curr_exp.__doc__
     spikeline_model = "iaf_psc_exp"
     weight_scale = 1000.0  # nA -> pA
-    translations = build_translations(
-        ("cm", "C_m", 1000.0),
-        ("tau_m", "tau_m"),
-        ("tau_syn_E", "tau_syn_ex"),
-        ("tau_syn_I", "tau_syn_in"),
-        *_LIF_COMMON,
-    )
+    translations = build_translations(("tau_m", "tau_m"), *_EXP_SYNAPSES, *_LIF_COMMON)
     state_variable_translations = build_translations(
         ("v", "V_m"),
         ("isyn_exc", "I_syn_ex", 1000.0),
@@ -56,12 +52,10 @@ class IF_cond_exp(cells.IF_cond_exp):
     spikeline_model = "iaf_cond_exp"
     weight_scale = 1000.0  # uS -> nS
     translations = build_translations(
-        ("cm", "C_m", 1000.0),
         ("tau_m", "g_L", "1000.0*cm/tau_m", "C_m/g_L"),
-        ("tau_syn_E", "tau_syn_ex"),
-        ("tau_syn_I", "tau_syn_in"),
         ("e_rev_E", "E_ex"),
         ("e_rev_I", "E_in"),
+        *_EXP_SYNAPSES,
         *_LIF_COMMON,
     )
     state_variable_translations = build_translations(
@@ -75,11 +69,7 @@ class IF_curr_delta(cells.IF_curr_delta):
     __doc__ = cells.IF_curr_delta.__doc__
     spikeline_model = "iaf_psc_delta"
     weight_scale = 1.0  # mV
-    translations = build_translations(
-        ("cm", "C_m", 1000.0),
-        ("tau_m", "tau_m"),
-        *_LIF_COMMON,
-    )
+    translations = build_translations(("tau_m", "tau_m"), *_LIF_COMMON)
     state_variable_translations = build_translations(("v", "V_m"))
 
 
