@@ -463,7 +463,10 @@ def _populations_of(x):
 def _locate(x, indices):
     """(population index in state.populations, index within it) of the
     cells at ``indices`` of a Population, PopulationView or Assembly."""
-    ids = np.asarray(x.all_cells, dtype=np.int64)[np.asarray(indices, dtype=np.int64)]
+    indices = np.asarray(indices, dtype=np.int64)
+    if x in state.populations:  # the common case, without a cell id per connection
+        return np.full(indices.shape, state.populations.index(x)), indices
+    ids = np.asarray(x.all_cells, dtype=np.int64)[indices]
     firsts = np.array([int(p.first_id) for p in state.populations], dtype=np.int64)
     which = np.searchsorted(firsts, ids, side="right") - 1
     return which, ids - firsts[which]

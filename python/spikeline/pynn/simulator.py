@@ -131,7 +131,7 @@ class State(common.control.BaseState):
 
 def check_delay_on_grid(delay, dt, what="delay"):
     """PyNN delays in ms must be whole steps of dt and >= dt (as NEST's)."""
-    d = np.asarray(delay, dtype=float)
+    d = np.unique(np.asarray(delay, dtype=float))  # few distinct values, as a rule
     if d.size == 0:
         return
     if not np.all(np.isfinite(d)):
