@@ -382,6 +382,12 @@ def test_projection_get_and_set_weights_and_delays():
     prj.set(weight=0.25)
     close(prj.get("weight", format="array"), np.full((3, 2), 0.25), 1e-7, "set after the build")
     raises(NotImplementedError, "delays", lambda: prj.set(delay=3.0))
+    # Weights set after the build survive reset() (the network is built again).
+    sim.reset()
+    close(prj.get("weight", format="array"), np.full((3, 2), 0.25), 1e-7, "kept through reset")
+    sim.run(10.0)
+    v = signal(b.get_data(), "v").magnitude
+    check(abs((v[70, 0] - v[69, 0]) - 0.75) < 0.01, "0.25 mV jumps after reset")
     sim.end()
 
 

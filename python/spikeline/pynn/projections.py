@@ -431,7 +431,17 @@ class Projection(common.Projection):
     def _keep_set_weights(self):
         """Weights a script set after the build survive a reset (plastic
         changes do not): kept here, applied after the next build."""
-        if state.built and getattr(self, "_weights_set", False):
+        if not (state.built and getattr(self, "_weights_set", False)):
+            return
+        if self._native is None:
+            # The description becomes the engine's connection list (the same
+            # connections, in its order): a rebuild from it is this network.
+            pre, post, w, d, _ = self._engine_connections()
+            rule = {k: np.full(len(w), v) for k, v in self._rule_values().items()}
+            self._pre, self._post = pre.astype(np.int64), post.astype(np.int64)
+            self._params = {"weight": w, "delay": d, **rule}
+            self._weights_set = False
+        else:
             self._weights_override = {
                 seg["name"]: state.sim.synapses(seg["name"])["weight"].astype(float)
                 for seg in self.segments()}
