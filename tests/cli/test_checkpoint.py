@@ -248,17 +248,22 @@ start = 0.0
                   "frame 0 is not the drawn initial V_m: %r" % v0[0])
 
 
+def resumed_equals_unbroken(d, cfg, end):
+    """A run of cfg to `end` ms in one go, and one checkpointed at 437 ms on
+    2 threads and resumed on 1: the same output. Returns its datasets."""
+    ref = os.path.join(d, "ref.h5")
+    run_ok(["run", cfg, "-o", ref, "-q"])
+    out = os.path.join(d, "out.h5")
+    ck = os.path.join(d, "ck.h5")
+    run_ok(["run", cfg, "-o", out, "-q", "-t", "2", "-d", "437", "--checkpoint", ck])
+    run_ok(["resume", ck, "-q", "-t", "1", "-d", str(end)])
+    return check_same_output(ref, out)
+
+
 def test_plastic_networks():
     for rule in ("stdp", "triplet_stdp"):
         with TempDir() as d:
-            cfg = setup(d, STDP % rule, "stdp.toml")
-            ref = os.path.join(d, "ref.h5")
-            run_ok(["run", cfg, "-o", ref, "-q"])
-            out = os.path.join(d, "out.h5")
-            ck = os.path.join(d, "ck.h5")
-            run_ok(["run", cfg, "-o", out, "-q", "-t", "2", "-d", "437", "--checkpoint", ck])
-            run_ok(["resume", ck, "-q", "-t", "1", "-d", "2000"])
-            data = check_same_output(ref, out)
+            data = resumed_equals_unbroken(d, setup(d, STDP % rule, "stdp.toml"), 2000)
             w = data["/weights/learned/data"]
             check(np.any(w[-1] != w[0]), rule + ": the weights did not move")
 
@@ -268,14 +273,7 @@ def test_short_term_plasticity():
     in the checkpoint; a resumed run delivers the same amounts."""
     with TempDir() as d:
         cfg = setup(d, STP % (FACILITATING, 'variables = ["u", "x"]'), "stp.toml")
-        ref = os.path.join(d, "ref.h5")
-        run_ok(["run", cfg, "-o", ref, "-q"])
-        out = os.path.join(d, "out.h5")
-        ck = os.path.join(d, "ck.h5")
-        run_ok(["run", cfg, "-o", out, "-q", "-t", "2", "-d", "437", "--checkpoint", ck])
-        run_ok(["resume", ck, "-q", "-t", "1", "-d", "1000"])
-        data = check_same_output(ref, out)
-        u = data["/weights/stp/u"]
+        u = resumed_equals_unbroken(d, cfg, 1000)["/weights/stp/u"]
         check(np.any(u[-1] != u[0]), "u did not move")
 
 

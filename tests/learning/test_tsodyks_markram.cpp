@@ -7,9 +7,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "../engine/harness.hpp"
+#include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
-#include "spikeline/engine/random.hpp"
 #include "spikeline/engine/state_archive.hpp"
 #include "spikeline/learning/tsodyks_markram.hpp"
 
@@ -21,7 +20,6 @@ using learning::TsodyksMarkramParams;
 
 namespace {
 
-constexpr double kDt = 0.1;
 constexpr double kTauSyn = 0.5;  // ms: a jump decays by e^-40 before the next arrival (>= 20 ms)
 
 ParamMap tm_params(double U, double tau_rec, double tau_facil) {
@@ -189,23 +187,7 @@ TEST_CASE("tsodyks_markram: a resumed checkpoint, 1 or more threads: the same ru
   // A recurrent network whose recurrent synapses depress and facilitate.
   auto build = [](int threads, unsigned partitions, bool plastic) {
     Network net(TimeGrid(0.1), 21);
-    const auto in = add(net, "in", "poisson_generator", 200, params({{"rate", 40.0}}));
-    const auto exc =
-        add(net, "exc", "iaf_psc_delta", 600,
-            params({{"E_L", 0.0}, {"V_reset", 10.0}, {"V_th", 20.0}, {"tau_m", 20.0}}));
-    RandomStream rng(21, 5, 0);
-    std::vector<SynapseRecord> drive, rec;
-    for (NeuronIndex j = 0; j < 600; ++j) {
-      for (int k = 0; k < 20; ++k) {
-        drive.push_back({static_cast<NeuronIndex>(rng.below(200)), j, 2.6f,
-                         1 + static_cast<std::uint32_t>(rng.below(10))});
-        rec.push_back({static_cast<NeuronIndex>(rng.below(600)), j,
-                       static_cast<float>(rng.uniform(0, 3.0)),
-                       5 + static_cast<std::uint32_t>(rng.below(30))});
-      }
-    }
-    net.add_projection("drive", in, exc, drive);
-    const auto r = net.add_projection("rec", exc, exc, rec);
+    const auto r = add_recurrent(net, {200, 40.0, 600, 2.6f, 3.0, 21, 5});
     if (plastic) {
       net.set_plasticity(r, std::make_unique<TsodyksMarkram>(
                                 TsodyksMarkramParams(tm_params(0.3, 200.0, 50.0)), TimeGrid(0.1)));
