@@ -16,6 +16,9 @@
 //
 // Within a step, deliveries come before the update, so a presynaptic arrival
 // and a postsynaptic spike at the same step count as pre-before-post.
+// Synapses in a delay group share their source and their arrival times, so
+// presynaptic state (traces, last arrival) can be kept per group; per-synapse
+// state is indexed like the block's weights.
 //
 // A rule may also change what a spike delivers without changing the stored
 // weight (short-term plasticity: tsodyks_markram delivers weight u x): it
@@ -24,9 +27,6 @@
 // engine delivers those instead of the weights. Projections without such a
 // rule pay nothing (the default returns nullptr; non-plastic projections
 // never ask).
-// Synapses in a delay group share their source and their arrival times, so
-// presynaptic state (traces, last arrival) can be kept per group; per-synapse
-// state is indexed like the block's weights.
 #pragma once
 
 #include <cstdint>
