@@ -41,14 +41,14 @@
 // weight (u x > 0): a negative weight stays inhibitory.
 //
 // Parameters (PyNN's names; defaults of NEST's tsodyks2_synapse)
-//   U          0.5   utilisation increment, the release probability at rest
-//                    (in (0, 1])
-//   tau_rec    ms    800   recovery time constant of x (> 0)
-//   tau_facil  ms    0     facilitation time constant of u (>= 0; 0: no
-//                          facilitation, u stays U)
-// Every synapse starts at rest (u = U, x = 1), as NEST's and PyNN's
-// defaults; there are no u0 / x0 parameters (a network resumed mid-run takes
-// its state from the checkpoint).
+//   U               0.5   utilisation increment, the release probability at
+//                         rest (in (0, 1])
+//   tau_rec    ms   800   recovery time constant of x (> 0)
+//   tau_facil  ms   0     facilitation time constant of u (>= 0; 0: no
+//                         facilitation, u stays U)
+// Every synapse starts at rest (u = U, x = 1), as with NEST's defaults
+// (PyNN's default tau_rec is 100 ms); there are no u0 / x0 parameters (a
+// network resumed mid-run takes its state from the checkpoint).
 //
 // Recording: `[[record_weights]] variables = ["u", "x"]` gives each
 // synapse's u and x of its latest arrival, those its last spike delivered
