@@ -12,6 +12,8 @@ std::string_view range_text(Range r) {
       return ">= 0";
     case Range::unit:
       return "in [0, 1]";
+    case Range::fraction:
+      return "in (0, 1]";
     case Range::finite:
     case Range::not_nan:
       break;
@@ -39,6 +41,8 @@ bool in_range(double v, Range r) {
       return std::isfinite(v) && v >= 0;
     case Range::unit:
       return v >= 0 && v <= 1;
+    case Range::fraction:
+      return v > 0 && v <= 1;
     case Range::not_nan:
       return !std::isnan(v);
   }
@@ -64,6 +68,12 @@ void check_in_range(double v, Range r, std::string_view item, std::string_view u
       return check_nonnegative(v, item, unit);
     case Range::unit:
       return check_range(v, 0.0, 1.0, item, unit);
+    case Range::fraction:
+      if (!(v > 0 && v <= 1)) {
+        throw ConfigError(fmt::format("{} = {}{}{} is out of range: valid is (0, 1]", item, v,
+                                      unit.empty() ? "" : " ", unit));
+      }
+      return;
     case Range::not_nan:
       if (std::isnan(v)) {
         throw ConfigError(fmt::format("{} = nan{}{} is invalid: it must be a number", item,

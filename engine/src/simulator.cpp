@@ -739,15 +739,17 @@ std::size_t Simulator::synapse_memory_bytes() const {
 
 void Simulator::deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t) {
   auto& blk = connectivity_[projection].block(part.index);
+  const float* weight = blk.weight.data();
   if (auto* rule = network_.projections()[projection].plasticity.get()) {
     rule->on_pre(part.index, blk, group, t);
+    // Short-term plasticity: the amounts on_pre wrote, not the weights.
+    if (const float* amounts = rule->delivered(part.index)) weight = amounts;
   }
   const DelayGroup g = blk.group(group);
   const auto tq = network_.projections()[projection].target;
   Inputs& in = inputs_[tq];
   float* ex = in.ex.data();
   float* inh = in.in.data();
-  const float* weight = blk.weight.data();
   if (modes_[tq] == UpdateMode::event_driven) {
     auto& touched = part.touched[tq];
     for (std::uint32_t k = g.begin; k < g.end; ++k) {

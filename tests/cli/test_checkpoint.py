@@ -109,6 +109,8 @@ interval = 150.0
 # Plasticity: pair STDP onto an event-driven population; weight snapshots
 # every 500 ms of a 2000 ms run.
 from test_plasticity import CONFIG as STDP  # noqa: E402
+# Short-term plasticity: facilitating and depressing synapses, u and x recorded.
+from test_tsodyks_markram import CONFIG as STP, FACILITATING  # noqa: E402
 
 # Who ran it and how: the config as given to each process (output name,
 # duration, threads differ), the command line, the summary (wall times).
@@ -246,19 +248,33 @@ start = 0.0
                   "frame 0 is not the drawn initial V_m: %r" % v0[0])
 
 
+def resumed_equals_unbroken(d, cfg, end):
+    """A run of cfg to `end` ms in one go, and one checkpointed at 437 ms on
+    2 threads and resumed on 1: the same output. Returns its datasets."""
+    ref = os.path.join(d, "ref.h5")
+    run_ok(["run", cfg, "-o", ref, "-q"])
+    out = os.path.join(d, "out.h5")
+    ck = os.path.join(d, "ck.h5")
+    run_ok(["run", cfg, "-o", out, "-q", "-t", "2", "-d", "437", "--checkpoint", ck])
+    run_ok(["resume", ck, "-q", "-t", "1", "-d", str(end)])
+    return check_same_output(ref, out)
+
+
 def test_plastic_networks():
     for rule in ("stdp", "triplet_stdp"):
         with TempDir() as d:
-            cfg = setup(d, STDP % rule, "stdp.toml")
-            ref = os.path.join(d, "ref.h5")
-            run_ok(["run", cfg, "-o", ref, "-q"])
-            out = os.path.join(d, "out.h5")
-            ck = os.path.join(d, "ck.h5")
-            run_ok(["run", cfg, "-o", out, "-q", "-t", "2", "-d", "437", "--checkpoint", ck])
-            run_ok(["resume", ck, "-q", "-t", "1", "-d", "2000"])
-            data = check_same_output(ref, out)
+            data = resumed_equals_unbroken(d, setup(d, STDP % rule, "stdp.toml"), 2000)
             w = data["/weights/learned/data"]
             check(np.any(w[-1] != w[0]), rule + ": the weights did not move")
+
+
+def test_short_term_plasticity():
+    """tsodyks_markram: u, x and the last arrival of every delay group are
+    in the checkpoint; a resumed run delivers the same amounts."""
+    with TempDir() as d:
+        cfg = setup(d, STP % (FACILITATING, 'variables = ["u", "x"]'), "stp.toml")
+        u = resumed_equals_unbroken(d, cfg, 1000)["/weights/stp/u"]
+        check(np.any(u[-1] != u[0]), "u did not move")
 
 
 def test_reward_modulated_with_triggered_rewards():

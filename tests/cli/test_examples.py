@@ -9,6 +9,7 @@ import clitest  # noqa: E402
 from clitest import TempDir, check, run_ok, example, all_spikes  # noqa: E402
 
 import h5py  # noqa: E402
+import numpy as np  # noqa: E402
 
 
 def run_example(name, extra, expect_pops, min_rate_hz, max_rate_hz, duration_ms):
@@ -78,7 +79,6 @@ def test_brunel_matches_mean_field():
     # diffusion approximation's 37.9 Hz within 10% (the approximation
     # neglects the finite 0.1 mV jumps; NEST's run of this network gives
     # the same few-percent excess).
-    import numpy as np
     expected = brunel_mean_field_rate()
     check(abs(expected - 37.95) < 0.1, "mean-field rate %.3f Hz" % expected)
     with TempDir() as d:
@@ -105,7 +105,6 @@ def test_distal_reward_shortened():
     # 30 s of the hour-long experiment: the network fires at Izhikevich's low
     # rates, plastic weights move within [0, 4], and rewards get triggered.
     import json
-    import numpy as np
     with TempDir() as d:
         out = os.path.join(d, "out.h5")
         run_ok(["run", example("distal_reward.toml"), "--duration", "30000", "--output", out, "--quiet"],
@@ -147,6 +146,35 @@ def test_working_memory():
                 check(f["evaluation/%s/f1" % sweep].shape == (n,), "%s sweep" % sweep)
             check(f["evaluation/sequential/pooled"][2] >= 0.9,
                   "sequential F1 %.4f" % f["evaluation/sequential/pooled"][2])
+
+
+def test_short_term_plasticity():
+    """The depressing synapse delivers less at each spike of the 20 Hz train
+    and has partly recovered by the test spike; the facilitating one
+    delivers more at each; the first spike delivers weight U; the recorded
+    u and x give the last amount (weight u x)."""
+    with TempDir() as d:
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", example("short_term_plasticity.toml"), "--output", out, "--quiet"])
+        with h5py.File(out, "r") as f:
+            arrivals = [int(round(t * 10)) + 10 for t in
+                        (50, 100, 150, 200, 250, 300, 350, 400, 450, 500, 1000)]
+            decay = np.exp(-0.1 / 2.0)  # I_syn_ex over one step, tau_syn_ex = 2 ms
+            for pop, U in (("dep", 0.5), ("fac", 0.1)):
+                current = f["report/%s/data" % pop][:, 0].astype(np.float64)
+                amounts = [current[a] - current[a - 1] * decay for a in arrivals]
+                train = np.array(amounts[:10])
+                check(abs(train[0] - 100.0 * U) < 1e-4, "%s: first amount %g" % (pop, train[0]))
+                rec = f["weights/to_%s" % pop]
+                u, x = rec["u"][-1, 0], rec["x"][-1, 0]
+                check(abs(amounts[-1] - 100.0 * u * x) < 1e-4 * amounts[-1],
+                      "%s: last amount %g, recorded u x %g" % (pop, amounts[-1], u * x))
+                check(np.all(rec["data"][()] == 100.0), "%s: the stored weight changed" % pop)
+                if pop == "dep":
+                    check(np.all(np.diff(train) < 0), "dep: amounts %s" % train)
+                    check(amounts[-1] > 4 * train[-1], "dep: no recovery by 1000 ms")
+                else:
+                    check(np.all(np.diff(train) > 0), "fac: amounts %s" % train)
 
 
 def test_set_addresses_unnamed_projections_by_default_name():

@@ -1,5 +1,6 @@
 // A pre -> post pair through one plastic synapse, with spike times imposed:
-// the test bench of the STDP rules.
+// the test bench of the STDP rules; and a random recurrent network for the
+// rules' determinism tests.
 #pragma once
 
 #include <functional>
@@ -10,6 +11,7 @@
 
 #include "../engine/harness.hpp"
 #include "spikeline/engine/plasticity.hpp"
+#include "spikeline/engine/random.hpp"
 
 namespace spikeline::test {
 
@@ -61,6 +63,39 @@ inline double run_plastic_pair(std::unique_ptr<PlasticityRule> rule, const std::
   }
   REQUIRE(fired == post);
   return weight_of(*sim.plasticity(plastic));
+}
+
+// Poisson generators ("in") drive iaf_psc_delta neurons ("exc": E_L 0,
+// V_th 20, V_reset 10, tau_m 20 ms) recurrently connected: each neuron gets
+// 20 drive synapses of weight `drive_weight` (delays 1-10 steps) and 20
+// recurrent ones of weights uniform in [0, rec_max) (delays 5-34 steps),
+// drawn from the stream (rng_seed, rng_stream). Returns the recurrent
+// projection ("rec"), for the caller to make plastic.
+struct RecurrentNet {
+  std::size_t inputs;
+  double rate;  // Hz
+  std::size_t neurons;
+  float drive_weight;
+  double rec_max;
+  std::uint64_t rng_seed, rng_stream;
+};
+inline std::uint32_t add_recurrent(Network& net, const RecurrentNet& spec) {
+  const auto in = add(net, "in", "poisson_generator", spec.inputs, params({{"rate", spec.rate}}));
+  const auto exc = add(net, "exc", "iaf_psc_delta", spec.neurons,
+                       params({{"E_L", 0.0}, {"V_reset", 10.0}, {"V_th", 20.0}, {"tau_m", 20.0}}));
+  RandomStream rng(spec.rng_seed, spec.rng_stream, 0);
+  std::vector<SynapseRecord> drive, rec;
+  for (NeuronIndex j = 0; j < spec.neurons; ++j) {
+    for (int k = 0; k < 20; ++k) {
+      drive.push_back({static_cast<NeuronIndex>(rng.below(spec.inputs)), j, spec.drive_weight,
+                       1 + static_cast<std::uint32_t>(rng.below(10))});
+      rec.push_back({static_cast<NeuronIndex>(rng.below(spec.neurons)), j,
+                     static_cast<float>(rng.uniform(0, spec.rec_max)),
+                     5 + static_cast<std::uint32_t>(rng.below(30))});
+    }
+  }
+  net.add_projection("drive", in, exc, drive);
+  return net.add_projection("rec", exc, exc, rec);
 }
 
 }  // namespace spikeline::test

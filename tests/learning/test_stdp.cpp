@@ -123,23 +123,7 @@ TEST_CASE("plastic weights are identical at any thread and partition count",
           "[stdp][determinism]") {
   auto run = [](int threads, unsigned partitions) {
     Network net(TimeGrid(0.1), 11);
-    const auto in = add(net, "in", "poisson_generator", 200, params({{"rate", 30.0}}));
-    const auto exc =
-        add(net, "exc", "iaf_psc_delta", 800,
-            params({{"E_L", 0.0}, {"V_reset", 10.0}, {"V_th", 20.0}, {"tau_m", 20.0}}));
-    RandomStream rng(11, 77, 0);
-    std::vector<SynapseRecord> drive, rec;
-    for (NeuronIndex j = 0; j < 800; ++j) {
-      for (int k = 0; k < 20; ++k) {
-        drive.push_back({static_cast<NeuronIndex>(rng.below(200)), j, 3.0f,
-                         1 + static_cast<std::uint32_t>(rng.below(10))});
-        rec.push_back({static_cast<NeuronIndex>(rng.below(800)), j,
-                       static_cast<float>(rng.uniform(0, 1.5)),
-                       5 + static_cast<std::uint32_t>(rng.below(30))});
-      }
-    }
-    net.add_projection("drive", in, exc, drive);
-    const auto r = net.add_projection("rec", exc, exc, rec);
+    const auto r = add_recurrent(net, {200, 30.0, 800, 3.0f, 1.5, 11, 77});
     ParamMap p = stdp_params("all", "multiplicative");
     p.set("w_min", 0.0);
     p.set("w_max", 2.0);

@@ -583,4 +583,68 @@ params = { amplitude = 5.0 }
         sim.run(10)
 
 
+# One tsodyks_markram synapse from a regular train (every 25 ms from 10 ms,
+# delay 1 ms) onto an iaf_psc_exp neuron that never fires, whose synaptic
+# current (tau_syn 0.5 ms) is traced every step: its jump at an arrival is
+# the amount delivered.
+STP_SYNAPSE = """\
+[simulation]
+dt = 0.1
+duration = 1000.0
+seed = 3
+
+[[population]]
+name = "pre"
+model = "spike_generator"
+size = 1
+params = { spike_times = [%s] }
+
+[[population]]
+name = "n"
+model = "iaf_psc_exp"
+size = 1
+params = { V_th = 1e9, tau_syn_ex = 0.5 }
+
+[[projection]]
+name = "stp"
+source = "pre"
+target = "n"
+rule = "one_to_one"
+weight = 100.0
+delay = 1.0
+plasticity = { rule = "tsodyks_markram", U = 0.3, tau_rec = 400.0, tau_facil = 200.0 }
+
+[[record]]
+population = "n"
+variables = ["I_syn_ex"]
+start = 0.0
+interval = 0.1
+""" % ", ".join("%.1f" % (10.0 + 25.0 * k) for k in range(39))
+
+
+def test_set_weights_sets_the_base_weight_of_short_term_plasticity():
+    """tsodyks_markram: weights() reads the base weight, which the rule
+    never changes; set_weights between pieces sets it, and each later spike
+    delivers new weight u x with u and x carried on (not reset)."""
+    sim = spikeline.Simulation.from_string(STP_SYNAPSE)
+    sim.run(500)
+    check(np.all(sim.weights("stp") == 100.0), "the base weight is unchanged by the rule")
+    sim.set_weights("stp", 300.0)
+    sim.run(500)
+    current = sim.trace("n")["data"][:, 0].astype(np.float64)
+    U, tau_rec, tau_facil = 0.3, 400.0, 200.0
+    u, x = U, 1.0
+    p11 = np.exp(-0.1 / 0.5)
+    for k in range(39):
+        if k > 0:
+            x = 1.0 + (x - x * u - 1.0) * np.exp(-25.0 / tau_rec)
+            u = U + u * (1.0 - U) * np.exp(-25.0 / tau_facil)
+        arrival = 110 + 250 * k  # step
+        w = 100.0 if arrival * 0.1 <= 500.0 else 300.0
+        jump = current[arrival] - current[arrival - 1] * p11
+        check(abs(jump - w * u * x) <= 1e-6 * w * u * x,
+              "spike %d: delivered %.7g, expected %g u x = %.7g" % (k, jump, w, w * u * x))
+    check(x < 0.7, "the synapse depressed (x = %.3f)" % x)
+
+
 clitest.main(globals())

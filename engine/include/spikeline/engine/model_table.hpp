@@ -64,6 +64,7 @@ enum class Range {
   positive,     // > 0
   nonnegative,  // >= 0
   unit,         // in [0, 1]
+  fraction,     // in (0, 1]: a probability that cannot be 0 (tsodyks_markram's U)
   not_nan,      // any number but NaN; +-inf allowed (an open bound: stop = inf)
 };
 

@@ -19,6 +19,14 @@
 // Synapses in a delay group share their source and their arrival times, so
 // presynaptic state (traces, last arrival) can be kept per group; per-synapse
 // state is indexed like the block's weights.
+//
+// A rule may also change what a spike delivers without changing the stored
+// weight (short-term plasticity: tsodyks_markram delivers weight u x): it
+// returns from delivered() an array indexed like the block's weights, whose
+// entries for the group's synapses its on_pre has just written, and the
+// engine delivers those instead of the weights. Projections without such a
+// rule pay nothing (the default returns nullptr; non-plastic projections
+// never ask).
 #pragma once
 
 #include <cstdint>
@@ -79,6 +87,12 @@ class PlasticityRule {
   }
 
   virtual void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) = 0;
+
+  // What the synapses of partition `part` deliver, when it is not their
+  // weight: asked after each on_pre, an array of block.size() amounts of
+  // which the group's entries were written by that on_pre (the others may
+  // be stale), or nullptr to deliver block.weight.
+  virtual const float* delivered(unsigned /*part*/) const { return nullptr; }
 
   virtual void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
                        std::span<const std::uint32_t> synapses,

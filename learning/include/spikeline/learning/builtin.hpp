@@ -5,6 +5,8 @@
 //   triplet_stdp  the triplet rule of Pfister and Gerstner 2006 (triplet_stdp.hpp)
 //   reward_stdp   reward-modulated STDP with eligibility traces and a
 //                 neuromodulator (Izhikevich 2007) (reward_stdp.hpp)
+//   tsodyks_markram  short-term depression and facilitation: each spike
+//                    delivers weight u x (tsodyks_markram.hpp)
 #pragma once
 
 #include "spikeline/engine/registry.hpp"

@@ -1,0 +1,134 @@
+// tsodyks_markram: short-term synaptic plasticity (depression and
+// facilitation) of Tsodyks and Markram, as NEST's tsodyks2_synapse and
+// PyNN's TsodyksMarkramSynapse.
+//
+// Each synapse has a release probability u and a fraction x of available
+// resources. A spike that arrives at the synapse (emission + delay) an
+// interval h after the synapse's previous arrival first brings both to its
+// own arrival, then delivers:
+//
+//   x <- 1 + (x - x u - 1) exp(-h / tau_rec)      (the u of the previous spike)
+//   u <- U + u (1 - U) exp(-h / tau_facil)        (u <- U when tau_facil = 0)
+//   delivered amount = weight u x
+//
+// The first spike through a synapse finds it at rest and delivers weight U
+// (u = U, x = 1, no update). These are the recursions of Maass and Markram
+// (2002), eqs. 4 and 5: spike n delivers weight u_n x_n with u_1 = U,
+// x_1 = 1. For a regular train of interval h without facilitation the
+// amplitude tends to weight U x_inf with
+//
+//   x_inf = (1 - exp(-h / tau_rec)) / (1 - (1 - U) exp(-h / tau_rec)).
+//
+// Convention. NEST's tsodyks2_synapse, since nest-simulator pull request
+// 3384 (2025), updates u and x with the interval since the previous spike,
+// then sends weight u x, and leaves a synapse's first spike undepressed:
+// the order this rule follows, because it is the published recursion, in
+// which spike n's amplitude depends on the interval just before it. Between
+// pull requests 1672 (2020) and 3384 NEST sent first and updated after, so
+// spike n was scaled with values computed from the interval before spike
+// n - 1 (the same amplitudes for a regular train, not for an irregular
+// one); before 1672 it updated first but also depressed the first spike by
+// its time since 0 (issue 957). PyNN's TsodyksMarkramSynapse maps to
+// tsodyks2_synapse on NEST, so a PyNN model gets these amplitudes here.
+// NEST's older tsodyks_synapse (with a state y of the postsynaptic current,
+// tau_psc) and the "tsodyks3" order (u updated before x uses it, Mongillo et
+// al. 2008) are other models and not provided.
+//
+// The stored weight is the synapse's base weight: the rule never changes it
+// (output /edges, weight snapshots, Simulation.synapses() and set_weights
+// see and set it); only what each spike delivers is scaled, through the
+// engine's delivered() hook (plasticity.hpp). Sign routing follows the
+// weight (u x > 0): a negative weight stays inhibitory.
+//
+// Parameters (PyNN's names; defaults of NEST's tsodyks2_synapse)
+//   U               0.5   utilisation increment, the release probability at
+//                         rest (in (0, 1])
+//   tau_rec    ms   800   recovery time constant of x (> 0)
+//   tau_facil  ms   0     facilitation time constant of u (>= 0; 0: no
+//                         facilitation, u stays U)
+// Every synapse starts at rest (u = U, x = 1), as with NEST's defaults
+// (PyNN's default tau_rec is 100 ms); there are no u0 / x0 parameters (a
+// network resumed mid-run takes its state from the checkpoint).
+//
+// Recording: `[[record_weights]] variables = ["u", "x"]` gives each
+// synapse's u and x of its latest arrival, those its last spike delivered
+// weight u x with (what NEST's GetStatus reports); before its first arrival
+// U and 1.
+//
+// Cost: all synapses of a delay group share their arrivals, and with one
+// (U, tau_rec, tau_facil) per projection they share u and x too, so the
+// state is kept per delay group (24 bytes), and an arrival writes the
+// group's delivered amounts (4 bytes per synapse of the projection).
+// Identical at any thread and partition count; checkpointed.
+//
+// References
+//   Tsodyks MV, Markram H (1997) PNAS 94:719.
+//   Fuhrmann G, Segev I, Markram H, Tsodyks M (2002) J Neurophysiol 87:140.
+//   Maass W, Markram H (2002) Neural Networks 15:155.
+//   NEST model tsodyks2_synapse (models/tsodyks2_synapse.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/model_table.hpp"
+#include "spikeline/engine/params.hpp"
+#include "spikeline/engine/plasticity.hpp"
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/learning/trace.hpp"
+
+namespace spikeline::learning {
+
+struct TsodyksMarkramParams {
+  double U = 0.5;
+  double tau_rec = 800.0;
+  double tau_facil = 0.0;
+
+  TsodyksMarkramParams() = default;
+  explicit TsodyksMarkramParams(const ParamMap& p);  // validates; ConfigError naming the item
+  static const ParamTable<TsodyksMarkramParams>& table();
+};
+
+class TsodyksMarkram final : public PlasticityRule {
+ public:
+  TsodyksMarkram(const TsodyksMarkramParams& p, const TimeGrid& grid);
+
+  void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
+            const std::string& projection) override;
+  bool checkpointable() const override { return true; }
+  void checkpoint(unsigned part, StateArchive& a) override;
+  std::vector<std::string> synapse_variables() const override { return {"weight", "u", "x"}; }
+  double synapse_value(std::size_t var, unsigned part, const SynapseBlock& block, std::uint32_t k,
+                       Step t) const override;
+  void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
+  void on_post(unsigned, SynapseBlock&, NeuronIndex, std::span<const std::uint32_t>,
+               std::span<const std::uint32_t>, Step) override {}
+  const float* delivered(unsigned part) const override { return state_[part].amount.data(); }
+
+  // u and x of delay group `group` of partition `part`, as of its latest arrival.
+  double u(unsigned part, std::uint32_t group) const { return state_[part].release[group].u; }
+  double x(unsigned part, std::uint32_t group) const { return state_[part].release[group].x; }
+  const TsodyksMarkramParams& params() const { return p_; }
+
+ private:
+  // A delay group's state as of its latest arrival (last = -1: none yet).
+  struct Release {
+    double u;
+    double x;
+    Step last;
+  };
+  struct PartState {
+    std::vector<Release> release;  // per delay group
+    std::vector<float> amount;     // per synapse: weight u x of its latest arrival
+  };
+
+  TsodyksMarkramParams p_;
+  Decay decay_rec_;
+  std::optional<Decay> decay_facil_;  // none when tau_facil = 0
+  std::vector<PartState> state_;
+};
+
+RuleInfo tsodyks_markram_rule_info();
+
+}  // namespace spikeline::learning
