@@ -438,6 +438,38 @@ def test_stdp_pair_changes_the_weight_as_pyNN_defines():
     check(abs(w - expected) < 1e-6, "multiplicative: %g vs %g" % (w, expected))
 
 
+def test_tsodyks_markram_amplitudes_follow_the_recursion():
+    # A regular 50 Hz train through a depressing (and a facilitating)
+    # synapse onto IF_curr_delta: each jump of v is weight * u_n * x_n, with
+    # x_{n+1} = 1 + (x_n - x_n u_n - 1) e^{-h/tau_rec} and
+    # u_{n+1} = U + u_n (1 - U) e^{-h/tau_facil}, u_1 = U, x_1 = 1.
+    for U, tau_rec, tau_facil in [(0.5, 100.0, 0.0), (0.1, 50.0, 200.0)]:
+        sim.setup(timestep=0.1)
+        times = [10.0 + 20.0 * k for k in range(8)]
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
+        cell = sim.Population(1, sim.IF_curr_delta(tau_m=1e6, v_rest=0.0, v_reset=0.0,
+                                                   v_thresh=1e3, tau_refrac=0.1))
+        cell.initialize(v=0.0)
+        syn = sim.TsodyksMarkramSynapse(U=U, tau_rec=tau_rec, tau_facil=tau_facil, weight=2.0,
+                                        delay=1.0)
+        prj = sim.Projection(src, cell, sim.OneToOneConnector(), syn)
+        cell.record("v")
+        sim.run(200.0)
+        v = signal(cell.get_data(), "v").magnitude[:, 0]
+        steps = [int(round((t + 1.0) / 0.1)) for t in times]
+        jumps = np.array([v[k] - v[k - 1] for k in steps])
+        u, x, expected = U, 1.0, []
+        for n in range(len(times)):
+            if n:
+                x = 1 + (x - x * u - 1) * math.exp(-20.0 / tau_rec)
+                u = U + u * (1 - U) * (math.exp(-20.0 / tau_facil) if tau_facil else 0.0)
+            expected.append(2.0 * u * x)
+        close(jumps, expected, 2e-4, "amplitudes U=%g tau_facil=%g" % (U, tau_facil))
+        close(prj.get("weight", format="array"), [[2.0]], 1e-7, "the stored weight unchanged")
+        close(prj.get("U", format="array"), [[U]], 0, "U read back")
+        sim.end()
+
+
 # ---- current sources -------------------------------------------------------------------
 
 def test_dc_source_into_a_view():
