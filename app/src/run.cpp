@@ -1244,6 +1244,7 @@ void Session::set_weights(std::size_t projection, std::span<const double> weight
   for (std::size_t k = 0; k < weights.size(); ++k) {
     conn.block(locations[k].part).weight[locations[k].index] = static_cast<float>(weights[k]);
   }
+  sim.weights_replaced(projection);
 }
 
 RunResult Session::end() {

@@ -541,6 +541,14 @@ void Simulator::sync_plasticity() {
   }
 }
 
+void Simulator::weights_replaced(std::size_t projection) {
+  auto* rule = network_.projections()[projection].plasticity.get();
+  if (!rule) return;
+  for_each_partition([&](Partition& part) {
+    rule->weights_replaced(part.index, connectivity_[projection].block(part.index));
+  });
+}
+
 std::vector<std::string> Simulator::synapse_variables(std::size_t projection) const {
   const auto* rule = plasticity(projection);
   return rule ? rule->synapse_variables() : std::vector<std::string>{"weight"};

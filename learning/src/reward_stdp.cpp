@@ -58,6 +58,13 @@ void RewardStdp::check_weights(double min, double max, const std::string& projec
   detail::check_weight_range("reward_stdp", p_.w_min, p_.w_max, min, max, projection);
 }
 
+void RewardStdp::weights_replaced(unsigned part, const SynapseBlock& block) {
+  // After sync(): each synapse is at the same step; its eligibility goes on.
+  if (part >= state_.size()) return;
+  auto& syn = state_[part].syn;
+  for (std::size_t k = 0; k < syn.size(); ++k) syn[k].w = block.weight[k];
+}
+
 void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                       const std::string& projection) {
   if (!dopamine_) {

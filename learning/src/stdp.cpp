@@ -45,6 +45,10 @@ void Stdp::check_weights(double min, double max, const std::string& projection) 
   detail::check_weight_range("stdp", p_.w_min, p_.w_max, min, max, projection);
 }
 
+void Stdp::weights_replaced(unsigned part, const SynapseBlock& block) {
+  if (part < state_.size()) state_[part].w.assign(block.weight.begin(), block.weight.end());
+}
+
 void Stdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                 const std::string& projection) {
   PartState& s = detail::partition_state(state_, part);

@@ -49,6 +49,10 @@ void TripletStdp::check_weights(double min, double max, const std::string& proje
   detail::check_weight_range("triplet_stdp", p_.w_min, p_.w_max, min, max, projection);
 }
 
+void TripletStdp::weights_replaced(unsigned part, const SynapseBlock& block) {
+  if (part < state_.size()) state_[part].w.assign(block.weight.begin(), block.weight.end());
+}
+
 void TripletStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
                        const std::string& projection) {
   PartState& s = detail::partition_state(state_, part);

@@ -647,4 +647,55 @@ def test_set_weights_sets_the_base_weight_of_short_term_plasticity():
     check(x < 0.7, "the synapse depressed (x = %.3f)" % x)
 
 
+def test_set_weights_holds_on_plastic_projections():
+    """A rule that keeps its own copy of the weights (stdp, triplet_stdp,
+    reward_stdp) takes weights set between pieces: with learning switched
+    off (zero amplitudes), they stay what was set through later pre and
+    post spikes; before the fix the rule's next events wrote the old ones
+    back."""
+    rules = {
+        "stdp": "A_plus = 0.0, A_minus = 0.0, w_max = 10.0",
+        "triplet_stdp": "A2_plus = 0.0, A3_plus = 0.0, A2_minus = 0.0, A3_minus = 0.0, w_max = 10.0",
+        "reward_stdp": 'modulator = "da", tonic = 0.0, A_plus = 0.0, A_minus = 0.0, w_max = 10.0',
+    }
+    for rule, params in rules.items():
+        sim = spikeline.Simulation.from_string("""
+[simulation]
+dt = 0.1
+duration = 400.0
+seed = 3
+
+[[neuromodulator]]
+name = "da"
+
+[[population]]
+name = "gen"
+model = "poisson_generator"
+size = 50
+params = { rate = 40.0 }
+
+[[population]]
+name = "n"
+model = "iaf_psc_exp"
+size = 10
+params = { I_e = 380.0 }
+
+[[projection]]
+name = "p"
+source = "gen"
+target = "n"
+rule = "fixed_indegree"
+indegree = 10
+weight = 2.0
+delay = 1.0
+plasticity = { rule = "%s", %s }
+""" % (rule, params))
+        sim.run(200)
+        sim.set_weights("p", 5.0)
+        sim.run(200)
+        t, _ = sim.spikes("n")
+        check(np.sum(t > 200) > 20, "%s: the targets fire after the change" % rule)
+        check(np.all(sim.weights("p") == 5.0), "%s: weights stay as set" % rule)
+
+
 clitest.main(globals())

@@ -62,6 +62,12 @@ class PlasticityRule {
   // they are read: weight snapshots, the end of a run).
   virtual void sync(unsigned /*part*/, SynapseBlock& /*block*/, Step /*t*/) {}
 
+  // The block's weights were replaced from outside, between two pieces of a
+  // run (Session::set_weights, after sync()): a rule that keeps its own copy
+  // of the weights takes the new ones, or its next event would write the
+  // old ones back.
+  virtual void weights_replaced(unsigned /*part*/, const SynapseBlock& /*block*/) {}
+
   // Checks, before any synapse is drawn, that initial weights in [min, max]
   // suit the rule (what `spikeline validate` can check); ConfigError otherwise.
   virtual void check_weights(double /*min*/, double /*max*/,

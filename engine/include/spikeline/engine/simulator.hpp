@@ -112,6 +112,8 @@ class Simulator {
   void add_reward(std::size_t modulator, Step step, double amount);
   // Brings lazily updated plastic weights up to now() (before reading them).
   void sync_plasticity();
+  // Tells projection k's rule (if any) that its weights were replaced.
+  void weights_replaced(std::size_t projection);
 
   // A spike clamp: neuron `neuron` of population `population` spikes at
   // `step` whatever its own dynamics say (a cue, a teacher signal). The

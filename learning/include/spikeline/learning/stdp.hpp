@@ -86,6 +86,7 @@ class Stdp final : public PlasticityRule {
   void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
             const std::string& projection) override;
   void check_weights(double min, double max, const std::string& projection) const override;
+  void weights_replaced(unsigned part, const SynapseBlock& block) override;
   bool checkpointable() const override { return true; }
   void checkpoint(unsigned part, StateArchive& a) override;
   void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
