@@ -1193,6 +1193,12 @@ void Session::set_stimulus(const std::string& name, const ParamMap& changes) {
     const PoissonDrive drive = m.make_drive(next, impl_->grid());  // checks first
     for (std::size_t k = 0; k < net.poisson_inputs().size(); ++k)
       if (net.poisson_inputs()[k].name == name) sim.set_poisson_drive(k, drive);
+  } else if (m.make_wave) {
+    for (std::size_t k = 0; k < net.stimuli().size(); ++k) {
+      if (net.stimuli()[k].name != name) continue;
+      const WaveContext ctx{net.seed(), static_cast<std::uint32_t>(k)};
+      sim.set_stimulus_wave(k, m.make_wave(next, impl_->grid(), ctx));  // checks first
+    }
   } else {
     auto schedule = m.make_stimulus(next, impl_->grid());
     for (std::size_t k = 0; k < net.stimuli().size(); ++k)

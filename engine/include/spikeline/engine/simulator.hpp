@@ -144,6 +144,10 @@ class Simulator {
   // becomes at once what the new schedule gives at now(); changes after
   // now() follow the new schedule (the old ones still queued are voided).
   void set_stimulus_changes(std::size_t stimulus, std::vector<CurrentChange> changes);
+  // Between run_until() calls: stimulus k, a current computed every step,
+  // computes it with `wave` from the next step on (a pure function of the
+  // step: as if configured so from the start).
+  void set_stimulus_wave(std::size_t stimulus, std::shared_ptr<const CurrentWave> wave);
   // Between run_until() calls: Poisson input k draws with `drive` from the
   // next step on (its counts stay a function of (seed, k, neuron, step)).
   void set_poisson_drive(std::size_t input, const PoissonDrive& drive);
@@ -237,6 +241,9 @@ class Simulator {
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
   void handle_event(Partition& part, Step t);
+  // Population q's injected current at step t over the partition's range:
+  // the changes' running sum plus every wave into q (in Inputs::total).
+  const double* wave_current(const Partition& part, std::size_t q, Step t);
   // Poisson input k's arrivals at step t onto the partition's neurons.
   void drive(Partition& part, std::size_t k, Step t);
   void apply_dropout(Partition& part, std::size_t population, Step t);
@@ -260,6 +267,10 @@ class Simulator {
   struct Inputs {
     std::vector<float> ex, in;
     std::vector<double> current;
+    // With waves (stimuli computed every step, by index): current plus
+    // their values at the step being updated.
+    std::vector<std::uint32_t> waves;
+    std::vector<double> total;
     std::vector<std::uint8_t> touched;
   };
   std::vector<Inputs> inputs_;
