@@ -443,8 +443,13 @@ void Simulator::replace_population(std::size_t population, std::unique_ptr<Popul
                 fmt::format("population '{}': the rebuilt model has {} neurons, not {}", entry.name,
                             next->size(), old.size()));
   }
-  if (modes_[population] == UpdateMode::scheduled)
-    refuse("a generator's spikes are drawn ahead and already queued");
+  if (modes_[population] == UpdateMode::scheduled) {
+    if (next->preferred_mode() != UpdateMode::scheduled || !next->take_over(old, now_))
+      refuse("the model cannot take over a generator's schedule");
+    reschedule(population, *next);
+    entry.population = std::move(next);
+    return;
+  }
   if (next->preferred_mode() != old.preferred_mode())
     refuse("the new values change how the model is updated (stepped or event by event)");
   if (modes_[population] == UpdateMode::event_driven && now_ > 0)
@@ -460,6 +465,30 @@ void Simulator::replace_population(std::size_t population, std::unique_ptr<Popul
   a.set_loading(true);
   next->checkpoint(a);
   entry.population = std::move(next);
+}
+
+void Simulator::reschedule(std::size_t population, Population& next) {
+  // The old generator's emissions still queued (all after now) are dropped,
+  // the new one's next spikes queued in their place.
+  const auto q = static_cast<std::uint32_t>(population);
+  for (auto& part : partitions_) {
+    std::vector<Event> kept = part->queue.events();
+    std::erase_if(kept, [q](const Event& e) { return e.kind == EventKind::emission && e.a == q; });
+    part->queue.clear();
+    for (const Event& e : kept) part->queue.push(e);
+    const IndexRange r = part->ranges[population];
+    for (NeuronIndex i = r.begin; i < r.end; ++i) {
+      const Step s = next.next_spike(i);
+      if (s == kNever) continue;
+      if (s <= now_) {
+        throw Error(ExitCode::software,
+                    fmt::format("population '{}': the new generator scheduled a spike at step {}, "
+                                "not after the current step {}",
+                                network_.populations()[population].name, s, now_));
+      }
+      part->queue.push({s, EventKind::emission, q, i, 0, 0});
+    }
+  }
 }
 
 void Simulator::set_stimulus_changes(std::size_t stimulus, std::vector<CurrentChange> changes) {

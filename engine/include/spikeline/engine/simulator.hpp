@@ -135,9 +135,12 @@ class Simulator {
   // anew), takes the old one's place and its state: the old population's
   // checkpoint fields (state arrays, refractory counters...) loaded into
   // it, so a model gets this from its tables alone. Same size and update
-  // mode; not for generators, whose drawn spikes are already queued; an
-  // event-driven population only before the first step (its neurons hold
-  // their state as of their last event). Error naming the population else.
+  // mode; an event-driven population only before the first step (its
+  // neurons hold their state as of their last event). A generator
+  // (scheduled) takes over instead (Population::take_over): its spikes
+  // already emitted stay (and those in flight are delivered), its
+  // emissions still queued are dropped, and the new one's spikes from
+  // step now() + 1 on are queued. Error naming the population else.
   void replace_population(std::size_t population, std::unique_ptr<Population> next);
   // Between run_until() calls: stimulus k's schedule from now on is
   // `changes` (as built from its new parameters). The current it injects
@@ -241,6 +244,8 @@ class Simulator {
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
   void handle_event(Partition& part, Step t);
+  // A generator replaced: its queued emissions dropped, `next`'s queued.
+  void reschedule(std::size_t population, Population& next);
   // Population q's injected current at step t over the partition's range:
   // the changes' running sum plus every wave into q (in Inputs::total).
   const double* wave_current(const Partition& part, std::size_t q, Step t);
