@@ -55,28 +55,20 @@ std::vector<double> membrane(std::shared_ptr<const CurrentWave> w, double dt, St
 }
 
 // The injected current of n neurons at steps 1..T (rows: steps), through
-// lif_discrete with beta = 0; the stimulus reaches `nodes` (empty: all).
-struct CurrentRun {
-  std::vector<float> current;
-  Simulator* sim = nullptr;
-};
+// add_input_recorder; the stimulus reaches `nodes` (empty: all).
 std::vector<float> injected(const std::string& model, const ParamMap& p, std::size_t n, Step T,
                             SimulationOptions options = {}, std::uint64_t seed = 7,
                             std::vector<NeuronIndex> nodes = {}) {
   Network net(TimeGrid(0.1), seed);
-  const auto q = add(net, "u", "lif_discrete", n, params({{"beta", 0.0}, {"theta", 1e30}}));
+  const auto q = add_input_recorder(net, n);
   // Two stimuli: the device under test is stimulus 1 (its noise streams
   // are keyed by that index), stimulus 0 a dc_generator of 0 pA.
   net.add_stimulus({"zero", q, {}, {{0, 0.0}}});
   net.add_stimulus({"dev", q, std::move(nodes), {}, wave(model, p, net.grid(), 1, seed)});
-  std::vector<NeuronIndex> all(n);
-  std::iota(all.begin(), all.end(), 0);
-  net.add_probe({q, {0}, all, 1, 1});
   Simulator sim(std::move(net), options);
   Collector c;
   sim.run_until(T, c);
-  std::vector<float> v;
-  for (const auto& f : c.frames) v.insert(v.end(), f.begin(), f.end());
+  const auto v = all_frames(c);
   REQUIRE(v.size() == n * static_cast<std::size_t>(T));
   return v;
 }
@@ -302,11 +294,8 @@ TEST_CASE("current devices changed between pieces act as if configured so from t
   const std::size_t N = 7;
   const auto run = [&](const std::string& model, const ParamMap& p0, const ParamMap* p1) {
     Network net(TimeGrid(0.1), 5);
-    const auto q = add(net, "u", "lif_discrete", N, params({{"beta", 0.0}, {"theta", 1e30}}));
+    const auto q = add_input_recorder(net, N);
     net.add_stimulus({"dev", q, {}, {}, wave(model, p0, net.grid(), 0, 5)});
-    std::vector<NeuronIndex> all(N);
-    std::iota(all.begin(), all.end(), 0);
-    net.add_probe({q, {0}, all, 1, 1});
     SimulationOptions o;
     o.threads = 2;
     Simulator sim(std::move(net), o);
@@ -314,9 +303,7 @@ TEST_CASE("current devices changed between pieces act as if configured so from t
     sim.run_until(100, c);
     if (p1) sim.set_stimulus_wave(0, wave(model, *p1, sim.grid(), 0, 5));
     sim.run_until(200, c);
-    std::vector<float> v;
-    for (const auto& f : c.frames) v.insert(v.end(), f.begin(), f.end());
-    return v;
+    return all_frames(c);
   };
   const auto same_after_100 = [&](const std::vector<float>& a, const std::vector<float>& b) {
     REQUIRE(a.size() == 200 * N);
