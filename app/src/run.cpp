@@ -1150,16 +1150,23 @@ void Session::set_params(std::size_t population, const ParamMap& changes) {
   check_index(population, pops.size(), "population");
   const auto& pc = c.populations[population];
   const ModelInfo& m = impl_->registry().get(pc.model, fmt::format("population '{}'", pc.name));
-  if (m.kind != ModelKind::neuron || !m.make_population) {
-    throw UsageError(fmt::format(
-        "population '{}' ({}): a generator's parameters cannot change between pieces (its "
-        "spikes are drawn ahead and already queued); drive the network with a [[stimulus]] "
-        "poisson_input instead, whose rate can change (set_stimulus)",
-        pc.name, pc.model));
+  if (!m.make_population) {
+    throw UsageError(fmt::format("population '{}' ({}): the model has no parameters to change",
+                                 pc.name, pc.model));
   }
   auto& changed = impl_->changed_params();
   const auto it = changed.find(population);
-  const ParamMap base = it != changed.end() ? it->second : io::population_params(c, population);
+  ParamMap base = it != changed.end() ? it->second : io::population_params(c, population);
+  // New spike times replace the old ones, whether these came as a list or
+  // a file (spike_generator takes one of the two).
+  for (const auto& [given, other] : {std::pair{"spike_times", "spike_times_file"},
+                                     std::pair{"spike_times_file", "spike_times"}}) {
+    if (!changes.has(given) || !base.has(other)) continue;
+    ParamMap kept(base.owner());
+    for (const auto& name : base.names())
+      if (name != other) kept.set(name, *base.find(name));
+    base = std::move(kept);
+  }
   ParamMap next = merged_params(m, base, changes);
   const ModelContext ctx{
       pc.name,           static_cast<std::size_t>(pc.size),     next, impl_->grid(),
@@ -1193,6 +1200,12 @@ void Session::set_stimulus(const std::string& name, const ParamMap& changes) {
     const PoissonDrive drive = m.make_drive(next, impl_->grid());  // checks first
     for (std::size_t k = 0; k < net.poisson_inputs().size(); ++k)
       if (net.poisson_inputs()[k].name == name) sim.set_poisson_drive(k, drive);
+  } else if (m.make_wave) {
+    for (std::size_t k = 0; k < net.stimuli().size(); ++k) {
+      if (net.stimuli()[k].name != name) continue;
+      const WaveContext ctx{net.seed(), static_cast<std::uint32_t>(k)};
+      sim.set_stimulus_wave(k, m.make_wave(next, impl_->grid(), ctx));  // checks first
+    }
   } else {
     auto schedule = m.make_stimulus(next, impl_->grid());
     for (std::size_t k = 0; k < net.stimuli().size(); ++k)

@@ -8,7 +8,7 @@ namespace spikeline {
 
 void Registry::add(ModelInfo info) {
   if (info.name.empty()) throw Error(ExitCode::software, "a model must have a name");
-  if (!info.make_population && !info.make_stimulus && !info.make_drive) {
+  if (!info.make_population && !info.make_stimulus && !info.make_drive && !info.make_wave) {
     throw Error(ExitCode::software, fmt::format("model '{}' has no factory", info.name));
   }
   const std::string name = info.name;

@@ -224,6 +224,14 @@ void Simulator::make_inputs() {
     const bool stimulated = std::any_of(network_.stimuli().begin(), network_.stimuli().end(),
                                         [&](const auto& s) { return s.population == q; });
     if (stimulated) inputs_[q].current.assign(n, 0.0);
+    // A current computed every step (a wave) is added to the running sum
+    // of the changes in an array of its own, so that the sum stays what
+    // the changes made it (and what a checkpoint holds).
+    for (std::size_t k = 0; k < network_.stimuli().size(); ++k) {
+      const auto& s = network_.stimuli()[k];
+      if (s.population == q && s.wave) inputs_[q].waves.push_back(static_cast<std::uint32_t>(k));
+    }
+    if (!inputs_[q].waves.empty()) inputs_[q].total.assign(n, 0.0);
     if (modes_[q] == UpdateMode::event_driven) inputs_[q].touched.assign(n, 0);
   }
 }
@@ -435,8 +443,13 @@ void Simulator::replace_population(std::size_t population, std::unique_ptr<Popul
                 fmt::format("population '{}': the rebuilt model has {} neurons, not {}", entry.name,
                             next->size(), old.size()));
   }
-  if (modes_[population] == UpdateMode::scheduled)
-    refuse("a generator's spikes are drawn ahead and already queued");
+  if (modes_[population] == UpdateMode::scheduled) {
+    if (next->preferred_mode() != UpdateMode::scheduled || !next->take_over(old, now_))
+      refuse("the model cannot take over a generator's schedule");
+    reschedule(population, *next);
+    entry.population = std::move(next);
+    return;
+  }
   if (next->preferred_mode() != old.preferred_mode())
     refuse("the new values change how the model is updated (stepped or event by event)");
   if (modes_[population] == UpdateMode::event_driven && now_ > 0)
@@ -452,6 +465,30 @@ void Simulator::replace_population(std::size_t population, std::unique_ptr<Popul
   a.set_loading(true);
   next->checkpoint(a);
   entry.population = std::move(next);
+}
+
+void Simulator::reschedule(std::size_t population, Population& next) {
+  // The old generator's emissions still queued (all after now) are dropped,
+  // the new one's next spikes queued in their place.
+  const auto q = static_cast<std::uint32_t>(population);
+  for (auto& part : partitions_) {
+    std::vector<Event> kept = part->queue.events();
+    std::erase_if(kept, [q](const Event& e) { return e.kind == EventKind::emission && e.a == q; });
+    part->queue.clear();
+    for (const Event& e : kept) part->queue.push(e);
+    const IndexRange r = part->ranges[population];
+    for (NeuronIndex i = r.begin; i < r.end; ++i) {
+      const Step s = next.next_spike(i);
+      if (s == kNever) continue;
+      if (s <= now_) {
+        throw Error(ExitCode::software,
+                    fmt::format("population '{}': the new generator scheduled a spike at step {}, "
+                                "not after the current step {}",
+                                network_.populations()[population].name, s, now_));
+      }
+      part->queue.push({s, EventKind::emission, q, i, 0, 0});
+    }
+  }
 }
 
 void Simulator::set_stimulus_changes(std::size_t stimulus, std::vector<CurrentChange> changes) {
@@ -490,6 +527,15 @@ void Simulator::set_stimulus_changes(std::size_t stimulus, std::vector<CurrentCh
                         static_cast<std::uint32_t>(stimulus), static_cast<std::uint32_t>(c), 0, 0});
     }
   }
+}
+
+void Simulator::set_stimulus_wave(std::size_t stimulus, std::shared_ptr<const CurrentWave> wave) {
+  auto& s = network_.stimuli().at(stimulus);
+  if (!s.wave || !wave) {
+    throw Error(ExitCode::software,
+                fmt::format("stimulus '{}': a wave can only replace a wave", s.name));
+  }
+  s.wave = std::move(wave);
 }
 
 void Simulator::set_poisson_drive(std::size_t input, const PoissonDrive& drive) {
@@ -945,6 +991,19 @@ void Simulator::drive(Partition& part, std::size_t k, Step t) {
   }
 }
 
+const double* Simulator::wave_current(const Partition& part, std::size_t q, Step t) {
+  Inputs& in = inputs_[q];
+  const IndexRange r = part.ranges[q];
+  // The changes' sum, then each wave in stimulus order: the same sums for
+  // a neuron however the neurons are partitioned.
+  std::copy(in.current.begin() + r.begin, in.current.begin() + r.end, in.total.begin() + r.begin);
+  for (const std::uint32_t k : in.waves) {
+    const auto& mine = part.stim_neurons[k];
+    if (!mine.empty()) network_.stimuli()[k].wave->add(t, mine, in.total.data());
+  }
+  return in.total.data();
+}
+
 void Simulator::step_partition(Partition& part, Step t) {
   auto& pops = network_.populations();
   // 1. Events due now, in their total order: current changes, then spike
@@ -966,7 +1025,9 @@ void Simulator::step_partition(Partition& part, Step t) {
     Inputs& in = inputs_[q];
     if (dropout_[q].p > 0) apply_dropout(part, q, t);
     const InputView view{in.ex.data(), in.in.data(),
-                         in.current.empty() ? nullptr : in.current.data()};
+                         !in.total.empty()    ? wave_current(part, q, t)
+                         : in.current.empty() ? nullptr
+                                              : in.current.data()};
     part.emitted.clear();
     SpikeSink sink(part.emitted);
     auto& clamped = part.clamped[q];

@@ -531,6 +531,8 @@ void dry_run_checks(const Config& c, const Registry& registry) {
     const auto& m = registry.get(s.model, fmt::format("stimulus '{}'", s.name));
     if (m.make_drive)
       m.make_drive(s.params, grid);
+    else if (m.make_wave)
+      m.make_wave(s.params, grid, {c.simulation.seed, 0});
     else
       m.make_stimulus(s.params, grid);
   }
@@ -647,6 +649,9 @@ void add_inputs(const Config& c, const Registry& registry, const TimeGrid& grid,
     const std::vector<NeuronIndex> neurons(s.nodes.begin(), s.nodes.end());
     if (m.make_drive) {
       net.add_poisson_input({s.name, population, neurons, m.make_drive(s.params, grid)});
+    } else if (m.make_wave) {
+      const WaveContext ctx{net.seed(), static_cast<std::uint32_t>(net.stimuli().size())};
+      net.add_stimulus({s.name, population, neurons, {}, m.make_wave(s.params, grid, ctx)});
     } else {
       net.add_stimulus({s.name, population, neurons, m.make_stimulus(s.params, grid)});
     }

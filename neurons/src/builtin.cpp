@@ -1,14 +1,17 @@
 #include "spikeline/neurons/builtin.hpp"
 
+#include "spikeline/neurons/ac_current.hpp"
 #include "spikeline/neurons/dc_generator.hpp"
 #include "spikeline/neurons/iaf_cond_exp.hpp"
 #include "spikeline/neurons/iaf_psc_delta.hpp"
 #include "spikeline/neurons/iaf_psc_exp.hpp"
 #include "spikeline/neurons/izhikevich.hpp"
 #include "spikeline/neurons/lif_discrete.hpp"
+#include "spikeline/neurons/noise_current.hpp"
 #include "spikeline/neurons/poisson_generator.hpp"
 #include "spikeline/neurons/poisson_input.hpp"
 #include "spikeline/neurons/spike_generator.hpp"
+#include "spikeline/neurons/step_current.hpp"
 
 namespace spikeline {
 
@@ -22,6 +25,9 @@ void register_builtin_models(Registry& r) {
   r.add(spike_generator_model());
   r.add(dc_generator_model());
   r.add(poisson_input_model());
+  r.add(step_current_model());
+  r.add(ac_current_model());
+  r.add(noise_current_model());
 }
 
 }  // namespace spikeline

@@ -45,7 +45,8 @@ PoissonGenerator::PoissonGenerator(const ModelContext& ctx)
       seed_(ctx.seed),
       stream_(stream_id(StreamKind::generator, ctx.index)),
       next_(ctx.size, p_.start),
-      draws_(ctx.size, 0) {
+      draws_(ctx.size, 0),
+      first_step_(p_.start_step + 1) {
   if (!each_.empty()) {
     rates_per_ms_ = each_.column(p_, &PoissonGeneratorParams::rate, ctx.size);
     for (double& r : rates_per_ms_) r *= 1e-3;
@@ -65,10 +66,26 @@ Step PoissonGenerator::next_spike(NeuronIndex i) {
   // The step whose interval ((k-1) dt, k dt] holds t; never at or before start.
   const double steps = std::ceil(t / dt_);
   if (!(steps < 9.0e18)) return kNever;  // beyond any run (a tiny rate)
-  const Step k = std::max(static_cast<Step>(steps), p_.start_step + 1);
+  const Step k = std::max(static_cast<Step>(steps), first_step_);
   if (k > p_.stop_step) return kNever;
   next_[i] = t + draw_interval(i);
   return k;
+}
+
+bool PoissonGenerator::take_over(const Population& old, Step now) {
+  const auto* o = dynamic_cast<const PoissonGenerator*>(&old);
+  if (o == nullptr || o->size() != size()) return false;
+  // A spike at continuous time tau is emitted at step ceil(tau / dt): the
+  // new train starts after max(now dt, start), in steps >= now + 1 (the
+  // bound also catches an interval so short that tau / dt rounds to now).
+  const double from = std::max(static_cast<double>(now) * dt_, p_.start);
+  first_step_ = std::max(p_.start_step, now) + 1;
+  draws_ = o->draws_;
+  for (NeuronIndex i = 0; i < size(); ++i) {
+    next_[i] = from;
+    if (rate_per_ms(i) > 0) next_[i] += draw_interval(i);
+  }
+  return true;
 }
 
 double PoissonGenerator::state(std::size_t var, NeuronIndex, Step) const {

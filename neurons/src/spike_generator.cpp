@@ -5,8 +5,14 @@
 namespace spikeline {
 
 SpikeGenerator::SpikeGenerator(const ModelContext& ctx)
-    : Population(ctx.size), cursor_(ctx.size, 0), end_(ctx.size, 0) {
+    : Population(ctx.size),
+      cursor_(ctx.size, 0),
+      end_(ctx.size, 0),
+      item_(
+          ctx.params.item(ctx.params.has("spike_times_file") ? "spike_times_file" : "spike_times")),
+      dt_(ctx.grid.dt()) {
   const auto steps = read_spike_times(ctx.params, ctx.grid, ctx.size);
+  shared_ = steps.size() == 1;
   if (steps.size() == 1) {
     steps_ = steps[0];
     for (std::size_t i = 0; i < ctx.size; ++i) end_[i] = steps_.size();
@@ -21,6 +27,24 @@ SpikeGenerator::SpikeGenerator(const ModelContext& ctx)
 
 Step SpikeGenerator::next_spike(NeuronIndex i) {
   return cursor_[i] < end_[i] ? steps_[cursor_[i]++] : kNever;
+}
+
+bool SpikeGenerator::take_over(const Population& old, Step now) {
+  if (dynamic_cast<const SpikeGenerator*>(&old) == nullptr || old.size() != size()) return false;
+  // A neuron's times are sorted: its first is its earliest.
+  for (NeuronIndex i = 0; i < size(); ++i) {
+    if (cursor_[i] == end_[i] || steps_[cursor_[i]] > now) continue;
+    const std::string which = shared_ ? fmt::format("{}[0]", item_)
+                              : item_.ends_with("_file")
+                                  ? fmt::format("{}: the first time of node {}", item_, i)
+                                  : fmt::format("{}[{}][0]", item_, i);
+    throw ConfigError(fmt::format(
+        "{} = {:g} ms is in the past: times set between pieces must be after the current time "
+        "{:g} ms (>= {:g} ms)",
+        which, static_cast<double>(steps_[cursor_[i]]) * dt_, static_cast<double>(now) * dt_,
+        static_cast<double>(now + 1) * dt_));
+  }
+  return true;
 }
 
 double SpikeGenerator::state(std::size_t var, NeuronIndex, Step) const {

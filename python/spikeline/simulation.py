@@ -193,11 +193,16 @@ class Simulation:
         such as ``V_reset < V_th``); the model's propagators are recomputed
         and its state kept. Parameters not named keep their values.
 
-        Every built-in neuron model takes them; generators
-        (``poisson_generator``, ``spike_generator``) do not (their spikes are
-        drawn ahead): drive with a ``poisson_input`` stimulus and change its
-        rate with ``set_stimulus``. ``iaf_psc_delta`` (updated event by
-        event) takes them before the first run only."""
+        Every built-in neuron model takes them, and so do the generators,
+        with NEST's semantics: a ``poisson_generator``'s new ``rate``,
+        ``start``, ``stop`` apply from the next step on (its spikes already
+        emitted stay; the spike it had drawn beyond now is discarded and its
+        train drawn anew, still a function of the seed alone, the same at any
+        thread count); a ``spike_generator``'s new ``spike_times`` (or
+        ``spike_times_file``) replace its times to come, and a time at or
+        before the current time is an error naming it and the valid range.
+        ``iaf_psc_delta`` (updated event by event) takes them before the
+        first run only."""
         self._sim.set_params(self._population_index(population), _param_values(params))
 
     def params(self, population: str) -> dict:

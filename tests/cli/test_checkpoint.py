@@ -95,6 +95,22 @@ target = "lif"
 nodes = [0, 1, 2, 3, 4]
 params = { amplitude = 400.0, start = 450.0, stop = 520.0 }
 
+# Currents computed every step: nothing of them is checkpointed, a resumed
+# run computes them again from the step index (and the noise's streams).
+[[stimulus]]
+name = "jitter"
+model = "noise_current"
+target = "lif"
+nodes = [5, 6, 7, 8]
+params = { mean = 0.0, std = 200.0, dt = 0.5, start = 100.0 }
+
+[[stimulus]]
+name = "wave"
+model = "ac_current"
+target = "lif"
+nodes = [7, 9]
+params = { amplitude = 150.0, frequency = 20.0, phase = 45.0 }
+
 [[record]]
 population = "lif"
 variables = ["V_m", "I_syn_ex"]

@@ -556,6 +556,11 @@ MODELS = {
     "dc_generator": ("stimulus", [("amplitude", "pA"), ("start", "ms"), ("stop", "ms")], []),
     "poisson_input": ("stimulus", [("rate", "Hz"), ("sources", None), ("weight", None),
                                    ("start", "ms"), ("stop", "ms")], []),
+    "step_current": ("stimulus", [("amplitude_times", "ms"), ("amplitude_values", "pA")], []),
+    "ac_current": ("stimulus", [("amplitude", "pA"), ("offset", "pA"), ("frequency", "Hz"),
+                                ("phase", "deg"), ("start", "ms"), ("stop", "ms")], []),
+    "noise_current": ("stimulus", [("mean", "pA"), ("std", "pA"), ("dt", "ms"),
+                                   ("start", "ms"), ("stop", "ms")], []),
 }
 
 

@@ -50,6 +50,24 @@ struct Collector : SimulationObserver {
   }
 };
 
+// Every frame a Collector got, back to back (one probe: rows are samples).
+inline std::vector<float> all_frames(const Collector& c) {
+  std::vector<float> v;
+  for (const auto& f : c.frames) v.insert(v.end(), f.begin(), f.end());
+  return v;
+}
+
+// A population that records its input: lif_discrete with beta = 0 and an
+// unreachable threshold holds exactly the input of the step, u(t) = I(t).
+// Adds n such neurons and a probe of u of all of them at every step.
+inline std::uint32_t add_input_recorder(Network& net, std::size_t n) {
+  const auto q = add(net, "u", "lif_discrete", n, params({{"beta", 0.0}, {"theta", 1e30}}));
+  std::vector<NeuronIndex> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = static_cast<NeuronIndex>(i);
+  net.add_probe({q, {0}, all, 1, 1});
+  return q;
+}
+
 // FNV-1a over the spike list: a compact fingerprint for determinism tests.
 inline std::uint64_t hash(const std::vector<SpikeRecord>& spikes) {
   std::uint64_t h = 1469598103934665603ull;

@@ -20,16 +20,12 @@ std::vector<float> trace_of_input(const PoissonDrive& drive, std::size_t n, Step
                                   SimulationOptions options = {},
                                   std::vector<NeuronIndex> neurons = {}) {
   Network net(TimeGrid(0.1), 42);
-  const auto q = add(net, "u", "lif_discrete", n, params({{"beta", 0.0}, {"theta", 1e30}}));
+  const auto q = add_input_recorder(net, n);
   net.add_poisson_input({"drive", q, std::move(neurons), drive});
-  std::vector<NeuronIndex> all(n);
-  std::iota(all.begin(), all.end(), 0);
-  net.add_probe({q, {0}, all, 1, 1});
   Simulator sim(std::move(net), options);
   Collector c;
   sim.run_until(T, c);
-  std::vector<float> v;
-  for (const auto& f : c.frames) v.insert(v.end(), f.begin(), f.end());
+  const auto v = all_frames(c);
   REQUIRE(v.size() == n * static_cast<std::size_t>(T));
   return v;
 }

@@ -87,7 +87,8 @@ TEST_CASE("registry: every built-in model is documented consistently", "[params]
   const TimeGrid grid(0.1);
   const std::vector<std::string> names = {"iaf_psc_delta",   "iaf_psc_exp",  "iaf_cond_exp",
                                           "izhikevich",      "lif_discrete", "poisson_generator",
-                                          "spike_generator", "dc_generator", "poisson_input"};
+                                          "spike_generator", "dc_generator", "poisson_input",
+                                          "step_current",    "ac_current",   "noise_current"};
   REQUIRE(r.all().size() == names.size());
   for (const auto& name : names) {
     CAPTURE(name);
@@ -102,9 +103,12 @@ TEST_CASE("registry: every built-in model is documented consistently", "[params]
     }
     REQUIRE_NOTHROW(Registry::check_param_names(m, p));
     if (m.kind == ModelKind::stimulus) {
-      REQUIRE((m.make_stimulus == nullptr) != (m.make_drive == nullptr));
+      REQUIRE((m.make_stimulus != nullptr) + (m.make_drive != nullptr) + (m.make_wave != nullptr) ==
+              1);
       if (m.make_drive)
         REQUIRE_NOTHROW(m.make_drive(p, grid));
+      else if (m.make_wave)
+        REQUIRE_NOTHROW(m.make_wave(p, grid, {1, 0}));
       else
         REQUIRE_NOTHROW(m.make_stimulus(p, grid));
       continue;

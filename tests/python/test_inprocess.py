@@ -540,7 +540,6 @@ params = { amplitude = 100.0 }
     gen = spikeline.Simulation.from_string(clitest.SMALL_NETWORK)
     gen.run(1)
     for call, fragment in [
-        (lambda: gen.set_params("gen", {"rate": 10.0}), "a generator's parameters cannot change"),
         (lambda: gen.set_params("exc", {"tau_m": 5.0}), "set them before the first run"),
     ]:
         try:
@@ -696,6 +695,134 @@ plasticity = { rule = "%s", %s }
         t, _ = sim.spikes("n")
         check(np.sum(t > 200) > 20, "%s: the targets fire after the change" % rule)
         check(np.all(sim.weights("p") == 5.0), "%s: weights stay as set" % rule)
+
+GENERATORS = """
+[simulation]
+dt = 0.1
+duration = 1000.0
+seed = 5
+threads = {threads}
+
+[[population]]
+name = "gen"
+model = "poisson_generator"
+size = 1000
+params = {{ rate = 20.0 }}
+
+[[population]]
+name = "sg"
+model = "spike_generator"
+size = 2
+params = {{ spike_times = [[1.0, 30.0], [2.0]] }}
+"""
+
+
+def test_generators_changed_between_pieces():
+    # NEST's SetStatus between Simulate calls: a poisson_generator's new rate
+    # from the next step on, a spike_generator's new times.
+    runs = {}
+    for threads in (1, 2):
+        sim = spikeline.Simulation.from_string(GENERATORS.format(threads=threads))
+        sim.run(500)
+        sim.set_params("gen", {"rate": 50.0})
+        check_equal(sim.params("gen")["rate"], 50.0, "rate read back")
+        # One list for both neurons (the package's _param_values flattens
+        # a list of lists).
+        sim.set_params("sg", {"spike_times": [512.0, 512.0, 550.5]})
+        sim.run(500)
+        runs[threads] = (sim.spikes("gen"), sim.spikes("sg"))
+    same_spikes(runs[1][0], runs[2][0], "poisson_generator, 1 vs 2 threads")
+    same_spikes(runs[1][1], runs[2][1], "spike_generator, 1 vs 2 threads")
+    t, _ = runs[1][0]
+    # 1000 trains x 0.5 s: Poisson counts, 5 sd (p = 6e-7 two-sided).
+    n0, n1 = np.sum(t <= 500.0), np.sum(t > 500.0)
+    check(abs(n0 - 10000) < 5 * np.sqrt(10000), "20 Hz: %s spikes" % n0)
+    check(abs(n1 - 25000) < 5 * np.sqrt(25000), "50 Hz: %s spikes" % n1)
+    t, ids = runs[1][1]
+    check(np.allclose(t, [1.0, 2.0, 30.0, 512.0, 512.0, 512.0, 512.0, 550.5, 550.5]) and
+          list(ids) == [0, 1, 0, 0, 0, 1, 1, 0, 1],
+          "spike_generator: %s %s" % (t, ids))
+
+
+def test_generator_times_in_the_past_are_refused():
+    sim = spikeline.Simulation.from_string(GENERATORS.format(threads=1))
+    sim.run(20)
+    try:
+        sim.set_params("sg", {"spike_times": [15.0, 25.0]})
+        raise Failure("a time in the past accepted")
+    except spikeline.ConfigError as e:
+        for f in ["population 'sg' (spike_generator) parameter spike_times[0] = 15 ms",
+                  "in the past", "after the current time 20 ms (>= 20.1 ms)"]:
+            check(f in str(e), "%r not in %r" % (f, str(e)))
+    sim.run(20)  # refused: the old times go on (30 ms)
+    t, ids = sim.spikes("sg")
+    check(np.allclose(t, [1.0, 2.0, 30.0]), "spike_generator unchanged: %s" % t)
+
+
+CURRENTS = PSC_EXP + """
+[[stimulus]]
+name = "steps"
+model = "step_current"
+target = "n"
+params = {{ amplitude_times = [10.0, 30.0], amplitude_values = [200.0, -100.0] }}
+
+[[stimulus]]
+name = "ac"
+model = "ac_current"
+target = "n"
+nodes = [1]
+params = {{ amplitude = 100.0, frequency = 25.0, phase = 90.0, offset = 10.0 }}
+
+[[stimulus]]
+name = "noise"
+model = "noise_current"
+target = "n"
+nodes = [2]
+params = {{ mean = 50.0, std = 100.0, dt = 1.0 }}
+"""
+
+
+def test_current_devices_in_a_config_and_changed():
+    sim = spikeline.Simulation.from_string(CURRENTS.format(threads=1, size=3, v_th=1000.0))
+    sim.run(40)
+    # Neuron 0: the step current alone. V = E_L + I R (1 - exp(-u / tau))
+    # from rest, then relaxing to the new I R.
+    R, tau = 10.0 / 250.0, 10.0
+    v30 = 200.0 * R * (1 - np.exp(-20.0 / tau))
+    v40 = -100.0 * R + (v30 + 100.0 * R) * np.exp(-1.0)
+    v = sim.state("n", "V_m")
+    check(abs(v[0] - (-70.0 + v40)) < 1e-9, "step_current: V(40) %r vs %r" % (v[0], -70.0 + v40))
+    check(v[1] != v[0] and v[2] != v[0], "the other devices reach their nodes only")
+    # New times between pieces: the value they give now acts at once.
+    sim.set_stimulus("steps", {"amplitude_times": [0.0, 45.0], "amplitude_values": [300.0, 0.0]})
+    check_equal(list(sim.stimulus_params("steps")["amplitude_values"]), [300.0, 0.0],
+                "values read back")
+    sim.set_stimulus("ac", {"amplitude": 0.0})
+    sim.set_stimulus("noise", {"std": 0.0, "mean": 0.0})
+    sim.run(10)
+    v45 = 300.0 * R + (v40 - 300.0 * R) * np.exp(-0.5)
+    v50 = v45 * np.exp(-0.5)
+    check(abs(sim.state("n", "V_m")[0] - (-70.0 + v50)) < 1e-9, "step_current changed")
+    # ac: offset alone now (10 pA); noise: nothing.
+    v1 = sim.state("n", "V_m")[1]
+    sim.run(200)
+    check(abs(sim.state("n", "V_m")[1] - (-70.0 + 10.0 * R)) < 1e-6, "ac_current: the offset")
+    check(abs(sim.state("n", "V_m")[2] + 70.0) < 1e-6, "noise_current off")
+    check(v1 != sim.state("n", "V_m")[1], "ac moved V")
+    for call, fragments in [
+        (lambda: sim.set_stimulus("noise", {"dt": 0.25}),
+         ["stimulus 'noise' (noise_current) parameter dt = 0.25 ms", "whole multiple",
+          "0.2 and 0.3 ms"]),
+        (lambda: sim.set_stimulus("steps", {"amplitude_times": [1.0]}),
+         ["amplitude_times has 1 values and", "amplitude_values has 2"]),
+        (lambda: sim.set_stimulus("ac", {"frequency": -3.0}), ["frequency = -3", ">= 0"]),
+    ]:
+        try:
+            call()
+            raise Failure("accepted: %s" % fragments)
+        except spikeline.ConfigError as e:
+            for f in fragments:
+                check(f in str(e), "%r not in %r" % (f, str(e)))
 
 
 clitest.main(globals())

@@ -96,15 +96,20 @@ class Session {
   // anew from its parameters so changed, its precomputed propagators with
   // it, and takes over the state of the old one (Simulator::
   // replace_population): a model described by its tables gets this for
-  // free. Not for generators, nor for event-driven populations after the
-  // first piece (an error says why). A failed change leaves the run as it
+  // free. A generator takes over instead (Simulator::replace_population):
+  // a poisson_generator's new rate/start/stop from the next step on, a
+  // spike_generator's new spike_times (or spike_times_file, either
+  // replacing the other) for its spikes to come, a time at or before now
+  // an error. Not for event-driven populations after the first piece (an
+  // error says why). A failed change leaves the run as it
   // was. params() gives every parameter as now in force (defaults
   // included).
   void set_params(std::size_t population, const ParamMap& changes);
   std::vector<std::pair<std::string, ParamValue>> params(std::size_t population) const;
   // Between pieces: new values for some parameters of the [[stimulus]]
   // `name` (dc_generator amplitude/start/stop, poisson_input rate/weight/
-  // sources/start/stop), checked as in a config. From the next step on the
+  // sources/start/stop, step_current, ac_current, noise_current: any of
+  // theirs), checked as in a config. From the next step on the
   // device behaves as if configured so from the start: a dc_generator's
   // current is at once what the new schedule gives now, its changes to come
   // follow the new values; a poisson_input draws with the new rate.

@@ -29,12 +29,15 @@ struct ProjectionEntry {
   std::unique_ptr<PlasticityRule> plasticity;  // null: static synapses
 };
 
-// A current injected into some neurons of a population (dc_generator).
+// A current injected into some neurons of a population: a schedule of
+// changes (dc_generator), or a current computed every step (step_current,
+// ac_current, noise_current: `wave`, with no changes).
 struct CurrentStimulus {
   std::string name;
   std::uint32_t population;
   std::vector<NeuronIndex> neurons;  // empty: all
   std::vector<CurrentChange> changes;
+  std::shared_ptr<const CurrentWave> wave;  // null: the changes only
 };
 
 // Independent Poisson spike input to some neurons of a population

@@ -118,6 +118,17 @@ class Population {
   // steps mean several spikes in one step).
   virtual Step next_spike(NeuronIndex i);
 
+  // Scheduled models, between pieces (Simulator::replace_population): this
+  // generator, built from new parameters, takes over from `old` (a
+  // population of the same model) at step `now`. It takes what it needs of
+  // old's state (random-stream counters) so that its spikes from step
+  // now + 1 on follow the new parameters; the engine drops old's emissions
+  // still queued and asks this one for its next spikes. Throws ConfigError
+  // for values that cannot apply from now on (a spike time at or before
+  // now), before anything changed. Returns false when the model cannot
+  // take over (the default).
+  virtual bool take_over(const Population& /*old*/, Step /*now*/) { return false; }
+
   // Recordable and initialisable state, in a fixed order.
   virtual std::span<const StateVarInfo> state_vars() const = 0;
   // Value of variable `var` of neuron i at step t (>= the neuron's last

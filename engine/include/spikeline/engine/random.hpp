@@ -38,6 +38,9 @@ enum class StreamKind : std::uint32_t {
   // Per-neuron parameters drawn from a distribution: stream (parameters,
   // population index), entity = neuron, counter from fnv1a32(name) << 32.
   parameters = 12,
+  // noise_current: stream (noise_current, stimulus index), entity = neuron,
+  // counter = the index of the noise interval (aligned to time 0).
+  noise_current = 13,
 };
 
 constexpr std::uint32_t stream_id(StreamKind kind, std::uint32_t index) {

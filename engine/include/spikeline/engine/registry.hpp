@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,29 @@ struct PoissonDrive {
   Step stop_step = kNever;
 };
 
+// A current that a stimulus device computes step by step (step_current,
+// ac_current, noise_current) instead of a schedule of changes. It is a pure
+// function of (step, neuron), so nothing of it is checkpointed, any
+// partitioning gives the same values, and a device changed between pieces
+// (Simulator::set_stimulus_wave) acts as if configured so from the start.
+class CurrentWave {
+ public:
+  virtual ~CurrentWave() = default;
+  // Adds the current the device injects during the update of step t (which
+  // integrates ((t-1) dt, t dt]) into each of `neurons`, all of one
+  // partition: current[i] += I(t, i) for i in neurons. The value of a
+  // device sampled at the time (t-1) dt holds over the step, as a
+  // dc_generator's change at time s dt acts from the update of step s + 1.
+  virtual void add(Step t, std::span<const NeuronIndex> neurons, double* current) const = 0;
+};
+
+// What a wave's random numbers are keyed by: the run's seed and the
+// stimulus's index among the network's current stimuli.
+struct WaveContext {
+  std::uint64_t seed = 0;
+  std::uint32_t stimulus = 0;
+};
+
 struct ModelInfo {
   std::string name;
   ModelKind kind = ModelKind::neuron;
@@ -67,9 +91,13 @@ struct ModelInfo {
   std::vector<StateVarInfo> state_vars;
   // For neurons and generators.
   std::function<std::unique_ptr<Population>(const ModelContext&)> make_population;
-  // For stimulus devices: the schedule of current changes, or (a device of
-  // spikes rather than current) the Poisson drive.
+  // For stimulus devices: the schedule of current changes, a current
+  // computed step by step, or (a device of spikes rather than current) the
+  // Poisson drive. A device has exactly one of the three.
   std::function<std::vector<CurrentChange>(const ParamMap&, const TimeGrid&)> make_stimulus;
+  std::function<std::shared_ptr<const CurrentWave>(const ParamMap&, const TimeGrid&,
+                                                   const WaveContext&)>
+      make_wave;
   std::function<PoissonDrive(const ParamMap&, const TimeGrid&)> make_drive;
 };
 

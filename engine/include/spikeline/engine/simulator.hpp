@@ -137,15 +137,22 @@ class Simulator {
   // anew), takes the old one's place and its state: the old population's
   // checkpoint fields (state arrays, refractory counters...) loaded into
   // it, so a model gets this from its tables alone. Same size and update
-  // mode; not for generators, whose drawn spikes are already queued; an
-  // event-driven population only before the first step (its neurons hold
-  // their state as of their last event). Error naming the population else.
+  // mode; an event-driven population only before the first step (its
+  // neurons hold their state as of their last event). A generator
+  // (scheduled) takes over instead (Population::take_over): its spikes
+  // already emitted stay (and those in flight are delivered), its
+  // emissions still queued are dropped, and the new one's spikes from
+  // step now() + 1 on are queued. Error naming the population else.
   void replace_population(std::size_t population, std::unique_ptr<Population> next);
   // Between run_until() calls: stimulus k's schedule from now on is
   // `changes` (as built from its new parameters). The current it injects
   // becomes at once what the new schedule gives at now(); changes after
   // now() follow the new schedule (the old ones still queued are voided).
   void set_stimulus_changes(std::size_t stimulus, std::vector<CurrentChange> changes);
+  // Between run_until() calls: stimulus k, a current computed every step,
+  // computes it with `wave` from the next step on (a pure function of the
+  // step: as if configured so from the start).
+  void set_stimulus_wave(std::size_t stimulus, std::shared_ptr<const CurrentWave> wave);
   // Between run_until() calls: Poisson input k draws with `drive` from the
   // next step on (its counts stay a function of (seed, k, neuron, step)).
   void set_poisson_drive(std::size_t input, const PoissonDrive& drive);
@@ -239,6 +246,11 @@ class Simulator {
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
   void handle_event(Partition& part, Step t);
+  // A generator replaced: its queued emissions dropped, `next`'s queued.
+  void reschedule(std::size_t population, Population& next);
+  // Population q's injected current at step t over the partition's range:
+  // the changes' running sum plus every wave into q (in Inputs::total).
+  const double* wave_current(const Partition& part, std::size_t q, Step t);
   // Poisson input k's arrivals at step t onto the partition's neurons.
   void drive(Partition& part, std::size_t k, Step t);
   void apply_dropout(Partition& part, std::size_t population, Step t);
@@ -262,6 +274,10 @@ class Simulator {
   struct Inputs {
     std::vector<float> ex, in;
     std::vector<double> current;
+    // With waves (stimuli computed every step, by index): current plus
+    // their values at the step being updated.
+    std::vector<std::uint32_t> waves;
+    std::vector<double> total;
     std::vector<std::uint8_t> touched;
   };
   std::vector<Inputs> inputs_;

@@ -66,6 +66,12 @@ class PoissonGenerator final : public Population {
   UpdateMode preferred_mode() const override { return UpdateMode::scheduled; }
   void update(Step, IndexRange, const InputView&, SpikeSink&) override {}
   Step next_spike(NeuronIndex i) override;
+  // NEST's SetStatus between Simulate calls: from step now + 1 on, each
+  // neuron's train has the new rate (and start, stop). The spike the old
+  // generator had drawn beyond now is discarded and the next one drawn
+  // anew from max(now dt, start) (a Poisson process forgets its past), its
+  // stream counter going on from the old one's, so no number is used twice.
+  bool take_over(const Population& old, Step now) override;
   std::span<const StateVarInfo> state_vars() const override { return {}; }
   double state(std::size_t var, NeuronIndex i, Step t) const override;
   void set_state(std::size_t var, NeuronIndex i, double value) override;
@@ -89,6 +95,7 @@ class PoissonGenerator final : public Population {
   std::uint32_t stream_;
   std::vector<double> next_;          // time of the next spike (ms)
   std::vector<std::uint64_t> draws_;  // intervals drawn so far (the stream counter)
+  Step first_step_;                   // no spike before it: start + 1, or now + 1 after take_over
 };
 
 ModelInfo poisson_generator_model();

@@ -41,6 +41,10 @@ class SpikeGenerator final : public Population {
   UpdateMode preferred_mode() const override { return UpdateMode::scheduled; }
   void update(Step, IndexRange, const InputView&, SpikeSink&) override {}
   Step next_spike(NeuronIndex i) override;
+  // NEST's SetStatus between Simulate calls: the new times replace the old
+  // ones (spikes already emitted stay). A time at or before now is a
+  // ConfigError naming it and the valid range.
+  bool take_over(const Population& old, Step now) override;
   std::span<const StateVarInfo> state_vars() const override { return {}; }
   double state(std::size_t var, NeuronIndex i, Step t) const override;
   void set_state(std::size_t var, NeuronIndex i, double value) override;
@@ -54,6 +58,11 @@ class SpikeGenerator final : public Population {
   std::vector<Step> steps_;
   std::vector<std::size_t> cursor_;
   std::vector<std::size_t> end_;
+  // For messages: the parameter the times came from, whether one list is
+  // shared by all neurons, and dt.
+  std::string item_;
+  bool shared_ = false;
+  double dt_ = 0;
 };
 
 ModelInfo spike_generator_model();
