@@ -212,11 +212,14 @@ class Simulation:
 
     def set_stimulus(self, name: str, params: dict) -> None:
         """New values for parameters of the ``[[stimulus]]`` ``name``, between
-        pieces (``dc_generator``: amplitude, start, stop; ``poisson_input``:
-        rate, sources, weight, start, stop), checked as in a config. From the
-        next step on the device acts as if configured so from the start: a
-        dc_generator's current is at once what its new schedule gives now,
-        and a poisson_input draws at its new rate."""
+        pieces (``dc_generator``: amplitude, start, stop; ``step_current``:
+        amplitude_times, amplitude_values; ``ac_current``: amplitude,
+        offset, frequency, phase, start, stop; ``noise_current``: mean, std,
+        dt, start, stop; ``poisson_input``: rate, sources, weight, start,
+        stop), checked as in a config. From the next step on the device acts
+        as if configured so from the start: a dc_generator's current is at
+        once what its new schedule gives now, and a poisson_input draws at
+        its new rate."""
         self._sim.set_stimulus(name, _param_values(params))
 
     def stimulus_params(self, name: str) -> dict:
@@ -248,11 +251,18 @@ class Simulation:
 
 
 def _param_values(params: dict) -> dict:
-    """Numbers as floats, arrays as lists of floats, text as it is."""
+    """Numbers as floats, arrays as lists of floats, a list of lists (one
+    per neuron, of any lengths: spike_times) as lists of lists of floats,
+    text as it is."""
     out = {}
     for name, value in params.items():
         if isinstance(value, str):
             out[name] = value
+            continue
+        if isinstance(value, (list, tuple)) and any(
+                isinstance(x, (list, tuple, np.ndarray)) for x in value):
+            out[name] = [[float(t) for t in np.asarray(x, dtype=np.float64).ravel()]
+                         for x in value]
             continue
         v = np.asarray(value, dtype=np.float64)
         out[name] = float(v) if v.ndim == 0 else [float(x) for x in v.ravel()]

@@ -202,7 +202,10 @@ class PySimulation {
   }
 
   // Parameters between pieces: {name: number | list of numbers | text}.
-  using ParamDict = std::map<std::string, std::variant<double, std::vector<double>, std::string>>;
+  // A list of lists: one list per neuron (spike_generator's spike_times).
+  using ParamDict =
+      std::map<std::string, std::variant<double, std::vector<double>,
+                                         std::vector<std::vector<double>>, std::string>>;
   static ParamMap to_param_map(const ParamDict& d) {
     ParamMap m;
     for (const auto& [name, v] : d)

@@ -726,9 +726,11 @@ def test_generators_changed_between_pieces():
         sim.run(500)
         sim.set_params("gen", {"rate": 50.0})
         check_equal(sim.params("gen")["rate"], 50.0, "rate read back")
-        # One list for both neurons (the package's _param_values flattens
-        # a list of lists).
-        sim.set_params("sg", {"spike_times": [512.0, 512.0, 550.5]})
+        if threads == 1:  # one list for both neurons
+            sim.set_params("sg", {"spike_times": [512.0, 512.0, 550.5]})
+        else:  # one list per neuron, of different lengths: the same times
+            sim.set_params("sg", {"spike_times": [[512.0, 512.0, 550.5],
+                                                  np.array([512.0, 512.0, 550.5])]})
         sim.run(500)
         runs[threads] = (sim.spikes("gen"), sim.spikes("sg"))
     same_spikes(runs[1][0], runs[2][0], "poisson_generator, 1 vs 2 threads")

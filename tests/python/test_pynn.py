@@ -494,6 +494,97 @@ def test_dc_source_into_a_view():
     sim.end()
 
 
+def test_step_current_source_follows_the_analytic_curve():
+    # On at 10 ms (0.5 nA), changed at 30 ms (0.2 nA), off at 60 ms: V of a
+    # non-firing IF_curr_exp is the exact piecewise exponential (R = 20 MOhm).
+    sim.setup(timestep=0.1)
+    p = sim.Population(1, sim.IF_curr_exp(cm=1.0, tau_m=20.0, v_rest=-65.0, v_thresh=0.0))
+    sim.StepCurrentSource(times=[10.0, 30.0, 60.0], amplitudes=[0.5, 0.2, 0.0]).inject_into(p)
+    p.record("v")
+    sim.run(100.0)
+    v = signal(p.get_data(), "v").magnitude[:, 0]
+    t = np.arange(len(v)) * 0.1
+    expected = np.full(len(t), -65.0)
+    level = -65.0
+    for start, stop, amp in [(10.0, 30.0, 0.5), (30.0, 60.0, 0.2), (60.0, 1e9, 0.0)]:
+        on = (t > start + 1e-9) & (t <= stop + 1e-9)
+        target = -65.0 + 20.0 * amp
+        expected[on] = target + (level - target) * np.exp(-(t[on] - start) / 20.0)
+        level = target + (level - target) * math.exp(-(min(stop, 100.0) - start) / 20.0)
+    close(v, expected, 1e-4, "V(t) under a step current")
+    sim.end()
+
+
+def current_sources_pynn(source):
+    sim.setup(timestep=0.1, rng_seed=9)
+    p = sim.Population(3, sim.IF_curr_exp(v_thresh=-40.0))
+    source().inject_into(p[[0, 2]])
+    p.record("v")
+    sim.run(200.0)
+    v = signal(p.get_data(), "v").magnitude.copy()
+    sim.end()
+    return v
+
+
+def current_sources_config(model, params):
+    direct = spikeline.Simulation.from_dict({
+        "simulation": {"dt": 0.1, "duration": 200.0, "seed": 9},
+        "population": [{"name": "n", "model": "iaf_psc_exp", "size": 3,
+                        "params": {"C_m": 1000.0, "tau_m": 20.0, "tau_syn_ex": 5.0,
+                                   "tau_syn_in": 5.0, "t_ref": 0.1, "E_L": -65.0,
+                                   "V_reset": -65.0, "V_th": -40.0},
+                        "initial": {"V_m": -65.0}}],
+        "stimulus": [{"model": model, "target": "n", "nodes": [0, 2], "params": params}],
+        "record": [{"population": "n", "variables": ["V_m"], "start": 0.0}]})
+    direct.run(200.0)
+    return direct.trace("n")["data"].astype(float)
+
+
+def test_ac_and_noisy_current_sources_are_spikeline_devices_in_pA():
+    v = current_sources_pynn(lambda: sim.ACSource(amplitude=0.3, offset=0.1, frequency=25.0,
+                                                  phase=90.0, start=20.0, stop=150.0))
+    ref = current_sources_config("ac_current", {"amplitude": 300.0, "offset": 100.0,
+                                                "frequency": 25.0, "phase": 90.0,
+                                                "start": 20.0, "stop": 150.0})
+    close(v, ref, 0.0, "ACSource as ac_current")
+    check(np.ptp(v[:, 0]) > 2.0 and np.all(v[:, 1] == -65.0), "drives neurons 0 and 2 only")
+    v = current_sources_pynn(lambda: sim.NoisyCurrentSource(mean=0.2, stdev=0.5, dt=1.0,
+                                                            start=10.0, stop=180.0))
+    ref = current_sources_config("noise_current", {"mean": 200.0, "std": 500.0, "dt": 1.0,
+                                                   "start": 10.0, "stop": 180.0})
+    close(v, ref, 0.0, "NoisyCurrentSource as noise_current")
+    check(np.any(v[:, 0] != v[:, 2]), "each neuron its own noise")
+
+
+def test_sources_and_generators_changed_between_runs():
+    sim.setup(timestep=0.1)
+    poisson = sim.Population(500, sim.SpikeSourcePoisson(rate=10.0))
+    array = sim.Population(2, sim.SpikeSourceArray(spike_times=[[5.0], [6.0]]))
+    cell = sim.Population(1, sim.IF_curr_exp(cm=1.0, v_thresh=0.0))
+    dc = sim.DCSource(amplitude=0.1)
+    dc.inject_into(cell)
+    for pop in (poisson, array, cell):
+        pop.record("spikes" if pop is not cell else "v")
+    sim.run(500.0)
+    poisson.set(rate=40.0)
+    array.set(spike_times=[[520.0, 530.0], [600.0]])
+    dc.amplitude = 0.3
+    check_equal(poisson.get("rate"), 40.0, "rate read back")
+    sim.run(500.0)
+    t = np.concatenate([st.magnitude for st in poisson.get_data().segments[0].spiketrains])
+    n0, n1 = np.sum(t <= 500.0), np.sum(t > 500.0)
+    check(abs(n0 - 2500) < 5 * math.sqrt(2500), "10 Hz before: %d" % n0)
+    check(abs(n1 - 10000) < 5 * math.sqrt(10000), "40 Hz after: %d" % n1)
+    trains = [st.magnitude for st in array.get_data().segments[0].spiketrains]
+    close(trains[0], [5.0, 520.0, 530.0], 1e-9, "array neuron 0")
+    close(trains[1], [6.0, 600.0], 1e-9, "array neuron 1")
+    v = signal(cell.get_data(), "v").magnitude[:, 0]
+    # The DC raised from 0.1 to 0.3 nA at 500 ms: V(1000) near -65 + 20 * 0.3.
+    check(abs(v[-1] - (-65.0 + 6.0)) < 0.01 and abs(v[5000] - (-65.0 + 2.0)) < 0.01,
+          "DC before %g and after %g" % (v[5000], v[-1]))
+    sim.end()
+
+
 # ---- recording, reset, threads, errors ----------------------------------------------------
 
 def brunel_like(threads=1, seed=5):
