@@ -403,8 +403,16 @@ def test_install_puts_the_package_on_the_interpreters_path():
             else None
         check(staged is not None, "the site %s lies under the prefix %s" % (site, prefix))
         files = sorted(os.listdir(os.path.join(staged, "spikeline")))
-        expected = ["__init__.py", "files.py", "plots.py", "report.py", "simulation.py",
+        expected = ["__init__.py", "files.py", "plots.py", "pynn", "report.py", "simulation.py",
                     "stats.py"]
+        # The PyNN backend, and the .pth alias that makes pyNN.spikeline.
+        check_equal(sorted(os.listdir(os.path.join(staged, "spikeline", "pynn"))),
+                    sorted(f for f in os.listdir(os.path.join(clitest.SOURCE_DIR, "python", "spikeline",
+                                                              "pynn")) if f.endswith(".py")),
+                    "installed backend")
+        check(os.path.isfile(os.path.join(staged, "spikeline_pynn.pth")) and
+              os.path.isfile(os.path.join(staged, "_spikeline_pynn_alias.py")),
+              "the pyNN.spikeline alias installed beside the package: %s" % os.listdir(staged))
         if cache.get("SPIKELINE_PYTHON_MODULE") == "ON" and not cache.get("SPIKELINE_SANITIZE"):
             core = [f for f in files if f.startswith("_core.") and f.endswith(".so")]
             check_equal(len(core), 1, "the compiled module installed (%s)" % files)
