@@ -705,6 +705,31 @@ def test_import_pyNN_spikeline_is_the_backend():
     check_equal(int(r.stdout.split()[-1]), 3, "spikes in 100 ms")
 
 
+def test_more_unsupported_features_are_named():
+    from pyNN.standardmodels import synapses as std_synapses
+
+    raises(NotImplementedError, "foo", lambda: sim.setup(timestep=0.1, foo=1))
+    raises(NotImplementedError, "spike_precision",
+           lambda: sim.setup(timestep=0.1, spike_precision="off_grid"))
+    sim.setup(timestep=0.1)
+    a = sim.Population(4, sim.IF_curr_exp())
+    raises(NotImplementedError, "GutigWeightDependence", lambda: sim.Projection(
+        a, a, sim.AllToAllConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(),
+            weight_dependence=std_synapses.GutigWeightDependence(), weight=0.1,
+            dendritic_delay_fraction=0.0)))
+    raises(NotImplementedError, "ElectricalSynapse", lambda: sim.Projection(
+        a, a, sim.AllToAllConnector(), std_synapses.ElectricalSynapse(weight=0.1)))
+    raises(NotImplementedError, "NativeRNG", lambda: sim.Projection(
+        a[0:2], a, sim.FixedProbabilityConnector(0.5, rng=NativeRNG()),
+        sim.StaticSynapse(weight=0.1)))
+    raises(NotImplementedError, "lognormal", lambda: (sim.Projection(
+        a, a, sim.FixedProbabilityConnector(0.5, rng=NativeRNG()),
+        sim.StaticSynapse(weight=RandomDistribution("lognormal", (0.0, 1.0), rng=NativeRNG()))),
+        sim.run(1.0)))
+    sim.end()
+
+
 def sim_cell(name):
     from pyNN.standardmodels import cells
 

@@ -57,6 +57,8 @@ class Projection(common.Projection):
                  synapse_type=None, source=None, receptor_type=None, space=Space(),
                  label=None):
         state.check_not_built("creating a Projection")
+        # Before PyNN's own checks, which fail on types without translations.
+        self._check_synapse_type(synapse_type or StaticSynapse())
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type, space, label)
         if source not in (None, "spike"):
@@ -64,7 +66,10 @@ class Projection(common.Projection):
         if getattr(self.post, "conductance_based", None) is None:
             raise NotImplementedError(
                 "a Projection onto an Assembly of conductance- and current-based cells")
-        self._check_synapse_type()
+        if isinstance(self.synapse_type, STDPMechanism) and self.receptor_type != "excitatory":
+            raise NotImplementedError(
+                "STDPMechanism on an inhibitory projection (spikeline's stdp acts on "
+                "positive weights)")
         self._native = self._native_spec(connector)
         self._weights_override = None
         # Explicit connections (PyNN's connector code): indices into pre/post,
@@ -127,8 +132,8 @@ class Projection(common.Projection):
         return len(self)
 
     # ---- the synapse type ----------------------------------------------------------
-    def _check_synapse_type(self):
-        st = self.synapse_type
+    @staticmethod
+    def _check_synapse_type(st):
         if not isinstance(st, (StaticSynapse, STDPMechanism, TsodyksMarkramSynapse)):
             raise NotImplementedError(
                 f"synapse type {type(st).__name__} is not supported by the spikeline backend "
@@ -145,10 +150,6 @@ class Projection(common.Projection):
                     raise NotImplementedError(
                         f"STDPMechanism with {type(part).__name__}: the spikeline backend "
                         f"supports {allowed}")
-            if self.receptor_type != "excitatory":
-                raise NotImplementedError(
-                    "STDPMechanism on an inhibitory projection (spikeline's stdp acts on "
-                    "positive weights)")
             if st.dendritic_delay_fraction != 0:
                 # As pyNN.brian2: spikeline's rules see a presynaptic spike
                 # when it arrives (the delay is axonal) and a postsynaptic
