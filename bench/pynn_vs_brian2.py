@@ -72,27 +72,36 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--only", default=",".join(CASES))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other cases' results of the existing .json")
     args = ap.parse_args()
     cases = args.only.split(",")
+    path = os.path.join(HERE, "results", "pynn_vs_brian2.json")
     results = {}
+    if args.merge and os.path.exists(path):
+        with open(path) as f:
+            results = {k: v for k, v in json.load(f)["results"].items() if k not in cases}
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
+            results[case] = {}
             for backend in BACKENDS:
                 for seed in range(1, args.seeds + 1):
                     r = run_case(case, backend, seed, tmp)
-                    results.setdefault(case, {}).setdefault(backend, []).append(r)
+                    results[case].setdefault(backend, []).append(r)
                     print(case, backend, seed, json.dumps(metrics(case, r)),
                           "build %.1f s run %.1f s" % (r["build_s"], r["run_s"]), flush=True)
+                    write(results, args.seeds, quiet=True)  # a crash later loses nothing
     write(results, args.seeds)
 
 
 def summary(values):
-    m = statistics.mean(values)
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    v = [float(x) for x in values]
+    m = statistics.fmean(v)
+    sd = statistics.stdev(v) if len(v) > 1 and all(x == x for x in v) else 0.0
     return m, sd
 
 
-def write(results, seeds):
+def write(results, seeds, quiet=False):
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = {"date": stamp, "commit": source_commit(), "machine": platform.node(), "seeds": seeds,
            "results": results}
@@ -111,6 +120,8 @@ def write(results, seeds):
              "| network | quantity | spikeline | Brian2 | difference | agree |",
              "|---|---|---|---|---|---|"]
     for case, by_backend in results.items():
+        if set(by_backend) != set(BACKENDS) or len(set(map(len, by_backend.values()))) != 1:
+            continue  # still running
         ms = [metrics(case, r) for r in by_backend["spikeline"]]
         mb = [metrics(case, r) for r in by_backend["brian2"]]
         for q in ms[0]:
@@ -128,11 +139,14 @@ def write(results, seeds):
               "| network | backend | build | run | read |", "|---|---|---|---|---|"]
     for case, by_backend in results.items():
         for backend, rs in by_backend.items():
-            lines.append("| %s | %s | %.2f | %.2f | %.2f |" % (
-                case, backend, *(statistics.mean(r[k] for r in rs) for k in ("build_s", "run_s", "read_s"))))
+            lines.append("| %s | %s | %.2f | %.2f | %s |" % (
+                case, backend, *(statistics.fmean(r[k] for r in rs) for k in ("build_s", "run_s")),
+                "%.2f" % statistics.fmean(r["read_s"] for r in rs) if all("read_s" in r for r in rs)
+                else "not kept"))
     with open(os.path.join(HERE, "results", "pynn_vs_brian2.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    if not quiet:
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
