@@ -705,6 +705,32 @@ def test_import_pyNN_spikeline_is_the_backend():
     check_equal(int(r.stdout.split()[-1]), 3, "spikes in 100 ms")
 
 
+def test_procedural_api():
+    # create / connect / record / initialize / run_until / get_current_time.
+    sim.setup(timestep=0.1, min_delay=0.5)
+    src = sim.create(sim.SpikeSourceArray, {"spike_times": [2.0]}, n=1)
+    cells = sim.create(sim.IF_curr_delta, {"v_thresh": 0.0}, n=3)
+    sim.initialize(cells, v=-60.0)
+    prj = sim.connect(src, cells, weight=1.5, delay=1.0, receptor_type="excitatory", p=1.0)
+    sim.record("v", cells, None)
+    check_equal(sim.get_min_delay(), 0.5, "min_delay")
+    check_equal(sim.run_until(10.0), 10.0, "run_until returns the time")
+    check_equal(sim.get_current_time(), 10.0, "get_current_time")
+    v = signal(cells.get_data(), "v").magnitude
+    close(v[0], [-60.0] * 3, 0, "initialize")
+    check(np.all(v[31] - v[29] > 1.4), "the connect()ed input arrives at 3 ms: %s" % (v[31] - v[29]))
+    check_equal(len(prj), 3, "p = 1 connects all")
+    # A default delay is min_delay; an off-grid random delay is an error that
+    # names the value (NEST and Brian2 would round it; spikeline never does).
+    sim.end()
+    sim.setup(timestep=0.1)
+    a = sim.Population(2, sim.IF_curr_exp())
+    sim.Projection(a, a, sim.AllToAllConnector(), sim.StaticSynapse(
+        weight=0.1, delay=RandomDistribution("uniform", (0.5, 2.0), rng=NumpyRNG(seed=1))))
+    raises(Exception, "whole multiples of dt", lambda: sim.run(1.0))
+    sim.end()
+
+
 def test_more_unsupported_features_are_named():
     from pyNN.standardmodels import synapses as std_synapses
 
