@@ -169,6 +169,40 @@ def test_checkpoint_and_resume_with_a_plugin_are_exact():
         check_same(spikes_and_traces(ref), spikes_and_traces(out), "resumed vs unbroken")
 
 
+def test_a_checkpoint_refuses_another_version_of_the_plugin():
+    with TempDir() as d:
+        text = """
+[simulation]
+dt = 0.1
+duration = 40.0
+seed = 1
+
+[[population]]
+name = "leaky"
+model = "c_leaky"
+size = 10
+params = { I_e = 2.0, tau = 1.0 }
+"""
+        cfg = write(os.path.join(d, "c.toml"), text)
+        ck = os.path.join(d, "c.ck.h5")
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", cfg, "--plugin", plugin_path("ok"), "-q", "-o", out, "--duration", "20",
+                "--checkpoint", ck])
+        # The same plugin: resumed.
+        run_ok(["resume", ck, "--plugin", plugin_path("ok"), "-q", "--duration", "40",
+                "--checkpoint", os.path.join(d, "c2.ck.h5")])
+        # Version 0.2 of it: another network for the checkpoint.
+        run_ok(["run", cfg, "--plugin", plugin_path("ok"), "-q", "-o", out, "--duration", "20",
+                "--checkpoint", ck])
+        r = spikeline(["resume", ck, "--plugin", plugin_path("ok_v2"), "-q", "--duration", "40"])
+        check(r.returncode != 0, "resumed with another version of the plugin\n" + r.describe())
+        expect_in(r.stderr, "fingerprint", r=r)
+        # No plugin at all: the model is unknown.
+        r = spikeline(["resume", ck, "-q", "--duration", "40"])
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "unknown model 'c_leaky'", r=r)
+
+
 def test_bad_plugins_are_refused_by_name():
     cases = [
         ("/nonexistent/libx.so", EX_NOINPUT, "plugin '/nonexistent/libx.so': no such file"),

@@ -1,6 +1,7 @@
 /* A plugin in plain C99 (the ABI needs no C++), and its broken variants:
  * compiled once per case of tests/CMakeLists.txt with one of
  *   PLUGIN_OK            a working model "c_leaky"
+ *   PLUGIN_OK_V2         the same, as the plugin's version 0.2
  *   PLUGIN_NO_ENTRY      no spikeline_plugin_init
  *   PLUGIN_MAJOR         built for ABI major + 1
  *   PLUGIN_MINOR         built for a newer minor
@@ -59,7 +60,7 @@ static const spk_neuron_model model = {sizeof(spk_neuron_model),
 #ifdef PLUGIN_DUPLICATE
                                        "iaf_cond_exp",
 #else
-                                        "c_leaky",
+                                       "c_leaky",
 #endif
                                        "a leaky integrator written in C",
                                        params,
@@ -85,7 +86,11 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
                                   SPIKELINE_PLUGIN_ABI_MINOR,
 #endif
                                   "c_plugin",
+#ifdef PLUGIN_OK_V2
+                                  "0.2",
+#else
                                   "0.1",
+#endif
                                   models,
                                   1};
 
