@@ -116,9 +116,8 @@ class SpikeSourceArray(cells.SpikeSourceArray):
 # the target cell type, so build.py scales it per projection.
 
 
-class StaticSynapse(synapses.StaticSynapse):
-    __doc__ = synapses.StaticSynapse.__doc__
-    translations = build_translations(("weight", "weight"), ("delay", "delay"))
+class _DefaultDelay:
+    """PyNN's default delay of a synapse type: setup()'s min_delay."""
 
     def _get_minimum_delay(self):
         from .simulator import state
@@ -126,18 +125,18 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.min_delay
 
 
-class STDPMechanism(synapses.STDPMechanism):
+class StaticSynapse(_DefaultDelay, synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = build_translations(("weight", "weight"), ("delay", "delay"))
+
+
+class STDPMechanism(_DefaultDelay, synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = build_translations(
         ("weight", "weight"),
         ("delay", "delay"),
         ("dendritic_delay_fraction", "dendritic_delay_fraction"),
     )
-
-    def _get_minimum_delay(self):
-        from .simulator import state
-
-        return state.min_delay
 
 
 class SpikePairRule(synapses.SpikePairRule):
@@ -165,7 +164,7 @@ class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
     spikeline_dependence = "multiplicative"
 
 
-class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+class TsodyksMarkramSynapse(_DefaultDelay, synapses.TsodyksMarkramSynapse):
     __doc__ = synapses.TsodyksMarkramSynapse.__doc__
     translations = build_translations(
         ("weight", "weight"),
@@ -174,11 +173,6 @@ class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
         ("tau_rec", "tau_rec"),
         ("tau_facil", "tau_facil"),
     )
-
-    def _get_minimum_delay(self):
-        from .simulator import state
-
-        return state.min_delay
 
 
 # ---- current sources ----------------------------------------------------------------
