@@ -154,19 +154,14 @@ class Simulation:
             raise _core.ConfigError(
                 f"population '{population}' has {len(found)} [[record]] table(s); "
                 f"index {index} is out of range")
-        t = self._sim.trace(found[index])
-        rows = t["data"].shape[0]
-        t["times"] = t["start_ms"] + t["interval_ms"] * np.arange(rows)
-        return t
+        return _with_times(self._sim.trace(found[index]))
 
     def trace_named(self, name: str) -> dict:
         """The ``[[record]]`` called ``name``, as ``trace()`` gives it."""
         for k in range(self._sim.trace_count()):
             t = self._sim.trace(k)
             if t["name"] == name:
-                rows = t["data"].shape[0]
-                t["times"] = t["start_ms"] + t["interval_ms"] * np.arange(rows)
-                return t
+                return _with_times(t)
         raise _core.ConfigError(f"no [[record]] named '{name}'")
 
     def state(self, population: str, variable: str) -> np.ndarray:
@@ -248,6 +243,12 @@ class Simulation:
 
     def _projection_index(self, name: str) -> int:
         return _index(name, self._projections, "projection")
+
+
+def _with_times(trace: dict) -> dict:
+    """A trace with the time of each frame (ms)."""
+    trace["times"] = trace["start_ms"] + trace["interval_ms"] * np.arange(trace["data"].shape[0])
+    return trace
 
 
 def _param_values(params: dict) -> dict:

@@ -211,7 +211,9 @@ def test_population_set_between_runs_changes_the_model():
     p.set(i_offset=2.0)
     check_equal(p.get("i_offset"), 2.0, "get after set")
     sim.run(50.0)
-    check(p.get_spike_counts()[p[0]] > 3, "fires after")
+    n = p.get_spike_counts()[p[0]]
+    check(n > 3, "fires after")
+    check_equal(p.mean_spike_count(), n, "mean_spike_count of one neuron")
     p.initialize(v=-60.0)
     close(sim.simulator.state.sim.state("p0", "V_m"), [-60.0], 0, "initialize mid-run")
     sim.end()
@@ -246,7 +248,6 @@ def test_connectors_make_the_connections_pyNN_draws():
     # PyNN's connector code with a NumpyRNG draws the connections (as on
     # every backend); the engine must hold exactly those, weights and delays
     # included, before and after the build.
-    d = RandomDistribution("uniform", (0.1, 0.5), rng=NumpyRNG(seed=9))
     conn = [
         ("AllToAll", lambda: sim.AllToAllConnector(allow_self_connections=False)),
         ("OneToOne", lambda: sim.OneToOneConnector()),
@@ -279,7 +280,6 @@ def test_connectors_make_the_connections_pyNN_draws():
                                 20, 20, syn)
     _, after = ours(lambda: sim.FixedProbabilityConnector(0.3, rng=NumpyRNG(seed=2)), 20, 20, syn)
     close(np.array(after), np.array(expected), 1e-6, "random weights as PyNN draws them")
-    del d
 
 
 class _EvenPairs:
@@ -671,6 +671,10 @@ def test_sampling_interval_to_file_and_random_parameters():
 def test_errors_name_what_is_not_supported():
     sim.setup(timestep=0.1)
     raises(NotImplementedError, "IF_cond_alpha", lambda: sim.Population(1, sim_cell("IF_cond_alpha")))
+    check_equal(sim.list_standard_models(),
+                ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich",
+                 "SpikeSourcePoisson", "SpikeSourceArray"], "the cell types")
+    check_equal(len(sim.simulator.state.populations), 0, "a refused Population is not kept")
     a = sim.Population(2, sim.IF_curr_exp())
     raises(Exception, "negative", lambda: sim.Projection(
         a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1), receptor_type="inhibitory"))

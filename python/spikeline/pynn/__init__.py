@@ -32,10 +32,9 @@ logger = logging.getLogger("PyNN")
 
 def list_standard_models():
     """The standard cell types this backend runs."""
-    from . import standardmodels
+    from .standardmodels import CELL_TYPES
 
-    return [n for n in standardmodels.__all__
-            if hasattr(getattr(standardmodels, n), "spikeline_model")]
+    return [c.__name__ for c in CELL_TYPES]
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, max_delay=DEFAULT_MAX_DELAY,

@@ -15,11 +15,10 @@ from __future__ import annotations
 import numpy as np
 from pyNN import common, errors
 from pyNN.parameters import ParameterSpace, Sequence, simplify
-from pyNN.standardmodels import StandardCellType
 
 from . import simulator
 from .recording import Recorder
-from .simulator import state
+from .simulator import FOREVER_MS, state
 
 
 class Assembly(common.Assembly):
@@ -66,27 +65,20 @@ class Population(common.Population):
     def __init__(self, size, cellclass, cellparams=None, structure=None, initial_values={},
                  label=None):
         state.check_not_built("creating a Population")
-        if not isinstance(cellclass, StandardCellType) and not (
-                isinstance(cellclass, type) and issubclass(cellclass, StandardCellType)):
+        if getattr(cellclass, "spikeline_model", None) is None:
+            name = getattr(cellclass, "__name__", type(cellclass).__name__)
             raise NotImplementedError(
-                f"cell type {getattr(cellclass, '__name__', type(cellclass).__name__)}: the "
-                "spikeline backend runs PyNN's standard cell types only "
-                "(spikeline.pynn.list_standard_models())")
+                f"cell type {name} is not supported by the spikeline backend "
+                f"(supported: {', '.join(_supported())})")
         state.populations.append(self)
         try:
             common.Population.__init__(self, size, cellclass, cellparams, structure,
                                        initial_values, label)
         except Exception:
-            if self in state.populations:
-                state.populations.remove(self)
+            state.populations.remove(self)
             raise
 
     def _create_cells(self):
-        if not hasattr(self.celltype, "spikeline_model"):
-            state.populations.remove(self)
-            raise NotImplementedError(
-                f"cell type {type(self.celltype).__name__} is not supported by the spikeline "
-                f"backend (supported: {', '.join(_supported())})")
         ids = np.arange(state.id_counter, state.id_counter + self.size)
         self.all_cells = np.array([simulator.ID(i) for i in ids], dtype=simulator.ID)
         self._mask_local = np.ones((self.size,), bool)
@@ -189,9 +181,9 @@ class Population(common.Population):
 
 
 def _supported():
-    from . import standardmodels
+    from .standardmodels import CELL_TYPES
 
-    return [n for n in standardmodels.__all__ if hasattr(getattr(standardmodels, n), "spikeline_model")]
+    return [c.__name__ for c in CELL_TYPES]
 
 
 def _scale(tr, variable, values):
@@ -221,8 +213,8 @@ def _spikeline_value(name, values):
     if values.dtype == object:  # Sequences: spike_times
         return [[float(t) for t in np.asarray(getattr(s, "value", s), dtype=float).ravel()]
                 for s in values]
-    if name in ("stop",):
-        values = np.where(values >= 1e9, np.inf, values)
+    if name == "stop":  # poisson_generator's stop = start + duration
+        values = np.where(values >= FOREVER_MS, np.inf, values)
     if values.size and np.all(values == values.ravel()[0]):
         return float(values.ravel()[0])
     return [float(v) for v in values.ravel()]

@@ -262,7 +262,6 @@ class Projection(common.Projection):
         out = []
         pairs = sorted(set(zip(pre_pop.tolist(), post_pop.tolist())))
         if not pairs:  # no connection: keep a (empty) projection between the first populations
-            pairs = [(0, 0)]
             first_pre = _populations_of(self.pre)[0]
             first_post = _populations_of(self.post)[0]
             out.append({"name": f"j{k}_0", "pre": first_pre, "post": first_post,
@@ -340,8 +339,8 @@ class Projection(common.Projection):
         post_map = _index_map(self.post)
         for seg in self.segments():
             s = sim.synapses(seg["name"])
-            pre_ids = s["source"].astype(np.int64) + int(_first_id(seg["pre"]))
-            post_ids = s["target"].astype(np.int64) + int(_first_id(seg["post"]))
+            pre_ids = s["source"].astype(np.int64) + int(seg["pre"].first_id)
+            post_ids = s["target"].astype(np.int64) + int(seg["post"].first_id)
             pre_all.append(pre_map(pre_ids))
             post_all.append(post_map(post_ids))
             w_all.append(s["weight"].astype(float) / self._weight_factor(seg["post"]))
@@ -459,10 +458,6 @@ class Projection(common.Projection):
 
 
 # ---- helpers -------------------------------------------------------------------------------
-
-def _first_id(population):
-    return population.first_id
-
 
 def _populations_of(x):
     """The populations an Assembly, view or population draws its cells from."""

@@ -71,7 +71,8 @@ class Recorder(recording.Recorder):
         times, nodes = sim.spikes(state.population_name(self.population))
         id_array = nodes.astype(np.int64) + int(self.population.first_id)
         keep = np.isin(id_array, np.asarray(list(ids), dtype=np.int64))
-        keep &= times > self._since_ms if self._since_ms > 0 else times >= 0
+        if self._since_ms > 0:
+            keep &= times > self._since_ms
         # `clear` is done by clear() -> _clear_simulator, after every variable
         # of the segment was read.
         return id_array[keep], times[keep].astype(float)

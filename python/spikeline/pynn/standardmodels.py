@@ -20,7 +20,7 @@ A cell type carries, besides PyNN's translations:
 
 from __future__ import annotations
 
-from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+from pyNN.standardmodels import build_translations, cells, synapses
 
 # ---- cell types ---------------------------------------------------------------
 
@@ -179,10 +179,13 @@ class TsodyksMarkramSynapse(_DefaultDelay, synapses.TsodyksMarkramSynapse):
 # Defined in electrodes.py (they act on the engine); re-exported here.
 from .electrodes import ACSource, DCSource, NoisyCurrentSource, StepCurrentSource  # noqa: E402,F401
 
+# The cell types this backend runs (list_standard_models()).
+CELL_TYPES = (IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourcePoisson,
+              SpikeSourceArray)
+
 __all__ = [
     "IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "SpikeSourcePoisson",
     "SpikeSourceArray", "StaticSynapse", "STDPMechanism", "SpikePairRule",
     "AdditiveWeightDependence", "MultiplicativeWeightDependence", "TsodyksMarkramSynapse",
     "DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource",
 ]
-_unused = electrodes  # PyNN's definitions the classes in electrodes.py extend
