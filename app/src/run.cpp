@@ -22,6 +22,7 @@
 #include "spikeline/io/output_files.hpp"
 #include "spikeline/io/reward_input.hpp"
 #include "spikeline/io/sonata_writer.hpp"
+#include "spikeline/plugin/loader.hpp"
 
 namespace spikeline::app {
 
@@ -356,7 +357,7 @@ class RunSession {
 
   RunSession(Config config, const Registry& registry, RunOptions options, Start start)
       : c_(std::move(config)),
-        registry_(&registry),
+        registry_(with_plugins(c_, registry, own_registry_)),
         options_(std::move(options)),
         t_start_(Clock::now()) {
     // The files first: a clash, an output that cannot be created or an
@@ -371,7 +372,7 @@ class RunSession {
         cap.emplace(tbb::global_control::max_allowed_parallelism,
                     static_cast<std::size_t>(threads));
       }
-      return build_network(c_, registry);
+      return build_network(c_, *registry_);
     }();
     stop_if_signalled();
     grid_ = built.network.grid();
@@ -893,6 +894,16 @@ class RunSession {
                     result_.summary_json());
   }
 
+  // The caller's registry, or a copy of it with the config's plugins.
+  static const Registry* with_plugins(const Config& c, const Registry& registry,
+                                      std::unique_ptr<Registry>& own) {
+    if (c.plugins.empty()) return &registry;
+    own = std::make_unique<Registry>(registry);
+    plugin::load_plugins(c.plugins, *own);  // those the caller loaded are not loaded twice
+    return own.get();
+  }
+
+  std::unique_ptr<Registry> own_registry_;  // before c_ and registry_: set by with_plugins
   Config c_;
   const Registry* registry_;
   std::map<std::size_t, ParamMap> changed_params_;

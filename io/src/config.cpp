@@ -894,7 +894,16 @@ Config parse_config(const std::string& text, const std::string& file,
   TableReader top(root, "the config", file,
                   {"simulation", "output", "population", "projection", "stimulus", "record",
                    "record_weights", "record_neuromodulator", "neuromodulator", "reward", "clamp",
-                   "task", "training", "evaluation"});
+                   "task", "training", "evaluation", "plugins"});
+  c.plugins = top.strings("plugins");
+  for (const auto& path : c.plugins) {
+    if (path.empty() || has_control_char(path)) {
+      throw ConfigError(
+          fmt::format("{}: plugins holds an empty path or one with a control "
+                      "character: '{}'",
+                      top.loc("plugins"), escaped(path)));
+    }
+  }
   if (const auto* t = top.table("simulation")) c.simulation = read_simulation(*t, file);
   if (const auto* t = top.table("output")) c.output = read_output(*t, file);
 
@@ -976,6 +985,7 @@ void resolve_input_paths(Config& c, const std::string& base_dir) {
     return (base / f).lexically_normal().string();
   };
   for (auto& p : c.projections) p.edges_file = resolve(p.edges_file);
+  for (auto& p : c.plugins) p = resolve(p);
   auto resolve_files = [&](ParamMap& params) {
     for (const auto& name : params.names()) {
       if (name.size() > 5 && name.ends_with("_file"))

@@ -9,6 +9,7 @@
 //                          [--output FILE] [--quiet]
 //   spikeline validate CONFIG [--set key=value]...
 //   spikeline models [NAME]
+// run, resume, train, validate and models also take --plugin PATH.so (repeatable).
 //   spikeline inspect FILE
 //   spikeline report FILE [-o DIR] [...]   (runs python3 -m spikeline.report)
 //
@@ -44,6 +45,7 @@
 #include "spikeline/io/sonata_reader.hpp"
 #include "spikeline/learning/builtin.hpp"
 #include "spikeline/neurons/builtin.hpp"
+#include "spikeline/plugin/loader.hpp"
 
 namespace po = boost::program_options;
 using namespace spikeline;
@@ -239,6 +241,23 @@ Registry builtin_registry() {
   return registry;
 }
 
+// --plugin PATH (repeatable): a plugin's models beside the built-in ones.
+void add_plugin_option(po::options_description& o, std::vector<std::string>& plugins) {
+  o.add_options()("plugin", po::value<std::vector<std::string>>(&plugins)->composing(),
+                  "load the models of a plugin (a shared library, docs/plugins.md); repeatable");
+}
+
+// The built-in models, those of the --plugin libraries, then those of the
+// config's `plugins` list (a library named twice is loaded once).
+Registry registry_with(const std::vector<std::string>& plugins, const io::Config* config) {
+  Registry registry = builtin_registry();
+  for (const auto& p : plugins)
+    if (p.empty()) throw UsageError("--plugin: the file name is empty");
+  plugin::load_plugins(plugins, registry);
+  if (config != nullptr) plugin::load_plugins(config->plugins, registry);
+  return registry;
+}
+
 int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
@@ -248,6 +267,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
       "duration,d", po::value<double>(), "simulated time in ms (simulation.duration)")(
       "output,o", po::value<std::string>(), "output HDF5 file (output.file)");
   add_loop_options(o);
+  std::vector<std::string> plugins;
+  add_plugin_option(o, plugins);
   const auto parsed = parse_command(
       args, o,
       {"run", "CONFIG", "config", "the TOML config", "a CONFIG file",
@@ -258,8 +279,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
   if (vm.count("checkpoint-every") && !vm.count("checkpoint"))
     throw UsageError("run: --checkpoint-every needs --checkpoint FILE");
   add_config_overrides(vm, sets);
-  const Registry registry = builtin_registry();
   io::Config config = io::load_config(config_path, sets);
+  const Registry registry = registry_with(plugins, &config);
   set_output(vm, config);
 
   app::RunOptions ro = loop_options(vm, cmdline);
@@ -277,6 +298,8 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
       "duration,d", po::value<double>(),
       "the new end of the run in simulated ms (default: the config's duration)");
   add_loop_options(o);
+  std::vector<std::string> plugins;
+  add_plugin_option(o, plugins);
   const auto parsed = parse_command(
       args, o,
       {"resume", "CHECKPOINT", "file", "the checkpoint", "a CHECKPOINT file",
@@ -298,7 +321,8 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
           fmt::format("--duration {}: must be a positive, finite time in ms", options.duration_ms));
     }
   }
-  const Registry registry = builtin_registry();
+  // The checkpointed config's own `plugins` are loaded by resume().
+  const Registry registry = registry_with(plugins, nullptr);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::string output;
@@ -314,6 +338,8 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
       "steps", po::value<std::string>(), "training steps ([training] steps)")(
       "output,o", po::value<std::string>(), "output HDF5 file (output.file)")("quiet,q",
                                                                               "no progress lines");
+  std::vector<std::string> plugins;
+  add_plugin_option(o, plugins);
   const auto parsed = parse_command(
       args, o,
       {"train", "CONFIG", "config", "the TOML config", "a CONFIG file",
@@ -324,8 +350,8 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   if (!parsed) return 0;
   const auto& vm = *parsed;
   add_config_overrides(vm, sets);
-  const Registry registry = builtin_registry();
   io::Config config = io::load_config(config_path, sets);
+  const Registry registry = registry_with(plugins, &config);
   set_output(vm, config);
   app::TrainOptions to;
   to.command_line = cmdline;
@@ -346,6 +372,8 @@ int cmd_validate(const std::vector<std::string>& args, const std::string&) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
+  std::vector<std::string> plugins;
+  add_plugin_option(o, plugins);
   if (!parse_command(args, o,
                      {"validate", "CONFIG", "config", "the TOML config", "a CONFIG file",
                       "Check CONFIG (syntax, keys, models, parameters, ranges, memory) without "
@@ -353,8 +381,8 @@ int cmd_validate(const std::vector<std::string>& args, const std::string&) {
                      config_path)) {
     return 0;
   }
-  const Registry registry = builtin_registry();
   const io::Config config = io::load_config(config_path, sets);
+  const Registry registry = registry_with(plugins, &config);
   io::validate_config(config, registry);
   std::uint64_t neurons = 0;
   for (const auto& p : config.populations) neurons += p.size;
@@ -383,6 +411,8 @@ const char* kind_name(ModelKind k) {
 int cmd_models(const std::vector<std::string>& args, const std::string&) {
   po::options_description o("options");
   std::string name;
+  std::vector<std::string> plugins;
+  add_plugin_option(o, plugins);
   if (!parse_command(args, o,
                      {"models", "NAME", "name", "a model or rule", nullptr,
                       "List every registered model with its parameters (units, defaults) and "
@@ -390,7 +420,7 @@ int cmd_models(const std::vector<std::string>& args, const std::string&) {
                      name)) {
     return 0;
   }
-  const Registry registry = builtin_registry();
+  const Registry registry = registry_with(plugins, nullptr);
   std::vector<const ModelInfo*> list;
   std::vector<const RuleInfo*> rules;
   if (name.empty()) {
@@ -403,6 +433,7 @@ int cmd_models(const std::vector<std::string>& args, const std::string&) {
   }
   for (const auto* m : list) {
     std::cout << fmt::format("{} ({})\n  {}\n", m->name, kind_name(m->kind), m->summary);
+    if (!m->origin.empty()) std::cout << fmt::format("  from plugin {}\n", m->origin);
     std::cout << "  parameters:\n";
     std::vector<std::string> varying;
     for (const auto& p : m->params) {
@@ -473,9 +504,8 @@ const char* kPythonPackages = "python3 python3-numpy python3-h5py python3-matplo
 int cmd_report(const std::vector<std::string>& args, const std::string&) {
   po::options_description o("options");
   std::string file;
-  o.add_options()(
-      "output,o", po::value<std::string>(),
-      "the directory to write (default: FILE without .h5, plus _report)")(
+  o.add_options()("output,o", po::value<std::string>(),
+                  "the directory to write (default: FILE without .h5, plus _report)")(
       "max-spikes", po::value<std::string>(),
       "most spikes drawn in the raster; beyond, neurons are subsampled (default 200000)")(
       "max-neurons", po::value<std::string>(), "most neurons (rows) in the raster (default 300)")(
@@ -490,9 +520,8 @@ int cmd_report(const std::vector<std::string>& args, const std::string&) {
       "and the config. Opens in any browser, offline. Runs Python's spikeline package "
       "(docs/python.md) with {}.",
       kReportPython);
-  const auto parsed =
-      parse_command(args, o, {"report", "FILE", "file", "an output file", "a FILE", about.c_str()},
-                    file);
+  const auto parsed = parse_command(
+      args, o, {"report", "FILE", "file", "an output file", "a FILE", about.c_str()}, file);
   if (!parsed) return 0;
   const auto& vm = *parsed;
   struct stat st {};

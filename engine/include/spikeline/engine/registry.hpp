@@ -87,6 +87,9 @@ struct ModelInfo {
   std::string name;
   ModelKind kind = ModelKind::neuron;
   std::string summary;
+  // Where the model comes from: "" for a built-in model, else the file of
+  // the plugin that registered it (`spikeline models` shows it).
+  std::string origin;
   std::vector<ParamInfo> params;
   std::vector<StateVarInfo> state_vars;
   // For neurons and generators.

@@ -150,6 +150,9 @@ struct RewardConfig {
 
 struct Config {
   std::string source;  // the file name (or "<string>")
+  // Plugins to load before the network is built (`plugins = [...]`, paths
+  // relative to the config's folder; absolute once resolve_input_paths ran).
+  std::vector<std::string> plugins;
   SimulationConfig simulation;
   OutputConfig output;
   std::vector<PopulationConfig> populations;

@@ -1,0 +1,191 @@
+/*
+ * spikeline plugin ABI: the plain C boundary between the simulator and a
+ * neuron model built as a separate shared library.
+ *
+ * A plugin is a shared library that exports one function,
+ *
+ *   int spikeline_plugin_init(uint32_t host_major, uint32_t host_minor,
+ *                             const spk_plugin** out, char* error, size_t error_size);
+ *
+ * which sets *out to a descriptor (static data of the plugin, never freed)
+ * and returns 0, or writes a message to `error` and returns non-zero. The
+ * descriptor lists neuron models, each described by two tables (parameters
+ * and state variables, as `spikeline models` shows them) and two functions.
+ *
+ * The simulator owns every array: the state (one array of doubles per state
+ * variable, structure of arrays), the resolved parameters, the constants a
+ * model precomputes, the input buffers and the spike buffer. A plugin
+ * allocates nothing that outlives a call, and no C++ type, exception or
+ * allocation crosses the boundary: errors come back as a status and a
+ * message.
+ *
+ * Calls. For a population of n neurons the simulator
+ *   1. resolves each parameter from the config and the table's default,
+ *      checks it against the row's range, and builds an spk_model_ctx;
+ *   2. calls prepare(ctx, error, size) once, if the model has one: it fills
+ *      ctx->constants (propagators, step counts) and may refuse parameters
+ *      that are wrong together (V_reset >= V_th) with a non-zero status;
+ *   3. sets every state variable to the row's initial value (then to the
+ *      config's `initial` values);
+ *   4. each step, calls update(ctx, args) once per partition with a range
+ *      of neurons [begin, end): never once per neuron.
+ * update() may run concurrently for disjoint ranges of one population: it
+ * writes only the state and inputs of its own range and the spike buffer of
+ * its call, and only reads ctx.
+ *
+ * Time: the update of step t integrates ((t-1) dt, t dt]. Input: a spike
+ * reaching a neuron at step t has been added to input_ex[i] (positive
+ * weights) or input_in[i] (negative weights, kept negative) before the
+ * update of step t; the model consumes them and sets them to 0 (as
+ * spikeline's built-in models do). `current` is the injected current in pA
+ * (constant over the step), or NULL when no stimulus reaches the population.
+ *
+ * State kinds: every state variable is a double. A counter (remaining
+ * refractory steps) is a double holding a whole number (exact to 2^53);
+ * it is then recorded, initialised and checkpointed like any other
+ * variable.
+ *
+ * Versioning. SPIKELINE_PLUGIN_ABI_MAJOR changes when a struct changes
+ * incompatibly (a field removed, moved or retyped, a row struct changed):
+ * the simulator refuses a plugin of another major. A minor version may only
+ * append fields to the structs that carry a struct_size (spk_plugin,
+ * spk_neuron_model, spk_model_ctx, spk_update_args); the simulator refuses a
+ * plugin built for a newer minor than its own, and reads an older plugin's
+ * structs only up to their struct_size. The row structs spk_param and
+ * spk_state_var are frozen within a major version.
+ *
+ * This header compiles as C99 and as C++.
+ */
+#ifndef SPIKELINE_PLUGIN_H
+#define SPIKELINE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPIKELINE_PLUGIN_ABI_MAJOR 1
+#define SPIKELINE_PLUGIN_ABI_MINOR 0
+
+/* The exported entry point's name, for dlsym. */
+#define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
+
+#if defined(_WIN32)
+#define SPIKELINE_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define SPIKELINE_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes of the plugin's functions: 0 is success, anything else a
+ * failure whose message is in the error buffer. */
+#define SPK_OK 0
+#define SPK_ERROR 1
+
+/* One parameter: a number. The valid range is [min, max], each bound
+ * inclusive or not; -HUGE_VAL / HUGE_VAL for no bound (an infinite bound is
+ * never reached: the value must also be finite unless the bound is an
+ * inclusive infinity). `default_value` must lie in the range (never NaN). */
+typedef struct spk_param {
+  const char* name; /* as the config names it: "tau_w" */
+  const char* unit; /* "ms", "mV", "pA", "nS", "pF", "" */
+  double default_value;
+  double min;
+  double max;
+  int min_inclusive; /* 1: value >= min, 0: value > min */
+  int max_inclusive; /* 1: value <= max, 0: value < max */
+  int per_neuron;    /* 1: the config may give one value per neuron */
+  const char* doc;
+} spk_param;
+
+/* One state variable: recordable, initialisable, checkpointed. */
+typedef struct spk_state_var {
+  const char* name;
+  const char* unit;
+  const char* doc;
+  double initial; /* the value before any `initial` of the config */
+} spk_state_var;
+
+/* What the simulator hands every call for one population. */
+typedef struct spk_model_ctx {
+  uint32_t struct_size;   /* sizeof(spk_model_ctx) of the simulator */
+  const char* population; /* the population's name, for messages */
+  uint32_t size;          /* number of neurons */
+  double dt;              /* ms */
+  uint64_t seed;          /* the simulation seed */
+  uint32_t index;         /* the population's index (random stream ids) */
+  uint32_t n_params;
+  /* params[k]: parameter k of the model's table, one value per neuron
+   * (params[k][i], i in [0, size)) when param_per_neuron[k] is 1, else one
+   * value (params[k][0]) for every neuron. */
+  const double* const* params;
+  const unsigned char* param_per_neuron;
+  /* The model's constants: constants_size + size * constants_size_per_neuron
+   * bytes (as the model declares them), zeroed, aligned to 64 bytes;
+   * written by prepare(), read by update(). NULL when both sizes are 0. */
+  void* constants;
+} spk_model_ctx;
+
+/* One call of update(): a range of neurons for one step. */
+typedef struct spk_update_args {
+  uint32_t struct_size; /* sizeof(spk_update_args) of the simulator */
+  int64_t step;         /* t: integrate ((t-1) dt, t dt] */
+  uint32_t begin, end;  /* the neurons [begin, end), indices within the population */
+  /* state[v][i]: state variable v (the table's order) of neuron i. */
+  double* const* state;
+  float* input_ex;       /* [i]: excitatory input (>= 0); the model sets it to 0 */
+  float* input_in;       /* [i]: inhibitory input (<= 0); the model sets it to 0 */
+  const double* current; /* [i]: injected current in pA, or NULL (none) */
+  /* The spikes of this call: the model appends neuron indices (at most one
+   * per neuron, so at most end - begin = spike_capacity) and counts them. */
+  uint32_t* spikes;
+  uint32_t spike_count; /* 0 on entry */
+  uint32_t spike_capacity;
+  /* On failure, a NUL-terminated message (truncated to error_size). */
+  char* error;
+  size_t error_size;
+} spk_update_args;
+
+/* Fills ctx->constants from the parameters; non-zero: the parameters are
+ * refused (a ConfigError naming the population and the message). */
+typedef int (*spk_prepare_fn)(const spk_model_ctx* ctx, char* error, size_t error_size);
+/* Advances args->[begin, end) to step args->step; non-zero ends the run as
+ * a failed run with the message. */
+typedef int (*spk_update_fn)(const spk_model_ctx* ctx, spk_update_args* args);
+
+typedef struct spk_neuron_model {
+  uint32_t struct_size; /* sizeof(spk_neuron_model) of the plugin */
+  const char* name;     /* the config's `model = "..."`, unique in the registry */
+  const char* doc;      /* one line for `spikeline models` */
+  const spk_param* params;
+  uint32_t n_params;
+  const spk_state_var* state;
+  uint32_t n_state;
+  size_t constants_size;            /* bytes of constants for the population */
+  size_t constants_size_per_neuron; /* and bytes per neuron after them */
+  spk_prepare_fn prepare;           /* may be NULL */
+  spk_update_fn update;             /* required */
+} spk_neuron_model;
+
+typedef struct spk_plugin {
+  uint32_t struct_size; /* sizeof(spk_plugin) of the plugin */
+  uint32_t abi_major;   /* SPIKELINE_PLUGIN_ABI_MAJOR the plugin was built with */
+  uint32_t abi_minor;   /* SPIKELINE_PLUGIN_ABI_MINOR the plugin was built with */
+  const char* name;     /* the plugin's name: "aeif" */
+  const char* version;  /* its own version: "1.0" */
+  /* The neuron models: an array of pointers, so that each descriptor
+   * carries its own struct_size. */
+  const spk_neuron_model* const* neuron_models;
+  uint32_t n_neuron_models;
+} spk_plugin;
+
+/* The entry point's type. */
+typedef int (*spk_plugin_init_fn)(uint32_t host_major, uint32_t host_minor, const spk_plugin** out,
+                                  char* error, size_t error_size);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SPIKELINE_PLUGIN_H */

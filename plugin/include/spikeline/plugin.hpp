@@ -1,0 +1,289 @@
+// The C++ layer over spikeline's plugin ABI (spikeline/plugin.h): header
+// only, so that a plugin links nothing of spikeline's. An author writes a
+// struct with two tables and an update over a range of neurons, and one
+// registration line:
+//
+//   #include <spikeline/plugin.hpp>
+//   namespace sp = spikeline::plugin;
+//
+//   struct Leaky {
+//     static constexpr const char* name = "leaky";
+//     static constexpr const char* doc = "a leaky integrator that fires at 1";
+//     enum { tau };                                  // parameter indices, table order
+//     static constexpr spk_param params[] = {
+//         sp::param("tau", "ms", 10.0, "time constant").positive().per_neuron()};
+//     enum { x };                                    // state indices
+//     static constexpr spk_state_var state[] = {sp::state("x", "", "the level", 0.0)};
+//
+//     template <class N>                             // N: sp::Neurons<Leaky, ...>
+//     static void update(N& n) {
+//       double* x = n.state(Leaky::x);
+//       for (auto i = n.begin(); i < n.end(); ++i) {
+//         x[i] += n.dt() / n.param(tau, i) * (n.current(i) - x[i]) + n.take_ex(i) + n.take_in(i);
+//         if (x[i] >= 1.0) { x[i] = 0.0; n.spike(i); }
+//       }
+//     }
+//   };
+//   SPIKELINE_PLUGIN("leaky", "1.0", Leaky)
+//
+// update() is called once per partition per step (never per neuron); it is
+// a template so that the layer instantiates it twice: with every parameter
+// one value for the population (param(k, i) reads a constant the compiler
+// keeps in a register) and with some parameters per neuron.
+//
+// Optional members:
+//   struct Constants { ... };                 // trivially copyable, population-wide
+//   static void prepare(sp::Setup<M>& s);     // fills s.constants() from s.param(k)
+// prepare() runs once per population before the run; update() reads
+// n.constants(). Refuse parameters (in prepare) or fail a step (in update)
+// by throwing sp::Failure("message") (or any std::exception): the layer
+// turns it into the ABI's status and message; nothing is thrown across the
+// boundary.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <iterator>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "spikeline/plugin.h"
+
+namespace spikeline::plugin {
+
+// A parameter row, built in a constant expression: param(...).positive().per_neuron().
+struct Param {
+  spk_param row;
+  constexpr operator spk_param() const { return row; }  // NOLINT: the point
+  constexpr Param at_least(double v) const { return bound_low(v, 1); }
+  constexpr Param above(double v) const { return bound_low(v, 0); }
+  constexpr Param at_most(double v) const { return bound_high(v, 1); }
+  constexpr Param below(double v) const { return bound_high(v, 0); }
+  constexpr Param positive() const { return above(0.0); }
+  constexpr Param nonnegative() const { return at_least(0.0); }
+  constexpr Param per_neuron() const {
+    Param p = *this;
+    p.row.per_neuron = 1;
+    return p;
+  }
+
+ private:
+  constexpr Param bound_low(double v, int inclusive) const {
+    Param p = *this;
+    p.row.min = v;
+    p.row.min_inclusive = inclusive;
+    return p;
+  }
+  constexpr Param bound_high(double v, int inclusive) const {
+    Param p = *this;
+    p.row.max = v;
+    p.row.max_inclusive = inclusive;
+    return p;
+  }
+};
+
+// Any finite number unless bounded further.
+constexpr Param param(const char* name, const char* unit, double default_value, const char* doc) {
+  return Param{{name, unit, default_value, -HUGE_VAL, HUGE_VAL, 0, 0, 0, doc}};
+}
+
+constexpr spk_state_var state(const char* name, const char* unit, const char* doc, double initial) {
+  return spk_state_var{name, unit, doc, initial};
+}
+
+// What prepare() or update() throws to refuse or fail.
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+template <class M>
+constexpr bool has_constants = requires {
+  typename M::Constants;
+};
+template <class M, bool = has_constants<M>>
+struct ConstantsOf {
+  struct None {};
+  using type = None;
+};
+template <class M>
+struct ConstantsOf<M, true> {
+  using type = typename M::Constants;
+};
+}  // namespace detail
+
+template <class M>
+using ConstantsOf = typename detail::ConstantsOf<M>::type;
+
+// What prepare() sees: the parameters of the population and its constants.
+template <class M>
+class Setup {
+ public:
+  explicit Setup(const spk_model_ctx* c) : c_(c) {}
+  double dt() const { return c_->dt; }
+  std::uint32_t size() const { return c_->size; }
+  const char* population() const { return c_->population; }
+  bool per_neuron(std::size_t k) const { return c_->param_per_neuron[k] != 0; }
+  // Parameter k of neuron i (of every neuron when it does not vary).
+  double param(std::size_t k, std::uint32_t i = 0) const {
+    return c_->params[k][per_neuron(k) ? i : 0];
+  }
+  ConstantsOf<M>& constants() const { return *static_cast<ConstantsOf<M>*>(c_->constants); }
+
+ private:
+  const spk_model_ctx* c_;
+};
+
+// What update() sees: one range of neurons for one step. kVaries: some
+// parameter has one value per neuron.
+template <class M, bool kVaries>
+class Neurons {
+ public:
+  Neurons(const spk_model_ctx* c, spk_update_args* a) : c_(c), a_(a) {}
+  std::int64_t step() const { return a_->step; }
+  double dt() const { return c_->dt; }
+  std::uint32_t begin() const { return a_->begin; }
+  std::uint32_t end() const { return a_->end; }
+  double param(std::size_t k, std::uint32_t i) const {
+    if constexpr (kVaries) {
+      return c_->params[k][c_->param_per_neuron[k] != 0 ? i : 0];
+    } else {
+      return c_->params[k][0];
+    }
+  }
+  double* state(std::size_t k) const { return a_->state[k]; }
+  // The input of neuron i this step, consumed: the buffer is cleared.
+  double take_ex(std::uint32_t i) const {
+    const double v = a_->input_ex[i];
+    a_->input_ex[i] = 0.0f;
+    return v;
+  }
+  double take_in(std::uint32_t i) const {  // <= 0
+    const double v = a_->input_in[i];
+    a_->input_in[i] = 0.0f;
+    return v;
+  }
+  bool has_current() const { return a_->current != nullptr; }
+  double current(std::uint32_t i) const { return a_->current != nullptr ? a_->current[i] : 0.0; }
+  // Neuron i spiked in this step (at most once per step).
+  void spike(std::uint32_t i) const {
+    if (a_->spike_count >= a_->spike_capacity) throw Failure("more spikes than neurons in a step");
+    a_->spikes[a_->spike_count++] = i;
+  }
+  const ConstantsOf<M>& constants() const {
+    return *static_cast<const ConstantsOf<M>*>(c_->constants);
+  }
+
+ private:
+  const spk_model_ctx* c_;
+  spk_update_args* a_;
+};
+
+namespace detail {
+
+inline void write_error(char* buf, std::size_t size, const char* what) {
+  if (buf != nullptr && size > 0) std::snprintf(buf, size, "%s", what);
+}
+
+// Runs f, turning any exception into SPK_ERROR and its message.
+template <class F>
+int guarded(char* error, std::size_t size, F&& f) noexcept {
+  try {
+    f();
+    return SPK_OK;
+  } catch (const std::exception& e) {
+    write_error(error, size, e.what());
+  } catch (...) {
+    write_error(error, size, "unknown exception");
+  }
+  return SPK_ERROR;
+}
+
+template <class M>
+int prepare(const spk_model_ctx* c, char* error, std::size_t size) noexcept {
+  return guarded(error, size, [&] {
+    if constexpr (has_constants<M>) new (c->constants) ConstantsOf<M>{};
+    Setup<M> s(c);
+    M::prepare(s);
+  });
+}
+
+template <class M>
+int update(const spk_model_ctx* c, spk_update_args* a) noexcept {
+  return guarded(a->error, a->error_size, [&] {
+    bool varies = false;
+    for (std::uint32_t k = 0; k < c->n_params; ++k) varies = varies || c->param_per_neuron[k];
+    if (varies) {
+      Neurons<M, true> n(c, a);
+      M::template update(n);
+    } else {
+      Neurons<M, false> n(c, a);
+      M::template update(n);
+    }
+  });
+}
+
+template <class M>
+constexpr spk_neuron_model describe() {
+  static_assert(std::is_trivially_copyable_v<ConstantsOf<M>>,
+                "Constants must be plain data (the simulator copies and zeroes it)");
+  spk_neuron_model m{};
+  m.struct_size = sizeof(spk_neuron_model);
+  m.name = M::name;
+  m.doc = M::doc;
+  m.params = M::params;
+  m.n_params = static_cast<std::uint32_t>(std::size(M::params));
+  m.state = M::state;
+  m.n_state = static_cast<std::uint32_t>(std::size(M::state));
+  m.constants_size = has_constants<M> ? sizeof(ConstantsOf<M>) : 0;
+  m.constants_size_per_neuron = 0;
+  if constexpr (requires(Setup<M> & s) { M::prepare(s); }) {
+    m.prepare = &prepare<M>;
+  } else {
+    m.prepare = nullptr;
+  }
+  m.update = &update<M>;
+  return m;
+}
+
+// The models' descriptors and the array of pointers to them, static data.
+template <class... Ms>
+struct Descriptors {
+  static constexpr spk_neuron_model models[] = {describe<Ms>()...};
+  template <std::size_t... I>
+  static constexpr std::array<const spk_neuron_model*, sizeof...(Ms)> point(
+      std::index_sequence<I...>) {
+    return {&models[I]...};
+  }
+  static constexpr auto pointers = point(std::index_sequence_for<Ms...>{});
+};
+
+template <class... Ms>
+int init(const char* name, const char* version, const spk_plugin** out) noexcept {
+  static const spk_plugin d{sizeof(spk_plugin),
+                            SPIKELINE_PLUGIN_ABI_MAJOR,
+                            SPIKELINE_PLUGIN_ABI_MINOR,
+                            name,
+                            version,
+                            Descriptors<Ms...>::pointers.data(),
+                            static_cast<std::uint32_t>(sizeof...(Ms))};
+  *out = &d;
+  return SPK_OK;
+}
+
+}  // namespace detail
+}  // namespace spikeline::plugin
+
+// The plugin's entry point, exporting the models M1, M2, ... (each a struct
+// as described above) under the plugin name and version given.
+#define SPIKELINE_PLUGIN(NAME, VERSION, ...)                                   \
+  extern "C" SPIKELINE_PLUGIN_EXPORT int spikeline_plugin_init(                \
+      uint32_t, uint32_t, const spk_plugin** out, char*, size_t) {             \
+    return ::spikeline::plugin::detail::init<__VA_ARGS__>(NAME, VERSION, out); \
+  }

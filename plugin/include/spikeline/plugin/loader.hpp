@@ -1,0 +1,48 @@
+// Loading plugins: a shared library that exports spikeline_plugin_init
+// (spikeline/plugin.h) becomes entries of a Registry, beside the built-in
+// models and looked up the same way.
+//
+//   Registry r;
+//   register_builtin_models(r);
+//   plugin::load_plugin("build/examples/plugins/aeif_cond_exp/libaeif_cond_exp.so", r);
+//
+// load_plugin opens the library (dlopen, RTLD_NOW | RTLD_LOCAL: its symbols
+// never clash with another plugin's), calls its entry point with the
+// simulator's ABI version, checks the descriptor and adds each model with
+// the library's path as its origin. The library stays open as long as a
+// registry entry or a population made from it exists (each holds a shared
+// handle), so a Registry and its populations may be destroyed in any order.
+//
+// Every failure is an Error naming the plugin file and what is wrong, and
+// the registry is left unchanged: a missing file (66), a file that is no
+// loadable library, no entry point, an ABI of another major version or of a
+// newer minor, an entry point that reports an error, a malformed
+// descriptor (struct sizes, null pointers, a parameter table with a NaN
+// default, min > max, a default out of its range, duplicate names), a
+// model name already registered (78).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/registry.hpp"
+
+namespace spikeline::plugin {
+
+// What a loaded plugin said about itself.
+struct PluginInfo {
+  std::string path;  // as given
+  std::string name, version;
+  std::uint32_t abi_major = 0, abi_minor = 0;
+  std::vector<std::string> models;
+};
+
+PluginInfo load_plugin(const std::string& path, Registry& registry);
+
+// Each of `paths` in order. A file already loaded into `registry` (the same
+// file, whatever the path's spelling) is not loaded twice: a plugin given
+// both with --plugin and in the config's `plugins` list is one plugin.
+std::vector<PluginInfo> load_plugins(const std::vector<std::string>& paths, Registry& registry);
+
+}  // namespace spikeline::plugin

@@ -1,0 +1,227 @@
+#include "plugin_population.hpp"
+
+#include <dlfcn.h>
+
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "spikeline/engine/error.hpp"
+#include "spikeline/engine/model_table.hpp"
+#include "spikeline/engine/state_archive.hpp"
+
+namespace spikeline::plugin::detail {
+
+Library::~Library() {
+  if (handle != nullptr) dlclose(handle);
+}
+
+std::string range_text(const spk_param& p) {
+  const bool low = p.min != -HUGE_VAL, high = p.max != HUGE_VAL;
+  if (low && high) {
+    return fmt::format("in {}{:g}, {:g}{}", p.min_inclusive ? '[' : '(', p.min, p.max,
+                       p.max_inclusive ? ']' : ')');
+  }
+  if (low) return fmt::format("{} {:g}", p.min_inclusive ? ">=" : ">", p.min);
+  if (high) return fmt::format("{} {:g}", p.max_inclusive ? "<=" : "<", p.max);
+  return "";
+}
+
+bool in_range(const spk_param& p, double v) {
+  if (std::isnan(v)) return false;
+  if (std::isinf(v)) {
+    // Only an inclusive infinite bound admits an infinity.
+    if (v < 0 && !(p.min == -HUGE_VAL && p.min_inclusive)) return false;
+    if (v > 0 && !(p.max == HUGE_VAL && p.max_inclusive)) return false;
+    return true;
+  }
+  const bool above = p.min_inclusive ? v >= p.min : v > p.min;
+  const bool below = p.max_inclusive ? v <= p.max : v < p.max;
+  return above && below;
+}
+
+namespace {
+
+void check_value(const spk_param& p, double v, const std::string& item) {
+  if (in_range(p, v)) return;
+  const std::string range = range_text(p);
+  throw ConfigError(fmt::format("{} = {}{}{} is out of range: valid is {}", item, v,
+                                *p.unit ? " " : "", p.unit,
+                                range.empty() ? std::string("any finite number") : range));
+}
+
+// The constants block: 64-byte aligned, zeroed.
+std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned) {
+  if (bytes == 0) {
+    aligned = nullptr;
+    return nullptr;
+  }
+  auto raw = std::make_unique<std::byte[]>(bytes + 64);
+  std::memset(raw.get(), 0, bytes + 64);
+  void* p = raw.get();
+  std::size_t space = bytes + 64;
+  aligned = std::align(64, bytes, p, space);
+  return raw;
+}
+
+}  // namespace
+
+PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const ModelContext& ctx)
+    : Population(ctx.size), model_(std::move(model)), population_(ctx.name), dt_(ctx.grid.dt()) {
+  const Model& m = *model_;
+  const std::size_t n = ctx.size;
+  if (n > UINT32_MAX) throw ConfigError(fmt::format("{}: {} neurons is too many", where(), n));
+
+  // Parameters: the config's value (one, or one per neuron) or the default.
+  std::vector<std::string> varying;
+  for (const auto& p : m.params)
+    if (p.per_neuron) varying.emplace_back(p.name);
+  for (const auto& p : m.params) {
+    const std::string name = p.name;
+    if (ctx.params.is_list(name)) {
+      if (!p.per_neuron) throw ConfigError(cannot_vary_message(ctx.params.item(name), varying));
+      std::vector<double> v = ctx.params.list(name);
+      if (v.size() != n) {
+        throw ConfigError(fmt::format(
+            "{} has {} values: it takes one number, a distribution, or an array of exactly {} "
+            "numbers (one per neuron)",
+            ctx.params.item(name), v.size(), n));
+      }
+      for (std::size_t i = 0; i < n; ++i)
+        if (!in_range(p, v[i]))
+          check_value(p, v[i], fmt::format("{} of neuron {}", ctx.params.item(name), i));
+      params_.push_back(std::move(v));
+      per_neuron_.push_back(1);
+    } else {
+      const double v = ctx.params.number(name, p.default_value);
+      check_value(p, v, ctx.params.item(name));
+      params_.push_back({v});
+      per_neuron_.push_back(0);
+    }
+  }
+  for (const auto& v : params_) param_ptrs_.push_back(v.data());
+
+  for (const auto& s : m.state) {
+    infos_.push_back({s.name, s.unit, s.doc});
+    state_.emplace_back(n, s.initial);
+  }
+  for (auto& v : state_) state_ptrs_.push_back(v.data());
+  spikes_.resize(n);
+
+  const std::size_t bytes = m.constants_size + n * m.constants_size_per_neuron;
+  void* constants = nullptr;
+  constants_raw_ = aligned_zeroed(bytes, constants);
+
+  ctx_.struct_size = sizeof(spk_model_ctx);
+  ctx_.population = population_.c_str();
+  ctx_.size = static_cast<std::uint32_t>(n);
+  ctx_.dt = dt_;
+  ctx_.seed = ctx.seed;
+  ctx_.index = ctx.index;
+  ctx_.n_params = static_cast<std::uint32_t>(params_.size());
+  ctx_.params = param_ptrs_.data();
+  ctx_.param_per_neuron = per_neuron_.data();
+  ctx_.constants = constants;
+
+  if (m.prepare != nullptr) {
+    char error[1024] = {0};
+    const int status = m.prepare(&ctx_, error, sizeof error);
+    error[sizeof error - 1] = '\0';
+    if (status != SPK_OK) {
+      throw ConfigError(fmt::format("{}: the parameters are refused: {}", where(),
+                                    *error ? error : "(no message)"));
+    }
+  }
+}
+
+std::string PluginPopulation::where() const {
+  return fmt::format("plugin '{}' model '{}' (population '{}')", model_->path, model_->name,
+                     population_);
+}
+
+void PluginPopulation::update(Step t, IndexRange r, const InputView& in, SpikeSink& out) {
+  char error[1024];
+  error[0] = '\0';
+  spk_update_args a{};
+  a.struct_size = sizeof(spk_update_args);
+  a.step = t;
+  a.begin = r.begin;
+  a.end = r.end;
+  a.state = state_ptrs_.data();
+  a.input_ex = in.ex;
+  a.input_in = in.in;
+  a.current = in.current;
+  // Ranges of concurrent calls are disjoint: so are their spike buffers.
+  a.spikes = spikes_.data() + r.begin;
+  a.spike_count = 0;
+  a.spike_capacity = r.end - r.begin;
+  a.error = error;
+  a.error_size = sizeof error;
+  const int status = model_->update(&ctx_, &a);
+  if (status != SPK_OK) {
+    error[sizeof error - 1] = '\0';
+    throw Error(ExitCode::software,
+                fmt::format("{}: update failed at step {} ({} ms): {}", where(), t,
+                            static_cast<double>(t) * dt_, *error ? error : "(no message)"));
+  }
+  if (a.spike_count > a.spike_capacity) {
+    throw Error(ExitCode::software,
+                fmt::format("{}: update reported {} spikes for {} neurons at step {}", where(),
+                            a.spike_count, a.spike_capacity, t));
+  }
+  for (std::uint32_t k = 0; k < a.spike_count; ++k) {
+    const std::uint32_t i = a.spikes[k];
+    if (i < r.begin || i >= r.end) {
+      throw Error(ExitCode::software,
+                  fmt::format("{}: update reported a spike of neuron {} outside its range [{}, "
+                              "{}) at step {}",
+                              where(), i, r.begin, r.end, t));
+    }
+    out.emit(i);
+  }
+}
+
+double PluginPopulation::state(std::size_t var, NeuronIndex i, Step) const {
+  if (var >= state_.size()) {
+    throw Error(ExitCode::software,
+                fmt::format("{}: no state variable with index {}", model_->name, var));
+  }
+  return state_[var][i];
+}
+
+void PluginPopulation::set_state(std::size_t var, NeuronIndex i, double value) {
+  if (var >= state_.size()) {
+    throw Error(ExitCode::software,
+                fmt::format("{}: no state variable with index {}", model_->name, var));
+  }
+  state_[var][i] = value;
+}
+
+std::optional<NonFiniteState> PluginPopulation::find_non_finite(IndexRange r, Step) const {
+  bool any = false;
+  for (const auto& v : state_) any = any || any_non_finite(v.data(), r);
+  if (!any) return std::nullopt;
+  for (NeuronIndex i = r.begin; i < r.end; ++i)
+    for (std::size_t k = 0; k < state_.size(); ++k)
+      if (!std::isfinite(state_[k][i])) return NonFiniteState{i, k, state_[k][i]};
+  return std::nullopt;
+}
+
+void PluginPopulation::checkpoint(StateArchive& a) {
+  // Every state variable under its name: the whole future of a plugin
+  // model (its constants follow from the parameters, which the config holds).
+  for (std::size_t k = 0; k < state_.size(); ++k) a.field(infos_[k].name, state_[k]);
+}
+
+std::uint64_t PluginPopulation::fingerprint() const {
+  Hash64 h;
+  h.add(std::string_view("plugin"));
+  h.add(model_->plugin_name);
+  h.add(model_->plugin_version);
+  h.add_word(model_->abi_major);
+  h.add_word(model_->abi_minor);
+  h.add(model_->name);
+  return h.value();
+}
+
+}  // namespace spikeline::plugin::detail

@@ -1,0 +1,77 @@
+// The Population of a plugin model (private to plugin/): owns the state,
+// parameter and constant arrays and calls the plugin's C functions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/population.hpp"
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/plugin.h"
+
+namespace spikeline::plugin::detail {
+
+// An open library; dlclose when the last owner goes.
+struct Library {
+  explicit Library(void* h) : handle(h) {}
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+  void* handle;
+};
+
+// One model of a loaded plugin, copied out of its descriptor once checked.
+struct Model {
+  std::shared_ptr<const Library> library;
+  std::string path;         // the plugin file, for messages
+  std::string plugin_name;  // and its own name and version
+  std::string plugin_version;
+  std::uint32_t abi_major = 0, abi_minor = 0;
+  std::string name;
+  std::vector<spk_param> params;     // pointing into the plugin's static data
+  std::vector<spk_state_var> state;  // likewise
+  std::size_t constants_size = 0, constants_size_per_neuron = 0;
+  spk_prepare_fn prepare = nullptr;
+  spk_update_fn update = nullptr;
+};
+
+// "> 0", "in [0, 1]", "<= 10", "" (any finite number).
+std::string range_text(const spk_param& p);
+// Whether v is valid for p (NaN never is; an infinity only at an inclusive infinite bound).
+bool in_range(const spk_param& p, double v);
+
+class PluginPopulation final : public Population {
+ public:
+  PluginPopulation(std::shared_ptr<const Model> model, const ModelContext& ctx);
+
+  void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
+  std::span<const StateVarInfo> state_vars() const override { return infos_; }
+  double state(std::size_t var, NeuronIndex i, Step t) const override;
+  void set_state(std::size_t var, NeuronIndex i, double value) override;
+  std::optional<NonFiniteState> find_non_finite(IndexRange r, Step t) const override;
+  bool checkpointable() const override { return true; }
+  void checkpoint(StateArchive& a) override;
+  // The plugin's name, version and ABI: a checkpoint refuses a population
+  // whose plugin changed.
+  std::uint64_t fingerprint() const override;
+
+ private:
+  std::string where() const;  // "plugin 'x.so' model 'm' (population 'p')"
+
+  std::shared_ptr<const Model> model_;
+  std::string population_;
+  std::vector<StateVarInfo> infos_;
+  std::vector<std::vector<double>> state_;
+  std::vector<double*> state_ptrs_;
+  std::vector<std::vector<double>> params_;  // one value, or one per neuron
+  std::vector<const double*> param_ptrs_;
+  std::vector<unsigned char> per_neuron_;
+  std::unique_ptr<std::byte[]> constants_raw_;
+  std::vector<std::uint32_t> spikes_;  // [begin, end) is a call's buffer
+  spk_model_ctx ctx_{};
+  double dt_;
+};
+
+}  // namespace spikeline::plugin::detail

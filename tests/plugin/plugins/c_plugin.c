@@ -1,0 +1,119 @@
+/* A plugin in plain C99 (the ABI needs no C++), and its broken variants:
+ * compiled once per case of tests/CMakeLists.txt with one of
+ *   PLUGIN_OK            a working model "c_leaky"
+ *   PLUGIN_OK_V2         the same, as the plugin's version 0.2
+ *   PLUGIN_NO_ENTRY      no spikeline_plugin_init
+ *   PLUGIN_MAJOR         built for ABI major + 1
+ *   PLUGIN_MINOR         built for a newer minor
+ *   PLUGIN_DUPLICATE     a model named iaf_cond_exp (built in)
+ *   PLUGIN_NAN_DEFAULT   a parameter with a NaN default
+ *   PLUGIN_INIT_ERROR    the entry point reports an error
+ *   PLUGIN_UPDATE_ERROR  update() fails at step 50
+ *
+ * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
+ * x >= theta: spike, x = 0. */
+#include <math.h>
+#include <stdio.h>
+
+#include "spikeline/plugin.h"
+
+static const spk_param params[] = {
+    {"tau", "ms", 10.0, 0.0, HUGE_VAL, 0, 0, 1, "time constant"},
+#ifdef PLUGIN_NAN_DEFAULT
+    {"theta", "", NAN, -HUGE_VAL, HUGE_VAL, 0, 0, 0, "threshold"},
+#else
+    {"theta", "", 1.0, -HUGE_VAL, HUGE_VAL, 0, 0, 0, "threshold"},
+#endif
+    {"I_e", "pA", 0.0, -HUGE_VAL, HUGE_VAL, 0, 0, 1, "bias"},
+};
+
+static const spk_state_var state[] = {{"x", "", "the level", 0.0}};
+
+static int update(const spk_model_ctx* ctx, spk_update_args* a) {
+  const double* tau = ctx->params[0];
+  const int tau_each = ctx->param_per_neuron[0];
+  const double theta = ctx->params[1][0];
+  const double* I_e = ctx->params[2];
+  const int I_each = ctx->param_per_neuron[2];
+  double* x = a->state[0];
+  uint32_t i;
+#ifdef PLUGIN_UPDATE_ERROR
+  if (a->step >= 50) {
+    snprintf(a->error, a->error_size, "the membrane of neuron %u exploded", (unsigned)a->begin);
+    return SPK_ERROR;
+  }
+#endif
+  for (i = a->begin; i < a->end; ++i) {
+    const double I = I_e[I_each ? i : 0] + (a->current ? a->current[i] : 0.0);
+    x[i] += ctx->dt / tau[tau_each ? i : 0] * (I - x[i]) + a->input_ex[i] + a->input_in[i];
+    a->input_ex[i] = 0.0f;
+    a->input_in[i] = 0.0f;
+    if (x[i] >= theta) {
+      x[i] = 0.0;
+      a->spikes[a->spike_count++] = i;
+    }
+  }
+  return SPK_OK;
+}
+
+static const spk_neuron_model model = {sizeof(spk_neuron_model),
+#ifdef PLUGIN_DUPLICATE
+                                       "iaf_cond_exp",
+#else
+                                       "c_leaky",
+#endif
+                                       "a leaky integrator written in C",
+                                       params,
+                                       sizeof params / sizeof params[0],
+                                       state,
+                                       sizeof state / sizeof state[0],
+                                       0,
+                                       0,
+                                       NULL,
+                                       update};
+
+static const spk_neuron_model* const models[] = {&model};
+
+static const spk_plugin plugin = {sizeof(spk_plugin),
+#ifdef PLUGIN_MAJOR
+                                  SPIKELINE_PLUGIN_ABI_MAJOR + 1,
+#else
+                                  SPIKELINE_PLUGIN_ABI_MAJOR,
+#endif
+#ifdef PLUGIN_MINOR
+                                  SPIKELINE_PLUGIN_ABI_MINOR + 1,
+#else
+                                  SPIKELINE_PLUGIN_ABI_MINOR,
+#endif
+                                  "c_plugin",
+#ifdef PLUGIN_OK_V2
+                                  "0.2",
+#else
+                                  "0.1",
+#endif
+                                  models,
+                                  1};
+
+#ifdef PLUGIN_NO_ENTRY
+SPIKELINE_PLUGIN_EXPORT int some_other_function(void) {
+  return plugin.n_neuron_models;
+}
+#else
+SPIKELINE_PLUGIN_EXPORT int spikeline_plugin_init(uint32_t host_major, uint32_t host_minor,
+                                                  const spk_plugin** out, char* error,
+                                                  size_t error_size) {
+  (void)host_major;
+  (void)host_minor;
+#ifdef PLUGIN_INIT_ERROR
+  (void)out;
+  (void)plugin;
+  snprintf(error, error_size, "no licence for this plugin");
+  return SPK_ERROR;
+#else
+  (void)error;
+  (void)error_size;
+  *out = &plugin;
+  return SPK_OK;
+#endif
+}
+#endif

@@ -1,0 +1,221 @@
+// The plugin loader and adapter: a plain-C plugin (tests/plugin/plugins/
+// c_plugin.c) loads, runs, exposes its state, checkpoints; each broken
+// variant of it is refused with a message naming the file and the problem,
+// and leaves the registry as it was.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/state_archive.hpp"
+#include "spikeline/neurons/builtin.hpp"
+#include "spikeline/plugin.h"
+#include "spikeline/plugin/loader.hpp"
+
+using namespace spikeline;
+using Catch::Contains;
+
+namespace {
+
+std::string test_plugin(const char* name) {
+  return std::string(SPIKELINE_TEST_PLUGIN_DIR) + "/libtest_plugin_" + name + ".so";
+}
+
+Registry builtins() {
+  Registry r;
+  register_builtin_models(r);
+  return r;
+}
+
+// The error `load_plugin(path)` throws: its message and code; the registry
+// must be unchanged.
+std::pair<std::string, ExitCode> refusal(const std::string& path) {
+  Registry r = builtins();
+  const std::size_t before = r.all().size();
+  try {
+    plugin::load_plugin(path, r);
+  } catch (const Error& e) {
+    CHECK(r.all().size() == before);
+    return {e.what(), e.code()};
+  }
+  FAIL("no error for " << path);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a C plugin loads, lists its tables and runs", "[plugin][loader]") {
+  Registry r = builtins();
+  const auto info = plugin::load_plugin(test_plugin("ok"), r);
+  CHECK(info.name == "c_plugin");
+  CHECK(info.version == "0.1");
+  CHECK(info.abi_major == SPIKELINE_PLUGIN_ABI_MAJOR);
+  CHECK(info.models == std::vector<std::string>{"c_leaky"});
+  const ModelInfo& m = r.get("c_leaky", "test");
+  CHECK(m.origin == test_plugin("ok"));
+  CHECK(m.summary == "a leaky integrator written in C");
+  REQUIRE(m.params.size() == 3);
+  CHECK(m.params[0].doc == "time constant (> 0)");
+  CHECK(m.params[0].per_neuron);
+  CHECK(m.params[1].default_value == 1.0);
+  REQUIRE(m.state_vars.size() == 1);
+  CHECK(r.get("iaf_cond_exp", "test").origin.empty());
+
+  // Three neurons, per-neuron I_e: x -> I_e with tau = 10 ms; theta = 1.
+  const TimeGrid grid(0.1);
+  ParamMap params("population 'p' (c_leaky)");
+  params.set("I_e", std::vector<double>{0.0, 0.5, 2.0});
+  auto pop = m.make_population({"p", 3, params, grid, 1, 0});
+  std::vector<float> ex(3, 0.0f), in(3, 0.0f);
+  std::vector<NeuronIndex> fired;
+  SpikeSink sink(fired);
+  ex[0] = 0.25f;
+  for (Step t = 1; t <= 100; ++t)
+    pop->update(t, {0, 3}, InputView{ex.data(), in.data(), nullptr}, sink);
+  CHECK(ex[0] == 0.0f);  // consumed
+  // Neuron 0: 0.25 decaying; neuron 1 approaches 0.5; neuron 2 fires.
+  CHECK(pop->state(0, 0, 100) == Approx(0.25 * std::pow(0.99, 99)).epsilon(1e-12));
+  CHECK(pop->state(0, 1, 100) == Approx(0.5 * (1 - std::pow(0.99, 100))).epsilon(1e-12));
+  CHECK(!fired.empty());
+  for (auto i : fired) CHECK(i == 2);
+
+  // State access, the non-finite scan and checkpoints go through the table.
+  pop->set_state(0, 1, -3.0);
+  CHECK(pop->state(0, 1, 100) == -3.0);
+  CHECK(!pop->find_non_finite({0, 3}, 100));
+  REQUIRE(pop->checkpointable());
+  MemoryArchive a;
+  pop->checkpoint(a);
+  REQUIRE(a.fields().size() == 1);
+  CHECK(a.fields()[0].first == "x");
+  auto other = m.make_population({"p", 3, params, grid, 1, 0});
+  a.set_loading(true);
+  other->checkpoint(a);
+  for (NeuronIndex i = 0; i < 3; ++i) CHECK(other->state(0, i, 100) == pop->state(0, i, 100));
+  CHECK(other->fingerprint() == pop->fingerprint());
+  CHECK(other->fingerprint() != 0);
+  pop->set_state(0, 2, NAN);
+  const auto bad = pop->find_non_finite({0, 3}, 100);
+  REQUIRE(bad);
+  CHECK(bad->neuron == 2);
+}
+
+TEST_CASE("a plugin's parameters are checked against its table", "[plugin][loader]") {
+  Registry r;
+  plugin::load_plugin(test_plugin("ok"), r);
+  const ModelInfo& m = r.get("c_leaky", "test");
+  const TimeGrid grid(0.1);
+  ParamMap p("population 'p' (c_leaky)");
+  p.set("tau", 0.0);
+  REQUIRE_THROWS_WITH(
+      m.make_population({"p", 2, p, grid, 1, 0}),
+      Contains("population 'p' (c_leaky) parameter tau = 0 ms") && Contains("valid is > 0"));
+  ParamMap q("population 'p' (c_leaky)");
+  q.set("theta", std::vector<double>{1.0, 2.0});
+  REQUIRE_THROWS_WITH(m.make_population({"p", 2, q, grid, 1, 0}),
+                      Contains("theta cannot vary per neuron") && Contains("tau, I_e"));
+  ParamMap s("population 'p' (c_leaky)");
+  s.set("tau", std::vector<double>{1.0, -2.0});
+  REQUIRE_THROWS_WITH(m.make_population({"p", 2, s, grid, 1, 0}),
+                      Contains("tau of neuron 1 = -2 ms"));
+}
+
+TEST_CASE("the AdEx plugin refuses parameters that are wrong together", "[plugin][loader]") {
+  Registry r;
+  plugin::load_plugin(SPIKELINE_AEIF_PLUGIN, r);
+  const TimeGrid grid(0.1);
+  ParamMap p("population 'p' (aeif_cond_exp)");
+  p.set("V_peak", -55.0);
+  REQUIRE_THROWS_WITH(
+      r.get("aeif_cond_exp", "test").make_population({"p", 1, p, grid, 1, 0}),
+      Contains("aeif_cond_exp' (population 'p'): the parameters are refused: V_peak = -55") &&
+          Contains(">= V_th"));
+  ParamMap q("population 'p' (aeif_cond_exp)");
+  q.set("t_ref", 0.25);
+  REQUIRE_THROWS_WITH(r.get("aeif_cond_exp", "test").make_population({"p", 1, q, grid, 1, 0}),
+                      Contains("not a whole number of steps"));
+}
+
+TEST_CASE("an update error ends with the plugin's message", "[plugin][loader]") {
+  Registry r;
+  plugin::load_plugin(test_plugin("update_error"), r);
+  const TimeGrid grid(0.1);
+  const ParamMap p("population 'p' (c_leaky)");
+  auto pop = r.get("c_leaky", "test").make_population({"p", 4, p, grid, 1, 0});
+  std::vector<float> ex(4, 0.0f), in(4, 0.0f);
+  std::vector<NeuronIndex> fired;
+  SpikeSink sink(fired);
+  for (Step t = 1; t < 50; ++t)
+    pop->update(t, {0, 4}, InputView{ex.data(), in.data(), nullptr}, sink);
+  try {
+    pop->update(50, {2, 4}, InputView{ex.data(), in.data(), nullptr}, sink);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::software);
+    CHECK_THAT(e.what(), Contains("libtest_plugin_update_error.so' model 'c_leaky' (population "
+                                  "'p'): update failed at step 50 (5 ms): the membrane of "
+                                  "neuron 2 exploded"));
+  }
+}
+
+TEST_CASE("bad plugins are refused with the file and the problem", "[plugin][loader]") {
+  {
+    const auto [what, code] = refusal("/nonexistent/libnothing.so");
+    CHECK(code == ExitCode::no_input);
+    CHECK_THAT(what, Contains("plugin '/nonexistent/libnothing.so': no such file"));
+  }
+  {
+    const std::string text = std::string(SPIKELINE_SOURCE_DIR) + "/examples/coba.toml";
+    const auto [what, code] = refusal(text);
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("coba.toml': cannot be loaded as a shared library"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("no_entry"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_no_entry.so': no entry point spikeline_plugin_init"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("major"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_major.so': built for plugin ABI 2.0, this spikeline "
+                              "speaks 1.0") &&
+                         Contains("rebuild"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("minor"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("built for plugin ABI 1.1, newer than this spikeline's 1.0"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("duplicate"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_duplicate.so': model 'iaf_cond_exp' is already "
+                              "registered (a built-in model)"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("nan_default"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_nan_default.so': model 'c_leaky' parameter theta "
+                              "has a NaN default"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("init_error"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_init_error.so': initialisation failed: no licence "
+                              "for this plugin"));
+  }
+  // The same model from two plugins: the second names the first.
+  Registry r;
+  plugin::load_plugin(test_plugin("ok"), r);
+  REQUIRE_THROWS_WITH(
+      plugin::load_plugin(test_plugin("update_error"), r),
+      Contains("model 'c_leaky' is already registered (by plugin '" + test_plugin("ok") + "')"));
+  // The same file twice through load_plugins: loaded once.
+  Registry s;
+  const auto loaded = plugin::load_plugins(
+      {test_plugin("ok"), std::string(SPIKELINE_TEST_PLUGIN_DIR) + "/./libtest_plugin_ok.so"}, s);
+  CHECK(loaded.size() == 1);
+}
