@@ -216,8 +216,19 @@ PluginInfo load_plugin(const std::string& path, Registry& registry) {
     throw ConfigError(fmt::format("plugin '{}': declares {} neuron models but no array", path,
                                   d->n_neuron_models));
   }
-  if (d->n_neuron_models == 0) {
-    throw ConfigError(fmt::format("plugin '{}': provides no model", path));
+  if (d->n_learning_rules > 0 && d->learning_rules == nullptr) {
+    throw ConfigError(fmt::format("plugin '{}': declares {} learning rules but no array", path,
+                                  d->n_learning_rules));
+  }
+  if (d->n_connection_rules > 0 && d->connection_rules == nullptr) {
+    throw ConfigError(fmt::format("plugin '{}': declares {} connection rules but no array", path,
+                                  d->n_connection_rules));
+  }
+  if (d->n_neuron_models == 0 && d->n_learning_rules == 0 && d->n_connection_rules == 0) {
+    throw ConfigError(
+        fmt::format("plugin '{}': provides nothing (no neuron model, learning rule or "
+                    "connection rule)",
+                    path));
   }
 
   // Every model checked before any is registered: a refused plugin leaves

@@ -168,6 +168,24 @@ typedef struct spk_neuron_model {
   spk_update_fn update;             /* required */
 } spk_neuron_model;
 
+/* A learning rule: see below. */
+typedef struct spk_learning_rule {
+  uint32_t struct_size; /* sizeof(spk_learning_rule) of the plugin */
+  const char* name;     /* the projection's `plasticity.rule = "..."` */
+  const char* doc;
+  const spk_param* params;
+  uint32_t n_params;
+} spk_learning_rule;
+
+/* A connection rule: see below. */
+typedef struct spk_connection_rule {
+  uint32_t struct_size; /* sizeof(spk_connection_rule) of the plugin */
+  const char* name;     /* the projection's `rule = "..."` */
+  const char* doc;
+  const spk_param* params;
+  uint32_t n_params;
+} spk_connection_rule;
+
 typedef struct spk_plugin {
   uint32_t struct_size; /* sizeof(spk_plugin) of the plugin */
   uint32_t abi_major;   /* SPIKELINE_PLUGIN_ABI_MAJOR the plugin was built with */
@@ -178,6 +196,12 @@ typedef struct spk_plugin {
    * carries its own struct_size. */
   const spk_neuron_model* const* neuron_models;
   uint32_t n_neuron_models;
+  /* The learning (plasticity) rules, and the connection rules: arrays of
+   * pointers as above; either may be empty (NULL, 0). */
+  const struct spk_learning_rule* const* learning_rules;
+  uint32_t n_learning_rules;
+  const struct spk_connection_rule* const* connection_rules;
+  uint32_t n_connection_rules;
 } spk_plugin;
 
 /* The entry point's type. */

@@ -97,6 +97,12 @@ constexpr spk_state_var state(const char* name, const char* unit, const char* do
   return spk_state_var{name, unit, doc, initial};
 }
 
+// A struct that derives from one of these is a learning rule or a
+// connection rule; any other struct of SPIKELINE_PLUGIN(...) is a neuron
+// model.
+struct LearningRule {};
+struct ConnectionRule {};
+
 // What prepare() or update() throws to refuse or fail.
 struct Failure : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -252,27 +258,97 @@ constexpr spk_neuron_model describe() {
   return m;
 }
 
-// The models' descriptors and the array of pointers to them, static data.
-template <class... Ms>
-struct Descriptors {
-  static constexpr spk_neuron_model models[] = {describe<Ms>()...};
-  template <std::size_t... I>
-  static constexpr std::array<const spk_neuron_model*, sizeof...(Ms)> point(
-      std::index_sequence<I...>) {
-    return {&models[I]...};
+template <class R>
+constexpr spk_learning_rule describe_learning_rule() {
+  spk_learning_rule r{};
+  r.struct_size = sizeof(spk_learning_rule);
+  r.name = R::name;
+  r.doc = R::doc;
+  r.params = R::params;
+  r.n_params = static_cast<std::uint32_t>(std::size(R::params));
+  return r;
+}
+
+template <class R>
+constexpr spk_connection_rule describe_connection_rule() {
+  spk_connection_rule r{};
+  r.struct_size = sizeof(spk_connection_rule);
+  r.name = R::name;
+  r.doc = R::doc;
+  r.params = R::params;
+  r.n_params = static_cast<std::uint32_t>(std::size(R::params));
+  return r;
+}
+
+// The descriptors of one kind (D: spk_neuron_model, ...) and the array of
+// pointers to them, static data.
+template <class D, class... Ts>
+struct Table {
+  template <class T>
+  static constexpr D describe_one() {
+    if constexpr (std::is_same_v<D, spk_learning_rule>) {
+      return describe_learning_rule<T>();
+    } else if constexpr (std::is_same_v<D, spk_connection_rule>) {
+      return describe_connection_rule<T>();
+    } else {
+      return describe<T>();
+    }
   }
-  static constexpr auto pointers = point(std::index_sequence_for<Ms...>{});
+  static constexpr std::array<D, sizeof...(Ts)> items{describe_one<Ts>()...};
+  template <std::size_t... I>
+  static constexpr std::array<const D*, sizeof...(Ts)> point(std::index_sequence<I...>) {
+    return {&items[I]...};
+  }
+  static constexpr auto pointers = point(std::index_sequence_for<Ts...>{});
+  static const D* const* data() { return sizeof...(Ts) == 0 ? nullptr : pointers.data(); }
+  static constexpr std::uint32_t size = sizeof...(Ts);
 };
 
-template <class... Ms>
+// The types of a SPIKELINE_PLUGIN(...) line sorted by kind: a struct that
+// derives from sp::LearningRule or sp::ConnectionRule is one, any other a
+// neuron model.
+template <class... Ts>
+struct TypeList {};
+template <class D, class L>
+struct TableOf;
+template <class D, class... Ts>
+struct TableOf<D, TypeList<Ts...>> {
+  using type = Table<D, Ts...>;
+};
+template <class T>
+constexpr int kind_of = std::is_base_of_v<LearningRule, T>     ? 1
+                        : std::is_base_of_v<ConnectionRule, T> ? 2
+                                                               : 0;
+template <int K, class L, class... Ts>
+struct Select {
+  using type = L;
+};
+template <int K, class... Done, class T, class... Ts>
+struct Select<K, TypeList<Done...>, T, Ts...> {
+  using type = typename Select<K,
+                               std::conditional_t<kind_of<T> == K, TypeList<Done..., T>,
+                                                  TypeList<Done...>>,
+                               Ts...>::type;
+};
+template <class D, int K, class... Ts>
+using TableFor = typename TableOf<D, typename Select<K, TypeList<>, Ts...>::type>::type;
+
+template <class... Ts>
 int init(const char* name, const char* version, const spk_plugin** out) noexcept {
+  using Models = TableFor<spk_neuron_model, 0, Ts...>;
+  using Learning = TableFor<spk_learning_rule, 1, Ts...>;
+  using Connection = TableFor<spk_connection_rule, 2, Ts...>;
   static const spk_plugin d{sizeof(spk_plugin),
                             SPIKELINE_PLUGIN_ABI_MAJOR,
                             SPIKELINE_PLUGIN_ABI_MINOR,
                             name,
                             version,
-                            Descriptors<Ms...>::pointers.data(),
-                            static_cast<std::uint32_t>(sizeof...(Ms))};
+                            Models::data(),
+                            Models::size,
+                            Learning::data(),
+                            Learning::size,
+                            Connection::data(),
+                            Connection::size};
   *out = &d;
   return SPK_OK;
 }

@@ -92,7 +92,11 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
                                   "0.1",
 #endif
                                   models,
-                                  1};
+                                  1,
+                                  NULL,
+                                  0,
+                                  NULL,
+                                  0};
 
 #ifdef PLUGIN_NO_ENTRY
 SPIKELINE_PLUGIN_EXPORT int some_other_function(void) {
