@@ -665,6 +665,10 @@ std::uint64_t Simulator::fingerprint() const {
     h.add_word(proj.source);
     h.add_word(proj.target);
     h.add_word(proj.plasticity ? 1 : 0);
+    // Only when there is one: checkpoints of built-in rules keep their fingerprint.
+    if (const std::uint64_t f = proj.plasticity ? proj.plasticity->fingerprint() : 0; f != 0) {
+      h.add_word(f);
+    }
     for (unsigned p = 0; p < parts_.count(); ++p) {
       const SynapseBlock& b = connectivity_[k].block(p);
       h.add(b.row);

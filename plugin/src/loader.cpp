@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "plugin_population.hpp"
+#include "plugin_rule.hpp"
 #include "spikeline/engine/error.hpp"
 
 namespace spikeline::plugin {
@@ -34,48 +35,34 @@ void check_name(const std::string& path, const char* name, const std::string& wh
   }
 }
 
-// The model descriptor checked and copied.
-std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
-                                  const spk_neuron_model* m, std::size_t k,
-                                  const std::shared_ptr<const Library>& library) {
-  if (m == nullptr) {
-    throw ConfigError(fmt::format("plugin '{}': neuron model {} is a null pointer", path, k));
+// The rows as `spikeline models` shows them: the range after the doc.
+std::vector<ParamInfo> param_infos(const std::vector<spk_param>& rows) {
+  std::vector<ParamInfo> out;
+  for (const auto& p : rows) {
+    const std::string range = detail::range_text(p);
+    std::string d = p.doc;
+    if (!range.empty()) d = d.empty() ? range : fmt::format("{} ({})", d, range);
+    ParamInfo pi(p.name, p.unit, p.default_value, d);
+    pi.per_neuron = p.per_neuron != 0;
+    out.push_back(std::move(pi));
   }
-  if (m->struct_size < sizeof(spk_neuron_model)) {
-    throw ConfigError(fmt::format(
-        "plugin '{}': neuron model {} has struct_size {}, less than the {} bytes of ABI {}.0", path,
-        k, m->struct_size, sizeof(spk_neuron_model), SPIKELINE_PLUGIN_ABI_MAJOR));
-  }
-  check_name(path, m->name, fmt::format("neuron model {}", k));
-  const std::string name = m->name;
-  const std::string model = fmt::format("plugin '{}': model '{}'", path, name);
-  if (m->update == nullptr) throw ConfigError(fmt::format("{} has no update function", model));
-  if (m->n_params > 0 && m->params == nullptr) {
-    throw ConfigError(
-        fmt::format("{} declares {} parameters but no parameter table", model, m->n_params));
-  }
-  if (m->n_state > 0 && m->state == nullptr) {
-    throw ConfigError(
-        fmt::format("{} declares {} state variables but no state table", model, m->n_state));
-  }
-  auto out = std::make_shared<Model>();
-  out->library = library;
-  out->path = path;
-  out->plugin_name = d.name;
-  out->plugin_version = text(d.version);
-  out->abi_major = d.abi_major;
-  out->abi_minor = d.abi_minor;
-  out->name = name;
-  out->constants_size = m->constants_size;
-  out->constants_size_per_neuron = m->constants_size_per_neuron;
-  out->prepare = m->prepare;
-  out->update = m->update;
+  return out;
+}
 
-  std::set<std::string> names;
-  for (std::uint32_t j = 0; j < m->n_params; ++j) {
-    spk_param p = m->params[j];
-    check_name(path, p.name, fmt::format("model '{}' parameter {}", name, j));
-    const std::string item = fmt::format("{} parameter {}", model, p.name);
+// A parameter table checked and copied (its strings point into the
+// plugin). `names` collects the names of the entry's rows, which must be
+// unique; `owner` names the entry for messages.
+std::vector<spk_param> read_params(const std::string& path, const std::string& owner,
+                                   const std::string& entry, const spk_param* rows, std::uint32_t n,
+                                   bool per_neuron_allowed, std::set<std::string>& names) {
+  if (n > 0 && rows == nullptr) {
+    throw ConfigError(fmt::format("{} declares {} parameters but no parameter table", owner, n));
+  }
+  std::vector<spk_param> out;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    spk_param p = rows[j];
+    check_name(path, p.name, fmt::format("{} parameter {}", entry, j));
+    const std::string item = fmt::format("{} parameter {}", owner, p.name);
     if (!names.insert(p.name).second) throw ConfigError(fmt::format("{} is listed twice", item));
     if (p.unit == nullptr) p.unit = "";
     if (p.doc == nullptr) p.doc = "";
@@ -95,12 +82,30 @@ std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
       throw ConfigError(fmt::format("{} has the default {}, outside its range {}", item,
                                     p.default_value, detail::range_text(p)));
     }
-    out->params.push_back(p);
+    if (p.per_neuron != 0 && !per_neuron_allowed) {
+      throw ConfigError(
+          fmt::format("{} is marked per_neuron, which only a neuron model's "
+                      "parameters can be",
+                      item));
+    }
+    out.push_back(p);
   }
-  for (std::uint32_t j = 0; j < m->n_state; ++j) {
-    spk_state_var s = m->state[j];
-    check_name(path, s.name, fmt::format("model '{}' state variable {}", name, j));
-    const std::string item = fmt::format("{} state variable {}", model, s.name);
+  return out;
+}
+
+// A state table, likewise; `what` is "state variable" or a kind of one.
+std::vector<spk_state_var> read_states(const std::string& path, const std::string& owner,
+                                       const std::string& entry, const std::string& what,
+                                       const spk_state_var* rows, std::uint32_t n,
+                                       std::set<std::string>& names) {
+  if (n > 0 && rows == nullptr) {
+    throw ConfigError(fmt::format("{} declares {} {}s but no table", owner, n, what));
+  }
+  std::vector<spk_state_var> out;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    spk_state_var s = rows[j];
+    check_name(path, s.name, fmt::format("{} {} {}", entry, what, j));
+    const std::string item = fmt::format("{} {} {}", owner, what, s.name);
     if (!names.insert(s.name).second) {
       throw ConfigError(fmt::format("{} is listed twice (or is also a parameter's name)", item));
     }
@@ -109,9 +114,100 @@ std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
     if (std::isnan(s.initial)) {
       throw ConfigError(fmt::format("{} has a NaN initial value", item));
     }
-    out->state.push_back(s);
+    out.push_back(s);
   }
   return out;
+}
+
+void set_origin(detail::Origin& o, const std::string& path, const spk_plugin& d,
+                const std::shared_ptr<const Library>& library) {
+  o.library = library;
+  o.path = path;
+  o.plugin_name = d.name;
+  o.plugin_version = text(d.version);
+  o.abi_major = d.abi_major;
+  o.abi_minor = d.abi_minor;
+}
+
+// The model descriptor checked and copied.
+std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
+                                  const spk_neuron_model* m, std::size_t k,
+                                  const std::shared_ptr<const Library>& library) {
+  if (m == nullptr) {
+    throw ConfigError(fmt::format("plugin '{}': neuron model {} is a null pointer", path, k));
+  }
+  if (m->struct_size < sizeof(spk_neuron_model)) {
+    throw ConfigError(fmt::format(
+        "plugin '{}': neuron model {} has struct_size {}, less than the {} bytes of ABI {}.0", path,
+        k, m->struct_size, sizeof(spk_neuron_model), SPIKELINE_PLUGIN_ABI_MAJOR));
+  }
+  check_name(path, m->name, fmt::format("neuron model {}", k));
+  const std::string name = m->name;
+  const std::string model = fmt::format("plugin '{}': model '{}'", path, name);
+  if (m->update == nullptr) throw ConfigError(fmt::format("{} has no update function", model));
+  auto out = std::make_shared<Model>();
+  set_origin(*out, path, d, library);
+  out->name = name;
+  out->constants_size = m->constants_size;
+  out->constants_size_per_neuron = m->constants_size_per_neuron;
+  out->prepare = m->prepare;
+  out->update = m->update;
+  const std::string entry = fmt::format("model '{}'", name);
+  std::set<std::string> names;
+  out->params = read_params(path, model, entry, m->params, m->n_params, true, names);
+  out->state = read_states(path, model, entry, "state variable", m->state, m->n_state, names);
+  return out;
+}
+
+// The learning rule descriptor checked and copied.
+std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugin& d,
+                                        const spk_learning_rule* r, std::size_t k,
+                                        const std::shared_ptr<const Library>& library) {
+  if (r == nullptr) {
+    throw ConfigError(fmt::format("plugin '{}': learning rule {} is a null pointer", path, k));
+  }
+  if (r->struct_size < sizeof(spk_learning_rule)) {
+    throw ConfigError(fmt::format(
+        "plugin '{}': learning rule {} has struct_size {}, less than the {} bytes of ABI {}.0",
+        path, k, r->struct_size, sizeof(spk_learning_rule), SPIKELINE_PLUGIN_ABI_MAJOR));
+  }
+  check_name(path, r->name, fmt::format("learning rule {}", k));
+  const std::string name = r->name;
+  const std::string rule = fmt::format("plugin '{}': rule '{}'", path, name);
+  if (r->on_pre == nullptr || r->on_post == nullptr) {
+    throw ConfigError(
+        fmt::format("{} lacks {}", rule, r->on_pre == nullptr ? "on_pre" : "on_post"));
+  }
+  auto out = std::make_shared<detail::Rule>();
+  set_origin(*out, path, d, library);
+  out->name = name;
+  out->constants_size = r->constants_size;
+  out->prepare = r->prepare;
+  out->check_weights = r->check_weights;
+  out->on_pre = r->on_pre;
+  out->on_post = r->on_post;
+  const std::string entry = fmt::format("rule '{}'", name);
+  std::set<std::string> names{"weight"};  // recorded beside the synapse state
+  out->params = read_params(path, rule, entry, r->params, r->n_params, false, names);
+  out->synapse_state = read_states(path, rule, entry, "synapse state variable", r->synapse_state,
+                                   r->n_synapse_state, names);
+  out->pre_state = read_states(path, rule, entry, "presynaptic state variable", r->pre_state,
+                               r->n_pre_state, names);
+  out->post_state = read_states(path, rule, entry, "postsynaptic state variable", r->post_state,
+                                r->n_post_state, names);
+  return out;
+}
+
+RuleInfo rule_info(const std::shared_ptr<const detail::Rule>& r, const char* doc) {
+  RuleInfo info;
+  info.name = r->name;
+  info.summary = text(doc);
+  info.origin = r->path;
+  info.params = param_infos(r->params);
+  info.make = [r](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
+    return std::make_unique<detail::PluginRule>(r, p, grid);
+  };
+  return info;
 }
 
 ModelInfo model_info(const std::shared_ptr<const Model>& m, const char* doc) {
@@ -120,14 +216,7 @@ ModelInfo model_info(const std::shared_ptr<const Model>& m, const char* doc) {
   info.kind = ModelKind::neuron;
   info.summary = text(doc);
   info.origin = m->path;
-  for (const auto& p : m->params) {
-    const std::string range = detail::range_text(p);
-    std::string d = p.doc;
-    if (!range.empty()) d = d.empty() ? range : fmt::format("{} ({})", d, range);
-    ParamInfo pi(p.name, p.unit, p.default_value, d);
-    pi.per_neuron = p.per_neuron != 0;
-    info.params.push_back(std::move(pi));
-  }
+  info.params = param_infos(m->params);
   for (const auto& s : m->state) info.state_vars.push_back({s.name, s.unit, s.doc});
   info.make_population = [m](const ModelContext& ctx) -> std::unique_ptr<Population> {
     return std::make_unique<detail::PluginPopulation>(m, ctx);
@@ -253,7 +342,27 @@ PluginInfo load_plugin(const std::string& path, Registry& registry) {
     infos.push_back(model_info(model, m->doc));
     out.models.push_back(model->name);
   }
+  std::vector<RuleInfo> rules;
+  for (std::uint32_t k = 0; k < d->n_learning_rules; ++k) {
+    const spk_learning_rule* r = d->learning_rules[k];
+    const auto rule = read_rule(path, *d, r, k, library);
+    if (registry.has_rule(rule->name)) {
+      const auto& other = registry.get_rule(rule->name, "plugin");
+      throw ConfigError(fmt::format(
+          "plugin '{}': learning rule '{}' is already registered ({}): rule names must be unique",
+          path, rule->name,
+          other.origin.empty() ? std::string("a built-in rule")
+                               : fmt::format("by plugin '{}'", other.origin)));
+    }
+    if (!seen.insert("rule " + rule->name).second) {
+      throw ConfigError(
+          fmt::format("plugin '{}': learning rule '{}' is listed twice", path, rule->name));
+    }
+    rules.push_back(rule_info(rule, r->doc));
+    out.rules.push_back(rule->name);
+  }
   for (auto& info : infos) registry.add(std::move(info));
+  for (auto& info : rules) registry.add_rule(std::move(info));
   return out;
 }
 
@@ -261,6 +370,8 @@ std::vector<PluginInfo> load_plugins(const std::vector<std::string>& paths, Regi
   std::set<std::string> loaded;
   for (const auto* m : registry.all())
     if (!m->origin.empty()) loaded.insert(canonical(m->origin));
+  for (const auto* r : registry.rules())
+    if (!r->origin.empty()) loaded.insert(canonical(r->origin));
   std::vector<PluginInfo> out;
   for (const auto& path : paths) {
     if (!loaded.insert(canonical(path)).second) continue;

@@ -40,8 +40,6 @@ bool in_range(const spk_param& p, double v) {
   return above && below;
 }
 
-namespace {
-
 void check_value(const spk_param& p, double v, const std::string& item) {
   if (in_range(p, v)) return;
   const std::string range = range_text(p);
@@ -50,7 +48,6 @@ void check_value(const spk_param& p, double v, const std::string& item) {
                                 range.empty() ? std::string("any finite number") : range));
 }
 
-// The constants block: 64-byte aligned, zeroed.
 std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned) {
   if (bytes == 0) {
     aligned = nullptr;
@@ -64,7 +61,16 @@ std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned) {
   return raw;
 }
 
-}  // namespace
+std::uint64_t Origin::fingerprint(const std::string& entry) const {
+  Hash64 h;
+  h.add(std::string_view("plugin"));
+  h.add(plugin_name);
+  h.add(plugin_version);
+  h.add_word(abi_major);
+  h.add_word(abi_minor);
+  h.add(entry);
+  return h.value();
+}
 
 PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const ModelContext& ctx)
     : Population(ctx.size), model_(std::move(model)), population_(ctx.name), dt_(ctx.grid.dt()) {
@@ -214,14 +220,7 @@ void PluginPopulation::checkpoint(StateArchive& a) {
 }
 
 std::uint64_t PluginPopulation::fingerprint() const {
-  Hash64 h;
-  h.add(std::string_view("plugin"));
-  h.add(model_->plugin_name);
-  h.add(model_->plugin_version);
-  h.add_word(model_->abi_major);
-  h.add_word(model_->abi_minor);
-  h.add(model_->name);
-  return h.value();
+  return model_->fingerprint(model_->name);
 }
 
 }  // namespace spikeline::plugin::detail

@@ -22,13 +22,20 @@ struct Library {
   void* handle;
 };
 
-// One model of a loaded plugin, copied out of its descriptor once checked.
-struct Model {
+// Where a model or rule comes from: the open library and what it said.
+struct Origin {
   std::shared_ptr<const Library> library;
   std::string path;         // the plugin file, for messages
   std::string plugin_name;  // and its own name and version
   std::string plugin_version;
   std::uint32_t abi_major = 0, abi_minor = 0;
+  // The plugin's name, version and ABI and the entry's name: a checkpoint
+  // refuses a network whose plugins changed.
+  std::uint64_t fingerprint(const std::string& entry) const;
+};
+
+// One model of a loaded plugin, copied out of its descriptor once checked.
+struct Model : Origin {
   std::string name;
   std::vector<spk_param> params;     // pointing into the plugin's static data
   std::vector<spk_state_var> state;  // likewise
@@ -41,6 +48,11 @@ struct Model {
 std::string range_text(const spk_param& p);
 // Whether v is valid for p (NaN never is; an infinity only at an inclusive infinite bound).
 bool in_range(const spk_param& p, double v);
+// Checks v against p: ConfigError "item = v unit is out of range: valid is ...".
+void check_value(const spk_param& p, double v, const std::string& item);
+// A block of `bytes` zeroed bytes, its start (`aligned`) aligned to 64 bytes;
+// nullptr for 0 bytes.
+std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned);
 
 class PluginPopulation final : public Population {
  public:

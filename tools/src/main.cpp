@@ -454,7 +454,9 @@ int cmd_models(const std::vector<std::string>& args, const std::string&) {
     std::cout << "\n";
   }
   for (const auto* r : rules) {
-    std::cout << fmt::format("{} (plasticity rule)\n  {}\n  parameters:\n", r->name, r->summary);
+    std::cout << fmt::format("{} (plasticity rule)\n  {}\n", r->name, r->summary);
+    if (!r->origin.empty()) std::cout << fmt::format("  from plugin {}\n", r->origin);
+    std::cout << "  parameters:\n";
     for (const auto& p : r->params) {
       std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, default_of(p), p.unit,
                                p.doc);

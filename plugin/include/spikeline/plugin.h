@@ -168,13 +168,104 @@ typedef struct spk_neuron_model {
   spk_update_fn update;             /* required */
 } spk_neuron_model;
 
-/* A learning rule: see below. */
-typedef struct spk_learning_rule {
-  uint32_t struct_size; /* sizeof(spk_learning_rule) of the plugin */
-  const char* name;     /* the projection's `plasticity.rule = "..."` */
-  const char* doc;
-  const spk_param* params;
+/* ---- Learning rules ------------------------------------------------------
+ *
+ * A learning (plasticity) rule changes the weights of one projection's
+ * synapses at the two moments a spike-timing rule needs:
+ *
+ *   on_pre   a presynaptic spike arrives at a delay group at step t (its
+ *            emission step + the group's delay), before the group's weights
+ *            are delivered: a weight changed here already applies to this
+ *            spike (as NEST's stdp_synapse);
+ *   on_post  a target neuron spiked in the update of step t (after every
+ *            delivery of step t).
+ * A presynaptic arrival and a postsynaptic spike in the same step therefore
+ * count as pre before post.
+ *
+ * The synapses of a projection are split by target neuron into partitions;
+ * the simulator calls a partition's events in time order, one at a time,
+ * and different partitions concurrently: a rule reads and writes only the
+ * arrays of its call's partition (every array below is the partition's).
+ * Its state lives in three kinds of arrays, which the simulator allocates,
+ * sets to the rows' initial values, checkpoints and restores:
+ *   synapse_state[v][k]  one value per synapse k (indexed like weight[k]);
+ *   pre_state[v][g]      one per delay group g: the synapses of a group share
+ *                        their source and their arrival times, so
+ *                        presynaptic traces are kept per group;
+ *   post_state[v][j]     one per target neuron of the partition, j = the
+ *                        neuron's index - the partition's first target.
+ * weight[k] holds the weights in double precision: the rule reads and
+ * writes them; after each call the simulator stores the synapses the call
+ * was given (as floats) for delivery. Traces are kept lazily: a rule stores
+ * the step of its last update beside a trace (a state variable) and decays
+ * it over the steps elapsed when it next reads it.
+ *
+ * Weights follow the simulator's sign convention (negative weights are
+ * inhibitory); a rule bounds them itself (its parameters), and may refuse
+ * the projection's initial weights in check_weights. */
+typedef struct spk_rule_ctx {
+  uint32_t struct_size;   /* sizeof(spk_rule_ctx) of the simulator */
+  const char* projection; /* the projection's name, for messages */
+  double dt;              /* ms */
   uint32_t n_params;
+  const double* params; /* params[k]: parameter k of the rule's table */
+  /* The rule's constants: constants_size bytes, zeroed, aligned to 64 bytes;
+   * written by prepare(), read by the events. NULL when the size is 0. */
+  void* constants;
+} spk_rule_ctx;
+
+/* One event of one partition. */
+typedef struct spk_rule_args {
+  uint32_t struct_size; /* sizeof(spk_rule_args) of the simulator */
+  int64_t step;         /* t */
+  double* weight;       /* [k]: every synapse of the partition */
+  double* const* synapse_state;
+  double* const* pre_state;
+  double* const* post_state;
+  const uint32_t* synapse_target; /* [k]: j, the post_state index of synapse k's target */
+  /* on_pre: the delay group and its synapses k in [begin, end). */
+  uint32_t group;
+  uint32_t begin, end;
+  /* on_post: the neuron j that spiked and its incoming synapses of this
+   * projection in the partition: synapses[n] in group groups[n], n < count. */
+  uint32_t target;
+  const uint32_t* synapses;
+  const uint32_t* groups;
+  uint32_t count;
+  /* On failure, a NUL-terminated message (truncated to error_size). */
+  char* error;
+  size_t error_size;
+} spk_rule_args;
+
+/* Fills ctx->constants from the parameters, once per projection before the
+ * run; non-zero: the parameters are refused (a config error naming the
+ * projection and the message). */
+typedef int (*spk_rule_prepare_fn)(const spk_rule_ctx* ctx, char* error, size_t error_size);
+/* Non-zero: initial weights in [min, max] (the projection's weight spec
+ * before any synapse is drawn, then the drawn weights of each partition)
+ * do not suit the rule; the message says why (a config error). */
+typedef int (*spk_rule_check_fn)(const spk_rule_ctx* ctx, double min, double max, char* error,
+                                 size_t error_size);
+/* An event; non-zero ends the run as a failed run with the message. */
+typedef int (*spk_rule_event_fn)(const spk_rule_ctx* ctx, spk_rule_args* args);
+
+typedef struct spk_learning_rule {
+  uint32_t struct_size;    /* sizeof(spk_learning_rule) of the plugin */
+  const char* name;        /* the projection's `plasticity.rule = "..."`, unique */
+  const char* doc;         /* one line for `spikeline models` */
+  const spk_param* params; /* per_neuron must be 0: a rule has one value per projection */
+  uint32_t n_params;
+  const spk_state_var* synapse_state; /* recordable per synapse beside "weight" */
+  uint32_t n_synapse_state;
+  const spk_state_var* pre_state;
+  uint32_t n_pre_state;
+  const spk_state_var* post_state;
+  uint32_t n_post_state;
+  size_t constants_size;
+  spk_rule_prepare_fn prepare;     /* may be NULL */
+  spk_rule_check_fn check_weights; /* may be NULL */
+  spk_rule_event_fn on_pre;        /* required */
+  spk_rule_event_fn on_post;       /* required */
 } spk_learning_rule;
 
 /* A connection rule: see below. */

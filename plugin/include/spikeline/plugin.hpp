@@ -191,6 +191,70 @@ class Neurons {
   spk_update_args* a_;
 };
 
+// What a learning rule's prepare() and check_weights() see: its parameters
+// and its constants.
+template <class R>
+class RuleSetup {
+ public:
+  explicit RuleSetup(const spk_rule_ctx* c) : c_(c) {}
+  double dt() const { return c_->dt; }
+  const char* projection() const { return c_->projection; }
+  double param(std::size_t k) const { return c_->params[k]; }
+  ConstantsOf<R>& constants() const { return *static_cast<ConstantsOf<R>*>(c_->constants); }
+
+ private:
+  const spk_rule_ctx* c_;
+};
+
+// What a learning rule's on_pre() and on_post() see: the partition's
+// weights and state (see spikeline/plugin.h), the step, the parameters.
+template <class R>
+class RuleEvent {
+ public:
+  RuleEvent(const spk_rule_ctx* c, spk_rule_args* a) : c_(c), a_(a) {}
+  std::int64_t step() const { return a_->step; }
+  double dt() const { return c_->dt; }
+  double param(std::size_t k) const { return c_->params[k]; }
+  const ConstantsOf<R>& constants() const {
+    return *static_cast<const ConstantsOf<R>*>(c_->constants);
+  }
+  // Synapse k's weight (double; stored as float for delivery after the call).
+  double& weight(std::uint32_t k) const { return a_->weight[k]; }
+  // State variable v of synapse k, of delay group g, of target neuron j.
+  double& synapse(std::size_t v, std::uint32_t k) const { return a_->synapse_state[v][k]; }
+  double& pre(std::size_t v, std::uint32_t g) const { return a_->pre_state[v][g]; }
+  double& post(std::size_t v, std::uint32_t j) const { return a_->post_state[v][j]; }
+  // The post index j of synapse k's target.
+  std::uint32_t target_of(std::uint32_t k) const { return a_->synapse_target[k]; }
+
+ protected:
+  const spk_rule_ctx* c_;
+  spk_rule_args* a_;
+};
+
+// A presynaptic spike arriving at delay group group(), whose synapses are
+// [begin(), end()).
+template <class R>
+class Pre : public RuleEvent<R> {
+ public:
+  using RuleEvent<R>::RuleEvent;
+  std::uint32_t group() const { return this->a_->group; }
+  std::uint32_t begin() const { return this->a_->begin; }
+  std::uint32_t end() const { return this->a_->end; }
+};
+
+// A spike of target neuron target() (a post index j), with its count()
+// incoming synapses: synapse(n) in delay group group(n).
+template <class R>
+class Post : public RuleEvent<R> {
+ public:
+  using RuleEvent<R>::RuleEvent;
+  std::uint32_t target() const { return this->a_->target; }
+  std::uint32_t count() const { return this->a_->count; }
+  std::uint32_t synapse(std::uint32_t n) const { return this->a_->synapses[n]; }
+  std::uint32_t group(std::uint32_t n) const { return this->a_->groups[n]; }
+};
+
 namespace detail {
 
 inline void write_error(char* buf, std::size_t size, const char* what) {
@@ -259,15 +323,73 @@ constexpr spk_neuron_model describe() {
 }
 
 template <class R>
+int rule_prepare(const spk_rule_ctx* c, char* error, std::size_t size) noexcept {
+  return guarded(error, size, [&] {
+    if constexpr (has_constants<R>) new (c->constants) ConstantsOf<R>{};
+    if constexpr (requires(RuleSetup<R> & s) { R::prepare(s); }) {
+      RuleSetup<R> s(c);
+      R::prepare(s);
+    }
+  });
+}
+
+template <class R>
+int rule_check(const spk_rule_ctx* c, double min, double max, char* error,
+               std::size_t size) noexcept {
+  return guarded(error, size, [&] {
+    const RuleSetup<R> s(c);
+    R::check_weights(s, min, max);
+  });
+}
+
+template <class R>
+int rule_on_pre(const spk_rule_ctx* c, spk_rule_args* a) noexcept {
+  return guarded(a->error, a->error_size, [&] {
+    Pre<R> e(c, a);
+    R::on_pre(e);
+  });
+}
+
+template <class R>
+int rule_on_post(const spk_rule_ctx* c, spk_rule_args* a) noexcept {
+  return guarded(a->error, a->error_size, [&] {
+    Post<R> e(c, a);
+    R::on_post(e);
+  });
+}
+
+// A rule's optional table of one kind of state: (rows, count), or none.
+#define SPIKELINE_PLUGIN_DETAIL_TABLE(R, member, rows, count) \
+  if constexpr (requires { std::size(R::member); }) {         \
+    rows = R::member;                                         \
+    count = static_cast<std::uint32_t>(std::size(R::member)); \
+  }
+
+template <class R>
 constexpr spk_learning_rule describe_learning_rule() {
+  static_assert(std::is_trivially_copyable_v<ConstantsOf<R>>,
+                "Constants must be plain data (the simulator copies and zeroes it)");
   spk_learning_rule r{};
   r.struct_size = sizeof(spk_learning_rule);
   r.name = R::name;
   r.doc = R::doc;
   r.params = R::params;
   r.n_params = static_cast<std::uint32_t>(std::size(R::params));
+  SPIKELINE_PLUGIN_DETAIL_TABLE(R, synapse_state, r.synapse_state, r.n_synapse_state)
+  SPIKELINE_PLUGIN_DETAIL_TABLE(R, pre_state, r.pre_state, r.n_pre_state)
+  SPIKELINE_PLUGIN_DETAIL_TABLE(R, post_state, r.post_state, r.n_post_state)
+  r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
+  r.prepare = &rule_prepare<R>;
+  if constexpr (requires(const RuleSetup<R>& s) { R::check_weights(s, 0.0, 0.0); }) {
+    r.check_weights = &rule_check<R>;
+  } else {
+    r.check_weights = nullptr;
+  }
+  r.on_pre = &rule_on_pre<R>;
+  r.on_post = &rule_on_post<R>;
   return r;
 }
+#undef SPIKELINE_PLUGIN_DETAIL_TABLE
 
 template <class R>
 constexpr spk_connection_rule describe_connection_rule() {
@@ -325,10 +447,8 @@ struct Select {
 };
 template <int K, class... Done, class T, class... Ts>
 struct Select<K, TypeList<Done...>, T, Ts...> {
-  using type = typename Select<K,
-                               std::conditional_t<kind_of<T> == K, TypeList<Done..., T>,
-                                                  TypeList<Done...>>,
-                               Ts...>::type;
+  using type = typename Select<
+      K, std::conditional_t<kind_of<T> == K, TypeList<Done..., T>, TypeList<Done...>>, Ts...>::type;
 };
 template <class D, int K, class... Ts>
 using TableFor = typename TableOf<D, typename Select<K, TypeList<>, Ts...>::type>::type;

@@ -9,9 +9,17 @@
  *   PLUGIN_NAN_DEFAULT   a parameter with a NaN default
  *   PLUGIN_INIT_ERROR    the entry point reports an error
  *   PLUGIN_UPDATE_ERROR  update() fails at step 50
+ *   PLUGIN_RULE_DUPLICATE  the learning rule is named stdp (built in)
+ *   PLUGIN_RULE_NO_ON_PRE  the learning rule lacks on_pre
+ *   PLUGIN_RULE_PER_NEURON a learning-rule parameter marked per_neuron
+ *   PLUGIN_RULE_ERROR      the learning rule's on_post fails at step 50
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
- * x >= theta: spike, x = 0. */
+ * x >= theta: spike, x = 0.
+ *
+ * c_hebb, a learning rule: a postsynaptic spike within `window` ms after a
+ * presynaptic arrival (the arrival's step included) adds A to the weight,
+ * at most w_max; the synapse variable `count` counts these additions. */
 #include <math.h>
 #include <stdio.h>
 
@@ -74,6 +82,71 @@ static const spk_neuron_model model = {sizeof(spk_neuron_model),
 
 static const spk_neuron_model* const models[] = {&model};
 
+static const spk_param rule_params[] = {
+    {"A", "", 0.1, 0.0, HUGE_VAL, 1, 0, 0, "added per pairing"},
+#ifdef PLUGIN_RULE_PER_NEURON
+    {"window", "ms", 5.0, 0.0, HUGE_VAL, 0, 0, 1, "pairing window"},
+#else
+    {"window", "ms", 5.0, 0.0, HUGE_VAL, 0, 0, 0, "pairing window"},
+#endif
+    {"w_max", "", 10.0, -HUGE_VAL, HUGE_VAL, 0, 0, 0, "upper bound"},
+};
+static const spk_state_var rule_synapse[] = {{"count", "", "pairings", 0.0}};
+static const spk_state_var rule_pre[] = {{"last", "", "step of the last arrival", -1e9}};
+
+static int hebb_on_pre(const spk_rule_ctx* ctx, spk_rule_args* a) {
+  (void)ctx;
+  a->pre_state[0][a->group] = (double)a->step;
+  return SPK_OK;
+}
+
+static int hebb_on_post(const spk_rule_ctx* ctx, spk_rule_args* a) {
+  const double A = ctx->params[0], window = ctx->params[1], w_max = ctx->params[2];
+  uint32_t n;
+#ifdef PLUGIN_RULE_ERROR
+  if (a->step >= 50) {
+    snprintf(a->error, a->error_size, "neuron %u spiked too much", (unsigned)a->target);
+    return SPK_ERROR;
+  }
+#endif
+  for (n = 0; n < a->count; ++n) {
+    const uint32_t k = a->synapses[n];
+    const double since = ((double)a->step - a->pre_state[0][a->groups[n]]) * ctx->dt;
+    if (since <= window && a->weight[k] + A <= w_max) {
+      a->weight[k] += A;
+      a->synapse_state[0][k] += 1.0;
+    }
+  }
+  return SPK_OK;
+}
+
+static const spk_learning_rule rule = {sizeof(spk_learning_rule),
+#ifdef PLUGIN_RULE_DUPLICATE
+                                       "stdp",
+#else
+                                       "c_hebb",
+#endif
+                                       "a Hebbian window rule written in C",
+                                       rule_params,
+                                       sizeof rule_params / sizeof rule_params[0],
+                                       rule_synapse,
+                                       1,
+                                       rule_pre,
+                                       1,
+                                       NULL,
+                                       0,
+                                       0,
+                                       NULL,
+                                       NULL,
+#ifdef PLUGIN_RULE_NO_ON_PRE
+                                       NULL,
+#else
+                                       hebb_on_pre,
+#endif
+                                       hebb_on_post};
+
+static const spk_learning_rule* const rules[] = {&rule};
+
 static const spk_plugin plugin = {sizeof(spk_plugin),
 #ifdef PLUGIN_MAJOR
                                   SPIKELINE_PLUGIN_ABI_MAJOR + 1,
@@ -93,8 +166,8 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
 #endif
                                   models,
                                   1,
-                                  NULL,
-                                  0,
+                                  rules,
+                                  1,
                                   NULL,
                                   0};
 

@@ -92,6 +92,11 @@ class PlasticityRule {
     throw Error(ExitCode::software, "this plasticity rule cannot be checkpointed");
   }
 
+  // What identifies the rule's code beyond its name and parameters (a
+  // plugin's name, version and ABI), or 0: a checkpoint made with another
+  // is refused as made by another network.
+  virtual std::uint64_t fingerprint() const { return 0; }
+
   virtual void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) = 0;
 
   // What the synapses of partition `part` deliver, when it is not their

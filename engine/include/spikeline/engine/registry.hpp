@@ -108,6 +108,7 @@ struct ModelInfo {
 struct RuleInfo {
   std::string name;
   std::string summary;
+  std::string origin;  // "" built in, else the plugin file (as ModelInfo::origin)
   std::vector<ParamInfo> params;
   std::function<std::unique_ptr<PlasticityRule>(const ParamMap&, const TimeGrid&)> make;
 };

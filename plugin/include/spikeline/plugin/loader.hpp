@@ -36,6 +36,7 @@ struct PluginInfo {
   std::string name, version;
   std::uint32_t abi_major = 0, abi_minor = 0;
   std::vector<std::string> models;
+  std::vector<std::string> rules;  // learning rules
 };
 
 PluginInfo load_plugin(const std::string& path, Registry& registry);
