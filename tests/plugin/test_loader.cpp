@@ -12,6 +12,7 @@
 #include "spikeline/engine/state_archive.hpp"
 #include "spikeline/neurons/builtin.hpp"
 #include "spikeline/plugin.h"
+#include "spikeline/plugin.hpp"
 #include "spikeline/plugin/loader.hpp"
 
 using namespace spikeline;
@@ -218,4 +219,61 @@ TEST_CASE("bad plugins are refused with the file and the problem", "[plugin][loa
   const auto loaded = plugin::load_plugins(
       {test_plugin("ok"), std::string(SPIKELINE_TEST_PLUGIN_DIR) + "/./libtest_plugin_ok.so"}, s);
   CHECK(loaded.size() == 1);
+}
+
+namespace {
+// A model and a rule with constants, written with the C++ layer.
+struct WithConstants {
+  static constexpr const char* name = "with_constants";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("p", "", 1.0, "")};
+  static constexpr spk_state_var state[] = {plugin::state("x", "", "", 0.0)};
+  struct Constants {
+    double a, b, c;
+    std::int32_t n;
+  };
+  static void prepare(plugin::Setup<WithConstants>& s) { s.constants().n = 7; }
+  template <class N>
+  static void update(N&) {}
+};
+struct RuleWithConstants : plugin::LearningRule {
+  static constexpr const char* name = "rule_with_constants";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("p", "", 1.0, "")};
+  struct Constants {
+    double a[5];
+  };
+  static void on_pre(plugin::Pre<RuleWithConstants>&) {}
+  static void on_post(plugin::Post<RuleWithConstants>&) {}
+};
+}  // namespace
+
+TEST_CASE("the C++ layer declares the size of the author's constants") {
+  // The simulator allocates exactly this much for prepare() to fill: a
+  // smaller size (the size of a trait instead of the struct) overflowed it.
+  constexpr spk_neuron_model m = plugin::detail::describe<WithConstants>();
+  STATIC_REQUIRE(m.constants_size == sizeof(WithConstants::Constants));
+  constexpr spk_learning_rule r = plugin::detail::describe_learning_rule<RuleWithConstants>();
+  STATIC_REQUIRE(r.constants_size == sizeof(RuleWithConstants::Constants));
+  STATIC_REQUIRE(r.n_pre_state == 0);
+  STATIC_REQUIRE(r.check_weights == nullptr);
+}
+
+TEST_CASE("a plugin's learning rule is registered with its origin and table") {
+  Registry r = builtins();
+  const std::size_t rules = r.rules().size();
+  const auto info = plugin::load_plugin(test_plugin("ok"), r);
+  REQUIRE(info.rules == std::vector<std::string>{"c_hebb"});
+  REQUIRE(r.rules().size() == rules + 1);
+  const RuleInfo& rule = r.get_rule("c_hebb", "test");
+  CHECK(rule.origin == test_plugin("ok"));
+  REQUIRE(rule.params.size() == 3);
+  CHECK(rule.params[1].name == "window");
+  CHECK(rule.params[1].unit == "ms");
+  CHECK(rule.params[1].default_value == 5.0);
+  // Made with its defaults: "weight" and the synapse variable "count".
+  const auto made = rule.make(ParamMap("projection 'p' plasticity"), TimeGrid(0.1));
+  CHECK(made->synapse_variables() == std::vector<std::string>{"weight", "count"});
+  CHECK(made->checkpointable());
+  CHECK(made->fingerprint() != 0);
 }

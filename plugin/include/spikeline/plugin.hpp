@@ -113,19 +113,22 @@ template <class M>
 constexpr bool has_constants = requires {
   typename M::Constants;
 };
+// Named apart from the alias below: inside namespace detail, ConstantsOf<M>
+// must mean the alias (the model's Constants), never this trait (an empty
+// struct of size 1: a constants block of one byte was the price once).
 template <class M, bool = has_constants<M>>
-struct ConstantsOf {
+struct ConstantsTrait {
   struct None {};
   using type = None;
 };
 template <class M>
-struct ConstantsOf<M, true> {
+struct ConstantsTrait<M, true> {
   using type = typename M::Constants;
 };
 }  // namespace detail
 
 template <class M>
-using ConstantsOf = typename detail::ConstantsOf<M>::type;
+using ConstantsOf = typename detail::ConstantsTrait<M>::type;
 
 // What prepare() sees: the parameters of the population and its constants.
 template <class M>
