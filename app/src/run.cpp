@@ -10,6 +10,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include <tbb/global_control.h>
@@ -310,6 +311,36 @@ void text_field(StateArchive& a, std::string_view name, std::string& text) {
   if (a.loading()) text.assign(bytes.begin(), bytes.end());
 }
 
+// Which plugin made each model and rule the network uses, one line each
+// ("model 'adex': plugin 'aeif' version 1.0, ABI 1.0"); "" without plugins.
+// A checkpoint records it, and a resume with other plugins is refused by
+// name (their code is part of the state's meaning), where the fingerprint
+// alone could only say that something changed.
+std::string plugin_provenance(const Config& c, const Registry& r) {
+  std::set<std::string> lines;
+  for (const auto& p : c.populations) {
+    if (!r.has(p.model)) continue;
+    const ModelInfo& m = r.get(p.model, "checkpoint");
+    if (!m.origin.empty()) lines.insert(fmt::format("model '{}': {}", m.name, m.provenance));
+  }
+  for (const auto& p : c.projections) {
+    if (p.plasticity_rule.empty() || !r.has_rule(p.plasticity_rule)) continue;
+    const RuleInfo& rule = r.get_rule(p.plasticity_rule, "checkpoint");
+    if (!rule.origin.empty()) {
+      lines.insert(fmt::format("rule '{}': {}", rule.name, rule.provenance));
+    }
+  }
+  return fmt::format("{}", fmt::join(lines, "\n"));
+}
+
+// The lines of plugin_provenance() for a message.
+std::string indented(const std::string& lines) {
+  if (lines.empty()) return "no plugin";
+  std::string out;
+  for (const char ch : lines) out += ch == '\n' ? std::string("\n  ") : std::string(1, ch);
+  return out;
+}
+
 // Tells this run's output file from any other's (a resumed run continues
 // only the file its checkpoint came from). Not part of any result.
 std::string make_run_id(const Config& c, const std::string& command_line) {
@@ -449,7 +480,20 @@ class RunSession {
 
   // The state of a checkpoint, into a session built from its config; then
   // the output file is reopened where the checkpoint left it.
-  void restore(StateArchive& a, const std::string& checkpoint) {
+  void restore(MemoryArchive& a, const std::string& checkpoint) {
+    // Checkpoints written before plugins existed have no such field.
+    if (a.has("run/plugins")) {
+      std::string made_with;
+      text_field(a, "run/plugins", made_with);
+      const std::string now = plugin_provenance(c_, *registry_);
+      if (made_with != now) {
+        throw CheckpointError(fmt::format(
+            "checkpoint {} was written with other plugins: it was made with\n  {}\nand this run "
+            "has\n  {}\n(a checkpoint resumes only with the plugin name, version and ABI that "
+            "wrote it)",
+            checkpoint, indented(made_with), indented(now)));
+      }
+    }
     std::uint64_t fingerprint = 0;
     a.value("run/fingerprint", fingerprint);
     if (fingerprint != fingerprint_) {
@@ -832,6 +876,8 @@ class RunSession {
     a.value("run/checkpoint/every", checkpoint_every_);
     a.value("run/stop", stop_);
     a.value("run/fingerprint", fingerprint_);
+    std::string plugins = plugin_provenance(c_, *registry_);
+    text_field(a, "run/plugins", plugins);
     sim_->checkpoint(a);
     walk_run_state(a);
     write_checkpoint(options_.checkpoint_path, a, grid_.to_ms(sim_->now()));

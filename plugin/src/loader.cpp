@@ -203,6 +203,7 @@ RuleInfo rule_info(const std::shared_ptr<const detail::Rule>& r, const char* doc
   info.name = r->name;
   info.summary = text(doc);
   info.origin = r->path;
+  info.provenance = r->provenance();
   info.params = param_infos(r->params);
   info.make = [r](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
     return std::make_unique<detail::PluginRule>(r, p, grid);
@@ -216,6 +217,7 @@ ModelInfo model_info(const std::shared_ptr<const Model>& m, const char* doc) {
   info.kind = ModelKind::neuron;
   info.summary = text(doc);
   info.origin = m->path;
+  info.provenance = m->provenance();
   info.params = param_infos(m->params);
   for (const auto& s : m->state) info.state_vars.push_back({s.name, s.unit, s.doc});
   info.make_population = [m](const ModelContext& ctx) -> std::unique_ptr<Population> {

@@ -61,6 +61,11 @@ std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned) {
   return raw;
 }
 
+std::string Origin::provenance() const {
+  return fmt::format("plugin '{}' version {}, ABI {}.{}", plugin_name, plugin_version, abi_major,
+                     abi_minor);
+}
+
 std::uint64_t Origin::fingerprint(const std::string& entry) const {
   Hash64 h;
   h.add(std::string_view("plugin"));

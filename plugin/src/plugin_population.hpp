@@ -32,6 +32,8 @@ struct Origin {
   // The plugin's name, version and ABI and the entry's name: a checkpoint
   // refuses a network whose plugins changed.
   std::uint64_t fingerprint(const std::string& entry) const;
+  // "plugin 'aeif' version 1.0, ABI 1.0": what a checkpoint records.
+  std::string provenance() const;
 };
 
 // One model of a loaded plugin, copied out of its descriptor once checked.

@@ -196,7 +196,9 @@ params = { I_e = 2.0, tau = 1.0 }
                 "--checkpoint", ck])
         r = spikeline(["resume", ck, "--plugin", plugin_path("ok_v2"), "-q", "--duration", "40"])
         check(r.returncode != 0, "resumed with another version of the plugin\n" + r.describe())
-        expect_in(r.stderr, "fingerprint", r=r)
+        expect_in(r.stderr, "was written with other plugins: it was made with\n"
+                  "  model 'c_leaky': plugin 'c_plugin' version 0.1, ABI 1.0\nand this run has\n"
+                  "  model 'c_leaky': plugin 'c_plugin' version 0.2, ABI 1.0", r=r)
         # No plugin at all: the model is unknown.
         r = spikeline(["resume", ck, "-q", "--duration", "40"])
         expect_exit(r, EX_CONFIG)

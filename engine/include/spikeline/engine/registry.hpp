@@ -88,8 +88,11 @@ struct ModelInfo {
   ModelKind kind = ModelKind::neuron;
   std::string summary;
   // Where the model comes from: "" for a built-in model, else the file of
-  // the plugin that registered it (`spikeline models` shows it).
+  // the plugin that registered it (`spikeline models` shows it), and what
+  // the plugin said it is ("plugin 'aeif' version 1.0, ABI 1.0"; a
+  // checkpoint records it).
   std::string origin;
+  std::string provenance;
   std::vector<ParamInfo> params;
   std::vector<StateVarInfo> state_vars;
   // For neurons and generators.
@@ -109,6 +112,7 @@ struct RuleInfo {
   std::string name;
   std::string summary;
   std::string origin;  // "" built in, else the plugin file (as ModelInfo::origin)
+  std::string provenance;
   std::vector<ParamInfo> params;
   std::function<std::unique_ptr<PlasticityRule>(const ParamMap&, const TimeGrid&)> make;
 };

@@ -150,6 +150,7 @@ class MemoryArchive : public StateArchive {
   void set_loading(bool loading) { loading_ = loading; }
   // Fields in the order they were saved.
   const std::vector<std::pair<std::string, Field>>& fields() const { return fields_; }
+  bool has(std::string_view path) const { return index_.find(path) != index_.end(); }
   void add(std::string path, Field f);
 
  protected:
