@@ -130,6 +130,12 @@ def test_plugin_project_builds_out_of_tree():
           "find_package found spikeline at %r, not in %s" % (spikeline_dir, PREFIX))
     sh_ok([CMAKE, "--build", build])
     check(os.path.isfile(PLUGIN), "no " + PLUGIN)
+    # The installed helper hides everything but the entry point.
+    nm = shutil.which("nm")
+    if nm:
+        out = sh_ok([nm, "-D", "--defined-only", PLUGIN])
+        exported = sorted(line.split()[-1] for line in out.splitlines() if " T " in line)
+        check_equal(exported, ["spikeline_plugin_init"], "functions the plugin exports")
     # Its own test runs spikeline::spikeline, the installed executable.
     out = sh_ok([CTEST, "--test-dir", build, "--output-on-failure"])
     expect_in(out, "100% tests passed", "the plugin project's ctest")
@@ -194,7 +200,9 @@ def test_installed_spikeline_runs_the_model_exactly():
         check(0.1 < x - math.floor(x) < 0.9, "node %d crosses %.6f steps in" % (node, x))
         k = math.ceil(x)
         expected[node] = list(range(k, steps + 1, k))
+    # The numbers docs/plugins.md quotes.
     check_equal([len(expected[n]) for n in range(4)], [7, 15, 0, 0], "spike counts of the closed form")
+    check_equal((expected[0][0], expected[1][0]), (139, 64), "first spike steps of the closed form")
     check_equal(clitest.status_of(out), "complete", "the run's status")
     with h5py.File(out, "r") as f:
         ts, ids = clitest.read_spikes(f, "cells")
@@ -229,10 +237,13 @@ def test_the_model_refuses_a_reset_above_threshold():
     bad = os.path.join(AUTHOR, "bad.toml")
     with open(bad, "w") as f:
         f.write(text)
-    r = clitest.spikeline(["run", bad, "--plugin", PLUGIN, "-o", os.path.join(AUTHOR, "bad.h5")])
+    r = clitest.spikeline(["run", "bad.toml", "--plugin", "build/libmy_lif.so", "-o", "bad.h5"],
+                          cwd=AUTHOR)
     expect_exit(r, EX_CONFIG)
-    expect_in(r.stderr, "cells", "stderr", r)
-    expect_in(r.stderr, "V_reset (-50 mV) must be below V_th (-55 mV)", "stderr", r)
+    # The message docs/plugins.md quotes.
+    expect_in(r.stderr, "spikeline: error: plugin 'build/libmy_lif.so' model 'my_lif' (population "
+              "'cells'): the parameters are refused: V_reset (-50 mV) must be below V_th (-55 mV)\n",
+              "stderr", r)
 
 
 def test_the_tutorial_shows_these_files():
