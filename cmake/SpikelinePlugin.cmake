@@ -14,6 +14,10 @@ function(spikeline_add_plugin name)
   if(NOT ARGN)
     message(FATAL_ERROR "spikeline_add_plugin(${name}): no sources")
   endif()
+  if(NOT TARGET spikeline::plugin_headers)
+    message(FATAL_ERROR "spikeline_add_plugin(${name}): no target spikeline::plugin_headers "
+                        "(call find_package(spikeline) first, in this directory or above)")
+  endif()
   add_library(${name} MODULE ${ARGN})
   target_link_libraries(${name} PRIVATE spikeline::plugin_headers)
   set_target_properties(${name} PROPERTIES

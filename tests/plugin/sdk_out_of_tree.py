@@ -141,6 +141,26 @@ def test_plugin_project_builds_out_of_tree():
     expect_in(out, "100% tests passed", "the plugin project's ctest")
 
 
+def test_a_c_plugin_builds_out_of_tree():
+    # A plugin in plain C, in a project that enables C only: the headers'
+    # C++20 requirement does not get in its way.
+    project = os.path.join(WORK, "c_plugin")
+    os.mkdir(project)
+    shutil.copy(os.path.join(SOURCE_DIR, "tests", "plugin", "plugins", "c_plugin.c"), project)
+    with open(os.path.join(project, "CMakeLists.txt"), "w") as f:
+        f.write("cmake_minimum_required(VERSION 3.20)\nproject(c_plugin C)\n"
+                "find_package(spikeline 0.1 REQUIRED)\n"
+                "spikeline_add_plugin(c_plugin c_plugin.c)\n"
+                "target_compile_definitions(c_plugin PRIVATE PLUGIN_OK)\n")
+    build = os.path.join(project, "build")
+    rc, out = configure(project, build, PREFIX)
+    check(rc == 0, "configuring the C plugin project failed\n" + out[-3000:])
+    sh_ok([CMAKE, "--build", build])
+    library = os.path.join(build, "libc_plugin.so")
+    r = run_ok(["models", "c_leaky", "--plugin", library])
+    expect_in(r.stdout, "from plugin " + library, "stdout", r)
+
+
 def test_package_variables():
     # What the config file sets beside the targets, read by a throwaway
     # project configured against the same prefix.
