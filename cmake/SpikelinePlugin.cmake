@@ -1,16 +1,22 @@
 # spikeline_add_plugin(NAME SOURCES...): a spikeline plugin, a shared
 # library (lib<NAME>.so) that exports only spikeline_plugin_init.
 #
-# The tree uses it for examples/plugins/ and the test plugins; the installed
-# package is to export the same function to authors (find_package(spikeline),
-# not done yet). The plugin compiles against the headers only
-# (spikeline::plugin_headers: spikeline/plugin.h and spikeline/plugin.hpp)
-# and links nothing of spikeline's: it is loaded into a simulator built
-# separately, so its symbols are hidden (RTLD_LOCAL and -fvisibility=hidden)
-# but for the entry point.
+# One definition for two users: the tree (examples/plugins/, the test
+# plugins), where spikeline::plugin_headers is an alias of the in-tree
+# target, and authors, to whom `cmake --install` ships this file beside
+# spikelineConfig.cmake, where it is the imported target of the installed
+# headers. The plugin compiles against the headers only
+# (spikeline/plugin.h and spikeline/plugin.hpp) and links nothing of
+# spikeline's: it is loaded into a simulator built separately, so its
+# symbols are hidden (RTLD_LOCAL and -fvisibility=hidden) but for the entry
+# point.
 function(spikeline_add_plugin name)
   if(NOT ARGN)
     message(FATAL_ERROR "spikeline_add_plugin(${name}): no sources")
+  endif()
+  if(NOT TARGET spikeline::plugin_headers)
+    message(FATAL_ERROR "spikeline_add_plugin(${name}): no target spikeline::plugin_headers "
+                        "(call find_package(spikeline) first, in this directory or above)")
   endif()
   add_library(${name} MODULE ${ARGN})
   target_link_libraries(${name} PRIVATE spikeline::plugin_headers)
