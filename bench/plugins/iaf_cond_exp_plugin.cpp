@@ -199,14 +199,17 @@ struct IafCondExpPlugin {
   IAF_PLUGIN_CLONES static void integrate(const N& n, double* __restrict V, double* __restrict Gex,
                                           double* __restrict Gin, double* __restrict R) {
     const Coefs<kEach, N> k(n);
-    std::int32_t fired[kChunk];
+    // 64-bit flags, the width of the double lanes they come from: 32-bit
+    // ones cost a pack of every vector of flags (5 instructions per 8
+    // neurons in the AVX2 loop).
+    std::int64_t fired[kChunk];
     // 32-bit indices, as the layer's accessors take them: a 64-bit index
     // truncated for take_ex(i) is not an affine address, and GCC then gave
     // up on the loop (an emulated gather).
     const std::uint32_t end = n.end();
     for (std::uint32_t first = n.begin(); first < end; first += kChunk) {
       const std::uint32_t stop = first + std::min(kChunk, end - first);
-      std::int32_t any = 0;
+      std::int64_t any = 0;
 #pragma GCC ivdep
       for (std::uint32_t i = first; i < stop; ++i) {
         const double v = V[i];
@@ -216,7 +219,7 @@ struct IafCondExpPlugin {
         const double stepped = v + k.h_over_C(i) * I;
         const double ref = R[i];
         const double held = ref == 0.0 ? stepped : v;
-        const std::int32_t spike = held >= k.Vth(i);
+        const std::int64_t spike = held >= k.Vth(i);
         V[i] = spike ? k.Vreset(i) : held;
         R[i] = spike ? k.ref_steps(i) : ref - (ref > 0.0 ? 1.0 : 0.0);
         fired[i - first] = spike;
@@ -224,10 +227,26 @@ struct IafCondExpPlugin {
         Gex[i] = ge * k.P_ex(i) + n.take_ex(i);
         Gin[i] = gi * k.P_in(i) - n.take_in(i);
       }
-      if (any != 0)
-        for (std::uint32_t i = first; i < stop; ++i)
-          if (fired[i - first] != 0) n.spike(i);
+      if (any != 0) report(n, fired, first, stop);
     }
+  }
+
+  // Reports the flagged neurons of [first, stop) in order, testing eight
+  // flags at a time (as the built-in's emit_flagged): about one chunk in
+  // eight has a spike in COBA, and the one-by-one scan of its 64 flags was
+  // 5% of the update's instructions.
+  template <class N>
+  static void report(const N& n, const std::int64_t* fired, std::uint32_t first,
+                     std::uint32_t stop) {
+    std::uint32_t i = first;
+    for (; i + 8 <= stop; i += 8) {
+      const std::int64_t* f = fired + (i - first);
+      if ((f[0] | f[1] | f[2] | f[3] | f[4] | f[5] | f[6] | f[7]) == 0) continue;
+      for (std::uint32_t j = i; j < i + 8; ++j)
+        if (fired[j - first] != 0) n.spike(j);
+    }
+    for (; i < stop; ++i)
+      if (fired[i - first] != 0) n.spike(i);
   }
 
   template <class N, bool kEach>
