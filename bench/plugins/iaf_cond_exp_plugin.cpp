@@ -1,0 +1,272 @@
+// iaf_cond_exp_plugin: spikeline's built-in iaf_cond_exp rebuilt as a plugin
+// with the C++ layer (spikeline/plugin.hpp), to measure what the plugin
+// boundary costs (bench/plugin_cost.py) and to check that a plugin can
+// reproduce a built-in model exactly (tests/cli/test_plugin_cost.py).
+//
+// The model is the built-in's (neurons/include/spikeline/neurons/iaf_cond_exp.hpp
+// documents the equations): the same parameters (names, units, defaults,
+// ranges), the same per-step arithmetic in the same order, so that a network
+// gives bit-identical spikes with either model:
+//   if not refractory:
+//     V += dt / C_m (-g_L (V - E_L) - g_ex (V - E_ex) - g_in (V - E_in) + I_e [+ I_inj])
+//   g_ex = g_ex exp(-dt / tau_syn_ex) + input_ex
+//   g_in = g_in exp(-dt / tau_syn_in) - input_in
+//   if V >= V_th: spike, V = V_reset, refractory for R = t_ref / dt steps
+//
+// What differs from the built-in, and why:
+//  - The refractory counter is a state variable `refractory` (a double
+//    holding a whole number): the ABI has only double state. It is recorded
+//    and checkpointed like V_m; the built-in keeps it as a hidden int32.
+//  - V_m starts at -70 mV (E_L's default), not at the population's E_L: a
+//    state variable's initial value is a fixed row of the table, and
+//    prepare() cannot write state. Give `initial = { V_m = ... }` when E_L
+//    is not -70 (COBA sets V_m from a distribution anyway).
+//  - With per-neuron parameters the built-in precomputes dt / C_m and
+//    exp(-dt / tau) per neuron; the C++ layer has no per-neuron constants
+//    (Constants is population-wide), so this plugin recomputes the ones
+//    whose parameters vary each step (a division, or an exp() per neuron
+//    and step for a varying tau). The values, and so the results, are the
+//    same; only the cost differs.
+//
+// Parameters (NEST names and defaults)
+//   C_m        pF   250       membrane capacitance (> 0)
+//   g_L        nS   16.6667   leak conductance (> 0)
+//   E_L        mV   -70       leak reversal potential
+//   V_th       mV   -55       spike threshold
+//   V_reset    mV   -60       reset potential (< V_th)
+//   t_ref      ms   2         refractory period (>= 0, whole steps)
+//   E_ex       mV   0         excitatory reversal potential
+//   E_in       mV   -85       inhibitory reversal potential
+//   tau_syn_ex ms   0.2       excitatory conductance time constant (> 0)
+//   tau_syn_in ms   2         inhibitory conductance time constant (> 0)
+//   I_e        pA   0         constant bias current
+// Every parameter may vary per neuron.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <spikeline/plugin.hpp>
+
+namespace sp = spikeline::plugin;
+
+// The hot loop for several x86-64 instruction sets, picked at load time, as
+// the built-in's (spikeline/engine/simd.hpp, which a plugin does not see).
+// The results do not depend on the clone: the tree compiles with
+// -ffp-contract=off, so no clone fuses a multiply-add.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define IAF_PLUGIN_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define IAF_PLUGIN_CLONES
+#endif
+
+namespace {
+
+struct IafCondExpPlugin {
+  static constexpr const char* name = "iaf_cond_exp_plugin";
+  static constexpr const char* doc =
+      "iaf_cond_exp built as a plugin (bench/plugins): leaky integrate-and-fire, exponential "
+      "conductance synapses (weights in nS); the built-in's arithmetic";
+
+  enum { C_m, g_L, E_L, V_th, V_reset, t_ref, E_ex, E_in, tau_syn_ex, tau_syn_in, I_e };
+  static constexpr spk_param params[] = {
+      sp::param("C_m", "pF", 250.0, "membrane capacitance").positive().per_neuron(),
+      sp::param("g_L", "nS", 16.6667, "leak conductance").positive().per_neuron(),
+      sp::param("E_L", "mV", -70.0, "leak reversal potential").per_neuron(),
+      sp::param("V_th", "mV", -55.0, "spike threshold").per_neuron(),
+      sp::param("V_reset", "mV", -60.0, "reset potential (< V_th)").per_neuron(),
+      sp::param("t_ref", "ms", 2.0, "refractory period (whole steps)").nonnegative().per_neuron(),
+      sp::param("E_ex", "mV", 0.0, "excitatory reversal potential").per_neuron(),
+      sp::param("E_in", "mV", -85.0, "inhibitory reversal potential").per_neuron(),
+      sp::param("tau_syn_ex", "ms", 0.2, "excitatory conductance time constant")
+          .positive()
+          .per_neuron(),
+      sp::param("tau_syn_in", "ms", 2.0, "inhibitory conductance time constant")
+          .positive()
+          .per_neuron(),
+      sp::param("I_e", "pA", 0.0, "constant bias current").per_neuron(),
+  };
+
+  enum { V_m, g_ex, g_in, refractory };
+  static constexpr spk_state_var state[] = {
+      sp::state("V_m", "mV", "membrane potential", -70.0),
+      sp::state("g_ex", "nS", "excitatory synaptic conductance", 0.0),
+      sp::state("g_in", "nS", "inhibitory synaptic conductance", 0.0),
+      sp::state("refractory", "", "remaining refractory steps (a whole number)", 0.0),
+  };
+
+  // The coefficients of parameters that do not vary (computed as the
+  // built-in computes them), and which of the derived ones vary.
+  struct Constants {
+    double h_over_C, P_ex, P_in, ref_steps;
+    bool vary_C, vary_ex, vary_in, vary_ref;
+  };
+
+  // t_ref in whole steps, with the built-in's tolerance (TimeGrid::time_steps).
+  static double steps_of(double t_ref, double dt, const std::string& who) {
+    const double steps = std::round(t_ref / dt);
+    if (!(std::abs(t_ref / dt - steps) <= std::min(0.01, 1e-9 * std::max(1.0, steps)))) {
+      throw sp::Failure("t_ref" + who + " = " + std::to_string(t_ref) +
+                        " ms is not a whole number of time steps (dt = " + std::to_string(dt) +
+                        " ms)");
+    }
+    return steps;
+  }
+
+  static void prepare(sp::Setup<IafCondExpPlugin>& s) {
+    auto& c = s.constants();
+    const double h = s.dt();
+    c.h_over_C = h / s.param(C_m);
+    c.P_ex = std::exp(-h / s.param(tau_syn_ex));
+    c.P_in = std::exp(-h / s.param(tau_syn_in));
+    c.vary_C = s.per_neuron(C_m);
+    c.vary_ex = s.per_neuron(tau_syn_ex);
+    c.vary_in = s.per_neuron(tau_syn_in);
+    c.vary_ref = s.per_neuron(t_ref);
+    const bool each = s.per_neuron(V_th) || s.per_neuron(V_reset) || c.vary_ref;
+    for (std::uint32_t i = 0; i < s.size(); ++i) {
+      const std::string who = each ? " of neuron " + std::to_string(i) : "";
+      if (!(s.param(V_reset, i) < s.param(V_th, i))) {
+        throw sp::Failure("V_reset" + who + " = " + std::to_string(s.param(V_reset, i)) +
+                          " mV must be < V_th = " + std::to_string(s.param(V_th, i)) + " mV");
+      }
+      const double r = steps_of(s.param(t_ref, i), h, who);
+      if (i == 0) c.ref_steps = r;
+      if (!each) break;
+    }
+  }
+
+  // The coefficients of every neuron the same (kEach false: the loop keeps
+  // them in registers) or read per neuron (kEach true).
+  template <bool kEach, class N>
+  struct Coefs {
+    // Copies, not references: the compiler then knows that the loop's
+    // stores do not change them and keeps them in registers.
+    const N& n;
+    const Constants c;
+    double g_L_, E_L_, E_ex_, E_in_, I_e_, V_th_, V_reset_;
+    explicit Coefs(const N& n_)
+        : n(n_),
+          c(n_.constants()),
+          g_L_(n_.param(g_L, 0)),
+          E_L_(n_.param(E_L, 0)),
+          E_ex_(n_.param(E_ex, 0)),
+          E_in_(n_.param(E_in, 0)),
+          I_e_(n_.param(I_e, 0)),
+          V_th_(n_.param(V_th, 0)),
+          V_reset_(n_.param(V_reset, 0)) {}
+    double get(std::size_t k, double same, std::uint32_t i) const {
+      if constexpr (kEach) return n.param(k, i);
+      return same;
+    }
+    double gL(std::uint32_t i) const { return get(g_L, g_L_, i); }
+    double EL(std::uint32_t i) const { return get(E_L, E_L_, i); }
+    double Eex(std::uint32_t i) const { return get(E_ex, E_ex_, i); }
+    double Ein(std::uint32_t i) const { return get(E_in, E_in_, i); }
+    double Ie(std::uint32_t i) const { return get(I_e, I_e_, i); }
+    double Vth(std::uint32_t i) const { return get(V_th, V_th_, i); }
+    double Vreset(std::uint32_t i) const { return get(V_reset, V_reset_, i); }
+    double h_over_C(std::uint32_t i) const {
+      if constexpr (kEach)
+        if (c.vary_C) return n.dt() / n.param(C_m, i);
+      return c.h_over_C;
+    }
+    double P_ex(std::uint32_t i) const {
+      if constexpr (kEach)
+        if (c.vary_ex) return std::exp(-n.dt() / n.param(tau_syn_ex, i));
+      return c.P_ex;
+    }
+    double P_in(std::uint32_t i) const {
+      if constexpr (kEach)
+        if (c.vary_in) return std::exp(-n.dt() / n.param(tau_syn_in, i));
+      return c.P_in;
+    }
+    double ref_steps(std::uint32_t i) const {
+      if constexpr (kEach)
+        if (c.vary_ref) return std::round(n.param(t_ref, i) / n.dt());
+      return c.ref_steps;
+    }
+  };
+
+  static constexpr std::uint32_t kChunk = 64;
+
+  // One step of the neurons [begin, end), as the built-in's loop: the
+  // threshold and the reset branch-free, spikes flagged per chunk of 64 and
+  // reported only for a chunk that has one, so that the loop vectorises.
+  template <bool kWithCurrent, bool kEach, class N>
+  IAF_PLUGIN_CLONES static void integrate(const N& n, double* __restrict V, double* __restrict Gex,
+                                          double* __restrict Gin, double* __restrict R) {
+    const Coefs<kEach, N> k(n);
+    // 64-bit flags, the width of the double lanes they come from: 32-bit
+    // ones cost a pack of every vector of flags (5 instructions per 8
+    // neurons in the AVX2 loop).
+    std::int64_t fired[kChunk];
+    // 32-bit indices, as the layer's accessors take them: a 64-bit index
+    // truncated for take_ex(i) is not an affine address, and GCC then gave
+    // up on the loop (an emulated gather).
+    const std::uint32_t end = n.end();
+    for (std::uint32_t first = n.begin(); first < end; first += kChunk) {
+      const std::uint32_t stop = first + std::min(kChunk, end - first);
+      std::int64_t any = 0;
+#pragma GCC ivdep
+      for (std::uint32_t i = first; i < stop; ++i) {
+        const double v = V[i];
+        const double ge = Gex[i], gi = Gin[i];
+        double I = -k.gL(i) * (v - k.EL(i)) - ge * (v - k.Eex(i)) - gi * (v - k.Ein(i)) + k.Ie(i);
+        if constexpr (kWithCurrent) I += n.current(i);
+        const double stepped = v + k.h_over_C(i) * I;
+        const double ref = R[i];
+        const double held = ref == 0.0 ? stepped : v;
+        const std::int64_t spike = held >= k.Vth(i);
+        V[i] = spike ? k.Vreset(i) : held;
+        R[i] = spike ? k.ref_steps(i) : ref - (ref > 0.0 ? 1.0 : 0.0);
+        fired[i - first] = spike;
+        any |= spike;
+        Gex[i] = ge * k.P_ex(i) + n.take_ex(i);
+        Gin[i] = gi * k.P_in(i) - n.take_in(i);
+      }
+      if (any != 0) report(n, fired, first, stop);
+    }
+  }
+
+  // Reports the flagged neurons of [first, stop) in order, testing eight
+  // flags at a time (as the built-in's emit_flagged): about one chunk in
+  // eight has a spike in COBA, and the one-by-one scan of its 64 flags was
+  // 5% of the update's instructions.
+  template <class N>
+  static void report(const N& n, const std::int64_t* fired, std::uint32_t first,
+                     std::uint32_t stop) {
+    std::uint32_t i = first;
+    for (; i + 8 <= stop; i += 8) {
+      const std::int64_t* f = fired + (i - first);
+      if ((f[0] | f[1] | f[2] | f[3] | f[4] | f[5] | f[6] | f[7]) == 0) continue;
+      for (std::uint32_t j = i; j < i + 8; ++j)
+        if (fired[j - first] != 0) n.spike(j);
+    }
+    for (; i < stop; ++i)
+      if (fired[i - first] != 0) n.spike(i);
+  }
+
+  template <class N, bool kEach>
+  static void run(const N& n) {
+    double* V = n.state(V_m);
+    double* Gex = n.state(g_ex);
+    double* Gin = n.state(g_in);
+    double* R = n.state(refractory);
+    if (n.has_current())
+      integrate<true, kEach>(n, V, Gex, Gin, R);
+    else
+      integrate<false, kEach>(n, V, Gex, Gin, R);
+  }
+
+  template <class M, bool kVaries>
+  static void update(sp::Neurons<M, kVaries>& n) {
+    run<sp::Neurons<M, kVaries>, kVaries>(n);
+  }
+};
+
+}  // namespace
+
+SPIKELINE_PLUGIN("iaf_cond_exp_plugin", "1.0", IafCondExpPlugin)
