@@ -14,13 +14,10 @@
 //   if V >= V_th: spike, V = V_reset, refractory for R = t_ref / dt steps
 //
 // What differs from the built-in, and why:
-//  - The refractory counter is a state variable `refractory` (a double
-//    holding a whole number): the ABI has only double state. It is recorded
-//    and checkpointed like V_m; the built-in keeps it as a hidden int32.
-//  - V_m starts at -70 mV (E_L's default), not at the population's E_L: a
-//    state variable's initial value is a fixed row of the table, and
-//    prepare() cannot write state. Give `initial = { V_m = ... }` when E_L
-//    is not -70 (COBA sets V_m from a distribution anyway).
+//  - The refractory counter is a state variable `refractory` (an int32
+//    counter, sp::counter, as the built-in's hidden int32 array): it is
+//    recorded and checkpointed like V_m.
+//  - V_m starts at each neuron's E_L, set by initialize(), as the built-in.
 //  - With per-neuron parameters the built-in precomputes dt / C_m and
 //    exp(-dt / tau) per neuron; the C++ layer has no per-neuron constants
 //    (Constants is population-wide), so this plugin recomputes the ones
@@ -94,13 +91,14 @@ struct IafCondExpPlugin {
       sp::state("V_m", "mV", "membrane potential", -70.0),
       sp::state("g_ex", "nS", "excitatory synaptic conductance", 0.0),
       sp::state("g_in", "nS", "inhibitory synaptic conductance", 0.0),
-      sp::state("refractory", "", "remaining refractory steps (a whole number)", 0.0),
+      sp::counter("refractory", "", "remaining refractory steps", 0),
   };
 
   // The coefficients of parameters that do not vary (computed as the
   // built-in computes them), and which of the derived ones vary.
   struct Constants {
-    double h_over_C, P_ex, P_in, ref_steps;
+    double h_over_C, P_ex, P_in;
+    std::int32_t ref_steps;
     bool vary_C, vary_ex, vary_in, vary_ref;
   };
 
@@ -133,9 +131,15 @@ struct IafCondExpPlugin {
                           " mV must be < V_th = " + std::to_string(s.param(V_th, i)) + " mV");
       }
       const double r = steps_of(s.param(t_ref, i), h, who);
-      if (i == 0) c.ref_steps = r;
+      if (i == 0) c.ref_steps = static_cast<std::int32_t>(r);
       if (!each) break;
     }
+  }
+
+  // V_m starts at each neuron's E_L, as the built-in's.
+  static void initialize(sp::Initial<IafCondExpPlugin>& s) {
+    double* V = s.state(V_m);
+    for (std::uint32_t i = 0; i < s.size(); ++i) V[i] = s.param(E_L, i);
   }
 
   // The coefficients of every neuron the same (kEach false: the loop keeps
@@ -183,9 +187,9 @@ struct IafCondExpPlugin {
         if (c.vary_in) return std::exp(-n.dt() / n.param(tau_syn_in, i));
       return c.P_in;
     }
-    double ref_steps(std::uint32_t i) const {
+    std::int32_t ref_steps(std::uint32_t i) const {
       if constexpr (kEach)
-        if (c.vary_ref) return std::round(n.param(t_ref, i) / n.dt());
+        if (c.vary_ref) return static_cast<std::int32_t>(std::round(n.param(t_ref, i) / n.dt()));
       return c.ref_steps;
     }
   };
@@ -197,19 +201,18 @@ struct IafCondExpPlugin {
   // reported only for a chunk that has one, so that the loop vectorises.
   template <bool kWithCurrent, bool kEach, class N>
   IAF_PLUGIN_CLONES static void integrate(const N& n, double* __restrict V, double* __restrict Gex,
-                                          double* __restrict Gin, double* __restrict R) {
+                                          double* __restrict Gin, std::int32_t* __restrict R) {
     const Coefs<kEach, N> k(n);
-    // 64-bit flags, the width of the double lanes they come from: 32-bit
-    // ones cost a pack of every vector of flags (5 instructions per 8
-    // neurons in the AVX2 loop).
-    std::int64_t fired[kChunk];
+    // 32-bit flags, as the built-in's: the width of the int32 refractory
+    // counters they are computed beside.
+    std::int32_t fired[kChunk];
     // 32-bit indices, as the layer's accessors take them: a 64-bit index
     // truncated for take_ex(i) is not an affine address, and GCC then gave
     // up on the loop (an emulated gather).
     const std::uint32_t end = n.end();
     for (std::uint32_t first = n.begin(); first < end; first += kChunk) {
       const std::uint32_t stop = first + std::min(kChunk, end - first);
-      std::int64_t any = 0;
+      std::int32_t any = 0;
 #pragma GCC ivdep
       for (std::uint32_t i = first; i < stop; ++i) {
         const double v = V[i];
@@ -217,11 +220,11 @@ struct IafCondExpPlugin {
         double I = -k.gL(i) * (v - k.EL(i)) - ge * (v - k.Eex(i)) - gi * (v - k.Ein(i)) + k.Ie(i);
         if constexpr (kWithCurrent) I += n.current(i);
         const double stepped = v + k.h_over_C(i) * I;
-        const double ref = R[i];
-        const double held = ref == 0.0 ? stepped : v;
-        const std::int64_t spike = held >= k.Vth(i);
+        const std::int32_t ref = R[i];
+        const double held = ref == 0 ? stepped : v;
+        const std::int32_t spike = held >= k.Vth(i);
         V[i] = spike ? k.Vreset(i) : held;
-        R[i] = spike ? k.ref_steps(i) : ref - (ref > 0.0 ? 1.0 : 0.0);
+        R[i] = spike ? k.ref_steps(i) : ref - static_cast<std::int32_t>(ref > 0);
         fired[i - first] = spike;
         any |= spike;
         Gex[i] = ge * k.P_ex(i) + n.take_ex(i);
@@ -236,11 +239,11 @@ struct IafCondExpPlugin {
   // eight has a spike in COBA, and the one-by-one scan of its 64 flags was
   // 5% of the update's instructions.
   template <class N>
-  static void report(const N& n, const std::int64_t* fired, std::uint32_t first,
+  static void report(const N& n, const std::int32_t* fired, std::uint32_t first,
                      std::uint32_t stop) {
     std::uint32_t i = first;
     for (; i + 8 <= stop; i += 8) {
-      const std::int64_t* f = fired + (i - first);
+      const std::int32_t* f = fired + (i - first);
       if ((f[0] | f[1] | f[2] | f[3] | f[4] | f[5] | f[6] | f[7]) == 0) continue;
       for (std::uint32_t j = i; j < i + 8; ++j)
         if (fired[j - first] != 0) n.spike(j);
@@ -254,7 +257,7 @@ struct IafCondExpPlugin {
     double* V = n.state(V_m);
     double* Gex = n.state(g_ex);
     double* Gin = n.state(g_in);
-    double* R = n.state(refractory);
+    std::int32_t* R = n.counter(refractory);
     if (n.has_current())
       integrate<true, kEach>(n, V, Gex, Gin, R);
     else

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <system_error>
 
@@ -97,7 +98,7 @@ std::vector<spk_param> read_params(const std::string& path, const std::string& o
 std::vector<spk_state_var> read_states(const std::string& path, const std::string& owner,
                                        const std::string& entry, const std::string& what,
                                        const spk_state_var* rows, std::uint32_t n,
-                                       std::set<std::string>& names) {
+                                       bool counters_allowed, std::set<std::string>& names) {
   if (n > 0 && rows == nullptr) {
     throw ConfigError(fmt::format("{} declares {} {}s but no table", owner, n, what));
   }
@@ -113,6 +114,23 @@ std::vector<spk_state_var> read_states(const std::string& path, const std::strin
     if (s.doc == nullptr) s.doc = "";
     if (std::isnan(s.initial)) {
       throw ConfigError(fmt::format("{} has a NaN initial value", item));
+    }
+    if (s.type != SPK_STATE_DOUBLE && s.type != SPK_STATE_INT32) {
+      throw ConfigError(fmt::format("{} has type {}: valid are {} (double) and {} (int32)", item,
+                                    s.type, SPK_STATE_DOUBLE, SPK_STATE_INT32));
+    }
+    if (s.type == SPK_STATE_INT32) {
+      if (!counters_allowed) {
+        throw ConfigError(
+            fmt::format("{} is an int32 counter: a learning rule's state is double only", item));
+      }
+      if (!(s.initial >= std::numeric_limits<std::int32_t>::min() &&
+            s.initial <= std::numeric_limits<std::int32_t>::max() &&
+            s.initial == std::trunc(s.initial))) {
+        throw ConfigError(fmt::format(
+            "{} is an int32 counter with the initial value {}, not a whole number in its range",
+            item, s.initial));
+      }
     }
     out.push_back(s);
   }
@@ -152,10 +170,11 @@ std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
   out->constants_size_per_neuron = m->constants_size_per_neuron;
   out->prepare = m->prepare;
   out->update = m->update;
+  out->initialize = m->initialize;
   const std::string entry = fmt::format("model '{}'", name);
   std::set<std::string> names;
   out->params = read_params(path, model, entry, m->params, m->n_params, true, names);
-  out->state = read_states(path, model, entry, "state variable", m->state, m->n_state, names);
+  out->state = read_states(path, model, entry, "state variable", m->state, m->n_state, true, names);
   return out;
 }
 
@@ -190,11 +209,11 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
   std::set<std::string> names{"weight"};  // recorded beside the synapse state
   out->params = read_params(path, rule, entry, r->params, r->n_params, false, names);
   out->synapse_state = read_states(path, rule, entry, "synapse state variable", r->synapse_state,
-                                   r->n_synapse_state, names);
+                                   r->n_synapse_state, false, names);
   out->pre_state = read_states(path, rule, entry, "presynaptic state variable", r->pre_state,
-                               r->n_pre_state, names);
+                               r->n_pre_state, false, names);
   out->post_state = read_states(path, rule, entry, "postsynaptic state variable", r->post_state,
-                                r->n_post_state, names);
+                                r->n_post_state, false, names);
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "spikeline/engine/error.hpp"
@@ -112,11 +113,15 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
   }
   for (const auto& v : params_) param_ptrs_.push_back(v.data());
 
+  // One array per variable, of its kind (the other vector stays empty).
   for (const auto& s : m.state) {
     infos_.push_back({s.name, s.unit, s.doc});
-    state_.emplace_back(n, s.initial);
+    const bool whole = s.type == SPK_STATE_INT32;
+    state_.emplace_back(whole ? 0 : n, s.initial);
+    counters_.emplace_back(whole ? n : 0, static_cast<std::int32_t>(whole ? s.initial : 0));
+    state_ptrs_.push_back(whole ? static_cast<void*>(counters_.back().data())
+                                : static_cast<void*>(state_.back().data()));
   }
-  for (auto& v : state_) state_ptrs_.push_back(v.data());
   spikes_.resize(n);
 
   const std::size_t bytes = m.constants_size + n * m.constants_size_per_neuron;
@@ -143,6 +148,23 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
                                     *error ? error : "(no message)"));
     }
   }
+  if (m.initialize != nullptr) {
+    char error[1024] = {0};
+    const int status = m.initialize(&ctx_, state_ptrs_.data(), error, sizeof error);
+    error[sizeof error - 1] = '\0';
+    if (status != SPK_OK) {
+      throw ConfigError(fmt::format("{}: the initial state is refused: {}", where(),
+                                    *error ? error : "(no message)"));
+    }
+  }
+}
+
+bool PluginPopulation::whole(std::size_t var) const {
+  if (var >= infos_.size()) {
+    throw Error(ExitCode::software,
+                fmt::format("{}: no state variable with index {}", model_->name, var));
+  }
+  return model_->state[var].type == SPK_STATE_INT32;
 }
 
 std::string PluginPopulation::where() const {
@@ -193,35 +215,47 @@ void PluginPopulation::update(Step t, IndexRange r, const InputView& in, SpikeSi
 }
 
 double PluginPopulation::state(std::size_t var, NeuronIndex i, Step) const {
-  if (var >= state_.size()) {
-    throw Error(ExitCode::software,
-                fmt::format("{}: no state variable with index {}", model_->name, var));
-  }
-  return state_[var][i];
+  return whole(var) ? counters_[var][i] : state_[var][i];
 }
 
 void PluginPopulation::set_state(std::size_t var, NeuronIndex i, double value) {
-  if (var >= state_.size()) {
-    throw Error(ExitCode::software,
-                fmt::format("{}: no state variable with index {}", model_->name, var));
+  if (!whole(var)) {
+    state_[var][i] = value;
+    return;
   }
-  state_[var][i] = value;
+  // A counter takes whole numbers only: never a silently rounded value.
+  constexpr double lo = std::numeric_limits<std::int32_t>::min();
+  constexpr double hi = std::numeric_limits<std::int32_t>::max();
+  if (!(value >= lo && value <= hi && value == std::trunc(value))) {
+    throw ConfigError(fmt::format(
+        "{}: state variable {} of neuron {} takes whole numbers in [{}, {}]: {} is not one",
+        where(), infos_[var].name, i, lo, hi, value));
+  }
+  counters_[var][i] = static_cast<std::int32_t>(value);
 }
 
 std::optional<NonFiniteState> PluginPopulation::find_non_finite(IndexRange r, Step) const {
+  // Counters are always finite.
   bool any = false;
-  for (const auto& v : state_) any = any || any_non_finite(v.data(), r);
+  for (const auto& v : state_) any = any || (!v.empty() && any_non_finite(v.data(), r));
   if (!any) return std::nullopt;
   for (NeuronIndex i = r.begin; i < r.end; ++i)
     for (std::size_t k = 0; k < state_.size(); ++k)
-      if (!std::isfinite(state_[k][i])) return NonFiniteState{i, k, state_[k][i]};
+      if (!state_[k].empty() && !std::isfinite(state_[k][i]))
+        return NonFiniteState{i, k, state_[k][i]};
   return std::nullopt;
 }
 
 void PluginPopulation::checkpoint(StateArchive& a) {
   // Every state variable under its name: the whole future of a plugin
   // model (its constants follow from the parameters, which the config holds).
-  for (std::size_t k = 0; k < state_.size(); ++k) a.field(infos_[k].name, state_[k]);
+  for (std::size_t k = 0; k < infos_.size(); ++k) {
+    if (whole(k)) {
+      a.field(infos_[k].name, counters_[k]);
+    } else {
+      a.field(infos_[k].name, state_[k]);
+    }
+  }
 }
 
 std::uint64_t PluginPopulation::fingerprint() const {

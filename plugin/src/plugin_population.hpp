@@ -44,6 +44,7 @@ struct Model : Origin {
   std::size_t constants_size = 0, constants_size_per_neuron = 0;
   spk_prepare_fn prepare = nullptr;
   spk_update_fn update = nullptr;
+  spk_initialize_fn initialize = nullptr;
 };
 
 // "> 0", "in [0, 1]", "<= 10", "" (any finite number).
@@ -72,13 +73,17 @@ class PluginPopulation final : public Population {
   std::uint64_t fingerprint() const override;
 
  private:
-  std::string where() const;  // "plugin 'x.so' model 'm' (population 'p')"
+  std::string where() const;          // "plugin 'x.so' model 'm' (population 'p')"
+  bool whole(std::size_t var) const;  // an int32 counter
 
   std::shared_ptr<const Model> model_;
   std::string population_;
   std::vector<StateVarInfo> infos_;
+  // Per state variable: its doubles in state_[v] or its whole numbers in
+  // counters_[v] (SPK_STATE_INT32), and its array in state_ptrs_[v].
   std::vector<std::vector<double>> state_;
-  std::vector<double*> state_ptrs_;
+  std::vector<std::vector<std::int32_t>> counters_;
+  std::vector<void*> state_ptrs_;
   std::vector<std::vector<double>> params_;  // one value, or one per neuron
   std::vector<const double*> param_ptrs_;
   std::vector<unsigned char> per_neuron_;

@@ -150,6 +150,31 @@ def test_currents_and_per_neuron_parameters_are_identical_to_the_builtin():
         check_identical(out, "currents and per-neuron parameters")
 
 
+def test_the_initial_state_comes_from_the_parameters():
+    # Without `initial`, V_m starts at each neuron's E_L (initialize(), as
+    # the built-in) and the refractory counter at 0; the first sample is
+    # the state at time 0.
+    text = HETERO.replace("initial = { V_m = -65.0 }\n", "").replace(
+        "E_L = -65.0,", "E_L = [%s]," % ", ".join(str(-70.0 + 0.1 * i) for i in range(80)))
+    check("initial = { V_m = -65.0 }" not in text, "the test did not drop the initial values")
+    rec = RECORD % "b" + "start = 0.0\ninterval = 0.1\n"
+    with TempDir() as d:
+        out = outputs(d, text + rec, "initial")
+        check_identical(out, "initial state from E_L per neuron")
+        # Columns: V_m, g_ex, g_in of node 0, then of node 1, ...
+        v0 = out[("plugin", 1)][1]["b"][0][0::3]
+        check(np.allclose(v0, [-70.0, -69.9, -69.8, -69.7], atol=1e-5),
+              "V_m at time 0 is %s, not E_L" % v0)
+    with TempDir() as d:
+        text = as_plugin(HETERO).replace("initial = { V_m = -65.0 }",
+                                         "initial = { V_m = -65.0, refractory = 2.5 }")
+        cfg = write(os.path.join(d, "bad.toml"), text)
+        r = spikeline(["run", cfg, "--plugin", PLUGIN, "-q", "-o", os.path.join(d, "bad.h5")])
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "state variable refractory of neuron 0 takes whole numbers in "
+                  "[-2147483648, 2147483647]: 2.5 is not one", r=r)
+
+
 def test_models_lists_the_same_parameters_as_the_builtin():
     """Names, defaults, units, docs, ranges and what may vary per neuron:
     the `parameters` and `per neuron` sections of `spikeline models` are the

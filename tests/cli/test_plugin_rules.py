@@ -306,6 +306,9 @@ def test_broken_rule_plugins_are_refused_by_name():
         ("rule_duplicate", "learning rule 'stdp' is already registered (a built-in rule)"),
         ("rule_no_on_pre", "rule 'c_hebb' lacks on_pre"),
         ("rule_per_neuron", "parameter window is marked per_neuron"),
+        ("rule_counter", "presynaptic state variable last is an int32 counter: a learning rule's "
+         "state is double only"),
+        ("bad_state_type", "state variable x has type 7: valid are 0 (double) and 1 (int32)"),
     ]
     for name, message in cases:
         r = spikeline(["models", "--plugin", plugin_path(name)])

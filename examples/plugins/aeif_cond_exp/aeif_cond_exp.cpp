@@ -56,8 +56,8 @@
 //   h_max      ms   0.01    longest Runge-Kutta sub-step (spikeline's, not NEST's)
 // All but t_ref and h_max may vary per neuron.
 //
-// State: V_m (mV, initial E_L's default -70.6), w (pA), g_ex, g_in (nS),
-// refractory (remaining refractory steps, a whole number).
+// State: V_m (mV, initially each neuron's E_L, as NEST), w (pA), g_ex,
+// g_in (nS), refractory (remaining refractory steps, an int32 counter).
 //
 // References
 //   Brette R, Gerstner W (2005) Adaptive exponential integrate-and-fire model
@@ -131,7 +131,7 @@ struct AeifCondExp {
       sp::state("w", "pA", "adaptation current", 0.0),
       sp::state("g_ex", "nS", "excitatory synaptic conductance", 0.0),
       sp::state("g_in", "nS", "inhibitory synaptic conductance", 0.0),
-      sp::state("refractory", "", "remaining refractory steps (a whole number)", 0.0),
+      sp::counter("refractory", "", "remaining refractory steps", 0),
   };
 
   // The largest change of V in one sub-step (mV), and the shortest sub-step
@@ -140,9 +140,9 @@ struct AeifCondExp {
   static constexpr double kMinStep = 1e-9;
 
   struct Constants {
-    std::int32_t substeps;  // per step
-    double h;               // dt / substeps
-    double ref_steps;       // t_ref / dt
+    std::int32_t substeps;   // per step
+    double h;                // dt / substeps
+    std::int32_t ref_steps;  // t_ref / dt
   };
 
   static void prepare(sp::Setup<AeifCondExp>& s) {
@@ -156,7 +156,11 @@ struct AeifCondExp {
       throw sp::Failure("t_ref = " + std::to_string(s.param(t_ref)) +
                         " ms is not a whole number of steps of dt = " + std::to_string(dt) + " ms");
     }
-    c.ref_steps = std::round(steps);
+    if (steps >= 1e9) {
+      throw sp::Failure("t_ref = " + std::to_string(s.param(t_ref)) + " ms is " +
+                        std::to_string(steps) + " steps: at most 1e9 fit the refractory counter");
+    }
+    c.ref_steps = static_cast<std::int32_t>(std::round(steps));
     const std::uint32_t n = s.size();
     for (std::uint32_t i = 0; i < n; ++i) {
       const std::string who = s.per_neuron(V_peak) || s.per_neuron(V_th) || s.per_neuron(V_reset) ||
@@ -182,6 +186,12 @@ struct AeifCondExp {
     }
   }
 
+  // V_m starts at each neuron's E_L (NEST's initial state).
+  static void initialize(sp::Initial<AeifCondExp>& s) {
+    double* V = s.state(V_m);
+    for (std::uint32_t i = 0; i < s.size(); ++i) V[i] = s.param(E_L, i);
+  }
+
   // The right-hand side at y = (V, w, g_ex, g_in).
   struct Rhs {
     double C_m, g_L, E_L, V_th, Delta_T, tau_w, a, V_reset, V_peak, E_ex, E_in, tau_ex, tau_in, I;
@@ -204,7 +214,7 @@ struct AeifCondExp {
     double* W = n.state(w);
     double* Gex = n.state(g_ex);
     double* Gin = n.state(g_in);
-    double* R = n.state(refractory);
+    std::int32_t* R = n.counter(refractory);
     for (std::uint32_t i = n.begin(); i < n.end(); ++i) {
       Rhs rhs{n.param(C_m, i),
               n.param(g_L, i),

@@ -25,8 +25,10 @@
  *   2. calls prepare(ctx, error, size) once, if the model has one: it fills
  *      ctx->constants (propagators, step counts) and may refuse parameters
  *      that are wrong together (V_reset >= V_th) with a non-zero status;
- *   3. sets every state variable to the row's initial value (then to the
- *      config's `initial` values);
+ *   3. sets every state variable to the row's initial value, then calls
+ *      initialize(ctx, state, error, size) if the model has one (initial
+ *      values computed from the parameters: V_m = E_L), then applies the
+ *      config's `initial` values;
  *   4. each step, calls update(ctx, args) once per partition with a range
  *      of neurons [begin, end): never once per neuron.
  * update() may run concurrently for disjoint ranges of one population: it
@@ -40,10 +42,13 @@
  * spikeline's built-in models do). `current` is the injected current in pA
  * (constant over the step), or NULL when no stimulus reaches the population.
  *
- * State kinds: every state variable is a double. A counter (remaining
- * refractory steps) is a double holding a whole number (exact to 2^53);
- * it is then recorded, initialised and checkpointed like any other
- * variable.
+ * State kinds: a state variable is an array of doubles (SPK_STATE_DOUBLE)
+ * or of int32_t (SPK_STATE_INT32: a counter, such as the remaining
+ * refractory steps, which vectorises beside doubles at half the width).
+ * Both are recorded (as numbers), initialised and checkpointed alike; a
+ * config's `initial` for a counter must be a whole number in its range.
+ * state[v] points to the array of the variable's kind. A learning rule's
+ * state is double only.
  *
  * Versioning. SPIKELINE_PLUGIN_ABI_MAJOR changes when a struct changes
  * incompatibly (a field removed, moved or retyped, a row struct changed):
@@ -105,7 +110,11 @@ typedef struct spk_state_var {
   const char* unit;
   const char* doc;
   double initial; /* the value before any `initial` of the config */
+  int type;       /* SPK_STATE_DOUBLE (0) or SPK_STATE_INT32 (1) */
 } spk_state_var;
+
+#define SPK_STATE_DOUBLE 0
+#define SPK_STATE_INT32 1
 
 /* What the simulator hands every call for one population. */
 typedef struct spk_model_ctx {
@@ -132,8 +141,9 @@ typedef struct spk_update_args {
   uint32_t struct_size; /* sizeof(spk_update_args) of the simulator */
   int64_t step;         /* t: integrate ((t-1) dt, t dt] */
   uint32_t begin, end;  /* the neurons [begin, end), indices within the population */
-  /* state[v][i]: state variable v (the table's order) of neuron i. */
-  double* const* state;
+  /* state[v]: state variable v (the table's order), an array of its kind
+   * (double* or int32_t*) indexed by neuron. */
+  void* const* state;
   float* input_ex;       /* [i]: excitatory input (>= 0); the model sets it to 0 */
   float* input_in;       /* [i]: inhibitory input (<= 0); the model sets it to 0 */
   const double* current; /* [i]: injected current in pA, or NULL (none) */
@@ -153,6 +163,11 @@ typedef int (*spk_prepare_fn)(const spk_model_ctx* ctx, char* error, size_t erro
 /* Advances args->[begin, end) to step args->step; non-zero ends the run as
  * a failed run with the message. */
 typedef int (*spk_update_fn)(const spk_model_ctx* ctx, spk_update_args* args);
+/* Sets the initial state of every neuron from the parameters (state[v] as
+ * in spk_update_args, each array already at its row's initial value);
+ * called once after prepare(); non-zero: refused, as prepare(). */
+typedef int (*spk_initialize_fn)(const spk_model_ctx* ctx, void* const* state, char* error,
+                                 size_t error_size);
 
 typedef struct spk_neuron_model {
   uint32_t struct_size; /* sizeof(spk_neuron_model) of the plugin */
@@ -166,6 +181,7 @@ typedef struct spk_neuron_model {
   size_t constants_size_per_neuron; /* and bytes per neuron after them */
   spk_prepare_fn prepare;           /* may be NULL */
   spk_update_fn update;             /* required */
+  spk_initialize_fn initialize;     /* may be NULL */
 } spk_neuron_model;
 
 /* ---- Learning rules ------------------------------------------------------

@@ -34,11 +34,12 @@
 // Optional members:
 //   struct Constants { ... };                 // trivially copyable, population-wide
 //   static void prepare(sp::Setup<M>& s);     // fills s.constants() from s.param(k)
+//   static void initialize(sp::Initial<M>& s);  // initial state from the parameters
 // prepare() runs once per population before the run; update() reads
-// n.constants(). Refuse parameters (in prepare) or fail a step (in update)
-// by throwing sp::Failure("message") (or any std::exception): the layer
-// turns it into the ABI's status and message; nothing is thrown across the
-// boundary.
+// n.constants(). initialize() runs after it and may set any neuron's state
+// (s.state(V_m)[i] = s.param(E_L, i)); a config's `initial` comes after. Refuse parameters (in
+// prepare) or fail a step (in update) by throwing sp::Failure("message") (or any std::exception):
+// the layer turns it into the ABI's status and message; nothing is thrown across the boundary.
 #pragma once
 
 #include <array>
@@ -93,8 +94,16 @@ constexpr Param param(const char* name, const char* unit, double default_value, 
   return Param{{name, unit, default_value, -HUGE_VAL, HUGE_VAL, 0, 0, 0, doc}};
 }
 
+// A state variable of doubles: n.state(k).
 constexpr spk_state_var state(const char* name, const char* unit, const char* doc, double initial) {
-  return spk_state_var{name, unit, doc, initial};
+  return spk_state_var{name, unit, doc, initial, SPK_STATE_DOUBLE};
+}
+
+// A state variable of whole numbers (int32_t): n.counter(k). Remaining
+// refractory steps, say: half the width of a double in a vector register.
+constexpr spk_state_var counter(const char* name, const char* unit, const char* doc,
+                                std::int32_t initial) {
+  return spk_state_var{name, unit, doc, static_cast<double>(initial), SPK_STATE_INT32};
 }
 
 // A struct that derives from one of these is a learning rule or a
@@ -149,6 +158,28 @@ class Setup {
   const spk_model_ctx* c_;
 };
 
+// What initialize() sees: the parameters, the constants prepare() wrote and
+// every neuron's state, each variable at its row's initial value.
+template <class M>
+class Initial {
+ public:
+  Initial(const spk_model_ctx* c, void* const* state) : c_(c), state_(state) {}
+  double dt() const { return c_->dt; }
+  std::uint32_t size() const { return c_->size; }
+  double param(std::size_t k, std::uint32_t i = 0) const {
+    return c_->params[k][c_->param_per_neuron[k] != 0 ? i : 0];
+  }
+  const ConstantsOf<M>& constants() const {
+    return *static_cast<const ConstantsOf<M>*>(c_->constants);
+  }
+  double* state(std::size_t k) const { return static_cast<double*>(state_[k]); }
+  std::int32_t* counter(std::size_t k) const { return static_cast<std::int32_t*>(state_[k]); }
+
+ private:
+  const spk_model_ctx* c_;
+  void* const* state_;
+};
+
 // What update() sees: one range of neurons for one step. kVaries: some
 // parameter has one value per neuron.
 template <class M, bool kVaries>
@@ -166,7 +197,10 @@ class Neurons {
       return c_->params[k][0];
     }
   }
-  double* state(std::size_t k) const { return a_->state[k]; }
+  // State variable k: a double array (sp::state rows) or an int32_t array
+  // (sp::counter rows), indexed by neuron.
+  double* state(std::size_t k) const { return static_cast<double*>(a_->state[k]); }
+  std::int32_t* counter(std::size_t k) const { return static_cast<std::int32_t*>(a_->state[k]); }
   // The input of neuron i this step, consumed: the buffer is cleared.
   double take_ex(std::uint32_t i) const {
     const double v = a_->input_ex[i];
@@ -288,6 +322,14 @@ int prepare(const spk_model_ctx* c, char* error, std::size_t size) noexcept {
 }
 
 template <class M>
+int initialize(const spk_model_ctx* c, void* const* state, char* error, std::size_t size) noexcept {
+  return guarded(error, size, [&] {
+    Initial<M> s(c, state);
+    M::initialize(s);
+  });
+}
+
+template <class M>
 int update(const spk_model_ctx* c, spk_update_args* a) noexcept {
   return guarded(a->error, a->error_size, [&] {
     bool varies = false;
@@ -322,6 +364,11 @@ constexpr spk_neuron_model describe() {
     m.prepare = nullptr;
   }
   m.update = &update<M>;
+  if constexpr (requires(Initial<M> & s) { M::initialize(s); }) {
+    m.initialize = &initialize<M>;
+  } else {
+    m.initialize = nullptr;
+  }
   return m;
 }
 

@@ -13,6 +13,8 @@
  *   PLUGIN_RULE_NO_ON_PRE  the learning rule lacks on_pre
  *   PLUGIN_RULE_PER_NEURON a learning-rule parameter marked per_neuron
  *   PLUGIN_RULE_ERROR      the learning rule's on_post fails at step 50
+ *   PLUGIN_RULE_COUNTER    the learning rule has an int32 state variable
+ *   PLUGIN_BAD_STATE_TYPE  the model's state variable has type 7
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
  * x >= theta: spike, x = 0.
@@ -35,7 +37,11 @@ static const spk_param params[] = {
     {"I_e", "pA", 0.0, -HUGE_VAL, HUGE_VAL, 0, 0, 1, "bias"},
 };
 
-static const spk_state_var state[] = {{"x", "", "the level", 0.0}};
+#ifdef PLUGIN_BAD_STATE_TYPE
+static const spk_state_var state[] = {{"x", "", "the level", 0.0, 7}};
+#else
+static const spk_state_var state[] = {{"x", "", "the level", 0.0, SPK_STATE_DOUBLE}};
+#endif
 
 static int update(const spk_model_ctx* ctx, spk_update_args* a) {
   const double* tau = ctx->params[0];
@@ -92,7 +98,13 @@ static const spk_param rule_params[] = {
     {"w_max", "", 10.0, -HUGE_VAL, HUGE_VAL, 0, 0, 0, "upper bound"},
 };
 static const spk_state_var rule_synapse[] = {{"count", "", "pairings", 0.0}};
-static const spk_state_var rule_pre[] = {{"last", "", "step of the last arrival", -1e9}};
+#ifdef PLUGIN_RULE_COUNTER
+static const spk_state_var rule_pre[] = {
+    {"last", "", "step of the last arrival", -1e9, SPK_STATE_INT32}};
+#else
+static const spk_state_var rule_pre[] = {
+    {"last", "", "step of the last arrival", -1e9, SPK_STATE_DOUBLE}};
+#endif
 
 static int hebb_on_pre(const spk_rule_ctx* ctx, spk_rule_args* a) {
   (void)ctx;
