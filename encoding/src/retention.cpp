@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -105,15 +106,35 @@ double weighted_jaccard(const Volley& a, const Volley& b) {
 Retention retention(const LabelledSet& set, const PopulationCode& code) {
   const std::size_t n = set.labels.size();
   std::vector<Volley> volleys;
+  std::vector<std::uint64_t> totals;  // spikes of each volley
   volleys.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) volleys.push_back(code.encode(set.item(i)));
+  for (std::size_t i = 0; i < n; ++i) {
+    volleys.push_back(code.encode(set.item(i)));
+    totals.push_back(std::accumulate(volleys.back().counts.begin(), volleys.back().counts.end(),
+                                     std::uint64_t{0}));
+  }
+  // weighted_jaccard for every pair, with item i's counts scattered into a
+  // dense array: sum max = total_i + total_j - sum min, so only a lookup per
+  // neuron of j (the merge of two sorted lists took 5 times as long). Integer
+  // sums: the same value, bit for bit.
+  std::vector<std::uint32_t> dense(code.params().sensory_size, 0);
   std::vector<double> within_emb, between_emb, within_spk, between_spk;
   for (std::size_t i = 0; i < n; ++i) {
+    const Volley& a = volleys[i];
+    for (std::size_t q = 0; q < a.neurons.size(); ++q) dense[a.neurons[q]] = a.counts[q];
     for (std::size_t j = i + 1; j < n; ++j) {
+      const Volley& b = volleys[j];
+      std::uint64_t lo = 0;
+      for (std::size_t q = 0; q < b.neurons.size(); ++q) {
+        lo += std::min(dense[b.neurons[q]], b.counts[q]);
+      }
+      const std::uint64_t hi = totals[i] + totals[j] - lo;
       const bool same = set.labels[i] == set.labels[j];
       (same ? within_emb : between_emb).push_back(cosine(set.item(i), set.item(j)));
-      (same ? within_spk : between_spk).push_back(weighted_jaccard(volleys[i], volleys[j]));
+      (same ? within_spk : between_spk)
+          .push_back(hi == 0 ? 1.0 : static_cast<double>(lo) / static_cast<double>(hi));
     }
+    for (std::uint32_t neuron : a.neurons) dense[neuron] = 0;
   }
   Retention r;
   r.auc_embeddings = auc(within_emb, between_emb);
