@@ -158,6 +158,11 @@ Volley PopulationCode::encode(std::span<const double> e) const {
   const auto& p = params_;
   const std::size_t d = e.size();
   if (d == 0) throw DataError("embedding is empty: it must have at least 1 entry");
+  // A code 2 i + 1 must fit the stream's 32-bit entity.
+  if (d > (std::size_t{1} << 31)) {
+    throw DataError(
+        fmt::format("embedding has {} dimensions: at most 2147483648 are supported", d));
+  }
   if (p.corpus && p.corpus->dim() != d) {
     throw DataError(fmt::format(
         "embedding has {} dimensions: the corpus statistics have {}, and it must match them", d,
