@@ -23,6 +23,30 @@ struct DatasetFile::Impl {
     throw IoError(ExitCode::io,
                   fmt::format("{}: cannot write /{}: {}", path, name, detail::hdf5_reason()));
   }
+  // Opens dataset `name` for a whole read: the type check `accept` (which
+  // throws its own message) first, then the rank; `dims` gets the shape.
+  // Returns the dataset and its number of elements.
+  template <class Accept>
+  std::pair<Handle, std::uint64_t> open_whole(const std::string& name, int rank,
+                                              std::vector<std::uint64_t>& dims,
+                                              Accept accept) const {
+    Handle ds = detail::dataset_handle(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT));
+    if (!ds.valid()) throw DataError(fmt::format("{}: no dataset /{}", path, name));
+    Handle type = detail::type_handle(H5Dget_type(ds.get()));
+    accept(type.get());
+    Handle space = detail::space_handle(H5Dget_space(ds.get()));
+    const int found = H5Sget_simple_extent_ndims(space.get());
+    if (found != rank) {
+      throw DataError(
+          fmt::format("{}: /{} has {} dimensions, expected {}", path, name, found, rank));
+    }
+    std::vector<hsize_t> d(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
+    dims.assign(d.begin(), d.end());
+    std::uint64_t total = 1;
+    for (const auto x : d) total *= x;
+    return {std::move(ds), total};
+  }
   // Creation properties that make the missing groups of a dataset's path.
   static Handle intermediate_groups() {
     Handle lcpl = detail::plist_handle(H5Pcreate(H5P_LINK_CREATE));
@@ -116,6 +140,15 @@ H5T_conv_ret_t abort_out_of_range(H5T_conv_except_t kind, hid_t source, hid_t, v
 DatasetFile::DatasetFile(const std::string& path, Mode mode) : impl_(std::make_unique<Impl>()) {
   detail::silence_hdf5_errors();
   impl_->path = path;
+  if (mode == Mode::create) {
+    impl_->file =
+        detail::file_handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    if (!impl_->file.valid()) {
+      throw Error(ExitCode::cant_create,
+                  fmt::format("{}: cannot create: {}", path, detail::hdf5_reason()));
+    }
+    return;
+  }
   // Missing, or not a file at all, is a missing input (66); a file that HDF5
   // cannot read is bad data (65). HDF5's own message says neither clearly.
   struct stat st {};
@@ -207,23 +240,12 @@ std::vector<std::uint8_t> DatasetFile::read_bytes(const std::string& name, int r
                                                   std::vector<std::uint64_t>& dims,
                                                   Stored stored) const {
   const std::string& path = impl_->path;
-  Handle ds = detail::dataset_handle(H5Dopen2(impl_->file.get(), name.c_str(), H5P_DEFAULT));
-  if (!ds.valid()) throw DataError(fmt::format("{}: no dataset /{}", path, name));
-  Handle type = detail::type_handle(H5Dget_type(ds.get()));
-  if (stored == Stored::integer && !stores_integers(type.get())) {
-    throw DataError(
-        fmt::format("{}: /{} is stored as {}, not as integers", path, name, type_name(type.get())));
-  }
-  Handle space = detail::space_handle(H5Dget_space(ds.get()));
-  const int found = H5Sget_simple_extent_ndims(space.get());
-  if (found != rank) {
-    throw DataError(fmt::format("{}: /{} has {} dimensions, expected {}", path, name, found, rank));
-  }
-  std::vector<hsize_t> d(static_cast<std::size_t>(rank));
-  H5Sget_simple_extent_dims(space.get(), d.data(), nullptr);
-  dims.assign(d.begin(), d.end());
-  std::uint64_t total = 1;
-  for (const auto x : d) total *= x;
+  const auto [ds, total] = impl_->open_whole(name, rank, dims, [&](hid_t type) {
+    if (stored == Stored::integer && !stores_integers(type)) {
+      throw DataError(
+          fmt::format("{}: /{} is stored as {}, not as integers", path, name, type_name(type)));
+    }
+  });
   std::vector<std::uint8_t> bytes(total);
   OutOfRange out_of_range;
   Handle transfer = detail::plist_handle(H5Pcreate(H5P_DATASET_XFER));
@@ -238,6 +260,29 @@ std::vector<std::uint8_t> DatasetFile::read_bytes(const std::string& name, int r
     throw DataError(fmt::format("{}: cannot read /{} as bytes: {}", path, name, reason));
   }
   return bytes;
+}
+
+bool DatasetFile::has(const std::string& name) const {
+  return H5Lexists(impl_->file.get(), name.c_str(), H5P_DEFAULT) > 0;
+}
+
+std::vector<double> DatasetFile::read_doubles(const std::string& name, int rank,
+                                              std::vector<std::uint64_t>& dims) const {
+  const std::string& path = impl_->path;
+  const auto [ds, total] = impl_->open_whole(name, rank, dims, [&](hid_t type) {
+    const H5T_class_t c = H5Tget_class(type);
+    if (c != H5T_INTEGER && c != H5T_FLOAT) {
+      throw DataError(
+          fmt::format("{}: /{} is stored as {}, not as numbers", path, name, type_name(type)));
+    }
+  });
+  std::vector<double> values(total);
+  if (!values.empty() &&
+      H5Dread(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
+    throw DataError(
+        fmt::format("{}: cannot read /{} as numbers: {}", path, name, detail::hdf5_reason()));
+  }
+  return values;
 }
 
 void DatasetFile::close() {

@@ -41,6 +41,14 @@ enum class StreamKind : std::uint32_t {
   // noise_current: stream (noise_current, stimulus index), entity = neuron,
   // counter = the index of the noise interval (aligned to time 0).
   noise_current = 13,
+  // The input encoder (encoding/): stream (encoding, 0), entity = a kept
+  // dimension's code (2 index + sign) for its neurons; stream (encoding, 1),
+  // entity = neuron for the phase of its spikes in the window.
+  encoding = 14,
+  // The synthetic labelled embeddings of encoding/retention.hpp: stream
+  // (synthetic_embeddings, 0), entity = concept for the centres; stream
+  // (synthetic_embeddings, 1), entity = item for the paraphrase noise.
+  synthetic_embeddings = 15,
 };
 
 constexpr std::uint32_t stream_id(StreamKind kind, std::uint32_t index) {

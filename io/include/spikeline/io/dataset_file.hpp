@@ -20,8 +20,9 @@ namespace spikeline::io {
 
 class DatasetFile {
  public:
-  enum class Mode { read, read_write };
-  // Opens an existing file.
+  enum class Mode { read, read_write, create };
+  // Opens an existing file (read, read_write), or creates one, replacing
+  // any file of that name (create; Error(cant_create) if that fails).
   DatasetFile(const std::string& path, Mode mode);
   ~DatasetFile();
   DatasetFile(DatasetFile&&) noexcept;
@@ -68,6 +69,15 @@ class DatasetFile {
   std::vector<std::uint8_t> read_bytes(const std::string& name, int rank,
                                        std::vector<std::uint64_t>& dims,
                                        Stored stored = Stored::number) const;
+
+  // Whether the file has an object (a dataset, a group) at `name`.
+  bool has(const std::string& name) const;
+
+  // A whole numeric dataset of rank `rank` read as float64 (integers
+  // converted), and its dimensions. DataError if it is absent, of another
+  // rank, or not stored as numbers (naming the stored type).
+  std::vector<double> read_doubles(const std::string& name, int rank,
+                                   std::vector<std::uint64_t>& dims) const;
 
   // Closes (and so flushes) the file; IoError if that fails. The destructor
   // closes too, but cannot report.
