@@ -23,9 +23,13 @@ double normal(void* s) {
   return stream(s).normal();
 }
 std::uint64_t geometric(void* s, double p) {
-  // p outside (0, 1]: as if never (p = 0) or at once (p >= 1); never UB.
+  // p outside (0, 1]: as if never (p <= 0, NaN: UINT64_MAX) or at once.
   if (!(p > 0)) return UINT64_MAX;
-  return p >= 1 ? 0 : stream(s).geometric(p);
+  if (p >= 1) return 0;
+  // RandomStream::geometric's draw, but a count beyond 2^64 (a tiny p: a
+  // plugin's kernel far out) is "never" rather than a cast out of range.
+  const double g = std::floor(std::log(stream(s).uniform()) / std::log1p(-p));
+  return g < 0x1p64 ? static_cast<std::uint64_t>(g) : UINT64_MAX;
 }
 std::uint64_t binomial(void* s, std::uint64_t n, double p) {
   if (!(p > 0)) return 0;

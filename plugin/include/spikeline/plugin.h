@@ -343,10 +343,11 @@ typedef struct spk_connection_ctx {
    * prepare(), read by the other calls. NULL when the size is 0. */
   void* constants;
   /* The random stream of a connect call (args->stream): */
-  double (*uniform)(void* stream);               /* in (0, 1) */
-  uint64_t (*below)(void* stream, uint64_t n);   /* in [0, n), n > 0 */
-  double (*normal)(void* stream);                /* standard normal */
-  uint64_t (*geometric)(void* stream, double p); /* failures before a success, p in (0, 1] */
+  double (*uniform)(void* stream);             /* in (0, 1) */
+  uint64_t (*below)(void* stream, uint64_t n); /* in [0, n), n > 0 */
+  double (*normal)(void* stream);              /* standard normal */
+  /* Failures before a success; UINT64_MAX for p <= 0 or a count beyond 2^64. */
+  uint64_t (*geometric)(void* stream, double p);
   uint64_t (*binomial)(void* stream, uint64_t n, double p); /* p in [0, 1] */
 } spk_connection_ctx;
 
