@@ -114,6 +114,7 @@ ConnectionRuleInfo connection_rule_info(const std::shared_ptr<const ConnRule>& r
   info.name = r->name;
   info.summary = doc != nullptr ? doc : "";
   info.origin = r->path;
+  info.provenance = r->provenance();
   info.params = std::move(params);
   info.make = [r](const ParamMap& p, const PairRuleContext& c) -> std::shared_ptr<const PairRule> {
     return std::make_shared<const PluginPairRule>(r, p, c);

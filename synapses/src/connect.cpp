@@ -183,7 +183,7 @@ bool is_builtin_rule(const std::string& name) {
 
 void register_builtin_connection_rules(Registry& r) {
   auto add = [&](const char* name, const char* summary, std::vector<ParamInfo> params) {
-    r.add_connection_rule({name, summary, "", std::move(params), nullptr});
+    r.add_connection_rule({name, summary, "", "", std::move(params), nullptr});
   };
   add("one_to_one", "source i -> target i (the sizes must match)", {});
   add("all_to_all", "every (source, target) pair", {});

@@ -282,6 +282,25 @@ def test_c_rule_makes_exactly_its_pairs_with_autapses_multapses_and_taps():
         check(got == want, "taps = 3: %s..." % got[:6])
 
 
+def test_a_checkpoint_resumes_only_with_the_plugin_that_made_the_rule():
+    with TempDir() as d:
+        # The plugin from --plugin, not the config, so that resume can be
+        # given another version of it.
+        text = stride().split("\n", 1)[1].replace("duration = 1.0", "duration = 20.0")
+        cfg = write(os.path.join(d, "c.toml"), text)
+        ck = os.path.join(d, "c.ck.h5")
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", cfg, "--plugin", plugin_path("ok"), "-q", "-o", out, "--duration", "10",
+                "--checkpoint", ck])
+        run_ok(["resume", ck, "--plugin", plugin_path("ok"), "-q", "--duration", "20",
+                "--checkpoint", os.path.join(d, "c2.ck.h5")])
+        r = spikeline(["resume", ck, "--plugin", plugin_path("ok_v2"), "-q", "--duration", "20"])
+        check(r.returncode != 0, "resumed with another version of the plugin\n" + r.describe())
+        expect_in(r.stderr, "it was made with\n  connection rule 'c_stride': plugin 'c_plugin' "
+                  "version 0.1, ABI 1.0\nand this run has\n  connection rule 'c_stride': plugin "
+                  "'c_plugin' version 0.2, ABI 1.0", r=r)
+
+
 def expect_config_error(d, name, text, fragments, args=()):
     cfg = write(os.path.join(d, name + ".toml"), text)
     r = spikeline(["run", cfg, "-q", "-o", os.path.join(d, name + ".h5")] + list(args))

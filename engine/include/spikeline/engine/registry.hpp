@@ -125,6 +125,7 @@ struct ConnectionRuleInfo {
   std::string name;
   std::string summary;
   std::string origin;  // "" built in, else the plugin file (as ModelInfo::origin)
+  std::string provenance;
   std::vector<ParamInfo> params;
   // Resolves the projection's `params` against the rule's table (ConfigError
   // naming the projection otherwise); null for a built-in rule.
