@@ -311,7 +311,7 @@ void text_field(StateArchive& a, std::string_view name, std::string& text) {
   if (a.loading()) text.assign(bytes.begin(), bytes.end());
 }
 
-// Which plugin made each model and rule the network uses, one line each
+// Which plugin made each model, rule and connection rule the network uses, one line each
 // ("model 'adex': plugin 'aeif' version 1.0, ABI 1.0"); "" without plugins.
 // A checkpoint records it, and a resume with other plugins is refused by
 // name (their code is part of the state's meaning), where the fingerprint
@@ -329,6 +329,13 @@ std::string plugin_provenance(const Config& c, const Registry& r) {
     if (!rule.origin.empty()) {
       lines.insert(fmt::format("rule '{}': {}", rule.name, rule.provenance));
     }
+  }
+  for (const auto& p : c.projections) {
+    if (p.spec.rule != synapses::Rule::plugin || !r.has_connection_rule(p.spec.plugin_rule)) {
+      continue;
+    }
+    const ConnectionRuleInfo& rule = r.get_connection_rule(p.spec.plugin_rule, "checkpoint");
+    lines.insert(fmt::format("connection rule '{}': {}", rule.name, rule.provenance));
   }
   return fmt::format("{}", fmt::join(lines, "\n"));
 }

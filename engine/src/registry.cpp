@@ -134,6 +134,35 @@ void Registry::check_param_names(const RuleInfo& rule, const ParamMap& params) {
   check_names(rule.name, rule.params, {}, params);
 }
 
+void Registry::add_connection_rule(ConnectionRuleInfo info) {
+  if (info.name.empty()) throw Error(ExitCode::software, "a connection rule needs a name");
+  const std::string name = info.name;
+  if (!connection_rules_.emplace(name, std::move(info)).second) {
+    throw Error(ExitCode::software, fmt::format("connection rule '{}' is registered twice", name));
+  }
+}
+
+const ConnectionRuleInfo& Registry::get_connection_rule(const std::string& name,
+                                                        const std::string& context) const {
+  const auto it = connection_rules_.find(name);
+  if (it != connection_rules_.end()) return it->second;
+  std::vector<std::string> names;
+  for (const auto& [k, v] : connection_rules_) names.push_back(k);
+  throw ConfigError(fmt::format(
+      "{}: unknown rule '{}'{}; valid rules: {}", context, name, did_you_mean(name, names),
+      names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+std::vector<const ConnectionRuleInfo*> Registry::connection_rules() const {
+  std::vector<const ConnectionRuleInfo*> out;
+  for (const auto& [k, v] : connection_rules_) out.push_back(&v);
+  return out;
+}
+
+void Registry::check_param_names(const ConnectionRuleInfo& rule, const ParamMap& params) {
+  check_names(rule.name, rule.params, {}, params);
+}
+
 void Registry::check_param_names(const ModelInfo& model, const ParamMap& params) {
   check_names(model.name, model.params, model.state_vars, params);
 }

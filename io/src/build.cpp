@@ -300,13 +300,37 @@ std::unique_ptr<Population> make_population(const Config& c, std::size_t k, cons
   return pop;
 }
 
-double estimate_synapses(const Config& c, const TimeGrid& grid) {
+// A plugin's rule of projection k made for it (its parameters resolved and
+// prepared), into `spec`; nothing for a built-in rule.
+void make_pair_rule(const Config& c, std::size_t k, const Registry& registry, const TimeGrid& grid,
+                    synapses::ConnectionSpec& spec) {
+  if (spec.rule != synapses::Rule::plugin) return;
+  const auto& p = c.projections[k];
+  const auto& info = registry.get_connection_rule(spec.plugin_rule, p.rule_where);
+  if (!info.make) {
+    throw std::logic_error("connection rule '" + info.name + "' has no factory");
+  }
+  const auto src = find_population(c, p.source, p.spec.name + " source");
+  const auto tgt = find_population(c, p.target, p.spec.name + " target");
+  PairRuleContext ctx{p.spec.name, c.populations[src].size, c.populations[tgt].size,
+                      src == tgt,  spec.autapses,           spec.multapses,
+                      grid.dt()};
+  spec.pair_rule = info.make(p.rule_params, ctx);
+}
+
+double estimate_synapses(const Config& c, const Registry& registry, const TimeGrid& grid) {
   double total = 0;
   for (std::size_t k = 0; k < c.projections.size(); ++k) {
     const auto& p = c.projections[k];
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
     if (p.spec.rule == synapses::Rule::explicit_edges && !p.edges_file.empty()) continue;
+    if (p.spec.rule == synapses::Rule::plugin) {
+      auto spec = p.spec;
+      make_pair_rule(c, k, registry, grid, spec);
+      total += synapses::expected_synapses(spec, connect_context(c, k, src, tgt, grid));
+      continue;
+    }
     total += synapses::expected_synapses(p.spec, connect_context(c, k, src, tgt, grid));
   }
   return total;
@@ -462,8 +486,8 @@ void check_modulators(const Config& c, const TimeGrid& grid) {
 
 // The whole network must fit the memory the machine (or its cgroup) leaves:
 // refused before a synapse is drawn, not by the OOM killer half way.
-void check_memory(const Config& c, const TimeGrid& grid) {
-  const double synapses = estimate_synapses(c, grid);
+void check_memory(const Config& c, const Registry& registry, const TimeGrid& grid) {
+  const double synapses = estimate_synapses(c, registry, grid);
   // Writing the final weights at the end (output.edges, and always for
   // `train`) needs its buffers beside the synapse tables.
   const double edge_buffers =
@@ -508,6 +532,10 @@ void check_config(const Config& c, const Registry& registry) {
       Registry::check_param_names(registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity"),
                                   p.plasticity_params);
     }
+    if (p.spec.rule == synapses::Rule::plugin) {
+      Registry::check_param_names(registry.get_connection_rule(p.spec.plugin_rule, p.rule_where),
+                                  p.rule_params);
+    }
   }
   for (const auto& cl : c.clamps)
     find_population(c, cl.population, fmt::format("clamp '{}'", cl.name));
@@ -516,7 +544,7 @@ void check_config(const Config& c, const Registry& registry) {
   check_weight_records(c, grid);
   check_modulators(c, grid);
   grid.delay_steps(c.output.flush_interval_ms, "output.flush_interval");
-  check_memory(c, grid);
+  check_memory(c, registry, grid);
 }
 
 namespace {
@@ -541,7 +569,11 @@ void dry_run_checks(const Config& c, const Registry& registry) {
     const auto& p = c.projections[k];
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
-    synapses::validate(resolve_spec(p), connect_context(c, k, src, tgt, grid));
+    {
+      auto spec = resolve_spec(p);
+      make_pair_rule(c, k, registry, grid, spec);
+      synapses::validate(spec, connect_context(c, k, src, tgt, grid));
+    }
     if (!p.plasticity_rule.empty()) {
       const auto rule =
           registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid);
@@ -613,6 +645,7 @@ void add_projections(const Config& c, const Registry& registry, const TimeGrid& 
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
     synapses::ConnectionSpec spec = resolve_spec(p);
+    make_pair_rule(c, k, registry, grid, spec);
     auto syn = synapses::make_source(std::move(spec), connect_context(c, k, src, tgt, grid));
     const auto index = net.add_projection(p.name, static_cast<std::uint32_t>(src),
                                           static_cast<std::uint32_t>(tgt), std::move(syn));
@@ -734,7 +767,8 @@ void add_state_records(const Config& c, const TimeGrid& grid, BuiltNetwork& buil
 BuiltNetwork build_network(const Config& c, const Registry& registry) {
   check_config(c, registry);
   const TimeGrid grid(c.simulation.dt_ms);
-  BuiltNetwork built{Network(grid, c.simulation.seed), {}, {}, {}, estimate_synapses(c, grid)};
+  BuiltNetwork built{
+      Network(grid, c.simulation.seed), {}, {}, {}, estimate_synapses(c, registry, grid)};
   add_populations(c, registry, grid, built.network);
   add_projections(c, registry, grid, built.network);
   add_neuromodulators(c, grid, built.network);

@@ -540,9 +540,9 @@ void read_plasticity(const toml::table& t, const TableReader& r, const std::stri
 ProjectionConfig read_projection(const toml::table& t, std::size_t k, const std::string& file,
                                  const Config& c) {
   const std::vector<std::string> keys = {
-      "name",      "source", "target",          "rule",      "p",         "indegree",
-      "outdegree", "total",  "autapses",        "multapses", "weight",    "delay",
-      "taps",      "file",   "edge_population", "edges",     "plasticity"};
+      "name",      "source", "target",          "rule",      "p",          "indegree",
+      "outdegree", "total",  "autapses",        "multapses", "weight",     "delay",
+      "taps",      "file",   "edge_population", "edges",     "plasticity", "params"};
   TableReader r0(t, fmt::format("projection #{}", k + 1), file, keys);
   ProjectionConfig p;
   p.source = r0.required_string("source");
@@ -563,11 +563,36 @@ ProjectionConfig read_projection(const toml::table& t, std::size_t k, const std:
   TableReader r(t, path, file, keys);
   auto& s = p.spec;
   s.name = path;
-  s.rule = synapses::parse_rule(r.required_string("rule"), r.loc("rule") + ": " + path + ".rule");
+  // A name that is not built in may be a plugin's rule: the Registry knows
+  // (check_config), and says "unknown rule" with every valid name if not.
+  const std::string rule_text = r.required_string("rule");
+  p.rule_where = r.loc("rule") + ": " + path + ".rule";
+  if (synapses::is_builtin_rule(rule_text)) {
+    s.rule = synapses::parse_rule(rule_text, p.rule_where);
+  } else {
+    // With a built-in rule's keys it is a misspelt built-in name (a plugin's
+    // rule takes `params`): the error lists the built-in rules.
+    for (const char* key : {"p", "indegree", "outdegree", "total", "file", "edges"}) {
+      if (r.has(key)) synapses::parse_rule(rule_text, p.rule_where);
+    }
+    s.rule = synapses::Rule::plugin;
+    s.plugin_rule = rule_text;
+  }
+  if (const auto* params = r.table("params")) {
+    if (s.rule != synapses::Rule::plugin) {
+      throw ConfigError(fmt::format(
+          "{}: {}.params is only used by a plugin's rule; rule '{}' takes its values as keys of "
+          "the projection (p, indegree, ...)",
+          r.loc("params"), path, rule_text));
+    }
+    p.rule_params = read_params(params, fmt::format("{} rule {}", path, rule_text), file);
+  } else {
+    p.rule_params = ParamMap(fmt::format("{} rule {}", path, rule_text));
+  }
   auto only_for = [&](const char* key, synapses::Rule rule) {
     if (r.has(key) && s.rule != rule) {
       throw ConfigError(fmt::format("{}: {}.{} is not used by rule '{}' (it belongs to '{}')",
-                                    r.loc(key), path, key, synapses::rule_name(s.rule),
+                                    r.loc(key), path, key, synapses::rule_name(s),
                                     synapses::rule_name(rule)));
     }
     if (!r.has(key) && s.rule == rule) r.missing(key, "required by this rule");

@@ -9,6 +9,7 @@
 #include <set>
 #include <system_error>
 
+#include "plugin_connection.hpp"
 #include "plugin_population.hpp"
 #include "plugin_rule.hpp"
 #include "spikeline/engine/error.hpp"
@@ -245,6 +246,54 @@ ModelInfo model_info(const std::shared_ptr<const Model>& m, const char* doc) {
   return info;
 }
 
+// The connection rules of the descriptor checked and copied: the Registry
+// entries to add (after every other check of the plugin), their names in
+// `names`. A name already registered (a built-in rule, another plugin's)
+// or listed twice is refused.
+std::vector<ConnectionRuleInfo> read_connection_rules(const std::string& path, const spk_plugin& d,
+                                                      const Registry& registry,
+                                                      const std::shared_ptr<const Library>& library,
+                                                      std::vector<std::string>& names) {
+  std::vector<ConnectionRuleInfo> out;
+  std::set<std::string> seen;
+  for (std::uint32_t k = 0; k < d.n_connection_rules; ++k) {
+    const spk_connection_rule* r = d.connection_rules[k];
+    if (r == nullptr) {
+      throw ConfigError(fmt::format("plugin '{}': connection rule {} is a null pointer", path, k));
+    }
+    if (r->struct_size < sizeof(spk_connection_rule)) {
+      throw ConfigError(fmt::format(
+          "plugin '{}': connection rule {} has struct_size {}, less than the {} bytes of ABI {}.0",
+          path, k, r->struct_size, sizeof(spk_connection_rule), SPIKELINE_PLUGIN_ABI_MAJOR));
+    }
+    check_name(path, r->name, fmt::format("connection rule {}", k));
+    const std::string name = r->name;
+    const std::string what = fmt::format("plugin '{}': connection rule '{}'", path, name);
+    if (r->connect == nullptr) throw ConfigError(fmt::format("{} has no connect function", what));
+    if (registry.has_connection_rule(name)) {
+      const auto& other = registry.get_connection_rule(name, "plugin");
+      throw ConfigError(
+          fmt::format("{} is already registered ({}): connection rule names must be unique", what,
+                      other.origin.empty() ? std::string("a built-in rule")
+                                           : fmt::format("by plugin '{}'", other.origin)));
+    }
+    if (!seen.insert(name).second) throw ConfigError(fmt::format("{} is listed twice", what));
+    auto rule = std::make_shared<detail::ConnRule>();
+    set_origin(*rule, path, d, library);
+    rule->name = name;
+    rule->constants_size = r->constants_size;
+    rule->prepare = r->prepare;
+    rule->expected_pairs = r->expected_pairs;
+    rule->connect = r->connect;
+    std::set<std::string> params;
+    rule->params = read_params(path, what, fmt::format("connection rule '{}'", name), r->params,
+                               r->n_params, false, params);
+    out.push_back(detail::connection_rule_info(rule, r->doc, param_infos(rule->params)));
+    names.push_back(name);
+  }
+  return out;
+}
+
 // The same file, whatever the spelling of its path.
 std::string canonical(const std::string& path) {
   std::error_code ec;
@@ -345,7 +394,7 @@ PluginInfo load_plugin(const std::string& path, Registry& registry) {
   // the registry unchanged.
   std::vector<ModelInfo> infos;
   std::set<std::string> seen;
-  PluginInfo out{path, d->name, text(d->version), d->abi_major, d->abi_minor, {}};
+  PluginInfo out{path, d->name, text(d->version), d->abi_major, d->abi_minor, {}, {}, {}};
   for (std::uint32_t k = 0; k < d->n_neuron_models; ++k) {
     const spk_neuron_model* m = d->neuron_models[k];
     const auto model = read_model(path, *d, m, k, library);
@@ -382,8 +431,10 @@ PluginInfo load_plugin(const std::string& path, Registry& registry) {
     rules.push_back(rule_info(rule, r->doc));
     out.rules.push_back(rule->name);
   }
+  auto connections = read_connection_rules(path, *d, registry, library, out.connection_rules);
   for (auto& info : infos) registry.add(std::move(info));
   for (auto& info : rules) registry.add_rule(std::move(info));
+  for (auto& info : connections) registry.add_connection_rule(std::move(info));
   return out;
 }
 
@@ -392,6 +443,8 @@ std::vector<PluginInfo> load_plugins(const std::vector<std::string>& paths, Regi
   for (const auto* m : registry.all())
     if (!m->origin.empty()) loaded.insert(canonical(m->origin));
   for (const auto* r : registry.rules())
+    if (!r->origin.empty()) loaded.insert(canonical(r->origin));
+  for (const auto* r : registry.connection_rules())
     if (!r->origin.empty()) loaded.insert(canonical(r->origin));
   std::vector<PluginInfo> out;
   for (const auto& path : paths) {

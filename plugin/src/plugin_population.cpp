@@ -49,6 +49,20 @@ void check_value(const spk_param& p, double v, const std::string& item) {
                                 range.empty() ? std::string("any finite number") : range));
 }
 
+std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p) {
+  std::vector<double> out;
+  for (const auto& row : rows) {
+    if (p.is_list(row.name)) {
+      throw ConfigError(fmt::format("{} takes one number (a rule has one value per projection)",
+                                    p.item(row.name)));
+    }
+    const double v = p.number(row.name, row.default_value);
+    check_value(row, v, p.item(row.name));
+    out.push_back(v);
+  }
+  return out;
+}
+
 std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned) {
   if (bytes == 0) {
     aligned = nullptr;

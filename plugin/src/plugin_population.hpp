@@ -53,6 +53,9 @@ std::string range_text(const spk_param& p);
 bool in_range(const spk_param& p, double v);
 // Checks v against p: ConfigError "item = v unit is out of range: valid is ...".
 void check_value(const spk_param& p, double v, const std::string& item);
+// The parameters of a rule (learning or connection) from `p` and the rows'
+// defaults: one checked number per row.
+std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p);
 // A block of `bytes` zeroed bytes, its start (`aligned`) aligned to 64 bytes;
 // nullptr for 0 bytes.
 std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned);

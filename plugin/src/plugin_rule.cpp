@@ -29,15 +29,7 @@ void archive(const std::vector<spk_state_var>& rows, std::vector<std::vector<dou
 PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, const TimeGrid& grid)
     : rule_(std::move(rule)) {
   const Rule& r = *rule_;
-  for (const auto& row : r.params) {
-    if (p.is_list(row.name)) {
-      throw ConfigError(fmt::format("{} takes one number (a rule has one value per projection)",
-                                    p.item(row.name)));
-    }
-    const double v = p.number(row.name, row.default_value);
-    check_value(row, v, p.item(row.name));
-    params_.push_back(v);
-  }
+  params_ = one_value_params(r.params, p);
   void* constants = nullptr;
   constants_raw_ = aligned_zeroed(r.constants_size, constants);
   ctx_.struct_size = sizeof(spk_rule_ctx);

@@ -26,6 +26,7 @@
 #include "spikeline/io/config.hpp"
 #include "spikeline/learning/builtin.hpp"
 #include "spikeline/neurons/builtin.hpp"
+#include "spikeline/synapses/connect.hpp"
 
 namespace py = pybind11;
 using namespace spikeline;
@@ -67,6 +68,7 @@ Registry builtin_registry() {
   Registry registry;
   register_builtin_models(registry);
   register_builtin_rules(registry);
+  synapses::register_builtin_connection_rules(registry);
   return registry;
 }
 

@@ -170,6 +170,36 @@ std::vector<std::string> rule_names() {
   return out;
 }
 
+std::string rule_name(const ConnectionSpec& spec) {
+  return spec.rule == Rule::plugin ? spec.plugin_rule : rule_name(spec.rule);
+}
+
+bool is_builtin_rule(const std::string& name) {
+  for (const auto& [n, rule] : rule_table()) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+void register_builtin_connection_rules(Registry& r) {
+  auto add = [&](const char* name, const char* summary, std::vector<ParamInfo> params) {
+    r.add_connection_rule({name, summary, "", "", std::move(params), nullptr});
+  };
+  add("one_to_one", "source i -> target i (the sizes must match)", {});
+  add("all_to_all", "every (source, target) pair", {});
+  add("fixed_probability", "every pair independently with probability p",
+      {ParamInfo("p", "", NAN, "connection probability, in [0, 1] (required)")});
+  add("fixed_indegree", "each target gets `indegree` sources drawn uniformly",
+      {ParamInfo("indegree", "", NAN, "sources per target (required)")});
+  add("fixed_outdegree", "each source gets `outdegree` targets drawn uniformly",
+      {ParamInfo("outdegree", "", NAN, "targets per source (required)")});
+  add("fixed_total_number", "`total` pairs drawn uniformly (multapses = true)",
+      {ParamInfo("total", "", NAN, "number of pairs (required)")});
+  add("explicit", "the edges given: a SONATA edges file or inline lists",
+      {ParamInfo("file", "", NAN, "a SONATA edges file, or", "-"),
+       ParamInfo("edges", "", NAN, "{source = [...], target = [...], weight, delay}", "-")});
+}
+
 Rule parse_rule(const std::string& name, const std::string& item) {
   for (const auto& [n, rule] : rule_table()) {
     if (n == name) return rule;
@@ -204,6 +234,11 @@ double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx) 
       break;
     case Rule::explicit_edges:
       pairs = static_cast<double>(spec.edges.source.size());
+      break;
+    case Rule::plugin:
+      // Unknown (no estimate, or the rule not made yet): every pair once.
+      pairs = spec.pair_rule ? spec.pair_rule->expected_pairs() : NAN;
+      if (!(pairs >= 0)) pairs = ns * nt;
       break;
   }
   return pairs * spec.taps;
@@ -283,6 +318,11 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
       }
       break;
     }
+    case Rule::plugin:
+      if (!spec.pair_rule) {
+        throw std::logic_error(spec.name + ": rule '" + spec.plugin_rule + "' was not made");
+      }
+      break;
   }
 }
 
@@ -380,6 +420,9 @@ class RuleSource final : public SynapseSource {
   // each target's sources from its own stream. The same distribution as
   // drawing every pair uniformly, and a range of targets is made alone.
   void count_per_target();
+  // Rule::plugin: the synapses onto targets [a, b), from the PairRule.
+  void make_plugin_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
+                           bool values) const;
   // Appends the synapses onto targets [a, b), in order (by_target rules).
   // Without `values`, weights and delays are left out (Emitter::pair_only).
   void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
@@ -522,9 +565,68 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<Syna
           });
       break;
     }
+    case Rule::plugin:
+      make_plugin_targets(a, b, out, values);
+      break;
     default:
       throw std::logic_error("make_targets: not a by-target rule");
   }
+}
+
+void RuleSource::make_plugin_targets(std::uint64_t a, std::uint64_t b,
+                                     std::vector<SynapseRecord>& out, bool values) const {
+  const Emitter& emit = *emit_;
+  const PairRule& rule = *spec_.pair_rule;
+  const std::uint64_t n = b - a, taps = spec_.taps;
+  const bool no_self = this->no_self();
+  const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
+  const std::uint64_t grain = chunk_entities(per_target);
+  // Each chunk's synapses apart, joined in target order: the rule's count
+  // per target is not known before it is asked.
+  std::vector<std::vector<SynapseRecord>> parts((n + grain - 1) / grain);
+  for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
+    std::vector<std::uint64_t> sources, sorted;
+    auto& part = parts[c];
+    for (std::uint64_t t = a + first; t < a + last; ++t) {
+      sources.clear();
+      auto rng = rng_for(t);
+      rule.sources(t, rng, sources);
+      for (const std::uint64_t s : sources) {
+        if (s >= ns_) {
+          throw ConfigError(fmt::format(
+              "{}: {} returned source {} for target {}: out of range, valid is 0 to {}", spec_.name,
+              rule.describe(), s, t,
+              ns_ == 0 ? std::string("(none: the source is empty)") : std::to_string(ns_ - 1)));
+        }
+      }
+      if (!spec_.multapses) {
+        sorted = sources;
+        std::sort(sorted.begin(), sorted.end());
+        const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
+        if (twice != sorted.end()) {
+          throw ConfigError(
+              fmt::format("{}: {} returned source {} twice for target {}, but multapses = false",
+                          spec_.name, rule.describe(), *twice, t));
+        }
+      }
+      auto vals = values_for(t);
+      const auto tt = static_cast<NeuronIndex>(t);
+      for (const std::uint64_t s : sources) {
+        if (no_self && s == t) continue;
+        const std::size_t at = part.size();
+        part.resize(at + taps);
+        const auto ss = static_cast<NeuronIndex>(s);
+        if (values)
+          emit.pair(part.data() + at, ss, tt, vals);
+        else
+          emit.pair_only(part.data() + at, ss, tt);
+      }
+    }
+  });
+  std::size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  out.reserve(out.size() + total);
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
 }
 
 void RuleSource::make_all(const Sink& f) const {

@@ -13,6 +13,7 @@
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/learning/builtin.hpp"
 #include "spikeline/neurons/builtin.hpp"
+#include "spikeline/synapses/connect.hpp"
 
 namespace spikeline::fuzz {
 
@@ -53,6 +54,7 @@ inline const Registry& builtin_registry() {
     Registry reg;
     register_builtin_models(reg);
     register_builtin_rules(reg);
+    synapses::register_builtin_connection_rules(reg);
     return reg;
   }();
   return r;

@@ -46,6 +46,7 @@
 #include "spikeline/learning/builtin.hpp"
 #include "spikeline/neurons/builtin.hpp"
 #include "spikeline/plugin/loader.hpp"
+#include "spikeline/synapses/connect.hpp"
 
 namespace po = boost::program_options;
 using namespace spikeline;
@@ -238,6 +239,7 @@ Registry builtin_registry() {
   Registry registry;
   register_builtin_models(registry);
   register_builtin_rules(registry);
+  synapses::register_builtin_connection_rules(registry);
   return registry;
 }
 
@@ -423,11 +425,15 @@ int cmd_models(const std::vector<std::string>& args, const std::string&) {
   const Registry registry = registry_with(plugins, nullptr);
   std::vector<const ModelInfo*> list;
   std::vector<const RuleInfo*> rules;
+  std::vector<const ConnectionRuleInfo*> connections;
   if (name.empty()) {
     list = registry.all();
     rules = registry.rules();
+    connections = registry.connection_rules();
   } else if (registry.has_rule(name) && !registry.has(name)) {
     rules.push_back(&registry.get_rule(name, "models"));
+  } else if (registry.has_connection_rule(name) && !registry.has(name)) {
+    connections.push_back(&registry.get_connection_rule(name, "models"));
   } else {
     list.push_back(&registry.get(name, "models"));
   }
@@ -465,6 +471,19 @@ int cmd_models(const std::vector<std::string>& args, const std::string&) {
     const auto rule = r->make(ParamMap{}, TimeGrid(0.1));
     std::cout << fmt::format("  synapse variables: {}\n\n",
                              fmt::join(rule->synapse_variables(), ", "));
+  }
+  for (const auto* r : connections) {
+    std::cout << fmt::format("{} (connection rule)\n  {}\n", r->name, r->summary);
+    if (!r->origin.empty()) {
+      std::cout << fmt::format("  from plugin {}; its parameters go in params = {{...}}\n",
+                               r->origin);
+    }
+    if (!r->params.empty()) std::cout << "  parameters:\n";
+    for (const auto& p : r->params) {
+      std::cout << fmt::format("    {:<18} {:>10} {:<4}  {}\n", p.name, default_of(p), p.unit,
+                               p.doc);
+    }
+    std::cout << "\n";
   }
   return 0;
 }

@@ -284,13 +284,103 @@ typedef struct spk_learning_rule {
   spk_rule_event_fn on_post;       /* required */
 } spk_learning_rule;
 
-/* A connection rule: see below. */
-typedef struct spk_connection_rule {
-  uint32_t struct_size; /* sizeof(spk_connection_rule) of the plugin */
-  const char* name;     /* the projection's `rule = "..."` */
-  const char* doc;
-  const spk_param* params;
+/* ---- Connection rules ----------------------------------------------------
+ *
+ * A connection rule chooses which (source, target) pairs of a projection are
+ * connected; nothing else. The weights and delays of its pairs come from the
+ * projection's `weight` and `delay` (constants or distributions) and `taps`,
+ * drawn by the simulator as for a built-in rule. A config names it as
+ * `rule = "<name>"` with its parameters in `params = { ... }`.
+ *
+ * Calls. For a projection the simulator
+ *   1. resolves each parameter from the config's `params` and the table's
+ *      default and checks it against the row's range (per_neuron must be 0);
+ *   2. calls prepare(ctx, error, size) once, if the rule has one: it fills
+ *      ctx->constants and may refuse parameters that are wrong together, or
+ *      a projection the rule cannot connect (sizes), with a non-zero status;
+ *   3. calls expected_pairs(ctx), if the rule has one, for the memory guard
+ *      and the size of what is drawn at once (without one the simulator
+ *      assumes every pair once: n_source * n_target);
+ *   4. calls connect(ctx, args) once per target neuron, concurrently for
+ *      different targets, in any order, possibly more than once for one
+ *      target (a counting pass, then the synapses). connect reads ctx and
+ *      writes nothing but through args.
+ *
+ * Determinism. connect draws its random numbers only through ctx's
+ * functions on args->stream: a counter-based stream the simulator keys by
+ * (seed, projection, target) and restarts for every call. Each call must
+ * then return the same sources in the same order for the same arguments,
+ * whatever the thread count, as the built-in rules do. A rule keeps no state
+ * between calls and uses no random generator of its own.
+ *
+ * Output. connect calls args->add(args->sink, source) for each source it
+ * connects onto args->target, in the order it wants the synapses (a source
+ * may come more than once when ctx->multapses is 1). The simulator owns
+ * what add writes to; add returns 0, or non-zero when the simulator refuses
+ * to go on (the rule then returns non-zero at once). The simulator
+ *   - drops a source equal to the target when ctx->same_population is 1 and
+ *     ctx->autapses is 0 (a rule need not skip it, but may);
+ *   - refuses (a config error naming the rule, the projection, the source
+ *     and the valid range) a source >= n_source, and a source given twice
+ *     for one target when ctx->multapses is 0.
+ * A non-zero status of connect or prepare is an error with the rule's
+ * message; the run does not start.
+ *
+ * A checkpoint records the synapses themselves (the network fingerprint),
+ * so a resumed run with a rule that now connects otherwise is refused. */
+typedef struct spk_connection_ctx {
+  uint32_t struct_size;   /* sizeof(spk_connection_ctx) of the simulator */
+  const char* projection; /* the projection, for messages */
+  uint64_t n_source;      /* sources are 0 .. n_source - 1 */
+  uint64_t n_target;      /* targets are 0 .. n_target - 1 */
+  int same_population;    /* 1: source and target are one population */
+  int autapses;           /* the projection's options (default 1 each) */
+  int multapses;
+  double dt; /* ms */
   uint32_t n_params;
+  const double* params; /* params[k]: parameter k of the rule's table */
+  /* constants_size bytes, zeroed, aligned to 64 bytes; written by
+   * prepare(), read by the other calls. NULL when the size is 0. */
+  void* constants;
+  /* The random stream of a connect call (args->stream): */
+  double (*uniform)(void* stream);             /* in (0, 1) */
+  uint64_t (*below)(void* stream, uint64_t n); /* in [0, n), n > 0 */
+  double (*normal)(void* stream);              /* standard normal */
+  /* Failures before a success; UINT64_MAX for p <= 0 or a count beyond 2^64. */
+  uint64_t (*geometric)(void* stream, double p);
+  uint64_t (*binomial)(void* stream, uint64_t n, double p); /* p in [0, 1] */
+} spk_connection_ctx;
+
+/* One connect() call: the sources of one target. */
+typedef struct spk_connect_args {
+  uint32_t struct_size; /* sizeof(spk_connect_args) of the simulator */
+  uint64_t target;
+  void* stream; /* for ctx's random functions; keyed by (seed, projection, target) */
+  void* sink;
+  int (*add)(void* sink, uint64_t source);
+  /* On failure, a NUL-terminated message (truncated to error_size). */
+  char* error;
+  size_t error_size;
+} spk_connect_args;
+
+/* Fills ctx->constants; non-zero: the projection is refused with the message. */
+typedef int (*spk_connection_prepare_fn)(const spk_connection_ctx* ctx, char* error,
+                                         size_t error_size);
+/* The expected number of pairs (before taps) onto all targets, >= 0. */
+typedef double (*spk_connection_expected_fn)(const spk_connection_ctx* ctx);
+/* The sources of args->target; non-zero: an error with the message. */
+typedef int (*spk_connect_fn)(const spk_connection_ctx* ctx, spk_connect_args* args);
+
+typedef struct spk_connection_rule {
+  uint32_t struct_size;    /* sizeof(spk_connection_rule) of the plugin */
+  const char* name;        /* the projection's `rule = "..."`, unique (not a built-in rule's) */
+  const char* doc;         /* one line for `spikeline models` */
+  const spk_param* params; /* per_neuron must be 0: one value per projection */
+  uint32_t n_params;
+  size_t constants_size;
+  spk_connection_prepare_fn prepare;         /* may be NULL */
+  spk_connection_expected_fn expected_pairs; /* may be NULL */
+  spk_connect_fn connect;                    /* required */
 } spk_connection_rule;
 
 typedef struct spk_plugin {

@@ -292,6 +292,60 @@ class Post : public RuleEvent<R> {
   std::uint32_t group(std::uint32_t n) const { return this->a_->groups[n]; }
 };
 
+// ---- Connection rules ------------------------------------------------------
+//
+// A struct deriving from sp::ConnectionRule with a name, a doc, a parameter
+// table and `static void connect(sp::Connect<R>& c)`, which adds the
+// sources of target c.target() (see spikeline/plugin.h for the rules of the
+// call). Optional: `struct Constants`, `static void prepare(sp::ConnectSetup<R>&)`
+// (fills the constants; throw sp::Failure to refuse the projection) and
+// `static double expected_pairs(const sp::ConnectSetup<R>&)`.
+
+// The projection as prepare() and expected_pairs() see it.
+template <class R>
+class ConnectSetup {
+ public:
+  explicit ConnectSetup(const spk_connection_ctx* c) : c_(c) {}
+  const char* projection() const { return c_->projection; }
+  std::uint64_t n_source() const { return c_->n_source; }
+  std::uint64_t n_target() const { return c_->n_target; }
+  bool same_population() const { return c_->same_population != 0; }
+  bool autapses() const { return c_->autapses != 0; }
+  bool multapses() const { return c_->multapses != 0; }
+  double dt() const { return c_->dt; }
+  double param(std::size_t k) const { return c_->params[k]; }
+  ConstantsOf<R>& constants() const { return *static_cast<ConstantsOf<R>*>(c_->constants); }
+
+ protected:
+  const spk_connection_ctx* c_;
+};
+
+// One connect() call: the target, its random stream, and add().
+template <class R>
+class Connect : public ConnectSetup<R> {
+ public:
+  Connect(const spk_connection_ctx* c, spk_connect_args* a) : ConnectSetup<R>(c), a_(a) {}
+  std::uint64_t target() const { return a_->target; }
+  const ConstantsOf<R>& constants() const {
+    return *static_cast<const ConstantsOf<R>*>(this->c_->constants);
+  }
+  // The target's stream: the only randomness a rule may use.
+  double uniform() const { return this->c_->uniform(a_->stream); }
+  std::uint64_t below(std::uint64_t n) const { return this->c_->below(a_->stream, n); }
+  double normal() const { return this->c_->normal(a_->stream); }
+  std::uint64_t geometric(double p) const { return this->c_->geometric(a_->stream, p); }
+  std::uint64_t binomial(std::uint64_t n, double p) const {
+    return this->c_->binomial(a_->stream, n, p);
+  }
+  // Connects `source` onto target().
+  void add(std::uint64_t source) const {
+    if (a_->add(a_->sink, source) != 0) throw Failure("the simulator refused a source");
+  }
+
+ private:
+  spk_connect_args* a_;
+};
+
 namespace detail {
 
 inline void write_error(char* buf, std::size_t size, const char* what) {
@@ -442,13 +496,54 @@ constexpr spk_learning_rule describe_learning_rule() {
 #undef SPIKELINE_PLUGIN_DETAIL_TABLE
 
 template <class R>
+int connection_prepare(const spk_connection_ctx* c, char* error, std::size_t size) noexcept {
+  return guarded(error, size, [&] {
+    if constexpr (has_constants<R>) new (c->constants) ConstantsOf<R>{};
+    if constexpr (requires(ConnectSetup<R> & s) { R::prepare(s); }) {
+      ConnectSetup<R> s(c);
+      R::prepare(s);
+    }
+  });
+}
+
+// NaN (the simulator's "unknown") if it throws: nothing crosses the boundary.
+template <class R>
+double connection_expected(const spk_connection_ctx* c) noexcept {
+  try {
+    return R::expected_pairs(ConnectSetup<R>(c));
+  } catch (...) {
+    return NAN;
+  }
+}
+
+template <class R>
+int connection_connect(const spk_connection_ctx* c, spk_connect_args* a) noexcept {
+  return guarded(a->error, a->error_size, [&] {
+    Connect<R> e(c, a);
+    R::connect(e);
+  });
+}
+
+template <class R>
 constexpr spk_connection_rule describe_connection_rule() {
+  static_assert(std::is_trivially_copyable_v<ConstantsOf<R>>,
+                "Constants must be plain data (the simulator copies and zeroes it)");
   spk_connection_rule r{};
   r.struct_size = sizeof(spk_connection_rule);
   r.name = R::name;
   r.doc = R::doc;
-  r.params = R::params;
-  r.n_params = static_cast<std::uint32_t>(std::size(R::params));
+  if constexpr (requires { std::size(R::params); }) {
+    r.params = R::params;
+    r.n_params = static_cast<std::uint32_t>(std::size(R::params));
+  }
+  r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
+  r.prepare = &connection_prepare<R>;
+  if constexpr (requires(const ConnectSetup<R>& s) { R::expected_pairs(s); }) {
+    r.expected_pairs = &connection_expected<R>;
+  } else {
+    r.expected_pairs = nullptr;
+  }
+  r.connect = &connection_connect<R>;
   return r;
 }
 

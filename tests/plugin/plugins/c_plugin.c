@@ -15,13 +15,22 @@
  *   PLUGIN_RULE_ERROR      the learning rule's on_post fails at step 50
  *   PLUGIN_RULE_COUNTER    the learning rule has an int32 state variable
  *   PLUGIN_BAD_STATE_TYPE  the model's state variable has type 7
+ *   PLUGIN_CONN_DUPLICATE  the connection rule is named fixed_indegree (built in)
+ *   PLUGIN_CONN_BAD_SOURCE the connection rule gives target 3 the source n_source
+ *   PLUGIN_CONN_ERROR      the connection rule fails for target 7
+ *   PLUGIN_CONN_NO_CONNECT the connection rule has no connect function
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
  * x >= theta: spike, x = 0.
  *
  * c_hebb, a learning rule: a postsynaptic spike within `window` ms after a
  * presynaptic arrival (the arrival's step included) adds A to the weight,
- * at most w_max; the synapse variable `count` counts these additions. */
+ * at most w_max; the synapse variable `count` counts these additions.
+ *
+ * c_stride, a connection rule: target t gets the sources t mod n_source,
+ * then every `stride`-th after it (mod n_source), `fan` of them, each
+ * `copies` times; with `random` = 1 the first source is drawn uniformly
+ * instead (from the target's stream). Refuses fan > n_source (prepare). */
 #include <math.h>
 #include <stdio.h>
 
@@ -159,6 +168,69 @@ static const spk_learning_rule rule = {sizeof(spk_learning_rule),
 
 static const spk_learning_rule* const rules[] = {&rule};
 
+static const spk_param conn_params[] = {
+    {"stride", "", 1.0, 1.0, HUGE_VAL, 1, 0, 0, "step between sources"},
+    {"fan", "", 2.0, 0.0, HUGE_VAL, 1, 0, 0, "sources per target"},
+    {"copies", "", 1.0, 1.0, 4.0, 1, 1, 0, "synapses per pair"},
+    {"random", "", 0.0, 0.0, 1.0, 1, 1, 0, "1: the first source is drawn"}};
+
+static int stride_prepare(const spk_connection_ctx* ctx, char* error, size_t error_size) {
+  if (ctx->params[1] > (double)ctx->n_source) {
+    snprintf(error, error_size, "fan = %g exceeds the %llu sources", ctx->params[1],
+             (unsigned long long)ctx->n_source);
+    return SPK_ERROR;
+  }
+  return SPK_OK;
+}
+
+static double stride_expected(const spk_connection_ctx* ctx) {
+  return ctx->params[1] * ctx->params[2] * (double)ctx->n_target;
+}
+
+static int stride_connect(const spk_connection_ctx* ctx, spk_connect_args* a) {
+  const uint64_t stride = (uint64_t)ctx->params[0], fan = (uint64_t)ctx->params[1];
+  const uint64_t copies = (uint64_t)ctx->params[2];
+  uint64_t s =
+      ctx->params[3] != 0.0 ? ctx->below(a->stream, ctx->n_source) : a->target % ctx->n_source;
+  uint64_t k, c;
+#ifdef PLUGIN_CONN_ERROR
+  if (a->target == 7) {
+    snprintf(a->error, a->error_size, "no sources for target %llu", (unsigned long long)a->target);
+    return SPK_ERROR;
+  }
+#endif
+#ifdef PLUGIN_CONN_BAD_SOURCE
+  if (a->target == 3) return a->add(a->sink, ctx->n_source);
+#endif
+  for (k = 0; k < fan; ++k) {
+    for (c = 0; c < copies; ++c)
+      if (a->add(a->sink, s) != 0) return SPK_ERROR;
+    s = (s + stride) % ctx->n_source;
+  }
+  return SPK_OK;
+}
+
+static const spk_connection_rule conn = {sizeof(spk_connection_rule),
+#ifdef PLUGIN_CONN_DUPLICATE
+                                         "fixed_indegree",
+#else
+                                         "c_stride",
+#endif
+                                         "fan sources at a stride, written in C",
+                                         conn_params,
+                                         sizeof conn_params / sizeof conn_params[0],
+                                         0,
+                                         stride_prepare,
+                                         stride_expected,
+#ifdef PLUGIN_CONN_NO_CONNECT
+                                         NULL
+#else
+                                         stride_connect
+#endif
+};
+
+static const spk_connection_rule* const conns[] = {&conn};
+
 static const spk_plugin plugin = {sizeof(spk_plugin),
 #ifdef PLUGIN_MAJOR
                                   SPIKELINE_PLUGIN_ABI_MAJOR + 1,
@@ -180,8 +252,8 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
                                   1,
                                   rules,
                                   1,
-                                  NULL,
-                                  0};
+                                  conns,
+                                  1};
 
 #ifdef PLUGIN_NO_ENTRY
 SPIKELINE_PLUGIN_EXPORT int some_other_function(void) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/pair_rule.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/population.hpp"
 
@@ -117,6 +118,20 @@ struct RuleInfo {
   std::function<std::unique_ptr<PlasticityRule>(const ParamMap&, const TimeGrid&)> make;
 };
 
+// A connection rule, found by the name a projection's `rule` gives. The
+// built-in rules (synapses::register_builtin_connection_rules) are listed
+// without a factory: synapses/ draws them itself; a plugin's rule has one.
+struct ConnectionRuleInfo {
+  std::string name;
+  std::string summary;
+  std::string origin;  // "" built in, else the plugin file (as ModelInfo::origin)
+  std::string provenance;
+  std::vector<ParamInfo> params;
+  // Resolves the projection's `params` against the rule's table (ConfigError
+  // naming the projection otherwise); null for a built-in rule.
+  std::function<std::shared_ptr<const PairRule>(const ParamMap&, const PairRuleContext&)> make;
+};
+
 class Registry {
  public:
   // Adds a model; a second model with the same name is an error.
@@ -136,9 +151,20 @@ class Registry {
   bool has_rule(const std::string& name) const { return rules_.count(name) != 0; }
   static void check_param_names(const RuleInfo& rule, const ParamMap& params);
 
+  // Connection rules, in the same way; a name registered twice is an error.
+  void add_connection_rule(ConnectionRuleInfo info);
+  const ConnectionRuleInfo& get_connection_rule(const std::string& name,
+                                                const std::string& context) const;
+  std::vector<const ConnectionRuleInfo*> connection_rules() const;
+  bool has_connection_rule(const std::string& name) const {
+    return connection_rules_.count(name) != 0;
+  }
+  static void check_param_names(const ConnectionRuleInfo& rule, const ParamMap& params);
+
  private:
   std::map<std::string, ModelInfo> models_;
   std::map<std::string, RuleInfo> rules_;
+  std::map<std::string, ConnectionRuleInfo> connection_rules_;
 };
 
 }  // namespace spikeline

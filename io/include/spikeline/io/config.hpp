@@ -64,6 +64,12 @@ struct ProjectionConfig {
   std::string source;
   std::string target;
   synapses::ConnectionSpec spec;
+  // A registered (plugin) rule: spec.rule is Rule::plugin, spec.plugin_rule
+  // its name, checked against the Registry when the network is built;
+  // `params = {...}` are its parameters, `rule_where` locates `rule` in
+  // the config for messages.
+  ParamMap rule_params;
+  std::string rule_where;
   // Explicit edges from a SONATA edges file (rule = "explicit", file = ...).
   std::string edges_file;
   std::string edge_population;  // defaults to the projection name

@@ -19,7 +19,9 @@
 // newer minor, an entry point that reports an error, a malformed
 // descriptor (struct sizes, null pointers, a parameter table with a NaN
 // default, min > max, a default out of its range, duplicate names), a
-// model name already registered (78).
+// model, rule or connection rule name already registered (78; a connection
+// rule named like a built-in one when the registry lists those:
+// synapses::register_builtin_connection_rules).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,7 @@ struct PluginInfo {
   std::uint32_t abi_major = 0, abi_minor = 0;
   std::vector<std::string> models;
   std::vector<std::string> rules;  // learning rules
+  std::vector<std::string> connection_rules;
 };
 
 PluginInfo load_plugin(const std::string& path, Registry& registry);

@@ -8,6 +8,8 @@
 //   fixed_outdegree     each source gets `outdegree` targets drawn uniformly
 //   fixed_total_number  `total` pairs drawn uniformly
 //   explicit            the edges given (from a SONATA edges file or a list)
+//   <a plugin's rule>   the sources a PairRule (engine/pair_rule.hpp) chooses
+//                       for each target, from the target's stream
 //
 // Options as in NEST: `autapses` (a neuron onto itself, only meaningful when
 // source and target are the same population; default true) and `multapses`
@@ -20,7 +22,8 @@
 //
 // Determinism: the random stream of each draw is keyed by (seed, projection,
 // target) -- or source for fixed_outdegree -- so the same seed gives the
-// same network whatever the thread count.
+// same network whatever the thread count. A plugin's rule draws only from
+// the stream of the target it is asked about, so the same holds for it.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,7 @@
 #include <vector>
 
 #include "spikeline/engine/connectivity.hpp"
+#include "spikeline/engine/registry.hpp"
 #include "spikeline/engine/time_grid.hpp"
 #include "spikeline/synapses/value_spec.hpp"
 
@@ -41,13 +45,21 @@ enum class Rule {
   fixed_indegree,
   fixed_outdegree,
   fixed_total_number,
-  explicit_edges
+  explicit_edges,
+  plugin  // a rule of the Registry's with a factory: ConnectionSpec::pair_rule
 };
 
 // The rule's name in configs, and the reverse (ConfigError with did-you-mean).
 std::string rule_name(Rule r);
 Rule parse_rule(const std::string& name, const std::string& item);
 std::vector<std::string> rule_names();
+// Whether `name` is a built-in rule (else it may be a registered plugin's).
+bool is_builtin_rule(const std::string& name);
+
+// Lists the built-in rules in the registry (without a factory: connect()
+// draws them), so that `spikeline models` shows them and a plugin cannot
+// register a rule of the same name.
+void register_builtin_connection_rules(Registry& r);
 
 struct ExplicitEdges {
   std::vector<std::uint64_t> source, target;
@@ -71,7 +83,17 @@ struct ConnectionSpec {
   ValueSpec delay = ValueSpec::constant(1.0);  // ms
   std::uint32_t taps = 1;
   ExplicitEdges edges;  // for Rule::explicit_edges
+  // For Rule::plugin: the rule's name and the rule made for this projection
+  // (ConnectionRuleInfo::make). It chooses (source, target) pairs only; the
+  // weights, delays and taps come from the fields above, as for any rule.
+  // synapses/ drops the autapses it returns when autapses = false, and
+  // refuses a source out of range or (multapses = false) repeated.
+  std::string plugin_rule;
+  std::shared_ptr<const PairRule> pair_rule;
 };
+
+// The rule's name as the config gave it.
+std::string rule_name(const ConnectionSpec& spec);
 
 struct ConnectContext {
   std::size_t n_source;

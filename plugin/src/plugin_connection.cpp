@@ -1,0 +1,125 @@
+#include "plugin_connection.hpp"
+
+#include <cmath>
+
+#include "spikeline/engine/error.hpp"
+
+namespace spikeline::plugin::detail {
+
+namespace {
+
+// The stream functions of spk_connection_ctx over the simulator's
+// RandomStream (the stream of one connect call).
+RandomStream& stream(void* s) {
+  return *static_cast<RandomStream*>(s);
+}
+double uniform(void* s) {
+  return stream(s).uniform();
+}
+std::uint64_t below(void* s, std::uint64_t n) {
+  return n == 0 ? 0 : stream(s).below(n);
+}
+double normal(void* s) {
+  return stream(s).normal();
+}
+std::uint64_t geometric(void* s, double p) {
+  // p outside (0, 1]: as if never (p <= 0, NaN: UINT64_MAX) or at once.
+  if (!(p > 0)) return UINT64_MAX;
+  if (p >= 1) return 0;
+  // RandomStream::geometric's draw, but a count beyond 2^64 (a tiny p: a
+  // plugin's kernel far out) is "never" rather than a cast out of range.
+  const double g = std::floor(std::log(stream(s).uniform()) / std::log1p(-p));
+  return g < 0x1p64 ? static_cast<std::uint64_t>(g) : UINT64_MAX;
+}
+std::uint64_t binomial(void* s, std::uint64_t n, double p) {
+  if (!(p > 0)) return 0;
+  return p >= 1 ? n : stream(s).binomial(n, p);
+}
+
+// The sink of one call: the caller's vector.
+int add(void* sink, std::uint64_t source) {
+  static_cast<std::vector<std::uint64_t>*>(sink)->push_back(source);
+  return SPK_OK;
+}
+
+}  // namespace
+
+PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const ParamMap& p,
+                               const PairRuleContext& c)
+    : rule_(std::move(rule)), projection_(c.projection) {
+  const ConnRule& r = *rule_;
+  params_ = one_value_params(r.params, p);
+  void* constants = nullptr;
+  constants_raw_ = aligned_zeroed(r.constants_size, constants);
+  ctx_.struct_size = sizeof(spk_connection_ctx);
+  ctx_.projection = projection_.c_str();
+  ctx_.n_source = c.n_source;
+  ctx_.n_target = c.n_target;
+  ctx_.same_population = c.same_population ? 1 : 0;
+  ctx_.autapses = c.autapses ? 1 : 0;
+  ctx_.multapses = c.multapses ? 1 : 0;
+  ctx_.dt = c.dt;
+  ctx_.n_params = static_cast<std::uint32_t>(params_.size());
+  ctx_.params = params_.data();
+  ctx_.constants = constants;
+  ctx_.uniform = &uniform;
+  ctx_.below = &below;
+  ctx_.normal = &normal;
+  ctx_.geometric = &geometric;
+  ctx_.binomial = &binomial;
+  if (r.prepare != nullptr) {
+    char error[1024] = {0};
+    const int status = r.prepare(&ctx_, error, sizeof error);
+    error[sizeof error - 1] = '\0';
+    if (status != SPK_OK) {
+      throw ConfigError(fmt::format("{}: {}: refused: {}", p.owner(), describe(),
+                                    *error ? error : "(no message)"));
+    }
+  }
+}
+
+std::string PluginPairRule::describe() const {
+  return fmt::format("plugin '{}' rule '{}'", rule_->path, rule_->name);
+}
+
+void PluginPairRule::sources(std::uint64_t target, RandomStream& rng,
+                             std::vector<std::uint64_t>& out) const {
+  char error[1024] = {0};
+  spk_connect_args a{};
+  a.struct_size = sizeof(spk_connect_args);
+  a.target = target;
+  a.stream = &rng;
+  a.sink = &out;
+  a.add = &add;
+  a.error = error;
+  a.error_size = sizeof error;
+  const int status = rule_->connect(&ctx_, &a);
+  error[sizeof error - 1] = '\0';
+  if (status != SPK_OK) {
+    throw ConfigError(fmt::format("{}: {} failed for target {}: {}", projection_, describe(),
+                                  target, *error ? error : "(no message)"));
+  }
+}
+
+double PluginPairRule::expected_pairs() const {
+  if (rule_->expected_pairs == nullptr) return NAN;
+  const double e = rule_->expected_pairs(&ctx_);
+  // A negative or non-finite answer is as good as none.
+  return std::isfinite(e) && e >= 0 ? e : NAN;
+}
+
+ConnectionRuleInfo connection_rule_info(const std::shared_ptr<const ConnRule>& r, const char* doc,
+                                        std::vector<ParamInfo> params) {
+  ConnectionRuleInfo info;
+  info.name = r->name;
+  info.summary = doc != nullptr ? doc : "";
+  info.origin = r->path;
+  info.provenance = r->provenance();
+  info.params = std::move(params);
+  info.make = [r](const ParamMap& p, const PairRuleContext& c) -> std::shared_ptr<const PairRule> {
+    return std::make_shared<const PluginPairRule>(r, p, c);
+  };
+  return info;
+}
+
+}  // namespace spikeline::plugin::detail

@@ -1,0 +1,52 @@
+// The PairRule of a plugin's connection rule (private to plugin/): resolves
+// the rule's parameters, runs prepare() and calls the plugin's connect()
+// per target with the simulator's random stream (see spikeline/plugin.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugin_population.hpp"
+#include "spikeline/engine/pair_rule.hpp"
+#include "spikeline/engine/params.hpp"
+#include "spikeline/plugin.h"
+
+namespace spikeline::plugin::detail {
+
+// One connection rule of a loaded plugin, copied out of its descriptor once
+// checked.
+struct ConnRule : Origin {
+  std::string name;
+  std::vector<spk_param> params;  // pointing into the plugin's static data
+  std::size_t constants_size = 0;
+  spk_connection_prepare_fn prepare = nullptr;
+  spk_connection_expected_fn expected_pairs = nullptr;
+  spk_connect_fn connect = nullptr;
+};
+
+class PluginPairRule final : public PairRule {
+ public:
+  // Resolves the parameters against the rule's table and runs prepare();
+  // ConfigError naming `p.owner()` otherwise.
+  PluginPairRule(std::shared_ptr<const ConnRule> rule, const ParamMap& p,
+                 const PairRuleContext& ctx);
+  void sources(std::uint64_t target, RandomStream& rng,
+               std::vector<std::uint64_t>& out) const override;
+  double expected_pairs() const override;
+  std::string describe() const override;
+
+ private:
+  std::shared_ptr<const ConnRule> rule_;
+  std::string projection_;
+  std::vector<double> params_;
+  std::unique_ptr<std::byte[]> constants_raw_;
+  spk_connection_ctx ctx_{};
+};
+
+// The Registry entry of a checked rule.
+ConnectionRuleInfo connection_rule_info(const std::shared_ptr<const ConnRule>& r, const char* doc,
+                                        std::vector<ParamInfo> params);
+
+}  // namespace spikeline::plugin::detail
