@@ -68,13 +68,8 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
   ctx_.geometric = &geometric;
   ctx_.binomial = &binomial;
   if (r.prepare != nullptr) {
-    char error[1024] = {0};
-    const int status = r.prepare(&ctx_, error, sizeof error);
-    error[sizeof error - 1] = '\0';
-    if (status != SPK_OK) {
-      throw ConfigError(fmt::format("{}: {}: refused: {}", p.owner(), describe(),
-                                    *error ? error : "(no message)"));
-    }
+    refuse_unless_ok([&](char* e, std::size_t n) { return r.prepare(&ctx_, e, n); },
+                     fmt::format("{}: {}: refused", p.owner(), describe()));
   }
 }
 

@@ -76,6 +76,15 @@ std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned) {
   return raw;
 }
 
+void refuse_unless_ok(const std::function<int(char*, std::size_t)>& call, const std::string& what) {
+  char error[1024] = {0};
+  const int status = call(error, sizeof error);
+  error[sizeof error - 1] = '\0';
+  if (status != SPK_OK) {
+    throw ConfigError(fmt::format("{}: {}", what, *error ? error : "(no message)"));
+  }
+}
+
 std::string Origin::provenance() const {
   return fmt::format("plugin '{}' version {}, ABI {}.{}", plugin_name, plugin_version, abi_major,
                      abi_minor);
@@ -154,22 +163,13 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
   ctx_.constants = constants;
 
   if (m.prepare != nullptr) {
-    char error[1024] = {0};
-    const int status = m.prepare(&ctx_, error, sizeof error);
-    error[sizeof error - 1] = '\0';
-    if (status != SPK_OK) {
-      throw ConfigError(fmt::format("{}: the parameters are refused: {}", where(),
-                                    *error ? error : "(no message)"));
-    }
+    refuse_unless_ok([&](char* e, std::size_t n) { return m.prepare(&ctx_, e, n); },
+                     where() + ": the parameters are refused");
   }
   if (m.initialize != nullptr) {
-    char error[1024] = {0};
-    const int status = m.initialize(&ctx_, state_ptrs_.data(), error, sizeof error);
-    error[sizeof error - 1] = '\0';
-    if (status != SPK_OK) {
-      throw ConfigError(fmt::format("{}: the initial state is refused: {}", where(),
-                                    *error ? error : "(no message)"));
-    }
+    refuse_unless_ok(
+        [&](char* e, std::size_t n) { return m.initialize(&ctx_, state_ptrs_.data(), e, n); },
+        where() + ": the initial state is refused");
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,10 @@ void check_value(const spk_param& p, double v, const std::string& item);
 // The parameters of a rule (learning or connection) from `p` and the rows'
 // defaults: one checked number per row.
 std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p);
+// Runs a plugin function that reports a refusal by a status and a message,
+// `call(error, size)` (a prepare, initialize or check_weights, at set-up
+// time); a refusal is a ConfigError "<what>: <message>".
+void refuse_unless_ok(const std::function<int(char*, std::size_t)>& call, const std::string& what);
 // A block of `bytes` zeroed bytes, its start (`aligned`) aligned to 64 bytes;
 // nullptr for 0 bytes.
 std::unique_ptr<std::byte[]> aligned_zeroed(std::size_t bytes, void*& aligned);

@@ -39,13 +39,8 @@ PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, cons
   ctx_.params = params_.data();
   ctx_.constants = constants;
   if (r.prepare != nullptr) {
-    char error[1024] = {0};
-    const int status = r.prepare(&ctx_, error, sizeof error);
-    error[sizeof error - 1] = '\0';
-    if (status != SPK_OK) {
-      throw ConfigError(fmt::format("{}: {}: the parameters are refused: {}", p.owner(), where(),
-                                    *error ? error : "(no message)"));
-    }
+    refuse_unless_ok([&](char* e, std::size_t n) { return r.prepare(&ctx_, e, n); },
+                     fmt::format("{}: {}: the parameters are refused", p.owner(), where()));
   }
 }
 
@@ -58,13 +53,9 @@ std::string PluginRule::where(const std::string& projection) const {
 
 void PluginRule::check_weights(double min, double max, const std::string& projection) const {
   if (rule_->check_weights == nullptr) return;
-  char error[1024] = {0};
-  const int status = rule_->check_weights(&ctx_, min, max, error, sizeof error);
-  error[sizeof error - 1] = '\0';
-  if (status != SPK_OK) {
-    throw ConfigError(fmt::format("{}: the weights are refused: {}", where(projection),
-                                  *error ? error : "(no message)"));
-  }
+  refuse_unless_ok(
+      [&](char* e, std::size_t n) { return rule_->check_weights(&ctx_, min, max, e, n); },
+      where(projection) + ": the weights are refused");
 }
 
 void PluginRule::bind(unsigned part, const SynapseBlock& block, IndexRange targets,

@@ -366,12 +366,17 @@ int guarded(char* error, std::size_t size, F&& f) noexcept {
   return SPK_ERROR;
 }
 
-template <class M>
-int prepare(const spk_model_ctx* c, char* error, std::size_t size) noexcept {
+// The prepare() entry of a model, learning rule or connection rule T, whose
+// author-side view is S (Setup, RuleSetup, ConnectSetup) over the ABI's
+// context Ctx: the constants constructed, then T::prepare if T has one.
+template <class T, class S, class Ctx>
+int prepare(const Ctx* c, char* error, std::size_t size) noexcept {
   return guarded(error, size, [&] {
-    if constexpr (has_constants<M>) new (c->constants) ConstantsOf<M>{};
-    Setup<M> s(c);
-    M::prepare(s);
+    if constexpr (has_constants<T>) new (c->constants) ConstantsOf<T>{};
+    if constexpr (requires(S & s) { T::prepare(s); }) {
+      S s(c);
+      T::prepare(s);
+    }
   });
 }
 
@@ -413,7 +418,7 @@ constexpr spk_neuron_model describe() {
   m.constants_size = has_constants<M> ? sizeof(ConstantsOf<M>) : 0;
   m.constants_size_per_neuron = 0;
   if constexpr (requires(Setup<M> & s) { M::prepare(s); }) {
-    m.prepare = &prepare<M>;
+    m.prepare = &prepare<M, Setup<M>, spk_model_ctx>;
   } else {
     m.prepare = nullptr;
   }
@@ -424,17 +429,6 @@ constexpr spk_neuron_model describe() {
     m.initialize = nullptr;
   }
   return m;
-}
-
-template <class R>
-int rule_prepare(const spk_rule_ctx* c, char* error, std::size_t size) noexcept {
-  return guarded(error, size, [&] {
-    if constexpr (has_constants<R>) new (c->constants) ConstantsOf<R>{};
-    if constexpr (requires(RuleSetup<R> & s) { R::prepare(s); }) {
-      RuleSetup<R> s(c);
-      R::prepare(s);
-    }
-  });
 }
 
 template <class R>
@@ -483,7 +477,7 @@ constexpr spk_learning_rule describe_learning_rule() {
   SPIKELINE_PLUGIN_DETAIL_TABLE(R, pre_state, r.pre_state, r.n_pre_state)
   SPIKELINE_PLUGIN_DETAIL_TABLE(R, post_state, r.post_state, r.n_post_state)
   r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
-  r.prepare = &rule_prepare<R>;
+  r.prepare = &prepare<R, RuleSetup<R>, spk_rule_ctx>;
   if constexpr (requires(const RuleSetup<R>& s) { R::check_weights(s, 0.0, 0.0); }) {
     r.check_weights = &rule_check<R>;
   } else {
@@ -494,17 +488,6 @@ constexpr spk_learning_rule describe_learning_rule() {
   return r;
 }
 #undef SPIKELINE_PLUGIN_DETAIL_TABLE
-
-template <class R>
-int connection_prepare(const spk_connection_ctx* c, char* error, std::size_t size) noexcept {
-  return guarded(error, size, [&] {
-    if constexpr (has_constants<R>) new (c->constants) ConstantsOf<R>{};
-    if constexpr (requires(ConnectSetup<R> & s) { R::prepare(s); }) {
-      ConnectSetup<R> s(c);
-      R::prepare(s);
-    }
-  });
-}
 
 // NaN (the simulator's "unknown") if it throws: nothing crosses the boundary.
 template <class R>
@@ -537,7 +520,7 @@ constexpr spk_connection_rule describe_connection_rule() {
     r.n_params = static_cast<std::uint32_t>(std::size(R::params));
   }
   r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
-  r.prepare = &connection_prepare<R>;
+  r.prepare = &prepare<R, ConnectSetup<R>, spk_connection_ctx>;
   if constexpr (requires(const ConnectSetup<R>& s) { R::expected_pairs(s); }) {
     r.expected_pairs = &connection_expected<R>;
   } else {
