@@ -2,10 +2,12 @@
 // options, the statistics of the random rules, and the errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/engine/registry.hpp"
 
 #include "harness.hpp"
 
@@ -405,4 +407,22 @@ TEST_CASE("rule names round-trip and unknown names get a did-you-mean", "[rules]
   REQUIRE_THROWS_WITH(
       synapses::parse_rule("fixed_indgree", "projection 'p'"),
       Contains("projection 'p'") && Contains("fixed_indgree") && Contains("fixed_indegree"));
+}
+
+TEST_CASE("the registry lists exactly the built-in connection rules", "[rules]") {
+  // register_builtin_connection_rules describes each rule of rule_table()
+  // for `spikeline models` and the duplicate-name check: the two lists
+  // must not drift apart.
+  Registry r;
+  synapses::register_builtin_connection_rules(r);
+  std::vector<std::string> listed;
+  for (const auto* c : r.connection_rules()) {
+    listed.push_back(c->name);
+    CHECK(c->origin.empty());
+    CHECK(synapses::is_builtin_rule(c->name));
+  }
+  std::vector<std::string> names = synapses::rule_names();
+  std::sort(listed.begin(), listed.end());
+  std::sort(names.begin(), names.end());
+  CHECK(listed == names);
 }
