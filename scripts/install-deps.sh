@@ -11,6 +11,7 @@ pkgs=(
   catch2                                      # Catch2 v2 (catch2/catch.hpp)
   librandom123-dev                            # counter-based RNG (Philox)
   libtomlplusplus-dev libfmt-dev              # TOML configs, formatting
+  nlohmann-json3-dev                          # JSON lines (the EMBER session)
   python3-h5py python3-numpy                  # tests read the output back with h5py
   python3-matplotlib python3-pandas           # the Python package: plots, data frames (python/)
   python3-neo                                 # optional: Neo objects from the Python package
