@@ -79,8 +79,10 @@ class RunObserver : public SimulationObserver {
  public:
   RunObserver(Simulator& sim, SonataWriter* writer, Recording* memory,
               std::vector<RewardTrigger>& triggers, std::vector<int> spike_slot, Step stop,
-              bool progress, const volatile std::sig_atomic_t* stop_signal)
+              bool progress, const volatile std::sig_atomic_t* stop_signal,
+              const std::function<void(std::span<const SpikeRecord>)>* listener)
       : sim_(sim),
+        listener_(listener),
         writer_(writer),
         memory_(memory),
         triggers_(triggers),
@@ -105,6 +107,7 @@ class RunObserver : public SimulationObserver {
         }
       }
     }
+    if (listener_ != nullptr && *listener_) (*listener_)(spikes);
     if (memory_ != nullptr) {
       for (const auto& s : spikes) {
         memory_->spikes[s.population].steps.push_back(s.step);
@@ -155,6 +158,8 @@ class RunObserver : public SimulationObserver {
 
  private:
   Simulator& sim_;
+  // The caller's (Session::set_spike_listener), or null.
+  const std::function<void(std::span<const SpikeRecord>)>* listener_;
   SonataWriter* writer_;
   Recording* memory_;
   std::vector<RewardTrigger>& triggers_;
@@ -512,6 +517,7 @@ class RunSession {
     }
     sim_->checkpoint(a);
     walk_run_state(a);
+    walk_app_state(a);
     open_reward_input();
     stop_if_signalled();
     if (!c_.output.file.empty()) {
@@ -540,7 +546,7 @@ class RunSession {
     if (!obs_) {
       result_.build_s = seconds_since(t_start_);
       obs_.emplace(*sim_, writer_ ? &*writer_ : nullptr, memory_ ? &*memory_ : nullptr, triggers_,
-                   spike_slot_, stop_, options_.progress, options_.stop_signal);
+                   spike_slot_, stop_, options_.progress, options_.stop_signal, &listener_);
     }
     const auto t_loop = Clock::now();
     bool completed = true;
@@ -814,6 +820,7 @@ class RunSession {
     for (const auto& m : modulator_records_) {
       layout.modulators.push_back({sim_->network().modulators()[m.modulator].name()});
     }
+    layout.tables = options_.tables;
     layout.config_text = c_.resolved_toml;
     layout.command_line = options_.command_line;
     layout.version = SPIKELINE_VERSION;
@@ -835,6 +842,8 @@ class RunSession {
     a.field("output/frames", position_.frames, true);
     a.field("output/weight_samples", position_.weight_samples, true);
     a.field("output/modulator_samples", position_.modulator_samples, true);
+    // The caller's tables (RunOptions::tables): only sessions that have them.
+    if (!options_.tables.empty()) a.field("output/table_rows", position_.table_rows, true);
     a.field("reward_files", reward_files_, true);
     for (std::size_t k = 0; k < triggers_.size(); ++k) {
       StateArchive::Scope t(a, fmt::format("triggers/{}", k));
@@ -866,6 +875,13 @@ class RunSession {
         this);
   }
 
+  // The state of the caller that drives a Session (set_checkpoint_state).
+  void walk_app_state(StateArchive& a) {
+    if (!app_state_) return;
+    StateArchive::Scope scope(a, "app");
+    app_state_(a);
+  }
+
   void save_checkpoint() {
     if (writer_) {
       writer_->set_simulated_time(grid_.to_ms(sim_->now()));
@@ -887,6 +903,7 @@ class RunSession {
     text_field(a, "run/plugins", plugins);
     sim_->checkpoint(a);
     walk_run_state(a);
+    walk_app_state(a);
     write_checkpoint(options_.checkpoint_path, a, grid_.to_ms(sim_->now()));
   }
 
@@ -987,6 +1004,27 @@ class RunSession {
   std::optional<Recording> memory_;
   Step last_checkpoint_ = -1;
   bool ended_ = false;
+  std::function<void(std::span<const SpikeRecord>)> listener_;
+  std::function<void(StateArchive&)> app_state_;
+
+ public:
+  // What Session's input, feedback and checkpoint calls reach.
+  void set_listener(std::function<void(std::span<const SpikeRecord>)> f) {
+    listener_ = std::move(f);
+  }
+  void set_app_state(std::function<void(StateArchive&)> f) { app_state_ = std::move(f); }
+  void append_row(std::size_t table, std::span<const double> row) {
+    if (table >= options_.tables.size()) {
+      throw UsageError(fmt::format("append_row: table {} of {}", table, options_.tables.size()));
+    }
+    if (writer_) writer_->append_row(table, row);
+  }
+  void checkpoint_here() {
+    if (options_.checkpoint_path.empty())
+      throw UsageError("checkpoint: no checkpoint file was given");
+    save_checkpoint();
+    last_checkpoint_ = sim_->now();
+  }
 };
 
 RunResult run(const Config& c, const Registry& registry, const RunOptions& options) {
@@ -1047,6 +1085,18 @@ Session::Session(Config config, const Registry& registry, RunOptions options)
                                          RunSession::Start::fresh)) {
   impl_->start();
 }
+Session::Session(std::unique_ptr<RunSession> impl) : impl_(std::move(impl)) {}
+
+Session Session::resume(io::Config config, const Registry& registry, RunOptions options,
+                        const std::string& checkpoint, std::function<void(StateArchive&)> walk) {
+  MemoryArchive a = read_checkpoint(checkpoint);
+  auto impl = std::make_unique<RunSession>(std::move(config), registry, std::move(options),
+                                           RunSession::Start::resume);
+  impl->set_app_state(std::move(walk));
+  impl->restore(a, checkpoint);
+  return Session(std::move(impl));
+}
+
 Session::~Session() {
   // A session dropped without end() still leaves a finished file.
   if (impl_ && !impl_->ended()) {
@@ -1322,6 +1372,50 @@ void Session::set_weights(std::size_t projection, std::span<const double> weight
     conn.block(locations[k].part).weight[locations[k].index] = static_cast<float>(weights[k]);
   }
   sim.weights_replaced(projection);
+}
+
+void Session::clamp(std::size_t population, Step step, NeuronIndex neuron) {
+  Simulator& sim = impl_->simulator();
+  check_index(population, sim.network().populations().size(), "population");
+  sim.clamp(population, step, neuron);
+}
+
+void Session::add_reward(const std::string& modulator, Step step, double amount) {
+  Simulator& sim = impl_->simulator();
+  const auto& mods = sim.network().modulators();
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < mods.size(); ++k) {
+    if (mods[k].name() == modulator) {
+      if (!std::isfinite(amount)) {
+        throw DataError(
+            fmt::format("reward of neuromodulator '{}' = {}: must be finite", modulator, amount));
+      }
+      sim.add_reward(k, step, amount);
+      return;
+    }
+    names.push_back(mods[k].name());
+  }
+  throw ConfigError(
+      fmt::format("unknown neuromodulator '{}'{}; the config defines: {}", modulator,
+                  did_you_mean(modulator, names),
+                  names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+}
+
+void Session::set_spike_listener(std::function<void(std::span<const SpikeRecord>)> listener) {
+  impl_->set_listener(std::move(listener));
+}
+
+void Session::append_row(std::size_t table, std::span<const double> row) {
+  impl_->append_row(table, row);
+}
+
+void Session::set_checkpoint_state(std::function<void(StateArchive&)> walk) {
+  impl_->set_app_state(std::move(walk));
+}
+
+void Session::checkpoint() {
+  if (impl_->ended()) throw UsageError("the run has ended: no checkpoint after end()");
+  impl_->checkpoint_here();
 }
 
 RunResult Session::end() {

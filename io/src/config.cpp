@@ -919,7 +919,7 @@ Config parse_config(const std::string& text, const std::string& file,
   TableReader top(root, "the config", file,
                   {"simulation", "output", "population", "projection", "stimulus", "record",
                    "record_weights", "record_neuromodulator", "neuromodulator", "reward", "clamp",
-                   "task", "training", "evaluation", "plugins"});
+                   "task", "training", "evaluation", "plugins", "ember"});
   c.plugins = top.strings("plugins");
   for (const auto& path : c.plugins) {
     if (path.empty() || has_control_char(path)) {
@@ -950,6 +950,21 @@ Config parse_config(const std::string& text, const std::string& file,
   }
   if (const auto* t = top.table("training")) c.training = read_params(t, "[training]", file);
   if (const auto* t = top.table("evaluation")) c.evaluation = read_params(t, "[evaluation]", file);
+  // [ember]: its values here, its sub-tables ([ember.encoder], ...) apart,
+  // each read as a table of values; the session (ember/) knows their keys.
+  if (const auto* t = top.table("ember")) {
+    toml::table values;
+    for (auto&& [k, v] : *t) {
+      const std::string key(k.str());
+      if (const auto* sub = v.as_table()) {
+        c.ember_tables.emplace(key, read_params(sub, fmt::format("[ember.{}]", key), file));
+      } else {
+        values.insert(k, v);
+      }
+    }
+    c.ember = read_params(&values, "[ember]", file);
+    c.has_ember = true;
+  }
   each("record", [&](auto& t, auto k) { c.records.push_back(read_record(t, k, file, c)); });
   each("record_weights",
        [&](auto& t, auto k) { c.weight_records.push_back(read_weight_record(t, k, file, c)); });

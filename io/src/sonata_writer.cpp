@@ -130,9 +130,26 @@ void validate(const OutputLayout& layout) {
   }
   seen.clear();
   for (const auto& m : layout.modulators) check_unique("neuromodulator record", seen, m.name);
-  seen = {"spikes", "report", "reports", "weights", "neuromodulators", "edges", "provenance"};
+  // A table's group may be a path ("ember/actions"): each component a
+  // name, the first none of the writer's own groups.
+  const std::set<std::string> own = {"spikes",          "report", "reports",   "weights",
+                                     "neuromodulators", "edges",  "provenance"};
+  seen.clear();
   for (const auto& t : layout.tables) {
-    check_unique("table", seen, t.group);
+    std::size_t from = 0;
+    for (std::size_t slash = t.group.find('/');; slash = t.group.find('/', from)) {
+      check_name("table", t.group.substr(from, slash - from));
+      if (slash == std::string::npos) break;
+      from = slash + 1;
+    }
+    const std::string top = t.group.substr(0, t.group.find('/'));
+    if (own.count(top) != 0) {
+      throw ConfigError(
+          fmt::format("table '{}' would be inside the writer's own group '/{}'", t.group, top));
+    }
+    if (!seen.insert(t.group).second) {
+      throw ConfigError(fmt::format("table '{}' appears twice in the output layout", t.group));
+    }
     if (t.columns.empty()) {
       throw ConfigError(fmt::format("table '{}' has no columns", t.group));
     }
@@ -812,6 +829,14 @@ struct SonataWriter::Impl {
 
   void create_tables(const OutputLayout& layout) {
     for (const auto& spec : layout.tables) {
+      // A group path ("ember/actions"): its parents are created (or, when
+      // reopening, opened) first; tables may share a parent.
+      for (std::size_t slash = spec.group.find('/'); slash != std::string::npos;
+           slash = spec.group.find('/', slash + 1)) {
+        const std::string parent = spec.group.substr(0, slash);
+        if (H5Lexists(file.get(), parent.c_str(), H5P_DEFAULT) <= 0)
+          create_group(file.get(), parent);
+      }
       Handle group = create_group(file.get(), spec.group);
       Table t;
       for (const auto& column : spec.columns) {

@@ -25,6 +25,7 @@
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/config.hpp"
+#include "spikeline/io/sonata_writer.hpp"
 
 namespace spikeline::app {
 
@@ -45,6 +46,8 @@ struct RunOptions {
   // roles naming one file is then a usage error (64), else 73.
   bool output_on_command_line = false;
   bool checkpoint_on_command_line = true;
+  // Tables of the caller's own in the output file (app::Session::append_row).
+  std::vector<io::TableLayout> tables;
 };
 
 // What resume() may change: threads, the end time, the checkpoints. The

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -117,12 +118,39 @@ class Session {
   std::vector<std::pair<std::string, ParamValue>> stimulus_params(const std::string& name) const;
   std::vector<std::string> stimulus_names() const;
 
+  // Input and feedback between pieces, for a caller that drives the run
+  // (the EMBER session): a spike forced on `neuron` of `population` at
+  // `step` > now(), as a [[clamp]] does (Simulator::clamp); a pulse of the
+  // neuromodulator `modulator` at `step` > now(). Errors name the item.
+  void clamp(std::size_t population, Step step, NeuronIndex neuron);
+  void add_reward(const std::string& modulator, Step step, double amount);
+  // Every window's spikes (sorted by step, population, neuron), handed to
+  // `listener` on the calling thread from the next piece on: what a caller
+  // needs to watch activity without keeping it all (record_in_memory).
+  void set_spike_listener(std::function<void(std::span<const SpikeRecord>)> listener);
+  // A row of table `table` of RunOptions::tables, in the output file (none
+  // without one): the caller's own log beside the spikes.
+  void append_row(std::size_t table, std::span<const double> row);
+
+  // Checkpoints of a session (RunOptions::checkpoint_path): the caller's
+  // own state goes in too, walked by `walk` (saved or loaded, as
+  // StateArchive::loading() says, under "app/"). checkpoint() saves now
+  // (UsageError without a checkpoint path); resume() builds the session of
+  // `config` (which must build the checkpointed network: its fingerprint is
+  // checked), restores the simulator, the output file (cut back to what it
+  // held at the checkpoint) and, through `walk`, the caller's state.
+  void set_checkpoint_state(std::function<void(StateArchive&)> walk);
+  void checkpoint();
+  static Session resume(io::Config config, const Registry& registry, RunOptions options,
+                        const std::string& checkpoint, std::function<void(StateArchive&)> walk);
+
   // Ends the run: the final weights written and the output finished (marked
   // complete or interrupted); the summary. Later calls return the same.
   RunResult end();
   bool ended() const;
 
  private:
+  explicit Session(std::unique_ptr<RunSession> impl);
   std::unique_ptr<RunSession> impl_;
 };
 

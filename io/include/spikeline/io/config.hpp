@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -174,6 +175,11 @@ struct Config {
   // docs/training.md); other commands ignore them.
   ParamMap task{"[task]"}, training{"[training]"}, evaluation{"[evaluation]"};
   bool has_task = false;
+  // [ember] and its sub-tables ([ember.encoder], ...): what `spikeline
+  // ember` reads (ember/params.hpp, docs/ember.md); other commands ignore them.
+  ParamMap ember{"[ember]"};
+  std::map<std::string, ParamMap> ember_tables;
+  bool has_ember = false;
   std::string resolved_toml;  // the config after overrides, as written to /provenance
   std::string base_dir;       // absolute: the folder input files are relative to
 };
