@@ -205,7 +205,7 @@ def test_usage_no_command():
 test_usage_unknown_command = usage_case(
     ["rnu", "{cfg}"], EX_USAGE, ["unknown command 'rnu'", "did you mean 'run'?"])
 test_usage_unknown_command_far = usage_case(
-    ["simulate", "{cfg}"], EX_USAGE, ["unknown command 'simulate'", "run, resume, train, validate, models, inspect"])
+    ["simulate", "{cfg}"], EX_USAGE, ["unknown command 'simulate'", "run, resume, train, ember, validate, models, inspect"])
 test_usage_run_without_config = usage_case(
     ["run", "-o", "{out}"], EX_USAGE, ["CONFIG file is required"])
 test_usage_validate_without_config = usage_case(

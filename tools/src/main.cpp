@@ -27,6 +27,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -38,6 +40,7 @@
 
 #include "spikeline/app/run.hpp"
 #include "spikeline/app/train.hpp"
+#include "spikeline/ember/session.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/build.hpp"
@@ -67,6 +70,7 @@ const char* kUsage =
     "  run CONFIG        simulate the network in CONFIG (TOML) and write HDF5 output\n"
     "  resume FILE       continue a run from its checkpoint FILE\n"
     "  train CONFIG      train a network on the task of CONFIG ([task], [training])\n"
+    "  ember CONFIG      an EMBER session: exchanges (JSON lines) in, actions (JSON lines) out\n"
     "  validate CONFIG   check CONFIG without simulating\n"
     "  models [NAME]     list the registered models, their parameters and state variables\n"
     "  inspect FILE      summarise an output file (populations, spikes, rates, time range)\n"
@@ -370,6 +374,97 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   return static_cast<int>(r.code);
 }
 
+int cmd_ember(const std::vector<std::string>& args, const std::string& cmdline) {
+  std::vector<std::string> sets;
+  auto o = config_options(sets);
+  std::string config_path;
+  o.add_options()("threads,t", po::value<std::string>(), "number of threads (simulation.threads)")(
+      "seed,s", po::value<std::string>(), "random seed (simulation.seed)")(
+      "output,o", po::value<std::string>(), "output HDF5 file (output.file)")(
+      "input,i", po::value<std::string>()->default_value("-"),
+      "the exchanges, JSON lines ('-': stdin)")(
+      "checkpoint", po::value<std::string>(),
+      "save the whole state (substrate and session) to this file after every exchange and at "
+      "the end")("resume", po::value<std::string>(),
+                 "continue the session saved in this checkpoint (CONFIG must build the same "
+                 "substrate); later checkpoints go to --checkpoint, else to the same file")(
+      "skip", po::value<std::string>(),
+      "pass over the first N exchanges of the input (those a resumed session already had)")(
+      "idle", po::value<double>(),
+      "after the input ends, simulate this many hours of idle (spontaneous activity; actions "
+      "may come)");
+  std::vector<std::string> plugins;
+  add_plugin_option(o, plugins);
+  const auto parsed = parse_command(
+      args, o,
+      {"ember", "CONFIG", "config", "the TOML config of the substrate, with its [ember] table",
+       "a CONFIG file",
+       "Run an EMBER session (docs/ember.md): each input line is an exchange (a user and an "
+       "assistant message, or their embeddings, and a reward), presented to the substrate as "
+       "spike volleys and followed by an idle window. Whenever a learned concept assembly "
+       "reignites without input, an action is written to stdout as a JSON line with the "
+       "associations it surfaces (and, with [ember.reasoning] command, that command's answer). "
+       "Spikes, rewards and the session's tables go to the output file."},
+      config_path);
+  if (!parsed) return 0;
+  const auto& vm = *parsed;
+  add_config_overrides(vm, sets);
+  io::Config config = io::load_config(config_path, sets);
+  const Registry registry = registry_with(plugins, &config);
+  set_output(vm, config);
+  ember::EmberOptions eo;
+  eo.command_line = cmdline;
+  eo.stop_signal = &g_stop_signal;
+  eo.output_on_command_line = vm.count("output") > 0;
+  if (vm.count("checkpoint")) {
+    eo.checkpoint_path = vm["checkpoint"].as<std::string>();
+    if (eo.checkpoint_path.empty()) throw UsageError("--checkpoint: the file name is empty");
+  }
+  if (vm.count("resume")) {
+    eo.resume_from = vm["resume"].as<std::string>();
+    if (eo.resume_from.empty()) throw UsageError("--resume: the file name is empty");
+    if (eo.checkpoint_path.empty()) eo.checkpoint_path = eo.resume_from;
+  }
+  if (vm.count("skip")) {
+    constexpr IntegerOption kSkip{"skip", "the number of exchanges to skip is", 0,
+                                  std::numeric_limits<std::int64_t>::max()};
+    eo.skip = static_cast<std::size_t>(integer_option(vm, kSkip));
+  }
+  if (vm.count("idle")) {
+    eo.idle_hours = vm["idle"].as<double>();
+    if (!(eo.idle_hours > 0 && eo.idle_hours <= 1e4)) {
+      throw UsageError(
+          fmt::format("--idle {}: must be a number of hours in (0, 10000]", eo.idle_hours));
+    }
+  }
+  const std::string input = vm["input"].as<std::string>();
+  std::ifstream file;
+  if (input != "-") {
+    if (std::filesystem::is_directory(input) || (file.open(input), !file)) {
+      throw Error(ExitCode::no_input, fmt::format("--input {}: cannot be read", input));
+    }
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  // A reasoning command that exits before reading its request must not
+  // kill the session (reasoning.cpp also guards its own writes).
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::string output = config.output.file;
+  ember::EmberSession session(std::move(config), registry, eo, std::cout, std::cerr);
+  session.read(input == "-" ? std::cin : file, input == "-" ? "stdin" : input);
+  if (eo.idle_hours > 0 && !g_stop_signal) session.idle(eo.idle_hours * 3600e3);
+  const ember::EmberResult r = session.finish();
+  std::cerr << fmt::format("spikeline ember: {} exchanges, {} actions{}", r.exchanges, r.actions,
+                           r.first_action_exchange ? fmt::format(" (the first after exchange {})",
+                                                                 r.first_action_exchange)
+                                                   : std::string())
+            << "\n";
+  if (!r.message.empty() && r.run.status != "failed")
+    std::cerr << "spikeline: " << r.message << "\n";
+  const int code = report(r.run, output);
+  return r.code != ExitCode::ok ? static_cast<int>(r.code) : code;
+}
+
 int cmd_validate(const std::vector<std::string>& args, const std::string&) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
@@ -594,10 +689,10 @@ struct Command {
   const char* name;
   int (*run)(const std::vector<std::string>& args, const std::string& command_line);
 };
-constexpr Command kCommands[] = {{"run", cmd_run},       {"resume", cmd_resume},
-                                 {"train", cmd_train},   {"validate", cmd_validate},
-                                 {"models", cmd_models}, {"inspect", cmd_inspect},
-                                 {"report", cmd_report}};
+constexpr Command kCommands[] = {{"run", cmd_run},           {"resume", cmd_resume},
+                                 {"train", cmd_train},       {"ember", cmd_ember},
+                                 {"validate", cmd_validate}, {"models", cmd_models},
+                                 {"inspect", cmd_inspect},   {"report", cmd_report}};
 
 }  // namespace
 

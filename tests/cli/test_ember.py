@@ -1,0 +1,262 @@
+"""`spikeline ember` on the small substrate (examples/ember/small.toml):
+actions come after learning and never without it, the session's tables
+agree with its action lines, bad input lines are refused by line with the
+substrate untouched, a resumed session equals an uninterrupted one bit for
+bit, and the reasoning command's answers and failures are recorded."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import clitest  # noqa: E402
+from clitest import (TempDir, check, check_equal, spikeline, expect_exit, expect_in, write,  # noqa: E402
+                     all_spikes, status_of, EX_OK, EX_DATAERR, EX_CONFIG, EX_NOINPUT)
+
+import h5py  # noqa: E402
+
+SMALL = clitest.example("ember/small.toml")
+
+# A conversation in which one pair of concepts comes back every exchange:
+# the same question and answer each time (their volleys are identical, so
+# their assemblies overlap as far as the substrate's own state allows).
+PAIR = {"user": "how do I brew green tea", "assistant": "use water at 80 degrees for two minutes"}
+
+
+def conversation(n, **extra):
+    return "".join(json.dumps(dict(PAIR, **extra)) + "\n" for _ in range(n))
+
+
+def ember(d, lines, *args, name="conv.jsonl", output="out.h5"):
+    path = write(os.path.join(d, name), lines)
+    return spikeline(["ember", SMALL, "-i", path, "-o", os.path.join(d, output)] + list(args),
+                     cwd=d)
+
+
+def actions_of(r):
+    return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+def table(path, name):
+    with h5py.File(path, "r") as f:
+        g = f["ember"][name]
+        return {k: g[k][()] for k in g}
+
+
+def test_actions_come_after_learning():
+    with TempDir() as d:
+        r = ember(d, conversation(10))
+        expect_exit(r, EX_OK)
+        acts = actions_of(r)
+        check(len(acts) >= 1, "no action in 10 rewarded exchanges\n" + r.describe())
+        first = acts[0]
+        # From zero lateral weights the first exchange cannot reignite
+        # anything: learning must come first.
+        check(first["exchange"] >= 2, "an action after exchange %d" % first["exchange"])
+        expect_in(r.stderr, "spikeline ember: 10 exchanges, %d actions (the first after exchange %d)"
+                  % (len(acts), first["exchange"]), r=r)
+        texts = {a["text"] for a in first["associations"]}
+        check(texts <= {PAIR["user"], PAIR["assistant"]}, "associations %s" % texts)
+        check(first["associations"][0]["strength"] >= first["associations"][-1]["strength"],
+              "associations not strongest first")
+        check_equal(first["context"], PAIR, "context")
+        # The output file's tables say the same as the action lines.
+        out = os.path.join(d, "out.h5")
+        check_equal(status_of(out), "complete", "status")
+        t = table(out, "actions")
+        check_equal(list(t["action"]), [float(a["action"]) for a in acts], "actions table")
+        check_equal(list(t["time_ms"]), [a["time_ms"] for a in acts], "action times")
+        check_equal(list(t["message"]), [float(a["trigger"]["message"]) for a in acts], "triggers")
+        ex = table(out, "exchanges")
+        check_equal(list(ex["exchange"]), [float(k) for k in range(1, 11)], "exchanges table")
+        check_equal(list(ex["line"]), [float(k) for k in range(1, 11)], "lines")
+        check_equal(list(ex["user_ms"]), [1.0 + 1200 * k for k in range(10)], "presentation times")
+        check(min(ex["user_assembly"]) > 0, "a message drove no concept neuron")
+        assoc = table(out, "associations")
+        check_equal(len(assoc["action"]), sum(len(a["associations"]) for a in acts),
+                    "associations table")
+
+
+def test_no_action_without_reward_or_plasticity():
+    with TempDir() as d:
+        for name, args in [("reward 0", ["--set", "ember.reward=0"]),
+                           ("plasticity off", ["--set", "projection.concept_lateral.plasticity.learning_rate=1e-12"])]:
+            r = ember(d, conversation(10), *args, output=name.replace(" ", "_") + ".h5")
+            expect_exit(r, EX_OK)
+            check_equal(r.stdout, "", "actions with " + name)
+            expect_in(r.stderr, "10 exchanges, 0 actions\n", r=r)
+        # Reward 0 on the line itself does the same as the config's.
+        r = ember(d, conversation(10, reward=0), output="line_reward.h5")
+        check_equal(r.stdout, "", "actions with reward 0 on every line")
+
+
+def test_bad_lines_are_refused_and_leave_the_substrate_untouched():
+    good = conversation(3)
+    bad = [
+        '{"user": "a", "assistant": \n',
+        '{"user": "a", "assistant": "b", "rewrad": 1}\n',
+        '{"user": "", "assistant": "b"}\n',
+        '{"user_embedding": [1, 2, 3], "assistant": "b"}\n',
+        '{"user_embedding": [1, 1e999], "assistant": "b"}\n',
+        '{"user": "a", "assistant": "b", "reward": 500}\n',
+        '"just a string"\n',
+    ]
+    mixed = good.splitlines(True)
+    lines = [mixed[0]] + bad[:4] + [mixed[1]] + bad[4:] + [mixed[2]]
+    with TempDir() as d:
+        clean = ember(d, good, output="clean.h5")
+        expect_exit(clean, EX_OK)
+        r = ember(d, "".join(lines), output="mixed.h5")
+        expect_exit(r, EX_DATAERR)
+        path = os.path.join(d, "conv.jsonl")
+        for n, fragment in [(2, "not JSON (parse error at line 1, column 28"),
+                            (3, 'unknown field "rewrad" (did you mean \'reward\'?)'),
+                            (4, '"user" is empty'),
+                            (5, "the user embedding has 3 entries; this session's have 256"),
+                            (7, "a number out of range (number overflow parsing '1e999')"),
+                            (8, '"reward" = 500 is out of range: valid is -100 to 100'),
+                            (9, "an exchange is a JSON object; got a string")]:
+            expect_in(r.stderr, "spikeline ember: refused: %s line %d: %s" % (path, n, fragment), r=r)
+        expect_in(r.stderr, "3 exchanges", r=r)
+        expect_in(r.stderr, "7 input line(s) refused", r=r)
+        # The refused lines changed nothing: the spikes are those of the
+        # good lines alone, and the file is complete.
+        check_equal(status_of(os.path.join(d, "mixed.h5")), "complete", "status")
+        a = all_spikes(os.path.join(d, "clean.h5"))
+        b = all_spikes(os.path.join(d, "mixed.h5"))
+        for pop in a:
+            check(np.array_equal(a[pop][0], b[pop][0]) and np.array_equal(a[pop][1], b[pop][1]),
+                  "spikes of %s differ after refused lines" % pop)
+
+
+def test_resumed_session_equals_uninterrupted():
+    n, cut = 8, 4
+    with TempDir() as d:
+        whole = ember(d, conversation(n), "--checkpoint", os.path.join(d, "whole.ckpt"),
+                      output="whole.h5")
+        expect_exit(whole, EX_OK)
+        first = ember(d, conversation(cut), "--checkpoint", os.path.join(d, "part.ckpt"),
+                      name="first.jsonl", output="part.h5")
+        expect_exit(first, EX_OK)
+        # The same conversation file again: --skip passes over what the
+        # checkpointed session already had.
+        rest = ember(d, conversation(n), "--resume", os.path.join(d, "part.ckpt"),
+                     "--skip", str(cut), name="all.jsonl", output="part.h5")
+        expect_exit(rest, EX_OK)
+        expect_in(rest.stderr, "spikeline ember: %d exchanges" % n, r=rest)
+        check_equal(actions_of(first) + actions_of(rest), actions_of(whole), "actions")
+        a = all_spikes(os.path.join(d, "whole.h5"))
+        b = all_spikes(os.path.join(d, "part.h5"))
+        for pop in a:
+            check(np.array_equal(a[pop][0], b[pop][0]) and np.array_equal(a[pop][1], b[pop][1]),
+                  "spikes of %s differ after resume" % pop)
+        for name in ["exchanges", "actions", "associations"]:
+            ta = table(os.path.join(d, "whole.h5"), name)
+            tb = table(os.path.join(d, "part.h5"), name)
+            for k in ta:
+                check(np.array_equal(ta[k], tb[k]), "table %s column %s differs" % (name, k))
+        with h5py.File(os.path.join(d, "whole.h5"), "r") as fa, \
+                h5py.File(os.path.join(d, "part.h5"), "r") as fb:
+            wa = fa["edges/concept_lateral/0/syn_weight"][()]
+            wb = fb["edges/concept_lateral/0/syn_weight"][()]
+            check(wa.max() > 0, "no lateral weight learned")
+            check(np.array_equal(wa, wb), "final lateral weights differ after resume")
+
+
+CONVERSATION = clitest.example("ember/conversation.jsonl")
+
+
+def first_action(d, seed, conv=CONVERSATION, *args):
+    r = spikeline(["ember", SMALL, "-i", conv, "-o", os.path.join(d, "s%d.h5" % seed),
+                   "--set", "simulation.seed=%d" % seed] + list(args), cwd=d)
+    expect_exit(r, EX_OK)
+    acts = actions_of(r)
+    return acts[0]["exchange"] if acts else None
+
+
+def test_first_action_on_the_synthetic_conversation():
+    """The small substrate's version of EMBER's figure: from zero lateral
+    weights, two alternating topics in paraphrases, the first action comes
+    at exchange 7 +/- 2 in at least 4 of 5 seeds (the paper: 7); with the
+    rewards 0, or plasticity off, never."""
+    with TempDir() as d:
+        # The file is what its generator writes (it cannot drift unseen).
+        gen = subprocess.run([sys.executable, clitest.example("ember/make_conversation.py")],
+                             stdout=subprocess.PIPE, text=True, check=True)
+        with open(CONVERSATION) as f:
+            check_equal(f.read(), gen.stdout, "conversation.jsonl against its generator")
+        firsts = [first_action(d, seed) for seed in range(1, 6)]
+        inside = [f for f in firsts if f is not None and 5 <= f <= 9]
+        check(len(inside) >= 4, "first actions at exchanges %s" % firsts)
+        unrewarded = write(os.path.join(d, "r0.jsonl"),
+                           gen.stdout.replace('"reward": 1}', '"reward": 0}'))
+        for seed in (1, 2):
+            check_equal(first_action(d, seed, unrewarded), None, "an action without reward")
+            check_equal(first_action(d, seed, CONVERSATION, "--set",
+                                     "projection.concept_lateral.plasticity.learning_rate=1e-12"),
+                        None, "an action without plasticity")
+
+
+def test_reasoning_command_answers_and_failures():
+    with TempDir() as d:
+        script = write(os.path.join(d, "llm.sh"),
+                       "#!/bin/sh\ncat > \"$(dirname \"$0\")/request.json\"\n"
+                       "echo '{\"reply\": \"shall I put the kettle on?\"}'\n")
+        os.chmod(script, os.stat(script).st_mode | stat.S_IEXEC)
+        r = ember(d, conversation(10), "--set", 'ember.reasoning.command="%s"' % script)
+        expect_exit(r, EX_OK)
+        acts = actions_of(r)
+        check(len(acts) >= 1, "no action\n" + r.describe())
+        check_equal(acts[0]["answer"], {"reply": "shall I put the kettle on?"}, "answer")
+        with open(os.path.join(d, "request.json")) as f:
+            request = json.loads(f.read())
+        check_equal(request["action"], acts[-1]["action"], "the request is the action")
+        check("answer" not in request, "the request carries an answer")
+        check_equal(list(table(os.path.join(d, "out.h5"), "actions")["answered"]),
+                    [1.0] * len(acts), "answered column")
+        # A failing command: recorded beside the action, said on stderr,
+        # and the session goes on with the same actions.
+        failing = ember(d, conversation(10), "--set",
+                        'ember.reasoning.command="echo overloaded >&2; exit 3"', output="fail.h5")
+        expect_exit(failing, EX_OK)
+        facts = actions_of(failing)
+        check_equal([a["time_ms"] for a in facts], [a["time_ms"] for a in acts], "action times")
+        check("exit status 3" in facts[0]["reasoning_error"] and
+              "overloaded" in facts[0]["reasoning_error"], "error %r" % facts[0])
+        expect_in(failing.stderr, "spikeline ember: action 1 at %g ms:" % acts[0]["time_ms"], r=failing)
+
+
+def test_config_and_input_errors():
+    with TempDir() as d:
+        r = spikeline(["ember", clitest.example("coba.toml"), "-i", "/dev/null"], cwd=d)
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "no [ember] table: `spikeline ember` needs one", r=r)
+        r = ember(d, conversation(1), "--set", "ember.encoder.kk=3")
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "[ember.encoder]: unknown key 'kk' (did you mean 'k'?)", r=r)
+        r = ember(d, conversation(1), "--set", 'ember.concept="concepts"')
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "[ember] concept = 'concepts': no such population", r=r)
+        r = ember(d, conversation(1), "--set", "ember.encoder.window=100.5")
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "[ember.encoder] parameter window = 100.5 ms is not a whole number of steps", r=r)
+        r = spikeline(["ember", SMALL, "-i", os.path.join(d, "missing.jsonl")], cwd=d)
+        expect_exit(r, EX_NOINPUT)
+        expect_in(r.stderr, "missing.jsonl: cannot be read", r=r)
+
+
+def test_stdin_and_idle():
+    with TempDir() as d:
+        p = subprocess.run([clitest.BINARY, "ember", SMALL, "-o", os.path.join(d, "o.h5"),
+                            "--idle", "0.001"], input=conversation(2), text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=d, timeout=120)
+        check_equal(p.returncode, 0, "exit\n" + p.stderr)
+        # 2 exchanges of 1.2 s, then 3.6 s of idle.
+        expect_in(p.stderr, "complete after 6000.0 ms simulated")
+
+
+clitest.main(globals())
