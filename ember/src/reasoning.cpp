@@ -202,9 +202,13 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   // The child leads its group (POSIX_SPAWN_SETPGROUP), so the group's id is
-  // its pid, valid while it is unreaped: grandchildren die with it.
+  // its pid, valid while it is unreaped: grandchildren die with it. The
+  // child itself is killed by its pid too, in case it left the group: the
+  // blocking wait that follows must end.
   void kill_group() const {
-    if (!reaped_) ::kill(-pid_, SIGKILL);
+    if (reaped_) return;
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
   }
   // Its wait status once it has exited (without blocking).
   std::optional<int> try_wait() {
