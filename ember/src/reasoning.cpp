@@ -396,6 +396,9 @@ class Exchange {
   const std::string& answer() const { return answer_; }
   const std::string& err_tail() const { return err_tail_; }
 
+ private:
+  // Milliseconds to wait in poll(): to the deadline, or to the next look at
+  // the stop flag.
   static int remaining_ms(Clock::time_point deadline, const volatile std::sig_atomic_t* stop) {
     const auto left = deadline - Clock::now();
     if (left <= Clock::duration::zero()) return 0;
@@ -405,7 +408,6 @@ class Exchange {
     return static_cast<int>(std::min<decltype(ms)>(ms, cap));
   }
 
- private:
   void write_some() {
     const std::size_t n = std::min(kChunk, input_.size() - written_);
     const ssize_t w = ::write(in_.get(), input_.data() + written_, n);
