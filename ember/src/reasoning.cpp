@@ -20,6 +20,7 @@
 #include <cstring>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -202,9 +203,13 @@ class Child {
   Child& operator=(const Child&) = delete;
 
   // The child leads its group (POSIX_SPAWN_SETPGROUP), so the group's id is
-  // its pid, valid while it is unreaped: grandchildren die with it.
+  // its pid, valid while it is unreaped: grandchildren die with it. The
+  // child itself is killed by its pid too, in case it left the group: the
+  // blocking wait that follows must end.
   void kill_group() const {
-    if (!reaped_) ::kill(-pid_, SIGKILL);
+    if (reaped_) return;
+    ::kill(-pid_, SIGKILL);
+    ::kill(pid_, SIGKILL);
   }
   // Its wait status once it has exited (without blocking).
   std::optional<int> try_wait() {
@@ -391,6 +396,9 @@ class Exchange {
   const std::string& answer() const { return answer_; }
   const std::string& err_tail() const { return err_tail_; }
 
+ private:
+  // Milliseconds to wait in poll(): to the deadline, or to the next look at
+  // the stop flag.
   static int remaining_ms(Clock::time_point deadline, const volatile std::sig_atomic_t* stop) {
     const auto left = deadline - Clock::now();
     if (left <= Clock::duration::zero()) return 0;
@@ -400,7 +408,6 @@ class Exchange {
     return static_cast<int>(std::min<decltype(ms)>(ms, cap));
   }
 
- private:
   void write_some() {
     const std::size_t n = std::min(kChunk, input_.size() - written_);
     const ssize_t w = ::write(in_.get(), input_.data() + written_, n);
@@ -527,16 +534,21 @@ ReasoningAnswer ReasoningEngine::ask(std::string_view request_json,
                       std::move(input), params_.max_answer_bytes);
     Cut cut = exchange.run(deadline, stop);
     // The pipes are closed; the command exits (or has closed them and runs
-    // on: it gets the rest of the deadline).
+    // on: it gets the rest of the deadline). It usually exits a moment after
+    // closing them: looked at again after 50 us, then twice as long each
+    // time, up to the stop flag's period.
     std::optional<int> status;
-    for (int delay_ms = 1; cut == Cut::none;) {
+    for (auto delay = std::chrono::microseconds(50); cut == Cut::none;) {
       if ((status = child.try_wait())) break;
-      if (stop && *stop) cut = Cut::stopped;
-      const int left = Exchange::remaining_ms(deadline, nullptr);
-      if (left <= 0) cut = Cut::timed_out;
-      if (cut != Cut::none) break;
-      ::poll(nullptr, 0, std::min(delay_ms, left));
-      delay_ms = std::min(2 * delay_ms, kStopCheckMs);
+      const auto now = Clock::now();
+      if (stop && *stop)
+        cut = Cut::stopped;
+      else if (now >= deadline)
+        cut = Cut::timed_out;
+      else
+        std::this_thread::sleep_for(std::min<Clock::duration>(delay, deadline - now));
+      delay =
+          std::min<std::chrono::microseconds>(2 * delay, std::chrono::milliseconds(kStopCheckMs));
     }
     if (cut != Cut::none) {
       child.kill_group();

@@ -16,18 +16,21 @@
 // whitespace around it allowed, at most `[ember] reasoning_max_answer_bytes`
 // (1 MiB by default) and nested at most 1000 levels deep. It must then exit
 // with status 0. The answer is recorded beside the action in its compact
-// form. It may stop reading its input early: an answer given without reading
-// the whole request still counts. What it writes on standard error is
-// ignored when it succeeds and quoted (the end of it) when it fails.
+// form (whitespace between tokens removed, keys in the order written). It
+// may stop reading its input early: an answer given without reading the
+// whole request still counts. What it writes on standard error is ignored
+// when it succeeds and quoted (the end of it) when it fails.
 //
 // The timeout. `[ember] reasoning_timeout` (30 s by default, at most
 // 86400 s) covers the whole exchange: start, request, answer, exit. A command
 // still running then, or whose children still hold its standard output or
-// error open, is killed with its whole process group (SIGKILL).
+// error open, is killed with its whole process group (SIGKILL). A process
+// that left the group (setsid) is beyond reach: the session stops waiting
+// for the pipes it holds 2 s after the kill.
 //
 // On failure the action is still recorded, with an error in place of the
-// answer, and the session goes on: the substrate never waits longer than the
-// timeout and never depends on the command's success. The errors:
+// answer, and the session goes on: the substrate never waits much longer
+// than the timeout and never depends on the command's success. The errors:
 //   - the program is not found or cannot be executed (named, with the PATH
 //     that was searched);
 //   - it timed out (killed, with its process group);
@@ -92,8 +95,6 @@ class ReasoningEngine {
   // (the command is killed and the error says so).
   ReasoningAnswer ask(std::string_view request_json,
                       const volatile std::sig_atomic_t* stop = nullptr) const;
-
-  const ReasoningParams& params() const { return params_; }
 
  private:
   ReasoningParams params_;
