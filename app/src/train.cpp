@@ -42,16 +42,6 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Refuses keys a table does not know, with a did-you-mean.
-void check_keys(const ParamMap& p, const std::vector<std::string>& allowed) {
-  for (const auto& k : p.names()) {
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      throw ConfigError(fmt::format("{}: unknown key '{}'{}; valid keys: {}", p.owner(), k,
-                                    did_you_mean(k, allowed), fmt::join(allowed, ", ")));
-    }
-  }
-}
-
 std::size_t whole(const ParamMap& p, const std::string& key, double fallback, double min,
                   double max) {
   const double v = p.number(key, fallback);
@@ -87,8 +77,8 @@ struct TaskSpec {
 
 TaskSpec read_task(const Config& c) {
   const ParamMap& p = c.task;
-  check_keys(p, {"kind", "population", "projection", "patterns", "length", "p_active", "seed",
-                 "file", "background", "cue"});
+  p.check_keys({"kind", "population", "projection", "patterns", "length", "p_active", "seed",
+                "file", "background", "cue"});
   one_of(p, "kind", "working_memory", {"working_memory"});
   TaskSpec t;
   t.population = p.text("population", c.populations.empty() ? "" : c.populations[0].name);
@@ -256,14 +246,14 @@ struct TrainingSpec {
 
 TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
   const ParamMap& p = c.training;
-  check_keys(p, {"init",         "init_gain",       "init_scale",   "init_std",
-                 "steps",        "batch",           "clamp",        "optimizer",
-                 "lr",           "lr_min",          "warmup",       "schedule",
-                 "momentum",     "beta1",           "beta2",        "eps",
-                 "weight_decay", "clip_norm",       "w_min",        "w_max",
-                 "dropout",      "surrogate",       "alpha",        "loss",
-                 "gradient",     "reset_gradient",  "eval_every",   "target_f1",
-                 "pos_weight",   "optimizer_state", "context_flip", "target_from"});
+  p.check_keys({"init",         "init_gain",       "init_scale",   "init_std",
+                "steps",        "batch",           "clamp",        "optimizer",
+                "lr",           "lr_min",          "warmup",       "schedule",
+                "momentum",     "beta1",           "beta2",        "eps",
+                "weight_decay", "clip_norm",       "w_min",        "w_max",
+                "dropout",      "surrogate",       "alpha",        "loss",
+                "gradient",     "reset_gradient",  "eval_every",   "target_f1",
+                "pos_weight",   "optimizer_state", "context_flip", "target_from"});
   TrainingSpec t;
   t.init = one_of(p, "init", "hebbian", {"hebbian", "mean_hebbian", "random", "zero", "config"});
   t.init_gain = p.number("init_gain", 1.5);
@@ -332,7 +322,7 @@ struct EvalSpec {
 
 EvalSpec read_evaluation(const Config& c) {
   const ParamMap& p = c.evaluation;
-  check_keys(p, {"p_flip", "cue_steps", "silenced", "sequential", "window", "seed"});
+  p.check_keys({"p_flip", "cue_steps", "silenced", "sequential", "window", "seed"});
   EvalSpec e;
   e.p_flip = p.list("p_flip");
   for (const double v : e.p_flip) check_range(v, 0.0, 1.0, p.item("p_flip"), "");

@@ -13,16 +13,6 @@ namespace spikeline::ember {
 
 namespace {
 
-// Refuses keys a table does not know, with a did-you-mean.
-void check_keys(const ParamMap& p, const std::vector<std::string>& allowed) {
-  for (const auto& k : p.names()) {
-    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
-      throw ConfigError(fmt::format("{}: unknown key '{}'{}; valid keys: {}", p.owner(), k,
-                                    did_you_mean(k, allowed), fmt::join(allowed, ", ")));
-    }
-  }
-}
-
 double in_range(const ParamMap& p, const std::string& key, double fallback, double low, double high,
                 const char* unit = "") {
   const double v = p.number(key, fallback);
@@ -92,8 +82,8 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
     }
   }
   EmberParams e;
-  check_keys(
-      top, {"sensory", "concept", "modulator", "gap", "idle", "settle", "reward", "reward_delay"});
+  top.check_keys(
+      {"sensory", "concept", "modulator", "gap", "idle", "settle", "reward", "reward_delay"});
   e.sensory = top.text("sensory", e.sensory);
   e.concept_population = top.text("concept", e.concept_population);
   e.modulator = top.text("modulator", e.modulator);
@@ -118,8 +108,8 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
   const ParamMap none_encoder("[ember.encoder]"), none_embedder("[ember.embedder]"),
       none_trigger("[ember.trigger]"), none_reasoning("[ember.reasoning]");
   const ParamMap& enc = section(sections, "encoder", none_encoder);
-  check_keys(
-      enc, {"k", "neurons_per_dim", "window", "tails", "spikes_per_z", "spikes", "seed", "corpus"});
+  enc.check_keys(
+      {"k", "neurons_per_dim", "window", "tails", "spikes_per_z", "spikes", "seed", "corpus"});
   auto& c = e.encoder;
   c.k = whole(enc, "k", static_cast<double>(c.k), 1, 1e6);
   c.neurons_per_dim = whole(enc, "neurons_per_dim", static_cast<double>(c.neurons_per_dim), 1, 1e6);
@@ -139,7 +129,7 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
   c.validate();
 
   const ParamMap& emb = section(sections, "embedder", none_embedder);
-  check_keys(emb, {"kind", "dim", "min_n", "max_n", "seed", "embeddings"});
+  emb.check_keys({"kind", "dim", "min_n", "max_n", "seed", "embeddings"});
   e.ngram = choice(emb, "kind", "ngram", {"ngram", "none"}) == "ngram";
   auto& g = e.ngram_params;
   g.dim = whole(emb, "dim", static_cast<double>(g.dim), 1, 1e6);
@@ -150,8 +140,8 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
   e.embeddings = file(emb, "embeddings", base_dir);
 
   const ParamMap& trg = section(sections, "trigger", none_trigger);
-  check_keys(trg,
-             {"tau", "threshold", "min_spikes", "refractory", "associations", "association_level"});
+  trg.check_keys(
+      {"tau", "threshold", "min_spikes", "refractory", "associations", "association_level"});
   e.detector.tau_ms = in_range(trg, "tau", e.detector.tau_ms, dt, 1e6, " ms");
   e.detector.threshold = in_range(trg, "threshold", e.detector.threshold, 1e-6, 1);
   e.detector.dt_ms = dt;
@@ -164,7 +154,7 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
   e.detector.validate();
 
   const ParamMap& rsn = section(sections, "reasoning", none_reasoning);
-  check_keys(rsn, {"command", "timeout"});
+  rsn.check_keys({"command", "timeout", "max_answer_bytes"});
   e.reasoning_command = rsn.text("command", "");
   if (rsn.has("command") && e.reasoning_command.find_first_not_of(" \t") == std::string::npos) {
     throw ConfigError(
@@ -172,6 +162,8 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
         "the key out for no reasoning engine");
   }
   e.reasoning_timeout_s = in_range(rsn, "timeout", e.reasoning_timeout_s, 0.001, 86400, " s");
+  e.reasoning_max_answer_bytes = whole(
+      rsn, "max_answer_bytes", static_cast<double>(e.reasoning_max_answer_bytes), 1, 1073741824.0);
   return e;
 }
 

@@ -1,5 +1,6 @@
 #include "spikeline/engine/params.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "spikeline/engine/error.hpp"
@@ -35,6 +36,15 @@ std::vector<std::string> ParamMap::names() const {
 std::string ParamMap::item(std::string_view name) const {
   return owner_.empty() ? fmt::format("parameter {}", name)
                         : fmt::format("{} parameter {}", owner_, name);
+}
+
+void ParamMap::check_keys(const std::vector<std::string>& allowed) const {
+  for (const auto& [k, v] : values_) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      throw ConfigError(fmt::format("{}: unknown key '{}'{}; valid keys: {}", owner_, k,
+                                    did_you_mean(k, allowed), fmt::join(allowed, ", ")));
+    }
+  }
 }
 
 double ParamMap::number(const std::string& name, double fallback) const {

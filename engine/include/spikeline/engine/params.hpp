@@ -48,6 +48,9 @@ class ParamMap {
 
   // "population 'exc' (iaf_cond_exp) parameter tau_m"
   std::string item(std::string_view name) const;
+  // ConfigError for a name not in `allowed`, with a did-you-mean and the
+  // valid names: a misspelt key is refused, never ignored.
+  void check_keys(const std::vector<std::string>& allowed) const;
 
  private:
   std::string owner_;
