@@ -439,23 +439,23 @@ class Exchange {
 void ReasoningParams::validate() const {
   if (command.empty())
     throw ConfigError(
-        "[ember] reasoning_command = [] is invalid: it must hold the program and its arguments, at "
+        "[ember.reasoning] command = [] is invalid: it must hold the program and its arguments, at "
         "least one word (e.g. [\"my-llm-client\", \"--json\"])");
   for (std::size_t i = 0; i < command.size(); ++i)
     if (command[i].find('\0') != std::string::npos)
       throw ConfigError(fmt::format(
-          "[ember] reasoning_command[{}] = '{}' is invalid: it must not hold a NUL character", i,
+          "[ember.reasoning] command[{}] = '{}' is invalid: it must not hold a NUL character", i,
           escaped(quote_input(command[i]))));
   if (command[0].empty())
     throw ConfigError(
-        "[ember] reasoning_command[0] = '' is invalid: the program's name must not be empty");
+        "[ember.reasoning] command[0] = '' is invalid: the program's name must not be empty");
   if (!std::isfinite(timeout_s) || !(timeout_s > 0) || timeout_s > kMaxTimeout)
     throw ConfigError(fmt::format(
-        "[ember] reasoning_timeout = {} s is invalid: it must be finite and in (0, {}] s",
+        "[ember.reasoning] timeout = {} s is invalid: it must be finite and in (0, {}] s",
         timeout_s, kMaxTimeout));
   if (max_answer_bytes < 1 || max_answer_bytes > kMaxAnswerLimit)
     throw ConfigError(
-        fmt::format("[ember] reasoning_max_answer_bytes = {} is invalid: it must be in [1, {}]",
+        fmt::format("[ember.reasoning] max_answer_bytes = {} is invalid: it must be in [1, {}]",
                     max_answer_bytes, kMaxAnswerLimit));
 }
 
@@ -556,14 +556,14 @@ ReasoningAnswer ReasoningEngine::ask(std::string_view request_json,
       child.wait();
       switch (cut) {
         case Cut::timed_out:
-          return fail(
-              fmt::format("the reasoning command timed out after {} s (reasoning_timeout); killed",
-                          params_.timeout_s));
+          return fail(fmt::format(
+              "the reasoning command timed out after {} s ([ember.reasoning] timeout); killed",
+              params_.timeout_s));
         case Cut::too_big:
-          return fail(
-              fmt::format("the reasoning command's answer is larger than {} bytes "
-                          "(reasoning_max_answer_bytes); stopped reading it and killed the command",
-                          params_.max_answer_bytes));
+          return fail(fmt::format(
+              "the reasoning command's answer is larger than {} bytes "
+              "([ember.reasoning] max_answer_bytes); stopped reading it and killed the command",
+              params_.max_answer_bytes));
         default:
           return fail(stopped_message(stop ? *stop : 0));
       }

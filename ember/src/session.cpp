@@ -133,6 +133,7 @@ struct EmberSession::Impl {
       ReasoningParams rp;
       rp.command = {"/bin/sh", "-c", p.reasoning_command};
       rp.timeout_s = p.reasoning_timeout_s;
+      rp.max_answer_bytes = p.reasoning_max_answer_bytes;
       reasoning.emplace(rp);
     }
     dim = p.encoder.corpus   ? p.encoder.corpus->dim()

@@ -281,11 +281,13 @@ TEST_CASE("reasoning: no answer or garbage or an answer too large is an error", 
 
   // Larger than the limit: stopped (yes never ends by itself).
   CHECK(failure(shell("yes '\"x\"'", 20, 1000)) ==
-        "the reasoning command's answer is larger than 1000 bytes (reasoning_max_answer_bytes); "
+        "the reasoning command's answer is larger than 1000 bytes ([ember.reasoning] "
+        "max_answer_bytes); "
         "stopped reading it and killed the command");
-  CHECK(failure(shell(R"(printf '"12345678"')", 20, 9)) ==
-        "the reasoning command's answer is larger than 9 bytes (reasoning_max_answer_bytes); "
-        "stopped reading it and killed the command");
+  CHECK(
+      failure(shell(R"(printf '"12345678"')", 20, 9)) ==
+      "the reasoning command's answer is larger than 9 bytes ([ember.reasoning] max_answer_bytes); "
+      "stopped reading it and killed the command");
 }
 
 TEST_CASE("reasoning: an answer nested too deep is refused without overflowing the stack",
@@ -308,24 +310,24 @@ TEST_CASE("reasoning: a timeout kills the command and its whole process group", 
   Scratch dir;
   const std::string child = dir.file("child"), grandchild = dir.file("grandchild");
   CHECK(failure(shell("echo $$ > " + child + "; sleep 30", 0.3)) ==
-        "the reasoning command timed out after 0.3 s (reasoning_timeout); killed");
+        "the reasoning command timed out after 0.3 s ([ember.reasoning] timeout); killed");
   CHECK(dead(read_pid(child)));
 
   // It answered and exited at once, but a background process holds its
   // stdout: the answer is not complete until that closes.
   CHECK(failure(shell("sleep 30 & echo $! > " + grandchild + "; echo '{}'", 0.3)) ==
-        "the reasoning command timed out after 0.3 s (reasoning_timeout); killed");
+        "the reasoning command timed out after 0.3 s ([ember.reasoning] timeout); killed");
   CHECK(dead(read_pid(grandchild)));
 
   // One that closes its outputs and stays alive.
   CHECK(failure(shell("exec >&- 2>&-; echo $$ > " + child + "; sleep 30", 0.3)) ==
-        "the reasoning command timed out after 0.3 s (reasoning_timeout); killed");
+        "the reasoning command timed out after 0.3 s ([ember.reasoning] timeout); killed");
   CHECK(dead(read_pid(child)));
 
   // One that neither reads its request nor answers, with a request that
   // does not fit in the pipe.
   CHECK(failure(shell("sleep 30", 0.3), std::string(1'000'000, ' ')) ==
-        "the reasoning command timed out after 0.3 s (reasoning_timeout); killed");
+        "the reasoning command timed out after 0.3 s ([ember.reasoning] timeout); killed");
 }
 
 TEST_CASE("reasoning: a process that left the group does not keep the session waiting", "[ember]") {
@@ -334,7 +336,7 @@ TEST_CASE("reasoning: a process that left the group does not keep the session wa
   Scratch dir;
   const std::string escaped = dir.file("escaped");
   CHECK(failure(shell("setsid sh -c 'echo $$ > " + escaped + "; exec sleep 30'; echo '{}'", 0.3)) ==
-        "the reasoning command timed out after 0.3 s (reasoning_timeout); killed");
+        "the reasoning command timed out after 0.3 s ([ember.reasoning] timeout); killed");
   // Ours to clean up.
   const pid_t pid = read_pid(escaped);
   CHECK(::kill(pid, SIGKILL) == 0);
@@ -394,26 +396,26 @@ TEST_CASE("reasoning: bad parameters are refused naming the item and the value a
   CHECK_NOTHROW(params({"llm"}, 86400, std::size_t{1} << 30).validate());
   REQUIRE_THROWS_AS(params({}).validate(), ConfigError);
   REQUIRE_THROWS_WITH(params({}).validate(),
-                      "[ember] reasoning_command = [] is invalid: it must hold the program and its "
+                      "[ember.reasoning] command = [] is invalid: it must hold the program and its "
                       "arguments, at least one word (e.g. [\"my-llm-client\", \"--json\"])");
   REQUIRE_THROWS_WITH(
       params({"", "-x"}).validate(),
-      "[ember] reasoning_command[0] = '' is invalid: the program's name must not be empty");
+      "[ember.reasoning] command[0] = '' is invalid: the program's name must not be empty");
   REQUIRE_THROWS_WITH(
       params({"llm", std::string("a\0b", 3)}).validate(),
-      "[ember] reasoning_command[1] = 'a\\0b' is invalid: it must not hold a NUL character");
+      "[ember.reasoning] command[1] = 'a\\0b' is invalid: it must not hold a NUL character");
   for (const double bad : {0.0, -1.0, 86401.0, std::numeric_limits<double>::quiet_NaN(),
                            std::numeric_limits<double>::infinity()}) {
     REQUIRE_THROWS_WITH(params({"llm"}, bad).validate(),
-                        fmt::format("[ember] reasoning_timeout = {} s is invalid: it must be "
+                        fmt::format("[ember.reasoning] timeout = {} s is invalid: it must be "
                                     "finite and in (0, 86400] s",
                                     bad));
   }
   REQUIRE_THROWS_WITH(
       params({"llm"}, 30, 0).validate(),
-      "[ember] reasoning_max_answer_bytes = 0 is invalid: it must be in [1, 1073741824]");
+      "[ember.reasoning] max_answer_bytes = 0 is invalid: it must be in [1, 1073741824]");
   REQUIRE_THROWS_WITH(params({"llm"}, 30, (std::size_t{1} << 30) + 1).validate(),
-                      "[ember] reasoning_max_answer_bytes = 1073741825 is invalid: it must be in "
+                      "[ember.reasoning] max_answer_bytes = 1073741825 is invalid: it must be in "
                       "[1, 1073741824]");
   // The engine validates at construction.
   REQUIRE_THROWS_AS(ReasoningEngine(params({"llm"}, -1)), ConfigError);

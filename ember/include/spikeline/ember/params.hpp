@@ -16,6 +16,7 @@
 // the valid range.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -61,6 +62,7 @@ struct EmberParams {
   // The reasoning engine: a shell command (run with /bin/sh -c), or none.
   std::string reasoning_command;
   double reasoning_timeout_s = 30;
+  std::size_t reasoning_max_answer_bytes = std::size_t{1} << 20;
 
   // From the config's [ember] table and its sub-tables (by name:
   // "encoder", ...); `base_dir` resolves relative file names; `dt_ms` is

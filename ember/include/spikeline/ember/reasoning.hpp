@@ -1,10 +1,11 @@
 // The reasoning command: EMBER's replaceable reasoning engine, a program the
 // user configures (a local LLM client, a script) that answers each action.
 //
-// What it receives. The program is started once per action with the words
-// of `[ember] reasoning_command` as its argv (the first word is looked up in
-// PATH unless it holds a '/'; no shell is involved: write
-// ["sh", "-c", "..."] for one), the session's environment and working
+// What it receives. The program is started once per action with
+// ReasoningParams::command as its argv (the first word is looked up in PATH
+// unless it holds a '/'; no shell is involved here); the session passes
+// `[ember.reasoning] command`, a shell command line, as
+// ["/bin/sh", "-c", COMMAND]. It gets the session's environment and working
 // directory, and only three open files: its standard input holds the
 // action's request, one JSON value on one line followed by a newline, then
 // end of file; its standard output and standard error are pipes to the
@@ -13,7 +14,7 @@
 //
 // What it must answer. Its standard output, whole, is its answer: exactly one
 // JSON value of any kind (an object, an array, a string, a number...), with
-// whitespace around it allowed, at most `[ember] reasoning_max_answer_bytes`
+// whitespace around it allowed, at most `[ember.reasoning] max_answer_bytes`
 // (1 MiB by default) and nested at most 1000 levels deep. It must then exit
 // with status 0. The answer is recorded beside the action in its compact
 // form (whitespace between tokens removed, keys in the order written). It
@@ -21,7 +22,7 @@
 // whole request still counts. What it writes on standard error is ignored
 // when it succeeds and quoted (the end of it) when it fails.
 //
-// The timeout. `[ember] reasoning_timeout` (30 s by default, at most
+// The timeout. `[ember.reasoning] timeout` (30 s by default, at most
 // 86400 s) covers the whole exchange: start, request, answer, exit. A command
 // still running then, or whose children still hold its standard output or
 // error open, is killed with its whole process group (SIGKILL). A process
@@ -55,11 +56,11 @@
 namespace spikeline::ember {
 
 struct ReasoningParams {
-  // The program and its arguments ([ember] reasoning_command).
+  // The program and its arguments ([ember.reasoning] command).
   std::vector<std::string> command;
-  // Limit of the whole exchange, s ([ember] reasoning_timeout): (0, 86400].
+  // Limit of the whole exchange, s ([ember.reasoning] timeout): (0, 86400].
   double timeout_s = 30;
-  // Limit of the answer, bytes ([ember] reasoning_max_answer_bytes):
+  // Limit of the answer, bytes ([ember.reasoning] max_answer_bytes):
   // [1, 1 GiB].
   std::size_t max_answer_bytes = std::size_t{1} << 20;
 
