@@ -142,6 +142,12 @@ def test_resumed_session_equals_uninterrupted():
         first = ember(d, conversation(cut), "--checkpoint", os.path.join(d, "part.ckpt"),
                       name="first.jsonl", output="part.h5")
         expect_exit(first, EX_OK)
+        # Another substrate (another seed draws other synapses) is refused.
+        other = ember(d, conversation(n), "--resume", os.path.join(d, "part.ckpt"),
+                      "--set", "simulation.seed=99", name="all.jsonl", output="part.h5")
+        expect_exit(other, EX_DATAERR)
+        expect_in(other.stderr, "the network built from its config is not the one it was written from",
+                  r=other)
         # The same conversation file again: --skip passes over what the
         # checkpointed session already had.
         rest = ember(d, conversation(n), "--resume", os.path.join(d, "part.ckpt"),
@@ -247,6 +253,41 @@ def test_config_and_input_errors():
         r = spikeline(["ember", SMALL, "-i", os.path.join(d, "missing.jsonl")], cwd=d)
         expect_exit(r, EX_NOINPUT)
         expect_in(r.stderr, "missing.jsonl: cannot be read", r=r)
+
+
+def test_ctrl_c_between_exchanges_ends_the_session_with_its_checkpoint():
+    import signal
+    import time
+    with TempDir() as d:
+        ckpt = os.path.join(d, "s.ckpt")
+        p = subprocess.Popen([clitest.BINARY, "ember", SMALL, "-o", os.path.join(d, "o.h5"),
+                              "--checkpoint", ckpt], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=d)
+        p.stdin.write(conversation(1))
+        p.stdin.flush()
+        # The checkpoint appears once the exchange is over: the session
+        # then waits for its next line, with stdin still open.
+        deadline = time.monotonic() + 60
+        while not os.path.exists(ckpt) and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+        check(os.path.exists(ckpt), "no checkpoint after the first exchange")
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise clitest.Failure("Ctrl-C while waiting for input did not end the session")
+        check_equal(p.returncode, 0, "exit\n" + err)
+        expect_in(err, "stopped by signal 2 between exchanges")
+        expect_in(err, "spikeline ember: 1 exchanges")
+        check_equal(status_of(os.path.join(d, "o.h5")), "complete", "status")
+        # It goes on from there.
+        r = spikeline(["ember", SMALL, "--resume", ckpt, "-i", write(os.path.join(d, "more.jsonl"),
+                       conversation(1)), "-o", os.path.join(d, "o.h5")], cwd=d)
+        expect_exit(r, EX_OK)
+        expect_in(r.stderr, "spikeline ember: 2 exchanges", r=r)
+        check_equal(list(table(os.path.join(d, "o.h5"), "exchanges")["exchange"]), [1.0, 2.0],
+                    "exchanges after resume")
 
 
 def test_stdin_and_idle():

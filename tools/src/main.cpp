@@ -444,8 +444,14 @@ int cmd_ember(const std::vector<std::string>& args, const std::string& cmdline) 
       throw Error(ExitCode::no_input, fmt::format("--input {}: cannot be read", input));
     }
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  // Without SA_RESTART: Ctrl-C while the session waits for its next line
+  // interrupts the read (std::signal's handlers restart it, and the
+  // session would wait for one more line before it noticed).
+  struct sigaction stop {};
+  stop.sa_handler = on_signal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
   // A reasoning command that exits before reading its request must not
   // kill the session (reasoning.cpp also guards its own writes).
   std::signal(SIGPIPE, SIG_IGN);
@@ -461,6 +467,13 @@ int cmd_ember(const std::vector<std::string>& args, const std::string& cmdline) 
             << "\n";
   if (!r.message.empty() && r.run.status != "failed")
     std::cerr << "spikeline: " << r.message << "\n";
+  if (g_stop_signal != 0 && r.run.status == "complete") {
+    // Stopped while waiting for input: every exchange read was presented
+    // whole, and the checkpoint (if any) holds them all.
+    std::cerr << fmt::format(
+        "spikeline ember: stopped by signal {} between exchanges; the session ended normally\n",
+        static_cast<int>(g_stop_signal));
+  }
   const int code = report(r.run, output);
   return r.code != ExitCode::ok ? static_cast<int>(r.code) : code;
 }
