@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spikeline/engine/error.hpp"
+#include "spikeline/io/embedding_file.hpp"
 
 namespace spikeline::ember {
 
@@ -139,9 +140,35 @@ Exchange parse_exchange(std::string_view text, const std::string& where) {
   return e;
 }
 
-EmbeddingTable EmbeddingTable::read(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ExitCode::no_input, fmt::format("embeddings {}: cannot be read", path));
+namespace {
+
+// The rows of an HDF5 table: /embeddings [n][d] and /texts [n], as h5py
+// writes them (f["embeddings"] = matrix; f["texts"] = list_of_str).
+std::vector<std::pair<std::string, std::vector<double>>> read_hdf5_rows(const std::string& path) {
+  io::EmbeddingMatrix m = io::read_embeddings(path);
+  if (m.texts.empty()) {
+    throw DataError(fmt::format(
+        "embeddings {}: the file has /embeddings but no /texts: a table needs the text of each "
+        "embedding",
+        path));
+  }
+  std::vector<std::pair<std::string, std::vector<double>>> rows;
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    const auto first = m.values.begin() + static_cast<std::ptrdiff_t>(r * m.dim);
+    std::vector<double> e(first, first + static_cast<std::ptrdiff_t>(m.dim));
+    for (std::size_t i = 0; i < e.size(); ++i) {
+      if (!std::isfinite(e[i])) {
+        throw DataError(
+            fmt::format("embeddings {}: /embeddings[{}][{}] = {} is not finite", path, r, i, e[i]));
+      }
+    }
+    rows.emplace_back(std::move(m.texts[r]), std::move(e));
+  }
+  return rows;
+}
+
+std::vector<std::pair<std::string, std::vector<double>>> read_jsonl_rows(const std::string& path,
+                                                                         std::istream& in) {
   std::vector<std::pair<std::string, std::vector<double>>> rows;
   std::string line;
   std::size_t dim = 0;
@@ -164,14 +191,33 @@ EmbeddingTable EmbeddingTable::read(const std::string& path) {
     rows.emplace_back(std::move(text), std::move(e));
   }
   if (in.bad()) throw Error(ExitCode::io, fmt::format("embeddings {}: read error", path));
+  return rows;
+}
+
+}  // namespace
+
+EmbeddingTable EmbeddingTable::read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ExitCode::no_input, fmt::format("embeddings {}: cannot be read", path));
+  // An HDF5 file by its signature (at offset 0, where h5py puts it), else
+  // JSON lines.
+  char signature[8] = {};
+  in.read(signature, sizeof signature);
+  const bool hdf5 = in.gcount() == 8 && std::string_view(signature, 8) == "\x89HDF\r\n\x1a\n";
+  in.clear();
+  in.seekg(0);
+  auto rows = hdf5 ? read_hdf5_rows(path) : read_jsonl_rows(path, in);
   if (rows.empty()) throw DataError(fmt::format("embeddings {}: no embedding in the file", path));
   std::vector<std::size_t> order(rows.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return rows[a].first < rows[b].first; });
   EmbeddingTable t;
-  t.dim_ = dim;
+  t.dim_ = rows[0].second.size();
   for (const auto k : order) {
+    if (rows[k].first.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
+      throw DataError(fmt::format("embeddings {}: an empty text (row {})", path, k));
+    }
     if (!t.texts_.empty() && t.texts_.back() == rows[k].first) {
       throw DataError(fmt::format("embeddings {}: the text \"{}\" is listed twice", path,
                                   quote_input(rows[k].first)));

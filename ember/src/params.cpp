@@ -167,4 +167,43 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
   return e;
 }
 
+EmberParams EmberParams::from(const io::Config& c) {
+  if (!c.has_ember) {
+    throw ConfigError(
+        fmt::format("{}: no [ember] table: `spikeline ember` needs one (docs/ember.md; "
+                    "examples/ember/substrate.toml)",
+                    c.source));
+  }
+  std::vector<std::string> names;
+  for (const auto& pc : c.populations) names.push_back(pc.name);
+  auto population = [&](const char* key,
+                        const std::string& fallback) -> const io::PopulationConfig& {
+    const std::string name = c.ember.text(key, fallback);
+    for (const auto& pc : c.populations) {
+      if (pc.name != name) continue;
+      if (pc.model == "poisson_generator" || pc.model == "spike_generator") {
+        throw ConfigError(
+            fmt::format("[ember] {} = '{}' is a generator ({}): it must be a "
+                        "population of neurons",
+                        key, name, pc.model));
+      }
+      return pc;
+    }
+    throw ConfigError(fmt::format("[ember] {} = '{}': no such population{}; the config has: {}",
+                                  key, name, did_you_mean(name, names), fmt::join(names, ", ")));
+  };
+  const auto& sensory = population("sensory", "sensory_e");
+  population("concept", "concept_e");
+  EmberParams e = from(c.ember, c.ember_tables, c.base_dir, c.simulation.dt_ms, sensory.size);
+  std::vector<std::string> modulators;
+  for (const auto& m : c.neuromodulators) modulators.push_back(m.name);
+  if (std::find(modulators.begin(), modulators.end(), e.modulator) == modulators.end()) {
+    throw ConfigError(fmt::format(
+        "[ember] modulator = '{}': no such [[neuromodulator]]{}; the config has: {}", e.modulator,
+        did_you_mean(e.modulator, modulators),
+        modulators.empty() ? std::string("none") : fmt::format("{}", fmt::join(modulators, ", "))));
+  }
+  return e;
+}
+
 }  // namespace spikeline::ember

@@ -106,25 +106,14 @@ struct EmberSession::Impl {
 
   Impl(io::Config c, const Registry& registry, EmberOptions o, std::ostream& out, std::ostream& lg)
       : config(std::move(c)), options(std::move(o)), actions_out(out), log(lg) {
-    if (!config.has_ember) {
-      throw ConfigError(
-          fmt::format("{}: no [ember] table: `spikeline ember` needs one (docs/ember.md; "
-                      "examples/ember/substrate.toml)",
-                      config.source));
-    }
+    // Checked before the (possibly long) build.
+    p = EmberParams::from(config);
     app::RunOptions ro;
     ro.command_line = options.command_line;
     ro.stop_signal = options.stop_signal;
     ro.checkpoint_path = options.checkpoint_path;
     ro.output_on_command_line = options.output_on_command_line;
     ro.tables = tables();
-    // The parameters are checked before the (possibly long) build: the
-    // sensory size and dt come from the config itself.
-    std::uint64_t sensory_size = 0;
-    for (const auto& pc : config.populations)
-      if (pc.name == config.ember.text("sensory", "sensory_e")) sensory_size = pc.size;
-    p = EmberParams::from(config.ember, config.ember_tables, config.base_dir,
-                          config.simulation.dt_ms, std::max<std::uint64_t>(sensory_size, 2));
     if (!p.corpus.empty()) p.encoder.corpus = io::read_corpus_stats(p.corpus);
     code.emplace(p.encoder);
     if (p.ngram) embedder.emplace(p.ngram_params);
@@ -149,7 +138,6 @@ struct EmberSession::Impl {
     }
     sensory = population_index(*session, p.sensory, "sensory");
     concept_index = population_index(*session, p.concept_population, "concept");
-    if (sensory_size == 0) sensory_size = session->population_sizes()[sensory];
     const TimeGrid& g = session->grid();
     window = static_cast<Step>(p.encoder.window_steps());
     gap = g.time_steps(p.gap_ms, "[ember] gap");

@@ -285,6 +285,23 @@ std::vector<double> DatasetFile::read_doubles(const std::string& name, int rank,
   return values;
 }
 
+std::vector<std::string> DatasetFile::read_strings(const std::string& name) const {
+  const std::string& path = impl_->path;
+  std::vector<std::uint64_t> dims;
+  const auto [ds, total] = impl_->open_whole(name, 1, dims, [&](hid_t type) {
+    if (H5Tget_class(type) != H5T_STRING) {
+      throw DataError(
+          fmt::format("{}: /{} is stored as {}, not as strings", path, name, type_name(type)));
+    }
+  });
+  std::vector<std::string> values = detail::read_strings(ds.get(), false);
+  if (values.size() != total) {
+    throw DataError(
+        fmt::format("{}: cannot read /{} as strings: {}", path, name, detail::hdf5_reason()));
+  }
+  return values;
+}
+
 void DatasetFile::close() {
   if (impl_->file.close() < 0) {
     throw IoError(ExitCode::io,

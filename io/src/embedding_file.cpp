@@ -27,7 +27,16 @@ EmbeddingMatrix read_matrix(const DatasetFile& file) {
 }  // namespace
 
 EmbeddingMatrix read_embeddings(const std::string& path) {
-  return read_matrix(DatasetFile(path, DatasetFile::Mode::read));
+  const DatasetFile file(path, DatasetFile::Mode::read);
+  EmbeddingMatrix m = read_matrix(file);
+  if (file.has("texts")) {
+    m.texts = file.read_strings("texts");
+    if (m.texts.size() != m.rows) {
+      throw DataError(fmt::format("{}: /texts holds {} strings for {} embeddings", path,
+                                  m.texts.size(), m.rows));
+    }
+  }
+  return m;
 }
 
 encoding::CorpusStats read_corpus_stats(const std::string& path) {

@@ -250,6 +250,16 @@ def test_config_and_input_errors():
         r = ember(d, conversation(1), "--set", "ember.encoder.window=100.5")
         expect_exit(r, EX_CONFIG)
         expect_in(r.stderr, "[ember.encoder] parameter window = 100.5 ms is not a whole number of steps", r=r)
+        r = spikeline(["ember", SMALL, "-i", "/dev/null", "--set", 'ember.modulator="DA"'], cwd=d)
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "[ember] modulator = 'DA': no such [[neuromodulator]]; the config has: "
+                  "dopamine", r=r)
+        # validate checks [ember] as the session reads it.
+        r = spikeline(["validate", SMALL, "--set", "ember.trigger.threshold=2"], cwd=d)
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "[ember.trigger] parameter threshold = 2 is invalid: valid is 1e-06 to 1", r=r)
+        r = spikeline(["validate", SMALL], cwd=d)
+        expect_exit(r, EX_OK)
         r = spikeline(["ember", SMALL, "-i", os.path.join(d, "missing.jsonl")], cwd=d)
         expect_exit(r, EX_NOINPUT)
         expect_in(r.stderr, "missing.jsonl: cannot be read", r=r)
@@ -288,6 +298,39 @@ def test_ctrl_c_between_exchanges_ends_the_session_with_its_checkpoint():
         expect_in(r.stderr, "spikeline ember: 2 exchanges", r=r)
         check_equal(list(table(os.path.join(d, "o.h5"), "exchanges")["exchange"]), [1.0, 2.0],
                     "exchanges after resume")
+
+
+def test_embeddings_from_a_table_of_the_users_model():
+    """Embeddings computed ahead of time by the user's own model, as JSON
+    lines or an HDF5 table, with the n-gram embedder off: both give the same
+    session, and a text the table lacks is refused by line."""
+    rng = np.random.default_rng(3)
+    texts = [PAIR["user"], PAIR["assistant"]]
+    vectors = rng.normal(size=(2, 48))
+    with TempDir() as d:
+        jsonl = write(os.path.join(d, "emb.jsonl"), "".join(
+            json.dumps({"text": t, "embedding": list(v)}) + "\n" for t, v in zip(texts, vectors)))
+        with h5py.File(os.path.join(d, "emb.h5"), "w") as f:
+            f["embeddings"] = vectors
+            f["texts"] = texts
+        lines = conversation(3) + json.dumps({"user": "not in the table", "assistant": PAIR["assistant"]}) + "\n"
+        runs = {}
+        for name in ["emb.jsonl", "emb.h5"]:
+            r = ember(d, lines, "--set", 'ember.embedder.kind="none"', "--set",
+                      'ember.embedder.embeddings="%s"' % os.path.join(d, name),
+                      output=name + ".out.h5")
+            expect_exit(r, EX_DATAERR)
+            expect_in(r.stderr, 'line 4: the user message "not in the table" has no embedding', r=r)
+            expect_in(r.stderr, "3 exchanges", r=r)
+            runs[name] = all_spikes(os.path.join(d, name + ".out.h5"))
+        for pop in runs["emb.jsonl"]:
+            check(np.array_equal(runs["emb.jsonl"][pop][1], runs["emb.h5"][pop][1]),
+                  "a JSON-lines table and an HDF5 table of the same embeddings differ")
+        with h5py.File(os.path.join(d, "notexts.h5"), "w") as f:
+            f["embeddings"] = vectors
+        r = ember(d, lines, "--set", 'ember.embedder.embeddings="%s"' % os.path.join(d, "notexts.h5"))
+        expect_exit(r, 65)
+        expect_in(r.stderr, "notexts.h5: the file has /embeddings but no /texts", r=r)
 
 
 def test_stdin_and_idle():

@@ -40,6 +40,7 @@
 
 #include "spikeline/app/run.hpp"
 #include "spikeline/app/train.hpp"
+#include "spikeline/ember/params.hpp"
 #include "spikeline/ember/session.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
@@ -494,6 +495,8 @@ int cmd_validate(const std::vector<std::string>& args, const std::string&) {
   const io::Config config = io::load_config(config_path, sets);
   const Registry registry = registry_with(plugins, &config);
   io::validate_config(config, registry);
+  // A substrate's [ember] tables, as `spikeline ember` reads them.
+  if (config.has_ember) ember::EmberParams::from(config);
   std::uint64_t neurons = 0;
   for (const auto& p : config.populations) neurons += p.size;
   std::cout << fmt::format("{}: valid ({} populations, {} neurons, {} projections, {} ms)\n",

@@ -50,10 +50,12 @@ Exchange parse_exchange(std::string_view json, const std::string& where);
 // Whether a line holds nothing to read (blank, or a '#' comment).
 bool is_skippable(std::string_view line);
 
-// Embeddings of known texts, from a JSON-lines file of
+// Embeddings of known texts (what a user's embedding model computed for
+// the messages ahead of time), from a JSON-lines file of
 //   {"text": "...", "embedding": [...]}
-// (what a user's embedding model writes for the messages ahead of time).
-// All embeddings have one size; a text listed twice is an error.
+// or an HDF5 file (known by its signature) of /embeddings [n][d] and
+// /texts [n], as h5py writes them. All embeddings have one size; a text
+// listed twice, or empty, is an error.
 class EmbeddingTable {
  public:
   EmbeddingTable() = default;

@@ -26,6 +26,7 @@
 #include "spikeline/encoding/ngram_embedder.hpp"
 #include "spikeline/encoding/population_code.hpp"
 #include "spikeline/engine/params.hpp"
+#include "spikeline/io/config.hpp"
 
 namespace spikeline::ember {
 
@@ -69,6 +70,11 @@ struct EmberParams {
   // the simulation's step, `sensory_size` the sensory population's size.
   static EmberParams from(const ParamMap& table, const std::map<std::string, ParamMap>& sections,
                           const std::string& base_dir, double dt_ms, std::uint64_t sensory_size);
+  // From a whole config: its [ember] tables, checked against the network
+  // too (the sensory and concept populations exist and are not generators,
+  // the modulator is a [[neuromodulator]]). ConfigError naming the key; a
+  // config without [ember] is one.
+  static EmberParams from(const io::Config& config);
 };
 
 }  // namespace spikeline::ember

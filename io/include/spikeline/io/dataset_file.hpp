@@ -73,6 +73,11 @@ class DatasetFile {
   // Whether the file has an object (a dataset, a group) at `name`.
   bool has(const std::string& name) const;
 
+  // A whole 1-D dataset of strings (fixed- or variable-length, as h5py
+  // stores a list of str), each cut at its first NUL. DataError if it is
+  // absent, not 1-D or not stored as strings (naming the stored type).
+  std::vector<std::string> read_strings(const std::string& name) const;
+
   // A whole numeric dataset of rank `rank` read as float64 (integers
   // converted), and its dimensions. DataError if it is absent, of another
   // rank, or not stored as numbers (naming the stored type).

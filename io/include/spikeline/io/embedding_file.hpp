@@ -2,6 +2,7 @@
 // input encoder (encoding/population_code.hpp; docs/ember.md):
 //
 //   /embeddings  float64 (or any number) [n][d]: n embeddings of d entries
+//   /texts       strings [n] (optional): the text each embedding is of
 //   /mean, /sd   float64 [d]: the corpus statistics themselves
 //
 // A file as h5py writes it: f["embeddings"] = matrix. The encoding library
@@ -20,12 +21,14 @@ namespace spikeline::io {
 struct EmbeddingMatrix {
   std::size_t rows = 0;
   std::size_t dim = 0;
-  std::vector<double> values;  // row-major, rows * dim
+  std::vector<double> values;      // row-major, rows * dim
+  std::vector<std::string> texts;  // /texts, one per row, when the file has them
 };
 
-// /embeddings of `path`. Errors name the file: Error(no_input) if it cannot
-// be opened, DataError if the dataset is missing, not two-dimensional, not
-// numbers, or empty.
+// /embeddings of `path`, and /texts when present. Errors name the file:
+// Error(no_input) if it cannot be opened, DataError if the dataset is
+// missing, not two-dimensional, not numbers, or empty, or /texts is not
+// one string per row.
 EmbeddingMatrix read_embeddings(const std::string& path);
 
 // The corpus statistics of `path`: /mean and /sd when the file has them,
