@@ -76,6 +76,21 @@ def test_actions_come_after_learning():
         check_equal(list(ex["line"]), [float(k) for k in range(1, 11)], "lines")
         check_equal(list(ex["user_ms"]), [1.0 + 1200 * k for k in range(10)], "presentation times")
         check(min(ex["user_assembly"]) > 0, "a message drove no concept neuron")
+        # The lateral weights, snapshot once per exchange, grow with every
+        # rewarded exchange; the dopamine level jumps by the reward (1)
+        # after each assistant window and decays (tau 200 ms) in between.
+        with h5py.File(out, "r") as f:
+            w = f["weights/concept_lateral/data"][()]
+            da_t = f["neuromodulators/dopamine/time"][()]
+            da = f["neuromodulators/dopamine/data"][()]
+        check_equal(w.shape[0], 10, "weight snapshots")
+        means = w.mean(axis=1)
+        check(np.all(np.diff(means) > 0) and means[0] > 0, "lateral weights do not grow: %s" % means)
+        # The pulse at 201 ms (the step after the assistant's window), seen
+        # by the sample at 210 ms.
+        k = int(np.searchsorted(da_t, 210.0))
+        check(abs(da[k] - np.exp(-9.0 / 200.0)) < 1e-9, "dopamine at 210 ms: %r" % da[k])
+        check(abs(da[int(np.searchsorted(da_t, 200.0))]) == 0.0, "dopamine before the first reward")
         assoc = table(out, "associations")
         check_equal(len(assoc["action"]), sum(len(a["associations"]) for a in acts),
                     "associations table")
@@ -89,6 +104,10 @@ def test_no_action_without_reward_or_plasticity():
             expect_exit(r, EX_OK)
             check_equal(r.stdout, "", "actions with " + name)
             expect_in(r.stderr, "10 exchanges, 0 actions\n", r=r)
+            with h5py.File(os.path.join(d, name.replace(" ", "_") + ".h5"), "r") as f:
+                w = f["weights/concept_lateral/data"][()]
+            if name == "reward 0":
+                check(not w.any(), "lateral weights changed without reward")
         # Reward 0 on the line itself does the same as the config's.
         r = ember(d, conversation(10, reward=0), output="line_reward.h5")
         check_equal(r.stdout, "", "actions with reward 0 on every line")
