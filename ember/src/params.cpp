@@ -13,50 +13,6 @@ namespace spikeline::ember {
 
 namespace {
 
-double in_range(const ParamMap& p, const std::string& key, double fallback, double low, double high,
-                const char* unit = "") {
-  const double v = p.number(key, fallback);
-  if (!(v >= low && v <= high)) {
-    throw ConfigError(fmt::format("{} = {}{} is invalid: valid is {} to {}{}", p.item(key), v, unit,
-                                  low, high, unit));
-  }
-  return v;
-}
-
-std::uint64_t whole(const ParamMap& p, const std::string& key, double fallback, double low,
-                    double high) {
-  const double v = in_range(p, key, fallback, low, high);
-  if (v != std::floor(v)) {
-    throw ConfigError(
-        fmt::format("{} = {} is invalid: a whole number from {} to {}", p.item(key), v, low, high));
-  }
-  return static_cast<std::uint64_t>(v);
-}
-
-// A duration in ms that is a whole number of steps (>= 0; > 0 when `positive`).
-double steps_ms(const ParamMap& p, const std::string& key, double fallback, double dt,
-                bool positive) {
-  const double v = in_range(p, key, fallback, positive ? dt : 0, 1e9, " ms");
-  const double steps = v / dt;
-  if (std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps)) {
-    throw ConfigError(fmt::format(
-        "{} = {} ms is not a whole number of steps of dt = {} ms (never rounded silently)",
-        p.item(key), v, dt));
-  }
-  return v;
-}
-
-std::string choice(const ParamMap& p, const std::string& key, const std::string& fallback,
-                   const std::vector<std::string>& valid) {
-  const std::string v = p.text(key, fallback);
-  if (std::find(valid.begin(), valid.end(), v) == valid.end()) {
-    throw ConfigError(fmt::format("{} = '{}' is invalid{}; valid: {}", p.item(key),
-                                  quote_input(v, 40), did_you_mean(v, valid),
-                                  fmt::join(valid, ", ")));
-  }
-  return v;
-}
-
 std::string file(const ParamMap& p, const std::string& key, const std::string& base_dir) {
   const std::string v = p.text(key, "");
   if (v.empty() || base_dir.empty() || std::filesystem::path(v).is_absolute()) return v;
@@ -87,11 +43,11 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
   e.sensory = top.text("sensory", e.sensory);
   e.concept_population = top.text("concept", e.concept_population);
   e.modulator = top.text("modulator", e.modulator);
-  e.gap_ms = steps_ms(top, "gap", e.gap_ms, dt, false);
-  e.idle_ms = steps_ms(top, "idle", e.idle_ms, dt, true);
-  e.settle_ms = steps_ms(top, "settle", e.settle_ms, dt, false);
-  e.reward_delay_ms = steps_ms(top, "reward_delay", e.reward_delay_ms, dt, false);
-  e.reward = in_range(top, "reward", e.reward, -100, 100);
+  e.gap_ms = top.steps_ms("gap", e.gap_ms, dt, false);
+  e.idle_ms = top.steps_ms("idle", e.idle_ms, dt, true);
+  e.settle_ms = top.steps_ms("settle", e.settle_ms, dt, false);
+  e.reward_delay_ms = top.steps_ms("reward_delay", e.reward_delay_ms, dt, false);
+  e.reward = top.number_in("reward", e.reward, -100, 100);
   if (e.settle_ms >= e.idle_ms) {
     throw ConfigError(fmt::format(
         "[ember] settle = {} ms must be shorter than idle = {} ms (the idle window is where "
@@ -108,49 +64,26 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
   const ParamMap none_encoder("[ember.encoder]"), none_embedder("[ember.embedder]"),
       none_trigger("[ember.trigger]"), none_reasoning("[ember.reasoning]");
   const ParamMap& enc = section(sections, "encoder", none_encoder);
-  enc.check_keys(
-      {"k", "neurons_per_dim", "window", "tails", "spikes_per_z", "spikes", "seed", "corpus"});
-  auto& c = e.encoder;
-  c.k = whole(enc, "k", static_cast<double>(c.k), 1, 1e6);
-  c.neurons_per_dim = whole(enc, "neurons_per_dim", static_cast<double>(c.neurons_per_dim), 1, 1e6);
-  c.window_ms = steps_ms(enc, "window", c.window_ms, dt, true);
-  c.dt_ms = dt;
-  c.sensory_size = sensory_size;
-  c.tails = choice(enc, "tails", "both", {"both", "upper"}) == "both"
-                ? encoding::PopulationCodeParams::Tails::both
-                : encoding::PopulationCodeParams::Tails::upper;
-  // spikes_per_z = 0: the plain code's count (`spikes` per neuron).
-  c.spikes_per_z = in_range(enc, "spikes_per_z", c.spikes_per_z, 0, 1e3);
-  c.graded = c.spikes_per_z > 0;
-  if (!c.graded) c.spikes_per_z = 1;  // unused; keeps validate() quiet
-  c.spikes = static_cast<std::uint32_t>(whole(enc, "spikes", c.spikes, 1, 1e6));
-  c.seed = whole(enc, "seed", 0, 0, 9007199254740992.0);
+  e.encoder = encoding::PopulationCodeParams::from(enc, dt, sensory_size);
   e.corpus = file(enc, "corpus", base_dir);
-  c.validate();
 
   const ParamMap& emb = section(sections, "embedder", none_embedder);
-  emb.check_keys({"kind", "dim", "min_n", "max_n", "seed", "embeddings"});
-  e.ngram = choice(emb, "kind", "ngram", {"ngram", "none"}) == "ngram";
-  auto& g = e.ngram_params;
-  g.dim = whole(emb, "dim", static_cast<double>(g.dim), 1, 1e6);
-  g.min_n = whole(emb, "min_n", static_cast<double>(g.min_n), 1, 32);
-  g.max_n = whole(emb, "max_n", static_cast<double>(g.max_n), 1, 32);
-  g.seed = whole(emb, "seed", 0, 0, 9007199254740992.0);
-  g.validate();
+  e.ngram_params = encoding::NgramEmbedderParams::from(emb, {"kind", "embeddings"});
+  e.ngram = emb.choice("kind", "ngram", {"ngram", "none"}) == "ngram";
   e.embeddings = file(emb, "embeddings", base_dir);
 
   const ParamMap& trg = section(sections, "trigger", none_trigger);
   trg.check_keys(
       {"tau", "threshold", "min_spikes", "refractory", "associations", "association_level"});
-  e.detector.tau_ms = in_range(trg, "tau", e.detector.tau_ms, dt, 1e6, " ms");
-  e.detector.threshold = in_range(trg, "threshold", e.detector.threshold, 1e-6, 1);
+  e.detector.tau_ms = trg.number_in("tau", e.detector.tau_ms, dt, 1e6, " ms");
+  e.detector.threshold = trg.number_in("threshold", e.detector.threshold, 1e-6, 1);
   e.detector.dt_ms = dt;
   e.assembly_min_spikes =
-      static_cast<std::uint32_t>(whole(trg, "min_spikes", e.assembly_min_spikes, 1, 1e6));
-  e.refractory_ms = steps_ms(trg, "refractory", e.refractory_ms, dt, false);
+      static_cast<std::uint32_t>(trg.whole("min_spikes", e.assembly_min_spikes, 1, 1e6));
+  e.refractory_ms = trg.steps_ms("refractory", e.refractory_ms, dt, false);
   e.max_associations =
-      static_cast<std::uint32_t>(whole(trg, "associations", e.max_associations, 1, 1000));
-  e.association_level = in_range(trg, "association_level", e.association_level, 0, 1);
+      static_cast<std::uint32_t>(trg.whole("associations", e.max_associations, 1, 1000));
+  e.association_level = trg.number_in("association_level", e.association_level, 0, 1);
   e.detector.validate();
 
   const ParamMap& rsn = section(sections, "reasoning", none_reasoning);
@@ -161,9 +94,9 @@ EmberParams EmberParams::from(const ParamMap& top, const std::map<std::string, P
         "[ember.reasoning] command = '' is invalid: give a shell command, or leave "
         "the key out for no reasoning engine");
   }
-  e.reasoning_timeout_s = in_range(rsn, "timeout", e.reasoning_timeout_s, 0.001, 86400, " s");
-  e.reasoning_max_answer_bytes = whole(
-      rsn, "max_answer_bytes", static_cast<double>(e.reasoning_max_answer_bytes), 1, 1073741824.0);
+  e.reasoning_timeout_s = rsn.number_in("timeout", e.reasoning_timeout_s, 0.001, 86400, " s");
+  e.reasoning_max_answer_bytes = rsn.whole(
+      "max_answer_bytes", static_cast<double>(e.reasoning_max_answer_bytes), 1, 1073741824.0);
   return e;
 }
 

@@ -35,6 +35,20 @@ std::uint64_t hash(std::string_view bytes, std::uint64_t seed) {
 
 }  // namespace
 
+NgramEmbedderParams NgramEmbedderParams::from(const ParamMap& t,
+                                              const std::vector<std::string>& other_keys) {
+  std::vector<std::string> keys = {"dim", "min_n", "max_n", "seed"};
+  keys.insert(keys.end(), other_keys.begin(), other_keys.end());
+  t.check_keys(keys);
+  NgramEmbedderParams g;
+  g.dim = t.whole("dim", static_cast<double>(g.dim), 1, 1e6);
+  g.min_n = t.whole("min_n", static_cast<double>(g.min_n), 1, 32);
+  g.max_n = t.whole("max_n", static_cast<double>(g.max_n), 1, 32);
+  g.seed = t.whole("seed", 0, 0, 9007199254740992.0);
+  g.validate();
+  return g;
+}
+
 void NgramEmbedderParams::validate() const {
   if (dim < 1 || dim > 1000000) {
     throw ConfigError(fmt::format("embedder.dim = {} is invalid: it must be in [1, 1000000]", dim));

@@ -100,6 +100,27 @@ PopulationCodeParams PopulationCodeParams::improved() {
   return p;
 }
 
+PopulationCodeParams PopulationCodeParams::from(const ParamMap& t, double dt,
+                                                std::uint64_t sensory_size) {
+  t.check_keys(
+      {"k", "neurons_per_dim", "window", "tails", "spikes_per_z", "spikes", "seed", "corpus"});
+  PopulationCodeParams c = improved();
+  c.k = t.whole("k", static_cast<double>(c.k), 1, 1e6);
+  c.neurons_per_dim = t.whole("neurons_per_dim", static_cast<double>(c.neurons_per_dim), 1, 1e6);
+  c.window_ms = t.steps_ms("window", c.window_ms, dt, true);
+  c.dt_ms = dt;
+  c.sensory_size = sensory_size;
+  c.tails = t.choice("tails", "both", {"both", "upper"}) == "both" ? Tails::both : Tails::upper;
+  // spikes_per_z = 0: the plain code's count (`spikes` per neuron).
+  c.spikes_per_z = t.number_in("spikes_per_z", c.spikes_per_z, 0, 1e3);
+  c.graded = c.spikes_per_z > 0;
+  if (!c.graded) c.spikes_per_z = 1;  // unused; keeps validate() quiet
+  c.spikes = static_cast<std::uint32_t>(t.whole("spikes", c.spikes, 1, 1e6));
+  c.seed = t.whole("seed", 0, 0, 9007199254740992.0);
+  c.validate();
+  return c;
+}
+
 std::uint64_t PopulationCodeParams::window_steps() const {
   return static_cast<std::uint64_t>(std::llround(window_ms / dt_ms));
 }

@@ -47,6 +47,49 @@ void ParamMap::check_keys(const std::vector<std::string>& allowed) const {
   }
 }
 
+double ParamMap::number_in(const std::string& name, double fallback, double low, double high,
+                           std::string_view unit) const {
+  const double v = number(name, fallback);
+  if (!(v >= low && v <= high)) {
+    throw ConfigError(fmt::format("{} = {}{} is invalid: valid is {} to {}{}", item(name), v, unit,
+                                  low, high, unit));
+  }
+  return v;
+}
+
+std::uint64_t ParamMap::whole(const std::string& name, double fallback, double low,
+                              double high) const {
+  const double v = number_in(name, fallback, low, high);
+  if (v != std::floor(v)) {
+    throw ConfigError(
+        fmt::format("{} = {} is invalid: a whole number from {} to {}", item(name), v, low, high));
+  }
+  return static_cast<std::uint64_t>(v);
+}
+
+double ParamMap::steps_ms(const std::string& name, double fallback, double dt,
+                          bool positive) const {
+  const double v = number_in(name, fallback, positive ? dt : 0, 1e9, " ms");
+  const double steps = v / dt;
+  if (std::abs(steps - std::round(steps)) > 1e-9 * std::max(1.0, steps)) {
+    throw ConfigError(fmt::format(
+        "{} = {} ms is not a whole number of steps of dt = {} ms (never rounded silently)",
+        item(name), v, dt));
+  }
+  return v;
+}
+
+std::string ParamMap::choice(const std::string& name, const std::string& fallback,
+                             const std::vector<std::string>& valid) const {
+  const std::string v = text(name, fallback);
+  if (std::find(valid.begin(), valid.end(), v) == valid.end()) {
+    throw ConfigError(fmt::format("{} = '{}' is invalid{}; valid: {}", item(name),
+                                  quote_input(v, 40), did_you_mean(v, valid),
+                                  fmt::join(valid, ", ")));
+  }
+  return v;
+}
+
 double ParamMap::number(const std::string& name, double fallback) const {
   const auto it = values_.find(name);
   if (it == values_.end()) return fallback;

@@ -8,9 +8,12 @@
 #include <string>
 #include <utility>
 
+#include "spikeline/encoding/ngram_embedder.hpp"
+#include "spikeline/encoding/population_code.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/spike_times.hpp"
+#include "spikeline/io/embedding_file.hpp"
 #include "spikeline/io/sonata_reader.hpp"
 #include "spikeline/io/sonata_writer.hpp"
 
@@ -336,10 +339,37 @@ double estimate_synapses(const Config& c, const Registry& registry, const TimeGr
   return total;
 }
 
+// A [[clamp]]'s volley: the embedding (or the text's) through EMBER's
+// population code, in the window (time, time + window].
+SpikeClamp volley_of(const ClampConfig& cl, std::uint64_t size, std::uint32_t population,
+                     const TimeGrid& grid) {
+  const auto& v = *cl.volley;
+  const std::string what = fmt::format("clamp '{}' volley", cl.name);
+  const Step t0 = grid.time_steps(v.time_ms, what + ".time");
+  encoding::PopulationCodeParams params =
+      encoding::PopulationCodeParams::from(v.encoder, grid.dt(), size);
+  if (v.encoder.has("corpus")) params.corpus = read_corpus_stats(v.encoder.text("corpus", ""));
+  std::vector<double> embedding = v.embedding;
+  try {
+    if (embedding.empty()) {
+      embedding =
+          encoding::NgramEmbedder(encoding::NgramEmbedderParams::from(v.embedder)).embed(v.text);
+    }
+    const encoding::Volley volley = encoding::PopulationCode(params).encode(embedding);
+    SpikeClamp out{cl.name, population, {}};
+    for (const auto& s : volley.spikes)
+      out.spikes.emplace_back(t0 + 1 + static_cast<Step>(s.step), s.neuron);
+    return out;
+  } catch (const DataError& e) {
+    throw ConfigError(fmt::format("{}: {}", what, e.what()));
+  }
+}
+
 // A [[clamp]]'s spikes, read like a spike_generator's spike times.
 SpikeClamp clamp_of(const Config& c, const ClampConfig& cl, std::uint32_t population,
                     const TimeGrid& grid) {
   const auto size = c.populations[find_population(c, cl.population, "clamp")].size;
+  if (cl.volley) return volley_of(cl, size, population, grid);
   const auto times = read_spike_times(cl.params, grid, size);
   SpikeClamp out{cl.name, population, {}};
   if (times.empty()) return out;  // no times given: a clamp that never fires

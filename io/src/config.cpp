@@ -672,7 +672,8 @@ StimulusConfig read_stimulus(const toml::table& t, std::size_t k, const std::str
 
 ClampConfig read_clamp(const toml::table& t, std::size_t k, const std::string& file,
                        const Config& c) {
-  TableReader r(t, fmt::format("clamp #{}", k + 1), file, {"name", "population", "params"});
+  TableReader r(t, fmt::format("clamp #{}", k + 1), file,
+                {"name", "population", "params", "volley"});
   ClampConfig cl;
   cl.population = r.required_string("population");
   cl.name = r.string("name", fmt::format("clamp#{}", k + 1));
@@ -687,10 +688,37 @@ ClampConfig read_clamp(const toml::table& t, std::size_t k, const std::string& f
     }
   }
   cl.params = read_params(r.table("params"), fmt::format("clamp '{}'", cl.name), file);
+  if (const auto* v = r.table("volley")) {
+    // Its values, and its two tables of encoder and embedder parameters.
+    const std::string owner = fmt::format("clamp '{}' volley", cl.name);
+    TableReader vr(*v, owner, file, {"text", "embedding", "time", "encoder", "embedder"});
+    toml::table values;
+    for (auto&& [key, node] : *v)
+      if (!node.is_table()) values.insert(key, node);
+    const ParamMap p = read_params(&values, owner, file);
+    ClampConfig::Volley vol;
+    vol.text = p.text("text", "");
+    if (p.has("embedding")) vol.embedding = p.list("embedding");
+    if (vol.text.empty() == vol.embedding.empty()) {
+      throw ConfigError(fmt::format(
+          "{}: {} needs text = \"...\" (embedded by the n-gram embedder) or embedding = "
+          "[...], one of the two",
+          r.loc("volley"), owner));
+    }
+    vol.time_ms = vr.required_number("time");
+    vol.encoder = read_params(vr.table("encoder"), owner + " encoder", file);
+    vol.embedder = read_params(vr.table("embedder"), owner + " embedder", file);
+    cl.volley = std::move(vol);
+    if (r.has("params")) {
+      throw ConfigError(fmt::format("{}: clamp '{}' has both params and a volley: give one",
+                                    r.loc("params"), cl.name));
+    }
+    return cl;
+  }
   if (!cl.params.has("spike_times") && !cl.params.has("spike_times_file")) {
     throw ConfigError(fmt::format(
         "{}: clamp '{}' needs params = {{ spike_times = [...] }} or {{ spike_times_file = "
-        "\"...\" }}",
+        "\"...\" }}, or a volley = {{ text = \"...\", time = ... }}",
         r.loc("population"), cl.name));
   }
   return cl;
@@ -1033,7 +1061,11 @@ void resolve_input_paths(Config& c, const std::string& base_dir) {
     }
   };
   for (auto& p : c.populations) resolve_files(p.params);
-  for (auto& cl : c.clamps) resolve_files(cl.params);
+  for (auto& cl : c.clamps) {
+    resolve_files(cl.params);
+    if (cl.volley && cl.volley->encoder.has("corpus"))
+      cl.volley->encoder.set("corpus", resolve(cl.volley->encoder.text("corpus", "")));
+  }
   resolve_files(c.task);
   // [task] file (the trainer's patterns) is an input file like the others.
   if (c.task.has("file")) c.task.set("file", resolve(c.task.text("file", "")));

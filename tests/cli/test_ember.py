@@ -352,6 +352,44 @@ def test_embeddings_from_a_table_of_the_users_model():
         expect_in(r.stderr, "notexts.h5: the file has /embeddings but no /texts", r=r)
 
 
+def test_a_run_config_clamps_the_volley_the_session_presents():
+    """The encoder is a piece a run config can use: a [[clamp]] with a
+    volley drives the sensory layer with exactly the spikes the session
+    clamps for the same text in a window starting at the same time."""
+    with open(SMALL) as f:
+        base = f.read()
+    volley = ('[[clamp]]\nname = "tea"\npopulation = "sensory_e"\n'
+              'volley = { text = "%s", time = 0.0, encoder = { k = 16, neurons_per_dim = 8 }, '
+              'embedder = { dim = 256 } }\n' % PAIR["user"])
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "run.toml"), base + "\n" + volley)
+        r = spikeline(["run", cfg, "-o", os.path.join(d, "run.h5"), "-d", "150"], cwd=d)
+        expect_exit(r, EX_OK)
+        s = ember(d, conversation(1), output="session.h5")
+        expect_exit(s, EX_OK)
+        a = all_spikes(os.path.join(d, "run.h5"))["sensory_e"]
+        b = all_spikes(os.path.join(d, "session.h5"))["sensory_e"]
+        ka, kb = a[0] <= 100.0, b[0] <= 100.0
+        check(ka.sum() > 100, "the volley drove %d spikes" % ka.sum())
+        check(np.array_equal(a[0][ka], b[0][kb]) and np.array_equal(a[1][ka], b[1][kb]),
+              "the run's volley differs from the session's")
+        for bad, message in [
+            ("volley = { text = \"a\", embedding = [1.0, 2.0], time = 0.0 }",
+             "clamp 'v' volley needs text = \"...\" (embedded by the n-gram embedder) or embedding = [...], one of the two"),
+            ("volley = { text = \"a\", time = 0.5 }", "clamp 'v' volley.time"),
+            ("volley = { text = \"a\", time = 0.0, encoder = { kk = 3 } }",
+             "clamp 'v' volley encoder: unknown key 'kk' (did you mean 'k'?)"),
+            ("volley = { embedding = [1.0, 2.0, 3.0], time = 0.0 }",
+             "clamp 'v' volley: encoder.k = 64 exceeds the embedding's 3 dimensions: k must be in [1, 3]"),
+            ("volley = { text = \"a\", time = 0.0 }\nparams = { spike_times = [1.0] }",
+             "clamp 'v' has both params and a volley"),
+        ]:
+            cfg = write(os.path.join(d, "bad.toml"), base + '\n[[clamp]]\nname = "v"\npopulation = "sensory_e"\n' + bad + "\n")
+            r = spikeline(["validate", cfg], cwd=d)
+            expect_exit(r, EX_CONFIG)
+            expect_in(r.stderr, message, r=r)
+
+
 def test_stdin_and_idle():
     with TempDir() as d:
         p = subprocess.run([clitest.BINARY, "ember", SMALL, "-o", os.path.join(d, "o.h5"),

@@ -21,8 +21,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include "spikeline/engine/params.hpp"
 
 namespace spikeline::encoding {
 
@@ -33,6 +36,11 @@ struct NgramEmbedderParams {
   std::uint64_t seed = 0;
   // ConfigError naming the parameter, the value and the valid range.
   void validate() const;
+  // From a config table (`[ember.embedder]`, a [[clamp]]'s `embedder`):
+  // dim, min_n, max_n, seed, and the caller's `other_keys` (left to it).
+  // Validated.
+  static NgramEmbedderParams from(const ParamMap& table,
+                                  const std::vector<std::string>& other_keys = {});
 };
 
 class NgramEmbedder {

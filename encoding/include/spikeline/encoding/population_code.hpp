@@ -36,6 +36,8 @@
 #include <span>
 #include <vector>
 
+#include "spikeline/engine/params.hpp"
+
 namespace spikeline::encoding {
 
 // Mean and standard deviation per dimension of a reference corpus of
@@ -74,6 +76,13 @@ struct PopulationCodeParams {
   // The spec's plain code and the improved one the benchmark measures.
   static PopulationCodeParams plain();
   static PopulationCodeParams improved();
+  // The improved code with the values of a config table (`[ember.encoder]`,
+  // a [[clamp]]'s `encoder`): k, neurons_per_dim, window (ms), tails
+  // ("both" | "upper"), spikes_per_z (0: the plain count), spikes, seed;
+  // `corpus` is allowed and left to the caller (a file). dt and the
+  // sensory size come from the network. Validated (ConfigError naming the
+  // key).
+  static PopulationCodeParams from(const ParamMap& table, double dt_ms, std::uint64_t sensory_size);
 
   std::uint64_t window_steps() const;
   // ConfigError naming the parameter, its value and the valid range:

@@ -52,6 +52,18 @@ class ParamMap {
   // valid names: a misspelt key is refused, never ignored.
   void check_keys(const std::vector<std::string>& allowed) const;
 
+  // Checked reads of the value of `name` (`fallback` when absent), each a
+  // ConfigError naming item(name), the value and the valid range: a number
+  // in [low, high] (NaN refused); a whole number in [low, high]; a time in
+  // ms that is a whole number of steps of dt (>= 0, or >= dt when
+  // `positive`; never rounded); one of `valid` strings.
+  double number_in(const std::string& name, double fallback, double low, double high,
+                   std::string_view unit = "") const;
+  std::uint64_t whole(const std::string& name, double fallback, double low, double high) const;
+  double steps_ms(const std::string& name, double fallback, double dt, bool positive) const;
+  std::string choice(const std::string& name, const std::string& fallback,
+                     const std::vector<std::string>& valid) const;
+
  private:
   std::string owner_;
   std::map<std::string, ParamValue> values_;

@@ -96,6 +96,17 @@ struct ClampConfig {
   std::string name;
   std::string population;
   ParamMap params;
+  // Instead of spike times, a volley (`volley = {...}`): an embedding, or a
+  // text embedded by the n-gram embedder, encoded by EMBER's population
+  // code (encoding/population_code.hpp) and clamped in the window
+  // (time, time + encoder.window].
+  struct Volley {
+    std::string text;
+    std::vector<double> embedding;
+    double time_ms = 0;
+    ParamMap encoder, embedder;  // as [ember.encoder], [ember.embedder]'s n-gram keys
+  };
+  std::optional<Volley> volley;
 };
 
 // Sampled state variables of a population ([[record]]), any number per
