@@ -1,5 +1,6 @@
 #include "spikeline/app/run.hpp"
 #include "spikeline/app/session.hpp"
+#include "spikeline/encoding/assembly_detector.hpp"
 
 #include <unistd.h>
 
@@ -457,6 +458,7 @@ class RunSession {
       }
     }
     make_triggers();
+    make_detectors();
     // Chosen synapses are resolved (and checked) before the file is created.
     for (const auto& info : weight_records_) {
       recorders_.emplace_back(*sim_, c_.weight_records[info.record], info);
@@ -546,7 +548,7 @@ class RunSession {
     if (!obs_) {
       result_.build_s = seconds_since(t_start_);
       obs_.emplace(*sim_, writer_ ? &*writer_ : nullptr, memory_ ? &*memory_ : nullptr, triggers_,
-                   spike_slot_, stop_, options_.progress, options_.stop_signal, &listener_);
+                   spike_slot_, stop_, options_.progress, options_.stop_signal, &spike_hook_);
     }
     const auto t_loop = Clock::now();
     bool completed = true;
@@ -692,6 +694,48 @@ class RunSession {
     if (!options_.checkpoint_path.empty()) check_checkpoint_writable(options_.checkpoint_path);
   }
 
+  void make_detectors() {
+    for (const auto& d : c_.detectors) {
+      encoding::AssemblyDetectorParams p;
+      p.tau_ms = d.tau_ms;
+      p.threshold = d.threshold;
+      p.dt_ms = grid_.dt();
+      const auto q = static_cast<std::uint32_t>(
+          std::find(names_.begin(), names_.end(), d.population) - names_.begin());
+      detectors_.emplace_back(p, sizes_[q]);
+      for (const auto& a : d.assemblies) detectors_.back().add(a);
+      detector_population_.push_back(q);
+    }
+    spike_hook_ = [this](std::span<const SpikeRecord> spikes) {
+      feed_detectors(spikes);
+      if (listener_) listener_(spikes);
+    };
+  }
+
+  // A window's spikes to the detectors, step by step; ignitions to their
+  // tables (after the caller's tables in the layout).
+  void feed_detectors(std::span<const SpikeRecord> spikes) {
+    for (std::size_t k = 0; k < detectors_.size(); ++k) {
+      std::size_t i = 0;
+      while (i < spikes.size()) {
+        const Step t = spikes[i].step;
+        step_neurons_.clear();
+        for (; i < spikes.size() && spikes[i].step == t; ++i) {
+          if (spikes[i].population == detector_population_[k])
+            step_neurons_.push_back(static_cast<std::uint32_t>(spikes[i].neuron));
+        }
+        if (step_neurons_.empty()) continue;
+        ignitions_.clear();
+        detectors_[k].observe(t, step_neurons_, &ignitions_);
+        for (const auto& ig : ignitions_) {
+          if (!writer_) continue;
+          const double row[] = {grid_.to_ms(ig.step), static_cast<double>(ig.assembly), ig.level};
+          writer_->append_row(options_.tables.size() + k, row);
+        }
+      }
+    }
+  }
+
   void make_triggers() {
     for (std::size_t k = 0; k < c_.rewards.size(); ++k) {
       const auto& rw = c_.rewards[k];
@@ -821,6 +865,8 @@ class RunSession {
       layout.modulators.push_back({sim_->network().modulators()[m.modulator].name()});
     }
     layout.tables = options_.tables;
+    for (const auto& d : c_.detectors)
+      layout.tables.push_back({"detectors/" + d.name, {"time_ms", "assembly", "level"}});
     layout.config_text = c_.resolved_toml;
     layout.command_line = options_.command_line;
     layout.version = SPIKELINE_VERSION;
@@ -842,8 +888,15 @@ class RunSession {
     a.field("output/frames", position_.frames, true);
     a.field("output/weight_samples", position_.weight_samples, true);
     a.field("output/modulator_samples", position_.modulator_samples, true);
-    // The caller's tables (RunOptions::tables): only sessions that have them.
-    if (!options_.tables.empty()) a.field("output/table_rows", position_.table_rows, true);
+    // The caller's tables (RunOptions::tables) and the detectors': only runs
+    // that have them.
+    if (!options_.tables.empty() || !detectors_.empty())
+      a.field("output/table_rows", position_.table_rows, true);
+    for (std::size_t k = 0; k < detectors_.size(); ++k) {
+      std::vector<double> state = a.loading() ? std::vector<double>{} : detectors_[k].state();
+      a.field(fmt::format("detectors/{}", k), state, true);
+      if (a.loading()) detectors_[k].restore(state);
+    }
     a.field("reward_files", reward_files_, true);
     for (std::size_t k = 0; k < triggers_.size(); ++k) {
       StateArchive::Scope t(a, fmt::format("triggers/{}", k));
@@ -1006,6 +1059,13 @@ class RunSession {
   bool ended_ = false;
   std::function<void(std::span<const SpikeRecord>)> listener_;
   std::function<void(StateArchive&)> app_state_;
+  // [[detector]]s: each one's detector and population; the observer's
+  // hook feeds them, then the caller's listener.
+  std::vector<encoding::AssemblyDetector> detectors_;
+  std::vector<std::uint32_t> detector_population_;
+  std::vector<encoding::Ignition> ignitions_;
+  std::vector<std::uint32_t> step_neurons_;
+  std::function<void(std::span<const SpikeRecord>)> spike_hook_;
 
  public:
   // What Session's input, feedback and checkpoint calls reach.

@@ -724,6 +724,71 @@ ClampConfig read_clamp(const toml::table& t, std::size_t k, const std::string& f
   return cl;
 }
 
+DetectorConfig read_detector(const toml::table& t, std::size_t k, const std::string& file,
+                             const Config& c) {
+  TableReader r(t, fmt::format("detector #{}", k + 1), file,
+                {"name", "population", "assemblies", "tau", "threshold"});
+  DetectorConfig d;
+  d.name = r.required_string("name");
+  check_name(r, "name", d.name, "detector", "/",
+             "a detector name is non-empty, not '.' or '..', and holds no '/' or control "
+             "character (it becomes the output table /detectors/<name>)");
+  for (const auto& other : c.detectors) {
+    if (other.name == d.name) {
+      throw ConfigError(fmt::format("{}: two detectors are named '{}': give each its own name",
+                                    r.loc("name"), d.name));
+    }
+  }
+  d.population = r.required_string("population");
+  const PopulationConfig* pop = nullptr;
+  for (const auto& pc : c.populations)
+    if (pc.name == d.population) pop = &pc;
+  if (pop == nullptr) {
+    throw ConfigError(fmt::format("{}: detector '{}': no population '{}'", r.loc("population"),
+                                  d.name, d.population));
+  }
+  const auto* list = r.node("assemblies");
+  if (list == nullptr || !list->is_array() || list->as_array()->empty()) {
+    throw ConfigError(fmt::format(
+        "{}: detector '{}' needs assemblies = [[node ids], ...]: one list of node ids of '{}' per "
+        "assembly",
+        r.loc("assemblies"), d.name, d.population));
+  }
+  for (const auto& entry : *list->as_array()) {
+    const std::size_t m = d.assemblies.size();
+    if (!entry.is_array()) {
+      throw ConfigError(fmt::format("{}: detector '{}' assembly {} must be a list of node ids",
+                                    where(file, entry), d.name, m));
+    }
+    std::vector<std::uint32_t> ids;
+    for (const auto& id : *entry.as_array()) {
+      const auto* v = id.as_integer();
+      if (v == nullptr || v->get() < 0 || static_cast<std::uint64_t>(v->get()) >= pop->size) {
+        throw ConfigError(fmt::format(
+            "{}: detector '{}' assembly {}: {} is not a node id of '{}' (0 to {})", where(file, id),
+            d.name, m, v ? std::to_string(v->get()) : type_of(id), d.population, pop->size - 1));
+      }
+      ids.push_back(static_cast<std::uint32_t>(v->get()));
+    }
+    d.assemblies.push_back(std::move(ids));
+  }
+  d.tau_ms = r.number("tau", d.tau_ms);
+  d.threshold = r.number("threshold", d.threshold);
+  // The detector's own checks (NaN-safe), worded with the config's keys.
+  if (!(d.tau_ms >= c.simulation.dt_ms && d.tau_ms <= 1e6)) {
+    throw ConfigError(
+        fmt::format("{}: detector '{}' tau = {} ms is invalid: valid is dt ({} ms) "
+                    "to 1e6 ms",
+                    r.loc("tau"), d.name, d.tau_ms, c.simulation.dt_ms));
+  }
+  if (!(d.threshold > 0 && d.threshold <= 1)) {
+    throw ConfigError(fmt::format(
+        "{}: detector '{}' threshold = {} is invalid: it is a fraction of an assembly, in (0, 1]",
+        r.loc("threshold"), d.name, d.threshold));
+  }
+  return d;
+}
+
 RecordConfig read_record(const toml::table& t, std::size_t k, const std::string& file,
                          const Config& c) {
   TableReader r(t, fmt::format("record #{}", k + 1), file,
@@ -947,7 +1012,7 @@ Config parse_config(const std::string& text, const std::string& file,
   TableReader top(root, "the config", file,
                   {"simulation", "output", "population", "projection", "stimulus", "record",
                    "record_weights", "record_neuromodulator", "neuromodulator", "reward", "clamp",
-                   "task", "training", "evaluation", "plugins", "ember"});
+                   "task", "training", "evaluation", "plugins", "ember", "detector"});
   c.plugins = top.strings("plugins");
   for (const auto& path : c.plugins) {
     if (path.empty() || has_control_char(path)) {
@@ -994,6 +1059,7 @@ Config parse_config(const std::string& text, const std::string& file,
     c.has_ember = true;
   }
   each("record", [&](auto& t, auto k) { c.records.push_back(read_record(t, k, file, c)); });
+  each("detector", [&](auto& t, auto k) { c.detectors.push_back(read_detector(t, k, file, c)); });
   each("record_weights",
        [&](auto& t, auto k) { c.weight_records.push_back(read_weight_record(t, k, file, c)); });
   each("record_neuromodulator", [&](auto& t, auto k) {

@@ -390,6 +390,78 @@ def test_a_run_config_clamps_the_volley_the_session_presents():
             expect_in(r.stderr, message, r=r)
 
 
+def detector_ignitions(times, ids, assemblies, tau, threshold, dt=1.0):
+    """The detector's ignitions recomputed from the spikes (the closed form
+    of docs/ember.md, spike by spike in id order within a step)."""
+    out = []
+    for m, members in enumerate(assemblies):
+        member = set(members)
+        v, last, armed = 0.0, 0, True
+        for t in sorted(set(times[np.isin(ids, list(member))])):
+            step = int(round(t / dt))
+            v *= np.exp(-(step - last) * dt / tau)
+            last = step
+            if not armed and v < threshold / 2:
+                armed = True
+            for _ in sorted(ids[(times == t) & np.isin(ids, list(member))]):
+                v += 1.0 / len(members)
+                if armed and v >= threshold:
+                    out.append((step * dt, m, v))
+                    armed = False
+    return sorted(out)
+
+
+def test_a_run_config_detects_assemblies():
+    """The trigger's detector is a piece a run config can use: [[detector]]
+    writes each ignition to /detectors/<name>, as a recomputation from the
+    run's own spikes says, and a resumed run writes the same rows."""
+    with open(SMALL) as f:
+        base = f.read()
+    volley = ('[[clamp]]\nname = "tea"\npopulation = "sensory_e"\n'
+              'volley = { text = "%s", time = 0.0, encoder = { k = 16, neurons_per_dim = 8 }, '
+              'embedder = { dim = 256 } }\n' % PAIR["user"])
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "run.toml"), base + "\n" + volley)
+        expect_exit(spikeline(["run", cfg, "-o", os.path.join(d, "a.h5"), "-d", "150"], cwd=d), EX_OK)
+        times, ids = all_spikes(os.path.join(d, "a.h5"))["sensory_e"]
+        driven = sorted(set(ids[times <= 100.0].tolist()))
+        quiet = [n for n in range(2000) if n not in set(driven)][:50]
+        half = driven[: len(driven) // 2]
+        assemblies = [driven, half, quiet]
+        det = ('[[detector]]\nname = "sensory"\npopulation = "sensory_e"\ntau = 20.0\n'
+               'threshold = 0.3\nassemblies = %s\n' % json.dumps(assemblies))
+        cfg = write(os.path.join(d, "det.toml"), base + "\n" + volley + "\n" + det)
+        expect_exit(spikeline(["run", cfg, "-o", os.path.join(d, "b.h5"), "-d", "150"], cwd=d), EX_OK)
+        with h5py.File(os.path.join(d, "b.h5"), "r") as f:
+            g = f["detectors/sensory"]
+            rows = sorted(zip(g["time_ms"][()], g["assembly"][()].astype(int), g["level"][()]))
+        expected = detector_ignitions(times, ids, assemblies, 20.0, 0.3)
+        check(len(expected) >= 2, "the volley ignited %d assemblies" % len(expected))
+        check_equal([(r[0], r[1]) for r in rows], [(e[0], e[1]) for e in expected], "ignitions")
+        check(all(abs(r[2] - e[2]) < 1e-12 for r, e in zip(rows, expected)), "levels")
+        check(2 not in [r[1] for r in rows], "the quiet assembly ignited")
+        # Cut at 50 ms and resumed: the same rows.
+        ckpt = os.path.join(d, "c.ckpt")
+        expect_exit(spikeline(["run", cfg, "-o", os.path.join(d, "c.h5"), "-d", "50",
+                               "--checkpoint", ckpt], cwd=d), EX_OK)
+        expect_exit(spikeline(["resume", ckpt, "--duration", "150"], cwd=d), EX_OK)
+        with h5py.File(os.path.join(d, "c.h5"), "r") as f:
+            g = f["detectors/sensory"]
+            resumed = sorted(zip(g["time_ms"][()], g["assembly"][()].astype(int), g["level"][()]))
+        check_equal(resumed, rows, "ignitions after resume")
+        for bad, message in [
+            ('population = "sensory_e"\nassemblies = [[0, 2000]]', "2000 is not a node id of 'sensory_e' (0 to 1999)"),
+            ('population = "sensory"\nassemblies = [[0]]', "detector 'x': no population 'sensory'"),
+            ('population = "sensory_e"\nassemblies = [[0]]\nthreshold = 2.0',
+             "detector 'x' threshold = 2 is invalid: it is a fraction of an assembly, in (0, 1]"),
+            ('population = "sensory_e"', "detector 'x' needs assemblies = [[node ids], ...]"),
+        ]:
+            cfg = write(os.path.join(d, "bad.toml"), base + '\n[[detector]]\nname = "x"\n' + bad + "\n")
+            r = spikeline(["validate", cfg], cwd=d)
+            expect_exit(r, EX_CONFIG)
+            expect_in(r.stderr, message, r=r)
+
+
 def test_stdin_and_idle():
     with TempDir() as d:
         p = subprocess.run([clitest.BINARY, "ember", SMALL, "-o", os.path.join(d, "o.h5"),

@@ -92,6 +92,18 @@ struct StimulusConfig {
 // Spikes forced onto a population ([[clamp]]): params holds spike_times or
 // spike_times_file, as for a spike_generator of the population's size. The
 // population's spikes are the union of its own and these (a cue).
+// A population-activity detector ([[detector]]): assemblies (sets of
+// neurons) of one population, each with a leaky integrator of its spikes
+// (encoding/assembly_detector.hpp); every ignition goes to the output
+// table /detectors/<name> (time_ms, assembly, level).
+struct DetectorConfig {
+  std::string name;
+  std::string population;
+  std::vector<std::vector<std::uint32_t>> assemblies;
+  double tau_ms = 20;
+  double threshold = 0.3;
+};
+
 struct ClampConfig {
   std::string name;
   std::string population;
@@ -182,6 +194,7 @@ struct Config {
   std::vector<NeuromodulatorConfig> neuromodulators;
   std::vector<RewardConfig> rewards;
   std::vector<ClampConfig> clamps;
+  std::vector<DetectorConfig> detectors;
   // [task], [training], [evaluation]: what `spikeline train` reads (see
   // docs/training.md); other commands ignore them.
   ParamMap task{"[task]"}, training{"[training]"}, evaluation{"[evaluation]"};
