@@ -352,15 +352,22 @@ def test_embeddings_from_a_table_of_the_users_model():
         expect_in(r.stderr, "notexts.h5: the file has /embeddings but no /texts", r=r)
 
 
-def test_a_run_config_clamps_the_volley_the_session_presents():
-    """The encoder is a piece a run config can use: a [[clamp]] with a
-    volley drives the sensory layer with exactly the spikes the session
-    clamps for the same text in a window starting at the same time."""
+def small_with_volley():
+    """The small substrate's config, and a [[clamp]] of the user message's
+    volley at time 0 with the session's encoder and embedder."""
     with open(SMALL) as f:
         base = f.read()
     volley = ('[[clamp]]\nname = "tea"\npopulation = "sensory_e"\n'
               'volley = { text = "%s", time = 0.0, encoder = { k = 16, neurons_per_dim = 8 }, '
               'embedder = { dim = 256 } }\n' % PAIR["user"])
+    return base, volley
+
+
+def test_a_run_config_clamps_the_volley_the_session_presents():
+    """The encoder is a piece a run config can use: a [[clamp]] with a
+    volley drives the sensory layer with exactly the spikes the session
+    clamps for the same text in a window starting at the same time."""
+    base, volley = small_with_volley()
     with TempDir() as d:
         cfg = write(os.path.join(d, "run.toml"), base + "\n" + volley)
         r = spikeline(["run", cfg, "-o", os.path.join(d, "run.h5"), "-d", "150"], cwd=d)
@@ -415,11 +422,7 @@ def test_a_run_config_detects_assemblies():
     """The trigger's detector is a piece a run config can use: [[detector]]
     writes each ignition to /detectors/<name>, as a recomputation from the
     run's own spikes says, and a resumed run writes the same rows."""
-    with open(SMALL) as f:
-        base = f.read()
-    volley = ('[[clamp]]\nname = "tea"\npopulation = "sensory_e"\n'
-              'volley = { text = "%s", time = 0.0, encoder = { k = 16, neurons_per_dim = 8 }, '
-              'embedder = { dim = 256 } }\n' % PAIR["user"])
+    base, volley = small_with_volley()
     with TempDir() as d:
         cfg = write(os.path.join(d, "run.toml"), base + "\n" + volley)
         expect_exit(spikeline(["run", cfg, "-o", os.path.join(d, "a.h5"), "-d", "150"], cwd=d), EX_OK)
