@@ -66,7 +66,7 @@ def main():
         for name, conv, more in [
                 ("every reward 0", unrewarded, []),
                 ("plasticity off", args.conversation,
-                 ["--set", "projection.concept_lateral.plasticity.learning_rate=1e-12"])]:
+                 ["--set", "projection.lateral.plasticity.learning_rate=1e-12"])]:
             for seed in args.seeds[:2]:
                 r = session(args.binary, args.config, conv, seed, extra + more, d)
                 r["control"] = name

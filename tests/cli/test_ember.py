@@ -80,7 +80,7 @@ def test_actions_come_after_learning():
         # rewarded exchange; the dopamine level jumps by the reward (1)
         # after each assistant window and decays (tau 200 ms) in between.
         with h5py.File(out, "r") as f:
-            w = f["weights/concept_lateral/data"][()]
+            w = f["weights/lateral/data"][()]
             da_t = f["neuromodulators/dopamine/time"][()]
             da = f["neuromodulators/dopamine/data"][()]
         check_equal(w.shape[0], 10, "weight snapshots")
@@ -99,13 +99,13 @@ def test_actions_come_after_learning():
 def test_no_action_without_reward_or_plasticity():
     with TempDir() as d:
         for name, args in [("reward 0", ["--set", "ember.reward=0"]),
-                           ("plasticity off", ["--set", "projection.concept_lateral.plasticity.learning_rate=1e-12"])]:
+                           ("plasticity off", ["--set", "projection.lateral.plasticity.learning_rate=1e-12"])]:
             r = ember(d, conversation(10), *args, output=name.replace(" ", "_") + ".h5")
             expect_exit(r, EX_OK)
             check_equal(r.stdout, "", "actions with " + name)
             expect_in(r.stderr, "10 exchanges, 0 actions\n", r=r)
             with h5py.File(os.path.join(d, name.replace(" ", "_") + ".h5"), "r") as f:
-                w = f["weights/concept_lateral/data"][()]
+                w = f["weights/lateral/data"][()]
             if name == "reward 0":
                 check(not w.any(), "lateral weights changed without reward")
         # Reward 0 on the line itself does the same as the config's.
@@ -186,8 +186,8 @@ def test_resumed_session_equals_uninterrupted():
                 check(np.array_equal(ta[k], tb[k]), "table %s column %s differs" % (name, k))
         with h5py.File(os.path.join(d, "whole.h5"), "r") as fa, \
                 h5py.File(os.path.join(d, "part.h5"), "r") as fb:
-            wa = fa["edges/concept_lateral/0/syn_weight"][()]
-            wb = fb["edges/concept_lateral/0/syn_weight"][()]
+            wa = fa["edges/lateral/0/syn_weight"][()]
+            wb = fb["edges/lateral/0/syn_weight"][()]
             check(wa.max() > 0, "no lateral weight learned")
             check(np.array_equal(wa, wb), "final lateral weights differ after resume")
 
@@ -222,7 +222,7 @@ def test_first_action_on_the_synthetic_conversation():
         for seed in (1, 2):
             check_equal(first_action(d, seed, unrewarded), None, "an action without reward")
             check_equal(first_action(d, seed, CONVERSATION, "--set",
-                                     "projection.concept_lateral.plasticity.learning_rate=1e-12"),
+                                     "projection.lateral.plasticity.learning_rate=1e-12"),
                         None, "an action without plasticity")
 
 
