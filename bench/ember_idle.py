@@ -3,7 +3,8 @@
 spontaneous activity. Acceptance: 8 hours of simulated idle (28,800 s) in at
 most 10 minutes of wall time at 2 threads.
 
-1. Short idle runs (default 60 and 600 s simulated) with the config's
+1. Short idle runs (default 60 and 600 s simulated, and the longest once
+   more at 1 thread for comparison) with the config's
    output (spikes, dopamine, the lateral weight sample): build time, loop
    time, real-time factor (loop / simulated), the rest (output), peak RSS,
    synapses, spontaneous rate per population. The 8-hour wall time is
@@ -198,10 +199,10 @@ def write(results, out_dir, argv):
     w("\nSynapses: %d (%.2f bytes each in the tables, %.0f MiB).\n" % (
         r0["synapses"], r0["synapse_bytes"] / r0["synapses"], r0["synapse_bytes"] / 2**20))
     w("Spontaneous rates (Hz), per run:\n")
-    w("| simulated | " + " | ".join(POPULATIONS) + " |")
-    w("|---|" + "---|" * len(POPULATIONS))
+    w("| simulated | threads | " + " | ".join(POPULATIONS) + " |")
+    w("|---|---|" + "---|" * len(POPULATIONS))
     for r in results["idle"]:
-        w("| %g s | " % r["simulated_s"] + " | ".join("%.4f" % r["rates_hz"][p] for p in POPULATIONS) + " |")
+        w("| %g s | %d | " % (r["simulated_s"], r["threads"]) + " | ".join("%.4f" % r["rates_hz"][p] for p in POPULATIONS) + " |")
     if results.get("full"):
         F = results["full"]
         w("\n## The 8-hour idle period (28,800 s simulated)\n")
@@ -250,6 +251,8 @@ def main():
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--full", action="store_true", help="run the 8 hours whatever the extrapolation")
     g.add_argument("--no-full", action="store_true", help="never run the 8 hours")
+    ap.add_argument("--also-threads", type=int, nargs="*", default=[1],
+                    help="thread counts for one more run of the longest short duration (a comparison)")
     ap.add_argument("--volley", type=int, nargs="*", default=[1, 2, 4, 8, 16])
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     ap.add_argument("--tmp", default=None, help="folder for the outputs (default: a temporary one)")
@@ -270,12 +273,13 @@ def main():
                "config": describe_config(args.config), "argv": sys.argv[1:]}
     print("%-9s %8s %8s %8s %8s %9s %9s %12s %11s" % ("simulated", "build", "loop", "rest", "wall", "RTF",
                                                      "RSS MiB", "8h extrap.", "load"))
-    for seconds in args.short:
-        r = idle_run(args.binary, args.config, seconds, args.threads, tmp)
+    for seconds, threads in [(s, args.threads) for s in args.short] + [
+            (args.short[-1], t) for t in args.also_threads if args.short]:
+        r = idle_run(args.binary, args.config, seconds, threads, tmp)
         os.remove(r.pop("output"))
         results["idle"].append(r)
         print("%-9s %7.1fs %7.1fs %7.1fs %7.1fs %9.5f %9.0f %10.0f s %5.1f/%4.1f" % (
-            "%g s" % seconds, r["build_s"], r["loop_s"], r["rest_s"], r["wall_s"], r["rtf"], r["peak_rss_mib"],
+            "%g s, %dt" % (seconds, threads), r["build_s"], r["loop_s"], r["rest_s"], r["wall_s"], r["rtf"], r["peak_rss_mib"],
             r["extrapolated_8h_s"], r["load"][0], r["load"][1]))
         print("          rates (Hz): " + ", ".join("%s %.4f" % (p, r["rates_hz"][p]) for p in POPULATIONS))
     for n in args.volley:
@@ -286,7 +290,7 @@ def main():
               "%d spikes 200-600 ms after (spontaneous %.0f)" % (
                   n, c["distinct_150ms"], 100.0 * c["distinct_150ms"] / c["size"],
                   c["expected_spontaneous_150ms"], c["spikes_200_600ms"], c["expected_spontaneous_400ms"]))
-    longest = results["idle"][-1] if results["idle"] else None
+    longest = next((r for r in reversed(results["idle"]) if r["threads"] == args.threads), None)
     run_full = args.full or (not args.no_full and longest and longest["extrapolated_8h_s"] <= BOUND_S)
     if run_full:
         r = idle_run(args.binary, args.config, IDLE_S, args.threads, tmp)
