@@ -9,6 +9,11 @@
 
 namespace spikeline::learning {
 
+namespace {
+// How many synapses ahead on_pre and on_post fetch the state they will touch.
+constexpr std::size_t kAhead = 8;
+}  // namespace
+
 const ParamTable<RewardStdpParams>& RewardStdpParams::table() {
   using P = Param<RewardStdpParams>;
   using S = RewardStdpParams;
@@ -132,7 +137,13 @@ void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
   PartState& s = state_[part];
   const DelayGroup g = block.group(group);
   const std::size_t until = dopamine_->first_after(t);
+  // A group's synapses are contiguous, but their targets' traces are
+  // scattered: each one a cache miss in a large projection, fetched
+  // kAhead synapses ahead (see on_post).
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
+    if (k + kAhead < g.end) {
+      __builtin_prefetch(s.post.data() + (block.target_of(g, k + kAhead) - s.first_target));
+    }
     advance(block, s, k, t, until);
     const double y = s.post[block.target_of(g, k) - s.first_target].at(t, decay_minus_);
     s.syn[k].c -= p_.A_minus * y;
@@ -145,10 +156,37 @@ void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
                          std::span<const std::uint32_t> groups, Step t) {
   PartState& s = state_[part];
   const std::size_t until = dopamine_->first_after(t);
-  for (std::size_t n = 0; n < synapses.size(); ++n) {
+  // The synapses onto one neuron lie wherever their sources' rows put them:
+  // each synapse's state and its group's trace are cache misses, and the
+  // loop waited on them one after another (EMBER's substrate, 8e6 lateral
+  // synapses at 0.02 Hz: 95% of advance() on the load of the state).
+  // Their indices are known, so they are fetched ahead: the traces
+  // 2 kAhead synapses ahead, a state kAhead ahead (a 24-byte state may
+  // straddle two lines) and only when its trace will make a pairing.
+  //
+  // A synapse whose presynaptic trace has decayed to exactly 0 (exp
+  // underflows: no arrival for about 745 tau_plus, 15 s at 20 ms) makes
+  // no pairing, so it is not touched at all: c gains nothing, and bringing
+  // w and c up to t now or at the synapse's next event gives the same
+  // values, as the closed form is exact over any interval (to rounding:
+  // the interval is integrated in one piece instead of two). Nothing reads
+  // the synapse in between without integrating it first (on_pre advances
+  // it before its weight is delivered; recording and sync integrate it).
+  // In EMBER's idle substrate (0.005-0.01 Hz) that is 86-93% of them, and
+  // on_post was a third of the loop.
+  const std::size_t n_syn = synapses.size();
+  for (std::size_t n = 0; n < n_syn; ++n) {
+    if (n + 2 * kAhead < n_syn) __builtin_prefetch(s.pre.data() + groups[n + 2 * kAhead]);
+    if (n + kAhead < n_syn && s.pre[groups[n + kAhead]].value != 0) {
+      const auto* ahead = reinterpret_cast<const char*>(s.syn.data() + synapses[n + kAhead]);
+      __builtin_prefetch(ahead, 1);
+      __builtin_prefetch(ahead + sizeof(SynapseState) - 1, 1);
+    }
+    const double x = s.pre[groups[n]].at(t, decay_plus_);
+    if (x == 0) continue;
     const std::uint32_t k = synapses[n];
     advance(block, s, k, t, until);
-    s.syn[k].c += p_.A_plus * s.pre[groups[n]].at(t, decay_plus_);
+    s.syn[k].c += p_.A_plus * x;
   }
   s.post[target - s.first_target].jump(t, decay_minus_, p_.nearest);
 }

@@ -18,6 +18,8 @@ EXPECTED = [
     ("Simulator7enqueue", "Simulator::enqueue (filing: rows, groups)", 2),
     ("Simulator14deliver_bucket", "Simulator::deliver_bucket (headers, synapses)", 6),
     ("IafPscDelta14update_touched", "IafPscDelta::update_touched (lazy state)", 5),
+    ("RewardStdp7on_post", "RewardStdp::on_post (synapse states, pre traces)", 3),
+    ("RewardStdp6on_pre", "RewardStdp::on_pre (post traces)", 1),
 ]
 
 

@@ -197,5 +197,76 @@ def test_full_documented_example():
         check(len(all_spikes(out)) > 0, "the documented example writes spikes")
 
 
+EMBER_LAYERS = (("sensory", 40000, 10000), ("concept", 80000, 20000), ("category", 40000, 10000),
+                ("meta", 16000, 4000))
+
+
+def test_ember_substrate_valid():
+    # The full-size substrate of issue 23 (220,000 neurons, 2.6e7 synapses)
+    # is a valid config: validate checks it without drawing a synapse.
+    r = run_ok(["validate", example("ember/substrate.toml")])
+    check("substrate.toml: valid (16 populations, 440000 neurons, 30 projections, 1000 ms)" in r.stdout,
+          "validate said: %r" % r.stdout)
+
+
+def test_ember_substrate_reduced_volley():
+    """The substrate at a tenth of its size (every population, so every
+    fraction and in-degree is the full one's): spontaneous rates near the
+    noise's 0.005 Hz, and a volley on 51 sensory_e neurons (the full 512 /
+    10) of 4 spikes each in 100 ms recruits a few per cent of concept_e and
+    leaves it at its baseline afterwards. The full-size figures are in
+    bench/results/ember_idle.md (bench/ember_idle.py)."""
+    sets = []
+    for layer, ne, ni in EMBER_LAYERS:
+        for suffix, n in (("e", ne), ("i", ni)):
+            sets += ["--set", "population.%s_%s.size=%d" % (layer, suffix, n // 10),
+                     "--set", "population.noise_%s_%s.size=%d" % (layer, suffix, n // 10)]
+    sets += ["--set", "record_weights.lateral_sample.synapses=[0, 1000, 2000]"]
+    rng = np.random.default_rng(3)
+    start = 3000  # ms of idle before the volley
+    lines = []
+    for i in rng.choice(4000, 51, replace=False):
+        lines += ["%d %d" % (i, start + s) for s in np.sort(rng.choice(100, 4, replace=False) + 1)]
+    with TempDir() as d:
+        with open(example("ember/substrate.toml")) as f:
+            text = f.read()
+        clitest.write(os.path.join(d, "volley.txt"), "\n".join(lines) + "\n")
+        config = clitest.write(os.path.join(d, "substrate.toml"), text + (
+            '\n[[clamp]]\nname = "volley"\npopulation = "sensory_e"\n'
+            'params = { spike_times_file = "volley.txt" }\n'))
+        out = os.path.join(d, "out.h5")
+        run_ok(["run", config, "--duration", str(start + 600), "--output", out, "--quiet"] + sets,
+               timeout=300)
+        spikes = all_spikes(out)
+        with h5py.File(out, "r") as f:
+            dopamine = f["neuromodulators/dopamine/data"][()]
+            sample = f["weights/lateral_sample/data"][()]
+        # Before the volley: the noise's Poisson kicks (0.005 Hz) and what
+        # they cause downstream, which is little. All 22,000 neurons: 330
+        # spikes expected in 3 s (sd 18), so [0.004, 0.0065] Hz is 3.6 sd
+        # below and 5.4 above; each population fires, and none runs away
+        # (the smallest, meta_i, expects 6 spikes: only a loose bound).
+        total = 0
+        for layer, ne, ni in EMBER_LAYERS:
+            for suffix, n in (("e", ne // 10), ("i", ni // 10)):
+                t, _ = spikes["%s_%s" % (layer, suffix)]
+                count = np.count_nonzero(t <= start)
+                total += count
+                rate = count / n / (start / 1000.0)
+                check(0 < rate <= 0.02, "%s_%s spontaneous rate %.4f Hz" % (layer, suffix, rate))
+        rate = total / 22000 / (start / 1000.0)
+        check(0.004 <= rate <= 0.0065, "spontaneous rate of the substrate %.5f Hz" % rate)
+        t, ids = spikes["concept_e"]
+        baseline = np.count_nonzero(t <= start) / (start / 1000.0)  # spikes/s of the layer
+        evoked = len(np.unique(ids[(t > start) & (t <= start + 150)])) - 0.15 * baseline
+        check(0.01 * 8000 <= evoked <= 0.05 * 8000, "volley recruited %.0f of 8,000 concept_e" % evoked)
+        after = np.count_nonzero((t > start + 200) & (t <= start + 600))
+        check(after <= 0.4 * baseline + 4 * np.sqrt(0.4 * baseline) + 5,
+              "concept_e after the volley: %d spikes, baseline %.1f in 400 ms" % (after, 0.4 * baseline))
+        # No reward, tonic 0: the lateral weights stay at 0, the dopamine at 0.
+        check(np.all(sample == 0.0) and sample.shape == (3, 3), "lateral sample %s" % (sample,))
+        check(np.all(dopamine == 0.0) and dopamine.shape == (36,), "dopamine %s" % (dopamine.shape,))
+
+
 if __name__ == "__main__":
     clitest.main(globals())

@@ -209,3 +209,40 @@ TEST_CASE("reward_stdp needs its neuromodulator and pulses are kept in time orde
   CHECK(da.at(300) ==
         Approx((1.0 + std::exp(-5.0 / 200.0)) * std::exp(-20.0 / 200.0)).epsilon(1e-14));
 }
+
+TEST_CASE("a postsynaptic spike long after the last arrival pairs with nothing", "[rstdp]") {
+  // Arrival at 100 ms, post at 105 ms (causal), a second post spike at 20 s,
+  // when the presynaptic trace has decayed to exactly 0 (exp(-995)), then an
+  // arrival 5 ms after it: the late post spike adds no eligibility but its
+  // postsynaptic trace depresses that arrival. With a reward at 21 s the
+  // weight and the eligibility are the closed form's, whether or not the
+  // rule touched the synapse at the late post spike (it does not).
+  const double eta = 0.1, tau_c = 1000.0, a = 0.5;
+  const double lambda = 1.0 / tau_c + 1.0 / kTauD;
+  const Step late_post = 200000, late_arrival = late_post + 50, reward = 210000, until = 230000;
+  double c = 0;
+  auto rule = std::make_unique<RewardStdp>(RewardStdpParams(rstdp_params(0.0)), TimeGrid(kDt));
+  const double w = run_plastic_pair(
+      std::move(rule), {999, late_arrival - 1}, {1050, late_post}, 1, 0.0, 1,
+      [&](const PlasticityRule& r) {
+        const auto& rs = dynamic_cast<const RewardStdp&>(r);
+        c = rs.eligibility(0, 0, until);
+        return rs.weight(0, 0);
+      },
+      [&](Network& net) {
+        Neuromodulator da("dopamine", kTauD, kDt);
+        da.add(reward, a);
+        net.add_neuromodulator(std::move(da));
+      },
+      until);
+  const auto ms = [](Step s) { return static_cast<double>(s) * kDt; };
+  // c just before the reward: the causal pairing's, decayed, and the late
+  // acausal pairing's (post trace e^{-5/20}, A_minus 0.15), decayed.
+  const double c_causal = 0.1 * e(5, 20) * e(ms(reward - 1050), tau_c);
+  const double c_acausal = -0.15 * e(5, 20) * e(ms(reward - late_arrival), tau_c);
+  const double expected =
+      eta * (c_causal + c_acausal) * a * -std::expm1(-lambda * ms(until - reward)) / lambda;
+  CHECK(c_causal + c_acausal < 0);  // the late depression outweighs the old potentiation
+  CHECK(std::abs(w - expected) <= 1e-12 * std::abs(expected));
+  CHECK(c == Approx((c_causal + c_acausal) * e(ms(until - reward), tau_c)).epsilon(1e-12));
+}
