@@ -44,6 +44,7 @@ using io::RewardInput;
 using io::RewardLine;
 using io::RunStatus;
 using io::SonataWriter;
+using io::text_field;
 using io::WeightRecordConfig;
 using io::WeightRecordInfo;
 using io::WeightSnapshotLayout;
@@ -308,13 +309,6 @@ std::string absolute(const std::string& path) {
   std::error_code ec;
   const auto p = std::filesystem::absolute(path, ec);
   return ec ? path : p.lexically_normal().string();
-}
-
-// A string as a field of bytes (a checkpoint's text fields).
-void text_field(StateArchive& a, std::string_view name, std::string& text) {
-  std::vector<std::uint8_t> bytes(text.begin(), text.end());
-  a.field(name, bytes, true);
-  if (a.loading()) text.assign(bytes.begin(), bytes.end());
 }
 
 // Which plugin made each model, rule and connection rule the network uses, one line each

@@ -18,6 +18,7 @@
 #include "spikeline/encoding/population_code.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/state_archive.hpp"
+#include "spikeline/io/checkpoint.hpp"
 #include "spikeline/io/embedding_file.hpp"
 
 namespace spikeline::ember {
@@ -25,6 +26,7 @@ namespace spikeline::ember {
 namespace {
 
 using json = nlohmann::json;
+using io::text_field;
 
 // The session's tables in the output file (RunOptions::tables), in order.
 enum Table : std::size_t { kExchanges, kActions, kAssociations };
@@ -34,12 +36,6 @@ std::vector<io::TableLayout> tables() {
             "assistant_message", "user_assembly", "assistant_assembly"}},
           {"ember/actions", {"action", "time_ms", "exchange", "message", "level", "answered"}},
           {"ember/associations", {"action", "message", "strength"}}};
-}
-
-void text_field(StateArchive& a, std::string_view name, std::string& text) {
-  std::vector<std::uint8_t> bytes(text.begin(), text.end());
-  a.field(name, bytes, true);
-  if (a.loading()) text.assign(bytes.begin(), bytes.end());
 }
 
 std::size_t population_index(const app::Session& s, const std::string& name, const char* key) {

@@ -314,4 +314,10 @@ MemoryArchive read_checkpoint(const std::string& path) {
   return archive;
 }
 
+void text_field(StateArchive& a, std::string_view name, std::string& text) {
+  std::vector<std::uint8_t> bytes(text.begin(), text.end());
+  a.field(name, bytes, true);
+  if (a.loading()) text.assign(bytes.begin(), bytes.end());
+}
+
 }  // namespace spikeline::io

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "spikeline/engine/state_archive.hpp"
 
@@ -37,6 +38,11 @@ void check_checkpoint_writable(const std::string& path);
 // Throws IoError (cant_create, io) when the file cannot be written; the
 // previous file at `path`, if any, is then left as it was.
 void write_checkpoint(const std::string& path, const MemoryArchive& state, double simulated_ms);
+
+// A string as a checkpoint field (its bytes), both ways: saved from
+// `text`, or loaded into it. The run's config and the EMBER session's
+// texts are kept so.
+void text_field(StateArchive& a, std::string_view name, std::string& text);
 
 // The archive, ready to load (loading() is true). Throws Error(no_input)
 // when the file is missing, CheckpointError (65) when it is not a
