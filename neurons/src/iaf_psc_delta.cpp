@@ -23,6 +23,9 @@ const ParamTable<IafPscDeltaParams>& IafPscDeltaParams::table() {
       P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current").per_neuron(),
       P::number("V_min", "mV", &S::V_min, Range::not_nan,
                 "lower bound of the membrane potential; -inf: none"),
+      P::number("b", "pA", &S::b, Range::nonnegative,
+                "spike-triggered adaptation: w grows by b at each spike; 0: none"),
+      P::number("tau_w", "ms", &S::tau_w, Range::positive, "adaptation time constant"),
   };
   return t;
 }
@@ -48,12 +51,32 @@ void IafPscDeltaParams::check(const IafPscDeltaParams& s, Item item) {
                     "<= V_reset = {} mV",
                     item("V_min"), s.V_min, s.V_reset));
   }
+  if (s.b > 0.0 && s.V_min != -std::numeric_limits<double>::infinity()) {
+    throw ConfigError(fmt::format(
+        "{} = {} mV cannot be combined with spike-frequency adaptation ({} = {} pA > 0): the "
+        "bound would break the exact integration of V and w; leave V_min unset (-inf) or set "
+        "b = 0",
+        item("V_min"), s.V_min, item("b"), s.b));
+  }
 }
+
+namespace {
+
+// g(a, b) = (e^-a - e^-b) / (b - a), the kernel of V's response to a
+// decaying w (a = t / tau_w, b = t / tau_m), written so that it has no
+// cancellation and no overflow for any a, b >= 0, including a == b.
+double adaptation_kernel(double a, double b) {
+  const double d = std::abs(a - b);
+  const double phi = d == 0.0 ? 1.0 : -std::expm1(-d) / d;
+  return std::exp(-std::min(a, b)) * phi;
+}
+
+}  // namespace
 
 // The coefficients of neuron i: the population's (Same) or its own (Each).
 template <bool kEach>
 struct IafPscDelta::Coefs {
-  detail::Coef<kEach, double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau;
+  detail::Coef<kEach, double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau, h_over_C, P21;
   detail::Coef<kEach, Step> ref_steps;
   double V_min;
 };
@@ -70,6 +93,8 @@ IafPscDelta::Coefs<kEach> IafPscDelta::coefs() const {
           coef<kEach>(P20_, e.P20),
           coef<kEach>(V_inf_, e.V_inf),
           coef<kEach>(h_over_tau_, e.h_over_tau),
+          coef<kEach>(h_over_C_, e.h_over_C),
+          coef<kEach>(P21_, e.P21),
           coef<kEach>(ref_steps_, e.ref_steps),
           p_.V_min};
 }
@@ -84,7 +109,13 @@ IafPscDelta::IafPscDelta(const ModelContext& ctx)
       ref_steps_(each_.varies(&IafPscDeltaParams::t_ref)
                      ? 0
                      : ctx.grid.time_steps(p_.t_ref, ctx.params.item("t_ref"))),
+      adaptive_(p_.b > 0.0),
+      h_over_C_(ctx.grid.dt() / p_.C_m),
+      P21_(h_over_C_ * adaptation_kernel(ctx.grid.dt() / p_.tau_w, h_over_tau_)),
+      h_over_tau_w_(ctx.grid.dt() / p_.tau_w),
+      w_decay_(std::exp(-h_over_tau_w_)),
       V_(ctx.size, p_.E_L),
+      w_(ctx.size, 0.0),
       last_(ctx.size, 0),
       refr_end_(ctx.size, -1) {
   if (each_.empty()) return;
@@ -97,13 +128,15 @@ IafPscDelta::IafPscDelta(const ModelContext& ctx)
   c.V_reset = each_.column(p_, &S::V_reset, n);
   c.V_th = each_.column(p_, &S::V_th, n);
   c.I_e = each_.column(p_, &S::I_e, n);
-  for (auto* v : {&c.P22, &c.P20, &c.V_inf, &c.h_over_tau}) v->resize(n);
+  for (auto* v : {&c.P22, &c.P20, &c.V_inf, &c.h_over_tau, &c.h_over_C, &c.P21}) v->resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const S s = each_.at(p_, i);
     c.P22[i] = std::exp(-h / s.tau_m);
     c.P20[i] = s.tau_m / s.C_m * -std::expm1(-h / s.tau_m);
     c.V_inf[i] = s.E_L + s.I_e * s.tau_m / s.C_m;
     c.h_over_tau[i] = h / s.tau_m;
+    c.h_over_C[i] = h / s.C_m;
+    c.P21[i] = c.h_over_C[i] * adaptation_kernel(h_over_tau_w_, c.h_over_tau[i]);
   }
   const auto ref = detail::refractory_steps_each(ctx, p_, each_, &S::t_ref);
   c.ref_steps.assign(ref.begin(), ref.end());
@@ -122,10 +155,16 @@ UpdateMode IafPscDelta::preferred_mode() const {
   return UpdateMode::event_driven;
 }
 
+double IafPscDelta::decay_w(NeuronIndex i, Step n) const {
+  if (n <= 0) return w_[i];
+  return w_[i] * (n == 1 ? w_decay_ : std::exp(-static_cast<double>(n) * h_over_tau_w_));
+}
+
 template <bool kEach>
-double IafPscDelta::propagate(const Coefs<kEach>& c, NeuronIndex i, Step to) const {
+double IafPscDelta::propagate(const Coefs<kEach>& c, NeuronIndex i, Step to, double* w_to) const {
   Step from = last_[i];
   double V = V_[i];
+  if (w_to != nullptr) *w_to = decay_w(i, to - from);
   if (to <= from) return V;
   if (to <= refr_end_[i]) return c.V_reset[i];
   if (refr_end_[i] > from) {
@@ -133,6 +172,13 @@ double IafPscDelta::propagate(const Coefs<kEach>& c, NeuronIndex i, Step to) con
     V = c.V_reset[i];
   }
   const double V_inf = c.V_inf[i];
+  if (adaptive_) {
+    // V_min is -inf here (checked), so the closed form needs no clamp.
+    const double w = decay_w(i, from - last_[i]);
+    const auto n = static_cast<double>(to - from);
+    const double a = n * h_over_tau_w_, b = n * c.h_over_tau[i];
+    return V_inf + (V - V_inf) * std::exp(-b) - w * n * c.h_over_C[i] * adaptation_kernel(a, b);
+  }
   if (V < c.V_min) {
     // Only an initial value can lie below V_min; one clamped step brings V to
     // >= V_min, after which the clamped closed form below is exact.
@@ -145,16 +191,22 @@ double IafPscDelta::propagate(const Coefs<kEach>& c, NeuronIndex i, Step to) con
 
 template <bool kEach>
 inline void IafPscDelta::finish_step(const Coefs<kEach>& c, NeuronIndex i, Step t, double V,
-                                     double I, double jump, SpikeSink& out) {
+                                     double w, double I, double jump, SpikeSink& out) {
   const double E_L = c.E_L[i];
   V = E_L + (V - E_L) * c.P22[i] + I * c.P20[i] + jump;
+  if (adaptive_) {
+    V -= w * c.P21[i];
+    w *= w_decay_;
+  }
   if (V < c.V_min) V = c.V_min;
   if (V >= c.V_th[i]) {
     out.emit(i);
     V = c.V_reset[i];
     refr_end_[i] = t + c.ref_steps[i];
+    w += p_.b;
   }
   V_[i] = V;
+  if (adaptive_) w_[i] = w;
   last_[i] = t;
 }
 
@@ -164,13 +216,15 @@ void IafPscDelta::update_range(const Coefs<kEach>& c, Step t, IndexRange r, cons
   for (NeuronIndex i = r.begin; i < r.end; ++i) {
     const double jump = detail::take(in.ex, i) + detail::take(in.in, i);
     if (t <= refr_end_[i]) {
+      if (adaptive_) w_[i] = decay_w(i, t - last_[i]);
       V_[i] = c.V_reset[i];
       last_[i] = t;
       continue;
     }
     // A neuron left behind by the lazy path is first brought to step t-1.
-    const double V = last_[i] == t - 1 ? V_[i] : propagate(c, i, t - 1);
-    finish_step(c, i, t, V, c.I_e[i] + detail::current_at(in.current, i), jump, out);
+    double w = w_[i];
+    const double V = last_[i] == t - 1 ? V_[i] : propagate(c, i, t - 1, adaptive_ ? &w : nullptr);
+    finish_step(c, i, t, V, w, c.I_e[i] + detail::current_at(in.current, i), jump, out);
   }
 }
 
@@ -205,11 +259,14 @@ void IafPscDelta::update_touched_with(const Coefs<kEach>& c, Step t,
     const NeuronIndex i = touched[k];
     const double jump = detail::take(in.ex, i) + detail::take(in.in, i);
     if (t <= refr_end_[i]) {
+      if (adaptive_) w_[i] = decay_w(i, t - last_[i]);
       V_[i] = c.V_reset[i];
       last_[i] = t;
       continue;
     }
-    finish_step(c, i, t, propagate(c, i, t - 1), c.I_e[i], jump, out);
+    double w = 0.0;
+    const double V = propagate(c, i, t - 1, adaptive_ ? &w : nullptr);
+    finish_step(c, i, t, V, w, c.I_e[i], jump, out);
   }
 }
 
@@ -221,30 +278,47 @@ void IafPscDelta::update_touched(Step t, std::span<const NeuronIndex> touched, c
     update_touched_with(coefs<true>(), t, touched, in, out);
 }
 
-double IafPscDelta::propagate(NeuronIndex i, Step to) const {
-  return each_.empty() ? propagate(coefs<false>(), i, to) : propagate(coefs<true>(), i, to);
+double IafPscDelta::propagate(NeuronIndex i, Step to, double* w) const {
+  return each_.empty() ? propagate(coefs<false>(), i, to, w) : propagate(coefs<true>(), i, to, w);
 }
 
 const StateTable<IafPscDelta>& IafPscDelta::state_table() {
-  static const StateTable<IafPscDelta> t{"iaf_psc_delta",
-                                         {{"V_m", "mV", "membrane potential", &IafPscDelta::V_}}};
+  static const StateTable<IafPscDelta> t{
+      "iaf_psc_delta",
+      {{"V_m", "mV", "membrane potential", &IafPscDelta::V_},
+       {"w", "pA", "adaptation current (>= 0; 0 without adaptation)", &IafPscDelta::w_}}};
   return t;
 }
 
 double IafPscDelta::state(std::size_t var, NeuronIndex i, Step t) const {
   state_table().check(var);
+  if (var == 1) return decay_w(i, t - last_[i]);
   return propagate(i, t);
+}
+
+void IafPscDelta::set_state(std::size_t var, NeuronIndex i, double value) {
+  // A negative w would depolarise: V could then cross threshold between
+  // inputs, where the event-driven path does not look.
+  if (var == 1 && !(value >= 0.0)) {
+    throw ConfigError(
+        fmt::format("iaf_psc_delta state w of neuron {} = {} pA is invalid: it must be >= 0 (the "
+                    "adaptation current only hyperpolarises)",
+                    i, value));
+  }
+  state_table().set(*this, var, i, value);
 }
 
 std::optional<NonFiniteState> IafPscDelta::find_non_finite(IndexRange r, Step t) const {
   // The closed form keeps a finite V finite, so a scan of the stored V finds
   // what state() would, without propagating a million idle neurons
   // (sparse_lif). A NaN stored during the refractory period is forgotten.
-  if (!any_non_finite(V_.data(), r)) return std::nullopt;
+  if (!any_non_finite(V_.data(), r) && !any_non_finite(w_.data(), r)) return std::nullopt;
   for (NeuronIndex i = r.begin; i < r.end; ++i) {
-    if (std::isfinite(V_[i])) continue;
+    if (std::isfinite(V_[i]) && std::isfinite(w_[i])) continue;
     const double V = propagate(i, t);
     if (!std::isfinite(V)) return NonFiniteState{i, 0, V};
+    const double w = decay_w(i, t - last_[i]);
+    if (!std::isfinite(w)) return NonFiniteState{i, 1, w};
   }
   return std::nullopt;
 }

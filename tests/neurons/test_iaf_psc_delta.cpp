@@ -191,3 +191,152 @@ TEST_CASE("iaf_psc_delta: update() catches up a neuron left behind by the lazy p
   REQUIRE(b.state("V_m", 0, 50) == Approx(a.state("V_m", 0, 50)).margin(1e-12));
   REQUIRE(b.state("V_m", 0, 50) == Approx(-70 + 12 * std::exp(-49 * 0.1 / 10)).margin(1e-12));
 }
+
+namespace {
+
+// An independent integration of iaf_psc_delta with spike-frequency
+// adaptation: RK4 with 200 substeps per step of
+//   dV/dt = -(V - E_L) / tau_m + (I - w) / C_m,   dw/dt = -w / tau_w,
+// the threshold tested at the steps, w += b at a spike, V held at V_reset
+// for R steps (w decays on). Returns the spike steps; V and w at `until`.
+struct AdaptRef {
+  std::vector<Step> spikes;
+  double V, w;
+};
+AdaptRef adapt_reference(double I, double b, double tau_w, Step until) {
+  const double C = 250, tau = 10, E_L = -70, V_th = -55, V_reset = -70, dt = 0.1;
+  const Step R = 20;
+  const int sub = 200;
+  const double h = dt / sub;
+  auto dV = [&](double V, double w) { return -(V - E_L) / tau + (I - w) / C; };
+  AdaptRef r{{}, E_L, 0.0};
+  Step refr_end = -1;
+  for (Step k = 1; k <= until; ++k) {
+    for (int s = 0; s < sub; ++s) {
+      const double V = r.V, w = r.w;
+      const double k1v = dV(V, w), k1w = -w / tau_w;
+      const double k2v = dV(V + h / 2 * k1v, w + h / 2 * k1w), k2w = -(w + h / 2 * k1w) / tau_w;
+      const double k3v = dV(V + h / 2 * k2v, w + h / 2 * k2w), k3w = -(w + h / 2 * k2w) / tau_w;
+      const double k4v = dV(V + h * k3v, w + h * k3w), k4w = -(w + h * k3w) / tau_w;
+      r.V = V + h / 6 * (k1v + 2 * k2v + 2 * k3v + k4v);
+      r.w = w + h / 6 * (k1w + 2 * k2w + 2 * k3w + k4w);
+    }
+    if (k <= refr_end) {
+      r.V = V_reset;
+    } else if (r.V >= V_th) {
+      r.spikes.push_back(k);
+      r.V = V_reset;
+      r.w += b;
+      refr_end = k + R;
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("iaf_psc_delta: spike-frequency adaptation matches an independent integration",
+          "[iaf_psc_delta]") {
+  const Step until = 10000;  // 1 s
+  const double I = 600, b = 30;
+  // tau_w = tau_m exercises the kernel's limit (g -> e^-a, no 0/0).
+  for (const double tau_w : {150.0, 10.0, 4.0}) {
+    CAPTURE(tau_w);
+    const auto ref = adapt_reference(I, b, tau_w, until);
+    const auto plain = adapt_reference(I, 0, tau_w, until);
+    auto p = test::params("iaf_psc_delta");
+    p.set("I_e", I);
+    p.set("b", b);
+    p.set("tau_w", tau_w);
+    Harness h("iaf_psc_delta", p, 0.1, 1);
+    std::vector<Step> got;
+    for (Step k = 1; k <= until; ++k) {
+      if (!h.step(k).empty()) got.push_back(k);
+    }
+    REQUIRE(got == ref.spikes);
+    REQUIRE(h.state("V_m", 0, until) == Approx(ref.V).margin(1e-9));
+    REQUIRE(h.state("w", 0, until) == Approx(ref.w).margin(1e-9));
+    // Adaptation: fewer spikes than without it, and intervals that grow.
+    REQUIRE(got.size() < plain.spikes.size());
+    if (tau_w == 150.0) {
+      REQUIRE(got.size() > 10);
+      REQUIRE(got[1] - got[0] < got.back() - got[got.size() - 2]);
+    }
+  }
+}
+
+TEST_CASE("iaf_psc_delta: with adaptation, the stepped and event-driven paths agree",
+          "[iaf_psc_delta]") {
+  for (const double tau_w : {100.0, 10.0}) {
+    CAPTURE(tau_w);
+    auto p = test::params("iaf_psc_delta");
+    p.set("b", 40.0);
+    p.set("tau_w", tau_w);
+    p.set("t_ref", 1.5);
+    const std::size_t n = 40;
+    Harness stepped("iaf_psc_delta", p, 0.1, n);
+    Harness lazy("iaf_psc_delta", p, 0.1, n);
+    REQUIRE(lazy.pop->preferred_mode() == UpdateMode::event_driven);
+    RandomStream rng(11, stream_id(StreamKind::user, 1), 0);
+    for (NeuronIndex i = 0; i < n; ++i) {
+      const double v0 = rng.uniform(-75, -56), w0 = rng.uniform(0, 50);
+      for (Harness* h : {&stepped, &lazy}) {
+        h->set("V_m", i, v0);
+        h->set("w", i, w0);
+      }
+    }
+    std::size_t spikes = 0;
+    for (Step k = 1; k <= 20000; ++k) {
+      std::vector<NeuronIndex> touched;
+      for (NeuronIndex i = 0; i < n; ++i) {
+        if (rng.uniform() < 0.03) {
+          const double w = rng.uniform(-4, 9);
+          stepped.input(i, w);
+          lazy.input(i, w);
+          touched.push_back(i);
+        }
+      }
+      const auto a = stepped.step(k);
+      const auto b = touched.empty() ? std::vector<NeuronIndex>{} : lazy.touch(k, touched);
+      REQUIRE(a == b);
+      spikes += a.size();
+      if (k % 997 == 0) {
+        for (NeuronIndex i = 0; i < n; ++i) {
+          REQUIRE(lazy.state("V_m", i, k) ==
+                  Approx(stepped.state("V_m", i, k)).margin(1e-9).epsilon(0));
+          REQUIRE(lazy.state("w", i, k) ==
+                  Approx(stepped.state("w", i, k)).margin(1e-9).epsilon(0));
+        }
+      }
+    }
+    REQUIRE(spikes > 500);
+  }
+}
+
+TEST_CASE("iaf_psc_delta: adaptation's bad values are refused", "[iaf_psc_delta]") {
+  auto p = test::params("iaf_psc_delta");
+  SECTION("negative b") {
+    p.set("b", -1.0);
+    REQUIRE_THROWS_WITH(Harness("iaf_psc_delta", p, 0.1, 1),
+                        Catch::Contains("b") && Catch::Contains("-1") && Catch::Contains(">= 0"));
+  }
+  SECTION("tau_w = 0") {
+    p.set("tau_w", 0.0);
+    REQUIRE_THROWS_WITH(Harness("iaf_psc_delta", p, 0.1, 1),
+                        Catch::Contains("tau_w") && Catch::Contains("> 0"));
+  }
+  SECTION("V_min with b > 0") {
+    p.set("b", 5.0);
+    p.set("V_min", -80.0);
+    REQUIRE_THROWS_WITH(Harness("iaf_psc_delta", p, 0.1, 1),
+                        Catch::Contains("V_min = -80 mV cannot be combined") &&
+                            Catch::Contains("b = 5 pA"));
+  }
+  SECTION("a negative w") {
+    p.set("b", 5.0);
+    Harness h("iaf_psc_delta", p, 0.1, 3);
+    REQUIRE_THROWS_WITH(h.set("w", 2, -0.5),
+                        Catch::Contains("w of neuron 2 = -0.5 pA is invalid") &&
+                            Catch::Contains(">= 0"));
+  }
+}

@@ -36,6 +36,25 @@
 // steps a population that receives a current. A neuron whose initial V_m is
 // at or above V_th fires in event-driven mode only when its first input arrives.
 //
+// Spike-frequency adaptation (optional; off by default, and then the model is
+// NEST's iaf_psc_delta). With b > 0 each spike adds b to an adaptation
+// current w that decays with tau_w and hyperpolarises the membrane, as the
+// spike-triggered part of the adaptive exponential neuron (Brette and
+// Gerstner 2005; NEST's aeif_* names b, tau_w, w):
+//   C_m dV/dt = ... - w,   tau_w dw/dt = -w,   at a spike: w += b
+// It is what ends a burst that recurrent excitation keeps going: a neuron
+// firing at rate f carries w ~ b f tau_w, which lowers its V by
+// w tau_m / C_m. The pair (V, w) is still a linear system without input, so
+// it is integrated exactly too, in closed form over any number of steps:
+//   V(t) = V_inf + (V0 - V_inf) e^(-t/tau_m) - w0 (t / C_m) g(t/tau_w, t/tau_m)
+//   w(t) = w0 e^(-t/tau_w),   g(a, b) = (e^-a - e^-b) / (b - a)
+// (g evaluated as e^-min(a,b) (1 - e^-|a-b|) / |a-b|, which stays exact as
+// tau_w approaches tau_m: g -> e^-a). Because w >= 0 only pulls V down,
+// V cannot reach threshold between inputs, and the event-driven path
+// stays exact. w is therefore kept >= 0: a negative initial or set w is an
+// error. V_min cannot be combined with b > 0 (the clamp would break the
+// closed form).
+//
 // Parameters (NEST names and defaults)
 //   C_m      pF   250    membrane capacitance (> 0)
 //   tau_m    ms   10     membrane time constant (> 0)
@@ -45,14 +64,17 @@
 //   V_th     mV   -55    spike threshold
 //   I_e      pA   0      constant bias current
 //   V_min    mV   -inf   lower bound of V; -inf (the default) means none
+//   b        pA   0      spike-triggered adaptation increment (>= 0; 0: none)
+//   tau_w    ms   144    adaptation time constant (> 0; NEST's aeif default)
 //
 // Per neuron: C_m, tau_m, t_ref, E_L, V_reset, V_th and I_e may vary (a
 // distribution or an array in the config; docs/config.md); each neuron's
-// P22, P20, V_inf and dt / tau_m are then computed at construction. V_min
-// is the population's. The population is event-driven when every neuron
+// P22, P20, V_inf and dt / tau_m are then computed at construction. V_min,
+// b and tau_w are the population's. The population is event-driven when every neuron
 // has I_e = 0 and E_L < V_th.
 //
-// State variables: V_m (mV). Initial values hold at step 0.
+// State variables: V_m (mV), w (pA, 0 without adaptation). Initial values
+// hold at step 0.
 //
 // References
 //   Rotter S, Diesmann M (1999) Exact digital simulation of time-invariant
@@ -79,6 +101,8 @@ struct IafPscDeltaParams {
   double V_th = -55.0;
   double I_e = 0.0;
   double V_min = -std::numeric_limits<double>::infinity();
+  double b = 0.0;
+  double tau_w = 144.0;
 
   IafPscDeltaParams() = default;
   explicit IafPscDeltaParams(const ParamMap& p);
@@ -102,6 +126,8 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   // V at step t is propagated to t, not read: the neuron may not have been touched since.
   double state(std::size_t var, NeuronIndex i, Step t) const override;
   std::optional<NonFiniteState> find_non_finite(IndexRange r, Step t) const override;
+  // As the table's, but w must stay >= 0 (see Spike-frequency adaptation).
+  void set_state(std::size_t var, NeuronIndex i, double value) override;
   static const StateTable<IafPscDelta>& state_table();
   void checkpoint_extra(StateArchive& a);
 
@@ -112,14 +138,18 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   struct Coefs;
   template <bool kEach>
   Coefs<kEach> coefs() const;
-  // V of neuron i at step `to` (>= its last update) without input.
-  double propagate(NeuronIndex i, Step to) const;
+  // V of neuron i at step `to` (>= its last update) without input; its w
+  // at `to` goes to *w when given.
+  double propagate(NeuronIndex i, Step to, double* w = nullptr) const;
   template <bool kEach>
-  double propagate(const Coefs<kEach>& c, NeuronIndex i, Step to) const;
-  // One step from V with bias current I and jump, then V_min and threshold.
+  double propagate(const Coefs<kEach>& c, NeuronIndex i, Step to, double* w = nullptr) const;
+  // w of neuron i decayed from its last update over n steps.
+  double decay_w(NeuronIndex i, Step n) const;
+  // One step from V and w (at t-1) with bias current I and jump, then V_min
+  // and threshold.
   template <bool kEach>
-  void finish_step(const Coefs<kEach>& c, NeuronIndex i, Step t, double V, double I, double jump,
-                   SpikeSink& out);
+  void finish_step(const Coefs<kEach>& c, NeuronIndex i, Step t, double V, double w, double I,
+                   double jump, SpikeSink& out);
   template <bool kEach>
   void update_range(const Coefs<kEach>& c, Step t, IndexRange r, const InputView& in,
                     SpikeSink& out);
@@ -131,7 +161,7 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   IafPscDeltaParams p_;                // the values of the parameters that do not vary
   // With per-neuron parameters, every coefficient below per neuron (else empty).
   struct {
-    std::vector<double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau;
+    std::vector<double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau, h_over_C, P21;
     std::vector<Step> ref_steps;
   } coefs_;
   double P22_;         // exp(-dt / tau_m)
@@ -139,7 +169,14 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   double V_inf_;       // E_L + I_e tau_m / C_m
   double h_over_tau_;  // dt / tau_m
   Step ref_steps_;     // R = t_ref / dt
+  // Adaptation (b > 0): the step's coefficients; the population's tau_w.
+  bool adaptive_;
+  double h_over_C_;      // dt / C_m
+  double P21_;           // V's response to w over one step: (dt / C_m) g(dt/tau_w, dt/tau_m)
+  double h_over_tau_w_;  // dt / tau_w
+  double w_decay_;       // exp(-dt / tau_w)
   std::vector<double> V_;
+  std::vector<double> w_;       // adaptation current (pA), valid at last_ as V_
   std::vector<Step> last_;      // step at which V_ holds
   std::vector<Step> refr_end_;  // last refractory step (spike step + R)
 };
