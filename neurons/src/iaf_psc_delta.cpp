@@ -298,8 +298,10 @@ double IafPscDelta::state(std::size_t var, NeuronIndex i, Step t) const {
 
 void IafPscDelta::set_state(std::size_t var, NeuronIndex i, double value) {
   // A negative w would depolarise: V could then cross threshold between
-  // inputs, where the event-driven path does not look.
-  if (var == 1 && !(value >= 0.0)) {
+  // inputs, where the event-driven path does not look. A non-finite value is
+  // let through like any model's: the engine's find_non_finite check reports
+  // it by neuron and variable, as it does for V.
+  if (var == 1 && value < 0.0 && std::isfinite(value)) {
     throw ConfigError(
         fmt::format("iaf_psc_delta state w of neuron {} = {} pA is invalid: it must be >= 0 (the "
                     "adaptation current only hyperpolarises)",
