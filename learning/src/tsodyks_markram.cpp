@@ -2,8 +2,6 @@
 
 #include "bounds.hpp"
 
-#include <algorithm>
-
 namespace spikeline::learning {
 
 const ParamTable<TsodyksMarkramParams>& TsodyksMarkramParams::table() {
@@ -25,27 +23,18 @@ TsodyksMarkramParams::TsodyksMarkramParams(const ParamMap& p) {
 }
 
 TsodyksMarkram::TsodyksMarkram(const TsodyksMarkramParams& p, const TimeGrid& grid)
-    : p_(p), decay_rec_(grid.dt(), p.tau_rec) {
-  if (p.tau_facil > 0) decay_facil_.emplace(grid.dt(), p.tau_facil);
-}
+    : p_(p), short_term_(p.U, p.tau_rec, p.tau_facil, grid) {}
 
 void TsodyksMarkram::bind(unsigned part, const SynapseBlock& block, IndexRange /*targets*/,
                           const std::string& /*projection*/) {
   PartState& s = detail::partition_state(state_, part);
-  s.release.assign(block.group_count(), Release{p_.U, 1.0, -1});
+  s.release.assign(block.group_count(), short_term_.rest());
   s.amount.assign(block.size(), 0.0f);
 }
 
 void TsodyksMarkram::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
   PartState& s = state_[part];
-  Release& r = s.release[group];
-  if (r.last >= 0) {  // the first arrival finds the synapse at rest: u = U, x = 1
-    const Step h = t - r.last;
-    r.x = 1.0 + (r.x - r.x * r.u - 1.0) * decay_rec_(h);  // with the previous spike's u
-    r.u = decay_facil_ ? p_.U + r.u * (1.0 - p_.U) * (*decay_facil_)(h) : p_.U;
-  }
-  r.last = t;
-  const double scale = r.u * r.x;
+  const double scale = short_term_.arrive(s.release[group], t);
   const DelayGroup g = block.group(group);
   for (std::uint32_t k = g.begin; k < g.end; ++k) {
     s.amount[k] = static_cast<float>(static_cast<double>(block.weight[k]) * scale);
@@ -55,12 +44,7 @@ void TsodyksMarkram::on_pre(unsigned part, SynapseBlock& block, std::uint32_t gr
 double TsodyksMarkram::synapse_value(std::size_t var, unsigned part, const SynapseBlock& block,
                                      std::uint32_t k, Step /*t*/) const {
   if (var == 0) return block.weight[k];
-  // Synapse k's delay group: the last whose first synapse is at or before k.
-  const auto groups = block.groups.begin();
-  const auto end = groups + static_cast<std::ptrdiff_t>(block.group_count());
-  const auto it = std::upper_bound(
-      groups, end, k, [](std::uint32_t key, const PackedGroup& g) { return key < g.begin; });
-  const Release& r = state_[part].release[static_cast<std::size_t>(it - groups - 1)];
+  const auto& r = state_[part].release[ShortTerm::group_of(block, k)];
   return var == 1 ? r.u : r.x;
 }
 

@@ -68,7 +68,6 @@
 //   NEST model tsodyks2_synapse (models/tsodyks2_synapse.h).
 #pragma once
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,7 +75,7 @@
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/registry.hpp"
-#include "spikeline/learning/trace.hpp"
+#include "spikeline/learning/short_term.hpp"
 
 namespace spikeline::learning {
 
@@ -112,20 +111,13 @@ class TsodyksMarkram final : public PlasticityRule {
   const TsodyksMarkramParams& params() const { return p_; }
 
  private:
-  // A delay group's state as of its latest arrival (last = -1: none yet).
-  struct Release {
-    double u;
-    double x;
-    Step last;
-  };
   struct PartState {
-    std::vector<Release> release;  // per delay group
-    std::vector<float> amount;     // per synapse: weight u x of its latest arrival
+    std::vector<ShortTerm::Release> release;  // per delay group
+    std::vector<float> amount;                // per synapse: weight u x of its latest arrival
   };
 
   TsodyksMarkramParams p_;
-  Decay decay_rec_;
-  std::optional<Decay> decay_facil_;  // none when tau_facil = 0
+  ShortTerm short_term_;
   std::vector<PartState> state_;
 };
 
