@@ -32,6 +32,12 @@ const ParamTable<RewardStdpParams>& RewardStdpParams::table() {
       P::number("w_min", "", &S::w_min, Range::finite, "lower weight bound"),
       P::number("w_max", "", &S::w_max, Range::finite, "upper weight bound (> w_min)"),
       P::choice("pairing", &S::nearest, {"all", "nearest"}, "spike pairing"),
+      P::number("U", "", &S::U, Range::fraction,
+                "short-term plasticity: release fraction at rest (with tau_rec > 0)"),
+      P::number("tau_rec", "ms", &S::tau_rec, Range::nonnegative,
+                "short-term depression: recovery time constant (0: no short-term plasticity)"),
+      P::number("tau_facil", "ms", &S::tau_facil, Range::nonnegative,
+                "short-term facilitation time constant (0: none; needs tau_rec > 0)"),
   };
   return t;
 }
@@ -39,6 +45,12 @@ const ParamTable<RewardStdpParams>& RewardStdpParams::table() {
 RewardStdpParams::RewardStdpParams(const ParamMap& p) {
   table().read(*this, p);
   check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
+  if (tau_facil > 0 && tau_rec == 0) {
+    throw ConfigError(fmt::format(
+        "{} = {} ms needs short-term depression: set {} > 0 (it is 0, which turns short-term "
+        "plasticity off)",
+        p.item("tau_facil"), tau_facil, p.item("tau_rec")));
+  }
 }
 
 RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid)
@@ -50,7 +62,9 @@ RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid)
       rise_c_(grid.dt(), p.tau_c),
       // Placeholders (the smallest tables): attach() builds them once tau_d is known.
       rise_cd_(grid.dt(), grid.dt()),
-      decay_d_(grid.dt(), grid.dt()) {}
+      decay_d_(grid.dt(), grid.dt()) {
+  if (p.tau_rec > 0) short_term_.emplace(p.U, p.tau_rec, p.tau_facil, grid);
+}
 
 void RewardStdp::attach(const Neuromodulator& m) {
   dopamine_ = &m;
@@ -83,6 +97,10 @@ void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targe
   s.pre.assign(block.group_count(), Trace{});
   s.post.assign(targets.end - targets.begin, Trace{});
   s.first_target = targets.begin;
+  if (short_term_) {
+    s.release.assign(block.group_count(), short_term_->rest());
+    s.amount.assign(block.size(), 0.0f);
+  }
   detail::check_block_weights("reward_stdp", p_.w_min, p_.w_max, block, projection);
 }
 
@@ -90,8 +108,17 @@ double RewardStdp::eligibility(unsigned part, std::uint32_t k, Step t) const {
   return integrate(state_[part], k, t, dopamine_->first_after(t)).c;
 }
 
-double RewardStdp::synapse_value(std::size_t var, unsigned part, const SynapseBlock&,
+std::vector<std::string> RewardStdp::synapse_variables() const {
+  if (short_term_) return {"weight", "eligibility", "u", "x"};
+  return {"weight", "eligibility"};
+}
+
+double RewardStdp::synapse_value(std::size_t var, unsigned part, const SynapseBlock& block,
                                  std::uint32_t k, Step t) const {
+  if (var >= 2) {
+    const auto& r = state_[part].release[ShortTerm::group_of(block, k)];
+    return var == 2 ? r.u : r.x;
+  }
   const auto now = integrate(state_[part], k, t, dopamine_->first_after(t));
   return var == 0 ? now.w : now.c;
 }
@@ -149,6 +176,13 @@ void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
     s.syn[k].c -= p_.A_minus * y;
   }
   s.pre[group].jump(t, decay_plus_, p_.nearest);
+  if (short_term_) {
+    // After the loop: the weights just brought up to t are those scaled.
+    const double scale = short_term_->arrive(s.release[group], t);
+    for (std::uint32_t k = g.begin; k < g.end; ++k) {
+      s.amount[k] = static_cast<float>(static_cast<double>(block.weight[k]) * scale);
+    }
+  }
 }
 
 void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
@@ -210,6 +244,7 @@ void RewardStdp::checkpoint(unsigned part, StateArchive& a) {
   a.field("synapses", st.syn);
   a.field("pre", st.pre);
   a.field("post", st.post);
+  if (short_term_) a.field("release", st.release);
 }
 
 }  // namespace spikeline::learning

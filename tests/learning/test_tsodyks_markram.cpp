@@ -2,19 +2,25 @@
 // a train delivers, read from the target's synaptic current jumps, for
 // depression and facilitation, regular and irregular trains, the steady
 // state of depression; the stored weights untouched; u and x as recorded;
-// a resumed checkpoint; any thread count; parameter errors.
+// a resumed checkpoint; any thread count; parameter errors. The same for
+// reward_stdp with short-term plasticity (tau_rec > 0), which shares the
+// recursion (short_term.hpp).
 #include <cmath>
+#include <functional>
 
 #include <catch2/catch.hpp>
 
 #include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/state_archive.hpp"
+#include "spikeline/learning/reward_stdp.hpp"
 #include "spikeline/learning/tsodyks_markram.hpp"
 
 using namespace spikeline;
 using namespace spikeline::test;
 using Catch::Matchers::Contains;
+using learning::RewardStdp;
+using learning::RewardStdpParams;
 using learning::TsodyksMarkram;
 using learning::TsodyksMarkramParams;
 
@@ -52,12 +58,36 @@ struct TrainRun {
   float weight_after = 0;     // the stored weight at the end
 };
 
+// The rule under test: tsodyks_markram, or reward_stdp with the same
+// (U, tau_rec, tau_facil) and learning idle (tonic 0, no reward: its
+// weights stay put, so every amount is the base weight times u x).
+enum class Rule { tsodyks_markram, reward_stdp };
+
+std::unique_ptr<PlasticityRule> make_rule(Rule rule, const ParamMap& stp) {
+  if (rule == Rule::tsodyks_markram) {
+    return std::make_unique<TsodyksMarkram>(TsodyksMarkramParams(stp), TimeGrid(kDt));
+  }
+  ParamMap p = stp;
+  p.set("tonic", 0.0);
+  p.set("w_min", -1000.0);
+  p.set("w_max", 1000.0);
+  return std::make_unique<RewardStdp>(RewardStdpParams(p), TimeGrid(kDt));
+}
+
+void add_dopamine_if_needed(Network& net, Rule rule,
+                            const std::vector<std::pair<Step, double>>& rewards = {}) {
+  if (rule != Rule::reward_stdp) return;
+  Neuromodulator da("dopamine", 200.0, kDt);
+  for (const auto& [step, amount] : rewards) da.add(step, amount);
+  net.add_neuromodulator(std::move(da));
+}
+
 // A spike generator fires at `emissions` into one iaf_psc_exp neuron that
-// never fires, through one tsodyks_markram synapse of weight w and delay d
-// steps; returns the jumps of the neuron's excitatory current at the
+// never fires, through one synapse of weight w and delay d steps under the
+// rule; returns the jumps of the neuron's excitatory current at the
 // arrivals (I(a) - I(a - 1) P11, the amount delivered at step a).
-TrainRun run_train(const ParamMap& rule, const std::vector<Step>& emissions, float w,
-                   std::uint32_t d) {
+TrainRun run_train(const ParamMap& stp, const std::vector<Step>& emissions, float w,
+                   std::uint32_t d, Rule rule = Rule::tsodyks_markram) {
   Network net(TimeGrid(kDt), 1);
   std::vector<double> ms;
   for (const Step s : emissions) ms.push_back(static_cast<double>(s) * kDt);
@@ -67,8 +97,8 @@ TrainRun run_train(const ParamMap& rule, const std::vector<Step>& emissions, flo
   const auto& vars = registry().get("iaf_psc_exp", "test").state_vars;
   REQUIRE(vars.at(1).name == "I_syn_ex");
   const auto proj = net.add_projection("stp", src, tgt, {{0, 0, w, d}});
-  net.set_plasticity(proj,
-                     std::make_unique<TsodyksMarkram>(TsodyksMarkramParams(rule), TimeGrid(kDt)));
+  add_dopamine_if_needed(net, rule);
+  net.set_plasticity(proj, make_rule(rule, stp));
   net.add_probe({tgt, {1}, {0}, 1, 1});
   Simulator sim(std::move(net), SimulationOptions{});
   Collector c;
@@ -82,10 +112,14 @@ TrainRun run_train(const ParamMap& rule, const std::vector<Step>& emissions, flo
     r.jumps.push_back(I[a - 1] - I[a - 2] * p11);
   }
   const SynapseLocation only{0, 0};
-  r.u = sim.synapse_value(proj, 1, only);
-  r.x = sim.synapse_value(proj, 2, only);
+  const std::size_t u = rule == Rule::tsodyks_markram ? 1 : 2;
+  r.u = sim.synapse_value(proj, u, only);
+  r.x = sim.synapse_value(proj, u + 1, only);
   r.weight_after = sim.connectivity(proj).canonical().at(0).weight;
-  REQUIRE(sim.synapse_variables(proj) == std::vector<std::string>{"weight", "u", "x"});
+  REQUIRE(sim.synapse_variables(proj) ==
+          (rule == Rule::tsodyks_markram
+               ? std::vector<std::string>{"weight", "u", "x"}
+               : std::vector<std::string>{"weight", "eligibility", "u", "x"}));
   CHECK(sim.synapse_value(proj, 0, only) == w);
   return r;
 }
@@ -182,15 +216,65 @@ TEST_CASE("a negative weight is depressed and stays inhibitory", "[tsodyks_markr
   CHECK(f[2 * 250] == 0.0f);                                               // nothing excitatory
 }
 
-TEST_CASE("tsodyks_markram: a resumed checkpoint, 1 or more threads: the same run",
-          "[tsodyks_markram][determinism]") {
-  // A recurrent network whose recurrent synapses depress and facilitate.
-  auto build = [](int threads, unsigned partitions, bool plastic) {
+TEST_CASE("reward_stdp with tau_rec > 0 delivers w u x by the same recursion",
+          "[tsodyks_markram][rstdp]") {
+  // Depression at 20 Hz, depression with facilitation, and an irregular
+  // train: the amounts of tsodyks_markram, from the rule that learns.
+  const std::vector<Step> irregular = {100, 300, 3300, 3550, 10550, 10950};
+  const auto train20 = regular(100, 500, 30);
+  for (const double tau_facil : {0.0, 500.0}) {
+    INFO("tau_facil " << tau_facil);
+    for (const auto* emissions : {&train20, &irregular}) {
+      std::vector<Step> arrivals;
+      for (const Step s : *emissions) arrivals.push_back(s + 2);
+      const auto e = recursion(0.4, 300.0, tau_facil, arrivals);
+      const TrainRun r =
+          run_train(tm_params(0.4, 300.0, tau_facil), *emissions, 100.0f, 2, Rule::reward_stdp);
+      check_amounts(r, e, 100.0f);
+    }
+  }
+  // Without tau_rec the rule delivers its weights unscaled: every jump is w.
+  ParamMap off = params({{"tau_rec", 0.0}});
+  const TrainRun plain = [&] {
+    Network net(TimeGrid(kDt), 1);
+    const auto src = add(net, "pre", "spike_generator", 1,
+                         params({{"spike_times", std::vector<double>{10, 30, 50}}}));
+    const auto tgt = add(net, "post", "iaf_psc_exp", 1,
+                         params({{"V_th", 1e9}, {"tau_syn_ex", kTauSyn}, {"tau_syn_in", kTauSyn}}));
+    const auto proj = net.add_projection("p", src, tgt, {{0, 0, 100.0f, 1}});
+    add_dopamine_if_needed(net, Rule::reward_stdp);
+    net.set_plasticity(proj, make_rule(Rule::reward_stdp, off));
+    net.add_probe({tgt, {1}, {0}, 1, 1});
+    Simulator sim(std::move(net), SimulationOptions{});
+    REQUIRE(sim.plasticity(proj)->delivered(0) == nullptr);
+    Collector c;
+    sim.run_until(600, c);
+    CHECK(sim.synapse_variables(proj) == std::vector<std::string>{"weight", "eligibility"});
+    std::vector<double> I;
+    for (const auto& f : c.frames) I.insert(I.end(), f.begin(), f.end());
+    TrainRun t;
+    for (const std::size_t a : {101u, 301u, 501u}) {
+      t.jumps.push_back(I[a - 1] - I[a - 2] * std::exp(-kDt / kTauSyn));
+    }
+    return t;
+  }();
+  for (const double j : plain.jumps) CHECK(j == Approx(100.0).epsilon(1e-6));
+}
+
+TEST_CASE("short-term plasticity: a resumed checkpoint, 1 or more threads: the same run",
+          "[tsodyks_markram][rstdp][determinism]") {
+  // A recurrent network whose recurrent synapses depress and facilitate;
+  // under reward_stdp they also learn, from rewards every 0.5 s.
+  const Rule rule = GENERATE(Rule::tsodyks_markram, Rule::reward_stdp);
+  const bool learns = rule == Rule::reward_stdp;
+  INFO((learns ? "reward_stdp" : "tsodyks_markram"));
+  const std::size_t u_var = learns ? 2 : 1;
+  auto build = [&](int threads, unsigned partitions, bool plastic) {
     Network net(TimeGrid(0.1), 21);
     const auto r = add_recurrent(net, {200, 40.0, 600, 2.6f, 3.0, 21, 5});
     if (plastic) {
-      net.set_plasticity(r, std::make_unique<TsodyksMarkram>(
-                                TsodyksMarkramParams(tm_params(0.3, 200.0, 50.0)), TimeGrid(0.1)));
+      add_dopamine_if_needed(net, rule, {{500, 0.5}, {1000, 0.5}, {1500, 0.5}, {2500, 0.5}});
+      net.set_plasticity(r, make_rule(rule, tm_params(0.3, 200.0, 50.0)));
     }
     SimulationOptions opt;
     opt.threads = threads;
@@ -202,13 +286,13 @@ TEST_CASE("tsodyks_markram: a resumed checkpoint, 1 or more threads: the same ru
     std::vector<float> weights;
     std::vector<double> ux;
   };
-  auto result = [](Simulator& sim, const Collector& c) {
+  auto result = [u_var](Simulator& sim, const Collector& c) {
     Result out{hash(c.spikes), {}, {}};
     for (const auto& s : sim.connectivity(1).canonical()) out.weights.push_back(s.weight);
     if (sim.plasticity(1)) {
       for (const auto& at : sim.connectivity(1).canonical_locations()) {
-        out.ux.push_back(sim.synapse_value(1, 1, at));
-        out.ux.push_back(sim.synapse_value(1, 2, at));
+        out.ux.push_back(sim.synapse_value(1, u_var, at));
+        out.ux.push_back(sim.synapse_value(1, u_var + 1, at));
       }
     }
     return out;
@@ -226,10 +310,10 @@ TEST_CASE("tsodyks_markram: a resumed checkpoint, 1 or more threads: the same ru
     Collector c;
     still->run_until(3000, c);
     const Result static_run = result(*still, c);
-    // The rule changes the run, never the stored weights.
+    // The rule changes the run; only reward_stdp changes the stored weights.
     REQUIRE(static_run.spikes != ref.spikes);
-    CHECK(static_run.weights == ref.weights);
-    w0 = static_run.weights;
+    CHECK((static_run.weights == ref.weights) == !learns);
+    w0 = ref.weights;
   }
   // u and x moved away from rest (U, 1) on most synapses.
   std::size_t moved = 0;
@@ -282,4 +366,20 @@ TEST_CASE("bad tsodyks_markram parameters are clear errors", "[tsodyks_markram][
                     Contains("tau_facil = inf"));
   // The boundaries are valid: U = 1 (every spike uses all resources).
   CHECK(TsodyksMarkramParams(tm_params(1.0, 1e-3, 0.0)).U == 1.0);
+}
+
+TEST_CASE("bad short-term parameters of reward_stdp are clear errors",
+          "[tsodyks_markram][rstdp][validation]") {
+  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.0, 800.0, 0.0)),
+                    Contains("U = 0") && Contains("(0, 1]"));
+  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.5, -3.0, 0.0)),
+                    Contains("tau_rec = -3 ms") && Contains(">= 0"));
+  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.5, NAN, 0.0)), Contains("tau_rec = nan"));
+  // Facilitation alone is not offered: it needs the depression it modulates.
+  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.5, 0.0, 100.0)),
+                    Contains("tau_facil = 100 ms") && Contains("tau_rec > 0"));
+  // Off by default, with U's default kept valid.
+  const RewardStdpParams d;
+  CHECK(d.tau_rec == 0.0);
+  CHECK(d.U == 0.5);
 }

@@ -42,11 +42,30 @@
 //   w_min                    0
 //   w_max                    4      (> w_min)
 //   pairing                  "all"  or "nearest"
+//   U                        0.5    release fraction at rest, in (0, 1]
+//   tau_rec         ms       0      recovery of the resources (0: no
+//                                   short-term plasticity)
+//   tau_facil       ms       0      facilitation (0: none; needs tau_rec > 0)
+//
+// Short-term plasticity of the learned weights (tau_rec > 0): each arrival
+// delivers weight * u * x instead of the weight, with u and x following
+// the Tsodyks-Markram recursion exactly as `tsodyks_markram` does
+// (short_term.hpp); the learned weight w itself is unchanged by it. A
+// learned assembly whose lateral weights are strong enough to ignite from
+// noise then depresses its own synapses while it fires: the recurrent drive
+// falls by the factor u x within a few spikes and recovers over tau_rec, a
+// mechanism that can end the ignition (for EMBER's concept layer,
+// docs/ember.md). With
+// tau_rec = 0 the rule is the plain three-factor rule above, bit for bit.
+// u and x are kept per delay group (one set per projection and group, as
+// in tsodyks_markram); the synapse variables "u" and "x" are those of the
+// latest arrival.
 //
 // Reference: Izhikevich EM (2007) Solving the distal reward problem through
 // linkage of STDP and dopamine signaling. Cereb Cortex 17:2443.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +73,7 @@
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/registry.hpp"
+#include "spikeline/learning/short_term.hpp"
 #include "spikeline/learning/trace.hpp"
 
 namespace spikeline::learning {
@@ -70,6 +90,9 @@ struct RewardStdpParams {
   double w_min = 0.0;
   double w_max = 4.0;
   bool nearest = false;
+  double U = 0.5;
+  double tau_rec = 0.0;  // 0: no short-term plasticity
+  double tau_facil = 0.0;
 
   RewardStdpParams() = default;
   explicit RewardStdpParams(const ParamMap& p);
@@ -93,7 +116,10 @@ class RewardStdp final : public PlasticityRule {
                std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
                Step t) override;
   void sync(unsigned part, SynapseBlock& block, Step t) override;
-  std::vector<std::string> synapse_variables() const override { return {"weight", "eligibility"}; }
+  const float* delivered(unsigned part) const override {
+    return short_term_ ? state_[part].amount.data() : nullptr;
+  }
+  std::vector<std::string> synapse_variables() const override;
   double synapse_value(std::size_t var, unsigned part, const SynapseBlock& block, std::uint32_t k,
                        Step t) const override;
 
@@ -114,6 +140,9 @@ class RewardStdp final : public PlasticityRule {
     std::vector<Trace> pre;   // per delay group
     std::vector<Trace> post;  // per owned target
     NeuronIndex first_target = 0;
+    // Short-term plasticity (tau_rec > 0 only; empty otherwise).
+    std::vector<ShortTerm::Release> release;  // per delay group
+    std::vector<float> amount;                // per synapse: w u x of its latest arrival
   };
   struct WeightAndEligibility {
     double w, c;
@@ -136,6 +165,7 @@ class RewardStdp final : public PlasticityRule {
   Decay decay_d_;  // e^{-n dt/tau_d}
   double lambda_ = 0;
   const Neuromodulator* dopamine_ = nullptr;
+  std::optional<ShortTerm> short_term_;  // none when tau_rec = 0
   std::vector<PartState> state_;
 };
 
