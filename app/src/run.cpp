@@ -562,7 +562,9 @@ class RunSession {
       // a control queue; the simulation runs from one control event to the next.
       while (sim_->now() < until && completed) {
         const Step next = control_.empty() ? until : std::min(until, control_.top().step);
-        completed = sim_->run_until(next, *obs_);
+        // The state is scanned at `until`, and before a flush or a
+        // checkpoint writes it (handle()), not at every record's piece.
+        completed = sim_->run_until(next, *obs_, next == until);
         while (completed && control_.due(sim_->now())) handle(control_.top());
       }
     } catch (const Error& e) {
@@ -634,6 +636,7 @@ class RunSession {
   void handle(Event e) {
     control_.pop();
     if (e.kind == EventKind::flush) {
+      sim_->check_state();
       writer_->set_simulated_time(grid_.to_ms(sim_->now()));
       writer_->flush();
       e.step += flush_every_;
@@ -651,6 +654,7 @@ class RunSession {
       if (reward_input_->at_end()) return;  // nothing more will come
       e.step += reward_poll_;
     } else {
+      sim_->check_state();
       checkpoint_now();
       e.step += checkpoint_every_;
     }

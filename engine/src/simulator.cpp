@@ -1297,7 +1297,7 @@ std::vector<float> Simulator::probe_frame(std::size_t probe) const {
   return frame;
 }
 
-bool Simulator::run_until(Step stop, SimulationObserver& observer) {
+bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at_end) {
   // The wall-clock guard counts from the first call: a run made of several
   // run_until calls (one per flush or snapshot) is still one run.
   // (The rate guard's interval is state: it starts at step 0, or where a
@@ -1358,7 +1358,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       check_guards(now_);
       if (now_ >= next_state_check_) check_state(now_);
     }
-    if (completed && state_checked_ != now_) check_state(now_);
+    if (completed && check_at_end && state_checked_ != now_) check_state(now_);
   } catch (...) {
     // A guard or an observer stopped the run: leave the delay lines whole,
     // on this thread alone. (After a task's own error nothing is pending.)
