@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "spikeline/engine/exp.hpp"
 #include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline::learning {
@@ -39,7 +40,7 @@ class StepFunction {
 
 namespace detail {
 inline double decay_of(double x) {
-  return std::exp(-x);
+  return exp_neg(x);
 }
 inline double rise_of(double x) {
   return -std::expm1(-x);
