@@ -1,5 +1,7 @@
 #include "spikeline/neurons/iaf_psc_delta.hpp"
 
+#include "spikeline/engine/exp.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -68,7 +70,7 @@ namespace {
 double adaptation_kernel(double a, double b) {
   const double d = std::abs(a - b);
   const double phi = d == 0.0 ? 1.0 : -std::expm1(-d) / d;
-  return std::exp(-std::min(a, b)) * phi;
+  return exp_neg(std::min(a, b)) * phi;
 }
 
 }  // namespace
@@ -157,13 +159,49 @@ UpdateMode IafPscDelta::preferred_mode() const {
 
 double IafPscDelta::decay_w(NeuronIndex i, Step n) const {
   if (n <= 0) return w_[i];
-  return w_[i] * (n == 1 ? w_decay_ : std::exp(-static_cast<double>(n) * h_over_tau_w_));
+  return w_[i] * (n == 1 ? w_decay_ : exp_neg(static_cast<double>(n) * h_over_tau_w_));
+}
+
+template <bool kEach>
+double IafPscDelta::propagate_adapted(const Coefs<kEach>& c, NeuronIndex i, Step to,
+                                      double* w_to) const {
+  // V_min is -inf here (checked), so the closed form needs no clamp. Over
+  // n free steps from (V, w): V_inf + (V - V_inf) e^-b - w n h/C g(a, b),
+  // a = n h/tau_w, b = n h/tau_m. This is the hot path of an idle adaptive
+  // population (EMBER's concept layer: every input to a neuron that has
+  // fired once), so with tau_w > tau_m (a < b) it takes two transcendental
+  // calls, not five: e^-a, and expm1(a - b), from which e^-b = e^-a (1 + M)
+  // and g = e^-a (-M) / (b - a), without cancellation.
+  Step from = last_[i];
+  double V = V_[i];
+  double w = w_[i];
+  if (refr_end_[i] > from) {
+    w = decay_w(i, refr_end_[i] - from);
+    from = refr_end_[i];
+    V = c.V_reset[i];
+  }
+  const double V_inf = c.V_inf[i];
+  const auto n = static_cast<double>(to - from);
+  const double a = n * h_over_tau_w_, b = n * c.h_over_tau[i];
+  if (a < b) {
+    const double Ea = exp_neg(a);
+    const double M = std::expm1(a - b);
+    if (w_to != nullptr) *w_to = w * Ea;
+    return V_inf + (V - V_inf) * (Ea + Ea * M) + w * n * c.h_over_C[i] * Ea * M / (b - a);
+  }
+  if (w_to != nullptr) *w_to = w * exp_neg(a);
+  return V_inf + (V - V_inf) * exp_neg(b) - w * n * c.h_over_C[i] * adaptation_kernel(a, b);
 }
 
 template <bool kEach>
 double IafPscDelta::propagate(const Coefs<kEach>& c, NeuronIndex i, Step to, double* w_to) const {
   Step from = last_[i];
   double V = V_[i];
+  if (adaptive_ && w_[i] != 0.0 && to > from && to > refr_end_[i]) {
+    return propagate_adapted(c, i, to, w_to);
+  }
+  // With w = 0 (a neuron that never fired, or whose w underflowed) the
+  // adaptive closed form below reduces to the plain one: the same values.
   if (w_to != nullptr) *w_to = decay_w(i, to - from);
   if (to <= from) return V;
   if (to <= refr_end_[i]) return c.V_reset[i];
@@ -172,20 +210,15 @@ double IafPscDelta::propagate(const Coefs<kEach>& c, NeuronIndex i, Step to, dou
     V = c.V_reset[i];
   }
   const double V_inf = c.V_inf[i];
-  if (adaptive_) {
-    // V_min is -inf here (checked), so the closed form needs no clamp.
-    const double w = decay_w(i, from - last_[i]);
-    const auto n = static_cast<double>(to - from);
-    const double a = n * h_over_tau_w_, b = n * c.h_over_tau[i];
-    return V_inf + (V - V_inf) * std::exp(-b) - w * n * c.h_over_C[i] * adaptation_kernel(a, b);
-  }
+  if (adaptive_)
+    return V_inf + (V - V_inf) * exp_neg(static_cast<double>(to - from) * c.h_over_tau[i]);
   if (V < c.V_min) {
     // Only an initial value can lie below V_min; one clamped step brings V to
     // >= V_min, after which the clamped closed form below is exact.
     V = std::max(c.V_min, V_inf + (V - V_inf) * c.P22[i]);
     if (++from == to) return V;
   }
-  const double decay = std::exp(-static_cast<double>(to - from) * c.h_over_tau[i]);
+  const double decay = exp_neg(static_cast<double>(to - from) * c.h_over_tau[i]);
   return std::max(c.V_min, V_inf + (V - V_inf) * decay);
 }
 
@@ -255,6 +288,7 @@ void IafPscDelta::update_touched_with(const Coefs<kEach>& c, Step t,
       __builtin_prefetch(V_.data() + j, 1);
       __builtin_prefetch(last_.data() + j, 1);
       __builtin_prefetch(refr_end_.data() + j, 1);
+      if (adaptive_) __builtin_prefetch(w_.data() + j, 1);
     }
     const NeuronIndex i = touched[k];
     const double jump = detail::take(in.ex, i) + detail::take(in.in, i);

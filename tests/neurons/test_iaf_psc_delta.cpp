@@ -287,7 +287,8 @@ TEST_CASE("iaf_psc_delta: spike-frequency adaptation matches an independent inte
 
 TEST_CASE("iaf_psc_delta: with adaptation, the stepped and event-driven paths agree",
           "[iaf_psc_delta]") {
-  for (const double tau_w : {100.0, 10.0}) {
+  // tau_w > tau_m, = tau_m and < tau_m: each branch of the lazy closed form.
+  for (const double tau_w : {100.0, 10.0, 4.0}) {
     CAPTURE(tau_w);
     auto p = test::params("iaf_psc_delta");
     p.set("b", 40.0);

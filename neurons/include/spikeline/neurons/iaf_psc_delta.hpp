@@ -143,6 +143,9 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   double propagate(NeuronIndex i, Step to, double* w = nullptr) const;
   template <bool kEach>
   double propagate(const Coefs<kEach>& c, NeuronIndex i, Step to, double* w = nullptr) const;
+  // propagate() for w > 0, past the refractory period.
+  template <bool kEach>
+  double propagate_adapted(const Coefs<kEach>& c, NeuronIndex i, Step to, double* w) const;
   // w of neuron i decayed from its last update over n steps.
   double decay_w(NeuronIndex i, Step n) const;
   // One step from V and w (at t-1) with bias current I and jump, then V_min
