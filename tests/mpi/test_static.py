@@ -1,5 +1,6 @@
-"""Static networks at 1, 2 and 4 MPI ranks and at 2 ranks x 2 threads give
-/spikes bit-identical to one process (docs/mpi-design.md, slice 1).
+"""Networks at 1, 2 and 4 MPI ranks and at 2 ranks x 2 threads give /spikes
+bit-identical to one process (docs/mpi-design.md, slice 1): static ones of
+every kind of connection rule, and one with plasticity on.
 
     test_static.py SPIKELINE SOURCE_DIR MPIEXEC NETWORK
 
@@ -196,6 +197,11 @@ NETWORKS = {
                           sets=["population.drive.size=20000", "population.net.size=20000",
                                 "population.drive.params.rate=5.0"]),
     "pd14": pd14,
+    # Plasticity on (stdp, and short-term plasticity): rules keep their
+    # state per partition, so nothing of it travels between ranks.
+    "plastic": example("coba.toml", 300, sets=[
+        'projection.exc_to_exc.plasticity={rule="stdp", w_max=12.0, A_plus=0.5, A_minus=0.6}',
+        'projection.exc_to_inh.plasticity={rule="tsodyks_markram", U=0.5, tau_rec=100.0}']),
     "outdegree": outdegree,
     "explicit": explicit,
 }
