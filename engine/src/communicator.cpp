@@ -14,10 +14,13 @@ int rank_of(unsigned partition, unsigned partitions, int ranks) {
   return static_cast<int>(((static_cast<std::uint64_t>(partition) + 1) * ranks - 1) / partitions);
 }
 
-void SerialCommunicator::allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
-                                    std::vector<std::size_t>& counts) {
+std::uint64_t SerialCommunicator::allgatherv(std::span<const std::byte> mine,
+                                             std::vector<std::byte>& all,
+                                             std::vector<std::size_t>& counts,
+                                             std::uint64_t flags) {
   all.assign(mine.begin(), mine.end());
   counts.assign(1, mine.size());
+  return flags;
 }
 
 }  // namespace spikeline

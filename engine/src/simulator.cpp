@@ -1359,7 +1359,7 @@ void Simulator::step_window(Partition& part, Step t0, Step t1) {
   }
 }
 
-void Simulator::exchange_spikes(Step t0) {
+bool Simulator::exchange_spikes(Step t0) {
   // One sorted list, identical whatever the partitioning (the order is
   // total: a neuron spikes once per step). The partitions' lists are
   // sorted, so merging them one after another costs n per partition
@@ -1374,11 +1374,12 @@ void Simulator::exchange_spikes(Step t0) {
                std::back_inserter(merge_scratch_));
     std::swap(window_spikes_, merge_scratch_);
   }
-  if (comm_->size() > 1) gather_spikes(t0);
+  const bool stop = comm_->size() > 1 && gather_spikes(t0);
   for (const auto& s : window_spikes_) {
     ++spike_counts_[s.population];
     ++guard_counts_[s.population];
   }
+  return stop;
 }
 
 // Every process's spikes of the window, in the order one process gives them.
@@ -1388,7 +1389,10 @@ void Simulator::exchange_spikes(Step t0) {
 // neuron spikes once per step; a generator's repeated spikes in a step are
 // equal records), so the merged list is the single process's, element by
 // element: every partition then files the same deliveries in the same order.
-void Simulator::gather_spikes(Step t0) {
+//
+// The exchange also carries each process's stop request (a signal reaches
+// the processes at different moments): all stop after the same window.
+bool Simulator::gather_spikes(Step t0) {
   std::vector<WireSpike> mine(window_spikes_.size());
   for (std::size_t i = 0; i < mine.size(); ++i) {
     const SpikeRecord& s = window_spikes_[i];
@@ -1396,8 +1400,9 @@ void Simulator::gather_spikes(Step t0) {
                static_cast<std::uint32_t>(s.step - t0 - 1)};
   }
   std::vector<std::size_t> counts;
+  std::uint64_t stop = stop_requested_.load(std::memory_order_relaxed) ? 1 : 0;
   const std::vector<WireSpike> all =
-      allgather_records(*comm_, std::span<const WireSpike>(mine), counts);
+      allgather_records(*comm_, std::span<const WireSpike>(mine), counts, &stop);
   const auto decode = [&](const WireSpike& w) {
     const auto q = static_cast<std::uint32_t>(
         std::upper_bound(gid_base_.begin(), gid_base_.end(), std::uint64_t{w.gid}) -
@@ -1418,6 +1423,7 @@ void Simulator::gather_spikes(Step t0) {
                std::back_inserter(merge_scratch_));
     std::swap(window_spikes_, merge_scratch_);
   }
+  return stop != 0;
 }
 
 std::vector<float> Simulator::probe_frame(std::size_t probe) const {
@@ -1474,9 +1480,12 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
   };
 
   bool completed = true;
+  // Several processes learn of a stop request in the exchange, so that all
+  // stop after the same window (one window later than one process would).
+  const bool alone = comm_->size() == 1;
   try {
     while (now_ < stop) {
-      if (stop_requested_.load(std::memory_order_relaxed)) {
+      if (alone && stop_requested_.load(std::memory_order_relaxed)) {
         completed = false;
         break;
       }
@@ -1486,7 +1495,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       plan_probes(t0, t1);
       phase();
 
-      exchange_spikes(t0);
+      const bool stop_everywhere = exchange_spikes(t0);
       pending = !window_spikes_.empty();
 
       now_ = t1;
@@ -1497,6 +1506,10 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer) {
       observer.on_window(now_);
       check_guards(now_);
       if (now_ >= next_state_check_) check_state(now_);
+      if (stop_everywhere) {
+        completed = false;
+        break;
+      }
     }
     if (completed && state_checked_ != now_) check_state(now_);
   } catch (...) {

@@ -43,12 +43,20 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
-  void allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
-                  std::vector<std::size_t>& counts) override {
-    const std::uint64_t n = mine.size();
-    std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
-    check(MPI_Allgather(&n, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, comm_),
+  std::uint64_t allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
+                           std::vector<std::size_t>& counts, std::uint64_t flags) override {
+    // The header of each rank: its byte count and its flags (16 bytes).
+    const std::uint64_t header[2] = {mine.size(), flags};
+    std::vector<std::uint64_t> headers(2 * static_cast<std::size_t>(size_));
+    check(MPI_Allgather(header, 2, MPI_UINT64_T, headers.data(), 2, MPI_UINT64_T, comm_),
           "MPI_Allgather");
+    std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
+    std::uint64_t any = 0;
+    for (std::size_t r = 0; r < sizes.size(); ++r) {
+      sizes[r] = headers[2 * r];
+      any |= headers[2 * r + 1];
+    }
+    const std::uint64_t n = mine.size();
     counts.assign(sizes.begin(), sizes.end());
     std::uint64_t total = 0;
     std::vector<int> count(sizes.size()), displacement(sizes.size());
@@ -63,10 +71,11 @@ class MpiCommunicator final : public Communicator {
       total += sizes[r];
     }
     all.resize(total);
-    if (total == 0) return;
+    if (total == 0) return any;
     check(MPI_Allgatherv(mine.data(), static_cast<int>(n), MPI_BYTE, all.data(), count.data(),
                          displacement.data(), MPI_BYTE, comm_),
           "MPI_Allgatherv");
+    return any;
   }
   void allreduce_min(std::span<std::uint64_t> v) override { reduce(v, MPI_MIN); }
   void allreduce_max(std::span<std::uint64_t> v) override { reduce(v, MPI_MAX); }

@@ -131,6 +131,10 @@ TEST_CASE("allgatherv hands every rank's records over in rank order") {
   const auto all = allgather_records(comm, std::span<const std::uint64_t>(mine), counts);
   CHECK(counts == std::vector<std::size_t>{0, 1, 2, 3});
   CHECK(all == std::vector<std::uint64_t>{100, 200, 201, 300, 301, 302});
+  // Each rank's flags travel beside its count: every rank gets their or.
+  std::uint64_t flags = comm.rank() == 2 ? 4 : 0;
+  allgather_records(comm, std::span<const std::uint64_t>(mine), counts, &flags);
+  CHECK(flags == 4);
   // Nothing anywhere: no records, and no second collective needed.
   const auto none = allgather_records(comm, std::span<const std::uint64_t>(), counts);
   CHECK(none.empty());

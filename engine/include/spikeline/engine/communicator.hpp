@@ -43,10 +43,12 @@ class Communicator {
   virtual int rank() const = 0;
   virtual int size() const = 0;
   // Every rank's `mine`, concatenated in rank order; counts[r] receives
-  // rank r's number of bytes. Two collectives: the counts, then the bytes
-  // (none when every rank sends nothing).
-  virtual void allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
-                          std::vector<std::size_t>& counts) = 0;
+  // rank r's number of bytes. Two collectives: the counts with each rank's
+  // `flags` beside them, then the bytes (none when every rank sends
+  // nothing). Returns the bitwise or of every rank's flags (a window's
+  // exchange carries the ranks' stop requests so).
+  virtual std::uint64_t allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
+                                   std::vector<std::size_t>& counts, std::uint64_t flags) = 0;
   // Element-wise over the ranks, in place.
   virtual void allreduce_min(std::span<std::uint64_t> values) = 0;
   virtual void allreduce_max(std::span<std::uint64_t> values) = 0;
@@ -60,20 +62,22 @@ class SerialCommunicator final : public Communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
-  void allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
-                  std::vector<std::size_t>& counts) override;
+  std::uint64_t allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
+                           std::vector<std::size_t>& counts, std::uint64_t flags) override;
   void allreduce_min(std::span<std::uint64_t>) override {}
   void allreduce_max(std::span<std::uint64_t>) override {}
   void allreduce_sum(std::span<std::uint64_t>) override {}
   std::string library() const override { return "none"; }
 };
 
-// The typed form of Communicator::allgatherv for trivially copyable records.
+// The typed form of Communicator::allgatherv for trivially copyable records;
+// `flags`, when given, receives the or of every rank's flags (in: its own).
 template <class T>
 std::vector<T> allgather_records(Communicator& comm, std::span<const T> mine,
-                                 std::vector<std::size_t>& counts) {
+                                 std::vector<std::size_t>& counts, std::uint64_t* flags = nullptr) {
   std::vector<std::byte> bytes;
-  comm.allgatherv(std::as_bytes(mine), bytes, counts);
+  const std::uint64_t any = comm.allgatherv(std::as_bytes(mine), bytes, counts, flags ? *flags : 0);
+  if (flags) *flags = any;
   for (auto& c : counts) c /= sizeof(T);
   std::vector<T> out(bytes.size() / sizeof(T));
   if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));

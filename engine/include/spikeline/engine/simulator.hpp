@@ -169,8 +169,10 @@ class Simulator {
   // next step on (its counts stay a function of (seed, k, neuron, step)).
   void set_poisson_drive(std::size_t input, const PoissonDrive& drive);
 
-  // Asks a running simulation to stop at the end of the current window;
-  // safe to call from a signal handler or another thread.
+  // Asks a running simulation to stop at the end of the current window
+  // (of several processes: at the end of the window whose exchange first
+  // carries a request, the same for all); safe to call from a signal
+  // handler or another thread.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
   // Lets run_until go on after a stop request (an in-process caller that
   // caught Ctrl-C and continues).
@@ -259,10 +261,12 @@ class Simulator {
   void plan_probes(Step t0, Step t1);
   void sample_probes(const Partition& part, Step t);
   // The partitions' spikes of the window after step t0 merged into
-  // window_spikes_ (with every other process's), counted.
-  void exchange_spikes(Step t0);
-  // The spikes of every process merged into window_spikes_ (K > 1).
-  void gather_spikes(Step t0);
+  // window_spikes_ (with every other process's), counted. Returns whether
+  // any process asked to stop (K > 1; one process checks before a window).
+  bool exchange_spikes(Step t0);
+  // The spikes of every process merged into window_spikes_ (K > 1), and
+  // whether any process asked to stop.
+  bool gather_spikes(Step t0);
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
