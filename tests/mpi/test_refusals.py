@@ -61,5 +61,6 @@ check("resume", 2, ["resume", "c.h5"], 64, "spikeline resume", ONE, "rank 0 of 2
 check("train", 4, ["train", "CONFIG"], 64, "spikeline train runs in one process", "rank 0 of 4",
       "mpirun -np 4")
 check("ember", 2, ["ember", "CONFIG"], 64, "spikeline ember", ONE)
+check("report", 2, ["report", "CONFIG"], 64, "spikeline report runs in one process")
 check("partitions fewer than ranks", 4, ["run", "CONFIG", "--set", "simulation.partitions=3", "--set", "output.edges=false"], 78,
       "simulation.partitions = 3 is fewer than the 4 MPI ranks")

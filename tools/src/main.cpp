@@ -657,7 +657,9 @@ const char* kPythonPackages = "python3 python3-numpy python3-h5py python3-matplo
 // The package of the source tree this binary was built from comes first on
 // PYTHONPATH (so a build tree needs no installation); without it, the one
 // `cmake --install` put into the interpreter's dist-packages is used.
-int cmd_report(const std::vector<std::string>& args, const std::string&, const Comm&) {
+int cmd_report(const std::vector<std::string>& args, const std::string&, const Comm& comm) {
+  // K ranks would write the same report files at once.
+  refuse_ranks(comm, "spikeline report");
   po::options_description o("options");
   std::string file;
   o.add_options()("output,o", po::value<std::string>(),
