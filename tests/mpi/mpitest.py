@@ -35,25 +35,34 @@ def run(args, ranks=None, cwd=None):
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
 
 
-def spikes(path):
-    """Every dataset under /spikes, by its path."""
+def datasets(path, group="spikes"):
+    """Every dataset under /GROUP, by its path (none when the file has no such group)."""
     out = {}
     with h5py.File(path, "r") as f:
-        f["spikes"].visititems(
-            lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None
-        )
+        if group in f:
+            f[group].visititems(
+                lambda name, obj: out.__setitem__(name, obj[()])
+                if isinstance(obj, h5py.Dataset) else None)
     return out
 
 
-def same_spikes(a, b):
-    """Why /spikes of two files differ, or None when they are equal, bit for bit."""
-    x, y = spikes(a), spikes(b)
+def spikes(path):
+    return datasets(path, "spikes")
+
+
+def same_datasets(a, b, group="spikes"):
+    """Why /GROUP of two files differs, or None when it is equal, bit for bit."""
+    x, y = datasets(a, group), datasets(b, group)
     if sorted(x) != sorted(y):
         return "datasets differ: %s vs %s" % (sorted(x), sorted(y))
     for name in x:
         if x[name].dtype != y[name].dtype or not np.array_equal(x[name], y[name]):
-            return "/spikes/%s differs (%d vs %d values)" % (name, len(x[name]), len(y[name]))
+            return "/%s/%s differs (%d vs %d values)" % (group, name, len(x[name]), len(y[name]))
     return None
+
+
+def same_spikes(a, b):
+    return same_datasets(a, b, "spikes")
 
 
 def strip_tables(text, header):
