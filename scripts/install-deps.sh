@@ -17,6 +17,7 @@ pkgs=(
   python3-neo                                 # optional: Neo objects from the Python package
   python3-pynn                                # the PyNN backend (spikeline.pynn) and its tests
   pybind11-dev python3-dev                    # the compiled Python module (python/src)
+  libopenmpi-dev openmpi-bin                  # runs of several processes (mpi/, tests/mpi)
   chromium                                    # tests open the HTML report headless
   python3-brian                               # the reference peer (Brian2)
 )

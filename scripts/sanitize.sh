@@ -8,8 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 supp="$PWD/tests/sanitizers"
+# Without MPI (-DSPIKELINE_MPI=OFF): Open MPI's own allocations at
+# MPI_Init are reported as leaks by LeakSanitizer, and its shared-memory
+# transport is not instrumented. The engine's side of the MPI runs (the
+# placement, the serial communicator, the exchange code) is still built and
+# tested here; tests/mpi runs in the plain build.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSPIKELINE_SANITIZE=address,undefined
+  -DSPIKELINE_SANITIZE=address,undefined -DSPIKELINE_MPI=OFF
 cmake --build build-asan --parallel "$jobs"
 # The shadow memory needs terabytes of address space, so the error tests'
 # RLIMIT_AS is replaced by ASan's own allocation limit (see test_errors.py).

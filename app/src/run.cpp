@@ -382,6 +382,36 @@ enum ControlKind : std::uint32_t {
 
 // One run, from its built network to its result: run() starts it at step 0,
 // resume() restores it from a checkpoint first.
+
+// What a run of several processes cannot do yet (docs/mpi-design.md,
+// section 10: slices 3 and 4 distribute them): refused before anything is
+// built, by every rank alike (the config is the same), so all exit.
+void refuse_what_runs_in_one_process(const Config& c, const RunOptions& o, int ranks) {
+  if (ranks <= 1) return;
+  const auto refuse = [&](const std::string& feature, std::string_view instead) {
+    throw UsageError(fmt::format(
+        "{} runs in one process: this run has {} MPI ranks (mpirun -np {}); {}, or run it "
+        "without mpirun",
+        feature, ranks, ranks, instead));
+  };
+  if (!o.checkpoint_path.empty()) refuse("--checkpoint (checkpoints)", "leave out --checkpoint");
+  if (!o.reward_input.empty()) {
+    refuse("--reward-input (rewards from a file or a stream)", "leave out --reward-input");
+  }
+  if (!o.tables.empty()) refuse("a session's own tables", "leave them out");
+  if (!c.records.empty()) {
+    refuse(fmt::format("[[record]] ({}: traces of state variables)", c.records[0].label()),
+           "record spikes only");
+  }
+  if (!c.weight_records.empty()) {
+    refuse(fmt::format("[[record_weights]] '{}' (weight records)", c.weight_records[0].name),
+           "leave out [[record_weights]]");
+  }
+  if (c.output.write_edges && !c.output.file.empty()) {
+    refuse("output.edges = true (the default: the final weights written as SONATA edges)",
+           "set output.edges = false (--set output.edges=false)");
+  }
+}
 }  // namespace
 
 // The run of a config: built, started (or restored from a checkpoint), then
@@ -398,6 +428,14 @@ class RunSession {
         registry_(with_plugins(c_, registry, own_registry_)),
         options_(std::move(options)),
         t_start_(Clock::now()) {
+    const int ranks = options_.comm ? options_.comm->size() : 1;
+    refuse_what_runs_in_one_process(c_, options_, ranks);
+    if (start == Start::resume && ranks > 1) {
+      throw UsageError(fmt::format(
+          "spikeline resume runs in one process: this run has {} MPI ranks; run it without "
+          "mpirun",
+          ranks));
+    }
     // The files first: a clash, an output that cannot be created or an
     // input that cannot be read is found before the build, which may be long.
     check_files(start);
@@ -433,11 +471,12 @@ class RunSession {
 
     SimulationOptions so;
     so.threads = c_.simulation.threads;
-    so.partitions = c_.simulation.partitions;
+    so.partitions = c_.simulation.partitions_given ? c_.simulation.partitions : 0;
     so.max_rate_hz = c_.simulation.max_rate_hz;
     so.guard_interval_ms = c_.simulation.guard_interval_ms;
     so.wall_limit_s = c_.simulation.wall_limit_s;
     so.stop_signal = options_.stop_signal;  // Ctrl-C while the synapses are laid out
+    so.comm = options_.comm;
     sim_ = std::make_unique<Simulator>(std::move(built.network), so);
     // What the checkpoint does not hold because the config rebuilds it:
     // computed once (it hashes every synapse).
@@ -472,15 +511,18 @@ class RunSession {
   void start() {
     open_reward_input();
     stop_if_signalled();  // the last moment at which nothing is written yet
-    if (!c_.output.file.empty()) {
+    // Rank 0 alone writes the file; every rank has the same control
+    // events, so that all run the same windows.
+    const bool output = !c_.output.file.empty();
+    if (output && writes_output()) {
       writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
     }
     initial_frames_due_ = true;
-    if (writer_) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
-    for (std::uint32_t k = 0; writer_ && k < weight_records_.size(); ++k) {
+    if (output) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
+    for (std::uint32_t k = 0; output && k < weight_records_.size(); ++k) {
       control_.push({weight_records_[k].start, EventKind::record, kWeightRecord, k, 0, 0});
     }
-    for (std::uint32_t k = 0; writer_ && k < modulator_records_.size(); ++k) {
+    for (std::uint32_t k = 0; output && k < modulator_records_.size(); ++k) {
       control_.push({modulator_records_[k].interval, EventKind::record, kModulatorRecord, k, 0, 0});
     }
     add_periodic_events();
@@ -637,8 +679,10 @@ class RunSession {
     control_.pop();
     if (e.kind == EventKind::flush) {
       sim_->check_state();
-      writer_->set_simulated_time(grid_.to_ms(sim_->now()));
-      writer_->flush();
+      if (writer_) {
+        writer_->set_simulated_time(grid_.to_ms(sim_->now()));
+        writer_->flush();
+      }
       e.step += flush_every_;
     } else if (e.a == kWeightRecord) {
       recorders_[e.b].sample(*writer_, e.b, *sim_);
@@ -646,8 +690,10 @@ class RunSession {
       if (e.step > weight_records_[e.b].stop) return;  // its last sample was taken
     } else if (e.a == kModulatorRecord) {
       const auto& m = modulator_records_[e.b];
-      writer_->append_modulator_sample(e.b, grid_.to_ms(sim_->now()),
-                                       sim_->network().modulators()[m.modulator].at(sim_->now()));
+      if (writer_) {
+        writer_->append_modulator_sample(e.b, grid_.to_ms(sim_->now()),
+                                         sim_->network().modulators()[m.modulator].at(sim_->now()));
+      }
       e.step += m.interval;
     } else if (e.a == kRewardPoll) {
       schedule(reward_input_->poll());
@@ -670,6 +716,9 @@ class RunSession {
   // A SIGINT or SIGTERM before the run starts (during the build, most
   // likely) ends it without a file: Error(interrupted / terminated).
   void stop_if_signalled() const { check_stop(options_.stop_signal, "building the network"); }
+
+  // This process writes the output file: rank 0 of the run's processes.
+  bool writes_output() const { return !options_.comm || options_.comm->rank() == 0; }
 
   // No file written is another file of the run (the config, an input, the
   // other output), and each can be created: refused before anything is
@@ -1107,6 +1156,9 @@ RunResult resume(const std::string& checkpoint, const Registry& registry,
   resolve_input_paths(c, base);
   c.output.file = output;
   if (output_path) *output_path = output;
+  // The partitioning is part of the state: the checkpointed run's, whatever
+  // the threads now.
+  c.simulation.partitions_given = true;
   if (options.threads != 0) c.simulation.threads = options.threads;
 
   RunOptions ro = options.run;

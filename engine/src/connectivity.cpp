@@ -341,50 +341,85 @@ unsigned Partitioning::part_of(std::size_t n, NeuronIndex i) const {
   return static_cast<unsigned>(((static_cast<std::uint64_t>(i) + 1) * parts_ - 1) / n);
 }
 
+namespace {
+
+// Refuses a projection of 2^32 - 1 synapses or more (counted over every
+// partition, whichever of them this process lays out).
+void check_total(std::size_t synapses) {
+  if (synapses >= std::numeric_limits<std::uint32_t>::max()) {
+    throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported",
+                                  synapses, std::numeric_limits<std::uint32_t>::max() - 1));
+  }
+}
+
+void check_synapse(const SynapseRecord& s, std::size_t n_source, std::size_t n_target) {
+  if (s.source >= n_source || s.target >= n_target || s.delay < 1 || s.delay > kMaxDelaySteps)
+    invalid_synapse(s, n_source, n_target);
+}
+
+Placement resolved(Placement local, const Partitioning& parts) {
+  if (local.end == 0) return {0, parts.count()};
+  return local;
+}
+
+}  // namespace
+
 // Each block is laid out on its own (in parallel) from its synapses in
 // insertion order: counting-sorted by source (stable), then each source's
 // row sorted by (delay, target), stable; the same order as one stable sort
 // by (source, delay, target), at a fraction of the cost.
 Connectivity::Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_source,
-                           std::size_t n_target, const Partitioning& parts, const Poll& poll)
+                           std::size_t n_target, const Partitioning& parts, const Poll& poll,
+                           Placement local)
     : blocks_(parts.count()), n_source_(n_source), n_target_(n_target) {
-  if (synapses.size() >= std::numeric_limits<std::uint32_t>::max()) {
-    throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported",
-                                  synapses.size(), std::numeric_limits<std::uint32_t>::max() - 1));
-  }
+  local = resolved(local, parts);
+  check_total(synapses.size());
   // Every synapse is checked before RecordSource indexes the list by target.
-  for (const auto& s : synapses) {
-    if (s.source >= n_source || s.target >= n_target || s.delay < 1 || s.delay > kMaxDelaySteps)
-      invalid_synapse(s, n_source, n_target);
+  for (const auto& s : synapses) check_synapse(s, n_source, n_target);
+  if (local.count() != parts.count()) {
+    // Another process lays out the rest; the kept records keep their order.
+    std::erase_if(synapses, [&](const SynapseRecord& s) {
+      return !local.owns(parts.part_of(n_target, s.target));
+    });
   }
   const RecordSource records(std::move(synapses), n_target);
   lay_out(
-      records, parts, [&](IndexRange r) { records.release(r.begin, r.end); }, poll);
+      records, parts, local, [&](IndexRange r) { records.release(r.begin, r.end); }, poll);
 }
 
 Connectivity::Connectivity(const SynapseSource& source, std::size_t n_source, std::size_t n_target,
-                           const Partitioning& parts, const Poll& poll)
+                           const Partitioning& parts, const Poll& poll, Placement local)
     : blocks_(parts.count()), n_source_(n_source), n_target_(n_target) {
+  local = resolved(local, parts);
   if (source.by_target()) {
     lay_out(
-        source, parts, [](IndexRange) {}, poll);
+        source, parts, local, [](IndexRange) {}, poll);
     return;
   }
-  // Drawn in another order (per source, or one stream): made once, in full.
-  std::vector<SynapseRecord> all;
+  // Drawn in another order (per source, or one stream): made once, in full,
+  // and of it only the synapses onto local partitions kept (every one
+  // checked, so that every process refuses the same synapse).
+  std::vector<SynapseRecord> kept;
+  std::size_t total = 0;
+  const bool all = local.count() == parts.count();
   source.generate(0, static_cast<NeuronIndex>(n_target), [&](std::span<const SynapseRecord> r) {
     if (poll) poll();
-    all.insert(all.end(), r.begin(), r.end());
+    total += r.size();
+    check_total(total);
+    for (const auto& s : r) {
+      check_synapse(s, n_source, n_target);
+      if (all || local.owns(parts.part_of(n_target, s.target))) kept.push_back(s);
+    }
   });
-  *this = Connectivity(std::move(all), n_source, n_target, parts, poll);
+  *this = Connectivity(std::move(kept), n_source, n_target, parts, poll, local);
 }
 
-void Connectivity::lay_out(const SynapseSource& source, const Partitioning& parts,
+void Connectivity::lay_out(const SynapseSource& source, const Partitioning& parts, Placement local,
                            const std::function<void(IndexRange)>& laid_out, const Poll& poll) {
   const unsigned n_parts = parts.count();
   std::vector<std::vector<bool>> seen(n_parts);
   std::vector<std::exception_ptr> errors(n_parts);
-  tbb::parallel_for(0u, n_parts, [&](unsigned p) {
+  tbb::parallel_for(local.first, local.end, [&](unsigned p) {
     try {
       const IndexRange range = parts.range(n_target_, p);
       SynapseBlock& blk = blocks_[p];
@@ -409,10 +444,7 @@ void Connectivity::lay_out(const SynapseSource& source, const Partitioning& part
     count_ += blocks_[p].size();
     max_delay = std::max(max_delay, seen[p].empty() ? 0 : seen[p].size() - 1);
   }
-  if (count_ >= std::numeric_limits<std::uint32_t>::max()) {
-    throw ConfigError(fmt::format("a projection has {} synapses; at most {} are supported", count_,
-                                  std::numeric_limits<std::uint32_t>::max() - 1));
-  }
+  check_total(count_);
   for (std::size_t d = 1; d <= max_delay; ++d) {
     bool any = false;
     for (const auto& s : seen) any = any || (s.size() > d && s[d]);

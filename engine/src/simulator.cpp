@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -84,10 +85,21 @@ struct Simulator::ProbeWindow {
 
 namespace {
 SimulationOptions resolved(SimulationOptions o) {
+  if (!o.comm) o.comm = std::make_shared<SerialCommunicator>();
   // (threads is checked below: an invalid count must not fail here first)
-  if (o.partitions == 0) o.partitions = static_cast<unsigned>(std::clamp(o.threads, 1, 1024));
+  if (o.partitions == 0) {
+    o.partitions = static_cast<unsigned>(std::clamp(o.threads, 1, 1024)) *
+                   static_cast<unsigned>(std::max(o.comm->size(), 1));
+  }
   return o;
 }
+
+// One spike as it travels between processes (8 bytes): the neuron's global
+// id (population base + index) and its step after the window's start.
+struct WireSpike {
+  std::uint32_t gid;
+  std::uint32_t step_offset;  // step - t0 - 1, in [0, window)
+};
 }  // namespace
 
 void check_stop(const volatile std::sig_atomic_t* stop, const char* what) {
@@ -99,10 +111,30 @@ void check_stop(const volatile std::sig_atomic_t* stop, const char* what) {
 }
 
 Simulator::Simulator(Network network, SimulationOptions options)
-    : network_(std::move(network)), options_(resolved(options)), parts_(options_.partitions) {
+    : network_(std::move(network)),
+      options_(resolved(std::move(options))),
+      parts_(options_.partitions),
+      comm_(options_.comm) {
   if (options_.threads < 1 || options_.threads > 1024) {
     throw ConfigError(
         fmt::format("threads = {} is out of range: valid is 1 to 1024", options_.threads));
+  }
+  const int ranks = comm_->size();
+  if (parts_.count() < static_cast<unsigned>(ranks)) {
+    throw ConfigError(fmt::format(
+        "simulation.partitions = {} is fewer than the {} MPI ranks: each rank needs at least one "
+        "partition; give at least {}, or leave it unset (one per thread per rank)",
+        parts_.count(), ranks, ranks));
+  }
+  placement_ = place(parts_.count(), comm_->rank(), ranks);
+  gid_base_.assign(1, 0);
+  for (const auto& p : network_.populations())
+    gid_base_.push_back(gid_base_.back() + p.population->size());
+  if (ranks > 1 && gid_base_.back() > std::numeric_limits<std::uint32_t>::max()) {
+    throw ConfigError(fmt::format(
+        "the network has {} neurons; a run of several processes supports at most {} (32-bit "
+        "neuron ids in the spike exchange)",
+        gid_base_.back(), std::numeric_limits<std::uint32_t>::max()));
   }
   if (!(options_.max_rate_hz >= 0) || !(options_.wall_limit_s >= 0) ||
       !(options_.guard_interval_ms > 0)) {
@@ -152,35 +184,72 @@ void Simulator::lay_out_projections() {
       const auto stop = [this] { check_stop(options_.stop_signal, "building the network"); };
       stop();
       if (proj.drawn) {
-        laid_out[k].emplace(*proj.drawn, n_source, n_target, parts_, stop);
+        laid_out[k].emplace(*proj.drawn, n_source, n_target, parts_, stop, placement_);
         proj.drawn.reset();
       } else {
-        laid_out[k].emplace(std::move(proj.synapses), n_source, n_target, parts_, stop);
+        laid_out[k].emplace(std::move(proj.synapses), n_source, n_target, parts_, stop, placement_);
       }
       proj.synapses = {};
     } catch (...) {
       errors[k] = std::current_exception();
     }
   });
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-  Step min_delay = 0;
+  // Every process learns whether any failed before the next collective
+  // (the largest exit code): the others then stop too instead of waiting.
+  // Each process reports its own error; the others say that one failed.
+  const ExitCode failed = [&] {
+    for (const auto& e : errors) {
+      if (!e) continue;
+      try {
+        std::rethrow_exception(e);
+      } catch (const Error& err) {
+        return err.code();
+      } catch (...) {
+        return ExitCode::software;
+      }
+    }
+    return ExitCode::ok;
+  }();
+  std::uint64_t min_delay = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t max_delay[2] = {0, static_cast<std::uint64_t>(failed)};
+  total_synapses_.assign(projections.size(), 0);
   for (std::size_t k = 0; k < projections.size(); ++k) {
+    if (!laid_out[k]) continue;
+    const auto& c = *laid_out[k];
+    total_synapses_[k] = c.size();
+    if (c.size() > 0) min_delay = std::min<std::uint64_t>(min_delay, c.min_delay());
+    max_delay[0] = std::max<std::uint64_t>(max_delay[0], c.max_delay());
+  }
+  comm_->allreduce_max(max_delay);
+  if (max_delay[1] != 0) {
+    for (const auto& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
+    throw Error(static_cast<ExitCode>(max_delay[1]),
+                "another MPI rank failed while laying out the synapses (its error is in its own "
+                "output)");
+  }
+  // The window and the calendar are the run's, not this process's: the
+  // same at any number of processes (the checkpoint indexes the calendar
+  // by step modulo its size; observers see the same windows).
+  comm_->allreduce_min({&min_delay, 1});
+  comm_->allreduce_sum(total_synapses_);
+  for (std::size_t k = 0; k < projections.size(); ++k) {
+    if (total_synapses_[k] >= std::numeric_limits<std::uint32_t>::max()) {
+      throw ConfigError(fmt::format("projection '{}' has {} synapses; at most {} are supported",
+                                    projections[k].name, total_synapses_[k],
+                                    std::numeric_limits<std::uint32_t>::max() - 1));
+    }
     connectivity_.push_back(std::move(*laid_out[k]));
     laid_out[k].reset();
-    const auto& c = connectivity_.back();
-    if (c.size() > 0) {
+    if (connectivity_.back().size() > 0)
       projections_from_[projections[k].source].push_back(static_cast<std::uint32_t>(k));
-      min_delay = min_delay == 0 ? c.min_delay() : std::min<Step>(min_delay, c.min_delay());
-    }
   }
-  window_ = min_delay > 0 ? min_delay : kWindowWithoutProjections;
-  std::uint32_t max_delay = 0;
-  for (const auto& c : connectivity_) max_delay = std::max(max_delay, c.max_delay());
+  window_ = min_delay != std::numeric_limits<std::uint64_t>::max() ? static_cast<Step>(min_delay)
+                                                                   : kWindowWithoutProjections;
   // Arrivals lie in (window end, window end + max delay]: max_delay + 1
   // buckets keep every step in flight distinct.
-  ring_size_ = static_cast<std::size_t>(max_delay) + 1;
+  ring_size_ = static_cast<std::size_t>(max_delay[0]) + 1;
 }
 
 void Simulator::choose_update_modes() {
@@ -239,7 +308,7 @@ void Simulator::make_inputs() {
 void Simulator::make_partitions() {
   auto& pops = network_.populations();
   const std::size_t n_pop = pops.size();
-  for (unsigned p = 0; p < parts_.count(); ++p) {
+  for (unsigned p = placement_.first; p < placement_.end; ++p) {
     auto part = std::make_unique<Partition>();
     part->index = p;
     part->touched.resize(n_pop);
@@ -560,8 +629,10 @@ void Simulator::clamp(std::size_t population, Step step, NeuronIndex neuron) {
                 fmt::format("clamp of population '{}': step {} is not after the current step {}",
                             pop.name, step, now_));
   }
+  // Every process is told; the one that owns the neuron files it.
   const unsigned part = parts_.part_of(pop.population->size(), neuron);
-  partitions_[part]->queue.push(
+  if (!placement_.owns(part)) return;
+  partitions_[part - placement_.first]->queue.push(
       {step, EventKind::clamp, static_cast<std::uint32_t>(population), neuron, 0, 0});
 }
 
@@ -650,7 +721,43 @@ void add_stored_targets(Hash64& h, const SynapseBlock& b) {
 
 }  // namespace
 
+// Each block of each projection is hashed on its own, by the process that
+// holds it; the processes exchange these hashes and every one hashes the
+// same sequence (the projections' descriptions, then per projection its
+// blocks' hashes in partition order), so the value does not depend on the
+// number of processes.
 std::uint64_t Simulator::fingerprint() const {
+  const auto& projections = network_.projections();
+  std::vector<std::uint64_t> mine;  // per projection, per local partition
+  for (std::size_t k = 0; k < connectivity_.size(); ++k) {
+    for (unsigned p = placement_.first; p < placement_.end; ++p) {
+      const SynapseBlock& b = connectivity_[k].block(p);
+      Hash64 h;
+      h.add(b.row);
+      for (const DelayGroup& g : b.all_groups()) {
+        h.add_word(g.begin);
+        h.add_word(g.end);
+        h.add_word(std::uint64_t{g.delay} << 1 | (g.consecutive ? 1 : 0));
+        h.add_word(g.first);
+      }
+      add_stored_targets(h, b);
+      if (!projections[k].plasticity) h.add(b.weight);  // plastic weights are in the checkpoint
+      mine.push_back(h.value());
+    }
+  }
+  std::vector<std::size_t> counts;
+  const std::vector<std::uint64_t> all =
+      allgather_records(*comm_, std::span<const std::uint64_t>(mine), counts);
+  // block_hash[k * P + p], from each rank's (projection, partition) order.
+  const unsigned n_parts = parts_.count();
+  std::vector<std::uint64_t> block_hash(connectivity_.size() * n_parts, 0);
+  std::size_t at = 0;
+  for (int r = 0; r < comm_->size(); ++r) {
+    const Placement pl = place(n_parts, r, comm_->size());
+    for (std::size_t k = 0; k < connectivity_.size(); ++k) {
+      for (unsigned p = pl.first; p < pl.end; ++p) block_hash[k * n_parts + p] = all.at(at++);
+    }
+  }
   Hash64 h;
   h.add_word(parts_.count());
   for (const auto& p : network_.populations()) {
@@ -669,18 +776,7 @@ std::uint64_t Simulator::fingerprint() const {
     if (const std::uint64_t f = proj.plasticity ? proj.plasticity->fingerprint() : 0; f != 0) {
       h.add_word(f);
     }
-    for (unsigned p = 0; p < parts_.count(); ++p) {
-      const SynapseBlock& b = connectivity_[k].block(p);
-      h.add(b.row);
-      for (const DelayGroup& g : b.all_groups()) {
-        h.add_word(g.begin);
-        h.add_word(g.end);
-        h.add_word(std::uint64_t{g.delay} << 1 | (g.consecutive ? 1 : 0));
-        h.add_word(g.first);
-      }
-      add_stored_targets(h, b);
-      if (!proj.plasticity) h.add(b.weight);  // plastic weights are in the checkpoint
-    }
+    for (unsigned p = 0; p < n_parts; ++p) h.add_word(block_hash[k * n_parts + p]);
   }
   return h.value();
 }
@@ -688,6 +784,10 @@ std::uint64_t Simulator::fingerprint() const {
 void Simulator::checkpoint(StateArchive& a) {
   if (const std::string why = why_not_checkpointable(); !why.empty()) {
     throw ConfigError("cannot checkpoint: " + why);
+  }
+  if (comm_->size() > 1) {
+    throw UsageError(
+        "checkpoints run in one process: this is one of several MPI ranks (run without mpirun)");
   }
   StateArchive::Scope scope(a, "simulator");
   std::uint32_t parts = parts_.count();
@@ -785,7 +885,7 @@ void Simulator::checkpoint(StateArchive& a) {
 
 std::size_t Simulator::synapse_count() const {
   std::size_t n = 0;
-  for (const auto& c : connectivity_) n += c.size();
+  for (const auto c : total_synapses_) n += c;
   return n;
 }
 
@@ -1259,7 +1359,7 @@ void Simulator::step_window(Partition& part, Step t0, Step t1) {
   }
 }
 
-void Simulator::exchange_spikes() {
+bool Simulator::exchange_spikes(Step t0) {
   // One sorted list, identical whatever the partitioning (the order is
   // total: a neuron spikes once per step). The partitions' lists are
   // sorted, so merging them one after another costs n per partition
@@ -1274,10 +1374,56 @@ void Simulator::exchange_spikes() {
                std::back_inserter(merge_scratch_));
     std::swap(window_spikes_, merge_scratch_);
   }
+  const bool stop = comm_->size() > 1 && gather_spikes(t0);
   for (const auto& s : window_spikes_) {
     ++spike_counts_[s.population];
     ++guard_counts_[s.population];
   }
+  return stop;
+}
+
+// Every process's spikes of the window, in the order one process gives them.
+// Each process's list is sorted by (step, population, neuron), which is the
+// order of (step offset, global id); the allgather hands them over in rank
+// order and a merge rebuilds the one sorted list. The order is total (a
+// neuron spikes once per step; a generator's repeated spikes in a step are
+// equal records), so the merged list is the single process's, element by
+// element: every partition then files the same deliveries in the same order.
+//
+// The exchange also carries each process's stop request (a signal reaches
+// the processes at different moments): all stop after the same window.
+bool Simulator::gather_spikes(Step t0) {
+  std::vector<WireSpike> mine(window_spikes_.size());
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    const SpikeRecord& s = window_spikes_[i];
+    mine[i] = {static_cast<std::uint32_t>(gid_base_[s.population] + s.neuron),
+               static_cast<std::uint32_t>(s.step - t0 - 1)};
+  }
+  std::vector<std::size_t> counts;
+  std::uint64_t stop = stop_requested_.load(std::memory_order_relaxed) ? 1 : 0;
+  const std::vector<WireSpike> all =
+      allgather_records(*comm_, std::span<const WireSpike>(mine), counts, &stop);
+  const auto decode = [&](const WireSpike& w) {
+    const auto q = static_cast<std::uint32_t>(
+        std::upper_bound(gid_base_.begin(), gid_base_.end(), std::uint64_t{w.gid}) -
+        gid_base_.begin() - 1);
+    return SpikeRecord{t0 + 1 + static_cast<Step>(w.step_offset), q,
+                       static_cast<NeuronIndex>(w.gid - gid_base_[q])};
+  };
+  window_spikes_.clear();
+  std::vector<SpikeRecord> block;
+  std::size_t at = 0;
+  for (const std::size_t n : counts) {
+    block.clear();
+    for (std::size_t i = at; i < at + n; ++i) block.push_back(decode(all[i]));
+    at += n;
+    if (block.empty()) continue;
+    merge_scratch_.clear();
+    std::merge(window_spikes_.begin(), window_spikes_.end(), block.begin(), block.end(),
+               std::back_inserter(merge_scratch_));
+    std::swap(window_spikes_, merge_scratch_);
+  }
+  return stop != 0;
 }
 
 std::vector<float> Simulator::probe_frame(std::size_t probe) const {
@@ -1334,9 +1480,12 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
   };
 
   bool completed = true;
+  // Several processes learn of a stop request in the exchange, so that all
+  // stop after the same window (one window later than one process would).
+  const bool alone = comm_->size() == 1;
   try {
     while (now_ < stop) {
-      if (stop_requested_.load(std::memory_order_relaxed)) {
+      if (alone && stop_requested_.load(std::memory_order_relaxed)) {
         completed = false;
         break;
       }
@@ -1346,7 +1495,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
       plan_probes(t0, t1);
       phase();
 
-      exchange_spikes();
+      const bool stop_everywhere = exchange_spikes(t0);
       pending = !window_spikes_.empty();
 
       now_ = t1;
@@ -1357,6 +1506,10 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
       observer.on_window(now_);
       check_guards(now_);
       if (now_ >= next_state_check_) check_state(now_);
+      if (stop_everywhere) {
+        completed = false;
+        break;
+      }
     }
     if (completed && check_at_end && state_checked_ != now_) check_state(now_);
   } catch (...) {

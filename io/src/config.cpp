@@ -952,6 +952,7 @@ SimulationConfig read_simulation(const toml::table& t, const std::string& file) 
     throw ConfigError(
         fmt::format("{}: simulation.threads = 0 is invalid: valid is 1 to 1024", r.loc("threads")));
   s.partitions = static_cast<unsigned>(r.count("partitions", s.threads, 4096));
+  s.partitions_given = r.has("partitions");
   if (s.partitions < 1)
     throw ConfigError(fmt::format("{}: simulation.partitions = 0 is invalid: valid is 1 to 4096",
                                   r.loc("partitions")));

@@ -354,7 +354,7 @@ def test_report_start_and_stop():
 def test_provenance():
     with TempDir() as tmp:
         cfg, out, r = run_network(tmp, extra=["--threads", "2"])
-        version = run_ok(["--version"]).stdout.split()[-1]
+        version = run_ok(["--version"]).stdout.splitlines()[0].split()[-1]
         with h5py.File(out, "r") as f:
             p = f["provenance"]
             check_equal(text_attr(p["status"][()]), "complete", "status")
@@ -601,7 +601,10 @@ def test_models_single():
 
 def test_version():
     r = run_ok(["--version"])
-    check(re.fullmatch(r"spikeline \d+\.\d+\.\d+\S*\n", r.stdout), "--version: %r" % r.stdout)
+    # The version, then whether runs of several processes were built in
+    # ("MPI: no", or the MPI library when a launcher started it).
+    check(re.fullmatch(r"spikeline \d+\.\d+\.\d+\S*\nMPI: (no|built in)\n", r.stdout),
+          "--version: %r" % r.stdout)
     check_equal(run_ok(["-V"]).stdout, r.stdout, "-V")
 
 

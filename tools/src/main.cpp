@@ -31,6 +31,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,7 @@
 #include "spikeline/app/train.hpp"
 #include "spikeline/ember/params.hpp"
 #include "spikeline/ember/session.hpp"
+#include "spikeline/engine/communicator.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/build.hpp"
@@ -51,6 +53,9 @@
 #include "spikeline/neurons/builtin.hpp"
 #include "spikeline/plugin/loader.hpp"
 #include "spikeline/synapses/connect.hpp"
+#ifdef SPIKELINE_HAVE_MPI
+#include "spikeline/mpi/communicator.hpp"
+#endif
 
 namespace po = boost::program_options;
 using namespace spikeline;
@@ -62,6 +67,20 @@ namespace {
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void on_signal(int sig) {
   g_stop_signal = sig;
+}
+
+// The run's processes: this one alone, or the ranks of an MPI job
+// (`mpirun -np K spikeline run CONFIG`, docs/mpi-design.md).
+using Comm = std::shared_ptr<Communicator>;
+
+// A command that does not run distributed yet refuses a job of several
+// ranks before it reads anything (every rank alike, so all of them exit).
+void refuse_ranks(const Comm& comm, const std::string& what) {
+  if (comm->size() <= 1) return;
+  throw UsageError(fmt::format(
+      "{} runs in one process: it was started as rank {} of {} (mpirun -np {}); run it without "
+      "mpirun, with --threads",
+      what, comm->rank(), comm->size(), comm->size()));
 }
 
 const char* kUsage =
@@ -265,7 +284,7 @@ Registry registry_with(const std::vector<std::string>& plugins, const io::Config
   return registry;
 }
 
-int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
+int cmd_run(const std::vector<std::string>& args, const std::string& cmdline, const Comm& comm) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
@@ -292,12 +311,15 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline) {
 
   app::RunOptions ro = loop_options(vm, cmdline);
   ro.output_on_command_line = vm.count("output") > 0;
+  ro.comm = comm;
+  ro.progress = ro.progress && comm->rank() == 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   return report(app::run(config, registry, ro), config.output.file);
 }
 
-int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline) {
+int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline, const Comm& comm) {
+  refuse_ranks(comm, "spikeline resume (a checkpoint)");
   po::options_description o("options");
   std::string checkpoint;
   o.add_options()("threads,t", po::value<std::string>(),
@@ -337,7 +359,8 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline)
   return report(r, output);
 }
 
-int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) {
+int cmd_train(const std::vector<std::string>& args, const std::string& cmdline, const Comm& comm) {
+  refuse_ranks(comm, "spikeline train");
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
@@ -375,7 +398,8 @@ int cmd_train(const std::vector<std::string>& args, const std::string& cmdline) 
   return static_cast<int>(r.code);
 }
 
-int cmd_ember(const std::vector<std::string>& args, const std::string& cmdline) {
+int cmd_ember(const std::vector<std::string>& args, const std::string& cmdline, const Comm& comm) {
+  refuse_ranks(comm, "spikeline ember (an interactive session)");
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
@@ -479,7 +503,7 @@ int cmd_ember(const std::vector<std::string>& args, const std::string& cmdline) 
   return r.code != ExitCode::ok ? static_cast<int>(r.code) : code;
 }
 
-int cmd_validate(const std::vector<std::string>& args, const std::string&) {
+int cmd_validate(const std::vector<std::string>& args, const std::string&, const Comm&) {
   std::vector<std::string> sets;
   auto o = config_options(sets);
   std::string config_path;
@@ -521,7 +545,7 @@ const char* kind_name(ModelKind k) {
   }
 }
 
-int cmd_models(const std::vector<std::string>& args, const std::string&) {
+int cmd_models(const std::vector<std::string>& args, const std::string&, const Comm&) {
   po::options_description o("options");
   std::string name;
   std::vector<std::string> plugins;
@@ -599,7 +623,7 @@ int cmd_models(const std::vector<std::string>& args, const std::string&) {
   return 0;
 }
 
-int cmd_inspect(const std::vector<std::string>& args, const std::string&) {
+int cmd_inspect(const std::vector<std::string>& args, const std::string&, const Comm&) {
   po::options_description o("options");
   std::string file;
   if (!parse_command(args, o,
@@ -633,7 +657,9 @@ const char* kPythonPackages = "python3 python3-numpy python3-h5py python3-matplo
 // The package of the source tree this binary was built from comes first on
 // PYTHONPATH (so a build tree needs no installation); without it, the one
 // `cmake --install` put into the interpreter's dist-packages is used.
-int cmd_report(const std::vector<std::string>& args, const std::string&) {
+int cmd_report(const std::vector<std::string>& args, const std::string&, const Comm& comm) {
+  // K ranks would write the same report files at once.
+  refuse_ranks(comm, "spikeline report");
   po::options_description o("options");
   std::string file;
   o.add_options()("output,o", po::value<std::string>(),
@@ -703,7 +729,8 @@ int cmd_report(const std::vector<std::string>& args, const std::string&) {
 
 struct Command {
   const char* name;
-  int (*run)(const std::vector<std::string>& args, const std::string& command_line);
+  int (*run)(const std::vector<std::string>& args, const std::string& command_line,
+             const Comm& comm);
 };
 constexpr Command kCommands[] = {{"run", cmd_run},           {"resume", cmd_resume},
                                  {"train", cmd_train},       {"ember", cmd_ember},
@@ -713,6 +740,23 @@ constexpr Command kCommands[] = {{"run", cmd_run},           {"resume", cmd_resu
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First, before anything reads the arguments (MPI_Init may change them).
+  Comm comm;
+  try {
+#ifdef SPIKELINE_HAVE_MPI
+    comm = mpi::make_communicator(argc, argv);
+#else
+    comm = std::make_shared<SerialCommunicator>();
+#endif
+  } catch (const Error& e) {
+    std::cerr << "spikeline: error: " << e.what() << "\n";
+    return static_cast<int>(e.code());
+  }
+  // Only rank 0 speaks: K copies of every line would say nothing more.
+  if (comm->rank() != 0) {
+    std::cout.rdbuf(nullptr);
+    std::cerr.rdbuf(nullptr);
+  }
   const std::vector<std::string> all(argv + 1, argv + argc);
   try {
     if (all.empty()) {
@@ -727,11 +771,16 @@ int main(int argc, char** argv) {
     }
     if (cmd == "--version" || cmd == "-V") {
       std::cout << "spikeline " << SPIKELINE_VERSION << "\n";
+#ifdef SPIKELINE_HAVE_MPI
+      std::cout << "MPI: " << (mpi::launched_by_mpi() ? comm->library() : "built in") << "\n";
+#else
+      std::cout << "MPI: no\n";
+#endif
       return 0;
     }
     std::vector<std::string> names;
     for (const auto& c : kCommands) {
-      if (cmd == c.name) return c.run(rest, command_line(argc, argv));
+      if (cmd == c.name) return c.run(rest, command_line(argc, argv), comm);
       names.emplace_back(c.name);
     }
     throw UsageError(fmt::format("unknown command '{}'{}; commands: {}", cmd,

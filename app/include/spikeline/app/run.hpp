@@ -19,9 +19,11 @@
 
 #include <csignal>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/communicator.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/config.hpp"
@@ -48,6 +50,11 @@ struct RunOptions {
   bool checkpoint_on_command_line = true;
   // Tables of the caller's own in the output file (app::Session::append_row).
   std::vector<io::TableLayout> tables;
+  // The run's processes (null: this one alone). With several, every one
+  // runs the same config; rank 0 alone writes the output file. What is not
+  // distributed yet is refused (UsageError, the same on every rank):
+  // traces, weight records, edges, checkpoints, reward input.
+  std::shared_ptr<Communicator> comm;
 };
 
 // What resume() may change: threads, the end time, the checkpoints. The

@@ -34,6 +34,7 @@
 #include <span>
 #include <vector>
 
+#include "spikeline/engine/communicator.hpp"
 #include "spikeline/engine/population.hpp"
 #include "spikeline/engine/time_grid.hpp"
 
@@ -207,18 +208,25 @@ class Connectivity {
   using Poll = std::function<void()>;
 
   // Takes the synapses of one projection (any order; insertion order breaks
-  // ties between multapses) and lays them out for `parts`.
+  // ties between multapses) and lays them out for `parts`. Only the blocks
+  // of the partitions `local` owns are laid out (a rank of a run of several
+  // processes); the others stay empty. The default, an empty placement,
+  // stands for every partition.
   Connectivity(std::vector<SynapseRecord> synapses, std::size_t n_source, std::size_t n_target,
-               const Partitioning& parts, const Poll& poll = {});
-  // The same from a source, which is asked for each partition's synapses
-  // twice (by_target sources) and never for the whole list.
+               const Partitioning& parts, const Poll& poll = {}, Placement local = {});
+  // The same from a source, which is asked for each local partition's
+  // synapses twice (by_target sources) and never for the whole list. A
+  // source not drawn by target (fixed_outdegree, explicit) makes the whole
+  // list once, of which only the local partitions' synapses are kept.
   Connectivity(const SynapseSource& source, std::size_t n_source, std::size_t n_target,
-               const Partitioning& parts, const Poll& poll = {});
+               const Partitioning& parts, const Poll& poll = {}, Placement local = {});
 
+  // Synapses in the local blocks (all of them in a run of one process).
   std::size_t size() const noexcept { return count_; }
   std::size_t source_size() const noexcept { return n_source_; }
   std::size_t target_size() const noexcept { return n_target_; }
-  std::uint32_t min_delay() const noexcept { return min_delay_; }  // 0 when empty
+  // Of the local blocks: 0 when they are empty.
+  std::uint32_t min_delay() const noexcept { return min_delay_; }
   std::uint32_t max_delay() const noexcept { return max_delay_; }
   std::size_t distinct_delays() const noexcept { return distinct_delays_; }
   std::size_t blocks() const noexcept { return blocks_.size(); }  // one per partition
@@ -250,7 +258,7 @@ class Connectivity {
   void visit_canonical(Emit&& emit) const;
   // laid_out(range) is called once a partition's targets are laid out (from
   // that partition's thread): what may then free their synapses.
-  void lay_out(const SynapseSource& source, const Partitioning& parts,
+  void lay_out(const SynapseSource& source, const Partitioning& parts, Placement local,
                const std::function<void(IndexRange)>& laid_out, const Poll& poll);
 
   std::vector<SynapseBlock> blocks_;

@@ -15,6 +15,13 @@
 //  enqueue   | each partition files, for each spike and each delay group   |
 //  (parallel)| of its own synapses, one delivery under step t + delay      |
 //
+// In a run of K processes (MPI ranks, SimulationOptions::comm) each one
+// holds a contiguous block of the partitions (communicator.hpp) and only
+// the synapses onto their neurons; the exchange then also gathers every
+// rank's sorted spikes (allgather) and merges them into the same list a
+// single process makes, so every partition files the same spikes in the
+// same order whichever process holds it.
+//
 // Each partition owns its neurons' state, input buffers and event queue, so
 // no step needs a lock or an atomic. Events are totally ordered (see
 // event_queue.hpp) and spikes are sorted before they are enqueued, so the
@@ -30,6 +37,7 @@
 #include <span>
 #include <vector>
 
+#include "spikeline/engine/communicator.hpp"
 #include "spikeline/engine/connectivity.hpp"
 #include "spikeline/engine/event_queue.hpp"
 #include "spikeline/engine/network.hpp"
@@ -53,11 +61,15 @@ struct SpikeRecord {
 };
 
 struct SimulationOptions {
-  int threads = 1;
-  // Units of parallel work (results do not depend on it); 0: one per thread.
-  // Each partition costs every spike a row lookup, so more than the threads
-  // only pays when the partitions' work is uneven.
+  int threads = 1;  // per process
+  // Units of parallel work (results do not depend on it); 0: one per thread
+  // of every process. At least one per process. Each partition costs every
+  // spike a row lookup, so more than the threads only pays when the
+  // partitions' work is uneven.
   unsigned partitions = 0;
+  // The processes of the run (null: this one alone). Every process builds
+  // the same network and calls run_until with the same steps.
+  std::shared_ptr<Communicator> comm;
   // Guard: stop when a population's mean rate over a guard interval exceeds
   // this (Hz); 0 disables.
   double max_rate_hz = 0;
@@ -168,8 +180,10 @@ class Simulator {
   // next step on (its counts stay a function of (seed, k, neuron, step)).
   void set_poisson_drive(std::size_t input, const PoissonDrive& drive);
 
-  // Asks a running simulation to stop at the end of the current window;
-  // safe to call from a signal handler or another thread.
+  // Asks a running simulation to stop at the end of the current window
+  // (of several processes: at the end of the window whose exchange first
+  // carries a request, the same for all); safe to call from a signal
+  // handler or another thread.
   void request_stop() { stop_requested_.store(true, std::memory_order_relaxed); }
   // Lets run_until go on after a stop request (an in-process caller that
   // caught Ctrl-C and continues).
@@ -195,7 +209,8 @@ class Simulator {
   // A hash of what the checkpoint does not hold because the config rebuilds
   // it: populations (names, models, sizes, and what each read from files),
   // the partitioning and every synapse (source, target, delay, and the
-  // weight of static ones). A
+  // weight of static ones), the same at any number of processes (a
+  // collective: every process calls it). A
   // checkpoint stores it, so that a config or an input file that changed
   // since is detected instead of resumed silently wrong.
   std::uint64_t fingerprint() const;
@@ -224,8 +239,13 @@ class Simulator {
   UpdateMode mode(std::size_t population) const { return modes_[population]; }
   // The lookahead window in steps.
   Step window() const { return window_; }
+  // Synapses of every process.
   std::size_t synapse_count() const;
+  // Bytes of this process's synapse tables.
   std::size_t synapse_memory_bytes() const;
+  // The processes of the run and this one's partitions.
+  const Communicator& communicator() const { return *comm_; }
+  Placement placement() const { return placement_; }
 
  private:
   struct Partition;
@@ -251,8 +271,13 @@ class Simulator {
   // Which samples each probe takes in (t0, t1]; sizes the frame buffers.
   void plan_probes(Step t0, Step t1);
   void sample_probes(const Partition& part, Step t);
-  // The partitions' spikes of a window merged into window_spikes_, counted.
-  void exchange_spikes();
+  // The partitions' spikes of the window after step t0 merged into
+  // window_spikes_ (with every other process's), counted. Returns whether
+  // any process asked to stop (K > 1; one process checks before a window).
+  bool exchange_spikes(Step t0);
+  // The spikes of every process merged into window_spikes_ (K > 1), and
+  // whether any process asked to stop.
+  bool gather_spikes(Step t0);
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
@@ -277,6 +302,12 @@ class Simulator {
   Network network_;
   SimulationOptions options_;
   Partitioning parts_;
+  std::shared_ptr<Communicator> comm_;
+  Placement placement_;
+  // Population q's neurons have global ids [gid_base_[q], gid_base_[q + 1])
+  // in the exchange between processes.
+  std::vector<std::uint64_t> gid_base_;
+  std::vector<std::uint64_t> total_synapses_;  // per projection, over every process
   std::vector<Connectivity> connectivity_;
   std::vector<std::vector<std::uint32_t>> projections_from_;  // by source population
   std::vector<std::vector<std::uint32_t>> plastic_into_;      // plastic projections by target

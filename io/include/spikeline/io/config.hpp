@@ -36,6 +36,9 @@ struct SimulationConfig {
   // Units of parallel work; unset in the file: one per thread (results do not
   // depend on it, and every partition costs each spike a row lookup).
   unsigned partitions = 1;
+  // Whether the config gives partitions: if not, a run of K processes has
+  // one per thread of each (K x threads; `partitions` is then threads).
+  bool partitions_given = false;
   double max_rate_hz = 0;  // guard, 0: off
   double guard_interval_ms = 100;
   double wall_limit_s = 0;  // guard, 0: off

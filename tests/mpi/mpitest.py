@@ -1,0 +1,89 @@
+"""Shared helpers of the MPI tests (tests/mpi/test_*.py).
+
+Each script is run by ctest as
+
+    /usr/bin/python3 SCRIPT SPIKELINE_BINARY SOURCE_DIR MPIEXEC [ARG...]
+
+with SPIKELINE_MPIEXEC_FLAGS in the environment (','-separated: what
+mpirun needs here, e.g. --allow-run-as-root --oversubscribe as root in a
+container). Uses only the standard library, numpy and h5py.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+BINARY = os.path.abspath(sys.argv[1])
+SOURCE_DIR = os.path.abspath(sys.argv[2])
+MPIEXEC = sys.argv[3]
+ARGS = sys.argv[4:]
+FLAGS = [f for f in os.environ.get("SPIKELINE_MPIEXEC_FLAGS", "").split(",") if f]
+# No run of these tests takes long: a hang (a collective one rank skipped)
+# fails here rather than at the ctest TIMEOUT.
+RUN_TIMEOUT_S = 100
+
+
+def run(args, ranks=None, cwd=None):
+    """spikeline ARGS, in one process (ranks None) or under mpirun -np RANKS."""
+    cmd = [BINARY] + list(args)
+    if ranks is not None:
+        cmd = [MPIEXEC, "-np", str(ranks)] + FLAGS + cmd
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+
+
+def datasets(path, group="spikes"):
+    """Every dataset under /GROUP, by its path (none when the file has no such group)."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        if group in f:
+            f[group].visititems(
+                lambda name, obj: out.__setitem__(name, obj[()])
+                if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def spikes(path):
+    return datasets(path, "spikes")
+
+
+def same_datasets(a, b, group="spikes"):
+    """Why /GROUP of two files differs, or None when it is equal, bit for bit."""
+    x, y = datasets(a, group), datasets(b, group)
+    if sorted(x) != sorted(y):
+        return "datasets differ: %s vs %s" % (sorted(x), sorted(y))
+    for name in x:
+        if x[name].dtype != y[name].dtype or not np.array_equal(x[name], y[name]):
+            return "/%s/%s differs (%d vs %d values)" % (group, name, len(x[name]), len(y[name]))
+    return None
+
+
+def same_spikes(a, b):
+    return same_datasets(a, b, "spikes")
+
+
+def strip_tables(text, header):
+    """TOML text without its [[header]] tables (e.g. "record")."""
+    out, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        s = line.strip()
+        if s.startswith("["):
+            skipping = s == "[[%s]]" % header
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
+def fail(message, result=None):
+    sys.stderr.write("FAIL: %s\n" % message)
+    if result is not None:
+        sys.stderr.write("command: %s\nexit %d\nstdout:\n%s\nstderr:\n%s\n"
+                         % (" ".join(result.args), result.returncode, result.stdout, result.stderr))
+    sys.exit(1)
+
+
+def temporary_dir():
+    return tempfile.TemporaryDirectory(prefix="spikeline_mpi_")

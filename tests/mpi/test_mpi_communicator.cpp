@@ -1,0 +1,187 @@
+// The MPI communicator and the simulator over it, run under
+// `mpirun -np 4` (tests/mpi/CMakeLists.txt). Every rank runs every test
+// case; a collective that one rank skipped would hang, and the ctest
+// TIMEOUT would say so.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "spikeline/engine/communicator.hpp"
+#include "spikeline/engine/simulator.hpp"
+#include "spikeline/io/build.hpp"
+#include "spikeline/io/config.hpp"
+#include "spikeline/learning/builtin.hpp"
+#include "spikeline/mpi/communicator.hpp"
+#include "spikeline/neurons/builtin.hpp"
+#include "spikeline/synapses/connect.hpp"
+
+using namespace spikeline;
+
+namespace {
+
+std::shared_ptr<Communicator> g_comm;
+
+struct Collect : SimulationObserver {
+  std::vector<SpikeRecord> spikes;
+  std::vector<Step> windows;
+  void on_spikes(std::span<const SpikeRecord> s) override {
+    spikes.insert(spikes.end(), s.begin(), s.end());
+  }
+  void on_window(Step now) override { windows.push_back(now); }
+};
+
+// A small random network with two delays (window 2 steps) and a generator:
+// built and run for 100 ms in one process or over `comm`.
+struct Outcome {
+  std::vector<SpikeRecord> spikes;
+  std::vector<Step> windows;
+  std::uint64_t fingerprint = 0;
+  std::size_t synapses = 0;
+  Step window = 0;
+};
+
+Outcome simulate(std::shared_ptr<Communicator> comm, unsigned partitions, int threads) {
+  const char* text = R"(
+[simulation]
+dt = 0.1
+duration = 100.0
+seed = 11
+
+[[population]]
+name = "drive"
+model = "poisson_generator"
+size = 50
+params = { rate = 40.0 }
+
+[[population]]
+name = "exc"
+model = "iaf_psc_delta"
+size = 203
+params = { tau_m = 20.0, E_L = 0.0, V_th = 20.0, V_reset = 10.0, t_ref = 2.0 }
+
+[[projection]]
+name = "in"
+source = "drive"
+target = "exc"
+rule = "fixed_probability"
+p = 0.2
+weight = 6.0
+delay = 0.2
+
+[[projection]]
+name = "rec"
+source = "exc"
+target = "exc"
+rule = "fixed_outdegree"
+outdegree = 15
+weight = { distribution = "uniform", low = 0.5, high = 2.0 }
+delay = { distribution = "uniform", low = 0.2, high = 1.5 }
+)";
+  Registry registry;
+  register_builtin_models(registry);
+  register_builtin_rules(registry);
+  synapses::register_builtin_connection_rules(registry);
+  const io::Config c = io::parse_config(text, "<test>");
+  io::BuiltNetwork built = io::build_network(c, registry);
+  SimulationOptions o;
+  o.threads = threads;
+  o.partitions = partitions;
+  o.comm = std::move(comm);
+  Simulator sim(std::move(built.network), o);
+  Outcome out;
+  out.fingerprint = sim.fingerprint();
+  out.synapses = sim.synapse_count();
+  out.window = sim.window();
+  Collect collect;
+  sim.run_until(1000, collect);
+  out.spikes = std::move(collect.spikes);
+  out.windows = std::move(collect.windows);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the placement gives every partition to exactly one rank, in contiguous blocks") {
+  for (unsigned p = 1; p <= 17; ++p) {
+    for (int k = 1; k <= static_cast<int>(p); ++k) {
+      unsigned next = 0;
+      for (int r = 0; r < k; ++r) {
+        const Placement pl = place(p, r, k);
+        CHECK(pl.first == next);
+        CHECK(pl.count() >= 1);
+        for (unsigned q = pl.first; q < pl.end; ++q) CHECK(rank_of(q, p, k) == r);
+        next = pl.end;
+      }
+      CHECK(next == p);
+    }
+  }
+}
+
+TEST_CASE("allgatherv hands every rank's records over in rank order") {
+  Communicator& comm = *g_comm;
+  REQUIRE(comm.size() == 4);
+  // Rank r sends r records (rank 0 none) worth 100 r + i.
+  std::vector<std::uint64_t> mine;
+  for (int i = 0; i < comm.rank(); ++i) mine.push_back(100 * comm.rank() + i);
+  std::vector<std::size_t> counts;
+  const auto all = allgather_records(comm, std::span<const std::uint64_t>(mine), counts);
+  CHECK(counts == std::vector<std::size_t>{0, 1, 2, 3});
+  CHECK(all == std::vector<std::uint64_t>{100, 200, 201, 300, 301, 302});
+  // Each rank's flags travel beside its count: every rank gets their or.
+  std::uint64_t flags = comm.rank() == 2 ? 4 : 0;
+  allgather_records(comm, std::span<const std::uint64_t>(mine), counts, &flags);
+  CHECK(flags == 4);
+  // Nothing anywhere: no records, and no second collective needed.
+  const auto none = allgather_records(comm, std::span<const std::uint64_t>(), counts);
+  CHECK(none.empty());
+  CHECK(counts == std::vector<std::size_t>{0, 0, 0, 0});
+}
+
+TEST_CASE("allreduce takes the minimum, maximum and sum element by element") {
+  Communicator& comm = *g_comm;
+  const auto r = static_cast<std::uint64_t>(comm.rank());
+  std::vector<std::uint64_t> lo{r + 5, 9 - r}, hi = lo, sum = lo;
+  comm.allreduce_min(lo);
+  comm.allreduce_max(hi);
+  comm.allreduce_sum(sum);
+  CHECK(lo == std::vector<std::uint64_t>{5, 6});
+  CHECK(hi == std::vector<std::uint64_t>{8, 9});
+  CHECK(sum == std::vector<std::uint64_t>{26, 30});
+}
+
+TEST_CASE("four ranks simulate the spikes, windows and fingerprint of one process") {
+  const Outcome one = simulate(nullptr, 8, 1);
+  // The network's own neurons spike (not only the generator).
+  REQUIRE(std::count_if(one.spikes.begin(), one.spikes.end(),
+                        [](const SpikeRecord& s) { return s.population == 1; }) > 100);
+  CHECK(one.window == 2);
+  for (const int threads : {1, 2}) {
+    const Outcome four = simulate(g_comm, 8, threads);
+    CHECK(four.spikes == one.spikes);
+    CHECK(four.windows == one.windows);
+    CHECK(four.fingerprint == one.fingerprint);
+    CHECK(four.synapses == one.synapses);
+    CHECK(four.window == one.window);
+  }
+  // The partitions do not change the spikes (one per rank).
+  CHECK(simulate(g_comm, 0, 1).spikes == one.spikes);
+}
+
+TEST_CASE("fewer partitions than ranks is refused, naming both") {
+  CHECK_THROWS_WITH(simulate(g_comm, 3, 1),
+                    Catch::Contains("simulation.partitions = 3 is fewer than the 4 MPI ranks"));
+}
+
+int main(int argc, char** argv) {
+  g_comm = mpi::make_communicator(argc, argv);
+  int failed = Catch::Session().run(argc, argv);
+  // Every rank's verdict: the test fails when any rank's did.
+  std::uint64_t worst = failed != 0 ? 1 : 0;
+  g_comm->allreduce_max({&worst, 1});
+  g_comm.reset();  // MPI_Finalize
+  return worst != 0 ? 1 : 0;
+}

@@ -1,0 +1,247 @@
+"""Networks at 1, 2 and 4 MPI ranks and at 2 ranks x 2 threads give /spikes
+bit-identical to one process (docs/mpi-design.md, slice 1): static ones of
+every kind of connection rule, and one with plasticity on.
+
+    test_static.py SPIKELINE SOURCE_DIR MPIEXEC NETWORK
+
+NETWORK is one of the names in NETWORKS; each builds a config in a
+temporary folder (spikes only: traces and edges are not distributed yet).
+"""
+
+import os
+import subprocess
+import sys
+
+import mpitest
+
+NO_EDGES = ["--set", "output.edges=false"]
+
+
+def example(name, duration_ms, strip=(), sets=()):
+    def make(tmp):
+        with open(os.path.join(mpitest.SOURCE_DIR, "examples", name)) as f:
+            text = f.read()
+        for header in strip:
+            text = mpitest.strip_tables(text, header)
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        args = [path, "-d", str(duration_ms)] + NO_EDGES
+        for s in sets:
+            args += ["--set", s]
+        return args
+    return make
+
+
+def pd14(tmp):
+    path = os.path.join(tmp, "pd14.toml")
+    subprocess.run([sys.executable, os.path.join(mpitest.SOURCE_DIR, "bench", "make_pd14.py"),
+                    "--scale", "0.02", "--output", path], check=True, capture_output=True)
+    return [path, "-d", "100"]
+
+
+def header(seed):
+    """[simulation] and [output] of the networks written here: 300 ms,
+    spikes only."""
+    return """
+[simulation]
+dt = 0.1
+duration = 300.0
+seed = %d
+
+[output]
+file = "out.h5"
+edges = false
+""" % seed
+
+
+LIF = "{ tau_m = 20.0, E_L = 0.0, V_th = 20.0, V_reset = 10.0, t_ref = 2.0 }"
+
+# A network of fixed_outdegree rules (drawn source by source: each rank
+# draws all and keeps the synapses onto its own neurons), with drawn
+# weights and delays.
+OUTDEGREE = header(5) + """
+[[population]]
+name = "drive"
+model = "poisson_generator"
+size = 300
+params = { rate = 15.0 }
+
+[[population]]
+name = "exc"
+model = "iaf_psc_delta"
+size = 1000
+params = LIF
+
+[[population]]
+name = "inh"
+model = "iaf_psc_delta"
+size = 250
+params = LIF
+
+[[projection]]
+name = "drive"
+source = "drive"
+target = "exc"
+rule = "fixed_outdegree"
+outdegree = 60
+weight = 5.0
+delay = 1.0
+
+[[projection]]
+name = "drive_inh"
+source = "drive"
+target = "inh"
+rule = "fixed_outdegree"
+outdegree = 15
+weight = 5.0
+delay = 1.0
+
+[[projection]]
+name = "ee"
+source = "exc"
+target = "exc"
+rule = "fixed_outdegree"
+outdegree = 40
+weight = { distribution = "normal", mean = 0.5, std = 0.1 }
+delay = { distribution = "uniform", low = 0.5, high = 3.0 }
+
+[[projection]]
+name = "ei"
+source = "exc"
+target = "inh"
+rule = "fixed_outdegree"
+outdegree = 10
+weight = 1.0
+delay = 0.5
+
+[[projection]]
+name = "ie"
+source = "inh"
+target = "exc"
+rule = "fixed_outdegree"
+outdegree = 40
+weight = -2.0
+delay = { distribution = "uniform", low = 0.5, high = 2.0 }
+""".replace("LIF", LIF)
+
+
+def outdegree(tmp):
+    path = os.path.join(tmp, "outdegree.toml")
+    with open(path, "w") as f:
+        f.write(OUTDEGREE)
+    return [path]
+
+
+def explicit(tmp):
+    """Explicit edges written in the config: random pairs, some with their
+    own weights and delays, one projection with weights drawn (from the one
+    stream of the rule, in edge order) and multapses."""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    n_in, n = 200, 400
+
+    def arr(values, fmt):
+        return "[" + ", ".join(fmt % v for v in values) + "]"
+
+    src = rng.integers(0, n_in, 4000)
+    tgt = rng.integers(0, n, 4000)
+    w = rng.uniform(3.0, 8.0, 4000)
+    d = rng.integers(1, 20, 4000) / 10.0
+    rsrc = rng.integers(0, n, 6000)
+    rtgt = rng.integers(0, n, 6000)
+    rtgt[:50] = rtgt[50:100]  # multapses
+    rsrc[:50] = rsrc[50:100]
+    text = header(9) + f"""
+[[population]]
+name = "drive"
+model = "poisson_generator"
+size = {n_in}
+params = {{ rate = 20.0 }}
+
+[[population]]
+name = "net"
+model = "iaf_psc_delta"
+size = {n}
+params = {LIF}
+
+[[projection]]
+name = "in"
+source = "drive"
+target = "net"
+rule = "explicit"
+edges = {{ source = {arr(src, '%d')}, target = {arr(tgt, '%d')}, weight = {arr(w, '%.3f')}, delay = {arr(d, '%.1f')} }}
+
+[[projection]]
+name = "rec"
+source = "net"
+target = "net"
+rule = "explicit"
+edges = {{ source = {arr(rsrc, '%d')}, target = {arr(rtgt, '%d')} }}
+weight = {{ distribution = "uniform", low = -3.0, high = 1.5 }}
+delay = {{ distribution = "uniform", low = 0.5, high = 2.5 }}
+"""
+    path = os.path.join(tmp, "explicit.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return [path]
+
+
+NETWORKS = {
+    "coba": example("coba.toml", 300),
+    "brunel": example("brunel.toml", 150),
+    # Delays of 0.5 to 20 ms: windows of 5 steps, a calendar of 201 buckets.
+    "delays": example("delays.toml", 300, strip=["record"]),
+    # Event-driven neurons (iaf_psc_delta's lazy path), a smaller copy.
+    "sparse_lif": example("sparse_lif.toml", 1000,
+                          sets=["population.drive.size=20000", "population.net.size=20000",
+                                "population.drive.params.rate=5.0"]),
+    "pd14": pd14,
+    # Izhikevich's distal reward (fixed_outdegree, explicit, reward_stdp,
+    # neuron noise): rewards triggered by spike pairs on every rank, the
+    # neuromodulator recorded by rank 0 (compared too). One reward in 40 s
+    # (a window is one step of 1 ms: 40,000 exchanges per run).
+    "distal_reward": example("distal_reward.toml", 40000, strip=["record_weights"]),
+    # Plasticity on (stdp, and short-term plasticity): rules keep their
+    # state per partition, so nothing of it travels between ranks.
+    "plastic": example("coba.toml", 300, sets=[
+        'projection.exc_to_exc.plasticity={rule="stdp", w_max=12.0, A_plus=0.5, A_minus=0.6}',
+        'projection.exc_to_inh.plasticity={rule="tsodyks_markram", U=0.5, tau_rec=100.0}']),
+    "outdegree": outdegree,
+    "explicit": explicit,
+}
+
+# (ranks, threads per rank)
+LAYOUTS = [(1, 1), (2, 1), (4, 1), (2, 2)]
+
+
+def main():
+    network = mpitest.ARGS[0]
+    with mpitest.temporary_dir() as tmp:
+        args = ["run"] + NETWORKS[network](tmp)
+        serial = os.path.join(tmp, "serial.h5")
+        r = mpitest.run(args + ["-o", serial, "-q"], cwd=tmp)
+        if r.returncode != 0:
+            mpitest.fail("the serial run failed", r)
+        found = mpitest.spikes(serial)
+        total = sum(len(v) for v in found.values())
+        quiet = [name for name, v in found.items() if len(v) < 50]
+        if quiet:
+            mpitest.fail("the serial run has (almost) no spikes in %s: nothing to compare" % quiet)
+        for ranks, threads in LAYOUTS:
+            out = os.path.join(tmp, "k%d_t%d.h5" % (ranks, threads))
+            r = mpitest.run(args + ["-o", out, "-q", "--threads", str(threads)], ranks=ranks, cwd=tmp)
+            if r.returncode != 0:
+                mpitest.fail("the run at %d ranks x %d threads failed" % (ranks, threads), r)
+            # Rank 0 alone speaks: one summary line, one output line.
+            if r.stderr.count("spikeline: complete") != 1:
+                mpitest.fail("expected one summary line, from rank 0", r)
+            why = mpitest.same_spikes(serial, out) or \
+                mpitest.same_datasets(serial, out, "neuromodulators")
+            if why:
+                mpitest.fail("%s: %d ranks x %d threads: %s" % (network, ranks, threads, why))
+            print("ok %s: %d ranks x %d threads, /spikes identical (%d values)"
+                  % (network, ranks, threads, total))
+
+
+main()
