@@ -164,6 +164,10 @@ void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
   PartState& s = state_[part];
   const DelayGroup g = block.group(group);
   const std::size_t until = dopamine_->first_after(t);
+  // Short-term plasticity: the arrival's factor u x scales each weight as
+  // advance() brings it up to t (in the same pass).
+  float* amount = short_term_ ? s.amount.data() : nullptr;
+  const double scale = short_term_ ? short_term_->arrive(s.release[group], t) : 1.0;
   // A group's synapses are contiguous, but their targets' traces are
   // scattered: each one a cache miss in a large projection, fetched
   // kAhead synapses ahead (see on_post).
@@ -172,17 +176,12 @@ void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
       __builtin_prefetch(s.post.data() + (block.target_of(g, k + kAhead) - s.first_target));
     }
     advance(block, s, k, t, until);
+    if (amount != nullptr)
+      amount[k] = static_cast<float>(static_cast<double>(block.weight[k]) * scale);
     const double y = s.post[block.target_of(g, k) - s.first_target].at(t, decay_minus_);
     s.syn[k].c -= p_.A_minus * y;
   }
   s.pre[group].jump(t, decay_plus_, p_.nearest);
-  if (short_term_) {
-    // After the loop: the weights just brought up to t are those scaled.
-    const double scale = short_term_->arrive(s.release[group], t);
-    for (std::uint32_t k = g.begin; k < g.end; ++k) {
-      s.amount[k] = static_cast<float>(static_cast<double>(block.weight[k]) * scale);
-    }
-  }
 }
 
 void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
