@@ -84,12 +84,12 @@ delay = 0.1
 """
 
 
-def diverging_run(d, duration, initial="", guard_interval=100.0):
+def diverging_run(d, duration, initial="", guard_interval=100.0, extra=()):
     cfg = clitest.write(os.path.join(d, "diverge.toml"),
                         DIVERGING % {"duration": duration, "initial": initial,
                                      "guard_interval": guard_interval})
     out = os.path.join(d, "out.h5")
-    r = spikeline(["run", cfg, "--output", out, "--quiet"])
+    r = spikeline(["run", cfg, "--output", out, "--quiet"] + list(extra))
     return r, out
 
 
@@ -116,6 +116,18 @@ def test_non_finite_state_is_checked_at_the_end():
         r, out = diverging_run(d, 280.0, guard_interval=1000.0)
         expect_exit(r, EX_SOFTWARE)
         expect_in(r.stderr, "population 'izh' neuron 2: state variable V_m = nan mV at 280 ms", r=r)
+        check(status_of(out) == "failed", "status should be failed, got %r" % status_of(out))
+
+
+def test_non_finite_state_is_checked_before_a_flush():
+    """A flush writes the run so far: the state is checked before it, even
+    between guard intervals (NaN from 250.3 ms: found at the 400 ms flush,
+    not at the 1000 ms guard)."""
+    with TempDir() as d:
+        r, out = diverging_run(d, 2000.0, guard_interval=1000.0,
+                               extra=["--set", "output.flush_interval=400"])
+        expect_exit(r, EX_SOFTWARE)
+        expect_in(r.stderr, "population 'izh' neuron 2: state variable V_m = nan mV at 400 ms", r=r)
         check(status_of(out) == "failed", "status should be failed, got %r" % status_of(out))
 
 
