@@ -436,21 +436,23 @@ class RunSession {
           "mpirun",
           ranks));
     }
-    // The files first: a clash, an output that cannot be created or an
-    // input that cannot be read is found before the build, which may be long.
-    check_files(start);
-    if (!options_.reward_input.empty()) reward_input_.emplace(options_.reward_input);
-    // The build (synapses are drawn in parallel) uses the run's threads too.
-    BuiltNetwork built = [&] {
+    std::optional<BuiltNetwork> built_network;
+    together([&] {
+      // The files first: a clash, an output that cannot be created or an
+      // input that cannot be read is found before the build, which may be long.
+      check_files(start);
+      if (!options_.reward_input.empty()) reward_input_.emplace(options_.reward_input);
+      // The build (synapses are drawn in parallel) uses the run's threads too.
       const int threads = c_.simulation.threads;
       std::optional<tbb::global_control> cap;
       if (threads >= 1 && threads <= 1024) {
         cap.emplace(tbb::global_control::max_allowed_parallelism,
                     static_cast<std::size_t>(threads));
       }
-      return build_network(c_, *registry_);
-    }();
-    stop_if_signalled();
+      built_network.emplace(build_network(c_, *registry_));
+      stop_if_signalled();
+    });
+    BuiltNetwork& built = *built_network;
     grid_ = built.network.grid();
     stop_ = grid_.time_steps(c_.simulation.duration_ms, "simulation.duration");
     flush_every_ = grid_.delay_steps(c_.output.flush_interval_ms, "output.flush_interval");
@@ -481,7 +483,7 @@ class RunSession {
     // What the checkpoint does not hold because the config rebuilds it:
     // computed once (it hashes every synapse).
     fingerprint_ = sim_->fingerprint();
-    stop_if_signalled();
+    together([&] { stop_if_signalled(); });
     result_.synapses = sim_->synapse_count();
     result_.synapse_bytes = sim_->synapse_memory_bytes();
     if (!options_.checkpoint_path.empty()) {
@@ -509,14 +511,16 @@ class RunSession {
   // A fresh run: rewards from a file are scheduled, the output file and the
   // control events are created.
   void start() {
-    open_reward_input();
-    stop_if_signalled();  // the last moment at which nothing is written yet
     // Rank 0 alone writes the file; every rank has the same control
     // events, so that all run the same windows.
     const bool output = !c_.output.file.empty();
-    if (output && writes_output()) {
-      writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
-    }
+    together([&] {
+      open_reward_input();
+      stop_if_signalled();  // the last moment at which nothing is written yet
+      if (output && writes_output()) {
+        writer_.emplace(output_layout(make_run_id(c_, options_.command_line)));
+      }
+    });
     initial_frames_due_ = true;
     if (output) control_.push({flush_every_, EventKind::flush, 0, 0, 0, 0});
     for (std::uint32_t k = 0; output && k < weight_records_.size(); ++k) {
@@ -593,12 +597,14 @@ class RunSession {
       // (the simulator samples after each step's update, from step 1 on). A
       // fresh run only: a resumed run's file has it.
       if (std::exchange(initial_frames_due_, false)) {
-        for (std::size_t k = 0; k < probes_.size(); ++k) {
-          if (probes_[k].start == 0) obs_->on_frames(k, sim_->probe_frame(k));
-        }
-        // Weight records with start = 0 sample the initial weights now, even
-        // when the run ends here (duration 0: the loop below does not run).
-        while (control_.due(sim_->now())) handle(control_.top());
+        together([&] {
+          for (std::size_t k = 0; k < probes_.size(); ++k) {
+            if (probes_[k].start == 0) obs_->on_frames(k, sim_->probe_frame(k));
+          }
+          // Weight records with start = 0 sample the initial weights now, even
+          // when the run ends here (duration 0: the loop below does not run).
+          while (control_.due(sim_->now())) handle(control_.top());
+        });
       }
       // Recording (weight snapshots), flushing and checkpoints are events of
       // a control queue; the simulation runs from one control event to the next.
@@ -607,7 +613,12 @@ class RunSession {
         // The state is scanned at `until`, and before a flush or a
         // checkpoint writes it (handle()), not at every record's piece.
         completed = sim_->run_until(next, *obs_, next == until);
-        while (completed && control_.due(sim_->now())) handle(control_.top());
+        // Rank 0 alone writes: a write error there is every rank's.
+        if (completed) {
+          together([&] {
+            while (control_.due(sim_->now())) handle(control_.top());
+          });
+        }
       }
     } catch (const Error& e) {
       fail(e.code(), e.what());
@@ -638,7 +649,7 @@ class RunSession {
     const bool completed = advance(stop_);
     if (result_.status != "failed") {
       try {
-        checkpoint_now();
+        together([&] { checkpoint_now(); });
         if (completed) result_.status = "complete";
       } catch (const Error& e) {
         fail(e.code(), e.what());
@@ -716,6 +727,17 @@ class RunSession {
   // A SIGINT or SIGTERM before the run starts (during the build, most
   // likely) ends it without a file: Error(interrupted / terminated).
   void stop_if_signalled() const { check_stop(options_.stop_signal, "building the network"); }
+
+  // Runs a stage that every process of the run goes through at the same
+  // point: a failure of one process (rank 0 alone writes the file; a
+  // signal reaches the processes at different moments) is then every
+  // process's (agree()), and none waits for ever in a collective that the
+  // failed one never reaches.
+  template <typename F>
+  void together(F&& f) {
+    if (!options_.comm || options_.comm->size() == 1) return f();
+    agree(*options_.comm, failure_of(f), static_cast<std::uint64_t>(options_.comm->rank()));
+  }
 
   // This process writes the output file: rank 0 of the run's processes.
   bool writes_output() const { return !options_.comm || options_.comm->rank() == 0; }

@@ -1281,6 +1281,7 @@ void Simulator::check_state(Step now) {
     for (const auto& part : partitions_) {
       const auto bad = pop.find_non_finite(part->ranges[q], now);
       if (!bad) continue;
+      state_failure_key_ = (std::uint64_t{q} << 32) | part->index;
       const StateVarInfo& var = pop.state_vars()[bad->variable];
       throw GuardError(fmt::format(
           "population '{}' neuron {}: state variable {} = {}{} at {} ms is not a finite number: "
@@ -1359,7 +1360,7 @@ void Simulator::step_window(Partition& part, Step t0, Step t1) {
   }
 }
 
-bool Simulator::exchange_spikes(Step t0) {
+std::uint64_t Simulator::exchange_spikes(Step t0, std::uint64_t flags) {
   // One sorted list, identical whatever the partitioning (the order is
   // total: a neuron spikes once per step). The partitions' lists are
   // sorted, so merging them one after another costs n per partition
@@ -1374,12 +1375,12 @@ bool Simulator::exchange_spikes(Step t0) {
                std::back_inserter(merge_scratch_));
     std::swap(window_spikes_, merge_scratch_);
   }
-  const bool stop = comm_->size() > 1 && gather_spikes(t0);
+  if (comm_->size() > 1) flags = gather_spikes(t0, flags);
   for (const auto& s : window_spikes_) {
     ++spike_counts_[s.population];
     ++guard_counts_[s.population];
   }
-  return stop;
+  return flags;
 }
 
 // Every process's spikes of the window, in the order one process gives them.
@@ -1391,8 +1392,9 @@ bool Simulator::exchange_spikes(Step t0) {
 // element: every partition then files the same deliveries in the same order.
 //
 // The exchange also carries each process's stop request (a signal reaches
-// the processes at different moments): all stop after the same window.
-bool Simulator::gather_spikes(Step t0) {
+// the processes at different moments): all stop after the same window; and
+// whether it failed: all then agree on the failure (run_until).
+std::uint64_t Simulator::gather_spikes(Step t0, std::uint64_t flags) {
   std::vector<WireSpike> mine(window_spikes_.size());
   for (std::size_t i = 0; i < mine.size(); ++i) {
     const SpikeRecord& s = window_spikes_[i];
@@ -1400,9 +1402,14 @@ bool Simulator::gather_spikes(Step t0) {
                static_cast<std::uint32_t>(s.step - t0 - 1)};
   }
   std::vector<std::size_t> counts;
-  std::uint64_t stop = stop_requested_.load(std::memory_order_relaxed) ? 1 : 0;
-  const std::vector<WireSpike> all =
-      allgather_records(*comm_, std::span<const WireSpike>(mine), counts, &stop);
+  std::vector<WireSpike> all;
+  try {
+    all = allgather_records(*comm_, std::span<const WireSpike>(mine), counts, &flags);
+  } catch (const CommunicationError& e) {
+    throw CommunicationError(
+        e.code(), fmt::format("the spike exchange of the window ({}, {}] ms: {}", grid().to_ms(t0),
+                              grid().to_ms(t0 + window_), e.what()));
+  }
   const auto decode = [&](const WireSpike& w) {
     const auto q = static_cast<std::uint32_t>(
         std::upper_bound(gid_base_.begin(), gid_base_.end(), std::uint64_t{w.gid}) -
@@ -1423,7 +1430,7 @@ bool Simulator::gather_spikes(Step t0) {
                std::back_inserter(merge_scratch_));
     std::swap(window_spikes_, merge_scratch_);
   }
-  return stop != 0;
+  return flags;
 }
 
 std::vector<float> Simulator::probe_frame(std::size_t probe) const {
@@ -1483,6 +1490,24 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
   // Several processes learn of a stop request in the exchange, so that all
   // stop after the same window (one window later than one process would).
   const bool alone = comm_->size() == 1;
+  // Likewise of a failure: a process that fails (a model's update, a
+  // guard, its observer's write, a NaN in its partitions) keeps it, does
+  // nothing more, and says so in the next exchange, which every process
+  // joins; then all agree on one failure and throw it. Thrown at once, the
+  // others would wait for ever in an exchange it never joins. The key says
+  // which failure one process would have met first: the checks after a
+  // window (observer, guards, state, in that order) before the next
+  // window's computation; within the state check, the first population
+  // and partition.
+  std::exception_ptr failure;
+  std::uint64_t failure_key = 0;
+  enum Stage : std::uint64_t { kObserver, kGuard, kState, kPhase };
+  auto guarded = [&](Stage stage, auto&& f) {
+    if (alone) return f();
+    if (failure || !(failure = failure_of(f))) return;
+    const auto rank = static_cast<std::uint64_t>(comm_->rank());
+    failure_key = (std::uint64_t{stage} << 56) | (stage == kState ? state_failure_key_ : rank);
+  };
   try {
     while (now_ < stop) {
       if (alone && stop_requested_.load(std::memory_order_relaxed)) {
@@ -1493,25 +1518,34 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
       t1 = std::min(stop, now_ + window_);
 
       plan_probes(t0, t1);
-      phase();
+      guarded(kPhase, phase);
 
-      const bool stop_everywhere = exchange_spikes(t0);
+      std::uint64_t flags = stop_requested_.load(std::memory_order_relaxed) ? kStopFlag : 0;
+      if (failure) flags |= kFailedFlag;
+      flags = exchange_spikes(t0, flags);
+      if (flags & kFailedFlag) agree(*comm_, failure, failure_key);  // throws everywhere
       pending = !window_spikes_.empty();
 
       now_ = t1;
-      observer.on_spikes(window_spikes_);
-      for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
-        if (probe_plan_[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
-      }
-      observer.on_window(now_);
-      check_guards(now_);
-      if (now_ >= next_state_check_) check_state(now_);
-      if (stop_everywhere) {
+      guarded(kObserver, [&] {
+        observer.on_spikes(window_spikes_);
+        for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
+          if (probe_plan_[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
+        }
+        observer.on_window(now_);
+      });
+      guarded(kGuard, [&] { check_guards(now_); });
+      if (now_ >= next_state_check_) guarded(kState, [&] { check_state(now_); });
+      if (flags & kStopFlag) {
         completed = false;
         break;
       }
     }
-    if (completed && check_at_end && state_checked_ != now_) check_state(now_);
+    if (completed && check_at_end && state_checked_ != now_) {
+      guarded(kState, [&] { check_state(now_); });
+    }
+    // What the last window's checks found (one collective per call).
+    if (!alone) agree(*comm_, failure, failure_key);
   } catch (...) {
     // A guard or an observer stopped the run: leave the delay lines whole,
     // on this thread alone. (After a task's own error nothing is pending.)

@@ -10,6 +10,8 @@
 #include <memory>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "spikeline/engine/communicator.hpp"
 #include "spikeline/engine/simulator.hpp"
 #include "spikeline/io/build.hpp"
@@ -139,6 +141,70 @@ TEST_CASE("allgatherv hands every rank's records over in rank order") {
   const auto none = allgather_records(comm, std::span<const std::uint64_t>(), counts);
   CHECK(none.empty());
   CHECK(counts == std::vector<std::size_t>{0, 0, 0, 0});
+}
+
+TEST_CASE("gatherv brings every rank's records to rank 0 in rank order, and only there") {
+  Communicator& comm = *g_comm;
+  std::vector<std::uint64_t> mine;
+  for (int i = 0; i < comm.rank(); ++i) mine.push_back(100 * comm.rank() + i);
+  std::vector<std::size_t> counts{7};
+  const auto all = gather_records(comm, std::span<const std::uint64_t>(mine), counts);
+  if (comm.rank() == 0) {
+    CHECK(counts == std::vector<std::size_t>{0, 1, 2, 3});
+    CHECK(all == std::vector<std::uint64_t>{100, 200, 201, 300, 301, 302});
+  } else {
+    CHECK(counts.empty());
+    CHECK(all.empty());
+  }
+}
+
+TEST_CASE("broadcast gives every rank rank 0's bytes, whatever their size was") {
+  Communicator& comm = *g_comm;
+  std::vector<std::byte> bytes(comm.rank() == 0 ? 5 : 3 * comm.rank(), std::byte{0});
+  if (comm.rank() == 0) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = std::byte(10 + i);
+  }
+  comm.broadcast(bytes);
+  CHECK(bytes == std::vector<std::byte>{std::byte{10}, std::byte{11}, std::byte{12}, std::byte{13},
+                                        std::byte{14}});
+  std::vector<std::byte> none(comm.rank() == 0 ? 0 : 4);
+  comm.broadcast(none);
+  CHECK(none.empty());
+}
+
+TEST_CASE("agree throws the lowest key's failure on every rank; its owner keeps its type") {
+  Communicator& comm = *g_comm;
+  // Nobody failed: nothing is thrown.
+  CHECK_NOTHROW(agree(comm, nullptr, 0));
+  // Ranks 1 and 3 fail; rank 3's key is lower.
+  struct Special : Error {
+    Special() : Error(ExitCode::data, "rank 3's own failure") {}
+  };
+  std::exception_ptr failure;
+  std::uint64_t key = 0;
+  if (comm.rank() == 1) {
+    failure = std::make_exception_ptr(Error(ExitCode::config, "rank 1's failure"));
+    key = 9;
+  } else if (comm.rank() == 3) {
+    failure = std::make_exception_ptr(Special());
+    key = 4;
+  }
+  try {
+    agree(comm, failure, key);
+    FAIL("agree returned although two ranks failed");
+  } catch (const Special&) {
+    CHECK(comm.rank() == 3);
+  } catch (const Error& e) {
+    CHECK(comm.rank() != 3);
+    CHECK(e.code() == ExitCode::data);
+    CHECK(std::string(e.what()) == "rank 3's own failure");
+  }
+  // Equal keys: the lowest rank's.
+  failure =
+      comm.rank() >= 2
+          ? std::make_exception_ptr(Error(ExitCode::software, fmt::format("rank {}", comm.rank())))
+          : nullptr;
+  CHECK_THROWS_WITH(agree(comm, failure, 7), "rank 2");
 }
 
 TEST_CASE("allreduce takes the minimum, maximum and sum element by element") {

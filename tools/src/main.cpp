@@ -745,6 +745,9 @@ int main(int argc, char** argv) {
   try {
 #ifdef SPIKELINE_HAVE_MPI
     comm = mpi::make_communicator(argc, argv);
+    // A rank waiting for a peer that died gives up half a second after the
+    // launcher's SIGTERM (Open MPI kills one second after it).
+    comm->watch_signal(&g_stop_signal, 0.5);
 #else
     comm = std::make_shared<SerialCommunicator>();
 #endif

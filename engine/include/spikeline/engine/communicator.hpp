@@ -12,13 +12,17 @@
 // spikes of a step leave it sorted by neuron.
 #pragma once
 
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "spikeline/engine/error.hpp"
 
 namespace spikeline {
 
@@ -33,6 +37,16 @@ struct Placement {
 Placement place(unsigned partitions, int rank, int ranks);
 // The rank that owns `partition`.
 int rank_of(unsigned partition, unsigned partitions, int ranks);
+
+// The processes could not talk to each other: an MPI call failed, or an
+// exchange did not complete after a signal (another rank died and the
+// launcher is ending the job). Unlike any other failure it cannot be agreed
+// on (agree() would wait for the same ranks), so the process leaves without
+// finalising MPI (Communicator::broken).
+class CommunicationError : public Error {
+ public:
+  CommunicationError(ExitCode code, const std::string& what) : Error(code, what) {}
+};
 
 // The collective operations of a run of K processes. Every rank calls each
 // one in the same order (they are collectives); results are the same on
@@ -49,12 +63,30 @@ class Communicator {
   // exchange carries the ranks' stop requests so).
   virtual std::uint64_t allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
                                    std::vector<std::size_t>& counts, std::uint64_t flags) = 0;
+  // Every rank's `mine`, concatenated in rank order, at rank 0 only
+  // (`counts[r]`: rank r's bytes); elsewhere `all` and `counts` are left
+  // empty. What rank 0 alone writes (traces, weights, a checkpoint) comes
+  // to it so, without every rank receiving every rank's data.
+  virtual void gatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
+                       std::vector<std::size_t>& counts) = 0;
+  // Rank 0's `bytes` on every rank (resized to rank 0's size): what rank 0
+  // alone reads (a reward stream, a checkpoint file) reaches the others so.
+  virtual void broadcast(std::vector<std::byte>& bytes) = 0;
   // Element-wise over the ranks, in place.
   virtual void allreduce_min(std::span<std::uint64_t> values) = 0;
   virtual void allreduce_max(std::span<std::uint64_t> values) = 0;
   virtual void allreduce_sum(std::span<std::uint64_t> values) = 0;
   // What carries the messages ("Open MPI v4.1.4", "none": one process).
   virtual std::string library() const = 0;
+  // The exit code of the CommunicationError this communicator threw, or
+  // ok: once broken, the process must not finalise MPI (it would wait for
+  // the ranks that are gone) and leaves with that code.
+  virtual ExitCode broken() const { return ExitCode::ok; }
+  // Where the process's SIGINT/SIGTERM handler records the signal. A wait
+  // for an exchange that outlasts a signal by `grace_s` seconds is given up
+  // (CommunicationError): when one rank dies the launcher signals the
+  // others, which would otherwise wait for it for ever.
+  virtual void watch_signal(const volatile std::sig_atomic_t* /*signal*/, double /*grace_s*/) {}
 };
 
 // One process: every collective is the identity.
@@ -64,11 +96,38 @@ class SerialCommunicator final : public Communicator {
   int size() const override { return 1; }
   std::uint64_t allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
                            std::vector<std::size_t>& counts, std::uint64_t flags) override;
+  void gatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
+               std::vector<std::size_t>& counts) override;
+  void broadcast(std::vector<std::byte>&) override {}
   void allreduce_min(std::span<std::uint64_t>) override {}
   void allreduce_max(std::span<std::uint64_t>) override {}
   void allreduce_sum(std::span<std::uint64_t>) override {}
   std::string library() const override { return "none"; }
 };
+
+// The outcome of a stage that every rank went through (each one calls this
+// at the same point, so it is a collective): returns when no rank failed;
+// otherwise every rank throws the failure with the lowest key (ties: the
+// lowest rank). Its owner rethrows its own exception (type kept), every
+// other rank an Error with the same code and message, so that all end the
+// run alike and the one output file says what happened. One collective of
+// a 16-byte header per rank when nobody failed. A CommunicationError is
+// never agreed: it is thrown at once.
+void agree(Communicator& comm, std::exception_ptr failure, std::uint64_t key);
+
+// Runs f and returns the exception it threw (null: none), to be agreed on;
+// a CommunicationError is thrown on at once.
+template <typename F>
+std::exception_ptr failure_of(F&& f) {
+  try {
+    f();
+  } catch (const CommunicationError&) {
+    throw;
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
 
 // The typed form of Communicator::allgatherv for trivially copyable records;
 // `flags`, when given, receives the or of every rank's flags (in: its own).
@@ -78,6 +137,19 @@ std::vector<T> allgather_records(Communicator& comm, std::span<const T> mine,
   std::vector<std::byte> bytes;
   const std::uint64_t any = comm.allgatherv(std::as_bytes(mine), bytes, counts, flags ? *flags : 0);
   if (flags) *flags = any;
+  for (auto& c : counts) c /= sizeof(T);
+  std::vector<T> out(bytes.size() / sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
+  return out;
+}
+
+// The typed form of Communicator::gatherv: every rank's records at rank 0,
+// in rank order (empty elsewhere).
+template <class T>
+std::vector<T> gather_records(Communicator& comm, std::span<const T> mine,
+                              std::vector<std::size_t>& counts) {
+  std::vector<std::byte> bytes;
+  comm.gatherv(std::as_bytes(mine), bytes, counts);
   for (auto& c : counts) c /= sizeof(T);
   std::vector<T> out(bytes.size() / sizeof(T));
   if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));

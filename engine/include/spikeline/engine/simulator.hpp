@@ -271,13 +271,16 @@ class Simulator {
   // Which samples each probe takes in (t0, t1]; sizes the frame buffers.
   void plan_probes(Step t0, Step t1);
   void sample_probes(const Partition& part, Step t);
+  // What a process says of itself in a window's exchange (K > 1).
+  static constexpr std::uint64_t kStopFlag = 1;    // it was asked to stop
+  static constexpr std::uint64_t kFailedFlag = 2;  // it failed (agree() follows)
   // The partitions' spikes of the window after step t0 merged into
-  // window_spikes_ (with every other process's), counted. Returns whether
-  // any process asked to stop (K > 1; one process checks before a window).
-  bool exchange_spikes(Step t0);
-  // The spikes of every process merged into window_spikes_ (K > 1), and
-  // whether any process asked to stop.
-  bool gather_spikes(Step t0);
+  // window_spikes_ (with every other process's), counted. Returns the or of
+  // every process's flags (K > 1; one process checks before a window).
+  std::uint64_t exchange_spikes(Step t0, std::uint64_t flags);
+  // The spikes of every process merged into window_spikes_ (K > 1), and the
+  // or of every process's flags.
+  std::uint64_t gather_spikes(Step t0, std::uint64_t flags);
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
@@ -337,7 +340,10 @@ class Simulator {
   std::vector<std::uint64_t> spike_counts_;
   std::vector<std::uint64_t> guard_counts_;
   Step guard_start_ = 0;
-  Step state_checked_ = -1;    // the step of the last check_state
+  Step state_checked_ = -1;  // the step of the last check_state
+  // Which neuron check_state refused: (population << 32) | partition, the
+  // order in which one process finds it (K > 1: the lowest key is agreed).
+  std::uint64_t state_failure_key_ = 0;
   Step next_state_check_ = 0;  // the first window end at or after it is checked
   Step now_ = 0;
   Step window_ = 1;
