@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -175,56 +177,129 @@ class RunObserver : public SimulationObserver {
   Clock::time_point started_;
 };
 
+// The edge ids (positions in the projection's canonical order) of this
+// process's synapses, in its own canonical order. Canonical order is by
+// source first, and for one source the partitions come in order, so rank
+// r's synapses of source s follow those of ranks 0..r-1: id = (synapses
+// of all sources before s) + (those of s on lower ranks) + (its place on
+// this rank). Every rank's per-source counts are gathered (K x n_source
+// words on every rank: fine to millions of sources).
+std::vector<std::uint64_t> global_edge_ids(const Connectivity& conn,
+                                           std::span<const SynapseRecord> local,
+                                           Communicator& comm) {
+  const std::size_t n_source = conn.source_size();
+  std::vector<std::uint64_t> per_source(n_source, 0);
+  for (const auto& r : local) ++per_source[r.source];
+  std::vector<std::size_t> counts;
+  const auto all = allgather_records(comm, std::span<const std::uint64_t>(per_source), counts);
+  const auto me = static_cast<std::size_t>(comm.rank());
+  std::vector<std::uint64_t> ids;
+  ids.reserve(local.size());
+  std::uint64_t before = 0;  // synapses of every rank from sources < s
+  for (std::size_t s = 0; s < n_source; ++s) {
+    std::uint64_t lower = 0, total = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      const std::uint64_t c = all[r * n_source + s];
+      if (r < me) lower += c;
+      total += c;
+    }
+    for (std::uint64_t i = 0; i < per_source[s]; ++i) ids.push_back(before + lower + i);
+    before += total;
+  }
+  return ids;
+}
+
 // Samples the synapses of one [[record_weights]]: all of a projection's, or
 // the chosen ones, read through the plasticity rule without changing it.
+// In a run of several processes each samples the recorded synapses it
+// holds and rank 0, which writes, places them by their edge ids.
 class WeightRecorder {
  public:
   WeightRecorder(const Simulator& sim, const WeightRecordConfig& config,
-                 const WeightRecordInfo& info)
-      : projection_(info.projection), variables_(info.variables) {
+                 const WeightRecordInfo& info, Communicator& comm)
+      : projection_(info.projection), variables_(info.variables), comm_(&comm) {
     const Connectivity& conn = sim.connectivity(projection_);
+    const bool alone = comm.size() == 1;
+    const auto all = conn.canonical_locations();
+    // The projection's synapses in all processes, and this one's edge ids.
+    std::uint64_t total = conn.size();
+    std::vector<SynapseRecord> local;
+    std::vector<std::uint64_t> ids;
+    if (!alone) {
+      comm.allreduce_sum({&total, 1});
+      local = conn.canonical();
+      ids = global_edge_ids(conn, local, comm);
+    }
     if (!config.chosen()) {
-      locations_ = conn.canonical_locations();
+      locations_ = all;
+      count_ = total;
+      positions_ = std::move(ids);  // every synapse: its place is its id
+      share_positions();
       return;
     }
     const std::string& proj = config.projection;
     for (const auto id : config.synapses) {
-      if (id >= conn.size()) {
+      if (id >= total) {
         throw ConfigError(fmt::format(
             "record_weights '{}': synapse (edge id) {} is out of range: projection '{}' has {} "
             "synapses (ids 0 to {})",
-            config.name, id, proj, conn.size(), conn.size() == 0 ? 0 : conn.size() - 1));
+            config.name, id, proj, total, total == 0 ? 0 : total - 1));
       }
       edge_ids_.push_back(id);
     }
     if (!config.sources.empty()) {
-      // Canonical order is by source, then target: each pair is a range.
-      const auto edges = conn.canonical();
+      // Canonical order is by source, then target: each pair is a range
+      // (of this process's synapses, in a run of several).
+      if (alone) local = conn.canonical();
+      std::vector<std::uint64_t> found(config.sources.size(), 0), mine;
       for (std::size_t i = 0; i < config.sources.size(); ++i) {
         const auto key = std::make_pair(config.sources[i], config.targets[i]);
         const auto range =
-            std::equal_range(edges.begin(), edges.end(), key,
+            std::equal_range(local.begin(), local.end(), key,
                              [](const auto& a, const auto& b) { return pair_of(a) < pair_of(b); });
-        if (range.first == range.second) {
-          throw ConfigError(fmt::format(
-              "record_weights '{}': projection '{}' has no synapse from source {} to target {}",
-              config.name, proj, key.first, key.second));
-        }
+        found[i] = static_cast<std::uint64_t>(range.second - range.first);
         for (auto it = range.first; it != range.second; ++it) {
-          edge_ids_.push_back(static_cast<std::uint64_t>(it - edges.begin()));
+          const auto j = static_cast<std::size_t>(it - local.begin());
+          mine.push_back(alone ? j : ids[j]);
         }
       }
+      if (!alone) {
+        comm.allreduce_sum(found);
+        std::vector<std::size_t> counts;
+        mine = allgather_records(comm, std::span<const std::uint64_t>(mine), counts);
+      }
+      for (std::size_t i = 0; i < config.sources.size(); ++i) {
+        if (found[i] == 0) {
+          throw ConfigError(fmt::format(
+              "record_weights '{}': projection '{}' has no synapse from source {} to target {}",
+              config.name, proj, config.sources[i], config.targets[i]));
+        }
+      }
+      edge_ids_.insert(edge_ids_.end(), mine.begin(), mine.end());
     }
     std::sort(edge_ids_.begin(), edge_ids_.end());
     edge_ids_.erase(std::unique(edge_ids_.begin(), edge_ids_.end()), edge_ids_.end());
-    const auto all = conn.canonical_locations();
-    for (const auto id : edge_ids_) locations_.push_back(all[id]);
+    count_ = edge_ids_.size();
+    if (alone) {
+      for (const auto id : edge_ids_) locations_.push_back(all[id]);
+      return;
+    }
+    // This process's recorded synapses, and their places in the record.
+    for (std::size_t j = 0; j < ids.size(); ++j) {
+      const auto it = std::lower_bound(edge_ids_.begin(), edge_ids_.end(), ids[j]);
+      if (it == edge_ids_.end() || *it != ids[j]) continue;
+      locations_.push_back(all[j]);
+      positions_.push_back(static_cast<std::uint64_t>(it - edge_ids_.begin()));
+    }
+    share_positions();
   }
 
-  std::size_t size() const { return locations_.size(); }
+  // Recorded synapses (of every process).
+  std::size_t size() const { return count_; }
   const std::vector<std::uint64_t>& edge_ids() const { return edge_ids_; }
 
-  void sample(SonataWriter& w, std::size_t slot, const Simulator& sim) {
+  // The values now; rank 0 (the one with a writer) writes them.
+  void sample(SonataWriter* w, std::size_t slot, const Simulator& sim) {
     const std::size_t n = locations_.size();
     values_.resize(n * (1 + variables_.size()));
     for (std::size_t i = 0; i < n; ++i) {
@@ -236,10 +311,41 @@ class WeightRecorder {
             static_cast<float>(sim.synapse_value(projection_, variables_[v], locations_[i]));
       }
     }
-    w.append_weight_snapshot(slot, sim.grid().to_ms(sim.now()), values_);
+    if (comm_->size() > 1) gather_values();
+    if (w != nullptr) w->append_weight_snapshot(slot, sim.grid().to_ms(sim.now()), values_);
   }
 
  private:
+  // Rank 0 learns once where each process's values go.
+  void share_positions() {
+    if (comm_->size() == 1) return;
+    std::vector<std::size_t> counts;
+    const auto all = gather_records(*comm_, std::span<const std::uint64_t>(positions_), counts);
+    std::size_t at = 0;
+    for (const auto n : counts) {
+      rank_positions_.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(at),
+                                   all.begin() + static_cast<std::ptrdiff_t>(at + n));
+      at += n;
+    }
+  }
+  // Every process's values placed in the record's order, at rank 0.
+  void gather_values() {
+    std::vector<std::size_t> counts;
+    const auto all = gather_records(*comm_, std::span<const float>(values_), counts);
+    if (comm_->rank() != 0) return;
+    const std::size_t rows = 1 + variables_.size();
+    values_.assign(rows * count_, 0.0f);
+    std::size_t at = 0;
+    for (std::size_t r = 0; r < counts.size(); ++r) {
+      const auto& pos = rank_positions_[r];
+      const std::size_t n = pos.size();
+      for (std::size_t v = 0; v < rows; ++v) {
+        for (std::size_t i = 0; i < n; ++i) values_[v * count_ + pos[i]] = all[at + v * n + i];
+      }
+      at += counts[r];
+    }
+  }
+
   static std::pair<std::uint64_t, std::uint64_t> pair_of(const SynapseRecord& r) {
     return {r.source, r.target};
   }
@@ -250,7 +356,11 @@ class WeightRecorder {
 
   std::uint32_t projection_;
   std::vector<std::size_t> variables_;
-  std::vector<SynapseLocation> locations_;
+  Communicator* comm_;
+  std::size_t count_ = 0;                   // recorded synapses, of every process
+  std::vector<SynapseLocation> locations_;  // this process's recorded synapses
+  std::vector<std::uint64_t> positions_;    // ... their places in the record (K > 1)
+  std::vector<std::vector<std::uint64_t>> rank_positions_;  // rank 0: every process's
   std::vector<std::uint64_t> edge_ids_;
   std::vector<float> values_;
 };
@@ -384,9 +494,9 @@ enum ControlKind : std::uint32_t {
 // resume() restores it from a checkpoint first.
 
 // What a run of several processes cannot do yet (docs/mpi-design.md,
-// section 10: slices 3 and 4 distribute them): refused before anything is
+// section 10: later slices distribute them): refused before anything is
 // built, by every rank alike (the config is the same), so all exit.
-void refuse_what_runs_in_one_process(const Config& c, const RunOptions& o, int ranks) {
+void refuse_what_runs_in_one_process(const Config&, const RunOptions& o, int ranks) {
   if (ranks <= 1) return;
   const auto refuse = [&](const std::string& feature, std::string_view instead) {
     throw UsageError(fmt::format(
@@ -395,22 +505,7 @@ void refuse_what_runs_in_one_process(const Config& c, const RunOptions& o, int r
         feature, ranks, ranks, instead));
   };
   if (!o.checkpoint_path.empty()) refuse("--checkpoint (checkpoints)", "leave out --checkpoint");
-  if (!o.reward_input.empty()) {
-    refuse("--reward-input (rewards from a file or a stream)", "leave out --reward-input");
-  }
   if (!o.tables.empty()) refuse("a session's own tables", "leave them out");
-  if (!c.records.empty()) {
-    refuse(fmt::format("[[record]] ({}: traces of state variables)", c.records[0].label()),
-           "record spikes only");
-  }
-  if (!c.weight_records.empty()) {
-    refuse(fmt::format("[[record_weights]] '{}' (weight records)", c.weight_records[0].name),
-           "leave out [[record_weights]]");
-  }
-  if (c.output.write_edges && !c.output.file.empty()) {
-    refuse("output.edges = true (the default: the final weights written as SONATA edges)",
-           "set output.edges = false (--set output.edges=false)");
-  }
 }
 }  // namespace
 
@@ -428,7 +523,8 @@ class RunSession {
         registry_(with_plugins(c_, registry, own_registry_)),
         options_(std::move(options)),
         t_start_(Clock::now()) {
-    const int ranks = options_.comm ? options_.comm->size() : 1;
+    if (!options_.comm) options_.comm = std::make_shared<SerialCommunicator>();
+    const int ranks = options_.comm->size();
     refuse_what_runs_in_one_process(c_, options_, ranks);
     if (start == Start::resume && ranks > 1) {
       throw UsageError(fmt::format(
@@ -441,7 +537,10 @@ class RunSession {
       // The files first: a clash, an output that cannot be created or an
       // input that cannot be read is found before the build, which may be long.
       check_files(start);
-      if (!options_.reward_input.empty()) reward_input_.emplace(options_.reward_input);
+      // Rank 0 alone reads the rewards (mpirun hands stdin to rank 0 only).
+      if (!options_.reward_input.empty() && options_.comm->rank() == 0) {
+        reward_input_.emplace(options_.reward_input);
+      }
       // The build (synapses are drawn in parallel) uses the run's threads too.
       const int threads = c_.simulation.threads;
       std::optional<tbb::global_control> cap;
@@ -485,6 +584,11 @@ class RunSession {
     fingerprint_ = sim_->fingerprint();
     together([&] { stop_if_signalled(); });
     result_.synapses = sim_->synapse_count();
+    // Each projection's synapses in all processes (what the edges hold).
+    for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
+      projection_sizes_.push_back(sim_->connectivity(k).size());
+    }
+    options_.comm->allreduce_sum(projection_sizes_);
     result_.synapse_bytes = sim_->synapse_memory_bytes();
     if (!options_.checkpoint_path.empty()) {
       if (const std::string why = sim_->why_not_checkpointable(); !why.empty()) {
@@ -496,7 +600,7 @@ class RunSession {
     make_detectors();
     // Chosen synapses are resolved (and checked) before the file is created.
     for (const auto& info : weight_records_) {
-      recorders_.emplace_back(*sim_, c_.weight_records[info.record], info);
+      recorders_.emplace_back(*sim_, c_.weight_records[info.record], info, *options_.comm);
     }
   }
 
@@ -696,7 +800,7 @@ class RunSession {
       }
       e.step += flush_every_;
     } else if (e.a == kWeightRecord) {
-      recorders_[e.b].sample(*writer_, e.b, *sim_);
+      recorders_[e.b].sample(writer_ ? &*writer_ : nullptr, e.b, *sim_);
       e.step += weight_records_[e.b].interval;
       if (e.step > weight_records_[e.b].stop) return;  // its last sample was taken
     } else if (e.a == kModulatorRecord) {
@@ -707,8 +811,9 @@ class RunSession {
       }
       e.step += m.interval;
     } else if (e.a == kRewardPoll) {
-      schedule(reward_input_->poll());
-      if (reward_input_->at_end()) return;  // nothing more will come
+      bool at_end = false;
+      schedule(poll_rewards(&at_end));
+      if (at_end) return;  // nothing more will come
       e.step += reward_poll_;
     } else {
       sim_->check_state();
@@ -838,28 +943,104 @@ class RunSession {
   // External rewards: a file is read and scheduled now (like a schedule in
   // the config); a stream is polled between windows.
   void open_reward_input() {
-    if (!reward_input_) return;  // opened (and checked) before the build
-    if (reward_input_->is_file()) {
+    if (options_.reward_input.empty()) return;  // opened (and checked) before the build
+    std::vector<RewardLine> lines;
+    bool from_file = false;
+    std::uint64_t hash = 0;
+    together([&] {
+      if (!reward_input_) return;  // not rank 0
+      from_file = reward_input_->is_file();
+      if (!from_file) return;
+      hash = file_hash(options_.reward_input);
+      lines = reward_input_->poll();
+    });
+    if (options_.comm->size() > 1) {
+      std::uint64_t words[2] = {from_file ? 1u : 0u, hash};
+      broadcast_rewards(lines, words);
+      from_file = words[0] != 0;
+      hash = words[1];
+    }
+    if (from_file) {
       // Its rewards become pulses of the neuromodulators, which a checkpoint
       // holds: a resumed run must not schedule the same file again.
-      const std::uint64_t hash = file_hash(options_.reward_input);
       if (std::find(reward_files_.begin(), reward_files_.end(), hash) != reward_files_.end()) {
         throw UsageError(fmt::format(
             "--reward-input {}: the checkpointed run already scheduled this file's rewards (they "
             "are in the checkpoint); giving it again would deliver them twice",
             options_.reward_input));
       }
-      schedule(reward_input_->poll());
+      schedule(lines);
       reward_files_.push_back(hash);
     } else {
       reward_poll_ = grid_.delay_steps(options_.reward_poll_ms, "--reward-poll");
     }
   }
 
+  // What the reward stream has now, read by rank 0 and the same on every
+  // rank; `at_end`: nothing more will come.
+  std::vector<RewardLine> poll_rewards(bool* at_end) {
+    std::vector<RewardLine> lines;
+    std::uint64_t words[2] = {0, 0};
+    together([&] {
+      if (!reward_input_) return;  // not rank 0
+      lines = reward_input_->poll();
+      words[0] = reward_input_->at_end() ? 1 : 0;
+    });
+    if (options_.comm->size() > 1) broadcast_rewards(lines, words);
+    *at_end = words[0] != 0;
+    return lines;
+  }
+
+  // Rank 0's reward lines and two words of its own on every rank.
+  void broadcast_rewards(std::vector<RewardLine>& lines, std::uint64_t (&words)[2]) {
+    std::vector<std::byte> bytes;
+    const auto put = [&](const void* p, std::size_t n) {
+      const auto* b = static_cast<const std::byte*>(p);
+      bytes.insert(bytes.end(), b, b + n);
+    };
+    put(words, sizeof words);
+    for (const auto& l : lines) {
+      const double time = l.time_ms.value_or(std::numeric_limits<double>::quiet_NaN());
+      const std::uint64_t line = l.line, size = l.modulator.size();
+      const std::uint8_t timed = l.time_ms ? 1 : 0;
+      put(&timed, 1);
+      put(&time, sizeof time);
+      put(&l.amount, sizeof l.amount);
+      put(&line, sizeof line);
+      put(&size, sizeof size);
+      put(l.modulator.data(), size);
+    }
+    options_.comm->broadcast(bytes);
+    std::size_t at = 0;
+    const auto get = [&](void* p, std::size_t n) {
+      std::memcpy(p, bytes.data() + at, n);
+      at += n;
+    };
+    get(words, sizeof words);
+    lines.clear();
+    while (at < bytes.size()) {
+      RewardLine l;
+      std::uint8_t timed = 0;
+      double time = 0;
+      std::uint64_t line = 0, size = 0;
+      get(&timed, 1);
+      get(&time, sizeof time);
+      get(&l.amount, sizeof l.amount);
+      get(&line, sizeof line);
+      get(&size, sizeof size);
+      l.modulator.assign(reinterpret_cast<const char*>(bytes.data() + at), size);
+      at += size;
+      if (timed) l.time_ms = time;
+      l.line = line;
+      lines.push_back(std::move(l));
+    }
+  }
+
   void schedule(const std::vector<RewardLine>& lines) {
     for (const auto& line : lines) {
       const std::string where =
-          fmt::format("--reward-input {} line {}", reward_input_->name(), line.line);
+          fmt::format("--reward-input {} line {}",
+                      options_.reward_input == "-" ? "stdin" : options_.reward_input, line.line);
       std::vector<std::string> known;
       std::optional<std::size_t> m;
       for (std::size_t j = 0; j < c_.neuromodulators.size(); ++j) {
@@ -915,7 +1096,7 @@ class RunSession {
     if (c_.output.write_edges) {
       for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
         layout.edges.push_back({proj_meta_[k].first, names_[proj_meta_[k].second.first],
-                                names_[proj_meta_[k].second.second], sim_->connectivity(k).size()});
+                                names_[proj_meta_[k].second.second], projection_sizes_[k]});
       }
     }
     for (std::size_t r = 0; r < weight_records_.size(); ++r) {
@@ -1042,6 +1223,10 @@ class RunSession {
     for (const auto& m : sim_->network().modulators()) {
       result_.rewards.emplace_back(m.name(), m.first_after(sim_->now()));
     }
+    if (options_.comm->size() > 1 && options_.comm->broken() == ExitCode::ok &&
+        c_.output.write_edges && !c_.output.file.empty()) {
+      gather_edges();
+    }
     if (writer_) {
       try {
         finish_output();
@@ -1062,8 +1247,66 @@ class RunSession {
     result_.message = message;
   }
 
+  // The final synapses of every process, written by rank 0 in canonical
+  // order (by source; for one source, the processes' synapses in rank
+  // order, as their partitions come): a range of sources at a time, about
+  // kEdgesPerWrite synapses, so that rank 0 never holds a whole projection.
+  // Every process takes part to the end, even after rank 0 failed to write
+  // (it then stops writing; the failure is the run's).
+  void gather_edges() {
+    Communicator& comm = *options_.comm;
+    for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
+      const Connectivity& conn = sim_->connectivity(k);
+      const std::uint64_t n_source = conn.source_size();
+      const std::uint64_t per_source =
+          std::max<std::uint64_t>(1, projection_sizes_[k] / std::max<std::uint64_t>(1, n_source));
+      const std::uint64_t step = std::max<std::uint64_t>(1, io::kEdgesPerWrite / per_source);
+      std::vector<SynapseRecord> mine;
+      std::vector<std::uint64_t> src, tgt;
+      std::vector<float> delay, weight;
+      std::uint64_t first = 0;
+      for (std::uint64_t s0 = 0; s0 < n_source; s0 += step) {
+        const auto s1 = std::min(n_source, s0 + step);
+        mine.clear();
+        conn.for_each_canonical([&](const SynapseRecord& r) { mine.push_back(r); },
+                                static_cast<NeuronIndex>(s0), static_cast<NeuronIndex>(s1));
+        std::vector<std::size_t> counts;
+        const auto all = gather_records(comm, std::span<const SynapseRecord>(mine), counts);
+        if (!writer_ || result_.status == "failed") continue;
+        // Merged by source, stable by rank.
+        std::vector<std::size_t> at(counts.size()), end(counts.size());
+        for (std::size_t r = 0, sum = 0; r < counts.size(); sum += counts[r], ++r) {
+          at[r] = sum;
+          end[r] = sum + counts[r];
+        }
+        src.clear();
+        tgt.clear();
+        delay.clear();
+        weight.clear();
+        for (auto s = s0; s < s1; ++s) {
+          for (std::size_t r = 0; r < counts.size(); ++r) {
+            for (; at[r] < end[r] && all[at[r]].source == s; ++at[r]) {
+              const SynapseRecord& e = all[at[r]];
+              src.push_back(e.source);
+              tgt.push_back(e.target);
+              delay.push_back(static_cast<float>(grid_.to_ms(e.delay)));
+              weight.push_back(e.weight);
+            }
+          }
+        }
+        try {
+          writer_->write_edges(k, first, src, tgt, delay, weight);
+        } catch (const Error& e) {
+          fail(e.code(), e.what());
+        }
+        first += weight.size();
+      }
+    }
+  }
+
   void finish_output() {
-    for (std::size_t k = 0; c_.output.write_edges && k < proj_meta_.size(); ++k) {
+    for (std::size_t k = 0;
+         c_.output.write_edges && options_.comm->size() == 1 && k < proj_meta_.size(); ++k) {
       try {
         write_edges(*writer_, k, sim_->connectivity(k), grid_);
       } catch (const std::bad_alloc&) {
@@ -1113,6 +1356,7 @@ class RunSession {
   std::vector<std::string> names_;
   std::vector<std::uint64_t> sizes_;
   std::vector<std::pair<std::string, std::pair<std::uint32_t, std::uint32_t>>> proj_meta_;
+  std::vector<std::uint64_t> projection_sizes_;  // synapses in all processes
   std::unique_ptr<Simulator> sim_;
   std::vector<RewardTrigger> triggers_;
   std::vector<WeightRecorder> recorders_;

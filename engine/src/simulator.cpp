@@ -1433,6 +1433,63 @@ std::uint64_t Simulator::gather_spikes(Step t0, std::uint64_t flags) {
   return flags;
 }
 
+// Each process sampled the columns of its own partitions into its frame
+// buffers; rank 0, which writes them, needs every column. Per probe that
+// samples in this window (the plan is the same everywhere): the number of
+// this process's columns, then each column's index and its rows' values.
+// One gather per window that samples, of what was sampled.
+void Simulator::gather_frames() {
+  if (std::none_of(probe_plan_.begin(), probe_plan_.end(),
+                   [](const ProbeWindow& p) { return p.rows > 0; })) {
+    return;
+  }
+  std::vector<std::byte> mine;
+  const auto put = [&](const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::byte*>(p);
+    mine.insert(mine.end(), b, b + n);
+  };
+  if (comm_->rank() != 0) {
+    for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
+      const auto& plan = probe_plan_[k];
+      if (plan.rows <= 0) continue;
+      std::uint32_t n = 0;
+      for (const auto& part : partitions_) n += part->probe_columns[k].size();
+      put(&n, sizeof n);
+      for (const auto& part : partitions_) {
+        for (const auto& col : part->probe_columns[k]) {
+          put(&col.column, sizeof col.column);
+          for (std::int64_t row = 0; row < plan.rows; ++row) {
+            put(&frame_buffers_[k][row * plan.columns + col.column], sizeof(float));
+          }
+        }
+      }
+    }
+  }
+  std::vector<std::byte> all;
+  std::vector<std::size_t> counts;
+  comm_->gatherv(mine, all, counts);
+  std::size_t at = 0;
+  const auto get = [&](void* p, std::size_t n) {
+    std::memcpy(p, all.data() + at, n);
+    at += n;
+  };
+  for (std::size_t r = 1; r < counts.size(); ++r) {
+    for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
+      const auto& plan = probe_plan_[k];
+      if (plan.rows <= 0) continue;
+      std::uint32_t n = 0;
+      get(&n, sizeof n);
+      for (std::uint32_t c = 0; c < n; ++c) {
+        std::uint32_t column = 0;
+        get(&column, sizeof column);
+        for (std::int64_t row = 0; row < plan.rows; ++row) {
+          get(&frame_buffers_[k][row * plan.columns + column], sizeof(float));
+        }
+      }
+    }
+  }
+}
+
 std::vector<float> Simulator::probe_frame(std::size_t probe) const {
   const auto& probes = network_.probes();
   if (probe >= probes.size()) {
@@ -1525,6 +1582,7 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
       flags = exchange_spikes(t0, flags);
       if (flags & kFailedFlag) agree(*comm_, failure, failure_key);  // throws everywhere
       pending = !window_spikes_.empty();
+      if (!alone) gather_frames();
 
       now_ = t1;
       guarded(kObserver, [&] {

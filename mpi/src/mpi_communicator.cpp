@@ -111,12 +111,13 @@ class MpiCommunicator final : public Communicator {
   }
   void gatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
                std::vector<std::size_t>& counts) override {
+    // Every rank learns every size (one collective), so that all run the
+    // same rounds without a second one.
     const std::uint64_t n = mine.size();
-    std::vector<std::uint64_t> sizes(rank_ == 0 ? static_cast<std::size_t>(size_) : 0);
-    check(MPI_Gather(&n, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, 0, comm_), "MPI_Gather");
-    // Every rank needs the largest size to run the same number of rounds.
-    std::uint64_t largest = n;
-    reduce({&largest, 1}, MPI_MAX);
+    std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
+    check(MPI_Allgather(&n, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, comm_),
+          "MPI_Allgather");
+    const std::uint64_t largest = *std::max_element(sizes.begin(), sizes.end());
     all.clear();
     counts.clear();
     std::vector<std::uint64_t> offset(sizes.size());

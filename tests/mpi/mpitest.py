@@ -61,6 +61,28 @@ def same_datasets(a, b, group="spikes"):
     return None
 
 
+def same_output(a, b):
+    """Why two output files differ, or None when every dataset outside
+    /provenance (run id, times, paths) is equal, bit for bit: spikes,
+    traces, weight records, neuromodulators, edges."""
+    names = {}
+    for path in (a, b):
+        with h5py.File(path, "r") as f:
+            found = []
+            f.visititems(lambda name, obj: found.append(name)
+                         if isinstance(obj, h5py.Dataset) and not name.startswith("provenance")
+                         else None)
+            names[path] = sorted(found)
+    if names[a] != names[b]:
+        return "datasets differ: %s vs %s" % (names[a], names[b])
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        for name in names[a]:
+            x, y = fa[name][()], fb[name][()]
+            if x.dtype != y.dtype or not np.array_equal(x, y):
+                return "/%s differs (%d vs %d values)" % (name, np.size(x), np.size(y))
+    return None
+
+
 def same_spikes(a, b):
     return same_datasets(a, b, "spikes")
 

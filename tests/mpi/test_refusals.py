@@ -16,18 +16,6 @@ import mpitest
 sys.path.insert(0, os.path.join(mpitest.SOURCE_DIR, "tests", "cli"))
 from clitest import SMALL_NETWORK as SMALL  # noqa: E402
 
-RECORD = """
-[[record]]
-population = "exc"
-variables = ["V_m"]
-"""
-
-WEIGHTS = """
-[[record_weights]]
-projection = "gen_to_exc"
-interval = 10.0
-"""
-
 def check(name, ranks, args, code, *texts, config=SMALL):
     with mpitest.temporary_dir() as tmp:
         path = os.path.join(tmp, "net.toml")
@@ -50,13 +38,8 @@ def check(name, ranks, args, code, *texts, config=SMALL):
 
 
 ONE = "runs in one process"
-check("traces", 2, ["run", "CONFIG"], 64, "[[record]]", ONE, "2 MPI ranks", config=SMALL + RECORD)
-check("weight records", 2, ["run", "CONFIG"], 64, "[[record_weights]]", ONE,
-      config=SMALL + WEIGHTS)
-check("edges", 2, ["run", "CONFIG"], 64, "output.edges = true", ONE,
-      "--set output.edges=false")
-check("checkpoints", 2, ["run", "CONFIG", "--checkpoint", "c.h5"], 64, "--checkpoint", ONE)
-check("reward input", 2, ["run", "CONFIG", "--reward-input", "CONFIG"], 64, "--reward-input", ONE)
+check("checkpoints", 2, ["run", "CONFIG", "--checkpoint", "c.h5"], 64, "--checkpoint", ONE,
+      "2 MPI ranks")
 check("resume", 2, ["resume", "c.h5"], 64, "spikeline resume", ONE, "rank 0 of 2")
 check("train", 4, ["train", "CONFIG"], 64, "spikeline train runs in one process", "rank 0 of 4",
       "mpirun -np 4")

@@ -31,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -236,13 +237,18 @@ class Connectivity {
   // Every synapse in canonical order (source, target, delay, insertion), the
   // order of the SONATA edges written out; independent of the partitioning.
   std::vector<SynapseRecord> canonical() const;
-  // The same, one at a time (no copy of the whole projection).
+  // The same, one at a time (no copy of the whole projection), for the
+  // sources [first, end) (a run of several processes writes its edges so,
+  // a range of sources at a time).
   template <class F>
-  void for_each_canonical(F&& f) const {
-    visit_canonical([&](NeuronIndex src, unsigned part, std::uint32_t k, NeuronIndex target,
-                        std::uint32_t delay) {
-      f(SynapseRecord{src, target, blocks_[part].weight[k], delay});
-    });
+  void for_each_canonical(F&& f, NeuronIndex first = 0,
+                          NeuronIndex end = std::numeric_limits<NeuronIndex>::max()) const {
+    visit_canonical(
+        [&](NeuronIndex src, unsigned part, std::uint32_t k, NeuronIndex target,
+            std::uint32_t delay) {
+          f(SynapseRecord{src, target, blocks_[part].weight[k], delay});
+        },
+        first, end);
   }
   // The location of each synapse in canonical order (edge id -> location):
   // what reads a recorded synapse without sorting at every sample.
@@ -255,7 +261,8 @@ class Connectivity {
   // Calls emit(source, part, index, target, delay) for every synapse in
   // canonical order.
   template <class Emit>
-  void visit_canonical(Emit&& emit) const;
+  void visit_canonical(Emit&& emit, NeuronIndex first = 0,
+                       NeuronIndex end = std::numeric_limits<NeuronIndex>::max()) const;
   // laid_out(range) is called once a partition's targets are laid out (from
   // that partition's thread): what may then free their synapses.
   void lay_out(const SynapseSource& source, const Partitioning& parts, Placement local,
@@ -273,7 +280,7 @@ class Connectivity {
 // Per source, each block's share of the row sorted by (target, delay): blocks
 // hold ascending target ranges, so the row comes out in canonical order.
 template <class Emit>
-inline void Connectivity::visit_canonical(Emit&& emit) const {
+inline void Connectivity::visit_canonical(Emit&& emit, NeuronIndex first, NeuronIndex end) const {
   struct Entry {
     NeuronIndex target;
     std::uint32_t delay;
@@ -283,7 +290,8 @@ inline void Connectivity::visit_canonical(Emit&& emit) const {
     return a.target != b.target ? a.target < b.target : a.delay < b.delay;
   };
   std::vector<Entry> row;
-  for (NeuronIndex src = 0; src < n_source_; ++src) {
+  end = static_cast<NeuronIndex>(std::min<std::size_t>(end, n_source_));
+  for (NeuronIndex src = first; src < end; ++src) {
     // Blocks hold ascending ranges of targets: sorting each block's part of
     // the row sorts the row.
     for (unsigned part = 0; part < blocks_.size(); ++part) {

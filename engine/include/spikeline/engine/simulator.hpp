@@ -281,6 +281,9 @@ class Simulator {
   // The spikes of every process merged into window_spikes_ (K > 1), and the
   // or of every process's flags.
   std::uint64_t gather_spikes(Step t0, std::uint64_t flags);
+  // The trace samples of the window taken on the other processes, into
+  // rank 0's frame buffers (K > 1; rank 0 alone writes them).
+  void gather_frames();
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
