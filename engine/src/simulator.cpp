@@ -154,6 +154,50 @@ Simulator::Simulator(Network network, SimulationOptions options)
   seed_queues();
 }
 
+// The synapses onto this process's partitions of a rule drawn source by
+// source: this process draws sources [r*n/K, (r+1)*n/K) and sends each
+// synapse to the process that owns its target's partition; what arrives is
+// kept in sender order. Senders hold ascending ranges of sources and send in
+// drawing order, so the list is the whole projection's order restricted to
+// this process's targets: the order the layout needs (bit-identical to one
+// process). O(E/K) draws and memory per process; every synapse crosses the
+// network once, at build.
+std::vector<SynapseRecord> Simulator::draw_by_source(const SynapseSource& source,
+                                                     std::size_t n_source, std::size_t n_target) {
+  const auto ranks = static_cast<std::size_t>(comm_->size());
+  const auto me = static_cast<std::size_t>(comm_->rank());
+  std::vector<std::vector<std::byte>> to(ranks), from;
+  const auto first = static_cast<NeuronIndex>(me * n_source / ranks);
+  const auto last = static_cast<NeuronIndex>((me + 1) * n_source / ranks);
+  const auto failure = failure_of([&] {
+    source.generate_sources(first, last, [&](std::span<const SynapseRecord> records) {
+      check_stop(options_.stop_signal, "building the network");
+      for (const auto& r : records) {
+        // A target out of range is refused by the layout (on its owner);
+        // here it only must not pick a process that does not exist.
+        const auto t = std::min<std::size_t>(r.target, n_target == 0 ? 0 : n_target - 1);
+        const auto owner = static_cast<std::size_t>(rank_of(
+            parts_.part_of(n_target, static_cast<NeuronIndex>(t)), parts_.count(), comm_->size()));
+        const auto* b = reinterpret_cast<const std::byte*>(&r);
+        to[owner].insert(to[owner].end(), b, b + sizeof r);
+      }
+    });
+  });
+  agree(*comm_, failure, me);
+  comm_->alltoallv(to, from);
+  std::vector<SynapseRecord> kept;
+  std::size_t total = 0;
+  for (const auto& bytes : from) total += bytes.size() / sizeof(SynapseRecord);
+  kept.resize(total);
+  std::size_t at = 0;
+  for (const auto& bytes : from) {
+    if (bytes.empty()) continue;
+    std::memcpy(kept.data() + at, bytes.data(), bytes.size());
+    at += bytes.size() / sizeof(SynapseRecord);
+  }
+  return kept;
+}
+
 void Simulator::lay_out_projections() {
   auto& pops = network_.populations();
   const std::size_t n_pop = pops.size();
@@ -171,6 +215,18 @@ void Simulator::lay_out_projections() {
       throw ConfigError(fmt::format(
           "projection '{}': population '{}' ({}) is a generator and cannot receive synapses",
           proj.name, tgt.name, tgt.model));
+    }
+  }
+  // Rules drawn source by source, in a run of several processes: each
+  // draws a K-th of the sources and hands every synapse to its target's
+  // process, in order, one projection at a time on this thread (the
+  // exchange is a collective); the layout below then works from the list.
+  if (comm_->size() > 1) {
+    for (auto& proj : projections) {
+      if (!proj.drawn || !proj.drawn->by_source()) continue;
+      proj.synapses = draw_by_source(*proj.drawn, pops[proj.source].population->size(),
+                                     pops[proj.target].population->size());
+      proj.drawn.reset();
     }
   }
   std::vector<std::optional<Connectivity>> laid_out(projections.size());

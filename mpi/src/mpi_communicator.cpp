@@ -158,6 +158,54 @@ class MpiCommunicator final : public Communicator {
       }
     }
   }
+  void alltoallv(const std::vector<std::vector<std::byte>>& to,
+                 std::vector<std::vector<std::byte>>& from) override {
+    const auto k = static_cast<std::size_t>(size_);
+    if (to.size() != k) {
+      throw Error(ExitCode::software,
+                  fmt::format("alltoallv: {} destinations for {} ranks", to.size(), k));
+    }
+    std::vector<std::uint64_t> out(k), in(k);
+    for (std::size_t r = 0; r < k; ++r) out[r] = to[r].size();
+    check(MPI_Alltoall(out.data(), 1, MPI_UINT64_T, in.data(), 1, MPI_UINT64_T, comm_),
+          "MPI_Alltoall");
+    // Rounds of at most kRound / K bytes per pair of ranks (MPI counts are
+    // ints); every rank runs as many as the largest pair needs.
+    std::uint64_t largest = 0;
+    for (std::size_t r = 0; r < k; ++r) largest = std::max({largest, out[r], in[r]});
+    reduce({&largest, 1}, MPI_MAX);
+    from.assign(k, {});
+    for (std::size_t r = 0; r < k; ++r) from[r].resize(in[r]);
+    const std::uint64_t chunk = std::max<std::uint64_t>(1, kRound / k);
+    std::vector<int> send_count(k), send_at(k), recv_count(k), recv_at(k);
+    std::vector<std::byte> send, recv;
+    for (std::uint64_t start = 0; start < largest; start += chunk) {
+      const auto piece = [&](std::uint64_t size) {
+        return static_cast<int>(start >= size ? 0 : std::min(chunk, size - start));
+      };
+      int s_total = 0, r_total = 0;
+      for (std::size_t r = 0; r < k; ++r) {
+        send_count[r] = piece(out[r]);
+        send_at[r] = s_total;
+        s_total += send_count[r];
+        recv_count[r] = piece(in[r]);
+        recv_at[r] = r_total;
+        r_total += recv_count[r];
+      }
+      send.resize(static_cast<std::size_t>(s_total));
+      recv.resize(static_cast<std::size_t>(r_total));
+      for (std::size_t r = 0; r < k; ++r) {
+        std::copy_n(to[r].data() + std::min(start, out[r]), send_count[r],
+                    send.data() + send_at[r]);
+      }
+      check(MPI_Alltoallv(send.data(), send_count.data(), send_at.data(), MPI_BYTE, recv.data(),
+                          recv_count.data(), recv_at.data(), MPI_BYTE, comm_),
+            "MPI_Alltoallv");
+      for (std::size_t r = 0; r < k; ++r) {
+        std::copy_n(recv.data() + recv_at[r], recv_count[r], from[r].data() + start);
+      }
+    }
+  }
   void broadcast(std::vector<std::byte>& bytes) override {
     std::uint64_t n = bytes.size();
     check(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm_), "MPI_Bcast");

@@ -364,6 +364,10 @@ class RuleSource final : public SynapseSource {
   void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
     make(first, last, sink, !by_target());
   }
+  bool by_source() const override { return spec_.rule == Rule::fixed_outdegree; }
+  void generate_sources(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    make_sources(first, std::min<std::uint64_t>(last, ns_), sink);
+  }
 
  private:
   // The synapses onto [first, last); without `values` (by_target rules only)
@@ -429,6 +433,8 @@ class RuleSource final : public SynapseSource {
                     bool values) const;
   // Hands every synapse to f in the rule's order, in slices (the other rules).
   void make_all(const Sink& f) const;
+  // fixed_outdegree: the synapses of sources [a, b), source by source.
+  void make_sources(std::uint64_t a, std::uint64_t b, const Sink& f) const;
 
   ConnectionSpec spec_;
   TimeGrid grid_;
@@ -629,44 +635,48 @@ void RuleSource::make_plugin_targets(std::uint64_t a, std::uint64_t b,
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
 }
 
-void RuleSource::make_all(const Sink& f) const {
+void RuleSource::make_sources(std::uint64_t from, std::uint64_t to, const Sink& f) const {
   const Emitter& emit = *emit_;
-  const std::uint64_t ns = ns_, nt = nt_, taps = spec_.taps;
+  const std::uint64_t nt = nt_, per_source = spec_.outdegree * spec_.taps;
   const bool no_self = this->no_self();
   std::vector<SynapseRecord> out;
+  const std::uint64_t step =
+      std::max<std::uint64_t>(1, kSlice / std::max<std::uint64_t>(1, per_source));
+  for (std::uint64_t a = from; a < to; a += step) {
+    const std::uint64_t n = std::min(to, a + step) - a;
+    out.resize(n * per_source);
+    for_chunks(n, chunk_entities(static_cast<double>(per_source)),
+               [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+                 SynapseRecord* p = out.data() + first * per_source;
+                 for (std::uint64_t s = a + first; s < a + last; ++s) {
+                   auto rng = rng_for(s);
+                   auto vals = values_for(s);
+                   const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
+                   if (spec_.multapses) {
+                     for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
+                       p = emit.pair(p, static_cast<NeuronIndex>(s),
+                                     static_cast<NeuronIndex>(draw_skipping(rng, nt, skip)), vals);
+                     }
+                   } else {
+                     for (const auto t : distinct_sample(nt, spec_.outdegree, skip, rng)) {
+                       p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
+                                     vals);
+                     }
+                   }
+                 }
+               });
+    if (!out.empty()) f(out);
+  }
+}
+
+void RuleSource::make_all(const Sink& f) const {
+  const Emitter& emit = *emit_;
+  const std::uint64_t taps = spec_.taps;
+  std::vector<SynapseRecord> out;
   switch (spec_.rule) {
-    case Rule::fixed_outdegree: {
-      const std::uint64_t per_source = spec_.outdegree * taps;
-      const std::uint64_t step =
-          std::max<std::uint64_t>(1, kSlice / std::max<std::uint64_t>(1, per_source));
-      for (std::uint64_t a = 0; a < ns; a += step) {
-        const std::uint64_t n = std::min(ns, a + step) - a;
-        out.resize(n * per_source);
-        for_chunks(
-            n, chunk_entities(static_cast<double>(per_source)),
-            [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-              SynapseRecord* p = out.data() + first * per_source;
-              for (std::uint64_t s = a + first; s < a + last; ++s) {
-                auto rng = rng_for(s);
-                auto vals = values_for(s);
-                const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
-                if (spec_.multapses) {
-                  for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
-                    p = emit.pair(p, static_cast<NeuronIndex>(s),
-                                  static_cast<NeuronIndex>(draw_skipping(rng, nt, skip)), vals);
-                  }
-                } else {
-                  for (const auto t : distinct_sample(nt, spec_.outdegree, skip, rng)) {
-                    p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
-                                  vals);
-                  }
-                }
-              }
-            });
-        if (!out.empty()) f(out);
-      }
+    case Rule::fixed_outdegree:
+      make_sources(0, ns_, f);
       break;
-    }
     case Rule::explicit_edges: {
       const auto& e = spec_.edges;
       const std::size_t total = e.source.size();

@@ -46,6 +46,25 @@ struct Outcome {
   Step window = 0;
 };
 
+// A rule's source that records which sources it was asked to draw.
+struct Watched : SynapseSource {
+  explicit Watched(std::shared_ptr<const SynapseSource> inner) : inner(std::move(inner)) {}
+  bool by_target() const override { return inner->by_target(); }
+  bool by_source() const override { return inner->by_source(); }
+  void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    whole = true;
+    inner->generate(first, last, sink);
+  }
+  void generate_sources(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
+    ranges.emplace_back(first, last);
+    inner->generate_sources(first, last, sink);
+  }
+  std::shared_ptr<const SynapseSource> inner;
+  mutable bool whole = false;
+  mutable std::vector<std::pair<NeuronIndex, NeuronIndex>> ranges;
+};
+std::shared_ptr<Watched> g_watched;  // set: wraps the network's fixed_outdegree projection
+
 Outcome simulate(std::shared_ptr<Communicator> comm, unsigned partitions, int threads) {
   const char* text = R"(
 [simulation]
@@ -89,6 +108,12 @@ delay = { distribution = "uniform", low = 0.2, high = 1.5 }
   synapses::register_builtin_connection_rules(registry);
   const io::Config c = io::parse_config(text, "<test>");
   io::BuiltNetwork built = io::build_network(c, registry);
+  for (auto& proj : built.network.projections()) {
+    if (g_watched && proj.drawn && proj.drawn->by_source()) {
+      g_watched->inner = proj.drawn;
+      proj.drawn = g_watched;
+    }
+  }
   SimulationOptions o;
   o.threads = threads;
   o.partitions = partitions;
@@ -235,6 +260,23 @@ TEST_CASE("four ranks simulate the spikes, windows and fingerprint of one proces
   }
   // The partitions do not change the spikes (one per rank).
   CHECK(simulate(g_comm, 0, 1).spikes == one.spikes);
+}
+
+TEST_CASE("each rank draws only its quarter of a fixed_outdegree rule's sources") {
+  g_watched = std::make_shared<Watched>(nullptr);
+  const Outcome four = simulate(g_comm, 8, 1);
+  const auto watched = std::move(g_watched);
+  g_watched.reset();
+  CHECK_FALSE(watched->whole);
+  // 203 sources over 4 ranks: [r * 203 / 4, (r + 1) * 203 / 4).
+  const auto r = static_cast<NeuronIndex>(g_comm->rank());
+  REQUIRE(watched->ranges.size() == 1);
+  CHECK(watched->ranges[0].first == r * 203 / 4);
+  CHECK(watched->ranges[0].second == (r + 1) * 203 / 4);
+  // And the network is the one process's.
+  const Outcome one = simulate(nullptr, 8, 1);
+  CHECK(four.fingerprint == one.fingerprint);
+  CHECK(four.spikes == one.spikes);
 }
 
 TEST_CASE("fewer partitions than ranks is refused, naming both") {

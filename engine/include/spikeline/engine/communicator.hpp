@@ -72,6 +72,12 @@ class Communicator {
   // Rank 0's `bytes` on every rank (resized to rank 0's size): what rank 0
   // alone reads (a reward stream, a checkpoint file) reaches the others so.
   virtual void broadcast(std::vector<std::byte>& bytes) = 0;
+  // Personalised all-to-all: `to[r]` goes to rank r; `from[r]` receives
+  // what rank r sent to this one (K entries each). What each rank holds of
+  // the synapses drawn elsewhere reaches it so (fixed_outdegree: every rank
+  // draws its sources' synapses, for every rank's targets).
+  virtual void alltoallv(const std::vector<std::vector<std::byte>>& to,
+                         std::vector<std::vector<std::byte>>& from) = 0;
   // Element-wise over the ranks, in place.
   virtual void allreduce_min(std::span<std::uint64_t> values) = 0;
   virtual void allreduce_max(std::span<std::uint64_t> values) = 0;
@@ -99,6 +105,10 @@ class SerialCommunicator final : public Communicator {
   void gatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
                std::vector<std::size_t>& counts) override;
   void broadcast(std::vector<std::byte>&) override {}
+  void alltoallv(const std::vector<std::vector<std::byte>>& to,
+                 std::vector<std::vector<std::byte>>& from) override {
+    from = to;
+  }
   void allreduce_min(std::span<std::uint64_t>) override {}
   void allreduce_max(std::span<std::uint64_t>) override {}
   void allreduce_sum(std::span<std::uint64_t>) override {}

@@ -84,6 +84,15 @@ class SynapseSource {
   virtual void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const {
     generate(first, last, sink);
   }
+  // True when the synapses of a range of sources cost only what they make
+  // (rules drawn source by source: fixed_outdegree). A run of K processes
+  // then has each draw a K-th of the sources and send every synapse to the
+  // process of its target, instead of every process drawing them all.
+  virtual bool by_source() const { return false; }
+  // The synapses of sources [first, last), in the order generate() gives
+  // them (only when by_source()).
+  virtual void generate_sources(NeuronIndex /*first*/, NeuronIndex /*last*/,
+                                const Sink& /*sink*/) const {}
 };
 
 // A delay group as stored (12 bytes): its synapses end where the next

@@ -281,6 +281,11 @@ class Simulator {
   // The spikes of every process merged into window_spikes_ (K > 1), and the
   // or of every process's flags.
   std::uint64_t gather_spikes(Step t0, std::uint64_t flags);
+  // A rule drawn source by source, in a run of several processes: the
+  // synapses onto this process's partitions (each process draws a K-th of
+  // the sources and sends every synapse to its target's process).
+  std::vector<SynapseRecord> draw_by_source(const SynapseSource& source, std::size_t n_source,
+                                            std::size_t n_target);
   // The trace samples of the window taken on the other processes, into
   // rank 0's frame buffers (K > 1; rank 0 alone writes them).
   void gather_frames();
