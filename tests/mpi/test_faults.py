@@ -12,9 +12,15 @@ CASE:
   killed   one rank is killed (SIGKILL) mid-run: mpirun ends the job; rank 0
            gives up its exchange after the launcher's SIGTERM and marks the
            file failed, saying why; the file keeps its flushed spikes.
+  disk     rank 0 alone writes, and its disk fills up (a file size limit):
+           every rank stops, exit 74, the file marked failed with the spikes
+           of an unbroken run up to its simulated time.
 """
 
 import os
+import resource
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -138,6 +144,50 @@ def killed(tmp):
           % (r.returncode, took, spikes))
 
 
+def disk_full(tmp):
+    coba = os.path.join(mpitest.SOURCE_DIR, "examples", "coba.toml")
+    args = ["run", coba, "-d", "12000", "-q", "--set", "output.edges=false"]
+    ref = os.path.join(tmp, "ref.h5")
+    r = mpitest.run(args + ["-o", ref])
+    if r.returncode != 0:
+        mpitest.fail("the unbroken run failed", r)
+    out = os.path.join(tmp, "full.h5")
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, 4 << 20))
+    # mpirun gives the ranks the default action of SIGXFSZ back (death):
+    # a shell ignores it again before it becomes spikeline, so that a write
+    # past the limit fails with EFBIG as one on a full disk fails with ENOSPC.
+    cmd = [mpitest.MPIEXEC, "-np", "2"] + mpitest.FLAGS + \
+        ["sh", "-c", 'trap "" XFSZ; exec "$0" "$@"', mpitest.BINARY] + args + ["-o", out]
+    r = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=limited,
+                       timeout=mpitest.RUN_TIMEOUT_S)
+    if r.returncode != 74 or "File too large" not in r.stderr:
+        mpitest.fail("2 ranks on a full disk: expected exit 74 naming the error", r)
+    if len(error_lines(r.stderr)) != 1:
+        mpitest.fail("the error should be printed once", r)
+    # HDF5 may leave its end-of-data mark past what reached the disk: the
+    # copy is cleared as the error message says.
+    copy = os.path.join(tmp, "copy.h5")
+    shutil.copy(out, copy)
+    subprocess.run(["h5clear", "-s", "--increment", copy], check=True, capture_output=True)
+    with h5py.File(copy, "r") as f, h5py.File(ref, "r") as g:
+        status = f["provenance/status"][()].decode()
+        simulated = float(f["provenance/simulated_ms"][()])
+        for pop in ("exc", "inh"):
+            t, n = f["spikes"][pop]["timestamps"][()], f["spikes"][pop]["node_ids"][()]
+            rt, rn = g["spikes"][pop]["timestamps"][()], g["spikes"][pop]["node_ids"][()]
+            due = int((rt <= simulated).sum())
+            if len(t) != due or not ((t == rt[:due]).all() and (n == rn[:due]).all()):
+                mpitest.fail("%s: the spikes kept are not the unbroken run's to %g ms"
+                             % (pop, simulated), r)
+    if status != "failed" or not 0 < simulated < 12000:
+        mpitest.fail("status %r at %g ms" % (status, simulated), r)
+    print("ok 2 ranks on a full disk: exit 74, the error once, status failed at %g ms, "
+          "spikes those of an unbroken run" % simulated)
+
+
 with mpitest.temporary_dir() as tmp:
     if CASE == "state":
         same_failure(tmp, DIVERGING, [], [2, 4],
@@ -149,5 +199,7 @@ with mpitest.temporary_dir() as tmp:
                      "update failed at step 50 (5 ms): the membrane of neuron 0")
     elif CASE == "killed":
         killed(tmp)
+    elif CASE == "disk":
+        disk_full(tmp)
     else:
         mpitest.fail("unknown case %r" % CASE)
