@@ -888,9 +888,9 @@ namespace {
 // process saves alike.
 struct FieldRole {
   enum Kind { of_partition, of_population, replicated } kind = replicated;
-  std::string group;         // partition: the fields of all partitions of this kind
-  unsigned partition = 0;    // partition: which one
-  std::size_t index = 0;     // population: which one
+  std::string group;       // partition: the fields of all partitions of this kind
+  unsigned partition = 0;  // partition: which one
+  std::size_t index = 0;   // population: which one
 };
 
 }  // namespace

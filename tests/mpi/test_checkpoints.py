@@ -11,10 +11,15 @@ CASE "plastic": COBA with stdp and tsodyks_markram, 4 partitions,
 checkpointed at 4 ranks midway, resumed at 2 ranks and in one process.
 CASE "static": brunel, 2 partitions, checkpointed at 2 ranks, resumed in one
 process; resumed at 4 ranks: refused.
+CASE "unwritable": rank 0 cannot replace the checkpoint file (a directory
+took its name during the run): every rank ends, the error said once, the
+output marked failed.
 """
 
 import os
 import shutil
+import subprocess
+import time
 
 import h5py
 import numpy as np
@@ -67,7 +72,50 @@ def status(path):
         return f["provenance/status"][()].decode()
 
 
+def unwritable():
+    with mpitest.temporary_dir() as tmp:
+        shutil.copy(os.path.join(mpitest.SOURCE_DIR, "examples", "brunel.toml"), tmp)
+        cmd = [mpitest.MPIEXEC, "-np", "2"] + mpitest.FLAGS + [
+            mpitest.BINARY, "run", "brunel.toml", "-q", "-o", "out.h5", "-d", "600000",
+            "--set", "output.edges=false", "--checkpoint", "c.h5", "--checkpoint-every", "20"]
+        p = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        ckpt = os.path.join(tmp, "c.h5")
+        deadline = time.monotonic() + 60
+        # Once the first checkpoint is there, its name becomes a directory
+        # that is not empty, which the next checkpoint's rename cannot replace.
+        while True:
+            if time.monotonic() > deadline or p.poll() is not None:
+                p.kill()
+                out, err = p.communicate()
+                mpitest.fail("no checkpoint appeared, or the run ended first:\n" + err)
+            try:
+                os.remove(ckpt)
+                os.mkdir(ckpt)
+                break
+            except (FileNotFoundError, FileExistsError):
+                time.sleep(0.02)
+        open(os.path.join(ckpt, "keep"), "w").close()
+        swapped = time.monotonic()
+        try:
+            out, err = p.communicate(timeout=mpitest.RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            mpitest.fail("the run did not end after rank 0 failed to write its checkpoint")
+        took = time.monotonic() - swapped
+        r = subprocess.CompletedProcess(cmd, p.returncode, out, err)
+        if p.returncode == 0 or err.count("spikeline: error:") != 1 or "c.h5" not in err:
+            mpitest.fail("expected a failure naming the checkpoint, said once", r)
+        if status(os.path.join(tmp, "out.h5")) != "failed":
+            mpitest.fail("the output is %r, not failed" % status(os.path.join(tmp, "out.h5")), r)
+        print("ok checkpoint unwritable on rank 0: every rank ended %.1f s later, exit %d, "
+              "output failed: %s" % (took, p.returncode,
+                                    err.split("spikeline: error:")[1].splitlines()[0].strip()))
+
+
 def main():
+    if mpitest.ARGS[0] == "unwritable":
+        return unwritable()
     case = CASES[mpitest.ARGS[0]]
     with mpitest.temporary_dir() as tmp:
         with open(os.path.join(mpitest.SOURCE_DIR, "examples", case["example"])) as f:
