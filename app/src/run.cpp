@@ -504,7 +504,6 @@ void refuse_what_runs_in_one_process(const Config&, const RunOptions& o, int ran
         "without mpirun",
         feature, ranks, ranks, instead));
   };
-  if (!o.checkpoint_path.empty()) refuse("--checkpoint (checkpoints)", "leave out --checkpoint");
   if (!o.tables.empty()) refuse("a session's own tables", "leave them out");
 }
 }  // namespace
@@ -526,12 +525,6 @@ class RunSession {
     if (!options_.comm) options_.comm = std::make_shared<SerialCommunicator>();
     const int ranks = options_.comm->size();
     refuse_what_runs_in_one_process(c_, options_, ranks);
-    if (start == Start::resume && ranks > 1) {
-      throw UsageError(fmt::format(
-          "spikeline resume runs in one process: this run has {} MPI ranks; run it without "
-          "mpirun",
-          ranks));
-    }
     std::optional<BuiltNetwork> built_network;
     together([&] {
       // The files first: a clash, an output that cannot be created or an
@@ -661,16 +654,21 @@ class RunSession {
           "model code changed since",
           checkpoint, fingerprint, fingerprint_));
     }
-    sim_->checkpoint(a);
-    walk_run_state(a);
-    walk_app_state(a);
-    open_reward_input();
-    stop_if_signalled();
-    if (!c_.output.file.empty()) {
-      writer_.emplace(
-          output_layout(position_.run_id), position_,
-          fmt::format("{} {} {}", grid_.to_ms(sim_->now()), checkpoint, options_.command_line));
-    }
+    // Every process loads the whole-population and replicated fields and
+    // its own partitions'; rank 0 alone reopens the file. A failure on one
+    // process (its partitions' fields, the file on rank 0) is every one's.
+    together([&] {
+      sim_->checkpoint(a);
+      walk_run_state(a);
+      walk_app_state(a);
+      open_reward_input();
+      stop_if_signalled();
+      if (!c_.output.file.empty() && writes_output()) {
+        writer_.emplace(
+            output_layout(position_.run_id), position_,
+            fmt::format("{} {} {}", grid_.to_ms(sim_->now()), checkpoint, options_.command_line));
+      }
+    });
     add_periodic_events();
   }
 
@@ -705,10 +703,11 @@ class RunSession {
           for (std::size_t k = 0; k < probes_.size(); ++k) {
             if (probes_[k].start == 0) obs_->on_frames(k, sim_->probe_frame(k));
           }
-          // Weight records with start = 0 sample the initial weights now, even
-          // when the run ends here (duration 0: the loop below does not run).
-          while (control_.due(sim_->now())) handle(control_.top());
         });
+        // Weight records with start = 0 sample the initial weights now, even
+        // when the run ends here (duration 0: the loop below does not run).
+        // One stage per event, as below.
+        while (control_.due(sim_->now())) together([&] { handle(control_.top()); });
       }
       // Recording (weight snapshots), flushing and checkpoints are events of
       // a control queue; the simulation runs from one control event to the next.
@@ -718,11 +717,9 @@ class RunSession {
         // checkpoint writes it (handle()), not at every record's piece.
         completed = sim_->run_until(next, *obs_, next == until);
         // Rank 0 alone writes: a write error there is every rank's.
-        if (completed) {
-          together([&] {
-            while (control_.due(sim_->now())) handle(control_.top());
-          });
-        }
+        // One stage per event: a checkpoint gathers from every rank, so no
+        // rank may still be in an earlier event that failed on another.
+        while (completed && control_.due(sim_->now())) together([&] { handle(control_.top()); });
       }
     } catch (const Error& e) {
       fail(e.code(), e.what());
@@ -816,16 +813,19 @@ class RunSession {
       if (at_end) return;  // nothing more will come
       e.step += reward_poll_;
     } else {
-      sim_->check_state();
-      checkpoint_now();
+      checkpoint_now(true);
       e.step += checkpoint_every_;
     }
     control_.push(e);
   }
 
-  void checkpoint_now() {
-    if (options_.checkpoint_path.empty() || last_checkpoint_ == sim_->now()) return;
-    save_checkpoint();
+  // `check_state`: the state is checked first (Simulator::check_state).
+  void checkpoint_now(bool check_state = false) {
+    if (options_.checkpoint_path.empty() || last_checkpoint_ == sim_->now()) {
+      if (check_state) sim_->check_state();
+      return;
+    }
+    save_checkpoint(check_state);
     last_checkpoint_ = sim_->now();
   }
 
@@ -1185,12 +1185,39 @@ class RunSession {
     app_state_(a);
   }
 
-  void save_checkpoint() {
+  // Of several processes: each saves its simulator's fields (its own
+  // partitions'), rank 0 the run's too (it has the file's position); rank 0
+  // merges them (Simulator::gather_checkpoint) and writes the file. Every
+  // rank reaches the one collective (a failure before it is kept, then
+  // thrown), so the caller's together() agrees on the outcome.
+  void save_checkpoint(bool check_state = false) {
+    const bool several = options_.comm && options_.comm->size() > 1;
+    MemoryArchive a;
+    const std::exception_ptr failed = failure_of([&] {
+      if (check_state) sim_->check_state();
+      if (several && options_.comm->rank() != 0) {
+        sim_->checkpoint(a);
+        return;
+      }
+      save_fields(a);
+    });
+    if (several) {
+      std::optional<MemoryArchive> merged = sim_->gather_checkpoint(a, failed == nullptr);
+      if (failed) std::rethrow_exception(failed);
+      if (!merged) return;  // not rank 0, or another rank failed (its error is the run's)
+      a = std::move(*merged);
+    } else if (failed) {
+      std::rethrow_exception(failed);
+    }
+    write_checkpoint(options_.checkpoint_path, a, grid_.to_ms(sim_->now()));
+  }
+
+  // What one process saves: the run's fields and the simulator's.
+  void save_fields(MemoryArchive& a) {
     if (writer_) {
       writer_->set_simulated_time(grid_.to_ms(sim_->now()));
       writer_->flush();  // the checkpoint records what the file holds
     }
-    MemoryArchive a;
     std::string config = c_.resolved_toml, source = c_.source;
     std::string base = c_.base_dir, output = absolute(c_.output.file);
     text_field(a, "run/config/text", config);
@@ -1207,7 +1234,6 @@ class RunSession {
     sim_->checkpoint(a);
     walk_run_state(a);
     walk_app_state(a);
-    write_checkpoint(options_.checkpoint_path, a, grid_.to_ms(sim_->now()));
   }
 
   void finish() {
@@ -1406,9 +1432,48 @@ RunResult run(const Config& c, const Registry& registry, const RunOptions& optio
   return session.execute();
 }
 
+namespace {
+
+// The checkpoint, on every process of the run: rank 0 reads it (checksum
+// checked) and sends the fields to the others, so that the file is opened
+// once and a failure to read it is every rank's (agreed).
+MemoryArchive read_on_rank_0(const std::string& checkpoint, Communicator* comm) {
+  if (!comm || comm->size() == 1) return read_checkpoint(checkpoint);
+  MemoryArchive a;
+  std::vector<std::byte> bytes;
+  std::exception_ptr failed;
+  if (comm->rank() == 0) {
+    failed = failure_of([&] {
+      a = read_checkpoint(checkpoint);
+      bytes = to_bytes(a);
+    });
+  }
+  agree(*comm, failed, static_cast<std::uint64_t>(comm->rank()));
+  comm->broadcast(bytes);
+  if (comm->rank() != 0) {
+    a = archive_from_bytes(bytes);
+    a.set_loading(true);
+  }
+  return a;
+}
+
+}  // namespace
+
 RunResult resume(const std::string& checkpoint, const Registry& registry,
                  const ResumeOptions& options, std::string* output_path) {
-  MemoryArchive a = read_checkpoint(checkpoint);
+  MemoryArchive a = read_on_rank_0(checkpoint, options.run.comm.get());
+  // The partitions are the checkpoint's; each process needs one at least.
+  if (const int ranks = options.run.comm ? options.run.comm->size() : 1; ranks > 1) {
+    std::uint32_t partitions = 0;
+    a.value("simulator/partition_count", partitions);
+    if (static_cast<unsigned>(ranks) > partitions) {
+      throw UsageError(fmt::format(
+          "resume {}: the checkpoint has {} partitions, fewer than the {} MPI ranks (mpirun -np "
+          "{}): each rank needs at least one partition; resume with at most {} ranks (the "
+          "partitioning is part of the checkpointed state)",
+          checkpoint, partitions, ranks, ranks, partitions));
+    }
+  }
   // The config first: the session is built from it, then restored.
   std::string text, source, base, output, path;
   text_field(a, "run/config/text", text);

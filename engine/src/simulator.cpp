@@ -841,10 +841,6 @@ void Simulator::checkpoint(StateArchive& a) {
   if (const std::string why = why_not_checkpointable(); !why.empty()) {
     throw ConfigError("cannot checkpoint: " + why);
   }
-  if (comm_->size() > 1) {
-    throw UsageError(
-        "checkpoints run in one process: this is one of several MPI ranks (run without mpirun)");
-  }
   StateArchive::Scope scope(a, "simulator");
   std::uint32_t parts = parts_.count();
   a.value("partition_count", parts);
@@ -878,7 +874,8 @@ void Simulator::checkpoint(StateArchive& a) {
   for (std::size_t k = 0; k < connectivity_.size(); ++k) {
     auto* rule = network_.projections()[k].plasticity.get();
     if (!rule) continue;
-    for (unsigned p = 0; p < parts_.count(); ++p) {
+    // This process's partitions only: the others' blocks are not laid out here.
+    for (unsigned p = placement_.first; p < placement_.end; ++p) {
       StateArchive::Scope part(a,
                                fmt::format("projections/{}/{}", network_.projections()[k].name, p));
       a.field("weight", connectivity_[k].block(p).weight);
@@ -937,6 +934,180 @@ void Simulator::checkpoint(StateArchive& a) {
       }
     }
   }
+}
+
+namespace {
+
+// Which part of a run's checkpoint a field is (gather_checkpoint): one
+// partition's (its group: "simulator/partitions/" or
+// "simulator/projections/<name>/"), a population's, or a field that every
+// process saves alike.
+struct FieldRole {
+  enum Kind { of_partition, of_population, replicated } kind = replicated;
+  std::string group;       // partition: the fields of all partitions of this kind
+  unsigned partition = 0;  // partition: which one
+  std::size_t index = 0;   // population: which one
+};
+
+}  // namespace
+
+std::optional<MemoryArchive> Simulator::gather_checkpoint(const MemoryArchive& mine, bool ok) {
+  // A leading byte says whether the rank saved its fields.
+  std::vector<std::byte> bytes{ok ? std::byte{1} : std::byte{0}};
+  if (ok) {
+    const std::vector<std::byte> fields = to_bytes(mine);
+    bytes.insert(bytes.end(), fields.begin(), fields.end());
+  }
+  std::vector<std::byte> all;
+  std::vector<std::size_t> counts;
+  comm_->gatherv(bytes, all, counts);
+  if (comm_->rank() != 0) return std::nullopt;
+  const int ranks = comm_->size();
+  std::vector<std::span<const std::byte>> of_rank;
+  std::size_t at = 0;
+  for (int r = 0; r < ranks; ++r) {
+    of_rank.push_back(std::span<const std::byte>(all).subspan(at, counts[r]));
+    at += counts[r];
+    if (of_rank.back().empty() || of_rank.back()[0] != std::byte{1}) return std::nullopt;
+  }
+  std::vector<MemoryArchive> others;  // ranks 1.. (rank 0's is `mine`)
+  for (int r = 1; r < ranks; ++r) others.push_back(archive_from_bytes(of_rank[r].subspan(1)));
+
+  const auto& pops = network_.populations();
+  const auto& projections = network_.projections();
+  const auto role_of = [&](const std::string& path) {
+    FieldRole role;
+    const auto partition_at = [&](std::size_t from) {
+      const std::size_t slash = path.find('/', from);
+      role.kind = FieldRole::of_partition;
+      role.group = path.substr(0, from);
+      role.partition = static_cast<unsigned>(std::stoul(path.substr(from, slash - from)));
+    };
+    constexpr std::string_view partitions = "simulator/partitions/";
+    constexpr std::string_view by_projection = "simulator/projections/";
+    constexpr std::string_view by_population = "simulator/populations/";
+    if (path.starts_with(partitions)) {
+      partition_at(partitions.size());
+    } else if (path.starts_with(by_projection)) {
+      for (const auto& proj : projections) {
+        const std::string prefix = std::string(by_projection) + proj.name + '/';
+        if (path.starts_with(prefix)) partition_at(prefix.size());
+      }
+    } else if (path.starts_with(by_population)) {
+      for (std::size_t q = 0; q < pops.size(); ++q) {
+        if (path.starts_with(std::string(by_population) + pops[q].name + '/')) {
+          role.kind = FieldRole::of_population;
+          role.index = q;
+        }
+      }
+    }
+    return role;
+  };
+  const unsigned n_parts = parts_.count();
+  const auto check_owner = [&](const std::string& path, const FieldRole& role, int r) {
+    if (!place(n_parts, r, ranks).owns(role.partition)) {
+      throw CheckpointError(fmt::format(
+          "checkpoint field '{}' came from MPI rank {}, which does not own partition {}", path, r,
+          role.partition));
+    }
+  };
+
+  // Per rank > 0: its partitions' fields by group, in its order; the
+  // others by path.
+  std::vector<std::map<std::string, std::vector<std::size_t>>> groups(others.size());
+  std::vector<std::map<std::string, std::size_t, std::less<>>> by_path(others.size());
+  for (std::size_t o = 0; o < others.size(); ++o) {
+    const auto& fields = others[o].fields();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      const FieldRole role = role_of(fields[i].first);
+      if (role.kind == FieldRole::of_partition) {
+        check_owner(fields[i].first, role, static_cast<int>(o + 1));
+        groups[o][role.group].push_back(i);
+      } else {
+        by_path[o].emplace(fields[i].first, i);
+      }
+    }
+  }
+
+  // Rank 0's fields in order; after rank 0's part of a partition group, the
+  // other ranks' parts of it in rank order: the order of one process, which
+  // walks partitions 0..P-1 (rank r owns a contiguous block of them).
+  MemoryArchive merged;
+  std::string open_group;
+  const auto close_group = [&] {
+    if (open_group.empty()) return;
+    for (std::size_t o = 0; o < others.size(); ++o) {
+      for (const std::size_t i : groups[o][open_group]) {
+        const auto& [path, f] = others[o].fields()[i];
+        merged.add(path, f);
+      }
+      groups[o].erase(open_group);
+    }
+    open_group.clear();
+  };
+  for (const auto& [path, field] : mine.fields()) {
+    const FieldRole role = role_of(path);
+    if (role.kind != FieldRole::of_partition || role.group != open_group) close_group();
+    if (role.kind == FieldRole::of_partition) {
+      check_owner(path, role, 0);
+      open_group = role.group;
+      merged.add(path, field);
+      continue;
+    }
+    MemoryArchive::Field f = field;
+    const std::size_t n = f.elem_size > 0 ? f.bytes.size() / f.elem_size : 0;
+    // A population's per-neuron array is current only for the neurons this
+    // rank steps (its partitions' ranges): each range from its owner.
+    const bool per_neuron =
+        role.kind == FieldRole::of_population && n == pops[role.index].population->size();
+    for (std::size_t o = 0; o < others.size(); ++o) {
+      const auto it = by_path[o].find(path);
+      if (it == by_path[o].end()) {
+        // What the caller saves on rank 0 alone (the run's own fields) is
+        // not the simulator's: only the simulator's must be on every rank.
+        if (path.starts_with("simulator/")) {
+          throw CheckpointError(fmt::format(
+              "checkpoint field '{}' was saved by MPI rank 0 but not by rank {}", path, o + 1));
+        }
+        continue;
+      }
+      const MemoryArchive::Field& theirs = others[o].fields()[it->second].second;
+      by_path[o].erase(it);
+      if (theirs.type != f.type || theirs.elem_size != f.elem_size ||
+          theirs.bytes.size() != f.bytes.size()) {
+        throw CheckpointError(fmt::format(
+            "checkpoint field '{}' has another type or size on MPI rank {} ({} values of {} "
+            "bytes) than on rank 0 ({} of {})",
+            path, o + 1, theirs.bytes.size() / std::max<std::size_t>(theirs.elem_size, 1),
+            theirs.elem_size, n, f.elem_size));
+      }
+      if (per_neuron) {
+        const Placement pl = place(n_parts, static_cast<int>(o + 1), ranks);
+        const std::size_t size = pops[role.index].population->size();
+        const std::size_t begin = parts_.range(size, pl.first).begin * f.elem_size;
+        const std::size_t end = parts_.range(size, pl.end - 1).end * f.elem_size;
+        std::copy(theirs.bytes.begin() + static_cast<std::ptrdiff_t>(begin),
+                  theirs.bytes.begin() + static_cast<std::ptrdiff_t>(end),
+                  f.bytes.begin() + static_cast<std::ptrdiff_t>(begin));
+      } else if (theirs.bytes != f.bytes) {
+        throw CheckpointError(fmt::format(
+            "checkpoint field '{}' differs between MPI ranks 0 and {}: it is not per neuron and "
+            "not the same on every rank, so no rank's copy is the run's (a model or rule that "
+            "keeps state outside its partitions cannot be checkpointed by several processes)",
+            path, o + 1));
+      }
+    }
+    merged.add(path, std::move(f));
+  }
+  close_group();
+  for (std::size_t o = 0; o < others.size(); ++o) {
+    if (!by_path[o].empty() || !groups[o].empty()) {
+      throw CheckpointError(fmt::format(
+          "checkpoint field '{}' was saved by MPI rank {} but not by rank 0",
+          !by_path[o].empty() ? by_path[o].begin()->first : groups[o].begin()->first, o + 1));
+    }
+  }
+  return merged;
 }
 
 std::size_t Simulator::synapse_count() const {

@@ -137,4 +137,80 @@ std::uint64_t checksum(const MemoryArchive& archive) {
   return h.value();
 }
 
+namespace {
+
+// Each field: path length, path, type, element size, byte count, bytes.
+void put_word(std::vector<std::byte>& out, std::uint64_t w) {
+  const auto* p = reinterpret_cast<const std::byte*>(&w);
+  out.insert(out.end(), p, p + sizeof w);
+}
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::span<const std::byte> bytes) : bytes_(bytes) {}
+  bool done() const { return at_ == bytes_.size(); }
+  std::span<const std::byte> take(std::uint64_t n) {
+    if (n > bytes_.size() - at_) {
+      throw CheckpointError(fmt::format(
+          "checkpoint fields received from another process are cut short: {} bytes needed at "
+          "byte {} of {}",
+          n, at_, bytes_.size()));
+    }
+    const auto out = bytes_.subspan(at_, n);
+    at_ += n;
+    return out;
+  }
+  std::uint64_t word() {
+    std::uint64_t w = 0;
+    std::memcpy(&w, take(sizeof w).data(), sizeof w);
+    return w;
+  }
+
+ private:
+  std::span<const std::byte> bytes_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::byte> to_bytes(const MemoryArchive& archive) {
+  std::size_t total = 0;
+  for (const auto& [path, f] : archive.fields()) total += 4 * 8 + path.size() + f.bytes.size();
+  std::vector<std::byte> out;
+  out.reserve(total);
+  for (const auto& [path, f] : archive.fields()) {
+    put_word(out, path.size());
+    const auto* name = reinterpret_cast<const std::byte*>(path.data());
+    out.insert(out.end(), name, name + path.size());
+    put_word(out, static_cast<std::uint64_t>(f.type));
+    put_word(out, f.elem_size);
+    put_word(out, f.bytes.size());
+    const auto* data = reinterpret_cast<const std::byte*>(f.bytes.data());
+    out.insert(out.end(), data, data + f.bytes.size());
+  }
+  return out;
+}
+
+MemoryArchive archive_from_bytes(std::span<const std::byte> bytes) {
+  MemoryArchive archive;
+  ByteReader in(bytes);
+  while (!in.done()) {
+    const auto name = in.take(in.word());
+    std::string path(reinterpret_cast<const char*>(name.data()), name.size());
+    MemoryArchive::Field f;
+    const std::uint64_t type = in.word();
+    if (type > static_cast<std::uint64_t>(FieldType::bytes)) {
+      throw CheckpointError(
+          fmt::format("checkpoint field '{}' received with an unknown type {}", path, type));
+    }
+    f.type = static_cast<FieldType>(type);
+    f.elem_size = in.word();
+    const auto data = in.take(in.word());
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    f.bytes.assign(p, p + data.size());
+    archive.add(std::move(path), std::move(f));
+  }
+  return archive;
+}
+
 }  // namespace spikeline

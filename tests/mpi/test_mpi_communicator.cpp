@@ -7,13 +7,16 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "spikeline/engine/communicator.hpp"
 #include "spikeline/engine/simulator.hpp"
+#include "spikeline/engine/state_archive.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/config.hpp"
 #include "spikeline/learning/builtin.hpp"
@@ -37,7 +40,8 @@ struct Collect : SimulationObserver {
 };
 
 // A small random network with two delays (window 2 steps) and a generator:
-// built and run for 100 ms in one process or over `comm`.
+// built and run for 100 ms in one process or over `comm`; `after` sees the
+// simulator at the end.
 struct Outcome {
   std::vector<SpikeRecord> spikes;
   std::vector<Step> windows;
@@ -65,7 +69,8 @@ struct Watched : SynapseSource {
 };
 std::shared_ptr<Watched> g_watched;  // set: wraps the network's fixed_outdegree projection
 
-Outcome simulate(std::shared_ptr<Communicator> comm, unsigned partitions, int threads) {
+Outcome simulate(std::shared_ptr<Communicator> comm, unsigned partitions, int threads,
+                 const std::function<void(Simulator&)>& after = {}) {
   const char* text = R"(
 [simulation]
 dt = 0.1
@@ -127,6 +132,7 @@ delay = { distribution = "uniform", low = 0.2, high = 1.5 }
   sim.run_until(1000, collect);
   out.spikes = std::move(collect.spikes);
   out.windows = std::move(collect.windows);
+  if (after) after(sim);
   return out;
 }
 
@@ -277,6 +283,83 @@ TEST_CASE("each rank draws only its quarter of a fixed_outdegree rule's sources"
   const Outcome one = simulate(nullptr, 8, 1);
   CHECK(four.fingerprint == one.fingerprint);
   CHECK(four.spikes == one.spikes);
+}
+
+TEST_CASE("rank 0 merges the ranks' checkpoints into one process's, field for field") {
+  MemoryArchive one;
+  simulate(nullptr, 8, 1, [&](Simulator& sim) { sim.checkpoint(one); });
+  std::optional<MemoryArchive> merged;
+  std::size_t own_partitions = 0;
+  simulate(g_comm, 8, 1, [&](Simulator& sim) {
+    MemoryArchive mine;
+    sim.checkpoint(mine);
+    for (const auto& [path, f] : mine.fields()) {
+      if (path.starts_with("simulator/partitions/") && path.ends_with("/in_flight/deliveries"))
+        ++own_partitions;
+    }
+    merged = sim.gather_checkpoint(mine, true);
+  });
+  // Each rank saved its 2 partitions of 8; rank 0 alone holds the merge.
+  CHECK(own_partitions == 2);
+  if (g_comm->rank() != 0) {
+    CHECK_FALSE(merged);
+    return;
+  }
+  REQUIRE(merged);
+  REQUIRE(merged->fields().size() == one.fields().size());
+  for (std::size_t i = 0; i < one.fields().size(); ++i) {
+    const auto& [path, f] = one.fields()[i];
+    const auto& [merged_path, g] = merged->fields()[i];
+    INFO(path);
+    CHECK(merged_path == path);  // one process's order too
+    CHECK(g.type == f.type);
+    CHECK(g.elem_size == f.elem_size);
+    CHECK(g.bytes == f.bytes);
+  }
+}
+
+TEST_CASE("a checkpoint one rank failed to save is merged by nobody") {
+  simulate(g_comm, 8, 1, [&](Simulator& sim) {
+    MemoryArchive mine;
+    sim.checkpoint(mine);
+    CHECK_FALSE(sim.gather_checkpoint(mine, g_comm->rank() != 2));
+  });
+}
+
+TEST_CASE("a field neither per partition nor per neuron that differs between ranks is named") {
+  simulate(g_comm, 8, 1, [&](Simulator& sim) {
+    MemoryArchive saved;
+    sim.checkpoint(saved);
+    // Rank 1's copy of a replicated field (the simulated time) is off by one.
+    MemoryArchive mine;
+    for (auto [path, f] : saved.fields()) {
+      if (g_comm->rank() == 1 && path == "simulator/now") ++f.bytes[0];
+      mine.add(path, f);
+    }
+    if (g_comm->rank() == 0) {
+      CHECK_THROWS_WITH(sim.gather_checkpoint(mine, true),
+                        Catch::Contains("'simulator/now' differs between MPI ranks 0 and 1"));
+    } else {
+      CHECK_FALSE(sim.gather_checkpoint(mine, true));
+    }
+  });
+}
+
+TEST_CASE("an archive travels as bytes and back; bytes cut short are refused") {
+  MemoryArchive a;
+  std::vector<float> v{1.5f, -2.0f};
+  std::vector<std::uint8_t> text{'a', 'b'};
+  a.field("x/v", v);
+  a.field("y", text);
+  const std::vector<std::byte> bytes = to_bytes(a);
+  const MemoryArchive b = archive_from_bytes(bytes);
+  REQUIRE(b.fields().size() == 2);
+  CHECK(b.fields()[0].first == "x/v");
+  CHECK(b.fields()[0].second.type == FieldType::f32);
+  CHECK(b.fields()[0].second.bytes == a.fields()[0].second.bytes);
+  CHECK(b.fields()[1].second.bytes == a.fields()[1].second.bytes);
+  CHECK_THROWS_AS(archive_from_bytes(std::span<const std::byte>(bytes).first(bytes.size() - 1)),
+                  CheckpointError);
 }
 
 TEST_CASE("fewer partitions than ranks is refused, naming both") {

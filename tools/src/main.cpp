@@ -319,7 +319,6 @@ int cmd_run(const std::vector<std::string>& args, const std::string& cmdline, co
 }
 
 int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline, const Comm& comm) {
-  refuse_ranks(comm, "spikeline resume (a checkpoint)");
   po::options_description o("options");
   std::string checkpoint;
   o.add_options()("threads,t", po::value<std::string>(),
@@ -341,6 +340,9 @@ int cmd_resume(const std::vector<std::string>& args, const std::string& cmdline,
   const auto& vm = *parsed;
   app::ResumeOptions options;
   options.run = loop_options(vm, cmdline);
+  // Any number of ranks up to the checkpoint's partitions (app::resume).
+  options.run.comm = comm;
+  options.run.progress = options.run.progress && comm->rank() == 0;
   options.checkpoint_every_given = vm.count("checkpoint-every") > 0;
   if (vm.count("threads")) options.threads = static_cast<int>(integer_option(vm, kThreads));
   if (vm.count("duration")) {

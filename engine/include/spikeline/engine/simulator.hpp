@@ -34,6 +34,7 @@
 #include <csignal>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -41,6 +42,7 @@
 #include "spikeline/engine/connectivity.hpp"
 #include "spikeline/engine/event_queue.hpp"
 #include "spikeline/engine/network.hpp"
+#include "spikeline/engine/state_archive.hpp"
 
 namespace spikeline {
 
@@ -205,7 +207,20 @@ class Simulator {
   // built from the same network with the same number of partitions (any
   // number of threads). Between run_until() calls only. Restoring and
   // running on gives the same spikes, bit for bit, as never stopping.
+  //
+  // Of several processes, each saves and loads only its own partitions'
+  // fields (`partitions/<p>`, `projections/<name>/<p>`) beside the others;
+  // gather_checkpoint() makes one archive of them at rank 0.
   void checkpoint(StateArchive& a);
+  // The checkpoint of a run of several processes, at rank 0: every rank's
+  // archive (what checkpoint() saved there, beside any fields of the
+  // caller's) goes to rank 0, which merges them into the archive one
+  // process would have saved with the same partitions. Returned at rank 0;
+  // nothing elsewhere, and nothing when `ok` is false on some rank (that
+  // rank failed to save: its error, not this one, is the run's). A
+  // collective. CheckpointError when a field is neither a partition's nor a
+  // population's per-neuron array and differs between ranks (named).
+  std::optional<MemoryArchive> gather_checkpoint(const MemoryArchive& mine, bool ok);
   // A hash of what the checkpoint does not hold because the config rebuilds
   // it: populations (names, models, sizes, and what each read from files),
   // the partitioning and every synapse (source, target, delay, and the

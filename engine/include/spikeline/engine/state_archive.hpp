@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -165,6 +166,14 @@ class MemoryArchive : public StateArchive {
   std::vector<std::pair<std::string, Field>> fields_;
   std::map<std::string, std::size_t, std::less<>> index_;
 };
+
+// An archive's fields (in order) as one block of bytes, and back: how a
+// checkpoint travels between the processes of a run (gathered to rank 0,
+// which writes it; broadcast from rank 0, which read it). The block lives
+// as long as one run: native byte order, no version of its own.
+std::vector<std::byte> to_bytes(const MemoryArchive& archive);
+// CheckpointError when `bytes` is not such a block (cut short).
+MemoryArchive archive_from_bytes(std::span<const std::byte> bytes);
 
 // A 64-bit non-cryptographic hash (the word mixing of xxHash64): fast enough
 // for gigabytes of weights, and any flipped bit changes it.
