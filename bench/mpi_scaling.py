@@ -5,6 +5,10 @@ ranks next to the threaded runs of the same size.
 
     /usr/bin/python3 bench/mpi_scaling.py [--reps-coba 3] [--reps-pd14 2]
         [--lock /tmp/spikeline-heavy.lock]
+        [--only exchange strong pd14 weak partitions windows]
+
+(--only: the parts to measure; the others are kept from the last
+results/mpi_scaling.json. "strong" is COBA's, "pd14" PD14's.)
 
 Needs an MPI build with the bench targets:
     cmake --build build --target spikeline mpi_exchange window_times
@@ -35,12 +39,15 @@ and times) to the one-process 1-thread run of the same network: the script
 stops with an error if one is not. 4 ranks on this machine's 2 cores are
 oversubscribed: their times show the cost of sharing cores, not a speed-up.
 
-Every run holds the shared lock (flock) for its own duration only, so no
-timing overlaps another agent's heavy job. Writes bench/results/mpi_scaling.md
+Every timing holds the shared lock (flock), so none overlaps another
+heavy job: each PD14 run alone, the short runs of one repetition of a COBA
+case (seconds in all) together. Writes bench/results/mpi_scaling.md
 and .json (date, commit, load average, min and median over repetitions).
 """
 import argparse
+import contextlib
 import datetime
+import fcntl
 import json
 import os
 import platform
@@ -68,7 +75,23 @@ MPI_ENV = {"OMPI_MCA_btl_vader_single_copy_mechanism": "none",
 class Runner:
     def __init__(self, lock):
         self.lock = lock
+        self.held_fd = None
         self.flags = ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+
+    @contextlib.contextmanager
+    def held(self):
+        """The shared lock for a group of short runs (one repetition of
+        the variants of a COBA case, seconds in all): taken once rather
+        than per run, so that the group does not wait behind other jobs'
+        builds between its runs. Runs inside it are not wrapped in flock."""
+        with open(self.lock, "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            self.held_fd = f
+            try:
+                yield
+            finally:
+                self.held_fd = None
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     def command(self, cmd, ranks, yield_when_idle=None):
         """cmd under the lock, under mpirun -np RANKS when ranks is given.
@@ -82,7 +105,7 @@ class Runner:
         if ranks is not None:
             env = ["-x", "OMPI_MCA_mpi_yield_when_idle=1"] if yield_when_idle else []
             cmd = ["mpirun", "-np", str(ranks)] + self.flags + env + cmd
-        return ["flock", self.lock] + cmd
+        return cmd if self.held_fd is not None else ["flock", self.lock] + cmd
 
     def spikeline(self, config, sets, duration_s, threads, ranks, tmp):
         """One spikeline run: its summary, spike count, digest and load."""
@@ -106,20 +129,43 @@ def variant_name(threads, ranks, partitions=None):
     return "mpirun %d rank%s x %d thread%s" % (ranks, "s" if ranks > 1 else "", threads, suffix)
 
 
-def measure(runner, name, config, sets, duration_s, variants, reps, tmp):
+def measure(runner, name, config, sets, duration_s, variants, reps, tmp, group=True):
     """Every variant (threads, ranks[, partitions]) reps times, alternating;
-    the first variant is the reference whose spikes every other must equal."""
-    results = {variant_name(*v): [] for v in variants}
+    the first variant is the reference whose spikes every other must equal.
+    group: hold the lock once per repetition rather than per run."""
+    return measure_cases(runner, [(name, config, sets, duration_s, variants)], reps, tmp, group)[0]
+
+
+def measure_cases(runner, cases, reps, tmp, group=True, after_rep=None):
+    """Several cases (name, config, sets, simulated s, variants), all
+    repeated reps times; with group, one hold of the lock per repetition
+    covers every case (the COBA runs: about a minute in all), so that a
+    repetition's runs do not each wait behind other jobs' builds.
+    after_rep(rows so far) is called after each repetition."""
+    results = [{variant_name(*v): [] for v in case[4]} for case in cases]
     for rep in range(reps):
-        for v in variants:
-            threads, ranks = v[0], v[1]
-            extra = ["simulation.partitions=%d" % v[2]] if len(v) > 2 else []
-            r = runner.spikeline(config, sets + extra, duration_s, threads, ranks, tmp)
-            key = variant_name(*v)
-            results[key].append(r)
-            print("%s rep %d %-26s loop %.3f s  build %.2f s  spikes %d  load %.2f" % (
-                name, rep + 1, key, r["loop_s"], r["build_s"], r["spikes"], r["load_1min"]),
-                flush=True)
+        with runner.held() if group else contextlib.nullcontext():
+            for case, res in zip(cases, results):
+                name, config, sets, duration_s, variants = case
+                run_variants(runner, name, config, sets, duration_s, variants, rep, tmp, res)
+        if after_rep:
+            after_rep([summarise(case[0], case[3], case[4], res) for case, res in zip(cases, results)])
+    return [summarise(case[0], case[3], case[4], res) for case, res in zip(cases, results)]
+
+
+def run_variants(runner, name, config, sets, duration_s, variants, rep, tmp, results):
+    for v in variants:
+        threads, ranks = v[0], v[1]
+        extra = ["simulation.partitions=%d" % v[2]] if len(v) > 2 else []
+        r = runner.spikeline(config, sets + extra, duration_s, threads, ranks, tmp)
+        key = variant_name(*v)
+        results[key].append(r)
+        print("%s rep %d %-26s loop %.3f s  build %.2f s  spikes %d  load %.2f" % (
+            name, rep + 1, key, r["loop_s"], r["build_s"], r["spikes"], r["load_1min"]),
+            flush=True)
+
+
+def summarise(name, duration_s, variants, results):
     reference = results[variant_name(*variants[0])][0]["digest"]
     for key, rs in results.items():
         for r in rs:
@@ -240,7 +286,7 @@ def main():
     ap.add_argument("--reps-pd14", type=int, default=2)
     ap.add_argument("--lock", default="/tmp/spikeline-heavy.lock",
                     help="the shared lock every run holds (flock)")
-    parts = ["exchange", "strong", "weak", "partitions", "windows"]
+    parts = ["exchange", "strong", "pd14", "weak", "partitions", "windows"]
     ap.add_argument("--only", nargs="+", choices=parts, default=parts)
     args = ap.parse_args()
     for path in (BINARY, EXCHANGE, WINDOW_TIMES):
@@ -259,26 +305,67 @@ def main():
             "command": "/usr/bin/python3 bench/mpi_scaling.py", "coba_s": COBA_S, "pd14_s": PD14_S}
     coba_toml = os.path.join(ROOT, "examples", "coba.toml")
     exchanges, strong, weak, partitions = [], [], [], []
+    previous = os.path.join(RESULTS, "mpi_scaling.json")
+    if set(args.only) != set(parts) and os.path.exists(previous):
+        # A partial run keeps the parts it does not measure from the last
+        # results (meta["parts"] says which run measured what).
+        with open(previous) as f:
+            old = json.load(f)
+        if "exchange" not in args.only:
+            exchanges = old.get("exchange", [])
+        if "strong" not in args.only:
+            strong = [r for r in old.get("strong", []) if not r["case"].startswith("PD14")]
+        if "pd14" not in args.only:
+            strong += [r for r in old.get("strong", []) if r["case"].startswith("PD14")]
+        if "weak" not in args.only:
+            weak = old.get("weak", [])
+        if "partitions" not in args.only:
+            partitions = old.get("partitions", [])
+        meta["parts"] = dict(old["meta"].get("parts", {}))
+    meta.setdefault("parts", {})
+    for part in args.only:
+        meta["parts"][part] = "%s, commit %s" % (meta["date"], meta["commit"])
     with tempfile.TemporaryDirectory(prefix="mpi_scaling_") as tmp:
         subprocess.run(["/usr/bin/python3", os.path.join(HERE, "make_pd14.py"), "--scale", "1.0",
                         "--output", os.path.join(tmp, "pd14.toml")], check=True, capture_output=True)
-        if "exchange" in args.only:
-            exchanges = exchange(runner)
+        # Cheap parts first; the results are written after each part, so
+        # that an interrupted run keeps what it measured.
         strong_variants = [(1, None), (2, None), (1, 1), (1, 2), (1, 4)]
+        if "exchange" in args.only:
+            with runner.held():
+                exchanges = exchange(runner)
+            write(meta, exchanges, strong, weak, partitions)
+        coba_cases, kinds = [], []
         if "strong" in args.only:
-            strong += measure(runner, "COBA 64000", coba_toml, coba.size_overrides(64000), COBA_S,
-                              strong_variants, args.reps_coba, tmp)
-            strong += measure(runner, "PD14 full scale", os.path.join(tmp, "pd14.toml"), [], PD14_S,
-                              strong_variants, args.reps_pd14, tmp)
+            coba_cases.append(("COBA 64000", coba_toml, coba.size_overrides(64000), COBA_S,
+                               strong_variants))
+            kinds.append("strong")
         if "weak" in args.only:
             for n, ranks in ((16000, 1), (32000, 2), (64000, 4)):
-                weak += measure(runner, "COBA %d" % n, coba_toml, coba.size_overrides(n), COBA_S,
-                                [(1, None), (2, None), (1, ranks)], args.reps_coba, tmp)
+                coba_cases.append(("COBA %d" % n, coba_toml, coba.size_overrides(n), COBA_S,
+                                   [(1, None), (2, None), (1, ranks)]))
+                kinds.append("weak")
         if "partitions" in args.only:
-            partitions += measure(runner, "COBA 64000", coba_toml, coba.size_overrides(64000), COBA_S,
-                                  [(1, None), (1, None, 64), (1, None, 256)], args.reps_coba, tmp)
+            coba_cases.append(("COBA 64000", coba_toml, coba.size_overrides(64000), COBA_S,
+                               [(1, None), (1, None, 64), (1, None, 256)]))
+            kinds.append("partitions")
+        if coba_cases:
+            done = measure_cases(runner, coba_cases, args.reps_coba, tmp)
+            sections = {"strong": strong, "weak": weak, "partitions": partitions}
+            for kind, rows in zip(kinds, done):
+                sections[kind] += rows
+        write(meta, exchanges, strong, weak, partitions)
         if "windows" in args.only:
             window_times(runner, tmp)
+        if "pd14" in args.only:
+            # Each PD14 run holds the lock alone (about a minute with its
+            # build); the results are written after every repetition.
+            coba_rows = [r for r in strong if not r["case"].startswith("PD14")]
+            case = ("PD14 full scale", os.path.join(tmp, "pd14.toml"), [], PD14_S, strong_variants)
+            done = measure_cases(runner, [case], args.reps_pd14, tmp, group=False,
+                                 after_rep=lambda rows: write(meta, exchanges, coba_rows + rows[0],
+                                                              weak, partitions))
+            strong = coba_rows + done[0]
     meta["load_after"] = os.getloadavg()[0]
     write(meta, exchanges, strong, weak, partitions)
 
