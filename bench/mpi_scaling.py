@@ -40,8 +40,8 @@ stops with an error if one is not. 4 ranks on this machine's 2 cores are
 oversubscribed: their times show the cost of sharing cores, not a speed-up.
 
 Every timing holds the shared lock (flock), so none overlaps another
-heavy job: each PD14 run alone, the short runs of one repetition of a COBA
-case (seconds in all) together. Writes bench/results/mpi_scaling.md
+heavy job: the runs of one repetition of a case together (COBA: seconds in
+all; PD14: about 2.5 minutes with the builds). Writes bench/results/mpi_scaling.md
 and .json (date, commit, load average, min and median over repetitions).
 """
 import argparse
@@ -358,11 +358,13 @@ def main():
         if "windows" in args.only:
             window_times(runner, tmp)
         if "pd14" in args.only:
-            # Each PD14 run holds the lock alone (about a minute with its
-            # build); the results are written after every repetition.
+            # One hold of the lock per repetition (its five runs: about 2.5
+            # minutes with their builds): taken run by run, each run waited
+            # behind other jobs' sanitizer builds for up to 15 minutes. The
+            # results are written after every repetition.
             coba_rows = [r for r in strong if not r["case"].startswith("PD14")]
             case = ("PD14 full scale", os.path.join(tmp, "pd14.toml"), [], PD14_S, strong_variants)
-            done = measure_cases(runner, [case], args.reps_pd14, tmp, group=False,
+            done = measure_cases(runner, [case], args.reps_pd14, tmp, group=True,
                                  after_rep=lambda rows: write(meta, exchanges, coba_rows + rows[0],
                                                               weak, partitions))
             strong = coba_rows + done[0]
