@@ -28,15 +28,23 @@ ROOT = os.path.dirname(HERE)
 REFERENCE = os.path.join(os.path.dirname(ROOT), "shared", "reference", "brian2_coba.py")
 
 
+def size_overrides(n):
+    """The --set overrides that make examples/coba.toml the benchmark's COBA
+    of n neurons: 80 % excitatory, p = 0.02 up to 4,000 neurons and an
+    in-degree of 80 beyond (benchmarks.md)."""
+    p = 0.02 if n <= 4000 else 80.0 / n
+    out = ["population.exc.size=%d" % int(round(0.8 * n)),
+           "population.inh.size=%d" % (n - int(round(0.8 * n)))]
+    return out + ["projection.%s.p=%g" % (proj, p)
+                  for proj in ("exc_to_exc", "exc_to_inh", "inh_to_exc", "inh_to_inh")]
+
+
 def spikeline(binary, n, duration_s, threads, tmp):
     out = os.path.join(tmp, "coba.h5")
-    p = 0.02 if n <= 4000 else 80.0 / n
     cmd = [binary, "run", os.path.join(ROOT, "examples", "coba.toml"), "--quiet", "--output", out,
-           "--threads", str(threads), "--duration", str(duration_s * 1000.0),
-           "--set", "population.exc.size=%d" % int(round(0.8 * n)),
-           "--set", "population.inh.size=%d" % (n - int(round(0.8 * n)))]
-    for proj in ("exc_to_exc", "exc_to_inh", "inh_to_exc", "inh_to_inh"):
-        cmd += ["--set", "projection.%s.p=%g" % (proj, p)]
+           "--threads", str(threads), "--duration", str(duration_s * 1000.0)]
+    for s in size_overrides(n):
+        cmd += ["--set", s]
     _, wall, rss = run(cmd)
     summary, spikes, digest = spikeline_output(out)
     return {"loop_s": summary["loop_s"], "build_s": summary["build_s"], "process_s": wall,
