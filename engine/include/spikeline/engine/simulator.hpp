@@ -360,6 +360,10 @@ class Simulator {
   std::vector<ProbeWindow> probe_plan_;            // per probe, the current window
   std::vector<SpikeRecord> window_spikes_;
   std::vector<SpikeRecord> merge_scratch_;  // the exchange's second buffer
+  // The spike exchange's buffers (K > 1), kept from window to window.
+  std::vector<std::byte> wire_out_, wire_in_;
+  std::vector<std::size_t> wire_counts_;
+  std::vector<SpikeRecord> wire_block_;
   std::vector<std::uint64_t> spike_counts_;
   std::vector<std::uint64_t> guard_counts_;
   Step guard_start_ = 0;
