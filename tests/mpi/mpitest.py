@@ -27,6 +27,23 @@ FLAGS = [f for f in os.environ.get("SPIKELINE_MPIEXEC_FLAGS", "").split(",") if 
 RUN_TIMEOUT_S = 100
 
 
+# Records for examples/coba.toml with plasticity on exc_to_exc: traces of
+# neurons on every rank (of 4) and chosen synapses' weights.
+COBA_RECORDS = """
+[[record]]
+population = "exc"
+variables = ["V_m", "g_ex"]
+nodes = [0, 1, 800, 1600, 2400, 3199]
+interval = 1.0
+
+[[record_weights]]
+name = "ids"
+projection = "exc_to_exc"
+synapses = [0, 5, 17, 40000, 123456, 190000]
+interval = 20.0
+"""
+
+
 def run(args, ranks=None, cwd=None):
     """spikeline ARGS, in one process (ranks None) or under mpirun -np RANKS."""
     cmd = [BINARY] + list(args)

@@ -30,25 +30,9 @@ import mpitest
 # resumed run checks it against the file's /provenance/run_id).
 NOT_COMPARED = {"run/output/run_id"}
 
-# Traces of neurons on every rank and chosen weights with their traces,
-# sampled across the checkpoint (150 ms).
-RECORDS = """
-[[record]]
-population = "exc"
-variables = ["V_m", "g_ex"]
-nodes = [0, 1, 800, 1600, 2400, 3199]
-interval = 1.0
-
-[[record_weights]]
-name = "ids"
-projection = "exc_to_exc"
-synapses = [0, 5, 17, 40000, 123456, 190000]
-interval = 20.0
-"""
-
 CASES = {
     "plastic": dict(
-        records=RECORDS, example="coba.toml", duration=300, midway=150, partitions=4, first=4, resumed=[2, None],
+        records=mpitest.COBA_RECORDS, example="coba.toml", duration=300, midway=150, partitions=4, first=4, resumed=[2, None],
         sets=['projection.exc_to_exc.plasticity={rule="stdp", w_max=12.0, A_plus=0.5, '
               'A_minus=0.6}',
               'projection.exc_to_inh.plasticity={rule="tsodyks_markram", U=0.5, '

@@ -184,25 +184,13 @@ delay = {{ distribution = "uniform", low = 0.5, high = 2.5 }}
     return [path]
 
 
-PLASTIC_RECORDS = """
-[[record_weights]]
-name = "ids"
-projection = "exc_to_exc"
-synapses = [0, 5, 17, 40000, 123456, 190000]
-interval = 20.0
-
+PLASTIC_RECORDS = mpitest.COBA_RECORDS.replace("%", "%%") + """
 [[record_weights]]
 name = "pairs"
 projection = "exc_to_exc"
 sources = [%(sources)s]
 targets = [%(targets)s]
 interval = 50.0
-
-[[record]]
-population = "exc"
-variables = ["V_m", "g_ex"]
-nodes = [0, 1, 800, 1600, 2400, 3199]
-interval = 1.0
 
 [[record]]
 population = "inh"
