@@ -90,7 +90,7 @@ IafCondExp::IafCondExp(const ModelContext& ctx)
   coefs_.P_in = detail::per_neuron<double>(p_, each_, n,
                                            [h](const S& s) { return std::exp(-h / s.tau_syn_in); });
   coefs_.ref_steps = detail::refractory_steps_each(ctx, p_, each_, &S::t_ref);
-  V_ = coefs_.E_L;
+  V_.assign(coefs_.E_L.begin(), coefs_.E_L.end());
 }
 
 namespace {

@@ -142,7 +142,7 @@ IafPscDelta::IafPscDelta(const ModelContext& ctx)
   }
   const auto ref = detail::refractory_steps_each(ctx, p_, each_, &S::t_ref);
   c.ref_steps.assign(ref.begin(), ref.end());
-  V_ = c.E_L;
+  V_.assign(c.E_L.begin(), c.E_L.end());
 }
 
 UpdateMode IafPscDelta::preferred_mode() const {

@@ -99,7 +99,7 @@ IafPscExp::IafPscExp(const ModelContext& ctx)
     c.P11in[i] = qi.P11in;
   }
   c.ref_steps = detail::refractory_steps_each(ctx, p_, each_, &S::t_ref);
-  V_ = c.E_L;
+  V_.assign(c.E_L.begin(), c.E_L.end());
 }
 
 IafPscExp::Propagators IafPscExp::propagators(const IafPscExpParams& p, double h) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/aligned.hpp"
+
 #include "spikeline/engine/population.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/plugin.h"
@@ -89,8 +91,8 @@ class PluginPopulation final : public Population {
   std::vector<StateVarInfo> infos_;
   // Per state variable: its doubles in state_[v] or its whole numbers in
   // counters_[v] (SPK_STATE_INT32), and its array in state_ptrs_[v].
-  std::vector<std::vector<double>> state_;
-  std::vector<std::vector<std::int32_t>> counters_;
+  std::vector<AlignedVector<double>> state_;
+  std::vector<AlignedVector<std::int32_t>> counters_;
   std::vector<void*> state_ptrs_;
   std::vector<std::vector<double>> params_;  // one value, or one per neuron
   std::vector<const double*> param_ptrs_;

@@ -49,6 +49,7 @@
 #include <string_view>
 #include <vector>
 
+#include "spikeline/engine/aligned.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/params.hpp"
 #include "spikeline/engine/population.hpp"
@@ -305,13 +306,13 @@ inline bool any_non_finite(const double* x, IndexRange r) {
 // neuron for a flag that is 0 or 1 (a spike of the last step).
 template <class M>
 struct StateVar {
-  StateVar(std::string name_, std::string unit_, std::string doc_, std::vector<double> M::*v)
+  StateVar(std::string name_, std::string unit_, std::string doc_, StateArray M::*v)
       : name(std::move(name_)), unit(std::move(unit_)), doc(std::move(doc_)), values(v) {}
   StateVar(std::string name_, std::string unit_, std::string doc_, std::vector<std::uint8_t> M::*f)
       : name(std::move(name_)), unit(std::move(unit_)), doc(std::move(doc_)), flags(f) {}
 
   std::string name, unit, doc;
-  std::vector<double> M::*values = nullptr;
+  StateArray M::*values = nullptr;
   std::vector<std::uint8_t> M::*flags = nullptr;
 };
 

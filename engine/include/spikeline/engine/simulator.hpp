@@ -38,6 +38,7 @@
 #include <span>
 #include <vector>
 
+#include "spikeline/engine/aligned.hpp"
 #include "spikeline/engine/communicator.hpp"
 #include "spikeline/engine/connectivity.hpp"
 #include "spikeline/engine/event_queue.hpp"
@@ -340,8 +341,10 @@ class Simulator {
   std::vector<UpdateMode> modes_;
   // Per population, indexed by neuron: input accumulators and injected current.
   struct Inputs {
-    std::vector<float> ex, in;
-    std::vector<double> current;
+    // Aligned: the models' vectorised loops read them beside their own
+    // state (engine/aligned.hpp says why).
+    AlignedVector<float> ex, in;
+    AlignedVector<double> current;
     // With waves (stimuli computed every step, by index): current plus
     // their values at the step being updated.
     std::vector<std::uint32_t> waves;

@@ -81,8 +81,8 @@ class StateArchive {
 
   // An array. Saving writes `v`; loading replaces its contents, which must
   // have v.size() elements, or any number when `resizable`.
-  template <class T>
-  void field(std::string_view name, std::vector<T>& v, bool resizable = false) {
+  template <class T, class Alloc>
+  void field(std::string_view name, std::vector<T, Alloc>& v, bool resizable = false) {
     static_assert(std::is_trivially_copyable_v<T>, "a field must be plain data");
     constexpr FieldType type = field_type_of<T>();
     const std::string path = qualified(name);

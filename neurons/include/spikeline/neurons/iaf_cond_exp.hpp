@@ -111,8 +111,8 @@ class IafCondExp final : public TabledPopulation<IafCondExp> {
   double h_over_C_;     // dt / C_m
   double P_ex_, P_in_;  // exp(-dt / tau_syn_x)
   std::int32_t ref_steps_;
-  std::vector<double> V_, g_ex_, g_in_;
-  std::vector<std::int32_t> refr_;  // remaining refractory steps
+  StateArray V_, g_ex_, g_in_;
+  AlignedVector<std::int32_t> refr_;  // remaining refractory steps
 };
 
 ModelInfo iaf_cond_exp_model();

@@ -178,8 +178,8 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   double P21_;           // V's response to w over one step: (dt / C_m) g(dt/tau_w, dt/tau_m)
   double h_over_tau_w_;  // dt / tau_w
   double w_decay_;       // exp(-dt / tau_w)
-  std::vector<double> V_;
-  std::vector<double> w_;       // adaptation current (pA), valid at last_ as V_
+  StateArray V_;
+  StateArray w_;                // adaptation current (pA), valid at last_ as V_
   std::vector<Step> last_;      // step at which V_ holds
   std::vector<Step> refr_end_;  // last refractory step (spike step + R)
 };

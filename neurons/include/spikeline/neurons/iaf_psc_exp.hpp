@@ -112,8 +112,8 @@ class IafPscExp final : public TabledPopulation<IafPscExp> {
   } coefs_;
   double P11ex_, P11in_, P22_, P21ex_, P21in_, P20_;
   std::int32_t ref_steps_;
-  std::vector<double> V_, I_ex_, I_in_;
-  std::vector<std::int32_t> refr_;  // remaining refractory steps
+  StateArray V_, I_ex_, I_in_;
+  AlignedVector<std::int32_t> refr_;  // remaining refractory steps
 };
 
 ModelInfo iaf_psc_exp_model();

@@ -102,7 +102,7 @@ class Izhikevich final : public TabledPopulation<Izhikevich> {
   double dt_;
   std::uint64_t seed_;
   std::uint32_t noise_stream_;
-  std::vector<double> v_, u_;
+  StateArray v_, u_;
 };
 
 ModelInfo izhikevich_model();

@@ -64,7 +64,7 @@ class LifDiscrete final : public TabledPopulation<LifDiscrete> {
   PerNeuron<LifDiscreteParams> each_;  // empty: every neuron has p_
   LifDiscreteParams p_;                // the values of the parameters that do not vary
   std::vector<double> beta_, theta_;   // with per-neuron parameters, per neuron (else empty)
-  std::vector<double> u_;
+  StateArray u_;
   std::vector<std::uint8_t> s_;
 };
 
