@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "spikeline/engine/aligned.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/model_table.hpp"
 #include "spikeline/engine/population.hpp"
@@ -65,8 +66,8 @@ struct Each {
 };
 template <bool kEach, class T>
 using Coef = std::conditional_t<kEach, Each<T>, Same<T>>;
-template <bool kEach, class T>
-Coef<kEach, T> coef(T same, const std::vector<T>& each) {
+template <bool kEach, class T, class Alloc>
+Coef<kEach, T> coef(T same, const std::vector<T, Alloc>& each) {
   if constexpr (kEach)
     return {each.data()};
   else
@@ -75,8 +76,8 @@ Coef<kEach, T> coef(T same, const std::vector<T>& each) {
 
 // One value per neuron of f(parameters of neuron i), i < n.
 template <class T, class P, class F>
-std::vector<T> per_neuron(const P& base, const PerNeuron<P>& each, std::size_t n, F f) {
-  std::vector<T> out(n);
+AlignedVector<T> per_neuron(const P& base, const PerNeuron<P>& each, std::size_t n, F f) {
+  AlignedVector<T> out(n);
   for (std::size_t i = 0; i < n; ++i) out[i] = f(each.at(base, i));
   return out;
 }
@@ -127,9 +128,9 @@ inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref) {
 // Each neuron's t_ref in whole steps (the message names the neuron); the
 // population's when `t_ref` does not vary.
 template <class P>
-std::vector<std::int32_t> refractory_steps_each(const ModelContext& ctx, const P& base,
-                                                const PerNeuron<P>& each, double P::*t_ref) {
-  std::vector<std::int32_t> out(ctx.size);
+AlignedVector<std::int32_t> refractory_steps_each(const ModelContext& ctx, const P& base,
+                                                  const PerNeuron<P>& each, double P::*t_ref) {
+  AlignedVector<std::int32_t> out(ctx.size);
   if (!each.varies(t_ref)) {
     std::fill(out.begin(), out.end(), refractory_steps(ctx, base.*t_ref));
     return out;

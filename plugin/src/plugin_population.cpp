@@ -125,7 +125,7 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
       for (std::size_t i = 0; i < n; ++i)
         if (!in_range(p, v[i]))
           check_value(p, v[i], fmt::format("{} of neuron {}", ctx.params.item(name), i));
-      params_.push_back(std::move(v));
+      params_.emplace_back(v.begin(), v.end());  // aligned, as the state
       per_neuron_.push_back(1);
     } else {
       const double v = ctx.params.number(name, p.default_value);

@@ -94,7 +94,7 @@ class PluginPopulation final : public Population {
   std::vector<AlignedVector<double>> state_;
   std::vector<AlignedVector<std::int32_t>> counters_;
   std::vector<void*> state_ptrs_;
-  std::vector<std::vector<double>> params_;  // one value, or one per neuron
+  std::vector<AlignedVector<double>> params_;  // one value, or one per neuron
   std::vector<const double*> param_ptrs_;
   std::vector<unsigned char> per_neuron_;
   std::unique_ptr<std::byte[]> constants_raw_;

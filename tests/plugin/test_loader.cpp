@@ -4,7 +4,9 @@
 // and leaves the registry as it was.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -276,4 +278,84 @@ TEST_CASE("a plugin's learning rule is registered with its origin and table") {
   CHECK(made->synapse_variables() == std::vector<std::string>{"weight", "count"});
   CHECK(made->checkpointable());
   CHECK(made->fingerprint() != 0);
+}
+
+namespace {
+// Per-neuron constants beside population-wide ones: three arrays (two of
+// doubles, one of int32) after a Constants struct of an odd size.
+struct WithEachConstants {
+  static constexpr const char* name = "with_each_constants";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {
+      plugin::param("tau", "ms", 10.0, "").positive().per_neuron()};
+  static constexpr spk_state_var state[] = {plugin::state("x", "", "", 0.0)};
+  struct Constants {
+    double a;
+    std::int32_t n;
+  };
+  enum { kP, kSteps, kQ };
+  static constexpr std::uint32_t each_constants = 3;
+  static void prepare(plugin::Setup<WithEachConstants>& s) {
+    s.constants() = {-1.5, -7};
+    double* P = s.each(kP);
+    std::int32_t* steps = s.each<std::int32_t>(kSteps);
+    double* Q = s.each(kQ);
+    for (std::uint32_t i = 0; i < s.size(); ++i) {
+      P[i] = std::exp(-s.dt() / s.param(0, i));
+      steps[i] = static_cast<std::int32_t>(i) * 3 + 1;
+      Q[i] = -static_cast<double>(i);
+    }
+  }
+  template <class N>
+  static void update(N&) {}
+};
+}  // namespace
+
+TEST_CASE(
+    "per-neuron constants: arrays on their own lines inside the block the simulator "
+    "allocates") {
+  constexpr spk_neuron_model m = plugin::detail::describe<WithEachConstants>();
+  STATIC_REQUIRE(m.constants_size_per_neuron == 3 * 8);
+  for (std::uint32_t n : {1u, 7u, 8u, 9u, 1000u}) {
+    // The simulator's allocation: this many bytes, on a line. Filled with a
+    // sentinel past the end, which prepare() must not reach.
+    const std::size_t bytes = m.constants_size + n * m.constants_size_per_neuron;
+    std::vector<unsigned char> raw(bytes + 2 * 64 + 64, 0xAB);
+    auto* block = reinterpret_cast<unsigned char*>(
+        (reinterpret_cast<std::uintptr_t>(raw.data()) + 63) / 64 * 64);
+    std::fill(block, block + bytes, 0);
+    std::vector<double> tau(n);
+    for (std::uint32_t i = 0; i < n; ++i) tau[i] = 1.0 + i;
+    const double* params[] = {tau.data()};
+    const unsigned char per_neuron[] = {1};
+    spk_model_ctx ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.population = "p";
+    ctx.size = n;
+    ctx.dt = 0.1;
+    ctx.n_params = 1;
+    ctx.params = params;
+    ctx.param_per_neuron = per_neuron;
+    ctx.constants = block;
+    char error[256] = "";
+    REQUIRE(m.prepare(&ctx, error, sizeof error) == SPK_OK);
+
+    // What update() reads is what prepare() wrote: nothing overlapped.
+    const plugin::Initial<WithEachConstants> view(&ctx, nullptr);
+    CHECK(view.constants().a == -1.5);
+    CHECK(view.constants().n == -7);
+    const double* P = view.each(WithEachConstants::kP);
+    const std::int32_t* steps = view.each<std::int32_t>(WithEachConstants::kSteps);
+    const double* Q = view.each(WithEachConstants::kQ);
+    for (const void* a : {static_cast<const void*>(P), static_cast<const void*>(steps),
+                          static_cast<const void*>(Q)})
+      CHECK(reinterpret_cast<std::uintptr_t>(a) % 64 == 0);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      CHECK(P[i] == std::exp(-0.1 / (1.0 + i)));
+      CHECK(steps[i] == static_cast<std::int32_t>(i) * 3 + 1);
+      CHECK(Q[i] == -static_cast<double>(i));
+    }
+    CHECK(reinterpret_cast<const unsigned char*>(Q + n) <= block + bytes);
+    for (std::size_t b = bytes; b < bytes + 64; ++b) CHECK(block[b] == 0xAB);
+  }
 }

@@ -33,10 +33,18 @@
 //
 // Optional members:
 //   struct Constants { ... };                 // trivially copyable, population-wide
+//   static constexpr std::uint32_t each_constants = 2;  // arrays of per-neuron constants
 //   static void prepare(sp::Setup<M>& s);     // fills s.constants() from s.param(k)
 //   static void initialize(sp::Initial<M>& s);  // initial state from the parameters
 // prepare() runs once per population before the run; update() reads
-// n.constants(). initialize() runs after it and may set any neuron's state
+// n.constants(). Per-neuron constants are what prepare() derives from
+// parameters that vary per neuron (a propagator exp(-dt / tau_i)), so that
+// update() reads an array rather than recomputing them each step:
+// each_constants arrays of size() values of up to 8 bytes each, written in
+// prepare() through s.each(k)[i] (doubles, or s.each<std::int32_t>(k) for
+// another type) and read in update() through n.each(k); each starts on a
+// cache line, so a loop over them vectorises as over the state.
+// initialize() runs after prepare() and may set any neuron's state
 // (s.state(V_m)[i] = s.param(E_L, i)); a config's `initial` comes after. Refuse parameters (in
 // prepare) or fail a step (in update) by throwing sp::Failure("message") (or any std::exception):
 // the layer turns it into the ABI's status and message; nothing is thrown across the boundary.
@@ -139,6 +147,35 @@ struct ConstantsTrait<M, true> {
 template <class M>
 using ConstantsOf = typename detail::ConstantsTrait<M>::type;
 
+namespace detail {
+// The constants block's layout (the ABI leaves it to the model): the
+// Constants struct, then each per-neuron array on its own cache line.
+constexpr std::size_t kLine = 64;
+constexpr std::size_t round_to_line(std::size_t bytes) {
+  return (bytes + kLine - 1) / kLine * kLine;
+}
+template <class M>
+constexpr std::uint32_t each_count() {
+  if constexpr (requires { M::each_constants; })
+    return M::each_constants;
+  else
+    return 0;
+}
+template <class M>
+constexpr std::size_t head_bytes() {
+  return has_constants<M> ? sizeof(ConstantsOf<M>) : 0;
+}
+// Per-neuron array k of a block of n neurons.
+template <class M, class T>
+T* each_array(void* block, std::uint32_t n, std::size_t k) {
+  static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>,
+                "a per-neuron constant is plain data of at most 8 bytes");
+  char* start = static_cast<char*>(block) + round_to_line(head_bytes<M>()) +
+                k * round_to_line(std::size_t{n} * 8);
+  return reinterpret_cast<T*>(start);
+}
+}  // namespace detail
+
 // What prepare() sees: the parameters of the population and its constants.
 template <class M>
 class Setup {
@@ -153,6 +190,11 @@ class Setup {
     return c_->params[k][per_neuron(k) ? i : 0];
   }
   ConstantsOf<M>& constants() const { return *static_cast<ConstantsOf<M>*>(c_->constants); }
+  // Per-neuron constant k (k < M::each_constants): size() values, zeroed.
+  template <class T = double>
+  T* each(std::size_t k) const {
+    return detail::each_array<M, T>(c_->constants, c_->size, k);
+  }
 
  private:
   const spk_model_ctx* c_;
@@ -171,6 +213,10 @@ class Initial {
   }
   const ConstantsOf<M>& constants() const {
     return *static_cast<const ConstantsOf<M>*>(c_->constants);
+  }
+  template <class T = double>
+  const T* each(std::size_t k) const {
+    return detail::each_array<M, T>(c_->constants, c_->size, k);
   }
   double* state(std::size_t k) const { return static_cast<double*>(state_[k]); }
   std::int32_t* counter(std::size_t k) const { return static_cast<std::int32_t*>(state_[k]); }
@@ -221,6 +267,12 @@ class Neurons {
   }
   const ConstantsOf<M>& constants() const {
     return *static_cast<const ConstantsOf<M>*>(c_->constants);
+  }
+  // Per-neuron constant k, as prepare() wrote it; index it by neuron.
+  // Take the pointer before the loop.
+  template <class T = double>
+  const T* each(std::size_t k) const {
+    return detail::each_array<M, T>(c_->constants, c_->size, k);
   }
 
  private:
@@ -415,8 +467,16 @@ constexpr spk_neuron_model describe() {
   m.n_params = static_cast<std::uint32_t>(std::size(M::params));
   m.state = M::state;
   m.n_state = static_cast<std::uint32_t>(std::size(M::state));
-  m.constants_size = has_constants<M> ? sizeof(ConstantsOf<M>) : 0;
-  m.constants_size_per_neuron = 0;
+  if constexpr (each_count<M>() == 0) {
+    m.constants_size = head_bytes<M>();
+    m.constants_size_per_neuron = 0;
+  } else {
+    // The simulator allocates constants_size + size * 8 * each_count
+    // bytes: the head, padded to a line, and a line of slack per array
+    // covers each array's padding whatever the size.
+    m.constants_size = round_to_line(head_bytes<M>()) + kLine * each_count<M>();
+    m.constants_size_per_neuron = 8 * each_count<M>();
+  }
   if constexpr (requires(Setup<M> & s) { M::prepare(s); }) {
     m.prepare = &prepare<M, Setup<M>, spk_model_ctx>;
   } else {

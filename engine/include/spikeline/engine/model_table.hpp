@@ -208,9 +208,10 @@ class PerNeuron {
     return s;
   }
   // One value per neuron of member m: its column, or base.*m n times.
-  std::vector<double> column(const P& base, double P::*m, std::size_t n) const {
-    if (const auto* v = find(m)) return *v;
-    return std::vector<double>(n, base.*m);
+  // Aligned: the models' loops read it as they read their state.
+  AlignedVector<double> column(const P& base, double P::*m, std::size_t n) const {
+    if (const auto* v = find(m)) return AlignedVector<double>(v->begin(), v->end());
+    return AlignedVector<double>(n, base.*m);
   }
 
  private:

@@ -105,8 +105,8 @@ class IafCondExp final : public TabledPopulation<IafCondExp> {
   IafCondExpParams p_;                // the values of the parameters that do not vary
   // With per-neuron parameters, every coefficient per neuron (else empty).
   struct {
-    std::vector<double> g_L, E_L, E_ex, E_in, I_e, h_over_C, P_ex, P_in, V_th, V_reset;
-    std::vector<std::int32_t> ref_steps;
+    AlignedVector<double> g_L, E_L, E_ex, E_in, I_e, h_over_C, P_ex, P_in, V_th, V_reset;
+    AlignedVector<std::int32_t> ref_steps;
   } coefs_;
   double h_over_C_;     // dt / C_m
   double P_ex_, P_in_;  // exp(-dt / tau_syn_x)

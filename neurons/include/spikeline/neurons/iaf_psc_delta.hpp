@@ -164,8 +164,8 @@ class IafPscDelta final : public TabledPopulation<IafPscDelta> {
   IafPscDeltaParams p_;                // the values of the parameters that do not vary
   // With per-neuron parameters, every coefficient below per neuron (else empty).
   struct {
-    std::vector<double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau, h_over_C, P21;
-    std::vector<Step> ref_steps;
+    AlignedVector<double> E_L, V_reset, V_th, I_e, P22, P20, V_inf, h_over_tau, h_over_C, P21;
+    AlignedVector<Step> ref_steps;
   } coefs_;
   double P22_;         // exp(-dt / tau_m)
   double P20_;         // tau_m / C_m (1 - P22)

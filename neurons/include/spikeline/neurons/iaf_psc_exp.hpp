@@ -107,8 +107,8 @@ class IafPscExp final : public TabledPopulation<IafPscExp> {
   IafPscExpParams p_;                // the values of the parameters that do not vary
   // With per-neuron parameters, every coefficient per neuron (else empty).
   struct {
-    std::vector<double> E_L, I_e, P22, P21ex, P21in, P20, P11ex, P11in, V_th, V_reset;
-    std::vector<std::int32_t> ref_steps;
+    AlignedVector<double> E_L, I_e, P22, P21ex, P21in, P20, P11ex, P11in, V_th, V_reset;
+    AlignedVector<std::int32_t> ref_steps;
   } coefs_;
   double P11ex_, P11in_, P22_, P21ex_, P21in_, P20_;
   std::int32_t ref_steps_;

@@ -97,7 +97,7 @@ class Izhikevich final : public TabledPopulation<Izhikevich> {
   PerNeuron<IzhikevichParams> each_;  // empty: every neuron has p_
   IzhikevichParams p_;                // the values of the parameters that do not vary
   struct {
-    std::vector<double> a, b, c, d, V_th, I_e;
+    AlignedVector<double> a, b, c, d, V_th, I_e;
   } coefs_;  // with per-neuron parameters, each of them per neuron (else empty)
   double dt_;
   std::uint64_t seed_;

@@ -61,9 +61,9 @@ class LifDiscrete final : public TabledPopulation<LifDiscrete> {
   const LifDiscreteParams& params() const { return p_; }
 
  private:
-  PerNeuron<LifDiscreteParams> each_;  // empty: every neuron has p_
-  LifDiscreteParams p_;                // the values of the parameters that do not vary
-  std::vector<double> beta_, theta_;   // with per-neuron parameters, per neuron (else empty)
+  PerNeuron<LifDiscreteParams> each_;   // empty: every neuron has p_
+  LifDiscreteParams p_;                 // the values of the parameters that do not vary
+  AlignedVector<double> beta_, theta_;  // with per-neuron parameters, per neuron (else empty)
   StateArray u_;
   std::vector<std::uint8_t> s_;
 };

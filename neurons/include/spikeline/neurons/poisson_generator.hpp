@@ -89,7 +89,7 @@ class PoissonGenerator final : public Population {
   PerNeuron<PoissonGeneratorParams> each_;  // empty: one rate for all
   PoissonGeneratorParams p_;
   double rate_per_ms_;
-  std::vector<double> rates_per_ms_;  // with a per-neuron rate, each neuron's (else empty)
+  AlignedVector<double> rates_per_ms_;  // with a per-neuron rate, each neuron's (else empty)
   double dt_;
   std::uint64_t seed_;
   std::uint32_t stream_;
