@@ -12,7 +12,13 @@ the update of one simulated second (the built-in's IafCondExp::update
 against the plugin adapter's PluginPopulation::update, inclusive), which a
 busy machine does not disturb.
 
+Two networks: COBA as it is (every parameter one value per population) and
+COBA with V_th and tau_syn_ex drawn per neuron ("per_neuron"): the model's
+other loop, where the built-in reads every coefficient from arrays it
+computed once and the plugin from its per-neuron constants.
+
     /usr/bin/python3 bench/plugin_cost.py [--reps 5] [--duration 10] [--callgrind]
+        [--variants homogeneous,per_neuron]
 
 Writes bench/results/plugin_cost.md and .json.
 """
@@ -31,23 +37,35 @@ from benchlib import HERE, ROOT, commit, spikeline_output
 MODELS = ("builtin", "plugin")
 
 
-def config(tmp, model):
-    """coba.toml, or coba.toml with both populations on the plugin model."""
+# Per-neuron V_th and tau_syn_ex for both populations (the per_neuron variant).
+PER_NEURON = ('V_th = { distribution = "normal", mean = -50.0, std = 1.0, low = -52.0, '
+              'high = -48.0 }, t_ref = 5.0, E_ex = 0.0, E_in = -80.0, tau_syn_ex = '
+              '{ distribution = "uniform", low = 4.5, high = 5.5 }')
+
+
+def config(tmp, model, variant="homogeneous"):
+    """coba.toml, with both populations on the plugin model for "plugin", and
+    with per-neuron parameters for the per_neuron variant."""
     with open(os.path.join(ROOT, "examples", "coba.toml")) as f:
         text = f.read()
     if model == "plugin":
         text = text.replace('model = "iaf_cond_exp"', 'model = "iaf_cond_exp_plugin"')
         if text.count("iaf_cond_exp_plugin") != 2:
             sys.exit("coba.toml no longer has two iaf_cond_exp populations")
-    path = os.path.join(tmp, "coba_%s.toml" % model)
+    if variant == "per_neuron":
+        homogeneous = "V_th = -50.0, t_ref = 5.0, E_ex = 0.0, E_in = -80.0, tau_syn_ex = 5.0"
+        if text.count(homogeneous) != 2:
+            sys.exit("coba.toml's population parameters changed: update PER_NEURON")
+        text = text.replace(homogeneous, PER_NEURON)
+    path = os.path.join(tmp, "coba_%s_%s.toml" % (model, variant))
     with open(path, "w") as f:
         f.write(text)
     return path
 
 
-def run(args, tmp, model, threads):
+def run(args, tmp, model, threads, variant):
     out = os.path.join(tmp, "o.h5")
-    cmd = [args.binary, "run", config(tmp, model), "--quiet", "--plugin", args.plugin, "--output",
+    cmd = [args.binary, "run", config(tmp, model, variant), "--quiet", "--plugin", args.plugin, "--output",
            out, "--duration", str(args.duration * 1000.0), "--threads", str(threads)]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
@@ -82,61 +100,70 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--duration", type=float, default=10.0, help="simulated seconds")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--variants", default="homogeneous,per_neuron")
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "tools", "spikeline"))
     ap.add_argument("--plugin", default=os.path.join(ROOT, "build", "bench", "plugins",
                                                      "libiaf_cond_exp_plugin.so"))
     args = ap.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
-    loops = {(m, t): [] for m in MODELS for t in threads}
-    digests = {}
+    variants = args.variants.split(",")
+    for v in variants:
+        if v not in ("homogeneous", "per_neuron"):
+            sys.exit("--variants: unknown variant %r (homogeneous, per_neuron)" % v)
+    cases = [(v, t) for v in variants for t in threads]
+    loops = {(m, c): [] for m in MODELS for c in cases}
+    digests = {c: set() for c in cases}
     spikes = {}
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(args.reps):
-            for t in threads:
+            for v, t in cases:
                 # Alternate which model goes first, so neither always follows the other.
                 for m in (MODELS if rep % 2 == 0 else MODELS[::-1]):
-                    loop, n, digest = run(args, tmp, m, t)
-                    loops[(m, t)].append(loop)
-                    digests.setdefault((m, t), set()).add(digest)
-                    spikes[(m, t)] = n
-                    print("rep %d %-7s %d thread(s): loop %.3f s, %d spikes, digest %s" %
-                          (rep + 1, m, t, loop, n, digest), flush=True)
+                    loop, n, digest = run(args, tmp, m, t, v)
+                    loops[(m, (v, t))].append(loop)
+                    digests[(v, t)].add(digest)
+                    spikes[v] = n
+                    print("rep %d %-11s %-7s %d thread(s): loop %.3f s, %d spikes, digest %s" %
+                          (rep + 1, v, m, t, loop, n, digest), flush=True)
         instr = {m: instructions(args, tmp, m) for m in MODELS} if args.callgrind else {}
-    every = set().union(*digests.values())
-    identical = len(every) == 1
-    if not identical:
+    # Within a variant, every run (either model, any thread count) the same spikes.
+    identical = {v: len(set().union(*(digests[(v, t)] for t in threads))) == 1 for v in variants}
+    if not all(identical.values()):
         print("WARNING: the spikes differ between runs: %s" % digests, file=sys.stderr)
     rows = {}
-    for t in threads:
-        b, p = loops[("builtin", t)], loops[("plugin", t)]
-        rows[t] = {"builtin_min": min(b), "builtin_median": statistics.median(b),
-                   "plugin_min": min(p), "plugin_median": statistics.median(p),
-                   "ratio_min": min(p) / min(b),
-                   "ratio_median": statistics.median(p) / statistics.median(b),
-                   "builtin_s": b, "plugin_s": p}
+    for v, t in cases:
+        b, p = loops[("builtin", (v, t))], loops[("plugin", (v, t))]
+        rows[(v, t)] = {"builtin_min": min(b), "builtin_median": statistics.median(b),
+                        "plugin_min": min(p), "plugin_median": statistics.median(p),
+                        "ratio_min": min(p) / min(b),
+                        "ratio_median": statistics.median(p) / statistics.median(b),
+                        "builtin_s": b, "plugin_s": p}
     res = {"date": datetime.date.today().isoformat(), "commit": commit(),
-           "duration_s": args.duration, "reps": args.reps, "spikes": spikes[("builtin", threads[0])],
-           "spikes_identical": identical, "threads": {str(t): r for t, r in rows.items()},
+           "duration_s": args.duration, "reps": args.reps, "spikes": spikes,
+           "spikes_identical": identical,
+           "cases": {"%s/%d" % c: r for c, r in rows.items()},
            "update_instructions_1s": instr}
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "plugin_cost.json"), "w") as f:
         json.dump(res, f, indent=1)
     lines = ["# COBA 4,000 x %.0f s: iaf_cond_exp built in vs as a plugin" % args.duration, "",
              "%s, commit %s, %d alternating runs per row; loop time (network building "
-             "excluded), seconds. Spikes of every run %s (%d spikes)." %
-             (res["date"], res["commit"], args.reps, "bit-identical" if identical else "DIFFER",
-              res["spikes"]), "",
-             "| threads | built-in min | plugin min | ratio | built-in median | plugin median | "
-             "ratio |", "|---|---|---|---|---|---|---|"]
-    for t, r in rows.items():
-        lines.append("| %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" %
-                     (t, r["builtin_min"], r["plugin_min"], r["ratio_min"], r["builtin_median"],
-                      r["plugin_median"], r["ratio_median"]))
+             "excluded), seconds. Spikes within each network: %s." %
+             (res["date"], res["commit"], args.reps,
+              "; ".join("%s %s (%d spikes)" % (v, "bit-identical" if identical[v] else "DIFFER",
+                                               spikes[v]) for v in variants)), "",
+             "| network | threads | built-in min | plugin min | ratio | built-in median | "
+             "plugin median | ratio |", "|---|---|---|---|---|---|---|---|"]
+    for (v, t), r in rows.items():
+        lines.append("| %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" %
+                     (v, t, r["builtin_min"], r["plugin_min"], r["ratio_min"],
+                      r["builtin_median"], r["plugin_median"], r["ratio_median"]))
     if instr:
         b, p = instr["builtin"], instr["plugin"]
-        lines += ["", "Callgrind, 1 s simulated, 1 thread (instructions, inclusive):", "",
-                  "| | built-in | plugin | ratio |", "|---|---|---|---|",
+        lines += ["", "Callgrind, homogeneous COBA, 1 s simulated, 1 thread (instructions, "
+                  "inclusive; valgrind runs the AVX2 clones, not the AVX-512 ones timed above):",
+                  "", "| | built-in | plugin | ratio |", "|---|---|---|---|",
                   "| population update | %.4g | %.4g | %.3f |" % (b["update"], p["update"],
                                                                p["update"] / b["update"]),
                   "| whole loop | %.4g | %.4g | %.3f |" % (b["loop"], p["loop"],
