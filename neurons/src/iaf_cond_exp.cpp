@@ -2,95 +2,66 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "model_util.hpp"
+#include "spikeline/engine/params.hpp"
 #include "spikeline/engine/simd.hpp"
+#include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
 
-const ParamTable<IafCondExpParams>& IafCondExpParams::table() {
-  using P = Param<IafCondExpParams>;
-  using S = IafCondExpParams;
-  static const ParamTable<S> t{
-      P::number("C_m", "pF", &S::C_m, Range::positive, "membrane capacitance").per_neuron(),
-      P::number("g_L", "nS", &S::g_L, Range::positive, "leak conductance").per_neuron(),
-      P::number("E_L", "mV", &S::E_L, Range::finite, "leak reversal potential").per_neuron(),
-      P::number("V_th", "mV", &S::V_th, Range::finite, "spike threshold").per_neuron(),
-      P::number("V_reset", "mV", &S::V_reset, Range::finite, "reset potential (< V_th)")
-          .per_neuron(),
-      P::number("t_ref", "ms", &S::t_ref, Range::nonnegative, "refractory period (whole steps)")
-          .per_neuron(),
-      P::number("E_ex", "mV", &S::E_ex, Range::finite, "excitatory reversal potential")
-          .per_neuron(),
-      P::number("E_in", "mV", &S::E_in, Range::finite, "inhibitory reversal potential")
-          .per_neuron(),
-      P::number("tau_syn_ex", "ms", &S::tau_syn_ex, Range::positive,
-                "excitatory conductance time constant")
-          .per_neuron(),
-      P::number("tau_syn_in", "ms", &S::tau_syn_in, Range::positive,
-                "inhibitory conductance time constant")
-          .per_neuron(),
-      P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current").per_neuron(),
+void IafCondExp::prepare(plugin::Setup<IafCondExp>& s) {
+  const TimeGrid grid(s.dt());
+  const std::uint32_t n = s.size();
+  // The items of messages, as the other built-ins name them.
+  const std::string owner = fmt::format("population '{}' ({}) parameter", s.population(), name);
+  const auto item = [&](const char* param, bool each, std::uint32_t i) {
+    return each ? fmt::format("{} {} of neuron {}", owner, param, i)
+                : fmt::format("{} {}", owner, param);
   };
-  return t;
-}
+  const double h = s.dt();
+  auto& c = s.constants();
+  c.h_over_C = h / s.param(C_m);
+  c.P_ex = std::exp(-h / s.param(tau_syn_ex));
+  c.P_in = std::exp(-h / s.param(tau_syn_in));
+  const bool relation_each = s.per_neuron(V_reset) || s.per_neuron(V_th);
+  for (std::uint32_t i = 0; i < (relation_each ? n : 1); ++i) {
+    check_less(s.param(V_reset, i), item("V_reset", relation_each, i), s.param(V_th, i),
+               item("V_th", relation_each, i), "mV");
+  }
+  c.ref_steps = detail::refractory_steps(grid, s.param(t_ref), item("t_ref", false, 0));
 
-IafCondExpParams::IafCondExpParams(const ParamMap& p) {
-  table().read(*this, p);
-  check(*this, [&p](std::string_view name) { return p.item(name); });
-}
-
-IafCondExpParams::IafCondExpParams(const ParamMap& p, std::size_t n,
-                                   PerNeuron<IafCondExpParams>& each) {
-  table().read(*this, p, n, each);
-  check_each(*this, each, n, p, [](const IafCondExpParams& s, auto item) { check(s, item); });
-}
-
-template <class Item>
-void IafCondExpParams::check(const IafCondExpParams& s, Item item) {
-  if (!(s.V_reset < s.V_th)) check_less(s.V_reset, item("V_reset"), s.V_th, item("V_th"), "mV");
-}
-
-const StateTable<IafCondExp>& IafCondExp::state_table() {
-  static const StateTable<IafCondExp> t{
-      "iaf_cond_exp",
-      {{"V_m", "mV", "membrane potential", &IafCondExp::V_},
-       {"g_ex", "nS", "excitatory synaptic conductance", &IafCondExp::g_ex_},
-       {"g_in", "nS", "inhibitory synaptic conductance", &IafCondExp::g_in_}}};
-  return t;
-}
-
-IafCondExp::IafCondExp(const ModelContext& ctx)
-    : TabledPopulation(ctx.size),
-      p_(ctx.params, ctx.size, each_),
-      h_over_C_(ctx.grid.dt() / p_.C_m),
-      P_ex_(std::exp(-ctx.grid.dt() / p_.tau_syn_ex)),
-      P_in_(std::exp(-ctx.grid.dt() / p_.tau_syn_in)),
-      ref_steps_(each_.varies(&IafCondExpParams::t_ref) ? 0
-                                                        : detail::refractory_steps(ctx, p_.t_ref)),
-      V_(ctx.size, p_.E_L),
-      g_ex_(ctx.size, 0.0),
-      g_in_(ctx.size, 0.0),
-      refr_(ctx.size, 0) {
-  if (each_.empty()) return;
+  bool varies = false;
+  for (std::size_t k = 0; k < std::size(params); ++k) varies = varies || s.per_neuron(k);
+  if (!varies) return;  // update() reads the Constants alone
   // Every coefficient per neuron, computed as the homogeneous ones are.
-  using S = IafCondExpParams;
-  const std::size_t n = ctx.size;
-  const double h = ctx.grid.dt();
-  coefs_.g_L = each_.column(p_, &S::g_L, n);
-  coefs_.E_L = each_.column(p_, &S::E_L, n);
-  coefs_.E_ex = each_.column(p_, &S::E_ex, n);
-  coefs_.E_in = each_.column(p_, &S::E_in, n);
-  coefs_.I_e = each_.column(p_, &S::I_e, n);
-  coefs_.V_th = each_.column(p_, &S::V_th, n);
-  coefs_.V_reset = each_.column(p_, &S::V_reset, n);
-  coefs_.h_over_C = detail::per_neuron<double>(p_, each_, n, [h](const S& s) { return h / s.C_m; });
-  coefs_.P_ex = detail::per_neuron<double>(p_, each_, n,
-                                           [h](const S& s) { return std::exp(-h / s.tau_syn_ex); });
-  coefs_.P_in = detail::per_neuron<double>(p_, each_, n,
-                                           [h](const S& s) { return std::exp(-h / s.tau_syn_in); });
-  coefs_.ref_steps = detail::refractory_steps_each(ctx, p_, each_, &S::t_ref);
-  V_.assign(coefs_.E_L.begin(), coefs_.E_L.end());
+  const int copied[] = {g_L, E_L, E_ex, E_in, I_e, V_th, V_reset};
+  for (int k = kGL; k <= kVreset; ++k) {
+    double* x = s.each(k);
+    for (std::uint32_t i = 0; i < n; ++i) x[i] = s.param(copied[k], i);
+  }
+  double* hc = s.each(kHOverC);
+  double* pe = s.each(kPex);
+  double* pi = s.each(kPin);
+  std::int32_t* ref = s.each<std::int32_t>(kRef);
+  const bool ref_each = s.per_neuron(t_ref);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    hc[i] = h / s.param(C_m, i);
+    pe[i] = std::exp(-h / s.param(tau_syn_ex, i));
+    pi[i] = std::exp(-h / s.param(tau_syn_in, i));
+    // One check per distinct value in a row (arrays repeat values often).
+    const bool same = !ref_each || (i > 0 && s.param(t_ref, i) == s.param(t_ref, i - 1));
+    ref[i] = !ref_each ? c.ref_steps
+             : same    ? ref[i - 1]
+                       : detail::refractory_steps(grid, s.param(t_ref, i), item("t_ref", true, i));
+  }
+}
+
+// V_m starts at each neuron's E_L.
+void IafCondExp::initialize(plugin::Initial<IafCondExp>& s) {
+  double* V = s.state(V_m);
+  for (std::uint32_t i = 0; i < s.size(); ++i) V[i] = s.param(E_L, i);
 }
 
 namespace {
@@ -106,12 +77,12 @@ struct CondExpCoefs {
 // loop, so that the compiler vectorises it. A free function with restrict
 // pointers: in a lambda capturing by reference GCC cannot prove the arrays
 // distinct.
-template <bool kWithCurrent, bool kEach>
+template <bool kWithCurrent, bool kEach, class Sink>
 SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __restrict V,
                                 double* __restrict g_ex, double* __restrict g_in,
                                 std::int32_t* __restrict refr, float* __restrict ex,
                                 float* __restrict inh, const double* __restrict cur,
-                                const CondExpCoefs<kEach>& c, SpikeSink& out) {
+                                const CondExpCoefs<kEach>& c, Sink& out) {
   const auto g_L = c.g_L, E_L = c.E_L, E_ex = c.E_ex, E_in = c.E_in, I_e = c.I_e;
   const auto h_over_C = c.h_over_C, P_ex = c.P_ex, P_in = c.P_in;
   const auto V_th = c.V_th, V_reset = c.V_reset;
@@ -147,43 +118,53 @@ SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __re
   }
 }
 
-template <bool kEach>
-void integrate_range(IndexRange r, double* V, double* g_ex, double* g_in, std::int32_t* refr,
-                     const InputView& in, const CondExpCoefs<kEach>& c, SpikeSink& out) {
-  if (in.current != nullptr) {
-    integrate<true, kEach>(r.begin, r.end, V, g_ex, g_in, refr, in.ex, in.in, in.current, c, out);
-  } else {
-    integrate<false, kEach>(r.begin, r.end, V, g_ex, g_in, refr, in.ex, in.in, nullptr, c, out);
-  }
-}
+// What the loop's spikes go to: the plugin interface's report (checked by
+// the adapter as any plugin's are).
+template <class N>
+struct Report {
+  const N& n;
+  void emit(NeuronIndex i) const { n.spike(i); }
+};
 
 }  // namespace
 
-void IafCondExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out) {
-  if (each_.empty()) {
-    const CondExpCoefs<false> c{{p_.g_L},  {p_.E_L},     {p_.E_ex},   {p_.E_in},
-                                {p_.I_e},  {h_over_C_},  {P_ex_},     {P_in_},
-                                {p_.V_th}, {p_.V_reset}, {ref_steps_}};
-    integrate_range(r, V_.data(), g_ex_.data(), g_in_.data(), refr_.data(), in, c, out);
+template <class N>
+void IafCondExp::update(N& n) {
+  constexpr bool kEach = N::varies;
+  const auto& k = n.constants();
+  CondExpCoefs<kEach> c;
+  if constexpr (kEach) {
+    c = {{n.each(kGL)},
+         {n.each(kEL)},
+         {n.each(kEex)},
+         {n.each(kEin)},
+         {n.each(kIe)},
+         {n.each(kHOverC)},
+         {n.each(kPex)},
+         {n.each(kPin)},
+         {n.each(kVth)},
+         {n.each(kVreset)},
+         {n.template each<std::int32_t>(kRef)}};
   } else {
-    const auto& e = coefs_;
-    const CondExpCoefs<true> c{{e.g_L.data()},     {e.E_L.data()},      {e.E_ex.data()},
-                               {e.E_in.data()},    {e.I_e.data()},      {e.h_over_C.data()},
-                               {e.P_ex.data()},    {e.P_in.data()},     {e.V_th.data()},
-                               {e.V_reset.data()}, {e.ref_steps.data()}};
-    integrate_range(r, V_.data(), g_ex_.data(), g_in_.data(), refr_.data(), in, c, out);
+    c = {{n.param(g_L, 0)},  {n.param(E_L, 0)},     {n.param(E_ex, 0)}, {n.param(E_in, 0)},
+         {n.param(I_e, 0)},  {k.h_over_C},          {k.P_ex},           {k.P_in},
+         {n.param(V_th, 0)}, {n.param(V_reset, 0)}, {k.ref_steps}};
+  }
+  Report<N> out{n};
+  double* V = n.state(V_m);
+  double* Ge = n.state(g_ex);
+  double* Gi = n.state(g_in);
+  std::int32_t* R = n.counter(refractory);
+  if (n.currents() != nullptr) {
+    integrate<true, kEach>(n.begin(), n.end(), V, Ge, Gi, R, n.input_ex(), n.input_in(),
+                           n.currents(), c, out);
+  } else {
+    integrate<false, kEach>(n.begin(), n.end(), V, Ge, Gi, R, n.input_ex(), n.input_in(), nullptr,
+                            c, out);
   }
 }
 
-ModelInfo iaf_cond_exp_model() {
-  return tabled_model<IafCondExp, IafCondExpParams>(
-      "iaf_cond_exp",
-      "leaky integrate-and-fire, exponential conductance synapses (weights in nS); forward Euler "
-      "for V, exact exponential decay for g (COBA benchmark model)");
-}
-
-void IafCondExp::checkpoint_extra(StateArchive& a) {
-  a.field("refractory", refr_);
-}
+template void IafCondExp::update(plugin::Neurons<IafCondExp, false>&);
+template void IafCondExp::update(plugin::Neurons<IafCondExp, true>&);
 
 }  // namespace spikeline

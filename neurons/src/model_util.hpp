@@ -87,8 +87,8 @@ AlignedVector<T> per_neuron(const P& base, const PerNeuron<P>& each, std::size_t
 // holds a spike in COBA, and testing its 64 flags one by one, right after the
 // vector stores that wrote them, was 9% of the update's samples (COBA 4,000,
 // 1 thread, 12 alternating runs: loop median 0.365 -> 0.335 s).
-inline void emit_flagged(const std::int32_t* flag, std::size_t first, std::size_t n,
-                         SpikeSink& out) {
+template <class Sink>  // SpikeSink, or a plugin-interface model's report
+void emit_flagged(const std::int32_t* flag, std::size_t first, std::size_t n, Sink& out) {
   std::size_t j = 0;
   for (; j + 8 <= n; j += 8) {
     std::uint64_t w[4];
@@ -114,13 +114,16 @@ inline double take(float* buf, NeuronIndex i) {
 }
 
 // t_ref as a whole number of steps (ConfigError when off the grid).
-inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref,
-                                     const std::string& item) {
-  const Step r = ctx.grid.time_steps(t_ref, item);
+inline std::int32_t refractory_steps(const TimeGrid& grid, double t_ref, const std::string& item) {
+  const Step r = grid.time_steps(t_ref, item);
   if (r > std::numeric_limits<std::int32_t>::max()) {
     throw ConfigError(fmt::format("{} = {} ms is too long ({} steps)", item, t_ref, r));
   }
   return static_cast<std::int32_t>(r);
+}
+inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref,
+                                     const std::string& item) {
+  return refractory_steps(ctx.grid, t_ref, item);
 }
 inline std::int32_t refractory_steps(const ModelContext& ctx, double t_ref) {
   return refractory_steps(ctx, t_ref, ctx.params.item("t_ref"));

@@ -141,6 +141,7 @@ std::vector<spk_state_var> read_states(const std::string& path, const std::strin
 void set_origin(detail::Origin& o, const std::string& path, const spk_plugin& d,
                 const std::shared_ptr<const Library>& library) {
   o.library = library;
+  o.builtin = library == nullptr;  // compiled in: nothing to keep open
   o.path = path;
   o.plugin_name = d.name;
   o.plugin_version = text(d.version);
@@ -222,7 +223,7 @@ RuleInfo rule_info(const std::shared_ptr<const detail::Rule>& r, const char* doc
   RuleInfo info;
   info.name = r->name;
   info.summary = text(doc);
-  info.origin = r->path;
+  info.origin = r->origin();
   info.provenance = r->provenance();
   info.params = param_infos(r->params);
   info.make = [r](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
@@ -236,7 +237,7 @@ ModelInfo model_info(const std::shared_ptr<const Model>& m, const char* doc) {
   info.name = m->name;
   info.kind = ModelKind::neuron;
   info.summary = text(doc);
-  info.origin = m->path;
+  info.origin = m->origin();
   info.provenance = m->provenance();
   info.params = param_infos(m->params);
   for (const auto& s : m->state) info.state_vars.push_back({s.name, s.unit, s.doc});
@@ -301,6 +302,11 @@ std::string canonical(const std::string& path) {
   return ec ? path : c.string();
 }
 
+// The entry point's descriptor checked and its entries registered, or none
+// (the registry unchanged). `library` is null for a catalogue compiled in.
+PluginInfo register_descriptor(const std::string& path, spk_plugin_init_fn init,
+                               const std::shared_ptr<const Library>& library, Registry& registry);
+
 }  // namespace
 
 PluginInfo load_plugin(const std::string& path, Registry& registry) {
@@ -338,6 +344,17 @@ PluginInfo load_plugin(const std::string& path, Registry& registry) {
   static_assert(sizeof init == sizeof sym);
   std::memcpy(&init, &sym, sizeof init);
 
+  return register_descriptor(path, init, library, registry);
+}
+
+PluginInfo register_catalogue(spk_plugin_init_fn init, Registry& registry) {
+  return register_descriptor("(built in)", init, nullptr, registry);
+}
+
+namespace {
+
+PluginInfo register_descriptor(const std::string& path, spk_plugin_init_fn init,
+                               const std::shared_ptr<const Library>& library, Registry& registry) {
   const spk_plugin* d = nullptr;
   char error[1024] = {0};
   const int status =
@@ -437,6 +454,8 @@ PluginInfo load_plugin(const std::string& path, Registry& registry) {
   for (auto& info : connections) registry.add_connection_rule(std::move(info));
   return out;
 }
+
+}  // namespace
 
 std::vector<PluginInfo> load_plugins(const std::vector<std::string>& paths, Registry& registry) {
   std::set<std::string> loaded;

@@ -74,7 +74,7 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
 }
 
 std::string PluginPairRule::describe() const {
-  return fmt::format("plugin '{}' rule '{}'", rule_->path, rule_->name);
+  return rule_->label("rule", rule_->name);
 }
 
 void PluginPairRule::sources(std::uint64_t target, RandomStream& rng,
@@ -108,7 +108,7 @@ ConnectionRuleInfo connection_rule_info(const std::shared_ptr<const ConnRule>& r
   ConnectionRuleInfo info;
   info.name = r->name;
   info.summary = doc != nullptr ? doc : "";
-  info.origin = r->path;
+  info.origin = r->origin();
   info.provenance = r->provenance();
   info.params = std::move(params);
   info.make = [r](const ParamMap& p, const PairRuleContext& c) -> std::shared_ptr<const PairRule> {

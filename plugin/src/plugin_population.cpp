@@ -44,9 +44,11 @@ bool in_range(const spk_param& p, double v) {
 void check_value(const spk_param& p, double v, const std::string& item) {
   if (in_range(p, v)) return;
   const std::string range = range_text(p);
-  throw ConfigError(fmt::format("{} = {}{}{} is out of range: valid is {}", item, v,
-                                *p.unit ? " " : "", p.unit,
-                                range.empty() ? std::string("any finite number") : range));
+  // The built-in models' wording (engine/params.hpp), so that a message
+  // reads the same whichever way a model is compiled in.
+  throw ConfigError(fmt::format(
+      "{} = {}{}{} is invalid: it must be {}", item, v, *p.unit ? " " : "", p.unit,
+      range.empty() ? std::string("a finite number") : fmt::format("finite and {}", range)));
 }
 
 std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p) {
@@ -81,11 +83,18 @@ void refuse_unless_ok(const std::function<int(char*, std::size_t)>& call, const 
   const int status = call(error, sizeof error);
   error[sizeof error - 1] = '\0';
   if (status != SPK_OK) {
-    throw ConfigError(fmt::format("{}: {}", what, *error ? error : "(no message)"));
+    const std::string message = *error ? error : "(no message)";
+    throw ConfigError(what.empty() ? message : fmt::format("{}: {}", what, message));
   }
 }
 
+std::string Origin::label(const char* kind, const std::string& name) const {
+  if (builtin) return fmt::format("{} '{}'", kind, name);
+  return fmt::format("plugin '{}' {} '{}'", path, kind, name);
+}
+
 std::string Origin::provenance() const {
+  if (builtin) return {};
   return fmt::format("plugin '{}' version {}, ABI {}.{}", plugin_name, plugin_version, abi_major,
                      abi_minor);
 }
@@ -163,8 +172,10 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
   ctx_.constants = constants;
 
   if (m.prepare != nullptr) {
+    // A built-in's message names the population and the parameter itself,
+    // as the other built-ins' do.
     refuse_unless_ok([&](char* e, std::size_t n) { return m.prepare(&ctx_, e, n); },
-                     where() + ": the parameters are refused");
+                     m.builtin ? std::string() : where() + ": the parameters are refused");
   }
   if (m.initialize != nullptr) {
     refuse_unless_ok(
@@ -182,8 +193,7 @@ bool PluginPopulation::whole(std::size_t var) const {
 }
 
 std::string PluginPopulation::where() const {
-  return fmt::format("plugin '{}' model '{}' (population '{}')", model_->path, model_->name,
-                     population_);
+  return fmt::format("{} (population '{}')", model_->label("model", model_->name), population_);
 }
 
 void PluginPopulation::update(Step t, IndexRange r, const InputView& in, SpikeSink& out) {
@@ -273,7 +283,8 @@ void PluginPopulation::checkpoint(StateArchive& a) {
 }
 
 std::uint64_t PluginPopulation::fingerprint() const {
-  return model_->fingerprint(model_->name);
+  // A built-in model's is 0, whichever way it is compiled in.
+  return model_->builtin ? 0 : model_->fingerprint(model_->name);
 }
 
 }  // namespace spikeline::plugin::detail

@@ -28,15 +28,23 @@ struct Library {
 // Where a model or rule comes from: the open library and what it said.
 struct Origin {
   std::shared_ptr<const Library> library;
-  std::string path;         // the plugin file, for messages
+  std::string path;  // the plugin file, for messages
+  // Compiled into spikeline (register_catalogue): listed, recorded and
+  // checkpointed as a built-in model is, with no plugin file.
+  bool builtin = false;
   std::string plugin_name;  // and its own name and version
   std::string plugin_version;
   std::uint32_t abi_major = 0, abi_minor = 0;
   // The plugin's name, version and ABI and the entry's name: a checkpoint
   // refuses a network whose plugins changed.
   std::uint64_t fingerprint(const std::string& entry) const;
-  // "plugin 'aeif' version 1.0, ABI 1.0": what a checkpoint records.
+  // "plugin 'aeif' version 1.0, ABI 1.0": what a checkpoint records ("" built in).
   std::string provenance() const;
+  // The registry's origin: the plugin file, or "" built in.
+  std::string origin() const { return builtin ? std::string() : path; }
+  // The start of a message about entry `kind` `name`: "plugin 'x.so' model 'm'",
+  // or "model 'm'" built in.
+  std::string label(const char* kind, const std::string& name) const;
 };
 
 // One model of a loaded plugin, copied out of its descriptor once checked.
@@ -54,7 +62,7 @@ struct Model : Origin {
 std::string range_text(const spk_param& p);
 // Whether v is valid for p (NaN never is; an infinity only at an inclusive infinite bound).
 bool in_range(const spk_param& p, double v);
-// Checks v against p: ConfigError "item = v unit is out of range: valid is ...".
+// Checks v against p: ConfigError "item = v unit is invalid: it must be finite and > 0".
 void check_value(const spk_param& p, double v, const std::string& item);
 // The parameters of a rule (learning or connection) from `p` and the rows'
 // defaults: one checked number per row.

@@ -46,7 +46,7 @@ PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, cons
 
 std::string PluginRule::where(const std::string& projection) const {
   const std::string& name = projection.empty() ? projection_ : projection;
-  std::string out = fmt::format("plugin '{}' rule '{}'", rule_->path, rule_->name);
+  std::string out = rule_->label("rule", rule_->name);
   if (!name.empty()) out += fmt::format(" (projection '{}')", name);
   return out;
 }

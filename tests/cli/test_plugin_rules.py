@@ -214,7 +214,7 @@ def test_models_lists_the_rule_and_where_it_came_from():
 def test_bad_parameters_and_weights_are_refused_by_name():
     cases = [
         ("Wmax = -6.0", "Wmax = 0.0", "the parameters are refused: Wmax = 0"),
-        ("tau = 20.0", "tau = -1.0", "tau = -1 ms is out of range: valid is > 0"),
+        ("tau = 20.0", "tau = -1.0", "tau = -1 ms is invalid: it must be finite and > 0"),
         ("tau = 20.0", "tau = [1.0, 2.0]", "takes one number"),
         ("tau = 20.0", "tua = 20.0", "tua"),
         ("low = -4.0, high = -0.2", "low = 0.5, high = 1.0",

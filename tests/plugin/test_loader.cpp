@@ -112,9 +112,9 @@ TEST_CASE("a plugin's parameters are checked against its table", "[plugin][loade
   const TimeGrid grid(0.1);
   ParamMap p("population 'p' (c_leaky)");
   p.set("tau", 0.0);
-  REQUIRE_THROWS_WITH(
-      m.make_population({"p", 2, p, grid, 1, 0}),
-      Contains("population 'p' (c_leaky) parameter tau = 0 ms") && Contains("valid is > 0"));
+  REQUIRE_THROWS_WITH(m.make_population({"p", 2, p, grid, 1, 0}),
+                      Contains("population 'p' (c_leaky) parameter tau = 0 ms") &&
+                          Contains("is invalid: it must be finite and > 0"));
   ParamMap q("population 'p' (c_leaky)");
   q.set("theta", std::vector<double>{1.0, 2.0});
   REQUIRE_THROWS_WITH(m.make_population({"p", 2, q, grid, 1, 0}),
@@ -358,4 +358,42 @@ TEST_CASE(
     CHECK(reinterpret_cast<const unsigned char*>(Q + n) <= block + bytes);
     for (std::size_t b = bytes; b < bytes + 64; ++b) CHECK(block[b] == 0xAB);
   }
+}
+
+namespace {
+int each_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
+  return plugin::detail::init<WithEachConstants>("test catalogue", "1", out);
+}
+}  // namespace
+
+TEST_CASE("a catalogue compiled in registers as built in, with the plugin checks") {
+  // iaf_cond_exp is one: register_builtin_models put it there through the
+  // catalogue, as a built-in (no plugin file, nothing for a checkpoint to
+  // record or reload).
+  Registry r = builtins();
+  CHECK(r.get("iaf_cond_exp", "test").origin.empty());
+  CHECK(r.get("iaf_cond_exp", "test").provenance.empty());
+
+  const plugin::PluginInfo info = plugin::register_catalogue(&each_catalogue, r);
+  CHECK(info.models == std::vector<std::string>{"with_each_constants"});
+  const ModelInfo& m = r.get("with_each_constants", "test");
+  CHECK(m.origin.empty());
+  CHECK(m.provenance.empty());
+  // Its populations speak as a built-in's do: no plugin file in messages.
+  const TimeGrid grid(0.1);
+  ParamMap p("population 'p' (with_each_constants)");
+  p.set("tau", std::vector<double>{1.0, -2.0});
+  REQUIRE_THROWS_WITH(m.make_population({"p", 2, p, grid, 1, 0}),
+                      Contains("population 'p' (with_each_constants) parameter tau of neuron 1 = "
+                               "-2 ms is invalid: it must be finite and > 0") &&
+                          !Contains("plugin '"));
+  const auto pop = m.make_population({"p", 3, ParamMap("population 'p'"), grid, 1, 0});
+  CHECK(pop->fingerprint() == 0);  // as every built-in model's
+  // The same checks as a loaded plugin's: a name taken is refused, and the
+  // registry is left as it was.
+  const std::size_t before = r.all().size();
+  REQUIRE_THROWS_WITH(plugin::register_catalogue(&each_catalogue, r),
+                      Contains("model 'with_each_constants' is already registered (a built-in "
+                               "model)"));
+  CHECK(r.all().size() == before);
 }

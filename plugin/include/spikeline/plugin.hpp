@@ -231,6 +231,7 @@ class Initial {
 template <class M, bool kVaries>
 class Neurons {
  public:
+  static constexpr bool varies = kVaries;  // some parameter has one value per neuron
   Neurons(const spk_model_ctx* c, spk_update_args* a) : c_(c), a_(a) {}
   std::int64_t step() const { return a_->step; }
   double dt() const { return c_->dt; }
@@ -258,6 +259,13 @@ class Neurons {
     a_->input_in[i] = 0.0f;
     return v;
   }
+  // The input arrays themselves (indexed by neuron), for a loop that reads
+  // and clears them as take_ex(i) and take_in(i) do, through restrict
+  // pointers of its own.
+  float* input_ex() const { return a_->input_ex; }
+  float* input_in() const { return a_->input_in; }
+  // The injected current per neuron (pA), or nullptr when there is none.
+  const double* currents() const { return a_->current; }
   bool has_current() const { return a_->current != nullptr; }
   double current(std::uint32_t i) const { return a_->current != nullptr ? a_->current[i] : 0.0; }
   // Neuron i spiked in this step (at most once per step).

@@ -46,9 +46,17 @@
 //
 // Every parameter may vary per neuron (a distribution or an array in the
 // config; docs/config.md): the update loop then reads each coefficient
-// (dt / C_m, exp(-dt / tau_syn_x), ...) from arrays precomputed at construction.
+// (dt / C_m, exp(-dt / tau_syn_x), ...) from arrays precomputed once.
 //
-// State variables: V_m (mV), g_ex (nS), g_in (nS). Initial values hold at step 0.
+// State variables: V_m (mV), g_ex (nS), g_in (nS), refractory (remaining
+// refractory steps, an int32 counter). Initial values hold at step 0; V_m
+// starts at E_L.
+//
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (builtin.cpp,
+// plugin::register_catalogue): the model goes through the C ABI, the
+// parameter checks and the population adapter a plugin's model goes
+// through, so the whole test suite exercises that path.
 //
 // References
 //   Brette R et al. (2007) Simulation of networks of spiking neurons: a review
@@ -59,62 +67,60 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
-#include <vector>
 
-#include "spikeline/engine/model_table.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline {
 
-struct IafCondExpParams {
-  double C_m = 250.0;
-  double g_L = 16.6667;
-  double E_L = -70.0;
-  double V_th = -55.0;
-  double V_reset = -60.0;
-  double t_ref = 2.0;
-  double E_ex = 0.0;
-  double E_in = -85.0;
-  double tau_syn_ex = 0.2;
-  double tau_syn_in = 2.0;
-  double I_e = 0.0;
+struct IafCondExp {
+  static constexpr const char* name = "iaf_cond_exp";
+  static constexpr const char* doc =
+      "leaky integrate-and-fire, exponential conductance synapses (weights in nS); forward Euler "
+      "for V, exact exponential decay for g (COBA benchmark model)";
 
-  IafCondExpParams() = default;
-  explicit IafCondExpParams(const ParamMap& p);
-  // For a population of n neurons: the parameters that vary go to `each`.
-  IafCondExpParams(const ParamMap& p, std::size_t n, PerNeuron<IafCondExpParams>& each);
-  static const ParamTable<IafCondExpParams>& table();
+  enum { C_m, g_L, E_L, V_th, V_reset, t_ref, E_ex, E_in, tau_syn_ex, tau_syn_in, I_e };
+  static constexpr spk_param params[] = {
+      plugin::param("C_m", "pF", 250.0, "membrane capacitance").positive().per_neuron(),
+      plugin::param("g_L", "nS", 16.6667, "leak conductance").positive().per_neuron(),
+      plugin::param("E_L", "mV", -70.0, "leak reversal potential").per_neuron(),
+      plugin::param("V_th", "mV", -55.0, "spike threshold").per_neuron(),
+      plugin::param("V_reset", "mV", -60.0, "reset potential (< V_th)").per_neuron(),
+      plugin::param("t_ref", "ms", 2.0, "refractory period (whole steps)")
+          .nonnegative()
+          .per_neuron(),
+      plugin::param("E_ex", "mV", 0.0, "excitatory reversal potential").per_neuron(),
+      plugin::param("E_in", "mV", -85.0, "inhibitory reversal potential").per_neuron(),
+      plugin::param("tau_syn_ex", "ms", 0.2, "excitatory conductance time constant")
+          .positive()
+          .per_neuron(),
+      plugin::param("tau_syn_in", "ms", 2.0, "inhibitory conductance time constant")
+          .positive()
+          .per_neuron(),
+      plugin::param("I_e", "pA", 0.0, "constant bias current").per_neuron(),
+  };
 
- private:
-  template <class Item>
-  static void check(const IafCondExpParams& s, Item item);
+  enum { V_m, g_ex, g_in, refractory };
+  static constexpr spk_state_var state[] = {
+      plugin::state("V_m", "mV", "membrane potential", -70.0),
+      plugin::state("g_ex", "nS", "excitatory synaptic conductance", 0.0),
+      plugin::state("g_in", "nS", "inhibitory synaptic conductance", 0.0),
+      plugin::counter("refractory", "", "remaining refractory steps", 0),
+  };
+
+  // The coefficients when no parameter varies.
+  struct Constants {
+    double h_over_C, P_ex, P_in;  // dt / C_m, exp(-dt / tau_syn_x)
+    std::int32_t ref_steps;       // t_ref / dt
+  };
+  // When some parameter varies, every coefficient the loop reads, per
+  // neuron: copies of the parameters, then the derived ones (kRef: int32).
+  enum { kGL, kEL, kEex, kEin, kIe, kVth, kVreset, kHOverC, kPex, kPin, kRef, kEachCount };
+  static constexpr std::uint32_t each_constants = kEachCount;
+
+  static void prepare(plugin::Setup<IafCondExp>& s);
+  static void initialize(plugin::Initial<IafCondExp>& s);
+  template <class N>
+  static void update(N& n);
 };
-
-class IafCondExp final : public TabledPopulation<IafCondExp> {
- public:
-  explicit IafCondExp(const ModelContext& ctx);
-
-  void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  static const StateTable<IafCondExp>& state_table();
-  void checkpoint_extra(StateArchive& a);
-
-  const IafCondExpParams& params() const { return p_; }
-
- private:
-  PerNeuron<IafCondExpParams> each_;  // empty: every neuron has p_
-  IafCondExpParams p_;                // the values of the parameters that do not vary
-  // With per-neuron parameters, every coefficient per neuron (else empty).
-  struct {
-    AlignedVector<double> g_L, E_L, E_ex, E_in, I_e, h_over_C, P_ex, P_in, V_th, V_reset;
-    AlignedVector<std::int32_t> ref_steps;
-  } coefs_;
-  double h_over_C_;     // dt / C_m
-  double P_ex_, P_in_;  // exp(-dt / tau_syn_x)
-  std::int32_t ref_steps_;
-  StateArray V_, g_ex_, g_in_;
-  AlignedVector<std::int32_t> refr_;  // remaining refractory steps
-};
-
-ModelInfo iaf_cond_exp_model();
 
 }  // namespace spikeline

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "spikeline/engine/registry.hpp"
+#include "spikeline/plugin.h"
 
 namespace spikeline::plugin {
 
@@ -43,6 +44,14 @@ struct PluginInfo {
 };
 
 PluginInfo load_plugin(const std::string& path, Registry& registry);
+
+// A catalogue compiled into spikeline: the built-in models written against
+// the plugin interface (neurons/) register through it, so that each goes
+// through the checks, the adapter and the C++ layer a plugin's model goes
+// through. `init` is what SPIKELINE_PLUGIN would export; the entries get
+// origin "" (built in): listed, recorded and checkpointed as built-ins,
+// with no plugin file to record or reload.
+PluginInfo register_catalogue(spk_plugin_init_fn init, Registry& registry);
 
 // Each of `paths` in order. A file already loaded into `registry` (the same
 // file, whatever the path's spelling) is not loaded twice: a plugin given
