@@ -2,60 +2,39 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 
 #include "model_util.hpp"
-#include "spikeline/engine/params.hpp"
 #include "spikeline/engine/simd.hpp"
-#include "spikeline/engine/time_grid.hpp"
 
 namespace spikeline {
 
 void IafCondExp::prepare(plugin::Setup<IafCondExp>& s) {
-  const TimeGrid grid(s.dt());
-  const std::uint32_t n = s.size();
-  // The items of messages, as the other built-ins name them.
-  const std::string owner = fmt::format("population '{}' ({}) parameter", s.population(), name);
-  const auto item = [&](const char* param, bool each, std::uint32_t i) {
-    return each ? fmt::format("{} {} of neuron {}", owner, param, i)
-                : fmt::format("{} {}", owner, param);
-  };
+  const detail::AbiChecks<IafCondExp> check(s);
   const double h = s.dt();
   auto& c = s.constants();
   c.h_over_C = h / s.param(C_m);
   c.P_ex = std::exp(-h / s.param(tau_syn_ex));
   c.P_in = std::exp(-h / s.param(tau_syn_in));
-  const bool relation_each = s.per_neuron(V_reset) || s.per_neuron(V_th);
-  for (std::uint32_t i = 0; i < (relation_each ? n : 1); ++i) {
-    check_less(s.param(V_reset, i), item("V_reset", relation_each, i), s.param(V_th, i),
-               item("V_th", relation_each, i), "mV");
-  }
-  c.ref_steps = detail::refractory_steps(grid, s.param(t_ref), item("t_ref", false, 0));
-
-  bool varies = false;
-  for (std::size_t k = 0; k < std::size(params); ++k) varies = varies || s.per_neuron(k);
-  if (!varies) return;  // update() reads the Constants alone
+  check.below(V_reset, "V_reset", V_th, "V_th");
+  c.ref_steps = check.steps(t_ref);
+  if (!check.any_varies()) return;  // update() reads the Constants alone
   // Every coefficient per neuron, computed as the homogeneous ones are.
-  const int copied[] = {g_L, E_L, E_ex, E_in, I_e, V_th, V_reset};
-  for (int k = kGL; k <= kVreset; ++k) {
-    double* x = s.each(k);
-    for (std::uint32_t i = 0; i < n; ++i) x[i] = s.param(copied[k], i);
-  }
+  check.copy({{g_L, kGL},
+              {E_L, kEL},
+              {E_ex, kEex},
+              {E_in, kEin},
+              {I_e, kIe},
+              {V_th, kVth},
+              {V_reset, kVreset}});
   double* hc = s.each(kHOverC);
   double* pe = s.each(kPex);
   double* pi = s.each(kPin);
-  std::int32_t* ref = s.each<std::int32_t>(kRef);
-  const bool ref_each = s.per_neuron(t_ref);
-  for (std::uint32_t i = 0; i < n; ++i) {
+  for (std::uint32_t i = 0; i < s.size(); ++i) {
     hc[i] = h / s.param(C_m, i);
     pe[i] = std::exp(-h / s.param(tau_syn_ex, i));
     pi[i] = std::exp(-h / s.param(tau_syn_in, i));
-    // One check per distinct value in a row (arrays repeat values often).
-    const bool same = !ref_each || (i > 0 && s.param(t_ref, i) == s.param(t_ref, i - 1));
-    ref[i] = !ref_each ? c.ref_steps
-             : same    ? ref[i - 1]
-                       : detail::refractory_steps(grid, s.param(t_ref, i), item("t_ref", true, i));
   }
+  check.steps_each(t_ref, c.ref_steps, s.each<std::int32_t>(kRef));
 }
 
 // V_m starts at each neuron's E_L.
@@ -118,14 +97,6 @@ SPIKELINE_CLONES void integrate(std::size_t begin, std::size_t end, double* __re
   }
 }
 
-// What the loop's spikes go to: the plugin interface's report (checked by
-// the adapter as any plugin's are).
-template <class N>
-struct Report {
-  const N& n;
-  void emit(NeuronIndex i) const { n.spike(i); }
-};
-
 }  // namespace
 
 template <class N>
@@ -150,7 +121,7 @@ void IafCondExp::update(N& n) {
          {n.param(I_e, 0)},  {k.h_over_C},          {k.P_ex},           {k.P_in},
          {n.param(V_th, 0)}, {n.param(V_reset, 0)}, {k.ref_steps}};
   }
-  Report<N> out{n};
+  detail::Report<N> out{n};
   double* V = n.state(V_m);
   double* Ge = n.state(g_ex);
   double* Gi = n.state(g_in);

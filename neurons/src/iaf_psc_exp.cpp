@@ -8,109 +8,70 @@
 
 namespace spikeline {
 
-const ParamTable<IafPscExpParams>& IafPscExpParams::table() {
-  using P = Param<IafPscExpParams>;
-  using S = IafPscExpParams;
-  static const ParamTable<S> t{
-      P::number("C_m", "pF", &S::C_m, Range::positive, "membrane capacitance").per_neuron(),
-      P::number("tau_m", "ms", &S::tau_m, Range::positive, "membrane time constant").per_neuron(),
-      P::number("tau_syn_ex", "ms", &S::tau_syn_ex, Range::positive,
-                "excitatory synaptic time constant")
-          .per_neuron(),
-      P::number("tau_syn_in", "ms", &S::tau_syn_in, Range::positive,
-                "inhibitory synaptic time constant")
-          .per_neuron(),
-      P::number("t_ref", "ms", &S::t_ref, Range::nonnegative, "refractory period (whole steps)")
-          .per_neuron(),
-      P::number("E_L", "mV", &S::E_L, Range::finite, "resting potential").per_neuron(),
-      P::number("V_reset", "mV", &S::V_reset, Range::finite, "reset potential (< V_th)")
-          .per_neuron(),
-      P::number("V_th", "mV", &S::V_th, Range::finite, "spike threshold").per_neuron(),
-      P::number("I_e", "pA", &S::I_e, Range::finite, "constant bias current").per_neuron(),
-  };
-  return t;
-}
-
-IafPscExpParams::IafPscExpParams(const ParamMap& p) {
-  table().read(*this, p);
-  check(*this, [&p](std::string_view name) { return p.item(name); });
-}
-
-IafPscExpParams::IafPscExpParams(const ParamMap& p, std::size_t n,
-                                 PerNeuron<IafPscExpParams>& each) {
-  table().read(*this, p, n, each);
-  check_each(*this, each, n, p, [](const IafPscExpParams& s, auto item) { check(s, item); });
-}
-
-template <class Item>
-void IafPscExpParams::check(const IafPscExpParams& s, Item item) {
-  if (!(s.V_reset < s.V_th)) check_less(s.V_reset, item("V_reset"), s.V_th, item("V_th"), "mV");
-}
-
-const StateTable<IafPscExp>& IafPscExp::state_table() {
-  static const StateTable<IafPscExp> t{
-      "iaf_psc_exp",
-      {{"V_m", "mV", "membrane potential", &IafPscExp::V_},
-       {"I_syn_ex", "pA", "excitatory synaptic current", &IafPscExp::I_ex_},
-       {"I_syn_in", "pA", "inhibitory synaptic current (negative)", &IafPscExp::I_in_}}};
-  return t;
-}
-
 double psc_exp_propagator(double tau_syn, double tau_m, double C_m, double h) {
   if (std::abs(tau_m - tau_syn) <= 1e-8 * tau_m) return h / C_m * std::exp(-h / tau_m);
   return -tau_m / (C_m * (1.0 - tau_m / tau_syn)) * std::exp(-h / tau_syn) *
          std::expm1(h * (1.0 / tau_syn - 1.0 / tau_m));
 }
 
-IafPscExp::IafPscExp(const ModelContext& ctx)
-    : TabledPopulation(ctx.size),
-      p_(ctx.params, ctx.size, each_),
-      ref_steps_(each_.varies(&IafPscExpParams::t_ref) ? 0
-                                                       : detail::refractory_steps(ctx, p_.t_ref)),
-      V_(ctx.size, p_.E_L),
-      I_ex_(ctx.size, 0.0),
-      I_in_(ctx.size, 0.0),
-      refr_(ctx.size, 0) {
-  const double h = ctx.grid.dt();
-  const Propagators q = propagators(p_, h);
-  P11ex_ = q.P11ex;
-  P11in_ = q.P11in;
-  P22_ = q.P22;
-  P21ex_ = q.P21ex;
-  P21in_ = q.P21in;
-  P20_ = q.P20;
-  if (each_.empty()) return;
+namespace {
+struct Propagators {
+  double P11ex, P11in, P22, P21ex, P21in, P20;
+};
+Propagators propagators(double C_m, double tau_m, double tau_ex, double tau_in, double h) {
+  Propagators q;
+  q.P11ex = std::exp(-h / tau_ex);
+  q.P11in = std::exp(-h / tau_in);
+  q.P22 = std::exp(-h / tau_m);
+  q.P21ex = psc_exp_propagator(tau_ex, tau_m, C_m, h);
+  q.P21in = psc_exp_propagator(tau_in, tau_m, C_m, h);
+  q.P20 = tau_m / C_m * -std::expm1(-h / tau_m);
+  return q;
+}
+}  // namespace
+
+void IafPscExp::prepare(plugin::Setup<IafPscExp>& s) {
+  const detail::AbiChecks<IafPscExp> check(s);
+  const double h = s.dt();
+  const auto at = [&](std::uint32_t i) {
+    return propagators(s.param(C_m, i), s.param(tau_m, i), s.param(tau_syn_ex, i),
+                       s.param(tau_syn_in, i), h);
+  };
+  auto& c = s.constants();
+  const Propagators q = at(0);
+  c.P11ex = q.P11ex;
+  c.P11in = q.P11in;
+  c.P22 = q.P22;
+  c.P21ex = q.P21ex;
+  c.P21in = q.P21in;
+  c.P20 = q.P20;
+  check.below(V_reset, "V_reset", V_th, "V_th");
+  c.ref_steps = check.steps(t_ref);
+  if (!check.any_varies()) return;  // update() reads the Constants alone
   // Every coefficient per neuron, computed as the homogeneous ones are.
-  using S = IafPscExpParams;
-  const std::size_t n = ctx.size;
-  auto& c = coefs_;
-  c.E_L = each_.column(p_, &S::E_L, n);
-  c.I_e = each_.column(p_, &S::I_e, n);
-  c.V_th = each_.column(p_, &S::V_th, n);
-  c.V_reset = each_.column(p_, &S::V_reset, n);
-  for (auto* v : {&c.P22, &c.P21ex, &c.P21in, &c.P20, &c.P11ex, &c.P11in}) v->resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Propagators qi = propagators(each_.at(p_, i), h);
-    c.P22[i] = qi.P22;
-    c.P21ex[i] = qi.P21ex;
-    c.P21in[i] = qi.P21in;
-    c.P20[i] = qi.P20;
-    c.P11ex[i] = qi.P11ex;
-    c.P11in[i] = qi.P11in;
+  check.copy({{E_L, kEL}, {I_e, kIe}, {V_th, kVth}, {V_reset, kVreset}});
+  double* P22 = s.each(kP22);
+  double* P21ex = s.each(kP21ex);
+  double* P21in = s.each(kP21in);
+  double* P20 = s.each(kP20);
+  double* P11ex = s.each(kP11ex);
+  double* P11in = s.each(kP11in);
+  for (std::uint32_t i = 0; i < s.size(); ++i) {
+    const Propagators qi = at(i);
+    P22[i] = qi.P22;
+    P21ex[i] = qi.P21ex;
+    P21in[i] = qi.P21in;
+    P20[i] = qi.P20;
+    P11ex[i] = qi.P11ex;
+    P11in[i] = qi.P11in;
   }
-  c.ref_steps = detail::refractory_steps_each(ctx, p_, each_, &S::t_ref);
-  V_.assign(c.E_L.begin(), c.E_L.end());
+  check.steps_each(t_ref, c.ref_steps, s.each<std::int32_t>(kRef));
 }
 
-IafPscExp::Propagators IafPscExp::propagators(const IafPscExpParams& p, double h) {
-  Propagators q;
-  q.P11ex = std::exp(-h / p.tau_syn_ex);
-  q.P11in = std::exp(-h / p.tau_syn_in);
-  q.P22 = std::exp(-h / p.tau_m);
-  q.P21ex = psc_exp_propagator(p.tau_syn_ex, p.tau_m, p.C_m, h);
-  q.P21in = psc_exp_propagator(p.tau_syn_in, p.tau_m, p.C_m, h);
-  q.P20 = p.tau_m / p.C_m * -std::expm1(-h / p.tau_m);
-  return q;
+// V_m starts at each neuron's E_L.
+void IafPscExp::initialize(plugin::Initial<IafPscExp>& s) {
+  double* V = s.state(V_m);
+  for (std::uint32_t i = 0; i < s.size(); ++i) V[i] = s.param(E_L, i);
 }
 
 namespace {
@@ -124,12 +85,12 @@ struct PscExpStep {
 // One step of every neuron in [begin, end), the threshold and the reset
 // included (see detail::ThresholdReset): no branch and no call in the inner
 // loop, so that the compiler vectorises it (see iaf_cond_exp.cpp).
-template <bool kWithCurrent, bool kEach>
+template <bool kWithCurrent, bool kEach, class Sink>
 SPIKELINE_CLONES void propagate(std::size_t begin, std::size_t end, double* __restrict V,
                                 double* __restrict I_ex, double* __restrict I_in,
                                 std::int32_t* __restrict refr, float* __restrict ex,
                                 float* __restrict inh, const double* __restrict cur,
-                                const PscExpStep<kEach>& c, SpikeSink& out) {
+                                const PscExpStep<kEach>& c, Sink& out) {
   const auto E_L = c.E_L, I_e = c.I_e, P22 = c.P22, P21ex = c.P21ex, P21in = c.P21in;
   const auto P20 = c.P20, P11ex = c.P11ex, P11in = c.P11in;
   const auto V_th = c.V_th, V_reset = c.V_reset;
@@ -164,41 +125,45 @@ SPIKELINE_CLONES void propagate(std::size_t begin, std::size_t end, double* __re
   }
 }
 
-template <bool kEach>
-void propagate_range(IndexRange r, double* V, double* I_ex, double* I_in, std::int32_t* refr,
-                     const InputView& in, const PscExpStep<kEach>& c, SpikeSink& out) {
-  if (in.current != nullptr) {
-    propagate<true, kEach>(r.begin, r.end, V, I_ex, I_in, refr, in.ex, in.in, in.current, c, out);
-  } else {
-    propagate<false, kEach>(r.begin, r.end, V, I_ex, I_in, refr, in.ex, in.in, nullptr, c, out);
-  }
-}
-
 }  // namespace
 
-void IafPscExp::update(Step, IndexRange r, const InputView& in, SpikeSink& out) {
-  if (each_.empty()) {
-    const PscExpStep<false> c{{p_.E_L}, {p_.I_e}, {P22_},    {P21ex_},     {P21in_},    {P20_},
-                              {P11ex_}, {P11in_}, {p_.V_th}, {p_.V_reset}, {ref_steps_}};
-    propagate_range(r, V_.data(), I_ex_.data(), I_in_.data(), refr_.data(), in, c, out);
+template <class N>
+void IafPscExp::update(N& n) {
+  constexpr bool kEach = N::varies;
+  const auto& k = n.constants();
+  PscExpStep<kEach> c;
+  if constexpr (kEach) {
+    c = {{n.each(kEL)},
+         {n.each(kIe)},
+         {n.each(kP22)},
+         {n.each(kP21ex)},
+         {n.each(kP21in)},
+         {n.each(kP20)},
+         {n.each(kP11ex)},
+         {n.each(kP11in)},
+         {n.each(kVth)},
+         {n.each(kVreset)},
+         {n.template each<std::int32_t>(kRef)}};
   } else {
-    const auto& e = coefs_;
-    const PscExpStep<true> c{{e.E_L.data()},     {e.I_e.data()},      {e.P22.data()},
-                             {e.P21ex.data()},   {e.P21in.data()},    {e.P20.data()},
-                             {e.P11ex.data()},   {e.P11in.data()},    {e.V_th.data()},
-                             {e.V_reset.data()}, {e.ref_steps.data()}};
-    propagate_range(r, V_.data(), I_ex_.data(), I_in_.data(), refr_.data(), in, c, out);
+    c = {{n.param(E_L, 0)}, {n.param(I_e, 0)}, {k.P22},   {k.P21ex},          {k.P21in},
+         {k.P20},           {k.P11ex},         {k.P11in}, {n.param(V_th, 0)}, {n.param(V_reset, 0)},
+         {k.ref_steps}};
+  }
+  detail::Report<N> out{n};
+  double* V = n.state(V_m);
+  double* Ie = n.state(I_syn_ex);
+  double* Ii = n.state(I_syn_in);
+  std::int32_t* R = n.counter(refractory);
+  if (n.currents() != nullptr) {
+    propagate<true, kEach>(n.begin(), n.end(), V, Ie, Ii, R, n.input_ex(), n.input_in(),
+                           n.currents(), c, out);
+  } else {
+    propagate<false, kEach>(n.begin(), n.end(), V, Ie, Ii, R, n.input_ex(), n.input_in(), nullptr,
+                            c, out);
   }
 }
 
-ModelInfo iaf_psc_exp_model() {
-  return tabled_model<IafPscExp, IafPscExpParams>(
-      "iaf_psc_exp",
-      "leaky integrate-and-fire, exponential current synapses (weights in pA), exact integration");
-}
-
-void IafPscExp::checkpoint_extra(StateArchive& a) {
-  a.field("refractory", refr_);
-}
+template void IafPscExp::update(plugin::Neurons<IafPscExp, false>&);
+template void IafPscExp::update(plugin::Neurons<IafPscExp, true>&);
 
 }  // namespace spikeline

@@ -6,17 +6,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "spikeline/engine/aligned.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/model_table.hpp"
+#include "spikeline/engine/params.hpp"
 #include "spikeline/engine/population.hpp"
+#include "spikeline/engine/time_grid.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline::detail {
 
@@ -170,5 +175,73 @@ inline ActiveWindow active_window(const ParamMap& p, const TimeGrid& grid, doubl
 [[noreturn]] inline void bad_state_var(std::string_view model, std::size_t var) {
   throw Error(ExitCode::software, fmt::format("{}: no state variable with index {}", model, var));
 }
+
+// ---- Models written against the plugin interface (iaf_cond_exp, ...) ------
+//
+// Their prepare() checks what a parameter table cannot (a relation, a
+// period on the time grid) with the other built-ins' messages, which name
+// the population, the model, the parameter and, when it varies, the
+// neuron.
+template <class M>
+class AbiChecks {
+ public:
+  explicit AbiChecks(const plugin::Setup<M>& s)
+      : s_(s), owner_(fmt::format("population '{}' ({}) parameter", s.population(), M::name)) {}
+  std::string item(const char* param, bool each, std::uint32_t i) const {
+    return each ? fmt::format("{} {} of neuron {}", owner_, param, i)
+                : fmt::format("{} {}", owner_, param);
+  }
+  // Parameter a below parameter b (in mV), per neuron where either varies.
+  void below(int a, const char* a_name, int b, const char* b_name) const {
+    const bool each = s_.per_neuron(a) || s_.per_neuron(b);
+    for (std::uint32_t i = 0; i < (each ? s_.size() : 1); ++i)
+      check_less(s_.param(a, i), item(a_name, each, i), s_.param(b, i), item(b_name, each, i),
+                 "mV");
+  }
+  // t_ref (parameter k) in whole steps: the population's value.
+  std::int32_t steps(int k) const {
+    return refractory_steps(TimeGrid(s_.dt()), s_.param(k), item("t_ref", false, 0));
+  }
+  // ... and each neuron's into `out` (`same` where it does not vary).
+  void steps_each(int k, std::int32_t same, std::int32_t* out) const {
+    const bool each = s_.per_neuron(k);
+    const TimeGrid grid(s_.dt());
+    for (std::uint32_t i = 0; i < s_.size(); ++i) {
+      if (!each) {
+        out[i] = same;
+      } else if (i > 0 && s_.param(k, i) == s_.param(k, i - 1)) {
+        out[i] = out[i - 1];  // one check per run of equal values
+      } else {
+        out[i] = refractory_steps(grid, s_.param(k, i), item("t_ref", true, i));
+      }
+    }
+  }
+  // Whether any parameter varies: update() then reads the per-neuron
+  // constants, which prepare() must fill.
+  bool any_varies() const {
+    bool any = false;
+    for (std::size_t k = 0; k < std::size(M::params); ++k) any = any || s_.per_neuron(k);
+    return any;
+  }
+  // Parameters copied to per-neuron constant arrays: {parameter, array}.
+  void copy(std::initializer_list<std::pair<int, int>> param_to_array) const {
+    for (const auto& [k, a] : param_to_array) {
+      double* x = s_.each(a);
+      for (std::uint32_t i = 0; i < s_.size(); ++i) x[i] = s_.param(k, i);
+    }
+  }
+
+ private:
+  const plugin::Setup<M>& s_;
+  std::string owner_;
+};
+
+// What a loop's spikes go to in a model written against the plugin
+// interface: its report (checked by the adapter as any plugin's are).
+template <class N>
+struct Report {
+  const N& n;
+  void emit(NeuronIndex i) const { n.spike(i); }
+};
 
 }  // namespace spikeline::detail

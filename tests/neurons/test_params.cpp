@@ -137,12 +137,14 @@ TEST_CASE("find_non_finite names the first neuron and variable that is NaN or in
     const IndexRange all{0, 8};
     REQUIRE(!pop->find_non_finite(all, 0));
     // The last variable that holds a real number: lif_discrete's second, its
-    // spike, only takes 0 or 1, and iaf_cond_exp's last, refractory, is a
-    // whole-number counter (which refuses a NaN as it is set).
+    // spike, only takes 0 or 1, and the last of the models written against
+    // the plugin interface, refractory, is a whole-number counter (which
+    // refuses a NaN as it is set).
     const std::string model = name;
-    const std::size_t last = model == "lif_discrete"   ? 0
-                             : model == "iaf_cond_exp" ? 2
-                                                       : pop->state_vars().size() - 1;
+    const std::size_t last = model == "lif_discrete" ? 0
+                             : model == "iaf_cond_exp" || model == "iaf_psc_exp"
+                                 ? 2
+                                 : pop->state_vars().size() - 1;
     pop->set_state(last, 5, -INFINITY);
     pop->set_state(0, 6, NAN);
     auto bad = pop->find_non_finite(all, 0);

@@ -1,6 +1,6 @@
 // The built-in models, registered through the same Registry calls a
-// plugin's go through; iaf_cond_exp, written against the plugin interface,
-// through its C ABI too (plugin::register_catalogue).
+// plugin's go through; iaf_cond_exp and iaf_psc_exp, written against the
+// plugin interface, through its C ABI too (plugin::register_catalogue).
 //
 //   neurons:     iaf_psc_delta, iaf_psc_exp, iaf_cond_exp, izhikevich, lif_discrete
 //   generators:  poisson_generator, spike_generator

@@ -40,10 +40,15 @@
 //   I_e        pA   0      constant bias current
 //
 // Every parameter may vary per neuron (a distribution or an array in the
-// config; docs/config.md): each neuron's propagators are then computed at
-// construction, as above, and the update loop reads them from arrays.
+// config; docs/config.md): each neuron's propagators are then computed
+// once, as above, and the update loop reads them from arrays.
 //
-// State variables: V_m (mV), I_syn_ex (pA), I_syn_in (pA). Initial values hold at step 0.
+// State variables: V_m (mV), I_syn_ex (pA), I_syn_in (pA), refractory
+// (remaining refractory steps, an int32 counter). Initial values hold at
+// step 0; V_m starts at E_L.
+//
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue, as iaf_cond_exp is.
 //
 // References
 //   Rotter S, Diesmann M (1999) Exact digital simulation of time-invariant
@@ -54,68 +59,61 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
-#include <vector>
 
-#include "spikeline/engine/model_table.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline {
-
-struct IafPscExpParams {
-  double C_m = 250.0;
-  double tau_m = 10.0;
-  double tau_syn_ex = 2.0;
-  double tau_syn_in = 2.0;
-  double t_ref = 2.0;
-  double E_L = -70.0;
-  double V_reset = -70.0;
-  double V_th = -55.0;
-  double I_e = 0.0;
-
-  IafPscExpParams() = default;
-  explicit IafPscExpParams(const ParamMap& p);
-  // For a population of n neurons: the parameters that vary go to `each`.
-  IafPscExpParams(const ParamMap& p, std::size_t n, PerNeuron<IafPscExpParams>& each);
-  static const ParamTable<IafPscExpParams>& table();
-
- private:
-  template <class Item>
-  static void check(const IafPscExpParams& s, Item item);
-};
 
 // The propagator from a synaptic current to V over one step h (NEST's P21/P32),
 // stable for tau_syn close to tau_m.
 double psc_exp_propagator(double tau_syn, double tau_m, double C_m, double h);
 
-class IafPscExp final : public TabledPopulation<IafPscExp> {
- public:
-  explicit IafPscExp(const ModelContext& ctx);
+struct IafPscExp {
+  static constexpr const char* name = "iaf_psc_exp";
+  static constexpr const char* doc =
+      "leaky integrate-and-fire, exponential current synapses (weights in pA), exact integration";
 
-  void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  static const StateTable<IafPscExp>& state_table();
-  void checkpoint_extra(StateArchive& a);
-
-  const IafPscExpParams& params() const { return p_; }
-
- private:
-  struct Propagators {
-    double P11ex, P11in, P22, P21ex, P21in, P20;
+  enum { C_m, tau_m, tau_syn_ex, tau_syn_in, t_ref, E_L, V_reset, V_th, I_e };
+  static constexpr spk_param params[] = {
+      plugin::param("C_m", "pF", 250.0, "membrane capacitance").positive().per_neuron(),
+      plugin::param("tau_m", "ms", 10.0, "membrane time constant").positive().per_neuron(),
+      plugin::param("tau_syn_ex", "ms", 2.0, "excitatory synaptic time constant")
+          .positive()
+          .per_neuron(),
+      plugin::param("tau_syn_in", "ms", 2.0, "inhibitory synaptic time constant")
+          .positive()
+          .per_neuron(),
+      plugin::param("t_ref", "ms", 2.0, "refractory period (whole steps)")
+          .nonnegative()
+          .per_neuron(),
+      plugin::param("E_L", "mV", -70.0, "resting potential").per_neuron(),
+      plugin::param("V_reset", "mV", -70.0, "reset potential (< V_th)").per_neuron(),
+      plugin::param("V_th", "mV", -55.0, "spike threshold").per_neuron(),
+      plugin::param("I_e", "pA", 0.0, "constant bias current").per_neuron(),
   };
-  static Propagators propagators(const IafPscExpParams& p, double h);
 
-  PerNeuron<IafPscExpParams> each_;  // empty: every neuron has p_
-  IafPscExpParams p_;                // the values of the parameters that do not vary
-  // With per-neuron parameters, every coefficient per neuron (else empty).
-  struct {
-    AlignedVector<double> E_L, I_e, P22, P21ex, P21in, P20, P11ex, P11in, V_th, V_reset;
-    AlignedVector<std::int32_t> ref_steps;
-  } coefs_;
-  double P11ex_, P11in_, P22_, P21ex_, P21in_, P20_;
-  std::int32_t ref_steps_;
-  StateArray V_, I_ex_, I_in_;
-  AlignedVector<std::int32_t> refr_;  // remaining refractory steps
+  enum { V_m, I_syn_ex, I_syn_in, refractory };
+  static constexpr spk_state_var state[] = {
+      plugin::state("V_m", "mV", "membrane potential", -70.0),
+      plugin::state("I_syn_ex", "pA", "excitatory synaptic current", 0.0),
+      plugin::state("I_syn_in", "pA", "inhibitory synaptic current (negative)", 0.0),
+      plugin::counter("refractory", "", "remaining refractory steps", 0),
+  };
+
+  // The propagators when no parameter varies.
+  struct Constants {
+    double P11ex, P11in, P22, P21ex, P21in, P20;
+    std::int32_t ref_steps;  // t_ref / dt
+  };
+  // When some parameter varies, every coefficient the loop reads, per
+  // neuron: copies of the parameters, then the propagators (kRef: int32).
+  enum { kEL, kIe, kVth, kVreset, kP22, kP21ex, kP21in, kP20, kP11ex, kP11in, kRef, kEachCount };
+  static constexpr std::uint32_t each_constants = kEachCount;
+
+  static void prepare(plugin::Setup<IafPscExp>& s);
+  static void initialize(plugin::Initial<IafPscExp>& s);
+  template <class N>
+  static void update(N& n);
 };
-
-ModelInfo iaf_psc_exp_model();
 
 }  // namespace spikeline
