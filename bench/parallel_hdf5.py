@@ -116,6 +116,14 @@ def summarise(runs):
     return out
 
 
+def writing_alone(row):
+    """The gather's runs without rank 0's communication (the gathers and the
+    merge): what spikeline's rank 0 spends, since the spike exchange has
+    already brought it every spike. Median (min) over the runs."""
+    alone = [r["total_s"] - r["rank0_comm_s"] for r in row["runs"]]
+    return dict(row, total_s_median=statistics.median(alone), total_s_min=min(alone))
+
+
 def flush_label(ms):
     return "at the end" if ms == 0 else "every %g ms" % ms
 
@@ -125,6 +133,122 @@ def cell(row):
         return ""
     s = "%.3f (%.3f)" % (row["total_s_median"], row["total_s_min"])
     return s if row["reps"] > 1 else s.split(" ")[0] + " (1 run)"
+
+
+def find(rows, model, strategy, k, f):
+    return next((x for x in rows if x["model"] == model and x["strategy"] == strategy and
+                 x["ranks"] == k and x["flush_ms"] == f), None)
+
+
+def decision(rows, args):
+    """The decision and the cluster model, with this run's numbers."""
+    k2 = 2 if 2 in args.ranks else max(args.ranks)
+    kmax = max(args.ranks)
+    fmin = min(f for f in args.flush_ms if f > 0)
+
+    def t(strategy, k, f, model="coba"):
+        row = find(rows, model, strategy, k, f)
+        return "n/a" if row is None else "%.2f" % row["total_s_median"]
+
+    def alone(k, f, model="coba"):
+        row = find(rows, model, "gather", k, f)
+        return "n/a" if row is None else "%.2f" % writing_alone(row)["total_s_median"]
+
+    per_flush = []
+    for k in args.ranks:
+        if k == 1:
+            continue
+        for s in ("parallel-coll", "parallel-indep"):
+            row = find(rows, "coba", s, k, fmin)
+            if row is not None:
+                per_flush.append(1e3 * row["total_s_median"] / row["flushes"])
+    # Where some parallel strategy beat the gather (with its communication)
+    # with flushes during the run.
+    beaten = []
+    for g in rows:
+        if g["strategy"] != "gather" or g["flush_ms"] == 0:
+            continue
+        rivals = [x for x in rows if x["model"] == g["model"] and x["ranks"] == g["ranks"] and
+                  x["flush_ms"] == g["flush_ms"] and x["strategy"] != "gather"]
+        if rivals and min(x["total_s_median"] for x in rivals) < g["total_s_median"]:
+            beaten.append("%s at %d rank%s every %g ms" % (
+                g["model"].upper() if g["model"] == "pd14" else "COBA", g["ranks"],
+                "" if g["ranks"] == 1 else "s", g["flush_ms"]))
+    exceptions = "at every rank count and model here" if not beaten else (
+        "in all but %s here (%s)" % ("one case" if len(beaten) == 1 else "%d cases" % len(beaten),
+                                     "; ".join(beaten)))
+    flush_range = "%.1f-%.1f ms" % (min(per_flush), max(per_flush)) if per_flush else "n/a"
+    shuffled = find(rows, "coba", "parallel-coll", k2, fmin)
+    pct = "n/a" if shuffled is None else "%.0f %%" % (
+        100.0 * shuffled["check"]["positions_differing"] / shuffled["check"]["records"])
+    return [
+        "## Decision: spikeline keeps the gather to rank 0", "",
+        "1. **Cost.** Flushing during the run (every %g, 10 or 100 ms of simulated time), the "
+        "gather, communication included, is the cheapest strategy %s, and spikeline pays only "
+        "its writing (rank 0 has every spike from the exchange). COBA at %d "
+        "ranks, every %g ms: gather %s s (writing alone %s s), parallel collective %s s, "
+        "independent %s s, next to 1.07 s of simulation loop for the same 2 s (mpi_scaling.md); "
+        "at %d ranks %s, %s and %s s. What a parallel flush costs is mostly `H5Fflush`: through "
+        "the MPI-IO driver it calls `MPI_File_sync`, an `fsync` (strace of a 1-rank PD14 run: 2 "
+        "per flush, 0.83 ms each under strace; the serial writer's flush issues none: its data "
+        "goes to the page cache, which survives a killed process but not a crashed machine), "
+        "plus a collective `H5Dset_extent` per dataset: %s per flush for COBA at 2 and 4 "
+        "ranks every %g ms (the whole run divided by the flushes)." % (
+            fmin, exceptions, k2, fmin, t("gather", k2, fmin), alone(k2, fmin), t("parallel-coll", k2, fmin),
+            t("parallel-indep", k2, fmin), kmax, t("gather", kmax, fmin),
+            t("parallel-coll", kmax, fmin), t("parallel-indep", kmax, fmin), flush_range, fmin),
+        "",
+        "   With one flush at the end, parallel collective writing beats the gather with its "
+        "communication: COBA at %d ranks %s s against %s s, at %d ranks %s against %s; but not "
+        "rank 0's writing alone, what spikeline pays (%s and %s s): the gather's cost there is "
+        "the gather and the merge of 2.4 million records at once, which spikeline spreads over "
+        "its windows. And a run that flushes only at the end keeps nothing when it is killed, "
+        "which is what flushes are for (`output.flush_interval`, default 1000 ms: 2 flushes in "
+        "these 2 s, nearest to the end column)." % (
+            k2, t("parallel-coll", k2, 0.0), t("gather", k2, 0.0), kmax,
+            t("parallel-coll", kmax, 0.0), t("gather", kmax, 0.0), alone(k2, 0.0),
+            alone(kmax, 0.0)),
+        "",
+        "2. **Order.** Rank-major blocks put the same records in another order: %s of the "
+        "positions differ (COBA, %d ranks, every %g ms), so the file is not the one-process "
+        "file that tests/mpi/ require. Keeping the order costs: per-step blocks (an `MPI_Exscan` "
+        "of per-step counts gives each record its place; `parallel-ordered`) are correct, but "
+        "HDF5 1.10.8 builds the union of one hyperslab per step in time growing faster than the "
+        "steps: %s s for one flush at the end of COBA at %d ranks (%s s at %d). Contiguous slices "
+        "of the merged list (`parallel-sliced`, possible because every rank has every spike "
+        "after the exchange) are correct and linear, but cost parallel-coll's writing plus an "
+        "allgather and a merge: %s s every %g ms at %d ranks, %s s at %d. (Its communication "
+        "time includes a stable sort of the merged records by population, which a counting "
+        "pass would cut; its writing alone is still parallel-coll's.)" % (
+            pct, k2, fmin, t("parallel-ordered", kmax, 0.0), kmax, t("parallel-ordered", k2, 0.0),
+            k2, t("parallel-sliced", k2, fmin), fmin, k2, t("parallel-sliced", kmax, fmin), kmax),
+        "",
+        "3. **Not measured, from the design (docs/mpi-design.md 5.1):** no SWMR with the MPI-IO "
+        "driver (no reader can follow the run, a killed run's file may not open); `H5Fclose` is "
+        "collective (a dead rank leaves the file unclosed, where rank 0 alone can still mark it "
+        "failed); io/ would need the MPI build of HDF5. Debian ships the serial and the openmpi "
+        "HDF5 as different libraries, and installing libhdf5-openmpi-dev switched the `hdf5.pc` "
+        "alternative to the MPI one (set back to `hdf5-serial.pc` for this measurement; the "
+        "project's CMake build still finds the serial library, `HDF5_PREFER_PARALLEL OFF`).",
+        "",
+        "## On a cluster (a model, not measured)", "",
+        "- **Bandwidth.** A parallel file system (Lustre, GPFS) serves many writers at once; "
+        "that is parallel HDF5's advantage, and spikes do not need it. A spike is 16 bytes: "
+        "PD14's 245,000 spikes per simulated second are 3.9 MB, the 100x network's 390 MB, and "
+        "since that network runs no faster than RTF 6.6 (docs/scaling.md, section 4) its writer "
+        "needs about 60 MB/s of wall clock, within one client's bandwidth on such a file system "
+        "(about 1 GB/s assumed, docs/mpi-design.md 5.1).",
+        "- **Latency.** Parallel HDF5's per-flush costs grow with the ranks: a collective "
+        "`H5Dset_extent` per dataset and the `MPI_File_sync` (on Lustre a round trip to the "
+        "servers, not a local page cache); the gather rides the exchange that runs every window "
+        "anyway and adds nothing. At the default of one flush per simulated second both are "
+        "small; at millisecond flushes they were already %s per flush on one host." %
+        flush_range,
+        "- **Where parallel HDF5 would pay:** output whose volume exceeds one node's write "
+        "bandwidth, i.e. dense trace reports (10^6 float columns every 0.1 ms step are 40 GB per "
+        "simulated second), not spikes. Traces are gathered to rank 0 per flush today; that "
+        "case is not measured here.",
+        ""]
 
 
 def markdown(meta, rows, args):
@@ -137,7 +261,8 @@ def markdown(meta, rows, args):
          "the runs: %.2f (per case in the JSON)." % (
              meta["date"], meta["commit"], meta["machine"], meta["cores"], meta["mpirun"],
              meta["hdf5"], meta["filesystem"], meta["load_1min"]),
-         "",
+         ""] + (["(%s.)" % meta["updated"], ""] if meta.get("updated") else []) + (
+             ["**%s**" % meta["note"], ""] if meta.get("note") else []) + [
          "**This machine has none of what parallel HDF5 is for.** 2 cores (4 ranks are "
          "oversubscribed), ranks on one host talking through shared memory, one local disk "
          "behind one page cache: many writers cannot add bandwidth that a parallel file system "
@@ -178,6 +303,9 @@ def markdown(meta, rows, args):
           "writes the contiguous share [rN/K, (r+1)N/K) of each population's N records; "
           "collective transfer.",
           "",
+          "`gather, writing alone`: the gather's runs without rank 0's communication (its "
+          "`MPI_Gather`/`MPI_Gatherv` and the merge), which is what spikeline's rank 0 spends.",
+          "",
           "Time: from a barrier before `H5Fcreate` to the end of `H5Fclose`, the slowest rank, "
           "**median (min) of %d runs**, in seconds. The runs are writing only: on this machine "
           "the simulation loop of the same runs took 1.07 s (COBA, 2 ranks) and 2.42 s (PD14, "
@@ -187,12 +315,15 @@ def markdown(meta, rows, args):
         L += ["## %s" % MODEL_NAMES[model], "",
               "| strategy | ranks | " + " | ".join(flush_label(f) for f in args.flush_ms) + " |",
               "|---|---|" + "---|" * len(args.flush_ms)]
-        for strategy in STRATEGIES:
+        for strategy in ["gather, writing alone"] + STRATEGIES:
             for k in args.ranks:
                 cells = []
                 for f in args.flush_ms:
                     row = next((x for x in rows if x["model"] == model and x["strategy"] ==
-                                strategy and x["ranks"] == k and x["flush_ms"] == f), None)
+                                strategy.split(",")[0] and x["ranks"] == k and
+                                x["flush_ms"] == f), None)
+                    if row is not None and strategy != row["strategy"]:
+                        row = writing_alone(row)
                     cells.append(cell(row))
                 L.append("| %s | %d%s | %s |" % (strategy, k, " (oversubscribed)" if k > meta[
                     "cores"] else "", " | ".join(cells)))
@@ -230,17 +361,20 @@ def markdown(meta, rows, args):
             "" if c["identical"] else ("yes" if c["same_records"] else "no"),
             format(c["positions_differing"], ","), format(c["records"], ",")))
     L.append("")
-    return L
+    return L + decision(rows, args)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--binary", required=True)
+    ap.add_argument("--binary", help="the built benchmark (bench/parallel_hdf5.sh passes it)")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--models", nargs="+", default=["coba", "pd14"], choices=["coba", "pd14"])
     ap.add_argument("--flush-ms", type=float, nargs="+", default=[1.0, 10.0, 100.0, 0.0],
                     help="simulated ms between flushes; 0: once at the end")
+    ap.add_argument("--strategies", nargs="+", default=STRATEGIES, choices=STRATEGIES)
+    ap.add_argument("--update", action="store_true",
+                    help="replace these strategies' cases in the existing .json, keep the rest")
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--from-json", action="store_true",
                     help="only rewrite the .md from the .json in --out (no runs)")
@@ -253,6 +387,8 @@ def main():
         with open(os.path.join(args.out, "parallel_hdf5.md"), "w") as f:
             f.write("\n".join(markdown(saved["meta"], saved["cases"], args)))
         return
+    if not args.binary:
+        ap.error("--binary is needed to run (bench/parallel_hdf5.sh passes it)")
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "commit": commit(), "machine": platform.machine(), "cores": os.cpu_count(),
             "mpirun": mpirun_version(), "hdf5": "1.10.8",
@@ -270,7 +406,7 @@ def main():
             shutil.move(ref_runs[0]["file"], reference)
             for k in args.ranks:
                 for f in args.flush_ms:
-                    for strategy in STRATEGIES:
+                    for strategy in args.strategies:
                         reps = SLOW.get((strategy, f), args.reps)
                         runs = run_case(args.binary, k, model, f, strategy, reps, folder)
                         row = summarise(runs)
@@ -288,6 +424,16 @@ def main():
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(args.out, exist_ok=True)
+    if args.update:
+        with open(os.path.join(args.out, "parallel_hdf5.json")) as f:
+            saved = json.load(f)
+        fresh = {(r["model"], r["strategy"], r["ranks"], r["flush_ms"]): r for r in rows}
+        rows = [fresh.pop((r["model"], r["strategy"], r["ranks"], r["flush_ms"]), r)
+                for r in saved["cases"]] + list(fresh.values())
+        meta["updated"] = "%s: %s re-run" % (meta["date"], ", ".join(args.strategies))
+        meta = dict(saved["meta"], updated=meta["updated"])
+        args.ranks, args.models = saved["meta"]["ranks"], saved["meta"]["models"]
+        args.flush_ms = saved["meta"]["flush_ms"]
     with open(os.path.join(args.out, "parallel_hdf5.json"), "w") as f:
         json.dump({"meta": meta, "cases": rows}, f, indent=1)
     with open(os.path.join(args.out, "parallel_hdf5.md"), "w") as f:
