@@ -367,12 +367,18 @@ int each_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, 
 }  // namespace
 
 TEST_CASE("a catalogue compiled in registers as built in, with the plugin checks") {
-  // iaf_cond_exp is one: register_builtin_models put it there through the
-  // catalogue, as a built-in (no plugin file, nothing for a checkpoint to
-  // record or reload).
+  // iaf_psc_exp and iaf_cond_exp are one: register_builtin_models put them
+  // there through the catalogue, as built-ins (no plugin file, nothing for a
+  // checkpoint to record or reload), with the layer's int32 counter.
   Registry r = builtins();
-  CHECK(r.get("iaf_cond_exp", "test").origin.empty());
-  CHECK(r.get("iaf_cond_exp", "test").provenance.empty());
+  for (const char* name : {"iaf_psc_exp", "iaf_cond_exp"}) {
+    CAPTURE(name);
+    const ModelInfo& b = r.get(name, "test");
+    CHECK(b.origin.empty());
+    CHECK(b.provenance.empty());
+    REQUIRE(!b.state_vars.empty());
+    CHECK(b.state_vars.back().name == "refractory");
+  }
 
   const plugin::PluginInfo info = plugin::register_catalogue(&each_catalogue, r);
   CHECK(info.models == std::vector<std::string>{"with_each_constants"});
