@@ -74,14 +74,16 @@ class MpiCommunicator final : public Communicator {
     // The header of each rank: its byte count and its flags (16 bytes).
     // Non-blocking and waited for (wait()), so that a rank whose peer died
     // does not wait for ever. (On loopback at 2 ranks, 1.8 us per exchange
-    // against 1.1 us for MPI_Allgather, in a one-off loop: mpi-design.md 10.2.) When this one completed,
-    // every rank has reached the exchange: the second stage blocks.
+    // against 1.1 us for MPI_Allgather, in a one-off loop: mpi-design.md
+    // 10.2.) The payload round is waited for the same way: a rank can die
+    // between the two (a test's kill -9 did, on a loaded machine, and rank
+    // 0 then hung in MPI_Allgatherv until the launcher's SIGKILL left the
+    // file open).
     const std::uint64_t header[2] = {mine.size(), flags};
     std::vector<std::uint64_t> headers(2 * static_cast<std::size_t>(size_));
-    MPI_Request request = MPI_REQUEST_NULL;
-    check(MPI_Iallgather(header, 2, MPI_UINT64_T, headers.data(), 2, MPI_UINT64_T, comm_, &request),
-          "MPI_Iallgather");
-    wait(request, "MPI_Iallgather");
+    collective("MPI_Iallgather", [&](MPI_Request* q) {
+      return MPI_Iallgather(header, 2, MPI_UINT64_T, headers.data(), 2, MPI_UINT64_T, comm_, q);
+    });
     std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
     std::uint64_t any = 0;
     for (std::size_t r = 0; r < sizes.size(); ++r) {
@@ -104,9 +106,10 @@ class MpiCommunicator final : public Communicator {
     }
     all.resize(total);
     if (total == 0) return any;
-    check(MPI_Allgatherv(mine.data(), static_cast<int>(n), MPI_BYTE, all.data(), count.data(),
-                         displacement.data(), MPI_BYTE, comm_),
-          "MPI_Allgatherv");
+    collective("MPI_Iallgatherv", [&](MPI_Request* q) {
+      return MPI_Iallgatherv(mine.data(), static_cast<int>(n), MPI_BYTE, all.data(), count.data(),
+                             displacement.data(), MPI_BYTE, comm_, q);
+    });
     return any;
   }
   void gatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
@@ -115,8 +118,9 @@ class MpiCommunicator final : public Communicator {
     // same rounds without a second one.
     const std::uint64_t n = mine.size();
     std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
-    check(MPI_Allgather(&n, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, comm_),
-          "MPI_Allgather");
+    collective("MPI_Iallgather", [&](MPI_Request* q) {
+      return MPI_Iallgather(&n, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, comm_, q);
+    });
     const std::uint64_t largest = *std::max_element(sizes.begin(), sizes.end());
     all.clear();
     counts.clear();
@@ -149,9 +153,10 @@ class MpiCommunicator final : public Communicator {
         }
         round.resize(static_cast<std::size_t>(total));
       }
-      check(MPI_Gatherv(mine.data() + std::min(start, n), piece(n), MPI_BYTE, round.data(),
-                        count.data(), displacement.data(), MPI_BYTE, 0, comm_),
-            "MPI_Gatherv");
+      collective("MPI_Igatherv", [&](MPI_Request* q) {
+        return MPI_Igatherv(mine.data() + std::min(start, n), piece(n), MPI_BYTE, round.data(),
+                            count.data(), displacement.data(), MPI_BYTE, 0, comm_, q);
+      });
       if (rank_ != 0) continue;
       for (std::size_t r = 0; r < sizes.size(); ++r) {
         std::copy_n(round.data() + displacement[r], count[r], all.data() + offset[r] + start);
@@ -167,8 +172,9 @@ class MpiCommunicator final : public Communicator {
     }
     std::vector<std::uint64_t> out(k), in(k);
     for (std::size_t r = 0; r < k; ++r) out[r] = to[r].size();
-    check(MPI_Alltoall(out.data(), 1, MPI_UINT64_T, in.data(), 1, MPI_UINT64_T, comm_),
-          "MPI_Alltoall");
+    collective("MPI_Ialltoall", [&](MPI_Request* q) {
+      return MPI_Ialltoall(out.data(), 1, MPI_UINT64_T, in.data(), 1, MPI_UINT64_T, comm_, q);
+    });
     // Rounds of at most kRound / K bytes per pair of ranks (MPI counts are
     // ints); every rank runs as many as the largest pair needs.
     std::uint64_t largest = 0;
@@ -198,9 +204,10 @@ class MpiCommunicator final : public Communicator {
         std::copy_n(to[r].data() + std::min(start, out[r]), send_count[r],
                     send.data() + send_at[r]);
       }
-      check(MPI_Alltoallv(send.data(), send_count.data(), send_at.data(), MPI_BYTE, recv.data(),
-                          recv_count.data(), recv_at.data(), MPI_BYTE, comm_),
-            "MPI_Alltoallv");
+      collective("MPI_Ialltoallv", [&](MPI_Request* q) {
+        return MPI_Ialltoallv(send.data(), send_count.data(), send_at.data(), MPI_BYTE, recv.data(),
+                              recv_count.data(), recv_at.data(), MPI_BYTE, comm_, q);
+      });
       for (std::size_t r = 0; r < k; ++r) {
         std::copy_n(recv.data() + recv_at[r], recv_count[r], from[r].data() + start);
       }
@@ -208,11 +215,14 @@ class MpiCommunicator final : public Communicator {
   }
   void broadcast(std::vector<std::byte>& bytes) override {
     std::uint64_t n = bytes.size();
-    check(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm_), "MPI_Bcast");
+    collective("MPI_Ibcast",
+               [&](MPI_Request* q) { return MPI_Ibcast(&n, 1, MPI_UINT64_T, 0, comm_, q); });
     bytes.resize(n);
     for (std::uint64_t start = 0; start < n; start += kRound) {
       const auto piece = static_cast<int>(std::min(kRound, n - start));
-      check(MPI_Bcast(bytes.data() + start, piece, MPI_BYTE, 0, comm_), "MPI_Bcast");
+      collective("MPI_Ibcast", [&](MPI_Request* q) {
+        return MPI_Ibcast(bytes.data() + start, piece, MPI_BYTE, 0, comm_, q);
+      });
     }
   }
   void allreduce_min(std::span<std::uint64_t> v) override { reduce(v, MPI_MIN); }
@@ -241,6 +251,16 @@ class MpiCommunicator final : public Communicator {
     if (rc == MPI_SUCCESS) return;
     broken_ = ExitCode::io;
     throw_if_failed(rc, what);
+  }
+
+  // Starts a collective (`start` returns its MPI status and sets the
+  // request) and waits for it (wait()): every collective of a run, so that
+  // no rank waits for ever on one that died.
+  template <class Start>
+  void collective(const char* what, Start start) {
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(start(&request), what);
+    wait(request, what);
   }
 
   // Tests the request until it completes. After a signal (a Ctrl-C reaches
@@ -276,9 +296,10 @@ class MpiCommunicator final : public Communicator {
   }
 
   void reduce(std::span<std::uint64_t> v, MPI_Op op) {
-    check(
-        MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_UINT64_T, op, comm_),
-        "MPI_Allreduce");
+    collective("MPI_Iallreduce", [&](MPI_Request* q) {
+      return MPI_Iallreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_UINT64_T, op,
+                            comm_, q);
+    });
   }
 
   static constexpr std::uint64_t kRound = std::uint64_t{1} << 30;
