@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -51,6 +52,34 @@ std::vector<ParamInfo> param_infos(const std::vector<spk_param>& rows) {
   return out;
 }
 
+// The choice rows as `spikeline models` shows them, as a built-in's choice
+// (engine/model_table.hpp): the words after the doc, the default as text.
+void add_choice_infos(std::vector<ParamInfo>& out, const std::vector<spk_choice>& rows) {
+  for (const auto& c : rows) {
+    std::string d = c.doc;
+    for (std::uint32_t k = 0; k < c.n_choices; ++k) {
+      d += k == 0 ? (d.empty() ? "\"" : ": \"") : (k + 1 == c.n_choices ? " or \"" : ", \"");
+      d += std::string(c.choices[k]) + "\"";
+    }
+    out.emplace_back(c.name, "", NAN, d, c.choices[c.default_index]);
+  }
+}
+
+// The bytes of a descriptor of ABI 1.0, the least a plugin of this major
+// declares: the fields 1.1 appended start there.
+template <class T>
+constexpr std::size_t abi_1_0_size() {
+  return offsetof(T, choices);
+}
+
+// A descriptor's choice rows, if it is large enough to hold them (ABI 1.1;
+// a 1.0 plugin's descriptor ends before them: no choices).
+template <class T>
+std::pair<const spk_choice*, std::uint32_t> choice_rows(const T& d) {
+  if (d.struct_size < offsetof(T, n_choices) + sizeof d.n_choices) return {nullptr, 0};
+  return {d.choices, d.n_choices};
+}
+
 // A parameter table checked and copied (its strings point into the
 // plugin). `names` collects the names of the entry's rows, which must be
 // unique; `owner` names the entry for messages.
@@ -91,6 +120,46 @@ std::vector<spk_param> read_params(const std::string& path, const std::string& o
                       item));
     }
     out.push_back(p);
+  }
+  return out;
+}
+
+// A table of choice parameters, likewise: each has a name unique among the
+// entry's, one or more distinct non-empty words, and a default among them.
+std::vector<spk_choice> read_choices(const std::string& path, const std::string& owner,
+                                     const std::string& entry,
+                                     std::pair<const spk_choice*, std::uint32_t> table,
+                                     std::set<std::string>& names) {
+  const auto [rows, n] = table;
+  if (n > 0 && rows == nullptr) {
+    throw ConfigError(fmt::format("{} declares {} choice parameters but no table", owner, n));
+  }
+  std::vector<spk_choice> out;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    spk_choice c = rows[j];
+    check_name(path, c.name, fmt::format("{} choice parameter {}", entry, j));
+    const std::string item = fmt::format("{} choice parameter {}", owner, c.name);
+    if (!names.insert(c.name).second) {
+      throw ConfigError(fmt::format("{} is listed twice (or is also a parameter's name)", item));
+    }
+    if (c.doc == nullptr) c.doc = "";
+    if (c.n_choices == 0 || c.choices == nullptr) {
+      throw ConfigError(fmt::format("{} has no words to choose from", item));
+    }
+    std::set<std::string> words;
+    for (std::uint32_t k = 0; k < c.n_choices; ++k) {
+      check_name(path, c.choices[k],
+                 fmt::format("{} choice parameter {} word {}", entry, c.name, k));
+      if (!words.insert(c.choices[k]).second) {
+        throw ConfigError(fmt::format("{} lists the word '{}' twice", item, c.choices[k]));
+      }
+    }
+    if (c.default_index >= c.n_choices) {
+      throw ConfigError(
+          fmt::format("{} has the default index {}, but only {} words (valid: 0 to {})", item,
+                      c.default_index, c.n_choices, c.n_choices - 1));
+    }
+    out.push_back(c);
   }
   return out;
 }
@@ -138,6 +207,30 @@ std::vector<spk_state_var> read_states(const std::string& path, const std::strin
   return out;
 }
 
+// The bounds of a model's state variables (ABI 1.1), if its descriptor
+// holds them: well formed, and each row's initial value inside its bounds.
+std::vector<spk_bounds> read_state_bounds(const std::string& model, const spk_neuron_model& m,
+                                          const std::vector<spk_state_var>& state) {
+  if (m.struct_size < offsetof(spk_neuron_model, state_bounds) + sizeof m.state_bounds ||
+      m.state_bounds == nullptr) {
+    return {};
+  }
+  std::vector<spk_bounds> out(m.state_bounds, m.state_bounds + state.size());
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    const spk_bounds& b = out[k];
+    const std::string item = fmt::format("{} state variable {}", model, state[k].name);
+    if (std::isnan(b.min) || std::isnan(b.max)) {
+      throw ConfigError(fmt::format("{}: a bound is NaN (no bound: -HUGE_VAL or HUGE_VAL)", item));
+    }
+    if (b.min > b.max) throw ConfigError(fmt::format("{}: min {} > max {}", item, b.min, b.max));
+    if (!detail::in_range(b, state[k].initial)) {
+      throw ConfigError(fmt::format("{} has the initial value {}, outside its bounds {}", item,
+                                    state[k].initial, detail::range_text(b)));
+    }
+  }
+  return out;
+}
+
 void set_origin(detail::Origin& o, const std::string& path, const spk_plugin& d,
                 const std::shared_ptr<const Library>& library) {
   o.library = library;
@@ -156,10 +249,10 @@ std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
   if (m == nullptr) {
     throw ConfigError(fmt::format("plugin '{}': neuron model {} is a null pointer", path, k));
   }
-  if (m->struct_size < sizeof(spk_neuron_model)) {
+  if (m->struct_size < abi_1_0_size<spk_neuron_model>()) {
     throw ConfigError(fmt::format(
         "plugin '{}': neuron model {} has struct_size {}, less than the {} bytes of ABI {}.0", path,
-        k, m->struct_size, sizeof(spk_neuron_model), SPIKELINE_PLUGIN_ABI_MAJOR));
+        k, m->struct_size, abi_1_0_size<spk_neuron_model>(), SPIKELINE_PLUGIN_ABI_MAJOR));
   }
   check_name(path, m->name, fmt::format("neuron model {}", k));
   const std::string name = m->name;
@@ -176,7 +269,9 @@ std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
   const std::string entry = fmt::format("model '{}'", name);
   std::set<std::string> names;
   out->params = read_params(path, model, entry, m->params, m->n_params, true, names);
+  out->choices = read_choices(path, model, entry, choice_rows(*m), names);
   out->state = read_states(path, model, entry, "state variable", m->state, m->n_state, true, names);
+  out->state_bounds = read_state_bounds(model, *m, out->state);
   return out;
 }
 
@@ -187,10 +282,10 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
   if (r == nullptr) {
     throw ConfigError(fmt::format("plugin '{}': learning rule {} is a null pointer", path, k));
   }
-  if (r->struct_size < sizeof(spk_learning_rule)) {
+  if (r->struct_size < abi_1_0_size<spk_learning_rule>()) {
     throw ConfigError(fmt::format(
         "plugin '{}': learning rule {} has struct_size {}, less than the {} bytes of ABI {}.0",
-        path, k, r->struct_size, sizeof(spk_learning_rule), SPIKELINE_PLUGIN_ABI_MAJOR));
+        path, k, r->struct_size, abi_1_0_size<spk_learning_rule>(), SPIKELINE_PLUGIN_ABI_MAJOR));
   }
   check_name(path, r->name, fmt::format("learning rule {}", k));
   const std::string name = r->name;
@@ -210,6 +305,7 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
   const std::string entry = fmt::format("rule '{}'", name);
   std::set<std::string> names{"weight"};  // recorded beside the synapse state
   out->params = read_params(path, rule, entry, r->params, r->n_params, false, names);
+  out->choices = read_choices(path, rule, entry, choice_rows(*r), names);
   out->synapse_state = read_states(path, rule, entry, "synapse state variable", r->synapse_state,
                                    r->n_synapse_state, false, names);
   out->pre_state = read_states(path, rule, entry, "presynaptic state variable", r->pre_state,
@@ -226,6 +322,7 @@ RuleInfo rule_info(const std::shared_ptr<const detail::Rule>& r, const char* doc
   info.origin = r->origin();
   info.provenance = r->provenance();
   info.params = param_infos(r->params);
+  add_choice_infos(info.params, r->choices);
   info.make = [r](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
     return std::make_unique<detail::PluginRule>(r, p, grid);
   };
@@ -240,6 +337,7 @@ ModelInfo model_info(const std::shared_ptr<const Model>& m, const char* doc) {
   info.origin = m->origin();
   info.provenance = m->provenance();
   info.params = param_infos(m->params);
+  add_choice_infos(info.params, m->choices);
   for (const auto& s : m->state) info.state_vars.push_back({s.name, s.unit, s.doc});
   info.make_population = [m](const ModelContext& ctx) -> std::unique_ptr<Population> {
     return std::make_unique<detail::PluginPopulation>(m, ctx);
@@ -262,10 +360,11 @@ std::vector<ConnectionRuleInfo> read_connection_rules(const std::string& path, c
     if (r == nullptr) {
       throw ConfigError(fmt::format("plugin '{}': connection rule {} is a null pointer", path, k));
     }
-    if (r->struct_size < sizeof(spk_connection_rule)) {
+    if (r->struct_size < abi_1_0_size<spk_connection_rule>()) {
       throw ConfigError(fmt::format(
           "plugin '{}': connection rule {} has struct_size {}, less than the {} bytes of ABI {}.0",
-          path, k, r->struct_size, sizeof(spk_connection_rule), SPIKELINE_PLUGIN_ABI_MAJOR));
+          path, k, r->struct_size, abi_1_0_size<spk_connection_rule>(),
+          SPIKELINE_PLUGIN_ABI_MAJOR));
     }
     check_name(path, r->name, fmt::format("connection rule {}", k));
     const std::string name = r->name;
@@ -287,9 +386,12 @@ std::vector<ConnectionRuleInfo> read_connection_rules(const std::string& path, c
     rule->expected_pairs = r->expected_pairs;
     rule->connect = r->connect;
     std::set<std::string> params;
-    rule->params = read_params(path, what, fmt::format("connection rule '{}'", name), r->params,
-                               r->n_params, false, params);
-    out.push_back(detail::connection_rule_info(rule, r->doc, param_infos(rule->params)));
+    const std::string entry = fmt::format("connection rule '{}'", name);
+    rule->params = read_params(path, what, entry, r->params, r->n_params, false, params);
+    rule->choices = read_choices(path, what, entry, choice_rows(*r), params);
+    auto infos = param_infos(rule->params);
+    add_choice_infos(infos, rule->choices);
+    out.push_back(detail::connection_rule_info(rule, r->doc, std::move(infos)));
     names.push_back(name);
   }
   return out;
@@ -456,6 +558,14 @@ PluginInfo register_descriptor(const std::string& path, spk_plugin_init_fn init,
 }
 
 }  // namespace
+
+double resolve_number(const spk_param& row, const ParamMap& p) {
+  return detail::one_value_params({row}, p).front();
+}
+
+std::uint32_t resolve_choice(const spk_choice& row, const ParamMap& p) {
+  return detail::resolve_choices({row}, p).front();
+}
 
 std::vector<PluginInfo> load_plugins(const std::vector<std::string>& paths, Registry& registry) {
   std::set<std::string> loaded;

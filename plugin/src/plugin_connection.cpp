@@ -49,6 +49,7 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
     : rule_(std::move(rule)), projection_(c.projection) {
   const ConnRule& r = *rule_;
   params_ = one_value_params(r.params, p);
+  choices_ = resolve_choices(r.choices, p);
   void* constants = nullptr;
   constants_raw_ = aligned_zeroed(r.constants_size, constants);
   ctx_.struct_size = sizeof(spk_connection_ctx);
@@ -62,6 +63,8 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
   ctx_.n_params = static_cast<std::uint32_t>(params_.size());
   ctx_.params = params_.data();
   ctx_.constants = constants;
+  ctx_.n_choices = static_cast<std::uint32_t>(choices_.size());
+  ctx_.choice = choices_.data();
   ctx_.uniform = &uniform;
   ctx_.below = &below;
   ctx_.normal = &normal;

@@ -19,7 +19,8 @@ namespace spikeline::plugin::detail {
 // checked.
 struct ConnRule : Origin {
   std::string name;
-  std::vector<spk_param> params;  // pointing into the plugin's static data
+  std::vector<spk_param> params;    // pointing into the plugin's static data
+  std::vector<spk_choice> choices;  // likewise (ABI 1.1)
   std::size_t constants_size = 0;
   spk_connection_prepare_fn prepare = nullptr;
   spk_connection_expected_fn expected_pairs = nullptr;
@@ -41,6 +42,7 @@ class PluginPairRule final : public PairRule {
   std::shared_ptr<const ConnRule> rule_;
   std::string projection_;
   std::vector<double> params_;
+  std::vector<std::uint32_t> choices_;  // the index of each choice row
   std::unique_ptr<std::byte[]> constants_raw_;
   spk_connection_ctx ctx_{};
 };

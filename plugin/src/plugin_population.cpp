@@ -17,7 +17,7 @@ Library::~Library() {
   if (handle != nullptr) dlclose(handle);
 }
 
-std::string range_text(const spk_param& p) {
+std::string range_text(const spk_bounds& p) {
   const bool low = p.min != -HUGE_VAL, high = p.max != HUGE_VAL;
   if (low && high) {
     return fmt::format("in {}{:g}, {:g}{}", p.min_inclusive ? '[' : '(', p.min, p.max,
@@ -28,7 +28,7 @@ std::string range_text(const spk_param& p) {
   return "";
 }
 
-bool in_range(const spk_param& p, double v) {
+bool in_range(const spk_bounds& p, double v) {
   if (std::isnan(v)) return false;
   if (std::isinf(v)) {
     // Only an inclusive infinite bound admits an infinity.
@@ -44,8 +44,14 @@ bool in_range(const spk_param& p, double v) {
 void check_value(const spk_param& p, double v, const std::string& item) {
   if (in_range(p, v)) return;
   const std::string range = range_text(p);
+  const std::string unit = *p.unit ? fmt::format(" {}", p.unit) : std::string();
   // The built-in models' wording (engine/params.hpp), so that a message
   // reads the same whichever way a model is compiled in.
+  if (p.min != -HUGE_VAL && p.max != HUGE_VAL) {
+    throw ConfigError(fmt::format("{} = {}{} is out of range: valid is {}{:g}, {:g}{}{}", item, v,
+                                  unit, p.min_inclusive ? '[' : '(', p.min, p.max,
+                                  p.max_inclusive ? ']' : ')', unit));
+  }
   throw ConfigError(fmt::format(
       "{} = {}{}{} is invalid: it must be {}", item, v, *p.unit ? " " : "", p.unit,
       range.empty() ? std::string("a finite number") : fmt::format("finite and {}", range)));
@@ -61,6 +67,20 @@ std::vector<double> one_value_params(const std::vector<spk_param>& rows, const P
     const double v = p.number(row.name, row.default_value);
     check_value(row, v, p.item(row.name));
     out.push_back(v);
+  }
+  return out;
+}
+
+std::vector<std::uint32_t> resolve_choices(const std::vector<spk_choice>& rows, const ParamMap& p) {
+  std::vector<std::uint32_t> out;
+  for (const auto& row : rows) {
+    const std::vector<std::string> words(row.choices, row.choices + row.n_choices);
+    if (p.is_list(row.name)) {
+      throw ConfigError(fmt::format("{} takes one word, one of {} (not a list)", p.item(row.name),
+                                    fmt::join(words, ", ")));
+    }
+    const std::string v = p.text(row.name, words[row.default_index]);
+    out.push_back(static_cast<std::uint32_t>(choice_index(p.item(row.name), v, words)));
   }
   return out;
 }
@@ -144,6 +164,7 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
     }
   }
   for (const auto& v : params_) param_ptrs_.push_back(v.data());
+  choices_ = resolve_choices(m.choices, ctx.params);
 
   // One array per variable, of its kind (the other vector stays empty).
   for (const auto& s : m.state) {
@@ -170,6 +191,8 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
   ctx_.params = param_ptrs_.data();
   ctx_.param_per_neuron = per_neuron_.data();
   ctx_.constants = constants;
+  ctx_.n_choices = static_cast<std::uint32_t>(choices_.size());
+  ctx_.choice = choices_.data();
 
   if (m.prepare != nullptr) {
     // A built-in's message names the population and the parameter itself,
@@ -243,6 +266,11 @@ double PluginPopulation::state(std::size_t var, NeuronIndex i, Step) const {
 }
 
 void PluginPopulation::set_state(std::size_t var, NeuronIndex i, double value) {
+  if (!model_->state_bounds.empty() && !in_range(model_->state_bounds[var], value)) {
+    throw ConfigError(
+        fmt::format("{}: state variable {} of neuron {} = {} is invalid: it must be {}", where(),
+                    infos_[var].name, i, value, range_text(model_->state_bounds[var])));
+  }
   if (!whole(var)) {
     state_[var][i] = value;
     return;

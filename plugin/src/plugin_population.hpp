@@ -50,8 +50,10 @@ struct Origin {
 // One model of a loaded plugin, copied out of its descriptor once checked.
 struct Model : Origin {
   std::string name;
-  std::vector<spk_param> params;     // pointing into the plugin's static data
-  std::vector<spk_state_var> state;  // likewise
+  std::vector<spk_param> params;         // pointing into the plugin's static data
+  std::vector<spk_state_var> state;      // likewise
+  std::vector<spk_choice> choices;       // likewise (ABI 1.1)
+  std::vector<spk_bounds> state_bounds;  // one per state variable, or none (ABI 1.1)
   std::size_t constants_size = 0, constants_size_per_neuron = 0;
   spk_prepare_fn prepare = nullptr;
   spk_update_fn update = nullptr;
@@ -59,14 +61,29 @@ struct Model : Origin {
 };
 
 // "> 0", "in [0, 1]", "<= 10", "" (any finite number).
-std::string range_text(const spk_param& p);
-// Whether v is valid for p (NaN never is; an infinity only at an inclusive infinite bound).
-bool in_range(const spk_param& p, double v);
+std::string range_text(const spk_bounds& b);
+// Whether v is valid for b (NaN never is; an infinity only at an inclusive infinite bound).
+bool in_range(const spk_bounds& b, double v);
+// A parameter row's range.
+constexpr spk_bounds bounds_of(const spk_param& p) {
+  return {p.min, p.max, p.min_inclusive, p.max_inclusive};
+}
+inline std::string range_text(const spk_param& p) {
+  return range_text(bounds_of(p));
+}
+inline bool in_range(const spk_param& p, double v) {
+  return in_range(bounds_of(p), v);
+}
 // Checks v against p: ConfigError "item = v unit is invalid: it must be finite and > 0".
 void check_value(const spk_param& p, double v, const std::string& item);
 // The parameters of a rule (learning or connection) from `p` and the rows'
 // defaults: one checked number per row.
 std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p);
+// The choices of `rows` a config makes in `p` (the word given, else the
+// row's default), as indices into each row's words; a word not among them,
+// a number or a list is a ConfigError naming the item, the value and the
+// valid choices.
+std::vector<std::uint32_t> resolve_choices(const std::vector<spk_choice>& rows, const ParamMap& p);
 // Runs a plugin function that reports a refusal by a status and a message,
 // `call(error, size)` (a prepare, initialize or check_weights, at set-up
 // time); a refusal is a ConfigError "<what>: <message>".
@@ -105,6 +122,7 @@ class PluginPopulation final : public Population {
   std::vector<AlignedVector<double>> params_;  // one value, or one per neuron
   std::vector<const double*> param_ptrs_;
   std::vector<unsigned char> per_neuron_;
+  std::vector<std::uint32_t> choices_;
   std::unique_ptr<std::byte[]> constants_raw_;
   std::vector<std::uint32_t> spikes_;  // [begin, end) is a call's buffer
   spk_model_ctx ctx_{};

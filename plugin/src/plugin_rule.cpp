@@ -30,6 +30,7 @@ PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, cons
     : rule_(std::move(rule)) {
   const Rule& r = *rule_;
   params_ = one_value_params(r.params, p);
+  choices_ = resolve_choices(r.choices, p);
   void* constants = nullptr;
   constants_raw_ = aligned_zeroed(r.constants_size, constants);
   ctx_.struct_size = sizeof(spk_rule_ctx);
@@ -38,6 +39,8 @@ PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, cons
   ctx_.n_params = static_cast<std::uint32_t>(params_.size());
   ctx_.params = params_.data();
   ctx_.constants = constants;
+  ctx_.n_choices = static_cast<std::uint32_t>(choices_.size());
+  ctx_.choice = choices_.data();
   if (r.prepare != nullptr) {
     refuse_unless_ok([&](char* e, std::size_t n) { return r.prepare(&ctx_, e, n); },
                      fmt::format("{}: {}: the parameters are refused", p.owner(), where()));

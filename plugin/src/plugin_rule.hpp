@@ -20,6 +20,7 @@ namespace spikeline::plugin::detail {
 struct Rule : Origin {
   std::string name;
   std::vector<spk_param> params;
+  std::vector<spk_choice> choices;  // ABI 1.1
   std::vector<spk_state_var> synapse_state, pre_state, post_state;
   std::size_t constants_size = 0;
   spk_rule_prepare_fn prepare = nullptr;
@@ -67,6 +68,7 @@ class PluginRule final : public PlasticityRule {
 
   std::shared_ptr<const Rule> rule_;
   std::vector<double> params_;
+  std::vector<std::uint32_t> choices_;  // the index of each choice row
   std::unique_ptr<std::byte[]> constants_raw_;
   spk_rule_ctx ctx_{};
   std::string projection_;

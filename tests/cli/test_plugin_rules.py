@@ -271,34 +271,70 @@ variables = ["count"]
 """
 
 
+def hebb_pairings(f):
+    """c_hebb's pairings per synapse, from the spikes of file `f`: each
+    postsynaptic spike within 3 ms after the synapse's latest arrival (same
+    step included)."""
+    e = f["edges/sp"]
+    src, tgt, delay = e["source_node_id"][()], e["target_node_id"][()], e["0/delay"][()]
+    pre = (f["spikes/src/timestamps"][()], f["spikes/src/node_ids"][()])
+    post = (f["spikes/post/timestamps"][()], f["spikes/post/node_ids"][()])
+    want = []
+    for s, t, dl in zip(src, tgt, delay):
+        arr = np.rint(pre[0][pre[1] == s] / 0.1).astype(np.int64) + int(round(dl / 0.1))
+        n = 0
+        for p in np.rint(post[0][post[1] == t] / 0.1).astype(np.int64):
+            before = arr[arr <= p]
+            if len(before) and (p - before.max()) * 0.1 <= 3.0 + 1e-9:
+                n += 1
+        want.append(n)
+    return np.array(want)
+
+
 def test_a_c_rule_with_a_recorded_synapse_variable():
     with TempDir() as d:
         cfg = write(os.path.join(d, "hebb.toml"), HEBB)
         out = os.path.join(d, "hebb.h5")
         run_ok(["run", cfg, "-q", "-o", out, "--plugin", plugin_path("ok")])
         with h5py.File(out, "r") as f:
-            e = f["edges/sp"]
-            src, tgt, delay = e["source_node_id"][()], e["target_node_id"][()], e["0/delay"][()]
             w = f["weights/sp/data"][-1]
             count = f["weights/sp/count"][-1]
-            pre = (f["spikes/src/timestamps"][()], f["spikes/src/node_ids"][()])
-            post = (f["spikes/post/timestamps"][()], f["spikes/post/node_ids"][()])
-        # Pairings from the spikes: each postsynaptic spike within 3 ms
-        # after the synapse's latest arrival (same step included).
-        want = []
-        for s, t, dl in zip(src, tgt, delay):
-            arr = np.rint(pre[0][pre[1] == s] / 0.1).astype(np.int64) + int(round(dl / 0.1))
-            n = 0
-            for p in np.rint(post[0][post[1] == t] / 0.1).astype(np.int64):
-                before = arr[arr <= p]
-                if len(before) and (p - before.max()) * 0.1 <= 3.0 + 1e-9:
-                    n += 1
-            want.append(n)
-        check(np.array_equal(count, np.array(want, dtype=count.dtype)),
+            want = hebb_pairings(f)
+        check(np.array_equal(count, want.astype(count.dtype)),
               "pairings counted %s, the spikes say %s" % (count[:8], want[:8]))
         check(np.sum(count) > 20, "too few pairings (%d) to test the rule" % np.sum(count))
         check(np.allclose(w, 0.5 + 0.25 * count, rtol=0, atol=1e-5),
               "the weights are not 0.5 + 0.25 count")
+
+
+def test_a_rule_choice_parameter_selects_its_behaviour():
+    # c_hebb's `bound` (a choice, plugin ABI 1.1) at w_max = 1.4 from 0.5 in
+    # steps of 0.25: "skip" stops at 1.25 (3 additions), "clip" adds a
+    # fourth that lands on 1.4.
+    for bound, cap, most in (("skip", 1.25, 3), ("clip", 1.4, 4)):
+        with TempDir() as d:
+            text = HEBB.replace("w_max = 1000.0", 'w_max = 1.4, bound = "%s"' % bound)
+            cfg = write(os.path.join(d, "hebb.toml"), text)
+            out = os.path.join(d, "hebb.h5")
+            run_ok(["run", cfg, "-q", "-o", out, "--plugin", plugin_path("ok")])
+            with h5py.File(out, "r") as f:
+                w = f["weights/sp/data"][-1]
+                count = f["weights/sp/count"][-1]
+                pairings = hebb_pairings(f)
+            check(np.array_equal(count, np.minimum(pairings, most)),
+                  "%s: counted %s, the spikes say %s" % (bound, count[:8], pairings[:8]))
+            check(np.sum(pairings >= most) >= 5, "%s: too few synapses reach the bound" % bound)
+            want = np.where(pairings >= most, cap, 0.5 + 0.25 * pairings)
+            check(np.allclose(w, want, rtol=0, atol=1e-6),
+                  "%s: weights %s, want %s" % (bound, w[:8], want[:8]))
+    with TempDir() as d:
+        text = HEBB.replace("w_max = 1000.0", 'w_max = 1.4, bound = "clamp"')
+        cfg = write(os.path.join(d, "hebb.toml"), text)
+        r = spikeline(["run", cfg, "-q", "-o", os.path.join(d, "x.h5"), "--plugin",
+                       plugin_path("ok")])
+        expect_exit(r, EX_CONFIG)
+        expect_in(r.stderr, "bound = 'clamp' is invalid", r=r)
+        expect_in(r.stderr, "valid choices are skip, clip", r=r)
 
 
 def test_broken_rule_plugins_are_refused_by_name():

@@ -73,7 +73,7 @@ TEST_CASE("a C connection rule loads with its table and makes exactly its pairs"
   const auto& rule = r.get_connection_rule("c_stride", "test");
   CHECK(rule.origin == test_plugin("ok"));
   CHECK(rule.summary == "fan sources at a stride, written in C");
-  REQUIRE(rule.params.size() == 4);
+  REQUIRE(rule.params.size() == 5);  // and the choice `direction`
   CHECK(rule.params[2].doc == "synapses per pair (in [1, 4])");
 
   const TimeGrid grid(0.1);
@@ -90,6 +90,16 @@ TEST_CASE("a C connection rule loads with its table and makes exactly its pairs"
     CHECK(s.weight == 2.0f);
     CHECK(s.delay == 5);
   }
+  // direction = "down" (a choice, ABI 1.1) walks the other way.
+  params.set("direction", std::string("down"));
+  want.clear();
+  for (NeuronIndex t = 0; t < 6; ++t)
+    for (NeuronIndex k = 0; k < 3; ++k) want.emplace_back(t, (t + 10 * 3 - 4 * k) % 10);
+  CHECK(pairs_of(draw(spec_of(r, "c_stride", params, p), p, grid)) == want);
+  params.set("direction", std::string("sideways"));
+  REQUIRE_THROWS_WITH(
+      spec_of(r, "c_stride", params, p),
+      Contains("direction = 'sideways' is invalid") && Contains("valid choices are up, down"));
 }
 
 TEST_CASE("a plugin rule draws the same synapses for any range of targets",

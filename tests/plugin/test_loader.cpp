@@ -59,7 +59,7 @@ TEST_CASE("a C plugin loads, lists its tables and runs", "[plugin][loader]") {
   const ModelInfo& m = r.get("c_leaky", "test");
   CHECK(m.origin == test_plugin("ok"));
   CHECK(m.summary == "a leaky integrator written in C");
-  REQUIRE(m.params.size() == 3);
+  REQUIRE(m.params.size() == 4);  // tau, theta, I_e and the choice reset
   CHECK(m.params[0].doc == "time constant (> 0)");
   CHECK(m.params[0].per_neuron);
   CHECK(m.params[1].default_value == 1.0);
@@ -183,14 +183,15 @@ TEST_CASE("bad plugins are refused with the file and the problem", "[plugin][loa
   {
     const auto [what, code] = refusal(test_plugin("major"));
     CHECK(code == ExitCode::config);
-    CHECK_THAT(what, Contains("libtest_plugin_major.so': built for plugin ABI 2.0, this spikeline "
-                              "speaks 1.0") &&
+    CHECK_THAT(what, Contains("libtest_plugin_major.so': built for plugin ABI 2." +
+                              std::to_string(SPIKELINE_PLUGIN_ABI_MINOR) +
+                              ", this spikeline speaks 1.1") &&
                          Contains("rebuild"));
   }
   {
     const auto [what, code] = refusal(test_plugin("minor"));
     CHECK(code == ExitCode::config);
-    CHECK_THAT(what, Contains("built for plugin ABI 1.1, newer than this spikeline's 1.0"));
+    CHECK_THAT(what, Contains("built for plugin ABI 1.2, newer than this spikeline's 1.1"));
   }
   {
     const auto [what, code] = refusal(test_plugin("duplicate"));
@@ -269,7 +270,9 @@ TEST_CASE("a plugin's learning rule is registered with its origin and table") {
   REQUIRE(r.rules().size() == rules + 1);
   const RuleInfo& rule = r.get_rule("c_hebb", "test");
   CHECK(rule.origin == test_plugin("ok"));
-  REQUIRE(rule.params.size() == 3);
+  REQUIRE(rule.params.size() == 4);  // A, window, w_max and the choice bound
+  CHECK(rule.params[3].name == "bound");
+  CHECK(rule.params[3].default_text == "skip");
   CHECK(rule.params[1].name == "window");
   CHECK(rule.params[1].unit == "ms");
   CHECK(rule.params[1].default_value == 5.0);
@@ -278,6 +281,186 @@ TEST_CASE("a plugin's learning rule is registered with its origin and table") {
   CHECK(made->synapse_variables() == std::vector<std::string>{"weight", "count"});
   CHECK(made->checkpointable());
   CHECK(made->fingerprint() != 0);
+}
+
+namespace {
+// c_leaky's x at each of `steps` steps from 0, with I_e constant, tau =
+// 10 ms, theta = 1, dt = 0.1 ms, as c_plugin.c integrates it; `subtract`:
+// reset = "subtract" (x -= theta), else x = 0.
+std::vector<double> leaky_reference(double I_e, int steps, bool subtract,
+                                    std::vector<int>& spike_steps) {
+  std::vector<double> x;
+  double v = 0.0;
+  for (int t = 1; t <= steps; ++t) {
+    v += 0.1 / 10.0 * (I_e - v);
+    if (v >= 1.0) {
+      v = subtract ? v - 1.0 : 0.0;
+      spike_steps.push_back(t);
+    }
+    x.push_back(v);
+  }
+  return x;
+}
+}  // namespace
+
+TEST_CASE("a choice parameter (ABI 1.1): listed, resolved from the config's word, checked",
+          "[plugin][loader]") {
+  Registry r;
+  plugin::load_plugin(test_plugin("ok"), r);
+  const ModelInfo& m = r.get("c_leaky", "test");
+  const ParamInfo& reset = m.params.back();
+  CHECK(reset.name == "reset");
+  CHECK(std::isnan(reset.default_value));
+  CHECK(reset.default_text == "zero");
+  CHECK(reset.doc == "after a spike: \"zero\" or \"subtract\"");
+  CHECK(!reset.per_neuron);
+
+  // The same drive under either reset: exact states and spike steps of the
+  // reference integration (the model reads the index the word resolves to).
+  const TimeGrid grid(0.1);
+  for (const char* word : {"", "zero", "subtract"}) {
+    INFO("reset = '" << word << "'");
+    ParamMap p("population 'p' (c_leaky)");
+    p.set("I_e", 25.0);
+    if (*word != '\0') p.set("reset", std::string(word));
+    auto pop = m.make_population({"p", 1, p, grid, 1, 0});
+    std::vector<int> want_spikes, got_spikes;
+    const bool subtract = std::string(word) == "subtract";
+    const auto want = leaky_reference(25.0, 200, subtract, want_spikes);
+    std::vector<float> ex(1, 0.0f), in(1, 0.0f);
+    for (int t = 1; t <= 200; ++t) {
+      std::vector<NeuronIndex> fired;
+      SpikeSink sink(fired);
+      pop->update(t, {0, 1}, InputView{ex.data(), in.data(), nullptr}, sink);
+      if (!fired.empty()) got_spikes.push_back(t);
+      REQUIRE(pop->state(0, 0, t) == want[t - 1]);
+    }
+    CHECK(got_spikes == want_spikes);
+    CHECK(want_spikes.size() >= 3);
+  }
+  // The two resets differ on this drive (else the loop above proves nothing).
+  std::vector<int> a, b;
+  leaky_reference(25.0, 200, false, a);
+  leaky_reference(25.0, 200, true, b);
+  CHECK(a != b);
+
+  // A word not among the choices, a number, a list: refused by name.
+  ParamMap typo("population 'p' (c_leaky)");
+  typo.set("reset", std::string("substract"));
+  REQUIRE_THROWS_WITH(
+      m.make_population({"p", 1, typo, grid, 1, 0}),
+      Contains("population 'p' (c_leaky) parameter reset = 'substract' is invalid") &&
+          Contains("subtract") && Contains("valid choices are zero, subtract"));
+  ParamMap number("population 'p' (c_leaky)");
+  number.set("reset", 1.0);
+  REQUIRE_THROWS_WITH(m.make_population({"p", 1, number, grid, 1, 0}), Contains("reset"));
+  ParamMap list("population 'p' (c_leaky)");
+  list.set("reset", std::vector<double>{0.0, 1.0});
+  REQUIRE_THROWS_WITH(m.make_population({"p", 2, list, grid, 1, 0}),
+                      Contains("reset takes one word, one of zero, subtract"));
+}
+
+TEST_CASE("a plugin built for ABI 1.0 loads into 1.1: no choices, defaults", "[plugin][loader]") {
+  Registry r = builtins();
+  const auto info = plugin::load_plugin(test_plugin("abi_1_0"), r);
+  CHECK(info.abi_minor == 0);
+  CHECK(info.models == std::vector<std::string>{"c_leaky"});
+  CHECK(info.rules == std::vector<std::string>{"c_hebb"});
+  CHECK(info.connection_rules == std::vector<std::string>{"c_stride"});
+  const ModelInfo& m = r.get("c_leaky", "test");
+  REQUIRE(m.params.size() == 3);  // the descriptor ends before the choices
+  CHECK(r.get_rule("c_hebb", "test").params.size() == 3);
+  CHECK(r.get_connection_rule("c_stride", "test").params.size() == 4);
+  CHECK(r.get_rule("c_hebb", "test").provenance == "plugin 'c_plugin' version 0.1, ABI 1.0");
+  // It runs as 1.0 did: reset to zero.
+  const TimeGrid grid(0.1);
+  ParamMap p("population 'p' (c_leaky)");
+  p.set("I_e", 25.0);
+  auto pop = m.make_population({"p", 1, p, grid, 1, 0});
+  std::vector<int> want_spikes;
+  const auto want = leaky_reference(25.0, 100, false, want_spikes);
+  std::vector<float> ex(1, 0.0f), in(1, 0.0f);
+  std::vector<NeuronIndex> fired;
+  SpikeSink sink(fired);
+  for (int t = 1; t <= 100; ++t)
+    pop->update(t, {0, 1}, InputView{ex.data(), in.data(), nullptr}, sink);
+  CHECK(pop->state(0, 0, 100) == want.back());
+  CHECK(fired.size() == want_spikes.size());
+}
+
+TEST_CASE("malformed choice tables are refused by name", "[plugin][loader]") {
+  {
+    const auto [what, code] = refusal(test_plugin("bad_choice"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_bad_choice.so': model 'c_leaky' choice parameter "
+                              "reset has the default index 2, but only 2 words (valid: 0 to 1)"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("choice_twice"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what,
+               Contains("model 'c_leaky' choice parameter reset lists the word 'zero' twice"));
+  }
+}
+
+namespace {
+struct WithChoices {
+  static constexpr const char* name = "with_choices";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("p", "", 1.0, "")};
+  static constexpr const char* kModes[] = {"a", "b", "c"};
+  static constexpr spk_choice choices[] = {plugin::choice("mode", "the mode", kModes, 2)};
+  static constexpr spk_state_var state[] = {plugin::state("x", "", "", 0.0)};
+  template <class N>
+  static void update(N&) {}
+};
+}  // namespace
+
+namespace {
+// A model whose state has bounds (ABI 1.1), registered as a catalogue.
+struct WithBounds {
+  static constexpr const char* name = "with_bounds";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("p", "", 1.0, "")};
+  static constexpr spk_state_var state[] = {plugin::state("x", "", "", 0.0),
+                                            plugin::counter("flag", "", "", 0)};
+  static constexpr spk_bounds state_bounds[] = {plugin::bounds().above(-1.0),
+                                                plugin::bounds().at_least(0.0).at_most(1.0)};
+  template <class N>
+  static void update(N&) {}
+};
+int bounds_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
+  return plugin::detail::init<WithBounds>("test", "1", out);
+}
+}  // namespace
+
+TEST_CASE("state bounds (ABI 1.1): a value set from outside them is refused", "[plugin][loader]") {
+  Registry r;
+  plugin::register_catalogue(&bounds_catalogue, r);
+  const TimeGrid grid(0.1);
+  auto pop = r.get("with_bounds", "test").make_population({"p", 3, ParamMap("p"), grid, 1, 0});
+  pop->set_state(0, 0, -0.5);
+  pop->set_state(1, 2, 1.0);
+  CHECK(pop->state(0, 0, 0) == -0.5);
+  CHECK(pop->state(1, 2, 0) == 1.0);
+  REQUIRE_THROWS_WITH(pop->set_state(0, 1, -1.0),
+                      Contains("model 'with_bounds' (population 'p'): state variable x of neuron 1 "
+                               "= -1 is invalid: it must be > -1"));
+  REQUIRE_THROWS_WITH(
+      pop->set_state(1, 2, 2.0),
+      Contains("state variable flag of neuron 2 = 2 is invalid: it must be in [0, 1]"));
+  REQUIRE_THROWS_WITH(pop->set_state(0, 1, NAN), Contains("x of neuron 1 = nan"));
+  CHECK(pop->state(1, 2, 0) == 1.0);  // unchanged by the refused value
+}
+
+TEST_CASE("the C++ layer declares choice tables") {
+  constexpr spk_neuron_model m = plugin::detail::describe<WithChoices>();
+  STATIC_REQUIRE(m.n_choices == 1);
+  STATIC_REQUIRE(m.choices[0].n_choices == 3);
+  STATIC_REQUIRE(m.choices[0].default_index == 2);
+  STATIC_REQUIRE(m.struct_size == sizeof(spk_neuron_model));
+  constexpr spk_neuron_model none = plugin::detail::describe<WithConstants>();
+  STATIC_REQUIRE(none.n_choices == 0);
 }
 
 namespace {

@@ -53,11 +53,23 @@
  * Versioning. SPIKELINE_PLUGIN_ABI_MAJOR changes when a struct changes
  * incompatibly (a field removed, moved or retyped, a row struct changed):
  * the simulator refuses a plugin of another major. A minor version may only
- * append fields to the structs that carry a struct_size (spk_plugin,
- * spk_neuron_model, spk_model_ctx, spk_update_args); the simulator refuses a
- * plugin built for a newer minor than its own, and reads an older plugin's
- * structs only up to their struct_size. The row structs spk_param and
- * spk_state_var are frozen within a major version.
+ * append fields to the structs that carry a struct_size (spk_plugin, the
+ * model and rule descriptors, the contexts and the call arguments) and add
+ * new row structs; the simulator refuses a plugin built for a newer minor
+ * than its own, and reads an older plugin's descriptors only up to their
+ * struct_size (a field beyond it counts as zero: no choices). The row
+ * structs spk_param, spk_state_var, spk_choice and spk_bounds are frozen
+ * within a major version.
+ *
+ * Minor versions:
+ *   1.0  neuron models, learning rules, connection rules;
+ *   1.1  choice parameters (spk_choice): `choices` and `n_choices` appended
+ *        to spk_neuron_model, spk_learning_rule and spk_connection_rule, and
+ *        the chosen indices (`n_choices`, `choice`) to spk_model_ctx,
+ *        spk_rule_ctx and spk_connection_ctx; bounds of a model's state
+ *        variables (spk_bounds, `state_bounds` appended to
+ *        spk_neuron_model). A 1.0 plugin loads unchanged (its descriptors
+ *        end before these fields).
  *
  * This header compiles as C99 and as C++.
  */
@@ -68,7 +80,7 @@
 #include <stdint.h>
 
 #define SPIKELINE_PLUGIN_ABI_MAJOR 1
-#define SPIKELINE_PLUGIN_ABI_MINOR 0
+#define SPIKELINE_PLUGIN_ABI_MINOR 1
 
 /* The exported entry point's name, for dlsym. */
 #define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
@@ -116,6 +128,31 @@ typedef struct spk_state_var {
 #define SPK_STATE_DOUBLE 0
 #define SPK_STATE_INT32 1
 
+/* The valid values of a state variable (ABI 1.1), as spk_param's range:
+ * [min, max], each bound inclusive or not, -HUGE_VAL / HUGE_VAL for none.
+ * A value set from outside the model (a config's `initial`, a Python
+ * session's assignment) outside them is refused with the variable, the
+ * neuron, the value and the range; the model's own update is not checked. */
+typedef struct spk_bounds {
+  double min;
+  double max;
+  int min_inclusive;
+  int max_inclusive;
+} spk_bounds;
+
+/* One parameter that is a choice of words (ABI 1.1): the config gives one
+ * of `choices` as a string (reset = "zero"); the model reads the index of
+ * the one given, ctx->choice[k], for choice row k. A choice has one value
+ * per population (or per projection, for a rule). A choice's name shares
+ * the namespace of the numeric parameters and state variables. */
+typedef struct spk_choice {
+  const char* name;            /* as the config names it: "reset" */
+  const char* doc;             /* what it chooses; the choices are listed after it */
+  const char* const* choices;  /* n_choices distinct non-empty words */
+  uint32_t n_choices;          /* >= 1 */
+  uint32_t default_index;      /* < n_choices */
+} spk_choice;
+
 /* What the simulator hands every call for one population. */
 typedef struct spk_model_ctx {
   uint32_t struct_size;   /* sizeof(spk_model_ctx) of the simulator */
@@ -134,6 +171,9 @@ typedef struct spk_model_ctx {
    * bytes (as the model declares them), zeroed, aligned to 64 bytes;
    * written by prepare(), read by update(). NULL when both sizes are 0. */
   void* constants;
+  /* ABI 1.1: choice[k] is the index (into the row's choices) of choice k. */
+  uint32_t n_choices;
+  const uint32_t* choice;
 } spk_model_ctx;
 
 /* One call of update(): a range of neurons for one step. */
@@ -182,6 +222,12 @@ typedef struct spk_neuron_model {
   spk_prepare_fn prepare;           /* may be NULL */
   spk_update_fn update;             /* required */
   spk_initialize_fn initialize;     /* may be NULL */
+  /* ABI 1.1: the choice parameters (may be NULL, 0). */
+  const spk_choice* choices;
+  uint32_t n_choices;
+  /* ABI 1.1: the bounds of each state variable, n_state rows in the state
+   * table's order, or NULL (any finite number; any int32 for a counter). */
+  const spk_bounds* state_bounds;
 } spk_neuron_model;
 
 /* ---- Learning rules ------------------------------------------------------
@@ -228,6 +274,9 @@ typedef struct spk_rule_ctx {
   /* The rule's constants: constants_size bytes, zeroed, aligned to 64 bytes;
    * written by prepare(), read by the events. NULL when the size is 0. */
   void* constants;
+  /* ABI 1.1: choice[k] is the index (into the row's choices) of choice k. */
+  uint32_t n_choices;
+  const uint32_t* choice;
 } spk_rule_ctx;
 
 /* One event of one partition. */
@@ -282,6 +331,9 @@ typedef struct spk_learning_rule {
   spk_rule_check_fn check_weights; /* may be NULL */
   spk_rule_event_fn on_pre;        /* required */
   spk_rule_event_fn on_post;       /* required */
+  /* ABI 1.1: the choice parameters (may be NULL, 0). */
+  const spk_choice* choices;
+  uint32_t n_choices;
 } spk_learning_rule;
 
 /* ---- Connection rules ----------------------------------------------------
@@ -349,6 +401,9 @@ typedef struct spk_connection_ctx {
   /* Failures before a success; UINT64_MAX for p <= 0 or a count beyond 2^64. */
   uint64_t (*geometric)(void* stream, double p);
   uint64_t (*binomial)(void* stream, uint64_t n, double p); /* p in [0, 1] */
+  /* ABI 1.1: choice[k] is the index (into the row's choices) of choice k. */
+  uint32_t n_choices;
+  const uint32_t* choice;
 } spk_connection_ctx;
 
 /* One connect() call: the sources of one target. */
@@ -381,6 +436,9 @@ typedef struct spk_connection_rule {
   spk_connection_prepare_fn prepare;         /* may be NULL */
   spk_connection_expected_fn expected_pairs; /* may be NULL */
   spk_connect_fn connect;                    /* required */
+  /* ABI 1.1: the choice parameters (may be NULL, 0). */
+  const spk_choice* choices;
+  uint32_t n_choices;
 } spk_connection_rule;
 
 typedef struct spk_plugin {

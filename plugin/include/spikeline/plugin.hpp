@@ -32,10 +32,17 @@
 // keeps in a register) and with some parameters per neuron.
 //
 // Optional members:
+//   static constexpr spk_choice choices[] = {sp::choice("reset", "after a spike", kResets)};
+//                                             // parameters that are a choice of words (ABI 1.1)
+//   static constexpr spk_bounds state_bounds[] = {sp::bounds(), sp::bounds().at_least(0.0)};
+//                                             // one per state variable (ABI 1.1)
 //   struct Constants { ... };                 // trivially copyable, population-wide
 //   static constexpr std::uint32_t each_constants = 2;  // arrays of per-neuron constants
 //   static void prepare(sp::Setup<M>& s);     // fills s.constants() from s.param(k)
 //   static void initialize(sp::Initial<M>& s);  // initial state from the parameters
+// A choice parameter reads as the index of the word the config gave
+// (n.choice(k), k its row in `choices`): branch on it outside the loop over
+// neurons, or in prepare(), never per neuron.
 // prepare() runs once per population before the run; update() reads
 // n.constants(). Per-neuron constants are what prepare() derives from
 // parameters that vary per neuron (a propagator exp(-dt / tau_i)), so that
@@ -100,6 +107,47 @@ struct Param {
 // Any finite number unless bounded further.
 constexpr Param param(const char* name, const char* unit, double default_value, const char* doc) {
   return Param{{name, unit, default_value, -HUGE_VAL, HUGE_VAL, 0, 0, 0, doc}};
+}
+
+// A choice parameter (ABI 1.1): one of `words`, `words[default_index]` when
+// the config gives none; read as an index, s.choice(k). `words` must be
+// static: static constexpr const char* kResets[] = {"subtract", "zero"};
+template <std::size_t N>
+constexpr spk_choice choice(const char* name, const char* doc, const char* const (&words)[N],
+                            std::uint32_t default_index = 0) {
+  static_assert(N > 0, "a choice needs at least one word");
+  return spk_choice{name, doc, words, static_cast<std::uint32_t>(N), default_index};
+}
+
+// The bounds of a state variable (ABI 1.1), built as a parameter's range:
+// sp::bounds().at_least(0.0).at_most(1.0). A model lists one per state
+// variable, in the state table's order, as `state_bounds`; a value set
+// from outside (a config's `initial`) outside them is refused.
+struct Bounds {
+  spk_bounds row{-HUGE_VAL, HUGE_VAL, 0, 0};
+  constexpr operator spk_bounds() const { return row; }  // NOLINT: the point
+  constexpr Bounds at_least(double v) const { return low(v, 1); }
+  constexpr Bounds above(double v) const { return low(v, 0); }
+  constexpr Bounds at_most(double v) const { return high(v, 1); }
+  constexpr Bounds below(double v) const { return high(v, 0); }
+  constexpr Bounds nonnegative() const { return at_least(0.0); }
+
+ private:
+  constexpr Bounds low(double v, int inclusive) const {
+    Bounds b = *this;
+    b.row.min = v;
+    b.row.min_inclusive = inclusive;
+    return b;
+  }
+  constexpr Bounds high(double v, int inclusive) const {
+    Bounds b = *this;
+    b.row.max = v;
+    b.row.max_inclusive = inclusive;
+    return b;
+  }
+};
+constexpr Bounds bounds() {
+  return Bounds{};
 }
 
 // A state variable of doubles: n.state(k).
@@ -185,6 +233,8 @@ class Setup {
   std::uint32_t size() const { return c_->size; }
   const char* population() const { return c_->population; }
   bool per_neuron(std::size_t k) const { return c_->param_per_neuron[k] != 0; }
+  // The index of the word choice parameter k holds.
+  std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
   // Parameter k of neuron i (of every neuron when it does not vary).
   double param(std::size_t k, std::uint32_t i = 0) const {
     return c_->params[k][per_neuron(k) ? i : 0];
@@ -211,6 +261,7 @@ class Initial {
   double param(std::size_t k, std::uint32_t i = 0) const {
     return c_->params[k][c_->param_per_neuron[k] != 0 ? i : 0];
   }
+  std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
   const ConstantsOf<M>& constants() const {
     return *static_cast<const ConstantsOf<M>*>(c_->constants);
   }
@@ -244,6 +295,8 @@ class Neurons {
       return c_->params[k][0];
     }
   }
+  // The index of the word choice parameter k holds.
+  std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
   // State variable k: a double array (sp::state rows) or an int32_t array
   // (sp::counter rows), indexed by neuron.
   double* state(std::size_t k) const { return static_cast<double*>(a_->state[k]); }
@@ -297,6 +350,7 @@ class RuleSetup {
   double dt() const { return c_->dt; }
   const char* projection() const { return c_->projection; }
   double param(std::size_t k) const { return c_->params[k]; }
+  std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
   ConstantsOf<R>& constants() const { return *static_cast<ConstantsOf<R>*>(c_->constants); }
 
  private:
@@ -312,6 +366,7 @@ class RuleEvent {
   std::int64_t step() const { return a_->step; }
   double dt() const { return c_->dt; }
   double param(std::size_t k) const { return c_->params[k]; }
+  std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
   const ConstantsOf<R>& constants() const {
     return *static_cast<const ConstantsOf<R>*>(c_->constants);
   }
@@ -374,6 +429,7 @@ class ConnectSetup {
   bool multapses() const { return c_->multapses != 0; }
   double dt() const { return c_->dt; }
   double param(std::size_t k) const { return c_->params[k]; }
+  std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
   ConstantsOf<R>& constants() const { return *static_cast<ConstantsOf<R>*>(c_->constants); }
 
  protected:
@@ -463,6 +519,15 @@ int update(const spk_model_ctx* c, spk_update_args* a) noexcept {
   });
 }
 
+// An entry's optional table of choice parameters (ABI 1.1).
+template <class T, class D>
+constexpr void describe_choices(D& d) {
+  if constexpr (requires { std::size(T::choices); }) {
+    d.choices = T::choices;
+    d.n_choices = static_cast<std::uint32_t>(std::size(T::choices));
+  }
+}
+
 template <class M>
 constexpr spk_neuron_model describe() {
   static_assert(std::is_trivially_copyable_v<ConstantsOf<M>>,
@@ -475,6 +540,12 @@ constexpr spk_neuron_model describe() {
   m.n_params = static_cast<std::uint32_t>(std::size(M::params));
   m.state = M::state;
   m.n_state = static_cast<std::uint32_t>(std::size(M::state));
+  describe_choices<M>(m);
+  if constexpr (requires { std::size(M::state_bounds); }) {
+    static_assert(std::size(M::state_bounds) == std::size(M::state),
+                  "state_bounds has one row per state variable");
+    m.state_bounds = M::state_bounds;
+  }
   if constexpr (each_count<M>() == 0) {
     m.constants_size = head_bytes<M>();
     m.constants_size_per_neuron = 0;
@@ -544,6 +615,7 @@ constexpr spk_learning_rule describe_learning_rule() {
   SPIKELINE_PLUGIN_DETAIL_TABLE(R, synapse_state, r.synapse_state, r.n_synapse_state)
   SPIKELINE_PLUGIN_DETAIL_TABLE(R, pre_state, r.pre_state, r.n_pre_state)
   SPIKELINE_PLUGIN_DETAIL_TABLE(R, post_state, r.post_state, r.n_post_state)
+  describe_choices<R>(r);
   r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
   r.prepare = &prepare<R, RuleSetup<R>, spk_rule_ctx>;
   if constexpr (requires(const RuleSetup<R>& s) { R::check_weights(s, 0.0, 0.0); }) {
@@ -587,6 +659,7 @@ constexpr spk_connection_rule describe_connection_rule() {
     r.params = R::params;
     r.n_params = static_cast<std::uint32_t>(std::size(R::params));
   }
+  describe_choices<R>(r);
   r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
   r.prepare = &prepare<R, ConnectSetup<R>, spk_connection_ctx>;
   if constexpr (requires(const ConnectSetup<R>& s) { R::expected_pairs(s); }) {

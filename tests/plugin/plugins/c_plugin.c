@@ -19,22 +19,56 @@
  *   PLUGIN_CONN_BAD_SOURCE the connection rule gives target 3 the source n_source
  *   PLUGIN_CONN_ERROR      the connection rule fails for target 7
  *   PLUGIN_CONN_NO_CONNECT the connection rule has no connect function
+ *   PLUGIN_ABI_1_0         built for ABI 1.0: descriptors without the choice
+ *                          fields of 1.1 (their struct_size ends before them)
+ *   PLUGIN_BAD_CHOICE      the model's choice has the default index 2 of 2 words
+ *   PLUGIN_CHOICE_TWICE    the model's choice lists a word twice
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
- * x >= theta: spike, x = 0.
+ * x >= theta: spike, then x = 0 (reset = "zero", the default) or
+ * x -= theta (reset = "subtract"; ABI 1.1).
  *
  * c_hebb, a learning rule: a postsynaptic spike within `window` ms after a
  * presynaptic arrival (the arrival's step included) adds A to the weight,
- * at most w_max; the synapse variable `count` counts these additions.
+ * at most w_max (bound = "skip", the default: an addition that would pass
+ * w_max is skipped; "clip": the weight becomes w_max); the synapse variable
+ * `count` counts these additions.
  *
  * c_stride, a connection rule: target t gets the sources t mod n_source,
  * then every `stride`-th after it (mod n_source), `fan` of them, each
  * `copies` times; with `random` = 1 the first source is drawn uniformly
- * instead (from the target's stream). Refuses fan > n_source (prepare). */
+ * instead (from the target's stream); direction = "down" walks the
+ * sources downwards. Refuses fan > n_source (prepare). */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "spikeline/plugin.h"
+
+/* The choices of ABI 1.1, or their defaults for a 1.0 plugin, which has none. */
+#ifdef PLUGIN_ABI_1_0
+#define CHOICE(ctx, k) 0u
+#define STRUCT_SIZE(T) offsetof(T, choices)
+#else
+#define CHOICE(ctx, k) ((ctx)->choice[k])
+#define STRUCT_SIZE(T) sizeof(T)
+#endif
+
+#ifdef PLUGIN_CHOICE_TWICE
+static const char* const reset_words[] = {"zero", "subtract", "zero"};
+#else
+static const char* const reset_words[] = {"zero", "subtract"};
+#endif
+#ifdef PLUGIN_BAD_CHOICE
+static const spk_choice model_choices[] = {{"reset", "after a spike", reset_words, 2, 2}};
+#else
+static const spk_choice model_choices[] = {
+    {"reset", "after a spike", reset_words, sizeof reset_words / sizeof reset_words[0], 0}};
+#endif
+static const char* const bound_words[] = {"skip", "clip"};
+static const spk_choice rule_choices[] = {{"bound", "at w_max", bound_words, 2, 0}};
+static const char* const direction_words[] = {"up", "down"};
+static const spk_choice conn_choices[] = {{"direction", "of the walk", direction_words, 2, 0}};
 
 static const spk_param params[] = {
     {"tau", "ms", 10.0, 0.0, HUGE_VAL, 0, 0, 1, "time constant"},
@@ -72,14 +106,14 @@ static int update(const spk_model_ctx* ctx, spk_update_args* a) {
     a->input_ex[i] = 0.0f;
     a->input_in[i] = 0.0f;
     if (x[i] >= theta) {
-      x[i] = 0.0;
+      x[i] = CHOICE(ctx, 0) == 1 ? x[i] - theta : 0.0;
       a->spikes[a->spike_count++] = i;
     }
   }
   return SPK_OK;
 }
 
-static const spk_neuron_model model = {sizeof(spk_neuron_model),
+static const spk_neuron_model model = {STRUCT_SIZE(spk_neuron_model),
 #ifdef PLUGIN_DUPLICATE
                                        "iaf_cond_exp",
 #else
@@ -93,7 +127,10 @@ static const spk_neuron_model model = {sizeof(spk_neuron_model),
                                        0,
                                        0,
                                        NULL,
-                                       update};
+                                       update,
+                                       NULL,
+                                       model_choices,
+                                       1};
 
 static const spk_neuron_model* const models[] = {&model};
 
@@ -133,15 +170,19 @@ static int hebb_on_post(const spk_rule_ctx* ctx, spk_rule_args* a) {
   for (n = 0; n < a->count; ++n) {
     const uint32_t k = a->synapses[n];
     const double since = ((double)a->step - a->pre_state[0][a->groups[n]]) * ctx->dt;
-    if (since <= window && a->weight[k] + A <= w_max) {
+    if (since > window) continue;
+    if (a->weight[k] + A <= w_max) {
       a->weight[k] += A;
+      a->synapse_state[0][k] += 1.0;
+    } else if (CHOICE(ctx, 0) == 1 && a->weight[k] < w_max) {
+      a->weight[k] = w_max;
       a->synapse_state[0][k] += 1.0;
     }
   }
   return SPK_OK;
 }
 
-static const spk_learning_rule rule = {sizeof(spk_learning_rule),
+static const spk_learning_rule rule = {STRUCT_SIZE(spk_learning_rule),
 #ifdef PLUGIN_RULE_DUPLICATE
                                        "stdp",
 #else
@@ -164,7 +205,9 @@ static const spk_learning_rule rule = {sizeof(spk_learning_rule),
 #else
                                        hebb_on_pre,
 #endif
-                                       hebb_on_post};
+                                       hebb_on_post,
+                                       rule_choices,
+                                       1};
 
 static const spk_learning_rule* const rules[] = {&rule};
 
@@ -205,12 +248,13 @@ static int stride_connect(const spk_connection_ctx* ctx, spk_connect_args* a) {
   for (k = 0; k < fan; ++k) {
     for (c = 0; c < copies; ++c)
       if (a->add(a->sink, s) != 0) return SPK_ERROR;
-    s = (s + stride) % ctx->n_source;
+    s = CHOICE(ctx, 0) == 1 ? (s + ctx->n_source - stride % ctx->n_source) % ctx->n_source
+                            : (s + stride) % ctx->n_source;
   }
   return SPK_OK;
 }
 
-static const spk_connection_rule conn = {sizeof(spk_connection_rule),
+static const spk_connection_rule conn = {STRUCT_SIZE(spk_connection_rule),
 #ifdef PLUGIN_CONN_DUPLICATE
                                          "fixed_indegree",
 #else
@@ -223,11 +267,12 @@ static const spk_connection_rule conn = {sizeof(spk_connection_rule),
                                          stride_prepare,
                                          stride_expected,
 #ifdef PLUGIN_CONN_NO_CONNECT
-                                         NULL
+                                         NULL,
 #else
-                                         stride_connect
+                                         stride_connect,
 #endif
-};
+                                         conn_choices,
+                                         1};
 
 static const spk_connection_rule* const conns[] = {&conn};
 
@@ -237,8 +282,10 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
 #else
                                   SPIKELINE_PLUGIN_ABI_MAJOR,
 #endif
-#ifdef PLUGIN_MINOR
+#if defined(PLUGIN_MINOR)
                                   SPIKELINE_PLUGIN_ABI_MINOR + 1,
+#elif defined(PLUGIN_ABI_1_0)
+                                  0,
 #else
                                   SPIKELINE_PLUGIN_ABI_MINOR,
 #endif

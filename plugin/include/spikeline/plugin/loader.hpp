@@ -53,6 +53,15 @@ PluginInfo load_plugin(const std::string& path, Registry& registry);
 // with no plugin file to record or reload.
 PluginInfo register_catalogue(spk_plugin_init_fn init, Registry& registry);
 
+// One parameter row of a catalogue entry as a config gives it in `p` (or
+// the row's default), checked as a population or rule checks it (a list
+// is refused: one value): for code that reads a built-in entry's
+// parameters itself, as the trainer reads lif_discrete's. ConfigError
+// naming `p.item(row.name)` otherwise.
+double resolve_number(const spk_param& row, const ParamMap& p);
+// Likewise for a choice row: the index of the word given.
+std::uint32_t resolve_choice(const spk_choice& row, const ParamMap& p);
+
 // Each of `paths` in order. A file already loaded into `registry` (the same
 // file, whatever the path's spelling) is not loaded twice: a plugin given
 // both with --plugin and in the config's `plugins` list is one plugin.
