@@ -286,7 +286,7 @@ TrainingSpec read_training(const Config& c, const LifDiscreteParams& neuron) {
   t.bptt = learning::BpttParams(p);
   t.bptt.beta = neuron.beta;
   t.bptt.theta = neuron.theta;
-  t.bptt.reset_subtract = neuron.reset == LifDiscreteParams::Reset::subtract;
+  t.bptt.reset_subtract = neuron.reset == LifDiscrete::subtract;
   auto& o = t.optimizer;
   o.kind = one_of(p, "optimizer", "adamw", {"adamw", "sgd"}) == "sgd"
                ? learning::OptimizerParams::Kind::sgd

@@ -19,8 +19,12 @@
 // Per neuron: beta and theta may vary (a distribution or an array in the
 // config; docs/config.md) in `spikeline run`.
 //
-// State variables: u (membrane potential), s (spike of the last step, 0 or 1).
-// Initial values hold at step 0.
+// State variables: u (membrane potential), s (spike of the last step, 0 or
+// 1: a whole number, an int32 counter). Initial values hold at step 0.
+//
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (neurons/src/builtin.cpp), as
+// a plugin's model is: `reset` is a choice parameter (ABI 1.1).
 //
 // References
 //   Perrinet L (2026) Working memory in a recurrent spiking neural network
@@ -30,44 +34,51 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
-#include <vector>
 
-#include "spikeline/engine/model_table.hpp"
+#include "spikeline/engine/params.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline {
 
-struct LifDiscreteParams {
-  enum class Reset { subtract, zero };
+struct LifDiscrete {
+  static constexpr const char* name = "lif_discrete";
+  static constexpr const char* doc =
+      "discrete-time LIF u(t) = beta u(t-1) + I(t) - theta s(t-1), s(t) = [u(t) > theta]; "
+      "dimensionless (working-memory / surrogate-gradient model)";
 
+  enum { beta, theta };
+  static constexpr spk_param params[] = {
+      plugin::param("beta", "", 0.7, "decay per step").at_least(0.0).at_most(1.0).per_neuron(),
+      plugin::param("theta", "", 1.0, "threshold").positive().per_neuron(),
+  };
+  enum { reset };
+  enum Reset : std::uint32_t { subtract, zero };  // the index of each word
+  static constexpr const char* kResets[] = {"subtract", "zero"};
+  static constexpr spk_choice choices[] = {
+      plugin::choice("reset", "u -= theta after a spike, or u = 0 after a spike", kResets)};
+
+  enum { u, s };
+  static constexpr spk_state_var state[] = {
+      plugin::state("u", "", "membrane potential", 0.0),
+      plugin::counter("s", "", "spike of the last step (0 or 1)", 0),
+  };
+  static constexpr spk_bounds state_bounds[] = {plugin::bounds(),
+                                                plugin::bounds().at_least(0.0).at_most(1.0)};
+
+  template <class N>
+  static void update(N& n);
+};
+
+// The parameters of a population as the config gives them, one value each
+// (what the trainer reads: learning/ integrates the same equations),
+// resolved and checked as the population resolves them.
+struct LifDiscreteParams {
   double beta = 0.7;
   double theta = 1.0;
-  Reset reset = Reset::subtract;
+  LifDiscrete::Reset reset = LifDiscrete::subtract;
 
   LifDiscreteParams() = default;
   explicit LifDiscreteParams(const ParamMap& p);
-  // For a population of n neurons: the parameters that vary go to `each`.
-  LifDiscreteParams(const ParamMap& p, std::size_t n, PerNeuron<LifDiscreteParams>& each);
-  static const ParamTable<LifDiscreteParams>& table();
 };
-
-class LifDiscrete final : public TabledPopulation<LifDiscrete> {
- public:
-  explicit LifDiscrete(const ModelContext& ctx);
-
-  void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  static const StateTable<LifDiscrete>& state_table();
-
-  const LifDiscreteParams& params() const { return p_; }
-
- private:
-  PerNeuron<LifDiscreteParams> each_;   // empty: every neuron has p_
-  LifDiscreteParams p_;                 // the values of the parameters that do not vary
-  AlignedVector<double> beta_, theta_;  // with per-neuron parameters, per neuron (else empty)
-  StateArray u_;
-  std::vector<std::uint8_t> s_;
-};
-
-ModelInfo lif_discrete_model();
 
 }  // namespace spikeline
