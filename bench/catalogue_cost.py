@@ -1,13 +1,21 @@
 #!/usr/bin/python3
-"""What the built-in models pay for going through the plugin C ABI
-(issue 21: "the built-in models and rules register through the same
-interface"). iaf_cond_exp (since commit 3c6a82f) and iaf_psc_exp are
-written against the plugin C++ layer and registered by the built-in
-catalogue (plugin::register_catalogue); before, each was a native
-Population subclass. The loop kernel is the same
-code, so the difference is the boundary: the adapter's arguments, the
-function pointer, the layer's dispatch, the spikes reported through the
-ABI buffer and checked.
+"""What the built-in models and rules pay for going through the plugin C
+ABI (issue 21: "the built-in models and rules register through the same
+interface"). iaf_cond_exp (since commit 3c6a82f), iaf_psc_exp,
+lif_discrete and the learning rule stdp are written against the plugin
+C++ layer and registered by the built-in catalogues
+(plugin::register_catalogue); before, each was a native Population or
+PlasticityRule subclass. The arithmetic is the same, so the difference is
+the boundary: the adapter's arguments, the function pointer, the layer's
+dispatch, the spikes reported through the ABI buffer and checked; for a
+rule, one call per event and its weights stored back as float32.
+
+Networks (--examples): coba (examples/coba.toml, 4,000 iaf_cond_exp),
+cuba (examples/cuba.toml, 4,000 iaf_psc_exp), lif (10,000 lif_discrete,
+recurrent fixed_indegree 100 with delays of 1 to 5 steps, Poisson input;
+dt = 1 ms, written here) and coba_stdp (COBA with pair STDP on every
+excitatory synapse, as bench/coba_stdp_cost.py: the rule's events
+dominate what it adds).
 
 Two spikeline binaries, `--before` (a build of the commit before, e.g.
 `git worktree add /tmp/before 3c6a82f~1` and a Release build there) and
@@ -32,6 +40,43 @@ import tempfile
 
 from benchlib import HERE, ROOT, commit, spikeline_output
 
+# 10,000 lif_discrete neurons (the working-memory model) in a sparse
+# recurrent network: the neuron update is a fair share of the loop.
+LIF = """\
+[simulation]
+dt = 1.0
+duration = 10000.0
+seed = 5
+
+[[population]]
+name = "l"
+model = "lif_discrete"
+size = 10000
+params = { beta = 0.9, theta = 1.0 }
+
+[[projection]]
+source = "l"
+target = "l"
+rule = "fixed_indegree"
+indegree = 100
+weight = { distribution = "normal", mean = 0.0, std = 0.03 }
+delay = { distribution = "uniform", low = 1.0, high = 5.0 }
+
+[[stimulus]]
+model = "poisson_input"
+target = "l"
+params = { rate = 10.0, sources = 10, weight = 0.25 }
+"""
+STDP = '{rule="stdp",w_min=0.0,w_max=12.0,A_plus=0.06,A_minus=0.063}'
+EXAMPLES = {
+    "coba": ("iaf_cond_exp", "coba.toml", []),
+    "cuba": ("iaf_psc_exp", "cuba.toml", []),
+    "lif": ("lif_discrete", None, []),
+    "coba_stdp": ("iaf_cond_exp + stdp", "coba.toml",
+                  ["--set", "projection.exc_to_exc.plasticity=" + STDP,
+                   "--set", "projection.exc_to_inh.plasticity=" + STDP]),
+}
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -48,23 +93,26 @@ def main():
     binaries = {"native": args.before, "catalogue": args.after}
     threads = [int(t) for t in args.threads.split(",")]
     examples = args.examples.split(",")
-    models = {"coba": "iaf_cond_exp", "cuba": "iaf_psc_exp"}
+    models = {e: v[0] for e, v in EXAMPLES.items()}
     for e in examples:
         if e not in models:
-            sys.exit("--examples: unknown %r (coba, cuba)" % e)
+            sys.exit("--examples: unknown %r (%s)" % (e, ", ".join(EXAMPLES)))
     cases = [(e, t) for e in examples for t in threads]
     loops = {(b, c): [] for b in binaries for c in cases}
     digests = {e: set() for e in examples}
     spikes = {}
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "o.h5")
+        with open(os.path.join(tmp, "lif.toml"), "w") as f:
+            f.write(LIF)
         for rep in range(args.reps):
             for e, t in cases:
-                config = os.path.join(ROOT, "examples", e + ".toml")
+                _, name, extra = EXAMPLES[e]
+                config = os.path.join(ROOT, "examples", name) if name else os.path.join(tmp, "lif.toml")
                 # Alternate which goes first, so neither always follows the other.
                 for b in (list(binaries) if rep % 2 == 0 else list(binaries)[::-1]):
                     cmd = [binaries[b], "run", config, "--quiet", "--output", out, "--duration",
-                           str(args.duration * 1000.0), "--threads", str(t)]
+                           str(args.duration * 1000.0), "--threads", str(t)] + extra
                     p = subprocess.run(cmd, capture_output=True, text=True)
                     if p.returncode != 0:
                         sys.exit("failed: %s\n%s" % (" ".join(cmd), p.stderr[-3000:]))
@@ -92,18 +140,18 @@ def main():
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "catalogue_cost.json"), "w") as f:
         json.dump(res, f, indent=1)
-    lines = ["# Built-in models native vs through the plugin ABI (the built-in catalogue)", "",
+    lines = ["# Built-in models and rules native vs through the plugin ABI (the built-in catalogues)", "",
              "%s, commit %s against a build of the commit before the change; %.0f s simulated, "
              "%d alternating runs per row; loop time (network building excluded), seconds. "
              "Spikes: %s." % (res["date"], res["commit"], args.duration, args.reps,
                               "; ".join("%s %s (%d spikes)" %
                                         (e, "bit-identical" if identical[e] else "DIFFER",
                                          spikes[e]) for e in examples)), "",
-             "| network | model | threads | native min | catalogue min | ratio | native median | "
+             "| network | model or rule | threads | native min | catalogue min | ratio | native median | "
              "catalogue median | ratio |", "|---|---|---|---|---|---|---|---|---|"]
     for (e, t), r in rows.items():
-        lines.append("| %s 4,000 | %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" %
-                     (e.upper(), models[e], t, r["native_min"], r["catalogue_min"],
+        lines.append("| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" %
+                     (e, models[e], t, r["native_min"], r["catalogue_min"],
                       r["ratio_min"], r["native_median"], r["catalogue_median"],
                       r["ratio_median"]))
     with open(os.path.join(HERE, "results", "catalogue_cost.md"), "w") as f:

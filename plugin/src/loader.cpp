@@ -298,6 +298,8 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
   set_origin(*out, path, d, library);
   out->name = name;
   out->constants_size = r->constants_size;
+  if (r->struct_size >= offsetof(spk_learning_rule, constants_size_of) + sizeof r->constants_size_of)
+    out->constants_size_of = r->constants_size_of;
   out->prepare = r->prepare;
   out->check_weights = r->check_weights;
   out->on_pre = r->on_pre;

@@ -31,19 +31,37 @@ PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, cons
   const Rule& r = *rule_;
   params_ = one_value_params(r.params, p);
   choices_ = resolve_choices(r.choices, p);
-  void* constants = nullptr;
-  constants_raw_ = aligned_zeroed(r.constants_size, constants);
   ctx_.struct_size = sizeof(spk_rule_ctx);
   ctx_.projection = "";
   ctx_.dt = grid.dt();
   ctx_.n_params = static_cast<std::uint32_t>(params_.size());
   ctx_.params = params_.data();
-  ctx_.constants = constants;
+  ctx_.constants = nullptr;
   ctx_.n_choices = static_cast<std::uint32_t>(choices_.size());
   ctx_.choice = choices_.data();
+  std::size_t bytes = r.constants_size;
+  if (r.constants_size_of != nullptr) {
+    // Sized from the parameters (a lookup table): bounded, so that a rule's
+    // arithmetic gone wrong is an error rather than an allocation failure.
+    constexpr std::size_t kMax = std::size_t{1} << 30;
+    bytes = r.constants_size_of(&ctx_);
+    if (bytes > kMax) {
+      throw ConfigError(
+          fmt::format("{}: {}: the rule asks for {} bytes of constants, more than "
+                      "the {} a rule may have",
+                      p.owner(), where(), bytes, kMax));
+    }
+  }
+  void* constants = nullptr;
+  constants_raw_ = aligned_zeroed(bytes, constants);
+  ctx_.constants = constants;
   if (r.prepare != nullptr) {
+    // A built-in's message names the projection's plasticity and the
+    // parameters, as the other built-ins' do.
     refuse_unless_ok([&](char* e, std::size_t n) { return r.prepare(&ctx_, e, n); },
-                     fmt::format("{}: {}: the parameters are refused", p.owner(), where()));
+                     r.builtin
+                         ? p.owner()
+                         : fmt::format("{}: {}: the parameters are refused", p.owner(), where()));
   }
 }
 
@@ -58,7 +76,8 @@ void PluginRule::check_weights(double min, double max, const std::string& projec
   if (rule_->check_weights == nullptr) return;
   refuse_unless_ok(
       [&](char* e, std::size_t n) { return rule_->check_weights(&ctx_, min, max, e, n); },
-      where(projection) + ": the weights are refused");
+      rule_->builtin ? fmt::format("projection '{}'", projection)
+                     : where(projection) + ": the weights are refused");
 }
 
 void PluginRule::bind(unsigned part, const SynapseBlock& block, IndexRange targets,

@@ -23,6 +23,7 @@ struct Rule : Origin {
   std::vector<spk_choice> choices;  // ABI 1.1
   std::vector<spk_state_var> synapse_state, pre_state, post_state;
   std::size_t constants_size = 0;
+  spk_rule_constants_size_fn constants_size_of = nullptr;  // ABI 1.1, may be null
   spk_rule_prepare_fn prepare = nullptr;
   spk_rule_check_fn check_weights = nullptr;
   spk_rule_event_fn on_pre = nullptr;
@@ -48,7 +49,10 @@ class PluginRule final : public PlasticityRule {
   void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
                std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
                Step t) override;
-  std::uint64_t fingerprint() const override { return rule_->fingerprint(rule_->name); }
+  // A built-in rule's is 0, whichever way it is compiled in (as a model's).
+  std::uint64_t fingerprint() const override {
+    return rule_->builtin ? 0 : rule_->fingerprint(rule_->name);
+  }
 
  private:
   // A partition's arrays, and the pointer tables the plugin is handed.

@@ -68,8 +68,10 @@
  *        the chosen indices (`n_choices`, `choice`) to spk_model_ctx,
  *        spk_rule_ctx and spk_connection_ctx; bounds of a model's state
  *        variables (spk_bounds, `state_bounds` appended to
- *        spk_neuron_model). A 1.0 plugin loads unchanged (its descriptors
- *        end before these fields).
+ *        spk_neuron_model); a learning rule's constants sized from its
+ *        parameters (`constants_size_of` appended to spk_learning_rule).
+ *        A 1.0 plugin loads unchanged (its descriptors end before these
+ *        fields).
  *
  * This header compiles as C99 and as C++.
  */
@@ -306,6 +308,11 @@ typedef struct spk_rule_args {
  * run; non-zero: the parameters are refused (a config error naming the
  * projection and the message). */
 typedef int (*spk_rule_prepare_fn)(const spk_rule_ctx* ctx, char* error, size_t error_size);
+/* The bytes of constants a projection's rule needs, from its parameters
+ * (ctx->constants is NULL during the call): for constants whose size
+ * depends on them, a table of exp(-n dt / tau) for n up to 20 tau / dt, say.
+ * Called once per projection before prepare(). */
+typedef size_t (*spk_rule_constants_size_fn)(const spk_rule_ctx* ctx);
 /* Non-zero: initial weights in [min, max] (the projection's weight spec
  * before any synapse is drawn, then the drawn weights of each partition)
  * do not suit the rule; the message says why (a config error). */
@@ -334,6 +341,9 @@ typedef struct spk_learning_rule {
   /* ABI 1.1: the choice parameters (may be NULL, 0). */
   const spk_choice* choices;
   uint32_t n_choices;
+  /* ABI 1.1: the constants' size from the parameters, or NULL:
+   * constants_size bytes. */
+  spk_rule_constants_size_fn constants_size_of;
 } spk_learning_rule;
 
 /* ---- Connection rules ----------------------------------------------------

@@ -40,6 +40,9 @@
 //   static constexpr std::uint32_t each_constants = 2;  // arrays of per-neuron constants
 //   static void prepare(sp::Setup<M>& s);     // fills s.constants() from s.param(k)
 //   static void initialize(sp::Initial<M>& s);  // initial state from the parameters
+// A learning rule may also have a table sized from its parameters (ABI 1.1):
+//   static std::size_t table_size(const sp::RuleSetup<R>& s);  // doubles
+// filled in prepare() through s.table() and read in its events through e.table().
 // A choice parameter reads as the index of the word the config gave
 // (n.choice(k), k its row in `choices`): branch on it outside the loop over
 // neurons, or in prepare(), never per neuron.
@@ -213,6 +216,11 @@ template <class M>
 constexpr std::size_t head_bytes() {
   return has_constants<M> ? sizeof(ConstantsOf<M>) : 0;
 }
+// A learning rule's table, after its Constants on a cache line (ABI 1.1).
+template <class R>
+double* rule_table(void* block) {
+  return reinterpret_cast<double*>(static_cast<char*>(block) + round_to_line(head_bytes<R>()));
+}
 // Per-neuron array k of a block of n neurons.
 template <class M, class T>
 T* each_array(void* block, std::uint32_t n, std::size_t k) {
@@ -352,6 +360,9 @@ class RuleSetup {
   double param(std::size_t k) const { return c_->params[k]; }
   std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
   ConstantsOf<R>& constants() const { return *static_cast<ConstantsOf<R>*>(c_->constants); }
+  // The rule's table (R::table_size(*this) doubles, zeroed), after its
+  // Constants, on a cache line; prepare() fills it.
+  double* table() const { return detail::rule_table<R>(c_->constants); }
 
  private:
   const spk_rule_ctx* c_;
@@ -370,6 +381,8 @@ class RuleEvent {
   const ConstantsOf<R>& constants() const {
     return *static_cast<const ConstantsOf<R>*>(c_->constants);
   }
+  // The table prepare() filled (R::table_size doubles).
+  const double* table() const { return detail::rule_table<R>(c_->constants); }
   // Synapse k's weight (double; stored as float for delivery after the call).
   double& weight(std::uint32_t k) const { return a_->weight[k]; }
   // State variable v of synapse k, of delay group g, of target neuron j.
@@ -602,6 +615,17 @@ int rule_on_post(const spk_rule_ctx* c, spk_rule_args* a) noexcept {
     count = static_cast<std::uint32_t>(std::size(R::member)); \
   }
 
+// The constants of a rule with a table: its Constants, padded to a line,
+// then R::table_size(setup) doubles.
+template <class R>
+std::size_t rule_constants_size(const spk_rule_ctx* c) noexcept {
+  try {
+    return round_to_line(head_bytes<R>()) + 8 * R::table_size(RuleSetup<R>(c));
+  } catch (...) {
+    return SIZE_MAX;  // refused by the simulator as too large
+  }
+}
+
 template <class R>
 constexpr spk_learning_rule describe_learning_rule() {
   static_assert(std::is_trivially_copyable_v<ConstantsOf<R>>,
@@ -617,6 +641,9 @@ constexpr spk_learning_rule describe_learning_rule() {
   SPIKELINE_PLUGIN_DETAIL_TABLE(R, post_state, r.post_state, r.n_post_state)
   describe_choices<R>(r);
   r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
+  if constexpr (requires(const RuleSetup<R>& s) { R::table_size(s); }) {
+    r.constants_size_of = &rule_constants_size<R>;
+  }
   r.prepare = &prepare<R, RuleSetup<R>, spk_rule_ctx>;
   if constexpr (requires(const RuleSetup<R>& s) { R::check_weights(s, 0.0, 0.0); }) {
     r.check_weights = &rule_check<R>;

@@ -130,7 +130,8 @@ static const spk_neuron_model model = {STRUCT_SIZE(spk_neuron_model),
                                        update,
                                        NULL,
                                        model_choices,
-                                       1};
+                                       1,
+                                       NULL};
 
 static const spk_neuron_model* const models[] = {&model};
 
@@ -143,7 +144,7 @@ static const spk_param rule_params[] = {
 #endif
     {"w_max", "", 10.0, -HUGE_VAL, HUGE_VAL, 0, 0, 0, "upper bound"},
 };
-static const spk_state_var rule_synapse[] = {{"count", "", "pairings", 0.0}};
+static const spk_state_var rule_synapse[] = {{"count", "", "pairings", 0.0, SPK_STATE_DOUBLE}};
 #ifdef PLUGIN_RULE_COUNTER
 static const spk_state_var rule_pre[] = {
     {"last", "", "step of the last arrival", -1e9, SPK_STATE_INT32}};
@@ -207,7 +208,8 @@ static const spk_learning_rule rule = {STRUCT_SIZE(spk_learning_rule),
 #endif
                                        hebb_on_post,
                                        rule_choices,
-                                       1};
+                                       1,
+                                       NULL};
 
 static const spk_learning_rule* const rules[] = {&rule};
 

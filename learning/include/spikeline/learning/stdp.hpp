@@ -42,6 +42,15 @@
 // Cost: an arrival touches the synapses of one delay group, a postsynaptic
 // spike the synapses onto that neuron; nothing runs per step. Presynaptic
 // traces are kept per delay group (its synapses share their arrivals).
+// Traces are kept lazily (the value after the last jump and its step:
+// state variables x, x_step per delay group and y, y_step per target), and
+// exp(-n dt / tau) comes from a table of the first 20 tau / dt steps (at
+// least 1,024), computed with the very expression used beyond it.
+//
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (learning/src/builtin.cpp), as
+// a plugin's learning rule is: `pairing` and `weight_dependence` are
+// choice parameters and the table is sized from tau / dt (ABI 1.1).
 //
 // References
 //   Bi GQ, Poo MM (1998) J Neurosci 18:10464.
@@ -50,69 +59,65 @@
 //   Morrison A, Diesmann M, Gerstner W (2008) Biol Cybern 98:459.
 #pragma once
 
-#include <string>
-#include <vector>
+#include <cstddef>
+#include <cstdint>
 
-#include "spikeline/engine/model_table.hpp"
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/plasticity.hpp"
-#include "spikeline/engine/registry.hpp"
-#include "spikeline/learning/trace.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline::learning {
 
-struct StdpParams {
-  enum class Pairing { all, nearest };
-  enum class Dependence { additive, multiplicative };
+struct Stdp : plugin::LearningRule {
+  static constexpr const char* name = "stdp";
+  static constexpr const char* doc =
+      "pair-based STDP with traces: all-to-all or nearest pairing, additive or multiplicative "
+      "(soft-bound) weight dependence";
 
-  double A_plus = 0.01;
-  double A_minus = 0.0105;
-  double tau_plus = 20.0;
-  double tau_minus = 20.0;
-  double w_min = 0.0;
-  double w_max = 1.0;
-  Pairing pairing = Pairing::all;
-  Dependence dependence = Dependence::additive;
-
-  StdpParams() = default;
-  explicit StdpParams(const ParamMap& p);  // validates; ConfigError naming the item
-  static const ParamTable<StdpParams>& table();
-};
-
-class Stdp final : public PlasticityRule {
- public:
-  Stdp(const StdpParams& p, const TimeGrid& grid);
-
-  void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
-            const std::string& projection) override;
-  void check_weights(double min, double max, const std::string& projection) const override;
-  void weights_replaced(unsigned part, const SynapseBlock& block) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(unsigned part, StateArchive& a) override;
-  void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
-  void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
-               std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
-               Step t) override;
-
-  // The double-precision weight of synapse k of partition `part`'s block.
-  double weight(unsigned part, std::uint32_t k) const { return state_[part].w[k]; }
-  const StdpParams& params() const { return p_; }
-
- private:
-  struct PartState {
-    std::vector<double> w;    // per synapse
-    std::vector<Trace> pre;   // per delay group
-    std::vector<Trace> post;  // per owned target
-    NeuronIndex first_target = 0;
+  enum { A_plus, A_minus, tau_plus, tau_minus, w_min, w_max };
+  static constexpr spk_param params[] = {
+      plugin::param("A_plus", "", 0.01, "potentiation amplitude").nonnegative(),
+      plugin::param("A_minus", "", 0.0105, "depression amplitude").nonnegative(),
+      plugin::param("tau_plus", "ms", 20.0, "presynaptic trace time constant").positive(),
+      plugin::param("tau_minus", "ms", 20.0, "postsynaptic trace time constant").positive(),
+      plugin::param("w_min", "", 0.0, "lower weight bound"),
+      plugin::param("w_max", "", 1.0, "upper weight bound (> w_min)"),
   };
-  void store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const;
+  enum { pairing, weight_dependence };
+  enum Pairing : std::uint32_t { all, nearest };
+  enum Dependence : std::uint32_t { additive, multiplicative };
+  static constexpr const char* kPairings[] = {"all", "nearest"};
+  static constexpr const char* kDependences[] = {"additive", "multiplicative"};
+  static constexpr spk_choice choices[] = {
+      plugin::choice("pairing", "spike pairing", kPairings),
+      plugin::choice("weight_dependence",
+                     "hard bounds, or soft bounds (steps scaled by the distance to the bound)",
+                     kDependences),
+  };
 
-  StdpParams p_;
-  Decay decay_plus_;
-  Decay decay_minus_;
-  std::vector<PartState> state_;
+  // The traces, kept lazily: the value just after the last jump, and the
+  // step of that jump.
+  enum { x, x_step };
+  static constexpr spk_state_var pre_state[] = {
+      plugin::state("x", "", "presynaptic trace after the last arrival", 0.0),
+      plugin::state("x_step", "", "step of the last arrival", 0.0),
+  };
+  enum { y, y_step };
+  static constexpr spk_state_var post_state[] = {
+      plugin::state("y", "", "postsynaptic trace after the last spike", 0.0),
+      plugin::state("y_step", "", "step of the last spike", 0.0),
+  };
+
+  struct Constants {
+    double A_plus, A_minus, w_min, w_max;
+    double dt, tau_plus, tau_minus;
+    std::uint32_t n_plus, n_minus;  // the two tables' lengths: decay_plus, then decay_minus
+    bool additive, nearest;
+  };
+  // exp(-n dt / tau) for the first n of each trace (see table_length).
+  static std::size_t table_size(const plugin::RuleSetup<Stdp>& s);
+  static void prepare(plugin::RuleSetup<Stdp>& s);
+  static void check_weights(const plugin::RuleSetup<Stdp>& s, double min, double max);
+  static void on_pre(plugin::Pre<Stdp>& e);
+  static void on_post(plugin::Post<Stdp>& e);
 };
-
-RuleInfo stdp_rule_info();
 
 }  // namespace spikeline::learning
