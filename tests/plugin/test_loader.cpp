@@ -453,6 +453,53 @@ TEST_CASE("state bounds (ABI 1.1): a value set from outside them is refused", "[
   CHECK(pop->state(1, 2, 0) == 1.0);  // unchanged by the refused value
 }
 
+namespace {
+// A rule whose table is sized from its parameter n (ABI 1.1).
+struct TableRule : plugin::LearningRule {
+  static constexpr const char* name = "table_rule";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("n", "", 4.0, "").positive()};
+  struct Constants {
+    std::uint32_t n;
+  };
+  static std::size_t table_size(const plugin::RuleSetup<TableRule>& s) {
+    return static_cast<std::size_t>(s.param(0));
+  }
+  static void prepare(plugin::RuleSetup<TableRule>& s) {
+    s.constants().n = static_cast<std::uint32_t>(s.param(0));
+    for (std::uint32_t k = 0; k < s.constants().n; ++k) s.table()[k] = 0.5 * k;
+  }
+  static void on_pre(plugin::Pre<TableRule>&) {}
+  static void on_post(plugin::Post<TableRule>&) {}
+};
+int table_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
+  return plugin::detail::init<TableRule>("test", "1", out);
+}
+}  // namespace
+
+TEST_CASE("a rule's table sized from its parameters (ABI 1.1)", "[plugin][loader]") {
+  constexpr spk_learning_rule d = plugin::detail::describe_learning_rule<TableRule>();
+  STATIC_REQUIRE(d.constants_size_of != nullptr);
+  // The layer's size: the Constants on their own line, then the table.
+  spk_rule_ctx ctx{};
+  ctx.struct_size = sizeof ctx;
+  const double n[] = {1000.0};
+  ctx.params = n;
+  ctx.n_params = 1;
+  CHECK(d.constants_size_of(&ctx) == 64 + 8 * 1000);
+  // Made through the adapter: prepare() fills all of it (ASan would see an
+  // overflow); a size beyond the bound is refused by name.
+  Registry r;
+  plugin::register_catalogue(&table_catalogue, r);
+  ParamMap p("projection 'p' plasticity");
+  p.set("n", 100000.0);
+  CHECK(r.get_rule("table_rule", "test").make(p, TimeGrid(0.1)) != nullptr);
+  p.set("n", 1e9);
+  REQUIRE_THROWS_WITH(r.get_rule("table_rule", "test").make(p, TimeGrid(0.1)),
+                      Contains("projection 'p' plasticity: rule 'table_rule': the rule asks for "
+                               "8000000064 bytes of constants, more than the 1073741824"));
+}
+
 TEST_CASE("the C++ layer declares choice tables") {
   constexpr spk_neuron_model m = plugin::detail::describe<WithChoices>();
   STATIC_REQUIRE(m.n_choices == 1);
