@@ -3,6 +3,7 @@
 // rules' determinism tests.
 #pragma once
 
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -12,8 +13,37 @@
 #include "../engine/harness.hpp"
 #include "spikeline/engine/plasticity.hpp"
 #include "spikeline/engine/random.hpp"
+#include "spikeline/engine/registry.hpp"
+#include "spikeline/engine/state_archive.hpp"
+#include "spikeline/learning/builtin.hpp"
 
 namespace spikeline::test {
+
+// A built-in rule as a config makes it: through the registry (stdp and
+// triplet_stdp go through the plugin interface's catalogue).
+inline std::unique_ptr<PlasticityRule> make_rule(const std::string& name, const ParamMap& p,
+                                                 double dt = 0.1) {
+  Registry r;
+  register_builtin_rules(r);
+  return r.get_rule(name, "test").make(p, TimeGrid(dt));
+}
+
+// Synapse k's double-precision weight in partition 0, as a rule keeps it
+// (its checkpoint's "w").
+inline double rule_weight(const PlasticityRule& rule, std::size_t k) {
+  MemoryArchive a;
+  // Saving reads the state and changes nothing.
+  const_cast<PlasticityRule&>(rule).checkpoint(0, a);
+  for (const auto& [path, field] : a.fields()) {
+    if (path != "w") continue;
+    REQUIRE(field.elem_size == sizeof(double));
+    double w = 0;
+    std::memcpy(&w, field.bytes.data() + k * sizeof(double), sizeof w);
+    return w;
+  }
+  FAIL("no field w in the rule's checkpoint");
+  return 0;
+}
 
 constexpr double kDt = 0.1;
 

@@ -2,16 +2,12 @@
 // pairs at offsets from -100 to +100 ms, each pairing scheme and weight
 // dependence, with delays that shift the window by exactly the delay.
 #include <cmath>
-#include <cstring>
 
 #include <catch2/catch.hpp>
 
 #include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/random.hpp"
-#include "spikeline/engine/registry.hpp"
-#include "spikeline/engine/state_archive.hpp"
-#include "spikeline/learning/builtin.hpp"
 
 using namespace spikeline;
 using namespace spikeline::test;
@@ -24,30 +20,6 @@ struct {
   double A_plus = 0.01, A_minus = 0.012, tau_plus = 16.8, tau_minus = 33.7, w_min = -1.0,
          w_max = 1.0;
 } const sp;
-
-// The built-in rule as a config makes it: through the registry (stdp goes
-// through the plugin interface's catalogue).
-std::unique_ptr<PlasticityRule> make_stdp(const ParamMap& p) {
-  Registry r;
-  register_builtin_rules(r);
-  return r.get_rule("stdp", "test").make(p, TimeGrid(kDt));
-}
-
-// Synapse k's double-precision weight in partition 0, as the rule keeps it
-// (its checkpoint's "w").
-double rule_weight(PlasticityRule& rule, std::size_t k) {
-  MemoryArchive a;
-  rule.checkpoint(0, a);
-  for (const auto& [path, field] : a.fields()) {
-    if (path != "w") continue;
-    REQUIRE(field.elem_size == sizeof(double));
-    double w = 0;
-    std::memcpy(&w, field.bytes.data() + k * sizeof(double), sizeof w);
-    return w;
-  }
-  FAIL("no field w in the rule's checkpoint");
-  return 0;
-}
 
 ParamMap stdp_params(const std::string& pairing, const std::string& dependence) {
   return params({{"A_plus", 0.01},
@@ -63,9 +35,8 @@ ParamMap stdp_params(const std::string& pairing, const std::string& dependence) 
 // The final weight of one plastic STDP synapse (see pairs.hpp).
 double run_pairs(const ParamMap& rule_params, std::vector<Step> pre, std::vector<Step> post,
                  std::uint32_t delay_steps, double w0, int threads = 1) {
-  return run_plastic_pair(
-      make_stdp(rule_params), pre, post, delay_steps, w0, threads,
-      [](const PlasticityRule& r) { return rule_weight(const_cast<PlasticityRule&>(r), 0); });
+  return run_plastic_pair(make_rule("stdp", rule_params), pre, post, delay_steps, w0, threads,
+                          [](const PlasticityRule& r) { return rule_weight(r, 0); });
 }
 
 }  // namespace
@@ -156,7 +127,7 @@ TEST_CASE("plastic weights are identical at any thread and partition count",
     p.set("w_min", 0.0);
     p.set("w_max", 2.0);
     p.set("A_plus", 0.05);
-    net.set_plasticity(r, make_stdp(p));
+    net.set_plasticity(r, make_rule("stdp", p));
     SimulationOptions opt;
     opt.threads = threads;
     opt.partitions = partitions;
@@ -188,15 +159,16 @@ TEST_CASE("plastic weights are identical at any thread and partition count",
 TEST_CASE("bad STDP parameters and weights out of bounds are clear errors", "[stdp][validation]") {
   ParamMap p = stdp_params("all", "additive");
   p.set("tau_plus", -5.0);
-  CHECK_THROWS_WITH(make_stdp(p), Contains("tau_plus = -5 ms"));
+  CHECK_THROWS_WITH(make_rule("stdp", p), Contains("tau_plus = -5 ms"));
   p = stdp_params("all", "additive");
   p.set("w_min", 2.0);
-  CHECK_THROWS_WITH(make_stdp(p), Contains("w_min = 2 must be below w_max = 1"));
+  CHECK_THROWS_WITH(make_rule("stdp", p), Contains("w_min = 2 must be below w_max = 1"));
   p = stdp_params("al", "additive");
-  CHECK_THROWS_WITH(make_stdp(p), Contains("pairing = 'al'") && Contains("did you mean 'all'"));
+  CHECK_THROWS_WITH(make_rule("stdp", p),
+                    Contains("pairing = 'al'") && Contains("did you mean 'all'"));
   p = stdp_params("all", "additive");
   p.set("A_minus", NAN);
-  CHECK_THROWS_AS(make_stdp(p), ConfigError);
+  CHECK_THROWS_AS(make_rule("stdp", p), ConfigError);
   // An initial weight outside [w_min, w_max] is refused when the run starts.
   CHECK_THROWS_WITH(run_pairs(stdp_params("all", "additive"), {10}, {20}, 1, 1.5),
                     Contains("projection 'plastic'") &&

@@ -6,15 +6,18 @@
 
 #include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
-#include "spikeline/learning/triplet_stdp.hpp"
 
 using namespace spikeline;
 using namespace spikeline::test;
 using Catch::Matchers::Contains;
-using learning::TripletStdp;
-using learning::TripletStdpParams;
 
 namespace {
+
+// The defaults, and what triplet_params() changes.
+struct {
+  double A2_plus = 0.005, A3_plus = 0.006, A2_minus = 0.007, A3_minus = 0.002, tau_plus = 16.8,
+         tau_minus = 33.7, tau_x = 101.0, tau_y = 125.0;
+} const kParams;
 
 // Amplitudes of comparable size, so that every term shows in the result.
 ParamMap triplet_params(const std::string& interaction) {
@@ -29,12 +32,9 @@ ParamMap triplet_params(const std::string& interaction) {
 
 double run(const std::string& interaction, const std::vector<Step>& pre,
            const std::vector<Step>& post) {
-  auto rule =
-      std::make_unique<TripletStdp>(TripletStdpParams(triplet_params(interaction)), TimeGrid(kDt));
   // delay 1 step: arrivals are one step after the pre steps given.
-  return run_plastic_pair(std::move(rule), pre, post, 1, 0.0, 1, [](const PlasticityRule& r) {
-    return dynamic_cast<const TripletStdp&>(r).weight(0, 0);
-  });
+  return run_plastic_pair(make_rule("triplet_stdp", triplet_params(interaction)), pre, post, 1, 0.0,
+                          1, [](const PlasticityRule& r) { return rule_weight(r, 0); });
 }
 
 double e(double ms, double tau) {
@@ -44,7 +44,7 @@ double e(double ms, double tau) {
 }  // namespace
 
 TEST_CASE("post-pre-post: the second potentiation sees the first post spike", "[triplet]") {
-  const TripletStdpParams p(triplet_params("all"));
+  const auto& p = kParams;
   // post at 50 ms, arrival at 60 ms (pre at 59.9), post at 75 ms.
   const double w = run("all", {599}, {500, 750});
   const double expected = -e(10, p.tau_minus) * p.A2_minus +
@@ -53,7 +53,7 @@ TEST_CASE("post-pre-post: the second potentiation sees the first post spike", "[
 }
 
 TEST_CASE("pre-post-pre: the second depression sees the first arrival", "[triplet]") {
-  const TripletStdpParams p(triplet_params("all"));
+  const auto& p = kParams;
   // arrival at 50 ms, post at 58 ms, arrival at 70 ms.
   const double w = run("all", {499, 699}, {580});
   const double expected = e(8, p.tau_plus) * p.A2_plus -
@@ -62,7 +62,7 @@ TEST_CASE("pre-post-pre: the second depression sees the first arrival", "[triple
 }
 
 TEST_CASE("all-to-all sums over earlier spikes, nearest keeps the latest", "[triplet]") {
-  const TripletStdpParams p(triplet_params("all"));
+  const auto& p = kParams;
   // posts at 40 and 50 ms, arrival at 60 ms, post at 75 ms.
   const double w_all = run("all", {599}, {400, 500, 750});
   const double w_near = run("nearest", {599}, {400, 500, 750});
@@ -79,11 +79,14 @@ TEST_CASE("all-to-all sums over earlier spikes, nearest keeps the latest", "[tri
 TEST_CASE("triplet parameters are validated", "[triplet][validation]") {
   ParamMap p = triplet_params("all");
   p.set("tau_y", 0.0);
-  CHECK_THROWS_WITH(TripletStdpParams(p), Contains("tau_y = 0 ms"));
+  CHECK_THROWS_WITH(make_rule("triplet_stdp", p), Contains("tau_y = 0 ms"));
   p = triplet_params("all");
   p.set("A3_minus", -1.0);
-  CHECK_THROWS_WITH(TripletStdpParams(p), Contains("A3_minus = -1"));
-  CHECK_THROWS_WITH(TripletStdpParams(triplet_params("nearst")),
+  CHECK_THROWS_WITH(make_rule("triplet_stdp", p), Contains("A3_minus = -1"));
+  p = triplet_params("all");
+  p.set("w_max", -2.0);
+  CHECK_THROWS_WITH(make_rule("triplet_stdp", p), Contains("w_min = -1 must be below w_max = -2"));
+  CHECK_THROWS_WITH(make_rule("triplet_stdp", triplet_params("nearst")),
                     Contains("did you mean 'nearest'"));
 }
 

@@ -62,6 +62,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "spikeline/learning/lazy_trace.hpp"
 #include "spikeline/plugin.hpp"
 
 namespace spikeline::learning {
@@ -108,11 +109,10 @@ struct Stdp : plugin::LearningRule {
 
   struct Constants {
     double A_plus, A_minus, w_min, w_max;
-    double dt, tau_plus, tau_minus;
-    std::uint32_t n_plus, n_minus;  // the two tables' lengths: decay_plus, then decay_minus
+    DecayTable plus, minus;  // exp(-n dt / tau_plus), exp(-n dt / tau_minus)
     bool additive, nearest;
   };
-  // exp(-n dt / tau) for the first n of each trace (see table_length).
+  // exp(-n dt / tau) for the first steps of each trace (lazy_trace.hpp).
   static std::size_t table_size(const plugin::RuleSetup<Stdp>& s);
   static void prepare(plugin::RuleSetup<Stdp>& s);
   static void check_weights(const plugin::RuleSetup<Stdp>& s, double min, double max);

@@ -32,73 +32,72 @@
 //   w_max            1       (> w_min)
 //   interaction      "all"   "all" or "nearest"
 //
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (learning/src/builtin.cpp), as
+// a plugin's learning rule is; its traces are state variables (r1, r2 and
+// the step of their last jump per delay group; o1, o2 and theirs per
+// target), kept lazily (lazy_trace.hpp).
+//
 // Reference: Pfister JP, Gerstner W (2006) Triplets of spikes in a model of
 // spike timing-dependent plasticity. J Neurosci 26:9673.
 #pragma once
 
-#include <string>
-#include <vector>
+#include <cstddef>
+#include <cstdint>
 
-#include "spikeline/engine/model_table.hpp"
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/plasticity.hpp"
-#include "spikeline/engine/registry.hpp"
-#include "spikeline/learning/trace.hpp"
+#include "spikeline/learning/lazy_trace.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline::learning {
 
-struct TripletStdpParams {
-  double A2_plus = 5e-10;
-  double A3_plus = 6.2e-3;
-  double A2_minus = 7e-3;
-  double A3_minus = 2.3e-4;
-  double tau_plus = 16.8;
-  double tau_minus = 33.7;
-  double tau_x = 101.0;
-  double tau_y = 125.0;
-  double w_min = 0.0;
-  double w_max = 1.0;
-  bool nearest = false;
+struct TripletStdp : plugin::LearningRule {
+  static constexpr const char* name = "triplet_stdp";
+  static constexpr const char* doc =
+      "triplet STDP (Pfister and Gerstner 2006), all-to-all or nearest-spike";
 
-  TripletStdpParams() = default;
-  explicit TripletStdpParams(const ParamMap& p);
-  static const ParamTable<TripletStdpParams>& table();
-};
-
-class TripletStdp final : public PlasticityRule {
- public:
-  TripletStdp(const TripletStdpParams& p, const TimeGrid& grid);
-
-  void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
-            const std::string& projection) override;
-  void check_weights(double min, double max, const std::string& projection) const override;
-  void weights_replaced(unsigned part, const SynapseBlock& block) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(unsigned part, StateArchive& a) override;
-  void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
-  void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
-               std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
-               Step t) override;
-
-  double weight(unsigned part, std::uint32_t k) const { return state_[part].w[k]; }
-
- private:
-  struct PartState {
-    std::vector<double> w;
-    std::vector<Trace> r1, r2;  // per delay group
-    std::vector<Trace> o1, o2;  // per owned target
-    NeuronIndex first_target = 0;
+  enum { A2_plus, A3_plus, A2_minus, A3_minus, tau_plus, tau_minus, tau_x, tau_y, w_min, w_max };
+  static constexpr spk_param params[] = {
+      plugin::param("A2_plus", "", 5e-10, "pair potentiation").nonnegative(),
+      plugin::param("A3_plus", "", 6.2e-3, "triplet potentiation").nonnegative(),
+      plugin::param("A2_minus", "", 7e-3, "pair depression").nonnegative(),
+      plugin::param("A3_minus", "", 2.3e-4, "triplet depression").nonnegative(),
+      plugin::param("tau_plus", "ms", 16.8, "fast presynaptic trace r1").positive(),
+      plugin::param("tau_minus", "ms", 33.7, "fast postsynaptic trace o1").positive(),
+      plugin::param("tau_x", "ms", 101.0, "slow presynaptic trace r2").positive(),
+      plugin::param("tau_y", "ms", 125.0, "slow postsynaptic trace o2").positive(),
+      plugin::param("w_min", "", 0.0, "lower weight bound"),
+      plugin::param("w_max", "", 1.0, "upper weight bound (> w_min)"),
   };
-  void store(SynapseBlock& block, PartState& s, std::uint32_t k, double w) const;
+  enum { interaction };
+  enum Interaction : std::uint32_t { all, nearest };
+  static constexpr const char* kInteractions[] = {"all", "nearest"};
+  static constexpr spk_choice choices[] = {
+      plugin::choice("interaction", "spike interaction", kInteractions)};
 
-  TripletStdpParams p_;
-  Decay decay_plus_;
-  Decay decay_minus_;
-  Decay decay_x_;
-  Decay decay_y_;
-  std::vector<PartState> state_;
+  // Both traces of a side jump together: one step of the last jump each.
+  enum { r1, r2, r_step };
+  static constexpr spk_state_var pre_state[] = {
+      plugin::state("r1", "", "fast presynaptic trace after the last arrival", 0.0),
+      plugin::state("r2", "", "slow presynaptic trace after the last arrival", 0.0),
+      plugin::state("r_step", "", "step of the last arrival", 0.0),
+  };
+  enum { o1, o2, o_step };
+  static constexpr spk_state_var post_state[] = {
+      plugin::state("o1", "", "fast postsynaptic trace after the last spike", 0.0),
+      plugin::state("o2", "", "slow postsynaptic trace after the last spike", 0.0),
+      plugin::state("o_step", "", "step of the last spike", 0.0),
+  };
+
+  struct Constants {
+    double A2_plus, A3_plus, A2_minus, A3_minus, w_min, w_max;
+    DecayTable plus, minus, x, y;  // exp(-n dt / tau) of r1, o1, r2, o2
+    bool nearest;
+  };
+  static std::size_t table_size(const plugin::RuleSetup<TripletStdp>& s);
+  static void prepare(plugin::RuleSetup<TripletStdp>& s);
+  static void check_weights(const plugin::RuleSetup<TripletStdp>& s, double min, double max);
+  static void on_pre(plugin::Pre<TripletStdp>& e);
+  static void on_post(plugin::Post<TripletStdp>& e);
 };
-
-RuleInfo triplet_stdp_rule_info();
 
 }  // namespace spikeline::learning
