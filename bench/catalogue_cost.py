@@ -13,9 +13,9 @@ rule, one call per event and its weights stored back as float32.
 Networks (--examples): coba (examples/coba.toml, 4,000 iaf_cond_exp),
 cuba (examples/cuba.toml, 4,000 iaf_psc_exp), lif (10,000 lif_discrete,
 recurrent fixed_indegree 100 with delays of 1 to 5 steps, Poisson input;
-dt = 1 ms, written here) and coba_stdp (COBA with pair STDP on every
+dt = 1 ms, written here), coba_stdp (COBA with pair STDP on every
 excitatory synapse, as bench/coba_stdp_cost.py: the rule's events
-dominate what it adds).
+dominate what it adds) and coba_triplet (the same with triplet_stdp).
 
 Two spikeline binaries, `--before` (a build of the commit before, e.g.
 `git worktree add /tmp/before 3c6a82f~1` and a Release build there) and
@@ -68,6 +68,8 @@ target = "l"
 params = { rate = 10.0, sources = 10, weight = 0.25 }
 """
 STDP = '{rule="stdp",w_min=0.0,w_max=12.0,A_plus=0.06,A_minus=0.063}'
+TRIPLET = ('{rule="triplet_stdp",w_min=0.0,w_max=12.0,A2_plus=0.05,A3_plus=0.02,A2_minus=0.06,'
+           'A3_minus=0.002}')
 EXAMPLES = {
     "coba": ("iaf_cond_exp", "coba.toml", []),
     "cuba": ("iaf_psc_exp", "cuba.toml", []),
@@ -75,6 +77,9 @@ EXAMPLES = {
     "coba_stdp": ("iaf_cond_exp + stdp", "coba.toml",
                   ["--set", "projection.exc_to_exc.plasticity=" + STDP,
                    "--set", "projection.exc_to_inh.plasticity=" + STDP]),
+    "coba_triplet": ("iaf_cond_exp + triplet_stdp", "coba.toml",
+                     ["--set", "projection.exc_to_exc.plasticity=" + TRIPLET,
+                      "--set", "projection.exc_to_inh.plasticity=" + TRIPLET]),
 }
 
 
