@@ -27,12 +27,16 @@ building excluded) are reported as minimum and median and their ratios.
 
     /usr/bin/python3 bench/catalogue_cost.py --before /tmp/before/build/tools/spikeline [--reps 10]
 
-Writes bench/results/catalogue_cost.md and .json.
+Writes bench/results/catalogue_cost.md and .json (coba, cuba: iaf_cond_exp
+and iaf_psc_exp against 3c6a82f~1); lif_discrete, stdp and triplet_stdp
+moved later, measured with `--examples lif,coba_stdp,coba_triplet
+--results catalogue_cost_rules` against a build of 5f6f38d.
 """
 import argparse
 import datetime
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -83,6 +87,21 @@ EXAMPLES = {
 }
 
 
+def instructions(binary, config, extra, seconds, tmp):
+    """The instructions of Simulator::run_until (inclusive) for `seconds`
+    simulated at 1 thread, under callgrind."""
+    out = os.path.join(tmp, "cg.out")
+    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary, "run",
+                    config, "--quiet", "--output", os.path.join(tmp, "cg.h5"), "--threads", "1",
+                    "--duration", str(seconds * 1000.0)] + extra, capture_output=True, check=True)
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], capture_output=True,
+                         text=True).stdout
+    for line in ann.splitlines():
+        if "Simulator::run_until" in line:
+            return int(re.match(r"\s*([\d,]+)", line).group(1).replace(",", ""))
+    sys.exit("run_until not found in the profile")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--before", required=True, help="spikeline built before the change")
@@ -91,6 +110,12 @@ def main():
     ap.add_argument("--duration", type=float, default=10.0, help="simulated seconds")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--examples", default="coba,cuba")
+    ap.add_argument("--callgrind", type=float, default=0.0, metavar="SECONDS",
+                    help="also count the instructions of Simulator::run_until for this many "
+                         "simulated seconds at 1 thread under callgrind (what a busy machine "
+                         "does not disturb)")
+    ap.add_argument("--results", default="catalogue_cost",
+                    help="bench/results/<this>.md and .json (one file per change measured)")
     args = ap.parse_args()
     for b in (args.before, args.after):
         if not os.access(b, os.X_OK):
@@ -127,6 +152,14 @@ def main():
                     spikes[e] = n
                     print("rep %d %s %-9s %d thread(s): loop %.3f s, %d spikes, digest %s" %
                           (rep + 1, e, b, t, summary["loop_s"], n, digest), flush=True)
+        counts = {}
+        if args.callgrind > 0:
+            for e in examples:
+                _, name, extra = EXAMPLES[e]
+                config = os.path.join(ROOT, "examples", name) if name else os.path.join(tmp, "lif.toml")
+                for b in binaries:
+                    counts[(b, e)] = instructions(binaries[b], config, extra, args.callgrind, tmp)
+                    print("callgrind %s %s: %d instructions" % (e, b, counts[(b, e)]), flush=True)
     identical = {e: len(digests[e]) == 1 for e in examples}
     if not all(identical.values()):
         print("WARNING: the spikes differ: %s" % digests, file=sys.stderr)
@@ -143,7 +176,10 @@ def main():
            "spikes": spikes, "spikes_identical": identical,
            "cases": {"%s/%d" % c: r for c, r in rows.items()}}
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "catalogue_cost.json"), "w") as f:
+    if counts:
+        res["callgrind"] = {"seconds": args.callgrind,
+                            "instructions": {"%s/%s" % k: v for k, v in counts.items()}}
+    with open(os.path.join(HERE, "results", args.results + ".json"), "w") as f:
         json.dump(res, f, indent=1)
     lines = ["# Built-in models and rules native vs through the plugin ABI (the built-in catalogues)", "",
              "%s, commit %s against a build of the commit before the change; %.0f s simulated, "
@@ -159,7 +195,14 @@ def main():
                      (e, models[e], t, r["native_min"], r["catalogue_min"],
                       r["ratio_min"], r["native_median"], r["catalogue_median"],
                       r["ratio_median"]))
-    with open(os.path.join(HERE, "results", "catalogue_cost.md"), "w") as f:
+    if counts:
+        lines += ["", "Instructions of `Simulator::run_until` under callgrind, %g s simulated at 1 "
+                  "thread (independent of the machine's load):" % args.callgrind, "",
+                  "| network | model or rule | native | catalogue | ratio |", "|---|---|---|---|---|"]
+        for e in examples:
+            n, k = counts[("native", e)], counts[("catalogue", e)]
+            lines.append("| %s | %s | %.4g | %.4g | %.3f |" % (e, models[e], n, k, k / n))
+    with open(os.path.join(HERE, "results", args.results + ".md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
 
