@@ -9,6 +9,7 @@
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/model_table.hpp"
+#include "spikeline/engine/random.hpp"
 #include "spikeline/engine/state_archive.hpp"
 
 namespace spikeline::plugin::detail {
@@ -130,6 +131,16 @@ std::uint64_t Origin::fingerprint(const std::string& entry) const {
   return h.value();
 }
 
+namespace {
+// spk_model_ctx::uniform: the population's model-noise stream, one entity
+// per neuron (as the built-in izhikevich drew its noise before it moved).
+void population_uniform(const spk_model_ctx* c, std::uint64_t counter, std::uint32_t first,
+                        std::uint32_t count, double* out) {
+  uniform_per_entity(c->seed, stream_id(StreamKind::model_noise, c->index), first, counter, count,
+                     out);
+}
+}  // namespace
+
 PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const ModelContext& ctx)
     : Population(ctx.size), model_(std::move(model)), population_(ctx.name), dt_(ctx.grid.dt()) {
   const Model& m = *model_;
@@ -193,6 +204,7 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
   ctx_.constants = constants;
   ctx_.n_choices = static_cast<std::uint32_t>(choices_.size());
   ctx_.choice = choices_.data();
+  ctx_.uniform = &population_uniform;
 
   if (m.prepare != nullptr) {
     // A built-in's message names the population and the parameter itself,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/random.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/engine/state_archive.hpp"
 #include "spikeline/neurons/builtin.hpp"
@@ -498,6 +499,50 @@ TEST_CASE("a rule's table sized from its parameters (ABI 1.1)", "[plugin][loader
   REQUIRE_THROWS_WITH(r.get_rule("table_rule", "test").make(p, TimeGrid(0.1)),
                       Contains("projection 'p' plasticity: rule 'table_rule': the rule asks for "
                                "8000000064 bytes of constants, more than the 1073741824"));
+}
+
+namespace {
+// A model whose state is its neurons' noise of the last step (ABI 1.1).
+struct Noisy {
+  static constexpr const char* name = "noisy";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("p", "", 1.0, "")};
+  static constexpr spk_state_var state[] = {plugin::state("x", "", "", 0.0)};
+  template <class N>
+  static void update(N& n) {
+    n.uniform(static_cast<std::uint64_t>(n.step()), n.begin(), n.end() - n.begin(),
+              n.state(0) + n.begin());
+  }
+};
+int noisy_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
+  return plugin::detail::init<Noisy>("test", "1", out);
+}
+}  // namespace
+
+TEST_CASE("a model's noise streams (ABI 1.1): each neuron's own, whatever the ranges",
+          "[plugin][loader]") {
+  Registry r;
+  plugin::register_catalogue(&noisy_catalogue, r);
+  const TimeGrid grid(0.1);
+  const std::uint64_t seed = 42;
+  const std::uint32_t index = 3;  // the population's index: its stream
+  auto pop = r.get("noisy", "test").make_population({"p", 10, ParamMap("p"), grid, seed, index});
+  std::vector<float> ex(10, 0.0f), in(10, 0.0f);
+  std::vector<NeuronIndex> fired;
+  SpikeSink sink(fired);
+  for (Step t : {1, 2, 1000}) {
+    // Two ranges, as two partitions would call them.
+    pop->update(t, {0, 3}, InputView{ex.data(), in.data(), nullptr}, sink);
+    pop->update(t, {3, 10}, InputView{ex.data(), in.data(), nullptr}, sink);
+    for (NeuronIndex i = 0; i < 10; ++i) {
+      RandomStream want(seed, stream_id(StreamKind::model_noise, index), i,
+                        static_cast<std::uint64_t>(t));
+      const double u = pop->state(0, i, t);
+      CHECK(u == want.uniform());
+      CHECK((u > 0 && u < 1));
+    }
+  }
+  CHECK(pop->state(0, 0, 1000) != pop->state(0, 1, 1000));
 }
 
 TEST_CASE("the C++ layer declares choice tables") {

@@ -69,7 +69,9 @@
  *        spk_rule_ctx and spk_connection_ctx; bounds of a model's state
  *        variables (spk_bounds, `state_bounds` appended to
  *        spk_neuron_model); a learning rule's constants sized from its
- *        parameters (`constants_size_of` appended to spk_learning_rule).
+ *        parameters (`constants_size_of` appended to spk_learning_rule);
+ *        per-neuron random streams for a model's noise (`uniform`
+ *        appended to spk_model_ctx).
  *        A 1.0 plugin loads unchanged (its descriptors end before these
  *        fields).
  *
@@ -176,6 +178,15 @@ typedef struct spk_model_ctx {
   /* ABI 1.1: choice[k] is the index (into the row's choices) of choice k. */
   uint32_t n_choices;
   const uint32_t* choice;
+  /* ABI 1.1: each neuron's own random stream, counter-based: writes to
+   * out[j] (j < count) the number of neuron first + j for `counter` (the
+   * step, say), uniform on (0, 1). The stream is keyed by (the simulation
+   * seed, this population's model-noise stream, the neuron, the counter),
+   * so a number depends on nothing else: not the thread count, the
+   * partitions, the call's range or the order of calls. update() may call
+   * it concurrently for disjoint ranges. */
+  void (*uniform)(const struct spk_model_ctx* ctx, uint64_t counter, uint32_t first,
+                  uint32_t count, double* out);
 } spk_model_ctx;
 
 /* One call of update(): a range of neurons for one step. */

@@ -305,6 +305,12 @@ class Neurons {
   }
   // The index of the word choice parameter k holds.
   std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
+  // Neuron first + j's own uniform number on (0, 1) for `counter` (the
+  // step), into out[j], j < count: a counter-based stream per neuron, the
+  // same whatever the threads or partitions (ABI 1.1).
+  void uniform(std::uint64_t counter, std::uint32_t first, std::uint32_t count, double* out) const {
+    c_->uniform(c_, counter, first, count, out);
+  }
   // State variable k: a double array (sp::state rows) or an int32_t array
   // (sp::counter rows), indexed by neuron.
   double* state(std::size_t k) const { return static_cast<double*>(a_->state[k]); }

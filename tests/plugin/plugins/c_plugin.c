@@ -153,11 +153,13 @@ static const spk_state_var rule_pre[] = {
     {"last", "", "step of the last arrival", -1e9, SPK_STATE_DOUBLE}};
 #endif
 
+#ifndef PLUGIN_RULE_NO_ON_PRE
 static int hebb_on_pre(const spk_rule_ctx* ctx, spk_rule_args* a) {
   (void)ctx;
   a->pre_state[0][a->group] = (double)a->step;
   return SPK_OK;
 }
+#endif
 
 static int hebb_on_post(const spk_rule_ctx* ctx, spk_rule_args* a) {
   const double A = ctx->params[0], window = ctx->params[1], w_max = ctx->params[2];

@@ -44,6 +44,11 @@
 // State variables: V_m (mV), U_m. Initial values hold at step 0; by default
 // V_m = c and U_m = b c (as in Izhikevich's code), each neuron's own.
 //
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (neurons/src/builtin.cpp), as
+// a plugin's model is: `integration` is a choice and the noise comes from
+// the per-neuron streams the interface hands a model (ABI 1.1).
+//
 // References
 //   Izhikevich EM (2003) Simple model of spiking neurons. IEEE Trans Neural
 //   Netw 14:1569.
@@ -52,59 +57,49 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
-#include <string>
-#include <vector>
 
-#include "spikeline/engine/model_table.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline {
 
-struct IzhikevichParams {
-  enum class Integration { half_steps, euler };
+struct Izhikevich {
+  static constexpr const char* name = "izhikevich";
+  static constexpr const char* doc =
+      "Izhikevich (2003) simple model, two half-steps of v per step as in Izhikevich (2007); "
+      "weights are current pulses held for one step; optional uniform noise current";
 
-  double a = 0.02;
-  double b = 0.2;
-  double c = -65.0;
-  double d = 8.0;
-  double V_th = 30.0;
-  double I_e = 0.0;
-  double noise_amplitude = 0.0;
-  Integration integration = Integration::half_steps;
+  enum { a, b, c, d, V_th, I_e, noise_amplitude };
+  static constexpr spk_param params[] = {
+      plugin::param("a", "", 0.02, "time scale of the recovery variable u").per_neuron(),
+      plugin::param("b", "", 0.2, "sensitivity of u to v").per_neuron(),
+      plugin::param("c", "mV", -65.0, "reset value of v (< V_th)").per_neuron(),
+      plugin::param("d", "", 8.0, "increment of u at a spike").per_neuron(),
+      plugin::param("V_th", "mV", 30.0, "spike cut-off (peak) value of v").per_neuron(),
+      plugin::param("I_e", "", 0.0, "constant input current (model units)").per_neuron(),
+      plugin::param("noise_amplitude", "", 0.0,
+                    "A: each step adds a current A (U(0,1) - 0.5) per neuron")
+          .nonnegative(),
+  };
+  enum { integration };
+  enum Integration : std::uint32_t { half_steps, euler };
+  static constexpr const char* kIntegrations[] = {"half_steps", "euler"};
+  static constexpr spk_choice choices[] = {
+      plugin::choice("integration", "two steps of dt/2 for v, or one Euler step", kIntegrations)};
 
-  IzhikevichParams() = default;
-  explicit IzhikevichParams(const ParamMap& p);
-  // For a population of n neurons: the parameters that vary go to `each`.
-  IzhikevichParams(const ParamMap& p, std::size_t n, PerNeuron<IzhikevichParams>& each);
-  static const ParamTable<IzhikevichParams>& table();
+  enum { V_m, U_m };
+  static constexpr spk_state_var state[] = {
+      plugin::state("V_m", "mV", "membrane potential v", -65.0),
+      plugin::state("U_m", "", "recovery variable u", -13.0),
+  };
 
- private:
-  template <class Item>
-  static void check(const IzhikevichParams& s, Item item);
+  // When some parameter varies, a to I_e per neuron (the loop's coefficients).
+  enum { kA, kB, kC, kD, kVth, kIe, kEachCount };
+  static constexpr std::uint32_t each_constants = kEachCount;
+
+  static void prepare(plugin::Setup<Izhikevich>& s);
+  static void initialize(plugin::Initial<Izhikevich>& s);
+  template <class N>
+  static void update(N& n);
 };
-
-class Izhikevich final : public TabledPopulation<Izhikevich> {
- public:
-  explicit Izhikevich(const ModelContext& ctx);
-
-  void update(Step t, IndexRange r, const InputView& in, SpikeSink& out) override;
-  // The noise needs no checkpoint counter: it is drawn from the stream at (neuron, step).
-  static const StateTable<Izhikevich>& state_table();
-
-  const IzhikevichParams& params() const { return p_; }
-
- private:
-  PerNeuron<IzhikevichParams> each_;  // empty: every neuron has p_
-  IzhikevichParams p_;                // the values of the parameters that do not vary
-  struct {
-    AlignedVector<double> a, b, c, d, V_th, I_e;
-  } coefs_;  // with per-neuron parameters, each of them per neuron (else empty)
-  double dt_;
-  std::uint64_t seed_;
-  std::uint32_t noise_stream_;
-  StateArray v_, u_;
-};
-
-ModelInfo izhikevich_model();
 
 }  // namespace spikeline
