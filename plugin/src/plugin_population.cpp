@@ -29,6 +29,18 @@ std::string range_text(const spk_bounds& p) {
   return "";
 }
 
+// What set_state accepts, in words: an unbounded variable (sp::bounds())
+// still refuses NaN and the infinities its open ends exclude.
+std::string state_range_text(const spk_bounds& p) {
+  const std::string range = range_text(p);
+  if (range.empty()) {
+    return p.min_inclusive || p.max_inclusive ? "a number" : "a finite number";
+  }
+  const bool open_low = p.min == -HUGE_VAL && !p.min_inclusive;
+  const bool open_high = p.max == HUGE_VAL && !p.max_inclusive;
+  return open_low || open_high ? fmt::format("finite and {}", range) : range;
+}
+
 bool in_range(const spk_bounds& p, double v) {
   if (std::isnan(v)) return false;
   if (std::isinf(v)) {
@@ -281,7 +293,7 @@ void PluginPopulation::set_state(std::size_t var, NeuronIndex i, double value) {
   if (!model_->state_bounds.empty() && !in_range(model_->state_bounds[var], value)) {
     throw ConfigError(
         fmt::format("{}: state variable {} of neuron {} = {} is invalid: it must be {}", where(),
-                    infos_[var].name, i, value, range_text(model_->state_bounds[var])));
+                    infos_[var].name, i, value, state_range_text(model_->state_bounds[var])));
   }
   if (!whole(var)) {
     state_[var][i] = value;

@@ -446,7 +446,10 @@ TEST_CASE("state bounds (ABI 1.1): a value set from outside them is refused", "[
   CHECK(pop->state(1, 2, 0) == 1.0);
   REQUIRE_THROWS_WITH(pop->set_state(0, 1, -1.0),
                       Contains("model 'with_bounds' (population 'p'): state variable x of neuron 1 "
-                               "= -1 is invalid: it must be > -1"));
+                               "= -1 is invalid: it must be finite and > -1"));
+  // Its open upper end refuses an infinity too.
+  REQUIRE_THROWS_WITH(pop->set_state(0, 1, INFINITY),
+                      Contains("x of neuron 1 = inf is invalid: it must be finite and > -1"));
   REQUIRE_THROWS_WITH(
       pop->set_state(1, 2, 2.0),
       Contains("state variable flag of neuron 2 = 2 is invalid: it must be in [0, 1]"));
