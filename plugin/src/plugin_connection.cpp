@@ -1,6 +1,7 @@
 #include "plugin_connection.hpp"
 
 #include <cmath>
+#include <numeric>
 
 #include "spikeline/engine/error.hpp"
 
@@ -39,6 +40,17 @@ std::uint64_t binomial(void* s, std::uint64_t n, double p) {
 // The sink of one call: the caller's vector.
 int add(void* sink, std::uint64_t source) {
   static_cast<std::vector<std::uint64_t>*>(sink)->push_back(source);
+  return SPK_OK;
+}
+// A range of sources; refused when reversed or larger than any projection
+// (4e9 synapses: validate()), before anything is allocated. Sources out of
+// the projection's range are refused by name afterwards, as add()'s.
+int add_range(void* sink, std::uint64_t first, std::uint64_t last) {
+  if (first > last || last - first > (std::uint64_t{1} << 32)) return SPK_ERROR;
+  auto& out = *static_cast<std::vector<std::uint64_t>*>(sink);
+  const std::size_t at = out.size();
+  out.resize(at + (last - first));
+  std::iota(out.begin() + static_cast<std::ptrdiff_t>(at), out.end(), first);
   return SPK_OK;
 }
 
@@ -82,7 +94,10 @@ std::string PluginPairRule::describe() const {
 
 void PluginPairRule::sources(std::uint64_t target, RandomStream& rng,
                              std::vector<std::uint64_t>& out) const {
-  char error[1024] = {0};
+  // Called once per target (a million times for one_to_one onto a million
+  // neurons): the buffer is cleared, not zeroed.
+  char error[1024];
+  error[0] = '\0';
   spk_connect_args a{};
   a.struct_size = sizeof(spk_connect_args);
   a.target = target;
@@ -91,6 +106,7 @@ void PluginPairRule::sources(std::uint64_t target, RandomStream& rng,
   a.add = &add;
   a.error = error;
   a.error_size = sizeof error;
+  a.add_range = &add_range;
   const int status = rule_->connect(&ctx_, &a);
   error[sizeof error - 1] = '\0';
   if (status != SPK_OK) {

@@ -1,5 +1,7 @@
 #include "spikeline/synapses/connect.hpp"
 
+#include "builtin.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <limits>
@@ -185,8 +187,8 @@ void register_builtin_connection_rules(Registry& r) {
   auto add = [&](const char* name, const char* summary, std::vector<ParamInfo> params) {
     r.add_connection_rule({name, summary, "", "", std::move(params), nullptr});
   };
-  add("one_to_one", "source i -> target i (the sizes must match)", {});
-  add("all_to_all", "every (source, target) pair", {});
+  // one_to_one and all_to_all: through the plugin interface, with a factory.
+  detail::register_catalogue_rules(r);
   add("fixed_probability", "every pair independently with probability p",
       {ParamInfo("p", "", NAN, "connection probability, in [0, 1] (required)")});
   add("fixed_indegree", "each target gets `indegree` sources drawn uniformly",
@@ -328,6 +330,35 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
 
 namespace {
 
+// A growing list of synapse records that are written before they are read:
+// unlike a vector's resize, extending it neither zeroes them nor calls out
+// of line (make_pair_rule_targets extends it once per target: a million
+// times for one_to_one onto a million neurons).
+class RecordBuffer {
+ public:
+  void reserve(std::size_t n) {
+    if (n > capacity_) grow(n);
+  }
+  // Room for n more records after the last; end_at() says how many were used.
+  SynapseRecord* extend(std::size_t n) {
+    if (size_ + n > capacity_) grow(std::max(size_ + n, 2 * capacity_));
+    return data_.get() + size_;
+  }
+  void end_at(const SynapseRecord* end) { size_ = static_cast<std::size_t>(end - data_.get()); }
+  std::size_t size() const { return size_; }
+  std::span<const SynapseRecord> span() const { return {data_.get(), size_}; }
+
+ private:
+  void grow(std::size_t n) {
+    auto more = std::make_unique_for_overwrite<SynapseRecord[]>(n);
+    if (size_ > 0) std::copy_n(data_.get(), size_, more.get());
+    data_ = std::move(more);
+    capacity_ = n;
+  }
+  std::unique_ptr<SynapseRecord[]> data_;
+  std::size_t size_ = 0, capacity_ = 0;
+};
+
 // A projection's rule as a SynapseSource: the synapses onto a range of
 // targets, made slice by slice (about kSlice synapses each, the chunks of a
 // slice in parallel), so that no list of the whole projection is made.
@@ -346,6 +377,7 @@ class RuleSource final : public SynapseSource {
         seed_(ctx.seed),
         projection_(ctx.projection_index) {
     validate(spec_, context());
+    if (detail::in_catalogue(spec_.rule)) spec_.pair_rule = detail::make_catalogue_rule(spec_, ctx);
     emit_.emplace(spec_, context());
     if (spec_.rule == Rule::fixed_total_number) count_per_target();
   }
@@ -380,8 +412,13 @@ class RuleSource final : public SynapseSource {
           1, static_cast<std::uint64_t>(static_cast<double>(kSlice) / std::max(1.0, per_target)));
       std::vector<SynapseRecord> out;
       for (std::uint64_t a = first; a < last; a += step) {
+        const std::uint64_t b = std::min<std::uint64_t>(last, a + step);
+        if (spec_.pair_rule) {
+          make_pair_rule_targets(a, b, sink, values);
+          continue;
+        }
         out.clear();
-        make_targets(a, std::min<std::uint64_t>(last, a + step), out, values);
+        make_targets(a, b, out, values);
         if (!out.empty()) sink(out);
       }
       return;
@@ -424,9 +461,11 @@ class RuleSource final : public SynapseSource {
   // each target's sources from its own stream. The same distribution as
   // drawing every pair uniformly, and a range of targets is made alone.
   void count_per_target();
-  // Rule::plugin: the synapses onto targets [a, b), from the PairRule.
-  void make_plugin_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
-                           bool values) const;
+  // A rule drawn through a PairRule (a plugin's, or the catalogue's:
+  // builtin.cpp): the synapses onto targets [a, b), handed to the sink in
+  // target order, chunk by chunk (no copy into one list).
+  void make_pair_rule_targets(std::uint64_t a, std::uint64_t b, const Sink& sink,
+                              bool values) const;
   // Appends the synapses onto targets [a, b), in order (by_target rules).
   // Without `values`, weights and delays are left out (Emitter::pair_only).
   void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
@@ -477,36 +516,6 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<Syna
   const std::size_t base = out.size();
   auto at = [&](std::uint64_t k) { return out.data() + base + k; };
   switch (spec_.rule) {
-    case Rule::one_to_one: {
-      if (no_self) break;
-      out.resize(base + n * taps);
-      for_chunks(n, chunk_entities(static_cast<double>(taps)),
-                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                   SynapseRecord* p = at(first * taps);
-                   for (std::uint64_t i = a + first; i < a + last; ++i) {
-                     auto vals = values_for(i);
-                     p = put(p, static_cast<NeuronIndex>(i), static_cast<NeuronIndex>(i), vals);
-                   }
-                 });
-      break;
-    }
-    case Rule::all_to_all: {
-      // Pairs onto targets [0, t): ns each, less the autapses skipped.
-      auto pairs_before = [&](std::uint64_t t) { return t * ns - (no_self ? std::min(t, ns) : 0); };
-      out.resize(base + (pairs_before(b) - pairs_before(a)) * taps);
-      for_chunks(n, chunk_entities(static_cast<double>(ns * taps)),
-                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                   SynapseRecord* p = at((pairs_before(a + first) - pairs_before(a)) * taps);
-                   for (std::uint64_t t = a + first; t < a + last; ++t) {
-                     auto vals = values_for(t);
-                     for (std::uint64_t s = 0; s < ns; ++s) {
-                       if (no_self && s == t) continue;
-                       p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-                     }
-                   }
-                 });
-      break;
-    }
     case Rule::fixed_probability: {
       if (spec_.p == 0) break;
       // Geometric skipping: cost proportional to the synapses made, not to ns.
@@ -571,28 +580,31 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<Syna
           });
       break;
     }
-    case Rule::plugin:
-      make_plugin_targets(a, b, out, values);
-      break;
-    default:
+    default:  // one_to_one, all_to_all, a plugin's: make_pair_rule_targets
       throw std::logic_error("make_targets: not a by-target rule");
   }
 }
 
-void RuleSource::make_plugin_targets(std::uint64_t a, std::uint64_t b,
-                                     std::vector<SynapseRecord>& out, bool values) const {
+void RuleSource::make_pair_rule_targets(std::uint64_t a, std::uint64_t b, const Sink& sink,
+                                        bool values) const {
   const Emitter& emit = *emit_;
   const PairRule& rule = *spec_.pair_rule;
   const std::uint64_t n = b - a, taps = spec_.taps;
   const bool no_self = this->no_self();
   const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
   const std::uint64_t grain = chunk_entities(per_target);
-  // Each chunk's synapses apart, joined in target order: the rule's count
-  // per target is not known before it is asked.
-  std::vector<std::vector<SynapseRecord>> parts((n + grain - 1) / grain);
+  // Each chunk's synapses apart, handed on in target order: the rule's
+  // count per target is not known before it is asked.
+  std::vector<RecordBuffer> parts((n + grain - 1) / grain);
   for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
     std::vector<std::uint64_t> sources, sorted;
     auto& part = parts[c];
+    // The expected size (capped: an estimate of every pair may be far off),
+    // so that a chunk's synapses are not copied as they grow.
+    const double expected = per_target * static_cast<double>(last - first);
+    if (expected > 0) {
+      part.reserve(static_cast<std::size_t>(std::min(expected, static_cast<double>(kSlice))));
+    }
     for (std::uint64_t t = a + first; t < a + last; ++t) {
       sources.clear();
       auto rng = rng_for(t);
@@ -606,10 +618,15 @@ void RuleSource::make_plugin_targets(std::uint64_t a, std::uint64_t b,
         }
       }
       if (!spec_.multapses) {
-        sorted = sources;
-        std::sort(sorted.begin(), sorted.end());
-        const auto twice = std::adjacent_find(sorted.begin(), sorted.end());
-        if (twice != sorted.end()) {
+        // Most rules list a target's sources in order: then no copy.
+        const std::vector<std::uint64_t>* in_order = &sources;
+        if (!std::is_sorted(sources.begin(), sources.end())) {
+          sorted = sources;
+          std::sort(sorted.begin(), sorted.end());
+          in_order = &sorted;
+        }
+        const auto twice = std::adjacent_find(in_order->begin(), in_order->end());
+        if (twice != in_order->end()) {
           throw ConfigError(
               fmt::format("{}: {} returned source {} twice for target {}, but multapses = false",
                           spec_.name, rule.describe(), *twice, t));
@@ -617,22 +634,19 @@ void RuleSource::make_plugin_targets(std::uint64_t a, std::uint64_t b,
       }
       auto vals = values_for(t);
       const auto tt = static_cast<NeuronIndex>(t);
+      // Room for every source, written in place; an autapse dropped
+      // (no_self) gives its room back.
+      SynapseRecord* p = part.extend(sources.size() * taps);
       for (const std::uint64_t s : sources) {
         if (no_self && s == t) continue;
-        const std::size_t at = part.size();
-        part.resize(at + taps);
         const auto ss = static_cast<NeuronIndex>(s);
-        if (values)
-          emit.pair(part.data() + at, ss, tt, vals);
-        else
-          emit.pair_only(part.data() + at, ss, tt);
+        p = values ? emit.pair(p, ss, tt, vals) : emit.pair_only(p, ss, tt);
       }
+      part.end_at(p);
     }
   });
-  std::size_t total = 0;
-  for (const auto& p : parts) total += p.size();
-  out.reserve(out.size() + total);
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  for (const auto& p : parts)
+    if (p.size() > 0) sink(p.span());
 }
 
 void RuleSource::make_sources(std::uint64_t from, std::uint64_t to, const Sink& f) const {

@@ -186,13 +186,13 @@ TEST_CASE("bad plugins are refused with the file and the problem", "[plugin][loa
     CHECK(code == ExitCode::config);
     CHECK_THAT(what, Contains("libtest_plugin_major.so': built for plugin ABI 2." +
                               std::to_string(SPIKELINE_PLUGIN_ABI_MINOR) +
-                              ", this spikeline speaks 1.1") &&
+                              ", this spikeline speaks 1.2") &&
                          Contains("rebuild"));
   }
   {
     const auto [what, code] = refusal(test_plugin("minor"));
     CHECK(code == ExitCode::config);
-    CHECK_THAT(what, Contains("built for plugin ABI 1.2, newer than this spikeline's 1.1"));
+    CHECK_THAT(what, Contains("built for plugin ABI 1.3, newer than this spikeline's 1.2"));
   }
   {
     const auto [what, code] = refusal(test_plugin("duplicate"));

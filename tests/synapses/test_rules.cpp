@@ -426,3 +426,61 @@ TEST_CASE("the registry lists exactly the built-in connection rules", "[rules]")
   std::sort(names.begin(), names.end());
   CHECK(listed == names);
 }
+
+// ------------------------------------------------- through the plugin interface
+
+TEST_CASE("all_to_all and one_to_one register and draw through the plugin interface",
+          "[rules][all_to_all][one_to_one]") {
+  // As a plugin's rules: with a factory (the adapter), listed as built in.
+  Registry r;
+  synapses::register_builtin_connection_rules(r);
+  for (const char* name : {"all_to_all", "one_to_one"}) {
+    CAPTURE(name);
+    const auto& info = r.get_connection_rule(name, "test");
+    REQUIRE(info.make != nullptr);
+    CHECK(info.origin.empty());
+    CHECK(info.params.empty());
+  }
+  // The rules a plugin's adapter makes, asked target by target.
+  const PairRuleContext self{"projection 'p'", 5, 5, true, false, true, 0.1};
+  const auto all = r.get_connection_rule("all_to_all", "test").make(ParamMap("p"), self);
+  CHECK(all->expected_pairs() == 20);
+  RandomStream rng(1, 2, 3);
+  std::vector<std::uint64_t> sources;
+  all->sources(2, rng, sources);
+  CHECK(sources == std::vector<std::uint64_t>{0, 1, 3, 4});
+  const auto one = r.get_connection_rule("one_to_one", "test").make(ParamMap("p"), self);
+  sources.clear();
+  one->sources(3, rng, sources);
+  CHECK(sources.empty());  // a population onto itself without autapses
+  CHECK(one->expected_pairs() == 0);
+  const PairRuleContext two{"projection 'q'", 4, 4, false, false, true, 0.1};
+  sources.clear();
+  r.get_connection_rule("one_to_one", "test").make(ParamMap("q"), two)->sources(3, rng, sources);
+  CHECK(sources == std::vector<std::uint64_t>{3});
+  // The rule's own check of the sizes (a config hears validate()'s first).
+  const PairRuleContext uneven{"projection 'u'", 4, 5, false, true, true, 0.1};
+  CHECK_THROWS_WITH(r.get_connection_rule("one_to_one", "test").make(ParamMap("u"), uneven),
+                    Contains("one_to_one needs equal sizes"));
+}
+
+TEST_CASE("all_to_all with taps lists every pair's taps in target, source, tap order",
+          "[rules][all_to_all]") {
+  auto s = spec(Rule::all_to_all);
+  s.taps = 3;
+  s.delay = ValueSpec::constant(0.5);
+  s.autapses = false;
+  const auto r = run(s, 3, 3, true, grid);
+  REQUIRE(r.size() == 6 * 3);
+  std::size_t k = 0;
+  for (NeuronIndex t = 0; t < 3; ++t) {
+    for (NeuronIndex src = 0; src < 3; ++src) {
+      if (src == t) continue;
+      for (std::uint32_t tap = 0; tap < 3; ++tap, ++k) {
+        CHECK(r[k].target == t);
+        CHECK(r[k].source == src);
+        CHECK(r[k].delay == 5 + tap);
+      }
+    }
+  }
+}

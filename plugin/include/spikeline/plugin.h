@@ -74,6 +74,9 @@
  *        appended to spk_model_ctx).
  *        A 1.0 plugin loads unchanged (its descriptors end before these
  *        fields).
+ *   1.2  a connection rule adds a range of sources at once (`add_range`
+ *        appended to spk_connect_args): dense rules (all_to_all, blocks)
+ *        without one call per source.
  *
  * This header compiles as C99 and as C++.
  */
@@ -84,7 +87,7 @@
 #include <stdint.h>
 
 #define SPIKELINE_PLUGIN_ABI_MAJOR 1
-#define SPIKELINE_PLUGIN_ABI_MINOR 1
+#define SPIKELINE_PLUGIN_ABI_MINOR 2
 
 /* The exported entry point's name, for dlsym. */
 #define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
@@ -437,6 +440,10 @@ typedef struct spk_connect_args {
   /* On failure, a NUL-terminated message (truncated to error_size). */
   char* error;
   size_t error_size;
+  /* ABI 1.2: add(sink, s) for s = first, first + 1, ..., last - 1, in one
+   * call (first <= last; the same checks apply to each source). Always
+   * set: a plugin built for 1.2 is refused by an older simulator. */
+  int (*add_range)(void* sink, uint64_t first, uint64_t last);
 } spk_connect_args;
 
 /* Fills ctx->constants; non-zero: the projection is refused with the message. */

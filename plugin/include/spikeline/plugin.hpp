@@ -476,6 +476,13 @@ class Connect : public ConnectSetup<R> {
   void add(std::uint64_t source) const {
     if (a_->add(a_->sink, source) != 0) throw Failure("the simulator refused a source");
   }
+  // Connects sources [first, last) onto target(), in order: one call for a
+  // dense block (ABI 1.2).
+  void add_range(std::uint64_t first, std::uint64_t last) const {
+    if (a_->add_range(a_->sink, first, last) != 0) {
+      throw Failure("the simulator refused a range of sources");
+    }
+  }
 
  private:
   spk_connect_args* a_;

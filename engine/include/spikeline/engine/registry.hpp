@@ -128,7 +128,8 @@ struct ConnectionRuleInfo {
   std::string provenance;
   std::vector<ParamInfo> params;
   // Resolves the projection's `params` against the rule's table (ConfigError
-  // naming the projection otherwise); null for a built-in rule.
+  // naming the projection otherwise); null for a rule synapses/ draws
+  // itself (fixed_probability, ...; all_to_all and one_to_one have one).
   std::function<std::shared_ptr<const PairRule>(const ParamMap&, const PairRuleContext&)> make;
 };
 
