@@ -184,6 +184,114 @@ delay = {{ distribution = "uniform", low = 0.5, high = 2.5 }}
     return [path]
 
 
+def write_sonata_edges(path, population, source, target, src, tgt, weight, delay,
+                       index=True, grouped=False):
+    """A SONATA edges file; with index, indices/target_to_source as
+    libsonata writes it (each target's runs of consecutive edges); grouped:
+    weights in two groups whose rows run backwards."""
+    import h5py
+    import numpy as np
+    n = len(src)
+    with h5py.File(path, "w") as f:
+        g = f.create_group("edges/" + population)
+        g["source_node_id"] = np.asarray(src, np.uint64)
+        g["source_node_id"].attrs["node_population"] = source
+        g["target_node_id"] = np.asarray(tgt, np.uint64)
+        g["target_node_id"].attrs["node_population"] = target
+        g["edge_type_id"] = np.zeros(n, np.int64)
+        gid = (np.arange(n) % 2) if grouped else np.zeros(n, np.int64)
+        g["edge_group_id"] = gid
+        rows = np.zeros(n, np.int64)
+        for k in (0, 1):
+            at = np.where(gid == k)[0]
+            rows[at] = np.arange(len(at))[::-1] if grouped else np.arange(len(at))
+            order = np.argsort(rows[at])
+            if len(at):
+                g["%d/syn_weight" % k] = np.asarray(weight, np.float32)[at[order]]
+                g["%d/delay" % k] = np.asarray(delay, np.float32)[at[order]]
+        g["edge_group_index"] = rows
+        if index:
+            node_rows, edge_rows = [], []
+            for t in range(int(max(tgt)) + 1):
+                runs = []
+                for e in np.where(tgt == t)[0]:
+                    if runs and runs[-1][1] == e:
+                        runs[-1][1] = e + 1
+                    else:
+                        runs.append([e, e + 1])
+                node_rows.append((len(edge_rows), len(edge_rows) + len(runs)))
+                edge_rows.extend(runs)
+            i = g.create_group("indices/target_to_source")
+            i["node_id_to_range"] = np.array(node_rows, np.uint64)
+            i["range_to_edge_id"] = np.array(edge_rows, np.uint64)
+
+
+def sonata(tmp):
+    """Explicit edges from SONATA files, read by target range (slice 5):
+    one with the target index and per-edge weights and delays in two groups
+    (each rank reads only its targets' edges), one without the index (each
+    rank scans the target ids), and the indexed file again with weights
+    drawn from a distribution (the single stream: every rank draws for
+    every edge, in file order)."""
+    import numpy as np
+    rng = np.random.default_rng(5)
+    n_in, n = 200, 400
+    src = rng.integers(0, n_in, 6000)
+    tgt = rng.integers(0, n, 6000)
+    order = np.argsort(src, kind="stable")  # by source, as spikeline writes edges
+    src, tgt = src[order], tgt[order]
+    w = rng.uniform(3.0, 8.0, 6000)
+    d = rng.integers(1, 20, 6000) / 10.0
+    write_sonata_edges(os.path.join(tmp, "in.h5"), "in", "drive", "net", src, tgt, w, d,
+                       grouped=True)
+    rsrc = rng.integers(0, n, 5000)
+    rtgt = rng.integers(0, n, 5000)
+    rw = rng.uniform(-3.0, 1.0, 5000)
+    rd = rng.integers(5, 25, 5000) / 10.0
+    write_sonata_edges(os.path.join(tmp, "rec.h5"), "rec", "net", "net", rsrc, rtgt, rw, rd,
+                       index=False)
+    text = header(13) + f"""
+[[population]]
+name = "drive"
+model = "poisson_generator"
+size = {n_in}
+params = {{ rate = 20.0 }}
+
+[[population]]
+name = "net"
+model = "iaf_psc_delta"
+size = {n}
+params = {LIF}
+
+[[projection]]
+name = "in"
+source = "drive"
+target = "net"
+rule = "explicit"
+file = "in.h5"
+
+[[projection]]
+name = "rec"
+source = "net"
+target = "net"
+rule = "explicit"
+file = "rec.h5"
+
+[[projection]]
+name = "drawn"
+source = "drive"
+target = "net"
+rule = "explicit"
+file = "in.h5"
+edge_population = "in"
+weight = {{ distribution = "uniform", low = -1.0, high = 1.0 }}
+"""
+    path = os.path.join(tmp, "sonata.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return [path]
+
+
 PLASTIC_RECORDS = mpitest.COBA_RECORDS.replace("%", "%%") + """
 [[record_weights]]
 name = "pairs"
@@ -252,6 +360,7 @@ NETWORKS = {
     "plastic": plastic,
     "outdegree": outdegree,
     "explicit": explicit,
+    "sonata": sonata,
 }
 
 # (ranks, threads per rank)
