@@ -294,7 +294,7 @@ synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p, bool whole) {
   auto file = open_edges(p);
   spec.edges.single_precision_delays = true;
   if (!whole) {
-    spec.edges.reader = std::make_shared<FileEdgeReader>(p.spec.name, std::move(file));
+    spec.edges.reader = edge_reader(p.spec.name, std::move(file));
     spec.edges.reader_weights = !p.weight_given;
     spec.edges.reader_delays = !p.delay_given;
     return spec;
@@ -870,6 +870,11 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
   add_probes(c, registry, grid, built);
   add_state_records(c, grid, built);
   return built;
+}
+
+std::shared_ptr<const synapses::EdgeReader> edge_reader(std::string name,
+                                                        std::shared_ptr<EdgesFile> file) {
+  return std::make_shared<FileEdgeReader>(std::move(name), std::move(file));
 }
 
 std::vector<FileRole> input_files(const Config& c) {

@@ -184,48 +184,6 @@ delay = {{ distribution = "uniform", low = 0.5, high = 2.5 }}
     return [path]
 
 
-def write_sonata_edges(path, population, source, target, src, tgt, weight, delay,
-                       index=True, grouped=False):
-    """A SONATA edges file; with index, indices/target_to_source as
-    libsonata writes it (each target's runs of consecutive edges); grouped:
-    weights in two groups whose rows run backwards."""
-    import h5py
-    import numpy as np
-    n = len(src)
-    with h5py.File(path, "w") as f:
-        g = f.create_group("edges/" + population)
-        g["source_node_id"] = np.asarray(src, np.uint64)
-        g["source_node_id"].attrs["node_population"] = source
-        g["target_node_id"] = np.asarray(tgt, np.uint64)
-        g["target_node_id"].attrs["node_population"] = target
-        g["edge_type_id"] = np.zeros(n, np.int64)
-        gid = (np.arange(n) % 2) if grouped else np.zeros(n, np.int64)
-        g["edge_group_id"] = gid
-        rows = np.zeros(n, np.int64)
-        for k in (0, 1):
-            at = np.where(gid == k)[0]
-            rows[at] = np.arange(len(at))[::-1] if grouped else np.arange(len(at))
-            order = np.argsort(rows[at])
-            if len(at):
-                g["%d/syn_weight" % k] = np.asarray(weight, np.float32)[at[order]]
-                g["%d/delay" % k] = np.asarray(delay, np.float32)[at[order]]
-        g["edge_group_index"] = rows
-        if index:
-            node_rows, edge_rows = [], []
-            for t in range(int(max(tgt)) + 1):
-                runs = []
-                for e in np.where(tgt == t)[0]:
-                    if runs and runs[-1][1] == e:
-                        runs[-1][1] = e + 1
-                    else:
-                        runs.append([e, e + 1])
-                node_rows.append((len(edge_rows), len(edge_rows) + len(runs)))
-                edge_rows.extend(runs)
-            i = g.create_group("indices/target_to_source")
-            i["node_id_to_range"] = np.array(node_rows, np.uint64)
-            i["range_to_edge_id"] = np.array(edge_rows, np.uint64)
-
-
 def sonata(tmp):
     """Explicit edges from SONATA files, read by target range (slice 5):
     one with the target index and per-edge weights and delays in two groups
@@ -242,13 +200,13 @@ def sonata(tmp):
     src, tgt = src[order], tgt[order]
     w = rng.uniform(3.0, 8.0, 6000)
     d = rng.integers(1, 20, 6000) / 10.0
-    write_sonata_edges(os.path.join(tmp, "in.h5"), "in", "drive", "net", src, tgt, w, d,
+    mpitest.write_sonata_edges(os.path.join(tmp, "in.h5"), "in", "drive", "net", src, tgt, w, d,
                        grouped=True)
     rsrc = rng.integers(0, n, 5000)
     rtgt = rng.integers(0, n, 5000)
     rw = rng.uniform(-3.0, 1.0, 5000)
     rd = rng.integers(5, 25, 5000) / 10.0
-    write_sonata_edges(os.path.join(tmp, "rec.h5"), "rec", "net", "net", rsrc, rtgt, rw, rd,
+    mpitest.write_sonata_edges(os.path.join(tmp, "rec.h5"), "rec", "net", "net", rsrc, rtgt, rw, rd,
                        index=False)
     text = header(13) + f"""
 [[population]]
