@@ -85,7 +85,22 @@ nodes = good[0].astype(np.int64)
 nodes[6][0] = -100
 write("signed.h5", (nodes, good[1]))
 write("flat_index.h5", (good[0].reshape(-1), good[1]))
-np.save(os.path.join(d, "truth.npy"), np.vstack([src, tgt]))
+# 30000 edges onto 20000 targets, by source: a target's edges lie far
+# apart (read one at a time, not as the span they lie in).
+n = 30000
+src = np.sort(rng.integers(0, 8, n)).astype(np.uint64)
+tgt = rng.integers(0, 20000, n).astype(np.uint64)
+gid = np.zeros(n, np.uint32)
+gidx = np.arange(n, dtype=np.uint64)
+with h5py.File(os.path.join(d, "scattered.h5"), "w") as f:
+    g = f.create_group("edges/e2i")
+    g["source_node_id"] = src; g["source_node_id"].attrs["node_population"] = "exc"
+    g["target_node_id"] = tgt; g["target_node_id"].attrs["node_population"] = "inh"
+    g["0/syn_weight"] = (0.5 + np.arange(n)).astype(np.float32)
+    g["0/delay"] = np.ones(n, np.float32)
+    nodes, edges = ranges(tgt, 20000)
+    g["indices/target_to_source/node_id_to_range"] = nodes
+    g["indices/target_to_source/range_to_edge_id"] = edges
 )PY";
 
 struct Edges {
@@ -181,6 +196,28 @@ TEST_CASE("EdgesFile reads the edges onto a target range in file order", "[io][e
     read_range(f, first, last);
   }
   CHECK(f.edges_read() == 60);
+}
+
+TEST_CASE("EdgesFile reads a target's scattered edges through the index", "[io][edges]") {
+  TempDir dir;
+  REQUIRE(run_python(dir, kMake, dir.path.string()) == 0);
+  const EdgesFile f(dir.file("scattered.h5"), "e2i", 20000);
+  const Edges all = read_range(f, 0, ~std::uint64_t{0});
+  REQUIRE(all.id.size() == 30000);
+  for (const auto& [first, last] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+           {4, 5}, {0, 3}, {10, 20}, {0, 7000}, {0, 20000}}) {
+    Edges want;
+    for (std::size_t k = 0; k < all.id.size(); ++k) {
+      if (all.target[k] < first || all.target[k] >= last) continue;
+      want.id.push_back(k);
+      want.weight.push_back(static_cast<float>(k) + 0.5f);
+    }
+    const auto before = f.edges_read();
+    const Edges got = read_range(f, first, last);
+    CHECK(got.id == want.id);
+    CHECK(got.weight == want.weight);
+    CHECK(f.edges_read() - before == want.id.size());
+  }
 }
 
 TEST_CASE("A broken target index is a DataError naming the dataset and the value", "[io][edges]") {
