@@ -244,6 +244,13 @@ std::shared_ptr<EdgesFile> open_edges(const ProjectionConfig& p) {
   return file;
 }
 
+// One for every reader (a function-local static in with_blocks would be one
+// per instantiation).
+std::mutex& hdf5_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 // A SONATA edges file as synapses/ reads an explicit projection's edges: a
 // range of targets at a time (or all of it), each block converted to the
 // lists' doubles (exactly). HDF5 calls are serialised: projections are laid
@@ -263,8 +270,7 @@ class FileEdgeReader final : public synapses::EdgeReader {
  private:
   template <class Read>
   void with_blocks(const BlockSink& sink, const Read& read) const {
-    static std::mutex hdf5;
-    const std::lock_guard lock(hdf5);
+    const std::lock_guard lock(hdf5_mutex());
     std::vector<double> weight, delay;
     bool in_sink = false;  // the sink's errors name the projection already
     try {
