@@ -396,13 +396,17 @@ Connectivity::Connectivity(const SynapseSource& source, std::size_t n_source, st
         source, parts, local, [](IndexRange) {}, poll);
     return;
   }
-  // Drawn in another order (per source, or one stream): made once, in full,
-  // and of it only the synapses onto local partitions kept (every one
-  // checked, so that every process refuses the same synapse).
+  // Drawn in another order (per source, or one stream): made once, for the
+  // local partitions' targets (a source that can make only those, such as
+  // a file read by target, does; the others make all and filter), and of
+  // it only the synapses onto local partitions kept, every one checked.
   std::vector<SynapseRecord> kept;
   std::size_t total = 0;
   const bool all = local.count() == parts.count();
-  source.generate(0, static_cast<NeuronIndex>(n_target), [&](std::span<const SynapseRecord> r) {
+  const bool none = local.first >= local.end;
+  const NeuronIndex first = none ? 0 : parts.range(n_target, local.first).begin;
+  const NeuronIndex last = none ? 0 : parts.range(n_target, local.end - 1).end;
+  source.generate(first, last, [&](std::span<const SynapseRecord> r) {
     if (poll) poll();
     total += r.size();
     check_total(total);

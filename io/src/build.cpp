@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -220,30 +221,99 @@ void check_nodes(const std::vector<std::uint64_t>& nodes, std::uint64_t size,
   }
 }
 
-// The connection spec of projection `p`, with the edges of its SONATA file
-// when it has one. Errors name the projection and keep their exit code.
-synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p) {
-  synapses::ConnectionSpec spec = p.spec;
-  if (spec.rule != synapses::Rule::explicit_edges || p.edges_file.empty()) return spec;
-  EdgesData e;
+// Runs f, an error of it prefixed with the projection's name (its exit code kept).
+template <class F>
+decltype(auto) naming(const ProjectionConfig& p, F&& f) {
   try {
-    e = read_edges(p.edges_file, p.edge_population);
+    return f();
   } catch (const Error& err) {
     throw Error(err.code(), fmt::format("{}: {}", p.spec.name, err.what()));
   }
-  if (e.source_population != p.source || e.target_population != p.target) {
+}
+
+// The SONATA edges file of projection `p`, its populations checked.
+std::shared_ptr<EdgesFile> open_edges(const ProjectionConfig& p) {
+  auto file =
+      naming(p, [&] { return std::make_shared<EdgesFile>(p.edges_file, p.edge_population); });
+  if (file->source_population() != p.source || file->target_population() != p.target) {
     throw DataError(fmt::format(
         "{}: edges '{}' in '{}' connect '{}' -> '{}', but the projection is '{}' -> '{}'",
-        p.spec.name, p.edge_population, p.edges_file, quote_input(e.source_population),
-        quote_input(e.target_population), p.source, p.target));
+        p.spec.name, p.edge_population, p.edges_file, quote_input(file->source_population()),
+        quote_input(file->target_population()), p.source, p.target));
   }
-  spec.edges.source = std::move(e.source);
-  spec.edges.target = std::move(e.target);
-  if (!p.weight_given) spec.edges.weight.assign(e.weight.begin(), e.weight.end());
-  if (!p.delay_given) {
-    spec.edges.delay_ms.assign(e.delay_ms.begin(), e.delay_ms.end());
-    spec.edges.single_precision_delays = true;
+  return file;
+}
+
+// One for every reader (a function-local static in with_blocks would be one
+// per instantiation).
+std::mutex& hdf5_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// A SONATA edges file as synapses/ reads an explicit projection's edges: a
+// range of targets at a time (or all of it), each block converted to the
+// lists' doubles (exactly). HDF5 calls are serialised: projections are laid
+// out on several threads, and HDF5 need not be built thread-safe.
+class FileEdgeReader final : public synapses::EdgeReader {
+ public:
+  FileEdgeReader(std::string name, std::shared_ptr<EdgesFile> file)
+      : name_(std::move(name)), file_(std::move(file)) {}
+  std::uint64_t size() const override { return file_->size(); }
+  void read(std::uint64_t first, std::uint64_t last, const BlockSink& sink) const override {
+    with_blocks(sink, [&](const EdgesFile::Sink& s) { file_->read(first, last, s); });
   }
+  void read_all(const BlockSink& sink) const override {
+    with_blocks(sink, [&](const EdgesFile::Sink& s) { file_->read_all(s); });
+  }
+
+ private:
+  template <class Read>
+  void with_blocks(const BlockSink& sink, const Read& read) const {
+    const std::lock_guard lock(hdf5_mutex());
+    std::vector<double> weight, delay;
+    bool in_sink = false;  // the sink's errors name the projection already
+    try {
+      read([&](const EdgesBlock& b) {
+        weight.assign(b.weight.begin(), b.weight.end());
+        delay.assign(b.delay_ms.begin(), b.delay_ms.end());
+        in_sink = true;
+        sink({b.id, b.source, b.target, weight, delay});
+        in_sink = false;
+      });
+    } catch (const Error& err) {
+      if (in_sink) throw;
+      throw Error(err.code(), fmt::format("{}: {}", name_, err.what()));
+    }
+  }
+  std::string name_;
+  std::shared_ptr<EdgesFile> file_;
+};
+
+// The connection spec of projection `p`, with the edges of its SONATA file
+// when it has one: read whole into the lists (`whole`, for checks that
+// need every edge at once), else a reader that the layout reads by target
+// range. Errors name the projection and keep their exit code.
+synapses::ConnectionSpec resolve_spec(const ProjectionConfig& p, bool whole) {
+  synapses::ConnectionSpec spec = p.spec;
+  if (spec.rule != synapses::Rule::explicit_edges || p.edges_file.empty()) return spec;
+  auto file = open_edges(p);
+  spec.edges.single_precision_delays = true;
+  if (!whole) {
+    spec.edges.reader = edge_reader(p.spec.name, std::move(file));
+    spec.edges.reader_weights = !p.weight_given;
+    spec.edges.reader_delays = !p.delay_given;
+    return spec;
+  }
+  naming(p, [&] {
+    file->read_all([&](const EdgesBlock& b) {
+      auto& e = spec.edges;
+      e.source.insert(e.source.end(), b.source.begin(), b.source.end());
+      e.target.insert(e.target.end(), b.target.begin(), b.target.end());
+      if (!p.weight_given) e.weight.insert(e.weight.end(), b.weight.begin(), b.weight.end());
+      if (!p.delay_given) e.delay_ms.insert(e.delay_ms.end(), b.delay_ms.begin(), b.delay_ms.end());
+    });
+  });
   return spec;
 }
 
@@ -600,14 +670,14 @@ void dry_run_checks(const Config& c, const Registry& registry) {
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
     {
-      auto spec = resolve_spec(p);
+      auto spec = resolve_spec(p, true);
       make_pair_rule(c, k, registry, grid, spec);
       synapses::validate(spec, connect_context(c, k, src, tgt, grid));
     }
     if (!p.plasticity_rule.empty()) {
       const auto rule =
           registry.get_rule(p.plasticity_rule, p.spec.name).make(p.plasticity_params, grid);
-      const auto spec = resolve_spec(p);
+      const auto spec = resolve_spec(p, true);
       double lo = 0, hi = 0;
       if (!spec.edges.weight.empty()) {
         const auto [a, b] = std::minmax_element(spec.edges.weight.begin(), spec.edges.weight.end());
@@ -674,7 +744,7 @@ void add_projections(const Config& c, const Registry& registry, const TimeGrid& 
     const auto& p = c.projections[k];
     const auto src = find_population(c, p.source, p.spec.name + " source");
     const auto tgt = find_population(c, p.target, p.spec.name + " target");
-    synapses::ConnectionSpec spec = resolve_spec(p);
+    synapses::ConnectionSpec spec = resolve_spec(p, false);
     make_pair_rule(c, k, registry, grid, spec);
     auto syn = synapses::make_source(std::move(spec), connect_context(c, k, src, tgt, grid));
     const auto index = net.add_projection(p.name, static_cast<std::uint32_t>(src),
@@ -806,6 +876,11 @@ BuiltNetwork build_network(const Config& c, const Registry& registry) {
   add_probes(c, registry, grid, built);
   add_state_records(c, grid, built);
   return built;
+}
+
+std::shared_ptr<const synapses::EdgeReader> edge_reader(std::string name,
+                                                        std::shared_ptr<EdgesFile> file) {
+  return std::make_shared<FileEdgeReader>(std::move(name), std::move(file));
 }
 
 std::vector<FileRole> input_files(const Config& c) {

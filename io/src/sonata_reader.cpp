@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <numeric>
 
 #include "hdf5_util.hpp"
 #include "spikeline/engine/error.hpp"
@@ -192,34 +193,6 @@ std::vector<T> read_all(const OpenFile& f, hid_t dataset, hid_t mem_type, const 
   return read_range<T>(f, dataset, mem_type, 0, length_1d(f, dataset, path), path);
 }
 
-// Integer ids, which must not be negative.
-std::vector<std::uint64_t> read_ids(const OpenFile& f, const std::string& path) {
-  Handle ds = open_dataset(f, path);
-  const H5T_class_t c = type_class(ds.get());
-  if (c != H5T_INTEGER) {
-    f.bad(fmt::format("{} holds {} values; node and group ids must be integers", path,
-                      class_name(c)));
-  }
-  if (!is_signed(ds.get())) return read_all<std::uint64_t>(f, ds.get(), H5T_NATIVE_UINT64, path);
-  const auto signed_ids = read_all<std::int64_t>(f, ds.get(), H5T_NATIVE_INT64, path);
-  std::vector<std::uint64_t> ids(signed_ids.size());
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (signed_ids[i] < 0)
-      f.bad(fmt::format("{}[{}] is {}: ids must be >= 0", path, i, signed_ids[i]));
-    ids[i] = static_cast<std::uint64_t>(signed_ids[i]);
-  }
-  return ids;
-}
-
-std::vector<float> read_numbers(const OpenFile& f, const std::string& path) {
-  Handle ds = open_dataset(f, path);
-  const H5T_class_t c = type_class(ds.get());
-  if (c != H5T_FLOAT && c != H5T_INTEGER) {
-    f.bad(fmt::format("{} holds {} values, expected numbers", path, class_name(c)));
-  }
-  return read_all<float>(f, ds.get(), H5T_NATIVE_FLOAT, path);
-}
-
 std::optional<std::string> string_attribute(hid_t object, const char* name) {
   if (H5Aexists(object, name) <= 0) return std::nullopt;
   Handle attr = detail::attribute_handle(H5Aopen(object, name, H5P_DEFAULT));
@@ -399,8 +372,376 @@ std::vector<std::string> list_edge_populations(const std::string& path) {
   return child_groups(f, "/edges");
 }
 
-EdgesData read_edges(const std::string& path, const std::string& edge_population) {
-  const OpenFile f = open_file(path);
+namespace {
+
+// A run of consecutive positions [start, start + count) of a 1-D dataset.
+struct Run {
+  std::uint64_t start, count;
+};
+
+// Runs closer than this many elements are read as one span, the gap read
+// and dropped: a read costs more than a few KiB of data. (Unions of 1,024
+// hyperslabs per read took 36 s to read a quarter of the targets of 4
+// million edges in source order; spans, 0.9 s.) A span is at most
+// kMaxSpan elements.
+constexpr std::uint64_t kGap = 4096;
+constexpr std::uint64_t kMaxSpan = std::uint64_t{1} << 20;
+
+// The elements of the runs (ascending and disjoint) of a 1-D dataset,
+// converted to T, in order: runs near each other read as one span.
+template <class T>
+std::vector<T> read_runs(const OpenFile& f, hid_t dataset, hid_t mem_type,
+                         const std::vector<Run>& runs, const std::string& path) {
+  if (runs.size() == 1) {
+    return read_range<T>(f, dataset, mem_type, runs[0].start, runs[0].count, path);
+  }
+  std::vector<T> out;
+  for (std::size_t a = 0; a < runs.size();) {
+    // Runs [a, b) lie in the span [lo, hi).
+    const std::uint64_t lo = runs[a].start;
+    std::uint64_t hi = lo + runs[a].count;
+    std::size_t b = a + 1;
+    while (b < runs.size() && runs[b].start - hi <= kGap &&
+           runs[b].start + runs[b].count - lo <= kMaxSpan) {
+      hi = runs[b].start + runs[b].count;
+      ++b;
+    }
+    const auto span = read_range<T>(f, dataset, mem_type, lo, hi - lo, path);
+    for (; a < b; ++a) {
+      const auto from = span.begin() + static_cast<std::ptrdiff_t>(runs[a].start - lo);
+      out.insert(out.end(), from, from + static_cast<std::ptrdiff_t>(runs[a].count));
+    }
+  }
+  return out;
+}
+
+// An integer dataset of ids (node, group or row ids), opened and checked.
+struct IdColumn {
+  Handle dataset;
+  std::string path;
+  bool is_signed = false;
+  std::uint64_t length = 0;
+};
+
+IdColumn open_ids(const OpenFile& f, const std::string& path) {
+  IdColumn c{open_dataset(f, path), path};
+  const H5T_class_t k = type_class(c.dataset.get());
+  if (k != H5T_INTEGER) {
+    f.bad(fmt::format("{} holds {} values; node and group ids must be integers", path,
+                      class_name(k)));
+  }
+  c.is_signed = is_signed(c.dataset.get());
+  c.length = length_1d(f, c.dataset.get(), path);
+  return c;
+}
+
+// The ids at the runs' positions (ids[k] the position of value k, for
+// messages), none negative.
+std::vector<std::uint64_t> ids_at(const OpenFile& f, const IdColumn& c,
+                                  const std::vector<Run>& runs,
+                                  const std::vector<std::uint64_t>& ids) {
+  if (!c.is_signed) {
+    return read_runs<std::uint64_t>(f, c.dataset.get(), H5T_NATIVE_UINT64, runs, c.path);
+  }
+  const auto values = read_runs<std::int64_t>(f, c.dataset.get(), H5T_NATIVE_INT64, runs, c.path);
+  std::vector<std::uint64_t> out(values.size());
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (values[k] < 0)
+      f.bad(fmt::format("{}[{}] is {}: ids must be >= 0", c.path, ids[k], values[k]));
+    out[k] = static_cast<std::uint64_t>(values[k]);
+  }
+  return out;
+}
+
+// A dataset of numbers (weights, delays).
+Handle open_numbers(const OpenFile& f, const std::string& path, std::uint64_t& length) {
+  Handle ds = open_dataset(f, path);
+  const H5T_class_t c = type_class(ds.get());
+  if (c != H5T_FLOAT && c != H5T_INTEGER) {
+    f.bad(fmt::format("{} holds {} values, expected numbers", path, class_name(c)));
+  }
+  length = length_1d(f, ds.get(), path);
+  return ds;
+}
+
+// An index dataset of (n, 2) integers, whose rows [row, row + count) are
+// read as pairs (begin, end).
+struct PairColumn {
+  Handle dataset;
+  std::string path;
+  bool is_signed = false;
+  std::uint64_t rows = 0;
+};
+
+PairColumn open_pairs(const OpenFile& f, const std::string& path) {
+  PairColumn c{open_dataset(f, path), path};
+  const auto d = dims(c.dataset.get());
+  const H5T_class_t k = type_class(c.dataset.get());
+  if (d.size() != 2 || d[1] != 2 || k != H5T_INTEGER) {
+    f.bad(fmt::format("{} holds {} values of {} dimensions{}: a SONATA index is (n, 2) integers",
+                      path, class_name(k), d.size(),
+                      d.size() == 2 ? fmt::format(" ({} x {})", d[0], d[1]) : std::string{}));
+  }
+  c.is_signed = is_signed(c.dataset.get());
+  c.rows = d[0];
+  return c;
+}
+
+std::vector<std::uint64_t> read_pairs(const OpenFile& f, const PairColumn& c, std::uint64_t row,
+                                      std::uint64_t count) {
+  if (count == 0) return {};
+  std::vector<std::int64_t> values(2 * count);
+  Handle file_space = detail::space_handle(H5Dget_space(c.dataset.get()));
+  const hsize_t start[2] = {row, 0}, n[2] = {count, 2};
+  H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, n, nullptr);
+  Handle memory_space = detail::space_handle(H5Screate_simple(2, n, nullptr));
+  // Read as unsigned or signed 64-bit integers into the same bytes.
+  if (H5Dread(c.dataset.get(), c.is_signed ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT64,
+              memory_space.get(), file_space.get(), H5P_DEFAULT, values.data()) < 0) {
+    throw IoError(ExitCode::io,
+                  fmt::format("{}: cannot read {}: {}", f.path, c.path, detail::hdf5_reason()));
+  }
+  std::vector<std::uint64_t> out(values.size());
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (c.is_signed && values[k] < 0) {
+      f.bad(fmt::format("{}[{}] is [{}, {}]: a range's ends must be >= 0", c.path, row + k / 2,
+                        values[k - k % 2], values[k - k % 2 + 1]));
+    }
+    out[k] = static_cast<std::uint64_t>(values[k]);
+  }
+  return out;
+}
+
+// A run of edges with the node the index lists them for.
+struct Piece {
+  std::uint64_t begin, end, node;
+};
+
+}  // namespace
+
+struct EdgesFile::Impl {
+  OpenFile f;
+  std::string base;  // /edges/<population>
+  std::string source_population, target_population;
+  IdColumn source, target;
+  std::uint64_t n = 0;
+  bool grouped = false;
+  IdColumn group_id, group_index;
+  struct Group {
+    Handle weight, delay;
+    std::uint64_t rows = 0;
+  };
+  std::map<std::uint64_t, Group> groups;  // opened when an edge first names them
+  bool indexed = false;
+  PairColumn node_to_ranges, range_to_edges;
+  std::uint64_t block = 0;
+  std::uint64_t edges_read = 0;
+
+  const Group& group(std::uint64_t g, std::uint64_t edge);
+  void check_index(const std::string& index);
+  std::vector<Piece> listed(std::uint64_t first, std::uint64_t last) const;
+  void scan(std::uint64_t first, std::uint64_t last, const Sink& sink);
+  void emit(const std::vector<Run>& runs, std::vector<std::uint64_t> ids,
+            std::vector<std::uint64_t> targets, const Sink& sink);
+  void read_grouped(const std::vector<Run>& runs, const std::vector<std::uint64_t>& ids,
+                    EdgesBlock& b);
+};
+
+// Group g of the edge attributes, opened and checked when edge `edge` first
+// names it.
+const EdgesFile::Impl::Group& EdgesFile::Impl::group(std::uint64_t g, std::uint64_t edge) {
+  auto it = groups.find(g);
+  if (it != groups.end()) return it->second;
+  const std::string path = fmt::format("{}/{}", base, g);
+  if (object_type(f.file.get(), path) != H5I_GROUP) {
+    f.bad(fmt::format("edge {} is in group {}, but there is no group {}", edge, g, path));
+  }
+  Group out;
+  std::uint64_t delays = 0;
+  out.weight = open_numbers(f, path + "/syn_weight", out.rows);
+  out.delay = open_numbers(f, path + "/delay", delays);
+  if (out.rows != delays) {
+    f.bad(fmt::format("{}/syn_weight has {} entries but {}/delay has {}", path, out.rows, path,
+                      delays));
+  }
+  if (!grouped && out.rows != n) {
+    f.bad(fmt::format("{}/syn_weight has {} entries but there are {} edges", path, out.rows, n));
+  }
+  return groups.emplace(g, std::move(out)).first->second;
+}
+
+void EdgesFile::Impl::check_index(const std::string& index) {
+  const std::string plural = index + "/node_id_to_ranges";
+  const std::string node_path = exists(f.file.get(), plural) ? plural : index + "/node_id_to_range";
+  node_to_ranges = open_pairs(f, node_path);
+  range_to_edges = open_pairs(f, index + "/range_to_edge_id");
+  indexed = true;
+}
+
+// The runs of edges the index lists for the nodes [first, last), sorted by
+// edge id (file order); a node past the index's rows has none.
+std::vector<Piece> EdgesFile::Impl::listed(std::uint64_t first, std::uint64_t last) const {
+  std::vector<Piece> pieces;
+  const std::uint64_t end = std::min(last, node_to_ranges.rows);
+  for (std::uint64_t a = first; a < end; a += block) {
+    const std::uint64_t count = std::min(block, end - a);
+    const auto nodes = read_pairs(f, node_to_ranges, a, count);
+    // Rows of range_to_edge_id are read a window of consecutive rows at a
+    // time (consecutive nodes' ranges are usually adjacent).
+    std::uint64_t window = 0, window_end = 0;
+    std::vector<std::uint64_t> edges;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const std::uint64_t node = a + i, r0 = nodes[2 * i], r1 = nodes[2 * i + 1];
+      if (r0 > r1 || r1 > range_to_edges.rows) {
+        f.bad(fmt::format("{}[{}] is [{}, {}]: valid are 0 <= begin <= end <= {} (the rows of {})",
+                          node_to_ranges.path, node, r0, r1, range_to_edges.rows,
+                          range_to_edges.path));
+      }
+      for (std::uint64_t r = r0; r < r1; ++r) {
+        if (r < window || r >= window_end) {
+          window = r;
+          window_end = std::min(r + block, range_to_edges.rows);
+          edges = read_pairs(f, range_to_edges, window, window_end - window);
+        }
+        const std::uint64_t e0 = edges[2 * (r - window)], e1 = edges[2 * (r - window) + 1];
+        if (e0 > e1 || e1 > n) {
+          f.bad(fmt::format("{}[{}] is [{}, {}]: valid are 0 <= begin <= end <= {} (the edges)",
+                            range_to_edges.path, r, e0, e1, n));
+        }
+        if (e0 < e1) pieces.push_back({e0, e1, node});
+      }
+    }
+  }
+  std::sort(pieces.begin(), pieces.end(),
+            [](const Piece& x, const Piece& y) { return x.begin < y.begin; });
+  for (std::size_t k = 1; k < pieces.size(); ++k) {
+    if (pieces[k].begin < pieces[k - 1].end) {
+      f.bad(
+          fmt::format("{} lists edges [{}, {}) for node {} and [{}, {}) for node {}: an edge is "
+                      "listed once",
+                      range_to_edges.path, pieces[k - 1].begin, pieces[k - 1].end,
+                      pieces[k - 1].node, pieces[k].begin, pieces[k].end, pieces[k].node));
+    }
+  }
+  return pieces;
+}
+
+// Without the index: target_node_id a block at a time, and the rest of the
+// edges onto [first, last).
+void EdgesFile::Impl::scan(std::uint64_t first, std::uint64_t last, const Sink& sink) {
+  for (std::uint64_t a = 0; a < n; a += block) {
+    const std::uint64_t count = std::min(block, n - a);
+    std::vector<std::uint64_t> ids(count);
+    std::iota(ids.begin(), ids.end(), a);
+    const std::vector<Run> all{{a, count}};
+    auto targets = ids_at(f, target, all, ids);
+    edges_read += count;
+    std::vector<Run> runs;
+    std::vector<std::uint64_t> kept_ids, kept_targets;
+    for (std::uint64_t k = 0; k < count; ++k) {
+      if (targets[k] < first || targets[k] >= last) continue;
+      if (!runs.empty() && runs.back().start + runs.back().count == a + k) {
+        ++runs.back().count;
+      } else {
+        runs.push_back({a + k, 1});
+      }
+      kept_ids.push_back(a + k);
+      kept_targets.push_back(targets[k]);
+    }
+    if (!runs.empty()) emit(runs, std::move(kept_ids), std::move(kept_targets), sink);
+  }
+}
+
+// The edges at the runs' positions (ids, with their targets read), with
+// their sources, weights and delays.
+void EdgesFile::Impl::emit(const std::vector<Run>& runs, std::vector<std::uint64_t> ids,
+                           std::vector<std::uint64_t> targets, const Sink& sink) {
+  EdgesBlock b;
+  b.source = ids_at(f, source, runs, ids);
+  const std::size_t count = ids.size();
+  if (!grouped) {
+    // Group "0", edge by edge: the rows are the edges' runs.
+    const Group& grp = group(0, ids[0]);
+    b.weight =
+        read_runs<float>(f, grp.weight.get(), H5T_NATIVE_FLOAT, runs, base + "/0/syn_weight");
+    b.delay_ms = read_runs<float>(f, grp.delay.get(), H5T_NATIVE_FLOAT, runs, base + "/0/delay");
+  } else {
+    read_grouped(runs, ids, b);
+  }
+  for (std::size_t k = 0; k < count; ++k) {
+    if (!std::isfinite(b.weight[k])) {
+      f.bad(fmt::format("{}: the weight of edge {} is {}: weights must be finite", base, ids[k],
+                        b.weight[k]));
+    }
+    if (!(b.delay_ms[k] >= 0) || !std::isfinite(b.delay_ms[k])) {
+      f.bad(fmt::format("{}: the delay of edge {} is {} ms: delays must be finite and >= 0", base,
+                        ids[k], b.delay_ms[k]));
+    }
+  }
+  b.id = std::move(ids);
+  b.target = std::move(targets);
+  sink(b);
+}
+
+// The weights and delays of the edges at the runs' positions from the
+// groups that edge_group_id and edge_group_index point them to.
+void EdgesFile::Impl::read_grouped(const std::vector<Run>& runs,
+                                   const std::vector<std::uint64_t>& ids, EdgesBlock& b) {
+  const std::size_t count = ids.size();
+  const auto group_of = ids_at(f, group_id, runs, ids);
+  const auto row_of = ids_at(f, group_index, runs, ids);
+  b.weight.resize(count);
+  b.delay_ms.resize(count);
+  // Each group's rows are read as runs of consecutive rows, in row order.
+  std::vector<std::size_t> order(count);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return group_of[x] != group_of[y] ? group_of[x] < group_of[y] : row_of[x] < row_of[y];
+  });
+  std::vector<std::size_t> slot(count);  // each edge's value among its group's rows read
+  for (std::size_t at = 0; at < count;) {
+    const std::uint64_t g = group_of[order[at]];
+    const Group& grp = group(g, ids[order[at]]);
+    std::vector<Run> rows;
+    std::size_t values = 0, stop = at;
+    for (; stop < count && group_of[order[stop]] == g; ++stop) {
+      const std::size_t k = order[stop];
+      const std::uint64_t row = row_of[k];
+      if (row >= grp.rows) {
+        f.bad(fmt::format("{}/edge_group_index[{}] is {}, but group {} has {} rows", base, ids[k],
+                          row, g, grp.rows));
+      }
+      if (rows.empty() || row >= rows.back().start + rows.back().count) {
+        if (!rows.empty() && row == rows.back().start + rows.back().count) {
+          ++rows.back().count;
+        } else {
+          rows.push_back({row, 1});
+        }
+        ++values;
+      }
+      slot[k] = values - 1;
+    }
+    const std::string path = fmt::format("{}/{}", base, g);
+    const auto weights =
+        read_runs<float>(f, grp.weight.get(), H5T_NATIVE_FLOAT, rows, path + "/syn_weight");
+    const auto delays =
+        read_runs<float>(f, grp.delay.get(), H5T_NATIVE_FLOAT, rows, path + "/delay");
+    for (std::size_t i = at; i < stop; ++i) {
+      const std::size_t k = order[i];
+      b.weight[k] = weights[slot[k]];
+      b.delay_ms[k] = delays[slot[k]];
+    }
+    at = stop;
+  }
+}
+
+EdgesFile::EdgesFile(const std::string& path, const std::string& edge_population,
+                     std::uint64_t block)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.f = open_file(path);
+  m.block = std::max<std::uint64_t>(block, 1);
+  const OpenFile& f = m.f;
   if (object_type(f.file.get(), "/edges") != H5I_GROUP) {
     f.bad("no /edges group: not a SONATA edges file");
   }
@@ -419,74 +760,115 @@ EdgesData read_edges(const std::string& path, const std::string& edge_population
                     "(/provenance/status is 'running': killed, or still going)",
                     edge_population));
   }
-  const std::string base = "/edges/" + edge_population;
-  EdgesData e;
-  e.source_population = node_population(f, base + "/source_node_id");
-  e.target_population = node_population(f, base + "/target_node_id");
-  e.source = read_ids(f, base + "/source_node_id");
-  e.target = read_ids(f, base + "/target_node_id");
-  const std::size_t n = e.source.size();
-  if (e.target.size() != n) {
-    f.bad(fmt::format("{}/source_node_id has {} edges but {}/target_node_id has {}", base, n, base,
-                      e.target.size()));
+  m.base = "/edges/" + edge_population;
+  const std::string& base = m.base;
+  m.source_population = node_population(f, base + "/source_node_id");
+  m.target_population = node_population(f, base + "/target_node_id");
+  m.source = open_ids(f, base + "/source_node_id");
+  m.target = open_ids(f, base + "/target_node_id");
+  m.n = m.source.length;
+  if (m.target.length != m.n) {
+    f.bad(fmt::format("{}/source_node_id has {} edges but {}/target_node_id has {}", base, m.n,
+                      base, m.target.length));
   }
-
   // Edge attributes live in groups: edge i is row edge_group_index[i] of the
   // datasets in group edge_group_id[i]. Without those, group "0" is per edge.
-  const bool grouped = exists(f.file.get(), base + "/edge_group_id") &&
-                       exists(f.file.get(), base + "/edge_group_index");
-  std::vector<std::uint64_t> group_of(n, 0), row_of(n);
-  if (grouped) {
-    group_of = read_ids(f, base + "/edge_group_id");
-    row_of = read_ids(f, base + "/edge_group_index");
-    for (const auto& [name, v] :
-         {std::pair{"edge_group_id", &group_of}, std::pair{"edge_group_index", &row_of}}) {
-      if (v->size() != n) {
-        f.bad(fmt::format("{}/{} has {} entries but there are {} edges", base, name, v->size(), n));
+  m.grouped = exists(f.file.get(), base + "/edge_group_id") &&
+              exists(f.file.get(), base + "/edge_group_index");
+  if (m.grouped) {
+    m.group_id = open_ids(f, base + "/edge_group_id");
+    m.group_index = open_ids(f, base + "/edge_group_index");
+    for (const auto* c : {&m.group_id, &m.group_index}) {
+      if (c->length != m.n) {
+        f.bad(fmt::format("{} has {} entries but there are {} edges", c->path, c->length, m.n));
       }
     }
-  } else {
-    for (std::size_t i = 0; i < n; ++i) row_of[i] = i;
+  } else if (m.n > 0) {
+    m.group(0, 0);
   }
-  e.weight.resize(n);
-  e.delay_ms.resize(n);
-  std::map<std::uint64_t, std::pair<std::vector<float>, std::vector<float>>> groups;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto it = groups.find(group_of[i]);
-    if (it == groups.end()) {
-      const std::string group = fmt::format("{}/{}", base, group_of[i]);
-      if (object_type(f.file.get(), group) != H5I_GROUP) {
-        f.bad(
-            fmt::format("edge {} is in group {}, but there is no group {}", i, group_of[i], group));
+  const std::string index = base + "/indices/target_to_source";
+  if (object_type(f.file.get(), index) == H5I_GROUP) m.check_index(index);
+}
+
+EdgesFile::EdgesFile(EdgesFile&&) noexcept = default;
+EdgesFile& EdgesFile::operator=(EdgesFile&&) noexcept = default;
+EdgesFile::~EdgesFile() = default;
+
+const std::string& EdgesFile::path() const {
+  return impl_->f.path;
+}
+const std::string& EdgesFile::source_population() const {
+  return impl_->source_population;
+}
+const std::string& EdgesFile::target_population() const {
+  return impl_->target_population;
+}
+std::uint64_t EdgesFile::size() const {
+  return impl_->n;
+}
+bool EdgesFile::indexed() const {
+  return impl_->indexed;
+}
+std::uint64_t EdgesFile::edges_read() const {
+  return impl_->edges_read;
+}
+
+void EdgesFile::read_all(const Sink& sink) const {
+  impl_->scan(0, std::numeric_limits<std::uint64_t>::max(), sink);
+}
+
+void EdgesFile::read(std::uint64_t first, std::uint64_t last, const Sink& sink) const {
+  Impl& m = *impl_;
+  if (first >= last) return;
+  if (!m.indexed) {
+    m.scan(first, last, sink);
+    return;
+  }
+  const auto pieces = m.listed(first, last);
+  // Blocks of at most `block` edges; a long run is split.
+  std::vector<Run> runs;
+  std::vector<std::uint64_t> ids, nodes;
+  const auto flush = [&] {
+    if (ids.empty()) return;
+    auto targets = ids_at(m.f, m.target, runs, ids);
+    m.edges_read += ids.size();
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      if (targets[k] != nodes[k]) {
+        m.f.bad(fmt::format("{} lists edge {} for node {}, but {}/target_node_id[{}] is {}",
+                            m.range_to_edges.path, ids[k], nodes[k], m.base, ids[k], targets[k]));
       }
-      auto weights = read_numbers(f, group + "/syn_weight");
-      auto delays = read_numbers(f, group + "/delay");
-      if (weights.size() != delays.size()) {
-        f.bad(fmt::format("{}/syn_weight has {} entries but {}/delay has {}", group, weights.size(),
-                          group, delays.size()));
+    }
+    m.emit(runs, std::move(ids), std::move(targets), sink);
+    runs.clear();
+    ids.clear();
+    nodes.clear();
+  };
+  for (const auto& p : pieces) {
+    for (std::uint64_t at = p.begin; at < p.end;) {
+      const std::uint64_t take = std::min(p.end - at, m.block - ids.size());
+      runs.push_back({at, take});
+      for (std::uint64_t e = at; e < at + take; ++e) {
+        ids.push_back(e);
+        nodes.push_back(p.node);
       }
-      if (!grouped && weights.size() != n) {
-        f.bad(fmt::format("{}/syn_weight has {} entries but there are {} edges", group,
-                          weights.size(), n));
-      }
-      it = groups.emplace(group_of[i], std::pair{std::move(weights), std::move(delays)}).first;
-    }
-    const auto& [weights, delays] = it->second;
-    if (row_of[i] >= weights.size()) {
-      f.bad(fmt::format("{}/edge_group_index[{}] is {}, but group {} has {} rows", base, i,
-                        row_of[i], group_of[i], weights.size()));
-    }
-    e.weight[i] = weights[row_of[i]];
-    e.delay_ms[i] = delays[row_of[i]];
-    if (!std::isfinite(e.weight[i])) {
-      f.bad(fmt::format("{}: the weight of edge {} is {}: weights must be finite", base, i,
-                        e.weight[i]));
-    }
-    if (!(e.delay_ms[i] >= 0) || !std::isfinite(e.delay_ms[i])) {
-      f.bad(fmt::format("{}: the delay of edge {} is {} ms: delays must be finite and >= 0", base,
-                        i, e.delay_ms[i]));
+      at += take;
+      if (ids.size() == m.block) flush();
     }
   }
+  flush();
+}
+
+EdgesData read_edges(const std::string& path, const std::string& edge_population) {
+  const EdgesFile file(path, edge_population);
+  EdgesData e;
+  e.source_population = file.source_population();
+  e.target_population = file.target_population();
+  file.read_all([&](const EdgesBlock& b) {
+    e.source.insert(e.source.end(), b.source.begin(), b.source.end());
+    e.target.insert(e.target.end(), b.target.begin(), b.target.end());
+    e.weight.insert(e.weight.end(), b.weight.begin(), b.weight.end());
+    e.delay_ms.insert(e.delay_ms.end(), b.delay_ms.begin(), b.delay_ms.end());
+  });
   return e;
 }
 

@@ -25,6 +25,39 @@ TimeGrid::Precision precision(const ExplicitEdges& e) {
   return e.single_precision_delays ? TimeGrid::Precision::single : TimeGrid::Precision::exact;
 }
 
+// Whether explicit edges carry their own weights (delays), from the lists
+// or the file, rather than taking the projection's spec.
+bool listed_weights(const ExplicitEdges& e) {
+  return e.reader ? e.reader_weights : !e.weight.empty();
+}
+bool listed_delays(const ExplicitEdges& e) {
+  return e.reader ? e.reader_delays : !e.delay_ms.empty();
+}
+
+// Refuses explicit edge `id` (source s, target t; its weight and delay when
+// it carries them) when out of range or off the grid.
+void check_edge(const ConnectionSpec& spec, const ConnectContext& ctx, std::uint64_t id,
+                std::uint64_t s, std::uint64_t t, const double* weight, const double* delay_ms) {
+  if (s >= ctx.n_source || t >= ctx.n_target) {
+    throw DataError(
+        fmt::format("{}: edge {} ({} -> {}) is out of range: source ids must be < "
+                    "{}, target ids < {}",
+                    spec.name, id, s, t, ctx.n_source, ctx.n_target));
+  }
+  if (weight && !std::isfinite(static_cast<float>(*weight))) {
+    throw DataError(
+        fmt::format("{}: edge {} weight {} is not a finite 32-bit float", spec.name, id, *weight));
+  }
+  if (delay_ms) {
+    try {
+      ctx.grid.synaptic_delay_steps(*delay_ms, fmt::format("{} edge {} delay", spec.name, id),
+                                    precision(spec.edges));
+    } catch (const ConfigError& err) {
+      throw DataError(err.what());
+    }
+  }
+}
+
 const std::vector<std::pair<std::string, Rule>>& rule_table() {
   static const std::vector<std::pair<std::string, Rule>> table = {
       {"one_to_one", Rule::one_to_one},
@@ -44,8 +77,8 @@ class Emitter {
   Emitter(const ConnectionSpec& spec, const ConnectContext& ctx) : spec_(spec) {
     // Explicit edges that carry their own delays (and weights) never use the
     // projection's spec, which then need not suit this grid.
-    const bool own_delays = spec.rule == Rule::explicit_edges && !spec.edges.delay_ms.empty();
-    const bool own_weights = spec.rule == Rule::explicit_edges && !spec.edges.weight.empty();
+    const bool own_delays = spec.rule == Rule::explicit_edges && listed_delays(spec.edges);
+    const bool own_weights = spec.rule == Rule::explicit_edges && listed_weights(spec.edges);
     if (!own_delays) delays_.emplace(spec.delay, ctx.grid, spec.name + " delay");
     if (!own_weights) spec.weight.validate(spec.name + " weight");
     if (spec.taps < 1 || spec.taps > 4096) {
@@ -235,7 +268,8 @@ double expected_synapses(const ConnectionSpec& spec, const ConnectContext& ctx) 
       pairs = static_cast<double>(spec.total);
       break;
     case Rule::explicit_edges:
-      pairs = static_cast<double>(spec.edges.source.size());
+      pairs = static_cast<double>(spec.edges.reader ? spec.edges.reader->size()
+                                                    : spec.edges.source.size());
       break;
     case Rule::plugin:
       // Unknown (no estimate, or the rule not made yet): every pair once.
@@ -298,25 +332,12 @@ void validate(const ConnectionSpec& spec, const ConnectContext& ctx) {
                         "weight {}, delay {})",
                         spec.name, n, e.target.size(), e.weight.size(), e.delay_ms.size()));
       }
+      // A file's edges are checked as they are read (a process reads only
+      // its own); listed ones now.
       for (std::size_t k = 0; k < n; ++k) {
-        if (e.source[k] >= ns || e.target[k] >= nt) {
-          throw DataError(
-              fmt::format("{}: edge {} ({} -> {}) is out of range: source ids must be < "
-                          "{}, target ids < {}",
-                          spec.name, k, e.source[k], e.target[k], ns, nt));
-        }
-        if (!e.weight.empty() && !std::isfinite(static_cast<float>(e.weight[k]))) {
-          throw DataError(fmt::format("{}: edge {} weight {} is not a finite 32-bit float",
-                                      spec.name, k, e.weight[k]));
-        }
-        if (!e.delay_ms.empty()) {
-          try {
-            ctx.grid.synaptic_delay_steps(
-                e.delay_ms[k], fmt::format("{} edge {} delay", spec.name, k), precision(e));
-          } catch (const ConfigError& err) {
-            throw DataError(err.what());
-          }
-        }
+        check_edge(spec, ctx, k, e.source[k], e.target[k],
+                   e.weight.empty() ? nullptr : &e.weight[k],
+                   e.delay_ms.empty() ? nullptr : &e.delay_ms[k]);
       }
       break;
     }
@@ -406,6 +427,10 @@ class RuleSource final : public SynapseSource {
   // their weights and delays are left out.
   void make(NeuronIndex first, NeuronIndex last, const Sink& sink, bool values) const {
     if (first >= last) return;
+    if (spec_.rule == Rule::explicit_edges) {
+      make_explicit(first, last, sink);
+      return;
+    }
     if (by_target()) {
       const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
       const std::uint64_t step = std::max<std::uint64_t>(
@@ -466,6 +491,8 @@ class RuleSource final : public SynapseSource {
   // target order, chunk by chunk (no copy into one list).
   void make_pair_rule_targets(std::uint64_t a, std::uint64_t b, const Sink& sink,
                               bool values) const;
+  // Rule::explicit_edges: the synapses onto [first, last).
+  void make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const;
   // Appends the synapses onto targets [a, b), in order (by_target rules).
   // Without `values`, weights and delays are left out (Emitter::pair_only).
   void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
@@ -684,46 +711,74 @@ void RuleSource::make_sources(std::uint64_t from, std::uint64_t to, const Sink& 
 }
 
 void RuleSource::make_all(const Sink& f) const {
-  const Emitter& emit = *emit_;
-  const std::uint64_t taps = spec_.taps;
-  std::vector<SynapseRecord> out;
   switch (spec_.rule) {
     case Rule::fixed_outdegree:
       make_sources(0, ns_, f);
       break;
-    case Rule::explicit_edges: {
-      const auto& e = spec_.edges;
-      const std::size_t total = e.source.size();
-      auto vals = values_for(0);
-      const std::uint64_t step = std::max<std::uint64_t>(1, kSlice / taps);
-      for (std::uint64_t a = 0; a < total; a += step) {
-        const std::uint64_t n = std::min<std::uint64_t>(total, a + step) - a;
-        out.resize(n * taps);
-        SynapseRecord* p = out.data();
-        for (std::size_t k = a; k < a + n; ++k) {
-          const auto s = static_cast<NeuronIndex>(e.source[k]);
-          const auto t = static_cast<NeuronIndex>(e.target[k]);
-          if (e.weight.empty() && e.delay_ms.empty()) {
-            p = emit.pair(p, s, t, vals);
-            continue;
-          }
-          const std::uint32_t d = e.delay_ms.empty()
-                                      ? emit.delay(vals)
-                                      : static_cast<std::uint32_t>(grid_.synaptic_delay_steps(
-                                            e.delay_ms[k], "edge delay", precision(e)));
-          for (std::uint32_t tap = 0; tap < spec_.taps; ++tap) {
-            // A listed weight holds for every tap; a distribution is drawn per tap.
-            const float w = e.weight.empty() ? emit.weight(vals) : static_cast<float>(e.weight[k]);
-            *p++ = {s, t, w, d + tap};
-          }
-        }
-        f(out);
-      }
-      break;
-    }
     default:
       throw std::logic_error("make_all: a by-target rule");
   }
+}
+
+// Drawn weights or delays come from one stream in file order (values_for(0)),
+// so with draws every edge is made, in order, and those onto [first, last)
+// kept; without, only the edges onto the range are read. The range that
+// ends at the last target reads to the end of the ids, so that an edge
+// onto a target out of range is read (and refused) by one process.
+void RuleSource::make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const {
+  const auto& e = spec_.edges;
+  const Emitter& emit = *emit_;
+  const bool own_weights = listed_weights(e), own_delays = listed_delays(e);
+  const bool draws =
+      (!own_weights && !spec_.weight.is_constant()) || (!own_delays && !spec_.delay.is_constant());
+  const std::uint64_t end = last >= nt_ ? std::numeric_limits<std::uint64_t>::max() : last;
+  auto vals = values_for(0);
+  std::vector<SynapseRecord> out;
+  const auto block = [&](const EdgeBlock& b) {
+    for (std::size_t k = 0; k < b.source.size(); ++k) {
+      const std::uint64_t s = b.source[k], t = b.target[k];
+      // Listed edges were checked by validate(); a file's are checked here.
+      if (e.reader) {
+        check_edge(spec_, context(), b.id[k], s, t, own_weights ? &b.weight[k] : nullptr,
+                   own_delays ? &b.delay_ms[k] : nullptr);
+      }
+      const std::uint32_t d = own_delays ? static_cast<std::uint32_t>(grid_.synaptic_delay_steps(
+                                               b.delay_ms[k], "edge delay", precision(e)))
+                                         : emit.delay(vals);
+      const bool kept = t >= first && t < end;
+      for (std::uint32_t tap = 0; tap < spec_.taps; ++tap) {
+        // A listed weight holds for every tap; a distribution is drawn per tap.
+        const float w = own_weights ? static_cast<float>(b.weight[k]) : emit.weight(vals);
+        if (kept) {
+          out.push_back({static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), w, d + tap});
+        }
+      }
+      if (out.size() >= kSlice) {
+        sink(out);
+        out.clear();
+      }
+    }
+  };
+  if (e.reader) {
+    if (draws) {
+      e.reader->read_all(block);
+    } else {
+      e.reader->read(first, end, block);
+    }
+  } else {
+    // The lists, a slice at a time, as a file's blocks.
+    std::vector<std::uint64_t> ids;
+    for (std::size_t a = 0; a < e.source.size(); a += kSlice) {
+      const std::size_t n = std::min<std::size_t>(kSlice, e.source.size() - a);
+      ids.resize(n);
+      std::iota(ids.begin(), ids.end(), a);
+      const auto part = [&](const auto& v) {
+        return v.empty() ? std::span(v.data(), 0) : std::span(v).subspan(a, n);
+      };
+      block({ids, part(e.source), part(e.target), part(e.weight), part(e.delay_ms)});
+    }
+  }
+  if (!out.empty()) sink(out);
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 // ranks and lengths, their values (ids beyond the populations, NaN weights,
 // negative or off-grid delays), the node_population attributes -- and the
 // file is written with the HDF5 C API. Then the file goes through the whole
-// explicit-projection path (config, validate, build) and through inspect.
+// explicit-projection path (config, validate, build, reads by target range
+// through the target index) and through inspect.
 // Every input must end in success or a spikeline::Error.
 #include <hdf5.h>
 #include <unistd.h>
@@ -115,6 +116,30 @@ void write_dataset(spikeline::fuzz::Input& in, hid_t group, const std::string& n
   H5Sclose(space);
 }
 
+// A target index dataset (rows x 2): signed or not, its values mostly
+// plausible ranges (small numbers), sometimes anything.
+void write_index(spikeline::fuzz::Input& in, hid_t group, const std::string& name, hsize_t rows) {
+  const hsize_t dims[2] = {rows, 2};
+  const hid_t space = H5Screate_simple(2, dims, nullptr);
+  const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  const bool is_signed = in.flag();
+  const hid_t type = is_signed ? H5T_NATIVE_INT64 : H5T_NATIVE_UINT64;
+  std::vector<std::int64_t> values(2 * rows);
+  for (auto& v : values) {
+    v = in.chance(0.9)
+            ? in.in_range<std::int64_t>(0, 45)
+            : static_cast<std::int64_t>(in.in_range<std::uint64_t>(0, ~std::uint64_t{0}));
+  }
+  const hid_t ds = H5Dcreate2(group, name.c_str(), type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  if (ds >= 0) {
+    H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    H5Dclose(ds);
+  }
+  H5Pclose(lcpl);
+  H5Sclose(space);
+}
+
 void write_file(spikeline::fuzz::Input& in, const std::string& path) {
   const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file < 0) return;
@@ -134,6 +159,12 @@ void write_file(spikeline::fuzz::Input& in, const std::string& path) {
             in.chance(0.8) ? n : static_cast<hsize_t>(std::max<int>(0, static_cast<int>(n) + skew));
         write_dataset(in, group, ds, len);
       }
+    }
+    if (in.chance(0.5)) {  // the target index, read by target range
+      write_index(in, group, "indices/target_to_source/node_id_to_range",
+                  in.in_range<hsize_t>(0, 45));
+      write_index(in, group, "indices/target_to_source/range_to_edge_id",
+                  in.in_range<hsize_t>(0, 45));
     }
     H5Gclose(group);
   }
@@ -188,6 +219,15 @@ edge_population = "{}"
     const auto c = spikeline::io::parse_config(config, "fuzz.toml");
     spikeline::io::validate_config(c, spikeline::fuzz::builtin_registry());
     spikeline::io::build_network(c, spikeline::fuzz::builtin_registry());
+  } catch (const spikeline::Error&) {
+  }
+  // What the ranks of a run read (the build reads nothing yet): two halves
+  // of the targets, through the index when there is one, in blocks of 3.
+  try {
+    const spikeline::io::EdgesFile f(path, population, 3);
+    const auto half = static_cast<std::uint64_t>(target_size / 2);
+    f.read(0, half, [](const spikeline::io::EdgesBlock&) {});
+    f.read(half, ~std::uint64_t{0}, [](const spikeline::io::EdgesBlock&) {});
   } catch (const spikeline::Error&) {
   }
   try {

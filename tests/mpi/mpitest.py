@@ -116,6 +116,46 @@ def strip_tables(text, header):
     return "".join(out)
 
 
+def write_sonata_edges(path, population, source, target, src, tgt, weight, delay,
+                       index=True, grouped=False):
+    """A SONATA edges file; with index, indices/target_to_source as
+    libsonata writes it (each target's runs of consecutive edges); grouped:
+    weights in two groups whose rows run backwards."""
+    n = len(src)
+    with h5py.File(path, "w") as f:
+        g = f.create_group("edges/" + population)
+        g["source_node_id"] = np.asarray(src, np.uint64)
+        g["source_node_id"].attrs["node_population"] = source
+        g["target_node_id"] = np.asarray(tgt, np.uint64)
+        g["target_node_id"].attrs["node_population"] = target
+        g["edge_type_id"] = np.zeros(n, np.int64)
+        gid = (np.arange(n) % 2) if grouped else np.zeros(n, np.int64)
+        g["edge_group_id"] = gid
+        rows = np.zeros(n, np.int64)
+        for k in (0, 1):
+            at = np.where(gid == k)[0]
+            rows[at] = np.arange(len(at))[::-1] if grouped else np.arange(len(at))
+            order = np.argsort(rows[at])
+            if len(at):
+                g["%d/syn_weight" % k] = np.asarray(weight, np.float32)[at[order]]
+                g["%d/delay" % k] = np.asarray(delay, np.float32)[at[order]]
+        g["edge_group_index"] = rows
+        if index:
+            node_rows, edge_rows = [], []
+            for t in range(int(max(tgt)) + 1):
+                runs = []
+                for e in np.where(tgt == t)[0]:
+                    if runs and runs[-1][1] == e:
+                        runs[-1][1] = e + 1
+                    else:
+                        runs.append([e, e + 1])
+                node_rows.append((len(edge_rows), len(edge_rows) + len(runs)))
+                edge_rows.extend(runs)
+            i = g.create_group("indices/target_to_source")
+            i["node_id_to_range"] = np.array(node_rows, np.uint64)
+            i["range_to_edge_id"] = np.array(edge_rows, np.uint64)
+
+
 def fail(message, result=None):
     sys.stderr.write("FAIL: %s\n" % message)
     if result is not None:

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "spikeline/engine/state_archive.hpp"
 #include "spikeline/io/build.hpp"
 #include "spikeline/io/config.hpp"
+#include "spikeline/io/sonata_reader.hpp"
 #include "spikeline/learning/builtin.hpp"
 #include "spikeline/mpi/communicator.hpp"
 #include "spikeline/neurons/builtin.hpp"
@@ -283,6 +285,100 @@ TEST_CASE("each rank draws only its quarter of a fixed_outdegree rule's sources"
   const Outcome one = simulate(nullptr, 8, 1);
   CHECK(four.fingerprint == one.fingerprint);
   CHECK(four.spikes == one.spikes);
+}
+
+namespace {
+
+// drive -> exc from the SONATA file of make_edges.py (SPIKELINE_TEST_EDGES),
+// read through `file` (weights and delays the file's), over `comm`.
+Outcome simulate_file(std::shared_ptr<Communicator> comm, std::shared_ptr<io::EdgesFile> file) {
+  const std::string text = fmt::format(R"(
+[simulation]
+dt = 0.1
+duration = 100.0
+seed = 11
+
+[[population]]
+name = "drive"
+model = "poisson_generator"
+size = 50
+params = {{ rate = 40.0 }}
+
+[[population]]
+name = "exc"
+model = "iaf_psc_delta"
+size = 203
+params = {{ tau_m = 20.0, E_L = 0.0, V_th = 20.0, V_reset = 10.0, t_ref = 2.0 }}
+
+[[projection]]
+name = "file"
+source = "drive"
+target = "exc"
+rule = "explicit"
+file = "{}"
+)",
+                                       file->path());
+  Registry registry;
+  register_builtin_models(registry);
+  register_builtin_rules(registry);
+  synapses::register_builtin_connection_rules(registry);
+  const io::Config c = io::parse_config(text, "<test>");
+  io::BuiltNetwork built = io::build_network(c, registry);
+  // The projection's source again, over the test's file (to count what it reads).
+  synapses::ConnectionSpec spec = c.projections[0].spec;
+  spec.edges.reader = io::edge_reader(spec.name, std::move(file));
+  spec.edges.single_precision_delays = true;
+  const synapses::ConnectContext ctx{50, 203, false, built.network.grid(), 11, 0};
+  built.network.projections()[0].drawn = synapses::make_source(spec, ctx);
+  SimulationOptions o;
+  o.partitions = 8;
+  o.comm = std::move(comm);
+  Simulator sim(std::move(built.network), o);
+  Outcome out;
+  out.fingerprint = sim.fingerprint();
+  out.synapses = sim.synapse_count();
+  Collect collect;
+  sim.run_until(1000, collect);
+  out.spikes = std::move(collect.spikes);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("each rank reads only the edges onto its own neurons from an indexed SONATA file") {
+  const char* path = std::getenv("SPIKELINE_TEST_EDGES");
+  if (path == nullptr) {
+    WARN("SPIKELINE_TEST_EDGES is not set (ctest's fixture writes the file): skipped");
+    return;
+  }
+  auto mine = std::make_shared<io::EdgesFile>(path, "file");
+  REQUIRE(mine->indexed());
+  const Outcome four = simulate_file(g_comm, mine);
+  // Rank r owns partitions [2r, 2r + 2) of 8: targets [2r * 203 / 8, (2r + 2) * 203 / 8).
+  const auto r = static_cast<std::uint64_t>(g_comm->rank());
+  const std::uint64_t first = 2 * r * 203 / 8, last = (2 * r + 2) * 203 / 8;
+  std::uint64_t onto_mine = 0;
+  const io::EdgesFile all(path, "file");
+  all.read_all([&](const io::EdgesBlock& b) {
+    for (const auto t : b.target) onto_mine += t >= first && t < last ? 1 : 0;
+  });
+  REQUIRE(all.size() == 3000);
+  // Exactly the edges onto its targets were read, a quarter or so of the file.
+  CHECK(mine->edges_read() == onto_mine);
+  CHECK(onto_mine < 1000);
+  std::uint64_t read = mine->edges_read();
+  g_comm->allreduce_sum({&read, 1});
+  CHECK(read == 3000);
+  // And the network is one process's (which reads the whole file once).
+  auto whole = std::make_shared<io::EdgesFile>(path, "file");
+  const Outcome one = simulate_file(nullptr, whole);
+  CHECK(whole->edges_read() == 3000);
+  REQUIRE(one.synapses == 3000);
+  CHECK(four.synapses == one.synapses);
+  CHECK(four.fingerprint == one.fingerprint);
+  CHECK(four.spikes == one.spikes);
+  CHECK(std::count_if(one.spikes.begin(), one.spikes.end(),
+                      [](const SpikeRecord& s) { return s.population == 1; }) > 100);
 }
 
 TEST_CASE("rank 0 merges the ranks' checkpoints into one process's, field for field") {

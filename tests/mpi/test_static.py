@@ -184,6 +184,72 @@ delay = {{ distribution = "uniform", low = 0.5, high = 2.5 }}
     return [path]
 
 
+def sonata(tmp):
+    """Explicit edges from SONATA files, read by target range (slice 5):
+    one with the target index and per-edge weights and delays in two groups
+    (each rank reads only its targets' edges), one without the index (each
+    rank scans the target ids), and the indexed file again with weights
+    drawn from a distribution (the single stream: every rank draws for
+    every edge, in file order)."""
+    import numpy as np
+    rng = np.random.default_rng(5)
+    n_in, n = 200, 400
+    src = rng.integers(0, n_in, 6000)
+    tgt = rng.integers(0, n, 6000)
+    order = np.argsort(src, kind="stable")  # by source, as spikeline writes edges
+    src, tgt = src[order], tgt[order]
+    w = rng.uniform(3.0, 8.0, 6000)
+    d = rng.integers(1, 20, 6000) / 10.0
+    mpitest.write_sonata_edges(os.path.join(tmp, "in.h5"), "in", "drive", "net", src, tgt, w, d,
+                       grouped=True)
+    rsrc = rng.integers(0, n, 5000)
+    rtgt = rng.integers(0, n, 5000)
+    rw = rng.uniform(-3.0, 1.0, 5000)
+    rd = rng.integers(5, 25, 5000) / 10.0
+    mpitest.write_sonata_edges(os.path.join(tmp, "rec.h5"), "rec", "net", "net", rsrc, rtgt, rw, rd,
+                       index=False)
+    text = header(13) + f"""
+[[population]]
+name = "drive"
+model = "poisson_generator"
+size = {n_in}
+params = {{ rate = 20.0 }}
+
+[[population]]
+name = "net"
+model = "iaf_psc_delta"
+size = {n}
+params = {LIF}
+
+[[projection]]
+name = "in"
+source = "drive"
+target = "net"
+rule = "explicit"
+file = "in.h5"
+
+[[projection]]
+name = "rec"
+source = "net"
+target = "net"
+rule = "explicit"
+file = "rec.h5"
+
+[[projection]]
+name = "drawn"
+source = "drive"
+target = "net"
+rule = "explicit"
+file = "in.h5"
+edge_population = "in"
+weight = {{ distribution = "uniform", low = -1.0, high = 1.0 }}
+"""
+    path = os.path.join(tmp, "sonata.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return [path]
+
+
 PLASTIC_RECORDS = mpitest.COBA_RECORDS.replace("%", "%%") + """
 [[record_weights]]
 name = "pairs"
@@ -252,6 +318,7 @@ NETWORKS = {
     "plastic": plastic,
     "outdegree": outdegree,
     "explicit": explicit,
+    "sonata": sonata,
 }
 
 # (ranks, threads per rank)

@@ -74,8 +74,10 @@ class SynapseSource {
   using Sink = std::function<void(std::span<const SynapseRecord>)>;
   virtual ~SynapseSource() = default;
   // True when generate() costs in proportion to the synapses it makes (rules
-  // drawn target by target). Otherwise the layout makes the list once and
-  // works from it, as from a std::vector<SynapseRecord>.
+  // drawn target by target). Otherwise the layout calls generate() once, for
+  // the targets of this process's partitions (a source that can make only
+  // those, such as explicit edges read from a file by target, does), and
+  // works from that list, as from a std::vector<SynapseRecord>.
   virtual bool by_target() const = 0;
   virtual void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const = 0;
   // The same synapses, in the same order, of which only source and target

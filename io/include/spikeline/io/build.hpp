@@ -3,6 +3,7 @@
 // synapses drawn (or read from SONATA edges files), probes resolved.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/io/config.hpp"
 #include "spikeline/io/output_files.hpp"
+#include "spikeline/io/sonata_reader.hpp"
+#include "spikeline/synapses/connect.hpp"
 
 namespace spikeline::io {
 
@@ -72,5 +75,11 @@ ParamMap population_params(const Config& config, std::size_t k);
 // names it ("projection 'x' file", "population 'y' spike_times_file", ...):
 // what a run must not write over (output_files.hpp).
 std::vector<FileRole> input_files(const Config& config);
+
+// A SONATA edges file as an explicit projection reads it (what
+// build_network gives a projection with `file`): by target range, its
+// blocks' errors prefixed with `name` (e.g. "projection 'x'").
+std::shared_ptr<const synapses::EdgeReader> edge_reader(std::string name,
+                                                        std::shared_ptr<EdgesFile> file);
 
 }  // namespace spikeline::io

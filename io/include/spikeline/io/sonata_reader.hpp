@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,57 @@ struct EdgesData {
 // non-numeric or float node ids, mismatched lengths, negative or non-finite
 // delays, non-finite weights).
 EdgesData read_edges(const std::string& path, const std::string& edge_population);
+
+// A block of edges as EdgesFile reads them: edge k is id[k] of the file.
+struct EdgesBlock {
+  std::vector<std::uint64_t> id, source, target;
+  std::vector<float> weight, delay_ms;
+};
+
+// /edges/<edge_population> read a bounded block at a time: every edge, or
+// the edges onto a range of targets (what one process of a run of several
+// needs), in file order either way.
+//
+// Onto a range of targets, through the file's target index when it has one
+// (indices/target_to_source: node_id_to_range, or libsonata's
+// node_id_to_ranges, and range_to_edge_id): only the listed edges are read.
+// The index is trusted to list every edge once (as libsonata does: an edge
+// it omits is not read); each edge read is checked to end on the node that
+// lists it, and an index whose ranges run backwards, past the end of their
+// dataset or over each other is a DataError naming the dataset and value.
+// Without an index, target_node_id is scanned a block at a time and the
+// rest is read for the edges kept: every process then reads every target id.
+//
+// Errors as for read_edges: the file's layout when constructed, the values
+// (ids, groups, weights, delays) when read. Not safe to share between threads.
+class EdgesFile {
+ public:
+  using Sink = std::function<void(const EdgesBlock&)>;
+  // `block`: the most edges held at a time (tests make it small).
+  EdgesFile(const std::string& path, const std::string& edge_population,
+            std::uint64_t block = std::uint64_t{1} << 18);
+  EdgesFile(EdgesFile&&) noexcept;
+  EdgesFile& operator=(EdgesFile&&) noexcept;
+  ~EdgesFile();
+
+  const std::string& path() const;
+  const std::string& source_population() const;
+  const std::string& target_population() const;
+  std::uint64_t size() const;  // edges
+  bool indexed() const;        // the file has a target index
+
+  // The edges with a target in [first, last), in file order.
+  void read(std::uint64_t first, std::uint64_t last, const Sink& sink) const;
+  // Every edge, in file order (the index is not used).
+  void read_all(const Sink& sink) const;
+  // How many edges' target ids were read so far: those the index listed,
+  // or every edge scanned.
+  std::uint64_t edges_read() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // The names under /edges, sorted; empty when there is no /edges group.
 std::vector<std::string> list_edge_populations(const std::string& path);

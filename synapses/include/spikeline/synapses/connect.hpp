@@ -30,7 +30,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,28 @@ bool is_builtin_rule(const std::string& name);
 // register a rule of the same name.
 void register_builtin_connection_rules(Registry& r);
 
+// A block of explicit edges as a reader hands them over: edge k of the
+// block is id[k] of its file (for messages), with its weight and delay.
+struct EdgeBlock {
+  std::span<const std::uint64_t> id, source, target;
+  std::span<const double> weight, delay_ms;  // one per edge
+};
+
+// Explicit edges kept in a file and read a range of targets at a time (a
+// SONATA edges file: io/), so that a process of a run of several reads only
+// the edges onto its own neurons. Called from one thread at a time.
+class EdgeReader {
+ public:
+  using BlockSink = std::function<void(const EdgeBlock&)>;
+  virtual ~EdgeReader() = default;
+  virtual std::uint64_t size() const = 0;  // edges in the file
+  // The edges with a target in [first, last), in file order, handed to
+  // `sink` a bounded block at a time.
+  virtual void read(std::uint64_t first, std::uint64_t last, const BlockSink& sink) const = 0;
+  // Every edge of the file in file order, whatever its target.
+  virtual void read_all(const BlockSink& sink) const = 0;
+};
+
 struct ExplicitEdges {
   std::vector<std::uint64_t> source, target;
   std::vector<double> weight;    // empty: use the projection's weight spec
@@ -71,6 +95,11 @@ struct ExplicitEdges {
   // The delays were stored as float32 (a SONATA file): they land on the
   // grid with a float32 tolerance (TimeGrid::Precision::single).
   bool single_precision_delays = false;
+  // Or the edges of a file (the lists above then stay empty), each checked
+  // when it is read: with the file's weights where reader_weights, else
+  // the projection's weight spec; the same for delays.
+  std::shared_ptr<const EdgeReader> reader;
+  bool reader_weights = true, reader_delays = true;
 };
 
 struct ConnectionSpec {
