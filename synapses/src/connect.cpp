@@ -366,6 +366,7 @@ class RecordBuffer {
     return data_.get() + size_;
   }
   void end_at(const SynapseRecord* end) { size_ = static_cast<std::size_t>(end - data_.get()); }
+  void clear() { size_ = 0; }  // the room stays
   std::size_t size() const { return size_; }
   std::span<const SynapseRecord> span() const { return {data_.get(), size_}; }
 
@@ -436,10 +437,11 @@ class RuleSource final : public SynapseSource {
       const std::uint64_t step = std::max<std::uint64_t>(
           1, static_cast<std::uint64_t>(static_cast<double>(kSlice) / std::max(1.0, per_target)));
       std::vector<SynapseRecord> out;
+      std::vector<RecordBuffer> parts;  // kept from slice to slice, as `out`
       for (std::uint64_t a = first; a < last; a += step) {
         const std::uint64_t b = std::min<std::uint64_t>(last, a + step);
         if (spec_.pair_rule) {
-          make_pair_rule_targets(a, b, sink, values);
+          make_pair_rule_targets(a, b, parts, sink, values);
           continue;
         }
         out.clear();
@@ -489,8 +491,10 @@ class RuleSource final : public SynapseSource {
   // A rule drawn through a PairRule (a plugin's, or the catalogue's:
   // builtin.cpp): the synapses onto targets [a, b), handed to the sink in
   // target order, chunk by chunk (no copy into one list).
-  void make_pair_rule_targets(std::uint64_t a, std::uint64_t b, const Sink& sink,
-                              bool values) const;
+  // `parts` holds each chunk's records; its buffers are reused by the next
+  // call (a fresh 1 MiB buffer per slice is mapped and faulted in anew).
+  void make_pair_rule_targets(std::uint64_t a, std::uint64_t b, std::vector<RecordBuffer>& parts,
+                              const Sink& sink, bool values) const;
   // Rule::explicit_edges: the synapses onto [first, last).
   void make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const;
   // Appends the synapses onto targets [a, b), in order (by_target rules).
@@ -612,7 +616,8 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<Syna
   }
 }
 
-void RuleSource::make_pair_rule_targets(std::uint64_t a, std::uint64_t b, const Sink& sink,
+void RuleSource::make_pair_rule_targets(std::uint64_t a, std::uint64_t b,
+                                        std::vector<RecordBuffer>& parts, const Sink& sink,
                                         bool values) const {
   const Emitter& emit = *emit_;
   const PairRule& rule = *spec_.pair_rule;
@@ -622,10 +627,11 @@ void RuleSource::make_pair_rule_targets(std::uint64_t a, std::uint64_t b, const 
   const std::uint64_t grain = chunk_entities(per_target);
   // Each chunk's synapses apart, handed on in target order: the rule's
   // count per target is not known before it is asked.
-  std::vector<RecordBuffer> parts((n + grain - 1) / grain);
+  parts.resize(std::max(parts.size(), static_cast<std::size_t>((n + grain - 1) / grain)));
   for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
     std::vector<std::uint64_t> sources, sorted;
     auto& part = parts[c];
+    part.clear();
     // The expected size (capped: an estimate of every pair may be far off),
     // so that a chunk's synapses are not copied as they grow.
     const double expected = per_target * static_cast<double>(last - first);
@@ -672,8 +678,9 @@ void RuleSource::make_pair_rule_targets(std::uint64_t a, std::uint64_t b, const 
       part.end_at(p);
     }
   });
-  for (const auto& p : parts)
-    if (p.size() > 0) sink(p.span());
+  const std::size_t used = (n + grain - 1) / grain;
+  for (std::size_t c = 0; c < used; ++c)
+    if (parts[c].size() > 0) sink(parts[c].span());
 }
 
 void RuleSource::make_sources(std::uint64_t from, std::uint64_t to, const Sink& f) const {
