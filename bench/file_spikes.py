@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""What the per-partition source bitmaps save in filing (issue 24, slice 9;
+docs/mpi-design.md section 9.3 item 2, docs/scaling.md section 1.4).
+
+Every partition files every spike of the window: per spike and projection
+of its population a row[s], row[s + 1] lookup, mostly of empty rows at many
+partitions. With the bitmaps a partition tests a bit first. Measured here:
+
+1. COBA 64,000 (examples/coba.toml at in-degree 80, as bench/mpi_scaling.py)
+   at 16, 32, 64 (and --partitions) partitions on one thread, and COBA 4,000
+   at 1 and 2 partitions, with the bitmaps never, always and automatic
+   (SimulationOptions::source_bitmaps): `build/bench/file_spikes` builds one
+   simulator per mode and runs them in turns over the same stretches of
+   simulated time (spikes checked identical); loop time, best of --reps,
+   and the ratios to `never` (the code before, less one test of an empty
+   vector per spike and projection).
+2. With --before BINARY (spikeline built from the commit before the change):
+   COBA 4,000 at 1 and 2 threads (so 1 and 2 partitions) through
+   `spikeline run`, the binary before and this tree's alternating, spikes
+   checked bit-identical: what the change costs a small dense network.
+3. With --callgrind: the instructions and the last-level data-cache read
+   misses (callgrind's cache simulation) of Simulator::enqueue alone, per
+   mode (what a shared machine's load does not disturb).
+
+Every run holds /tmp/spikeline-heavy.lock (flock) and is nice'd.
+
+    cmake --build build --target spikeline file_spikes
+    /usr/bin/python3 bench/file_spikes.py [--reps 7] [--before BINARY] [--callgrind]
+
+Writes bench/results/file_spikes.md and .json.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from benchlib import HERE, ROOT, commit, spikeline_output
+
+sys.path.insert(0, HERE)
+import coba_vs_brian2 as coba  # noqa: E402  (size_overrides: the benchmark's COBA of n)
+
+LOCK = "/tmp/spikeline-heavy.lock"
+COBA = os.path.join(ROOT, "examples", "coba.toml")
+MODES = ("never", "always", "automatic")
+
+
+def heavy(cmd):
+    return ["flock", LOCK, "nice"] + cmd
+
+
+def file_spikes(binary, n, partitions, reps, warmup_ms, duration_ms, modes=MODES, wrap=heavy):
+    """file_spikes' JSON lines for COBA of n neurons."""
+    cmd = [binary, COBA, "--partitions", ",".join(str(p) for p in partitions), "--modes",
+           ",".join(modes), "--reps", str(reps), "--warmup", str(warmup_ms), "--duration",
+           str(duration_ms)]
+    for s in coba.size_overrides(n):
+        cmd += ["--set", s]
+    out = subprocess.run(wrap(cmd), capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("failed: %s\n%s" % (" ".join(cmd), out.stderr[-3000:]))
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def bitmap_rows(binary, cases, reps):
+    rows = []
+    for name, n, partitions, warmup_ms, duration_ms in cases:
+        print("%s at %s partitions ..." % (name, partitions), flush=True)
+        lines = file_spikes(binary, n, partitions, reps, warmup_ms, duration_ms)
+        for p in partitions:
+            by = {r["mode"]: r for r in lines if r["partitions"] == p}
+            never = by["never"]["loop_s"]
+            row = {"network": name, "partitions": p, "steps": by["never"]["steps"],
+                   "spikes": by["never"]["spikes"], "blocks": by["never"]["blocks"]}
+            for m in MODES:
+                row[m + "_s"] = by[m]["loop_s"]
+                row[m + "_min"] = min(by[m]["loop_s"])
+                row[m + "_bitmaps"] = by[m]["bitmaps"]
+                row[m + "_bitmap_bytes"] = by[m]["bitmap_bytes"]
+                # Best of the reps, and the median of each rep's ratio (the
+                # modes of one rep ran the same stretch back to back).
+                row[m + "_ratio_min"] = min(by[m]["loop_s"]) / min(never)
+                row[m + "_ratio_median"] = statistics.median(
+                    a / b for a, b in zip(by[m]["loop_s"], never))
+            # What automatic saves per partition and step (us), from the minima.
+            steps_per_rep = row["steps"] / reps
+            row["saved_us_per_partition_step"] = (
+                (row["never_min"] - row["automatic_min"]) / steps_per_rep / p * 1e6)
+            rows.append(row)
+            print("  %d partitions: never %.3f s, always %.3fx, automatic %.3fx (%d of %d blocks)"
+                  % (p, row["never_min"], row["always_ratio_min"], row["automatic_ratio_min"],
+                     row["automatic_bitmaps"], row["blocks"]), flush=True)
+    return rows
+
+
+def before_after(before, after, reps, seconds, tmp):
+    """COBA 4,000 through `spikeline run` at 1 and 2 threads, alternating."""
+    loops, digests = {}, {}
+    for threads in (1, 2):
+        for rep in range(reps):
+            order = [("before", before), ("after", after)]
+            if rep % 2:
+                order.reverse()
+            for label, binary in order:
+                out = os.path.join(tmp, "coba.h5")
+                cmd = [binary, "run", COBA, "--quiet", "--output", out, "--threads",
+                       str(threads), "--duration", str(seconds * 1000.0)]
+                subprocess.run(heavy(cmd), check=True, capture_output=True)
+                summary, _, digest = spikeline_output(out)
+                loops.setdefault((label, threads), []).append(summary["loop_s"])
+                digests.setdefault(threads, set()).add(digest)
+        print("  COBA 4,000 at %d thread(s): before %.3f s, after %.3f s (min)"
+              % (threads, min(loops[("before", threads)]), min(loops[("after", threads)])),
+              flush=True)
+    rows = []
+    for threads in (1, 2):
+        b, a = loops[("before", threads)], loops[("after", threads)]
+        rows.append({"threads": threads, "partitions": threads, "before_s": b, "after_s": a,
+                     "before_min": min(b), "after_min": min(a),
+                     "ratio_min": min(a) / min(b),
+                     "ratio_median": statistics.median(a) / statistics.median(b),
+                     "identical": len(digests[threads]) == 1})
+    return rows
+
+
+def callgrind(binary, n, partitions, mode, warmup_ms, duration_ms, tmp):
+    """Instructions and last-level data read misses of Simulator::enqueue
+    (inclusive) over the timed stretch and the warm-up."""
+    out = os.path.join(tmp, "cg.out")
+    wrap = lambda cmd: heavy(["valgrind", "--tool=callgrind", "--cache-sim=yes",
+                              "--callgrind-out-file=" + out,
+                              "--toggle-collect=*Simulator::enqueue*"] + cmd)
+    file_spikes(binary, n, [partitions], 1, warmup_ms, duration_ms, modes=(mode,), wrap=wrap)
+    text = open(out).read()
+    events = re.search(r"^events: (.*)$", text, re.M).group(1).split()
+    totals = re.search(r"^totals: (.*)$", text, re.M) or re.search(r"^summary: (.*)$", text, re.M)
+    values = dict(zip(events, (int(v) for v in totals.group(1).split())))
+    return {"Ir": values["Ir"], "DLmr": values.get("DLmr", 0), "D1mr": values.get("D1mr", 0)}
+
+
+def write(res):
+    with open(os.path.join(HERE, "results", "file_spikes.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    lines = ["# Filing with per-partition source bitmaps (issue 24, slice 9)", "",
+             "`%s` on %s, commit %s. One thread; every run held `%s` and was nice'd. "
+             "Loop time of the timed stretches (build and warm-up excluded), best of %d; the "
+             "modes of one rep ran the same stretch of simulated time back to back, and their "
+             "spikes were checked identical. `never` is the code before the bitmaps (less one "
+             "test of an empty vector per spike and projection); ratios below 1 are faster."
+             % (res["command"], res["date"], res["commit"], LOCK, res["reps"]), "",
+             "| network | partitions | spikes per step | never: loop s | always / never | "
+             "automatic / never | automatic / never, median of reps | bitmaps kept (automatic) "
+             "| their KiB | saved per partition per step, us |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in res["bitmaps"]:
+        lines.append("| %s | %d | %.1f | %.3f | %.3f | %.3f | %.3f | %d of %d | %.0f | %.2f |" % (
+            r["network"], r["partitions"], r["spikes"] / r["steps"], r["never_min"],
+            r["always_ratio_min"], r["automatic_ratio_min"], r["automatic_ratio_median"],
+            r["automatic_bitmaps"], r["blocks"], r["automatic_bitmap_bytes"] / 1024,
+            r["saved_us_per_partition_step"]))
+    if res.get("before_after"):
+        lines += ["", "## COBA 4,000 against the commit before (`spikeline run`, %g s)" %
+                  res["before_after_s"], "",
+                  "The before binary: %s. Alternating runs, %d each; loop time (the summary's "
+                  "`loop_s`)." % (res["before"], res["reps_before"]), "",
+                  "| threads (= partitions) | before: loop s min | after: loop s min | "
+                  "after / before (min) | after / before (median) | spikes identical |",
+                  "|---|---|---|---|---|---|"]
+        for r in res["before_after"]:
+            lines.append("| %d | %.3f | %.3f | %.3f | %.3f | %s |" % (
+                r["threads"], r["before_min"], r["after_min"], r["ratio_min"],
+                r["ratio_median"], "yes" if r["identical"] else "NO"))
+    if res.get("callgrind"):
+        lines += ["", "## Simulator::enqueue under callgrind", "",
+                  "Instructions (Ir) and last-level data-cache read misses (DLmr, callgrind's "
+                  "cache simulation of this machine's caches) of `Simulator::enqueue` and what "
+                  "it calls, over %g ms of warm-up and %g ms timed; ratios to `never`." %
+                  (res["callgrind_ms"][0], res["callgrind_ms"][1]), "",
+                  "| network | partitions | mode | Ir | Ir / never | DLmr | DLmr / never |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in res["callgrind"]:
+            lines.append("| %s | %d | %s | %d | %.3f | %d | %.3f |" % (
+                r["network"], r["partitions"], r["mode"], r["Ir"], r["Ir_ratio"], r["DLmr"],
+                r["DLmr_ratio"]))
+    lines.append("")
+    with open(os.path.join(HERE, "results", "file_spikes.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--file-spikes", default=os.path.join(ROOT, "build", "bench", "file_spikes"))
+    ap.add_argument("--after", default=os.path.join(ROOT, "build", "tools", "spikeline"))
+    ap.add_argument("--before", help="spikeline built from the commit before the bitmaps")
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--reps-before", type=int, default=7)
+    ap.add_argument("--partitions", default="16,32,64",
+                    help="partition counts of COBA 64,000")
+    ap.add_argument("--duration", type=float, default=200.0,
+                    help="ms per rep of COBA 64,000 (COBA 4,000: 5 times as long)")
+    ap.add_argument("--before-seconds", type=float, default=5.0)
+    ap.add_argument("--callgrind", action="store_true")
+    args = ap.parse_args()
+    partitions = [int(p) for p in args.partitions.split(",")]
+    cases = [("COBA 64,000", 64000, partitions, 100.0, args.duration),
+             ("COBA 4,000", 4000, [1, 2], 100.0, 5 * args.duration)]
+    res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
+           "commit": commit(), "command": " ".join(["bench/file_spikes.py"] + sys.argv[1:]),
+           "reps": args.reps}
+    res["bitmaps"] = bitmap_rows(args.file_spikes, cases, args.reps)
+    write(res)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.before:
+            res.update(before=args.before, reps_before=args.reps_before,
+                       before_seconds=args.before_seconds,
+                       before_after=before_after(args.before, args.after, args.reps_before,
+                                                 args.before_seconds, tmp))
+            res["before_after_s"] = args.before_seconds
+            write(res)
+        if args.callgrind:
+            warm, timed = 20.0, 50.0
+            res["callgrind_ms"] = [warm, timed]
+            rows = []
+            for name, n, parts in (("COBA 64,000", 64000, partitions), ("COBA 4,000", 4000, [1, 2])):
+                for p in parts:
+                    base = None
+                    for mode in MODES:
+                        c = callgrind(args.file_spikes, n, p, mode, warm, timed, tmp)
+                        base = base or c
+                        rows.append({"network": name, "partitions": p, "mode": mode, **c,
+                                     "Ir_ratio": c["Ir"] / base["Ir"],
+                                     "DLmr_ratio": c["DLmr"] / max(base["DLmr"], 1)})
+                        print("  callgrind %s, %d partitions, %s: %d Ir, %d DLmr" %
+                              (name, p, mode, c["Ir"], c["DLmr"]), flush=True)
+            res["callgrind"] = rows
+            write(res)
+
+
+if __name__ == "__main__":
+    main()
