@@ -18,9 +18,11 @@ partitions. With the bitmaps a partition tests a bit first. Measured here:
    COBA 4,000 at 1 and 2 threads (so 1 and 2 partitions) through
    `spikeline run`, the binary before and this tree's alternating, spikes
    checked bit-identical: what the change costs a small dense network.
-3. With --callgrind: the instructions and the last-level data-cache read
-   misses (callgrind's cache simulation) of Simulator::enqueue alone, per
-   mode (what a shared machine's load does not disturb).
+3. With --callgrind: the instructions and the L1 data-cache read misses
+   (callgrind's simulation of this machine's caches) of Simulator::enqueue
+   alone, per mode, for COBA 4,000 at 1 and 2 partitions and COBA 64,000 at
+   --callgrind-partitions (what a shared machine's load does not disturb;
+   about 4 minutes per COBA 64,000 run, its build under valgrind).
 
 Every run holds /tmp/spikeline-heavy.lock (flock) and is nice'd.
 
@@ -128,8 +130,8 @@ def before_after(before, after, reps, seconds, tmp):
 
 
 def callgrind(binary, n, partitions, mode, warmup_ms, duration_ms, tmp):
-    """Instructions and last-level data read misses of Simulator::enqueue
-    (inclusive) over the timed stretch and the warm-up."""
+    """Instructions and L1 data read misses of Simulator::enqueue (inclusive)
+    over the warm-up and the timed stretch."""
     out = os.path.join(tmp, "cg.out")
     wrap = lambda cmd: heavy(["valgrind", "--tool=callgrind", "--cache-sim=yes",
                               "--callgrind-out-file=" + out,
@@ -139,24 +141,24 @@ def callgrind(binary, n, partitions, mode, warmup_ms, duration_ms, tmp):
     events = re.search(r"^events: (.*)$", text, re.M).group(1).split()
     totals = re.search(r"^totals: (.*)$", text, re.M) or re.search(r"^summary: (.*)$", text, re.M)
     values = dict(zip(events, (int(v) for v in totals.group(1).split())))
-    return {"Ir": values["Ir"], "DLmr": values.get("DLmr", 0), "D1mr": values.get("D1mr", 0)}
+    return {"Ir": values["Ir"], "D1mr": values["D1mr"]}
 
 
 def write(res):
     with open(os.path.join(HERE, "results", "file_spikes.json"), "w") as f:
         json.dump(res, f, indent=1)
     lines = ["# Filing with per-partition source bitmaps (issue 24, slice 9)", "",
-             "`%s` on %s, commit %s. One thread; every run held `%s` and was nice'd. "
+             "`%s` (last part run) on %s, commit %s. One thread; every run held `%s` and was nice'd. "
              "Loop time of the timed stretches (build and warm-up excluded), best of %d; the "
              "modes of one rep ran the same stretch of simulated time back to back, and their "
              "spikes were checked identical. `never` is the code before the bitmaps (less one "
              "test of an empty vector per spike and projection); ratios below 1 are faster."
-             % (res["command"], res["date"], res["commit"], LOCK, res["reps"]), "",
+             % (res["command"], res["date"], res["commit"], LOCK, res.get("reps", 0)), "",
              "| network | partitions | spikes per step | never: loop s | always / never | "
              "automatic / never | automatic / never, median of reps | bitmaps kept (automatic) "
              "| their KiB | saved per partition per step, us |",
              "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in res["bitmaps"]:
+    for r in res.get("bitmaps", []):
         lines.append("| %s | %d | %.1f | %.3f | %.3f | %.3f | %.3f | %d of %d | %.0f | %.2f |" % (
             r["network"], r["partitions"], r["spikes"] / r["steps"], r["never_min"],
             r["always_ratio_min"], r["automatic_ratio_min"], r["automatic_ratio_median"],
@@ -176,16 +178,16 @@ def write(res):
                 r["ratio_median"], "yes" if r["identical"] else "NO"))
     if res.get("callgrind"):
         lines += ["", "## Simulator::enqueue under callgrind", "",
-                  "Instructions (Ir) and last-level data-cache read misses (DLmr, callgrind's "
-                  "cache simulation of this machine's caches) of `Simulator::enqueue` and what "
-                  "it calls, over %g ms of warm-up and %g ms timed; ratios to `never`." %
-                  (res["callgrind_ms"][0], res["callgrind_ms"][1]), "",
-                  "| network | partitions | mode | Ir | Ir / never | DLmr | DLmr / never |",
+                  "Instructions (Ir) and L1 data-cache read misses (D1mr, callgrind's simulation "
+                  "of this machine's caches: 64 KiB L1d, 32 MiB L3, no hardware prefetcher) of "
+                  "`Simulator::enqueue` and what it calls, over %g ms of warm-up and %g ms "
+                  "timed; ratios to `never`." % (res["callgrind_ms"][0], res["callgrind_ms"][1]),
+                  "", "| network | partitions | mode | Ir | Ir / never | D1mr | D1mr / never |",
                   "|---|---|---|---|---|---|---|"]
         for r in res["callgrind"]:
             lines.append("| %s | %d | %s | %d | %.3f | %d | %.3f |" % (
-                r["network"], r["partitions"], r["mode"], r["Ir"], r["Ir_ratio"], r["DLmr"],
-                r["DLmr_ratio"]))
+                r["network"], r["partitions"], r["mode"], r["Ir"], r["Ir_ratio"], r["D1mr"],
+                r["D1mr_ratio"]))
     lines.append("")
     with open(os.path.join(HERE, "results", "file_spikes.md"), "w") as f:
         f.write("\n".join(lines))
@@ -196,36 +198,48 @@ def main():
     ap.add_argument("--file-spikes", default=os.path.join(ROOT, "build", "bench", "file_spikes"))
     ap.add_argument("--after", default=os.path.join(ROOT, "build", "tools", "spikeline"))
     ap.add_argument("--before", help="spikeline built from the commit before the bitmaps")
+    ap.add_argument("--before-label", help="what --before is, for the results (its commit)")
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--reps-before", type=int, default=7)
     ap.add_argument("--partitions", default="16,32,64",
                     help="partition counts of COBA 64,000")
     ap.add_argument("--duration", type=float, default=200.0,
-                    help="ms per rep of COBA 64,000 (COBA 4,000: 5 times as long)")
+                    help="ms per rep of COBA 64,000 (COBA 4,000: 10 times as long)")
     ap.add_argument("--before-seconds", type=float, default=5.0)
     ap.add_argument("--callgrind", action="store_true")
+    ap.add_argument("--callgrind-partitions", default="64",
+                    help="partition counts of COBA 64,000 under callgrind ('' for none)")
+    ap.add_argument("--only", default="bitmaps,before,callgrind",
+                    help="which parts to run (the others' results are kept from the .json)")
     args = ap.parse_args()
     partitions = [int(p) for p in args.partitions.split(",")]
     cases = [("COBA 64,000", 64000, partitions, 100.0, args.duration),
-             ("COBA 4,000", 4000, [1, 2], 100.0, 5 * args.duration)]
-    res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
-           "commit": commit(), "command": " ".join(["bench/file_spikes.py"] + sys.argv[1:]),
-           "reps": args.reps}
-    res["bitmaps"] = bitmap_rows(args.file_spikes, cases, args.reps)
-    write(res)
+             ("COBA 4,000", 4000, [1, 2], 100.0, 10 * args.duration)]
+    only = args.only.split(",")
+    path = os.path.join(HERE, "results", "file_spikes.json")
+    res = {}
+    if set(only) != {"bitmaps", "before", "callgrind"} and os.path.exists(path):
+        with open(path) as f:
+            res = json.load(f)
+    res.update(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
+               commit=commit(), command=" ".join(["bench/file_spikes.py"] + sys.argv[1:]))
+    if "bitmaps" in only:
+        res["reps"] = args.reps
+        res["bitmaps"] = bitmap_rows(args.file_spikes, cases, args.reps)
+        write(res)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.before:
-            res.update(before=args.before, reps_before=args.reps_before,
-                       before_seconds=args.before_seconds,
+        if "before" in only and args.before:
+            res.update(before=args.before_label or args.before, reps_before=args.reps_before,
+                       before_after_s=args.before_seconds,
                        before_after=before_after(args.before, args.after, args.reps_before,
                                                  args.before_seconds, tmp))
-            res["before_after_s"] = args.before_seconds
             write(res)
-        if args.callgrind:
+        if "callgrind" in only and args.callgrind:
             warm, timed = 20.0, 50.0
             res["callgrind_ms"] = [warm, timed]
             rows = []
-            for name, n, parts in (("COBA 64,000", 64000, partitions), ("COBA 4,000", 4000, [1, 2])):
+            large = [int(p) for p in args.callgrind_partitions.split(",") if p]
+            for name, n, parts in (("COBA 4,000", 4000, [1, 2]), ("COBA 64,000", 64000, large)):
                 for p in parts:
                     base = None
                     for mode in MODES:
@@ -233,12 +247,11 @@ def main():
                         base = base or c
                         rows.append({"network": name, "partitions": p, "mode": mode, **c,
                                      "Ir_ratio": c["Ir"] / base["Ir"],
-                                     "DLmr_ratio": c["DLmr"] / max(base["DLmr"], 1)})
-                        print("  callgrind %s, %d partitions, %s: %d Ir, %d DLmr" %
-                              (name, p, mode, c["Ir"], c["DLmr"]), flush=True)
+                                     "D1mr_ratio": c["D1mr"] / max(base["D1mr"], 1)})
+                        print("  callgrind %s, %d partitions, %s: %d Ir, %d D1mr" %
+                              (name, p, mode, c["Ir"], c["D1mr"]), flush=True)
             res["callgrind"] = rows
             write(res)
-
 
 if __name__ == "__main__":
     main()
