@@ -18,7 +18,9 @@ partitions. With the bitmaps a partition tests a bit first. Measured here:
    COBA 4,000 at 1 and 2 threads (so 1 and 2 partitions) through
    `spikeline run`, the binary before and this tree's alternating, spikes
    checked bit-identical: what the change costs a small dense network.
-3. With --callgrind: the instructions and the L1 data-cache read misses
+3. With --callgrind (and --before): the instructions of the loop
+   (Simulator::run_until) of COBA 4,000 at 1 and 2 partitions, this tree
+   against the commit before; and the instructions and the L1 data-cache read misses
    (callgrind's simulation of this machine's caches) of Simulator::enqueue
    alone, per mode, for COBA 4,000 at 1 and 2 partitions and COBA 64,000 at
    --callgrind-partitions (what a shared machine's load does not disturb;
@@ -33,6 +35,7 @@ Writes bench/results/file_spikes.md and .json.
 """
 import argparse
 import datetime
+import fcntl
 import json
 import os
 import re
@@ -44,6 +47,7 @@ import tempfile
 from benchlib import HERE, ROOT, commit, spikeline_output
 
 sys.path.insert(0, HERE)
+import catalogue_cost  # noqa: E402  (instructions: a run's loop under callgrind)
 import coba_vs_brian2 as coba  # noqa: E402  (size_overrides: the benchmark's COBA of n)
 
 LOCK = "/tmp/spikeline-heavy.lock"
@@ -144,6 +148,16 @@ def callgrind(binary, n, partitions, mode, warmup_ms, duration_ms, tmp):
     return {"Ir": values["Ir"], "D1mr": values["D1mr"]}
 
 
+def run_instructions(binary, partitions, seconds, tmp):
+    """Instructions of Simulator::run_until (inclusive: the loop, one
+    thread) of COBA 4,000 under callgrind, with `partitions` partitions,
+    holding the lock meanwhile."""
+    with open(LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return catalogue_cost.instructions(
+            binary, COBA, ["--set", "simulation.partitions=%d" % partitions], seconds, tmp)
+
+
 def write(res):
     with open(os.path.join(HERE, "results", "file_spikes.json"), "w") as f:
         json.dump(res, f, indent=1)
@@ -179,7 +193,8 @@ def write(res):
     if res.get("callgrind"):
         lines += ["", "## Simulator::enqueue under callgrind", "",
                   "Instructions (Ir) and L1 data-cache read misses (D1mr, callgrind's simulation "
-                  "of this machine's caches: 64 KiB L1d, 32 MiB L3, no hardware prefetcher) of "
+                  "of a 32 KiB L1d, as on this machine, without a hardware prefetcher; its last "
+                  "level, 256 MiB as valgrind reads this VM's, missed nothing) of "
                   "`Simulator::enqueue` and what it calls, over %g ms of warm-up and %g ms "
                   "timed; ratios to `never`." % (res["callgrind_ms"][0], res["callgrind_ms"][1]),
                   "", "| network | partitions | mode | Ir | Ir / never | D1mr | D1mr / never |",
@@ -188,6 +203,15 @@ def write(res):
             lines.append("| %s | %d | %s | %d | %.3f | %d | %.3f |" % (
                 r["network"], r["partitions"], r["mode"], r["Ir"], r["Ir_ratio"], r["D1mr"],
                 r["D1mr_ratio"]))
+    if res.get("callgrind_before"):
+        lines += ["", "## COBA 4,000 against the commit before, under callgrind", "",
+                  "Instructions of `Simulator::run_until` (the loop; one thread, %g s "
+                  "simulated), this tree against %s." % (res["callgrind_before_s"],
+                                                        res.get("before", "the commit before")),
+                  "", "| partitions | before | after | after / before |", "|---|---|---|---|"]
+        for r in res["callgrind_before"]:
+            lines.append("| %d | %d | %d | %.4f |" % (r["partitions"], r["before"], r["after"],
+                                                     r["after"] / r["before"]))
     lines.append("")
     with open(os.path.join(HERE, "results", "file_spikes.md"), "w") as f:
         f.write("\n".join(lines))
@@ -209,7 +233,7 @@ def main():
     ap.add_argument("--callgrind", action="store_true")
     ap.add_argument("--callgrind-partitions", default="64",
                     help="partition counts of COBA 64,000 under callgrind ('' for none)")
-    ap.add_argument("--only", default="bitmaps,before,callgrind",
+    ap.add_argument("--only", default="bitmaps,before,callgrind,callgrind_before",
                     help="which parts to run (the others' results are kept from the .json)")
     args = ap.parse_args()
     partitions = [int(p) for p in args.partitions.split(",")]
@@ -218,7 +242,7 @@ def main():
     only = args.only.split(",")
     path = os.path.join(HERE, "results", "file_spikes.json")
     res = {}
-    if set(only) != {"bitmaps", "before", "callgrind"} and os.path.exists(path):
+    if set(only) != {"bitmaps", "before", "callgrind", "callgrind_before"} and os.path.exists(path):
         with open(path) as f:
             res = json.load(f)
     res.update(date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
@@ -251,6 +275,18 @@ def main():
                         print("  callgrind %s, %d partitions, %s: %d Ir, %d D1mr" %
                               (name, p, mode, c["Ir"], c["D1mr"]), flush=True)
             res["callgrind"] = rows
+            write(res)
+        if "callgrind_before" in only and args.callgrind and args.before:
+            seconds = 1.0
+            rows = []
+            for p in (1, 2):
+                row = {"partitions": p}
+                for label, binary in (("before", args.before), ("after", args.after)):
+                    row[label] = run_instructions(binary, p, seconds, tmp)
+                print("  callgrind COBA 4,000, %d partitions: before %d, after %d Ir (%.4f)" %
+                      (p, row["before"], row["after"], row["after"] / row["before"]), flush=True)
+                rows.append(row)
+            res.update(callgrind_before=rows, callgrind_before_s=seconds)
             write(res)
 
 if __name__ == "__main__":
