@@ -84,6 +84,14 @@ struct SimulationOptions {
   // Ctrl-C stops a long build promptly (the constructor throws, see
   // check_stop). The run loop is stopped by request_stop() instead.
   const volatile std::sig_atomic_t* stop_signal = nullptr;
+  // Filing a window's spikes, a partition tests a bit per (projection,
+  // source) before it reads the source's row, so that the rows with no
+  // synapse there (most of them at many partitions) cost no cache miss.
+  // `automatic` keeps a bitmap only where its rows are sparse enough for
+  // the test to pay; `always` and `never` are for tests and benchmarks.
+  // The spikes do not depend on it.
+  enum class SourceBitmaps { automatic, always, never };
+  SourceBitmaps source_bitmaps = SourceBitmaps::automatic;
 };
 
 // Throws, when `*stop` holds a signal number, Error(interrupted) for SIGINT
@@ -259,6 +267,11 @@ class Simulator {
   std::size_t synapse_count() const;
   // Bytes of this process's synapse tables.
   std::size_t synapse_memory_bytes() const;
+  // The sources of projection `projection` with synapses in partition
+  // `partition` (one of this process's), one bit each: bit s % 64 of word
+  // s / 64, as filing tests them. Empty when the partition keeps no bitmap
+  // for the projection (see SimulationOptions::source_bitmaps).
+  std::span<const std::uint64_t> source_bitmap(std::size_t projection, unsigned partition) const;
   // The processes of the run and this one's partitions.
   const Communicator& communicator() const { return *comm_; }
   Placement placement() const { return placement_; }
