@@ -153,11 +153,11 @@ typedef struct spk_bounds {
  * per population (or per projection, for a rule). A choice's name shares
  * the namespace of the numeric parameters and state variables. */
 typedef struct spk_choice {
-  const char* name;            /* as the config names it: "reset" */
-  const char* doc;             /* what it chooses; the choices are listed after it */
-  const char* const* choices;  /* n_choices distinct non-empty words */
-  uint32_t n_choices;          /* >= 1 */
-  uint32_t default_index;      /* < n_choices */
+  const char* name;           /* as the config names it: "reset" */
+  const char* doc;            /* what it chooses; the choices are listed after it */
+  const char* const* choices; /* n_choices distinct non-empty words */
+  uint32_t n_choices;         /* >= 1 */
+  uint32_t default_index;     /* < n_choices */
 } spk_choice;
 
 /* What the simulator hands every call for one population. */
@@ -188,8 +188,8 @@ typedef struct spk_model_ctx {
    * so a number depends on nothing else: not the thread count, the
    * partitions, the call's range or the order of calls. update() may call
    * it concurrently for disjoint ranges. */
-  void (*uniform)(const struct spk_model_ctx* ctx, uint64_t counter, uint32_t first,
-                  uint32_t count, double* out);
+  void (*uniform)(const struct spk_model_ctx* ctx, uint64_t counter, uint32_t first, uint32_t count,
+                  double* out);
 } spk_model_ctx;
 
 /* One call of update(): a range of neurons for one step. */
