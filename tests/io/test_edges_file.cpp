@@ -85,6 +85,14 @@ nodes = good[0].astype(np.int64)
 nodes[6][0] = -100
 write("signed.h5", (nodes, good[1]))
 write("flat_index.h5", (good[0].reshape(-1), good[1]))
+# Edge 17's target changed after the index was made: listed under its old node.
+moved = tgt.copy()
+moved[17] = (tgt[17] + 1) % 10
+write("moved.h5", good, targets=moved)
+# Node 5's ranges left out: an index that omits edges (trusted, so they are not read).
+nodes = good[0].copy()
+nodes[5] = [nodes[5][0], nodes[5][0]]
+write("omits.h5", (nodes, good[1]))
 # 30000 edges onto 20000 targets, by source: a target's edges lie far
 # apart (read one at a time, not as the span they lie in).
 n = 30000
@@ -220,6 +228,28 @@ TEST_CASE("EdgesFile reads a target's scattered edges through the index", "[io][
   }
 }
 
+TEST_CASE("An index that omits edges reads only the listed ones, whatever the range",
+          "[io][edges]") {
+  TempDir dir;
+  REQUIRE(run_python(dir, kMake, dir.path.string()) == 0);
+  const Edges all = read_range(EdgesFile(dir.file("plain.h5"), "e2i"), 0, ~std::uint64_t{0});
+  const EdgesFile f(dir.file("omits.h5"), "e2i", 7);
+  // The whole population at once (one process) and in two halves (two
+  // ranks) give the same edges: those not onto node 5.
+  Edges halves = read_range(f, 0, 5);
+  const Edges upper = read_range(f, 5, 10);
+  halves.id.insert(halves.id.end(), upper.id.begin(), upper.id.end());
+  std::sort(halves.id.begin(), halves.id.end());
+  const Edges whole = read_range(f, 0, 10);
+  std::vector<std::uint64_t> want;
+  for (std::size_t k = 0; k < all.id.size(); ++k) {
+    if (all.target[k] != 5) want.push_back(k);
+  }
+  REQUIRE(want.size() < all.id.size());
+  CHECK(whole.id == want);
+  CHECK(halves.id == want);
+}
+
 TEST_CASE("A broken target index is a DataError naming the dataset and the value", "[io][edges]") {
   TempDir dir;
   REQUIRE(run_python(dir, kMake, dir.path.string()) == 0);
@@ -242,6 +272,8 @@ TEST_CASE("A broken target index is a DataError naming the dataset and the value
       {"wrong_node.h5", {index + "range_to_edge_id lists edges [", "an edge is listed once"}},
       {"signed.h5", {index + "node_id_to_ranges[6] is [-", "must be >= 0"}},
       {"flat_index.h5", {index + "node_id_to_ranges", "1 dimensions", "(n, 2) integers"}},
+      // Every node read at once (one process) goes through its own path.
+      {"moved.h5", {index + "range_to_edge_id lists edge 17 for node", "target_node_id[17] is"}},
   };
   for (const auto& c : cases) {
     const std::string path = dir.file(c.file);
