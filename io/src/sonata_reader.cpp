@@ -543,6 +543,8 @@ struct EdgesFile::Impl {
   void walk(std::uint64_t first, std::uint64_t last, Visit&& visit) const;
   std::vector<Piece> listed(std::uint64_t first, std::uint64_t last) const;
   bool read_whole(const Sink& sink);
+  template <typename Visit>
+  void in_blocks(Visit&& visit);
   [[noreturn]] void misplaced(std::uint64_t edge, std::uint64_t node, std::uint64_t target) const {
     f.bad(fmt::format("{} lists edge {} for node {}, but {}/target_node_id[{}] is {}",
                       range_to_edges.path, edge, node, base, edge, target));
@@ -668,34 +670,40 @@ bool EdgesFile::Impl::read_whole(const Sink& sink) {
     listed_edges += p.end - p.begin;
   });
   if (!once || listed_edges != n) return false;
+  in_blocks(
+      [&](const Run& run, std::vector<std::uint64_t> ids, std::vector<std::uint64_t> targets) {
+        for (std::uint64_t k = 0; k < run.count; ++k) {
+          const std::uint64_t e = run.start + k;
+          if (targets[k] != node_of[e]) misplaced(e, node_of[e], targets[k]);
+        }
+        emit({run}, std::move(ids), std::move(targets), sink);
+      });
+  return true;
+}
+
+// Calls f(run, ids, targets) for each block of edges in file order, with
+// their target ids read.
+template <typename Visit>
+void EdgesFile::Impl::in_blocks(Visit&& visit) {
   for (std::uint64_t a = 0; a < n; a += block) {
     const std::uint64_t count = std::min(block, n - a);
     std::vector<std::uint64_t> ids(count);
     std::iota(ids.begin(), ids.end(), a);
-    const std::vector<Run> runs{{a, count}};
-    auto targets = ids_at(f, target, runs, ids);
+    const Run run{a, count};
+    auto targets = ids_at(f, target, {run}, ids);
     edges_read += count;
-    for (std::uint64_t k = 0; k < count; ++k) {
-      if (targets[k] != node_of[a + k]) misplaced(a + k, node_of[a + k], targets[k]);
-    }
-    emit(runs, std::move(ids), std::move(targets), sink);
+    visit(run, std::move(ids), std::move(targets));
   }
-  return true;
 }
 
 // Without the index: target_node_id a block at a time, and the rest of the
 // edges onto [first, last).
 void EdgesFile::Impl::scan(std::uint64_t first, std::uint64_t last, const Sink& sink) {
-  for (std::uint64_t a = 0; a < n; a += block) {
-    const std::uint64_t count = std::min(block, n - a);
-    std::vector<std::uint64_t> ids(count);
-    std::iota(ids.begin(), ids.end(), a);
-    const std::vector<Run> all{{a, count}};
-    auto targets = ids_at(f, target, all, ids);
-    edges_read += count;
+  in_blocks([&](const Run& all, std::vector<std::uint64_t>, std::vector<std::uint64_t> targets) {
+    const std::uint64_t a = all.start;
     std::vector<Run> runs;
     std::vector<std::uint64_t> kept_ids, kept_targets;
-    for (std::uint64_t k = 0; k < count; ++k) {
+    for (std::uint64_t k = 0; k < all.count; ++k) {
       if (targets[k] < first || targets[k] >= last) continue;
       if (!runs.empty() && runs.back().start + runs.back().count == a + k) {
         ++runs.back().count;
@@ -706,7 +714,7 @@ void EdgesFile::Impl::scan(std::uint64_t first, std::uint64_t last, const Sink& 
       kept_targets.push_back(targets[k]);
     }
     if (!runs.empty()) emit(runs, std::move(kept_ids), std::move(kept_targets), sink);
-  }
+  });
 }
 
 // The edges at the runs' positions (ids, with their targets read), with
