@@ -15,7 +15,9 @@ NEST runs); one rank per node with 128 threads, one partition per thread
 
     T_window = T_compute + T_file + T_sync + T_comm
     T_compute = (N c_upd + max(E c_ev, E c b_ev / B_node)) / (K c)   per thread
-    T_file    = S m c_row        every partition files every spike (Simulator::enqueue)
+    T_file    = S m c_slot       every partition tests every spike (Simulator::enqueue):
+                c_slot = c_row where a source reaches the partition with chance
+                f = 1 - exp(-k_out / (m P)) > 1/2, else t_bit + f c_row (its bitmap)
     T_sync    = the rank's StepTeam join of c threads
     T_comm    = two allgathers by recursive doubling (headers, 16 B per rank; then
                 8-byte records, S/K per rank): 2 ceil(log2 K) alpha
@@ -68,6 +70,9 @@ ASSUMED = {
 }
 PD14_PROJECTIONS_PER_SOURCE = 8   # m: every PD14 population projects to all 8
 COBA_PROJECTIONS_PER_SOURCE = 2   # exc -> exc, exc -> inh (inh alike)
+# COBA 64,000 at in-degree 80 (p = 0.00125): a source's out-degree into the
+# 51,200 excitatory and the 12,800 inhibitory neurons.
+COBA64K_K_PROJ = (64.0, 16.0)
 
 
 # ---------------------------------------------------------------- the model
@@ -95,14 +100,33 @@ def thread_compute(p, net, k):
     return (net["neurons"] * p["c_upd_ns"] + max(ev_cpu, ev_mem)) * 1e-3 / (k * c)
 
 
-def file_time(p, net):
-    """Every partition files every spike: one row lookup per projection."""
-    return net["spikes_per_window"] * net["projections_per_source"] * p["c_row_ns"] * 1e-3
+def reach(k_proj, partitions):
+    """The chance that a source has a synapse of a projection (out-degree
+    k_proj) in a given one of `partitions` partitions."""
+    return 1.0 - math.exp(-k_proj / partitions)
+
+
+def slot_ns(p, k_proj, partitions):
+    """The cost of one (spike, projection, partition) of the filing: a row
+    lookup (c_row) where the block is dense; where at most half the sources
+    reach the partition, the source bitmap's test (t_bit) and the lookup of
+    the rows that exist (Simulator::make_partitions keeps a bitmap only
+    there)."""
+    f = reach(k_proj, partitions)
+    return p["c_row_ns"] if f > 0.5 else p["t_bit_ns"] + f * p["c_row_ns"]
+
+
+def file_time(p, net, k):
+    """Every partition tests every spike, once per projection of its
+    population, and looks up the rows that reach it."""
+    partitions = p["cores"] * k
+    m = net["projections_per_source"]
+    return net["spikes_per_window"] * m * slot_ns(p, net["k_out"] / m, partitions) * 1e-3
 
 
 def analytic(p, net, k):
     """The lower bound: every thread of every rank computes the mean."""
-    terms = {"compute": thread_compute(p, net, k), "file": file_time(p, net),
+    terms = {"compute": thread_compute(p, net, k), "file": file_time(p, net, k),
              "sync": p["T_sync_us"] if p["cores"] > 1 else 0.0, "comm": comm_time(p, net, k)}
     t = sum(terms.values())
     return {"T_window_us": t, "rtf": t / (net["window_ms"] * 1e3), "terms": terms,
@@ -128,7 +152,7 @@ def des(p, net, k, noise, windows, rng):
                          "a power of 2 (1, 2, 4, ...)" % k)
     c = p["cores"]
     mu = thread_compute(p, net, k)
-    fixed = file_time(p, net) + (p["T_sync_us"] if c > 1 else 0.0)
+    fixed = file_time(p, net, k) + (p["T_sync_us"] if c > 1 else 0.0)
     ranks = np.arange(k)
     ready = np.zeros(k)
     beta_us = p["beta_ns_per_byte"] * 1e-3
@@ -217,7 +241,32 @@ def find(rows, case, variant):
     sys.exit("no '%s' / '%s' row in mpi_scaling.json: run bench/mpi_scaling.py" % (case, variant))
 
 
-def parameters(scaling):
+def bitmap_test(file_spikes, c_row):
+    """t_bit: the cost of a (spike, projection, partition) whose block has a
+    source bitmap, less the lookups of the rows that reach the partition,
+    from bench/file_spikes.py's COBA 64,000 on one thread. Between 16
+    partitions (no block keeps a bitmap) and the most measured (every block
+    keeps one), the extra partitions cost r times as much with the bitmaps
+    as without; without, a slot costs c_row (as c_row is measured), with
+    them t_bit + f c_row, f the mean reach of the two projections. Like
+    c_row, an upper bound: each partition's fixed per-step work is in it."""
+    rows = {r["partitions"]: r for r in file_spikes["bitmaps"] if r["network"] == "COBA 64,000"}
+    lo, hi = min(rows), max(rows)
+    a, b = rows[lo], rows[hi]
+    if a["automatic_bitmaps"] != 0 or b["automatic_bitmaps"] != b["blocks"]:
+        sys.exit("file_spikes.json: expected no bitmap at %d partitions and every block with "
+                 "one at %d" % (lo, hi))
+    r = (b["automatic_min"] - a["automatic_min"]) / (b["never_min"] - a["never_min"])
+    f = statistics.mean(reach(k, hi) for k in COBA64K_K_PROJ)
+    t_bit = (r - f) * c_row
+    why = ("%.2f: COBA 64,000 at 1 thread, the partitions from %d to %d cost %.3f times as much "
+           "with the bitmaps as without (bench/results/file_spikes.json, commit %s), less the "
+           "lookups of the rows that reach a partition (%.3f of them at %d); upper bound" % (
+               t_bit, lo, hi, r, file_spikes["commit"], f, hi))
+    return t_bit, why
+
+
+def parameters(scaling, file_spikes):
     """The model's parameters: (values, provenance)."""
     meta = scaling["meta"]
     dt_ms = 0.1
@@ -239,11 +288,12 @@ def parameters(scaling):
     coba_s = one["spikes"] / coba_steps
     c_row = ((many["loop_s_median"] - one["loop_s_median"]) * 1e9
              / (coba_steps * 255 * coba_s * COBA_PROJECTIONS_PER_SOURCE))
+    t_bit, t_bit_why = bitmap_test(file_spikes, c_row)
     ex = exchange_row(scaling["exchange"], 2, False)
     by_n = {c["records_per_rank"]: c for c in ex["cases"]}
     o_sw = by_n[1]["median_us"] - 2 * ex["bare_allgather_us"]["median"]
     values = {"dt_ms": dt_ms, "cores": NODE_CORES, "c_upd_ns": c_upd, "c_ev_ns": c_ev,
-              "c_row_ns": c_row, "o_sw_us": max(0.0, o_sw),
+              "c_row_ns": c_row, "t_bit_ns": t_bit, "o_sw_us": max(0.0, o_sw),
               "alpha_us": ASSUMED["alpha_fabric_us"][0],
               "beta_ns_per_byte": ASSUMED["beta_fabric_ns_per_byte"][0],
               "b_ev_bytes": ASSUMED["b_ev_bytes"][0], "B_node_GBps": ASSUMED["B_node_GBps"][0],
@@ -254,6 +304,7 @@ def parameters(scaling):
         "c_ev_ns": "%.2f: (PD14 1-thread step %.0f us - N c_upd) / %.0f events" % (
             c_ev, t_step_us, events),
         "c_row_ns": "%.2f: COBA 64,000 at 1 thread, 256 partitions against 1 (upper bound)" % c_row,
+        "t_bit_ns": t_bit_why,
         "o_sw_us": "%.2f: protocol at 1 record per rank minus two bare MPI_Allgathers, K = 2 "
                    "loopback" % o_sw,
         "alpha_loopback_us": ex["bare_allgather_us"]["median"],
@@ -262,7 +313,7 @@ def parameters(scaling):
         "commit": meta["commit"], "date": meta["date"]}
     pd14 = {"name": "PD14", "neurons": n_pd14, "spikes_per_window": spikes_per_window,
             "events_per_window": events, "projections_per_source": PD14_PROJECTIONS_PER_SOURCE,
-            "window_ms": dt_ms}
+            "k_out": k_out, "window_ms": dt_ms}
     return values, measured, pd14
 
 
@@ -319,7 +370,9 @@ def main():
     RESULTS = args.results or RESULTS
     with open(os.path.join(RESULTS, "mpi_scaling.json")) as f:
         scaling = json.load(f)
-    p, measured, pd14 = parameters(scaling)
+    with open(os.path.join(RESULTS, "file_spikes.json")) as f:
+        file_spikes = json.load(f)
+    p, measured, pd14 = parameters(scaling, file_spikes)
     pd14_noise, coba_noise = noise_of("pd14"), noise_of("coba64k")
     noise = noise_model(pd14_noise, coba_noise)
     rng = np.random.default_rng(args.seed)
@@ -383,6 +436,8 @@ def write_md(out):
     lines.append("| c_ev (per delivered event) | %.2f ns | measured: %s |" % (p["c_ev_ns"], m["c_ev_ns"]))
     lines.append("| c_row (per spike, projection, partition) | %.2f ns | measured: %s |" % (
         p["c_row_ns"], m["c_row_ns"]))
+    lines.append("| t_bit (per spike, projection, partition with a bitmap) | %.2f ns | measured: %s |" % (
+        p["t_bit_ns"], m["t_bit_ns"]))
     lines.append("| o_sw (protocol software per exchange) | %.2f us | measured: %s |" % (
         p["o_sw_us"], m["o_sw_us"]))
     for k, v in out["assumed"].items():
