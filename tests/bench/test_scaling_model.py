@@ -16,9 +16,10 @@ import scaling_model as sm  # noqa: E402
 
 P = {"cores": 4, "c_upd_ns": 1.0, "c_ev_ns": 10.0, "c_row_ns": 8.0, "o_sw_us": 0.5,
      "alpha_us": 2.0, "beta_ns_per_byte": 0.1, "b_ev_bytes": 64.0, "B_node_GBps": 200.0,
-     "T_sync_us": 2.0}
+     "T_sync_us": 2.0, "t_bit_ns": 2.0}
+# k_out 1000: 500 per projection, so every partition of these is dense (no bitmap).
 NET = {"name": "hand", "neurons": 1000, "spikes_per_window": 10.0, "events_per_window": 10000.0,
-       "projections_per_source": 2, "window_ms": 0.1}
+       "projections_per_source": 2, "k_out": 1000.0, "window_ms": 0.1}
 failures = []
 
 
@@ -45,6 +46,14 @@ if a["dominant"] != "comm":
 # cores' work (10,000 ns).
 check("memory-bound compute", sm.analytic(dict(P, c_ev_ns=1.0), NET, 4)["terms"]["compute"],
       (1000 + 12800) * 1e-3 / 16)
+# Source bitmaps: with k_out 8 (4 per projection) a source reaches a given
+# one of 16 partitions with f = 1 - exp(-4/16) = 0.221199 <= 1/2, so a slot
+# costs t_bit + f c_row = 2 + 0.221199 x 8 = 3.769594 ns: file = 10 x 2 x
+# 3.769594 ns. At 4 partitions (K = 1) f = 1 - exp(-1) = 0.632 > 1/2: dense.
+sparse = dict(NET, k_out=8.0)
+check("file with bitmaps", sm.analytic(P, sparse, 4)["terms"]["file"],
+      20 * (2.0 + (1 - math.exp(-0.25)) * 8.0) * 1e-3)
+check("file of dense blocks", sm.analytic(P, sparse, 1)["terms"]["file"], 0.16)
 # One node: no exchange.
 check("K = 1 comm", sm.analytic(P, NET, 1)["terms"]["comm"], 0.0)
 v = sm.volume(NET, 4)
