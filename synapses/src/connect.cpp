@@ -734,11 +734,13 @@ void RuleSource::make_all(const Sink& f) const {
   }
 }
 
-// Drawn weights or delays come from one stream in file order (values_for(0)),
-// so with draws every edge is made, in order, and those onto [first, last)
-// kept; without, only the edges onto the range are read. The range that
-// ends at the last target reads to the end of the ids, so that an edge
-// onto a target out of range is read (and refused) by one process.
+// Drawn weights and delays come from each target's own stream
+// (values_for(t)), in the order of its edges in the file or the lists, as
+// the by-target rules draw theirs: a target's values do not depend on the
+// edges onto other targets, so only the edges onto [first, last) are read,
+// at any number of processes. The range that ends at the last target reads
+// to the end of the ids, so that an edge onto a target out of range is read
+// (and refused) by one process.
 void RuleSource::make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const {
   const auto& e = spec_.edges;
   const Emitter& emit = *emit_;
@@ -746,7 +748,12 @@ void RuleSource::make_explicit(NeuronIndex first, NeuronIndex last, const Sink& 
   const bool draws =
       (!own_weights && !spec_.weight.is_constant()) || (!own_delays && !spec_.delay.is_constant());
   const std::uint64_t end = last >= nt_ ? std::numeric_limits<std::uint64_t>::max() : last;
-  auto vals = values_for(0);
+  // One stream per target of the range, created as its first edge comes
+  // (a target's stream is a few words; most ranges hold edges onto most
+  // of their targets).
+  std::vector<std::optional<RandomStream>> streams(
+      draws ? std::min<std::uint64_t>(last, nt_) - first : 0);
+  auto constant = values_for(0);  // not drawn from: every value is listed or constant
   std::vector<SynapseRecord> out;
   const auto block = [&](const EdgeBlock& b) {
     for (std::size_t k = 0; k < b.source.size(); ++k) {
@@ -756,16 +763,20 @@ void RuleSource::make_explicit(NeuronIndex first, NeuronIndex last, const Sink& 
         check_edge(spec_, context(), b.id[k], s, t, own_weights ? &b.weight[k] : nullptr,
                    own_delays ? &b.delay_ms[k] : nullptr);
       }
+      if (t < first || t >= end) continue;
+      RandomStream* vals = &constant;
+      if (draws) {
+        auto& stream = streams[t - first];
+        if (!stream) stream.emplace(values_for(t));
+        vals = &*stream;
+      }
       const std::uint32_t d = own_delays ? static_cast<std::uint32_t>(grid_.synaptic_delay_steps(
                                                b.delay_ms[k], "edge delay", precision(e)))
-                                         : emit.delay(vals);
-      const bool kept = t >= first && t < end;
+                                         : emit.delay(*vals);
       for (std::uint32_t tap = 0; tap < spec_.taps; ++tap) {
         // A listed weight holds for every tap; a distribution is drawn per tap.
-        const float w = own_weights ? static_cast<float>(b.weight[k]) : emit.weight(vals);
-        if (kept) {
-          out.push_back({static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), w, d + tap});
-        }
+        const float w = own_weights ? static_cast<float>(b.weight[k]) : emit.weight(*vals);
+        out.push_back({static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), w, d + tap});
       }
       if (out.size() >= kSlice) {
         sink(out);
@@ -774,11 +785,7 @@ void RuleSource::make_explicit(NeuronIndex first, NeuronIndex last, const Sink& 
     }
   };
   if (e.reader) {
-    if (draws) {
-      e.reader->read_all(block);
-    } else {
-      e.reader->read(first, end, block);
-    }
+    e.reader->read(first, end, block);
   } else {
     // The lists, a slice at a time, as a file's blocks.
     std::vector<std::uint64_t> ids;

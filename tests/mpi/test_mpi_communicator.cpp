@@ -290,8 +290,10 @@ TEST_CASE("each rank draws only its quarter of a fixed_outdegree rule's sources"
 namespace {
 
 // drive -> exc from the SONATA file of make_edges.py (SPIKELINE_TEST_EDGES),
-// read through `file` (weights and delays the file's), over `comm`.
-Outcome simulate_file(std::shared_ptr<Communicator> comm, std::shared_ptr<io::EdgesFile> file) {
+// read through `file` (delays the file's; weights the file's, or drawn
+// from a distribution), over `comm`.
+Outcome simulate_file(std::shared_ptr<Communicator> comm, std::shared_ptr<io::EdgesFile> file,
+                      bool drawn_weights) {
   const std::string text = fmt::format(R"(
 [simulation]
 dt = 0.1
@@ -328,6 +330,10 @@ file = "{}"
   synapses::ConnectionSpec spec = c.projections[0].spec;
   spec.edges.reader = io::edge_reader(spec.name, std::move(file));
   spec.edges.single_precision_delays = true;
+  if (drawn_weights) {
+    spec.edges.reader_weights = false;
+    spec.weight = synapses::ValueSpec::uniform(2.0, 9.0);
+  }
   const synapses::ConnectContext ctx{50, 203, false, built.network.grid(), 11, 0};
   built.network.projections()[0].drawn = synapses::make_source(spec, ctx);
   SimulationOptions o;
@@ -351,9 +357,12 @@ TEST_CASE("each rank reads only the edges onto its own neurons from an indexed S
     WARN("SPIKELINE_TEST_EDGES is not set (ctest's fixture writes the file): skipped");
     return;
   }
+  // With the file's weights, and with weights drawn from each target's stream.
+  const bool drawn = GENERATE(false, true);
+  CAPTURE(drawn);
   auto mine = std::make_shared<io::EdgesFile>(path, "file");
   REQUIRE(mine->indexed());
-  const Outcome four = simulate_file(g_comm, mine);
+  const Outcome four = simulate_file(g_comm, mine, drawn);
   // Rank r owns partitions [2r, 2r + 2) of 8: targets [2r * 203 / 8, (2r + 2) * 203 / 8).
   const auto r = static_cast<std::uint64_t>(g_comm->rank());
   const std::uint64_t first = 2 * r * 203 / 8, last = (2 * r + 2) * 203 / 8;
@@ -371,7 +380,7 @@ TEST_CASE("each rank reads only the edges onto its own neurons from an indexed S
   CHECK(read == 3000);
   // And the network is one process's (which reads the whole file once).
   auto whole = std::make_shared<io::EdgesFile>(path, "file");
-  const Outcome one = simulate_file(nullptr, whole);
+  const Outcome one = simulate_file(nullptr, whole, drawn);
   CHECK(whole->edges_read() == 3000);
   REQUIRE(one.synapses == 3000);
   CHECK(four.synapses == one.synapses);

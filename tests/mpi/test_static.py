@@ -189,8 +189,8 @@ def sonata(tmp):
     one with the target index and per-edge weights and delays in two groups
     (each rank reads only its targets' edges), one without the index (each
     rank scans the target ids), and the indexed file again with weights
-    drawn from a distribution (the single stream: every rank draws for
-    every edge, in file order)."""
+    drawn from a distribution (each target's stream, in the order of its
+    edges: every rank reads only its targets' edges)."""
     import numpy as np
     rng = np.random.default_rng(5)
     n_in, n = 200, 400

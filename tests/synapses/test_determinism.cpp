@@ -270,6 +270,13 @@ TEST_CASE("a Connectivity drawn from make_source is laid out exactly as from con
     listed.edges.delay_ms.push_back(0.1 * static_cast<double>(1 + k % 5));
   }
   specs.push_back(listed);
+  // The same pairs with weights and delays drawn (from each target's stream).
+  auto drawn = listed;
+  drawn.edges.weight.clear();
+  drawn.edges.delay_ms.clear();
+  drawn.weight = ValueSpec::normal(1.0, 0.5);
+  drawn.delay = ValueSpec::uniform(0.1, 2.0);
+  specs.push_back(drawn);
   for (auto s : specs) {
     CAPTURE(synapses::rule_name(s.rule), s.multapses);
     const bool square = s.rule == Rule::one_to_one || s.rule == Rule::explicit_edges;
