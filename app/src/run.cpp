@@ -1095,8 +1095,9 @@ class RunSession {
     }
     if (c_.output.write_edges) {
       for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
-        layout.edges.push_back({proj_meta_[k].first, names_[proj_meta_[k].second.first],
-                                names_[proj_meta_[k].second.second], projection_sizes_[k]});
+        const auto [source, target] = proj_meta_[k].second;
+        layout.edges.push_back({proj_meta_[k].first, names_[source], names_[target],
+                                projection_sizes_[k], false, sizes_[source], sizes_[target]});
       }
     }
     for (std::size_t r = 0; r < weight_records_.size(); ++r) {

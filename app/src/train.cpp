@@ -1056,7 +1056,9 @@ class Trainer {
     const auto& names = sim_->network().populations();
     const auto& proj = sim_->network().projections()[proj_];
     const Connectivity& conn = sim_->connectivity(proj_);
-    layout.edges.push_back({proj.name, names[pop_].name, names[pop_].name, conn.size(), true});
+    const std::uint64_t n = names[pop_].population->size();
+    layout.edges.push_back(
+        {proj.name, names[pop_].name, names[pop_].name, conn.size(), true, n, n});
     layout.tables.push_back({"training", kLogColumns});
     layout.config_text = c_.resolved_toml;
     layout.command_line = opt_.command_line;

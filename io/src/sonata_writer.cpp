@@ -5,8 +5,11 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
+#include <span>
 #include <tuple>
 
 #include "hdf5_util.hpp"
@@ -229,12 +232,47 @@ struct Table {
   std::vector<Appendable<double>> columns;
 };
 
+// One of an edges population's two SONATA indices: for each node, rows
+// [begin, end) of range_to_edge_id; each row a run [begin, end) of
+// consecutive edges onto (or from) it.
+struct EdgeIndex {
+  std::uint64_t nodes = 0;
+  Handle node_ranges, ranges;
+  // Counted as the edges are written: each node's runs (at [id + 1], to be
+  // summed into first rows), and for a node of one run, where it starts.
+  std::vector<std::uint64_t> first_row, first_edge, edges;
+  std::uint64_t previous = std::numeric_limits<std::uint64_t>::max();
+  bool one_run_each = true;  // no node has two runs (ids sorted): no second pass
+
+  void count(std::uint64_t first, std::span<const std::uint64_t> ids) {
+    if (first_row.empty()) {
+      first_row.assign(nodes + 1, 0);
+      first_edge.assign(nodes, 0);
+      edges.assign(nodes, 0);
+    }
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      const std::uint64_t id = ids[k];
+      if (id >= nodes) internal_error(fmt::format("edge node id {} of {} nodes", id, nodes));
+      ++edges[id];
+      if (id != previous) {
+        if (first_row[id + 1]++ == 0) {
+          first_edge[id] = first + k;
+        } else {
+          one_run_each = false;
+        }
+      }
+      previous = id;
+    }
+  }
+};
+
 struct EdgeSink {
   std::uint64_t count = 0;
   std::uint64_t rows_written = 0;
   bool written = false;
   bool rewritable = false;
   Handle source, target, weight, delay;
+  std::optional<EdgeIndex> by_source, by_target;
 };
 
 struct SonataWriter::Impl {
@@ -366,11 +404,13 @@ struct SonataWriter::Impl {
   }
 
   // A chunked dataset [rows x width] (or [rows] when rank is 1), extendible
-  // along rows; `rows` > 0 for datasets whose size is known up front.
-  // Returns it with the rows per chunk.
+  // along rows; `rows` > 0 for datasets whose size is known up front, or
+  // `written_once` for one whose size will be (an edge index): both are
+  // compressed. Returns it with the rows per chunk.
   std::pair<Handle, hsize_t> chunked_dataset(hid_t parent, const std::string& name, hid_t file_type,
                                              int rank, hsize_t width, hsize_t rows,
-                                             hsize_t max_chunk_rows = kChunkElements) const {
+                                             hsize_t max_chunk_rows = kChunkElements,
+                                             bool written_once = false) const {
     if (reopening) return open_chunked(parent, name, rank, width);
     const hsize_t chunk_width = std::clamp<hsize_t>(width, 1, kChunkElements);
     hsize_t chunk_rows =
@@ -382,7 +422,7 @@ struct SonataWriter::Impl {
     Handle space = detail::space_handle(H5Screate_simple(rank, dims.data(), max_dims.data()));
     Handle dcpl = detail::plist_handle(H5Pcreate(H5P_DATASET_CREATE));
     H5Pset_chunk(dcpl.get(), rank, chunk.data());
-    if (rows > 0 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+    if ((rows > 0 || written_once) && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
       // Datasets of a known size (edges) are written once, whole: compressed
       // (byte shuffle, then deflate at its fastest), since ids, delays and
       // group columns are highly regular. Appended ones stay uncompressed.
@@ -823,6 +863,26 @@ struct SonataWriter::Impl {
                                  : fixed_size(attributes.get(), "syn_weight", H5T_IEEE_F32LE);
       e.delay = fixed_size(attributes.get(), "delay", H5T_IEEE_F32LE);
       string_attribute(e.delay.get(), "units", "ms");
+      // A file reopened to resume has the indices when the run that made it
+      // wrote them (runs before they existed did not).
+      if (spec.source_count > 0 && spec.target_count > 0 &&
+          (!reopening || H5Lexists(group.get(), "indices", H5P_DEFAULT) > 0)) {
+        Handle indices = create_group(group.get(), "indices");
+        auto index = [&](const char* name, std::uint64_t nodes) {
+          Handle g = create_group(indices.get(), name);
+          EdgeIndex x;
+          x.nodes = nodes;
+          x.node_ranges =
+              chunked_dataset(g.get(), "node_id_to_ranges", H5T_STD_U64LE, 2, 2, nodes).first;
+          // Its rows are known once the edges are: created empty, extended then.
+          x.ranges = chunked_dataset(g.get(), "range_to_edge_id", H5T_STD_U64LE, 2, 2, 0,
+                                     kChunkElements, true)
+                         .first;
+          return x;
+        };
+        e.by_source = index("source_to_target", spec.source_count);
+        e.by_target = index("target_to_source", spec.target_count);
+      }
       edges.push_back(std::move(e));
     }
   }
@@ -849,6 +909,120 @@ struct SonataWriter::Impl {
   }
 
   // Writes `n` values of a fixed-size 1-D dataset from element `first`.
+  void write_indices(EdgeSink& e, std::size_t k) const {
+    const std::string what = fmt::format("the index of edges {}", k);
+    if (e.by_source) write_index(e.source, e.count, *e.by_source, what + " by source");
+    if (e.by_target) write_index(e.target, e.count, *e.by_target, what + " by target");
+  }
+
+  // Rows [first, first + n) of a 2-column dataset.
+  void write_rows(const Handle& ds, hsize_t first, hsize_t n, const std::uint64_t* data,
+                  const std::string& what) const {
+    const std::array<hsize_t, 2> start{first, 0}, count{n, 2};
+    Handle file_space = detail::space_handle(H5Dget_space(ds.get()));
+    Handle memory_space = detail::space_handle(H5Screate_simple(2, count.data(), nullptr));
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                              nullptr),
+          "cannot select " + what);
+    check(H5Dwrite(ds.get(), H5T_NATIVE_UINT64, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                   data),
+          "cannot write " + what);
+  }
+
+  // Calls f(first, ids) for the ids of a written edge column, a block at a time.
+  template <class F>
+  void read_ids(const Handle& ds, std::uint64_t count, const std::string& what, F&& f) const {
+    constexpr hsize_t kBlock = hsize_t{1} << 20;
+    std::vector<std::uint64_t> ids(static_cast<std::size_t>(std::min<hsize_t>(count, kBlock)));
+    for (hsize_t first = 0; first < count; first += kBlock) {
+      hsize_t n = std::min<hsize_t>(kBlock, count - first);
+      Handle file_space = detail::space_handle(H5Dget_space(ds.get()));
+      Handle memory_space = detail::space_handle(H5Screate_simple(1, &n, nullptr));
+      check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &first, nullptr, &n, nullptr),
+            "cannot select " + what);
+      check(H5Dread(ds.get(), H5T_NATIVE_UINT64, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                    ids.data()),
+            "cannot read back " + what);
+      f(first, std::span<const std::uint64_t>(ids.data(), n));
+    }
+  }
+
+  // An edge index: each node's runs of consecutive edges were counted as the
+  // edges were written (EdgeIndex::count); placed here by node. When no node
+  // has two runs (the source index: edges are written by source) the rows
+  // follow from the counts; otherwise the written ids are read back a window
+  // of nodes at a time, so that memory is 8 bytes a node plus at most
+  // kWindow runs, not 16 bytes an edge (a file sorted by source has about
+  // one run per edge by target).
+  void write_index(const Handle& ids, std::uint64_t count, EdgeIndex& x,
+                   const std::string& what) const {
+    if (x.first_row.empty()) x.count(0, {});
+    std::vector<std::uint64_t> first_row = std::move(x.first_row);
+    for (std::uint64_t t = 0; t < x.nodes; ++t) first_row[t + 1] += first_row[t];
+    const std::uint64_t runs = first_row[x.nodes];
+    constexpr std::uint64_t kNodeBlock = std::uint64_t{1} << 19;
+    std::vector<std::uint64_t> rows;
+    for (std::uint64_t a = 0; a < x.nodes; a += kNodeBlock) {
+      const std::uint64_t n = std::min(kNodeBlock, x.nodes - a);
+      rows.resize(2 * n);
+      for (std::uint64_t k = 0; k < n; ++k) {
+        rows[2 * k] = first_row[a + k];
+        rows[2 * k + 1] = first_row[a + k + 1];
+      }
+      write_rows(x.node_ranges, a, n, rows.data(), what + "/node_id_to_ranges");
+    }
+    const std::array<hsize_t, 2> dims{runs, 2};
+    check(H5Dset_extent(x.ranges.get(), dims.data()),
+          "cannot extend " + what + "/range_to_edge_id");
+    if (x.one_run_each) {
+      // Node t's run is its edges: [first_edge, first_edge + its count).
+      rows.clear();
+      const auto flush = [&](std::uint64_t at) {
+        write_rows(x.ranges, at, rows.size() / 2, rows.data(), what + "/range_to_edge_id");
+        rows.clear();
+      };
+      std::uint64_t at = 0;
+      for (std::uint64_t t = 0; t < x.nodes; ++t) {
+        if (first_row[t + 1] == first_row[t]) continue;
+        rows.push_back(x.first_edge[t]);
+        rows.push_back(x.first_edge[t] + x.edges[t]);
+        if (rows.size() == 2 * kNodeBlock) {
+          flush(at);
+          at += kNodeBlock;
+        }
+      }
+      if (!rows.empty()) flush(at);
+      return;
+    }
+    const std::string ids_what = what + "'s node ids";
+    constexpr std::uint64_t kWindow = std::uint64_t{1} << 22;  // runs: 64 MB
+    std::vector<std::uint64_t> cursor;
+    for (std::uint64_t lo = 0; lo < x.nodes;) {
+      std::uint64_t hi = lo + 1;
+      while (hi < x.nodes && first_row[hi + 1] - first_row[lo] <= kWindow) ++hi;
+      const std::uint64_t r0 = first_row[lo], r1 = first_row[hi];
+      if (r1 > r0) {
+        rows.assign(2 * (r1 - r0), 0);
+        cursor.assign(first_row.begin() + static_cast<std::ptrdiff_t>(lo),
+                      first_row.begin() + static_cast<std::ptrdiff_t>(hi));
+        std::uint64_t previous = std::numeric_limits<std::uint64_t>::max();
+        read_ids(ids, count, ids_what,
+                 [&](std::uint64_t first, std::span<const std::uint64_t> block) {
+                   for (std::size_t k = 0; k < block.size(); ++k) {
+                     const std::uint64_t id = block[k], e = first + k;
+                     if (id >= lo && id < hi) {
+                       if (id != previous) rows[2 * (cursor[id - lo]++ - r0)] = e;
+                       rows[2 * (cursor[id - lo] - 1 - r0) + 1] = e + 1;
+                     }
+                     previous = id;
+                   }
+                 });
+        write_rows(x.ranges, r0, r1 - r0, rows.data(), what + "/range_to_edge_id");
+      }
+      lo = hi;
+    }
+  }
+
   void write_slice(const Handle& ds, hid_t type, hsize_t first, hsize_t n, const void* data,
                    const std::string& what) const {
     Handle file_space = detail::space_handle(H5Dget_space(ds.get()));
@@ -1139,6 +1313,7 @@ void SonataWriter::write_edges(std::size_t edges, std::uint64_t first,
   }
   if (n == 0) {
     e.written = e.rows_written == e.count;
+    if (e.written) impl_->write_indices(e, edges);
     return;
   }
   const std::string what = "edges " + std::to_string(edges);
@@ -1146,8 +1321,11 @@ void SonataWriter::write_edges(std::size_t edges, std::uint64_t first,
   impl_->write_slice(e.target, H5T_NATIVE_UINT64, first, n, target.data(), what);
   impl_->write_slice(e.weight, H5T_NATIVE_FLOAT, first, n, weight.data(), what);
   impl_->write_slice(e.delay, H5T_NATIVE_FLOAT, first, n, delay_ms.data(), what);
+  if (e.by_source) e.by_source->count(first, source);
+  if (e.by_target) e.by_target->count(first, target);
   e.rows_written += n;
   e.written = e.rows_written == e.count;
+  if (e.written) impl_->write_indices(e, edges);
 }
 
 void SonataWriter::rewrite_edge_weights(std::size_t edges, std::uint64_t first,

@@ -347,6 +347,68 @@ if shutil.which("h5clear"):
   CHECK(format_summary(s).find("killed") != std::string::npos);
 }
 
+TEST_CASE("Edges are written with SONATA's indices, which the edges reader uses",
+          "[io][sonata][edges]") {
+  TempDir dir;
+  const std::string path = dir.file("indexed.h5");
+  // 40 edges by source (5 sources x 8), onto 6 targets in an order that makes
+  // several runs per target, some of two edges; written in blocks of 7.
+  const std::uint64_t n = 40;
+  std::vector<std::uint64_t> src(n), tgt(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    src[i] = i / 8;
+    tgt[i] = (i / 2 * 5 + i / 16) % 6;
+  }
+  {
+    OutputLayout layout;
+    layout.path = path;
+    layout.edges = {{"e", "a", "b", n, false, 7, 6}};  // sources 5 and 6: none from them
+    layout.version = "test";
+    SonataWriter writer(layout);
+    for (std::uint64_t a = 0; a < n; a += 7) {
+      const std::uint64_t m = std::min<std::uint64_t>(7, n - a);
+      const std::vector<float> delay(m, 1.0f), weight(m, 0.5f);
+      writer.write_edges(0, a, std::span(src).subspan(a, m), std::span(tgt).subspan(a, m), delay,
+                         weight);
+    }
+    writer.finish(RunStatus::complete, "");
+  }
+  // Each node's rows list exactly its edges, in runs of consecutive edges.
+  const std::string check = R"PY(
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    g = f["edges/e"]
+    for name, ids, nodes in (("source_to_target", g["source_node_id"][:], 7),
+                             ("target_to_source", g["target_node_id"][:], 6)):
+        nr = g["indices/%s/node_id_to_ranges" % name][:]
+        rr = g["indices/%s/range_to_edge_id" % name][:]
+        assert nr.shape == (nodes, 2) and rr.shape[1] == 2, (name, nr.shape, rr.shape)
+        for node in range(nodes):
+            b, e = (int(v) for v in nr[node])
+            listed = [k for r in rr[b:e] for k in range(int(r[0]), int(r[1]))]
+            assert listed == list(np.where(ids == node)[0]), (name, node, listed)
+            for r in rr[b:e]:
+                assert r[1] > r[0]
+            for x, y in zip(rr[b:e], rr[b + 1:e]):
+                assert y[0] > x[1], (name, node, "two runs that touch")
+        if name == "source_to_target":
+            assert len(rr) == 5, rr
+print("ok")
+)PY";
+  REQUIRE(run_python(dir, check, path) == 0);
+  // The reader goes through the index and reads exactly the edges onto a range.
+  const EdgesFile f(path, "e");
+  CHECK(f.indexed());
+  std::vector<std::uint64_t> got;
+  f.read(2, 4, [&](const EdgesBlock& b) { got.insert(got.end(), b.id.begin(), b.id.end()); });
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    if (tgt[i] >= 2 && tgt[i] < 4) want.push_back(i);
+  }
+  CHECK(got == want);
+  CHECK(f.edges_read() == want.size());
+}
+
 TEST_CASE("A table and rewritten edge weights are readable under SWMR as they go",
           "[io][sonata][swmr]") {
   // What the trainer needs: its log appended a row at a time and its latest

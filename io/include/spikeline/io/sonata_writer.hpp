@@ -35,6 +35,10 @@
 //       edge_group_index       uint64, 0..n-1
 //       0/syn_weight           float32
 //       0/delay                float32, attr units = "ms"
+//       indices/source_to_target/node_id_to_ranges  uint64 [sources x 2]: rows [begin, end)
+//       indices/source_to_target/range_to_edge_id   uint64 [runs x 2]: edges [begin, end)
+//       indices/target_to_source/...                the same by target (when the layout
+//                                                   gives the populations' sizes)
 //   /<table>/                  one group per table: a log appended a row at a time
 //       <column>               float64 [rows]
 //   /provenance/
@@ -111,6 +115,12 @@ struct EdgesLayout {
   // file space (the old is not reused: the file grew by the whole weights at
   // each rewrite) and costs a compression each time.
   bool rewritable = false;
+  // The populations' sizes: with both, the edges get SONATA's indices
+  // (indices/source_to_target and target_to_source: node_id_to_ranges and
+  // range_to_edge_id, as libsonata writes them), built from the ids once
+  // the last edge is written. 0: no index.
+  std::uint64_t source_count = 0;
+  std::uint64_t target_count = 0;
 };
 
 // Samples of synapses of a projection: all of them (snapshots) or chosen
