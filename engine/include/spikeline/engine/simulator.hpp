@@ -20,7 +20,10 @@
 // the synapses onto their neurons; the exchange then also gathers every
 // rank's sorted spikes (allgather) and merges them into the same list a
 // single process makes, so every partition files the same spikes in the
-// same order whichever process holds it.
+// same order whichever process holds it. When the window is 2 steps or
+// more, each window can run as two epochs whose exchange overlaps the next
+// epoch's computation (SimulationOptions::overlap; run_until's comment has
+// the loop).
 //
 // Each partition owns its neurons' state, input buffers and event queue, so
 // no step needs a lock or an atomic. Events are totally ordered (see
