@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,25 @@ using io::write_checkpoint;
 using io::write_edges;
 
 namespace {
+
+// SPIKELINE_OVERLAP (automatic, always, never): whether the spike exchange
+// of a run of several processes overlaps computation (docs/mpi-design.md
+// 3.3). Not a config key: the results do not depend on it and `automatic`
+// is right for every run; the variable is for tests and benchmarks, which
+// compare the two loops.
+SimulationOptions::Overlap overlap_from_environment() {
+  using Overlap = SimulationOptions::Overlap;
+  const char* text = std::getenv("SPIKELINE_OVERLAP");
+  if (text == nullptr) return Overlap::automatic;
+  const std::string v = text;
+  if (v == "automatic") return Overlap::automatic;
+  if (v == "always") return Overlap::always;
+  if (v == "never") return Overlap::never;
+  throw UsageError(fmt::format(
+      "SPIKELINE_OVERLAP = '{}' is not one of automatic, always, never (the overlap of the spike "
+      "exchange with computation)",
+      v));
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -571,6 +591,7 @@ class RunSession {
     so.wall_limit_s = c_.simulation.wall_limit_s;
     so.stop_signal = options_.stop_signal;  // Ctrl-C while the synapses are laid out
     so.comm = options_.comm;
+    so.overlap = overlap_from_environment();
     sim_ = std::make_unique<Simulator>(std::move(built.network), so);
     // What the checkpoint does not hold because the config rebuilds it:
     // computed once (it hashes every synapse).

@@ -1,12 +1,14 @@
 #include "spikeline/engine/simulator.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <exception>
 #include <functional>
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include <tbb/blocked_range.h>
@@ -181,12 +183,25 @@ Simulator::Simulator(Network network, SimulationOptions options)
   }
   arena_ = std::make_unique<Arena>(options_.threads);
   lay_out_projections();
+  if (options_.window_steps < 0 || options_.window_steps > window_) {
+    throw Error(ExitCode::usage,
+                fmt::format("window_steps = {} is outside [0, {}]: a window spans at most the "
+                            "shortest delay, {} steps (0: that)",
+                            options_.window_steps, window_, window_));
+  }
+  window_steps_ = options_.window_steps > 0 ? options_.window_steps : window_;
+  using Overlap = SimulationOptions::Overlap;
+  overlap_ = window_steps_ >= 2 && (options_.overlap == Overlap::always ||
+                                    (options_.overlap == Overlap::automatic && comm_->size() > 1));
   choose_update_modes();
   make_inputs();
   make_partitions();
   bind_plasticity();
   const std::size_t n_pop = network_.populations().size();
-  frame_buffers_.resize(network_.probes().size());
+  for (auto& set : probe_sets_) {
+    set.plan.resize(network_.probes().size());
+    set.frames.resize(network_.probes().size());
+  }
   spike_counts_.assign(n_pop, 0);
   guard_counts_.assign(n_pop, 0);
   seed_queues();
@@ -1603,9 +1618,9 @@ void Simulator::for_each_partition(F&& f) {
   });
 }
 
-void Simulator::plan_probes(Step t0, Step t1) {
+void Simulator::plan_probes(unsigned set, Step t0, Step t1) {
   const auto& probes = network_.probes();
-  probe_plan_.resize(probes.size());
+  auto& [plans, frames] = probe_sets_[set];
   // Which samples each probe takes in (t0, t1] (none after its stop).
   for (std::size_t k = 0; k < probes.size(); ++k) {
     const auto& pr = probes[k];
@@ -1614,22 +1629,23 @@ void Simulator::plan_probes(Step t0, Step t1) {
       if (after < pr.start) return std::int64_t{0};
       return static_cast<std::int64_t>((after - pr.start) / pr.interval + 1);
     };
-    auto& plan = probe_plan_[k];
+    auto& plan = plans[k];
     plan.first_sample = first_m(t0);
     plan.rows = first_m(t1) - plan.first_sample;
     plan.columns = pr.neurons.size() * pr.variables.size();
-    frame_buffers_[k].assign(static_cast<std::size_t>(plan.rows) * plan.columns, 0.0f);
+    frames[k].assign(static_cast<std::size_t>(plan.rows) * plan.columns, 0.0f);
   }
 }
 
 void Simulator::sample_probes(const Partition& part, Step t) {
   const auto& probes = network_.probes();
+  auto& [plans, frames] = probe_sets_[sampling_];
   for (std::size_t k = 0; k < probes.size(); ++k) {
     const auto& pr = probes[k];
     if (t < pr.start || t > pr.stop || (t - pr.start) % pr.interval != 0) continue;
-    const auto& plan = probe_plan_[k];
+    const auto& plan = plans[k];
     const auto row = (t - pr.start) / pr.interval - plan.first_sample;
-    float* frame = frame_buffers_[k].data() + row * plan.columns;
+    float* frame = frames[k].data() + row * plan.columns;
     const auto& pop = *network_.populations()[pr.population].population;
     for (const auto& col : part.probe_columns[k]) {
       frame[col.column] = static_cast<float>(pop.state(col.variable, col.neuron, t));
@@ -1637,11 +1653,12 @@ void Simulator::sample_probes(const Partition& part, Step t) {
   }
 }
 
-void Simulator::step_window(Partition& part, Step t0, Step t1) {
+void Simulator::step_window(Partition& part, Step t0, Step t1, const std::function<void()>* poll) {
   part.spikes.clear();
   for (Step t = t0 + 1; t <= t1; ++t) {
     step_partition(part, t);
     sample_probes(part, t);
+    if (poll != nullptr) (*poll)();
   }
   // Sorted here, in parallel, so that the exchange merges. A partition's
   // spikes come in step order and, within a step, in population and neuron
@@ -1651,30 +1668,48 @@ void Simulator::step_window(Partition& part, Step t0, Step t1) {
   }
 }
 
-std::uint64_t Simulator::exchange_spikes(Step t0, std::uint64_t flags) {
+// The encoding is relative to the epoch's first step, so that a record
+// holds its step in 32 bits (Epoch::t0 decodes it).
+void Simulator::start_exchange(Epoch& epoch, std::uint64_t flags) {
   // One sorted list, identical whatever the partitioning (the order is
   // total: a neuron spikes once per step). The partitions' lists are
   // sorted, so merging them one after another costs n per partition
   // instead of n log n (COBA 64,000 at 2 threads: the sort was 4,000 of
   // the 8,700 ticks per step the helper waited for).
-  window_spikes_.assign(partitions_[0]->spikes.begin(), partitions_[0]->spikes.end());
+  const bool alone = comm_->size() == 1;
+  epoch.flags = flags;
+  auto& out = alone ? epoch.spikes : window_spikes_;
+  // A process that failed stepped nothing (its lists are an older epoch's):
+  // it sends no spikes, and every process then agrees on the failure.
+  if (flags & kFailedFlag) {
+    out.clear();
+    for (auto& part : partitions_) part->spikes.clear();
+  }
+  out.assign(partitions_[0]->spikes.begin(), partitions_[0]->spikes.end());
   for (std::size_t p = 1; p < partitions_.size(); ++p) {
     const auto& more = partitions_[p]->spikes;
     if (more.empty()) continue;
     merge_scratch_.clear();
-    std::merge(window_spikes_.begin(), window_spikes_.end(), more.begin(), more.end(),
+    std::merge(out.begin(), out.end(), more.begin(), more.end(),
                std::back_inserter(merge_scratch_));
-    std::swap(window_spikes_, merge_scratch_);
+    std::swap(out, merge_scratch_);
   }
-  if (comm_->size() > 1) flags = gather_spikes(t0, flags);
-  for (const auto& s : window_spikes_) {
-    ++spike_counts_[s.population];
-    ++guard_counts_[s.population];
+  if (alone) return;
+  // The buffers live from window to window: allocated per window, the
+  // received records (above glibc's mmap threshold from about 64 KiB) cost
+  // page faults every window, 1.9-4.2 ms against 20-250 us for the bare
+  // MPI_Allgatherv at 25,000 records per rank (bench/results/mpi_scaling.md).
+  wire_out_.resize(out.size() * sizeof(WireSpike));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const SpikeRecord& s = out[i];
+    const WireSpike w{static_cast<std::uint32_t>(gid_base_[s.population] + s.neuron),
+                      static_cast<std::uint32_t>(s.step - epoch.t0 - 1)};
+    std::memcpy(wire_out_.data() + i * sizeof w, &w, sizeof w);
   }
-  return flags;
+  exchange_ = comm_->start_allgatherv(wire_out_, wire_in_, wire_counts_, flags);
 }
 
-// Every process's spikes of the window, in the order one process gives them.
+// Every process's spikes of the epoch, in the order one process gives them.
 // Each process's list is sorted by (step, population, neuron), which is the
 // order of (step offset, global id); the allgather hands them over in rank
 // order and a merge rebuilds the one sorted list. The order is total (a
@@ -1685,58 +1720,57 @@ std::uint64_t Simulator::exchange_spikes(Step t0, std::uint64_t flags) {
 // The exchange also carries each process's stop request (a signal reaches
 // the processes at different moments): all stop after the same window; and
 // whether it failed: all then agree on the failure (run_until).
-std::uint64_t Simulator::gather_spikes(Step t0, std::uint64_t flags) {
-  // The buffers live from window to window: allocated per window, the
-  // received records (above glibc's mmap threshold from about 64 KiB) cost
-  // page faults every window, 1.9-4.2 ms against 20-250 us for the bare
-  // MPI_Allgatherv at 25,000 records per rank (bench/results/mpi_scaling.md).
-  wire_out_.resize(window_spikes_.size() * sizeof(WireSpike));
-  for (std::size_t i = 0; i < window_spikes_.size(); ++i) {
-    const SpikeRecord& s = window_spikes_[i];
-    const WireSpike w{static_cast<std::uint32_t>(gid_base_[s.population] + s.neuron),
-                      static_cast<std::uint32_t>(s.step - t0 - 1)};
-    std::memcpy(wire_out_.data() + i * sizeof w, &w, sizeof w);
+std::span<const SpikeRecord> Simulator::finish_exchange(Epoch& epoch, std::uint64_t& flags) {
+  flags = epoch.flags;
+  if (comm_->size() > 1) {
+    try {
+      flags = std::exchange(exchange_, nullptr)->wait();
+      if (flags & kFailedFlag) return {};  // agreed on next
+    } catch (const CommunicationError& e) {
+      throw CommunicationError(
+          e.code(), fmt::format("the spike exchange of the window ({}, {}] ms: {}",
+                                grid().to_ms(epoch.t0), grid().to_ms(epoch.t1), e.what()));
+    }
+    const auto decode = [&](std::size_t i) {
+      WireSpike w;
+      std::memcpy(&w, wire_in_.data() + i * sizeof w, sizeof w);
+      const auto q = static_cast<std::uint32_t>(
+          std::upper_bound(gid_base_.begin(), gid_base_.end(), std::uint64_t{w.gid}) -
+          gid_base_.begin() - 1);
+      return SpikeRecord{epoch.t0 + 1 + static_cast<Step>(w.step_offset), q,
+                         static_cast<NeuronIndex>(w.gid - gid_base_[q])};
+    };
+    auto& all = epoch.spikes;
+    all.clear();
+    std::size_t at = 0;
+    for (const std::size_t bytes : wire_counts_) {
+      const std::size_t n = bytes / sizeof(WireSpike);
+      wire_block_.clear();
+      for (std::size_t i = at; i < at + n; ++i) wire_block_.push_back(decode(i));
+      at += n;
+      if (wire_block_.empty()) continue;
+      merge_scratch_.clear();
+      std::merge(all.begin(), all.end(), wire_block_.begin(), wire_block_.end(),
+                 std::back_inserter(merge_scratch_));
+      std::swap(all, merge_scratch_);
+    }
   }
-  try {
-    flags = comm_->allgatherv(wire_out_, wire_in_, wire_counts_, flags);
-  } catch (const CommunicationError& e) {
-    throw CommunicationError(
-        e.code(), fmt::format("the spike exchange of the window ({}, {}] ms: {}", grid().to_ms(t0),
-                              grid().to_ms(t0 + window_), e.what()));
+  for (const auto& s : epoch.spikes) {
+    ++spike_counts_[s.population];
+    ++guard_counts_[s.population];
   }
-  const auto decode = [&](std::size_t i) {
-    WireSpike w;
-    std::memcpy(&w, wire_in_.data() + i * sizeof w, sizeof w);
-    const auto q = static_cast<std::uint32_t>(
-        std::upper_bound(gid_base_.begin(), gid_base_.end(), std::uint64_t{w.gid}) -
-        gid_base_.begin() - 1);
-    return SpikeRecord{t0 + 1 + static_cast<Step>(w.step_offset), q,
-                       static_cast<NeuronIndex>(w.gid - gid_base_[q])};
-  };
-  window_spikes_.clear();
-  std::size_t at = 0;
-  for (const std::size_t bytes : wire_counts_) {
-    const std::size_t n = bytes / sizeof(WireSpike);
-    wire_block_.clear();
-    for (std::size_t i = at; i < at + n; ++i) wire_block_.push_back(decode(i));
-    at += n;
-    if (wire_block_.empty()) continue;
-    merge_scratch_.clear();
-    std::merge(window_spikes_.begin(), window_spikes_.end(), wire_block_.begin(), wire_block_.end(),
-               std::back_inserter(merge_scratch_));
-    std::swap(window_spikes_, merge_scratch_);
-  }
-  return flags;
+  return epoch.spikes;
 }
 
 // Each process sampled the columns of its own partitions into its frame
 // buffers; rank 0, which writes them, needs every column. Per probe that
-// samples in this window (the plan is the same everywhere): the number of
+// samples in this epoch (the plan is the same everywhere): the number of
 // this process's columns, then each column's index and its rows' values.
-// One gather per window that samples, of what was sampled.
-void Simulator::gather_frames() {
-  if (std::none_of(probe_plan_.begin(), probe_plan_.end(),
-                   [](const ProbeWindow& p) { return p.rows > 0; })) {
+// One gather per epoch that samples, of what was sampled (blocking: it does
+// not overlap computation).
+void Simulator::gather_frames(ProbeFrames& set) {
+  auto& [plans, frames] = set;
+  if (std::none_of(plans.begin(), plans.end(), [](const ProbeWindow& p) { return p.rows > 0; })) {
     return;
   }
   std::vector<std::byte> mine;
@@ -1745,8 +1779,8 @@ void Simulator::gather_frames() {
     mine.insert(mine.end(), b, b + n);
   };
   if (comm_->rank() != 0) {
-    for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
-      const auto& plan = probe_plan_[k];
+    for (std::size_t k = 0; k < plans.size(); ++k) {
+      const auto& plan = plans[k];
       if (plan.rows <= 0) continue;
       std::uint32_t n = 0;
       for (const auto& part : partitions_) n += part->probe_columns[k].size();
@@ -1755,7 +1789,7 @@ void Simulator::gather_frames() {
         for (const auto& col : part->probe_columns[k]) {
           put(&col.column, sizeof col.column);
           for (std::int64_t row = 0; row < plan.rows; ++row) {
-            put(&frame_buffers_[k][row * plan.columns + col.column], sizeof(float));
+            put(&frames[k][row * plan.columns + col.column], sizeof(float));
           }
         }
       }
@@ -1770,8 +1804,8 @@ void Simulator::gather_frames() {
     at += n;
   };
   for (std::size_t r = 1; r < counts.size(); ++r) {
-    for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
-      const auto& plan = probe_plan_[k];
+    for (std::size_t k = 0; k < plans.size(); ++k) {
+      const auto& plan = plans[k];
       if (plan.rows <= 0) continue;
       std::uint32_t n = 0;
       get(&n, sizeof n);
@@ -1779,7 +1813,7 @@ void Simulator::gather_frames() {
         std::uint32_t column = 0;
         get(&column, sizeof column);
         for (std::int64_t row = 0; row < plan.rows; ++row) {
-          get(&frame_buffers_[k][row * plan.columns + column], sizeof(float));
+          get(&frames[k][row * plan.columns + column], sizeof(float));
         }
       }
     }
@@ -1803,6 +1837,34 @@ std::vector<float> Simulator::probe_frame(std::size_t probe) const {
   return frame;
 }
 
+// The loop in epochs (docs/mpi-design.md 3.3). Without overlap an epoch is
+// a window of window_steps_ <= W steps (W: the shortest delay):
+//
+//   phase(k):  file the global spikes of epoch k-1; step epoch k
+//   then:      exchange epoch k's spikes; observers, guards of epoch k
+//
+// With overlap each window is two epochs of floor(L/2) and ceil(L/2)
+// steps (L = window_steps_ >= 2), so that two consecutive epochs span at
+// most W steps: a spike of epoch j (step >= t_j + 1, delay >= W) arrives at
+// t_{j+2} + 1 or later, and epoch j+1 can be stepped before epoch j's
+// spikes are known:
+//
+//   phase(k):  file the global spikes of epoch k-2; step epoch k, while the
+//              main thread moves epoch k-1's exchange on (between its
+//              partitions and steps: Open MPI progresses only in MPI calls)
+//   then:      wait for epoch k-1's exchange; observers, guards of epoch k-1;
+//              start epoch k's exchange
+//
+// The results do not change: each partition files the epochs in time order,
+// each one sorted, so every delay bucket fills in global emission order as
+// before; a reward that a trigger schedules for a spike of epoch j (delay
+// >= W, checked by the caller) falls after t_{j+2} = now(), on every
+// process alike. Guards and stops act at window ends, as without overlap;
+// the state is checked at a window's end when it is current and the
+// verdict reported after the observer and the guards, in that order. What
+// changes: observers and agreements come one epoch later (a stop or a
+// failure ends the run one window later), and there are twice as many
+// exchanges.
 bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at_end) {
   // The wall-clock guard counts from the first call: a run made of several
   // run_until calls (one per flush or snapshot) is still one run.
@@ -1812,37 +1874,56 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
     started_ = std::chrono::steady_clock::now();
     clock_started_ = true;
   }
-  // A window's spikes are filed into the delay lines at the start of the
-  // next window's phase, by each partition before it steps: one parallel
-  // phase per window instead of two (COBA's windows are single steps). The
-  // last window's are filed before returning, so that between calls
+  // Epoch k is epochs_[k % 3]: epoch k-2 waits to be filed while k-1's
+  // exchange is in flight and k is stepped.
+  auto& epochs = epochs_;
+  std::uint64_t k = 0;
+  bool unsent = false;     // epoch k is stepped, its exchange not started
+  bool in_flight = false;  // epoch k-1's exchange is started, not finished
+  // Epochs whose global spikes are still to be filed, in time order. Each
+  // partition files them at the start of the next phase, before it steps:
+  // one parallel phase per epoch instead of two (COBA's windows are single
+  // steps). The last ones are filed before returning, so that between calls
   // (checkpoints, weight reads) nothing is pending.
-  bool pending = false;  // window_spikes_ still to be filed
-  bool filing = false;   // ... by the current phase
+  std::vector<std::uint64_t> unfiled;
   bool stepping = true;
   Step t0 = now_, t1 = now_;
+  const auto main_thread = std::this_thread::get_id();
+  bool exchanged = true;  // the exchange in flight (if any) is complete
+  const std::function<void()> poll = [&] {
+    if (!exchanged && exchange_) exchanged = exchange_->test();
+  };
+  const bool polling = overlap_ && comm_->size() > 1;
   auto task = [&](Partition& part) {
-    if (filing) enqueue(part, window_spikes_);
-    if (stepping) step_window(part, t0, t1);
+    for (const std::uint64_t j : unfiled) enqueue(part, epochs[j % 3].spikes);
+    if (stepping) {
+      step_window(part, t0, t1,
+                  polling && std::this_thread::get_id() == main_thread ? &poll : nullptr);
+    }
   };
   const std::function<void(std::size_t)> team_task = [&](std::size_t p) { task(*partitions_[p]); };
   auto phase = [&] {
-    filing = std::exchange(pending, false);
-    if (team_) {
-      team_->run(team_task);
-    } else {
-      for (auto& part : partitions_) task(*part);
+    try {
+      if (team_) {
+        team_->run(team_task, polling ? &poll : nullptr);
+      } else {
+        for (auto& part : partitions_) {
+          task(*part);
+          if (polling) poll();
+        }
+      }
+    } catch (...) {
+      unfiled.clear();  // filed by every task before it stepped
+      throw;
     }
-  };
-  auto file_pending = [&] {
-    stepping = false;
-    if (pending) phase();
+    unfiled.clear();
   };
 
   bool completed = true;
   // Several processes learn of a stop request in the exchange, so that all
   // stop after the same window (one window later than one process would).
   const bool alone = comm_->size() == 1;
+  bool stop_seen = false;
   // Likewise of a failure: a process that fails (a model's update, a
   // guard, its observer's write, a NaN in its partitions) keeps it, does
   // nothing more, and says so in the next exchange, which every process
@@ -1861,40 +1942,81 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
     const auto rank = static_cast<std::uint64_t>(comm_->rank());
     failure_key = (std::uint64_t{stage} << 56) | (stage == kState ? state_failure_key_ : rank);
   };
+  // Epoch j's exchange finished, its spikes counted and handed to the
+  // observer; the guards at a window's end.
+  auto complete = [&](std::uint64_t j) {
+    Epoch& ep = epochs[j % 3];
+    std::uint64_t flags = 0;
+    const std::span<const SpikeRecord> spikes = finish_exchange(ep, flags);
+    if (flags & kFailedFlag) agree(*comm_, failure, failure_key);  // throws everywhere
+    if (flags & kStopFlag) stop_seen = true;
+    unfiled.push_back(j);
+    ProbeFrames& set = probe_sets_[ep.probes];
+    if (!alone) gather_frames(set);
+    guarded(kObserver, [&] {
+      observer.on_spikes(spikes);
+      for (std::size_t p = 0; p < set.plan.size(); ++p) {
+        if (set.plan[p].rows > 0) observer.on_frames(p, set.frames[p]);
+      }
+      if (ep.window_end) observer.on_window(ep.t1);
+    });
+    if (!ep.window_end) return;
+    guarded(kGuard, [&] { check_guards(ep.t1); });
+    if (ep.state_failure) {
+      guarded(kState, [&] {
+        state_failure_key_ = ep.state_key;
+        std::rethrow_exception(std::exchange(ep.state_failure, nullptr));
+      });
+    }
+  };
+  const Step first_part = overlap_ ? window_steps_ / 2 : window_steps_;
+  Step window_end = now_;
   try {
     while (now_ < stop) {
-      if (alone && stop_requested_.load(std::memory_order_relaxed)) {
-        completed = false;
-        break;
+      const bool window_start = now_ == window_end;
+      if (window_start) {
+        if (stop_seen || (alone && stop_requested_.load(std::memory_order_relaxed))) {
+          completed = false;
+          break;
+        }
+        window_end = std::min(stop, now_ + window_steps_);
       }
-      t0 = now_;
-      t1 = std::min(stop, now_ + window_);
-
-      plan_probes(t0, t1);
+      Epoch& ep = epochs[k % 3];
+      ep.t0 = t0 = now_;
+      ep.t1 = t1 = window_start ? std::min(window_end, now_ + first_part) : window_end;
+      ep.window_end = ep.t1 == window_end;
+      ep.probes = sampling_ = static_cast<unsigned>(k % 2);
+      ep.state_failure = nullptr;
+      plan_probes(ep.probes, t0, t1);
       guarded(kPhase, phase);
-
+      unsent = true;
+      now_ = t1;
+      // The state at a window's end is current only now.
+      if (ep.window_end && now_ >= next_state_check_ && !failure) {
+        ep.state_failure = failure_of([&] { check_state(now_); });
+        ep.state_key = state_failure_key_;
+      }
+      if (in_flight) {
+        in_flight = false;
+        complete(k - 1);
+      }
       std::uint64_t flags = stop_requested_.load(std::memory_order_relaxed) ? kStopFlag : 0;
       if (failure) flags |= kFailedFlag;
-      flags = exchange_spikes(t0, flags);
-      if (flags & kFailedFlag) agree(*comm_, failure, failure_key);  // throws everywhere
-      pending = !window_spikes_.empty();
-      if (!alone) gather_frames();
-
-      now_ = t1;
-      guarded(kObserver, [&] {
-        observer.on_spikes(window_spikes_);
-        for (std::size_t k = 0; k < probe_plan_.size(); ++k) {
-          if (probe_plan_[k].rows > 0) observer.on_frames(k, frame_buffers_[k]);
-        }
-        observer.on_window(now_);
-      });
-      guarded(kGuard, [&] { check_guards(now_); });
-      if (now_ >= next_state_check_) guarded(kState, [&] { check_state(now_); });
-      if (flags & kStopFlag) {
-        completed = false;
-        break;
+      start_exchange(ep, flags);
+      unsent = false;
+      exchanged = false;
+      in_flight = true;
+      if (!overlap_) {
+        in_flight = false;
+        complete(k);
       }
+      ++k;
     }
+    if (in_flight) {
+      in_flight = false;
+      complete(k - 1);
+    }
+    if (stop_seen) completed = false;
     if (completed && check_at_end && state_checked_ != now_) {
       guarded(kState, [&] { check_state(now_); });
     }
@@ -1903,13 +2025,23 @@ bool Simulator::run_until(Step stop, SimulationObserver& observer, bool check_at
   } catch (...) {
     // A guard or an observer stopped the run: leave the delay lines whole,
     // on this thread alone. (After a task's own error nothing is pending.)
-    stepping = false;
-    if (pending) {
-      for (auto& part : partitions_) enqueue(*part, window_spikes_);
+    // One process also files an epoch stepped after the one the observer
+    // saw (with overlap); of several, the run is over for every process.
+    exchange_.reset();
+    if (alone) {
+      if (in_flight) unfiled.push_back(k - 1);
+      if (unsent) {
+        start_exchange(epochs[k % 3], 0);
+        unfiled.push_back(k);
+      }
+    }
+    for (auto& part : partitions_) {
+      for (const std::uint64_t j : unfiled) enqueue(*part, epochs[j % 3].spikes);
     }
     throw;
   }
-  file_pending();
+  stepping = false;
+  if (!unfiled.empty()) phase();
   return completed;
 }
 

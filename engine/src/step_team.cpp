@@ -69,7 +69,8 @@ void StepTeam::start() {
   }
 }
 
-void StepTeam::run(const std::function<void(std::size_t)>& task) {
+void StepTeam::run(const std::function<void(std::size_t)>& task,
+                   const std::function<void()>* between) {
   if (threads_ > 1 && helpers_.capacity() == 0) start();
   job_ = &task;
   done_.store(0, std::memory_order_relaxed);
@@ -80,9 +81,29 @@ void StepTeam::run(const std::function<void(std::size_t)>& task) {
   // thread sees it sleeping or it sees the new ring.
   bell_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) != 0) bell_.notify_all();
-  work(0, phase);
+  // A failing `between` (an MPI error) is the phase's error, like a task's,
+  // and is not called again: the phase still completes.
+  std::function<void()> guarded;
+  if (between != nullptr) {
+    guarded = [&] {
+      if (between == nullptr) return;
+      try {
+        (*between)();
+      } catch (...) {
+        between = nullptr;
+        const std::lock_guard<std::mutex> lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+    };
+  }
+  work(0, phase, between != nullptr ? &guarded : nullptr);
   auto all_done = [&] { return done_.load(std::memory_order_acquire) == tasks_; };
-  if (!spin(all_done)) {
+  if (guarded) {
+    for (unsigned k = 1; !all_done(); ++k) {
+      guarded();
+      if (k % 256 == 0) std::this_thread::yield();
+    }
+  } else if (!spin(all_done)) {
     while (!all_done()) std::this_thread::yield();
   }
   job_ = nullptr;
@@ -112,7 +133,7 @@ void StepTeam::helper(unsigned member) {
   }
 }
 
-void StepTeam::work(unsigned member, std::uint64_t phase) {
+void StepTeam::work(unsigned member, std::uint64_t phase, const std::function<void()>* between) {
   // Task i is unclaimed in phase p when claimed_[i] < p. Every task is
   // claimed once per phase, so for a helper still at an older phase q the
   // stamp is already >= q and it claims nothing.
@@ -121,11 +142,15 @@ void StepTeam::work(unsigned member, std::uint64_t phase) {
     return stamp < phase &&
            claimed_[i].compare_exchange_strong(stamp, phase, std::memory_order_acq_rel);
   };
+  auto run = [&](std::size_t i) {
+    run_task(i);
+    if (between != nullptr) (*between)();
+  };
   for (std::size_t i = member; i < tasks_; i += threads_) {
-    if (claim(i)) run_task(i);
+    if (claim(i)) run(i);
   }
   for (std::size_t i = 0; i < tasks_; ++i) {
-    if (claim(i)) run_task(i);
+    if (claim(i)) run(i);
   }
 }
 

@@ -44,13 +44,19 @@ class StepTeam {
   // Runs task(i) for every i in [0, tasks) on the team, the calling thread
   // included, and returns when all have finished; rethrows the first
   // exception a task threw (the other tasks still run). One caller at a time.
-  void run(const std::function<void(std::size_t)>& task);
+  // `between`, when given, is called on the calling thread alone, after
+  // each task it ran and while it waits for the others: the rank's main
+  // thread so moves a non-blocking MPI exchange on during the phase (MPI
+  // is called from that thread only, and Open MPI progresses only inside
+  // MPI calls).
+  void run(const std::function<void(std::size_t)>& task,
+           const std::function<void()>* between = nullptr);
 
  private:
   void start();
   void helper(unsigned member);
   // Claims and runs tasks of phase `phase` until none is left.
-  void work(unsigned member, std::uint64_t phase);
+  void work(unsigned member, std::uint64_t phase, const std::function<void()>* between = nullptr);
   void run_task(std::size_t i);
 
   const unsigned threads_;

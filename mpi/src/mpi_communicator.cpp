@@ -47,6 +47,20 @@ double grace_from_environment(double fallback) {
   return v;
 }
 
+std::chrono::microseconds latency_from_environment() {
+  const char* text = std::getenv("SPIKELINE_MPI_TEST_LATENCY_US");
+  if (text == nullptr) return {};
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || v < 0 || v > 1000000) {
+    throw Error(ExitCode::usage,
+                fmt::format("SPIKELINE_MPI_TEST_LATENCY_US = '{}' is not a whole number of "
+                            "microseconds in [0, 1000000]",
+                            text));
+  }
+  return std::chrono::microseconds(v);
+}
+
 class MpiCommunicator final : public Communicator {
  public:
   MpiCommunicator() {
@@ -71,46 +85,13 @@ class MpiCommunicator final : public Communicator {
 
   std::uint64_t allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
                            std::vector<std::size_t>& counts, std::uint64_t flags) override {
-    // The header of each rank: its byte count and its flags (16 bytes).
-    // Non-blocking and waited for (wait()), so that a rank whose peer died
-    // does not wait for ever. (On loopback at 2 ranks, 1.8 us per exchange
-    // against 1.1 us for MPI_Allgather, in a one-off loop: mpi-design.md
-    // 10.2.) The payload round is waited for the same way: a rank can die
-    // between the two (a test's kill -9 did, on a loaded machine, and rank
-    // 0 then hung in MPI_Allgatherv until the launcher's SIGKILL left the
-    // file open).
-    const std::uint64_t header[2] = {mine.size(), flags};
-    std::vector<std::uint64_t> headers(2 * static_cast<std::size_t>(size_));
-    collective("MPI_Iallgather", [&](MPI_Request* q) {
-      return MPI_Iallgather(header, 2, MPI_UINT64_T, headers.data(), 2, MPI_UINT64_T, comm_, q);
-    });
-    std::vector<std::uint64_t> sizes(static_cast<std::size_t>(size_));
-    std::uint64_t any = 0;
-    for (std::size_t r = 0; r < sizes.size(); ++r) {
-      sizes[r] = headers[2 * r];
-      any |= headers[2 * r + 1];
-    }
-    const std::uint64_t n = mine.size();
-    counts.assign(sizes.begin(), sizes.end());
-    std::uint64_t total = 0;
-    std::vector<int> count(sizes.size()), displacement(sizes.size());
-    for (std::size_t r = 0; r < sizes.size(); ++r) {
-      if (total + sizes[r] > static_cast<std::uint64_t>(INT_MAX)) {
-        throw Error(ExitCode::software,
-                    fmt::format("an exchange of {} bytes or more: at most {} are supported",
-                                total + sizes[r], INT_MAX));
-      }
-      count[r] = static_cast<int>(sizes[r]);
-      displacement[r] = static_cast<int>(total);
-      total += sizes[r];
-    }
-    all.resize(total);
-    if (total == 0) return any;
-    collective("MPI_Iallgatherv", [&](MPI_Request* q) {
-      return MPI_Iallgatherv(mine.data(), static_cast<int>(n), MPI_BYTE, all.data(), count.data(),
-                             displacement.data(), MPI_BYTE, comm_, q);
-    });
-    return any;
+    return Allgatherv(*this, mine, all, counts, flags).wait();
+  }
+  std::unique_ptr<Pending> start_allgatherv(std::span<const std::byte> mine,
+                                            std::vector<std::byte>& all,
+                                            std::vector<std::size_t>& counts,
+                                            std::uint64_t flags) override {
+    return std::make_unique<Allgatherv>(*this, mine, all, counts, flags);
   }
   void gatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
                std::vector<std::size_t>& counts) override {
@@ -260,20 +241,25 @@ class MpiCommunicator final : public Communicator {
   void collective(const char* what, Start start) {
     MPI_Request request = MPI_REQUEST_NULL;
     check(start(&request), what);
-    wait(request, what);
+    wait([&] { return test(request, what); });
   }
 
-  // Tests the request until it completes. After a signal (a Ctrl-C reaches
-  // every rank, which all complete the exchange within microseconds; a
-  // dead rank makes the launcher SIGTERM the others) it waits grace_s_
-  // more, then gives up: CommunicationError.
-  void wait(MPI_Request& request, const char* what) {
+  bool test(MPI_Request& request, const char* what) {
+    int done = 0;
+    check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
+    return done != 0;
+  }
+
+  // Calls done() until it holds. After a signal (a Ctrl-C reaches every
+  // rank, which all complete the exchange within microseconds; a dead rank
+  // makes the launcher SIGTERM the others) it waits grace_s_ more, then
+  // gives up: CommunicationError.
+  template <class Done>
+  void wait(Done done) {
     using Clock = std::chrono::steady_clock;
     std::optional<Clock::time_point> signalled;
     for (unsigned spins = 1;; ++spins) {
-      int done = 0;
-      check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
-      if (done) return;
+      if (done()) return;
       if (signal_ != nullptr && *signal_ != 0) {
         const auto now = Clock::now();
         if (!signalled) signalled = now;
@@ -295,6 +281,99 @@ class MpiCommunicator final : public Communicator {
     }
   }
 
+  // allgatherv in two non-blocking rounds: the headers of every rank (its
+  // byte count and its flags, 16 bytes), then, when some rank has bytes,
+  // the bytes. test() starts the second round once the first completed.
+  // Every round is waited for by wait() (above), so that a rank whose peer
+  // died does not wait for ever; a rank can die between the two rounds (a
+  // test's kill -9 did, on a loaded machine, and rank 0 then hung in a
+  // blocking MPI_Allgatherv until the launcher's SIGKILL left the file
+  // open). (On loopback at 2 ranks, 1.8 us per exchange against 1.1 us for
+  // a blocking MPI_Allgather of the headers: mpi-design.md 10.2.)
+  class Allgatherv final : public Pending {
+   public:
+    Allgatherv(MpiCommunicator& c, std::span<const std::byte> mine, std::vector<std::byte>& all,
+               std::vector<std::size_t>& counts, std::uint64_t flags)
+        : c_(c),
+          mine_(mine),
+          all_(all),
+          counts_(counts),
+          header_{mine.size(), flags},
+          headers_(2 * static_cast<std::size_t>(c.size_)),
+          started_(std::chrono::steady_clock::now()) {
+      c_.check(MPI_Iallgather(header_, 2, MPI_UINT64_T, headers_.data(), 2, MPI_UINT64_T, c_.comm_,
+                              &request_),
+               "MPI_Iallgather");
+    }
+    // Left unfinished only when the ranks lost each other (a
+    // CommunicationError): the process then leaves without MPI_Finalize.
+    ~Allgatherv() override = default;
+    Allgatherv(const Allgatherv&) = delete;
+    Allgatherv& operator=(const Allgatherv&) = delete;
+    bool test() override {
+      if (round_ == kHeaders && c_.test(request_, "MPI_Iallgather")) start_bytes();
+      if (round_ == kBytes && c_.test(request_, "MPI_Iallgatherv")) round_ = kDone;
+      return round_ == kDone && c_.latency_passed(started_);
+    }
+    std::uint64_t wait() override {
+      c_.wait([&] { return test(); });
+      return any_;
+    }
+
+   private:
+    void start_bytes() {
+      const auto k = headers_.size() / 2;
+      counts_.resize(k);
+      count_.resize(k);
+      displacement_.resize(k);
+      std::uint64_t total = 0;
+      for (std::size_t r = 0; r < k; ++r) {
+        const std::uint64_t size = headers_[2 * r];
+        any_ |= headers_[2 * r + 1];
+        if (total + size > static_cast<std::uint64_t>(INT_MAX)) {
+          round_ = kDone;
+          throw Error(ExitCode::software,
+                      fmt::format("an exchange of {} bytes or more: at most {} are supported",
+                                  total + size, INT_MAX));
+        }
+        counts_[r] = size;
+        count_[r] = static_cast<int>(size);
+        displacement_[r] = static_cast<int>(total);
+        total += size;
+      }
+      all_.resize(total);
+      if (total == 0) {
+        round_ = kDone;
+        return;
+      }
+      round_ = kBytes;
+      c_.check(MPI_Iallgatherv(mine_.data(), static_cast<int>(mine_.size()), MPI_BYTE, all_.data(),
+                               count_.data(), displacement_.data(), MPI_BYTE, c_.comm_, &request_),
+               "MPI_Iallgatherv");
+    }
+
+    enum Round { kHeaders, kBytes, kDone };
+    MpiCommunicator& c_;
+    std::span<const std::byte> mine_;
+    std::vector<std::byte>& all_;
+    std::vector<std::size_t>& counts_;
+    std::uint64_t header_[2];
+    std::vector<std::uint64_t> headers_;
+    std::vector<int> count_, displacement_;
+    std::uint64_t any_ = 0;
+    Round round_ = kHeaders;
+    MPI_Request request_ = MPI_REQUEST_NULL;
+    std::chrono::steady_clock::time_point started_;
+  };
+
+  // A test hook: SPIKELINE_MPI_TEST_LATENCY_US makes an exchange complete
+  // no sooner than that many microseconds after it started (a spin, not a
+  // sleep), as a network with that latency would; shows how much of it the
+  // overlap of the exchange with computation hides.
+  bool latency_passed(std::chrono::steady_clock::time_point started) const {
+    return latency_.count() == 0 || std::chrono::steady_clock::now() - started >= latency_;
+  }
+
   void reduce(std::span<std::uint64_t> v, MPI_Op op) {
     collective("MPI_Iallreduce", [&](MPI_Request* q) {
       return MPI_Iallreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_UINT64_T, op,
@@ -308,6 +387,7 @@ class MpiCommunicator final : public Communicator {
   ExitCode broken_ = ExitCode::ok;
   const volatile std::sig_atomic_t* signal_ = nullptr;
   double grace_s_ = 0.5;
+  std::chrono::microseconds latency_ = latency_from_environment();
   int rank_ = 0, size_ = 1;
 };
 

@@ -92,6 +92,16 @@ trigger = { pre = { population = "input", node = 0 }, post = { population = "out
         w2, s2 = run(d, "t2", trigger, "--threads", "2", "--set", "simulation.partitions=5")
         check(s1["rewards"] == s2["rewards"], "reward counts differ across threads")
         check(np.array_equal(w1, w2), "learned weights differ across threads")
+        # With the exchange overlapping computation (a 10-step window as two
+        # epochs: the observer hears of a pairing one epoch later), each
+        # reward still lands after the step it is drawn at, at the same step.
+        os.environ["SPIKELINE_OVERLAP"] = "always"
+        try:
+            w3, s3 = run(d, "t3", trigger, "--threads", "2")
+        finally:
+            del os.environ["SPIKELINE_OVERLAP"]
+        check(s1["rewards"] == s3["rewards"], "reward counts differ with overlap")
+        check(np.array_equal(w1, w3), "learned weights differ with overlap")
 
 
 def test_reward_errors():

@@ -44,12 +44,18 @@ interval = 20.0
 """
 
 
-def run(args, ranks=None, cwd=None):
-    """spikeline ARGS, in one process (ranks None) or under mpirun -np RANKS."""
+def run(args, ranks=None, cwd=None, env=None):
+    """spikeline ARGS, in one process (ranks None) or under mpirun -np RANKS;
+    ENV: variables to set besides this process's (passed to every rank)."""
     cmd = [BINARY] + list(args)
     if ranks is not None:
-        cmd = [MPIEXEC, "-np", str(ranks)] + FLAGS + cmd
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+        exported = []
+        for name in env or {}:
+            exported += ["-x", name]
+        cmd = [MPIEXEC, "-np", str(ranks)] + FLAGS + exported + cmd
+    full = dict(os.environ, **env) if env else None
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+                          env=full)
 
 
 def datasets(path, group="spikes"):

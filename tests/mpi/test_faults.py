@@ -7,6 +7,11 @@ CASE:
            window): every rank stops after the same window, exit 70, the
            serial run's message (once), the file marked failed with the
            spikes of one process that failed alike; at 2 and 4 ranks.
+  state_overlap
+           the same with every delay 0.5 ms (a window of 5 steps): the
+           exchange overlaps computation at 2 and 4 ranks (and in one
+           process with SPIKELINE_OVERLAP=always), the NaN is reported as
+           one process without overlap reports it, the same spikes kept.
   update   a plugin model's update fails on every rank in the same window
            (the computation itself): as above, the serial run's message.
   killed   one rank is killed (SIGKILL) mid-run: mpirun ends the job; rank 0
@@ -44,6 +49,10 @@ edges = false
 flush_interval = 100.0
 """
 
+# Its projections' delay of 0.1 ms (one step) is 0.5 ms here.
+assert DIVERGING.count("delay = 0.1") == 1
+DIVERGING_OVERLAP = DIVERGING.replace("delay = 0.1", "delay = 0.5")
+
 # tests/cli/test_plugins.py's failing plugin: every partition's update
 # fails at step 50.
 UPDATE = """\
@@ -79,7 +88,7 @@ def error_lines(stderr):
     return [l for l in stderr.splitlines() if l.startswith("spikeline: error:")]
 
 
-def same_failure(tmp, text, extra, ranks_list, expect):
+def same_failure(tmp, text, extra, ranks_list, expect, overlap_serial=False):
     cfg = os.path.join(tmp, "net.toml")
     with open(cfg, "w") as f:
         f.write(text)
@@ -87,10 +96,14 @@ def same_failure(tmp, text, extra, ranks_list, expect):
     one = mpitest.run(["run", cfg, "-q", "-o", serial] + extra)
     if one.returncode != 70 or expect not in one.stderr:
         mpitest.fail("the serial run should fail with exit 70 saying %r" % expect, one)
-    for ranks in ranks_list:
-        out = os.path.join(tmp, "k%d.h5" % ranks)
+    runs = [(ranks, None) for ranks in ranks_list]
+    if overlap_serial:
+        runs.insert(0, (None, {"SPIKELINE_OVERLAP": "always"}))
+    for ranks, env in runs:
+        out = os.path.join(tmp, "k%s.h5" % ranks)
         t = time.monotonic()
-        r = mpitest.run(["run", cfg, "-q", "-o", out] + extra, ranks=ranks)
+        r = mpitest.run(["run", cfg, "-q", "-o", out] + extra, ranks=ranks, env=env)
+        ranks = ranks or 1
         took = time.monotonic() - t
         if r.returncode != 70:
             mpitest.fail("%d ranks: exit %d, not 70" % (ranks, r.returncode), r)
@@ -192,6 +205,10 @@ with mpitest.temporary_dir() as tmp:
     if CASE == "state":
         same_failure(tmp, DIVERGING, [], [2, 4],
                      "population 'izh' neuron 2: state variable V_m = nan mV at 300 ms")
+    elif CASE == "state_overlap":
+        same_failure(tmp, DIVERGING_OVERLAP, [], [2, 4],
+                     "population 'izh' neuron 2: state variable V_m = nan mV at 300 ms",
+                     overlap_serial=True)
     elif CASE == "update":
         plugin = os.path.join(os.environ["SPIKELINE_TEST_PLUGIN_DIR"],
                               "libtest_plugin_update_error.so")

@@ -72,7 +72,8 @@ struct Watched : SynapseSource {
 std::shared_ptr<Watched> g_watched;  // set: wraps the network's fixed_outdegree projection
 
 Outcome simulate(std::shared_ptr<Communicator> comm, unsigned partitions, int threads,
-                 const std::function<void(Simulator&)>& after = {}) {
+                 const std::function<void(Simulator&)>& after = {},
+                 SimulationOptions::Overlap overlap = SimulationOptions::Overlap::automatic) {
   const char* text = R"(
 [simulation]
 dt = 0.1
@@ -125,6 +126,7 @@ delay = { distribution = "uniform", low = 0.2, high = 1.5 }
   o.threads = threads;
   o.partitions = partitions;
   o.comm = std::move(comm);
+  o.overlap = overlap;
   Simulator sim(std::move(built.network), o);
   Outcome out;
   out.fingerprint = sim.fingerprint();
@@ -258,8 +260,16 @@ TEST_CASE("four ranks simulate the spikes, windows and fingerprint of one proces
   REQUIRE(std::count_if(one.spikes.begin(), one.spikes.end(),
                         [](const SpikeRecord& s) { return s.population == 1; }) > 100);
   CHECK(one.window == 2);
-  for (const int threads : {1, 2}) {
-    const Outcome four = simulate(g_comm, 8, threads);
+  using Overlap = SimulationOptions::Overlap;
+  for (const auto& [threads, overlap] :
+       {std::pair{1, Overlap::automatic}, {2, Overlap::automatic}, {1, Overlap::never}}) {
+    INFO(threads << " threads, overlap " << (overlap == Overlap::automatic ? "on" : "off"));
+    Overlap used = Overlap::never;
+    const Outcome four = simulate(
+        g_comm, 8, threads,
+        [&](Simulator& sim) { used = sim.overlaps() ? Overlap::automatic : Overlap::never; },
+        overlap);
+    CHECK(used == overlap);
     CHECK(four.spikes == one.spikes);
     CHECK(four.windows == one.windows);
     CHECK(four.fingerprint == one.fingerprint);

@@ -319,10 +319,29 @@ NETWORKS = {
     "outdegree": outdegree,
     "explicit": explicit,
     "sonata": sonata,
+    # COBA with stdp and tsodyks_markram and every delay 0.5 ms: a plastic
+    # network whose window is 5 steps (its exchanges overlap computation).
+    "plastic_delays": example(
+        "coba.toml", 150,
+        sets=['projection.exc_to_exc.plasticity={rule="stdp", w_max=12.0, A_plus=0.5, '
+              'A_minus=0.6}',
+              'projection.exc_to_inh.plasticity={rule="tsodyks_markram", U=0.5, '
+              'tau_rec=100.0}'] +
+             ["projection.%s.delay=0.5" % p
+              for p in ("exc_to_exc", "exc_to_inh", "inh_to_exc", "inh_to_inh")],
+        extra=mpitest.COBA_RECORDS),
 }
 
 # (ranks, threads per rank)
 LAYOUTS = [(1, 1), (2, 1), (4, 1), (2, 2)]
+
+# Networks whose window is 2 steps or more: besides LAYOUTS (where several
+# ranks overlap the exchange with computation: SPIKELINE_OVERLAP's
+# default), one process with the overlap's loop and several without it,
+# each file identical to one process's without overlap. (ranks or None for
+# no mpirun, threads, SPIKELINE_OVERLAP)
+OVERLAP_NETWORKS = {"delays", "plastic_delays"}
+OVERLAP_LAYOUTS = [(None, 1, "always"), (None, 2, "always"), (2, 1, "never"), (4, 1, "never")]
 
 
 def groups(path):
@@ -357,6 +376,19 @@ def main():
                 mpitest.fail("%s: %d ranks x %d threads: %s" % (network, ranks, threads, why))
             print("ok %s: %d ranks x %d threads, the output identical (%d spikes; %s)"
                   % (network, ranks, threads, total, groups(serial)))
+        if network not in OVERLAP_NETWORKS:
+            return
+        for ranks, threads, overlap in OVERLAP_LAYOUTS:
+            out = os.path.join(tmp, "overlap_%s_%s_t%d.h5" % (overlap, ranks, threads))
+            r = mpitest.run(args + ["-o", out, "-q", "--threads", str(threads)], ranks=ranks,
+                            cwd=tmp, env={"SPIKELINE_OVERLAP": overlap})
+            what = "%s ranks x %d threads, SPIKELINE_OVERLAP=%s" % (ranks or 1, threads, overlap)
+            if r.returncode != 0:
+                mpitest.fail("the run at %s failed" % what, r)
+            why = mpitest.same_output(serial, out)
+            if why:
+                mpitest.fail("%s: %s: %s" % (network, what, why))
+            print("ok %s: %s, the output identical" % (network, what))
 
 
 main()

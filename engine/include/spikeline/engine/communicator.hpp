@@ -63,6 +63,27 @@ class Communicator {
   // exchange carries the ranks' stop requests so).
   virtual std::uint64_t allgatherv(std::span<const std::byte> mine, std::vector<std::byte>& all,
                                    std::vector<std::size_t>& counts, std::uint64_t flags) = 0;
+  // An allgatherv started and not yet waited for.
+  class Pending {
+   public:
+    virtual ~Pending() = default;
+    // Moves the exchange on and says whether it is complete. Open MPI
+    // progresses a non-blocking collective only inside MPI calls, so the
+    // caller calls this now and then while it computes.
+    virtual bool test() = 0;
+    // Waits until it is complete (as allgatherv waits: given up after a
+    // signal and a grace); returns the or of every rank's flags.
+    virtual std::uint64_t wait() = 0;
+  };
+  // allgatherv without waiting for it: `mine`, `all` and `counts` must
+  // stay as they are until wait() returned, and no other collective may
+  // start before. The spike exchange of one epoch so overlaps the
+  // computation of the next (Simulator, SimulationOptions::overlap). This
+  // default completes it at once.
+  virtual std::unique_ptr<Pending> start_allgatherv(std::span<const std::byte> mine,
+                                                    std::vector<std::byte>& all,
+                                                    std::vector<std::size_t>& counts,
+                                                    std::uint64_t flags);
   // Every rank's `mine`, concatenated in rank order, at rank 0 only
   // (`counts[r]`: rank r's bytes); elsewhere `all` and `counts` are left
   // empty. What rank 0 alone writes (traces, weights, a checkpoint) comes

@@ -20,7 +20,10 @@
 // the synapses onto their neurons; the exchange then also gathers every
 // rank's sorted spikes (allgather) and merges them into the same list a
 // single process makes, so every partition files the same spikes in the
-// same order whichever process holds it.
+// same order whichever process holds it. When the window is 2 steps or
+// more, each window can run as two epochs whose exchange overlaps the next
+// epoch's computation (SimulationOptions::overlap; run_until's comment has
+// the loop).
 //
 // Each partition owns its neurons' state, input buffers and event queue, so
 // no step needs a lock or an atomic. Events are totally ordered (see
@@ -29,10 +32,12 @@
 // whatever the number of partitions.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -92,6 +97,19 @@ struct SimulationOptions {
   // The spikes do not depend on it.
   enum class SourceBitmaps { automatic, always, never };
   SourceBitmaps source_bitmaps = SourceBitmaps::automatic;
+  // Overlap of the spike exchange with computation (docs/mpi-design.md
+  // 3.3): when the window is W >= 2 steps, each window runs as two epochs
+  // of floor(W/2) and ceil(W/2) steps, and an epoch's exchange is in
+  // flight while the next epoch is computed (a spike of epoch j arrives in
+  // epoch j + 2 at the earliest). `automatic`: on when there are several
+  // processes; `always` also in one (for tests); `never`. The results do
+  // not depend on it; observers hear of an epoch one epoch later, and a
+  // stop request or a failure then ends the run one window later.
+  enum class Overlap { automatic, always, never };
+  Overlap overlap = Overlap::automatic;
+  // For tests: windows of this many steps, 1 to the shortest delay (0: the
+  // shortest delay). The spikes do not depend on it.
+  Step window_steps = 0;
 };
 
 // Throws, when `*stop` holds a signal number, Error(interrupted) for SIGINT
@@ -103,11 +121,14 @@ void check_stop(const volatile std::sig_atomic_t* stop, const char* what);
 class SimulationObserver {
  public:
   virtual ~SimulationObserver() = default;
-  // Spikes of one window, sorted by (step, population, neuron).
+  // Spikes of one window, or of one epoch (half a window, with overlap:
+  // SimulationOptions::overlap), sorted by (step, population, neuron).
   virtual void on_spikes(std::span<const SpikeRecord> /*spikes*/) {}
-  // Frames of probe `probe` sampled in the window: rows x columns, row-major.
+  // Frames of probe `probe` sampled in the window (or epoch): rows x
+  // columns, row-major.
   virtual void on_frames(std::size_t /*probe*/, std::span<const float> /*frames*/) {}
-  // The window ending at `now` is complete.
+  // The window ending at `now` is complete (the same windows with overlap
+  // or without; with overlap, heard of one epoch later).
   virtual void on_window(Step /*now*/) {}
 };
 
@@ -261,8 +282,11 @@ class Simulator {
   // Spikes per population so far.
   const std::vector<std::uint64_t>& spike_counts() const { return spike_counts_; }
   UpdateMode mode(std::size_t population) const { return modes_[population]; }
-  // The lookahead window in steps.
+  // The lookahead window in steps (the shortest delay of the network).
   Step window() const { return window_; }
+  // Whether run_until overlaps each epoch's spike exchange with the next
+  // epoch's computation (SimulationOptions::overlap).
+  bool overlaps() const { return overlap_; }
   // Synapses of every process.
   std::size_t synapse_count() const;
   // Bytes of this process's synapse tables.
@@ -279,6 +303,28 @@ class Simulator {
  private:
   struct Partition;
   struct ProbeWindow;
+  // The probes' samples of one epoch: which, and their values (two sets,
+  // so that one epoch's frames wait for its exchange while the next epoch
+  // samples).
+  struct ProbeFrames {
+    std::vector<ProbeWindow> plan;           // per probe
+    std::vector<std::vector<float>> frames;  // per probe, rows x columns
+  };
+  // Steps (t0, t1] of the run: a window, or half of one when exchanges
+  // overlap computation; what run_until keeps of it until its exchange is
+  // complete and the observer has seen it.
+  struct Epoch {
+    Step t0 = 0, t1 = 0;
+    bool window_end = false;  // t1 ends a window (guards, stops)
+    std::uint64_t flags = 0;  // what this process said of itself
+    unsigned probes = 0;      // its ProbeFrames
+    // K = 1: its spikes (K > 1: they are in the exchange's buffers).
+    std::vector<SpikeRecord> spikes;
+    // check_state's verdict on the state at t1 (taken when it was current,
+    // reported after the observer and the guards saw the epoch).
+    std::exception_ptr state_failure;
+    std::uint64_t state_key = 0;
+  };
   // The constructor's steps, in order.
   // Lays out every projection's synapses for the partitioning; sets the window and the calendar's
   // size.
@@ -296,28 +342,33 @@ class Simulator {
   void step_partition(Partition& part, Step t);
   // One window (t0, t1] of one partition: its steps, its probes' samples,
   // its spikes sorted for the exchange.
-  void step_window(Partition& part, Step t0, Step t1);
-  // Which samples each probe takes in (t0, t1]; sizes the frame buffers.
-  void plan_probes(Step t0, Step t1);
+  // `poll`, when given, is called between steps (the main thread moves an
+  // exchange in flight on).
+  void step_window(Partition& part, Step t0, Step t1, const std::function<void()>* poll);
+  // Which samples each probe takes in (t0, t1]; sizes the frame buffers of
+  // probe set `set`, which the steps then sample into.
+  void plan_probes(unsigned set, Step t0, Step t1);
   void sample_probes(const Partition& part, Step t);
   // What a process says of itself in a window's exchange (K > 1).
   static constexpr std::uint64_t kStopFlag = 1;    // it was asked to stop
   static constexpr std::uint64_t kFailedFlag = 2;  // it failed (agree() follows)
-  // The partitions' spikes of the window after step t0 merged into
-  // window_spikes_ (with every other process's), counted. Returns the or of
-  // every process's flags (K > 1; one process checks before a window).
-  std::uint64_t exchange_spikes(Step t0, std::uint64_t flags);
-  // The spikes of every process merged into window_spikes_ (K > 1), and the
-  // or of every process's flags.
-  std::uint64_t gather_spikes(Step t0, std::uint64_t flags);
+  // The partitions' spikes of the epoch just stepped, merged into one
+  // sorted list: the epoch's (K = 1), or sent to every process (K > 1: an
+  // exchange started, finished by finish_exchange). `flags`: what this
+  // process says of itself.
+  void start_exchange(Epoch& epoch, std::uint64_t flags);
+  // The epoch's spikes of every process (K > 1: once the exchange is
+  // complete), merged into the list one process makes, counted. Returns the
+  // or of every process's flags (K > 1; one process checks before a window).
+  std::span<const SpikeRecord> finish_exchange(Epoch& epoch, std::uint64_t& flags);
   // A rule drawn source by source, in a run of several processes: the
   // synapses onto this process's partitions (each process draws a K-th of
   // the sources and sends every synapse to its target's process).
   std::vector<SynapseRecord> draw_by_source(const SynapseSource& source, std::size_t n_source,
                                             std::size_t n_target);
-  // The trace samples of the window taken on the other processes, into
+  // The trace samples of an epoch taken on the other processes, into
   // rank 0's frame buffers (K > 1; rank 0 alone writes them).
-  void gather_frames();
+  void gather_frames(ProbeFrames& set);
   void deliver(Partition& part, std::uint32_t projection, std::uint32_t group, Step t);
   // Every delivery due at step t, in the bucket's order, prefetching ahead.
   void deliver_bucket(Partition& part, Step t);
@@ -372,14 +423,17 @@ class Simulator {
   };
   std::vector<Dropout> dropout_;
   std::vector<std::unique_ptr<Partition>> partitions_;
-  std::vector<std::vector<float>> frame_buffers_;  // per probe, one window
-  std::vector<ProbeWindow> probe_plan_;            // per probe, the current window
-  std::vector<SpikeRecord> window_spikes_;
+  ProbeFrames probe_sets_[2];
+  unsigned sampling_ = 0;                   // the set the stepping epoch samples into
+  std::vector<SpikeRecord> window_spikes_;  // one epoch's, K > 1
   std::vector<SpikeRecord> merge_scratch_;  // the exchange's second buffer
-  // The spike exchange's buffers (K > 1), kept from window to window.
+  // The spike exchange's buffers (K > 1), kept from window to window, and
+  // the exchange in flight.
   std::vector<std::byte> wire_out_, wire_in_;
   std::vector<std::size_t> wire_counts_;
   std::vector<SpikeRecord> wire_block_;
+  std::unique_ptr<Communicator::Pending> exchange_;
+  std::array<Epoch, 3> epochs_;  // run_until's, kept for their buffers
   std::vector<std::uint64_t> spike_counts_;
   std::vector<std::uint64_t> guard_counts_;
   Step guard_start_ = 0;
@@ -390,6 +444,8 @@ class Simulator {
   Step next_state_check_ = 0;  // the first window end at or after it is checked
   Step now_ = 0;
   Step window_ = 1;
+  Step window_steps_ = 1;  // the windows run_until steps (<= window_)
+  bool overlap_ = false;
   std::size_t ring_size_ = 1;
   std::atomic<bool> stop_requested_{false};
   std::chrono::steady_clock::time_point started_;
