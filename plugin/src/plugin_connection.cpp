@@ -60,7 +60,7 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
                                const PairRuleContext& c)
     : rule_(std::move(rule)), projection_(c.projection) {
   const ConnRule& r = *rule_;
-  params_ = one_value_params(r.params, p);
+  params_ = one_value_params(r.params, p, r.required);
   choices_ = resolve_choices(r.choices, p);
   void* constants = nullptr;
   constants_raw_ = aligned_zeroed(r.constants_size, constants);
