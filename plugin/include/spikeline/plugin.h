@@ -81,9 +81,10 @@
  *        spk_neuron_model and spk_connection_rule, the names of the
  *        parameter rows a config must give (a row's default is then never
  *        used and may be NaN). spk_param is unchanged: a flag in the row
- *        would have changed a frozen struct. Plugins of 1.0 to 1.2 load
- *        unchanged (their descriptors end before these fields: nothing is
- *        required).
+ *        would have changed a frozen struct. Not in spk_learning_rule:
+ *        `spikeline models` makes a learning rule with its defaults to list
+ *        its synapse variables. Plugins of 1.0 to 1.2 load unchanged (their
+ *        descriptors end before these fields: nothing is required).
  *
  * This header compiles as C99 and as C++.
  */
