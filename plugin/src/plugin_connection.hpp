@@ -46,6 +46,9 @@ class PluginPairRule final : public PairRule {
   std::vector<std::uint32_t> choices_;  // the index of each choice row
   std::unique_ptr<std::byte[]> constants_raw_;
   spk_connection_ctx ctx_{};
+  // The room sources() makes for a target's sources before the call (more
+  // is made as they come): about twice the expected count.
+  std::size_t room_ = 16;
 };
 
 // The Registry entry of a checked rule.

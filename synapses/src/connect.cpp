@@ -199,13 +199,19 @@ void register_builtin_connection_rules(Registry& r) {
   auto add = [&](const char* name, const char* summary, std::vector<ParamInfo> params) {
     r.add_connection_rule({name, summary, "", "", std::move(params), nullptr});
   };
+  // A key of the projection the rule cannot do without.
+  auto required = [](const char* name, const char* doc) {
+    ParamInfo p(name, "", NAN, doc);
+    p.required = true;
+    return p;
+  };
   // one_to_one, all_to_all, fixed_probability and fixed_indegree: through
   // the plugin interface, with a factory.
   detail::register_catalogue_rules(r);
   add("fixed_outdegree", "each source gets `outdegree` targets drawn uniformly",
-      {ParamInfo("outdegree", "", NAN, "targets per source (required)")});
+      {required("outdegree", "targets per source, a whole number")});
   add("fixed_total_number", "`total` pairs drawn uniformly (multapses = true)",
-      {ParamInfo("total", "", NAN, "number of pairs (required)")});
+      {required("total", "number of pairs, a whole number")});
   add("explicit", "the edges given: a SONATA edges file or inline lists",
       {ParamInfo("file", "", NAN, "a SONATA edges file, or", "-"),
        ParamInfo("edges", "", NAN, "{source = [...], target = [...], weight, delay}", "-")});

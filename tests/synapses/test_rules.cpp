@@ -531,7 +531,8 @@ TEST_CASE("fixed_probability and fixed_indegree draw through the plugin interfac
       indeg.make(k, PairRuleContext{"projection 'd'", 300, 300, true, false, false, 0.1}),
       Contains("indegree = 400 exceeds the 299 sources available without multapses"));
   k.set("indegree", 2.5);
-  CHECK_THROWS_WITH(indeg.make(k, self), Contains("is not a whole number"));
+  CHECK_THROWS_WITH(indeg.make(k, self),
+                    Contains("indegree = 2.5 is not a whole number in [0, 4294967295]"));
 }
 
 TEST_CASE("all_to_all with taps lists every pair's taps in target, source, tap order",

@@ -28,8 +28,11 @@ struct FixedIndegree : plugin::ConnectionRule {
   static constexpr const char* name = "fixed_indegree";
   static constexpr const char* doc = "each target gets `indegree` sources drawn uniformly";
   enum { indegree };
+  // At most 2^32 - 1 (what a config's key takes), checked in prepare():
+  // as the row's bound it would read 4.29497e+09 in `spikeline models`.
+  static constexpr double kMax = 4294967295.0;
   static constexpr spk_param params[] = {
-      plugin::param("indegree", "", NAN, "sources per target").at_least(0.0).at_most(4294967295.0)};
+      plugin::param("indegree", "", NAN, "sources per target, a whole number").at_least(0.0)};
   static constexpr const char* required[] = {"indegree"};
 
   static void prepare(plugin::ConnectSetup<FixedIndegree>& s) {
@@ -37,9 +40,9 @@ struct FixedIndegree : plugin::ConnectionRule {
     // caller of the rule alone (a test, the Python module) hears it from
     // the rule too.
     const double k = s.param(indegree);
-    if (k != std::floor(k)) {
-      char text[64];
-      std::snprintf(text, sizeof text, "indegree = %g is not a whole number", k);
+    if (k != std::floor(k) || k > kMax) {
+      char text[96];
+      std::snprintf(text, sizeof text, "indegree = %g is not a whole number in [0, %.0f]", k, kMax);
       throw plugin::Failure(text);
     }
     const std::uint64_t ns = s.n_source();
