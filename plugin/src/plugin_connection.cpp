@@ -118,7 +118,9 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
   }
   const double per_target =
       expected_pairs() / static_cast<double>(std::max<std::uint64_t>(1, c.n_target));
-  room_ = per_target >= 0 && per_target < 1e9 ? 16 + 2 * static_cast<std::size_t>(per_target) : 16;
+  room_ = per_target >= 0 && per_target < 1e9
+              ? 1 + 2 * static_cast<std::size_t>(std::ceil(per_target))
+              : 16;
 }
 
 std::string PluginPairRule::describe() const {

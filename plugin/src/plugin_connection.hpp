@@ -47,7 +47,7 @@ class PluginPairRule final : public PairRule {
   std::unique_ptr<std::byte[]> constants_raw_;
   spk_connection_ctx ctx_{};
   // The room sources() makes for a target's sources before the call (more
-  // is made as they come): about twice the expected count.
+  // is made as they come): twice the expected count, and one.
   std::size_t room_ = 16;
 };
 

@@ -479,7 +479,8 @@ class RuleSource final : public SynapseSource {
                               const Sink& sink, bool values) const;
   // Rule::explicit_edges: the synapses onto [first, last).
   void make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const;
-  // Appends the synapses onto targets [a, b), in order (by_target rules).
+  // Appends the synapses onto targets [a, b), in order: the one by_target
+  // rule still drawn here, fixed_total_number (the others: a PairRule).
   // Without `values`, weights and delays are left out (Emitter::pair_only).
   void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
                     bool values) const;
