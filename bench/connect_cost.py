@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""What the built-in connection rules all_to_all and one_to_one pay for
-going through the plugin C ABI (issue 21). Since they moved, synapses/
+"""What the built-in connection rules all_to_all, one_to_one,
+fixed_probability and fixed_indegree pay for going through the plugin C ABI
+(issue 21). Since they moved, synapses/
 draws them through plugin::PluginPairRule, as it draws a plugin's rule: one
 connect() call per target through a function pointer, one add() call per
 source, the sources checked (range, multapses) and then emitted with their
@@ -20,14 +21,24 @@ Networks:
   taps        all_to_all 200 -> 400 with taps = 41 (the working-memory
               tensor): 3,280,000 synapses
   one_to_one  1,000,000 -> 1,000,000, normal weights
+  coba64k     examples/coba.toml at 64,000 neurons (fixed_probability,
+              in-degree 80, the benchmarks' COBA): 5,120,000 synapses
+  bernoulli   fixed_probability 4,000 -> 8,000 with p = 0.25: 8,000,000
+              synapses, the per-source cost without COBA's sparseness
+  brunel      examples/brunel.toml (fixed_indegree 1,000 and 250, with
+              multapses; two projections without autapses): 15,625,000
+  distinct    fixed_indegree 4,000 -> 8,000, indegree 500, multapses =
+              false (Floyd's sample, sorted): 4,000,000
 
     /usr/bin/python3 bench/connect_cost.py --before /work/wt-old/build/tools/spikeline
 
 `--callgrind` adds the instructions each binary executes (valgrind's
 callgrind, 1 thread, one run of smaller networks: all_to_all 1,000 -> 2,000,
-taps 200 -> 400 x 41, one_to_one 200,000): counts that a loaded machine
-does not disturb, for the whole run and for the drawing of the synapses
-alone (RuleSource::make, inclusive).
+taps 200 -> 400 x 41, one_to_one 200,000, COBA 4,000 (p = 0.02),
+fixed_probability 1,000 -> 2,000 at p = 0.25, Brunel at 2,000 + 500
+neurons, fixed_indegree 1,000 -> 2,000 of 200 distinct): counts that a
+loaded machine does not disturb, for the whole run and for the drawing of
+the synapses alone (RuleSource::make, inclusive).
 
 Writes bench/results/connect_cost.md and .json.
 """
@@ -44,8 +55,9 @@ import tempfile
 from benchlib import HERE, ROOT, commit
 
 
-def network(rule, ns, nt, taps=1, edges=False):
-    extra = "taps = %d\n" % taps if taps > 1 else ""
+def network(rule, ns, nt, taps=1, edges=False, keys=""):
+    """`keys`: the rule's own keys of the projection (p = 0.25)."""
+    extra = ("taps = %d\n" % taps if taps > 1 else "") + keys
     delay = "1.0" if taps > 1 else '{ distribution = "uniform", low = 1.0, high = 5.0 }'
     return f"""\
 [simulation]
@@ -75,23 +87,56 @@ edges = {"true" if edges else "false"}
 """
 
 
-# The same at a size callgrind runs in seconds.
+def example(name, sets=()):
+    """An example's text, one step long, with `--set` overrides."""
+    with open(os.path.join(ROOT, "examples", name)) as f:
+        return f.read(), ["simulation.duration=0.1", "output.edges=false"] + list(sets)
+
+
+def coba(n):
+    from coba_vs_brian2 import size_overrides
+    return example("coba.toml", size_overrides(n))
+
+
+def brunel(exc, inh):
+    return example("brunel.toml", ["population.exc.size=%d" % exc,
+                                   "population.inh.size=%d" % inh])
+
+
+BERNOULLI = "p = 0.25\n"
+DISTINCT = "multapses = false\n"
+
+# The same at a size callgrind runs in seconds: (config text, --set list).
 SMALL = {
-    "all_to_all": network("all_to_all", 1000, 2000),
-    "taps": network("all_to_all", 200, 400, taps=41),
-    "one_to_one": network("one_to_one", 200_000, 200_000),
+    "all_to_all": (network("all_to_all", 1000, 2000), []),
+    "taps": (network("all_to_all", 200, 400, taps=41), []),
+    "one_to_one": (network("one_to_one", 200_000, 200_000), []),
+    "coba64k": coba(4000),
+    "bernoulli": (network("fixed_probability", 1000, 2000, keys=BERNOULLI), []),
+    "brunel": brunel(2000, 500),
+    "distinct": (network("fixed_indegree", 1000, 2000, keys="indegree = 200\n" + DISTINCT), []),
 }
 
+# (config text, --set list, synapses)
 CASES = {
-    "all_to_all": (network("all_to_all", 2000, 4000), 8_000_000),
-    "taps": (network("all_to_all", 200, 400, taps=41, edges=True), 3_280_000),
-    "one_to_one": (network("one_to_one", 1_000_000, 1_000_000), 1_000_000),
+    "all_to_all": (network("all_to_all", 2000, 4000), [], 8_000_000),
+    "taps": (network("all_to_all", 200, 400, taps=41, edges=True), [], 3_280_000),
+    "one_to_one": (network("one_to_one", 1_000_000, 1_000_000), [], 1_000_000),
+    "coba64k": coba(64000) + (5_120_000,),
+    "bernoulli": (network("fixed_probability", 4000, 8000, keys=BERNOULLI), [], 8_000_000),
+    "brunel": brunel(10000, 2500) + (15_625_000,),
+    "distinct": (network("fixed_indegree", 4000, 8000, keys="indegree = 500\n" + DISTINCT), [],
+                 4_000_000),
 }
 
 
-def build_seconds(binary, config, out, threads):
-    p = subprocess.run([binary, "run", config, "--output", out, "--threads", str(threads)],
-                       capture_output=True, text=True)
+def set_args(sets):
+    return [a for s in sets for a in ("--set", s)]
+
+
+def build_seconds(binary, config, sets, out, threads):
+    p = subprocess.run([binary, "run", config, "--output", out, "--threads", str(threads)] +
+                       set_args(sets), capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit("%s failed:\n%s" % (binary, p.stderr[-2000:]))
     m = re.search(r"build ([0-9.]+) s", p.stderr + p.stdout)
@@ -100,12 +145,12 @@ def build_seconds(binary, config, out, threads):
     return float(m.group(1))
 
 
-def instructions(binary, config, out):
+def instructions(binary, config, sets, out):
     """(whole run, RuleSource::make inclusive) instructions under callgrind."""
     with tempfile.NamedTemporaryFile(suffix=".cg") as cg:
         p = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg.name,
-                            binary, "run", config, "--output", out, "--threads", "1", "-q"],
-                           capture_output=True, text=True)
+                            binary, "run", config, "--output", out, "--threads", "1", "-q"] +
+                           set_args(sets), capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit("callgrind of %s failed:\n%s" % (binary, p.stderr[-2000:]))
         total = int(re.search(r"Collected : (\d+)", p.stderr).group(1))
@@ -144,7 +189,7 @@ def main():
     counts = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.cases.split(","):
-            text, synapses = CASES[name]
+            text, sets, synapses = CASES[name]
             config = os.path.join(tmp, name + ".toml")
             with open(config, "w") as f:
                 f.write(text)
@@ -153,7 +198,8 @@ def main():
                 for which in ("before", "after"):
                     binary = args.before if which == "before" else args.after
                     out = os.path.join(tmp, "%s-%s.h5" % (name, which))
-                    times[which].append(build_seconds(binary, config, out, args.threads))
+                    times[which].append(build_seconds(binary, config, sets, out,
+                                                      args.threads))
             identical = same_files(os.path.join(tmp, name + "-before.h5"),
                                    os.path.join(tmp, name + "-after.h5"))
             if not identical:
@@ -165,10 +211,12 @@ def main():
                 row[k] = f(times["after"]) / f(times["before"])
             if args.callgrind:
                 small = os.path.join(tmp, name + "-small.toml")
+                small_text, small_sets = SMALL[name]
                 with open(small, "w") as f:
-                    f.write(SMALL[name])
+                    f.write(small_text)
                 out = os.path.join(tmp, name + "-cg.h5")
-                before, after = (instructions(b, small, out) for b in (args.before, args.after))
+                before, after = (instructions(b, small, small_sets, out)
+                                 for b in (args.before, args.after))
                 counts.append({"case": name, "before": before, "after": after})
                 print("%-11s callgrind: run %.3f, drawing %.3f" %
                       (name, after[0] / before[0], after[1] / max(1, before[1])))

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -39,14 +40,19 @@ void check_name(const std::string& path, const char* name, const std::string& wh
 }
 
 // The rows as `spikeline models` shows them: the range after the doc.
-std::vector<ParamInfo> param_infos(const std::vector<spk_param>& rows) {
+// A required row (ABI 1.3) shows as required, with no default.
+std::vector<ParamInfo> param_infos(const std::vector<spk_param>& rows,
+                                   const std::vector<unsigned char>& required = {}) {
   std::vector<ParamInfo> out;
-  for (const auto& p : rows) {
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const spk_param& p = rows[k];
+    const bool is_required = k < required.size() && required[k] != 0;
     const std::string range = detail::range_text(p);
     std::string d = p.doc;
     if (!range.empty()) d = d.empty() ? range : fmt::format("{} ({})", d, range);
-    ParamInfo pi(p.name, p.unit, p.default_value, d);
+    ParamInfo pi(p.name, p.unit, is_required ? NAN : p.default_value, d);
     pi.per_neuron = p.per_neuron != 0;
+    pi.required = is_required;
     out.push_back(std::move(pi));
   }
   return out;
@@ -80,12 +86,75 @@ std::pair<const spk_choice*, std::uint32_t> choice_rows(const T& d) {
   return {d.choices, d.n_choices};
 }
 
+// The names a descriptor lists as required, if it is large enough to hold
+// them (ABI 1.3; an older plugin's descriptor ends before them: none).
+template <class T>
+std::pair<const char* const*, std::uint32_t> required_rows(const T& d) {
+  if (d.struct_size < offsetof(T, n_required) + sizeof d.n_required) return {nullptr, 0};
+  return {d.required, d.n_required};
+}
+
+// The required names checked for form (each a name, listed once); whether
+// each is a numeric parameter's is checked against the tables afterwards
+// (check_required), since a required row may have a NaN default that
+// read_params must then accept.
+std::set<std::string> read_required(const std::string& path, const std::string& owner,
+                                    const std::string& entry,
+                                    std::pair<const char* const*, std::uint32_t> table) {
+  const auto [names, n] = table;
+  if (n > 0 && names == nullptr) {
+    throw ConfigError(
+        fmt::format("{} declares {} required parameters but no list of names", owner, n));
+  }
+  std::set<std::string> out;
+  for (std::uint32_t j = 0; j < n; ++j) {
+    check_name(path, names[j], fmt::format("{} required parameter {}", entry, j));
+    if (!out.insert(names[j]).second) {
+      throw ConfigError(fmt::format("{} lists the required parameter {} twice", owner, names[j]));
+    }
+  }
+  return out;
+}
+
+// One flag per parameter row: whether the config must give it. A required
+// name that is no numeric parameter of the entry is refused: a choice has
+// a default word by construction, and anything else is a slip.
+std::vector<unsigned char> check_required(const std::string& owner,
+                                          const std::set<std::string>& required,
+                                          const std::vector<spk_param>& params,
+                                          const std::vector<spk_choice>& choices) {
+  std::vector<unsigned char> flags;
+  std::vector<std::string> numeric;
+  for (const auto& p : params) {
+    flags.push_back(required.count(p.name) != 0 ? 1 : 0);
+    numeric.emplace_back(p.name);
+  }
+  for (const auto& name : required) {
+    if (std::find(numeric.begin(), numeric.end(), name) != numeric.end()) continue;
+    for (const auto& c : choices) {
+      if (name == c.name) {
+        throw ConfigError(fmt::format(
+            "{} lists the choice parameter {} as required: only a numeric parameter can be "
+            "(a choice always has a default word)",
+            owner, name));
+      }
+    }
+    throw ConfigError(fmt::format(
+        "{} lists {} as required, but has no parameter of that name{}; its parameters: {}", owner,
+        name, did_you_mean(name, numeric),
+        numeric.empty() ? std::string("none") : fmt::format("{}", fmt::join(numeric, ", "))));
+  }
+  return flags;
+}
+
 // A parameter table checked and copied (its strings point into the
 // plugin). `names` collects the names of the entry's rows, which must be
-// unique; `owner` names the entry for messages.
+// unique; `owner` names the entry for messages. A row named in `required`
+// has no default to check.
 std::vector<spk_param> read_params(const std::string& path, const std::string& owner,
                                    const std::string& entry, const spk_param* rows, std::uint32_t n,
-                                   bool per_neuron_allowed, std::set<std::string>& names) {
+                                   bool per_neuron_allowed, std::set<std::string>& names,
+                                   const std::set<std::string>& required = {}) {
   if (n > 0 && rows == nullptr) {
     throw ConfigError(fmt::format("{} declares {} parameters but no parameter table", owner, n));
   }
@@ -106,10 +175,14 @@ std::vector<spk_param> read_params(const std::string& path, const std::string& o
     if (p.min > p.max) {
       throw ConfigError(fmt::format("{}: min {} > max {}", item, p.min, p.max));
     }
-    if (std::isnan(p.default_value)) {
-      throw ConfigError(fmt::format("{} has a NaN default: a default must be a valid value", item));
+    const bool is_required = required.count(p.name) != 0;
+    if (std::isnan(p.default_value) && !is_required) {
+      throw ConfigError(fmt::format(
+          "{} has a NaN default: a default must be a valid value (or the parameter listed as "
+          "required, ABI 1.3)",
+          item));
     }
-    if (!detail::in_range(p, p.default_value)) {
+    if (!is_required && !detail::in_range(p, p.default_value)) {
       throw ConfigError(fmt::format("{} has the default {}, outside its range {}", item,
                                     p.default_value, detail::range_text(p)));
     }
@@ -268,8 +341,10 @@ std::shared_ptr<Model> read_model(const std::string& path, const spk_plugin& d,
   out->initialize = m->initialize;
   const std::string entry = fmt::format("model '{}'", name);
   std::set<std::string> names;
-  out->params = read_params(path, model, entry, m->params, m->n_params, true, names);
+  const auto required = read_required(path, model, entry, required_rows(*m));
+  out->params = read_params(path, model, entry, m->params, m->n_params, true, names, required);
   out->choices = read_choices(path, model, entry, choice_rows(*m), names);
+  out->required = check_required(model, required, out->params, out->choices);
   out->state = read_states(path, model, entry, "state variable", m->state, m->n_state, true, names);
   out->state_bounds = read_state_bounds(model, *m, out->state);
   return out;
@@ -298,7 +373,8 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
   set_origin(*out, path, d, library);
   out->name = name;
   out->constants_size = r->constants_size;
-  if (r->struct_size >= offsetof(spk_learning_rule, constants_size_of) + sizeof r->constants_size_of)
+  if (r->struct_size >=
+      offsetof(spk_learning_rule, constants_size_of) + sizeof r->constants_size_of)
     out->constants_size_of = r->constants_size_of;
   out->prepare = r->prepare;
   out->check_weights = r->check_weights;
@@ -338,7 +414,7 @@ ModelInfo model_info(const std::shared_ptr<const Model>& m, const char* doc) {
   info.summary = text(doc);
   info.origin = m->origin();
   info.provenance = m->provenance();
-  info.params = param_infos(m->params);
+  info.params = param_infos(m->params, m->required);
   add_choice_infos(info.params, m->choices);
   for (const auto& s : m->state) info.state_vars.push_back({s.name, s.unit, s.doc});
   info.make_population = [m](const ModelContext& ctx) -> std::unique_ptr<Population> {
@@ -389,9 +465,11 @@ std::vector<ConnectionRuleInfo> read_connection_rules(const std::string& path, c
     rule->connect = r->connect;
     std::set<std::string> params;
     const std::string entry = fmt::format("connection rule '{}'", name);
-    rule->params = read_params(path, what, entry, r->params, r->n_params, false, params);
+    const auto required = read_required(path, what, entry, required_rows(*r));
+    rule->params = read_params(path, what, entry, r->params, r->n_params, false, params, required);
     rule->choices = read_choices(path, what, entry, choice_rows(*r), params);
-    auto infos = param_infos(rule->params);
+    rule->required = check_required(what, required, rule->params, rule->choices);
+    auto infos = param_infos(rule->params, rule->required);
     add_choice_infos(infos, rule->choices);
     out.push_back(detail::connection_rule_info(rule, r->doc, std::move(infos)));
     names.push_back(name);

@@ -1,5 +1,6 @@
 #include "plugin_connection.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -37,9 +38,37 @@ std::uint64_t binomial(void* s, std::uint64_t n, double p) {
   return p >= 1 ? n : stream(s).binomial(n, p);
 }
 
-// The sink of one call: the caller's vector.
+// The sink of one call: the caller's vector, written through a cursor.
+// add() is called once per source (2 x 15.6 million calls for Brunel's
+// fixed_indegree: a counting pass, then the values), so its fast path is a
+// compare and a store; push_back there, with its growth inlined, saved and
+// restored six registers per call (23 instructions where the store needs 6:
+// 1.19x the instructions of drawing Brunel's synapses).
+struct Sink {
+  std::vector<std::uint64_t>* out;
+  std::uint64_t* at;  // the next source's place in *out
+  std::uint64_t* end;
+};
+
+// Room for n more sources after `at`, out of line (the vector doubles).
+[[gnu::noinline]] void make_room(Sink& k, std::size_t n) {
+  auto& v = *k.out;
+  const auto used = static_cast<std::size_t>(k.at - v.data());
+  v.resize(std::max({std::size_t{64}, 2 * v.size(), used + n}));
+  k.at = v.data() + used;
+  k.end = v.data() + v.size();
+}
+[[gnu::noinline]] int add_after_growing(Sink& k, std::uint64_t source) {
+  make_room(k, 1);
+  *k.at++ = source;
+  return SPK_OK;
+}
+
 int add(void* sink, std::uint64_t source) {
-  static_cast<std::vector<std::uint64_t>*>(sink)->push_back(source);
+  auto& k = *static_cast<Sink*>(sink);
+  if (k.at == k.end) [[unlikely]]
+    return add_after_growing(k, source);  // a tail call
+  *k.at++ = source;
   return SPK_OK;
 }
 // A range of sources; refused when reversed or larger than any projection
@@ -47,10 +76,11 @@ int add(void* sink, std::uint64_t source) {
 // the projection's range are refused by name afterwards, as add()'s.
 int add_range(void* sink, std::uint64_t first, std::uint64_t last) {
   if (first > last || last - first > (std::uint64_t{1} << 32)) return SPK_ERROR;
-  auto& out = *static_cast<std::vector<std::uint64_t>*>(sink);
-  const std::size_t at = out.size();
-  out.resize(at + (last - first));
-  std::iota(out.begin() + static_cast<std::ptrdiff_t>(at), out.end(), first);
+  auto& k = *static_cast<Sink*>(sink);
+  const auto n = static_cast<std::size_t>(last - first);
+  if (static_cast<std::size_t>(k.end - k.at) < n) make_room(k, n);
+  std::iota(k.at, k.at + n, first);
+  k.at += n;
   return SPK_OK;
 }
 
@@ -60,7 +90,7 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
                                const PairRuleContext& c)
     : rule_(std::move(rule)), projection_(c.projection) {
   const ConnRule& r = *rule_;
-  params_ = one_value_params(r.params, p);
+  params_ = one_value_params(r.params, p, r.required);
   choices_ = resolve_choices(r.choices, p);
   void* constants = nullptr;
   constants_raw_ = aligned_zeroed(r.constants_size, constants);
@@ -86,6 +116,11 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
     refuse_unless_ok([&](char* e, std::size_t n) { return r.prepare(&ctx_, e, n); },
                      fmt::format("{}: {}: refused", p.owner(), describe()));
   }
+  const double per_target =
+      expected_pairs() / static_cast<double>(std::max<std::uint64_t>(1, c.n_target));
+  room_ = per_target >= 0 && per_target < 1e9
+              ? 1 + 2 * static_cast<std::size_t>(std::ceil(per_target))
+              : 16;
 }
 
 std::string PluginPairRule::describe() const {
@@ -98,16 +133,24 @@ void PluginPairRule::sources(std::uint64_t target, RandomStream& rng,
   // neurons): the buffer is cleared, not zeroed.
   char error[1024];
   error[0] = '\0';
+  // The sources are written into room made in the vector (zeroed: a
+  // memset per target, so no more than twice the sources a target is
+  // expected to get, within the capacity kept from call to call), then it
+  // is cut to what was written.
+  const std::size_t given = out.size();
+  out.resize(given + std::min(out.capacity() - given, room_));
+  Sink sink{&out, out.data() + given, out.data() + out.size()};
   spk_connect_args a{};
   a.struct_size = sizeof(spk_connect_args);
   a.target = target;
   a.stream = &rng;
-  a.sink = &out;
+  a.sink = &sink;
   a.add = &add;
   a.error = error;
   a.error_size = sizeof error;
   a.add_range = &add_range;
   const int status = rule_->connect(&ctx_, &a);
+  out.resize(static_cast<std::size_t>(sink.at - out.data()));
   error[sizeof error - 1] = '\0';
   if (status != SPK_OK) {
     throw ConfigError(fmt::format("{}: {} failed for target {}: {}", projection_, describe(),

@@ -19,8 +19,9 @@ namespace spikeline::plugin::detail {
 // checked.
 struct ConnRule : Origin {
   std::string name;
-  std::vector<spk_param> params;    // pointing into the plugin's static data
-  std::vector<spk_choice> choices;  // likewise (ABI 1.1)
+  std::vector<spk_param> params;        // pointing into the plugin's static data
+  std::vector<spk_choice> choices;      // likewise (ABI 1.1)
+  std::vector<unsigned char> required;  // one per parameter: the projection must give it (ABI 1.3)
   std::size_t constants_size = 0;
   spk_connection_prepare_fn prepare = nullptr;
   spk_connection_expected_fn expected_pairs = nullptr;
@@ -45,6 +46,9 @@ class PluginPairRule final : public PairRule {
   std::vector<std::uint32_t> choices_;  // the index of each choice row
   std::unique_ptr<std::byte[]> constants_raw_;
   spk_connection_ctx ctx_{};
+  // The room sources() makes for a target's sources before the call (more
+  // is made as they come): twice the expected count, and one.
+  std::size_t room_ = 16;
 };
 
 // The Registry entry of a checked rule.

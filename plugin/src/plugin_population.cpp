@@ -70,9 +70,19 @@ void check_value(const spk_param& p, double v, const std::string& item) {
       range.empty() ? std::string("a finite number") : fmt::format("finite and {}", range)));
 }
 
-std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p) {
+void missing_required(const spk_param& row, const ParamMap& p) {
+  const std::string range = range_text(row);
+  throw ConfigError(fmt::format("{} is required but missing (it has no default; valid: {}{}{})",
+                                p.item(row.name), range.empty() ? "any finite number" : range,
+                                *row.unit ? " " : "", row.unit));
+}
+
+std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p,
+                                     const std::vector<unsigned char>& required) {
   std::vector<double> out;
-  for (const auto& row : rows) {
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const spk_param& row = rows[k];
+    if (k < required.size() && required[k] != 0 && !p.has(row.name)) missing_required(row, p);
     if (p.is_list(row.name)) {
       throw ConfigError(fmt::format("{} takes one number (a rule has one value per projection)",
                                     p.item(row.name)));
@@ -163,8 +173,12 @@ PluginPopulation::PluginPopulation(std::shared_ptr<const Model> model, const Mod
   std::vector<std::string> varying;
   for (const auto& p : m.params)
     if (p.per_neuron) varying.emplace_back(p.name);
-  for (const auto& p : m.params) {
+  for (std::size_t k = 0; k < m.params.size(); ++k) {
+    const spk_param& p = m.params[k];
     const std::string name = p.name;
+    if (k < m.required.size() && m.required[k] != 0 && !ctx.params.has(name)) {
+      missing_required(p, ctx.params);
+    }
     if (ctx.params.is_list(name)) {
       if (!p.per_neuron) throw ConfigError(cannot_vary_message(ctx.params.item(name), varying));
       std::vector<double> v = ctx.params.list(name);

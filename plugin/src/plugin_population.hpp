@@ -54,6 +54,7 @@ struct Model : Origin {
   std::vector<spk_state_var> state;      // likewise
   std::vector<spk_choice> choices;       // likewise (ABI 1.1)
   std::vector<spk_bounds> state_bounds;  // one per state variable, or none (ABI 1.1)
+  std::vector<unsigned char> required;   // one per parameter: the config must give it (ABI 1.3)
   std::size_t constants_size = 0, constants_size_per_neuron = 0;
   spk_prepare_fn prepare = nullptr;
   spk_update_fn update = nullptr;
@@ -77,8 +78,14 @@ inline bool in_range(const spk_param& p, double v) {
 // Checks v against p: ConfigError "item = v unit is invalid: it must be finite and > 0".
 void check_value(const spk_param& p, double v, const std::string& item);
 // The parameters of a rule (learning or connection) from `p` and the rows'
-// defaults: one checked number per row.
-std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p);
+// defaults: one checked number per row. A row flagged in `required` (ABI
+// 1.3) has no default: missing_required() when `p` lacks it.
+std::vector<double> one_value_params(const std::vector<spk_param>& rows, const ParamMap& p,
+                                     const std::vector<unsigned char>& required = {});
+// The ConfigError of a required parameter `row` that `p` does not give:
+// "<owner> parameter <name> is required but missing (it has no default;
+// valid: <range>)".
+[[noreturn]] void missing_required(const spk_param& row, const ParamMap& p);
 // The choices of `rows` a config makes in `p` (the word given, else the
 // row's default), as indices into each row's words; a word not among them,
 // a number or a list is a ConfigError naming the item, the value and the

@@ -1,6 +1,7 @@
 #include "spikeline/synapses/connect.hpp"
 
 #include "builtin.hpp"
+#include "spikeline/synapses/sampling.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -10,7 +11,6 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
-#include <unordered_set>
 
 #include <tbb/parallel_for.h>
 
@@ -159,30 +159,9 @@ void for_chunks(std::uint64_t n, std::uint64_t grain, const Body& body) {
   }
 }
 
-// `k` distinct values from [0, n) without `skip` (Floyd's algorithm), sorted.
-std::vector<std::uint64_t> distinct_sample(std::uint64_t n, std::uint64_t k, std::int64_t skip,
-                                           RandomStream& rng) {
-  const std::uint64_t m = skip >= 0 ? n - 1 : n;
-  std::unordered_set<std::uint64_t> chosen;
-  chosen.reserve(k * 2);
-  for (std::uint64_t j = m - k; j < m; ++j) {
-    const std::uint64_t r = rng.below(j + 1);
-    if (!chosen.insert(r).second) chosen.insert(j);
-  }
-  std::vector<std::uint64_t> out(chosen.begin(), chosen.end());
-  std::sort(out.begin(), out.end());
-  if (skip >= 0) {
-    for (auto& v : out) v += (static_cast<std::int64_t>(v) >= skip) ? 1 : 0;
-  }
-  return out;
-}
-
-// One draw uniform on [0, n) without `skip` (none when skip < 0): a multapse
-// rule's partner of one synapse.
-std::uint64_t draw_skipping(RandomStream& rng, std::uint64_t n, std::int64_t skip) {
-  std::uint64_t x = rng.below(skip >= 0 ? n - 1 : n);
-  if (skip >= 0 && static_cast<std::int64_t>(x) >= skip) ++x;
-  return x;
+// RandomStream::below as the shared samplers (sampling.hpp) take it.
+auto below_of(RandomStream& rng) {
+  return [&rng](std::uint64_t m) { return rng.below(m); };
 }
 
 void check_degree(const ConnectionSpec& spec, const char* what, std::uint64_t k, std::uint64_t pool,
@@ -227,16 +206,19 @@ void register_builtin_connection_rules(Registry& r) {
   auto add = [&](const char* name, const char* summary, std::vector<ParamInfo> params) {
     r.add_connection_rule({name, summary, "", "", std::move(params), nullptr});
   };
-  // one_to_one and all_to_all: through the plugin interface, with a factory.
+  // A key of the projection the rule cannot do without.
+  auto required = [](const char* name, const char* doc) {
+    ParamInfo p(name, "", NAN, doc);
+    p.required = true;
+    return p;
+  };
+  // one_to_one, all_to_all, fixed_probability and fixed_indegree: through
+  // the plugin interface, with a factory.
   detail::register_catalogue_rules(r);
-  add("fixed_probability", "every pair independently with probability p",
-      {ParamInfo("p", "", NAN, "connection probability, in [0, 1] (required)")});
-  add("fixed_indegree", "each target gets `indegree` sources drawn uniformly",
-      {ParamInfo("indegree", "", NAN, "sources per target (required)")});
   add("fixed_outdegree", "each source gets `outdegree` targets drawn uniformly",
-      {ParamInfo("outdegree", "", NAN, "targets per source (required)")});
+      {required("outdegree", "targets per source, a whole number")});
   add("fixed_total_number", "`total` pairs drawn uniformly (multapses = true)",
-      {ParamInfo("total", "", NAN, "number of pairs (required)")});
+      {required("total", "number of pairs, a whole number")});
   add("explicit", "the edges given: a SONATA edges file or inline lists",
       {ParamInfo("file", "", NAN, "a SONATA edges file, or", "-"),
        ParamInfo("edges", "", NAN, "{source = [...], target = [...], weight, delay}", "-")});
@@ -504,7 +486,8 @@ class RuleSource final : public SynapseSource {
                               const Sink& sink, bool values) const;
   // Rule::explicit_edges: the synapses onto [first, last).
   void make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const;
-  // Appends the synapses onto targets [a, b), in order (by_target rules).
+  // Appends the synapses onto targets [a, b), in order: the one by_target
+  // rule still drawn here, fixed_total_number (the others: a PairRule).
   // Without `values`, weights and delays are left out (Emitter::pair_only).
   void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
                     bool values) const;
@@ -554,71 +537,29 @@ void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<Syna
   const std::size_t base = out.size();
   auto at = [&](std::uint64_t k) { return out.data() + base + k; };
   switch (spec_.rule) {
-    case Rule::fixed_probability: {
-      if (spec_.p == 0) break;
-      // Geometric skipping: cost proportional to the synapses made, not to ns.
-      // A first pass counts each chunk's pairs (the connection stream alone),
-      // so that the output is allocated once, at its exact size.
-      auto for_pairs = [&](std::uint64_t t, auto&& f) {
-        auto rng = rng_for(t);
-        for (std::uint64_t s = rng.geometric(spec_.p); s < ns; s += 1 + rng.geometric(spec_.p)) {
-          if (no_self && s == t) continue;
-          f(s);
-        }
-      };
-      const std::uint64_t grain = chunk_entities(spec_.p * static_cast<double>(ns * taps));
-      std::vector<std::uint64_t> start((n + grain - 1) / grain + 1, 0);
-      for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
-        std::uint64_t pairs = 0;
-        for (std::uint64_t t = a + first; t < a + last; ++t)
-          for_pairs(t, [&](std::uint64_t) { ++pairs; });
-        start[c + 1] = pairs * taps;
-      });
-      std::partial_sum(start.begin(), start.end(), start.begin());
-      out.resize(base + start.back());
-      for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
-        SynapseRecord* p = at(start[c]);
-        for (std::uint64_t t = a + first; t < a + last; ++t) {
-          auto vals = values_for(t);
-          for_pairs(t, [&](std::uint64_t s) {
-            p = put(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-          });
-        }
-      });
-      break;
-    }
-    case Rule::fixed_indegree:
     case Rule::fixed_total_number: {
-      // Each target's sources from its own stream: `indegree` of them, or
-      // the target's share of `total` (count_per_target; always multapses).
-      const bool total = spec_.rule == Rule::fixed_total_number;
-      auto sources = [&](std::uint64_t t) -> std::uint64_t {
-        return total ? per_target_[t] : spec_.indegree;
-      };
+      // Each target's share of `total` (count_per_target), its sources from
+      // its own stream (always multapses: validate()).
       std::vector<std::uint64_t> start(n + 1, 0);
-      for (std::uint64_t t = 0; t < n; ++t) start[t + 1] = start[t] + sources(a + t) * taps;
+      for (std::uint64_t t = 0; t < n; ++t) start[t + 1] = start[t] + per_target_[a + t] * taps;
       out.resize(base + start[n]);
-      for_chunks(
-          n, chunk_entities(expected_synapses(spec_, context()) / std::max<double>(1, nt_)),
-          [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-            SynapseRecord* p = at(start[first]);
-            for (std::uint64_t t = a + first; t < a + last; ++t) {
-              auto rng = rng_for(t);
-              auto vals = values_for(t);
-              const std::int64_t skip = no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
-              const auto tt = static_cast<NeuronIndex>(t);
-              if (spec_.multapses) {
-                for (std::uint64_t k = sources(t); k > 0; --k)
-                  p = put(p, static_cast<NeuronIndex>(draw_skipping(rng, ns, skip)), tt, vals);
-              } else {
-                for (const auto s : distinct_sample(ns, spec_.indegree, skip, rng))
-                  p = put(p, static_cast<NeuronIndex>(s), tt, vals);
-              }
-            }
-          });
+      for_chunks(n, chunk_entities(expected_synapses(spec_, context()) / std::max<double>(1, nt_)),
+                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+                   SynapseRecord* p = at(start[first]);
+                   for (std::uint64_t t = a + first; t < a + last; ++t) {
+                     auto rng = rng_for(t);
+                     auto vals = values_for(t);
+                     const std::int64_t skip =
+                         no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
+                     const auto tt = static_cast<NeuronIndex>(t);
+                     for (std::uint64_t k = per_target_[t]; k > 0; --k)
+                       p = put(p, static_cast<NeuronIndex>(draw_skipping(below_of(rng), ns, skip)),
+                               tt, vals);
+                   }
+                 });
       break;
     }
-    default:  // one_to_one, all_to_all, a plugin's: make_pair_rule_targets
+    default:  // the catalogue's rules, a plugin's: make_pair_rule_targets
       throw std::logic_error("make_targets: not a by-target rule");
   }
 }
@@ -700,26 +641,27 @@ void RuleSource::make_sources(std::uint64_t from, std::uint64_t to, const Sink& 
   for (std::uint64_t a = from; a < to; a += step) {
     const std::uint64_t n = std::min(to, a + step) - a;
     out.resize(n * per_source);
-    for_chunks(n, chunk_entities(static_cast<double>(per_source)),
-               [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                 SynapseRecord* p = out.data() + first * per_source;
-                 for (std::uint64_t s = a + first; s < a + last; ++s) {
-                   auto rng = rng_for(s);
-                   auto vals = values_for(s);
-                   const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
-                   if (spec_.multapses) {
-                     for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
-                       p = emit.pair(p, static_cast<NeuronIndex>(s),
-                                     static_cast<NeuronIndex>(draw_skipping(rng, nt, skip)), vals);
-                     }
-                   } else {
-                     for (const auto t : distinct_sample(nt, spec_.outdegree, skip, rng)) {
-                       p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t),
-                                     vals);
-                     }
-                   }
-                 }
-               });
+    for_chunks(
+        n, chunk_entities(static_cast<double>(per_source)),
+        [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
+          SynapseRecord* p = out.data() + first * per_source;
+          for (std::uint64_t s = a + first; s < a + last; ++s) {
+            auto rng = rng_for(s);
+            auto vals = values_for(s);
+            const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
+            if (spec_.multapses) {
+              for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
+                p = emit.pair(p, static_cast<NeuronIndex>(s),
+                              static_cast<NeuronIndex>(draw_skipping(below_of(rng), nt, skip)),
+                              vals);
+              }
+            } else {
+              for (const auto t : distinct_sample(nt, spec_.outdegree, skip, below_of(rng))) {
+                p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
+              }
+            }
+          }
+        });
     if (!out.empty()) f(out);
   }
 }

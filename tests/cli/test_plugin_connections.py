@@ -297,8 +297,8 @@ def test_a_checkpoint_resumes_only_with_the_plugin_that_made_the_rule():
         r = spikeline(["resume", ck, "--plugin", plugin_path("ok_v2"), "-q", "--duration", "20"])
         check(r.returncode != 0, "resumed with another version of the plugin\n" + r.describe())
         expect_in(r.stderr, "it was made with\n  connection rule 'c_stride': plugin 'c_plugin' "
-                  "version 0.1, ABI 1.2\nand this run has\n  connection rule 'c_stride': plugin "
-                  "'c_plugin' version 0.2, ABI 1.2", r=r)
+                  "version 0.1, ABI 1.3\nand this run has\n  connection rule 'c_stride': plugin "
+                  "'c_plugin' version 0.2, ABI 1.3", r=r)
 
 
 def expect_config_error(d, name, text, fragments, args=()):
@@ -356,6 +356,28 @@ def test_broken_rule_plugins_are_refused_by_name():
         r = spikeline(["models", "--plugin", plugin_path("conn_no_connect")])
         expect_exit(r, EX_CONFIG)
         expect_in(r.stderr, "connection rule 'c_stride' has no connect function", "stderr", r)
+
+
+def test_required_parameters_abi_1_3():
+    # c_stride of the `required` variant has no default for fan: `models`
+    # says so, and a projection without it is refused by name (exit 65).
+    r = run_ok(["models", "c_stride", "--plugin", plugin_path("required")])
+    expect_in(r.stdout, "fan", "stdout", r)
+    check(any(line.split()[:2] == ["fan", "required"] for line in r.stdout.splitlines()),
+          "models does not show fan as required\n" + r.stdout)
+    r = run_ok(["models", "fixed_probability"])
+    check(any(line.split()[:2] == ["p", "required"] for line in r.stdout.splitlines()),
+          "models does not show fixed_probability's p as required\n" + r.stdout)
+    with TempDir() as d:
+        expect_config_error(d, "missing", stride(params="stride = 3", plugin="required"),
+                            ["projection 'aa' rule c_stride parameter fan is required but missing "
+                             "(it has no default; valid: >= 0)"])
+        got = pairs(run_edges(d, "given", stride(plugin="required")))
+        want = sorted((t, (t + 3 * k) % 40, 1.0) for t in range(40) for k in range(2))
+        check(got == want, "c_stride with fan given: %s... expected %s..." % (got[:4], want[:4]))
+        # A 1.2 plugin's fan keeps its default.
+        got = pairs(run_edges(d, "old", stride(params="stride = 3", plugin="abi_1_2")))
+        check(got == want, "c_stride of ABI 1.2 without fan: %s..." % got[:4])
 
 
 if __name__ == "__main__":

@@ -186,13 +186,13 @@ TEST_CASE("bad plugins are refused with the file and the problem", "[plugin][loa
     CHECK(code == ExitCode::config);
     CHECK_THAT(what, Contains("libtest_plugin_major.so': built for plugin ABI 2." +
                               std::to_string(SPIKELINE_PLUGIN_ABI_MINOR) +
-                              ", this spikeline speaks 1.2") &&
+                              ", this spikeline speaks 1.3") &&
                          Contains("rebuild"));
   }
   {
     const auto [what, code] = refusal(test_plugin("minor"));
     CHECK(code == ExitCode::config);
-    CHECK_THAT(what, Contains("built for plugin ABI 1.3, newer than this spikeline's 1.2"));
+    CHECK_THAT(what, Contains("built for plugin ABI 1.4, newer than this spikeline's 1.3"));
   }
   {
     const auto [what, code] = refusal(test_plugin("duplicate"));
@@ -387,6 +387,95 @@ TEST_CASE("a plugin built for ABI 1.0 loads into 1.1: no choices, defaults", "[p
     pop->update(t, {0, 1}, InputView{ex.data(), in.data(), nullptr}, sink);
   CHECK(pop->state(0, 0, 100) == want.back());
   CHECK(fired.size() == want_spikes.size());
+}
+
+TEST_CASE("a plugin built for ABI 1.2 loads into 1.3: nothing required", "[plugin][loader]") {
+  Registry r = builtins();
+  const auto info = plugin::load_plugin(test_plugin("abi_1_2"), r);
+  CHECK(info.abi_minor == 2);
+  CHECK(info.connection_rules == std::vector<std::string>{"c_stride"});
+  const ModelInfo& m = r.get("c_leaky", "test");
+  REQUIRE(m.params.size() == 4);  // its choice (1.1) is there
+  for (const auto& p : m.params) CHECK_FALSE(p.required);
+  const auto& rule = r.get_connection_rule("c_stride", "test");
+  REQUIRE(rule.params.size() == 5);
+  CHECK(rule.params[1].name == "fan");
+  CHECK(rule.params[1].default_value == 2.0);
+  CHECK_FALSE(rule.params[1].required);
+  CHECK(rule.provenance == "plugin 'c_plugin' version 0.1, ABI 1.2");
+  // Its defaults still apply: nothing was given.
+  const TimeGrid grid(0.1);
+  CHECK_NOTHROW(m.make_population({"p", 2, ParamMap("population 'p' (c_leaky)"), grid, 1, 0}));
+  CHECK_NOTHROW(rule.make(ParamMap("projection 'x' rule c_stride"),
+                          {"projection 'x'", 4, 4, true, true, true, 0.1}));
+}
+
+TEST_CASE("required parameters (ABI 1.3): listed as required, refused when missing",
+          "[plugin][loader]") {
+  Registry r = builtins();
+  const auto info = plugin::load_plugin(test_plugin("required"), r);
+  CHECK(info.abi_minor == 3);
+  const ModelInfo& m = r.get("c_leaky", "test");
+  REQUIRE(m.params.size() == 4);
+  CHECK(m.params[1].name == "theta");
+  CHECK(m.params[1].required);
+  CHECK(std::isnan(m.params[1].default_value));
+  CHECK_FALSE(m.params[0].required);
+  const TimeGrid grid(0.1);
+  try {
+    m.make_population({"p", 2, ParamMap("population 'p' (c_leaky)"), grid, 1, 0});
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::config);
+    CHECK_THAT(e.what(), Contains("population 'p' (c_leaky) parameter theta is required but "
+                                  "missing (it has no default; valid: any finite number)"));
+  }
+  ParamMap given("population 'p' (c_leaky)");
+  given.set("theta", 2.0);
+  CHECK_NOTHROW(m.make_population({"p", 2, given, grid, 1, 0}));
+
+  const auto& rule = r.get_connection_rule("c_stride", "test");
+  REQUIRE(rule.params.size() == 5);
+  CHECK(rule.params[1].name == "fan");
+  CHECK(rule.params[1].required);
+  const PairRuleContext ctx{"projection 'x'", 4, 4, true, true, true, 0.1};
+  try {
+    rule.make(ParamMap("projection 'x' rule c_stride"), ctx);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::config);
+    CHECK_THAT(e.what(), Contains("projection 'x' rule c_stride parameter fan is required but "
+                                  "missing (it has no default; valid: >= 0)"));
+  }
+  ParamMap fan("projection 'x' rule c_stride");
+  fan.set("fan", 3.0);
+  CHECK_NOTHROW(rule.make(fan, ctx));
+  // A given value is checked against the range as any other.
+  fan.set("fan", -1.0);
+  CHECK_THROWS_WITH(rule.make(fan, ctx), Contains("parameter fan = -1 is invalid"));
+}
+
+TEST_CASE("malformed lists of required parameters are refused by name", "[plugin][loader]") {
+  {
+    const auto [what, code] = refusal(test_plugin("required_unknown"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_required_unknown.so': connection rule 'c_stride' "
+                              "lists fanout as required, but has no parameter of that name") &&
+                         Contains("fan") &&
+                         Contains("its parameters: stride, fan, copies, random"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("required_choice"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("connection rule 'c_stride' lists the choice parameter direction as "
+                              "required: only a numeric parameter can be"));
+  }
+  {
+    const auto [what, code] = refusal(test_plugin("required_twice"));
+    CHECK(code == ExitCode::config);
+    CHECK_THAT(what, Contains("libtest_plugin_required_twice.so': model 'c_leaky' lists the "
+                              "required parameter theta twice"));
+  }
 }
 
 TEST_CASE("malformed choice tables are refused by name", "[plugin][loader]") {

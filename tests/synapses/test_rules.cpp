@@ -8,6 +8,7 @@
 
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
+#include "spikeline/synapses/sampling.hpp"
 
 #include "harness.hpp"
 
@@ -462,6 +463,76 @@ TEST_CASE("all_to_all and one_to_one register and draw through the plugin interf
   const PairRuleContext uneven{"projection 'u'", 4, 5, false, true, true, 0.1};
   CHECK_THROWS_WITH(r.get_connection_rule("one_to_one", "test").make(ParamMap("u"), uneven),
                     Contains("one_to_one needs equal sizes"));
+}
+
+TEST_CASE("fixed_probability and fixed_indegree draw through the plugin interface, as before",
+          "[rules][fixed_probability][fixed_indegree]") {
+  // As a plugin's rules (ABI 1.3): each parameter required, listed so.
+  Registry r;
+  synapses::register_builtin_connection_rules(r);
+  for (const auto& [name, param] :
+       {std::pair{"fixed_probability", "p"}, {"fixed_indegree", "indegree"}}) {
+    CAPTURE(name);
+    const auto& info = r.get_connection_rule(name, "test");
+    REQUIRE(info.make != nullptr);
+    CHECK(info.origin.empty());
+    REQUIRE(info.params.size() == 1);
+    CHECK(info.params[0].name == param);
+    CHECK(info.params[0].required);
+    CHECK(std::isnan(info.params[0].default_value));
+  }
+  const auto& prob = r.get_connection_rule("fixed_probability", "test");
+  const auto& indeg = r.get_connection_rule("fixed_indegree", "test");
+  const PairRuleContext self{"projection 'p'", 300, 300, true, false, true, 0.1};
+  CHECK_THROWS_WITH(prob.make(ParamMap("projection 'p' rule fixed_probability"), self),
+                    Contains("projection 'p' rule fixed_probability parameter p is required but "
+                             "missing (it has no default; valid: in [0, 1])"));
+  CHECK_THROWS_WITH(indeg.make(ParamMap("projection 'p' rule fixed_indegree"), self),
+                    Contains("parameter indegree is required but missing"));
+
+  // The sources of each target are exactly the draws of the native rules
+  // they replaced (geometric skipping; independent draws or Floyd's
+  // sample), from the same stream: every network stays bit-identical.
+  ParamMap p("p");
+  p.set("p", 0.05);
+  const auto bernoulli = prob.make(p, self);
+  CHECK(bernoulli->expected_pairs() == Approx(0.05 * (300.0 * 300.0 - 300.0)));
+  ParamMap k("k");
+  k.set("indegree", 12.0);
+  const auto multi = indeg.make(k, self);
+  const auto distinct =
+      indeg.make(k, PairRuleContext{"projection 'd'", 300, 300, true, false, false, 0.1});
+  for (std::uint32_t t = 0; t < 300; t += 7) {
+    CAPTURE(t);
+    std::vector<std::uint64_t> want, got;
+    RandomStream a(5, 6, t), b(5, 6, t);
+    for (std::uint64_t s = a.geometric(0.05); s < 300; s += 1 + a.geometric(0.05))
+      if (s != t) want.push_back(s);
+    bernoulli->sources(t, b, got);
+    CHECK(got == want);
+    RandomStream c(5, 6, t), d(5, 6, t);
+    want.clear();
+    got.clear();
+    for (int j = 0; j < 12; ++j) {
+      std::uint64_t x = c.below(299);
+      want.push_back(x >= t ? x + 1 : x);
+    }
+    multi->sources(t, d, got);
+    CHECK(got == want);
+    RandomStream e(5, 6, t), f(5, 6, t);
+    got.clear();
+    distinct->sources(t, f, got);
+    CHECK(got ==
+          synapses::distinct_sample(300, 12, t, [&](std::uint64_t m) { return e.below(m); }));
+  }
+  // The rule's own checks (a config hears validate()'s first).
+  k.set("indegree", 400.0);
+  CHECK_THROWS_WITH(
+      indeg.make(k, PairRuleContext{"projection 'd'", 300, 300, true, false, false, 0.1}),
+      Contains("indegree = 400 exceeds the 299 sources available without multapses"));
+  k.set("indegree", 2.5);
+  CHECK_THROWS_WITH(indeg.make(k, self),
+                    Contains("indegree = 2.5 is not a whole number in [0, 4294967295]"));
 }
 
 TEST_CASE("all_to_all with taps lists every pair's taps in target, source, tap order",

@@ -532,6 +532,7 @@ int cmd_validate(const std::vector<std::string>& args, const std::string&, const
 }
 
 std::string default_of(const ParamInfo& p) {
+  if (p.required) return "required";
   if (!p.default_text.empty()) return p.default_text;
   return std::isnan(p.default_value) ? "-" : fmt::format("{:g}", p.default_value);
 }

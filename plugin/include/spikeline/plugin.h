@@ -77,6 +77,14 @@
  *   1.2  a connection rule adds a range of sources at once (`add_range`
  *        appended to spk_connect_args): dense rules (all_to_all, blocks)
  *        without one call per source.
+ *   1.3  required parameters: `required` and `n_required` appended to
+ *        spk_neuron_model and spk_connection_rule, the names of the
+ *        parameter rows a config must give (a row's default is then never
+ *        used and may be NaN). spk_param is unchanged: a flag in the row
+ *        would have changed a frozen struct. Not in spk_learning_rule:
+ *        `spikeline models` makes a learning rule with its defaults to list
+ *        its synapse variables. Plugins of 1.0 to 1.2 load unchanged (their
+ *        descriptors end before these fields: nothing is required).
  *
  * This header compiles as C99 and as C++.
  */
@@ -87,7 +95,7 @@
 #include <stdint.h>
 
 #define SPIKELINE_PLUGIN_ABI_MAJOR 1
-#define SPIKELINE_PLUGIN_ABI_MINOR 2
+#define SPIKELINE_PLUGIN_ABI_MINOR 3
 
 /* The exported entry point's name, for dlsym. */
 #define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
@@ -110,7 +118,9 @@ extern "C" {
 /* One parameter: a number. The valid range is [min, max], each bound
  * inclusive or not; -HUGE_VAL / HUGE_VAL for no bound (an infinite bound is
  * never reached: the value must also be finite unless the bound is an
- * inclusive infinity). `default_value` must lie in the range (never NaN). */
+ * inclusive infinity). `default_value` must lie in the range (never NaN),
+ * unless the descriptor lists the row as required (ABI 1.3): then it is
+ * never used (NaN by convention). */
 typedef struct spk_param {
   const char* name; /* as the config names it: "tau_w" */
   const char* unit; /* "ms", "mV", "pA", "nS", "pF", "" */
@@ -244,6 +254,11 @@ typedef struct spk_neuron_model {
   /* ABI 1.1: the bounds of each state variable, n_state rows in the state
    * table's order, or NULL (any finite number; any int32 for a counter). */
   const spk_bounds* state_bounds;
+  /* ABI 1.3: the names of the parameter rows (numeric, not choices) the
+   * config must give, each once (may be NULL, 0). A population without one
+   * is refused with the item and its valid range. */
+  const char* const* required;
+  uint32_t n_required;
 } spk_neuron_model;
 
 /* ---- Learning rules ------------------------------------------------------
@@ -371,6 +386,7 @@ typedef struct spk_learning_rule {
  * Calls. For a projection the simulator
  *   1. resolves each parameter from the config's `params` and the table's
  *      default and checks it against the row's range (per_neuron must be 0);
+ *      a required parameter (ABI 1.3) the config does not give is an error;
  *   2. calls prepare(ctx, error, size) once, if the rule has one: it fills
  *      ctx->constants and may refuse parameters that are wrong together, or
  *      a projection the rule cannot connect (sizes), with a non-zero status;
@@ -467,6 +483,11 @@ typedef struct spk_connection_rule {
   /* ABI 1.1: the choice parameters (may be NULL, 0). */
   const spk_choice* choices;
   uint32_t n_choices;
+  /* ABI 1.3: the names of the parameter rows (numeric, not choices) the
+   * projection must give in its params (may be NULL, 0): fixed_probability's
+   * p has no sensible default. */
+  const char* const* required;
+  uint32_t n_required;
 } spk_connection_rule;
 
 typedef struct spk_plugin {

@@ -36,6 +36,9 @@
 //                                             // parameters that are a choice of words (ABI 1.1)
 //   static constexpr spk_bounds state_bounds[] = {sp::bounds(), sp::bounds().at_least(0.0)};
 //                                             // one per state variable (ABI 1.1)
+//   static constexpr const char* required[] = {"tau"};
+//                                             // parameters the config must give (ABI 1.3);
+//                                             // their rows' defaults are never used (NAN)
 //   struct Constants { ... };                 // trivially copyable, population-wide
 //   static constexpr std::uint32_t each_constants = 2;  // arrays of per-neuron constants
 //   static void prepare(sp::Setup<M>& s);     // fills s.constants() from s.param(k)
@@ -432,8 +435,10 @@ class Post : public RuleEvent<R> {
 // table and `static void connect(sp::Connect<R>& c)`, which adds the
 // sources of target c.target() (see spikeline/plugin.h for the rules of the
 // call). Optional: `struct Constants`, `static void prepare(sp::ConnectSetup<R>&)`
-// (fills the constants; throw sp::Failure to refuse the projection) and
-// `static double expected_pairs(const sp::ConnectSetup<R>&)`.
+// (fills the constants; throw sp::Failure to refuse the projection),
+// `static double expected_pairs(const sp::ConnectSetup<R>&)` and
+// `static constexpr const char* required[] = {"p"};` (ABI 1.3: parameters
+// the projection must give; the simulator refuses it otherwise).
 
 // The projection as prepare() and expected_pairs() see it.
 template <class R>
@@ -554,6 +559,15 @@ constexpr void describe_choices(D& d) {
   }
 }
 
+// An entry's optional list of the parameters a config must give (ABI 1.3).
+template <class T, class D>
+constexpr void describe_required(D& d) {
+  if constexpr (requires { std::size(T::required); }) {
+    d.required = T::required;
+    d.n_required = static_cast<std::uint32_t>(std::size(T::required));
+  }
+}
+
 template <class M>
 constexpr spk_neuron_model describe() {
   static_assert(std::is_trivially_copyable_v<ConstantsOf<M>>,
@@ -567,6 +581,7 @@ constexpr spk_neuron_model describe() {
   m.state = M::state;
   m.n_state = static_cast<std::uint32_t>(std::size(M::state));
   describe_choices<M>(m);
+  describe_required<M>(m);
   if constexpr (requires { std::size(M::state_bounds); }) {
     static_assert(std::size(M::state_bounds) == std::size(M::state),
                   "state_bounds has one row per state variable");
@@ -700,6 +715,7 @@ constexpr spk_connection_rule describe_connection_rule() {
     r.n_params = static_cast<std::uint32_t>(std::size(R::params));
   }
   describe_choices<R>(r);
+  describe_required<R>(r);
   r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
   r.prepare = &prepare<R, ConnectSetup<R>, spk_connection_ctx>;
   if constexpr (requires(const ConnectSetup<R>& s) { R::expected_pairs(s); }) {

@@ -21,8 +21,15 @@
  *   PLUGIN_CONN_NO_CONNECT the connection rule has no connect function
  *   PLUGIN_ABI_1_0         built for ABI 1.0: descriptors without the choice
  *                          fields of 1.1 (their struct_size ends before them)
+ *   PLUGIN_ABI_1_2         built for ABI 1.2: descriptors without the
+ *                          required-parameter fields of 1.3
  *   PLUGIN_BAD_CHOICE      the model's choice has the default index 2 of 2 words
  *   PLUGIN_CHOICE_TWICE    the model's choice lists a word twice
+ *   PLUGIN_REQUIRED        (ABI 1.3) the model requires theta, the connection
+ *                          rule requires fan (both with NaN defaults)
+ *   PLUGIN_REQUIRED_UNKNOWN  the connection rule requires "fanout" (no such row)
+ *   PLUGIN_REQUIRED_CHOICE   the connection rule requires its choice "direction"
+ *   PLUGIN_REQUIRED_TWICE    the model lists theta as required twice
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
  * x >= theta: spike, then x = 0 (reset = "zero", the default) or
@@ -49,9 +56,16 @@
 #ifdef PLUGIN_ABI_1_0
 #define CHOICE(ctx, k) 0u
 #define STRUCT_SIZE(T) offsetof(T, choices)
+#define RULE_STRUCT_SIZE offsetof(spk_learning_rule, choices)
+#elif defined(PLUGIN_ABI_1_2)
+/* 1.3 appended nothing to a learning rule's descriptor. */
+#define CHOICE(ctx, k) ((ctx)->choice[k])
+#define STRUCT_SIZE(T) offsetof(T, required)
+#define RULE_STRUCT_SIZE sizeof(spk_learning_rule)
 #else
 #define CHOICE(ctx, k) ((ctx)->choice[k])
 #define STRUCT_SIZE(T) sizeof(T)
+#define RULE_STRUCT_SIZE sizeof(spk_learning_rule)
 #endif
 
 #ifdef PLUGIN_CHOICE_TWICE
@@ -72,7 +86,7 @@ static const spk_choice conn_choices[] = {{"direction", "of the walk", direction
 
 static const spk_param params[] = {
     {"tau", "ms", 10.0, 0.0, HUGE_VAL, 0, 0, 1, "time constant"},
-#ifdef PLUGIN_NAN_DEFAULT
+#if defined(PLUGIN_NAN_DEFAULT) || defined(PLUGIN_REQUIRED) || defined(PLUGIN_REQUIRED_TWICE)
     {"theta", "", NAN, -HUGE_VAL, HUGE_VAL, 0, 0, 0, "threshold"},
 #else
     {"theta", "", 1.0, -HUGE_VAL, HUGE_VAL, 0, 0, 0, "threshold"},
@@ -113,6 +127,34 @@ static int update(const spk_model_ctx* ctx, spk_update_args* a) {
   return SPK_OK;
 }
 
+/* The parameters a config must give (ABI 1.3). */
+#if defined(PLUGIN_REQUIRED)
+static const char* const model_required[] = {"theta"};
+#elif defined(PLUGIN_REQUIRED_TWICE)
+static const char* const model_required[] = {"theta", "theta"};
+#else
+#define model_required NULL
+#endif
+#if defined(PLUGIN_REQUIRED) || defined(PLUGIN_REQUIRED_TWICE)
+#define N_MODEL_REQUIRED (sizeof model_required / sizeof model_required[0])
+#else
+#define N_MODEL_REQUIRED 0
+#endif
+#if defined(PLUGIN_REQUIRED)
+static const char* const conn_required[] = {"fan"};
+#elif defined(PLUGIN_REQUIRED_UNKNOWN)
+static const char* const conn_required[] = {"fanout"};
+#elif defined(PLUGIN_REQUIRED_CHOICE)
+static const char* const conn_required[] = {"direction"};
+#else
+#define conn_required NULL
+#endif
+#if defined(PLUGIN_REQUIRED) || defined(PLUGIN_REQUIRED_UNKNOWN) || defined(PLUGIN_REQUIRED_CHOICE)
+#define N_CONN_REQUIRED 1
+#else
+#define N_CONN_REQUIRED 0
+#endif
+
 static const spk_neuron_model model = {STRUCT_SIZE(spk_neuron_model),
 #ifdef PLUGIN_DUPLICATE
                                        "iaf_cond_exp",
@@ -131,7 +173,9 @@ static const spk_neuron_model model = {STRUCT_SIZE(spk_neuron_model),
                                        NULL,
                                        model_choices,
                                        1,
-                                       NULL};
+                                       NULL,
+                                       model_required,
+                                       N_MODEL_REQUIRED};
 
 static const spk_neuron_model* const models[] = {&model};
 
@@ -185,7 +229,7 @@ static int hebb_on_post(const spk_rule_ctx* ctx, spk_rule_args* a) {
   return SPK_OK;
 }
 
-static const spk_learning_rule rule = {STRUCT_SIZE(spk_learning_rule),
+static const spk_learning_rule rule = {RULE_STRUCT_SIZE,
 #ifdef PLUGIN_RULE_DUPLICATE
                                        "stdp",
 #else
@@ -217,7 +261,11 @@ static const spk_learning_rule* const rules[] = {&rule};
 
 static const spk_param conn_params[] = {
     {"stride", "", 1.0, 1.0, HUGE_VAL, 1, 0, 0, "step between sources"},
+#ifdef PLUGIN_REQUIRED
+    {"fan", "", NAN, 0.0, HUGE_VAL, 1, 0, 0, "sources per target"},
+#else
     {"fan", "", 2.0, 0.0, HUGE_VAL, 1, 0, 0, "sources per target"},
+#endif
     {"copies", "", 1.0, 1.0, 4.0, 1, 1, 0, "synapses per pair"},
     {"random", "", 0.0, 0.0, 1.0, 1, 1, 0, "1: the first source is drawn"}};
 
@@ -276,7 +324,9 @@ static const spk_connection_rule conn = {STRUCT_SIZE(spk_connection_rule),
                                          stride_connect,
 #endif
                                          conn_choices,
-                                         1};
+                                         1,
+                                         conn_required,
+                                         N_CONN_REQUIRED};
 
 static const spk_connection_rule* const conns[] = {&conn};
 
@@ -290,6 +340,8 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
                                   SPIKELINE_PLUGIN_ABI_MINOR + 1,
 #elif defined(PLUGIN_ABI_1_0)
                                   0,
+#elif defined(PLUGIN_ABI_1_2)
+                                  2,
 #else
                                   SPIKELINE_PLUGIN_ABI_MINOR,
 #endif

@@ -39,6 +39,9 @@ struct ParamInfo {
   // Whether a population may give it one value per neuron (a distribution
   // or an array in the config; see model_table.hpp).
   bool per_neuron = false;
+  // Whether a config must give it (no default): `spikeline models` says
+  // "required" where a default would stand.
+  bool required = false;
 };
 
 enum class ModelKind { neuron, generator, stimulus };

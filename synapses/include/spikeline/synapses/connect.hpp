@@ -3,11 +3,11 @@
 //
 //   one_to_one          source i -> target i (sizes must match)
 //   all_to_all          every pair (autapses optional)
-//                       (these two are written against the plugin
-//                       interface, one_to_one.hpp and all_to_all.hpp, and
-//                       drawn through its adapter, as a plugin's rule is)
 //   fixed_probability   every pair independently with probability p
 //   fixed_indegree      each target gets `indegree` sources drawn uniformly
+//                       (these four are written against the plugin
+//                       interface, one_to_one.hpp ... fixed_indegree.hpp,
+//                       and drawn through its adapter, as a plugin's rule is)
 //   fixed_outdegree     each source gets `outdegree` targets drawn uniformly
 //   fixed_total_number  `total` pairs drawn uniformly
 //   explicit            the edges given (from a SONATA edges file or a list)
