@@ -282,6 +282,7 @@ static double stride_expected(const spk_connection_ctx* ctx) {
   return ctx->params[1] * ctx->params[2] * (double)ctx->n_target;
 }
 
+#ifndef PLUGIN_CONN_NO_CONNECT /* that variant has none: unused, it would warn */
 static int stride_connect(const spk_connection_ctx* ctx, spk_connect_args* a) {
   const uint64_t stride = (uint64_t)ctx->params[0], fan = (uint64_t)ctx->params[1];
   const uint64_t copies = (uint64_t)ctx->params[2];
@@ -305,6 +306,7 @@ static int stride_connect(const spk_connection_ctx* ctx, spk_connect_args* a) {
   }
   return SPK_OK;
 }
+#endif
 
 static const spk_connection_rule conn = {STRUCT_SIZE(spk_connection_rule),
 #ifdef PLUGIN_CONN_DUPLICATE
