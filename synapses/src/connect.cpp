@@ -35,8 +35,9 @@ bool listed_delays(const ExplicitEdges& e) {
 }
 
 // Refuses explicit edge `id` (source s, target t; its weight and delay when
-// it carries them) when out of range or off the grid.
-void check_edge(const ConnectionSpec& spec, const ConnectContext& ctx, std::uint64_t id,
+// it carries them) when out of range or off the grid. Returns the delay in
+// steps (0 without one), so that a caller does not convert it again.
+Step check_edge(const ConnectionSpec& spec, const ConnectContext& ctx, std::uint64_t id,
                 std::uint64_t s, std::uint64_t t, const double* weight, const double* delay_ms) {
   if (s >= ctx.n_source || t >= ctx.n_target) {
     throw DataError(
@@ -53,7 +54,7 @@ void check_edge(const ConnectionSpec& spec, const ConnectContext& ctx, std::uint
     // more than the check (a file of 4 million edges spent 7% of its
     // build in fmt).
     try {
-      ctx.grid.synaptic_delay_steps(*delay_ms, "edge delay", precision(spec.edges));
+      return ctx.grid.synaptic_delay_steps(*delay_ms, "edge delay", precision(spec.edges));
     } catch (const ConfigError&) {
       try {
         ctx.grid.synaptic_delay_steps(*delay_ms, fmt::format("{} edge {} delay", spec.name, id),
@@ -61,8 +62,10 @@ void check_edge(const ConnectionSpec& spec, const ConnectContext& ctx, std::uint
       } catch (const ConfigError& err) {
         throw DataError(err.what());
       }
+      throw;  // not reached: the same value fails again
     }
   }
+  return 0;
 }
 
 const std::vector<std::pair<std::string, Rule>>& rule_table() {
@@ -701,9 +704,10 @@ void RuleSource::make_explicit(NeuronIndex first, NeuronIndex last, const Sink& 
     for (std::size_t k = 0; k < b.source.size(); ++k) {
       const std::uint64_t s = b.source[k], t = b.target[k];
       // Listed edges were checked by validate(); a file's are checked here.
+      Step checked = 0;
       if (e.reader) {
-        check_edge(spec_, context(), b.id[k], s, t, own_weights ? &b.weight[k] : nullptr,
-                   own_delays ? &b.delay_ms[k] : nullptr);
+        checked = check_edge(spec_, context(), b.id[k], s, t, own_weights ? &b.weight[k] : nullptr,
+                             own_delays ? &b.delay_ms[k] : nullptr);
       }
       if (t < first || t >= end) continue;
       RandomStream* vals = &constant;
@@ -712,9 +716,12 @@ void RuleSource::make_explicit(NeuronIndex first, NeuronIndex last, const Sink& 
         if (!stream) stream.emplace(values_for(t));
         vals = &*stream;
       }
-      const std::uint32_t d = own_delays ? static_cast<std::uint32_t>(grid_.synaptic_delay_steps(
-                                               b.delay_ms[k], "edge delay", precision(e)))
-                                         : emit.delay(*vals);
+      const std::uint32_t d = !own_delays
+                                  ? emit.delay(*vals)
+                                  : static_cast<std::uint32_t>(
+                                        e.reader ? checked
+                                                 : grid_.synaptic_delay_steps(
+                                                       b.delay_ms[k], "edge delay", precision(e)));
       for (std::uint32_t tap = 0; tap < spec_.taps; ++tap) {
         // A listed weight holds for every tap; a distribution is drawn per tap.
         const float w = own_weights ? static_cast<float>(b.weight[k]) : emit.weight(*vals);
