@@ -14,7 +14,7 @@ supp="$PWD/tests/sanitizers"
 # placement, the serial communicator, the exchange code) is still built and
 # tested here; tests/mpi runs in the plain build.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSPIKELINE_SANITIZE=address,undefined -DSPIKELINE_MPI=OFF
+  -DSPIKELINE_SANITIZE=address,undefined -DSPIKELINE_MPI=OFF -DSPIKELINE_BENCH=OFF
 cmake --build build-asan --parallel "$jobs"
 # The shadow memory needs terabytes of address space, so the error tests'
 # RLIMIT_AS is replaced by ASan's own allocation limit (see test_errors.py).

@@ -113,7 +113,7 @@ fi
 # tests/mpi runs in the plain build; the threads of one process are what
 # this build checks.
 cmake -S . -B "$tsan/spikeline" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DSPIKELINE_SANITIZE=thread -DTBB_DIR="$prefix/lib/cmake/TBB" -DSPIKELINE_MPI=OFF
+  -DSPIKELINE_SANITIZE=thread -DTBB_DIR="$prefix/lib/cmake/TBB" -DSPIKELINE_MPI=OFF -DSPIKELINE_BENCH=OFF
 cmake --build "$tsan/spikeline" --parallel "$jobs"
 # Any report fails the test that triggered it (a non-zero exit).
 export SPIKELINE_SANITIZER=thread

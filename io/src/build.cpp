@@ -786,7 +786,7 @@ void add_inputs(const Config& c, const Registry& registry, const TimeGrid& grid,
       const WaveContext ctx{net.seed(), static_cast<std::uint32_t>(net.stimuli().size())};
       net.add_stimulus({s.name, population, neurons, {}, m.make_wave(s.params, grid, ctx)});
     } else {
-      net.add_stimulus({s.name, population, neurons, m.make_stimulus(s.params, grid)});
+      net.add_stimulus({s.name, population, neurons, m.make_stimulus(s.params, grid), {}});
     }
   }
 

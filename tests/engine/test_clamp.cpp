@@ -31,7 +31,7 @@ std::unique_ptr<Simulator> clamp_network(int threads, unsigned partitions) {
   std::vector<SynapseRecord> syn;
   for (NeuronIndex i = 0; i < 3; ++i) syn.push_back({i, i, 5.0f, 2});
   net.add_projection("relay", src, dst, syn);
-  net.add_stimulus({"drive", src, {0}, {{0, 2.0}}});
+  net.add_stimulus({"drive", src, {0}, {{0, 2.0}}, {}});
   SimulationOptions opt;
   opt.threads = threads;
   opt.partitions = partitions;
@@ -104,7 +104,7 @@ TEST_CASE("input dropout drops inputs with probability p, scales the rest, and i
   std::vector<SynapseRecord> syn;
   for (NeuronIndex i = 0; i < n; ++i) syn.push_back({i, i, 1.0f, 1});
   net.add_projection("p", src, dst, syn);
-  net.add_stimulus({"drive", src, {}, {{0, 1.0}}});
+  net.add_stimulus({"drive", src, {}, {{0, 1.0}}, {}});
   Simulator sim(std::move(net), SimulationOptions{});
   Collector c;
   sim.run_until(2, c);  // inputs reach dst from step 2 on

@@ -462,7 +462,7 @@ TEST_CASE("an injected current starts to act in the step after its onset", "[sti
   const auto q = add(
       net, "n", "iaf_psc_delta", 1,
       params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 1000.0}, {"tau_m", 10.0}, {"C_m", 250.0}}));
-  net.add_stimulus({"dc", q, {}, {{100, 500.0}, {200, -500.0}}});
+  net.add_stimulus({"dc", q, {}, {{100, 500.0}, {200, -500.0}}, {}});
   net.add_probe({q, {0}, {0}, 1, 1});
   Simulator sim(std::move(net), SimulationOptions{});
   Collector c;
@@ -487,7 +487,7 @@ TEST_CASE("a current schedule changed between pieces: the current now, the chang
   const auto q = add(
       net, "n", "iaf_psc_delta", 1,
       params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 1000.0}, {"tau_m", 10.0}, {"C_m", 250.0}}));
-  net.add_stimulus({"dc", q, {}, {{0, 500.0}, {200, -500.0}}});
+  net.add_stimulus({"dc", q, {}, {{0, 500.0}, {200, -500.0}}, {}});
   net.add_probe({q, {0}, {0}, 1, 1});
   Simulator sim(std::move(net), SimulationOptions{});
   Collector c;

@@ -63,7 +63,7 @@ std::vector<float> injected(const std::string& model, const ParamMap& p, std::si
   const auto q = add_input_recorder(net, n);
   // Two stimuli: the device under test is stimulus 1 (its noise streams
   // are keyed by that index), stimulus 0 a dc_generator of 0 pA.
-  net.add_stimulus({"zero", q, {}, {{0, 0.0}}});
+  net.add_stimulus({"zero", q, {}, {{0, 0.0}}, {}});
   net.add_stimulus({"dev", q, std::move(nodes), {}, wave(model, p, net.grid(), 1, seed)});
   Simulator sim(std::move(net), options);
   Collector c;

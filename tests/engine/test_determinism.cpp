@@ -78,10 +78,10 @@ std::unique_ptr<Simulator> make_mixed(const Variant& v, std::uint64_t seed,
   net.add_projection("dc", delta, cond, cd);
   if (v.force_stepped) {
     // A zero current changes nothing in the dynamics but rules out the lazy path.
-    net.add_stimulus({"zero", delta, {}, {{0, 0.0}}});
+    net.add_stimulus({"zero", delta, {}, {{0, 0.0}}, {}});
   }
   if (v.probe) net.add_probe({cond, {0}, {1, 150, 399}, 3, 2});
-  if (v.late_current) net.add_stimulus({"step", cond, {1, 5, 9}, {{2000, 300.0}}});
+  if (v.late_current) net.add_stimulus({"step", cond, {1, 5, 9}, {{2000, 300.0}}, {}});
   SimulationOptions opt;
   opt.threads = v.threads;
   opt.partitions = v.partitions;
@@ -146,7 +146,7 @@ std::vector<SpikeRecord> run_wide(unsigned partitions, bool stepped) {
   }
   net.add_projection("in", poisson, delta, in);
   net.add_projection("rec", delta, delta, rec);
-  if (stepped) net.add_stimulus({"zero", delta, {}, {{0, 0.0}}});
+  if (stepped) net.add_stimulus({"zero", delta, {}, {{0, 0.0}}, {}});
   SimulationOptions opt;
   opt.threads = 1;
   opt.partitions = partitions;

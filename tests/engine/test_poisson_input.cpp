@@ -146,7 +146,7 @@ TEST_CASE("an event-driven population sees every Poisson arrival", "[poisson_inp
     const auto q =
         add(net, "n", "iaf_psc_delta", 20, params({{"E_L", 0.0}, {"V_reset", 0.0}, {"V_th", 1e6}}));
     net.add_poisson_input({"drive", q, {}, drive(200.0, 3, 0.7)});
-    if (stepped) net.add_stimulus({"zero", q, {}, {{0, 0.0}}});
+    if (stepped) net.add_stimulus({"zero", q, {}, {{0, 0.0}}, {}});
     std::vector<NeuronIndex> all(20);
     std::iota(all.begin(), all.end(), 0);
     net.add_probe({q, {0}, all, 1, 1});
