@@ -1117,8 +1117,11 @@ class RunSession {
     if (c_.output.write_edges) {
       for (std::size_t k = 0; k < proj_meta_.size(); ++k) {
         const auto [source, target] = proj_meta_[k].second;
+        // Populations' sizes give the edges their indices; 0 gives none.
+        const bool indexed = c_.output.write_edge_indices;
         layout.edges.push_back({proj_meta_[k].first, names_[source], names_[target],
-                                projection_sizes_[k], false, sizes_[source], sizes_[target]});
+                                projection_sizes_[k], false, indexed ? sizes_[source] : 0,
+                                indexed ? sizes_[target] : 0});
       }
     }
     for (std::size_t r = 0; r < weight_records_.size(); ++r) {

@@ -1056,7 +1056,8 @@ class Trainer {
     const auto& names = sim_->network().populations();
     const auto& proj = sim_->network().projections()[proj_];
     const Connectivity& conn = sim_->connectivity(proj_);
-    const std::uint64_t n = names[pop_].population->size();
+    // The population's size gives the edges their indices; 0 gives none.
+    const std::uint64_t n = c_.output.write_edge_indices ? names[pop_].population->size() : 0;
     layout.edges.push_back(
         {proj.name, names[pop_].name, names[pop_].name, conn.size(), true, n, n});
     layout.tables.push_back({"training", kLogColumns});

@@ -963,11 +963,12 @@ SimulationConfig read_simulation(const toml::table& t, const std::string& file) 
 }
 
 OutputConfig read_output(const toml::table& t, const std::string& file) {
-  TableReader r(t, "output", file, {"file", "flush_interval", "edges"});
+  TableReader r(t, "output", file, {"file", "flush_interval", "edges", "edge_indices"});
   OutputConfig o;
   o.file = r.string("file", "");
   o.flush_interval_ms = r.positive("flush_interval", o.flush_interval_ms, "ms");
   o.write_edges = r.boolean("edges", true);
+  o.write_edge_indices = r.boolean("edge_indices", true);
   return o;
 }
 

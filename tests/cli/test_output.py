@@ -291,6 +291,33 @@ def test_edges():
             check(np.all(g["0"]["syn_weight"][()] == np.float32(-20.0)), "inh_to_exc weights")
 
 
+def test_edge_indices_optional():
+    """output.edge_indices = false writes the same edges without SONATA's
+    indices; by default each node's ranges list exactly its edges."""
+    with TempDir() as tmp:
+        _, with_index, _ = run_network(tmp, "indexed")
+        _, without, _ = run_network(tmp, "plain", extra=["--set", "output.edge_indices=false"])
+        with h5py.File(with_index, "r") as a, h5py.File(without, "r") as b:
+            for name in a["edges"]:
+                ga, gb = a["edges"][name], b["edges"][name]
+                check("indices" in ga, name + ": no indices by default")
+                check("indices" not in gb, name + ": indices written with edge_indices = false")
+                for key in ("source_node_id", "target_node_id", "0/syn_weight", "0/delay"):
+                    check(np.array_equal(ga[key][()], gb[key][()]), name + " " + key + " differs")
+                tgt = ga["target_node_id"][()]
+                idx = ga["indices/target_to_source"]
+                nodes, runs = idx["node_id_to_ranges"][()], idx["range_to_edge_id"][()]
+                for node in range(len(nodes)):
+                    listed = [e for r in range(*nodes[node]) for e in range(*runs[r])]
+                    check_equal(listed, np.flatnonzero(tgt == node).tolist(),
+                                "%s: edges of target %d" % (name, node))
+        cfg = os.path.join(tmp, "indexed.toml")
+        r = spikeline(["run", cfg, "-o", os.path.join(tmp, "x.h5"), "-q",
+                       "--set", "output.edge_indices=3"], cwd=tmp)
+        clitest.expect_exit(r, 78)
+        expect_in(r.stderr, "edge_indices", r=r)
+
+
 def test_weight_snapshots():
     with TempDir() as tmp:
         _, out, _ = run_network(tmp)
