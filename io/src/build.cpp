@@ -629,8 +629,17 @@ void check_config(const Config& c, const Registry& registry) {
     find_population(c, p.source, p.spec.name + " source");
     find_population(c, p.target, p.spec.name + " target");
     if (!p.plasticity_rule.empty()) {
-      Registry::check_param_names(registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity"),
-                                  p.plasticity_params);
+      const RuleInfo& rule = registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity");
+      // Said as such rather than as an unknown parameter: the key is right
+      // for another rule (reward_stdp, a plugin's modulated rule).
+      const bool reads = std::any_of(rule.params.begin(), rule.params.end(),
+                                     [](const ParamInfo& i) { return i.name == "modulator"; });
+      if (!reads && p.plasticity_params.has("modulator")) {
+        throw ConfigError(
+            fmt::format("{}: rule '{}' reads no neuromodulator: remove the modulator key",
+                        p.plasticity_params.item("modulator"), rule.name));
+      }
+      Registry::check_param_names(rule, p.plasticity_params);
     }
     if (p.spec.rule == synapses::Rule::plugin) {
       Registry::check_param_names(registry.get_connection_rule(p.spec.plugin_rule, p.rule_where),
