@@ -392,13 +392,7 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
     }
     out->sync = r->sync;
     out->synapse_value = r->synapse_value;
-    if (r->delivers != 0 && r->delivers != 1) {
-      throw ConfigError(
-          fmt::format("{} has delivers = {}: valid are 0 (the weights are "
-                      "delivered) and 1 (on_pre writes what is delivered)",
-                      rule, r->delivers));
-    }
-    out->delivers = r->delivers == 1;
+    out->delivers = r->delivers;
   }
   const std::string entry = fmt::format("rule '{}'", name);
   std::set<std::string> names{"weight"};                // recorded beside the synapse state

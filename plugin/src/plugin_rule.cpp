@@ -65,6 +65,16 @@ PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, cons
   ctx_.modulator = r.reads_modulator ? modulator_.c_str() : nullptr;
   ctx_.modulator_tau = 0.0;  // not known before attach()
   prepare_constants();
+  if (r.delivers != nullptr) {
+    const int d = r.delivers(&ctx_);
+    if (d != 0 && d != 1) {
+      throw ConfigError(
+          fmt::format("{}: {}: delivers() returned {}: valid are 0 (the weights "
+                      "are delivered) and 1 (on_pre writes what is delivered)",
+                      owner_, where(), d));
+    }
+    delivers_ = d == 1;
+  }
 }
 
 void PluginRule::prepare_constants() {
@@ -133,7 +143,7 @@ void PluginRule::bind(unsigned part, const SynapseBlock& block, IndexRange targe
   allocate(rule_->synapse_state, block.size(), s.synapse, s.synapse_ptrs);
   allocate(rule_->pre_state, block.group_count(), s.pre, s.pre_ptrs);
   allocate(rule_->post_state, targets.end - targets.begin, s.post, s.post_ptrs);
-  if (rule_->delivers) s.delivered.assign(block.size(), 0.0f);
+  if (delivers_) s.delivered.assign(block.size(), 0.0f);
   s.target.resize(block.size());
   const bool groups = rule_->sync != nullptr || rule_->synapse_value != nullptr;
   s.group.assign(groups ? block.size() : 0, 0);
@@ -250,11 +260,11 @@ void PluginRule::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group,
   a.group = group;
   a.begin = g.begin;
   a.end = g.end;
-  if (rule_->delivers) a.delivered = s.delivered.data();
+  if (delivers_) a.delivered = s.delivered.data();
   run("on_pre", rule_->on_pre, a, block, [&](auto store) {
     for (std::uint32_t k = g.begin; k < g.end; ++k) store(k);
   });
-  if (rule_->delivers) {
+  if (delivers_) {
     // As a weight: a non-finite amount ends the run here, naming the synapse.
     for (std::uint32_t k = g.begin; k < g.end; ++k) {
       if (!std::isfinite(s.delivered[k])) {

@@ -34,7 +34,7 @@ struct Rule : Origin {
   std::string modulator;
   spk_rule_event_fn sync = nullptr;
   spk_rule_value_fn synapse_value = nullptr;
-  bool delivers = false;
+  spk_rule_delivers_fn delivers = nullptr;
 };
 
 class PluginRule final : public PlasticityRule {
@@ -47,7 +47,7 @@ class PluginRule final : public PlasticityRule {
   void attach(const Neuromodulator& modulator) override;
   void sync(unsigned part, SynapseBlock& block, Step t) override;
   const float* delivered(unsigned part) const override {
-    return rule_->delivers ? parts_[part].delivered.data() : nullptr;
+    return delivers_ ? parts_[part].delivered.data() : nullptr;
   }
   void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
             const std::string& projection) override;
@@ -95,6 +95,7 @@ class PluginRule final : public PlasticityRule {
   std::string owner_;      // the projection's plasticity, for messages before bind()
   std::string modulator_;  // the neuromodulator read, "" for none
   const Neuromodulator* mod_ = nullptr;
+  bool delivers_ = false;  // this projection's rule changes what a spike delivers (ABI 1.4)
   spk_rule_ctx ctx_{};
   std::string projection_;
   std::vector<Part> parts_;

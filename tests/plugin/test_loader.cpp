@@ -200,13 +200,6 @@ TEST_CASE("bad plugins are refused with the file and the problem", "[plugin][loa
                         ", newer than this spikeline's 1." + minor));
   }
   {
-    const auto [what, code] = refusal(test_plugin("rule_bad_delivers"));
-    CHECK(code == ExitCode::config);
-    CHECK_THAT(what, Contains("libtest_plugin_rule_bad_delivers.so': rule 'c_hebb' has delivers = "
-                              "2: valid are 0 (the weights are delivered) and 1 (on_pre writes "
-                              "what is delivered)"));
-  }
-  {
     const auto [what, code] = refusal(test_plugin("duplicate"));
     CHECK(code == ExitCode::config);
     CHECK_THAT(what, Contains("libtest_plugin_duplicate.so': model 'iaf_cond_exp' is already "
@@ -802,6 +795,15 @@ struct Modulated : plugin::LearningRule {
     return v.level(v.step());
   }
 };
+// Delivers only with short-term plasticity (tau_rec > 0), as reward_stdp.
+struct MaybeDelivers : plugin::LearningRule {
+  static constexpr const char* name = "maybe_delivers";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("tau_rec", "ms", 0.0, "").nonnegative()};
+  static bool delivers(const plugin::RuleSetup<MaybeDelivers>& s) { return s.param(0) > 0; }
+  static void on_pre(plugin::Pre<MaybeDelivers>&) {}
+  static void on_post(plugin::Post<MaybeDelivers>&) {}
+};
 int modulated_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
   return plugin::detail::init<Modulated>("test", "1", out);
 }
@@ -811,7 +813,8 @@ TEST_CASE("ABI 1.4: a rule's neuromodulator, sync, value and delivered amounts",
           "[plugin][loader]") {
   constexpr spk_learning_rule d = plugin::detail::describe_learning_rule<Modulated>();
   CHECK(std::string(d.modulator) == "dopamine");
-  CHECK(d.delivers == 1);
+  REQUIRE(d.delivers != nullptr);
+  CHECK(d.delivers(nullptr) == 1);  // a constant: the context is not read
   REQUIRE(d.sync != nullptr);
   REQUIRE(d.synapse_value != nullptr);
   // A rule without them (ABI 1.3 and before, or not asked): all zero.
@@ -819,7 +822,7 @@ TEST_CASE("ABI 1.4: a rule's neuromodulator, sync, value and delivered amounts",
   CHECK(t.modulator == nullptr);
   CHECK(t.sync == nullptr);
   CHECK(t.synapse_value == nullptr);
-  CHECK(t.delivers == 0);
+  CHECK(t.delivers == nullptr);
 
   // Registered: the config's `modulator` key, with the rule's default.
   Registry r;
@@ -837,6 +840,24 @@ TEST_CASE("ABI 1.4: a rule's neuromodulator, sync, value and delivered amounts",
   CHECK_THROWS_WITH(info.make(p, TimeGrid(0.1)),
                     Contains("projection 'p' plasticity parameter modulator: rule "
                              "'modulated_rule' reads a neuromodulator: name one"));
+
+  // Whether a projection's rule delivers may follow its parameters.
+  constexpr spk_learning_rule m = plugin::detail::describe_learning_rule<MaybeDelivers>();
+  REQUIRE(m.delivers != nullptr);
+  spk_rule_ctx ctx{};
+  const double zero[] = {0.0}, some[] = {800.0};
+  ctx.params = zero;
+  CHECK(m.delivers(&ctx) == 0);
+  ctx.params = some;
+  CHECK(m.delivers(&ctx) == 1);
+  // A value other than 0 or 1 is refused, naming the projection and the rule.
+  Registry bad = builtins();
+  plugin::load_plugin(test_plugin("rule_bad_delivers"), bad);
+  CHECK_THROWS_WITH(
+      bad.get_rule("c_hebb", "test").make(ParamMap("projection 'b' plasticity"), TimeGrid(0.1)),
+      Contains("projection 'b' plasticity: plugin '" + test_plugin("rule_bad_delivers") +
+               "' rule 'c_hebb': delivers() returned 2: valid are 0 (the weights "
+               "are delivered) and 1 (on_pre writes what is delivered)"));
 
   // A rule built for ABI 1.2 reads none: its descriptor ends before the
   // fields of 1.4, and a modulator key is refused.

@@ -370,7 +370,7 @@ typedef struct spk_rule_args {
    * ones, and a pulse once listed never changes. */
   const spk_pulse* pulses;
   uint64_t n_pulses;
-  /* ABI 1.4, for a rule with delivers = 1, in on_pre: delivered[k] for k
+  /* ABI 1.4, for a rule that delivers (`delivers` returned 1), in on_pre: delivered[k] for k
    * in [begin, end) is what synapse k delivers for this arrival instead of
    * its weight (the rule must write each of them); indexed like weight.
    * NULL otherwise. */
@@ -397,6 +397,9 @@ typedef int (*spk_rule_check_fn)(const spk_rule_ctx* ctx, double min, double max
                                  size_t error_size);
 /* An event; non-zero ends the run as a failed run with the message. */
 typedef int (*spk_rule_event_fn)(const spk_rule_ctx* ctx, spk_rule_args* args);
+/* ABI 1.4: 1 when the projection's rule (ctx: its parameters and
+ * constants) changes what a spike delivers, else 0 (see `delivers`). */
+typedef int (*spk_rule_delivers_fn)(const spk_rule_ctx* ctx);
 /* ABI 1.4: writes to *out the value of recordable variable `var` of synapse
  * k at args->step (a step at or after the synapse's last event): var 0 is
  * the weight, var v + 1 synapse_state row v. For a rule that updates
@@ -450,10 +453,14 @@ typedef struct spk_learning_rule {
   /* ABI 1.4: the value of a recorded synapse variable, read only (see
    * spk_rule_value_fn). NULL: the stored weight and synapse_state row. */
   spk_rule_value_fn synapse_value;
-  /* ABI 1.4: 1 when on_pre writes args->delivered[k] for the group's
-   * synapses (short-term plasticity: a spike delivers w u x rather than
-   * the weight); 0 (the weights are delivered). Other values are refused. */
-  int delivers;
+  /* ABI 1.4: whether the projection's rule changes what a spike delivers,
+   * from its parameters (a function, not a flag: reward_stdp does only with
+   * short-term plasticity, tau_rec > 0, and a projection that does not
+   * should pay nothing per arrival). Called once per projection, after
+   * prepare(); 1: on_pre writes args->delivered[k] for the group's synapses
+   * (a spike delivers w u x rather than the weight); 0: the weights are
+   * delivered; any other value is refused. NULL: never. */
+  spk_rule_delivers_fn delivers;
 } spk_learning_rule;
 
 /* ---- Connection rules ----------------------------------------------------

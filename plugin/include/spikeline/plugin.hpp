@@ -56,7 +56,8 @@
 //   static double value(const sp::Value<R>& v, std::uint32_t var, std::uint32_t k);
 //                                             // recorded variable var (0 weight, v + 1 synapse
 //                                             // row v) of synapse k at v.step(), read only
-//   static constexpr bool delivers = true;    // on_pre writes e.delivered(k) for its group
+//   static constexpr bool delivers = true;    // on_pre writes e.delivered(k) for its group, or
+//   static bool delivers(const sp::RuleSetup<R>& s);  // whether it does, from the parameters
 // Every event (and value()) of a rule with a modulator sees its pulses at
 // steps <= e.step() as e.pulses() (a span of spk_pulse, read in place),
 // its time constant e.modulator_tau() and the concentration e.level(step).
@@ -479,7 +480,7 @@ class Pre : public RuleEvent<R> {
   std::uint32_t group() const { return this->a_->group; }
   std::uint32_t begin() const { return this->a_->begin; }
   std::uint32_t end() const { return this->a_->end; }
-  // For a rule with `static constexpr bool delivers = true` (ABI 1.4): what
+  // For a rule that delivers (its `delivers`, ABI 1.4): what
   // synapse k in [begin(), end()) delivers for this arrival instead of its
   // weight; on_pre writes every one of them.
   float& delivered(std::uint32_t k) const { return this->a_->delivered[k]; }
@@ -730,6 +731,21 @@ int rule_value(const spk_rule_ctx* c, const spk_rule_args* a, std::uint32_t var,
   });
 }
 
+// Whether a projection's rule delivers (ABI 1.4): R::delivers(setup), or
+// the constant R::delivers.
+template <class R>
+int rule_delivers(const spk_rule_ctx* c) noexcept {
+  if constexpr (requires(const RuleSetup<R>& s) { R::delivers(s); }) {
+    try {
+      return R::delivers(RuleSetup<R>(c)) ? 1 : 0;
+    } catch (...) {
+      return -1;  // refused by the simulator
+    }
+  } else {
+    return R::delivers ? 1 : 0;
+  }
+}
+
 // A rule's optional table of one kind of state: (rows, count), or none.
 #define SPIKELINE_PLUGIN_DETAIL_TABLE(R, member, rows, count) \
   if constexpr (requires { std::size(R::member); }) {         \
@@ -780,7 +796,11 @@ constexpr spk_learning_rule describe_learning_rule() {
   if constexpr (requires(const Value<R>& v) { R::value(v, 0u, 0u); }) {
     r.synapse_value = &rule_value<R>;
   }
-  if constexpr (requires { R::delivers; }) r.delivers = R::delivers ? 1 : 0;
+  if constexpr (requires(const RuleSetup<R>& s) { R::delivers(s); }) {
+    r.delivers = &rule_delivers<R>;
+  } else if constexpr (requires { R::delivers; }) {
+    if constexpr (R::delivers) r.delivers = &rule_delivers<R>;
+  }
   return r;
 }
 #undef SPIKELINE_PLUGIN_DETAIL_TABLE

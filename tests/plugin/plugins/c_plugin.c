@@ -30,7 +30,7 @@
  *   PLUGIN_REQUIRED_UNKNOWN  the connection rule requires "fanout" (no such row)
  *   PLUGIN_REQUIRED_CHOICE   the connection rule requires its choice "direction"
  *   PLUGIN_REQUIRED_TWICE    the model lists theta as required twice
- *   PLUGIN_RULE_BAD_DELIVERS (ABI 1.4) the learning rule has delivers = 2
+ *   PLUGIN_RULE_BAD_DELIVERS (ABI 1.4) the learning rule's delivers() returns 2
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
  * x >= theta: spike, then x = 0 (reset = "zero", the default) or
@@ -230,6 +230,13 @@ static int hebb_on_post(const spk_rule_ctx* ctx, spk_rule_args* a) {
   return SPK_OK;
 }
 
+#ifdef PLUGIN_RULE_BAD_DELIVERS
+static int hebb_delivers(const spk_rule_ctx* ctx) {
+  (void)ctx;
+  return 2;
+}
+#endif
+
 static const spk_learning_rule rule = {RULE_STRUCT_SIZE,
 #ifdef PLUGIN_RULE_DUPLICATE
                                        "stdp",
@@ -261,9 +268,9 @@ static const spk_learning_rule rule = {RULE_STRUCT_SIZE,
                                        NULL,
                                        NULL,
 #ifdef PLUGIN_RULE_BAD_DELIVERS
-                                       2};
+                                       hebb_delivers};
 #else
-                                       0};
+                                       NULL};
 #endif
 
 static const spk_learning_rule* const rules[] = {&rule};
