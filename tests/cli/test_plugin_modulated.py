@@ -272,11 +272,12 @@ def test_bad_modulators_are_refused_by_name():
             text = edit(network(records=""))
             check(text != network(records=""), "a case did not apply: %s" % messages)
             cfg = write(os.path.join(d, "bad.toml"), text)
-            r = spikeline(["run", cfg, "-q", "-o", os.path.join(d, "bad.h5"), "--plugin",
-                           plugin_path("ok")])
-            expect_exit(r, EX_CONFIG)
-            for m in messages:
-                expect_in(r.stderr, m, r=r)
+            # `validate` says so too, without simulating.
+            for command in (["validate", cfg], ["run", cfg, "-q", "-o", os.path.join(d, "bad.h5")]):
+                r = spikeline(command + ["--plugin", plugin_path("ok")])
+                expect_exit(r, EX_CONFIG)
+                for m in messages:
+                    expect_in(r.stderr, m, r=r)
 
 
 def test_models_lists_the_modulator_key():
