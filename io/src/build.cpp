@@ -629,8 +629,32 @@ void check_config(const Config& c, const Registry& registry) {
     find_population(c, p.source, p.spec.name + " source");
     find_population(c, p.target, p.spec.name + " target");
     if (!p.plasticity_rule.empty()) {
-      Registry::check_param_names(registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity"),
-                                  p.plasticity_params);
+      const RuleInfo& rule = registry.get_rule(p.plasticity_rule, p.spec.name + " plasticity");
+      // Said as such rather than as an unknown parameter: the key is right
+      // for another rule (reward_stdp, a plugin's modulated rule).
+      const auto reads = std::find_if(rule.params.begin(), rule.params.end(),
+                                      [](const ParamInfo& i) { return i.name == "modulator"; });
+      if (reads == rule.params.end() && p.plasticity_params.has("modulator")) {
+        throw ConfigError(
+            fmt::format("{}: rule '{}' reads no neuromodulator: remove the modulator key",
+                        p.plasticity_params.item("modulator"), rule.name));
+      }
+      Registry::check_param_names(rule, p.plasticity_params);
+      if (reads != rule.params.end()) {
+        // The neuromodulator it reads exists: said by `validate` too, in the
+        // words Simulator::bind_plasticity uses when a run gets that far. An
+        // empty name is the rule's own error when it is made.
+        const std::string m = p.plasticity_params.text("modulator", reads->default_text);
+        std::vector<std::string> names;
+        for (const auto& n : c.neuromodulators) names.push_back(n.name);
+        if (!m.empty() && std::find(names.begin(), names.end(), m) == names.end()) {
+          throw ConfigError(fmt::format(
+              "{}: its plasticity rule reads neuromodulator '{}', "
+              "which is not defined{}; defined: {}",
+              p.spec.name, m, did_you_mean(m, names),
+              names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+        }
+      }
     }
     if (p.spec.rule == synapses::Rule::plugin) {
       Registry::check_param_names(registry.get_connection_rule(p.spec.plugin_rule, p.rule_where),

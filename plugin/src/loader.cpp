@@ -380,8 +380,23 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
   out->check_weights = r->check_weights;
   out->on_pre = r->on_pre;
   out->on_post = r->on_post;
+  // ABI 1.4: an older rule's descriptor ends before these fields (none of it).
+  if (r->struct_size >= offsetof(spk_learning_rule, delivers) + sizeof r->delivers) {
+    if (r->modulator != nullptr) {
+      if (has_control_char(r->modulator)) {
+        throw ConfigError(fmt::format("{}: its modulator '{}' holds a control character", rule,
+                                      escaped(r->modulator)));
+      }
+      out->reads_modulator = true;
+      out->modulator = r->modulator;
+    }
+    out->sync = r->sync;
+    out->synapse_value = r->synapse_value;
+    out->delivers = r->delivers;
+  }
   const std::string entry = fmt::format("rule '{}'", name);
-  std::set<std::string> names{"weight"};  // recorded beside the synapse state
+  std::set<std::string> names{"weight"};                // recorded beside the synapse state
+  if (out->reads_modulator) names.insert("modulator");  // the config's key (ABI 1.4)
   out->params = read_params(path, rule, entry, r->params, r->n_params, false, names);
   out->choices = read_choices(path, rule, entry, choice_rows(*r), names);
   out->synapse_state = read_states(path, rule, entry, "synapse state variable", r->synapse_state,
@@ -401,6 +416,12 @@ RuleInfo rule_info(const std::shared_ptr<const detail::Rule>& r, const char* doc
   info.provenance = r->provenance();
   info.params = param_infos(r->params);
   add_choice_infos(info.params, r->choices);
+  if (r->reads_modulator) {
+    // The config's `modulator` key (ABI 1.4), a name rather than a number.
+    ParamInfo m("modulator", "", NAN, "the [[neuromodulator]] read", r->modulator);
+    m.required = r->modulator.empty();
+    info.params.push_back(std::move(m));
+  }
   info.make = [r](const ParamMap& p, const TimeGrid& grid) -> std::unique_ptr<PlasticityRule> {
     return std::make_unique<detail::PluginRule>(r, p, grid);
   };

@@ -28,6 +28,13 @@ struct Rule : Origin {
   spk_rule_check_fn check_weights = nullptr;
   spk_rule_event_fn on_pre = nullptr;
   spk_rule_event_fn on_post = nullptr;
+  // ABI 1.4: reads a neuromodulator (its default name, "" when the config
+  // must name one), updates lazily, changes what a spike delivers.
+  bool reads_modulator = false;
+  std::string modulator;
+  spk_rule_event_fn sync = nullptr;
+  spk_rule_value_fn synapse_value = nullptr;
+  spk_rule_delivers_fn delivers = nullptr;
 };
 
 class PluginRule final : public PlasticityRule {
@@ -36,6 +43,12 @@ class PluginRule final : public PlasticityRule {
   // ConfigError naming `p.owner()` otherwise.
   PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, const TimeGrid& grid);
 
+  std::string modulator() const override { return modulator_; }
+  void attach(const Neuromodulator& modulator) override;
+  void sync(unsigned part, SynapseBlock& block, Step t) override;
+  const float* delivered(unsigned part) const override {
+    return delivers_ ? parts_[part].delivered.data() : nullptr;
+  }
   void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
             const std::string& projection) override;
   void weights_replaced(unsigned part, const SynapseBlock& block) override;
@@ -62,8 +75,13 @@ class PluginRule final : public PlasticityRule {
     std::vector<double*> synapse_ptrs, pre_ptrs, post_ptrs;
     std::vector<std::uint32_t> target;  // [k]: the post index of synapse k's target
     NeuronIndex first_target = 0;
+    std::vector<float> delivered;      // [k], for a rule that delivers (ABI 1.4)
+    std::vector<std::uint32_t> group;  // [k], for a rule with sync or synapse_value (ABI 1.4)
   };
-  spk_rule_args args(Part& s, Step t, char* error, std::size_t size) const;
+  spk_rule_args args(const Part& s, Step t, char* error, std::size_t size) const;
+  // Sizes the constants from the parameters (and the neuromodulator, once
+  // attached) and runs prepare() on them, zeroed.
+  void prepare_constants();
   // Runs an event; stores the synapses it was given as floats for delivery.
   template <class Each>
   void run(const char* what, spk_rule_event_fn fn, spk_rule_args& a, SynapseBlock& block,
@@ -74,6 +92,10 @@ class PluginRule final : public PlasticityRule {
   std::vector<double> params_;
   std::vector<std::uint32_t> choices_;  // the index of each choice row
   std::unique_ptr<std::byte[]> constants_raw_;
+  std::string owner_;      // the projection's plasticity, for messages before bind()
+  std::string modulator_;  // the neuromodulator read, "" for none
+  const Neuromodulator* mod_ = nullptr;
+  bool delivers_ = false;  // this projection's rule changes what a spike delivers (ABI 1.4)
   spk_rule_ctx ctx_{};
   std::string projection_;
   std::vector<Part> parts_;

@@ -127,6 +127,20 @@ trigger = { pre = { population = "input", node = 0 }, post = { population = "out
         check(not os.path.exists(os.path.join(d, "y.h5")), "no output on a config error")
 
 
+def test_validate_names_an_unknown_modulator_of_the_rule():
+    # `validate` checks the rule's neuromodulator (it did not before plugin
+    # ABI 1.4 moved the check into the config's checks; a run said it).
+    with TempDir() as d:
+        cfg = write(os.path.join(d, "bad.toml"),
+                    BASE % PLASTIC.replace('modulator = "dopamine"', 'modulator = "dopamin"'))
+        for command in (["validate", cfg], ["run", cfg, "-o", os.path.join(d, "x.h5")]):
+            r = spikeline(command)
+            expect_exit(r, EX_CONFIG)
+            expect_in(r.stderr, "projection 'learned': its plasticity rule reads neuromodulator "
+                      "'dopamin', which is not defined (did you mean 'dopamine'?); defined: "
+                      "dopamine", r=r)
+
+
 # Recording (trajectories of chosen synapses with their eligibility, the
 # dopamine concentration), checked against the closed forms: dopamine is a
 # sum of decaying pulses, eligibility decays with tau_c between a synapse's

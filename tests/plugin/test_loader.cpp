@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "spikeline/engine/neuromodulator.hpp"
 #include "spikeline/engine/random.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/engine/state_archive.hpp"
@@ -184,15 +185,19 @@ TEST_CASE("bad plugins are refused with the file and the problem", "[plugin][loa
   {
     const auto [what, code] = refusal(test_plugin("major"));
     CHECK(code == ExitCode::config);
-    CHECK_THAT(what, Contains("libtest_plugin_major.so': built for plugin ABI 2." +
-                              std::to_string(SPIKELINE_PLUGIN_ABI_MINOR) +
-                              ", this spikeline speaks 1.3") &&
-                         Contains("rebuild"));
+    CHECK_THAT(what,
+               Contains("libtest_plugin_major.so': built for plugin ABI 2." +
+                        std::to_string(SPIKELINE_PLUGIN_ABI_MINOR) + ", this spikeline speaks 1." +
+                        std::to_string(SPIKELINE_PLUGIN_ABI_MINOR)) &&
+                   Contains("rebuild"));
   }
   {
     const auto [what, code] = refusal(test_plugin("minor"));
     CHECK(code == ExitCode::config);
-    CHECK_THAT(what, Contains("built for plugin ABI 1.4, newer than this spikeline's 1.3"));
+    const std::string minor = std::to_string(SPIKELINE_PLUGIN_ABI_MINOR);
+    CHECK_THAT(what,
+               Contains("built for plugin ABI 1." + std::to_string(SPIKELINE_PLUGIN_ABI_MINOR + 1) +
+                        ", newer than this spikeline's 1." + minor));
   }
   {
     const auto [what, code] = refusal(test_plugin("duplicate"));
@@ -414,7 +419,7 @@ TEST_CASE("required parameters (ABI 1.3): listed as required, refused when missi
           "[plugin][loader]") {
   Registry r = builtins();
   const auto info = plugin::load_plugin(test_plugin("required"), r);
-  CHECK(info.abi_minor == 3);
+  CHECK(info.abi_minor == SPIKELINE_PLUGIN_ABI_MINOR);  // built with this header
   const ModelInfo& m = r.get("c_leaky", "test");
   REQUIRE(m.params.size() == 4);
   CHECK(m.params[1].name == "theta");
@@ -771,4 +776,130 @@ TEST_CASE("a catalogue compiled in registers as built in, with the plugin checks
                       Contains("model 'with_each_constants' is already registered (a built-in "
                                "model)"));
   CHECK(r.all().size() == before);
+}
+
+namespace {
+// A rule of ABI 1.4 as an author declares it: a neuromodulator, a sync, a
+// value and delivered amounts (the events themselves are tested through
+// the CLI: tests/cli/test_plugin_modulated.py).
+struct Modulated : plugin::LearningRule {
+  static constexpr const char* name = "modulated_rule";
+  static constexpr const char* doc = "";
+  static constexpr const char* modulator = "dopamine";
+  static constexpr bool delivers = true;
+  static constexpr spk_param params[] = {plugin::param("a", "", 1.0, "")};
+  static void on_pre(plugin::Pre<Modulated>&) {}
+  static void on_post(plugin::Post<Modulated>&) {}
+  static void sync(plugin::Sync<Modulated>&) {}
+  static double value(const plugin::Value<Modulated>& v, std::uint32_t, std::uint32_t) {
+    return v.level(v.step());
+  }
+};
+// Delivers only with short-term plasticity (tau_rec > 0), as reward_stdp.
+struct MaybeDelivers : plugin::LearningRule {
+  static constexpr const char* name = "maybe_delivers";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("tau_rec", "ms", 0.0, "").nonnegative()};
+  static bool delivers(const plugin::RuleSetup<MaybeDelivers>& s) { return s.param(0) > 0; }
+  static void on_pre(plugin::Pre<MaybeDelivers>&) {}
+  static void on_post(plugin::Post<MaybeDelivers>&) {}
+};
+int modulated_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
+  return plugin::detail::init<Modulated>("test", "1", out);
+}
+}  // namespace
+
+TEST_CASE("ABI 1.4: a rule's neuromodulator, sync, value and delivered amounts",
+          "[plugin][loader]") {
+  constexpr spk_learning_rule d = plugin::detail::describe_learning_rule<Modulated>();
+  CHECK(std::string(d.modulator) == "dopamine");
+  REQUIRE(d.delivers != nullptr);
+  CHECK(d.delivers(nullptr) == 1);  // a constant: the context is not read
+  REQUIRE(d.sync != nullptr);
+  REQUIRE(d.synapse_value != nullptr);
+  // A rule without them (ABI 1.3 and before, or not asked): all zero.
+  constexpr spk_learning_rule t = plugin::detail::describe_learning_rule<TableRule>();
+  CHECK(t.modulator == nullptr);
+  CHECK(t.sync == nullptr);
+  CHECK(t.synapse_value == nullptr);
+  CHECK(t.delivers == nullptr);
+
+  // Registered: the config's `modulator` key, with the rule's default.
+  Registry r;
+  plugin::register_catalogue(&modulated_catalogue, r);
+  const RuleInfo& info = r.get_rule("modulated_rule", "test");
+  REQUIRE(info.params.size() == 2);
+  CHECK(info.params[1].name == "modulator");
+  CHECK(info.params[1].default_text == "dopamine");
+  CHECK_FALSE(info.params[1].required);
+  ParamMap p("projection 'p' plasticity");
+  CHECK(info.make(p, TimeGrid(0.1))->modulator() == "dopamine");
+  p.set("modulator", std::string("serotonin"));
+  CHECK(info.make(p, TimeGrid(0.1))->modulator() == "serotonin");
+  p.set("modulator", std::string(""));
+  CHECK_THROWS_WITH(info.make(p, TimeGrid(0.1)),
+                    Contains("projection 'p' plasticity parameter modulator: rule "
+                             "'modulated_rule' reads a neuromodulator: name one"));
+
+  // Whether a projection's rule delivers may follow its parameters.
+  constexpr spk_learning_rule m = plugin::detail::describe_learning_rule<MaybeDelivers>();
+  REQUIRE(m.delivers != nullptr);
+  spk_rule_ctx ctx{};
+  const double zero[] = {0.0}, some[] = {800.0};
+  ctx.params = zero;
+  CHECK(m.delivers(&ctx) == 0);
+  ctx.params = some;
+  CHECK(m.delivers(&ctx) == 1);
+  // A value other than 0 or 1 is refused, naming the projection and the rule.
+  Registry bad = builtins();
+  plugin::load_plugin(test_plugin("rule_bad_delivers"), bad);
+  CHECK_THROWS_WITH(
+      bad.get_rule("c_hebb", "test").make(ParamMap("projection 'b' plasticity"), TimeGrid(0.1)),
+      Contains("projection 'b' plasticity: plugin '" + test_plugin("rule_bad_delivers") +
+               "' rule 'c_hebb': delivers() returned 2: valid are 0 (the weights "
+               "are delivered) and 1 (on_pre writes what is delivered)"));
+
+  // A rule built for ABI 1.2 reads none: its descriptor ends before the
+  // fields of 1.4, and a modulator key is refused.
+  Registry old = builtins();
+  plugin::load_plugin(test_plugin("abi_1_2"), old);
+  const RuleInfo& hebb = old.get_rule("c_hebb", "test");
+  CHECK(hebb.make(ParamMap("q"), TimeGrid(0.1))->modulator().empty());
+  ParamMap q("projection 'q' plasticity");
+  q.set("modulator", std::string("dopamine"));
+  CHECK_THROWS_WITH(hebb.make(q, TimeGrid(0.1)),
+                    Contains("projection 'q' plasticity parameter modulator: plugin '" +
+                             test_plugin("abi_1_2") + "' rule 'c_hebb' reads no neuromodulator"));
+}
+
+TEST_CASE(
+    "ABI 1.4: a rule reads the neuromodulator's pulses in place, and its level as the "
+    "simulator computes it",
+    "[plugin][loader]") {
+  Neuromodulator da("dopamine", 37.5, 0.1);
+  da.add(20, 0.5);
+  da.add(5, 1.25);
+  da.add(20, -0.1);  // two pulses at one step
+  da.add(400, 2.0);
+  const auto& pulses = da.pulses();
+  // The records a rule is handed are the neuromodulator's own.
+  const auto* rows = reinterpret_cast<const spk_pulse*>(pulses.data());
+  REQUIRE(pulses.size() == 4);
+  CHECK(rows[1].step == 20);
+  CHECK(rows[1].amount == 0.5);
+  CHECK(rows[2].level_after == da.level_after(2));
+  spk_rule_ctx ctx{};
+  ctx.dt = 0.1;
+  ctx.modulator_tau = 37.5;
+  for (const Step t : {Step{0}, Step{4}, Step{5}, Step{6}, Step{19}, Step{20}, Step{21}, Step{399},
+                       Step{400}, Step{1000}}) {
+    spk_rule_args a{};
+    a.step = t;
+    a.pulses = rows;
+    a.n_pulses = da.first_after(t);
+    const plugin::Value<Modulated> v(&ctx, &a);
+    CHECK(v.pulses().size() == da.first_after(t));
+    CHECK(v.level(t) == da.at(t));  // bit for bit: the same expression
+    if (t >= 20) CHECK(v.level(19) == da.at(19));
+  }
 }

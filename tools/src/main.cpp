@@ -606,7 +606,12 @@ int cmd_models(const std::vector<std::string>& args, const std::string&, const C
                                p.doc);
     }
     // What [[record_weights]] variables can name (a rule with its defaults says).
-    const auto rule = r->make(ParamMap{}, TimeGrid(0.1));
+    // A rule that needs its neuromodulator named (plugin ABI 1.4) is made
+    // with a stand-in: only its variables are asked, it never runs.
+    ParamMap defaults;
+    for (const auto& p : r->params)
+      if (p.required && p.name == "modulator") defaults.set(p.name, std::string("(any)"));
+    const auto rule = r->make(defaults, TimeGrid(0.1));
     std::cout << fmt::format("  synapse variables: {}\n\n",
                              fmt::join(rule->synapse_variables(), ", "));
   }

@@ -85,6 +85,16 @@
  *        `spikeline models` makes a learning rule with its defaults to list
  *        its synapse variables. Plugins of 1.0 to 1.2 load unchanged (their
  *        descriptors end before these fields: nothing is required).
+ *   1.4  learning rules that read a neuromodulator, update lazily and change
+ *        what a spike delivers (what reward_stdp and tsodyks_markram need):
+ *        `modulator`, `sync`, `synapse_value` and `delivers` appended to
+ *        spk_learning_rule; the neuromodulator's name and time constant
+ *        (`modulator`, `modulator_tau`) to spk_rule_ctx; its pulses
+ *        (`pulses`, `n_pulses`, a new row struct spk_pulse), the
+ *        delivered amounts (`delivered`) and each synapse's delay group
+ *        (`synapse_group`) to spk_rule_args. Plugins of 1.0
+ *        to 1.3 load unchanged (their rule descriptors end before these
+ *        fields: no neuromodulator, nothing lazy, weights delivered).
  *
  * This header compiles as C99 and as C++.
  */
@@ -95,7 +105,7 @@
 #include <stdint.h>
 
 #define SPIKELINE_PLUGIN_ABI_MAJOR 1
-#define SPIKELINE_PLUGIN_ABI_MINOR 3
+#define SPIKELINE_PLUGIN_ABI_MINOR 4
 
 /* The exported entry point's name, for dlsym. */
 #define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
@@ -308,7 +318,29 @@ typedef struct spk_rule_ctx {
   /* ABI 1.1: choice[k] is the index (into the row's choices) of choice k. */
   uint32_t n_choices;
   const uint32_t* choice;
+  /* ABI 1.4: the neuromodulator the projection's rule reads (the rule's
+   * `modulator` or the config's), or NULL for a rule that reads none, and
+   * its decay time constant tau in ms. A rule that reads one has prepare()
+   * called twice: when the projection is made, with modulator_tau = 0 (the
+   * neuromodulator is not known yet: the parameters are checked), and
+   * again on fresh zeroed constants once the simulator has found the
+   * neuromodulator, before any event, with modulator_tau > 0 (tables of
+   * exp(-n dt / tau) belong there). */
+  const char* modulator;
+  double modulator_tau;
 } spk_rule_ctx;
+
+/* ABI 1.4: one pulse of a neuromodulator: its concentration D jumps by
+ * `amount` at `step` and decays as exp(-(t - step) dt / tau) after it;
+ * `level_after` is D just after the pulse (every earlier pulse decayed and
+ * summed, pulses of one step included in order). So between two pulses n
+ * and n + 1, D(t) = level_after[n] * exp(-(t - step[n]) dt / tau) exactly,
+ * and before the first pulse D = 0. */
+typedef struct spk_pulse {
+  int64_t step;
+  double amount;
+  double level_after;
+} spk_pulse;
 
 /* One event of one partition. */
 typedef struct spk_rule_args {
@@ -331,6 +363,22 @@ typedef struct spk_rule_args {
   /* On failure, a NUL-terminated message (truncated to error_size). */
   char* error;
   size_t error_size;
+  /* ABI 1.4, for a rule that reads a neuromodulator (NULL, 0 otherwise):
+   * its pulses at steps <= step, in step order (the simulator's own
+   * records, not a copy: read only). Pulses are only ever scheduled for
+   * steps the simulation has not reached, so every partition sees the same
+   * ones, and a pulse once listed never changes. */
+  const spk_pulse* pulses;
+  uint64_t n_pulses;
+  /* ABI 1.4, for a rule that delivers (`delivers` returned 1), in on_pre: delivered[k] for k
+   * in [begin, end) is what synapse k delivers for this arrival instead of
+   * its weight (the rule must write each of them); indexed like weight.
+   * NULL otherwise. */
+  float* delivered;
+  /* ABI 1.4, for a rule with sync or synapse_value (NULL otherwise):
+   * [k], the delay group of synapse k (sync and synapse_value are not
+   * about one group, and a synapse's presynaptic state is its group's). */
+  const uint32_t* synapse_group;
 } spk_rule_args;
 
 /* Fills ctx->constants from the parameters, once per projection before the
@@ -349,6 +397,17 @@ typedef int (*spk_rule_check_fn)(const spk_rule_ctx* ctx, double min, double max
                                  size_t error_size);
 /* An event; non-zero ends the run as a failed run with the message. */
 typedef int (*spk_rule_event_fn)(const spk_rule_ctx* ctx, spk_rule_args* args);
+/* ABI 1.4: 1 when the projection's rule (ctx: its parameters and
+ * constants) changes what a spike delivers, else 0 (see `delivers`). */
+typedef int (*spk_rule_delivers_fn)(const spk_rule_ctx* ctx);
+/* ABI 1.4: writes to *out the value of recordable variable `var` of synapse
+ * k at args->step (a step at or after the synapse's last event): var 0 is
+ * the weight, var v + 1 synapse_state row v. For a rule that updates
+ * lazily, the value the synapse would have if brought up to the step. It
+ * must not write anything (the args' arrays included): recording never
+ * changes a run's results. Non-zero: the run fails with the message. */
+typedef int (*spk_rule_value_fn)(const spk_rule_ctx* ctx, const spk_rule_args* args, uint32_t var,
+                                 uint32_t k, double* out);
 
 typedef struct spk_learning_rule {
   uint32_t struct_size;    /* sizeof(spk_learning_rule) of the plugin */
@@ -373,6 +432,35 @@ typedef struct spk_learning_rule {
   /* ABI 1.1: the constants' size from the parameters, or NULL:
    * constants_size bytes. */
   spk_rule_constants_size_fn constants_size_of;
+  /* ABI 1.4: the neuromodulator the rule reads: NULL for none; else the
+   * name of the [[neuromodulator]] it reads by default, which the
+   * projection's plasticity table may replace (modulator = "..."); "" when
+   * the config must name one. The simulator refuses a name no
+   * [[neuromodulator]] defines, and a `modulator` key for a rule whose
+   * modulator is NULL. */
+  const char* modulator;
+  /* ABI 1.4: brings every synapse of the partition up to args->step, for a
+   * rule that updates its synapses lazily (at their own events only): the
+   * simulator calls it before the stored weights are read or replaced
+   * (the end of a run, a Python session's weights, set_weights; weight
+   * records read synapse_value instead, a checkpoint the lazy state as it
+   * is). A sync may come between any two steps (a session run in
+   * pieces), so it should bring a synapse exactly where its next event
+   * would. args holds
+   * the partition's arrays, begin = 0 and end = the number of synapses;
+   * the simulator stores every weight afterwards. NULL: nothing to do. */
+  spk_rule_event_fn sync;
+  /* ABI 1.4: the value of a recorded synapse variable, read only (see
+   * spk_rule_value_fn). NULL: the stored weight and synapse_state row. */
+  spk_rule_value_fn synapse_value;
+  /* ABI 1.4: whether the projection's rule changes what a spike delivers,
+   * from its parameters (a function, not a flag: reward_stdp does only with
+   * short-term plasticity, tau_rec > 0, and a projection that does not
+   * should pay nothing per arrival). Called once per projection, after
+   * prepare(); 1: on_pre writes args->delivered[k] for the group's synapses
+   * (a spike delivers w u x rather than the weight); 0: the weights are
+   * delivered; any other value is refused. NULL: never. */
+  spk_rule_delivers_fn delivers;
 } spk_learning_rule;
 
 /* ---- Connection rules ----------------------------------------------------

@@ -46,6 +46,21 @@
 // A learning rule may also have a table sized from its parameters (ABI 1.1):
 //   static std::size_t table_size(const sp::RuleSetup<R>& s);  // doubles
 // filled in prepare() through s.table() and read in its events through e.table().
+// A learning rule that reads a neuromodulator, updates lazily or changes
+// what a spike delivers (ABI 1.4) adds:
+//   static constexpr const char* modulator = "dopamine";
+//                                             // the [[neuromodulator]] read by default
+//                                             // (a projection's modulator = "..." replaces
+//                                             // it; "" = the config must name one)
+//   static void sync(sp::Sync<R>& e);         // bring synapses [e.begin(), e.end()) to e.step()
+//   static double value(const sp::Value<R>& v, std::uint32_t var, std::uint32_t k);
+//                                             // recorded variable var (0 weight, v + 1 synapse
+//                                             // row v) of synapse k at v.step(), read only
+//   static constexpr bool delivers = true;    // on_pre writes e.delivered(k) for its group, or
+//   static bool delivers(const sp::RuleSetup<R>& s);  // whether it does, from the parameters
+// Every event (and value()) of a rule with a modulator sees its pulses at
+// steps <= e.step() as e.pulses() (a span of spk_pulse, read in place),
+// its time constant e.modulator_tau() and the concentration e.level(step).
 // A choice parameter reads as the index of the word the config gave
 // (n.choice(k), k its row in `choices`): branch on it outside the loop over
 // neurons, or in prepare(), never per neuron.
@@ -63,6 +78,7 @@
 // the layer turns it into the ABI's status and message; nothing is thrown across the boundary.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -71,6 +87,7 @@
 #include <exception>
 #include <iterator>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -372,18 +389,42 @@ class RuleSetup {
   // The rule's table (R::table_size(*this) doubles, zeroed), after its
   // Constants, on a cache line; prepare() fills it.
   double* table() const { return detail::rule_table<R>(c_->constants); }
+  // The neuromodulator the projection's rule reads (ABI 1.4), or nullptr,
+  // and its time constant in ms: 0 in the first prepare(), when the
+  // projection is made; > 0 in the second, once the simulator has found it
+  // (see spk_rule_ctx in plugin.h).
+  const char* modulator() const { return c_->modulator; }
+  double modulator_tau() const { return c_->modulator_tau; }
+  bool modulator_known() const { return c_->modulator_tau > 0; }
 
  private:
   const spk_rule_ctx* c_;
 };
 
-// What a learning rule's on_pre() and on_post() see: the partition's
-// weights and state (see spikeline/plugin.h), the step, the parameters.
+namespace detail {
+// The concentration at `step` from the pulses at steps <= it (`pulses`
+// sorted by step): the level after the last of them, decayed, with the
+// simulator's own expression (Neuromodulator::at), so the bits agree.
+inline double level_at(std::span<const spk_pulse> pulses, double tau, double dt,
+                       std::int64_t step) {
+  const auto after =
+      std::upper_bound(pulses.begin(), pulses.end(), step,
+                       [](std::int64_t s, const spk_pulse& p) { return s < p.step; });
+  if (after == pulses.begin()) return 0.0;
+  const spk_pulse& last = *(after - 1);
+  return last.level_after * std::exp(-static_cast<double>(step - last.step) * dt / tau);
+}
+}  // namespace detail
+
+// What every call of a rule's events and value() reads (see
+// spikeline/plugin.h): the step, the parameters, the constants, where each
+// synapse belongs, and (ABI 1.4) the neuromodulator's pulses at steps <=
+// step(), in step order, read in place.
 template <class R>
-class RuleEvent {
+class RuleView {
  public:
-  RuleEvent(const spk_rule_ctx* c, spk_rule_args* a) : c_(c), a_(a) {}
-  std::int64_t step() const { return a_->step; }
+  RuleView(const spk_rule_ctx* c, const spk_rule_args* a) : c_(c), view_(a) {}
+  std::int64_t step() const { return view_->step; }
   double dt() const { return c_->dt; }
   double param(std::size_t k) const { return c_->params[k]; }
   std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
@@ -392,17 +433,41 @@ class RuleEvent {
   }
   // The table prepare() filled (R::table_size doubles).
   const double* table() const { return detail::rule_table<R>(c_->constants); }
+  // The post index j of synapse k's target.
+  std::uint32_t target_of(std::uint32_t k) const { return view_->synapse_target[k]; }
+  // The delay group of synapse k: in sync() and value() (ABI 1.4), where
+  // the synapses are not one group's.
+  std::uint32_t group_of(std::uint32_t k) const { return view_->synapse_group[k]; }
+  // The neuromodulator's pulses at steps <= step() (empty for a rule that
+  // reads none), its time constant, and its concentration D at `step` <=
+  // step() (pulses at `step` included).
+  std::span<const spk_pulse> pulses() const {
+    return {view_->pulses, static_cast<std::size_t>(view_->n_pulses)};
+  }
+  double modulator_tau() const { return c_->modulator_tau; }
+  double level(std::int64_t step) const {
+    return detail::level_at(pulses(), c_->modulator_tau, c_->dt, step);
+  }
+
+ protected:
+  const spk_rule_ctx* c_;
+  const spk_rule_args* view_;
+};
+
+// What a learning rule's on_pre() and on_post() see: the partition's
+// weights and state, writable.
+template <class R>
+class RuleEvent : public RuleView<R> {
+ public:
+  RuleEvent(const spk_rule_ctx* c, spk_rule_args* a) : RuleView<R>(c, a), a_(a) {}
   // Synapse k's weight (double; stored as float for delivery after the call).
   double& weight(std::uint32_t k) const { return a_->weight[k]; }
   // State variable v of synapse k, of delay group g, of target neuron j.
   double& synapse(std::size_t v, std::uint32_t k) const { return a_->synapse_state[v][k]; }
   double& pre(std::size_t v, std::uint32_t g) const { return a_->pre_state[v][g]; }
   double& post(std::size_t v, std::uint32_t j) const { return a_->post_state[v][j]; }
-  // The post index j of synapse k's target.
-  std::uint32_t target_of(std::uint32_t k) const { return a_->synapse_target[k]; }
 
  protected:
-  const spk_rule_ctx* c_;
   spk_rule_args* a_;
 };
 
@@ -415,6 +480,32 @@ class Pre : public RuleEvent<R> {
   std::uint32_t group() const { return this->a_->group; }
   std::uint32_t begin() const { return this->a_->begin; }
   std::uint32_t end() const { return this->a_->end; }
+  // For a rule that delivers (its `delivers`, ABI 1.4): what
+  // synapse k in [begin(), end()) delivers for this arrival instead of its
+  // weight; on_pre writes every one of them.
+  float& delivered(std::uint32_t k) const { return this->a_->delivered[k]; }
+};
+
+// A lazy rule's sync (ABI 1.4): bring every synapse k in [begin(), end())
+// (all of the partition's) up to step().
+template <class R>
+class Sync : public RuleEvent<R> {
+ public:
+  using RuleEvent<R>::RuleEvent;
+  std::uint32_t begin() const { return this->a_->begin; }
+  std::uint32_t end() const { return this->a_->end; }
+};
+
+// What a rule's value() sees (ABI 1.4): the partition's state, read only,
+// at step() (at or after every synapse's last event).
+template <class R>
+class Value : public RuleView<R> {
+ public:
+  using RuleView<R>::RuleView;
+  double weight(std::uint32_t k) const { return this->view_->weight[k]; }
+  double synapse(std::size_t v, std::uint32_t k) const { return this->view_->synapse_state[v][k]; }
+  double pre(std::size_t v, std::uint32_t g) const { return this->view_->pre_state[v][g]; }
+  double post(std::size_t v, std::uint32_t j) const { return this->view_->post_state[v][j]; }
 };
 
 // A spike of target neuron target() (a post index j), with its count()
@@ -423,6 +514,7 @@ template <class R>
 class Post : public RuleEvent<R> {
  public:
   using RuleEvent<R>::RuleEvent;
+  using RuleEvent<R>::synapse;  // synapse(v, k), a state variable, beside synapse(n)
   std::uint32_t target() const { return this->a_->target; }
   std::uint32_t count() const { return this->a_->count; }
   std::uint32_t synapse(std::uint32_t n) const { return this->a_->synapses[n]; }
@@ -620,20 +712,38 @@ int rule_check(const spk_rule_ctx* c, double min, double max, char* error,
   });
 }
 
-template <class R>
-int rule_on_pre(const spk_rule_ctx* c, spk_rule_args* a) noexcept {
+// An event entry (on_pre, on_post, sync): the author's function F on the
+// view V of the call.
+template <class V, auto F>
+int rule_event(const spk_rule_ctx* c, spk_rule_args* a) noexcept {
   return guarded(a->error, a->error_size, [&] {
-    Pre<R> e(c, a);
-    R::on_pre(e);
+    V e(c, a);
+    F(e);
   });
 }
 
 template <class R>
-int rule_on_post(const spk_rule_ctx* c, spk_rule_args* a) noexcept {
+int rule_value(const spk_rule_ctx* c, const spk_rule_args* a, std::uint32_t var, std::uint32_t k,
+               double* out) noexcept {
   return guarded(a->error, a->error_size, [&] {
-    Post<R> e(c, a);
-    R::on_post(e);
+    const Value<R> v(c, a);
+    *out = R::value(v, var, k);
   });
+}
+
+// Whether a projection's rule delivers (ABI 1.4): R::delivers(setup), or
+// the constant R::delivers.
+template <class R>
+int rule_delivers(const spk_rule_ctx* c) noexcept {
+  if constexpr (requires(const RuleSetup<R>& s) { R::delivers(s); }) {
+    try {
+      return R::delivers(RuleSetup<R>(c)) ? 1 : 0;
+    } catch (...) {
+      return -1;  // refused by the simulator
+    }
+  } else {
+    return R::delivers ? 1 : 0;
+  }
 }
 
 // A rule's optional table of one kind of state: (rows, count), or none.
@@ -678,8 +788,19 @@ constexpr spk_learning_rule describe_learning_rule() {
   } else {
     r.check_weights = nullptr;
   }
-  r.on_pre = &rule_on_pre<R>;
-  r.on_post = &rule_on_post<R>;
+  r.on_pre = &rule_event<Pre<R>, &R::on_pre>;
+  r.on_post = &rule_event<Post<R>, &R::on_post>;
+  // ABI 1.4.
+  if constexpr (requires { R::modulator; }) r.modulator = R::modulator;
+  if constexpr (requires(Sync<R> & e) { R::sync(e); }) r.sync = &rule_event<Sync<R>, &R::sync>;
+  if constexpr (requires(const Value<R>& v) { R::value(v, 0u, 0u); }) {
+    r.synapse_value = &rule_value<R>;
+  }
+  if constexpr (requires(const RuleSetup<R>& s) { R::delivers(s); }) {
+    r.delivers = &rule_delivers<R>;
+  } else if constexpr (requires { R::delivers; }) {
+    if constexpr (R::delivers) r.delivers = &rule_delivers<R>;
+  }
   return r;
 }
 #undef SPIKELINE_PLUGIN_DETAIL_TABLE

@@ -30,6 +30,7 @@
  *   PLUGIN_REQUIRED_UNKNOWN  the connection rule requires "fanout" (no such row)
  *   PLUGIN_REQUIRED_CHOICE   the connection rule requires its choice "direction"
  *   PLUGIN_REQUIRED_TWICE    the model lists theta as required twice
+ *   PLUGIN_RULE_BAD_DELIVERS (ABI 1.4) the learning rule's delivers() returns 2
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
  * x >= theta: spike, then x = 0 (reset = "zero", the default) or
@@ -58,10 +59,10 @@
 #define STRUCT_SIZE(T) offsetof(T, choices)
 #define RULE_STRUCT_SIZE offsetof(spk_learning_rule, choices)
 #elif defined(PLUGIN_ABI_1_2)
-/* 1.3 appended nothing to a learning rule's descriptor. */
+/* 1.3 appended nothing to a learning rule's descriptor; 1.4 did. */
 #define CHOICE(ctx, k) ((ctx)->choice[k])
 #define STRUCT_SIZE(T) offsetof(T, required)
-#define RULE_STRUCT_SIZE sizeof(spk_learning_rule)
+#define RULE_STRUCT_SIZE offsetof(spk_learning_rule, modulator)
 #else
 #define CHOICE(ctx, k) ((ctx)->choice[k])
 #define STRUCT_SIZE(T) sizeof(T)
@@ -229,6 +230,13 @@ static int hebb_on_post(const spk_rule_ctx* ctx, spk_rule_args* a) {
   return SPK_OK;
 }
 
+#ifdef PLUGIN_RULE_BAD_DELIVERS
+static int hebb_delivers(const spk_rule_ctx* ctx) {
+  (void)ctx;
+  return 2;
+}
+#endif
+
 static const spk_learning_rule rule = {RULE_STRUCT_SIZE,
 #ifdef PLUGIN_RULE_DUPLICATE
                                        "stdp",
@@ -255,7 +263,15 @@ static const spk_learning_rule rule = {RULE_STRUCT_SIZE,
                                        hebb_on_post,
                                        rule_choices,
                                        1,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+                                       NULL,
+#ifdef PLUGIN_RULE_BAD_DELIVERS
+                                       hebb_delivers};
+#else
                                        NULL};
+#endif
 
 static const spk_learning_rule* const rules[] = {&rule};
 

@@ -21,9 +21,13 @@ namespace spikeline {
 
 class Neuromodulator {
  public:
+  // One pulse and the concentration just after it, in one record so that
+  // a plugin's learning rule reads the schedule as it is (plugin ABI 1.4:
+  // spk_pulse has this layout; plugin/src/plugin_rule.cpp checks it).
   struct Pulse {
     Step step;
     double amount;
+    double level_after;  // D just after the pulse (pulses at the same step summed)
   };
 
   // tau in ms (> 0), dt in ms; `name` for messages.
@@ -43,7 +47,7 @@ class Neuromodulator {
   // The pulses, in step order.
   const std::vector<Pulse>& pulses() const { return pulses_; }
   // The concentration just after pulse n (pulses at the same step summed).
-  double level_after(std::size_t n) const { return after_[n]; }
+  double level_after(std::size_t n) const { return pulses_[n].level_after; }
   // Index of the first pulse with step > t.
   std::size_t first_after(Step t) const;
 
@@ -54,9 +58,8 @@ class Neuromodulator {
   std::string name_;
   double tau_;
   double dt_;
+  // In step order; level_after is the running sum, so at() needs no loop.
   std::vector<Pulse> pulses_;
-  // D just after each pulse (running sum), so at() needs no loop.
-  std::vector<double> after_;
 };
 
 }  // namespace spikeline
