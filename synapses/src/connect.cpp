@@ -215,11 +215,9 @@ void register_builtin_connection_rules(Registry& r) {
     p.required = true;
     return p;
   };
-  // one_to_one, all_to_all, fixed_probability and fixed_indegree: through
-  // the plugin interface, with a factory.
+  // one_to_one, all_to_all, fixed_probability, fixed_indegree and
+  // fixed_outdegree: through the plugin interface, with a factory.
   detail::register_catalogue_rules(r);
-  add("fixed_outdegree", "each source gets `outdegree` targets drawn uniformly",
-      {required("outdegree", "targets per source, a whole number")});
   add("fixed_total_number", "`total` pairs drawn uniformly (multapses = true)",
       {required("total", "number of pairs, a whole number")});
   add("explicit", "the edges given: a SONATA edges file or inline lists",
@@ -376,10 +374,11 @@ class RecordBuffer {
 // A projection's rule as a SynapseSource: the synapses onto a range of
 // targets, made slice by slice (about kSlice synapses each, the chunks of a
 // slice in parallel), so that no list of the whole projection is made.
-// Every rule but fixed_outdegree and explicit draws from streams keyed per
-// target: a range of targets costs what it makes, and the synapses come out
-// in the same order as a serial loop over all targets. The others are made
-// in their own order, in slices, and filtered.
+// Every rule but those drawn by source (fixed_outdegree, a plugin's with
+// connect_source) and explicit draws from streams keyed per target: a range
+// of targets costs what it makes, and the synapses come out in the same
+// order as a serial loop over all targets. The others are made in their own
+// order, in slices, and filtered.
 class RuleSource final : public SynapseSource {
  public:
   RuleSource(ConnectionSpec spec, const ConnectContext& ctx)
@@ -409,9 +408,7 @@ class RuleSource final : public SynapseSource {
   void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
     make(first, last, sink, !by_target());
   }
-  bool by_source() const override {
-    return spec_.rule == Rule::fixed_outdegree || (spec_.pair_rule && spec_.pair_rule->by_source());
-  }
+  bool by_source() const override { return spec_.pair_rule && spec_.pair_rule->by_source(); }
   void generate_sources(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
     make_sources(first, std::min<std::uint64_t>(last, ns_), sink);
   }
@@ -508,7 +505,8 @@ class RuleSource final : public SynapseSource {
                     bool values) const;
   // Hands every synapse to f in the rule's order, in slices (the other rules).
   void make_all(const Sink& f) const;
-  // fixed_outdegree: the synapses of sources [a, b), source by source.
+  // A PairRule drawn by source (fixed_outdegree): the synapses of sources
+  // [a, b), source by source, in slices of sources.
   void make_sources(std::uint64_t a, std::uint64_t b, const Sink& f) const;
 
   ConnectionSpec spec_;
@@ -698,46 +696,10 @@ void RuleSource::make_pair_rule(std::uint64_t a, std::uint64_t b, std::vector<Re
 }
 
 void RuleSource::make_sources(std::uint64_t from, std::uint64_t to, const Sink& f) const {
-  if (spec_.pair_rule) {
-    // A PairRule drawn by source: slices of sources, in order.
-    const std::uint64_t step = slice_entities(ns_);
-    std::vector<RecordBuffer> parts;
-    for (std::uint64_t a = from; a < to; a += step)
-      make_pair_rule(a, std::min(to, a + step), parts, f, true);
-    return;
-  }
-  const Emitter& emit = *emit_;
-  const std::uint64_t nt = nt_, per_source = spec_.outdegree * spec_.taps;
-  const bool no_self = this->no_self();
-  std::vector<SynapseRecord> out;
-  const std::uint64_t step =
-      std::max<std::uint64_t>(1, kSlice / std::max<std::uint64_t>(1, per_source));
-  for (std::uint64_t a = from; a < to; a += step) {
-    const std::uint64_t n = std::min(to, a + step) - a;
-    out.resize(n * per_source);
-    for_chunks(
-        n, chunk_entities(static_cast<double>(per_source)),
-        [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-          SynapseRecord* p = out.data() + first * per_source;
-          for (std::uint64_t s = a + first; s < a + last; ++s) {
-            auto rng = rng_for(s);
-            auto vals = values_for(s);
-            const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
-            if (spec_.multapses) {
-              for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
-                p = emit.pair(p, static_cast<NeuronIndex>(s),
-                              static_cast<NeuronIndex>(draw_skipping(below_of(rng), nt, skip)),
-                              vals);
-              }
-            } else {
-              for (const auto t : distinct_sample(nt, spec_.outdegree, skip, below_of(rng))) {
-                p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-              }
-            }
-          }
-        });
-    if (!out.empty()) f(out);
-  }
+  const std::uint64_t step = slice_entities(ns_);
+  std::vector<RecordBuffer> parts;
+  for (std::uint64_t a = from; a < to; a += step)
+    make_pair_rule(a, std::min(to, a + step), parts, f, true);
 }
 
 void RuleSource::make_all(const Sink& f) const {
