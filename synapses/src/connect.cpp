@@ -1,7 +1,6 @@
 #include "spikeline/synapses/connect.hpp"
 
 #include "builtin.hpp"
-#include "spikeline/synapses/sampling.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -162,11 +161,6 @@ void for_chunks(std::uint64_t n, std::uint64_t grain, const Body& body) {
   }
 }
 
-// RandomStream::below as the shared samplers (sampling.hpp) take it.
-auto below_of(RandomStream& rng) {
-  return [&rng](std::uint64_t m) { return rng.below(m); };
-}
-
 void check_degree(const ConnectionSpec& spec, const char* what, std::uint64_t k, std::uint64_t pool,
                   const char* pool_name) {
   if (!spec.multapses && k > pool) {
@@ -209,17 +203,8 @@ void register_builtin_connection_rules(Registry& r) {
   auto add = [&](const char* name, const char* summary, std::vector<ParamInfo> params) {
     r.add_connection_rule({name, summary, "", "", std::move(params), nullptr});
   };
-  // A key of the projection the rule cannot do without.
-  auto required = [](const char* name, const char* doc) {
-    ParamInfo p(name, "", NAN, doc);
-    p.required = true;
-    return p;
-  };
-  // one_to_one, all_to_all, fixed_probability, fixed_indegree and
-  // fixed_outdegree: through the plugin interface, with a factory.
+  // The rules but explicit: through the plugin interface, with a factory.
   detail::register_catalogue_rules(r);
-  add("fixed_total_number", "`total` pairs drawn uniformly (multapses = true)",
-      {required("total", "number of pairs, a whole number")});
   add("explicit", "the edges given: a SONATA edges file or inline lists",
       {ParamInfo("file", "", NAN, "a SONATA edges file, or", "-"),
        ParamInfo("edges", "", NAN, "{source = [...], target = [...], weight, delay}", "-")});
@@ -392,7 +377,6 @@ class RuleSource final : public SynapseSource {
     validate(spec_, context());
     if (detail::in_catalogue(spec_.rule)) spec_.pair_rule = detail::make_catalogue_rule(spec_, ctx);
     emit_.emplace(spec_, context());
-    if (spec_.rule == Rule::fixed_total_number) count_per_target();
     if (spec_.pair_rule && spec_.pair_rule->has_counts()) draw_counts();
   }
   RuleSource(const RuleSource&) = delete;  // emit_ refers to spec_
@@ -424,18 +408,9 @@ class RuleSource final : public SynapseSource {
     }
     if (by_target()) {
       const std::uint64_t step = slice_entities(nt_);
-      std::vector<SynapseRecord> out;
-      std::vector<RecordBuffer> parts;  // kept from slice to slice, as `out`
-      for (std::uint64_t a = first; a < last; a += step) {
-        const std::uint64_t b = std::min<std::uint64_t>(last, a + step);
-        if (spec_.pair_rule) {
-          make_pair_rule(a, b, parts, sink, values);
-          continue;
-        }
-        out.clear();
-        make_targets(a, b, out, values);
-        if (!out.empty()) sink(out);
-      }
+      std::vector<RecordBuffer> parts;  // kept from slice to slice
+      for (std::uint64_t a = first; a < last; a += step)
+        make_pair_rule(a, std::min<std::uint64_t>(last, a + step), parts, sink, values);
       return;
     }
     if (first == 0 && last >= nt_) {
@@ -478,12 +453,6 @@ class RuleSource final : public SynapseSource {
         1, static_cast<std::uint64_t>(static_cast<double>(kSlice) / std::max(1.0, per_entity)));
   }
 
-  // fixed_total_number, as NEST draws it: how many of the `total` pairs end
-  // on each target (a multinomial over the targets, weighted by their
-  // eligible sources, drawn as conditional binomials from one stream), then
-  // each target's sources from its own stream. The same distribution as
-  // drawing every pair uniformly, and a range of targets is made alone.
-  void count_per_target();
   // A PairRule with counts (ABI 1.5): its counts drawn once, from the
   // stream of entity 2^32 - 1, each checked against what its target can
   // take, into per_target_.
@@ -498,11 +467,6 @@ class RuleSource final : public SynapseSource {
                       const Sink& sink, bool values) const;
   // Rule::explicit_edges: the synapses onto [first, last).
   void make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const;
-  // Appends the synapses onto targets [a, b), in order: the one by_target
-  // rule still drawn here, fixed_total_number (the others: a PairRule).
-  // Without `values`, weights and delays are left out (Emitter::pair_only).
-  void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
-                    bool values) const;
   // Hands every synapse to f in the rule's order, in slices (the other rules).
   void make_all(const Sink& f) const;
   // A PairRule drawn by source (fixed_outdegree): the synapses of sources
@@ -516,29 +480,9 @@ class RuleSource final : public SynapseSource {
   std::uint64_t seed_;
   std::uint32_t projection_;
   std::optional<Emitter> emit_;
-  // fixed_total_number, a PairRule with counts: pairs onto each target
+  // A PairRule with counts (fixed_total_number): pairs onto each target
   std::vector<std::uint32_t> per_target_;
 };
-
-void RuleSource::count_per_target() {
-  const bool no_self = this->no_self();
-  auto eligible = [&](std::uint64_t t) {
-    return static_cast<double>(ns_ - (no_self && t < ns_ ? 1 : 0));
-  };
-  double weight_left = 0;
-  for (std::uint64_t t = 0; t < nt_; ++t) weight_left += eligible(t);
-  per_target_.assign(nt_, 0);
-  // Entity 2^32 - 1: no target's (targets are < 2^32 - 1).
-  auto rng = rng_for(std::numeric_limits<std::uint32_t>::max());
-  std::uint64_t left = spec_.total;
-  for (std::uint64_t t = 0; t < nt_ && left > 0; ++t) {
-    const double w = eligible(t);
-    const std::uint64_t c = w >= weight_left ? left : rng.binomial(left, w / weight_left);
-    per_target_[t] = static_cast<std::uint32_t>(c);
-    left -= c;
-    weight_left -= w;
-  }
-}
 
 void RuleSource::draw_counts() {
   const PairRule& rule = *spec_.pair_rule;
@@ -569,44 +513,6 @@ void RuleSource::draw_counts() {
         fmt::format("{}: {} drew counts of {:.3g} synapses; a projection holds at "
                     "most 4e9",
                     spec_.name, rule.describe(), total * spec_.taps));
-  }
-}
-
-void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
-                              bool values) const {
-  const Emitter& emit = *emit_;
-  auto put = [&](SynapseRecord* p, NeuronIndex s, NeuronIndex t, RandomStream& vals) {
-    return values ? emit.pair(p, s, t, vals) : emit.pair_only(p, s, t);
-  };
-  const std::uint64_t ns = ns_, taps = spec_.taps, n = b - a;
-  const bool no_self = this->no_self();
-  const std::size_t base = out.size();
-  auto at = [&](std::uint64_t k) { return out.data() + base + k; };
-  switch (spec_.rule) {
-    case Rule::fixed_total_number: {
-      // Each target's share of `total` (count_per_target), its sources from
-      // its own stream (always multapses: validate()).
-      std::vector<std::uint64_t> start(n + 1, 0);
-      for (std::uint64_t t = 0; t < n; ++t) start[t + 1] = start[t] + per_target_[a + t] * taps;
-      out.resize(base + start[n]);
-      for_chunks(n, chunk_entities(expected_synapses(spec_, context()) / std::max<double>(1, nt_)),
-                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                   SynapseRecord* p = at(start[first]);
-                   for (std::uint64_t t = a + first; t < a + last; ++t) {
-                     auto rng = rng_for(t);
-                     auto vals = values_for(t);
-                     const std::int64_t skip =
-                         no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
-                     const auto tt = static_cast<NeuronIndex>(t);
-                     for (std::uint64_t k = per_target_[t]; k > 0; --k)
-                       p = put(p, static_cast<NeuronIndex>(draw_skipping(below_of(rng), ns, skip)),
-                               tt, vals);
-                   }
-                 });
-      break;
-    }
-    default:  // the catalogue's rules, a plugin's: make_pair_rule_targets
-      throw std::logic_error("make_targets: not a by-target rule");
   }
 }
 

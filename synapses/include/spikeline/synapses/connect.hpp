@@ -6,10 +6,10 @@
 //   fixed_probability   every pair independently with probability p
 //   fixed_indegree      each target gets `indegree` sources drawn uniformly
 //   fixed_outdegree     each source gets `outdegree` targets drawn uniformly
-//                       (these five are written against the plugin
-//                       interface, one_to_one.hpp ... fixed_outdegree.hpp,
-//                       and drawn through its adapter, as a plugin's rule is)
 //   fixed_total_number  `total` pairs drawn uniformly
+//                       (these six are written against the plugin
+//                       interface, one_to_one.hpp ... fixed_total_number.hpp,
+//                       and drawn through its adapter, as a plugin's rule is)
 //   explicit            the edges given (from a SONATA edges file or a list)
 //   <a plugin's rule>   the sources a PairRule (engine/pair_rule.hpp) chooses
 //                       for each target, from the target's stream (or the
