@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """What the built-in connection rules all_to_all, one_to_one,
-fixed_probability and fixed_indegree pay for going through the plugin C ABI
-(issue 21). Since they moved, synapses/
+fixed_probability, fixed_indegree, fixed_outdegree and fixed_total_number
+pay for going through the plugin C ABI (issue 21). Since they moved, synapses/
 draws them through plugin::PluginPairRule, as it draws a plugin's rule: one
 connect() call per target through a function pointer, one add() call per
 source, the sources checked (range, multapses) and then emitted with their
@@ -29,6 +29,10 @@ Networks:
               multapses; two projections without autapses): 15,625,000
   distinct    fixed_indegree 4,000 -> 8,000, indegree 500, multapses =
               false (Floyd's sample, sorted): 4,000,000
+  outdegree   fixed_outdegree 10,000 -> 5,000, outdegree 2,000 (drawn by
+              source, ABI 1.5): 20,000,000
+  total       fixed_total_number 5,000 -> 10,000, total 20,000,000
+              (per-target counts, ABI 1.5): 20,000,000
 
     /usr/bin/python3 bench/connect_cost.py --before /work/wt-old/build/tools/spikeline
 
@@ -36,7 +40,8 @@ Networks:
 callgrind, 1 thread, one run of smaller networks: all_to_all 1,000 -> 2,000,
 taps 200 -> 400 x 41, one_to_one 200,000, COBA 4,000 (p = 0.02),
 fixed_probability 1,000 -> 2,000 at p = 0.25, Brunel at 2,000 + 500
-neurons, fixed_indegree 1,000 -> 2,000 of 200 distinct): counts that a
+neurons, fixed_indegree 1,000 -> 2,000 of 200 distinct, fixed_outdegree
+2,000 -> 1,000 of 200, fixed_total_number 1,000 -> 2,000 of 400,000): counts that a
 loaded machine does not disturb, for the whole run and for the drawing of
 the synapses alone (RuleSource::make, inclusive).
 
@@ -115,6 +120,8 @@ SMALL = {
     "bernoulli": (network("fixed_probability", 1000, 2000, keys=BERNOULLI), []),
     "brunel": brunel(2000, 500),
     "distinct": (network("fixed_indegree", 1000, 2000, keys="indegree = 200\n" + DISTINCT), []),
+    "outdegree": (network("fixed_outdegree", 2000, 1000, keys="outdegree = 200\n"), []),
+    "total": (network("fixed_total_number", 1000, 2000, keys="total = 400000\n"), []),
 }
 
 # (config text, --set list, synapses)
@@ -127,6 +134,10 @@ CASES = {
     "brunel": brunel(10000, 2500) + (15_625_000,),
     "distinct": (network("fixed_indegree", 4000, 8000, keys="indegree = 500\n" + DISTINCT), [],
                  4_000_000),
+    "outdegree": (network("fixed_outdegree", 10000, 5000, keys="outdegree = 2000\n"), [],
+                  20_000_000),
+    "total": (network("fixed_total_number", 5000, 10000, keys="total = 20000000\n"), [],
+              20_000_000),
 }
 
 

@@ -94,6 +94,18 @@ std::pair<const char* const*, std::uint32_t> required_rows(const T& d) {
   return {d.required, d.n_required};
 }
 
+// A connection rule's connect_source and counts, if its descriptor is large
+// enough to hold them (ABI 1.5; an older one ends before them: by target,
+// no counts).
+struct ConnectionShape {
+  spk_connect_fn connect_source = nullptr;
+  spk_connection_counts_fn counts = nullptr;
+};
+ConnectionShape connection_shape(const spk_connection_rule& d) {
+  if (d.struct_size < offsetof(spk_connection_rule, counts) + sizeof d.counts) return {};
+  return {d.connect_source, d.counts};
+}
+
 // The required names checked for form (each a name, listed once); whether
 // each is a numeric parameter's is checked against the tables afterwards
 // (check_required), since a required row may have a NaN default that
@@ -468,7 +480,25 @@ std::vector<ConnectionRuleInfo> read_connection_rules(const std::string& path, c
     check_name(path, r->name, fmt::format("connection rule {}", k));
     const std::string name = r->name;
     const std::string what = fmt::format("plugin '{}': connection rule '{}'", path, name);
-    if (r->connect == nullptr) throw ConfigError(fmt::format("{} has no connect function", what));
+    const ConnectionShape shape = connection_shape(*r);
+    if (r->connect == nullptr && shape.connect_source == nullptr) {
+      throw ConfigError(
+          fmt::format("{} has no connect function: set connect (the sources of a target) or "
+                      "connect_source (the targets of a source, ABI 1.5)",
+                      what));
+    }
+    if (r->connect != nullptr && shape.connect_source != nullptr) {
+      throw ConfigError(
+          fmt::format("{} sets both connect and connect_source: a rule draws either by target "
+                      "or by source, set exactly one",
+                      what));
+    }
+    if (shape.counts != nullptr && shape.connect_source != nullptr) {
+      throw ConfigError(fmt::format(
+          "{} sets counts with connect_source: per-target counts are for a rule drawn by "
+          "target (connect)",
+          what));
+    }
     if (registry.has_connection_rule(name)) {
       const auto& other = registry.get_connection_rule(name, "plugin");
       throw ConfigError(
@@ -484,6 +514,8 @@ std::vector<ConnectionRuleInfo> read_connection_rules(const std::string& path, c
     rule->prepare = r->prepare;
     rule->expected_pairs = r->expected_pairs;
     rule->connect = r->connect;
+    rule->connect_source = shape.connect_source;
+    rule->counts = shape.counts;
     std::set<std::string> params;
     const std::string entry = fmt::format("connection rule '{}'", name);
     const auto required = read_required(path, what, entry, required_rows(*r));

@@ -116,10 +116,12 @@ PluginPairRule::PluginPairRule(std::shared_ptr<const ConnRule> rule, const Param
     refuse_unless_ok([&](char* e, std::size_t n) { return r.prepare(&ctx_, e, n); },
                      fmt::format("{}: {}: refused", p.owner(), describe()));
   }
-  const double per_target =
-      expected_pairs() / static_cast<double>(std::max<std::uint64_t>(1, c.n_target));
-  room_ = per_target >= 0 && per_target < 1e9
-              ? 1 + 2 * static_cast<std::size_t>(std::ceil(per_target))
+  // Per source for a rule drawn by source, else per target.
+  const std::uint64_t entities = by_source() ? c.n_source : c.n_target;
+  const double per_entity =
+      expected_pairs() / static_cast<double>(std::max<std::uint64_t>(1, entities));
+  room_ = per_entity >= 0 && per_entity < 1e9
+              ? 1 + 2 * static_cast<std::size_t>(std::ceil(per_entity))
               : 16;
 }
 
@@ -127,10 +129,33 @@ std::string PluginPairRule::describe() const {
   return rule_->label("rule", rule_->name);
 }
 
-void PluginPairRule::sources(std::uint64_t target, RandomStream& rng,
+void PluginPairRule::sources(std::uint64_t target, std::uint64_t count, RandomStream& rng,
                              std::vector<std::uint64_t>& out) const {
-  // Called once per target (a million times for one_to_one onto a million
-  // neurons): the buffer is cleared, not zeroed.
+  call(rule_->connect, target, UINT64_MAX, count, rng, out);
+}
+
+void PluginPairRule::targets(std::uint64_t source, RandomStream& rng,
+                             std::vector<std::uint64_t>& out) const {
+  call(rule_->connect_source, UINT64_MAX, source, 0, rng, out);
+}
+
+void PluginPairRule::counts(RandomStream& rng, std::vector<std::uint32_t>& out) const {
+  char error[1024];
+  error[0] = '\0';
+  out.assign(static_cast<std::size_t>(ctx_.n_target), 0);
+  const int status = rule_->counts(&ctx_, &rng, out.data(), error, sizeof error);
+  error[sizeof error - 1] = '\0';
+  if (status != SPK_OK) {
+    throw ConfigError(fmt::format("{}: {} failed drawing the per-target counts: {}", projection_,
+                                  describe(), *error ? error : "(no message)"));
+  }
+}
+
+void PluginPairRule::call(spk_connect_fn fn, std::uint64_t target, std::uint64_t source,
+                          std::uint64_t count, RandomStream& rng,
+                          std::vector<std::uint64_t>& out) const {
+  // Called once per target or source (a million times for one_to_one onto
+  // a million neurons): the buffer is cleared, not zeroed.
   char error[1024];
   error[0] = '\0';
   // The sources are written into room made in the vector (zeroed: a
@@ -149,12 +174,16 @@ void PluginPairRule::sources(std::uint64_t target, RandomStream& rng,
   a.error = error;
   a.error_size = sizeof error;
   a.add_range = &add_range;
-  const int status = rule_->connect(&ctx_, &a);
+  a.source = source;
+  a.count = count;
+  const int status = fn(&ctx_, &a);
   out.resize(static_cast<std::size_t>(sink.at - out.data()));
   error[sizeof error - 1] = '\0';
   if (status != SPK_OK) {
-    throw ConfigError(fmt::format("{}: {} failed for target {}: {}", projection_, describe(),
-                                  target, *error ? error : "(no message)"));
+    throw ConfigError(fmt::format("{}: {} failed for {} {}: {}", projection_, describe(),
+                                  source == UINT64_MAX ? "target" : "source",
+                                  source == UINT64_MAX ? target : source,
+                                  *error ? error : "(no message)"));
   }
 }
 

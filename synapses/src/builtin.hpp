@@ -1,6 +1,7 @@
 // The built-in connection rules written against the plugin interface
-// (all_to_all, one_to_one, fixed_probability, fixed_indegree): their catalogue, and the rule a
-// projection draws them through.
+// (all_to_all, one_to_one, fixed_probability, fixed_indegree,
+// fixed_outdegree, fixed_total_number): their catalogue, and the rule a projection draws them
+// through.
 #pragma once
 
 #include <memory>

@@ -1,7 +1,6 @@
 #include "spikeline/synapses/connect.hpp"
 
 #include "builtin.hpp"
-#include "spikeline/synapses/sampling.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -162,11 +161,6 @@ void for_chunks(std::uint64_t n, std::uint64_t grain, const Body& body) {
   }
 }
 
-// RandomStream::below as the shared samplers (sampling.hpp) take it.
-auto below_of(RandomStream& rng) {
-  return [&rng](std::uint64_t m) { return rng.below(m); };
-}
-
 void check_degree(const ConnectionSpec& spec, const char* what, std::uint64_t k, std::uint64_t pool,
                   const char* pool_name) {
   if (!spec.multapses && k > pool) {
@@ -209,19 +203,8 @@ void register_builtin_connection_rules(Registry& r) {
   auto add = [&](const char* name, const char* summary, std::vector<ParamInfo> params) {
     r.add_connection_rule({name, summary, "", "", std::move(params), nullptr});
   };
-  // A key of the projection the rule cannot do without.
-  auto required = [](const char* name, const char* doc) {
-    ParamInfo p(name, "", NAN, doc);
-    p.required = true;
-    return p;
-  };
-  // one_to_one, all_to_all, fixed_probability and fixed_indegree: through
-  // the plugin interface, with a factory.
+  // The rules but explicit: through the plugin interface, with a factory.
   detail::register_catalogue_rules(r);
-  add("fixed_outdegree", "each source gets `outdegree` targets drawn uniformly",
-      {required("outdegree", "targets per source, a whole number")});
-  add("fixed_total_number", "`total` pairs drawn uniformly (multapses = true)",
-      {required("total", "number of pairs, a whole number")});
   add("explicit", "the edges given: a SONATA edges file or inline lists",
       {ParamInfo("file", "", NAN, "a SONATA edges file, or", "-"),
        ParamInfo("edges", "", NAN, "{source = [...], target = [...], weight, delay}", "-")});
@@ -376,10 +359,11 @@ class RecordBuffer {
 // A projection's rule as a SynapseSource: the synapses onto a range of
 // targets, made slice by slice (about kSlice synapses each, the chunks of a
 // slice in parallel), so that no list of the whole projection is made.
-// Every rule but fixed_outdegree and explicit draws from streams keyed per
-// target: a range of targets costs what it makes, and the synapses come out
-// in the same order as a serial loop over all targets. The others are made
-// in their own order, in slices, and filtered.
+// Every rule but those drawn by source (fixed_outdegree, a plugin's with
+// connect_source) and explicit draws from streams keyed per target: a range
+// of targets costs what it makes, and the synapses come out in the same
+// order as a serial loop over all targets. The others are made in their own
+// order, in slices, and filtered.
 class RuleSource final : public SynapseSource {
  public:
   RuleSource(ConnectionSpec spec, const ConnectContext& ctx)
@@ -393,14 +377,12 @@ class RuleSource final : public SynapseSource {
     validate(spec_, context());
     if (detail::in_catalogue(spec_.rule)) spec_.pair_rule = detail::make_catalogue_rule(spec_, ctx);
     emit_.emplace(spec_, context());
-    if (spec_.rule == Rule::fixed_total_number) count_per_target();
+    if (spec_.pair_rule && spec_.pair_rule->has_counts()) draw_counts();
   }
   RuleSource(const RuleSource&) = delete;  // emit_ refers to spec_
   RuleSource& operator=(const RuleSource&) = delete;
 
-  bool by_target() const override {
-    return spec_.rule != Rule::fixed_outdegree && spec_.rule != Rule::explicit_edges;
-  }
+  bool by_target() const override { return spec_.rule != Rule::explicit_edges && !by_source(); }
 
   void generate(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
     make(first, last, sink, true);
@@ -410,7 +392,7 @@ class RuleSource final : public SynapseSource {
   void generate_pairs(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
     make(first, last, sink, !by_target());
   }
-  bool by_source() const override { return spec_.rule == Rule::fixed_outdegree; }
+  bool by_source() const override { return spec_.pair_rule && spec_.pair_rule->by_source(); }
   void generate_sources(NeuronIndex first, NeuronIndex last, const Sink& sink) const override {
     make_sources(first, std::min<std::uint64_t>(last, ns_), sink);
   }
@@ -425,21 +407,10 @@ class RuleSource final : public SynapseSource {
       return;
     }
     if (by_target()) {
-      const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
-      const std::uint64_t step = std::max<std::uint64_t>(
-          1, static_cast<std::uint64_t>(static_cast<double>(kSlice) / std::max(1.0, per_target)));
-      std::vector<SynapseRecord> out;
-      std::vector<RecordBuffer> parts;  // kept from slice to slice, as `out`
-      for (std::uint64_t a = first; a < last; a += step) {
-        const std::uint64_t b = std::min<std::uint64_t>(last, a + step);
-        if (spec_.pair_rule) {
-          make_pair_rule_targets(a, b, parts, sink, values);
-          continue;
-        }
-        out.clear();
-        make_targets(a, b, out, values);
-        if (!out.empty()) sink(out);
-      }
+      const std::uint64_t step = slice_entities(nt_);
+      std::vector<RecordBuffer> parts;  // kept from slice to slice
+      for (std::uint64_t a = first; a < last; a += step)
+        make_pair_rule(a, std::min<std::uint64_t>(last, a + step), parts, sink, values);
       return;
     }
     if (first == 0 && last >= nt_) {
@@ -473,30 +444,33 @@ class RuleSource final : public SynapseSource {
                         static_cast<std::uint32_t>(entity));
   }
   bool no_self() const { return same_ && !spec_.autapses; }
+  // Targets (sources) per slice, about kSlice synapses, of n_entity targets
+  // (sources) among which the projection's synapses are spread.
+  std::uint64_t slice_entities(std::uint64_t n_entity) const {
+    const double per_entity =
+        expected_synapses(spec_, context()) / std::max<double>(1, static_cast<double>(n_entity));
+    return std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(static_cast<double>(kSlice) / std::max(1.0, per_entity)));
+  }
 
-  // fixed_total_number, as NEST draws it: how many of the `total` pairs end
-  // on each target (a multinomial over the targets, weighted by their
-  // eligible sources, drawn as conditional binomials from one stream), then
-  // each target's sources from its own stream. The same distribution as
-  // drawing every pair uniformly, and a range of targets is made alone.
-  void count_per_target();
+  // A PairRule with counts (ABI 1.5): its counts drawn once, from the
+  // stream of entity 2^32 - 1, each checked against what its target can
+  // take, into per_target_.
+  void draw_counts();
   // A rule drawn through a PairRule (a plugin's, or the catalogue's:
-  // builtin.cpp): the synapses onto targets [a, b), handed to the sink in
-  // target order, chunk by chunk (no copy into one list).
+  // builtin.cpp): the synapses onto targets [a, b) -- or, for a rule drawn
+  // by source, of sources [a, b) -- handed to the sink in that order, chunk
+  // by chunk (no copy into one list).
   // `parts` holds each chunk's records; its buffers are reused by the next
   // call (a fresh 1 MiB buffer per slice is mapped and faulted in anew).
-  void make_pair_rule_targets(std::uint64_t a, std::uint64_t b, std::vector<RecordBuffer>& parts,
-                              const Sink& sink, bool values) const;
+  void make_pair_rule(std::uint64_t a, std::uint64_t b, std::vector<RecordBuffer>& parts,
+                      const Sink& sink, bool values) const;
   // Rule::explicit_edges: the synapses onto [first, last).
   void make_explicit(NeuronIndex first, NeuronIndex last, const Sink& sink) const;
-  // Appends the synapses onto targets [a, b), in order: the one by_target
-  // rule still drawn here, fixed_total_number (the others: a PairRule).
-  // Without `values`, weights and delays are left out (Emitter::pair_only).
-  void make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
-                    bool values) const;
   // Hands every synapse to f in the rule's order, in slices (the other rules).
   void make_all(const Sink& f) const;
-  // fixed_outdegree: the synapses of sources [a, b), source by source.
+  // A PairRule drawn by source (fixed_outdegree): the synapses of sources
+  // [a, b), source by source, in slices of sources.
   void make_sources(std::uint64_t a, std::uint64_t b, const Sink& f) const;
 
   ConnectionSpec spec_;
@@ -506,127 +480,120 @@ class RuleSource final : public SynapseSource {
   std::uint64_t seed_;
   std::uint32_t projection_;
   std::optional<Emitter> emit_;
-  std::vector<std::uint32_t> per_target_;  // fixed_total_number: pairs onto each target
+  // A PairRule with counts (fixed_total_number): pairs onto each target
+  std::vector<std::uint32_t> per_target_;
 };
 
-void RuleSource::count_per_target() {
-  const bool no_self = this->no_self();
-  auto eligible = [&](std::uint64_t t) {
-    return static_cast<double>(ns_ - (no_self && t < ns_ ? 1 : 0));
-  };
-  double weight_left = 0;
-  for (std::uint64_t t = 0; t < nt_; ++t) weight_left += eligible(t);
-  per_target_.assign(nt_, 0);
+void RuleSource::draw_counts() {
+  const PairRule& rule = *spec_.pair_rule;
   // Entity 2^32 - 1: no target's (targets are < 2^32 - 1).
   auto rng = rng_for(std::numeric_limits<std::uint32_t>::max());
-  std::uint64_t left = spec_.total;
-  for (std::uint64_t t = 0; t < nt_ && left > 0; ++t) {
-    const double w = eligible(t);
-    const std::uint64_t c = w >= weight_left ? left : rng.binomial(left, w / weight_left);
-    per_target_[t] = static_cast<std::uint32_t>(c);
-    left -= c;
-    weight_left -= w;
-  }
-}
-
-void RuleSource::make_targets(std::uint64_t a, std::uint64_t b, std::vector<SynapseRecord>& out,
-                              bool values) const {
-  const Emitter& emit = *emit_;
-  auto put = [&](SynapseRecord* p, NeuronIndex s, NeuronIndex t, RandomStream& vals) {
-    return values ? emit.pair(p, s, t, vals) : emit.pair_only(p, s, t);
-  };
-  const std::uint64_t ns = ns_, taps = spec_.taps, n = b - a;
+  rule.counts(rng, per_target_);
+  if (per_target_.size() != nt_) throw std::logic_error(spec_.name + ": counts of another size");
   const bool no_self = this->no_self();
-  const std::size_t base = out.size();
-  auto at = [&](std::uint64_t k) { return out.data() + base + k; };
-  switch (spec_.rule) {
-    case Rule::fixed_total_number: {
-      // Each target's share of `total` (count_per_target), its sources from
-      // its own stream (always multapses: validate()).
-      std::vector<std::uint64_t> start(n + 1, 0);
-      for (std::uint64_t t = 0; t < n; ++t) start[t + 1] = start[t] + per_target_[a + t] * taps;
-      out.resize(base + start[n]);
-      for_chunks(n, chunk_entities(expected_synapses(spec_, context()) / std::max<double>(1, nt_)),
-                 [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-                   SynapseRecord* p = at(start[first]);
-                   for (std::uint64_t t = a + first; t < a + last; ++t) {
-                     auto rng = rng_for(t);
-                     auto vals = values_for(t);
-                     const std::int64_t skip =
-                         no_self && t < ns ? static_cast<std::int64_t>(t) : -1;
-                     const auto tt = static_cast<NeuronIndex>(t);
-                     for (std::uint64_t k = per_target_[t]; k > 0; --k)
-                       p = put(p, static_cast<NeuronIndex>(draw_skipping(below_of(rng), ns, skip)),
-                               tt, vals);
-                   }
-                 });
-      break;
+  double total = 0;
+  for (std::uint64_t t = 0; t < nt_; ++t) {
+    const std::uint64_t c = per_target_[t];
+    // The sources t can take: any number of draws from its eligible
+    // sources with multapses, each once without; none without a source.
+    const std::uint64_t eligible = ns_ - (no_self && t < ns_ ? 1 : 0);
+    const std::uint64_t most =
+        eligible == 0 ? 0 : (spec_.multapses ? std::uint64_t{UINT32_MAX} : eligible);
+    if (c > most) {
+      throw ConfigError(
+          fmt::format("{}: {} drew count {} for target {}: out of range, valid is 0 to {} ({})",
+                      spec_.name, rule.describe(), c, t, most,
+                      eligible == 0 ? "the target has no source to draw from"
+                                    : "its sources, each once, without multapses"));
     }
-    default:  // the catalogue's rules, a plugin's: make_pair_rule_targets
-      throw std::logic_error("make_targets: not a by-target rule");
+    total += static_cast<double>(c);
+  }
+  if (total * spec_.taps > 4.0e9) {
+    throw ConfigError(
+        fmt::format("{}: {} drew counts of {:.3g} synapses; a projection holds at "
+                    "most 4e9",
+                    spec_.name, rule.describe(), total * spec_.taps));
   }
 }
 
-void RuleSource::make_pair_rule_targets(std::uint64_t a, std::uint64_t b,
-                                        std::vector<RecordBuffer>& parts, const Sink& sink,
-                                        bool values) const {
+void RuleSource::make_pair_rule(std::uint64_t a, std::uint64_t b, std::vector<RecordBuffer>& parts,
+                                const Sink& sink, bool values) const {
   const Emitter& emit = *emit_;
   const PairRule& rule = *spec_.pair_rule;
+  // The entities asked (targets, or sources for a rule drawn by source)
+  // and their partners.
+  const bool by_source = rule.by_source();
+  const bool counted = !by_source && rule.has_counts();
+  const char* entity_kind = by_source ? "source" : "target";
+  const char* partner_kind = by_source ? "target" : "source";
+  const std::uint64_t n_entity = by_source ? ns_ : nt_, n_partner = by_source ? nt_ : ns_;
   const std::uint64_t n = b - a, taps = spec_.taps;
   const bool no_self = this->no_self();
-  const double per_target = expected_synapses(spec_, context()) / std::max<double>(1, nt_);
-  const std::uint64_t grain = chunk_entities(per_target);
-  // Each chunk's synapses apart, handed on in target order: the rule's
-  // count per target is not known before it is asked.
+  const double per_entity = expected_synapses(spec_, context()) / std::max<double>(1, n_entity);
+  const std::uint64_t grain = chunk_entities(per_entity);
+  // Each chunk's synapses apart, handed on in order: the rule's count per
+  // entity is not known before it is asked.
   parts.resize(std::max(parts.size(), static_cast<std::size_t>((n + grain - 1) / grain)));
   for_chunks(n, grain, [&](std::uint64_t c, std::uint64_t first, std::uint64_t last) {
-    std::vector<std::uint64_t> sources, sorted;
+    std::vector<std::uint64_t> partners, sorted;
     auto& part = parts[c];
     part.clear();
     // The expected size (capped: an estimate of every pair may be far off),
     // so that a chunk's synapses are not copied as they grow.
-    const double expected = per_target * static_cast<double>(last - first);
+    const double expected = per_entity * static_cast<double>(last - first);
     if (expected > 0) {
       part.reserve(static_cast<std::size_t>(std::min(expected, static_cast<double>(kSlice))));
     }
-    for (std::uint64_t t = a + first; t < a + last; ++t) {
-      sources.clear();
-      auto rng = rng_for(t);
-      rule.sources(t, rng, sources);
-      for (const std::uint64_t s : sources) {
-        if (s >= ns_) {
-          throw ConfigError(fmt::format(
-              "{}: {} returned source {} for target {}: out of range, valid is 0 to {}", spec_.name,
-              rule.describe(), s, t,
-              ns_ == 0 ? std::string("(none: the source is empty)") : std::to_string(ns_ - 1)));
+    for (std::uint64_t e = a + first; e < a + last; ++e) {
+      partners.clear();
+      auto rng = rng_for(e);
+      if (by_source) {
+        rule.targets(e, rng, partners);
+      } else {
+        const std::uint64_t count = counted ? per_target_[e] : 0;
+        rule.sources(e, count, rng, partners);
+        if (counted && partners.size() != count) {
+          throw ConfigError(
+              fmt::format("{}: {} returned {} sources for target {}, but its count is {}",
+                          spec_.name, rule.describe(), partners.size(), e, count));
+        }
+      }
+      for (const std::uint64_t p : partners) {
+        if (p >= n_partner) {
+          throw ConfigError(
+              fmt::format("{}: {} returned {} {} for {} {}: out of range, valid is 0 to {}",
+                          spec_.name, rule.describe(), partner_kind, p, entity_kind, e,
+                          n_partner == 0 ? fmt::format("(none: the {} is empty)", partner_kind)
+                                         : std::to_string(n_partner - 1)));
         }
       }
       if (!spec_.multapses) {
-        // Most rules list a target's sources in order: then no copy.
-        const std::vector<std::uint64_t>* in_order = &sources;
-        if (!std::is_sorted(sources.begin(), sources.end())) {
-          sorted = sources;
+        // Most rules list their partners in order: then no copy.
+        const std::vector<std::uint64_t>* in_order = &partners;
+        if (!std::is_sorted(partners.begin(), partners.end())) {
+          sorted = partners;
           std::sort(sorted.begin(), sorted.end());
           in_order = &sorted;
         }
         const auto twice = std::adjacent_find(in_order->begin(), in_order->end());
         if (twice != in_order->end()) {
           throw ConfigError(
-              fmt::format("{}: {} returned source {} twice for target {}, but multapses = false",
-                          spec_.name, rule.describe(), *twice, t));
+              fmt::format("{}: {} returned {} {} twice for {} {}, but multapses = false",
+                          spec_.name, rule.describe(), partner_kind, *twice, entity_kind, e));
         }
       }
-      auto vals = values_for(t);
-      const auto tt = static_cast<NeuronIndex>(t);
-      // Room for every source, written in place; an autapse dropped
+      auto vals = values_for(e);
+      const auto ee = static_cast<NeuronIndex>(e);
+      // Room for every partner, written in place; an autapse dropped
       // (no_self) gives its room back.
-      SynapseRecord* p = part.extend(sources.size() * taps);
-      for (const std::uint64_t s : sources) {
-        if (no_self && s == t) continue;
-        const auto ss = static_cast<NeuronIndex>(s);
-        p = values ? emit.pair(p, ss, tt, vals) : emit.pair_only(p, ss, tt);
+      SynapseRecord* at = part.extend(partners.size() * taps);
+      for (const std::uint64_t p : partners) {
+        if (no_self && p == e) continue;
+        const auto pp = static_cast<NeuronIndex>(p);
+        const NeuronIndex s = by_source ? ee : pp, t = by_source ? pp : ee;
+        at = values ? emit.pair(at, s, t, vals) : emit.pair_only(at, s, t);
       }
-      part.end_at(p);
+      part.end_at(at);
     }
   });
   const std::size_t used = (n + grain - 1) / grain;
@@ -635,48 +602,15 @@ void RuleSource::make_pair_rule_targets(std::uint64_t a, std::uint64_t b,
 }
 
 void RuleSource::make_sources(std::uint64_t from, std::uint64_t to, const Sink& f) const {
-  const Emitter& emit = *emit_;
-  const std::uint64_t nt = nt_, per_source = spec_.outdegree * spec_.taps;
-  const bool no_self = this->no_self();
-  std::vector<SynapseRecord> out;
-  const std::uint64_t step =
-      std::max<std::uint64_t>(1, kSlice / std::max<std::uint64_t>(1, per_source));
-  for (std::uint64_t a = from; a < to; a += step) {
-    const std::uint64_t n = std::min(to, a + step) - a;
-    out.resize(n * per_source);
-    for_chunks(
-        n, chunk_entities(static_cast<double>(per_source)),
-        [&](std::uint64_t, std::uint64_t first, std::uint64_t last) {
-          SynapseRecord* p = out.data() + first * per_source;
-          for (std::uint64_t s = a + first; s < a + last; ++s) {
-            auto rng = rng_for(s);
-            auto vals = values_for(s);
-            const std::int64_t skip = no_self && s < nt ? static_cast<std::int64_t>(s) : -1;
-            if (spec_.multapses) {
-              for (std::uint64_t k = 0; k < spec_.outdegree; ++k) {
-                p = emit.pair(p, static_cast<NeuronIndex>(s),
-                              static_cast<NeuronIndex>(draw_skipping(below_of(rng), nt, skip)),
-                              vals);
-              }
-            } else {
-              for (const auto t : distinct_sample(nt, spec_.outdegree, skip, below_of(rng))) {
-                p = emit.pair(p, static_cast<NeuronIndex>(s), static_cast<NeuronIndex>(t), vals);
-              }
-            }
-          }
-        });
-    if (!out.empty()) f(out);
-  }
+  const std::uint64_t step = slice_entities(ns_);
+  std::vector<RecordBuffer> parts;
+  for (std::uint64_t a = from; a < to; a += step)
+    make_pair_rule(a, std::min(to, a + step), parts, f, true);
 }
 
 void RuleSource::make_all(const Sink& f) const {
-  switch (spec_.rule) {
-    case Rule::fixed_outdegree:
-      make_sources(0, ns_, f);
-      break;
-    default:
-      throw std::logic_error("make_all: a by-target rule");
-  }
+  if (!by_source()) throw std::logic_error("make_all: a by-target rule");
+  make_sources(0, ns_, f);
 }
 
 // Drawn weights and delays come from each target's own stream

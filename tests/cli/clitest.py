@@ -235,3 +235,14 @@ def main(namespace_or_tests):
     if failed:
         sys.exit(1)
     sys.exit(EX_SKIPPED if skipped and not passed else 0)
+
+
+def plugin_abi():
+    """(major, minor) of the plugin ABI this tree's spikeline speaks, from
+    plugin/include/spikeline/plugin.h: what a message or a provenance
+    record names."""
+    import re
+    with open(os.path.join(SOURCE_DIR, "plugin", "include", "spikeline", "plugin.h")) as f:
+        text = f.read()
+    return tuple(int(re.search(r"#define SPIKELINE_PLUGIN_ABI_%s (\d+)" % k, text).group(1))
+                 for k in ("MAJOR", "MINOR"))

@@ -197,8 +197,9 @@ params = { I_e = 2.0, tau = 1.0 }
         r = spikeline(["resume", ck, "--plugin", plugin_path("ok_v2"), "-q", "--duration", "40"])
         check(r.returncode != 0, "resumed with another version of the plugin\n" + r.describe())
         expect_in(r.stderr, "was written with other plugins: it was made with\n"
-                  "  model 'c_leaky': plugin 'c_plugin' version 0.1, ABI 1.4\nand this run has\n"
-                  "  model 'c_leaky': plugin 'c_plugin' version 0.2, ABI 1.4", r=r)
+                  "  model 'c_leaky': plugin 'c_plugin' version 0.1, ABI %d.%d\nand this run has\n"
+                  "  model 'c_leaky': plugin 'c_plugin' version 0.2, ABI %d.%d"
+                  % (clitest.plugin_abi() * 2), r=r)
         # No plugin at all: the model is unknown.
         r = spikeline(["resume", ck, "-q", "--duration", "40"])
         expect_exit(r, EX_CONFIG)
@@ -206,11 +207,14 @@ params = { I_e = 2.0, tau = 1.0 }
 
 
 def test_bad_plugins_are_refused_by_name():
+    major, minor = clitest.plugin_abi()
     cases = [
         ("/nonexistent/libx.so", EX_NOINPUT, "plugin '/nonexistent/libx.so': no such file"),
         (plugin_path("no_entry"), EX_CONFIG, "no entry point spikeline_plugin_init"),
-        (plugin_path("major"), EX_CONFIG, "built for plugin ABI 2.4, this spikeline speaks 1.4"),
-        (plugin_path("minor"), EX_CONFIG, "built for plugin ABI 1.5, newer than"),
+        (plugin_path("major"), EX_CONFIG, "built for plugin ABI %d.%d, this spikeline speaks %d.%d"
+         % (major + 1, minor, major, minor)),
+        (plugin_path("minor"), EX_CONFIG, "built for plugin ABI %d.%d, newer than"
+         % (major, minor + 1)),
         (plugin_path("duplicate"), EX_CONFIG,
          "model 'iaf_cond_exp' is already registered (a built-in model)"),
         (plugin_path("nan_default"), EX_CONFIG, "parameter theta has a NaN default"),

@@ -130,6 +130,28 @@ def outdegree(tmp):
     return [path]
 
 
+def plugin_rules(tmp):
+    """The outdegree network with two of its projections drawn by the C test
+    plugin's rules of ABI 1.5 (tests/plugin/plugins/c_plugin.c): c_spread
+    by source (each rank draws a share of the sources and sends each synapse
+    to its target's rank), c_counted with per-target counts drawn for the
+    whole projection; both with random draws, autapses off on ee."""
+    plugin = os.path.join(os.environ["SPIKELINE_TEST_PLUGIN_DIR"], "libtest_plugin_ok.so")
+    text = ('plugins = ["%s"]\n' % plugin) + OUTDEGREE
+    text = text.replace('rule = "fixed_outdegree"\noutdegree = 40\nweight = { distribution',
+                        'rule = "c_spread"\nparams = { fan = 40, random = 1 }\n'
+                        'autapses = false\nweight = { distribution')
+    text = text.replace('rule = "fixed_outdegree"\noutdegree = 40\nweight = -2.0',
+                        'rule = "c_counted"\nparams = { total = 10000, random = 1 }\n'
+                        'weight = -2.0')
+    if text.count("c_spread") != 1 or text.count("c_counted") != 1:
+        sys.exit("plugin_rules: the projections to replace were not found")
+    path = os.path.join(tmp, "plugin_rules.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return [path]
+
+
 def explicit(tmp):
     """Explicit edges written in the config: random pairs, some with their
     own weights and delays, one projection with weights drawn (from the one
@@ -317,6 +339,7 @@ NETWORKS = {
     # synapses lie on every rank; traces of neurons on every rank.
     "plastic": plastic,
     "outdegree": outdegree,
+    "plugin_rules": plugin_rules,
     "explicit": explicit,
     "sonata": sonata,
     # COBA with stdp and tsodyks_markram and every delay 0.5 ms: a plastic

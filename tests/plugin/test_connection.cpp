@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <tbb/global_control.h>
+
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/registry.hpp"
 #include "spikeline/plugin/loader.hpp"
@@ -69,7 +71,7 @@ TEST_CASE("a C connection rule loads with its table and makes exactly its pairs"
           "[plugin][connection]") {
   Registry r = with_builtin_rules();
   const auto info = plugin::load_plugin(test_plugin("ok"), r);
-  CHECK(info.connection_rules == std::vector<std::string>{"c_stride"});
+  CHECK(info.connection_rules == std::vector<std::string>{"c_stride", "c_spread", "c_counted"});
   const auto& rule = r.get_connection_rule("c_stride", "test");
   CHECK(rule.origin == test_plugin("ok"));
   CHECK(rule.summary == "fan sources at a stride, written in C");
@@ -188,4 +190,171 @@ TEST_CASE("broken connection-rule plugins are refused by name", "[plugin][connec
   CHECK_THROWS_WITH(
       spec_of(r, "c_stride", bad, p),
       Contains("projection 'test' rule c_stride parameter copies") && Contains("[1, 4]"));
+}
+
+namespace {
+
+// The synapses of `spec` drawn with `threads` threads at most.
+std::vector<SynapseRecord> draw_on(int threads, const synapses::ConnectionSpec& spec,
+                                   const Projection& p, const TimeGrid& grid) {
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  return draw(spec, p, grid);
+}
+
+// The built-in rules and the C test plugin's.
+Registry with_test_plugin() {
+  Registry r = with_builtin_rules();
+  plugin::load_plugin(test_plugin("ok"), r);
+  return r;
+}
+
+bool identical(const std::vector<SynapseRecord>& a, const std::vector<SynapseRecord>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    if (a[k].source != b[k].source || a[k].target != b[k].target || a[k].weight != b[k].weight ||
+        a[k].delay != b[k].delay)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a rule drawn by source (ABI 1.5) makes exactly its pairs, source by source",
+          "[plugin][connection]") {
+  const Registry r = with_test_plugin();
+  const TimeGrid grid(0.1);
+  ParamMap params("projection 'test' rule c_spread");
+  params.set("fan", 3.0);
+  // Source s onto s mod 7, and the next two (mod 7), in source order.
+  const Projection p{5, 7, false};
+  const auto spec = spec_of(r, "c_spread", params, p);
+  const auto source = synapses::make_source(spec, {p.ns, p.nt, p.same, grid, p.seed, 3});
+  CHECK(source->by_source());
+  CHECK_FALSE(source->by_target());
+  std::vector<std::pair<NeuronIndex, NeuronIndex>> want;
+  for (NeuronIndex s = 0; s < 5; ++s)
+    for (NeuronIndex k = 0; k < 3; ++k) want.emplace_back((s + k) % 7, s);
+  CHECK(pairs_of(draw(spec, p, grid)) == want);
+  // The sources of a range alone, as each process of a run draws its share.
+  std::vector<SynapseRecord> share;
+  source->generate_sources(2, 4,
+                           [&](auto recs) { share.insert(share.end(), recs.begin(), recs.end()); });
+  CHECK(pairs_of(share) ==
+        std::vector<std::pair<NeuronIndex, NeuronIndex>>(want.begin() + 6, want.begin() + 12));
+  // Without autapses the source itself is dropped: s onto s + 1, s + 2.
+  const Projection self{6, 6, true};
+  want.clear();
+  for (NeuronIndex s = 0; s < 6; ++s)
+    for (NeuronIndex k = 1; k < 3; ++k) want.emplace_back((s + k) % 6, s);
+  CHECK(pairs_of(draw(spec_of(r, "c_spread", params, self, false), self, grid)) == want);
+  // Without multapses a target twice for one source is refused: 3 targets
+  // of 2 wrap around.
+  const Projection narrow{4, 2, false};
+  CHECK_THROWS_WITH(draw(spec_of(r, "c_spread", params, narrow, true, false), narrow, grid),
+                    Contains("projection 'test': plugin '" + test_plugin("ok") +
+                             "' rule 'c_spread' returned "
+                             "target 0 twice for source 0, but multapses = false"));
+}
+
+TEST_CASE(
+    "per-target counts (ABI 1.5): exact counts summing to the total, then each target's "
+    "sources",
+    "[plugin][connection]") {
+  const Registry r = with_test_plugin();
+  const TimeGrid grid(0.1);
+  ParamMap params("projection 'test' rule c_counted");
+  params.set("total", 10.0);
+  // 10 pairs over 3 targets: 4, 3, 3; target t's sources t, t + 1, ... mod 4.
+  const Projection p{4, 3, false};
+  const auto recs = draw(spec_of(r, "c_counted", params, p), p, grid);
+  std::vector<std::pair<NeuronIndex, NeuronIndex>> want;
+  for (NeuronIndex t = 0; t < 3; ++t)
+    for (NeuronIndex j = 0; j < (t == 0 ? 4u : 3u); ++j) want.emplace_back(t, (t + j) % 4);
+  CHECK(pairs_of(recs) == want);
+}
+
+TEST_CASE("rules of ABI 1.5 draw the same synapses at 1 and 2 threads and for any range",
+          "[plugin][connection]") {
+  const Registry r = with_test_plugin();
+  const TimeGrid grid(0.1);
+  const Projection p{3000, 2000, false};
+  ParamMap spread("projection 'test' rule c_spread");
+  spread.set("random", 1.0);
+  spread.set("fan", 40.0);
+  ParamMap counted("projection 'test' rule c_counted");
+  counted.set("random", 1.0);
+  counted.set("total", 100000.0);
+  for (const auto& [name, params] : {std::pair{"c_spread", spread}, {"c_counted", counted}}) {
+    INFO(name);
+    auto spec = spec_of(r, name, params, p);
+    spec.weight = synapses::ValueSpec::normal(1.0, 0.5);
+    spec.delay = synapses::ValueSpec::uniform(0.1, 3.0);
+    const auto one = draw_on(1, spec, p, grid);
+    const auto two = draw_on(2, spec, p, grid);
+    CHECK(one.size() == (std::string(name) == "c_spread" ? 3000u * 40 : 100000u));
+    CHECK(identical(one, two));
+    // Targets asked for in ranges, as partitions are laid out: the whole
+    // list restricted to each range, in order.
+    const auto source = synapses::make_source(spec, {p.ns, p.nt, p.same, grid, p.seed, 3});
+    for (NeuronIndex a = 0; a < p.nt; a += 700) {
+      const NeuronIndex b = std::min<NeuronIndex>(a + 700, static_cast<NeuronIndex>(p.nt));
+      std::vector<SynapseRecord> piece, want;
+      source->generate(a, b,
+                       [&](auto recs) { piece.insert(piece.end(), recs.begin(), recs.end()); });
+      for (const auto& s : one)
+        if (s.target >= a && s.target < b) want.push_back(s);
+      CHECK(identical(piece, want));
+    }
+    Projection other = p;
+    other.seed = 8;
+    CHECK(pairs_of(draw(spec, other, grid)) != pairs_of(one));
+  }
+}
+
+TEST_CASE("broken rules of ABI 1.5 are refused by name", "[plugin][connection]") {
+  Registry r = with_builtin_rules();
+  const TimeGrid grid(0.1);
+  CHECK_THROWS_WITH(plugin::load_plugin(test_plugin("conn_both"), r),
+                    Contains(test_plugin("conn_both")) &&
+                        Contains("connection rule 'c_spread' sets both connect and "
+                                 "connect_source: a rule draws either by target or by source, "
+                                 "set exactly one"));
+  CHECK_THROWS_WITH(plugin::load_plugin(test_plugin("conn_no_connect"), r),
+                    Contains(test_plugin("conn_no_connect")) &&
+                        Contains("connection rule 'c_stride' has no connect function: set "
+                                 "connect (the sources of a target) or connect_source"));
+  CHECK_FALSE(r.has_connection_rule("c_spread"));
+
+  plugin::load_plugin(test_plugin("conn_bad_target"), r);
+  const Projection p{5, 7, false};
+  CHECK_THROWS_WITH(draw(spec_of(r, "c_spread", ParamMap("p"), p), p, grid),
+                    Contains("projection 'test': plugin '" + test_plugin("conn_bad_target") +
+                             "' rule 'c_spread' returned target 7 for source 2: out of range, "
+                             "valid is 0 to 6"));
+
+  // 10 pairs onto 2 targets of 4 sources without multapses: counts 5 and 5,
+  // but a target takes each of its 4 sources once.
+  ParamMap counted("projection 'test' rule c_counted");
+  counted.set("total", 10.0);
+  const Projection q{4, 2, false};
+  CHECK_THROWS_WITH(
+      draw(spec_of(r, "c_counted", counted, q, true, false), q, grid),
+      Contains("projection 'test': plugin '" + test_plugin("conn_bad_target") +
+               "' rule 'c_counted' drew count 5 for target 0: out of range, valid is 0 to 4 "
+               "(its sources, each once, without multapses)"));
+  // A source population of one neuron onto itself without autapses: no
+  // source to draw from.
+  const Projection lone{1, 1, true};
+  counted.set("total", 1.0);
+  CHECK_THROWS_WITH(draw(spec_of(r, "c_counted", counted, lone, false), lone, grid),
+                    Contains("rule 'c_counted' drew count 1 for target 0: out of range, valid is "
+                             "0 to 0 (the target has no source to draw from)"));
+  // connect adds one source more than target 0's count.
+  counted.set("total", 6.0);
+  counted.set("extra", 1.0);
+  CHECK_THROWS_WITH(draw(spec_of(r, "c_counted", counted, q), q, grid),
+                    Contains("rule 'c_counted' returned 4 sources for target 0, but its count "
+                             "is 3"));
 }

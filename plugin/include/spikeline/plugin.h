@@ -95,6 +95,16 @@
  *        (`synapse_group`) to spk_rule_args. Plugins of 1.0
  *        to 1.3 load unchanged (their rule descriptors end before these
  *        fields: no neuromodulator, nothing lazy, weights delivered).
+ *   1.5  connection rules of two more shapes: a rule that draws by source
+ *        (`connect_source` appended to spk_connection_rule, `source`
+ *        appended to spk_connect_args: the targets of one source, from a
+ *        stream keyed by the source: fixed_outdegree, a distance-dependent
+ *        out-degree), and a by-target rule with per-target counts drawn
+ *        once for the whole projection (`counts` appended to
+ *        spk_connection_rule, `count` to spk_connect_args:
+ *        fixed_total_number). A descriptor sets exactly one of connect and
+ *        connect_source. Plugins of 1.0 to 1.4 load unchanged (their rule
+ *        descriptors end before these fields: connect, no counts).
  *
  * This header compiles as C99 and as C++.
  */
@@ -105,7 +115,7 @@
 #include <stdint.h>
 
 #define SPIKELINE_PLUGIN_ABI_MAJOR 1
-#define SPIKELINE_PLUGIN_ABI_MINOR 4
+#define SPIKELINE_PLUGIN_ABI_MINOR 5
 
 /* The exported entry point's name, for dlsym. */
 #define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
@@ -481,14 +491,35 @@ typedef struct spk_learning_rule {
  *   3. calls expected_pairs(ctx), if the rule has one, for the memory guard
  *      and the size of what is drawn at once (without one the simulator
  *      assumes every pair once: n_source * n_target);
- *   4. calls connect(ctx, args) once per target neuron, concurrently for
+ *   4. (ABI 1.5) calls counts(ctx, stream, count, error, size) once, if the
+ *      rule has one, with count[t] = 0 for every target t < n_target and a
+ *      stream keyed by (seed, projection, 2^32 - 1), an entity no neuron
+ *      has: the rule writes how many sources each target gets (NEST's
+ *      multinomial of a fixed total over the targets, say). Every process
+ *      of a run of several makes the same call, so the counts depend on the
+ *      seed alone. The simulator refuses (a config error naming the rule,
+ *      the projection, the target, the count and the valid range) a count
+ *      above the sources target t can take: with ctx->multapses 0 the
+ *      sources it may connect to (n_source, less itself without autapses);
+ *      none when it has no source to draw from;
+ *   5. calls connect(ctx, args) once per target neuron, concurrently for
  *      different targets, in any order, possibly more than once for one
  *      target (a counting pass, then the synapses). connect reads ctx and
- *      writes nothing but through args.
+ *      writes nothing but through args. For a rule with counts,
+ *      args->count is the target's count and connect adds exactly that
+ *      many sources (else an error naming the target, the count and the
+ *      number added).
+ *      Or (ABI 1.5), for a rule with connect_source instead of connect:
+ *      calls connect_source(ctx, args) once per source neuron
+ *      (args->source; args->target is UINT64_MAX), likewise concurrently,
+ *      and the rule adds the targets of that source: add(sink, target).
+ *      A run of several processes has each draw a share of the sources and
+ *      sends each synapse to its target's process (docs/mpi-design.md).
  *
  * Determinism. connect draws its random numbers only through ctx's
  * functions on args->stream: a counter-based stream the simulator keys by
- * (seed, projection, target) and restarts for every call. Each call must
+ * (seed, projection, target) -- (seed, projection, source) for
+ * connect_source -- and restarts for every call. Each call must
  * then return the same sources in the same order for the same arguments,
  * whatever the thread count, as the built-in rules do. A rule keeps no state
  * between calls and uses no random generator of its own.
@@ -503,6 +534,10 @@ typedef struct spk_learning_rule {
  *   - refuses (a config error naming the rule, the projection, the source
  *     and the valid range) a source >= n_source, and a source given twice
  *     for one target when ctx->multapses is 0.
+ * connect_source (ABI 1.5) adds targets, and the same holds with the roles
+ * swapped: a target equal to the source is dropped without autapses; a
+ * target >= n_target, or a target given twice for one source without
+ * multapses, is refused.
  * A non-zero status of connect or prepare is an error with the rule's
  * message; the run does not start.
  *
@@ -548,6 +583,13 @@ typedef struct spk_connect_args {
    * call (first <= last; the same checks apply to each source). Always
    * set: a plugin built for 1.2 is refused by an older simulator. */
   int (*add_range)(void* sink, uint64_t first, uint64_t last);
+  /* ABI 1.5: in a connect_source call, the source whose targets the rule
+   * adds (add and add_range then take targets; args->target is
+   * UINT64_MAX); UINT64_MAX in a connect call. */
+  uint64_t source;
+  /* ABI 1.5: in a connect call of a rule with counts, how many sources to
+   * add for args->target (its count); 0 otherwise. */
+  uint64_t count;
 } spk_connect_args;
 
 /* Fills ctx->constants; non-zero: the projection is refused with the message. */
@@ -555,8 +597,14 @@ typedef int (*spk_connection_prepare_fn)(const spk_connection_ctx* ctx, char* er
                                          size_t error_size);
 /* The expected number of pairs (before taps) onto all targets, >= 0. */
 typedef double (*spk_connection_expected_fn)(const spk_connection_ctx* ctx);
-/* The sources of args->target; non-zero: an error with the message. */
+/* The sources of args->target (connect), or the targets of args->source
+ * (connect_source, ABI 1.5); non-zero: an error with the message. */
 typedef int (*spk_connect_fn)(const spk_connection_ctx* ctx, spk_connect_args* args);
+/* ABI 1.5: writes count[t], the number of sources target t gets, for every
+ * t < ctx->n_target (each 0 on entry), drawing only through ctx's random
+ * functions on `stream`; non-zero: an error with the message. */
+typedef int (*spk_connection_counts_fn)(const spk_connection_ctx* ctx, void* stream,
+                                        uint32_t* count, char* error, size_t error_size);
 
 typedef struct spk_connection_rule {
   uint32_t struct_size;    /* sizeof(spk_connection_rule) of the plugin */
@@ -567,7 +615,7 @@ typedef struct spk_connection_rule {
   size_t constants_size;
   spk_connection_prepare_fn prepare;         /* may be NULL */
   spk_connection_expected_fn expected_pairs; /* may be NULL */
-  spk_connect_fn connect;                    /* required */
+  spk_connect_fn connect;                    /* this or connect_source (ABI 1.5) */
   /* ABI 1.1: the choice parameters (may be NULL, 0). */
   const spk_choice* choices;
   uint32_t n_choices;
@@ -576,6 +624,14 @@ typedef struct spk_connection_rule {
    * p has no sensible default. */
   const char* const* required;
   uint32_t n_required;
+  /* ABI 1.4 appended nothing here. */
+  /* ABI 1.5: the rule draws by source: the targets of args->source (NULL:
+   * by target, through connect). Exactly one of connect and connect_source
+   * is set. */
+  spk_connect_fn connect_source;
+  /* ABI 1.5: the per-target counts of the whole projection, drawn once
+   * before connect (NULL: none; args->count is then 0). Only with connect. */
+  spk_connection_counts_fn counts;
 } spk_connection_rule;
 
 typedef struct spk_plugin {

@@ -531,6 +531,16 @@ class Post : public RuleEvent<R> {
 // `static double expected_pairs(const sp::ConnectSetup<R>&)` and
 // `static constexpr const char* required[] = {"p"};` (ABI 1.3: parameters
 // the projection must give; the simulator refuses it otherwise).
+//
+// ABI 1.5, two more shapes:
+//   static void connect_source(sp::ConnectSource<R>& c);
+//     instead of connect: the rule draws by source, adding the targets of
+//     c.source() from the source's stream (fixed_outdegree);
+//   static void counts(sp::Counts<R>& c);
+//     beside connect: called once per projection before any connect, it
+//     sets c.count(t) for the targets t it connects (the others stay 0)
+//     from one stream of the projection; connect then reads c.count() and
+//     adds exactly that many sources (fixed_total_number).
 
 // The projection as prepare() and expected_pairs() see it.
 template <class R>
@@ -552,37 +562,79 @@ class ConnectSetup {
   const spk_connection_ctx* c_;
 };
 
-// One connect() call: the target, its random stream, and add().
+// What a call with a random stream sees: the projection and the stream
+// (the only randomness a rule may use).
 template <class R>
-class Connect : public ConnectSetup<R> {
+class Stream : public ConnectSetup<R> {
  public:
-  Connect(const spk_connection_ctx* c, spk_connect_args* a) : ConnectSetup<R>(c), a_(a) {}
-  std::uint64_t target() const { return a_->target; }
+  Stream(const spk_connection_ctx* c, void* stream) : ConnectSetup<R>(c), stream_(stream) {}
   const ConstantsOf<R>& constants() const {
     return *static_cast<const ConstantsOf<R>*>(this->c_->constants);
   }
-  // The target's stream: the only randomness a rule may use.
-  double uniform() const { return this->c_->uniform(a_->stream); }
-  std::uint64_t below(std::uint64_t n) const { return this->c_->below(a_->stream, n); }
-  double normal() const { return this->c_->normal(a_->stream); }
-  std::uint64_t geometric(double p) const { return this->c_->geometric(a_->stream, p); }
+  double uniform() const { return this->c_->uniform(stream_); }
+  std::uint64_t below(std::uint64_t n) const { return this->c_->below(stream_, n); }
+  double normal() const { return this->c_->normal(stream_); }
+  std::uint64_t geometric(double p) const { return this->c_->geometric(stream_, p); }
   std::uint64_t binomial(std::uint64_t n, double p) const {
-    return this->c_->binomial(a_->stream, n, p);
-  }
-  // Connects `source` onto target().
-  void add(std::uint64_t source) const {
-    if (a_->add(a_->sink, source) != 0) throw Failure("the simulator refused a source");
-  }
-  // Connects sources [first, last) onto target(), in order: one call for a
-  // dense block (ABI 1.2).
-  void add_range(std::uint64_t first, std::uint64_t last) const {
-    if (a_->add_range(a_->sink, first, last) != 0) {
-      throw Failure("the simulator refused a range of sources");
-    }
+    return this->c_->binomial(stream_, n, p);
   }
 
  private:
+  void* stream_;
+};
+
+// A call that adds partners: the sources of a target (Connect) or the
+// targets of a source (ConnectSource).
+template <class R>
+class Partners : public Stream<R> {
+ public:
+  Partners(const spk_connection_ctx* c, spk_connect_args* a) : Stream<R>(c, a->stream), a_(a) {}
+  // Connects `partner` (a source onto target(), a target of source()).
+  void add(std::uint64_t partner) const {
+    if (a_->add(a_->sink, partner) != 0) throw Failure("the simulator refused a partner");
+  }
+  // Connects partners [first, last), in order: one call for a dense block
+  // (ABI 1.2).
+  void add_range(std::uint64_t first, std::uint64_t last) const {
+    if (a_->add_range(a_->sink, first, last) != 0) {
+      throw Failure("the simulator refused a range of partners");
+    }
+  }
+
+ protected:
   spk_connect_args* a_;
+};
+
+// One connect() call: the target, its random stream, and add(source).
+template <class R>
+class Connect : public Partners<R> {
+ public:
+  using Partners<R>::Partners;
+  std::uint64_t target() const { return this->a_->target; }
+  // ABI 1.5: the target's count, for a rule with counts (else 0).
+  std::uint64_t count() const { return this->a_->count; }
+};
+
+// One connect_source() call (ABI 1.5): the source, its random stream, and
+// add(target).
+template <class R>
+class ConnectSource : public Partners<R> {
+ public:
+  using Partners<R>::Partners;
+  std::uint64_t source() const { return this->a_->source; }
+};
+
+// The counts() call (ABI 1.5): the projection's stream and every target's
+// count, 0 on entry.
+template <class R>
+class Counts : public Stream<R> {
+ public:
+  Counts(const spk_connection_ctx* c, void* stream, std::uint32_t* count)
+      : Stream<R>(c, stream), count_(count) {}
+  std::uint32_t& count(std::uint64_t target) const { return count_[target]; }
+
+ private:
+  std::uint32_t* count_;
 };
 
 namespace detail {
@@ -824,6 +876,23 @@ int connection_connect(const spk_connection_ctx* c, spk_connect_args* a) noexcep
 }
 
 template <class R>
+int connection_connect_source(const spk_connection_ctx* c, spk_connect_args* a) noexcept {
+  return guarded(a->error, a->error_size, [&] {
+    ConnectSource<R> e(c, a);
+    R::connect_source(e);
+  });
+}
+
+template <class R>
+int connection_counts(const spk_connection_ctx* c, void* stream, std::uint32_t* count, char* error,
+                      std::size_t size) noexcept {
+  return guarded(error, size, [&] {
+    Counts<R> e(c, stream, count);
+    R::counts(e);
+  });
+}
+
+template <class R>
 constexpr spk_connection_rule describe_connection_rule() {
   static_assert(std::is_trivially_copyable_v<ConstantsOf<R>>,
                 "Constants must be plain data (the simulator copies and zeroes it)");
@@ -844,7 +913,23 @@ constexpr spk_connection_rule describe_connection_rule() {
   } else {
     r.expected_pairs = nullptr;
   }
-  r.connect = &connection_connect<R>;
+  constexpr bool by_target = requires(Connect<R> & e) {
+    R::connect(e);
+  };
+  constexpr bool by_source = requires(ConnectSource<R> & e) {
+    R::connect_source(e);
+  };
+  static_assert(by_target != by_source,
+                "a connection rule has exactly one of connect and connect_source");
+  if constexpr (by_target) {
+    r.connect = &connection_connect<R>;
+  } else {
+    r.connect_source = &connection_connect_source<R>;
+  }
+  if constexpr (requires(Counts<R> & e) { R::counts(e); }) {
+    static_assert(by_target, "counts are for a rule drawn by target (connect)");
+    r.counts = &connection_counts<R>;
+  }
   return r;
 }
 

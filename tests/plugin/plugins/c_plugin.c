@@ -31,6 +31,8 @@
  *   PLUGIN_REQUIRED_CHOICE   the connection rule requires its choice "direction"
  *   PLUGIN_REQUIRED_TWICE    the model lists theta as required twice
  *   PLUGIN_RULE_BAD_DELIVERS (ABI 1.4) the learning rule's delivers() returns 2
+ *   PLUGIN_CONN_BOTH       (ABI 1.5) c_spread sets both connect and connect_source
+ *   PLUGIN_CONN_BAD_TARGET (ABI 1.5) c_spread gives source 2 the target n_target
  *
  * c_leaky: dx/dt = (I_e + I_inj - x) / tau, forward Euler; x += input;
  * x >= theta: spike, then x = 0 (reset = "zero", the default) or
@@ -46,7 +48,19 @@
  * then every `stride`-th after it (mod n_source), `fan` of them, each
  * `copies` times; with `random` = 1 the first source is drawn uniformly
  * instead (from the target's stream); direction = "down" walks the
- * sources downwards. Refuses fan > n_source (prepare). */
+ * sources downwards. Refuses fan > n_source (prepare).
+ *
+ * Of ABI 1.5 (not in the ABI_1_0 and ABI_1_2 variants):
+ * c_spread, drawn by source (connect_source): source s connects to the
+ * targets f, f + 1, ..., f + fan - 1 (mod n_target), f = s mod n_target,
+ * or drawn uniformly from the source's stream with `random` = 1.
+ * c_counted, with per-target counts: `total` pairs spread over the targets,
+ * target t getting total / n_target, one more when t < total mod n_target;
+ * with `random` = 1 each of the `total` pairs picks its target uniformly
+ * from the projection's stream (a multinomial). Target t's sources are
+ * t, t + 1, ... (mod n_source), or drawn uniformly from t's stream with
+ * `random` = 1; `extra` = 1 adds one source more than target 0's count (a
+ * broken rule). */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -344,9 +358,112 @@ static const spk_connection_rule conn = {STRUCT_SIZE(spk_connection_rule),
                                          conn_choices,
                                          1,
                                          conn_required,
-                                         N_CONN_REQUIRED};
+                                         N_CONN_REQUIRED,
+                                         NULL,
+                                         NULL};
 
+#if !defined(PLUGIN_ABI_1_0) && !defined(PLUGIN_ABI_1_2)
+static const spk_param spread_params[] = {
+    {"fan", "", 2.0, 0.0, HUGE_VAL, 1, 0, 0, "targets per source"},
+    {"random", "", 0.0, 0.0, 1.0, 1, 1, 0, "1: the first target is drawn"}};
+
+static int spread_connect_source(const spk_connection_ctx* ctx, spk_connect_args* a) {
+  const uint64_t fan = (uint64_t)ctx->params[0], nt = ctx->n_target;
+  uint64_t first, k;
+  if (nt == 0) return SPK_OK;
+  first = ctx->params[1] != 0.0 ? ctx->below(a->stream, nt) : a->source % nt;
+#ifdef PLUGIN_CONN_BAD_TARGET
+  if (a->source == 2) return a->add(a->sink, nt);
+#endif
+  for (k = 0; k < fan; ++k)
+    if (a->add(a->sink, (first + k) % nt) != 0) return SPK_ERROR;
+  return SPK_OK;
+}
+
+static double spread_expected(const spk_connection_ctx* ctx) {
+  return ctx->params[0] * (double)ctx->n_source;
+}
+
+static const spk_connection_rule spread = {sizeof(spk_connection_rule),
+                                           "c_spread",
+                                           "fan consecutive targets per source, written in C",
+                                           spread_params,
+                                           2,
+                                           0,
+                                           NULL,
+                                           spread_expected,
+#ifdef PLUGIN_CONN_BOTH
+                                           stride_connect,
+#else
+                                           NULL,
+#endif
+                                           NULL,
+                                           0,
+                                           NULL,
+                                           0,
+                                           spread_connect_source,
+                                           NULL};
+
+static const spk_param counted_params[] = {
+    {"total", "", 0.0, 0.0, 4294967295.0, 1, 1, 0, "pairs in all"},
+    {"random", "", 0.0, 0.0, 1.0, 1, 1, 0, "1: counts and sources drawn"},
+    {"extra", "", 0.0, 0.0, 1.0, 1, 1, 0, "1: target 0 gets one source too many"}};
+
+static int counted_counts(const spk_connection_ctx* ctx, void* stream, uint32_t* count, char* error,
+                          size_t error_size) {
+  const uint64_t total = (uint64_t)ctx->params[0], nt = ctx->n_target;
+  uint64_t t, k;
+  if (nt == 0) {
+    if (total == 0) return SPK_OK;
+    snprintf(error, error_size, "total = %llu but there is no target", (unsigned long long)total);
+    return SPK_ERROR;
+  }
+  if (ctx->params[1] != 0.0) {
+    for (k = 0; k < total; ++k) ++count[ctx->below(stream, nt)];
+  } else {
+    for (t = 0; t < nt; ++t) count[t] = (uint32_t)(total / nt + (t < total % nt ? 1 : 0));
+  }
+  return SPK_OK;
+}
+
+static int counted_connect(const spk_connection_ctx* ctx, spk_connect_args* a) {
+  const uint64_t ns = ctx->n_source;
+  uint64_t j, n = a->count;
+  if (ns == 0) return SPK_OK; /* then every count is 0 (the simulator checks) */
+  if (ctx->params[2] != 0.0 && a->target == 0) ++n;
+  for (j = 0; j < n; ++j) {
+    const uint64_t s = ctx->params[1] != 0.0 ? ctx->below(a->stream, ns) : (a->target + j) % ns;
+    if (a->add(a->sink, s) != 0) return SPK_ERROR;
+  }
+  return SPK_OK;
+}
+
+static double counted_expected(const spk_connection_ctx* ctx) {
+  return ctx->params[0];
+}
+
+static const spk_connection_rule counted = {sizeof(spk_connection_rule),
+                                            "c_counted",
+                                            "`total` pairs, counted per target first, written in C",
+                                            counted_params,
+                                            3,
+                                            0,
+                                            NULL,
+                                            counted_expected,
+                                            counted_connect,
+                                            NULL,
+                                            0,
+                                            NULL,
+                                            0,
+                                            NULL,
+                                            counted_counts};
+
+static const spk_connection_rule* const conns[] = {&conn, &spread, &counted};
+#define N_CONNS 3
+#else
 static const spk_connection_rule* const conns[] = {&conn};
+#define N_CONNS 1
+#endif
 
 static const spk_plugin plugin = {sizeof(spk_plugin),
 #ifdef PLUGIN_MAJOR
@@ -374,7 +491,7 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
                                   rules,
                                   1,
                                   conns,
-                                  1};
+                                  N_CONNS};
 
 #ifdef PLUGIN_NO_ENTRY
 SPIKELINE_PLUGIN_EXPORT int some_other_function(void) {

@@ -5,14 +5,15 @@
 //   all_to_all          every pair (autapses optional)
 //   fixed_probability   every pair independently with probability p
 //   fixed_indegree      each target gets `indegree` sources drawn uniformly
-//                       (these four are written against the plugin
-//                       interface, one_to_one.hpp ... fixed_indegree.hpp,
-//                       and drawn through its adapter, as a plugin's rule is)
 //   fixed_outdegree     each source gets `outdegree` targets drawn uniformly
 //   fixed_total_number  `total` pairs drawn uniformly
+//                       (these six are written against the plugin
+//                       interface, one_to_one.hpp ... fixed_total_number.hpp,
+//                       and drawn through its adapter, as a plugin's rule is)
 //   explicit            the edges given (from a SONATA edges file or a list)
 //   <a plugin's rule>   the sources a PairRule (engine/pair_rule.hpp) chooses
-//                       for each target, from the target's stream
+//                       for each target, from the target's stream (or the
+//                       targets of each source, from the source's stream)
 //
 // Options as in NEST: `autapses` (a neuron onto itself, only meaningful when
 // source and target are the same population; default true) and `multapses`

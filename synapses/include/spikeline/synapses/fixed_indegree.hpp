@@ -16,7 +16,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "spikeline/plugin.hpp"
@@ -39,35 +38,20 @@ struct FixedIndegree : plugin::ConnectionRule {
     // What validate() checks for configs (with the projection's name); a
     // caller of the rule alone (a test, the Python module) hears it from
     // the rule too.
-    const double k = s.param(indegree);
-    if (k != std::floor(k) || k > kMax) {
-      char text[96];
-      std::snprintf(text, sizeof text, "indegree = %g is not a whole number in [0, %.0f]", k, kMax);
-      throw plugin::Failure(text);
-    }
     const std::uint64_t ns = s.n_source();
     const std::uint64_t pool = s.same_population() && !s.autapses() && ns > 0 ? ns - 1 : ns;
-    const auto degree = static_cast<std::uint64_t>(k);
-    if (degree > 0 && pool == 0) {
-      throw plugin::Failure("indegree = " + std::to_string(degree) +
-                            " but there are no sources to draw from");
-    }
-    if (!s.multapses() && degree > pool) {
-      throw plugin::Failure("indegree = " + std::to_string(degree) + " exceeds the " +
-                            std::to_string(pool) + " sources available without multapses");
-    }
+    const std::string problem =
+        count_problem("indegree", s.param(indegree), kMax, pool, "sources", s.multapses());
+    if (!problem.empty()) throw plugin::Failure(problem);
   }
   static void connect(plugin::Connect<FixedIndegree>& c) {
     const std::uint64_t t = c.target(), ns = c.n_source();
     const auto k = static_cast<std::uint64_t>(c.param(indegree));
     const std::int64_t skip =
         c.same_population() && !c.autapses() && t < ns ? static_cast<std::int64_t>(t) : -1;
-    auto below = [&](std::uint64_t m) { return c.below(m); };
-    if (c.multapses()) {
-      for (std::uint64_t j = 0; j < k; ++j) c.add(draw_skipping(below, ns, skip));
-    } else {
-      for (const std::uint64_t s : distinct_sample(ns, k, skip, below)) c.add(s);
-    }
+    draw_partners(
+        ns, k, skip, c.multapses(), [&](std::uint64_t m) { return c.below(m); },
+        [&](std::uint64_t s) { c.add(s); });
   }
   static double expected_pairs(const plugin::ConnectSetup<FixedIndegree>& s) {
     return s.param(indegree) * static_cast<double>(s.n_target());
