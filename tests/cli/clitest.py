@@ -12,6 +12,7 @@ line, and exits non-zero if any test failed.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -147,6 +148,15 @@ def write(path, text):
 def read_bytes(path):
     with open(path, "rb") as f:
         return f.read()
+
+
+def plugin_abi():
+    """(major, minor) of the plugin ABI this tree's spikeline/plugin.h declares."""
+    with open(os.path.join(SOURCE_DIR, "plugin", "include", "spikeline", "plugin.h")) as f:
+        text = f.read()
+    version = [int(re.search(r"#define SPIKELINE_PLUGIN_ABI_%s (\d+)" % part, text).group(1))
+               for part in ("MAJOR", "MINOR")]
+    return version[0], version[1]
 
 
 def example(name):

@@ -28,6 +28,8 @@ from clitest import (EX_CONFIG, TempDir, check, expect_exit, expect_in, run_ok, 
 
 RING = os.environ.get("SPIKELINE_RING_PLUGIN", "")
 PLUGIN_DIR = os.environ.get("SPIKELINE_TEST_PLUGIN_DIR", "")
+MAJOR, MINOR = clitest.plugin_abi()
+ABI = "%d.%d" % (MAJOR, MINOR)
 
 
 def plugin_path(name):
@@ -297,8 +299,8 @@ def test_a_checkpoint_resumes_only_with_the_plugin_that_made_the_rule():
         r = spikeline(["resume", ck, "--plugin", plugin_path("ok_v2"), "-q", "--duration", "20"])
         check(r.returncode != 0, "resumed with another version of the plugin\n" + r.describe())
         expect_in(r.stderr, "it was made with\n  connection rule 'c_stride': plugin 'c_plugin' "
-                  "version 0.1, ABI 1.3\nand this run has\n  connection rule 'c_stride': plugin "
-                  "'c_plugin' version 0.2, ABI 1.3", r=r)
+                  "version 0.1, ABI %s\nand this run has\n  connection rule 'c_stride': plugin "
+                  "'c_plugin' version 0.2, ABI %s" % (ABI, ABI), r=r)
 
 
 def expect_config_error(d, name, text, fragments, args=()):

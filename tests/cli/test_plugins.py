@@ -24,6 +24,8 @@ from clitest import (EX_CONFIG, EX_NOINPUT, EX_SOFTWARE, TempDir, all_spikes, ch
 
 AEIF = os.environ.get("SPIKELINE_AEIF_PLUGIN", "")
 PLUGIN_DIR = os.environ.get("SPIKELINE_TEST_PLUGIN_DIR", "")
+MAJOR, MINOR = clitest.plugin_abi()
+ABI = "%d.%d" % (MAJOR, MINOR)
 
 
 def plugin_path(name):
@@ -197,8 +199,8 @@ params = { I_e = 2.0, tau = 1.0 }
         r = spikeline(["resume", ck, "--plugin", plugin_path("ok_v2"), "-q", "--duration", "40"])
         check(r.returncode != 0, "resumed with another version of the plugin\n" + r.describe())
         expect_in(r.stderr, "was written with other plugins: it was made with\n"
-                  "  model 'c_leaky': plugin 'c_plugin' version 0.1, ABI 1.3\nand this run has\n"
-                  "  model 'c_leaky': plugin 'c_plugin' version 0.2, ABI 1.3", r=r)
+                  "  model 'c_leaky': plugin 'c_plugin' version 0.1, ABI %s\nand this run has\n"
+                  "  model 'c_leaky': plugin 'c_plugin' version 0.2, ABI %s" % (ABI, ABI), r=r)
         # No plugin at all: the model is unknown.
         r = spikeline(["resume", ck, "-q", "--duration", "40"])
         expect_exit(r, EX_CONFIG)
@@ -209,8 +211,9 @@ def test_bad_plugins_are_refused_by_name():
     cases = [
         ("/nonexistent/libx.so", EX_NOINPUT, "plugin '/nonexistent/libx.so': no such file"),
         (plugin_path("no_entry"), EX_CONFIG, "no entry point spikeline_plugin_init"),
-        (plugin_path("major"), EX_CONFIG, "built for plugin ABI 2.3, this spikeline speaks 1.3"),
-        (plugin_path("minor"), EX_CONFIG, "built for plugin ABI 1.4, newer than"),
+        (plugin_path("major"), EX_CONFIG,
+         "built for plugin ABI 2.%d, this spikeline speaks %s" % (MINOR, ABI)),
+        (plugin_path("minor"), EX_CONFIG, "built for plugin ABI 1.%d, newer than" % (MINOR + 1)),
         (plugin_path("duplicate"), EX_CONFIG,
          "model 'iaf_cond_exp' is already registered (a built-in model)"),
         (plugin_path("nan_default"), EX_CONFIG, "parameter theta has a NaN default"),
