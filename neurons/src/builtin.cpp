@@ -20,22 +20,20 @@ namespace {
 // The built-in models written against the plugin interface, as a plugin's
 // entry point would list them.
 int catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
-  return plugin::detail::init<IafPscExp, IafCondExp, LifDiscrete, Izhikevich>("spikeline",
-                                                                              "built-in", out);
+  return plugin::detail::init<IafPscExp, IafCondExp, LifDiscrete, Izhikevich, NoiseCurrent,
+                              AcCurrent>("spikeline", "built-in", out);
 }
 }  // namespace
 
 void register_builtin_models(Registry& r) {
   r.add(iaf_psc_delta_model());
-  // iaf_psc_exp, iaf_cond_exp, lif_discrete, izhikevich
+  // iaf_psc_exp, iaf_cond_exp, lif_discrete, izhikevich; noise_current, ac_current
   plugin::register_catalogue(&catalogue, r);
   r.add(poisson_generator_model());
   r.add(spike_generator_model());
   r.add(dc_generator_model());
   r.add(poisson_input_model());
   r.add(step_current_model());
-  r.add(ac_current_model());
-  r.add(noise_current_model());
 }
 
 }  // namespace spikeline

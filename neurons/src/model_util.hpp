@@ -161,14 +161,17 @@ struct ActiveWindow {
   Step start = 0;
   Step stop = kNever;
 };
+inline ActiveWindow active_window(const TimeGrid& grid, double start, const std::string& start_item,
+                                  double stop, const std::string& stop_item) {
+  ActiveWindow w;
+  w.start = grid.time_steps(start, start_item);
+  if (!(stop == std::numeric_limits<double>::infinity())) w.stop = grid.time_steps(stop, stop_item);
+  check_less(start, start_item, stop, stop_item, "ms");
+  return w;
+}
 inline ActiveWindow active_window(const ParamMap& p, const TimeGrid& grid, double start,
                                   double stop) {
-  ActiveWindow w;
-  w.start = grid.time_steps(start, p.item("start"));
-  if (!(stop == std::numeric_limits<double>::infinity()))
-    w.stop = grid.time_steps(stop, p.item("stop"));
-  check_less(start, p.item("start"), stop, p.item("stop"), "ms");
-  return w;
+  return active_window(grid, start, p.item("start"), stop, p.item("stop"));
 }
 
 // An internal error: the engine asked for a state variable the model does not have.

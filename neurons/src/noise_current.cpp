@@ -1,57 +1,21 @@
 #include "spikeline/neurons/noise_current.hpp"
 
+#include <algorithm>
 #include <cmath>
-
-#include "spikeline/engine/random.hpp"
 
 #include "model_util.hpp"
 
 namespace spikeline {
 
-namespace {
-class NoiseCurrentWave final : public CurrentWave {
- public:
-  NoiseCurrentWave(const NoiseCurrentParams& p, const WaveContext& ctx)
-      : p_(p), seed_(ctx.seed), stream_(stream_id(StreamKind::noise_current, ctx.stimulus)) {}
-
-  void add(Step t, std::span<const NeuronIndex> neurons, double* current) const override {
-    if (t <= p_.start_step || t > p_.stop_step) return;
-    if (!(p_.std > 0)) {
-      for (const NeuronIndex i : neurons) current[i] += p_.mean;
-      return;
-    }
-    // The interval holding (t-1) dt, counted from time 0.
-    const auto n = static_cast<std::uint64_t>((t - 1) / p_.dt_steps);
-    for (const NeuronIndex i : neurons)
-      current[i] += p_.mean + p_.std * RandomStream(seed_, stream_, i, n).normal();
-  }
-
- private:
-  NoiseCurrentParams p_;
-  std::uint64_t seed_;
-  std::uint32_t stream_;
-};
-}  // namespace
-
-const ParamTable<NoiseCurrentParams>& NoiseCurrentParams::table() {
-  using P = Param<NoiseCurrentParams>;
-  using S = NoiseCurrentParams;
-  static const ParamTable<S> t{
-      P::number("mean", "pA", &S::mean, Range::finite,
-                "mean current (pA for LIF models, model units otherwise)"),
-      P::number("std", "pA", &S::std, Range::nonnegative, "standard deviation of the current"),
-      P::number("dt", "ms", &S::dt, Range::positive,
-                "interval between draws (a whole multiple of the time step)"),
-      P::number("start", "ms", &S::start, Range::finite, "switch-on time (whole steps)"),
-      P::number("stop", "ms", &S::stop, Range::not_nan,
-                "switch-off time (whole steps; inf: never)"),
+void NoiseCurrent::prepare(plugin::DeviceSetup<NoiseCurrent>& s) {
+  // The stimulus's own items ("stimulus 'x' (noise_current) parameter dt"),
+  // as the other built-ins name theirs.
+  const auto item = [&](const char* name) {
+    return fmt::format("{} parameter {}", s.stimulus(), name);
   };
-  return t;
-}
-
-NoiseCurrentParams::NoiseCurrentParams(const ParamMap& p, const TimeGrid& grid) {
-  table().read(*this, p);
-  const double ratio = dt / grid.dt();
+  const TimeGrid grid(s.dt());
+  const double interval = s.param(dt);
+  const double ratio = interval / grid.dt();
   const double steps = std::round(ratio);
   if (!(steps >= 1) || std::abs(ratio - steps) > 1e-9 * steps ||
       steps > static_cast<double>(kMaxSteps)) {
@@ -62,29 +26,36 @@ NoiseCurrentParams::NoiseCurrentParams(const ParamMap& p, const TimeGrid& grid) 
     throw ConfigError(
         fmt::format("{} = {} ms is invalid: it must be a whole multiple of the time step dt = {} "
                     "ms, >= dt ({})",
-                    p.item("dt"), dt, grid.dt(), nearest));
+                    item("dt"), interval, grid.dt(), nearest));
   }
-  dt_steps = static_cast<Step>(steps);
-  const auto window = detail::active_window(p, grid, start, stop);
-  start_step = window.start;
-  stop_step = window.stop;
+  Constants& k = s.constants();
+  k.mean = s.param(mean);
+  k.std = s.param(std_dev);
+  k.dt_steps = static_cast<Step>(steps);
+  const auto window =
+      detail::active_window(grid, s.param(start), item("start"), s.param(stop), item("stop"));
+  k.start_step = window.start;
+  k.stop_step = window.stop;
 }
 
-std::shared_ptr<const CurrentWave> noise_current_wave(const ParamMap& p, const TimeGrid& grid,
-                                                      const WaveContext& ctx) {
-  return std::make_shared<NoiseCurrentWave>(NoiseCurrentParams(p, grid), ctx);
-}
-
-ModelInfo noise_current_model() {
-  ModelInfo m;
-  m.name = "noise_current";
-  m.kind = ModelKind::stimulus;
-  m.summary =
-      "Gaussian noise current mean + std xi, a new independent draw per target neuron every dt, "
-      "during (start, stop] (NEST's noise_generator, PyNN's NoisyCurrentSource)";
-  m.params = NoiseCurrentParams::table().infos();
-  m.make_wave = noise_current_wave;
-  return m;
+void NoiseCurrent::current(plugin::Current<NoiseCurrent>& c) {
+  const Constants& k = c.constants();
+  const Step t = c.step();
+  if (t <= k.start_step || t > k.stop_step) return;
+  if (!(k.std > 0)) {
+    for (std::uint32_t j = 0; j < c.size(); ++j) c.add(j, k.mean);
+    return;
+  }
+  // The interval holding (t-1) dt, counted from time 0: the counter of the
+  // neuron's stream, whose first normal is its draw.
+  const auto n = static_cast<std::uint64_t>((t - 1) / k.dt_steps);
+  constexpr std::uint32_t kChunk = 256;
+  double xi[kChunk];
+  for (std::uint32_t first = 0; first < c.size(); first += kChunk) {
+    const std::uint32_t count = std::min(kChunk, c.size() - first);
+    c.normals(n, first, count, xi);
+    for (std::uint32_t j = 0; j < count; ++j) c.add(first + j, k.mean + k.std * xi[j]);
+  }
 }
 
 }  // namespace spikeline

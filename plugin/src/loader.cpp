@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "plugin_connection.hpp"
+#include "plugin_device.hpp"
 #include "plugin_population.hpp"
 #include "plugin_rule.hpp"
 #include "spikeline/engine/error.hpp"
@@ -76,6 +77,19 @@ void add_choice_infos(std::vector<ParamInfo>& out, const std::vector<spk_choice>
 template <class T>
 constexpr std::size_t abi_1_0_size() {
   return offsetof(T, choices);
+}
+
+// spk_plugin's own: the fields 1.6 appended start after the connection rules.
+constexpr std::size_t plugin_1_0_size() {
+  return offsetof(spk_plugin, current_devices);
+}
+
+// A descriptor's current devices, if it is large enough to hold them (ABI
+// 1.6; an older plugin's descriptor ends before them: none).
+std::pair<const spk_current_device* const*, std::uint32_t> device_rows(const spk_plugin& d) {
+  if (d.struct_size < offsetof(spk_plugin, n_current_devices) + sizeof d.n_current_devices)
+    return {nullptr, 0};
+  return {d.current_devices, d.n_current_devices};
 }
 
 // A descriptor's choice rows, if it is large enough to hold them (ABI 1.1;
@@ -530,6 +544,59 @@ std::vector<ConnectionRuleInfo> read_connection_rules(const std::string& path, c
   return out;
 }
 
+// The current devices of the descriptor (ABI 1.6) checked and copied, as
+// the connection rules: the Registry entries to add, their names in
+// `names`. A device shares the namespace of the models (a stimulus names
+// it with `model`): a name already registered or listed twice is refused.
+std::vector<ModelInfo> read_devices(const std::string& path, const spk_plugin& d,
+                                    const Registry& registry,
+                                    const std::shared_ptr<const Library>& library,
+                                    std::set<std::string>& seen, std::vector<std::string>& names) {
+  std::vector<ModelInfo> out;
+  const auto [devices, n] = device_rows(d);
+  for (std::uint32_t k = 0; k < n; ++k) {
+    const spk_current_device* v = devices[k];
+    if (v == nullptr) {
+      throw ConfigError(fmt::format("plugin '{}': current device {} is a null pointer", path, k));
+    }
+    if (v->struct_size < sizeof(spk_current_device)) {
+      throw ConfigError(fmt::format(
+          "plugin '{}': current device {} has struct_size {}, less than the {} bytes of ABI {}.6",
+          path, k, v->struct_size, sizeof(spk_current_device), SPIKELINE_PLUGIN_ABI_MAJOR));
+    }
+    check_name(path, v->name, fmt::format("current device {}", k));
+    const std::string name = v->name;
+    const std::string what = fmt::format("plugin '{}': current device '{}'", path, name);
+    if (v->current == nullptr) throw ConfigError(fmt::format("{} has no current function", what));
+    if (registry.has(name)) {
+      const auto& other = registry.get(name, "plugin");
+      throw ConfigError(
+          fmt::format("{} is already registered ({}): model and device names must be unique", what,
+                      other.origin.empty() ? std::string("a built-in model")
+                                           : fmt::format("by plugin '{}'", other.origin)));
+    }
+    if (!seen.insert(name).second) throw ConfigError(fmt::format("{} is listed twice", what));
+    auto device = std::make_shared<detail::Device>();
+    set_origin(*device, path, d, library);
+    device->name = name;
+    device->constants_size = v->constants_size;
+    device->prepare = v->prepare;
+    device->current = v->current;
+    std::set<std::string> params;
+    const std::string entry = fmt::format("device '{}'", name);
+    const auto required = read_required(path, what, entry, {v->required, v->n_required});
+    device->params =
+        read_params(path, what, entry, v->params, v->n_params, false, params, required);
+    device->choices = read_choices(path, what, entry, {v->choices, v->n_choices}, params);
+    device->required = check_required(what, required, device->params, device->choices);
+    auto infos = param_infos(device->params, device->required);
+    add_choice_infos(infos, device->choices);
+    out.push_back(detail::device_info(device, v->doc, std::move(infos)));
+    names.push_back(name);
+  }
+  return out;
+}
+
 // The same file, whatever the spelling of its path.
 std::string canonical(const std::string& path) {
   std::error_code ec;
@@ -616,11 +683,11 @@ PluginInfo register_descriptor(const std::string& path, spk_plugin_init_fn init,
         "spikeline, or rebuild the plugin against its headers)",
         path, d->abi_major, d->abi_minor, SPIKELINE_PLUGIN_ABI_MAJOR, SPIKELINE_PLUGIN_ABI_MINOR));
   }
-  if (d->struct_size < sizeof(spk_plugin)) {
+  if (d->struct_size < plugin_1_0_size()) {
     throw ConfigError(
         fmt::format("plugin '{}': its descriptor has struct_size {}, less than the {} bytes of "
                     "ABI {}.0",
-                    path, d->struct_size, sizeof(spk_plugin), SPIKELINE_PLUGIN_ABI_MAJOR));
+                    path, d->struct_size, plugin_1_0_size(), SPIKELINE_PLUGIN_ABI_MAJOR));
   }
   check_name(path, d->name, "the plugin");
   if (d->n_neuron_models > 0 && d->neuron_models == nullptr) {
@@ -635,10 +702,16 @@ PluginInfo register_descriptor(const std::string& path, spk_plugin_init_fn init,
     throw ConfigError(fmt::format("plugin '{}': declares {} connection rules but no array", path,
                                   d->n_connection_rules));
   }
-  if (d->n_neuron_models == 0 && d->n_learning_rules == 0 && d->n_connection_rules == 0) {
+  const auto [devices, n_devices] = device_rows(*d);
+  if (n_devices > 0 && devices == nullptr) {
     throw ConfigError(
-        fmt::format("plugin '{}': provides nothing (no neuron model, learning rule or "
-                    "connection rule)",
+        fmt::format("plugin '{}': declares {} current devices but no array", path, n_devices));
+  }
+  if (d->n_neuron_models == 0 && d->n_learning_rules == 0 && d->n_connection_rules == 0 &&
+      n_devices == 0) {
+    throw ConfigError(
+        fmt::format("plugin '{}': provides nothing (no neuron model, learning rule, "
+                    "connection rule or current device)",
                     path));
   }
 
@@ -646,7 +719,7 @@ PluginInfo register_descriptor(const std::string& path, spk_plugin_init_fn init,
   // the registry unchanged.
   std::vector<ModelInfo> infos;
   std::set<std::string> seen;
-  PluginInfo out{path, d->name, text(d->version), d->abi_major, d->abi_minor, {}, {}, {}};
+  PluginInfo out{path, d->name, text(d->version), d->abi_major, d->abi_minor, {}, {}, {}, {}};
   for (std::uint32_t k = 0; k < d->n_neuron_models; ++k) {
     const spk_neuron_model* m = d->neuron_models[k];
     const auto model = read_model(path, *d, m, k, library);
@@ -684,7 +757,9 @@ PluginInfo register_descriptor(const std::string& path, spk_plugin_init_fn init,
     out.rules.push_back(rule->name);
   }
   auto connections = read_connection_rules(path, *d, registry, library, out.connection_rules);
+  auto device_infos = read_devices(path, *d, registry, library, seen, out.devices);
   for (auto& info : infos) registry.add(std::move(info));
+  for (auto& info : device_infos) registry.add(std::move(info));
   for (auto& info : rules) registry.add_rule(std::move(info));
   for (auto& info : connections) registry.add_connection_rule(std::move(info));
   return out;

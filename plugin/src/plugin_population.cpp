@@ -279,7 +279,7 @@ void PluginPopulation::update(Step t, IndexRange r, const InputView& in, SpikeSi
   if (status != SPK_OK) {
     error[sizeof error - 1] = '\0';
     throw Error(ExitCode::software,
-                fmt::format("{}: update failed at step {} ({} ms): {}", where(), t,
+                fmt::format("{}: update failed at step {} ({:.12g} ms): {}", where(), t,
                             static_cast<double>(t) * dt_, *error ? error : "(no message)"));
   }
   if (a.spike_count > a.spike_capacity) {

@@ -234,9 +234,10 @@ void PluginRule::run(const char* what, spk_rule_event_fn fn, spk_rule_args& a, S
                      Each&& each_synapse) const {
   if (fn(&ctx_, &a) != SPK_OK) {
     a.error[a.error_size - 1] = '\0';
-    throw Error(ExitCode::software, fmt::format("{}: {} failed at step {} ({} ms): {}", where(),
-                                                what, a.step, static_cast<double>(a.step) * ctx_.dt,
-                                                *a.error ? a.error : "(no message)"));
+    throw Error(
+        ExitCode::software,
+        fmt::format("{}: {} failed at step {} ({:.12g} ms): {}", where(), what, a.step,
+                    static_cast<double>(a.step) * ctx_.dt, *a.error ? a.error : "(no message)"));
   }
   // The weights the event may have changed go to the block for delivery; a
   // non-finite one ends the run here, naming the synapse, rather than

@@ -105,6 +105,11 @@
  *        fixed_total_number). A descriptor sets exactly one of connect and
  *        connect_source. Plugins of 1.0 to 1.4 load unchanged (their rule
  *        descriptors end before these fields: connect, no counts).
+ *   1.6  current devices (spk_current_device): a [[stimulus]] model whose
+ *        current is a pure function of the step and the neuron, with the
+ *        neuron's own random numbers for noise; `current_devices` and
+ *        `n_current_devices` appended to spk_plugin. A plugin of 1.0 to
+ *        1.5 loads unchanged (its spk_plugin ends before them).
  *
  * This header compiles as C99 and as C++.
  */
@@ -115,7 +120,7 @@
 #include <stdint.h>
 
 #define SPIKELINE_PLUGIN_ABI_MAJOR 1
-#define SPIKELINE_PLUGIN_ABI_MINOR 5
+#define SPIKELINE_PLUGIN_ABI_MINOR 6
 
 /* The exported entry point's name, for dlsym. */
 #define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
@@ -634,6 +639,96 @@ typedef struct spk_connection_rule {
   spk_connection_counts_fn counts;
 } spk_connection_rule;
 
+/* ---- Current devices (ABI 1.6) -------------------------------------------
+ *
+ * A current device injects a current into neurons: a config names it as a
+ * `[[stimulus]]` with `model = "<name>"`, a target population and
+ * optionally `nodes`, and its parameters (as for a built-in device such as
+ * ac_current or noise_current). Its current is a pure function of the step
+ * and the neuron, I(t, i): the device keeps no state, so nothing of it is
+ * checkpointed, any partitioning gives the same values, and a device
+ * changed between pieces of a run acts as if configured so from the start.
+ *
+ * Calls. For a stimulus the simulator
+ *   1. resolves each parameter from the config and the table's default and
+ *      checks it against the row's range (per_neuron must be 0: one value
+ *      per stimulus); a required parameter (names in `required`) the config
+ *      does not give is an error;
+ *   2. calls prepare(ctx, error, size) once, if the device has one: it
+ *      fills ctx->constants (step counts of `start` and `stop`, say) and may
+ *      refuse parameters that are wrong together with a non-zero status;
+ *   3. each step, calls current(ctx, args) once per partition holding
+ *      target neurons, concurrently for different partitions.
+ *
+ * Time: the current of step t is what the update of step t (integrating
+ * ((t-1) dt, t dt]) receives: by the convention of the built-in devices,
+ * the device's value at time (t-1) dt, held over the step. The current is
+ * in the unit the target model reads as its injected current (pA for the
+ * LIF models). Currents of several devices onto one neuron add up.
+ *
+ * Determinism. A device draws random numbers only through ctx->normal or
+ * ctx->uniform: the stream of (seed, this stimulus, neuron, counter) --
+ * each neuron its own numbers, the same whatever the thread count or the
+ * partitions. A counter is any 64-bit number the device chooses (the step,
+ * or the index of a noise interval); draw k of one (neuron, counter) is
+ * the k-th call's, so a device asks for the same k for the same (step,
+ * neuron) every time. */
+typedef struct spk_device_ctx {
+  uint32_t struct_size; /* sizeof(spk_device_ctx) of the simulator */
+  const char* stimulus; /* the stimulus, for messages: "stimulus 'drive'" */
+  double dt;            /* ms */
+  uint32_t n_params;
+  const double* params; /* params[k]: parameter k of the device's table */
+  /* constants_size bytes, zeroed, aligned to 64 bytes; written by
+   * prepare(), read by current(). NULL when the size is 0. */
+  void* constants;
+  uint32_t n_choices;
+  const uint32_t* choice; /* choice[k]: the index of choice row k's word */
+  /* Draw k (0, 1, ...) of each neuron's stream for `counter`: out[j] for
+   * neurons[j], j < count, a standard normal number, or a uniform one in
+   * (0, 1). One call for many neurons: a draw is a few nanoseconds, and a
+   * call per neuron cost a noise device 1.2x its time. */
+  void (*normal)(const struct spk_device_ctx* ctx, uint64_t counter, uint32_t k,
+                 const uint32_t* neurons, uint32_t count, double* out);
+  void (*uniform)(const struct spk_device_ctx* ctx, uint64_t counter, uint32_t k,
+                  const uint32_t* neurons, uint32_t count, double* out);
+} spk_device_ctx;
+
+/* One call of current(): the target neurons of one partition for one step. */
+typedef struct spk_current_args {
+  uint32_t struct_size; /* sizeof(spk_current_args) of the simulator */
+  int64_t step;         /* t >= 1 */
+  /* The neurons (indices within the target population, increasing) and
+   * where their currents go: current[neurons[j]] += I(t, neurons[j]). */
+  const uint32_t* neurons;
+  uint32_t count;
+  double* current;
+  /* On failure, a NUL-terminated message (truncated to error_size). */
+  char* error;
+  size_t error_size;
+} spk_current_args;
+
+/* Fills ctx->constants; non-zero: the stimulus is refused with the message. */
+typedef int (*spk_device_prepare_fn)(const spk_device_ctx* ctx, char* error, size_t error_size);
+/* Adds the current of args->step; non-zero ends the run as a failed run
+ * with the message. */
+typedef int (*spk_current_fn)(const spk_device_ctx* ctx, spk_current_args* args);
+
+typedef struct spk_current_device {
+  uint32_t struct_size;    /* sizeof(spk_current_device) of the plugin */
+  const char* name;        /* the stimulus's `model = "..."`, unique among models and devices */
+  const char* doc;         /* one line for `spikeline models` */
+  const spk_param* params; /* per_neuron must be 0: one value per stimulus */
+  uint32_t n_params;
+  const spk_choice* choices; /* may be NULL, 0 */
+  uint32_t n_choices;
+  const char* const* required; /* parameter rows the config must give (may be NULL, 0) */
+  uint32_t n_required;
+  size_t constants_size;
+  spk_device_prepare_fn prepare; /* may be NULL */
+  spk_current_fn current;        /* required */
+} spk_current_device;
+
 typedef struct spk_plugin {
   uint32_t struct_size; /* sizeof(spk_plugin) of the plugin */
   uint32_t abi_major;   /* SPIKELINE_PLUGIN_ABI_MAJOR the plugin was built with */
@@ -650,6 +745,10 @@ typedef struct spk_plugin {
   uint32_t n_learning_rules;
   const struct spk_connection_rule* const* connection_rules;
   uint32_t n_connection_rules;
+  /* ABI 1.6: the current devices, an array of pointers as above (may be
+   * NULL, 0). */
+  const struct spk_current_device* const* current_devices;
+  uint32_t n_current_devices;
 } spk_plugin;
 
 /* The entry point's type. */

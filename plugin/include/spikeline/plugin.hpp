@@ -190,6 +190,8 @@ constexpr spk_state_var counter(const char* name, const char* unit, const char* 
 // model.
 struct LearningRule {};
 struct ConnectionRule {};
+// A struct that derives from this is a current device (ABI 1.6).
+struct CurrentDevice {};
 
 // What prepare() or update() throws to refuse or fail.
 struct Failure : std::runtime_error {
@@ -637,6 +639,110 @@ class Counts : public Stream<R> {
   std::uint32_t* count_;
 };
 
+// ---- Current devices (ABI 1.6) --------------------------------------------
+//
+// A struct deriving from sp::CurrentDevice with a name, a doc, a parameter
+// table and `static void current(sp::Current<D>& c)`, which adds the current
+// of step c.step() to each neuron of the call:
+//
+//   struct Ramp : sp::CurrentDevice {
+//     static constexpr const char* name = "ramp_current";
+//     static constexpr const char* doc = "slope * t from start on";
+//     enum { slope, start };
+//     static constexpr spk_param params[] = {
+//         sp::param("slope", "pA/ms", 0.0, "rate of rise"),
+//         sp::param("start", "ms", 0.0, "switch-on time (whole steps)").nonnegative()};
+//     struct Constants { std::int64_t start; };
+//     static void prepare(sp::DeviceSetup<Ramp>& s) { s.constants().start = s.steps(start); }
+//     static void current(sp::Current<Ramp>& c) {
+//       const std::int64_t t0 = c.constants().start;
+//       if (c.step() <= t0) return;
+//       const double v = c.param(slope) * double(c.step() - 1 - t0) * c.dt();
+//       for (std::uint32_t j = 0; j < c.size(); ++j) c.add(j, v);
+//     }
+//   };
+//
+// The value is the device's at the step's start, (t-1) dt, held over the
+// step (see spikeline/plugin.h). Optional: `struct Constants`,
+// `static void prepare(sp::DeviceSetup<D>&)`, `choices` and `required`.
+
+// The stimulus as prepare() sees it.
+template <class D>
+class DeviceSetup {
+ public:
+  explicit DeviceSetup(const spk_device_ctx* c) : c_(c) {}
+  const char* stimulus() const { return c_->stimulus; }
+  double dt() const { return c_->dt; }
+  double param(std::size_t k) const { return c_->params[k]; }
+  std::uint32_t choice(std::size_t k) const { return c_->choice[k]; }
+  ConstantsOf<D>& constants() const { return *static_cast<ConstantsOf<D>*>(c_->constants); }
+  // Parameter k (a time in ms, >= 0) as a whole number of steps; +inf is
+  // INT64_MAX (never). A time off the grid is refused (Failure) with the
+  // nearest valid values: a device never rounds a time silently.
+  std::int64_t steps(std::size_t k, const char* name) const {
+    const double ms = param(k);
+    if (ms == HUGE_VAL) return INT64_MAX;
+    const double ratio = ms / c_->dt;
+    const double whole = std::round(ratio);
+    if (!(ratio >= 0) || std::fabs(ratio - whole) > 1e-9 * (whole > 1 ? whole : 1) ||
+        whole > 9.0e15) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "%s = %g ms is not a whole number of steps of dt = %g ms (nearest valid: %g "
+                    "and %g ms)",
+                    name, ms, c_->dt, std::floor(ratio) * c_->dt, std::ceil(ratio) * c_->dt);
+      throw Failure(buf);
+    }
+    return static_cast<std::int64_t>(whole);
+  }
+
+ protected:
+  const spk_device_ctx* c_;
+};
+
+// One current() call: the step, the neurons of one partition, their
+// random numbers, and add().
+template <class D>
+class Current : public DeviceSetup<D> {
+ public:
+  Current(const spk_device_ctx* c, spk_current_args* a) : DeviceSetup<D>(c), a_(a) {}
+  const ConstantsOf<D>& constants() const {
+    return *static_cast<const ConstantsOf<D>*>(this->c_->constants);
+  }
+  std::int64_t step() const { return a_->step; }
+  std::uint32_t size() const { return a_->count; }
+  // The j-th neuron of the call (an index in the target population).
+  std::uint32_t neuron(std::uint32_t j) const { return a_->neurons[j]; }
+  // Adds `value` to the current of the j-th neuron.
+  void add(std::uint32_t j, double value) const { a_->current[a_->neurons[j]] += value; }
+  // Draw k of the streams of neurons first .. first + count - 1 of the
+  // call for `counter` (the step, or an interval's index), into out[0 ..
+  // count): the same numbers whatever the threads. Ask for many at once
+  // (a few hundred on the stack): each call crosses the boundary.
+  void normals(std::uint64_t counter, std::uint32_t first, std::uint32_t count, double* out,
+               std::uint32_t k = 0) const {
+    this->c_->normal(this->c_, counter, k, a_->neurons + first, count, out);
+  }
+  void uniforms(std::uint64_t counter, std::uint32_t first, std::uint32_t count, double* out,
+                std::uint32_t k = 0) const {
+    this->c_->uniform(this->c_, counter, k, a_->neurons + first, count, out);
+  }
+  // One neuron's draw (a call each: normals() for a loop over neurons).
+  double normal(std::uint32_t j, std::uint64_t counter, std::uint32_t k = 0) const {
+    double x;
+    normals(counter, j, 1, &x, k);
+    return x;
+  }
+  double uniform(std::uint32_t j, std::uint64_t counter, std::uint32_t k = 0) const {
+    double x;
+    uniforms(counter, j, 1, &x, k);
+    return x;
+  }
+
+ private:
+  spk_current_args* a_;
+};
+
 namespace detail {
 
 inline void write_error(char* buf, std::size_t size, const char* what) {
@@ -933,6 +1039,42 @@ constexpr spk_connection_rule describe_connection_rule() {
   return r;
 }
 
+template <class V>
+int device_current(const spk_device_ctx* c, spk_current_args* a) noexcept {
+  return guarded(a->error, a->error_size, [&] {
+    Current<V> e(c, a);
+    V::current(e);
+  });
+}
+
+// What every entry with one value per parameter describes alike: its size,
+// name, doc, the parameter, choice and required tables and its constants.
+template <class T, class D>
+constexpr D describe_entry() {
+  static_assert(std::is_trivially_copyable_v<ConstantsOf<T>>,
+                "Constants must be plain data (the simulator copies and zeroes it)");
+  D d{};
+  d.struct_size = sizeof(D);
+  d.name = T::name;
+  d.doc = T::doc;
+  if constexpr (requires { std::size(T::params); }) {
+    d.params = T::params;
+    d.n_params = static_cast<std::uint32_t>(std::size(T::params));
+  }
+  describe_choices<T>(d);
+  describe_required<T>(d);
+  d.constants_size = has_constants<T> ? sizeof(ConstantsOf<T>) : 0;
+  return d;
+}
+
+template <class V>
+constexpr spk_current_device describe_device() {
+  auto d = describe_entry<V, spk_current_device>();
+  d.prepare = &prepare<V, DeviceSetup<V>, spk_device_ctx>;
+  d.current = &device_current<V>;
+  return d;
+}
+
 // The descriptors of one kind (D: spk_neuron_model, ...) and the array of
 // pointers to them, static data.
 template <class D, class... Ts>
@@ -943,6 +1085,8 @@ struct Table {
       return describe_learning_rule<T>();
     } else if constexpr (std::is_same_v<D, spk_connection_rule>) {
       return describe_connection_rule<T>();
+    } else if constexpr (std::is_same_v<D, spk_current_device>) {
+      return describe_device<T>();
     } else {
       return describe<T>();
     }
@@ -971,6 +1115,7 @@ struct TableOf<D, TypeList<Ts...>> {
 template <class T>
 constexpr int kind_of = std::is_base_of_v<LearningRule, T>     ? 1
                         : std::is_base_of_v<ConnectionRule, T> ? 2
+                        : std::is_base_of_v<CurrentDevice, T>  ? 3
                                                                : 0;
 template <int K, class L, class... Ts>
 struct Select {
@@ -989,6 +1134,7 @@ int init(const char* name, const char* version, const spk_plugin** out) noexcept
   using Models = TableFor<spk_neuron_model, 0, Ts...>;
   using Learning = TableFor<spk_learning_rule, 1, Ts...>;
   using Connection = TableFor<spk_connection_rule, 2, Ts...>;
+  using Devices = TableFor<spk_current_device, 3, Ts...>;
   static const spk_plugin d{sizeof(spk_plugin),
                             SPIKELINE_PLUGIN_ABI_MAJOR,
                             SPIKELINE_PLUGIN_ABI_MINOR,
@@ -999,7 +1145,9 @@ int init(const char* name, const char* version, const spk_plugin** out) noexcept
                             Learning::data(),
                             Learning::size,
                             Connection::data(),
-                            Connection::size};
+                            Connection::size,
+                            Devices::data(),
+                            Devices::size};
   *out = &d;
   return SPK_OK;
 }

@@ -465,7 +465,14 @@ static const spk_connection_rule* const conns[] = {&conn};
 #define N_CONNS 1
 #endif
 
-static const spk_plugin plugin = {sizeof(spk_plugin),
+/* A plugin older than 1.6: its descriptor ends before the current devices. */
+#if defined(PLUGIN_ABI_1_0) || defined(PLUGIN_ABI_1_2)
+#define PLUGIN_STRUCT_SIZE offsetof(spk_plugin, current_devices)
+#else
+#define PLUGIN_STRUCT_SIZE sizeof(spk_plugin)
+#endif
+
+static const spk_plugin plugin = {PLUGIN_STRUCT_SIZE,
 #ifdef PLUGIN_MAJOR
                                   SPIKELINE_PLUGIN_ABI_MAJOR + 1,
 #else
@@ -491,7 +498,9 @@ static const spk_plugin plugin = {sizeof(spk_plugin),
                                   rules,
                                   1,
                                   conns,
-                                  N_CONNS};
+                                  N_CONNS,
+                                  NULL,
+                                  0};
 
 #ifdef PLUGIN_NO_ENTRY
 SPIKELINE_PLUGIN_EXPORT int some_other_function(void) {

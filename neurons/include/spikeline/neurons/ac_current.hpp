@@ -20,38 +20,44 @@
 //   start      ms        0      switch-on time (>= 0, whole steps)
 //   stop       ms        +inf   switch-off time (> start, whole steps; +inf: never)
 //
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (neurons/src/builtin.cpp), as a
+// plugin's current device is (ABI 1.6).
+//
 // References
 //   NEST model ac_generator (models/ac_generator.h).
 //   PyNN ACSource (pyNN/standardmodels/electrodes.py).
 #pragma once
 
-#include <limits>
-#include <memory>
+#include <cstdint>
 
-#include "spikeline/engine/model_table.hpp"
-#include "spikeline/engine/time_grid.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline {
 
-struct AcCurrentParams {
-  double amplitude = 0.0;
-  double offset = 0.0;
-  double frequency = 0.0;
-  double phase = 0.0;
-  double start = 0.0;
-  double stop = std::numeric_limits<double>::infinity();
-  Step start_step = 0;
-  Step stop_step = kNever;  // kNever when stop is +inf
-
-  AcCurrentParams() = default;
-  AcCurrentParams(const ParamMap& p, const TimeGrid& grid);
-  static const ParamTable<AcCurrentParams>& table();
+struct AcCurrent : plugin::CurrentDevice {
+  static constexpr const char* name = "ac_current";
+  static constexpr const char* doc =
+      "sinusoidal current offset + amplitude sin(2 pi f t + phase) during (start, stop] "
+      "(NEST's ac_generator, PyNN's ACSource)";
+  enum { amplitude, offset, frequency, phase, start, stop };
+  static constexpr spk_param params[] = {
+      plugin::param("amplitude", "pA", 0.0,
+                    "amplitude of the sine (pA for LIF models, model units otherwise)"),
+      plugin::param("offset", "pA", 0.0, "constant current added while active"),
+      plugin::param("frequency", "Hz", 0.0, "frequency of the sine").nonnegative(),
+      plugin::param("phase", "deg", 0.0, "phase at t = 0, in degrees"),
+      plugin::param("start", "ms", 0.0, "switch-on time (whole steps)"),
+      plugin::param("stop", "ms", HUGE_VAL, "switch-off time (whole steps; inf: never)")
+          .at_most(HUGE_VAL),
+  };
+  struct Constants {
+    long double cycles_per_step;
+    double amplitude, offset, phase;
+    std::int64_t start_step, stop_step;  // stop_step: kNever when stop is +inf
+  };
+  static void prepare(plugin::DeviceSetup<AcCurrent>& s);
+  static void current(plugin::Current<AcCurrent>& c);
 };
-
-// The current of an ac_current with these parameters.
-std::shared_ptr<const CurrentWave> ac_current_wave(const ParamMap& p, const TimeGrid& grid,
-                                                   const WaveContext& ctx);
-
-ModelInfo ac_current_model();
 
 }  // namespace spikeline

@@ -31,38 +31,43 @@
 // Not (yet): NEST's std_mod, frequency and phase (a sinusoidally modulated
 // standard deviation).
 //
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (neurons/src/builtin.cpp), as a
+// plugin's current device is (ABI 1.6): its draws come through the
+// device's per-neuron stream, which is this stream.
+//
 // References
 //   NEST model noise_generator (models/noise_generator.h).
 //   PyNN NoisyCurrentSource (pyNN/standardmodels/electrodes.py).
 #pragma once
 
-#include <limits>
-#include <memory>
+#include <cstdint>
 
-#include "spikeline/engine/model_table.hpp"
-#include "spikeline/engine/time_grid.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline {
 
-struct NoiseCurrentParams {
-  double mean = 0.0;
-  double std = 0.0;
-  double dt = 1.0;
-  double start = 0.0;
-  double stop = std::numeric_limits<double>::infinity();
-  Step dt_steps = 1;
-  Step start_step = 0;
-  Step stop_step = kNever;  // kNever when stop is +inf
-
-  NoiseCurrentParams() = default;
-  NoiseCurrentParams(const ParamMap& p, const TimeGrid& grid);
-  static const ParamTable<NoiseCurrentParams>& table();
+struct NoiseCurrent : plugin::CurrentDevice {
+  static constexpr const char* name = "noise_current";
+  static constexpr const char* doc =
+      "Gaussian noise current mean + std xi, a new independent draw per target neuron every dt, "
+      "during (start, stop] (NEST's noise_generator, PyNN's NoisyCurrentSource)";
+  enum { mean, std_dev, dt, start, stop };
+  static constexpr spk_param params[] = {
+      plugin::param("mean", "pA", 0.0, "mean current (pA for LIF models, model units otherwise)"),
+      plugin::param("std", "pA", 0.0, "standard deviation of the current").nonnegative(),
+      plugin::param("dt", "ms", 1.0, "interval between draws (a whole multiple of the time step)")
+          .positive(),
+      plugin::param("start", "ms", 0.0, "switch-on time (whole steps)"),
+      plugin::param("stop", "ms", HUGE_VAL, "switch-off time (whole steps; inf: never)")
+          .at_most(HUGE_VAL),
+  };
+  struct Constants {
+    double mean, std;
+    std::int64_t dt_steps, start_step, stop_step;  // stop_step: kNever when stop is +inf
+  };
+  static void prepare(plugin::DeviceSetup<NoiseCurrent>& s);
+  static void current(plugin::Current<NoiseCurrent>& c);
 };
-
-// The current of a noise_current with these parameters.
-std::shared_ptr<const CurrentWave> noise_current_wave(const ParamMap& p, const TimeGrid& grid,
-                                                      const WaveContext& ctx);
-
-ModelInfo noise_current_model();
 
 }  // namespace spikeline

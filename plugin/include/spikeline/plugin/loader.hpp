@@ -41,6 +41,7 @@ struct PluginInfo {
   std::vector<std::string> models;
   std::vector<std::string> rules;  // learning rules
   std::vector<std::string> connection_rules;
+  std::vector<std::string> devices;  // current devices (ABI 1.6)
 };
 
 PluginInfo load_plugin(const std::string& path, Registry& registry);
