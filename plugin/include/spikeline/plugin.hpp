@@ -998,21 +998,29 @@ int connection_counts(const spk_connection_ctx* c, void* stream, std::uint32_t* 
   });
 }
 
+// What every entry with one value per parameter describes alike: its size,
+// name, doc, the parameter, choice and required tables and its constants.
+template <class T, class D>
+constexpr D describe_entry() {
+  static_assert(std::is_trivially_copyable_v<ConstantsOf<T>>,
+                "Constants must be plain data (the simulator copies and zeroes it)");
+  D d{};
+  d.struct_size = sizeof(D);
+  d.name = T::name;
+  d.doc = T::doc;
+  if constexpr (requires { std::size(T::params); }) {
+    d.params = T::params;
+    d.n_params = static_cast<std::uint32_t>(std::size(T::params));
+  }
+  describe_choices<T>(d);
+  describe_required<T>(d);
+  d.constants_size = has_constants<T> ? sizeof(ConstantsOf<T>) : 0;
+  return d;
+}
+
 template <class R>
 constexpr spk_connection_rule describe_connection_rule() {
-  static_assert(std::is_trivially_copyable_v<ConstantsOf<R>>,
-                "Constants must be plain data (the simulator copies and zeroes it)");
-  spk_connection_rule r{};
-  r.struct_size = sizeof(spk_connection_rule);
-  r.name = R::name;
-  r.doc = R::doc;
-  if constexpr (requires { std::size(R::params); }) {
-    r.params = R::params;
-    r.n_params = static_cast<std::uint32_t>(std::size(R::params));
-  }
-  describe_choices<R>(r);
-  describe_required<R>(r);
-  r.constants_size = has_constants<R> ? sizeof(ConstantsOf<R>) : 0;
+  auto r = describe_entry<R, spk_connection_rule>();
   r.prepare = &prepare<R, ConnectSetup<R>, spk_connection_ctx>;
   if constexpr (requires(const ConnectSetup<R>& s) { R::expected_pairs(s); }) {
     r.expected_pairs = &connection_expected<R>;
@@ -1045,26 +1053,6 @@ int device_current(const spk_device_ctx* c, spk_current_args* a) noexcept {
     Current<V> e(c, a);
     V::current(e);
   });
-}
-
-// What every entry with one value per parameter describes alike: its size,
-// name, doc, the parameter, choice and required tables and its constants.
-template <class T, class D>
-constexpr D describe_entry() {
-  static_assert(std::is_trivially_copyable_v<ConstantsOf<T>>,
-                "Constants must be plain data (the simulator copies and zeroes it)");
-  D d{};
-  d.struct_size = sizeof(D);
-  d.name = T::name;
-  d.doc = T::doc;
-  if constexpr (requires { std::size(T::params); }) {
-    d.params = T::params;
-    d.n_params = static_cast<std::uint32_t>(std::size(T::params));
-  }
-  describe_choices<T>(d);
-  describe_required<T>(d);
-  d.constants_size = has_constants<T> ? sizeof(ConstantsOf<T>) : 0;
-  return d;
 }
 
 template <class V>
