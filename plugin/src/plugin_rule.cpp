@@ -182,7 +182,7 @@ double PluginRule::synapse_value(std::size_t var, unsigned part, const SynapseBl
   if (rule_->synapse_value(&ctx_, &a, static_cast<std::uint32_t>(var), k, &out) != SPK_OK) {
     error[sizeof error - 1] = '\0';
     throw Error(ExitCode::software,
-                fmt::format("{}: synapse_value failed at step {} ({} ms): {}", where(), t,
+                fmt::format("{}: synapse_value failed at step {} ({:.12g} ms): {}", where(), t,
                             static_cast<double>(t) * ctx_.dt, *error ? error : "(no message)"));
   }
   return out;
