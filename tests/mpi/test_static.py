@@ -152,6 +152,30 @@ def plugin_rules(tmp):
     return [path]
 
 
+def plugin_modulated(tmp):
+    """Distal reward with its ee projection learning through the test
+    plugin's dopamine_hebb (ABI 1.4: reads the dopamine its rewards
+    trigger, updated lazily, synced at the end, its `gated` variable
+    recorded read-only every second), beside the built-in reward_stdp of
+    ei and chosen (tests/plugin/plugins/modulated.cpp)."""
+    plugin = os.path.join(os.environ["SPIKELINE_TEST_PLUGIN_DIR"], "libtest_plugin_modulated.so")
+    with open(os.path.join(mpitest.SOURCE_DIR, "examples", "distal_reward.toml")) as f:
+        text = ('plugins = ["%s"]\n' % plugin) + f.read()
+    ee = text.index('name = "ee"')
+    start = text.index("plasticity = {", ee)
+    end = text.index("\n", start)
+    text = (text[:start] + 'plasticity = { rule = "dopamine_hebb", modulator = "dopamine", '
+            'eta = 0.002, tau_x = 20.0, tau_y = 20.0 }' + text[end:])
+    old = 'projection = "ee"\ninterval = 600000.0'
+    if old not in text:
+        sys.exit("plugin_modulated: the ee weight record was not found")
+    text = text.replace(old, 'projection = "ee"\ninterval = 1000.0\nvariables = ["gated"]')
+    path = os.path.join(tmp, "plugin_modulated.toml")
+    with open(path, "w") as f:
+        f.write(text)
+    return [path, "-d", "10000"]
+
+
 def explicit(tmp):
     """Explicit edges written in the config: random pairs, some with their
     own weights and delays, one projection with weights drawn (from the one
@@ -340,6 +364,8 @@ NETWORKS = {
     "plastic": plastic,
     "outdegree": outdegree,
     "plugin_rules": plugin_rules,
+    # A reward-modulated plugin rule (ABI 1.4) under MPI.
+    "plugin_modulated": plugin_modulated,
     "explicit": explicit,
     "sonata": sonata,
     # COBA with stdp and tsodyks_markram and every delay 0.5 ms: a plastic
