@@ -5,7 +5,9 @@
 // device that fails, each named.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
+#include <numbers>
 #include <string>
 #include <vector>
 
@@ -150,4 +152,43 @@ TEST_CASE("A device that fails ends the step with an Error naming it, the stimul
                                            "(failing_current)): current failed at step 3 (0.3 "
                                            "ms): the device broke",
                                            devices_plugin())));
+}
+
+TEST_CASE(
+    "The example zap_current sweeps a sine's frequency linearly over (start, start + sweep]") {
+  Registry r;
+  register_builtin_models(r);
+  plugin::load_plugin(SPIKELINE_ZAP_PLUGIN, r);
+  const TimeGrid grid(0.1);
+  const double A = 40.0, offset = 5.0, f0 = 2.0, f1 = 30.0, start = 50.0, T = 2000.0;
+  const auto w = r.get("zap_current", "test")
+                     .make_wave(params("zap_current", {{"amplitude", A},
+                                                       {"offset", offset},
+                                                       {"f_start", f0},
+                                                       {"f_stop", f1},
+                                                       {"start", start},
+                                                       {"sweep", T}}),
+                                grid, {});
+  const Step steps = 25000;  // 2.5 s: before, during and after the sweep
+  const auto c = currents(*w, 2, {1}, steps);
+  int crossings = 0;
+  for (Step k = 1; k <= steps; ++k) {
+    // The value at (k-1) dt, s ms into the sweep, held over step k.
+    const double s = static_cast<double>(k - 1) * 0.1 - start;
+    const double v = c[static_cast<std::size_t>(k - 1)][1];
+    CHECK(c[static_cast<std::size_t>(k - 1)][0] == 0.0);
+    if (s < -1e-9 || s > T - 0.1 + 1e-9) {
+      CHECK(v == 0.0);
+      continue;
+    }
+    const double phase = 2 * std::numbers::pi * (f0 * s + (f1 - f0) * s * s / (2 * T)) / 1000;
+    CHECK(v == Approx(offset + A * std::sin(phase)).margin(1e-9));
+    if (k > 1 && (c[static_cast<std::size_t>(k - 2)][1] - offset) < 0 && v - offset >= 0)
+      ++crossings;
+  }
+  // One upward crossing per cycle: (f0 + f1) / 2 * T cycles in all.
+  CHECK(std::abs(crossings - (f0 + f1) / 2 * T / 1000) <= 1);
+  CHECK_THROWS_WITH(
+      r.get("zap_current", "test").make_wave(params("zap_current", {{"amplitude", A}}), grid, {}),
+      Contains("parameter sweep is required but missing"));
 }
