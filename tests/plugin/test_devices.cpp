@@ -154,8 +154,7 @@ TEST_CASE("A device that fails ends the step with an Error naming it, the stimul
                                            devices_plugin())));
 }
 
-TEST_CASE(
-    "The example zap_current sweeps a sine's frequency linearly over (start, start + sweep]") {
+TEST_CASE("The example zap_current sweeps a sine's frequency linearly during its sweep") {
   Registry r;
   register_builtin_models(r);
   plugin::load_plugin(SPIKELINE_ZAP_PLUGIN, r);
