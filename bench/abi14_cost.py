@@ -7,8 +7,11 @@ runs of the two binaries, median loop times (network building excluded),
 their ratio, and whether spikes and final weights are bit-identical.
 
     /usr/bin/python3 bench/abi14_cost.py OLD_SPIKELINE NEW_SPIKELINE [--reps 5]
+        [--only NETWORK] [--tag TAG --title TEXT]
 
-Writes bench/results/abi14_cost.md and .json.
+Writes bench/results/abi14_cost.md and .json; with --tag, appends a section
+titled TEXT to the .md and writes abi14_cost_TAG.json (a later comparison,
+such as a rule moved onto the plugin interface, beside the first).
 """
 import argparse
 import datetime
@@ -61,10 +64,15 @@ def main():
     ap.add_argument("old")
     ap.add_argument("new")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--only", help="one network of NETWORKS")
+    ap.add_argument("--tag", help="append a section to the .md, the rows to abi14_cost_TAG.json")
+    ap.add_argument("--title", default="", help="the appended section's title (with --tag)")
     a = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, rule, config, extra in NETWORKS:
+            if a.only and name != a.only:
+                continue
             times = {"old": [], "new": []}
             for _ in range(a.reps):
                 for which in ("old", "new"):
@@ -78,16 +86,23 @@ def main():
                          "ratio": new_m / old_m, "bit_identical": same})
             print(rows[-1], flush=True)
     stamp = datetime.date.today().isoformat()
-    with open(os.path.join(HERE, "results", "abi14_cost.json"), "w") as f:
+    suffix = "_" + a.tag if a.tag else ""
+    with open(os.path.join(HERE, "results", "abi14_cost%s.json" % suffix), "w") as f:
         json.dump({"date": stamp, "reps": a.reps, "rows": rows}, f, indent=1)
-    with open(os.path.join(HERE, "results", "abi14_cost.md"), "w") as f:
-        f.write("# Plugin ABI 1.4 against the commit before it (rules that read a neuromodulator or "
-                "change what is delivered)\n\n")
-        f.write("%s, `/usr/bin/python3 bench/abi14_cost.py OLD NEW --reps %d`: 1 thread, "
-                "alternating runs, loop time in seconds (network building excluded). "
-                "distal_reward: 300 s simulated; coba_tsodyks: examples/coba.toml with "
-                "tsodyks_markram (U 0.5, tau_rec 800 ms) on exc_to_exc and exc_to_inh, 5 s.\n\n"
-                % (stamp, a.reps))
+    md = os.path.join(HERE, "results", "abi14_cost.md")
+    with open(md, "a" if a.tag else "w") as f:
+        if a.tag:
+            f.write("\n## %s\n\n%s, `/usr/bin/python3 bench/abi14_cost.py OLD NEW --reps %d%s "
+                    "--tag %s`: 1 thread, alternating runs, loop time in seconds.\n\n"
+                    % (a.title, stamp, a.reps, " --only " + a.only if a.only else "", a.tag))
+        else:
+            f.write("# Plugin ABI 1.4 against the commit before it (rules that read a "
+                    "neuromodulator or change what is delivered)\n\n")
+            f.write("%s, `/usr/bin/python3 bench/abi14_cost.py OLD NEW --reps %d`: 1 thread, "
+                    "alternating runs, loop time in seconds (network building excluded). "
+                    "distal_reward: 300 s simulated; coba_tsodyks: examples/coba.toml with "
+                    "tsodyks_markram (U 0.5, tau_rec 800 ms) on exc_to_exc and exc_to_inh, 5 s.\n\n"
+                    % (stamp, a.reps))
         f.write("| network | rule | old median | new median | ratio | spikes and weights |\n")
         f.write("|---|---|---|---|---|---|\n")
         for r in rows:

@@ -1,201 +1,217 @@
 #include "spikeline/learning/reward_stdp.hpp"
 
-#include "bounds.hpp"
-
 #include <algorithm>
 #include <cmath>
-
-#include "spikeline/engine/error.hpp"
 
 namespace spikeline::learning {
 
 namespace {
+
+using Setup = plugin::RuleSetup<RewardStdp>;
+using C = RewardStdp::Constants;
+
 // How many synapses ahead on_pre and on_post fetch the state they will touch.
-constexpr std::size_t kAhead = 8;
-}  // namespace
+constexpr std::uint32_t kAhead = 8;
 
-const ParamTable<RewardStdpParams>& RewardStdpParams::table() {
-  using P = Param<RewardStdpParams>;
-  using S = RewardStdpParams;
-  static const ParamTable<S> t{
-      P::text("modulator", &S::modulator, "the [[neuromodulator]] read"),
-      P::number("tonic", "", &S::tonic, Range::nonnegative, "tonic dopamine level"),
-      P::number("learning_rate", "1/ms", &S::learning_rate, Range::positive, ""),
-      P::number("tau_c", "ms", &S::tau_c, Range::positive, "eligibility time constant"),
-      P::number("A_plus", "", &S::A_plus, Range::nonnegative,
-                "eligibility increment per causal pairing"),
-      P::number("A_minus", "", &S::A_minus, Range::nonnegative,
-                "eligibility decrement per acausal pairing"),
-      P::number("tau_plus", "ms", &S::tau_plus, Range::positive, "presynaptic trace time constant"),
-      P::number("tau_minus", "ms", &S::tau_minus, Range::positive,
-                "postsynaptic trace time constant"),
-      P::number("w_min", "", &S::w_min, Range::finite, "lower weight bound"),
-      P::number("w_max", "", &S::w_max, Range::finite, "upper weight bound (> w_min)"),
-      P::choice("pairing", &S::nearest, {"all", "nearest"}, "spike pairing"),
-      P::number("U", "", &S::U, Range::fraction,
-                "short-term plasticity: release fraction at rest (with tau_rec > 0)"),
-      P::number("tau_rec", "ms", &S::tau_rec, Range::nonnegative,
-                "short-term depression: recovery time constant (0: no short-term plasticity)"),
-      P::number("tau_facil", "ms", &S::tau_facil, Range::nonnegative,
-                "short-term facilitation time constant (0: none; needs tau_rec > 0)"),
-  };
-  return t;
+// 1 - exp(-n dt / tau), from the table below its length (filled with the
+// very expression used beyond it, as decay()).
+double rise_beyond(const DecayTable& d, Step n) {
+  return -std::expm1(-(static_cast<double>(n) * d.dt / d.tau));
+}
+void fill_rise(double* table, const DecayTable& d) {
+  for (std::uint32_t n = 0; n < d.length; ++n) table[d.offset + n] = rise_beyond(d, n);
+}
+double rise(const double* table, const DecayTable& d, Step n) {
+  return static_cast<std::uint64_t>(n) < d.length ? table[d.offset + n] : rise_beyond(d, n);
 }
 
-RewardStdpParams::RewardStdpParams(const ParamMap& p) {
-  table().read(*this, p);
-  check_less(w_min, p.item("w_min"), w_max, p.item("w_max"), "");
-  if (tau_facil > 0 && tau_rec == 0) {
-    throw ConfigError(fmt::format(
-        "{} = {} ms needs short-term depression: set {} > 0 (it is 0, which turns short-term "
-        "plasticity off)",
-        p.item("tau_facil"), tau_facil, p.item("tau_rec")));
+// The tables' places in the rule's table, and lambda. Those of tau_d wait
+// for the neuromodulator (prepare's second call); until then they are empty.
+std::uint32_t place_tables(const Setup& s, C& c) {
+  const double dt = s.dt();
+  std::uint32_t offset = 0;
+  c.plus = place_decay(offset, dt, s.param(RewardStdp::tau_plus));
+  c.minus = place_decay(offset, dt, s.param(RewardStdp::tau_minus));
+  c.decay_c = place_decay(offset, dt, s.param(RewardStdp::tau_c));
+  c.rise_c = place_decay(offset, dt, s.param(RewardStdp::tau_c));
+  c.lambda = 0.0;
+  c.decay_d = c.rise_cd = DecayTable{offset, 0, dt, 1.0};
+  if (s.modulator_known()) {
+    c.lambda = 1.0 / s.param(RewardStdp::tau_c) + 1.0 / s.modulator_tau();
+    c.decay_d = place_decay(offset, dt, s.modulator_tau());
+    c.rise_cd = place_decay(offset, dt, 1.0 / c.lambda);
   }
-}
-
-RewardStdp::RewardStdp(const RewardStdpParams& p, const TimeGrid& grid)
-    : p_(p),
-      dt_(grid.dt()),
-      decay_plus_(grid.dt(), p.tau_plus),
-      decay_minus_(grid.dt(), p.tau_minus),
-      decay_c_(grid.dt(), p.tau_c),
-      rise_c_(grid.dt(), p.tau_c),
-      // Placeholders (the smallest tables): attach() builds them once tau_d is known.
-      rise_cd_(grid.dt(), grid.dt()),
-      decay_d_(grid.dt(), grid.dt()) {
-  if (p.tau_rec > 0) short_term_.emplace(p.U, p.tau_rec, p.tau_facil, grid);
-}
-
-void RewardStdp::attach(const Neuromodulator& m) {
-  dopamine_ = &m;
-  lambda_ = 1.0 / p_.tau_c + 1.0 / m.tau();
-  rise_cd_ = Rise(dt_, 1.0 / lambda_);
-  decay_d_ = Decay(dt_, m.tau());
-}
-
-void RewardStdp::check_weights(double min, double max, const std::string& projection) const {
-  detail::check_weight_range("reward_stdp", p_.w_min, p_.w_max, min, max, projection);
-}
-
-void RewardStdp::weights_replaced(unsigned part, const SynapseBlock& block) {
-  // After sync(): each synapse is at the same step; its eligibility goes on.
-  if (part >= state_.size()) return;
-  auto& syn = state_[part].syn;
-  for (std::size_t k = 0; k < syn.size(); ++k) syn[k].w = block.weight[k];
-}
-
-void RewardStdp::bind(unsigned part, const SynapseBlock& block, IndexRange targets,
-                      const std::string& projection) {
-  if (!dopamine_) {
-    throw Error(ExitCode::software,
-                fmt::format("projection '{}': reward_stdp is not attached to a neuromodulator",
-                            projection));
+  c.rec = c.facil = DecayTable{offset, 0, dt, 1.0};
+  if (s.param(RewardStdp::tau_rec) > 0)
+    c.rec = place_decay(offset, dt, s.param(RewardStdp::tau_rec));
+  if (s.param(RewardStdp::tau_facil) > 0) {
+    c.facil = place_decay(offset, dt, s.param(RewardStdp::tau_facil));
   }
-  PartState& s = detail::partition_state(state_, part);
-  s.syn.resize(block.weight.size());
-  for (std::size_t k = 0; k < s.syn.size(); ++k) s.syn[k] = {block.weight[k], 0.0, 0};
-  s.pre.assign(block.group_count(), Trace{});
-  s.post.assign(targets.end - targets.begin, Trace{});
-  s.first_target = targets.begin;
-  if (short_term_) {
-    s.release.assign(block.group_count(), short_term_->rest());
-    s.amount.assign(block.size(), 0.0f);
-  }
-  detail::check_block_weights("reward_stdp", p_.w_min, p_.w_max, block, projection);
+  return offset;
 }
 
-double RewardStdp::eligibility(unsigned part, std::uint32_t k, Step t) const {
-  return integrate(state_[part], k, t, dopamine_->first_after(t)).c;
-}
+struct WeightAndEligibility {
+  double w, c;
+};
 
-std::vector<std::string> RewardStdp::synapse_variables() const {
-  if (short_term_) return {"weight", "eligibility", "u", "x"};
-  return {"weight", "eligibility"};
-}
-
-double RewardStdp::synapse_value(std::size_t var, unsigned part, const SynapseBlock& block,
-                                 std::uint32_t k, Step t) const {
-  if (var >= 2) {
-    const auto& r = state_[part].release[ShortTerm::group_of(block, k)];
-    return var == 2 ? r.u : r.x;
-  }
-  const auto now = integrate(state_[part], k, t, dopamine_->first_after(t));
-  return var == 0 ? now.w : now.c;
-}
-
-RewardStdp::WeightAndEligibility RewardStdp::integrate(const PartState& s, std::uint32_t k, Step t,
-                                                       std::size_t until) const {
-  const SynapseState& y = s.syn[k];
-  const Step t0 = y.last;
-  const double c0 = y.c;
-  if (t == t0 || c0 == 0) return {y.w, c0};  // no eligibility: neither c nor w moves
+// w and c of synapse k at step t (>= its last update), from the closed
+// form over the pulses at steps <= t (e.pulses()).
+template <class E>
+WeightAndEligibility integrate(const E& e, const C& c, const double* table, std::uint32_t k,
+                               Step t) {
+  const Step t0 = static_cast<Step>(e.synapse(RewardStdp::last, k));
+  const double c0 = e.synapse(RewardStdp::eligibility, k);
+  const double w = e.weight(k);
+  if (t == t0 || c0 == 0) return {w, c0};  // no eligibility: neither c nor w moves
   const Step T = t - t0;
   // D(t0): the level just after the last pulse at or before t0, decayed.
-  // Pulses in (t0, t]: [first, until). `until` is shared by all the
-  // synapses of one event; walking back from it is shorter than a search,
-  // as a synapse's last event is rarely many rewards ago.
-  const auto& pulses = dopamine_->pulses();
+  // Pulses in (t0, t]: [first, until). Walking back from the end is
+  // shorter than a search, as a synapse's last event is rarely many
+  // rewards ago.
+  const auto pulses = e.pulses();
+  const std::size_t until = pulses.size();
   std::size_t first = until;
   while (first > 0 && pulses[first - 1].step > t0) --first;
-  const double d0 =
-      first == 0 ? 0.0 : dopamine_->level_after(first - 1) * decay_d_(t0 - pulses[first - 1].step);
-  double integral = p_.tonic * p_.tau_c * rise_c_(T) + d0 * rise_cd_(T) / lambda_;
+  const double d0 = first == 0 ? 0.0
+                               : pulses[first - 1].level_after *
+                                     decay(table, c.decay_d, t0 - pulses[first - 1].step);
+  double integral =
+      c.tonic * c.tau_c * rise(table, c.rise_c, T) + d0 * rise(table, c.rise_cd, T) / c.lambda;
   for (std::size_t n = first; n < until; ++n) {
-    integral +=
-        pulses[n].amount * decay_c_(pulses[n].step - t0) * rise_cd_(t - pulses[n].step) / lambda_;
+    integral += pulses[n].amount * decay(table, c.decay_c, pulses[n].step - t0) *
+                rise(table, c.rise_cd, t - pulses[n].step) / c.lambda;
   }
-  return {std::clamp(y.w + p_.learning_rate * c0 * integral, p_.w_min, p_.w_max), c0 * decay_c_(T)};
+  return {std::clamp(w + c.learning_rate * c0 * integral, c.w_min, c.w_max),
+          c0 * decay(table, c.decay_c, T)};
 }
 
-void RewardStdp::advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t,
-                         std::size_t until) const {
-  SynapseState& y = s.syn[k];
-  if (t == y.last) return;
-  const auto now = integrate(s, k, t, until);
-  y.last = t;
-  if (now.w != y.w) {
-    y.w = now.w;
-    block.weight[k] = static_cast<float>(now.w);
-  }
-  y.c = now.c;
+// Brings w and c of synapse k from its last update to the event's step.
+template <class E>
+void advance(const E& e, const C& c, const double* table, std::uint32_t k) {
+  const Step t = e.step();
+  double& last = e.synapse(RewardStdp::last, k);
+  if (static_cast<Step>(last) == t) return;
+  const auto now = integrate(e, c, table, k, t);
+  last = static_cast<double>(t);
+  e.weight(k) = now.w;
+  e.synapse(RewardStdp::eligibility, k) = now.c;
 }
 
-void RewardStdp::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
-  PartState& s = state_[part];
-  const DelayGroup g = block.group(group);
-  const std::size_t until = dopamine_->first_after(t);
+// Short-term plasticity (short_term.hpp's recursion): an arrival at group g
+// at step t brings its u and x to t and returns the factor u x that scales
+// the arriving spike's weights. The first arrival finds the group at rest.
+double arrive(const plugin::Pre<RewardStdp>& e, const C& c, const double* table, std::uint32_t g,
+              Step t) {
+  double& u = e.pre(RewardStdp::u, g);
+  double& x = e.pre(RewardStdp::x, g);
+  double& since = e.pre(RewardStdp::arrival, g);
+  if (since >= 0) {
+    const Step h = t - static_cast<Step>(since);
+    x = 1.0 + (x - x * u - 1.0) * decay(table, c.rec, h);  // with the previous spike's u
+    u = c.facilitation ? c.U + u * (1.0 - c.U) * decay(table, c.facil, h) : c.U;
+  } else {
+    u = c.U;
+    x = 1.0;
+  }
+  since = static_cast<double>(t);
+  return u * x;
+}
+
+}  // namespace
+
+std::size_t RewardStdp::table_size(const Setup& s) {
+  C c{};
+  return place_tables(s, c);
+}
+
+void RewardStdp::prepare(Setup& s) {
+  check_bounds(s.param(w_min), s.param(w_max));
+  if (s.param(tau_facil) > 0 && s.param(tau_rec) == 0) {
+    throw plugin::Failure(fmt::format(
+        "tau_facil = {} ms needs short-term depression: set tau_rec > 0 (it is 0, which turns "
+        "short-term plasticity off)",
+        s.param(tau_facil)));
+  }
+  C& c = s.constants();
+  c.tonic = s.param(tonic);
+  c.learning_rate = s.param(learning_rate);
+  c.tau_c = s.param(tau_c);
+  c.A_plus = s.param(A_plus);
+  c.A_minus = s.param(A_minus);
+  c.w_min = s.param(w_min);
+  c.w_max = s.param(w_max);
+  c.U = s.param(U);
+  c.nearest = s.choice(pairing) == nearest;
+  c.short_term = s.param(tau_rec) > 0;
+  c.facilitation = s.param(tau_facil) > 0;
+  place_tables(s, c);
+  double* table = s.table();
+  for (const DecayTable* d : {&c.plus, &c.minus, &c.decay_c, &c.decay_d, &c.rec, &c.facil})
+    fill_decay(table, *d);
+  fill_rise(table, c.rise_c);
+  fill_rise(table, c.rise_cd);
+}
+
+void RewardStdp::check_weights(const Setup& s, double min, double max) {
+  check_initial_weights(name, s.param(w_min), s.param(w_max), min, max);
+}
+
+bool RewardStdp::delivers(const Setup& s) {
+  return s.param(tau_rec) > 0;
+}
+
+std::span<const char* const> RewardStdp::recorded(const Setup& s) {
+  return {kRecorded, s.param(tau_rec) > 0 ? std::size(kRecorded) : 1};
+}
+
+void RewardStdp::on_pre(plugin::Pre<RewardStdp>& e) {
+  const C& c = e.constants();
+  const double* table = e.table();
+  const Step t = e.step();
+  const std::uint32_t g = e.group();
   // Short-term plasticity: the arrival's factor u x scales each weight as
   // advance() brings it up to t (in the same pass).
-  float* amount = short_term_ ? s.amount.data() : nullptr;
-  const double scale = short_term_ ? short_term_->arrive(s.release[group], t) : 1.0;
+  const double scale = c.short_term ? arrive(e, c, table, g, t) : 1.0;
+  const double* y_value = &e.post(y, 0);
+  const double* y_last = &e.post(y_step, 0);
   // A group's synapses are contiguous, but their targets' traces are
   // scattered: each one a cache miss in a large projection, fetched
   // kAhead synapses ahead (see on_post).
-  for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    if (k + kAhead < g.end) {
-      __builtin_prefetch(s.post.data() + (block.target_of(g, k + kAhead) - s.first_target));
+  const std::uint32_t end = e.end();
+  for (std::uint32_t k = e.begin(); k < end; ++k) {
+    if (k + kAhead < end) {
+      const std::uint32_t ahead = e.target_of(k + kAhead);
+      __builtin_prefetch(y_value + ahead);
+      __builtin_prefetch(y_last + ahead);
     }
-    advance(block, s, k, t, until);
-    if (amount != nullptr)
-      amount[k] = static_cast<float>(static_cast<double>(block.weight[k]) * scale);
-    const double y = s.post[block.target_of(g, k) - s.first_target].at(t, decay_minus_);
-    s.syn[k].c -= p_.A_minus * y;
+    advance(e, c, table, k);
+    if (c.short_term) {
+      // The weight as delivered (a float), scaled.
+      e.delivered(k) =
+          static_cast<float>(static_cast<double>(static_cast<float>(e.weight(k))) * scale);
+    }
+    const std::uint32_t j = e.target_of(k);
+    e.synapse(eligibility, k) -= c.A_minus * trace_at(table, c.minus, y_value[j], y_last[j], t);
   }
-  s.pre[group].jump(t, decay_plus_, p_.nearest);
+  trace_spike(table, c.plus, e.pre(x_pre, g), e.pre(x_pre_step, g), t, c.nearest);
 }
 
-void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
-                         std::span<const std::uint32_t> synapses,
-                         std::span<const std::uint32_t> groups, Step t) {
-  PartState& s = state_[part];
-  const std::size_t until = dopamine_->first_after(t);
+void RewardStdp::on_post(plugin::Post<RewardStdp>& e) {
+  const C& c = e.constants();
+  const double* table = e.table();
+  const Step t = e.step();
+  const double* x_value = &e.pre(x_pre, 0);
+  const double* x_last = &e.pre(x_pre_step, 0);
+  const double* weight = &e.weight(0);
+  const double* elig = &e.synapse(eligibility, 0);
+  const double* since = &e.synapse(last, 0);
   // The synapses onto one neuron lie wherever their sources' rows put them:
   // each synapse's state and its group's trace are cache misses, and the
   // loop waited on them one after another (EMBER's substrate, 8e6 lateral
   // synapses at 0.02 Hz: 95% of advance() on the load of the state).
   // Their indices are known, so they are fetched ahead: the traces
-  // 2 kAhead synapses ahead, a state kAhead ahead (a 24-byte state may
-  // straddle two lines) and only when its trace will make a pairing.
+  // 2 kAhead synapses ahead, a synapse's weight, eligibility and step
+  // kAhead ahead, and only when its trace will make a pairing.
   //
   // A synapse whose presynaptic trace has decayed to exactly 0 (exp
   // underflows: no arrival for about 745 tau_plus, 15 s at 20 ms) makes
@@ -207,43 +223,46 @@ void RewardStdp::on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
   // it before its weight is delivered; recording and sync integrate it).
   // In EMBER's idle substrate (0.005-0.01 Hz) that is 86-93% of them, and
   // on_post was a third of the loop.
-  const std::size_t n_syn = synapses.size();
-  for (std::size_t n = 0; n < n_syn; ++n) {
-    if (n + 2 * kAhead < n_syn) __builtin_prefetch(s.pre.data() + groups[n + 2 * kAhead]);
-    if (n + kAhead < n_syn && s.pre[groups[n + kAhead]].value != 0) {
-      const auto* ahead = reinterpret_cast<const char*>(s.syn.data() + synapses[n + kAhead]);
-      __builtin_prefetch(ahead, 1);
-      __builtin_prefetch(ahead + sizeof(SynapseState) - 1, 1);
+  const std::uint32_t count = e.count();
+  for (std::uint32_t n = 0; n < count; ++n) {
+    if (n + 2 * kAhead < count) {
+      const std::uint32_t g = e.group(n + 2 * kAhead);
+      __builtin_prefetch(x_value + g);
+      __builtin_prefetch(x_last + g);
     }
-    const double x = s.pre[groups[n]].at(t, decay_plus_);
-    if (x == 0) continue;
-    const std::uint32_t k = synapses[n];
-    advance(block, s, k, t, until);
-    s.syn[k].c += p_.A_plus * x;
+    if (n + kAhead < count && x_value[e.group(n + kAhead)] != 0) {
+      const std::uint32_t k = e.synapse(n + kAhead);
+      __builtin_prefetch(weight + k, 1);
+      __builtin_prefetch(elig + k, 1);
+      __builtin_prefetch(since + k, 1);
+    }
+    const std::uint32_t g = e.group(n);
+    const double xt = trace_at(table, c.plus, x_value[g], x_last[g], t);
+    if (xt == 0) continue;
+    const std::uint32_t k = e.synapse(n);
+    advance(e, c, table, k);
+    e.synapse(eligibility, k) += c.A_plus * xt;
   }
-  s.post[target - s.first_target].jump(t, decay_minus_, p_.nearest);
+  trace_spike(table, c.minus, e.post(y, e.target()), e.post(y_step, e.target()), t, c.nearest);
 }
 
-void RewardStdp::sync(unsigned part, SynapseBlock& block, Step t) {
-  if (part >= state_.size()) return;
-  PartState& s = state_[part];
-  const std::size_t until = dopamine_->first_after(t);
-  for (std::uint32_t k = 0; k < s.syn.size(); ++k) advance(block, s, k, t, until);
+void RewardStdp::sync(plugin::Sync<RewardStdp>& e) {
+  const C& c = e.constants();
+  const double* table = e.table();
+  for (std::uint32_t k = e.begin(); k < e.end(); ++k) advance(e, c, table, k);
 }
 
-RuleInfo reward_stdp_rule_info() {
-  return tabled_rule<RewardStdp, RewardStdpParams>(
-      "reward_stdp",
-      "reward-modulated STDP (Izhikevich 2007): eligibility traces, weight change (tonic + "
-      "dopamine) x eligibility, integrated exactly between events");
-}
-
-void RewardStdp::checkpoint(unsigned part, StateArchive& a) {
-  auto& st = state_[part];
-  a.field("synapses", st.syn);
-  a.field("pre", st.pre);
-  a.field("post", st.post);
-  if (short_term_) a.field("release", st.release);
+double RewardStdp::value(const plugin::Value<RewardStdp>& v, std::uint32_t var, std::uint32_t k) {
+  const C& c = v.constants();
+  if (var >= 2) {
+    // u and x of the group's latest arrival (at rest before any).
+    const std::uint32_t g = v.group_of(k);
+    const bool rest = v.pre(arrival, g) < 0;
+    if (var == 2) return rest ? c.U : v.pre(u, g);
+    return rest ? 1.0 : v.pre(x, g);
+  }
+  const auto now = integrate(v, c, v.table(), k, v.step());
+  return var == 0 ? now.w : now.c;
 }
 
 }  // namespace spikeline::learning

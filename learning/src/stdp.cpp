@@ -49,10 +49,7 @@ void Stdp::on_pre(plugin::Pre<Stdp>& e) {
     double& w = e.weight(k);
     w = bounded(c, w - c.A_minus * (c.additive ? 1.0 : w - c.w_min) * yt);
   }
-  double& x_value = e.pre(x, e.group());
-  double& x_last = e.pre(x_step, e.group());
-  x_value = trace_jump(table, c.plus, x_value, x_last, t, c.nearest);
-  x_last = static_cast<double>(t);
+  trace_spike(table, c.plus, e.pre(x, e.group()), e.pre(x_step, e.group()), t, c.nearest);
 }
 
 void Stdp::on_post(plugin::Post<Stdp>& e) {
@@ -66,10 +63,7 @@ void Stdp::on_post(plugin::Post<Stdp>& e) {
     double& w = e.weight(e.synapse(n));
     w = bounded(c, w + c.A_plus * (c.additive ? 1.0 : c.w_max - w) * xt);
   }
-  double& y_value = e.post(y, e.target());
-  double& y_last = e.post(y_step, e.target());
-  y_value = trace_jump(table, c.minus, y_value, y_last, t, c.nearest);
-  y_last = static_cast<double>(t);
+  trace_spike(table, c.minus, e.post(y, e.target()), e.post(y_step, e.target()), t, c.nearest);
 }
 
 }  // namespace spikeline::learning

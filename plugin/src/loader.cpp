@@ -420,6 +420,14 @@ std::shared_ptr<detail::Rule> read_rule(const std::string& path, const spk_plugi
     out->synapse_value = r->synapse_value;
     out->delivers = r->delivers;
   }
+  // ABI 1.7: recorded variables apart from the stored state.
+  if (r->struct_size >= offsetof(spk_learning_rule, recorded) + sizeof r->recorded) {
+    out->recorded = r->recorded;
+    if (out->recorded != nullptr && out->synapse_value == nullptr) {
+      throw ConfigError(fmt::format(
+          "{} lists recorded synapse variables but has no synapse_value to compute them", rule));
+    }
+  }
   const std::string entry = fmt::format("rule '{}'", name);
   std::set<std::string> names{"weight"};                // recorded beside the synapse state
   if (out->reads_modulator) names.insert("modulator");  // the config's key (ABI 1.4)

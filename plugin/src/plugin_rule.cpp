@@ -75,6 +75,34 @@ PluginRule::PluginRule(std::shared_ptr<const Rule> rule, const ParamMap& p, cons
     }
     delivers_ = d == 1;
   }
+  if (r.recorded == nullptr) {
+    for (const auto& v : r.synapse_state) recorded_.emplace_back(v.name);
+  } else {
+    read_recorded();
+  }
+}
+
+void PluginRule::read_recorded() {
+  const char* const* names = nullptr;
+  const std::uint32_t n = rule_->recorded(&ctx_, &names);
+  if (n > 0 && names == nullptr) {
+    throw ConfigError(
+        fmt::format("{}: {}: recorded() gave {} names but no array", owner_, where(), n));
+  }
+  for (std::uint32_t v = 0; v < n; ++v) {
+    const char* name = names[v];
+    const std::string text = name == nullptr ? std::string() : std::string(name);
+    const bool control = std::any_of(text.begin(), text.end(),
+                                     [](char ch) { return static_cast<unsigned char>(ch) < 0x20; });
+    if (text.empty() || control || text == "weight" ||
+        std::find(recorded_.begin(), recorded_.end(), text) != recorded_.end()) {
+      throw ConfigError(fmt::format(
+          "{}: {}: recorded variable {} ('{}') is refused: a name must be non-empty, free of "
+          "control characters, distinct, and not 'weight'",
+          owner_, where(), v, control ? std::string("(control characters)") : text));
+    }
+    recorded_.push_back(text);
+  }
 }
 
 void PluginRule::prepare_constants() {
@@ -166,7 +194,7 @@ void PluginRule::weights_replaced(unsigned part, const SynapseBlock& block) {
 
 std::vector<std::string> PluginRule::synapse_variables() const {
   std::vector<std::string> out{"weight"};
-  for (const auto& v : rule_->synapse_state) out.emplace_back(v.name);
+  out.insert(out.end(), recorded_.begin(), recorded_.end());
   return out;
 }
 

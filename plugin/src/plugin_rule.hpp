@@ -35,6 +35,8 @@ struct Rule : Origin {
   spk_rule_event_fn sync = nullptr;
   spk_rule_value_fn synapse_value = nullptr;
   spk_rule_delivers_fn delivers = nullptr;
+  // ABI 1.7: the recorded synapse variables, when not the synapse_state rows.
+  spk_rule_recorded_fn recorded = nullptr;
 };
 
 class PluginRule final : public PlasticityRule {
@@ -82,6 +84,8 @@ class PluginRule final : public PlasticityRule {
   // Sizes the constants from the parameters (and the neuromodulator, once
   // attached) and runs prepare() on them, zeroed.
   void prepare_constants();
+  // The recorded names of a rule with `recorded` (ABI 1.7), checked.
+  void read_recorded();
   // Runs an event; stores the synapses it was given as floats for delivery.
   template <class Each>
   void run(const char* what, spk_rule_event_fn fn, spk_rule_args& a, SynapseBlock& block,
@@ -96,6 +100,9 @@ class PluginRule final : public PlasticityRule {
   std::string modulator_;  // the neuromodulator read, "" for none
   const Neuromodulator* mod_ = nullptr;
   bool delivers_ = false;  // this projection's rule changes what a spike delivers (ABI 1.4)
+  // The variables [[record_weights]] may name beside "weight": the
+  // synapse_state rows, or (ABI 1.7) the rule's recorded names.
+  std::vector<std::string> recorded_;
   spk_rule_ctx ctx_{};
   std::string projection_;
   std::vector<Part> parts_;

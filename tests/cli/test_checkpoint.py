@@ -24,8 +24,8 @@ import numpy as np
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clitest  # noqa: E402
-from clitest import (EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_SIGTERM, EX_USAGE, Failure,  # noqa: E402
-                     TempDir, check, check_equal, example, expect_exit, expect_in, run_ok,
+from clitest import (EX_CONFIG, EX_DATAERR, EX_NOINPUT, EX_SIGTERM, EX_USAGE, SOURCE_DIR,  # noqa: E402
+                     Failure, TempDir, check, check_equal, example, expect_exit, expect_in, run_ok,
                      spikeline, text_attr, write)
 
 # Every engine path at once: Poisson generators (queued emissions), an
@@ -502,6 +502,11 @@ def corrupt_byte(path, dataset):
         f.write(bytes([b[0] ^ 0x10]))
 
 
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def make_checkpoint(d, cfg_text=MIXED, duration="200"):
     cfg = setup(d, cfg_text, "mixed.toml")
     out = os.path.join(d, "out.h5")
@@ -553,6 +558,37 @@ def test_refuses_other_versions():
         r = spikeline(["resume", ck, "-d", "400"])
         expect_exit(r, EX_DATAERR)
         expect_in(r.stderr, "written by spikeline 0.0.1", r=r)
+
+
+def test_refuses_a_native_reward_stdp_checkpoint():
+    """A checkpoint written while reward_stdp was a native rule (84c0660:
+    its state one record per synapse, "synapses", "pre", "post") is
+    refused, naming the field it lacks, rather than misread: the rule now
+    goes through the plugin interface and keeps its state in the adapter's
+    arrays ("w", "synapse/eligibility", ...). tests/data/
+    reward_stdp_native.ck.h5: 4 Poisson inputs onto 3 iaf_psc_delta
+    neurons, all_to_all under reward_stdp, a reward at 20 ms, checkpointed
+    at 100 ms."""
+    with TempDir() as d:
+        _, _, fresh = make_checkpoint(d)
+        with h5py.File(fresh, "r") as f:
+            version = f.attrs["spikeline_version"]
+        ck = os.path.join(d, "native.ck.h5")
+        with open(os.path.join(SOURCE_DIR, "tests", "data",
+                               "reward_stdp_native.ck.h5"), "rb") as src:
+            write_bytes(ck, src.read())
+        with h5py.File(ck, "r+") as f:
+            # Refused for its layout, not for the version stamp (which a
+            # release would change).
+            f.attrs["spikeline_version"] = version
+            check("state/simulator/projections/in_to_out/0/synapses" in f,
+                  "the fixture is not a native reward_stdp checkpoint")
+        r = spikeline(["resume", ck, "-d", "200"], cwd=d)
+        expect_exit(r, EX_DATAERR)
+        expect_in(r.stderr, "checkpoint field 'simulator/projections/in_to_out/0/w' is missing: "
+                  "the checkpoint belongs to another network or another version", r=r)
+        check(not os.path.exists(os.path.join(d, "old_reward_stdp.h5")),
+              "the refused resume wrote an output file")
 
 
 def test_refuses_a_changed_network():

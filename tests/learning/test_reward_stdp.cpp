@@ -1,6 +1,8 @@
 // Reward-modulated STDP (Izhikevich 2007) against closed forms: no change
 // without dopamine, eligibility decaying with tau_c, and the exact weight
-// change a reward makes seconds after the pairing that caused it.
+// change a reward makes seconds after the pairing that caused it. The rule
+// is made through the registry, as a config makes it (the built-in
+// catalogue, plugin ABI 1.4).
 #include <cmath>
 
 #include <catch2/catch.hpp>
@@ -8,13 +10,10 @@
 #include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/random.hpp"
-#include "spikeline/learning/reward_stdp.hpp"
 
 using namespace spikeline;
 using namespace spikeline::test;
 using Catch::Matchers::Contains;
-using learning::RewardStdp;
-using learning::RewardStdpParams;
 
 namespace {
 
@@ -30,6 +29,16 @@ ParamMap rstdp_params(double tonic) {
                  {"w_max", 10.0}});
 }
 
+std::unique_ptr<PlasticityRule> reward_stdp(const ParamMap& p) {
+  return make_rule("reward_stdp", p);
+}
+
+// The eligibility of synapse 0 (partition 0) at step t, as a record reads it.
+double eligibility(const PlasticityRule& r, Step t) {
+  REQUIRE(r.synapse_variables().at(1) == "eligibility");
+  return r.synapse_value(1, 0, SynapseBlock{}, 0, t);
+}
+
 struct Outcome {
   double w;
   double c;  // eligibility at the last step
@@ -40,13 +49,11 @@ struct Outcome {
 Outcome pairing(double tonic, std::vector<std::pair<Step, double>> pulses, Step until,
                 std::vector<Step> post = {1050}) {
   double c = 0;
-  auto rule = std::make_unique<RewardStdp>(RewardStdpParams(rstdp_params(tonic)), TimeGrid(kDt));
   const double w = run_plastic_pair(
-      std::move(rule), {999}, post, 1, 0.0, 1,
+      reward_stdp(rstdp_params(tonic)), {999}, post, 1, 0.0, 1,
       [&](const PlasticityRule& r) {
-        const auto& rs = dynamic_cast<const RewardStdp&>(r);
-        c = rs.eligibility(0, 0, until);
-        return rs.weight(0, 0);
+        c = eligibility(r, until);
+        return rule_weight(r, 0);
       },
       [&](Network& net) {
         Neuromodulator da("dopamine", kTauD, kDt);
@@ -104,23 +111,23 @@ TEST_CASE("nearest pairing counts only the latest arrival", "[rstdp]") {
   // Arrivals at 90 and 100 ms, post at 105 ms, tonic 0.002: the eligibility
   // after the post spike is A_plus (e^-15/20 + e^-5/20) with "all" and
   // A_plus e^-5/20 with "nearest"; read it 1 s later.
-  auto eligibility = [](const std::string& pairing) {
+  auto eligibility_with = [](const std::string& pairing) {
     ParamMap p = rstdp_params(0.0);
     p.set("pairing", pairing);
     double c = 0;
     run_plastic_pair(
-        std::make_unique<RewardStdp>(RewardStdpParams(p), TimeGrid(kDt)), {899, 999}, {1050}, 1,
-        0.0, 1,
+        reward_stdp(p), {899, 999}, {1050}, 1, 0.0, 1,
         [&](const PlasticityRule& r) {
-          c = dynamic_cast<const RewardStdp&>(r).eligibility(0, 0, 11050);
+          c = eligibility(r, 11050);
           return 0.0;
         },
         [](Network& net) { net.add_neuromodulator(Neuromodulator("dopamine", kTauD, kDt)); },
         11050);
     return c;
   };
-  CHECK(eligibility("all") == Approx(0.1 * (e(15, 20) + e(5, 20)) * e(1000, 1000)).epsilon(1e-12));
-  CHECK(eligibility("nearest") == Approx(0.1 * e(5, 20) * e(1000, 1000)).epsilon(1e-12));
+  CHECK(eligibility_with("all") ==
+        Approx(0.1 * (e(15, 20) + e(5, 20)) * e(1000, 1000)).epsilon(1e-12));
+  CHECK(eligibility_with("nearest") == Approx(0.1 * e(5, 20) * e(1000, 1000)).epsilon(1e-12));
 }
 
 TEST_CASE("a reward before the pairing acts only through the dopamine left", "[rstdp]") {
@@ -153,7 +160,7 @@ TEST_CASE("reward-modulated weights are identical at any thread count", "[rstdp]
     ParamMap rp = rstdp_params(0.002);
     rp.set("w_min", 0.0);
     rp.set("w_max", 4.0);
-    net.set_plasticity(p, std::make_unique<RewardStdp>(RewardStdpParams(rp), TimeGrid(0.1)));
+    net.set_plasticity(p, reward_stdp(rp));
     Neuromodulator da("dopamine", 200.0, 0.1);
     for (Step s = 2000; s < 20000; s += 3000) da.add(s, 0.5);
     net.add_neuromodulator(std::move(da));
@@ -191,8 +198,7 @@ TEST_CASE("reward_stdp needs its neuromodulator and pulses are kept in time orde
   Network net(TimeGrid(0.1), 1);
   const auto a = add(net, "a", "iaf_psc_delta", 2);
   const auto p = net.add_projection("ab", a, a, {{0, 1, 1.0f, 1}});
-  net.set_plasticity(
-      p, std::make_unique<RewardStdp>(RewardStdpParams(rstdp_params(0.0)), TimeGrid(0.1)));
+  net.set_plasticity(p, reward_stdp(rstdp_params(0.0)));
   net.add_neuromodulator(Neuromodulator("serotonin", 100.0, 0.1));
   CHECK_THROWS_WITH(Simulator(std::move(net), SimulationOptions{}),
                     Contains("projection 'ab'") && Contains("neuromodulator 'dopamine'"));
@@ -221,13 +227,11 @@ TEST_CASE("a postsynaptic spike long after the last arrival pairs with nothing",
   const double lambda = 1.0 / tau_c + 1.0 / kTauD;
   const Step late_post = 200000, late_arrival = late_post + 50, reward = 210000, until = 230000;
   double c = 0;
-  auto rule = std::make_unique<RewardStdp>(RewardStdpParams(rstdp_params(0.0)), TimeGrid(kDt));
   const double w = run_plastic_pair(
-      std::move(rule), {999, late_arrival - 1}, {1050, late_post}, 1, 0.0, 1,
+      reward_stdp(rstdp_params(0.0)), {999, late_arrival - 1}, {1050, late_post}, 1, 0.0, 1,
       [&](const PlasticityRule& r) {
-        const auto& rs = dynamic_cast<const RewardStdp&>(r);
-        c = rs.eligibility(0, 0, until);
-        return rs.weight(0, 0);
+        c = eligibility(r, until);
+        return rule_weight(r, 0);
       },
       [&](Network& net) {
         Neuromodulator da("dopamine", kTauD, kDt);

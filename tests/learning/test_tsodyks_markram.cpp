@@ -13,14 +13,11 @@
 #include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/state_archive.hpp"
-#include "spikeline/learning/reward_stdp.hpp"
 #include "spikeline/learning/tsodyks_markram.hpp"
 
 using namespace spikeline;
 using namespace spikeline::test;
 using Catch::Matchers::Contains;
-using learning::RewardStdp;
-using learning::RewardStdpParams;
 using learning::TsodyksMarkram;
 using learning::TsodyksMarkramParams;
 
@@ -71,7 +68,7 @@ std::unique_ptr<PlasticityRule> make_rule(Rule rule, const ParamMap& stp) {
   p.set("tonic", 0.0);
   p.set("w_min", -1000.0);
   p.set("w_max", 1000.0);
-  return std::make_unique<RewardStdp>(RewardStdpParams(p), TimeGrid(kDt));
+  return test::make_rule("reward_stdp", p);  // the built-in catalogue, as a config
 }
 
 void add_dopamine_if_needed(Network& net, Rule rule,
@@ -370,16 +367,25 @@ TEST_CASE("bad tsodyks_markram parameters are clear errors", "[tsodyks_markram][
 
 TEST_CASE("bad short-term parameters of reward_stdp are clear errors",
           "[tsodyks_markram][rstdp][validation]") {
-  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.0, 800.0, 0.0)),
-                    Contains("U = 0") && Contains("(0, 1]"));
-  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.5, -3.0, 0.0)),
+  const auto rstdp = [](const ParamMap& p) { return test::make_rule("reward_stdp", p); };
+  CHECK_THROWS_WITH(rstdp(tm_params(0.0, 800.0, 0.0)), Contains("U = 0") && Contains("(0, 1]"));
+  CHECK_THROWS_WITH(rstdp(tm_params(0.5, -3.0, 0.0)),
                     Contains("tau_rec = -3 ms") && Contains(">= 0"));
-  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.5, NAN, 0.0)), Contains("tau_rec = nan"));
+  CHECK_THROWS_WITH(rstdp(tm_params(0.5, NAN, 0.0)), Contains("tau_rec = nan"));
   // Facilitation alone is not offered: it needs the depression it modulates.
-  CHECK_THROWS_WITH(RewardStdpParams(tm_params(0.5, 0.0, 100.0)),
+  CHECK_THROWS_WITH(rstdp(tm_params(0.5, 0.0, 100.0)),
                     Contains("tau_facil = 100 ms") && Contains("tau_rec > 0"));
   // Off by default, with U's default kept valid.
-  const RewardStdpParams d;
-  CHECK(d.tau_rec == 0.0);
-  CHECK(d.U == 0.5);
+  Registry r;
+  register_builtin_rules(r);
+  const auto& params = r.get_rule("reward_stdp", "test").params;
+  const auto default_of = [&](const std::string& name) {
+    const auto it = std::find_if(params.begin(), params.end(),
+                                 [&](const ParamInfo& p) { return p.name == name; });
+    REQUIRE(it != params.end());
+    return it->default_value;
+  };
+  CHECK(default_of("tau_rec") == 0.0);
+  CHECK(default_of("U") == 0.5);
+  CHECK(rstdp(ParamMap{})->delivered(0) == nullptr);  // no short-term plasticity: weights delivered
 }

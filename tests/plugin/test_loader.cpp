@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -902,4 +903,86 @@ TEST_CASE(
     CHECK(v.level(t) == da.at(t));  // bit for bit: the same expression
     if (t >= 20) CHECK(v.level(19) == da.at(19));
   }
+}
+
+namespace {
+// ABI 1.7: recorded variables chosen from the parameters, computed by
+// value(), apart from the stored state ("last" is kept, not recorded).
+struct Recorded : plugin::LearningRule {
+  static constexpr const char* name = "recorded_rule";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("per_group", "", 0.0, "").nonnegative()};
+  static constexpr spk_state_var synapse_state[] = {plugin::state("last", "", "", 0.0)};
+  static constexpr const char* kNames[] = {"gain", "u"};
+  static std::span<const char* const> recorded(const plugin::RuleSetup<Recorded>& s) {
+    return {kNames, s.param(0) > 0 ? 2u : 1u};
+  }
+  static void on_pre(plugin::Pre<Recorded>&) {}
+  static void on_post(plugin::Post<Recorded>&) {}
+  static double value(const plugin::Value<Recorded>&, std::uint32_t, std::uint32_t) { return 0.0; }
+};
+// Names a recorded variable "weight", which is always the weight.
+struct RecordsWeight : plugin::LearningRule {
+  static constexpr const char* name = "records_weight";
+  static constexpr const char* doc = "";
+  static constexpr spk_param params[] = {plugin::param("a", "", 0.0, "")};
+  static constexpr const char* kNames[] = {"gain", "weight"};
+  static std::span<const char* const> recorded(const plugin::RuleSetup<RecordsWeight>&) {
+    return kNames;
+  }
+  static void on_pre(plugin::Pre<RecordsWeight>&) {}
+  static void on_post(plugin::Post<RecordsWeight>&) {}
+  static double value(const plugin::Value<RecordsWeight>&, std::uint32_t, std::uint32_t) {
+    return 0.0;
+  }
+};
+int recorded_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
+  return plugin::detail::init<Recorded, RecordsWeight>("test", "1", out);
+}
+// Recorded variables without a value() to compute them.
+constexpr spk_learning_rule kNoValue = [] {
+  spk_learning_rule d = plugin::detail::describe_learning_rule<Recorded>();
+  d.synapse_value = nullptr;
+  return d;
+}();
+int no_value_catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
+  static const spk_learning_rule* const rules[] = {&kNoValue};
+  static const spk_plugin d{sizeof(spk_plugin),
+                            SPIKELINE_PLUGIN_ABI_MAJOR,
+                            SPIKELINE_PLUGIN_ABI_MINOR,
+                            "test",
+                            "1",
+                            nullptr,
+                            0,
+                            rules,
+                            1,
+                            nullptr,
+                            0,
+                            nullptr,
+                            0};
+  *out = &d;
+  return SPK_OK;
+}
+}  // namespace
+
+TEST_CASE("ABI 1.7: a rule's recorded variables, from its parameters, apart from its state",
+          "[plugin][loader]") {
+  constexpr spk_learning_rule t = plugin::detail::describe_learning_rule<TableRule>();
+  CHECK(t.recorded == nullptr);  // the synapse_state rows, as before 1.7
+  Registry r;
+  plugin::register_catalogue(&recorded_catalogue, r);
+  const RuleInfo& info = r.get_rule("recorded_rule", "test");
+  ParamMap p("projection 'p' plasticity");
+  CHECK(info.make(p, TimeGrid(0.1))->synapse_variables() ==
+        std::vector<std::string>{"weight", "gain"});
+  p.set("per_group", 1.0);
+  const auto made = info.make(p, TimeGrid(0.1));
+  CHECK(made->synapse_variables() == std::vector<std::string>{"weight", "gain", "u"});
+  CHECK_THROWS_WITH(r.get_rule("records_weight", "test")
+                        .make(ParamMap("projection 'q' plasticity"), TimeGrid(0.1)),
+                    Contains("projection 'q' plasticity: rule 'records_weight': recorded variable "
+                             "1 ('weight') is refused"));
+  Registry bad;
+  CHECK_THROWS_WITH(plugin::register_catalogue(&no_value_catalogue, bad),
+                    Contains("lists recorded synapse variables but has no synapse_value"));
 }

@@ -110,6 +110,14 @@
  *        neuron's own random numbers for noise; `current_devices` and
  *        `n_current_devices` appended to spk_plugin. A plugin of 1.0 to
  *        1.5 loads unchanged (its spk_plugin ends before them).
+ *   1.7  a learning rule's recorded synapse variables apart from its
+ *        stored state (`recorded` appended to spk_learning_rule): names
+ *        that value() computes, chosen from the parameters, so that state
+ *        kept per delay group (short-term plasticity's u and x) can be
+ *        recorded per synapse and a lazy rule's bookkeeping (the step a
+ *        synapse holds for) need not be. A plugin of 1.0 to 1.6 loads
+ *        unchanged (its rule descriptor ends before it: the synapse_state
+ *        rows are recorded).
  *
  * This header compiles as C99 and as C++.
  */
@@ -120,7 +128,7 @@
 #include <stdint.h>
 
 #define SPIKELINE_PLUGIN_ABI_MAJOR 1
-#define SPIKELINE_PLUGIN_ABI_MINOR 6
+#define SPIKELINE_PLUGIN_ABI_MINOR 7
 
 /* The exported entry point's name, for dlsym. */
 #define SPIKELINE_PLUGIN_INIT_SYMBOL "spikeline_plugin_init"
@@ -417,12 +425,18 @@ typedef int (*spk_rule_event_fn)(const spk_rule_ctx* ctx, spk_rule_args* args);
 typedef int (*spk_rule_delivers_fn)(const spk_rule_ctx* ctx);
 /* ABI 1.4: writes to *out the value of recordable variable `var` of synapse
  * k at args->step (a step at or after the synapse's last event): var 0 is
- * the weight, var v + 1 synapse_state row v. For a rule that updates
+ * the weight, var v + 1 synapse_state row v (or, ABI 1.7, the v-th name
+ * `recorded` gives). For a rule that updates
  * lazily, the value the synapse would have if brought up to the step. It
  * must not write anything (the args' arrays included): recording never
  * changes a run's results. Non-zero: the run fails with the message. */
 typedef int (*spk_rule_value_fn)(const spk_rule_ctx* ctx, const spk_rule_args* args, uint32_t var,
                                  uint32_t k, double* out);
+/* ABI 1.7: sets *names to the names of the synapse variables a projection's
+ * rule (ctx: its parameters, after prepare()) offers to [[record_weights]]
+ * beside "weight" (static data of the plugin) and returns how many there
+ * are; value() reads variable v + 1 as names[v]. */
+typedef uint32_t (*spk_rule_recorded_fn)(const spk_rule_ctx* ctx, const char* const** names);
 
 typedef struct spk_learning_rule {
   uint32_t struct_size;    /* sizeof(spk_learning_rule) of the plugin */
@@ -476,6 +490,13 @@ typedef struct spk_learning_rule {
    * (a spike delivers w u x rather than the weight); 0: the weights are
    * delivered; any other value is refused. NULL: never. */
   spk_rule_delivers_fn delivers;
+  /* ABI 1.7: the recorded synapse variables, when they are not the
+   * synapse_state rows (see spk_rule_recorded_fn): the synapse_state rows
+   * are then the rule's stored state only, and synapse_value is required
+   * (it computes every recorded variable). The names must be non-empty,
+   * distinct, free of control characters and not "weight"; the simulator
+   * refuses the projection otherwise. NULL: the synapse_state rows. */
+  spk_rule_recorded_fn recorded;
 } spk_learning_rule;
 
 /* ---- Connection rules ----------------------------------------------------

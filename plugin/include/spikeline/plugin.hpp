@@ -58,6 +58,11 @@
 //                                             // row v) of synapse k at v.step(), read only
 //   static constexpr bool delivers = true;    // on_pre writes e.delivered(k) for its group, or
 //   static bool delivers(const sp::RuleSetup<R>& s);  // whether it does, from the parameters
+// and (ABI 1.7) a rule whose recorded variables are not its synapse_state rows:
+//   static std::span<const char* const> recorded(const sp::RuleSetup<R>& s);
+//                                             // names value() computes (var v + 1 = the v-th),
+//                                             // from the parameters; synapse_state is then
+//                                             // stored state only, and value() is required
 // Every event (and value()) of a rule with a modulator sees its pulses at
 // steps <= e.step() as e.pulses() (a span of spk_pulse, read in place),
 // its time constant e.modulator_tau() and the concentration e.level(step).
@@ -904,6 +909,19 @@ int rule_delivers(const spk_rule_ctx* c) noexcept {
   }
 }
 
+// A projection's recorded synapse variables (ABI 1.7): R::recorded(setup).
+template <class R>
+std::uint32_t rule_recorded(const spk_rule_ctx* c, const char* const** names) noexcept {
+  try {
+    const std::span<const char* const> v = R::recorded(RuleSetup<R>(c));
+    *names = v.data();
+    return static_cast<std::uint32_t>(v.size());
+  } catch (...) {
+    *names = nullptr;  // refused by the simulator
+    return 0;
+  }
+}
+
 // A rule's optional table of one kind of state: (rows, count), or none.
 #define SPIKELINE_PLUGIN_DETAIL_TABLE(R, member, rows, count) \
   if constexpr (requires { std::size(R::member); }) {         \
@@ -958,6 +976,13 @@ constexpr spk_learning_rule describe_learning_rule() {
     r.delivers = &rule_delivers<R>;
   } else if constexpr (requires { R::delivers; }) {
     if constexpr (R::delivers) r.delivers = &rule_delivers<R>;
+  }
+  // ABI 1.7.
+  if constexpr (requires(const RuleSetup<R>& s) { R::recorded(s); }) {
+    static_assert(
+        requires(const Value<R>& v) { R::value(v, 0u, 0u); },
+        "a rule with recorded variables computes them in value()");
+    r.recorded = &rule_recorded<R>;
   }
   return r;
 }

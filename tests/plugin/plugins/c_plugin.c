@@ -282,10 +282,11 @@ static const spk_learning_rule rule = {RULE_STRUCT_SIZE,
                                        NULL,
                                        NULL,
 #ifdef PLUGIN_RULE_BAD_DELIVERS
-                                       hebb_delivers};
+                                       hebb_delivers,
 #else
-                                       NULL};
+                                       NULL,
 #endif
+                                       NULL};
 
 static const spk_learning_rule* const rules[] = {&rule};
 

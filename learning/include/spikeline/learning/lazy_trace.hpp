@@ -68,6 +68,14 @@ inline double trace_jump(const double* table, const DecayTable& d, double value,
 
 // A rule whose weights stay in [w_min, w_max]: w_min < w_max (prepare),
 // and every initial weight inside (check_weights).
+// A spike at step t on a trace kept lazily (value after the last jump, and
+// the step of that jump).
+inline void trace_spike(const double* table, const DecayTable& d, double& value, double& last,
+                        Step t, bool nearest) {
+  value = trace_jump(table, d, value, last, t, nearest);
+  last = static_cast<double>(t);
+}
+
 inline void check_bounds(double w_min, double w_max) {
   if (!(w_min < w_max)) {
     throw plugin::Failure(fmt::format("w_min = {} must be below w_max = {}", w_min, w_max));

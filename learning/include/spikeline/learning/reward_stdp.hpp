@@ -61,114 +61,124 @@
 // in tsodyks_markram); the synapse variables "u" and "x" are those of the
 // latest arrival.
 //
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (learning/src/builtin.cpp), as
+// a plugin's learning rule is (ABI 1.4: the neuromodulator, lazy updates
+// with sync and value, what an arrival delivers; ABI 1.7: "eligibility",
+// "u" and "x" are recorded apart from the stored state). Stored state:
+// per synapse the eligibility and the step it and the weight hold for; per
+// delay group the presynaptic trace and, with short-term plasticity, u, x
+// and the step of the latest arrival; per target the postsynaptic trace.
+// The exponentials come from tables of exp(-n dt / tau) and
+// 1 - exp(-n dt / tau), tau / dt long (lazy_trace.hpp), those of tau_d once
+// the neuromodulator is known (prepare's second call).
+//
 // Reference: Izhikevich EM (2007) Solving the distal reward problem through
 // linkage of STDP and dopamine signaling. Cereb Cortex 17:2443.
 #pragma once
 
-#include <optional>
-#include <string>
-#include <vector>
+#include <cstddef>
+#include <cstdint>
+#include <span>
 
-#include "spikeline/engine/model_table.hpp"
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/plasticity.hpp"
-#include "spikeline/engine/registry.hpp"
-#include "spikeline/learning/short_term.hpp"
-#include "spikeline/learning/trace.hpp"
+#include "spikeline/learning/lazy_trace.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline::learning {
 
-struct RewardStdpParams {
-  std::string modulator = "dopamine";
-  double tonic = 0.002;
-  double learning_rate = 0.1;
-  double tau_c = 1000.0;
-  double A_plus = 0.1;
-  double A_minus = 0.15;
-  double tau_plus = 20.0;
-  double tau_minus = 20.0;
-  double w_min = 0.0;
-  double w_max = 4.0;
-  bool nearest = false;
-  double U = 0.5;
-  double tau_rec = 0.0;  // 0: no short-term plasticity
-  double tau_facil = 0.0;
+struct RewardStdp : plugin::LearningRule {
+  static constexpr const char* name = "reward_stdp";
+  static constexpr const char* doc =
+      "reward-modulated STDP (Izhikevich 2007): eligibility traces, weight change (tonic + "
+      "dopamine) x eligibility, integrated exactly between events";
+  static constexpr const char* modulator = "dopamine";
 
-  RewardStdpParams() = default;
-  explicit RewardStdpParams(const ParamMap& p);
-  static const ParamTable<RewardStdpParams>& table();
+  enum {
+    tonic,
+    learning_rate,
+    tau_c,
+    A_plus,
+    A_minus,
+    tau_plus,
+    tau_minus,
+    w_min,
+    w_max,
+    U,
+    tau_rec,
+    tau_facil
+  };
+  static constexpr spk_param params[] = {
+      plugin::param("tonic", "", 0.002, "tonic dopamine level").nonnegative(),
+      plugin::param("learning_rate", "1/ms", 0.1, "").positive(),
+      plugin::param("tau_c", "ms", 1000.0, "eligibility time constant").positive(),
+      plugin::param("A_plus", "", 0.1, "eligibility increment per causal pairing").nonnegative(),
+      plugin::param("A_minus", "", 0.15, "eligibility decrement per acausal pairing").nonnegative(),
+      plugin::param("tau_plus", "ms", 20.0, "presynaptic trace time constant").positive(),
+      plugin::param("tau_minus", "ms", 20.0, "postsynaptic trace time constant").positive(),
+      plugin::param("w_min", "", 0.0, "lower weight bound"),
+      plugin::param("w_max", "", 4.0, "upper weight bound (> w_min)"),
+      plugin::param("U", "", 0.5,
+                    "short-term plasticity: release fraction at rest (with tau_rec > 0)")
+          .positive()
+          .at_most(1.0),
+      plugin::param("tau_rec", "ms", 0.0,
+                    "short-term depression: recovery time constant (0: no short-term plasticity)")
+          .nonnegative(),
+      plugin::param("tau_facil", "ms", 0.0,
+                    "short-term facilitation time constant (0: none; needs tau_rec > 0)")
+          .nonnegative(),
+  };
+  enum { pairing };
+  enum Pairing : std::uint32_t { all, nearest };
+  static constexpr const char* kPairings[] = {"all", "nearest"};
+  static constexpr spk_choice choices[] = {plugin::choice("pairing", "spike pairing", kPairings)};
+
+  // Stored per synapse (the weight beside them): c and the step w and c
+  // hold for, both brought up to an event's step when it touches them.
+  enum { eligibility, last };
+  static constexpr spk_state_var synapse_state[] = {
+      plugin::state("eligibility", "", "eligibility c at step `last`", 0.0),
+      plugin::state("last", "", "the step the weight and c hold for", 0.0),
+  };
+  // Per delay group: the presynaptic trace after the last arrival and its
+  // step; with short-term plasticity, u and x of the latest arrival and
+  // its step (-1: none yet, the group at rest: u = U, x = 1).
+  enum { x_pre, x_pre_step, u, x, arrival };
+  static constexpr spk_state_var pre_state[] = {
+      plugin::state("x_pre", "", "presynaptic trace after the last arrival", 0.0),
+      plugin::state("x_pre_step", "", "step of the last arrival", 0.0),
+      plugin::state("u", "", "short-term plasticity: u of the latest arrival", 0.0),
+      plugin::state("x", "", "short-term plasticity: x of the latest arrival", 1.0),
+      plugin::state("arrival", "", "short-term plasticity: step of the latest arrival (-1: none)",
+                    -1.0),
+  };
+  enum { y, y_step };
+  static constexpr spk_state_var post_state[] = {
+      plugin::state("y", "", "postsynaptic trace after the last spike", 0.0),
+      plugin::state("y_step", "", "step of the last spike", 0.0),
+  };
+  // What [[record_weights]] may name beside "weight" (ABI 1.7): u and x
+  // only with short-term plasticity.
+  static constexpr const char* kRecorded[] = {"eligibility", "u", "x"};
+
+  struct Constants {
+    double tonic, learning_rate, tau_c, A_plus, A_minus, w_min, w_max, U;
+    double lambda;                // 1/tau_c + 1/tau_d, 1/ms (0 until the neuromodulator is known)
+    DecayTable plus, minus;       // exp(-n dt / tau_plus), exp(-n dt / tau_minus)
+    DecayTable decay_c, rise_c;   // exp(-n dt / tau_c), 1 - exp(-n dt / tau_c)
+    DecayTable decay_d, rise_cd;  // exp(-n dt / tau_d), 1 - exp(-lambda n dt)
+    DecayTable rec, facil;        // exp(-n dt / tau_rec), exp(-n dt / tau_facil)
+    bool nearest, short_term, facilitation;
+  };
+  static std::size_t table_size(const plugin::RuleSetup<RewardStdp>& s);
+  static void prepare(plugin::RuleSetup<RewardStdp>& s);
+  static void check_weights(const plugin::RuleSetup<RewardStdp>& s, double min, double max);
+  static bool delivers(const plugin::RuleSetup<RewardStdp>& s);
+  static std::span<const char* const> recorded(const plugin::RuleSetup<RewardStdp>& s);
+  static void on_pre(plugin::Pre<RewardStdp>& e);
+  static void on_post(plugin::Post<RewardStdp>& e);
+  static void sync(plugin::Sync<RewardStdp>& e);
+  static double value(const plugin::Value<RewardStdp>& v, std::uint32_t var, std::uint32_t k);
 };
-
-class RewardStdp final : public PlasticityRule {
- public:
-  RewardStdp(const RewardStdpParams& p, const TimeGrid& grid);
-
-  std::string modulator() const override { return p_.modulator; }
-  void attach(const Neuromodulator& m) override;
-  void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
-            const std::string& projection) override;
-  void check_weights(double min, double max, const std::string& projection) const override;
-  void weights_replaced(unsigned part, const SynapseBlock& block) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(unsigned part, StateArchive& a) override;
-  void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
-  void on_post(unsigned part, SynapseBlock& block, NeuronIndex target,
-               std::span<const std::uint32_t> synapses, std::span<const std::uint32_t> groups,
-               Step t) override;
-  void sync(unsigned part, SynapseBlock& block, Step t) override;
-  const float* delivered(unsigned part) const override {
-    return short_term_ ? state_[part].amount.data() : nullptr;
-  }
-  std::vector<std::string> synapse_variables() const override;
-  double synapse_value(std::size_t var, unsigned part, const SynapseBlock& block, std::uint32_t k,
-                       Step t) const override;
-
-  double weight(unsigned part, std::uint32_t k) const { return state_[part].syn[k].w; }
-  // Eligibility of synapse k at step t (>= its last update).
-  double eligibility(unsigned part, std::uint32_t k, Step t) const;
-
- private:
-  // One record per synapse: an event touches all three, and the synapses
-  // onto a neuron that fires are scattered, so one cache line each.
-  struct SynapseState {
-    double w;
-    double c;
-    Step last;  // the step w and c hold for
-  };
-  struct PartState {
-    std::vector<SynapseState> syn;
-    std::vector<Trace> pre;   // per delay group
-    std::vector<Trace> post;  // per owned target
-    NeuronIndex first_target = 0;
-    // Short-term plasticity (tau_rec > 0 only; empty otherwise).
-    std::vector<ShortTerm::Release> release;  // per delay group
-    std::vector<float> amount;                // per synapse: w u x of its latest arrival
-  };
-  struct WeightAndEligibility {
-    double w, c;
-  };
-  // w and c of synapse k at step t (>= its last update), from the closed
-  // form; `until` = dopamine's first_after(t).
-  WeightAndEligibility integrate(const PartState& s, std::uint32_t k, Step t,
-                                 std::size_t until) const;
-  // Integrates w and c of synapse k from its last update to step t.
-  void advance(SynapseBlock& block, PartState& s, std::uint32_t k, Step t, std::size_t until) const;
-
-  RewardStdpParams p_;
-  double dt_;
-  Decay decay_plus_;
-  Decay decay_minus_;
-  // Tables of the closed form's exponentials (built in attach(), when tau_d is known).
-  Decay decay_c_;  // e^{-n dt/tau_c}
-  Rise rise_c_;    // 1 - e^{-n dt/tau_c}
-  Rise rise_cd_;   // 1 - e^{-lambda n dt}
-  Decay decay_d_;  // e^{-n dt/tau_d}
-  double lambda_ = 0;
-  const Neuromodulator* dopamine_ = nullptr;
-  std::optional<ShortTerm> short_term_;  // none when tau_rec = 0
-  std::vector<PartState> state_;
-};
-
-RuleInfo reward_stdp_rule_info();
 
 }  // namespace spikeline::learning
