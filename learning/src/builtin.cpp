@@ -12,14 +12,14 @@ namespace {
 // The built-in rules written against the plugin interface, as a plugin's
 // entry point would list them.
 int catalogue(std::uint32_t, std::uint32_t, const spk_plugin** out, char*, std::size_t) {
-  return plugin::detail::init<learning::Stdp, learning::TripletStdp, learning::RewardStdp>(
-      "spikeline", "built-in", out);
+  return plugin::detail::init<learning::Stdp, learning::TripletStdp, learning::RewardStdp,
+                              learning::TsodyksMarkram>("spikeline", "built-in", out);
 }
 }  // namespace
 
 void register_builtin_rules(Registry& r) {
-  plugin::register_catalogue(&catalogue, r);  // stdp, triplet_stdp, reward_stdp
-  r.add_rule(learning::tsodyks_markram_rule_info());
+  // stdp, triplet_stdp, reward_stdp, tsodyks_markram
+  plugin::register_catalogue(&catalogue, r);
 }
 
 }  // namespace spikeline

@@ -97,24 +97,11 @@ void advance(const E& e, const C& c, const double* table, std::uint32_t k) {
   e.synapse(RewardStdp::eligibility, k) = now.c;
 }
 
-// Short-term plasticity (short_term.hpp's recursion): an arrival at group g
-// at step t brings its u and x to t and returns the factor u x that scales
-// the arriving spike's weights. The first arrival finds the group at rest.
+// Short-term plasticity: an arrival at group g at step t (lazy_trace.hpp).
 double arrive(const plugin::Pre<RewardStdp>& e, const C& c, const double* table, std::uint32_t g,
               Step t) {
-  double& u = e.pre(RewardStdp::u, g);
-  double& x = e.pre(RewardStdp::x, g);
-  double& since = e.pre(RewardStdp::arrival, g);
-  if (since >= 0) {
-    const Step h = t - static_cast<Step>(since);
-    x = 1.0 + (x - x * u - 1.0) * decay(table, c.rec, h);  // with the previous spike's u
-    u = c.facilitation ? c.U + u * (1.0 - c.U) * decay(table, c.facil, h) : c.U;
-  } else {
-    u = c.U;
-    x = 1.0;
-  }
-  since = static_cast<double>(t);
-  return u * x;
+  return short_term_arrival(table, c.rec, c.facil, c.facilitation, c.U, e.pre(RewardStdp::u, g),
+                            e.pre(RewardStdp::x, g), e.pre(RewardStdp::arrival, g), t);
 }
 
 }  // namespace

@@ -1,62 +1,61 @@
 #include "spikeline/learning/tsodyks_markram.hpp"
 
-#include "bounds.hpp"
+#include <iterator>
 
 namespace spikeline::learning {
 
-const ParamTable<TsodyksMarkramParams>& TsodyksMarkramParams::table() {
-  using P = Param<TsodyksMarkramParams>;
-  using S = TsodyksMarkramParams;
-  static const ParamTable<S> t{
-      P::number("U", "", &S::U, Range::fraction,
-                "utilisation increment: the release probability at rest"),
-      P::number("tau_rec", "ms", &S::tau_rec, Range::positive,
-                "recovery time constant of the resources x"),
-      P::number("tau_facil", "ms", &S::tau_facil, Range::nonnegative,
-                "facilitation time constant of u (0: no facilitation)"),
-  };
-  return t;
+namespace {
+using Setup = plugin::RuleSetup<TsodyksMarkram>;
+using C = TsodyksMarkram::Constants;
+
+// Where the two tables sit in the rule's table (facil: none without
+// facilitation); their total length.
+std::uint32_t place_tables(const Setup& s, C& c) {
+  std::uint32_t offset = 0;
+  c.rec = place_decay(offset, s.dt(), s.param(TsodyksMarkram::tau_rec));
+  c.facil = DecayTable{offset, 0, s.dt(), 1.0};
+  if (s.param(TsodyksMarkram::tau_facil) > 0)
+    c.facil = place_decay(offset, s.dt(), s.param(TsodyksMarkram::tau_facil));
+  return offset;
+}
+}  // namespace
+
+std::size_t TsodyksMarkram::table_size(const Setup& s) {
+  C c{};
+  return place_tables(s, c);
 }
 
-TsodyksMarkramParams::TsodyksMarkramParams(const ParamMap& p) {
-  table().read(*this, p);
+void TsodyksMarkram::prepare(Setup& s) {
+  C& c = s.constants();
+  c.U = s.param(U);
+  c.facilitation = s.param(tau_facil) > 0;
+  place_tables(s, c);
+  fill_decay(s.table(), c.rec);
+  if (c.facilitation) fill_decay(s.table(), c.facil);
 }
 
-TsodyksMarkram::TsodyksMarkram(const TsodyksMarkramParams& p, const TimeGrid& grid)
-    : p_(p), short_term_(p.U, p.tau_rec, p.tau_facil, grid) {}
-
-void TsodyksMarkram::bind(unsigned part, const SynapseBlock& block, IndexRange /*targets*/,
-                          const std::string& /*projection*/) {
-  PartState& s = detail::partition_state(state_, part);
-  s.release.assign(block.group_count(), short_term_.rest());
-  s.amount.assign(block.size(), 0.0f);
+std::span<const char* const> TsodyksMarkram::recorded(const Setup&) {
+  return {kRecorded, std::size(kRecorded)};
 }
 
-void TsodyksMarkram::on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) {
-  PartState& s = state_[part];
-  const double scale = short_term_.arrive(s.release[group], t);
-  const DelayGroup g = block.group(group);
-  for (std::uint32_t k = g.begin; k < g.end; ++k) {
-    s.amount[k] = static_cast<float>(static_cast<double>(block.weight[k]) * scale);
-  }
+void TsodyksMarkram::on_pre(plugin::Pre<TsodyksMarkram>& e) {
+  const C& c = e.constants();
+  const std::uint32_t g = e.group();
+  const double scale = short_term_arrival(e.table(), c.rec, c.facil, c.facilitation, c.U,
+                                          e.pre(u, g), e.pre(x, g), e.pre(arrival, g), e.step());
+  // The stored weight (a float, kept as a double) times u x, as a float.
+  for (std::uint32_t k = e.begin(); k < e.end(); ++k)
+    e.delivered(k) = static_cast<float>(e.weight(k) * scale);
 }
 
-double TsodyksMarkram::synapse_value(std::size_t var, unsigned part, const SynapseBlock& block,
-                                     std::uint32_t k, Step /*t*/) const {
-  if (var == 0) return block.weight[k];
-  const auto& r = state_[part].release[ShortTerm::group_of(block, k)];
-  return var == 1 ? r.u : r.x;
-}
-
-void TsodyksMarkram::checkpoint(unsigned part, StateArchive& a) {
-  a.field("release", state_[part].release);
-}
-
-RuleInfo tsodyks_markram_rule_info() {
-  return tabled_rule<TsodyksMarkram, TsodyksMarkramParams>(
-      "tsodyks_markram",
-      "short-term depression and facilitation (Tsodyks-Markram, as NEST's tsodyks2_synapse and "
-      "PyNN's TsodyksMarkramSynapse): each spike delivers weight u x, the weight is unchanged");
+double TsodyksMarkram::value(const plugin::Value<TsodyksMarkram>& v, std::uint32_t var,
+                             std::uint32_t k) {
+  if (var == 0) return v.weight(k);
+  // u and x of the group's latest arrival (at rest before any).
+  const std::uint32_t g = v.group_of(k);
+  const bool rest = v.pre(arrival, g) < 0;
+  if (var == 1) return rest ? v.constants().U : v.pre(u, g);
+  return rest ? 1.0 : v.pre(x, g);
 }
 
 }  // namespace spikeline::learning

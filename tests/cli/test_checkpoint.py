@@ -560,35 +560,47 @@ def test_refuses_other_versions():
         expect_in(r.stderr, "written by spikeline 0.0.1", r=r)
 
 
-def test_refuses_a_native_reward_stdp_checkpoint():
-    """A checkpoint written while reward_stdp was a native rule (84c0660:
-    its state one record per synapse, "synapses", "pre", "post") is
-    refused, naming the field it lacks, rather than misread: the rule now
-    goes through the plugin interface and keeps its state in the adapter's
-    arrays ("w", "synapse/eligibility", ...). tests/data/
-    reward_stdp_native.ck.h5: 4 Poisson inputs onto 3 iaf_psc_delta
-    neurons, all_to_all under reward_stdp, a reward at 20 ms, checkpointed
-    at 100 ms."""
+def refuses_native_checkpoint(fixture, native_field, output):
+    """A checkpoint written while a rule was native (tests/data/FIXTURE,
+    made by 84c0660's or c443ef8's binary) is refused, naming the field it
+    lacks, rather than misread: the rule now goes through the plugin
+    interface and keeps its state in the adapter's arrays ("w",
+    "synapse/...", "pre/...", "post/...")."""
     with TempDir() as d:
         _, _, fresh = make_checkpoint(d)
         with h5py.File(fresh, "r") as f:
             version = f.attrs["spikeline_version"]
         ck = os.path.join(d, "native.ck.h5")
-        with open(os.path.join(SOURCE_DIR, "tests", "data",
-                               "reward_stdp_native.ck.h5"), "rb") as src:
+        with open(os.path.join(SOURCE_DIR, "tests", "data", fixture), "rb") as src:
             write_bytes(ck, src.read())
         with h5py.File(ck, "r+") as f:
             # Refused for its layout, not for the version stamp (which a
             # release would change).
             f.attrs["spikeline_version"] = version
-            check("state/simulator/projections/in_to_out/0/synapses" in f,
-                  "the fixture is not a native reward_stdp checkpoint")
+            check("state/simulator/projections/in_to_out/0/" + native_field in f,
+                  "the fixture %s is not a native checkpoint" % fixture)
         r = spikeline(["resume", ck, "-d", "200"], cwd=d)
         expect_exit(r, EX_DATAERR)
         expect_in(r.stderr, "checkpoint field 'simulator/projections/in_to_out/0/w' is missing: "
                   "the checkpoint belongs to another network or another version", r=r)
-        check(not os.path.exists(os.path.join(d, "old_reward_stdp.h5")),
+        check(not os.path.exists(os.path.join(d, output)),
               "the refused resume wrote an output file")
+
+
+def test_refuses_a_native_reward_stdp_checkpoint():
+    """reward_stdp_native.ck.h5 (84c0660: its state one record per synapse,
+    "synapses", "pre", "post"): 4 Poisson inputs onto 3 iaf_psc_delta
+    neurons, all_to_all under reward_stdp, a reward at 20 ms, checkpointed
+    at 100 ms."""
+    refuses_native_checkpoint("reward_stdp_native.ck.h5", "synapses", "old_reward_stdp.h5")
+
+
+def test_refuses_a_native_tsodyks_markram_checkpoint():
+    """tsodyks_markram_native.ck.h5 (c443ef8: u, x and the latest arrival
+    one "release" record per delay group): 4 Poisson generators onto 3
+    iaf_psc_exp neurons, all_to_all under tsodyks_markram (U 0.5, tau_rec
+    100 ms), checkpointed at 100 ms."""
+    refuses_native_checkpoint("tsodyks_markram_native.ck.h5", "release", "old_tsodyks.h5")
 
 
 def test_refuses_a_changed_network():

@@ -4,7 +4,7 @@
 // state of depression; the stored weights untouched; u and x as recorded;
 // a resumed checkpoint; any thread count; parameter errors. The same for
 // reward_stdp with short-term plasticity (tau_rec > 0), which shares the
-// recursion (short_term.hpp).
+// recursion (lazy_trace.hpp: short_term_arrival).
 #include <cmath>
 #include <functional>
 
@@ -13,17 +13,19 @@
 #include "pairs.hpp"
 #include "spikeline/engine/error.hpp"
 #include "spikeline/engine/state_archive.hpp"
-#include "spikeline/learning/tsodyks_markram.hpp"
 
 using namespace spikeline;
 using namespace spikeline::test;
 using Catch::Matchers::Contains;
-using learning::TsodyksMarkram;
-using learning::TsodyksMarkramParams;
 
 namespace {
 
 constexpr double kTauSyn = 0.5;  // ms: a jump decays by e^-40 before the next arrival (>= 20 ms)
+
+// The rule as a config makes it (the built-in catalogue).
+std::unique_ptr<PlasticityRule> tm_rule(const ParamMap& p) {
+  return test::make_rule("tsodyks_markram", p);
+}
 
 ParamMap tm_params(double U, double tau_rec, double tau_facil) {
   return params({{"U", U}, {"tau_rec", tau_rec}, {"tau_facil", tau_facil}});
@@ -62,7 +64,7 @@ enum class Rule { tsodyks_markram, reward_stdp };
 
 std::unique_ptr<PlasticityRule> make_rule(Rule rule, const ParamMap& stp) {
   if (rule == Rule::tsodyks_markram) {
-    return std::make_unique<TsodyksMarkram>(TsodyksMarkramParams(stp), TimeGrid(kDt));
+    return test::make_rule("tsodyks_markram", stp);  // the built-in catalogue, as a config
   }
   ParamMap p = stp;
   p.set("tonic", 0.0);
@@ -199,8 +201,7 @@ TEST_CASE("a negative weight is depressed and stays inhibitory", "[tsodyks_markr
   const auto tgt = add(net, "post", "iaf_psc_exp", 1,
                        params({{"V_th", 1e9}, {"tau_syn_ex", kTauSyn}, {"tau_syn_in", kTauSyn}}));
   const auto proj = net.add_projection("stp", src, tgt, {{0, 0, -80.0f, 1}});
-  net.set_plasticity(proj, std::make_unique<TsodyksMarkram>(
-                               TsodyksMarkramParams(tm_params(0.5, 800.0, 0.0)), TimeGrid(kDt)));
+  net.set_plasticity(proj, test::make_rule("tsodyks_markram", tm_params(0.5, 800.0, 0.0)));
   net.add_probe({tgt, {1, 2}, {0}, 1, 1});  // I_syn_ex, I_syn_in
   Simulator sim(std::move(net), SimulationOptions{});
   Collector c;
@@ -346,23 +347,19 @@ TEST_CASE("short-term plasticity: a resumed checkpoint, 1 or more threads: the s
 }
 
 TEST_CASE("bad tsodyks_markram parameters are clear errors", "[tsodyks_markram][validation]") {
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(0.0, 800.0, 0.0)),
-                    Contains("U = 0") && Contains("(0, 1]"));
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(1.5, 800.0, 0.0)),
-                    Contains("U = 1.5") && Contains("(0, 1]"));
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(NAN, 800.0, 0.0)),
-                    Contains("U = nan") && Contains("(0, 1]"));
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(0.5, 0.0, 0.0)),
+  CHECK_THROWS_WITH(tm_rule(tm_params(0.0, 800.0, 0.0)), Contains("U = 0") && Contains("(0, 1]"));
+  CHECK_THROWS_WITH(tm_rule(tm_params(1.5, 800.0, 0.0)), Contains("U = 1.5") && Contains("(0, 1]"));
+  CHECK_THROWS_WITH(tm_rule(tm_params(NAN, 800.0, 0.0)), Contains("U = nan") && Contains("(0, 1]"));
+  CHECK_THROWS_WITH(tm_rule(tm_params(0.5, 0.0, 0.0)),
                     Contains("tau_rec = 0 ms") && Contains("> 0"));
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(0.5, -3.0, 0.0)),
+  CHECK_THROWS_WITH(tm_rule(tm_params(0.5, -3.0, 0.0)),
                     Contains("tau_rec = -3 ms") && Contains("> 0"));
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(0.5, NAN, 0.0)), Contains("tau_rec = nan"));
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(0.5, 800.0, -1.0)),
+  CHECK_THROWS_WITH(tm_rule(tm_params(0.5, NAN, 0.0)), Contains("tau_rec = nan"));
+  CHECK_THROWS_WITH(tm_rule(tm_params(0.5, 800.0, -1.0)),
                     Contains("tau_facil = -1 ms") && Contains(">= 0"));
-  CHECK_THROWS_WITH(TsodyksMarkramParams(tm_params(0.5, 800.0, INFINITY)),
-                    Contains("tau_facil = inf"));
+  CHECK_THROWS_WITH(tm_rule(tm_params(0.5, 800.0, INFINITY)), Contains("tau_facil = inf"));
   // The boundaries are valid: U = 1 (every spike uses all resources).
-  CHECK(TsodyksMarkramParams(tm_params(1.0, 1e-3, 0.0)).U == 1.0);
+  CHECK_NOTHROW(tm_rule(tm_params(1.0, 1e-3, 0.0)));
 }
 
 TEST_CASE("bad short-term parameters of reward_stdp are clear errors",

@@ -66,6 +66,28 @@ inline double trace_jump(const double* table, const DecayTable& d, double value,
   return nearest ? 1.0 : trace_at(table, d, value, last, t) + 1.0;
 }
 
+// Short-term plasticity (tsodyks_markram.hpp's recursion, shared by
+// tsodyks_markram and reward_stdp with tau_rec > 0): an arrival at step t
+// at a delay group whose u, x and latest arrival step (`since`, -1: none)
+// are given brings them to t and returns the factor u x that scales the
+// arriving spike's weights. The first arrival finds the group at rest
+// (u = U, x = 1) and is not depressed. `facil` is used only with
+// `facilitation` (tau_facil > 0; else u stays U).
+inline double short_term_arrival(const double* table, const DecayTable& rec,
+                                 const DecayTable& facil, bool facilitation, double U, double& u,
+                                 double& x, double& since, Step t) {
+  if (since >= 0) {
+    const Step h = t - static_cast<Step>(since);
+    x = 1.0 + (x - x * u - 1.0) * decay(table, rec, h);  // with the previous spike's u
+    u = facilitation ? U + u * (1.0 - U) * decay(table, facil, h) : U;
+  } else {
+    u = U;
+    x = 1.0;
+  }
+  since = static_cast<double>(t);
+  return u * x;
+}
+
 // A rule whose weights stay in [w_min, w_max]: w_min < w_max (prepare),
 // and every initial weight inside (check_weights).
 // A spike at step t on a trace kept lazily (value after the last jump, and

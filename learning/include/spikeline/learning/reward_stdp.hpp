@@ -50,7 +50,7 @@
 // Short-term plasticity of the learned weights (tau_rec > 0): each arrival
 // delivers weight * u * x instead of the weight, with u and x following
 // the Tsodyks-Markram recursion exactly as `tsodyks_markram` does
-// (short_term.hpp); the learned weight w itself is unchanged by it. A
+// (tsodyks_markram.hpp, lazy_trace.hpp); the learned weight w itself is unchanged by it. A
 // learned assembly whose lateral weights are strong enough to ignite from
 // noise then depresses its own synapses while it fires: the recurrent drive
 // falls by the factor u x within a few spikes and recovers over tau_rec, a

@@ -57,9 +57,19 @@
 //
 // Cost: all synapses of a delay group share their arrivals, and with one
 // (U, tau_rec, tau_facil) per projection they share u and x too, so the
-// state is kept per delay group (24 bytes), and an arrival writes the
-// group's delivered amounts (4 bytes per synapse of the projection).
-// Identical at any thread and partition count; checkpointed.
+// state is kept per delay group (u, x and the step of the latest arrival),
+// and an arrival writes the group's delivered amounts (4 bytes per synapse
+// of the projection). Identical at any thread and partition count;
+// checkpointed.
+//
+// Written against the plugin interface (spikeline/plugin.hpp) and
+// registered through the built-in catalogue (learning/src/builtin.cpp), as
+// a plugin's learning rule is: what a spike delivers (ABI 1.4: delivers,
+// on_pre's delivered amounts) and u and x recorded per synapse from the
+// group's state (ABI 1.7: recorded, value). exp(-n dt / tau) comes from
+// tables in the rule's constants (lazy_trace.hpp). A checkpoint written
+// while the rule was native (its "release" records) is refused, naming the
+// field it lacks.
 //
 // References
 //   Tsodyks MV, Markram H (1997) PNAS 94:719.
@@ -68,59 +78,54 @@
 //   NEST model tsodyks2_synapse (models/tsodyks2_synapse.h).
 #pragma once
 
-#include <string>
-#include <vector>
+#include <cstddef>
+#include <cstdint>
+#include <span>
 
-#include "spikeline/engine/model_table.hpp"
-#include "spikeline/engine/params.hpp"
-#include "spikeline/engine/plasticity.hpp"
-#include "spikeline/engine/registry.hpp"
-#include "spikeline/learning/short_term.hpp"
+#include "spikeline/learning/lazy_trace.hpp"
+#include "spikeline/plugin.hpp"
 
 namespace spikeline::learning {
 
-struct TsodyksMarkramParams {
-  double U = 0.5;
-  double tau_rec = 800.0;
-  double tau_facil = 0.0;
+struct TsodyksMarkram : plugin::LearningRule {
+  static constexpr const char* name = "tsodyks_markram";
+  static constexpr const char* doc =
+      "short-term depression and facilitation (Tsodyks-Markram, as NEST's tsodyks2_synapse and "
+      "PyNN's TsodyksMarkramSynapse): each spike delivers weight u x, the weight is unchanged";
 
-  TsodyksMarkramParams() = default;
-  explicit TsodyksMarkramParams(const ParamMap& p);  // validates; ConfigError naming the item
-  static const ParamTable<TsodyksMarkramParams>& table();
-};
-
-class TsodyksMarkram final : public PlasticityRule {
- public:
-  TsodyksMarkram(const TsodyksMarkramParams& p, const TimeGrid& grid);
-
-  void bind(unsigned part, const SynapseBlock& block, IndexRange targets,
-            const std::string& projection) override;
-  bool checkpointable() const override { return true; }
-  void checkpoint(unsigned part, StateArchive& a) override;
-  std::vector<std::string> synapse_variables() const override { return {"weight", "u", "x"}; }
-  double synapse_value(std::size_t var, unsigned part, const SynapseBlock& block, std::uint32_t k,
-                       Step t) const override;
-  void on_pre(unsigned part, SynapseBlock& block, std::uint32_t group, Step t) override;
-  void on_post(unsigned, SynapseBlock&, NeuronIndex, std::span<const std::uint32_t>,
-               std::span<const std::uint32_t>, Step) override {}
-  const float* delivered(unsigned part) const override { return state_[part].amount.data(); }
-
-  // u and x of delay group `group` of partition `part`, as of its latest arrival.
-  double u(unsigned part, std::uint32_t group) const { return state_[part].release[group].u; }
-  double x(unsigned part, std::uint32_t group) const { return state_[part].release[group].x; }
-  const TsodyksMarkramParams& params() const { return p_; }
-
- private:
-  struct PartState {
-    std::vector<ShortTerm::Release> release;  // per delay group
-    std::vector<float> amount;                // per synapse: weight u x of its latest arrival
+  enum { U, tau_rec, tau_facil };
+  static constexpr spk_param params[] = {
+      plugin::param("U", "", 0.5, "utilisation increment: the release probability at rest")
+          .positive()
+          .at_most(1.0),
+      plugin::param("tau_rec", "ms", 800.0, "recovery time constant of the resources x").positive(),
+      plugin::param("tau_facil", "ms", 0.0, "facilitation time constant of u (0: no facilitation)")
+          .nonnegative(),
   };
+  // Per delay group: u and x of the latest arrival and its step (-1: none
+  // yet, the group at rest: u = U, x = 1).
+  enum { u, x, arrival };
+  static constexpr spk_state_var pre_state[] = {
+      plugin::state("u", "", "u of the latest arrival", 0.0),
+      plugin::state("x", "", "x of the latest arrival", 1.0),
+      plugin::state("arrival", "", "step of the latest arrival (-1: none)", -1.0),
+  };
+  static constexpr bool delivers = true;
+  // What [[record_weights]] may name beside "weight" (ABI 1.7): each
+  // synapse's u and x, its group's.
+  static constexpr const char* kRecorded[] = {"u", "x"};
 
-  TsodyksMarkramParams p_;
-  ShortTerm short_term_;
-  std::vector<PartState> state_;
+  struct Constants {
+    double U;
+    DecayTable rec, facil;  // exp(-n dt / tau_rec), exp(-n dt / tau_facil)
+    bool facilitation;
+  };
+  static std::size_t table_size(const plugin::RuleSetup<TsodyksMarkram>& s);
+  static void prepare(plugin::RuleSetup<TsodyksMarkram>& s);
+  static std::span<const char* const> recorded(const plugin::RuleSetup<TsodyksMarkram>& s);
+  static void on_pre(plugin::Pre<TsodyksMarkram>& e);
+  static void on_post(plugin::Post<TsodyksMarkram>&) {}
+  static double value(const plugin::Value<TsodyksMarkram>& v, std::uint32_t var, std::uint32_t k);
 };
-
-RuleInfo tsodyks_markram_rule_info();
 
 }  // namespace spikeline::learning
