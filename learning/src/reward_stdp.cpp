@@ -187,6 +187,15 @@ void RewardStdp::on_post(plugin::Post<RewardStdp>& e) {
   const C& c = e.constants();
   const double* table = e.table();
   const Step t = e.step();
+  auto& y_value = e.post(y, e.target());
+  auto& y_last = e.post(y_step, e.target());
+  // A partition may hold none of the neuron's synapses: its synapse and
+  // group arrays are then empty, and their first elements nothing to point at.
+  const std::uint32_t count = e.count();
+  if (count == 0) {
+    trace_spike(table, c.minus, y_value, y_last, t, c.nearest);
+    return;
+  }
   const double* x_value = &e.pre(x_pre, 0);
   const double* x_last = &e.pre(x_pre_step, 0);
   const double* weight = &e.weight(0);
@@ -210,7 +219,6 @@ void RewardStdp::on_post(plugin::Post<RewardStdp>& e) {
   // it before its weight is delivered; recording and sync integrate it).
   // In EMBER's idle substrate (0.005-0.01 Hz) that is 86-93% of them, and
   // on_post was a third of the loop.
-  const std::uint32_t count = e.count();
   for (std::uint32_t n = 0; n < count; ++n) {
     if (n + 2 * kAhead < count) {
       const std::uint32_t g = e.group(n + 2 * kAhead);
@@ -230,7 +238,7 @@ void RewardStdp::on_post(plugin::Post<RewardStdp>& e) {
     advance(e, c, table, k);
     e.synapse(eligibility, k) += c.A_plus * xt;
   }
-  trace_spike(table, c.minus, e.post(y, e.target()), e.post(y_step, e.target()), t, c.nearest);
+  trace_spike(table, c.minus, y_value, y_last, t, c.nearest);
 }
 
 void RewardStdp::sync(plugin::Sync<RewardStdp>& e) {
