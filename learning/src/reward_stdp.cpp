@@ -159,8 +159,8 @@ void RewardStdp::on_pre(plugin::Pre<RewardStdp>& e) {
   // Short-term plasticity: the arrival's factor u x scales each weight as
   // advance() brings it up to t (in the same pass).
   const double scale = c.short_term ? arrive(e, c, table, g, t) : 1.0;
-  const double* y_value = &e.post(y, 0);
-  const double* y_last = &e.post(y_step, 0);
+  const double* y_value = e.post_row(y);
+  const double* y_last = e.post_row(y_step);
   // A group's synapses are contiguous, but their targets' traces are
   // scattered: each one a cache miss in a large projection, fetched
   // kAhead synapses ahead (see on_post).
@@ -187,20 +187,13 @@ void RewardStdp::on_post(plugin::Post<RewardStdp>& e) {
   const C& c = e.constants();
   const double* table = e.table();
   const Step t = e.step();
-  auto& y_value = e.post(y, e.target());
-  auto& y_last = e.post(y_step, e.target());
-  // A partition may hold none of the neuron's synapses: its synapse and
-  // group arrays are then empty, and their first elements nothing to point at.
-  const std::uint32_t count = e.count();
-  if (count == 0) {
-    trace_spike(table, c.minus, y_value, y_last, t, c.nearest);
-    return;
-  }
-  const double* x_value = &e.pre(x_pre, 0);
-  const double* x_last = &e.pre(x_pre_step, 0);
-  const double* weight = &e.weight(0);
-  const double* elig = &e.synapse(eligibility, 0);
-  const double* since = &e.synapse(last, 0);
+  // The arrays, not the addresses of their first elements: a partition may
+  // hold none of the neuron's synapses, and its arrays then none at all.
+  const double* x_value = e.pre_row(x_pre);
+  const double* x_last = e.pre_row(x_pre_step);
+  const double* weight = e.weights();
+  const double* elig = e.synapse_row(eligibility);
+  const double* since = e.synapse_row(last);
   // The synapses onto one neuron lie wherever their sources' rows put them:
   // each synapse's state and its group's trace are cache misses, and the
   // loop waited on them one after another (EMBER's substrate, 8e6 lateral
@@ -219,6 +212,7 @@ void RewardStdp::on_post(plugin::Post<RewardStdp>& e) {
   // it before its weight is delivered; recording and sync integrate it).
   // In EMBER's idle substrate (0.005-0.01 Hz) that is 86-93% of them, and
   // on_post was a third of the loop.
+  const std::uint32_t count = e.count();
   for (std::uint32_t n = 0; n < count; ++n) {
     if (n + 2 * kAhead < count) {
       const std::uint32_t g = e.group(n + 2 * kAhead);
@@ -238,7 +232,7 @@ void RewardStdp::on_post(plugin::Post<RewardStdp>& e) {
     advance(e, c, table, k);
     e.synapse(eligibility, k) += c.A_plus * xt;
   }
-  trace_spike(table, c.minus, y_value, y_last, t, c.nearest);
+  trace_spike(table, c.minus, e.post(y, e.target()), e.post(y_step, e.target()), t, c.nearest);
 }
 
 void RewardStdp::sync(plugin::Sync<RewardStdp>& e) {

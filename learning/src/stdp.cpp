@@ -40,8 +40,8 @@ void Stdp::on_pre(plugin::Pre<Stdp>& e) {
   const Constants& c = e.constants();
   const double* table = e.table();
   const Step t = e.step();
-  const double* y_value = &e.post(y, 0);
-  const double* y_last = &e.post(y_step, 0);
+  const double* y_value = e.post_row(y);
+  const double* y_last = e.post_row(y_step);
   for (std::uint32_t k = e.begin(); k < e.end(); ++k) {
     const std::uint32_t j = e.target_of(k);
     const double yt = trace_at(table, c.minus, y_value[j], y_last[j], t);

@@ -40,7 +40,7 @@ void TripletStdp::on_pre(plugin::Pre<TripletStdp>& e) {
   const std::uint32_t g = e.group();
   const double last = e.pre(r_step, g);
   const double r2t = trace_at(table, c.x, e.pre(r2, g), last, t);  // before this arrival's jump
-  const double* o1_value = &e.post(o1, 0);
+  const double* o1_value = e.post_row(o1);
   const double* o_last = &e.post(o_step, 0);
   for (std::uint32_t k = e.begin(); k < e.end(); ++k) {
     const std::uint32_t j = e.target_of(k);

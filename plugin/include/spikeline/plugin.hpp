@@ -473,6 +473,14 @@ class RuleEvent : public RuleView<R> {
   double& synapse(std::size_t v, std::uint32_t k) const { return a_->synapse_state[v][k]; }
   double& pre(std::size_t v, std::uint32_t g) const { return a_->pre_state[v][g]; }
   double& post(std::size_t v, std::uint32_t j) const { return a_->post_state[v][j]; }
+  // The whole arrays, for a loop that indexes them itself (and prefetches):
+  // the partition's weights, and state variable v of its synapses, delay
+  // groups and targets. An array the partition has no entries for may be
+  // null, so take the array rather than the address of element 0.
+  double* weights() const { return a_->weight; }
+  double* synapse_row(std::size_t v) const { return a_->synapse_state[v]; }
+  double* pre_row(std::size_t v) const { return a_->pre_state[v]; }
+  double* post_row(std::size_t v) const { return a_->post_state[v]; }
 
  protected:
   spk_rule_args* a_;

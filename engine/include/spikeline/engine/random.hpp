@@ -38,8 +38,10 @@ enum class StreamKind : std::uint32_t {
   // Per-neuron parameters drawn from a distribution: stream (parameters,
   // population index), entity = neuron, counter from fnv1a32(name) << 32.
   parameters = 12,
-  // noise_current: stream (noise_current, stimulus index), entity = neuron,
-  // counter = the index of the noise interval (aligned to time 0).
+  // Current devices (noise_current, a plugin's, through plugin ABI 1.6):
+  // stream (noise_current, stimulus index), entity = neuron, counter as the
+  // device chooses (noise_current: the index of the noise interval, aligned
+  // to time 0).
   noise_current = 13,
   // The input encoder (encoding/): stream (encoding, 0), entity = a kept
   // dimension's code (2 index + sign) for its neurons; stream (encoding, 1),
